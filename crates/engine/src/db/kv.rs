@@ -1,0 +1,199 @@
+//! `KeyValue`: the key-value operations, with Redis semantics.
+//!
+//! Owns the public surface of operations on keys. It is implemented by
+//! `Db`, where each call locks the one shard it needs, and by `Tx`, where an
+//! atomic batch already holds the locks; the semantics live in the
+//! per-command modules and are written once.
+//!
+//! Every method returns `Result`. On a `Db` only the documented Redis
+//! errors occur; on a `Tx` a key the batch did not declare also fails with
+//! `Error::KeyNotInBatch`.
+
+use super::access::{live, live_slot, sealed::Access};
+use super::expire::{self, deadline_for_expire};
+use super::types::{ExpireCondition, Expiry, SetOptions, SetOutcome};
+use super::{counters, strings};
+use crate::entry::{Entry, ValueType};
+use crate::error::{Error, Result};
+use bytes::Bytes;
+
+/// Operations on keys. Import it to call them on a `Db` or `Tx`.
+pub trait KeyValue: Access {
+    /// GET: the value, or `None` if the key does not exist.
+    fn get(&self, key: &[u8]) -> Result<Option<Bytes>> {
+        self.read_key(key, |m, h| strings::get(m, h, key, self.ctx()))
+    }
+
+    /// SET with Redis 7's options (NX, XX, GET, EX, PX, EXAT, PXAT, KEEPTTL).
+    ///
+    /// Errors: `InvalidExpireTime` for a non-positive or overflowing expiry
+    /// (checked first, as Redis does), `ValueTooLarge`.
+    fn set(&self, key: &[u8], value: &[u8], opts: SetOptions) -> Result<SetOutcome> {
+        self.write_key(key, |m, h| strings::set(m, h, key, value, opts, self.ctx()))?
+    }
+
+    /// GETDEL: removes the key, returning its value.
+    fn get_del(&self, key: &[u8]) -> Result<Option<Bytes>> {
+        let removed = self.write_key(key, |m, h| strings::get_del(m, h, key, self.ctx()))?;
+        Ok(removed.as_ref().map(Entry::value_bytes))
+    }
+
+    /// DEL: removes the keys, returning how many existed.
+    fn del<K: AsRef<[u8]>>(&self, keys: &[K]) -> Result<usize> {
+        let mut n = 0;
+        for key in keys {
+            let key = key.as_ref();
+            let removed = self.write_key(key, |m, h| {
+                live_slot(m, h, key, self.ctx()).map(|s| s.remove())
+            })?;
+            n += usize::from(removed.is_some());
+        }
+        Ok(n)
+    }
+
+    /// EXISTS: how many of the keys exist (a repeated key counts each time).
+    fn exists<K: AsRef<[u8]>>(&self, keys: &[K]) -> Result<usize> {
+        let mut n = 0;
+        for key in keys {
+            let key = key.as_ref();
+            let found = self.read_key(key, |m, h| live(m, h, key, self.ctx()).is_some())?;
+            n += usize::from(found);
+        }
+        Ok(n)
+    }
+
+    /// MGET: the values of the keys, `None` for each missing one.
+    fn mget<K: AsRef<[u8]>>(&self, keys: &[K]) -> Result<Vec<Option<Bytes>>> {
+        keys.iter().map(|k| self.get(k.as_ref())).collect()
+    }
+
+    /// MSET: sets every pair, removing any expiry.
+    fn mset<K: AsRef<[u8]>, V: AsRef<[u8]>>(&self, pairs: &[(K, V)]) -> Result<()> {
+        for (k, v) in pairs {
+            self.set(k.as_ref(), v.as_ref(), SetOptions::default())?;
+        }
+        Ok(())
+    }
+
+    /// MSETNX: sets every pair only if none of the keys exists.
+    fn msetnx<K: AsRef<[u8]>, V: AsRef<[u8]>>(&self, pairs: &[(K, V)]) -> Result<bool> {
+        for (k, _) in pairs {
+            if self.exists(&[k.as_ref()])? > 0 {
+                return Ok(false);
+            }
+        }
+        self.mset(pairs)?;
+        Ok(true)
+    }
+
+    /// INCRBY (and INCR, DECR): adds `delta` to the integer stored at the
+    /// key (0 if missing) and returns the result.
+    ///
+    /// Errors: `NotInteger` if the value is not an integer in Redis's
+    /// syntax, `Overflow` if the result leaves `i64`.
+    fn incr_by(&self, key: &[u8], delta: i64) -> Result<i64> {
+        self.write_key(key, |m, h| counters::incr_by(m, h, key, delta, self.ctx()))?
+    }
+
+    /// DECRBY: subtracts `delta`.
+    ///
+    /// Errors: as `incr_by`, and `DecrementOverflow` for `i64::MIN`, which
+    /// cannot be negated (checked before the key is read, as in Redis).
+    fn decr_by(&self, key: &[u8], delta: i64) -> Result<i64> {
+        let negated = delta.checked_neg().ok_or(Error::DecrementOverflow)?;
+        self.incr_by(key, negated)
+    }
+
+    /// INCRBYFLOAT: adds the decimal `increment` (Redis's float syntax) and
+    /// returns the new value's text, computed and formatted as Redis does.
+    ///
+    /// Errors: `NotFloat`, `NanOrInfinity`.
+    fn incr_by_float(&self, key: &[u8], increment: &[u8]) -> Result<Bytes> {
+        self.write_key(key, |m, h| {
+            counters::incr_by_float(m, h, key, increment, self.ctx())
+        })?
+    }
+
+    /// APPEND: appends to the value (creating the key) and returns the new
+    /// length.
+    fn append(&self, key: &[u8], tail: &[u8]) -> Result<usize> {
+        self.write_key(key, |m, h| strings::append(m, h, key, tail, self.ctx()))?
+    }
+
+    /// STRLEN: the value's length, 0 if missing.
+    fn strlen(&self, key: &[u8]) -> Result<usize> {
+        self.read_key(key, |m, h| strings::strlen(m, h, key, self.ctx()))
+    }
+
+    /// GETRANGE: the bytes from `start` to `end` inclusive; negative
+    /// indexes count from the end.
+    fn get_range(&self, key: &[u8], start: i64, end: i64) -> Result<Bytes> {
+        self.read_key(key, |m, h| {
+            strings::get_range(m, h, key, start, end, self.ctx())
+        })
+    }
+
+    /// SETRANGE: overwrites from `offset`, zero-padding, and returns the
+    /// new length. An empty `value` changes nothing (and creates nothing).
+    fn set_range(&self, key: &[u8], offset: usize, value: &[u8]) -> Result<usize> {
+        self.write_key(key, |m, h| {
+            strings::set_range(m, h, key, offset, value, self.ctx())
+        })?
+    }
+
+    /// EXPIRE / PEXPIRE / EXPIREAT / PEXPIREAT with NX, XX, GT or LT.
+    /// Returns whether the expiry was set. A deadline already past deletes
+    /// the key (and returns true), as in Redis.
+    ///
+    /// Errors: `InvalidExpireTime` when converting the time overflows.
+    fn expire(&self, key: &[u8], expiry: Expiry, cond: ExpireCondition) -> Result<bool> {
+        let when = deadline_for_expire(expiry, self.ctx())?;
+        self.write_key(key, |m, h| {
+            expire::expire(m, h, key, when, cond, self.ctx())
+        })
+    }
+
+    /// PERSIST: removes the expiry; returns whether there was one.
+    fn persist(&self, key: &[u8]) -> Result<bool> {
+        self.write_key(key, |m, h| expire::persist(m, h, key, self.ctx()))
+    }
+
+    /// TTL in seconds (rounded), -1 without expiry, -2 if missing.
+    fn ttl(&self, key: &[u8]) -> Result<i64> {
+        let d = self.read_key(key, |m, h| expire::deadline(m, h, key, self.ctx()))?;
+        Ok(expire::ttl(d, self.ctx()))
+    }
+
+    /// PTTL in milliseconds, -1 without expiry, -2 if missing.
+    fn pttl(&self, key: &[u8]) -> Result<i64> {
+        let d = self.read_key(key, |m, h| expire::deadline(m, h, key, self.ctx()))?;
+        Ok(expire::pttl(d, self.ctx()))
+    }
+
+    /// EXPIRETIME: the deadline as a Unix time in seconds, -1, or -2.
+    fn expire_time(&self, key: &[u8]) -> Result<i64> {
+        Ok(match self.pexpire_time(key)? {
+            t if t < 0 => t,
+            t => t / 1000,
+        })
+    }
+
+    /// PEXPIRETIME: the deadline as a Unix time in milliseconds, -1, or -2.
+    fn pexpire_time(&self, key: &[u8]) -> Result<i64> {
+        let d = self.read_key(key, |m, h| expire::deadline(m, h, key, self.ctx()))?;
+        Ok(expire::expire_time_ms(d))
+    }
+
+    /// TYPE: the value's type, `None` if the key does not exist.
+    fn key_type(&self, key: &[u8]) -> Result<Option<ValueType>> {
+        self.read_key(key, |m, h| {
+            live(m, h, key, self.ctx()).map(Entry::value_type)
+        })
+    }
+
+    /// The entry's version, `None` if the key does not exist. Every write
+    /// to a key gives it a version greater than any its shard gave before.
+    fn version(&self, key: &[u8]) -> Result<Option<u64>> {
+        self.read_key(key, |m, h| live(m, h, key, self.ctx()).map(Entry::version))
+    }
+}

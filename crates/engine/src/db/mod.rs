@@ -1,0 +1,179 @@
+//! `Db`: the engine's front door.
+//!
+//! Owns the keyspace (its memtable, clock, limits and SCAN cursors) and
+//! the operations that span it: atomic batches, scans, DBSIZE, FLUSH and
+//! stats. Per-key operations come from the `KeyValue` trait, whose
+//! semantics live in the per-command modules beside this one.
+//!
+//! A request path here takes at most the locks of the shards it touches.
+//! There is no global lock: FLUSH is the only operation that takes every
+//! shard's lock, briefly, in the same ascending order as batches.
+
+mod access;
+mod batch;
+mod counters;
+mod expire;
+mod kv;
+mod scan;
+mod stats;
+mod strings;
+mod types;
+
+pub use access::Ctx;
+pub use batch::Tx;
+pub use kv::KeyValue;
+pub use stats::{ShardStats, Stats};
+pub use types::{
+    ExpireCondition, Expiry, ScanOptions, ScanPage, SetCondition, SetOptions, SetOutcome, SetTtl,
+};
+
+use crate::error::Result;
+use crate::memtable::{AnyMemtable, Memtable, MemtableKind, ShardMap, Shards};
+use crate::options::Options;
+use crate::scan::CursorTable;
+use access::sealed::Access;
+use bytes::Bytes;
+use std::sync::Arc;
+
+/// A keyspace with Redis semantics. Cheap to clone: clones share the data.
+///
+/// Per-key operations come from [`KeyValue`]; import it (or the prelude).
+#[derive(Clone)]
+pub struct Db {
+    ks: Arc<Keyspace>,
+}
+
+struct Keyspace {
+    memtable: AnyMemtable,
+    kind: MemtableKind,
+    ctx: Ctx,
+    cursors: CursorTable,
+}
+
+impl Default for Db {
+    fn default() -> Self {
+        Self::new(Options::default())
+    }
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db")
+            .field("memtable", &self.ks.kind)
+            .field("shards", &self.shards().count())
+            .finish()
+    }
+}
+
+impl Db {
+    /// An empty keyspace set up by `options`.
+    pub fn new(options: Options) -> Self {
+        let memtable = AnyMemtable::new(options.memtable, options.shards);
+        Self {
+            ks: Arc::new(Keyspace {
+                memtable,
+                kind: options.memtable,
+                ctx: Ctx {
+                    clock: options.clock,
+                    max_value: options.max_value_bytes,
+                },
+                cursors: CursorTable::new(),
+            }),
+        }
+    }
+
+    pub(crate) fn shards(&self) -> &Shards {
+        self.ks.memtable.shards()
+    }
+
+    /// The memtable, through the plain `Memtable` interface (no expiry
+    /// semantics).
+    pub fn memtable(&self) -> &dyn Memtable {
+        self.ks.memtable.as_dyn()
+    }
+
+    /// Which memtable this keyspace uses.
+    pub fn memtable_kind(&self) -> MemtableKind {
+        self.ks.kind
+    }
+
+    /// The keyspace's current time in Unix milliseconds.
+    pub fn now_ms(&self) -> u64 {
+        self.ks.ctx.now()
+    }
+
+    /// DBSIZE: the number of keys, counting expired keys not yet removed,
+    /// as Redis does. Each shard is counted under its own lock, one after
+    /// another.
+    pub fn dbsize(&self) -> usize {
+        self.shards().iter().map(|s| s.read().len()).sum()
+    }
+
+    /// FLUSHDB: removes every key, atomically: all shard locks are taken
+    /// (in ascending order) and each map is swapped for an empty one. The
+    /// old entries are freed after the locks are released.
+    pub fn flush(&self) {
+        let mut guards: Vec<_> = self.shards().iter().map(|s| s.write()).collect();
+        let old: Vec<ShardMap> = guards.iter_mut().map(|g| g.take()).collect();
+        drop(guards);
+        drop(old);
+    }
+}
+
+impl Access for Db {
+    fn ctx(&self) -> &Ctx {
+        &self.ks.ctx
+    }
+
+    fn read_key<R>(&self, key: &[u8], f: impl FnOnce(&ShardMap, u64) -> R) -> Result<R> {
+        let (hash, shard) = self.shards().route(key);
+        let map = shard.read();
+        Ok(f(&map, hash))
+    }
+
+    fn write_key<R>(&self, key: &[u8], f: impl FnOnce(&mut ShardMap, u64) -> R) -> Result<R> {
+        let (hash, shard) = self.shards().route(key);
+        let mut map = shard.write();
+        Ok(f(&mut map, hash))
+    }
+}
+
+/// On a `Db`, the multi-key operations run as atomic batches, as the same
+/// commands are atomic in Redis.
+impl KeyValue for Db {
+    fn del<K: AsRef<[u8]>>(&self, keys: &[K]) -> Result<usize> {
+        // Removed entries leave the batch and are freed after it unlocks.
+        let (n, removed) = self.atomically(keys, |tx| {
+            let mut removed = Vec::new();
+            for key in keys {
+                let key = key.as_ref();
+                if let Some(e) = tx.write_key(key, |m, h| {
+                    access::live_slot(m, h, key, tx.ctx()).map(|s| s.remove())
+                })? {
+                    removed.push(e);
+                }
+            }
+            Ok::<_, crate::Error>((removed.len(), removed))
+        })?;
+        drop(removed);
+        Ok(n)
+    }
+
+    fn exists<K: AsRef<[u8]>>(&self, keys: &[K]) -> Result<usize> {
+        self.snapshot(keys, |tx| tx.exists(keys))
+    }
+
+    fn mget<K: AsRef<[u8]>>(&self, keys: &[K]) -> Result<Vec<Option<Bytes>>> {
+        self.snapshot(keys, |tx| tx.mget(keys))
+    }
+
+    fn mset<K: AsRef<[u8]>, V: AsRef<[u8]>>(&self, pairs: &[(K, V)]) -> Result<()> {
+        let keys: Vec<&[u8]> = pairs.iter().map(|(k, _)| k.as_ref()).collect();
+        self.atomically(&keys, |tx| tx.mset(pairs))
+    }
+
+    fn msetnx<K: AsRef<[u8]>, V: AsRef<[u8]>>(&self, pairs: &[(K, V)]) -> Result<bool> {
+        let keys: Vec<&[u8]> = pairs.iter().map(|(k, _)| k.as_ref()).collect();
+        self.atomically(&keys, |tx| tx.msetnx(pairs))
+    }
+}

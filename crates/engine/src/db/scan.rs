@@ -1,0 +1,96 @@
+//! Scans on a `Db`: ordered ranges with a resume key, prefixes, and SCAN.
+//!
+//! Owns the keyspace-level scan API; the streaming merge itself is in
+//! `crate::scan`. All scans skip expired keys and read shards in bounded
+//! batches (no lock is held between batches).
+
+use super::types::{ScanOptions, ScanPage};
+use super::Db;
+use crate::error::{Error, Result};
+use crate::scan::{glob_match, prefix_end, RangeIter, RangePage};
+use std::ops::Bound;
+
+impl Db {
+    /// A streaming scan of the keys in the bounds, in key order.
+    pub fn range_iter(&self, start: Bound<&[u8]>, end: Bound<&[u8]>) -> RangeIter<'_> {
+        RangeIter::new(self.shards(), start, end, Some(self.now_ms()))
+    }
+
+    /// Up to `limit` entries in the bounds, in key order, and where the
+    /// next page starts. Resume by passing `page.next` as an inclusive
+    /// start; keys written in between are seen if they sort after it.
+    pub fn range(&self, start: Bound<&[u8]>, end: Bound<&[u8]>, limit: usize) -> RangePage {
+        let mut it =
+            RangeIter::with_limit(self.shards(), start, end, Some(self.now_ms()), Some(limit));
+        let entries: Vec<_> = it.by_ref().take(limit).collect();
+        let next = it.peek_key().map(bytes::Bytes::copy_from_slice);
+        RangePage { entries, next }
+    }
+
+    /// A streaming scan of the keys starting with `prefix`, in key order.
+    pub fn scan_prefix(&self, prefix: &[u8]) -> RangeIter<'_> {
+        let end = prefix_end(prefix);
+        let end_ref = match &end {
+            Bound::Excluded(e) => Bound::Excluded(&e[..]),
+            _ => Bound::Unbounded,
+        };
+        RangeIter::new(
+            self.shards(),
+            Bound::Included(prefix),
+            end_ref,
+            Some(self.now_ms()),
+        )
+    }
+
+    /// One step of a Redis SCAN. Start with cursor 0; the scan is complete
+    /// when the returned cursor is 0. Every key that exists for the whole
+    /// scan is returned exactly once; a key added or removed meanwhile may
+    /// or may not be.
+    ///
+    /// Up to `count` keys are examined per call; MATCH and TYPE filter
+    /// them, so a call may return fewer, even none, with a cursor that is
+    /// not 0.
+    ///
+    /// Errors: `InvalidCursor` for a cursor never issued, or one pushed out
+    /// of the cursor table by 65,536 newer ones.
+    pub fn scan(&self, cursor: u64, opts: ScanOptions<'_>) -> Result<ScanPage> {
+        let after = match cursor {
+            0 => None,
+            c => Some(self.ks.cursors.resume(c).ok_or(Error::InvalidCursor)?),
+        };
+        let start = match &after {
+            Some(k) => Bound::Excluded(&k[..]),
+            None => Bound::Unbounded,
+        };
+        let count = opts.count.max(1);
+        // Redis treats a lone `*` as no pattern: it also matches "".
+        let pattern = opts.pattern.filter(|p| *p != b"*");
+        let mut it = RangeIter::with_limit(
+            self.shards(),
+            start,
+            Bound::Unbounded,
+            Some(self.now_ms()),
+            Some(count),
+        )
+        .keys_only();
+        let mut keys = Vec::new();
+        let mut last = None;
+        for _ in 0..count {
+            let Some((key, _)) = it.next() else { break };
+            // Every entry is a string today, so a TYPE filter passes all
+            // of them exactly when it asks for strings.
+            let type_ok = opts
+                .value_type
+                .is_none_or(|t| t == crate::entry::ValueType::String);
+            if type_ok && pattern.is_none_or(|p| glob_match(p, &key)) {
+                keys.push(key.clone());
+            }
+            last = Some(key);
+        }
+        let cursor = match (last, it.peek_key().is_some()) {
+            (Some(last), true) => self.ks.cursors.issue(&last),
+            _ => 0,
+        };
+        Ok(ScanPage { cursor, keys })
+    }
+}

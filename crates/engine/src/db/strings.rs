@@ -1,0 +1,278 @@
+//! String operations: GET, SET, GETDEL, APPEND, STRLEN, GETRANGE, SETRANGE.
+//!
+//! Owns their Redis semantics, including the order in which Redis checks
+//! arguments (an invalid expire time is reported before a type error).
+//! Each function runs on one locked shard; `KeyValue` routes to it.
+
+use super::access::{live, live_slot, Ctx, Map};
+use super::expire::deadline_for_set;
+use super::types::{SetCondition, SetOptions, SetOutcome, SetTtl};
+use crate::entry::{Entry, Patch, ValueIn};
+use crate::error::{Error, Result};
+use bytes::{Bytes, BytesMut};
+
+/// Checks a key or value length against the configured limit.
+pub(crate) fn check_len(len: usize, ctx: &Ctx) -> Result<()> {
+    if len > ctx.max_value {
+        return Err(Error::ValueTooLarge {
+            limit: ctx.max_value,
+        });
+    }
+    Ok(())
+}
+
+/// A new entry, or the size error if it cannot be stored.
+pub(crate) fn new_entry(
+    key: &[u8],
+    value: ValueIn<'_>,
+    version: u64,
+    expiry: Option<u64>,
+    ctx: &Ctx,
+) -> Result<Entry> {
+    Entry::build(key, value, version, expiry).ok_or(Error::ValueTooLarge {
+        limit: ctx.max_value,
+    })
+}
+
+fn too_large(ctx: &Ctx) -> Error {
+    Error::ValueTooLarge {
+        limit: ctx.max_value,
+    }
+}
+
+pub(crate) fn get(map: &Map, hash: u64, key: &[u8], ctx: &Ctx) -> Option<Bytes> {
+    live(map, hash, key, ctx).map(Entry::value_bytes)
+}
+
+pub(crate) fn set(
+    map: &mut Map,
+    hash: u64,
+    key: &[u8],
+    value: &[u8],
+    opts: SetOptions,
+    ctx: &Ctx,
+) -> Result<SetOutcome> {
+    check_len(key.len(), ctx)?;
+    check_len(value.len(), ctx)?;
+    let deadline = match opts.ttl {
+        SetTtl::At(e) => Some(deadline_for_set(e, ctx)?),
+        SetTtl::Clear | SetTtl::Keep => None,
+    };
+    let version = map.next_version();
+    match live_slot(map, hash, key, ctx) {
+        Some(mut slot) => {
+            let old = opts.get.then(|| slot.get().value_bytes());
+            if opts.condition == SetCondition::IfAbsent {
+                return Ok(SetOutcome {
+                    written: false,
+                    old,
+                });
+            }
+            let expiry = match opts.ttl {
+                SetTtl::Keep => None,
+                SetTtl::Clear => Some(None),
+                SetTtl::At(_) => Some(deadline),
+            };
+            slot.apply(Patch {
+                value: Some(ValueIn::Slice(value)),
+                expiry,
+                version,
+            })
+            .map_err(|_| too_large(ctx))?;
+            Ok(SetOutcome { written: true, old })
+        }
+        None => {
+            if opts.condition == SetCondition::IfPresent {
+                return Ok(SetOutcome {
+                    written: false,
+                    old: None,
+                });
+            }
+            let entry = new_entry(key, ValueIn::Slice(value), version, deadline, ctx)?;
+            map.insert_new(hash, entry);
+            Ok(SetOutcome {
+                written: true,
+                old: None,
+            })
+        }
+    }
+}
+
+pub(crate) fn get_del(map: &mut Map, hash: u64, key: &[u8], ctx: &Ctx) -> Option<Entry> {
+    live_slot(map, hash, key, ctx).map(|slot| slot.remove())
+}
+
+pub(crate) fn strlen(map: &Map, hash: u64, key: &[u8], ctx: &Ctx) -> usize {
+    live(map, hash, key, ctx).map_or(0, |e| e.value().len())
+}
+
+pub(crate) fn append(
+    map: &mut Map,
+    hash: u64,
+    key: &[u8],
+    tail: &[u8],
+    ctx: &Ctx,
+) -> Result<usize> {
+    let version = map.next_version();
+    let Some(mut slot) = live_slot(map, hash, key, ctx) else {
+        check_len(key.len(), ctx)?;
+        check_len(tail.len(), ctx)?;
+        let entry = new_entry(key, ValueIn::Slice(tail), version, None, ctx)?;
+        map.insert_new(hash, entry);
+        return Ok(tail.len());
+    };
+    let new_len = slot.get().value().len() + tail.len();
+    check_len(new_len, ctx)?;
+    // A large value grows its shared buffer in place (amortised O(1), as
+    // Redis's sdscatlen), instead of copying the whole value each time.
+    let grown = slot.with_shared(version, |buf| {
+        let mut m = writable(std::mem::take(buf), new_len);
+        m.extend_from_slice(tail);
+        *buf = m.freeze();
+    });
+    if grown.is_none() {
+        let mut value = Vec::with_capacity(new_len);
+        value.extend_from_slice(slot.get().value());
+        value.extend_from_slice(tail);
+        slot.apply(Patch {
+            value: Some(ValueIn::Owned(value)),
+            expiry: None,
+            version,
+        })
+        .map_err(|_| too_large(ctx))?;
+    }
+    Ok(new_len)
+}
+
+/// A buffer we may write to: the same allocation when no reader shares
+/// it, otherwise a copy with room to grow.
+fn writable(buf: Bytes, want: usize) -> BytesMut {
+    match buf.try_into_mut() {
+        Ok(mut m) => {
+            m.reserve(want.saturating_sub(m.len()));
+            m
+        }
+        Err(shared) => {
+            let mut m = BytesMut::with_capacity(want.max(shared.len() * 2));
+            m.extend_from_slice(&shared);
+            m
+        }
+    }
+}
+
+/// GETRANGE with Redis's index rules: negative indexes count from the end,
+/// out-of-range indexes are clamped, an empty result for `start > end`.
+pub(crate) fn get_range(
+    map: &Map,
+    hash: u64,
+    key: &[u8],
+    start: i64,
+    end: i64,
+    ctx: &Ctx,
+) -> Bytes {
+    let Some(entry) = live(map, hash, key, ctx) else {
+        return Bytes::new();
+    };
+    let value = entry.value();
+    match clamp_range(value.len(), start, end) {
+        Some((s, e)) => Bytes::copy_from_slice(&value[s..=e]),
+        None => Bytes::new(),
+    }
+}
+
+/// The inclusive byte range GETRANGE returns for a string of `len` bytes.
+pub(crate) fn clamp_range(len: usize, start: i64, end: i64) -> Option<(usize, usize)> {
+    if start < 0 && end < 0 && start > end {
+        return None;
+    }
+    let len_i = i128::try_from(len).ok()?;
+    let fix = |i: i64| -> i128 {
+        let i = i128::from(i);
+        let i = if i < 0 { len_i + i } else { i };
+        i.max(0)
+    };
+    let s = fix(start);
+    let e = fix(end).min(len_i - 1);
+    if len == 0 || s > e {
+        return None;
+    }
+    Some((usize::try_from(s).ok()?, usize::try_from(e).ok()?))
+}
+
+/// SETRANGE: overwrite from `offset`, zero-padding a shorter value.
+pub(crate) fn set_range(
+    map: &mut Map,
+    hash: u64,
+    key: &[u8],
+    offset: usize,
+    patch: &[u8],
+    ctx: &Ctx,
+) -> Result<usize> {
+    let version = map.next_version();
+    let Some(mut slot) = live_slot(map, hash, key, ctx) else {
+        if patch.is_empty() {
+            return Ok(0);
+        }
+        let total = offset
+            .checked_add(patch.len())
+            .ok_or_else(|| too_large(ctx))?;
+        check_len(total, ctx)?;
+        check_len(key.len(), ctx)?;
+        let mut value = vec![0u8; total];
+        value[offset..].copy_from_slice(patch);
+        let entry = new_entry(key, ValueIn::Owned(value), version, None, ctx)?;
+        map.insert_new(hash, entry);
+        return Ok(total);
+    };
+    let old_len = slot.get().value().len();
+    if patch.is_empty() {
+        return Ok(old_len);
+    }
+    let end = offset
+        .checked_add(patch.len())
+        .ok_or_else(|| too_large(ctx))?;
+    check_len(end, ctx)?;
+    let new_len = old_len.max(end);
+    let written = slot.with_shared(version, |buf| {
+        let mut m = writable(std::mem::take(buf), new_len);
+        if m.len() < new_len {
+            m.resize(new_len, 0);
+        }
+        m[offset..end].copy_from_slice(patch);
+        *buf = m.freeze();
+    });
+    if written.is_none() {
+        let mut value = Vec::with_capacity(new_len);
+        value.extend_from_slice(slot.get().value());
+        value.resize(new_len, 0);
+        value[offset..end].copy_from_slice(patch);
+        slot.apply(Patch {
+            value: Some(ValueIn::Owned(value)),
+            expiry: None,
+            version,
+        })
+        .map_err(|_| too_large(ctx))?;
+    }
+    Ok(new_len)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clamp_range;
+
+    #[test]
+    fn getrange_indexes_follow_redis() {
+        // "This is a string" examples from the Redis docs.
+        let len = 16;
+        assert_eq!(clamp_range(len, 0, 3), Some((0, 3)));
+        assert_eq!(clamp_range(len, -3, -1), Some((13, 15)));
+        assert_eq!(clamp_range(len, 0, -1), Some((0, 15)));
+        assert_eq!(clamp_range(len, 10, 100), Some((10, 15)));
+        assert_eq!(clamp_range(len, 5, 3), None);
+        assert_eq!(clamp_range(len, -1, -5), None);
+        assert_eq!(clamp_range(len, -100, 2), Some((0, 2)));
+        assert_eq!(clamp_range(len, 100, 200), None);
+        assert_eq!(clamp_range(0, 0, -1), None);
+        assert_eq!(clamp_range(len, i64::MIN, i64::MAX), Some((0, 15)));
+    }
+}

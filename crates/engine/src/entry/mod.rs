@@ -1,0 +1,35 @@
+//! What the keyspace stores for each key.
+//!
+//! Owns the entry representation (`block`) and its allocation size classes
+//! (`class`). Values are strings today; the representation bits in each
+//! block leave room for hashes, lists, sets and sorted sets.
+
+mod block;
+mod class;
+
+pub use block::Entry;
+pub(crate) use block::{Applied, Oversize, Patch, ValueIn};
+
+/// The type of a stored value, as the TYPE command names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ValueType {
+    /// A binary-safe string.
+    String,
+}
+
+impl ValueType {
+    /// The name TYPE replies with.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ValueType::String => "string",
+        }
+    }
+}
+
+impl Entry {
+    /// The type of the stored value.
+    pub fn value_type(&self) -> ValueType {
+        ValueType::String
+    }
+}

@@ -1,0 +1,53 @@
+//! The engine's error type.
+//!
+//! Owns every way an engine operation can refuse. Each variant is one a
+//! caller can act on, and the server maps each to Redis's exact reply, so
+//! two different Redis errors must never share a variant.
+
+/// Why an engine operation was refused. Nothing is changed when an
+/// operation returns an error.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The key holds a value of another type (Redis `WRONGTYPE`).
+    #[error("operation against a key holding the wrong kind of value")]
+    WrongType,
+    /// The stored value or the argument is not a 64-bit integer.
+    #[error("value is not an integer or out of range")]
+    NotInteger,
+    /// The stored value or the argument is not a float.
+    #[error("value is not a valid float")]
+    NotFloat,
+    /// An integer increment would leave the `i64` range.
+    #[error("increment or decrement would overflow")]
+    Overflow,
+    /// DECRBY of `i64::MIN`, which cannot be negated.
+    #[error("decrement would overflow")]
+    DecrementOverflow,
+    /// A float increment would produce NaN or an infinity.
+    #[error("increment would produce NaN or Infinity")]
+    NanOrInfinity,
+    /// A key or value would exceed the configured size limit.
+    #[error("string exceeds maximum allowed size ({limit} bytes)")]
+    ValueTooLarge {
+        /// The limit in bytes (`Options::max_value_bytes`).
+        limit: usize,
+    },
+    /// A SETRANGE/GETRANGE offset is negative or too large.
+    #[error("offset is out of range")]
+    OffsetOutOfRange,
+    /// An expiry argument is not positive, or overflows when converted to
+    /// an absolute Unix time in milliseconds.
+    #[error("invalid expire time")]
+    InvalidExpireTime,
+    /// A SCAN cursor that the engine never issued, or one too old to resume.
+    #[error("invalid cursor")]
+    InvalidCursor,
+    /// An atomic batch touched a key it did not declare, so its shard was
+    /// not locked. This is a bug in the caller.
+    #[error("key was not declared in the atomic batch")]
+    KeyNotInBatch,
+}
+
+/// Shorthand for engine results.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,49 @@
+//! Tandem's engine: an in-memory keyspace with Redis semantics, spread over
+//! independently locked shards, embeddable in any Rust program.
+//!
+//! ```
+//! use tandem_engine::prelude::*;
+//!
+//! let db = Db::default();
+//! db.set(b"greeting", b"hello", SetOptions::default())?;
+//! assert_eq!(db.get(b"greeting")?.as_deref(), Some(&b"hello"[..]));
+//! assert_eq!(db.incr_by(b"visits", 1)?, 1);
+//! # Ok::<(), tandem_engine::Error>(())
+//! ```
+//!
+//! Layout (see `docs/ARCHITECTURE.md`):
+//! - `db`: the `Db` facade, per-command semantics, atomic batches, scans.
+//! - `memtable`: the `Memtable` trait, shards, locks, and the shard map.
+//! - `entry`: the compact per-key block.
+//! - `scan`: the streaming k-way merge, SCAN cursors, glob patterns.
+//! - `numeric`: Redis's integer and float rules.
+//! - `clock`, `options`, `error`.
+
+pub mod clock;
+mod db;
+mod entry;
+mod error;
+pub mod memtable;
+mod numeric;
+mod options;
+mod scan;
+
+pub use bytes::Bytes;
+pub use db::{
+    Ctx, Db, ExpireCondition, Expiry, KeyValue, ScanOptions, ScanPage, SetCondition, SetOptions,
+    SetOutcome, SetTtl, ShardStats, Stats, Tx,
+};
+pub use entry::{Entry, ValueType};
+pub use error::{Error, Result};
+pub use memtable::{Memtable, MemtableKind, Sharded, SingleLock};
+pub use numeric::parse_i64;
+pub use options::{Options, DEFAULT_MAX_VALUE_BYTES};
+pub use scan::{glob_match, RangeIter, RangePage};
+
+/// Everything needed to use a `Db`: `use tandem_engine::prelude::*;`.
+pub mod prelude {
+    pub use crate::{
+        Db, Error, ExpireCondition, Expiry, KeyValue, Options, ScanOptions, SetCondition,
+        SetOptions, SetTtl,
+    };
+}
