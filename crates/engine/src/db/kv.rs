@@ -24,6 +24,13 @@ pub trait KeyValue: Access {
         self.read_key(key, |m, h| strings::get(m, h, key, self.ctx()))
     }
 
+    /// GET without copying: runs `f` on the value (or `None`) while the
+    /// shard's read lock is held, so a server can write the value straight
+    /// into its output buffer. Keep `f` short: writers to this shard wait.
+    fn get_with<R>(&self, key: &[u8], f: impl FnOnce(Option<&[u8]>) -> R) -> Result<R> {
+        self.read_key(key, |m, h| f(live(m, h, key, self.ctx()).map(Entry::value)))
+    }
+
     /// SET with Redis 7's options (NX, XX, GET, EX, PX, EXAT, PXAT, KEEPTTL).
     ///
     /// Errors: `InvalidExpireTime` for a non-positive or overflowing expiry

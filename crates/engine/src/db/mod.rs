@@ -160,10 +160,20 @@ impl KeyValue for Db {
     }
 
     fn exists<K: AsRef<[u8]>>(&self, keys: &[K]) -> Result<usize> {
+        // One key needs one lock and no batch bookkeeping.
+        if let [key] = keys {
+            let key = key.as_ref();
+            return self.read_key(key, |m, h| {
+                usize::from(access::live(m, h, key, self.ctx()).is_some())
+            });
+        }
         self.snapshot(keys, |tx| tx.exists(keys))
     }
 
     fn mget<K: AsRef<[u8]>>(&self, keys: &[K]) -> Result<Vec<Option<Bytes>>> {
+        if let [key] = keys {
+            return Ok(vec![self.get(key.as_ref())?]);
+        }
         self.snapshot(keys, |tx| tx.mget(keys))
     }
 

@@ -1,0 +1,263 @@
+//! `tandem bench engine`: the engine in-process, without the network.
+//!
+//! Workloads (keys are drawn uniformly at random from `--keys`):
+//! - `write`: SET over a preloaded keyspace (every SET overwrites).
+//! - `read`: GET over a preloaded keyspace.
+//! - `mixed`: half SET, half GET (the self-scaling notes' workload).
+//! - `scan`: ordered range scans of `--scan-len` entries from a random key.
+//! - `load`: insert `--keys` new keys; reports resident memory per key.
+//!
+//! Reads use `get_with`, the zero-copy GET a server answers from.
+//!
+//! Every operation is timed individually into an HDR histogram; throughput
+//! is operations over wall-clock time of the measured phase, so the timer's
+//! own cost (~20 ns per call) is included, equally for every memtable.
+
+use crate::keys::{key, Rng};
+use crate::report::Report;
+use crate::rss::rss_bytes;
+use hdrhistogram::Histogram;
+use std::hint::black_box;
+use std::ops::Bound;
+use std::sync::{Arc, Barrier};
+use std::time::Instant;
+use tandem_engine::prelude::*;
+use tandem_engine::MemtableKind;
+
+/// Which memtable to benchmark.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemtableArg {
+    /// Hash-routed shards, each with its own lock.
+    Sharded,
+    /// One lock over one map (the baseline).
+    SingleLock,
+}
+
+/// The operation mix.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Workload {
+    /// SET over a preloaded keyspace.
+    Write,
+    /// GET over a preloaded keyspace.
+    Read,
+    /// Half SET, half GET over a preloaded keyspace.
+    Mixed,
+    /// Ordered range scans of `--scan-len` entries.
+    Scan,
+    /// Insert `--keys` new keys and measure memory per key.
+    Load,
+}
+
+/// Flags of `tandem bench engine`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct EngineArgs {
+    /// Memtable implementation.
+    #[arg(long, value_enum, default_value = "sharded")]
+    pub memtable: MemtableArg,
+    /// Shard count for `sharded` [default: four per core, a power of two].
+    #[arg(long)]
+    pub shards: Option<usize>,
+    /// Worker threads.
+    #[arg(long, default_value_t = 2)]
+    pub threads: usize,
+    /// Keyspace size (keys preloaded, or loaded by `load`).
+    #[arg(long, default_value_t = 1_000_000)]
+    pub keys: u64,
+    /// Operations to measure, across all threads (ignored by `load`).
+    #[arg(long, default_value_t = 1_000_000)]
+    pub ops: u64,
+    /// Key size in bytes.
+    #[arg(long, default_value_t = 16)]
+    pub key_size: usize,
+    /// Value size in bytes.
+    #[arg(long, default_value_t = 100)]
+    pub value_size: usize,
+    /// Operation mix.
+    #[arg(long, value_enum, default_value = "mixed")]
+    pub workload: Workload,
+    /// Entries per scan, for `scan`.
+    #[arg(long, default_value_t = 1000)]
+    pub scan_len: usize,
+    /// Give every key a TTL (one hour), to measure what expiry costs.
+    #[arg(long)]
+    pub ttl: bool,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn set_options(ttl: bool) -> SetOptions {
+    SetOptions {
+        ttl: if ttl {
+            SetTtl::At(Expiry::Seconds(3600))
+        } else {
+            SetTtl::Clear
+        },
+        ..SetOptions::default()
+    }
+}
+
+/// Runs `f(thread_index)` on `threads` threads released together, and
+/// returns the wall-clock seconds until the last one finished, with each
+/// thread's result.
+fn parallel<T: Send + 'static>(
+    threads: usize,
+    f: impl Fn(usize) -> T + Send + Sync + 'static,
+) -> (f64, Vec<T>) {
+    let f = Arc::new(f);
+    let barrier = Arc::new(Barrier::new(threads + 1));
+    let handles: Vec<_> = (0..threads)
+        .map(|t| {
+            let (f, barrier) = (f.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                f(t)
+            })
+        })
+        .collect();
+    barrier.wait();
+    let start = Instant::now();
+    let results = handles.into_iter().filter_map(|h| h.join().ok()).collect();
+    (start.elapsed().as_secs_f64(), results)
+}
+
+/// Inserts keys `0..keys`, split evenly over the threads.
+fn load(db: &Db, args: &EngineArgs, timed: bool) -> (f64, Histogram<u64>) {
+    let threads = args.threads.max(1);
+    let (db, args2) = (db.clone(), args.clone());
+    let (elapsed, hists) = parallel(threads, move |t| {
+        let mut h = new_histogram();
+        let value = vec![b'v'; args2.value_size];
+        let opts = set_options(args2.ttl);
+        let per = args2.keys.div_ceil(threads as u64);
+        let mut buf = Vec::with_capacity(args2.key_size);
+        for i in (t as u64 * per)..((t as u64 + 1) * per).min(args2.keys) {
+            key(i, args2.key_size, &mut buf);
+            let t0 = timed.then(Instant::now);
+            let _ = black_box(db.set(&buf, &value, opts));
+            if let Some(t0) = t0 {
+                record(&mut h, t0);
+            }
+        }
+        h
+    });
+    (elapsed, merge(hists))
+}
+
+#[expect(clippy::expect_used, reason = "constant bounds, valid by construction")]
+fn new_histogram() -> Histogram<u64> {
+    // 1 ns to 100 s at 3 significant digits.
+    Histogram::new_with_bounds(1, 100_000_000_000, 3).expect("valid histogram bounds")
+}
+
+fn record(h: &mut Histogram<u64>, t0: Instant) {
+    let ns = u64::try_from(t0.elapsed().as_nanos())
+        .unwrap_or(u64::MAX)
+        .max(1);
+    h.saturating_record(ns);
+}
+
+fn merge(hists: Vec<Histogram<u64>>) -> Histogram<u64> {
+    let mut all = new_histogram();
+    for h in hists {
+        // Same bounds everywhere, so adding cannot fail.
+        let _ = all.add(h);
+    }
+    all
+}
+
+fn lock_waits(db: &Db) -> u64 {
+    let s = db.stats();
+    s.read_waits + s.write_waits
+}
+
+/// Runs the benchmark described by `args`.
+pub fn run(args: &EngineArgs) -> Report {
+    let mut options = Options::default().memtable(match args.memtable {
+        MemtableArg::Sharded => MemtableKind::Sharded,
+        MemtableArg::SingleLock => MemtableKind::SingleLock,
+    });
+    if let Some(n) = args.shards {
+        options = options.shards(n);
+    }
+    let db = Db::new(options);
+    let threads = args.threads.max(1);
+    let mut report = Report {
+        workload: format!("{:?}", args.workload).to_lowercase(),
+        memtable: db.memtable_kind().as_str().to_string(),
+        shards: db.memtable().shard_count(),
+        threads,
+        keys: args.keys,
+        ops: args.ops,
+        key_size: args.key_size,
+        value_size: args.value_size,
+        elapsed_s: 0.0,
+        ops_per_sec: 0.0,
+        p50_ns: 0,
+        p99_ns: 0,
+        p999_ns: 0,
+        max_ns: 0,
+        bytes_per_key: None,
+        engine_bytes_per_key: None,
+        scan_len: (args.workload == Workload::Scan).then_some(args.scan_len),
+        ttl: args.ttl,
+        lock_waits: 0,
+    };
+
+    if args.workload == Workload::Load {
+        let before = rss_bytes();
+        let (elapsed, h) = load(&db, args, true);
+        let grown = rss_bytes().saturating_sub(before);
+        report.ops = args.keys;
+        report.elapsed_s = elapsed;
+        report.ops_per_sec = args.keys as f64 / elapsed;
+        report.bytes_per_key = Some(grown as f64 / args.keys.max(1) as f64);
+        report.engine_bytes_per_key =
+            Some(db.stats().approx_bytes as f64 / args.keys.max(1) as f64);
+        report.lock_waits = lock_waits(&db);
+        report.fill_latency(&h);
+        return report;
+    }
+
+    load(&db, args, false);
+    let waits_before = lock_waits(&db);
+    let per_thread = args.ops.div_ceil(threads as u64);
+    let (d, a) = (db.clone(), args.clone());
+    let (elapsed, hists) = parallel(threads, move |t| {
+        let mut h = new_histogram();
+        let mut rng = Rng::new(t as u64 + 1);
+        let value = vec![b'w'; a.value_size];
+        let opts = set_options(a.ttl);
+        let mut buf = Vec::with_capacity(a.key_size);
+        for _ in 0..per_thread {
+            key(rng.below(a.keys), a.key_size, &mut buf);
+            let write = match a.workload {
+                Workload::Write => true,
+                Workload::Mixed => rng.below(2) == 0,
+                _ => false,
+            };
+            let t0 = Instant::now();
+            match a.workload {
+                Workload::Scan => {
+                    let page = d.range(Bound::Included(&buf), Bound::Unbounded, a.scan_len);
+                    black_box(page);
+                }
+                _ if write => {
+                    let _ = black_box(d.set(&buf, &value, opts));
+                }
+                _ => {
+                    // The zero-copy read a server uses to answer GET.
+                    let _ = black_box(d.get_with(&buf, |v| v.map(|v| black_box(v).len())));
+                }
+            }
+            record(&mut h, t0);
+        }
+        h
+    });
+    report.ops = per_thread * threads as u64;
+    report.elapsed_s = elapsed;
+    report.ops_per_sec = report.ops as f64 / elapsed;
+    report.lock_waits = lock_waits(&db) - waits_before;
+    report.fill_latency(&merge(hists));
+    report
+}

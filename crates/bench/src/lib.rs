@@ -1,0 +1,12 @@
+//! Tandem's benchmarks, run as `tandem bench <target> ...`.
+//!
+//! Owns workload generation, timing and reporting. Benchmarks measure;
+//! they never assert. Results go to `docs/BENCHMARKS.md` with the command
+//! that produced them.
+
+pub mod engine;
+mod keys;
+mod report;
+mod rss;
+
+pub use report::Report;
