@@ -5,11 +5,13 @@
 
 use clap::{Parser, Subcommand};
 
-// Entry blocks are sized to mimalloc's size classes (see the engine's
-// `entry::class`), so a 16-byte key with a 64-byte value costs exactly one
-// 96-byte allocation. The system allocator rounds the same block to 112.
+// jemalloc, because memory per key is a first-class target: entry blocks
+// are sized to its size classes (the engine's `entry::class`), and on this
+// machine it holds a 96-byte block in ~97 resident bytes and a 768-byte
+// tree leaf in ~787. glibc rounds the block to 112; mimalloc 3 spent ~110
+// and ~944 (docs/BENCHMARKS.md, "Allocator").
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 /// Tandem: a sharded, self-resizing, Redis-compatible key-value store.
 #[derive(Parser, Debug)]

@@ -199,6 +199,7 @@ pub fn run(args: &EngineArgs) -> Report {
         max_ns: 0,
         bytes_per_key: None,
         engine_bytes_per_key: None,
+        index_bytes_per_key: None,
         scan_len: (args.workload == Workload::Scan).then_some(args.scan_len),
         ttl: args.ttl,
         lock_waits: 0,
@@ -212,8 +213,10 @@ pub fn run(args: &EngineArgs) -> Report {
         report.elapsed_s = elapsed;
         report.ops_per_sec = args.keys as f64 / elapsed;
         report.bytes_per_key = Some(grown as f64 / args.keys.max(1) as f64);
-        report.engine_bytes_per_key =
-            Some(db.stats().approx_bytes as f64 / args.keys.max(1) as f64);
+        let stats = db.stats();
+        let per_key = |b: usize| Some(b as f64 / args.keys.max(1) as f64);
+        report.engine_bytes_per_key = per_key(stats.approx_bytes);
+        report.index_bytes_per_key = per_key(stats.index_bytes);
         report.lock_waits = lock_waits(&db);
         report.fill_latency(&h);
         return report;

@@ -40,6 +40,9 @@ pub struct Report {
     /// For `load`: the engine's own estimate of its heap bytes per key.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub engine_bytes_per_key: Option<f64>,
+    /// For `load`: the index's share of `engine_bytes_per_key`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub index_bytes_per_key: Option<f64>,
     /// For `scan`: entries per scan.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scan_len: Option<usize>,
@@ -90,6 +93,9 @@ impl Report {
             s.push_str(&format!(
                 "\nmemory {b:.1} bytes per key (engine's estimate)"
             ));
+        }
+        if let Some(b) = self.index_bytes_per_key {
+            s.push_str(&format!(", of which the index {b:.1}"));
         }
         if let Some(n) = self.scan_len {
             s.push_str(&format!("\nscan length {n}"));

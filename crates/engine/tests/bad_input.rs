@@ -26,7 +26,7 @@ fn the_empty_key_is_a_key() {
     assert_eq!(db.incr_by(b"", 1), Err(Error::NotInteger));
     assert_eq!(db.append(b"", b"!").unwrap(), 6);
     let first = db.range(Bound::Unbounded, Bound::Unbounded, 1);
-    assert_eq!(first.entries[0].0, &b""[..], "the empty key sorts first");
+    assert_eq!(first.get(0).unwrap().0, b"", "the empty key sorts first");
     assert_eq!(db.del(&[b""]).unwrap(), 1);
     assert_eq!(db.get(b"").unwrap(), None);
 }
@@ -108,7 +108,7 @@ fn binary_keys_and_values_round_trip() {
     assert_eq!(db.append(b"\xff\xfe", b"\x80").unwrap(), 3);
     assert_eq!(db.get(b"\xff\xfe").unwrap().unwrap(), &b"\x00\x01\x80"[..]);
     let page = db.range(Bound::Included(b"\xff"), Bound::Unbounded, 10);
-    assert_eq!(page.entries.len(), 1);
+    assert_eq!(page.len(), 1);
     assert_eq!(
         db.incr_by(b"\xc3\x28", 1).unwrap(),
         1,

@@ -359,14 +359,14 @@ fn check(kind: MemtableKind, shards: usize, ops: Vec<Op>) {
                     .filter(|k| k.as_slice() >= start && k.as_slice() < end)
                     .collect();
                 let page = db.range(Bound::Included(start), Bound::Excluded(end), limit);
-                let got: Vec<Vec<u8>> = page.entries.iter().map(|(k, _)| k.to_vec()).collect();
+                let got: Vec<Vec<u8>> = page.iter().map(|(k, _)| k.to_vec()).collect();
                 let want: Vec<Vec<u8>> = matching.iter().take(limit).map(|k| k.to_vec()).collect();
                 assert_eq!(got, want);
-                for (k, v) in &page.entries {
+                for (k, v) in page.iter() {
                     assert_eq!(Some(v.to_vec()), b(m.live(k)));
                 }
                 assert_eq!(
-                    page.next.map(|n| n.to_vec()),
+                    page.next_start().map(<[u8]>::to_vec),
                     matching.get(limit).map(|k| k.to_vec())
                 );
             }

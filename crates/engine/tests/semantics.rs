@@ -473,9 +473,9 @@ fn ordered_range_pages_and_prefixes() {
         let mut seen = Vec::new();
         loop {
             let page = db.range(Bound::Included(&start), Bound::Excluded(b"user:0100"), 10);
-            assert!(page.entries.len() <= 10);
-            seen.extend(page.entries.iter().map(|(k, _)| k.clone()));
-            match page.next {
+            assert!(page.len() <= 10);
+            seen.extend(page.iter().map(|(k, _)| k.to_vec()));
+            match page.next_start() {
                 Some(n) => start = n.to_vec(),
                 None => break,
             }
@@ -491,8 +491,8 @@ fn ordered_range_pages_and_prefixes() {
         assert_eq!(seen, want);
         // Values come with their keys.
         let page = db.range(Bound::Included(b"user:0042"), Bound::Unbounded, 1);
-        assert_eq!(page.entries[0].1, "42");
-        assert_eq!(page.next.as_deref(), Some(&b"user:0043"[..]));
+        assert_eq!(page.get(0).unwrap().1, b"42");
+        assert_eq!(page.next_start(), Some(&b"user:0043"[..]));
         // Prefix scans.
         assert_eq!(db.scan_prefix(b"user:02").count(), 100);
         assert_eq!(db.scan_prefix(b"oth").count(), 1);
@@ -500,11 +500,9 @@ fn ordered_range_pages_and_prefixes() {
         // Empty and inverted ranges.
         assert!(db
             .range(Bound::Included(b"b"), Bound::Excluded(b"a"), 10)
-            .entries
             .is_empty());
         assert!(db
             .range(Bound::Excluded(b"a"), Bound::Excluded(b"a"), 10)
-            .entries
             .is_empty());
     }
 }

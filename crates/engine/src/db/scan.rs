@@ -7,24 +7,35 @@
 use super::types::{ScanOptions, ScanPage};
 use super::Db;
 use crate::error::{Error, Result};
-use crate::scan::{glob_match, prefix_end, RangeIter, RangePage};
+use crate::scan::{glob_match, prefix_end, MergeCursor, RangeIter, RangePage};
+use bytes::Bytes;
 use std::ops::Bound;
 
 impl Db {
-    /// A streaming scan of the keys in the bounds, in key order.
+    /// A streaming scan of the keys in the bounds, in key order, yielding
+    /// owned pairs. For bulk reads prefer `range`, which allocates nothing
+    /// per entry.
     pub fn range_iter(&self, start: Bound<&[u8]>, end: Bound<&[u8]>) -> RangeIter<'_> {
         RangeIter::new(self.shards(), start, end, Some(self.now_ms()))
     }
 
     /// Up to `limit` entries in the bounds, in key order, and where the
-    /// next page starts. Resume by passing `page.next` as an inclusive
-    /// start; keys written in between are seen if they sort after it.
+    /// next page starts. Resume by passing `page.next_start()` as an
+    /// inclusive start; keys written in between are seen if they sort
+    /// after it.
     pub fn range(&self, start: Bound<&[u8]>, end: Bound<&[u8]>, limit: usize) -> RangePage {
-        let mut it =
-            RangeIter::with_limit(self.shards(), start, end, Some(self.now_ms()), Some(limit));
-        let entries: Vec<_> = it.by_ref().take(limit).collect();
-        let next = it.peek_key().map(bytes::Bytes::copy_from_slice);
-        RangePage { entries, next }
+        let now = Some(self.now_ms());
+        let mut cursor =
+            MergeCursor::new(self.shards(), start, end, now, Some(limit), true).keeping_buffers();
+        let mut entries = Vec::with_capacity(limit.min(4096));
+        for _ in 0..limit {
+            let Some(hit) = cursor.next_hit() else {
+                break;
+            };
+            entries.push((hit.buf, hit.key, hit.value));
+        }
+        let next = cursor.peek_key().map(Bytes::copy_from_slice);
+        RangePage::new(cursor.into_buffers(), entries, next)
     }
 
     /// A streaming scan of the keys starting with `prefix`, in key order.
@@ -65,30 +76,37 @@ impl Db {
         let count = opts.count.max(1);
         // Redis treats a lone `*` as no pattern: it also matches "".
         let pattern = opts.pattern.filter(|p| *p != b"*");
-        let mut it = RangeIter::with_limit(
+        // Every entry is a string today, so a TYPE filter passes all of
+        // them exactly when it asks for strings.
+        let type_ok = opts
+            .value_type
+            .is_none_or(|t| t == crate::entry::ValueType::String);
+        let now = Some(self.now_ms());
+        let mut it = MergeCursor::new(
             self.shards(),
             start,
             Bound::Unbounded,
-            Some(self.now_ms()),
+            now,
             Some(count),
-        )
-        .keys_only();
+            false,
+        );
         let mut keys = Vec::new();
-        let mut last = None;
-        for _ in 0..count {
-            let Some((key, _)) = it.next() else { break };
-            // Every entry is a string today, so a TYPE filter passes all
-            // of them exactly when it asks for strings.
-            let type_ok = opts
-                .value_type
-                .is_none_or(|t| t == crate::entry::ValueType::String);
-            if type_ok && pattern.is_none_or(|p| glob_match(p, &key)) {
-                keys.push(key.clone());
+        let mut last = Vec::new();
+        let mut examined = 0;
+        while examined < count {
+            let Some(hit) = it.next_hit() else {
+                break;
+            };
+            let key = it.bytes(hit.buf, hit.key);
+            examined += 1;
+            if type_ok && pattern.is_none_or(|p| glob_match(p, key)) {
+                keys.push(Bytes::copy_from_slice(key));
             }
-            last = Some(key);
+            last.clear();
+            last.extend_from_slice(key);
         }
-        let cursor = match (last, it.peek_key().is_some()) {
-            (Some(last), true) => self.ks.cursors.issue(&last),
+        let cursor = match (examined, it.peek_key().is_some()) {
+            (1.., true) => self.ks.cursors.issue(&last),
             _ => 0,
         };
         Ok(ScanPage { cursor, keys })

@@ -10,6 +10,8 @@ pub struct ShardStats {
     pub keys: usize,
     /// Approximate heap bytes of entries and indexes.
     pub approx_bytes: usize,
+    /// Of `approx_bytes`, the index's share.
+    pub index_bytes: usize,
     /// Lock waits and batch counts.
     pub counters: ShardCounters,
 }
@@ -23,6 +25,8 @@ pub struct Stats {
     pub keys: usize,
     /// Approximate heap bytes of entries and indexes.
     pub approx_bytes: usize,
+    /// Of `approx_bytes`, the indexes' share.
+    pub index_bytes: usize,
     /// Largest shard's key count divided by the mean (1.0 when empty).
     pub imbalance: f64,
     /// Lock acquisitions that had to wait, for reading and for writing.
@@ -44,13 +48,14 @@ impl Db {
             .shards()
             .iter()
             .map(|s| {
-                let (keys, approx_bytes) = {
+                let (keys, approx_bytes, index_bytes) = {
                     let map = s.read();
-                    (map.len(), map.approx_bytes())
+                    (map.len(), map.approx_bytes(), map.index_bytes())
                 };
                 ShardStats {
                     keys,
                     approx_bytes,
+                    index_bytes,
                     counters: s.counters(),
                 }
             })
@@ -67,6 +72,7 @@ impl Db {
             memtable: self.memtable_kind(),
             keys,
             approx_bytes: shards.iter().map(|s| s.approx_bytes).sum(),
+            index_bytes: shards.iter().map(|s| s.index_bytes).sum(),
             imbalance,
             read_waits: sum(|c| c.read_waits),
             write_waits: sum(|c| c.write_waits),

@@ -92,6 +92,14 @@ impl ValueIn<'_> {
     }
 }
 
+/// An entry's fields, read together (see `Entry::parts`).
+pub(crate) struct Parts<'a> {
+    pub key: &'a [u8],
+    pub inline: &'a [u8],
+    pub shared: Option<&'a Bytes>,
+    pub expiry: Option<u64>,
+}
+
 /// A change to an entry: any of value and expiry, and always a new version.
 pub(crate) struct Patch<'a> {
     /// The new value, or `None` to keep the current one.
@@ -353,6 +361,33 @@ impl Entry {
         &raw[at + n..at + n + len as usize]
     }
 
+    /// Everything a scan reads of an entry, from one parse of the header:
+    /// key, inline value (empty when shared), shared buffer, deadline.
+    pub(crate) fn parts(&self) -> Parts<'_> {
+        let raw = self.raw();
+        let s = spans(raw);
+        let key = &raw[s.key_at..s.key_at + s.key_len];
+        let expiry = (raw[FLAGS_AT] & HAS_EXPIRY != 0).then(|| get_u64(raw, s.version_at + 8));
+        if raw[FLAGS_AT] & REPR_MASK == REPR_SHARED {
+            // SAFETY: as in `value`.
+            let shared = self.shared_ptr().map(|p| unsafe { &*p });
+            return Parts {
+                key,
+                inline: &[],
+                shared,
+                expiry,
+            };
+        }
+        let (len, n) = get_varint(&raw[s.value_at..]);
+        let at = s.value_at + n;
+        Parts {
+            key,
+            inline: &raw[at..at + len as usize],
+            shared: None,
+            expiry,
+        }
+    }
+
     /// The value as an owned buffer: a copy when inline, a new reference
     /// when shared.
     pub fn value_bytes(&self) -> Bytes {
@@ -361,12 +396,6 @@ impl Entry {
             Some(p) => unsafe { (*p).clone() },
             None => Bytes::copy_from_slice(self.value()),
         }
-    }
-
-    /// The shared buffer of a large value, if the value is large.
-    pub(crate) fn shared_value(&self) -> Option<&Bytes> {
-        // SAFETY: as in `value`.
-        self.shared_ptr().map(|p| unsafe { &*p })
     }
 
     /// The shared buffer of a large value, for growing it in place.
@@ -388,13 +417,9 @@ impl Entry {
         class_size(self.class()) + shared
     }
 
-    /// A bitwise copy that shares this block, for the ordered index.
-    ///
-    /// # Safety
-    /// The copy must never be dropped or written through, and must not be
-    /// used once this block is freed.
-    pub(crate) unsafe fn alias(&self) -> Entry {
-        Entry { ptr: self.ptr }
+    /// The block's address, for prefetching.
+    pub(crate) fn block_addr(&self) -> *const u8 {
+        self.ptr.as_ptr()
     }
 
     pub(crate) fn set_version(&mut self, version: u64) {

@@ -1,10 +1,10 @@
 //! Allocation size classes for entry blocks.
 //!
 //! A block is allocated at the size of the class that fits it, and the class
-//! index is stored in the block. The classes are the ones mimalloc and
-//! jemalloc use (8-byte steps to 64, 16-byte steps to 128, then four per
-//! power of two), so the rounding costs no memory the allocator would not
-//! waste anyway, and a value that grows a little is rewritten in place.
+//! index is stored in the block. The classes are jemalloc's (16-byte steps
+//! to 128, then four per power of two; the binary's allocator), so the
+//! rounding costs no memory the allocator would not waste anyway, and a
+//! value that grows a little is rewritten in place.
 
 /// The largest block we will allocate: far above any key or value limit,
 /// and low enough that class arithmetic cannot overflow.
@@ -15,17 +15,13 @@ pub(crate) fn class_of(size: usize) -> Option<u8> {
     if size > MAX_BLOCK {
         return None;
     }
-    let class = if size <= 16 {
-        0
-    } else if size <= 64 {
-        size.div_ceil(8) - 2
-    } else if size <= 128 {
-        7 + (size - 64).div_ceil(16) - 1
+    let class = if size <= 128 {
+        size.div_ceil(16).max(1) - 1
     } else {
         let p = (usize::BITS - 1 - (size - 1).leading_zeros()) as usize;
         let step = 1usize << (p - 2);
         let s = (size - (1usize << p)).div_ceil(step);
-        11 + 4 * (p - 7) + (s - 1)
+        8 + 4 * (p - 7) + (s - 1)
     };
     u8::try_from(class).ok()
 }
@@ -33,12 +29,10 @@ pub(crate) fn class_of(size: usize) -> Option<u8> {
 /// The byte size of class `class`.
 pub(crate) fn class_size(class: u8) -> usize {
     let c = usize::from(class);
-    if c <= 6 {
-        16 + 8 * c
-    } else if c <= 10 {
-        80 + 16 * (c - 7)
+    if c < 8 {
+        16 * (c + 1)
     } else {
-        let i = c - 11;
+        let i = c - 8;
         let g = i / 4;
         let s = i % 4 + 1;
         (128usize << g) + s * (32usize << g)
@@ -66,8 +60,8 @@ mod tests {
         assert_eq!(
             first,
             [
-                16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384, 448,
-                512, 640
+                16, 32, 48, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384, 448, 512, 640, 768,
+                896, 1024
             ]
         );
     }

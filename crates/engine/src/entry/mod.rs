@@ -8,7 +8,7 @@ mod block;
 mod class;
 
 pub use block::Entry;
-pub(crate) use block::{Applied, Oversize, Patch, ValueIn};
+pub(crate) use block::{Applied, Oversize, Parts, Patch, ValueIn};
 
 /// The type of a stored value, as the TYPE command names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -17,8 +17,8 @@
 
 pub(crate) mod hashing;
 mod map;
-mod order;
 mod shard;
+mod tree;
 
 use crate::entry::Entry;
 use crate::scan::RangeIter;
@@ -86,9 +86,7 @@ pub(crate) struct Shards {
 
 impl Shards {
     fn new(count: usize, hasher: KeyHasher) -> Self {
-        let shards = (0..count.max(1))
-            .map(|_| Padded(Shard::new(hasher)))
-            .collect();
+        let shards = (0..count.max(1)).map(|_| Padded(Shard::new())).collect();
         Self { shards, hasher }
     }
 

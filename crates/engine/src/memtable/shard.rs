@@ -4,7 +4,6 @@
 //! Every lock acquisition in the engine goes through `read`/`write` here,
 //! so the contention count is complete; nothing may lock `map` directly.
 
-use super::hashing::KeyHasher;
 use super::map::ShardMap;
 use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -32,9 +31,9 @@ pub struct ShardCounters {
 }
 
 impl Shard {
-    pub(crate) fn new(hasher: KeyHasher) -> Self {
+    pub(crate) fn new() -> Self {
         Self {
-            map: RwLock::new(ShardMap::new(hasher)),
+            map: RwLock::new(ShardMap::default()),
             read_waits: AtomicU64::new(0),
             write_waits: AtomicU64::new(0),
             fast_batches: AtomicU64::new(0),

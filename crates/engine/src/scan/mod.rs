@@ -11,18 +11,75 @@ mod merge;
 pub(crate) use cursor::CursorTable;
 pub use glob::glob_match;
 pub use merge::RangeIter;
+pub(crate) use merge::{MergeCursor, ValueAt};
 
 use bytes::Bytes;
-use std::ops::Bound;
+use std::ops::{Bound, Range};
 
-/// One page of an ordered range scan.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// One page of an ordered range scan: entries in key order, and where the
+/// next page starts. The page owns the batch buffers the scan copied the
+/// entries into, so each entry was copied once; a large value stays in its
+/// own shared buffer.
+#[derive(Clone, Default)]
 pub struct RangePage {
-    /// Keys and values in key order.
-    pub entries: Vec<(Bytes, Bytes)>,
+    bufs: Vec<Vec<u8>>,
+    entries: Vec<(usize, Range<usize>, ValueAt)>,
+    next: Option<Bytes>,
+}
+
+impl std::fmt::Debug for RangePage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RangePage")
+            .field("len", &self.len())
+            .field("next", &self.next)
+            .finish()
+    }
+}
+
+impl RangePage {
+    pub(crate) fn new(
+        bufs: Vec<Vec<u8>>,
+        entries: Vec<(usize, Range<usize>, ValueAt)>,
+        next: Option<Bytes>,
+    ) -> Self {
+        Self {
+            bufs,
+            entries,
+            next,
+        }
+    }
+
+    /// The number of entries.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the page has no entries.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Entry `i` as `(key, value)`.
+    pub fn get(&self, i: usize) -> Option<(&[u8], &[u8])> {
+        let (buf, k, v) = self.entries.get(i)?;
+        let data = &self.bufs[*buf];
+        let value = match v {
+            ValueAt::Buf(r) => &data[r.clone()],
+            ValueAt::Shared(b) => &b[..],
+        };
+        Some((&data[k.clone()], value))
+    }
+
+    /// The entries as `(key, value)`, in key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
+        (0..self.len()).filter_map(|i| self.get(i))
+    }
+
     /// Where the next page starts (inclusive), or `None` if the range is
     /// exhausted. Pass it as the next call's start.
-    pub next: Option<Bytes>,
+    pub fn next_start(&self) -> Option<&[u8]> {
+        self.next.as_deref()
+    }
 }
 
 /// The smallest key greater than every key starting with `prefix`, or
