@@ -27,6 +27,7 @@ pub(crate) use map::{ShardMap, Slot};
 pub(crate) use shard::Padded;
 pub use shard::{Shard, ShardCounters};
 use std::ops::Bound;
+pub(crate) use tree::common_prefix;
 
 /// An in-memory map from binary keys to entries, safe to share between
 /// threads. Expiry is not interpreted here: an entry past its deadline is

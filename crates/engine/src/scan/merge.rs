@@ -17,7 +17,7 @@
 //! a scan's time in atomic increments and decrements.
 
 use crate::entry::Parts;
-use crate::memtable::Shards;
+use crate::memtable::{common_prefix, Shards};
 use bytes::Bytes;
 use std::ops::{Bound, Range};
 
@@ -27,11 +27,6 @@ const MAX_BATCH: usize = 512;
 const MAX_BATCH_BYTES: usize = 256 * 1024;
 /// Batch size when the caller gave no limit.
 const DEFAULT_BATCH: usize = 64;
-
-/// Length of the common prefix of `a` and `b`.
-fn common(a: &[u8], b: &[u8]) -> usize {
-    a.iter().zip(b).take_while(|(x, y)| x == y).count()
-}
 
 /// A batch for a shard expected to supply `share` entries: a quarter more,
 /// so that the unlucky shards rarely need a second round of locks.
@@ -417,7 +412,8 @@ impl<'a> MergeCursor<'a> {
         }
         // Sorted keys between `first` and `last` share with the reference
         // at least what the nearer of the two does.
-        let shared = common(first, &self.reference).min(common(last, &self.reference));
+        let shared =
+            common_prefix(first, &self.reference).min(common_prefix(last, &self.reference));
         if shared < self.offset {
             self.offset = shared;
             for j in 0..self.cursors.len() {

@@ -14,8 +14,8 @@
 //! the same depth; `heads`/`prefix` describe `keys` (call `reindex` after
 //! changing `keys`).
 
-use super::leaf::{common_prefix, head, Leaf};
-use std::cmp::Ordering;
+use super::heads::{common_prefix, head, search};
+use super::leaf::Leaf;
 
 /// Most children per inner node. A node holds one more while it is being
 /// split, hence `heads` has room for `INNER_CAP` separators.
@@ -118,29 +118,11 @@ impl Inner {
     /// The child whose range holds `key`: the number of separators `<= key`.
     pub(super) fn child_for(&self, key: &[u8]) -> usize {
         let n = self.keys.len();
-        let p = self.prefix;
-        // A key without the separators' prefix sorts before or after all.
-        match key[..p.min(key.len())].cmp(&self.prefix_bytes[..p]) {
-            Ordering::Less => return 0,
-            Ordering::Greater => return n,
-            Ordering::Equal => {}
+        let prefix = &self.prefix_bytes[..self.prefix];
+        match search(&self.heads[..n], prefix, key, |i| (*self.keys[i]).cmp(key)) {
+            Ok(i) => i + 1,
+            Err(i) => i,
         }
-        let h = head(key, p);
-        let (mut lo, mut hi) = (0, n);
-        while lo < hi {
-            let mid = (lo + hi) / 2;
-            let sep_le_key = match self.heads[mid].cmp(&h) {
-                Ordering::Less => true,
-                Ordering::Greater => false,
-                Ordering::Equal => *self.keys[mid] <= *key,
-            };
-            if sep_le_key {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
-        lo
     }
 
     /// Splits an over-full node; returns the separator that moves up and the
@@ -158,7 +140,7 @@ impl Inner {
 /// The shortest key `s` with `left < s <= right`, used as a separator so
 /// that inner nodes hold as few bytes as possible.
 pub(super) fn separator(left: &[u8], right: &[u8]) -> Box<[u8]> {
-    let shared = super::leaf::common_prefix(left, right);
+    let shared = common_prefix(left, right);
     right[..(shared + 1).min(right.len())].into()
 }
 

@@ -20,8 +20,8 @@
 //! `None`; every key starts with the same `prefix` bytes; `heads[i]` and
 //! `fps[i]` belong to `entries[i]`.
 
+use super::heads::{common_prefix, head, search};
 use crate::entry::Entry;
-use std::cmp::Ordering;
 
 /// Entries per leaf: with the header in the fingerprint line, a leaf is
 /// exactly 768 bytes, one of mimalloc's size classes.
@@ -30,22 +30,6 @@ pub(crate) const LEAF_CAP: usize = 56;
 /// Below this many entries a leaf is merged with or refilled from a
 /// neighbour, so sparse leaves cannot accumulate.
 pub(super) const LEAF_MIN: usize = LEAF_CAP / 4;
-
-/// The 4 key bytes after `prefix`, big-endian and zero-padded: ordering
-/// heads agrees with ordering keys that share the prefix, except on ties.
-pub(super) fn head(key: &[u8], prefix: usize) -> u32 {
-    let mut b = [0u8; 4];
-    if let Some(rest) = key.get(prefix..) {
-        let n = rest.len().min(4);
-        b[..n].copy_from_slice(&rest[..n]);
-    }
-    u32::from_be_bytes(b)
-}
-
-/// Length of the common prefix of `a` and `b`.
-pub(super) fn common_prefix(a: &[u8], b: &[u8]) -> usize {
-    a.iter().zip(b).take_while(|(x, y)| x == y).count()
-}
 
 /// Asks the CPU to start loading an entry's block, so that touching many
 /// blocks (a scan, a head rebuild) overlaps their cache misses instead of
@@ -138,29 +122,10 @@ impl Leaf {
         if len == 0 {
             return Err(0);
         }
-        let p = usize::from(self.prefix);
-        // A key without the leaf's prefix sorts before or after all of it.
-        let own = &self.first_key()[..p];
-        match key[..p.min(key.len())].cmp(own) {
-            Ordering::Less => return Err(0),
-            Ordering::Greater => return Err(len),
-            Ordering::Equal => {}
-        }
-        let h = head(key, p);
-        let (mut lo, mut hi) = (0, len);
-        while lo < hi {
-            let mid = (lo + hi) / 2;
-            let ord = match self.heads[mid].cmp(&h) {
-                Ordering::Equal => self.entry(mid).key().cmp(key),
-                o => o,
-            };
-            match ord {
-                Ordering::Less => lo = mid + 1,
-                Ordering::Greater => hi = mid,
-                Ordering::Equal => return Ok(mid),
-            }
-        }
-        Err(lo)
+        let prefix = &self.first_key()[..usize::from(self.prefix)];
+        search(&self.heads[..len], prefix, key, |i| {
+            self.entry(i).key().cmp(key)
+        })
     }
 
     /// The first slot whose key is >= `key` (or > with `exclusive`).
@@ -336,19 +301,5 @@ mod tests {
     fn a_leaf_is_one_size_class() {
         assert_eq!(std::mem::size_of::<Leaf>(), 768);
         assert_eq!(std::mem::align_of::<Leaf>(), 64);
-    }
-
-    #[test]
-    fn heads_order_like_keys() {
-        let keys: [&[u8]; 6] = [b"ab", b"ab\0", b"abc", b"abcd", b"abcde", b"b"];
-        for a in keys {
-            for b in keys {
-                if head(a, 0) != head(b, 0) {
-                    assert_eq!(head(a, 0) < head(b, 0), a < b);
-                }
-            }
-        }
-        assert_eq!(head(b"key:0001", 4), u32::from_be_bytes(*b"0001"));
-        assert_eq!(head(b"key", 4), 0);
     }
 }

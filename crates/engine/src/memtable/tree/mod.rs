@@ -18,10 +18,12 @@
 //! it, so a caller can find an entry once and then read, change or remove
 //! it without searching again.
 
+mod heads;
 mod inner;
 mod leaf;
 
 use crate::entry::Entry;
+pub(crate) use heads::common_prefix;
 pub(crate) use inner::Node;
 use inner::{separator, Inner, INNER_CAP, INNER_MIN};
 pub(crate) use leaf::Leaf;
