@@ -50,6 +50,27 @@ pub(super) fn prefetch(entry: &Entry) {
     let _ = entry;
 }
 
+/// Asks the CPU to start loading every cache line of `leaf`. A point
+/// lookup reads the fingerprint line and then, depending on it, one slot
+/// line: two dependent misses. Fetching all twelve lines the moment the
+/// leaf is known overlaps them into one miss's time, for some memory
+/// bandwidth.
+#[inline]
+pub(super) fn prefetch_leaf(leaf: &Leaf) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use core::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        let base = std::ptr::from_ref(leaf).cast::<i8>();
+        for line in 0..std::mem::size_of::<Leaf>() / 64 {
+            // SAFETY: SSE is part of the x86-64 baseline, and a prefetch
+            // never faults or changes program state, whatever the address.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(base.wrapping_add(line * 64)) };
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = leaf;
+}
+
 #[repr(C, align(64))]
 pub(crate) struct Leaf {
     fps: [u8; LEAF_CAP],

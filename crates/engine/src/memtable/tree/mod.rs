@@ -27,7 +27,7 @@ pub(crate) use heads::common_prefix;
 pub(crate) use inner::Node;
 use inner::{separator, Inner, INNER_CAP, INNER_MIN};
 pub(crate) use leaf::Leaf;
-use leaf::{prefetch, LEAF_CAP, LEAF_MIN};
+use leaf::{prefetch, prefetch_leaf, LEAF_CAP, LEAF_MIN};
 use smallvec::SmallVec;
 use std::ops::Bound;
 
@@ -88,7 +88,10 @@ impl Tree {
         let mut node = &self.root;
         loop {
             match node {
-                Node::Leaf(leaf) => return leaf,
+                Node::Leaf(leaf) => {
+                    prefetch_leaf(leaf);
+                    return leaf;
+                }
                 Node::Inner(inner) => {
                     let c = inner.child_for(key);
                     steps.push(step(c));
