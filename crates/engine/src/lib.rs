@@ -8,6 +8,15 @@
 //! db.set(b"greeting", b"hello", SetOptions::default())?;
 //! assert_eq!(db.get(b"greeting")?.as_deref(), Some(&b"hello"[..]));
 //! assert_eq!(db.incr_by(b"visits", 1)?, 1);
+//! db.expire(b"greeting", Expiry::Seconds(60), ExpireCondition::Always)?;
+//!
+//! // Several keys, atomically: one lock when they share a shard.
+//! db.mset(&[("a", "10"), ("b", "0")])?;
+//! db.atomically(&["a", "b"], |tx| {
+//!     tx.decr_by(b"a", 5)?;
+//!     tx.incr_by(b"b", 5)
+//! })?;
+//! assert_eq!(db.get(b"b")?.as_deref(), Some(&b"5"[..]));
 //! # Ok::<(), tandem_engine::Error>(())
 //! ```
 //!
