@@ -39,7 +39,7 @@ mod scan;
 
 pub use bytes::Bytes;
 pub use db::{
-    Ctx, Db, ExpireCondition, Expiry, KeyValue, ScanOptions, ScanPage, SetCondition, SetOptions,
+    Db, ExpireCondition, Expiry, KeyValue, ScanOptions, ScanPage, SetCondition, SetOptions,
     SetOutcome, SetTtl, ShardStats, Stats, Tx,
 };
 pub use entry::{Entry, ValueType};

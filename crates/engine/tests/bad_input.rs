@@ -51,9 +51,13 @@ fn values_at_the_limit_are_accepted_and_over_it_refused() {
     assert_eq!(db.set_range(b"new", LIMIT, b"x"), Err(too_large()));
     assert_eq!(db.set_range(b"new", usize::MAX, b"x"), Err(too_large()));
     assert_eq!(db.exists(&[b"new"]).unwrap(), 0);
-    // Keys are bounded by the same limit.
+    // Keys are bounded by the same limit, whichever write creates them.
     assert_eq!(db.set(&over, b"v", SetOptions::default()), Err(too_large()));
     assert_eq!(db.append(&over, b"v"), Err(too_large()));
+    assert_eq!(db.incr_by(&over, 1), Err(too_large()));
+    assert_eq!(db.incr_by_float(&over, b"1.5"), Err(too_large()));
+    assert_eq!(db.set_range(&over, 0, b"x"), Err(too_large()));
+    assert_eq!(db.exists(&[&over]).unwrap(), 0);
     db.set(&at, b"v", SetOptions::default()).unwrap();
 }
 

@@ -6,12 +6,10 @@
 //! against `Access` run unchanged in both.
 
 use crate::clock::Clock;
-use crate::entry::Entry;
-use crate::error::Result;
-use crate::memtable::ShardMap;
+use crate::entry::{Entry, ValueIn};
+use crate::error::{Error, Result};
+use crate::memtable::{ShardMap, Slot};
 use std::sync::Arc;
-
-pub(crate) use crate::memtable::ShardMap as Map;
 
 /// What operations need besides the shard: the clock and the limits.
 pub struct Ctx {
@@ -22,6 +20,21 @@ pub struct Ctx {
 impl Ctx {
     pub(crate) fn now(&self) -> u64 {
         self.clock.now_ms()
+    }
+
+    /// The error for a key or value over the size limit.
+    pub(crate) fn too_large(&self) -> Error {
+        Error::ValueTooLarge {
+            limit: self.max_value,
+        }
+    }
+
+    /// Checks a key or value length against the size limit.
+    pub(crate) fn check_len(&self, len: usize) -> Result<()> {
+        if len > self.max_value {
+            return Err(self.too_large());
+        }
+        Ok(())
     }
 }
 
@@ -39,27 +52,48 @@ pub(crate) mod sealed {
     }
 }
 
+/// Whether `entry` is past its deadline; reads the clock only for
+/// entries that have one.
+fn expired(entry: &Entry, ctx: &Ctx) -> bool {
+    entry.expiry().is_some_and(|t| ctx.now() > t)
+}
+
 /// The entry for `key` if it exists and has not expired.
-pub(crate) fn live<'m>(map: &'m Map, hash: u64, key: &[u8], ctx: &Ctx) -> Option<&'m Entry> {
-    let entry = map.get(hash, key)?;
-    match entry.expiry() {
-        Some(_) if entry.is_expired(ctx.now()) => None,
-        _ => Some(entry),
-    }
+pub(crate) fn live<'m>(map: &'m ShardMap, hash: u64, key: &[u8], ctx: &Ctx) -> Option<&'m Entry> {
+    map.get(hash, key).filter(|e| !expired(e, ctx))
 }
 
 /// The slot for `key` if it exists and has not expired. An expired entry
 /// found here is removed (lazy expiry, as Redis does on a write).
 pub(crate) fn live_slot<'m>(
-    map: &'m mut Map,
+    map: &'m mut ShardMap,
     hash: u64,
     key: &[u8],
     ctx: &Ctx,
-) -> Option<crate::memtable::Slot<'m>> {
+) -> Option<Slot<'m>> {
     let slot = map.slot(hash, key)?;
-    if slot.get().expiry().is_some() && slot.get().is_expired(ctx.now()) {
+    if expired(slot.get(), ctx) {
         drop(slot.remove());
         return None;
     }
     Some(slot)
+}
+
+/// Removes the live entry for `key`, returning it.
+pub(crate) fn take_live(map: &mut ShardMap, hash: u64, key: &[u8], ctx: &Ctx) -> Option<Entry> {
+    live_slot(map, hash, key, ctx).map(Slot::remove)
+}
+
+/// A new entry for a key being created: the one place where a key's length
+/// is checked against the limit, so no write path can create an oversized
+/// key.
+pub(crate) fn new_entry(
+    key: &[u8],
+    value: ValueIn<'_>,
+    version: u64,
+    expiry: Option<u64>,
+    ctx: &Ctx,
+) -> Result<Entry> {
+    ctx.check_len(key.len())?;
+    Entry::build(key, value, version, expiry).ok_or_else(|| ctx.too_large())
 }

@@ -4,14 +4,20 @@
 //! on every call, the result is stored back as a string, and the key keeps
 //! its expiry, as in Redis.
 
-use super::access::{live_slot, Ctx, Map};
-use super::strings::new_entry;
+use super::access::{live_slot, new_entry, Ctx};
 use crate::entry::{Patch, ValueIn};
 use crate::error::{Error, Result};
+use crate::memtable::ShardMap;
 use crate::numeric::{format_i64, incr_by_float as add_float, parse_i64};
 use bytes::Bytes;
 
-pub(crate) fn incr_by(map: &mut Map, hash: u64, key: &[u8], delta: i64, ctx: &Ctx) -> Result<i64> {
+pub(crate) fn incr_by(
+    map: &mut ShardMap,
+    hash: u64,
+    key: &[u8],
+    delta: i64,
+    ctx: &Ctx,
+) -> Result<i64> {
     let version = map.next_version();
     let Some(mut slot) = live_slot(map, hash, key, ctx) else {
         let text = format_i64(delta);
@@ -27,12 +33,12 @@ pub(crate) fn incr_by(map: &mut Map, hash: u64, key: &[u8], delta: i64, ctx: &Ct
         expiry: None,
         version,
     })
-    .map_err(|_| Error::Overflow)?;
+    .map_err(|_| ctx.too_large())?;
     Ok(new)
 }
 
 pub(crate) fn incr_by_float(
-    map: &mut Map,
+    map: &mut ShardMap,
     hash: u64,
     key: &[u8],
     increment: &[u8],
@@ -53,6 +59,6 @@ pub(crate) fn incr_by_float(
         expiry: None,
         version,
     })
-    .map_err(|_| Error::NotFloat)?;
+    .map_err(|_| ctx.too_large())?;
     Ok(out)
 }

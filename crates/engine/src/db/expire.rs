@@ -6,10 +6,11 @@
 //! the key when the deadline has passed. Deadlines are absolute Unix
 //! milliseconds; an entry is expired once the clock is past its deadline.
 
-use super::access::{live, live_slot, Ctx, Map};
+use super::access::{live, live_slot, Ctx};
 use super::types::{ExpireCondition, Expiry};
 use crate::entry::Patch;
 use crate::error::{Error, Result};
+use crate::memtable::ShardMap;
 
 fn now_i64(ctx: &Ctx) -> i64 {
     i64::try_from(ctx.now()).unwrap_or(i64::MAX)
@@ -65,7 +66,7 @@ pub(crate) fn deadline_for_expire(e: Expiry, ctx: &Ctx) -> Result<i64> {
 /// EXPIRE with a resolved deadline `when` (ms). Returns whether the expiry
 /// was set or the key deleted.
 pub(crate) fn expire(
-    map: &mut Map,
+    map: &mut ShardMap,
     hash: u64,
     key: &[u8],
     when: i64,
@@ -105,7 +106,7 @@ pub(crate) fn expire(
 }
 
 /// PERSIST: removes the expiry. Returns whether there was one.
-pub(crate) fn persist(map: &mut Map, hash: u64, key: &[u8], ctx: &Ctx) -> bool {
+pub(crate) fn persist(map: &mut ShardMap, hash: u64, key: &[u8], ctx: &Ctx) -> bool {
     let version = map.next_version();
     let Some(mut slot) = live_slot(map, hash, key, ctx) else {
         return false;
@@ -129,7 +130,7 @@ pub(crate) enum Deadline {
     At(u64),
 }
 
-pub(crate) fn deadline(map: &Map, hash: u64, key: &[u8], ctx: &Ctx) -> Deadline {
+pub(crate) fn deadline(map: &ShardMap, hash: u64, key: &[u8], ctx: &Ctx) -> Deadline {
     match live(map, hash, key, ctx) {
         None => Deadline::Missing,
         Some(e) => e.expiry().map_or(Deadline::Persistent, Deadline::At),

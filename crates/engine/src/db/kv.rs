@@ -9,7 +9,7 @@
 //! errors occur; on a `Tx` a key the batch did not declare also fails with
 //! `Error::KeyNotInBatch`.
 
-use super::access::{live, live_slot, sealed::Access};
+use super::access::{live, sealed::Access, take_live};
 use super::expire::{self, deadline_for_expire};
 use super::types::{ExpireCondition, Expiry, SetOptions, SetOutcome};
 use super::{counters, strings};
@@ -50,9 +50,7 @@ pub trait KeyValue: Access {
         let mut n = 0;
         for key in keys {
             let key = key.as_ref();
-            let removed = self.write_key(key, |m, h| {
-                live_slot(m, h, key, self.ctx()).map(|s| s.remove())
-            })?;
+            let removed = self.write_key(key, |m, h| take_live(m, h, key, self.ctx()))?;
             n += usize::from(removed.is_some());
         }
         Ok(n)

@@ -19,7 +19,6 @@ mod stats;
 mod strings;
 mod types;
 
-pub use access::Ctx;
 pub use batch::Tx;
 pub use kv::KeyValue;
 pub use stats::{ShardStats, Stats};
@@ -31,7 +30,7 @@ use crate::error::Result;
 use crate::memtable::{AnyMemtable, Memtable, MemtableKind, ShardMap, Shards};
 use crate::options::Options;
 use crate::scan::CursorTable;
-use access::sealed::Access;
+use access::{sealed::Access, Ctx};
 use bytes::Bytes;
 use std::sync::Arc;
 
@@ -147,9 +146,7 @@ impl KeyValue for Db {
             let mut removed = Vec::new();
             for key in keys {
                 let key = key.as_ref();
-                if let Some(e) = tx.write_key(key, |m, h| {
-                    access::live_slot(m, h, key, tx.ctx()).map(|s| s.remove())
-                })? {
+                if let Some(e) = tx.write_key(key, |m, h| access::take_live(m, h, key, tx.ctx()))? {
                     removed.push(e);
                 }
             }

@@ -4,56 +4,27 @@
 //! arguments (an invalid expire time is reported before a type error).
 //! Each function runs on one locked shard; `KeyValue` routes to it.
 
-use super::access::{live, live_slot, Ctx, Map};
+use super::access::{live, live_slot, new_entry, take_live, Ctx};
 use super::expire::deadline_for_set;
 use super::types::{SetCondition, SetOptions, SetOutcome, SetTtl};
 use crate::entry::{Entry, Patch, ValueIn};
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::memtable::ShardMap;
 use bytes::{Bytes, BytesMut};
 
-/// Checks a key or value length against the configured limit.
-pub(crate) fn check_len(len: usize, ctx: &Ctx) -> Result<()> {
-    if len > ctx.max_value {
-        return Err(Error::ValueTooLarge {
-            limit: ctx.max_value,
-        });
-    }
-    Ok(())
-}
-
-/// A new entry, or the size error if it cannot be stored.
-pub(crate) fn new_entry(
-    key: &[u8],
-    value: ValueIn<'_>,
-    version: u64,
-    expiry: Option<u64>,
-    ctx: &Ctx,
-) -> Result<Entry> {
-    Entry::build(key, value, version, expiry).ok_or(Error::ValueTooLarge {
-        limit: ctx.max_value,
-    })
-}
-
-fn too_large(ctx: &Ctx) -> Error {
-    Error::ValueTooLarge {
-        limit: ctx.max_value,
-    }
-}
-
-pub(crate) fn get(map: &Map, hash: u64, key: &[u8], ctx: &Ctx) -> Option<Bytes> {
+pub(crate) fn get(map: &ShardMap, hash: u64, key: &[u8], ctx: &Ctx) -> Option<Bytes> {
     live(map, hash, key, ctx).map(Entry::value_bytes)
 }
 
 pub(crate) fn set(
-    map: &mut Map,
+    map: &mut ShardMap,
     hash: u64,
     key: &[u8],
     value: &[u8],
     opts: SetOptions,
     ctx: &Ctx,
 ) -> Result<SetOutcome> {
-    check_len(key.len(), ctx)?;
-    check_len(value.len(), ctx)?;
+    ctx.check_len(value.len())?;
     let deadline = match opts.ttl {
         SetTtl::At(e) => Some(deadline_for_set(e, ctx)?),
         SetTtl::Clear | SetTtl::Keep => None,
@@ -78,7 +49,7 @@ pub(crate) fn set(
                 expiry,
                 version,
             })
-            .map_err(|_| too_large(ctx))?;
+            .map_err(|_| ctx.too_large())?;
             Ok(SetOutcome { written: true, old })
         }
         None => {
@@ -98,16 +69,16 @@ pub(crate) fn set(
     }
 }
 
-pub(crate) fn get_del(map: &mut Map, hash: u64, key: &[u8], ctx: &Ctx) -> Option<Entry> {
-    live_slot(map, hash, key, ctx).map(|slot| slot.remove())
+pub(crate) fn get_del(map: &mut ShardMap, hash: u64, key: &[u8], ctx: &Ctx) -> Option<Entry> {
+    take_live(map, hash, key, ctx)
 }
 
-pub(crate) fn strlen(map: &Map, hash: u64, key: &[u8], ctx: &Ctx) -> usize {
+pub(crate) fn strlen(map: &ShardMap, hash: u64, key: &[u8], ctx: &Ctx) -> usize {
     live(map, hash, key, ctx).map_or(0, |e| e.value().len())
 }
 
 pub(crate) fn append(
-    map: &mut Map,
+    map: &mut ShardMap,
     hash: u64,
     key: &[u8],
     tail: &[u8],
@@ -115,14 +86,13 @@ pub(crate) fn append(
 ) -> Result<usize> {
     let version = map.next_version();
     let Some(mut slot) = live_slot(map, hash, key, ctx) else {
-        check_len(key.len(), ctx)?;
-        check_len(tail.len(), ctx)?;
+        ctx.check_len(tail.len())?;
         let entry = new_entry(key, ValueIn::Slice(tail), version, None, ctx)?;
         map.insert_new(hash, entry);
         return Ok(tail.len());
     };
     let new_len = slot.get().value().len() + tail.len();
-    check_len(new_len, ctx)?;
+    ctx.check_len(new_len)?;
     // A large value grows its shared buffer in place (amortised O(1), as
     // Redis's sdscatlen), instead of copying the whole value each time.
     let grown = slot.with_shared(version, |buf| {
@@ -139,7 +109,7 @@ pub(crate) fn append(
             expiry: None,
             version,
         })
-        .map_err(|_| too_large(ctx))?;
+        .map_err(|_| ctx.too_large())?;
     }
     Ok(new_len)
 }
@@ -163,7 +133,7 @@ fn writable(buf: Bytes, want: usize) -> BytesMut {
 /// GETRANGE with Redis's index rules: negative indexes count from the end,
 /// out-of-range indexes are clamped, an empty result for `start > end`.
 pub(crate) fn get_range(
-    map: &Map,
+    map: &ShardMap,
     hash: u64,
     key: &[u8],
     start: i64,
@@ -201,7 +171,7 @@ pub(crate) fn clamp_range(len: usize, start: i64, end: i64) -> Option<(usize, us
 
 /// SETRANGE: overwrite from `offset`, zero-padding a shorter value.
 pub(crate) fn set_range(
-    map: &mut Map,
+    map: &mut ShardMap,
     hash: u64,
     key: &[u8],
     offset: usize,
@@ -215,9 +185,8 @@ pub(crate) fn set_range(
         }
         let total = offset
             .checked_add(patch.len())
-            .ok_or_else(|| too_large(ctx))?;
-        check_len(total, ctx)?;
-        check_len(key.len(), ctx)?;
+            .ok_or_else(|| ctx.too_large())?;
+        ctx.check_len(total)?;
         let mut value = vec![0u8; total];
         value[offset..].copy_from_slice(patch);
         let entry = new_entry(key, ValueIn::Owned(value), version, None, ctx)?;
@@ -230,8 +199,8 @@ pub(crate) fn set_range(
     }
     let end = offset
         .checked_add(patch.len())
-        .ok_or_else(|| too_large(ctx))?;
-    check_len(end, ctx)?;
+        .ok_or_else(|| ctx.too_large())?;
+    ctx.check_len(end)?;
     let new_len = old_len.max(end);
     let written = slot.with_shared(version, |buf| {
         let mut m = writable(std::mem::take(buf), new_len);
@@ -251,7 +220,7 @@ pub(crate) fn set_range(
             expiry: None,
             version,
         })
-        .map_err(|_| too_large(ctx))?;
+        .map_err(|_| ctx.too_large())?;
     }
     Ok(new_len)
 }
