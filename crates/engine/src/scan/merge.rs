@@ -38,7 +38,7 @@ fn share_batch(share: usize) -> usize {
 }
 
 /// Borrows an owned bound.
-pub(crate) fn bound_ref(b: &Bound<Box<[u8]>>) -> Bound<&[u8]> {
+fn bound_ref(b: &Bound<Box<[u8]>>) -> Bound<&[u8]> {
     match b {
         Bound::Included(k) => Bound::Included(k),
         Bound::Excluded(k) => Bound::Excluded(k),
@@ -47,7 +47,7 @@ pub(crate) fn bound_ref(b: &Bound<Box<[u8]>>) -> Bound<&[u8]> {
 }
 
 /// Copies a borrowed bound.
-pub(crate) fn bound_owned(b: Bound<&[u8]>) -> Bound<Box<[u8]>> {
+fn bound_owned(b: Bound<&[u8]>) -> Bound<Box<[u8]>> {
     b.map(Box::from)
 }
 
