@@ -187,7 +187,7 @@ pub fn run(args: &EngineArgs) -> Report {
     let mut report = Report {
         workload: format!("{:?}", args.workload).to_lowercase(),
         memtable: db.memtable_kind().as_str().to_string(),
-        shards: db.memtable().shard_count(),
+        shards: db.shard_count(),
         threads,
         keys: args.keys,
         ops: args.ops,

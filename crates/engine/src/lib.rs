@@ -22,6 +22,8 @@
 //!
 //! Layout (see `docs/ARCHITECTURE.md`):
 //! - `db`: the `Db` facade, per-command semantics, atomic batches, scans.
+//! - `keyspace`: the layout of memtables, resizing (freeze, serve, drain),
+//!   its policy and background thread, and the access protocol.
 //! - `memtable`: the `Memtable` trait, shards, locks, and the shard map.
 //! - `entry`: the compact per-key block.
 //! - `scan`: the streaming k-way merge, SCAN cursors, glob patterns.
@@ -32,6 +34,7 @@ pub mod clock;
 mod db;
 mod entry;
 mod error;
+mod keyspace;
 pub mod memtable;
 mod numeric;
 mod options;
@@ -44,9 +47,11 @@ pub use db::{
 };
 pub use entry::{Entry, ValueType};
 pub use error::{Error, Result};
+pub use keyspace::policy::{decide, Load, Resize, ResizePolicy, ResizeReason};
+pub use keyspace::{ResizeEvent, ResizeState};
 pub use memtable::{Memtable, MemtableKind, Sharded, SingleLock};
 pub use numeric::parse_i64;
-pub use options::{Options, DEFAULT_MAX_VALUE_BYTES};
+pub use options::{Options, DEFAULT_MAX_VALUE_BYTES, MAX_SHARDS};
 pub use scan::{glob_match, RangeIter, RangePage};
 
 /// Everything needed to use a `Db`: `use tandem_engine::prelude::*;`.

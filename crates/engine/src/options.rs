@@ -3,8 +3,12 @@
 //! Owns the settings fixed when a `Db` is created, with their defaults.
 
 use crate::clock::{Clock, SystemClock};
+use crate::keyspace::ResizePolicy;
 use crate::memtable::MemtableKind;
 use std::sync::Arc;
+
+/// The most shards a memtable can have.
+pub const MAX_SHARDS: usize = 1024;
 
 /// Redis's default `proto-max-bulk-len`: 512 MiB.
 pub const DEFAULT_MAX_VALUE_BYTES: usize = 512 * 1024 * 1024;
@@ -18,6 +22,7 @@ pub const MAX_VALUE_BYTES_LIMIT: usize = u32::MAX as usize;
 pub struct Options {
     pub(crate) memtable: MemtableKind,
     pub(crate) shards: usize,
+    pub(crate) resize: Option<ResizePolicy>,
     pub(crate) max_value_bytes: usize,
     pub(crate) clock: Arc<dyn Clock>,
 }
@@ -26,18 +31,12 @@ impl Default for Options {
     fn default() -> Self {
         Self {
             memtable: MemtableKind::Sharded,
-            shards: default_shards(),
+            shards: ResizePolicy::default().min_shards,
+            resize: Some(ResizePolicy::default()),
             max_value_bytes: DEFAULT_MAX_VALUE_BYTES,
             clock: Arc::new(SystemClock),
         }
     }
-}
-
-/// Four shards per core, as a power of two: enough that two threads rarely
-/// meet on one lock, few enough that a scan's per-shard seeks stay cheap.
-fn default_shards() -> usize {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    (cores * 4).next_power_of_two().min(1024)
 }
 
 impl Options {
@@ -48,11 +47,26 @@ impl Options {
         self
     }
 
-    /// The number of shards for `Sharded` (ignored by `SingleLock`).
-    /// Default: four per core, rounded up to a power of two. Clamped to
-    /// 1..=1024.
+    /// A fixed number of shards for `Sharded` (ignored by `SingleLock`):
+    /// the keyspace does not resize itself. Clamped to 1..=1024. Without
+    /// this, the keyspace starts at `min_shards` and resizes by its policy.
     pub fn shards(mut self, shards: usize) -> Self {
-        self.shards = shards.clamp(1, 1024);
+        self.shards = shards.clamp(1, MAX_SHARDS);
+        self.resize = None;
+        self
+    }
+
+    /// Resize the shard count automatically by `policy`, starting at its
+    /// `min_shards`. This is the default, with `ResizePolicy::default()`.
+    pub fn resize_policy(mut self, policy: ResizePolicy) -> Self {
+        let min = policy.min_shards.clamp(1, MAX_SHARDS);
+        let policy = ResizePolicy {
+            min_shards: min,
+            max_shards: policy.max_shards.clamp(min, MAX_SHARDS),
+            ..policy
+        };
+        self.shards = min;
+        self.resize = Some(policy);
         self
     }
 

@@ -1,32 +1,22 @@
 //! Atomic multi-key batches: `Db::atomically` and its `Tx`.
 //!
-//! Owns the locking protocol for operations on several keys. A batch
-//! locks the shards of its declared keys in ascending shard order, runs the
-//! caller's closure, and unlocks. Every multi-lock path in the engine
-//! (batches, FLUSH) takes locks in that one order, so batches cannot
-//! deadlock each other; single-key operations hold one lock at a time.
+//! Owns the batch API. The locking itself is the keyspace's
+//! (`Keyspace::lock_batch`): the active shards of the declared keys in
+//! ascending order, and during a resize their frozen shards after them, the
+//! one order every multi-lock path in the engine follows.
 //!
 //! The fast path (the talk's shard-local transaction): when every key lives
 //! on one shard, the batch takes exactly that one lock and allocates
-//! nothing. Stats count fast-path and multi-shard batches.
+//! nothing. During a resize such a batch also locks the keys' frozen shard,
+//! to move them over first: two locks, counted apart as `resize_batches`.
 
 use super::access::{sealed::Access, Ctx};
 use super::kv::KeyValue;
 use super::Db;
 use crate::error::{Error, Result};
-use crate::memtable::{ShardMap, Shards};
-use parking_lot::{RwLockReadGuard, RwLockWriteGuard};
-use smallvec::SmallVec;
+use crate::keyspace::{BatchGuard, BatchLocks};
+use crate::memtable::ShardMap;
 use std::cell::RefCell;
-
-/// Shard indexes and guards are kept inline up to this many shards, so
-/// batches of a few keys never allocate.
-const INLINE: usize = 8;
-
-enum Guard<'a> {
-    Read(RwLockReadGuard<'a, ShardMap>),
-    Write(RwLockWriteGuard<'a, ShardMap>),
-}
 
 /// The inside of an atomic batch: the `KeyValue` operations, on keys whose
 /// shards the batch holds locked. No other thread sees any of its changes
@@ -35,51 +25,36 @@ enum Guard<'a> {
 /// Do not call methods of the `Db` from inside the closure: the batch
 /// already holds those locks, and taking one again deadlocks.
 pub struct Tx<'a> {
-    ctx: &'a Ctx,
-    shards: &'a Shards,
-    indexes: SmallVec<[usize; INLINE]>,
-    guards: RefCell<SmallVec<[Guard<'a>; INLINE]>>,
+    db: &'a Db,
+    locks: RefCell<BatchLocks<'a>>,
 }
 
 impl<'a> Tx<'a> {
-    /// Locks the shards of `keys`, in ascending order.
-    fn lock<K: AsRef<[u8]>>(db: &'a Db, keys: &[K], write: bool) -> Self {
-        let shards = db.shards();
-        let mut indexes: SmallVec<[usize; INLINE]> = keys
-            .iter()
-            .map(|k| shards.index(shards.hash(k.as_ref())))
-            .collect();
-        indexes.sort_unstable();
-        indexes.dedup();
-        let guards = indexes
-            .iter()
-            .map(|&i| {
-                let shard = shards.shard(i);
-                if write {
-                    Guard::Write(shard.write())
-                } else {
-                    Guard::Read(shard.read())
-                }
-            })
-            .collect();
-        match indexes.first() {
-            Some(&first) if indexes.len() == 1 => shards.shard(first).count_fast_batch(),
-            Some(&first) => shards.shard(first).count_multi_batch(),
-            None => {}
+    fn new(db: &'a Db, locks: BatchLocks<'a>) -> Self {
+        let active = locks.layout.active.as_ref();
+        match (
+            locks.indexes.first(),
+            locks.indexes.len(),
+            locks.frozen_shards,
+        ) {
+            (Some(&i), 1, 0) => active.shard(i).count_fast_batch(),
+            (Some(&i), 1, 1) => active.shard(i).count_resize_batch(),
+            (Some(&i), _, _) => active.shard(i).count_multi_batch(),
+            (None, _, _) => {}
         }
         Self {
-            ctx: db.ctx(),
-            shards,
-            indexes,
-            guards: RefCell::new(guards),
+            db,
+            locks: RefCell::new(locks),
         }
     }
 
-    /// Position of `key`'s shard among the locked ones, and the key's hash.
+    /// Position of `key`'s active shard among the locked ones, and the
+    /// key's hash.
     fn find(&self, key: &[u8]) -> Result<(usize, u64)> {
-        let hash = self.shards.hash(key);
-        let index = self.shards.index(hash);
-        let pos = self
+        let hash = self.db.keyspace().hash(key);
+        let locks = self.locks.borrow();
+        let index = locks.layout.active.index(hash);
+        let pos = locks
             .indexes
             .iter()
             .position(|&i| i == index)
@@ -89,31 +64,43 @@ impl<'a> Tx<'a> {
 
     /// How many shard locks this batch holds.
     pub fn locked_shards(&self) -> usize {
-        self.indexes.len()
+        let locks = self.locks.borrow();
+        locks.indexes.len() + locks.frozen_shards
     }
 }
 
 impl Access for Tx<'_> {
     fn ctx(&self) -> &Ctx {
-        self.ctx
+        &self.db.keyspace().ctx
     }
 
     fn read_key<R>(&self, key: &[u8], f: impl FnOnce(&ShardMap, u64) -> R) -> Result<R> {
         let (pos, hash) = self.find(key)?;
-        let guards = self.guards.borrow();
-        match &guards[pos] {
-            Guard::Read(g) => Ok(f(g, hash)),
-            Guard::Write(g) => Ok(f(g, hash)),
+        let locks = self.locks.borrow();
+        let map: &ShardMap = match &locks.guards[pos] {
+            BatchGuard::Read(g) => g,
+            BatchGuard::Write(g) => g,
+        };
+        // A read-only batch during a resize holds the frozen shards too:
+        // a key not yet moved is read there (the keyspace's rule 4).
+        if !map.contains(hash, key) {
+            if let Some(frozen) = &locks.layout.frozen {
+                let index = frozen.index(hash);
+                if let Some((_, old)) = locks.frozen.iter().find(|(i, _)| *i == index) {
+                    return Ok(f(old, hash));
+                }
+            }
         }
+        Ok(f(map, hash))
     }
 
     fn write_key<R>(&self, key: &[u8], f: impl FnOnce(&mut ShardMap, u64) -> R) -> Result<R> {
         let (pos, hash) = self.find(key)?;
-        let mut guards = self.guards.borrow_mut();
-        match &mut guards[pos] {
-            Guard::Write(g) => Ok(f(g, hash)),
+        let mut locks = self.locks.borrow_mut();
+        match &mut locks.guards[pos] {
+            BatchGuard::Write(g) => Ok(f(g, hash)),
             // Read batches are internal (MGET, EXISTS) and never write.
-            Guard::Read(_) => Err(Error::KeyNotInBatch),
+            BatchGuard::Read(_) => Err(Error::KeyNotInBatch),
         }
     }
 }
@@ -121,16 +108,15 @@ impl Access for Tx<'_> {
 impl KeyValue for Tx<'_> {}
 
 impl Db {
-    /// Runs `f` atomically over `keys`: their shards are locked (in
-    /// ascending order) for the whole closure, so no other operation sees a
-    /// partial result or changes these keys meanwhile.
+    /// Runs `f` atomically over `keys`: their shards are locked for the
+    /// whole closure, so no other operation sees a partial result or
+    /// changes these keys meanwhile.
     ///
-    /// When all keys live on one shard this takes exactly one lock.
-    /// Operations in `f` on keys not in `keys` fail with
+    /// When all keys live on one shard this takes exactly one lock (two
+    /// during a resize). Operations in `f` on keys not in `keys` fail with
     /// `Error::KeyNotInBatch`. Do not call methods of this `Db` inside `f`.
     pub fn atomically<K: AsRef<[u8]>, R>(&self, keys: &[K], f: impl FnOnce(&Tx<'_>) -> R) -> R {
-        let tx = Tx::lock(self, keys, true);
-        f(&tx)
+        self.batch(keys, true, f)
     }
 
     /// Like `atomically`, with read locks: a consistent view of `keys` that
@@ -141,7 +127,19 @@ impl Db {
         keys: &[K],
         f: impl FnOnce(&Tx<'_>) -> R,
     ) -> R {
-        let tx = Tx::lock(self, keys, false);
-        f(&tx)
+        self.batch(keys, false, f)
+    }
+
+    fn batch<K: AsRef<[u8]>, R>(&self, keys: &[K], write: bool, f: impl FnOnce(&Tx<'_>) -> R) -> R {
+        loop {
+            // The layout is held here so the locks can borrow from it; a
+            // resize that started meanwhile makes `lock_batch` give up, and
+            // the batch starts again on the new layout.
+            let layout = self.keyspace().layout();
+            if let Some(locks) = self.keyspace().lock_batch(&layout, keys, write) {
+                return f(&Tx::new(self, locks));
+            }
+            std::hint::spin_loop();
+        }
     }
 }

@@ -27,26 +27,23 @@ pub use types::{
 };
 
 use crate::error::Result;
-use crate::memtable::{AnyMemtable, Memtable, MemtableKind, ShardMap, Shards};
+use crate::keyspace::{self, Keyspace, ResizeEvent, ResizeReason, ResizeState};
+use crate::memtable::{MemtableKind, ShardMap};
 use crate::options::Options;
-use crate::scan::CursorTable;
-use access::{sealed::Access, Ctx};
+use access::sealed::Access;
+pub(crate) use access::Ctx;
 use bytes::Bytes;
 use std::sync::Arc;
 
 /// A keyspace with Redis semantics. Cheap to clone: clones share the data.
 ///
 /// Per-key operations come from [`KeyValue`]; import it (or the prelude).
+/// By default the keyspace resizes itself: it starts with one shard and a
+/// background thread (`tandem-resizer`) doubles or halves the shard count
+/// as load changes; the thread ends when the last clone is dropped.
 #[derive(Clone)]
 pub struct Db {
     ks: Arc<Keyspace>,
-}
-
-struct Keyspace {
-    memtable: AnyMemtable,
-    kind: MemtableKind,
-    ctx: Ctx,
-    cursors: CursorTable,
 }
 
 impl Default for Db {
@@ -59,7 +56,7 @@ impl std::fmt::Debug for Db {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Db")
             .field("memtable", &self.ks.kind)
-            .field("shards", &self.shards().count())
+            .field("shards", &self.shard_count())
             .finish()
     }
 }
@@ -67,33 +64,32 @@ impl std::fmt::Debug for Db {
 impl Db {
     /// An empty keyspace set up by `options`.
     pub fn new(options: Options) -> Self {
-        let memtable = AnyMemtable::new(options.memtable, options.shards);
-        Self {
-            ks: Arc::new(Keyspace {
-                memtable,
-                kind: options.memtable,
-                ctx: Ctx {
-                    clock: options.clock,
-                    max_value: options.max_value_bytes,
-                },
-                cursors: CursorTable::new(),
-            }),
-        }
+        let ctx = Ctx {
+            clock: options.clock,
+            max_value: options.max_value_bytes,
+        };
+        let ks = Arc::new(Keyspace::new(
+            options.memtable,
+            options.shards,
+            options.resize,
+            ctx,
+        ));
+        keyspace::spawn_resizer(&ks);
+        Self { ks }
     }
 
-    pub(crate) fn shards(&self) -> &Shards {
-        self.ks.memtable.shards()
-    }
-
-    /// The memtable, through the plain `Memtable` interface (no expiry
-    /// semantics).
-    pub fn memtable(&self) -> &dyn Memtable {
-        self.ks.memtable.as_dyn()
+    pub(crate) fn keyspace(&self) -> &Keyspace {
+        &self.ks
     }
 
     /// Which memtable this keyspace uses.
     pub fn memtable_kind(&self) -> MemtableKind {
         self.ks.kind
+    }
+
+    /// The number of shards writes go to now.
+    pub fn shard_count(&self) -> usize {
+        self.ks.layout().active.count()
     }
 
     /// The keyspace's current time in Unix milliseconds.
@@ -105,17 +101,47 @@ impl Db {
     /// as Redis does. Each shard is counted under its own lock, one after
     /// another.
     pub fn dbsize(&self) -> usize {
-        self.shards().iter().map(|s| s.read().len()).sum()
+        self.ks.len()
     }
 
     /// FLUSHDB: removes every key, atomically: all shard locks are taken
-    /// (in ascending order) and each map is swapped for an empty one. The
+    /// in the global order and each map is swapped for an empty one. The
     /// old entries are freed after the locks are released.
     pub fn flush(&self) {
-        let mut guards: Vec<_> = self.shards().iter().map(|s| s.write()).collect();
-        let old: Vec<ShardMap> = guards.iter_mut().map(|g| g.take()).collect();
-        drop(guards);
-        drop(old);
+        self.ks.flush();
+    }
+
+    /// Resizes to `shards` shards now and waits until the migration is
+    /// done (finishing first any resize already running). Returns the
+    /// finished resize, or `None` if the count was already `shards` or the
+    /// memtable is `SingleLock`. For operators and tests; the resizer does
+    /// this on its own.
+    pub fn resize(&self, shards: usize) -> Option<ResizeEvent> {
+        self.ks.resize(shards, ResizeReason::Forced)
+    }
+
+    /// Starts a resize to `shards` shards without migrating anything yet;
+    /// `migrate_step` then moves entries. Returns whether it started (not
+    /// if a resize is running, nothing would change, or `SingleLock`).
+    /// Requests are served throughout.
+    pub fn begin_resize(&self, shards: usize) -> bool {
+        self.ks.begin_resize(shards, ResizeReason::Forced)
+    }
+
+    /// Moves up to `max_entries` entries of the running resize, finishing
+    /// it when nothing is left. Returns whether a resize is still running.
+    pub fn migrate_step(&self, max_entries: usize) -> bool {
+        self.ks.migrate_step(max_entries)
+    }
+
+    /// Whether a resize is running, and how far it got.
+    pub fn resize_state(&self) -> ResizeState {
+        self.ks.resize_state()
+    }
+
+    /// The last finished resizes (up to 64), oldest first.
+    pub fn resize_events(&self) -> Vec<ResizeEvent> {
+        self.ks.resize_events()
     }
 }
 
@@ -125,15 +151,11 @@ impl Access for Db {
     }
 
     fn read_key<R>(&self, key: &[u8], f: impl FnOnce(&ShardMap, u64) -> R) -> Result<R> {
-        let (hash, shard) = self.shards().route(key);
-        let map = shard.read();
-        Ok(f(&map, hash))
+        Ok(self.ks.read(key, f))
     }
 
     fn write_key<R>(&self, key: &[u8], f: impl FnOnce(&mut ShardMap, u64) -> R) -> Result<R> {
-        let (hash, shard) = self.shards().route(key);
-        let mut map = shard.write();
-        Ok(f(&mut map, hash))
+        Ok(self.ks.write(key, f))
     }
 }
 

@@ -16,7 +16,7 @@ impl Db {
     /// owned pairs. For bulk reads prefer `range`, which allocates nothing
     /// per entry.
     pub fn range_iter(&self, start: Bound<&[u8]>, end: Bound<&[u8]>) -> RangeIter<'_> {
-        RangeIter::new(self.shards(), start, end, Some(self.now_ms()))
+        RangeIter::new(self.keyspace(), start, end, Some(self.now_ms()))
     }
 
     /// Up to `limit` entries in the bounds, in key order, and where the
@@ -26,7 +26,7 @@ impl Db {
     pub fn range(&self, start: Bound<&[u8]>, end: Bound<&[u8]>, limit: usize) -> RangePage {
         let now = Some(self.now_ms());
         let mut cursor =
-            MergeCursor::new(self.shards(), start, end, now, Some(limit), true).keeping_buffers();
+            MergeCursor::new(self.keyspace(), start, end, now, Some(limit), true).keeping_buffers();
         let mut entries = Vec::with_capacity(limit.min(4096));
         for _ in 0..limit {
             let Some(hit) = cursor.next_hit() else {
@@ -46,7 +46,7 @@ impl Db {
             _ => Bound::Unbounded,
         };
         RangeIter::new(
-            self.shards(),
+            self.keyspace(),
             Bound::Included(prefix),
             end_ref,
             Some(self.now_ms()),
@@ -83,7 +83,7 @@ impl Db {
             .is_none_or(|t| t == crate::entry::ValueType::String);
         let now = Some(self.now_ms());
         let mut it = MergeCursor::new(
-            self.shards(),
+            self.keyspace(),
             start,
             Bound::Unbounded,
             now,

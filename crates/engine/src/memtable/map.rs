@@ -17,6 +17,13 @@ fn fingerprint(hash: u64) -> u8 {
     hash as u8
 }
 
+/// Versions are `generation << GENERATION_SHIFT | counter`: every resize
+/// starts a new generation, so a write to the new memtable always gets a
+/// version above any the old one handed out, without reading the old
+/// shards' counters. 2^40 writes per shard per generation is ~30 hours at
+/// ten million writes a second.
+const GENERATION_SHIFT: u32 = 40;
+
 /// Entries of one shard, in key order.
 #[derive(Default)]
 pub struct ShardMap {
@@ -28,6 +35,19 @@ pub struct ShardMap {
 }
 
 impl ShardMap {
+    /// An empty map of memtable generation `generation`.
+    pub(crate) fn new(generation: u64) -> Self {
+        Self {
+            version: generation << GENERATION_SHIFT,
+            ..Self::default()
+        }
+    }
+
+    /// Whether the map holds `key`, expired or not.
+    pub(crate) fn contains(&self, hash: u64, key: &[u8]) -> bool {
+        self.get(hash, key).is_some()
+    }
+
     /// Number of entries, expired ones included until they are removed.
     pub(crate) fn len(&self) -> usize {
         self.tree.len()

@@ -21,12 +21,15 @@ mod shard;
 mod tree;
 
 use crate::entry::Entry;
+use crate::keyspace::Layout;
 use crate::scan::RangeIter;
 use hashing::{shard_index, KeyHasher};
 pub(crate) use map::{ShardMap, Slot};
 pub(crate) use shard::Padded;
 pub use shard::{Shard, ShardCounters};
 use std::ops::Bound;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 pub(crate) use tree::common_prefix;
 
 /// An in-memory map from binary keys to entries, safe to share between
@@ -83,12 +86,35 @@ impl MemtableKind {
 pub(crate) struct Shards {
     shards: Box<[Padded<Shard>]>,
     hasher: KeyHasher,
+    /// Set when a resize freezes this memtable. An operation that finds it
+    /// set after taking a shard lock is working from an outdated layout and
+    /// must start again (see `keyspace`).
+    frozen: AtomicBool,
 }
 
 impl Shards {
-    fn new(count: usize, hasher: KeyHasher) -> Self {
-        let shards = (0..count.max(1)).map(|_| Padded(Shard::new())).collect();
-        Self { shards, hasher }
+    pub(crate) fn new(count: usize, hasher: KeyHasher, generation: u64) -> Self {
+        let shards = (0..count.max(1))
+            .map(|_| Padded(Shard::new(generation)))
+            .collect();
+        Self {
+            shards,
+            hasher,
+            frozen: AtomicBool::new(false),
+        }
+    }
+
+    pub(crate) fn hasher(&self) -> KeyHasher {
+        self.hasher
+    }
+
+    /// Marks this memtable frozen: from now on it only loses entries.
+    pub(crate) fn freeze(&self) {
+        self.frozen.store(true, Ordering::SeqCst);
+    }
+
+    pub(crate) fn is_frozen(&self) -> bool {
+        self.frozen.load(Ordering::SeqCst)
     }
 
     pub(crate) fn hash(&self, key: &[u8]) -> u64 {
@@ -169,14 +195,14 @@ impl Shards {
 
 /// The baseline memtable: one lock over one map.
 pub struct SingleLock {
-    shards: Shards,
+    shards: Arc<Shards>,
 }
 
 impl SingleLock {
     /// An empty memtable.
     pub fn new() -> Self {
         Self {
-            shards: Shards::new(1, KeyHasher::random()),
+            shards: Arc::new(Shards::new(1, KeyHasher::random(), 0)),
         }
     }
 }
@@ -189,14 +215,14 @@ impl Default for SingleLock {
 
 /// The sharded memtable: keys spread over shards by a seeded hash.
 pub struct Sharded {
-    shards: Shards,
+    shards: Arc<Shards>,
 }
 
 impl Sharded {
     /// An empty memtable with `shards` shards (at least one).
     pub fn new(shards: usize) -> Self {
         Self {
-            shards: Shards::new(shards, KeyHasher::random()),
+            shards: Arc::new(Shards::new(shards, KeyHasher::random(), 0)),
         }
     }
 }
@@ -216,7 +242,12 @@ macro_rules! impl_memtable {
                 self.shards.remove(key)
             }
             fn range(&self, start: Bound<&[u8]>, end: Bound<&[u8]>) -> RangeIter<'_> {
-                RangeIter::new(&self.shards, start, end, None)
+                let layout = Layout {
+                    id: 0,
+                    active: Arc::clone(&self.shards),
+                    frozen: None,
+                };
+                RangeIter::fixed(Arc::new(layout), start, end)
             }
             fn len(&self) -> usize {
                 self.shards.len()
@@ -236,35 +267,6 @@ macro_rules! impl_memtable {
 
 impl_memtable!(SingleLock);
 impl_memtable!(Sharded);
-
-/// The memtable a keyspace was configured with.
-pub(crate) enum AnyMemtable {
-    SingleLock(SingleLock),
-    Sharded(Sharded),
-}
-
-impl AnyMemtable {
-    pub(crate) fn new(kind: MemtableKind, shards: usize) -> Self {
-        match kind {
-            MemtableKind::SingleLock => AnyMemtable::SingleLock(SingleLock::new()),
-            MemtableKind::Sharded => AnyMemtable::Sharded(Sharded::new(shards)),
-        }
-    }
-
-    pub(crate) fn shards(&self) -> &Shards {
-        match self {
-            AnyMemtable::SingleLock(m) => &m.shards,
-            AnyMemtable::Sharded(m) => &m.shards,
-        }
-    }
-
-    pub(crate) fn as_dyn(&self) -> &dyn Memtable {
-        match self {
-            AnyMemtable::SingleLock(m) => m,
-            AnyMemtable::Sharded(m) => m,
-        }
-    }
-}
 
 #[cfg(test)]
 mod tests {

@@ -15,6 +15,7 @@ pub struct Shard {
     write_waits: AtomicU64,
     fast_batches: AtomicU64,
     multi_batches: AtomicU64,
+    resize_batches: AtomicU64,
 }
 
 /// A shard's counters, read without taking its lock.
@@ -28,16 +29,31 @@ pub struct ShardCounters {
     pub fast_batches: u64,
     /// Multi-shard atomic batches whose lowest shard was this one.
     pub multi_batches: u64,
+    /// Batches on this one shard that, during a resize, also locked the
+    /// keys' frozen shard (two locks instead of one).
+    pub resize_batches: u64,
+}
+
+impl ShardCounters {
+    /// Adds `other` to these counters.
+    pub fn add(&mut self, other: &ShardCounters) {
+        self.read_waits += other.read_waits;
+        self.write_waits += other.write_waits;
+        self.fast_batches += other.fast_batches;
+        self.multi_batches += other.multi_batches;
+        self.resize_batches += other.resize_batches;
+    }
 }
 
 impl Shard {
-    pub(crate) fn new() -> Self {
+    pub(crate) fn new(generation: u64) -> Self {
         Self {
-            map: RwLock::new(ShardMap::default()),
+            map: RwLock::new(ShardMap::new(generation)),
             read_waits: AtomicU64::new(0),
             write_waits: AtomicU64::new(0),
             fast_batches: AtomicU64::new(0),
             multi_batches: AtomicU64::new(0),
+            resize_batches: AtomicU64::new(0),
         }
     }
 
@@ -69,6 +85,11 @@ impl Shard {
         self.multi_batches.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Counts a one-shard batch that also locked a frozen shard.
+    pub(crate) fn count_resize_batch(&self) {
+        self.resize_batches.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// The shard's counters.
     pub fn counters(&self) -> ShardCounters {
         ShardCounters {
@@ -76,6 +97,7 @@ impl Shard {
             write_waits: self.write_waits.load(Ordering::Relaxed),
             fast_batches: self.fast_batches.load(Ordering::Relaxed),
             multi_batches: self.multi_batches.load(Ordering::Relaxed),
+            resize_batches: self.resize_batches.load(Ordering::Relaxed),
         }
     }
 }

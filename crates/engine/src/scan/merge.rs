@@ -17,9 +17,12 @@
 //! a scan's time in atomic increments and decrements.
 
 use crate::entry::Parts;
-use crate::memtable::{common_prefix, Shards};
+use crate::keyspace::{Keyspace, Layout, Unit};
+use crate::memtable::common_prefix;
 use bytes::Bytes;
+use smallvec::SmallVec;
 use std::ops::{Bound, Range};
+use std::sync::Arc;
 
 /// Most entries copied from one shard per lock acquisition.
 const MAX_BATCH: usize = 512;
@@ -70,16 +73,17 @@ pub(crate) struct Hit {
     pub(crate) value: ValueAt,
 }
 
-/// The read position in one shard, with the entries last copied from it.
+/// The read position in one unit of the layout (see `keyspace::Unit`),
+/// with the entries last copied from it.
 struct ShardCursor {
-    shard: usize,
+    unit: Unit,
     /// Where the next batch starts.
     from: Bound<Box<[u8]>>,
-    /// Whether the shard holds nothing past the current batch.
+    /// Whether the unit holds nothing past the current batch.
     exhausted: bool,
     /// Index of this cursor's current batch buffer in `MergeCursor::bufs`.
     buf: usize,
-    /// (key window, key, value) per copied entry; see `MergeHeap`.
+    /// (key window, key, value) per copied entry; see `LoserTree`.
     items: Vec<(u64, Range<usize>, ValueAt)>,
     pos: usize,
     batch_size: usize,
@@ -110,17 +114,63 @@ impl ShardCursor {
     }
 }
 
-/// Copies the next batch of `cursor`'s shard into `buf`, skipping expired
-/// entries.
-fn refill(cursor: &mut ShardCursor, buf: &mut Vec<u8>, scan: &ScanSpec<'_>) {
+/// The layout moved on while a scan was reading it: a newer resize froze
+/// the memtable the scan took for active, so keys may be moving to places
+/// the scan's units do not cover.
+struct Stale;
+
+/// Copies the next batch of `cursor`'s unit into `buf`, skipping expired
+/// entries. The unit's shards are read-locked together, active ones first,
+/// so no key can move between them while the batch is read.
+fn refill(
+    cursor: &mut ShardCursor,
+    buf: &mut Vec<u8>,
+    layout: &Layout,
+    scan: &ScanSpec,
+) -> Result<(), Stale> {
     cursor.items.clear();
     cursor.items.reserve(cursor.batch_size);
     cursor.pos = 0;
     let mut last: Option<Range<usize>> = None;
     let mut more = false;
     {
-        let map = scan.shards.shard(cursor.shard).read();
-        for entry in map.range(bound_ref(&cursor.from), bound_ref(&scan.end)) {
+        let active: SmallVec<[_; 2]> = cursor
+            .unit
+            .active
+            .clone()
+            .map(|i| layout.active.shard(i).read())
+            .collect();
+        if layout.active.is_frozen() {
+            return Err(Stale);
+        }
+        let frozen: SmallVec<[_; 2]> = match &layout.frozen {
+            Some(f) => cursor
+                .unit
+                .frozen
+                .clone()
+                .map(|i| f.shard(i).read())
+                .collect(),
+            None => SmallVec::new(),
+        };
+        // The unit's maps hold disjoint keys: merge their ranges.
+        let mut ranges: SmallVec<[_; 4]> = active
+            .iter()
+            .chain(frozen.iter())
+            .map(|m| {
+                m.range(bound_ref(&cursor.from), bound_ref(&scan.end))
+                    .peekable()
+            })
+            .collect();
+        loop {
+            let next = ranges
+                .iter_mut()
+                .enumerate()
+                .filter_map(|(i, r)| r.peek().map(|e| (i, e.key())))
+                .min_by(|a, b| a.1.cmp(b.1))
+                .map(|(i, _)| i);
+            let Some(entry) = next.and_then(|i| ranges[i].next()) else {
+                break;
+            };
             if cursor.items.len() >= cursor.batch_size || buf.len() >= MAX_BATCH_BYTES {
                 more = true;
                 break;
@@ -164,10 +214,11 @@ fn refill(cursor: &mut ShardCursor, buf: &mut Vec<u8>, scan: &ScanSpec<'_>) {
         cursor.from = Bound::Excluded(buf[k].into());
     }
     cursor.exhausted = !more;
-    // Without a limit, a shard that keeps supplying entries gets larger
+    // Without a limit, a unit that keeps supplying entries gets larger
     // batches; with one, `MergeCursor::fill` sizes the next batch from what
-    // the caller still needs.
+    // the caller still wants.
     cursor.batch_size = (cursor.batch_size * 2).min(MAX_BATCH);
+    Ok(())
 }
 
 /// The 8 key bytes from `offset` on, as a big-endian integer (zero-padded).
@@ -281,10 +332,9 @@ impl LoserTree {
     }
 }
 
-/// What a merge reads: which shards, up to where, as of when, and whether
-/// values are wanted.
-struct ScanSpec<'a> {
-    shards: &'a Shards,
+/// What a merge reads: up to where, as of when, and whether values are
+/// wanted.
+struct ScanSpec {
     end: Bound<Box<[u8]>>,
     now: Option<u64>,
     values: bool,
@@ -297,7 +347,14 @@ struct ScanSpec<'a> {
 /// every batch buffer (`keep = true`) and becomes their owner, so each
 /// entry is copied once, from its block into a batch, and never again.
 pub(crate) struct MergeCursor<'a> {
-    spec: ScanSpec<'a>,
+    /// Where layouts come from: a keyspace's current one, or one fixed
+    /// layout (a standalone memtable, which never goes stale).
+    ks: Option<&'a Keyspace>,
+    /// The layout being read; replaced when it goes stale.
+    layout: Arc<Layout>,
+    /// Where the scan began, for a restart before anything was returned.
+    start: Bound<Box<[u8]>>,
+    spec: ScanSpec,
     keep: bool,
     /// Entries the caller still wants, if it said.
     wanted: Option<usize>,
@@ -311,6 +368,9 @@ pub(crate) struct MergeCursor<'a> {
     reference: Vec<u8>,
     offset: usize,
     started: bool,
+    /// The key last returned before the current batch of its unit ran out,
+    /// where a restart resumes.
+    last_returned: Option<Box<[u8]>>,
     /// The cursor whose entry was returned last; it advances on the
     /// following call, so that entry's bytes stay put until then.
     lent: Option<usize>,
@@ -321,48 +381,87 @@ impl<'a> MergeCursor<'a> {
     /// `limit` hints how many entries the caller wants, to size the first
     /// batches; without `values` only keys are copied.
     pub(crate) fn new(
-        shards: &'a Shards,
+        ks: &'a Keyspace,
         start: Bound<&[u8]>,
         end: Bound<&[u8]>,
         now: Option<u64>,
         limit: Option<usize>,
         values: bool,
     ) -> Self {
-        let n = shards.count();
-        let first_batch = match limit {
-            // Each shard holds about limit/n of the answer.
-            Some(l) => share_batch(l / n),
-            None => DEFAULT_BATCH,
-        };
-        let from = bound_owned(start);
-        let cursors = (0..n)
-            .map(|shard| ShardCursor {
-                shard,
-                from: from.clone(),
-                exhausted: false,
-                buf: shard,
-                items: Vec::new(),
-                pos: 0,
-                batch_size: first_batch,
-            })
-            .collect();
-        Self {
+        Self::over(Some(ks), ks.layout(), start, end, now, limit, values)
+    }
+
+    /// A scan of one fixed layout.
+    pub(crate) fn fixed(layout: Arc<Layout>, start: Bound<&[u8]>, end: Bound<&[u8]>) -> Self {
+        Self::over(None, layout, start, end, None, None, true)
+    }
+
+    fn over(
+        ks: Option<&'a Keyspace>,
+        layout: Arc<Layout>,
+        start: Bound<&[u8]>,
+        end: Bound<&[u8]>,
+        now: Option<u64>,
+        limit: Option<usize>,
+        values: bool,
+    ) -> Self {
+        let mut cursor = Self {
+            ks,
+            layout,
+            start: bound_owned(start),
             spec: ScanSpec {
-                shards,
                 end: bound_owned(end),
                 now,
                 values,
             },
             keep: false,
             wanted: limit,
-            cursors,
-            bufs: vec![Vec::new(); n],
+            cursors: Vec::new(),
+            bufs: Vec::new(),
             tree: LoserTree::default(),
             reference: Vec::new(),
             offset: usize::MAX,
             started: false,
+            last_returned: None,
             lent: None,
+        };
+        let from = bound_owned(start);
+        cursor.plan(from);
+        cursor
+    }
+
+    /// One cursor per unit of the current layout, all starting at `from`.
+    fn plan(&mut self, from: Bound<Box<[u8]>>) {
+        let units = self.layout.units();
+        let n = units.len();
+        let first_batch = match self.wanted {
+            // Each unit holds about limit/n of the answer.
+            Some(l) => share_batch(l / n.max(1)),
+            None => DEFAULT_BATCH,
+        };
+        if !self.keep {
+            self.bufs = vec![Vec::new(); n];
         }
+        let base = if self.keep { self.bufs.len() } else { 0 };
+        if self.keep {
+            self.bufs.extend((0..n).map(|_| Vec::new()));
+        }
+        self.cursors = units
+            .into_iter()
+            .enumerate()
+            .map(|(i, unit)| ShardCursor {
+                unit,
+                from: from.clone(),
+                exhausted: false,
+                buf: base + i,
+                items: Vec::new(),
+                pos: 0,
+                batch_size: first_batch,
+            })
+            .collect();
+        self.reference.clear();
+        self.offset = usize::MAX;
+        self.started = false;
     }
 
     /// Keep every batch buffer instead of reusing them, so hits stay valid
@@ -372,8 +471,8 @@ impl<'a> MergeCursor<'a> {
         self
     }
 
-    /// Refills cursor `i` until it has an item or its shard is exhausted.
-    fn fill(&mut self, i: usize) {
+    /// Refills cursor `i` until it has an item or its unit is exhausted.
+    fn fill(&mut self, i: usize) -> Result<(), Stale> {
         // A shard refilled mid-scan holds about its share of what is still
         // wanted; doubling instead would copy entries nobody reads.
         if let (Some(wanted), true) = (self.wanted, self.started) {
@@ -392,9 +491,44 @@ impl<'a> MergeCursor<'a> {
             }
             let buf = &mut self.bufs[cursor.buf];
             buf.clear();
-            refill(cursor, buf, &self.spec);
+            refill(cursor, buf, &self.layout, &self.spec)?;
         }
         self.window_batch(i);
+        Ok(())
+    }
+
+    /// Starts reading from scratch: every unit of the current layout from
+    /// `from`. A layout that goes stale meanwhile is replaced and the
+    /// reading begins again.
+    fn start(&mut self) {
+        loop {
+            let stale = (0..self.cursors.len()).any(|i| self.fill(i).is_err());
+            if !stale {
+                self.tree.build(&self.cursors, &self.bufs);
+                self.started = true;
+                return;
+            }
+            let from = self.restart_point();
+            self.reload();
+            self.plan(from);
+        }
+    }
+
+    /// Takes the keyspace's current layout.
+    fn reload(&mut self) {
+        if let Some(ks) = self.ks {
+            self.layout = ks.layout();
+        }
+    }
+
+    /// Where to resume after the layout changed: after the last entry
+    /// returned, or at the scan's start if none was. Entries read but not
+    /// yet returned are read again from the new layout.
+    fn restart_point(&self) -> Bound<Box<[u8]>> {
+        match &self.last_returned {
+            Some(k) => Bound::Excluded(k.clone()),
+            None => self.start.clone(),
+        }
     }
 
     /// Computes the windows of cursor `i`'s new batch, first shrinking the
@@ -431,17 +565,26 @@ impl<'a> MergeCursor<'a> {
     /// Starts the merge, or moves past the entry returned last.
     fn advance(&mut self) {
         if !self.started {
-            for i in 0..self.cursors.len() {
-                self.fill(i);
-            }
-            self.tree.build(&self.cursors, &self.bufs);
-            self.started = true;
+            self.start();
             return;
         }
         if let Some(top) = self.lent.take() {
-            self.cursors[top].pos += 1;
-            if !self.cursors[top].has_item() {
-                self.fill(top);
+            let cursor = &mut self.cursors[top];
+            cursor.pos += 1;
+            if !cursor.has_item() {
+                // About to reuse or leave this batch: remember the entry
+                // just returned, in case the layout changed under us.
+                let last = cursor.pos - 1;
+                if let Some((_, k, _)) = cursor.items.get(last) {
+                    self.last_returned = Some(self.bufs[cursor.buf][k.clone()].into());
+                }
+                if self.fill(top).is_err() {
+                    let from = self.restart_point();
+                    self.reload();
+                    self.plan(from);
+                    self.start();
+                    return;
+                }
             }
             self.tree.replay(&self.cursors, &self.bufs);
         }
@@ -491,13 +634,20 @@ pub struct RangeIter<'a> {
 
 impl<'a> RangeIter<'a> {
     pub(crate) fn new(
-        shards: &'a Shards,
+        ks: &'a Keyspace,
         start: Bound<&[u8]>,
         end: Bound<&[u8]>,
         now: Option<u64>,
     ) -> Self {
         Self {
-            cursor: MergeCursor::new(shards, start, end, now, None, true),
+            cursor: MergeCursor::new(ks, start, end, now, None, true),
+        }
+    }
+
+    /// A scan of one memtable that is never resized.
+    pub(crate) fn fixed(layout: Arc<Layout>, start: Bound<&[u8]>, end: Bound<&[u8]>) -> Self {
+        Self {
+            cursor: MergeCursor::fixed(layout, start, end),
         }
     }
 }

@@ -1,0 +1,289 @@
+//! The keyspace: its memtables, and how every operation reaches a key while
+//! the set of memtables changes underneath it.
+//!
+//! Owns the layout (`layout`), resizing (`resize`: freeze, serve, drain),
+//! the policy that decides when (`policy`) and the thread that applies it
+//! (`resizer`).
+//!
+//! # Freeze, serve, drain
+//! A resize builds a memtable with the new shard count, marks the current
+//! one frozen, and publishes a layout `{active: new, frozen: old}` with one
+//! atomic pointer swap. A migrator then moves the frozen memtable's entries
+//! into the active one, a small batch at a time, and publishes
+//! `{active: new}` when it is empty. Requests never wait for a resize; they
+//! take shard locks exactly as at any other time.
+//!
+//! # The access protocol, and why it is correct
+//! Locks are always taken active shards first, then frozen ones, each in
+//! ascending order. Requests, batches, scans and the migrator all follow
+//! that order, so they cannot deadlock.
+//!
+//! 1. An operation loads the layout and locks its key's active shard. If
+//!    that memtable is marked frozen, a resize started after the load: it
+//!    unlocks and starts again. The freeze mark is set *before* the new
+//!    layout is published, so nothing writes to a memtable once any writer
+//!    may have written to its successor; a late writer sees the mark under
+//!    the lock and retries.
+//! 2. While a frozen memtable exists, a write that does not find its key in
+//!    the active shard also locks the key's frozen shard and moves the entry
+//!    over (it *pulls* the key) before it changes anything. After a write,
+//!    the key has no copy left in the frozen memtable, so the migrator has
+//!    nothing that could undo a delete or overwrite.
+//! 3. The migrator moves entries only while holding both the frozen shard
+//!    and every active shard its keys route to, and never over an entry the
+//!    active memtable already has. So each key has exactly one live copy at
+//!    every instant, and a move is atomic to everyone holding a lock.
+//! 4. A read that misses the active shard reads the frozen shard *while
+//!    still holding the active shard's lock*. No key can enter that active
+//!    shard or leave that frozen shard in between (both need the active
+//!    shard's write lock), so the read sees the key wherever it is.
+//!
+//! No tombstones are needed: rule 2 deletes the frozen copy when it writes,
+//! instead of shadowing it.
+
+mod layout;
+pub mod policy;
+mod resize;
+mod resizer;
+
+use crate::db::Ctx;
+use crate::memtable::hashing::KeyHasher;
+use crate::memtable::{MemtableKind, ShardMap, Shards};
+use crate::scan::CursorTable;
+use arc_swap::ArcSwap;
+pub(crate) use layout::{Layout, Unit};
+pub use policy::{ResizePolicy, ResizeReason};
+use resize::ResizeControl;
+pub use resize::{ResizeEvent, ResizeState};
+pub(crate) use resizer::spawn as spawn_resizer;
+use std::sync::Arc;
+
+/// A keyspace: one database's data.
+pub(crate) struct Keyspace {
+    layout: ArcSwap<Layout>,
+    hasher: KeyHasher,
+    pub(crate) kind: MemtableKind,
+    pub(crate) ctx: Ctx,
+    pub(crate) cursors: CursorTable,
+    pub(crate) policy: Option<ResizePolicy>,
+    resize: ResizeControl,
+}
+
+impl Keyspace {
+    /// A keyspace starting with `shards` shards; `policy` makes it resize
+    /// itself (a resizer thread must be spawned for that).
+    pub(crate) fn new(
+        kind: MemtableKind,
+        shards: usize,
+        policy: Option<ResizePolicy>,
+        ctx: Ctx,
+    ) -> Self {
+        let hasher = KeyHasher::random();
+        let shards = match kind {
+            MemtableKind::SingleLock => 1,
+            MemtableKind::Sharded => shards,
+        };
+        let active = Arc::new(Shards::new(shards, hasher, 0));
+        Self {
+            layout: ArcSwap::from_pointee(Layout {
+                id: 0,
+                active,
+                frozen: None,
+            }),
+            hasher,
+            kind,
+            ctx,
+            cursors: CursorTable::new(),
+            policy: policy.filter(|_| kind == MemtableKind::Sharded),
+            resize: ResizeControl::new(),
+        }
+    }
+
+    /// The current layout.
+    pub(crate) fn layout(&self) -> Arc<Layout> {
+        self.layout.load_full()
+    }
+
+    pub(crate) fn hash(&self, key: &[u8]) -> u64 {
+        self.hasher.hash(key)
+    }
+
+    /// Runs `f` on the map that holds `key` (or would), read-locked.
+    pub(crate) fn read<R>(&self, key: &[u8], f: impl FnOnce(&ShardMap, u64) -> R) -> R {
+        let hash = self.hash(key);
+        loop {
+            let layout = self.layout.load();
+            let active = &layout.active;
+            let map = active.shard(active.index(hash)).read();
+            if active.is_frozen() {
+                drop(map);
+                std::hint::spin_loop();
+                continue;
+            }
+            if let Some(frozen) = &layout.frozen {
+                if !map.contains(hash, key) {
+                    // Rule 4: read the frozen shard while holding the
+                    // active one, so the key cannot move in between.
+                    let old = frozen.shard(frozen.index(hash)).read();
+                    return f(&old, hash);
+                }
+            }
+            return f(&map, hash);
+        }
+    }
+
+    /// Runs `f` on the active map for `key`, write-locked, after pulling the
+    /// key out of the frozen memtable if it is still there (rule 2).
+    pub(crate) fn write<R>(&self, key: &[u8], f: impl FnOnce(&mut ShardMap, u64) -> R) -> R {
+        let hash = self.hash(key);
+        loop {
+            let layout = self.layout.load();
+            let active = &layout.active;
+            let mut map = active.shard(active.index(hash)).write();
+            if active.is_frozen() {
+                drop(map);
+                std::hint::spin_loop();
+                continue;
+            }
+            if let Some(frozen) = &layout.frozen {
+                pull(&mut map, frozen, hash, key);
+            }
+            return f(&mut map, hash);
+        }
+    }
+
+    /// Locks every shard that `keys` can live in, in the global order, and
+    /// pulls the keys into the active memtable when `write`; returns `None`
+    /// when the layout moved on (the caller retries with a new one).
+    pub(crate) fn lock_batch<'l, K: AsRef<[u8]>>(
+        &self,
+        layout: &'l Layout,
+        keys: &[K],
+        write: bool,
+    ) -> Option<BatchLocks<'l>> {
+        let hashes: smallvec::SmallVec<[u64; 8]> =
+            keys.iter().map(|k| self.hash(k.as_ref())).collect();
+        let mut indexes: smallvec::SmallVec<[usize; 8]> =
+            hashes.iter().map(|&h| layout.active.index(h)).collect();
+        indexes.sort_unstable();
+        indexes.dedup();
+        let mut guards: smallvec::SmallVec<[BatchGuard<'l>; 8]> = indexes
+            .iter()
+            .map(|&i| {
+                let shard = layout.active.shard(i);
+                if write {
+                    BatchGuard::Write(shard.write())
+                } else {
+                    BatchGuard::Read(shard.read())
+                }
+            })
+            .collect();
+        if layout.active.is_frozen() {
+            return None;
+        }
+        let mut frozen_shards = 0;
+        if let Some(frozen) = &layout.frozen {
+            let mut old: smallvec::SmallVec<[usize; 8]> =
+                hashes.iter().map(|&h| frozen.index(h)).collect();
+            old.sort_unstable();
+            old.dedup();
+            frozen_shards = old.len();
+            if write {
+                let mut old_guards: smallvec::SmallVec<[_; 8]> =
+                    old.iter().map(|&i| (i, frozen.shard(i).write())).collect();
+                for (key, &h) in keys.iter().zip(&hashes) {
+                    let pos = indexes.iter().position(|&i| i == layout.active.index(h));
+                    let from = old_guards.iter_mut().find(|(i, _)| *i == frozen.index(h));
+                    if let (Some(pos), Some((_, from))) = (pos, from) {
+                        if let BatchGuard::Write(map) = &mut guards[pos] {
+                            if !map.contains(h, key.as_ref()) {
+                                if let Some(e) = from.remove(h, key.as_ref()) {
+                                    map.insert_new(h, e);
+                                }
+                            }
+                        }
+                    }
+                }
+            } else {
+                // A read-only batch keeps the frozen shards locked too, so
+                // it sees keys not yet moved (rule 4).
+                let olds = old.iter().map(|&i| (i, frozen.shard(i).read())).collect();
+                return Some(BatchLocks {
+                    layout,
+                    indexes,
+                    guards,
+                    frozen: olds,
+                    frozen_shards,
+                });
+            }
+        }
+        Some(BatchLocks {
+            layout,
+            indexes,
+            guards,
+            frozen: smallvec::SmallVec::new(),
+            frozen_shards,
+        })
+    }
+
+    /// Removes every key: all shard locks are taken in the global order and
+    /// each map is swapped for an empty one; the old entries are freed after
+    /// the locks are released.
+    pub(crate) fn flush(&self) {
+        loop {
+            let layout = self.layout.load();
+            let mut guards: Vec<_> = layout.active.iter().map(|s| s.write()).collect();
+            if layout.active.is_frozen() {
+                continue;
+            }
+            if let Some(frozen) = &layout.frozen {
+                guards.extend(frozen.iter().map(|s| s.write()));
+            }
+            let old: Vec<ShardMap> = guards.iter_mut().map(|g| g.take()).collect();
+            drop(guards);
+            drop(old);
+            return;
+        }
+    }
+
+    /// Keys stored, counting expired ones not yet removed.
+    pub(crate) fn len(&self) -> usize {
+        let layout = self.layout.load();
+        let frozen = layout.frozen.iter().flat_map(|f| f.iter());
+        layout
+            .active
+            .iter()
+            .chain(frozen)
+            .map(|s| s.read().len())
+            .sum()
+    }
+}
+
+/// Moves `key` from the frozen memtable into `map` (its active shard, which
+/// the caller holds) unless `map` already has it.
+fn pull(map: &mut ShardMap, frozen: &Shards, hash: u64, key: &[u8]) {
+    if map.contains(hash, key) {
+        return;
+    }
+    let moved = frozen.shard(frozen.index(hash)).write().remove(hash, key);
+    if let Some(entry) = moved {
+        map.insert_new(hash, entry);
+    }
+}
+
+/// A lock on one active shard held by a batch.
+pub(crate) enum BatchGuard<'l> {
+    Read(parking_lot::RwLockReadGuard<'l, ShardMap>),
+    Write(parking_lot::RwLockWriteGuard<'l, ShardMap>),
+}
+
+/// The locks a batch holds: its keys' active shards (in `indexes` order),
+/// and for a read-only batch during a resize, their frozen shards too.
+pub(crate) struct BatchLocks<'l> {
+    pub(crate) layout: &'l Layout,
+    pub(crate) indexes: smallvec::SmallVec<[usize; 8]>,
+    pub(crate) guards: smallvec::SmallVec<[BatchGuard<'l>; 8]>,
+    pub(crate) frozen: smallvec::SmallVec<[(usize, parking_lot::RwLockReadGuard<'l, ShardMap>); 8]>,
+    /// How many frozen shards the batch had to lock (0 when not resizing).
+    pub(crate) frozen_shards: usize,
+}
