@@ -1,0 +1,447 @@
+//! Resizes forced back to back while threads work a small hot key set.
+//! Each test checks invariants a broken handoff would violate: counters
+//! that lose increments, deleted keys that come back, stale or invented
+//! reads, atomic batches seen half-applied, scans that miss or repeat keys.
+//! Bounded by operation and resize counts, not time.
+
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeSet;
+use std::ops::Bound;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier};
+use std::thread;
+use tandem_engine::prelude::*;
+use tandem_engine::{parse_i64, ResizeReason, ResizeState};
+
+/// Shard counts the resizer cycles through: growth, shrinking, and counts
+/// that are not powers of two (forced resizes may ask for any).
+const TARGETS: [usize; 12] = [2, 4, 8, 16, 8, 3, 1, 32, 5, 2, 64, 1];
+
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % n as u64) as usize
+    }
+}
+
+fn fixed_db() -> Db {
+    // A fixed shard count: only the test's own resizes happen.
+    Db::new(Options::default().shards(1))
+}
+
+/// Keeps forcing resizes, in small migration steps so that workers spend
+/// much of their time against a half-migrated keyspace, until `stop`.
+/// `finished` counts the resizes done so far.
+fn resizer(db: Db, stop: Arc<AtomicBool>, finished: Arc<AtomicUsize>) -> thread::JoinHandle<()> {
+    thread::spawn(move || {
+        let mut rng = Rng(0x5eed);
+        let mut i = 0;
+        while !stop.load(Ordering::SeqCst) {
+            if db.begin_resize(TARGETS[i % TARGETS.len()]) {
+                while db.migrate_step(1 + rng.below(16)) {
+                    if rng.below(4) == 0 {
+                        thread::yield_now();
+                    }
+                }
+                finished.fetch_add(1, Ordering::SeqCst);
+            }
+            i += 1;
+        }
+    })
+}
+
+#[test]
+fn hot_keys_survive_back_to_back_resizes() {
+    const WORKERS: usize = 6;
+    const OPS: usize = 12_000;
+    const COUNTERS: usize = 4;
+    const REGISTERS: usize = 4;
+    const DOOMED: usize = 64;
+    let db = fixed_db();
+    // Per (writer, register): the last sequence fully written, and the
+    // highest one started.
+    let written: Arc<Vec<AtomicU64>> = Arc::new(
+        (0..WORKERS * REGISTERS)
+            .map(|_| AtomicU64::new(0))
+            .collect(),
+    );
+    let started: Arc<Vec<AtomicU64>> = Arc::new(
+        (0..WORKERS * REGISTERS)
+            .map(|_| AtomicU64::new(0))
+            .collect(),
+    );
+    // Per (writer, doomed key): deleted and never to be seen again.
+    let deleted: Arc<Vec<AtomicBool>> = Arc::new(
+        (0..WORKERS * DOOMED)
+            .map(|_| AtomicBool::new(false))
+            .collect(),
+    );
+    for w in 0..WORKERS {
+        for d in 0..DOOMED {
+            db.set(
+                format!("doomed:{w}:{d}").as_bytes(),
+                b"alive",
+                SetOptions::default(),
+            )
+            .unwrap();
+        }
+    }
+    for a in 0..8 {
+        db.set(
+            format!("acct:{a}").as_bytes(),
+            b"100",
+            SetOptions::default(),
+        )
+        .unwrap();
+    }
+    let increments = Arc::new(AtomicUsize::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let finished = Arc::new(AtomicUsize::new(0));
+    let resizer = resizer(db.clone(), stop.clone(), finished.clone());
+    let barrier = Arc::new(Barrier::new(WORKERS));
+    let workers: Vec<_> = (0..WORKERS)
+        .map(|w| {
+            let (db, written, started, deleted, increments, barrier, finished) = (
+                db.clone(),
+                written.clone(),
+                started.clone(),
+                deleted.clone(),
+                increments.clone(),
+                barrier.clone(),
+                finished.clone(),
+            );
+            thread::spawn(move || {
+                let mut rng = Rng(w as u64 * 7919 + 1);
+                let mut seq = 0u64;
+                let mut next_doomed = 0;
+                barrier.wait();
+                // At least OPS operations, and on until 20 resizes overlapped.
+                let mut n = 0;
+                while n < OPS || finished.load(Ordering::SeqCst) < 20 {
+                    n += 1;
+                    match rng.below(7) {
+                        0 => {
+                            db.incr_by(format!("counter:{}", rng.below(COUNTERS)).as_bytes(), 1)
+                                .unwrap();
+                            increments.fetch_add(1, Ordering::SeqCst);
+                        }
+                        1 => {
+                            // Write my own register with the next sequence.
+                            let r = rng.below(REGISTERS);
+                            seq += 1;
+                            started[w * REGISTERS + r].store(seq, Ordering::SeqCst);
+                            db.set(
+                                format!("reg:{w}:{r}").as_bytes(),
+                                seq.to_string().as_bytes(),
+                                SetOptions::default(),
+                            )
+                            .unwrap();
+                            written[w * REGISTERS + r].store(seq, Ordering::SeqCst);
+                        }
+                        2 => {
+                            // Read someone's register: never older than what
+                            // was written before the read began, never a
+                            // value nobody started writing.
+                            let (o, r) = (rng.below(WORKERS), rng.below(REGISTERS));
+                            let floor = written[o * REGISTERS + r].load(Ordering::SeqCst);
+                            let got = db.get(format!("reg:{o}:{r}").as_bytes()).unwrap();
+                            let ceiling = started[o * REGISTERS + r].load(Ordering::SeqCst);
+                            let value = got.map_or(0, |v| parse_i64(&v).unwrap() as u64);
+                            assert!(value >= floor, "stale read: {value} < {floor}");
+                            assert!(
+                                value <= ceiling,
+                                "read a value never written: {value} > {ceiling}"
+                            );
+                        }
+                        3 if next_doomed < DOOMED => {
+                            let key = format!("doomed:{w}:{next_doomed}");
+                            assert_eq!(
+                                db.del(&[key.as_str()]).unwrap(),
+                                1,
+                                "{key} vanished before its delete"
+                            );
+                            deleted[w * DOOMED + next_doomed].store(true, Ordering::SeqCst);
+                            next_doomed += 1;
+                        }
+                        4 => {
+                            let (o, d) = (rng.below(WORKERS), rng.below(DOOMED));
+                            let gone = deleted[o * DOOMED + d].load(Ordering::SeqCst);
+                            let got = db.get(format!("doomed:{o}:{d}").as_bytes()).unwrap();
+                            if gone {
+                                assert_eq!(got, None, "doomed:{o}:{d} came back");
+                            } else if !deleted[o * DOOMED + d].load(Ordering::SeqCst) {
+                                assert_eq!(
+                                    got.as_deref(),
+                                    Some(&b"alive"[..]),
+                                    "doomed:{o}:{d} lost"
+                                );
+                            }
+                        }
+                        5 => {
+                            // Atomic transfer between two accounts.
+                            let (a, b) = (
+                                format!("acct:{}", rng.below(8)),
+                                format!("acct:{}", rng.below(8)),
+                            );
+                            db.atomically(&[a.as_str(), b.as_str()], |tx| {
+                                tx.decr_by(a.as_bytes(), 3).unwrap();
+                                tx.incr_by(b.as_bytes(), 3).unwrap();
+                            });
+                        }
+                        _ => {
+                            // Every consistent view of the accounts sums to
+                            // the start, read as a snapshot or in a batch.
+                            let keys: Vec<String> = (0..8).map(|a| format!("acct:{a}")).collect();
+                            let values = if n % 2 == 0 {
+                                db.mget(&keys).unwrap()
+                            } else {
+                                db.atomically(&keys, |tx| tx.mget(&keys).unwrap())
+                            };
+                            let sum: i64 = values
+                                .iter()
+                                .map(|v| parse_i64(v.as_ref().unwrap()).unwrap())
+                                .sum();
+                            assert_eq!(sum, 800, "a transfer was seen half-applied");
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().unwrap();
+    }
+    stop.store(true, Ordering::SeqCst);
+    resizer.join().unwrap();
+    let resizes = finished.load(Ordering::SeqCst);
+    while db.migrate_step(1000) {}
+    let total: i64 = (0..COUNTERS)
+        .map(|c| {
+            parse_i64(
+                &db.get(format!("counter:{c}").as_bytes())
+                    .unwrap()
+                    .unwrap_or_default(),
+            )
+            .unwrap_or(0)
+        })
+        .sum();
+    assert_eq!(
+        total as usize,
+        increments.load(Ordering::SeqCst),
+        "increments lost"
+    );
+    assert!(
+        resizes >= 20,
+        "only {resizes} resizes overlapped the workload"
+    );
+    assert_eq!(db.resize_state(), ResizeState::Idle);
+    eprintln!("hot_keys_survive_back_to_back_resizes: {resizes} resizes");
+}
+
+#[test]
+fn scans_during_resizes_see_every_stable_key_once_in_order() {
+    let db = fixed_db();
+    let stable: BTreeSet<Vec<u8>> = (0..3000)
+        .map(|i| format!("s:{i:05}").into_bytes())
+        .collect();
+    for k in &stable {
+        db.set(k, b"v", SetOptions::default()).unwrap();
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let finished = Arc::new(AtomicUsize::new(0));
+    let resizer = resizer(db.clone(), stop.clone(), finished.clone());
+    let churn = {
+        let db = db.clone();
+        thread::spawn(move || {
+            let mut rng = Rng(99);
+            for n in 0..20_000 {
+                let k = format!("s:{:05}x", rng.below(3000));
+                if n % 2 == 0 {
+                    db.set(k.as_bytes(), b"c", SetOptions::default()).unwrap();
+                } else {
+                    db.del(&[k.as_str()]).unwrap();
+                }
+            }
+        })
+    };
+    // Scan until at least 30 rounds ran and 20 resizes overlapped them.
+    let mut round = 0;
+    while round < 30 || finished.load(Ordering::SeqCst) < 20 {
+        round += 1;
+        let keys: Vec<Vec<u8>> = if round % 3 == 0 {
+            db.range_iter(Bound::Unbounded, Bound::Unbounded)
+                .map(|(k, _)| k.to_vec())
+                .collect()
+        } else if round % 3 == 1 {
+            let mut out = Vec::new();
+            let mut start: Option<Vec<u8>> = None;
+            loop {
+                let b = start.as_deref().map_or(Bound::Unbounded, Bound::Included);
+                let page = db.range(b, Bound::Unbounded, 97);
+                out.extend(page.iter().map(|(k, _)| k.to_vec()));
+                match page.next_start() {
+                    Some(n) => start = Some(n.to_vec()),
+                    None => break,
+                }
+            }
+            out
+        } else {
+            let mut out = Vec::new();
+            let mut cursor = 0;
+            loop {
+                let page = db
+                    .scan(
+                        cursor,
+                        ScanOptions {
+                            count: 50,
+                            ..Default::default()
+                        },
+                    )
+                    .unwrap();
+                out.extend(page.keys.iter().map(|k| k.to_vec()));
+                cursor = page.cursor;
+                if cursor == 0 {
+                    break;
+                }
+            }
+            out
+        };
+        assert!(
+            keys.windows(2).all(|w| w[0] < w[1]),
+            "round {round}: out of order or repeated"
+        );
+        let seen = keys.iter().filter(|k| stable.contains(*k)).count();
+        assert_eq!(seen, stable.len(), "round {round}: missed a stable key");
+    }
+    churn.join().unwrap();
+    stop.store(true, Ordering::SeqCst);
+    resizer.join().unwrap();
+}
+
+/// The suite's bulk of forced resizes: 10,000 of them, each migrating a
+/// few hundred keys, while two threads keep reading and writing. After
+/// every one, nothing is lost.
+#[test]
+fn ten_thousand_resizes_lose_nothing() {
+    let db = fixed_db();
+    for i in 0..300 {
+        db.set(
+            format!("k{i}").as_bytes(),
+            i.to_string().as_bytes(),
+            SetOptions::default(),
+        )
+        .unwrap();
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let workers: Vec<_> = (0..2)
+        .map(|t| {
+            let (db, stop) = (db.clone(), stop.clone());
+            thread::spawn(move || {
+                let mut rng = Rng(t + 5);
+                while !stop.load(Ordering::SeqCst) {
+                    let i = rng.below(300);
+                    // Each key's value is its index: a lost or crossed
+                    // entry would show.
+                    let got = db.get(format!("k{i}").as_bytes()).unwrap();
+                    assert_eq!(got.as_deref(), Some(i.to_string().as_bytes()));
+                    db.set(
+                        format!("k{i}").as_bytes(),
+                        i.to_string().as_bytes(),
+                        SetOptions::default(),
+                    )
+                    .unwrap();
+                }
+            })
+        })
+        .collect();
+    let mut done = 0;
+    let mut i = 0;
+    while done < 10_000 {
+        if db.resize(TARGETS[i % TARGETS.len()]).is_some() {
+            done += 1;
+        }
+        i += 1;
+    }
+    stop.store(true, Ordering::SeqCst);
+    for w in workers {
+        w.join().unwrap();
+    }
+    assert_eq!(db.dbsize(), 300);
+    let stats = db.stats();
+    assert_eq!(stats.resizes, 10_000);
+    assert_eq!(stats.resize, ResizeState::Idle);
+    let events = db.resize_events();
+    assert_eq!(events.len(), 64, "the log keeps the last 64 resizes");
+    assert!(events.iter().all(|e| e.keys_moved + e.keys_purged <= 300));
+}
+
+#[test]
+fn ttls_move_with_entries_and_expired_ones_are_purged() {
+    use std::sync::Arc as StdArc;
+    use tandem_engine::clock::ManualClock;
+    let clock = StdArc::new(ManualClock::new(1_000_000));
+    let db = Db::new(Options::default().shards(2).clock(clock.clone()));
+    for i in 0..100 {
+        let ttl = if i % 2 == 0 { 10 } else { 10_000 };
+        let opts = SetOptions {
+            ttl: SetTtl::At(Expiry::Millis(ttl)),
+            ..Default::default()
+        };
+        db.set(format!("t{i}").as_bytes(), b"v", opts).unwrap();
+    }
+    clock.advance(100);
+    let event = db.resize(8).unwrap();
+    assert_eq!((event.from, event.to), (2, 8));
+    assert_eq!(
+        event.keys_purged, 50,
+        "expired entries are dropped, not moved"
+    );
+    assert_eq!(event.keys_moved, 50);
+    assert_eq!(db.dbsize(), 50);
+    for i in (1..100).step_by(2) {
+        let pttl = db.pttl(format!("t{i}").as_bytes()).unwrap();
+        assert_eq!(pttl, 9_900, "the deadline moved with the entry");
+    }
+}
+
+#[test]
+fn a_busy_keyspace_grows_and_an_idle_one_shrinks_on_its_own() {
+    use std::time::{Duration, Instant};
+    use tandem_engine::ResizePolicy;
+    let policy = ResizePolicy {
+        grow_keys_per_shard: 1_000,
+        shrink_keys_per_shard: 100,
+        cooldown: Duration::from_millis(20),
+        interval: Duration::from_millis(10),
+        ..ResizePolicy::default()
+    };
+    let db = Db::new(Options::default().resize_policy(policy));
+    assert_eq!(db.shard_count(), 1);
+    for i in 0..20_000 {
+        db.set(format!("g{i}").as_bytes(), b"v", SetOptions::default())
+            .unwrap();
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while db.shard_count() < 16 && Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(10));
+    }
+    assert!(db.shard_count() >= 16, "grew only to {}", db.shard_count());
+    assert!(db
+        .resize_events()
+        .iter()
+        .any(|e| e.reason == ResizeReason::Growth));
+    db.flush();
+    while db.shard_count() > 1 && Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(db.shard_count(), 1, "an empty keyspace shrinks back");
+    assert!(db
+        .resize_events()
+        .iter()
+        .any(|e| e.reason == ResizeReason::Shrink));
+}
