@@ -41,6 +41,22 @@ fn main() {
     match cli.command {
         Command::Bench {
             target: BenchTarget::Engine(args),
+        } if args.workload == tandem_bench::engine::Workload::Grow => {
+            let report = tandem_bench::engine::run_grow(&args);
+            if let Some(path) = &args.chart {
+                if let Err(e) = std::fs::write(path, report.to_svg()) {
+                    eprintln!("cannot write the chart to {}: {e}", path.display());
+                    std::process::exit(1);
+                }
+            }
+            if args.json {
+                println!("{}", serde_json::to_string(&report).unwrap_or_default());
+            } else {
+                println!("{}", report.to_text());
+            }
+        }
+        Command::Bench {
+            target: BenchTarget::Engine(args),
         } => {
             let report = tandem_bench::engine::run(&args);
             if args.json {

@@ -46,6 +46,9 @@ pub enum Workload {
     Scan,
     /// Insert `--keys` new keys and measure memory per key.
     Load,
+    /// From one shard: insert `--keys` unique keys, then delete them all,
+    /// while the keyspace resizes itself (`--threads 100` for the seed's).
+    Grow,
 }
 
 /// Flags of `tandem bench engine`.
@@ -84,6 +87,10 @@ pub struct EngineArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+    /// For `grow`: write an SVG chart of throughput over time, with every
+    /// resize marked, to this file.
+    #[arg(long)]
+    pub chart: Option<std::path::PathBuf>,
 }
 
 fn set_options(ttl: bool) -> SetOptions {
@@ -145,7 +152,7 @@ fn load(db: &Db, args: &EngineArgs, timed: bool) -> (f64, Histogram<u64>) {
 }
 
 #[expect(clippy::expect_used, reason = "constant bounds, valid by construction")]
-fn new_histogram() -> Histogram<u64> {
+pub(crate) fn new_histogram() -> Histogram<u64> {
     // 1 ns to 100 s at 2 significant digits (1%): ~30 KB per thread. At 3
     // digits each was ~220 KB, and with 100 threads recording into them the
     // histograms evicted the data being measured (8% of a run's samples).
@@ -173,8 +180,9 @@ fn lock_waits(db: &Db) -> u64 {
     s.read_waits + s.write_waits
 }
 
-/// Runs the benchmark described by `args`.
-pub fn run(args: &EngineArgs) -> Report {
+/// The keyspace `args` describe: the chosen memtable, with a fixed shard
+/// count when `--shards` is given, otherwise resizing itself from one shard.
+fn open(args: &EngineArgs) -> Db {
     let mut options = Options::default().memtable(match args.memtable {
         MemtableArg::Sharded => MemtableKind::Sharded,
         MemtableArg::SingleLock => MemtableKind::SingleLock,
@@ -182,7 +190,23 @@ pub fn run(args: &EngineArgs) -> Report {
     if let Some(n) = args.shards {
         options = options.shards(n);
     }
-    let db = Db::new(options);
+    Db::new(options)
+}
+
+/// Runs the `grow` workload.
+pub fn run_grow(args: &EngineArgs) -> crate::grow::GrowReport {
+    crate::grow::run(
+        open(args),
+        args.threads,
+        args.keys,
+        args.key_size,
+        args.value_size,
+    )
+}
+
+/// Runs the benchmark described by `args` (any workload but `grow`).
+pub fn run(args: &EngineArgs) -> Report {
+    let db = open(args);
     let threads = args.threads.max(1);
     let mut report = Report {
         workload: format!("{:?}", args.workload).to_lowercase(),

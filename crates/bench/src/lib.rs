@@ -5,6 +5,7 @@
 //! that produced them.
 
 pub mod engine;
+pub mod grow;
 mod keys;
 mod report;
 mod rss;

@@ -23,6 +23,7 @@ pub struct Options {
     pub(crate) memtable: MemtableKind,
     pub(crate) shards: usize,
     pub(crate) resize: Option<ResizePolicy>,
+    pub(crate) migration_assist: usize,
     pub(crate) max_value_bytes: usize,
     pub(crate) clock: Arc<dyn Clock>,
 }
@@ -33,6 +34,7 @@ impl Default for Options {
             memtable: MemtableKind::Sharded,
             shards: ResizePolicy::default().min_shards,
             resize: Some(ResizePolicy::default()),
+            migration_assist: 16,
             max_value_bytes: DEFAULT_MAX_VALUE_BYTES,
             clock: Arc::new(SystemClock),
         }
@@ -67,6 +69,15 @@ impl Options {
         };
         self.shards = min;
         self.resize = Some(policy);
+        self
+    }
+
+    /// How many entries each request moves when it finds a resize running
+    /// (default 16). Under heavy load the resizer thread gets little CPU;
+    /// requests helping is what keeps a migration short. 0 leaves migration
+    /// to the resizer and to `Db::migrate_step`.
+    pub fn migration_assist(mut self, entries: usize) -> Self {
+        self.migration_assist = entries;
         self
     }
 

@@ -49,6 +49,15 @@ pub(crate) mod sealed {
         fn read_key<R>(&self, key: &[u8], f: impl FnOnce(&ShardMap, u64) -> R) -> Result<R>;
         /// Runs `f` with the key's shard locked for writing, and the key's hash.
         fn write_key<R>(&self, key: &[u8], f: impl FnOnce(&mut ShardMap, u64) -> R) -> Result<R>;
+        /// Like `write_key`, for a write that replaces the key whatever it
+        /// held, so it need not see an older copy (see `keyspace`, rule 5).
+        fn write_key_blind<R>(
+            &self,
+            key: &[u8],
+            f: impl FnOnce(&mut ShardMap, u64) -> R,
+        ) -> Result<R> {
+            self.write_key(key, f)
+        }
     }
 }
 

@@ -11,7 +11,7 @@
 
 use super::access::{live, sealed::Access, take_live};
 use super::expire::{self, deadline_for_expire};
-use super::types::{ExpireCondition, Expiry, SetOptions, SetOutcome};
+use super::types::{ExpireCondition, Expiry, SetCondition, SetOptions, SetOutcome, SetTtl};
 use super::{counters, strings};
 use crate::entry::{Entry, ValueType};
 use crate::error::{Error, Result};
@@ -36,7 +36,16 @@ pub trait KeyValue: Access {
     /// Errors: `InvalidExpireTime` for a non-positive or overflowing expiry
     /// (checked first, as Redis does), `ValueTooLarge`.
     fn set(&self, key: &[u8], value: &[u8], opts: SetOptions) -> Result<SetOutcome> {
-        self.write_key(key, |m, h| strings::set(m, h, key, value, opts, self.ctx()))?
+        let op = |m: &mut _, h| strings::set(m, h, key, value, opts, self.ctx());
+        // A SET that neither reads the old value (GET), nor depends on the
+        // key existing (NX, XX), nor keeps its TTL replaces whatever was
+        // there: it may skip any older copy.
+        let blind = !opts.get && opts.condition == SetCondition::Always && opts.ttl != SetTtl::Keep;
+        if blind {
+            self.write_key_blind(key, op)?
+        } else {
+            self.write_key(key, op)?
+        }
     }
 
     /// GETDEL: removes the key, returning its value.

@@ -72,6 +72,7 @@ impl Db {
             options.memtable,
             options.shards,
             options.resize,
+            options.migration_assist,
             ctx,
         ));
         keyspace::spawn_resizer(&ks);
@@ -134,6 +135,12 @@ impl Db {
         self.ks.migrate_step(max_entries)
     }
 
+    /// Whether a resize is running: one atomic load, cheap enough to call
+    /// per operation.
+    pub fn is_resizing(&self) -> bool {
+        self.ks.is_resizing()
+    }
+
     /// Whether a resize is running, and how far it got.
     pub fn resize_state(&self) -> ResizeState {
         self.ks.resize_state()
@@ -156,6 +163,10 @@ impl Access for Db {
 
     fn write_key<R>(&self, key: &[u8], f: impl FnOnce(&mut ShardMap, u64) -> R) -> Result<R> {
         Ok(self.ks.write(key, f))
+    }
+
+    fn write_key_blind<R>(&self, key: &[u8], f: impl FnOnce(&mut ShardMap, u64) -> R) -> Result<R> {
+        Ok(self.ks.write_blind(key, f))
     }
 }
 

@@ -38,8 +38,19 @@
 //!    shard or leave that frozen shard in between (both need the active
 //!    shard's write lock), so the read sees the key wherever it is.
 //!
-//! No tombstones are needed: rule 2 deletes the frozen copy when it writes,
-//! instead of shadowing it.
+//! 5. A *blind* write (a plain SET, which replaces the key whatever it held)
+//!    writes the active shard without looking at the frozen one. A copy
+//!    left there is shadowed: rule 4 reads find the active copy first, rule
+//!    3 makes the migrator drop the stale one, scans prefer the active copy,
+//!    and rule 2 (every other write) removes it. Most writes during a growth
+//!    are such SETs; without this, each one would check the frozen
+//!    memtable, and at 1 or 2 frozen shards that check serialised them all.
+//!
+//! No tombstones are needed: a delete goes through rule 2, which removes
+//! the frozen copy (shadowed or not) instead of marking it deleted.
+//! While a resize runs, DBSIZE can count a key twice: once in each
+//! memtable, if a blind write shadowed it and the migrator has not reached
+//! the stale copy yet.
 
 mod layout;
 pub mod policy;
@@ -66,6 +77,8 @@ pub(crate) struct Keyspace {
     pub(crate) ctx: Ctx,
     pub(crate) cursors: CursorTable,
     pub(crate) policy: Option<ResizePolicy>,
+    /// Entries a request moves when it finds a resize running.
+    assist: usize,
     resize: ResizeControl,
 }
 
@@ -76,6 +89,7 @@ impl Keyspace {
         kind: MemtableKind,
         shards: usize,
         policy: Option<ResizePolicy>,
+        assist: usize,
         ctx: Ctx,
     ) -> Self {
         let hasher = KeyHasher::random();
@@ -95,6 +109,7 @@ impl Keyspace {
             ctx,
             cursors: CursorTable::new(),
             policy: policy.filter(|_| kind == MemtableKind::Sharded),
+            assist,
             resize: ResizeControl::new(),
         }
     }
@@ -111,7 +126,7 @@ impl Keyspace {
     /// Runs `f` on the map that holds `key` (or would), read-locked.
     pub(crate) fn read<R>(&self, key: &[u8], f: impl FnOnce(&ShardMap, u64) -> R) -> R {
         let hash = self.hash(key);
-        loop {
+        let r = loop {
             let layout = self.layout.load();
             let active = &layout.active;
             let map = active.shard(active.index(hash)).read();
@@ -121,22 +136,40 @@ impl Keyspace {
                 continue;
             }
             if let Some(frozen) = &layout.frozen {
-                if !map.contains(hash, key) {
+                let old = frozen.shard(frozen.index(hash));
+                if !old.is_drained() && !map.contains(hash, key) {
                     // Rule 4: read the frozen shard while holding the
                     // active one, so the key cannot move in between.
-                    let old = frozen.shard(frozen.index(hash)).read();
-                    return f(&old, hash);
+                    break f(&old.read(), hash);
                 }
             }
-            return f(&map, hash);
-        }
+            break f(&map, hash);
+        };
+        self.assist_resize();
+        r
     }
 
     /// Runs `f` on the active map for `key`, write-locked, after pulling the
     /// key out of the frozen memtable if it is still there (rule 2).
     pub(crate) fn write<R>(&self, key: &[u8], f: impl FnOnce(&mut ShardMap, u64) -> R) -> R {
+        self.write_inner(key, true, f)
+    }
+
+    /// Runs `f` on the active map for `key` without looking at the frozen
+    /// memtable, for a write that replaces the key whatever it held (a plain
+    /// SET). A copy left in the frozen memtable is shadowed (rule 5).
+    pub(crate) fn write_blind<R>(&self, key: &[u8], f: impl FnOnce(&mut ShardMap, u64) -> R) -> R {
+        self.write_inner(key, false, f)
+    }
+
+    fn write_inner<R>(
+        &self,
+        key: &[u8],
+        pull_first: bool,
+        f: impl FnOnce(&mut ShardMap, u64) -> R,
+    ) -> R {
         let hash = self.hash(key);
-        loop {
+        let r = loop {
             let layout = self.layout.load();
             let active = &layout.active;
             let mut map = active.shard(active.index(hash)).write();
@@ -145,11 +178,13 @@ impl Keyspace {
                 std::hint::spin_loop();
                 continue;
             }
-            if let Some(frozen) = &layout.frozen {
+            if let (Some(frozen), true) = (&layout.frozen, pull_first) {
                 pull(&mut map, frozen, hash, key);
             }
-            return f(&mut map, hash);
-        }
+            break f(&mut map, hash);
+        };
+        self.assist_resize();
+        r
     }
 
     /// Locks every shard that `keys` can live in, in the global order, and
@@ -196,8 +231,9 @@ impl Keyspace {
                     let from = old_guards.iter_mut().find(|(i, _)| *i == frozen.index(h));
                     if let (Some(pos), Some((_, from))) = (pos, from) {
                         if let BatchGuard::Write(map) = &mut guards[pos] {
-                            if !map.contains(h, key.as_ref()) {
-                                if let Some(e) = from.remove(h, key.as_ref()) {
+                            // Rule 2: no copy stays behind, shadowed or not.
+                            if let Some(e) = from.remove(h, key.as_ref()) {
+                                if !map.contains(h, key.as_ref()) {
                                     map.insert_new(h, e);
                                 }
                             }
@@ -259,14 +295,23 @@ impl Keyspace {
     }
 }
 
-/// Moves `key` from the frozen memtable into `map` (its active shard, which
-/// the caller holds) unless `map` already has it.
+/// Leaves no copy of `key` in the frozen memtable: moves it into `map` (its
+/// active shard, which the caller holds), or drops it if `map` already has
+/// the key (the frozen copy was shadowed by a blind write).
+///
+/// It looks first with a shared read lock, and skips a shard the migrator
+/// has emptied, so that writes of keys the frozen memtable does not have
+/// do not queue on its few shards. A key absent under the read lock stays
+/// absent: nothing enters a frozen memtable.
 fn pull(map: &mut ShardMap, frozen: &Shards, hash: u64, key: &[u8]) {
-    if map.contains(hash, key) {
+    let old = frozen.shard(frozen.index(hash));
+    if old.is_drained() || !old.read().contains(hash, key) {
         return;
     }
-    let moved = frozen.shard(frozen.index(hash)).write().remove(hash, key);
-    if let Some(entry) = moved {
+    let Some(entry) = old.write().remove(hash, key) else {
+        return;
+    };
+    if !map.contains(hash, key) {
         map.insert_new(hash, entry);
     }
 }

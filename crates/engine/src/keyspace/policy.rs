@@ -62,9 +62,9 @@ pub struct ResizePolicy {
     pub grow_waits_per_sec: f64,
     /// Shrink only below this many waits per second per shard (100).
     pub shrink_waits_per_sec: f64,
-    /// No decision within this long of the last resize ending (500 ms).
+    /// No decision within this long of the last resize ending (200 ms).
     pub cooldown: Duration,
-    /// How often the resizer measures the load (100 ms).
+    /// How often the resizer measures the load (50 ms).
     pub interval: Duration,
 }
 
@@ -77,8 +77,8 @@ impl Default for ResizePolicy {
             shrink_keys_per_shard: 8_192,
             grow_waits_per_sec: 2_000.0,
             shrink_waits_per_sec: 100.0,
-            cooldown: Duration::from_millis(500),
-            interval: Duration::from_millis(100),
+            cooldown: Duration::from_millis(200),
+            interval: Duration::from_millis(50),
         }
     }
 }

@@ -13,10 +13,10 @@ use super::layout::{Layout, Unit};
 use super::policy::ResizeReason;
 use super::Keyspace;
 use crate::memtable::{ShardCounters, Shards};
-use parking_lot::Mutex;
+use parking_lot::{Mutex, RwLockWriteGuard};
 use smallvec::SmallVec;
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -86,6 +86,8 @@ pub(crate) struct ResizeControl {
     last_end: Mutex<Instant>,
     generations: AtomicU64,
     resizes: AtomicU64,
+    /// Whether a resize is running, readable without the control lock.
+    running: AtomicBool,
     /// Counters of memtables that resizes retired, so totals keep counting
     /// across resizes.
     retired: Mutex<ShardCounters>,
@@ -94,13 +96,18 @@ pub(crate) struct ResizeControl {
 impl ResizeControl {
     pub(crate) fn new() -> Self {
         let now = Instant::now();
+        // No cooldown before the first resize: a keyspace under load from
+        // its first moment should start growing at the first measurement,
+        // while it is still small and cheap to migrate.
+        let long_ago = now.checked_sub(Duration::from_secs(3600)).unwrap_or(now);
         Self {
             current: Mutex::new(None),
             events: Mutex::new(VecDeque::new()),
             created: now,
-            last_end: Mutex::new(now),
+            last_end: Mutex::new(long_ago),
             generations: AtomicU64::new(1),
             resizes: AtomicU64::new(0),
+            running: AtomicBool::new(false),
             retired: Mutex::new(ShardCounters::default()),
         }
     }
@@ -135,6 +142,7 @@ impl Keyspace {
         };
         let units = next.units();
         self.layout.store(Arc::new(next));
+        self.resize.running.store(true, Ordering::Release);
         *current = Some(Migration {
             from,
             to,
@@ -154,6 +162,11 @@ impl Keyspace {
     /// running afterwards.
     pub(crate) fn migrate_step(&self, max: usize) -> bool {
         let mut current = self.resize.current.lock();
+        self.step(&mut current, max)
+    }
+
+    /// `migrate_step` with the control lock held.
+    fn step(&self, current: &mut Option<Migration>, max: usize) -> bool {
         let Some(m) = current.as_mut() else {
             return false;
         };
@@ -195,6 +208,7 @@ impl Keyspace {
             started: m.started.duration_since(self.resize.created),
         };
         *current = None;
+        self.resize.running.store(false, Ordering::Release);
         *self.resize.last_end.lock() = Instant::now();
         self.resize.resizes.fetch_add(1, Ordering::Relaxed);
         let mut events = self.resize.events.lock();
@@ -248,10 +262,39 @@ impl Keyspace {
             }
         }
         let drained = olds.iter().all(|m| m.len() == 0);
-        drop(olds);
-        drop(news);
+        if drained {
+            for i in unit.frozen.clone() {
+                frozen.shard(i).mark_drained();
+            }
+        }
+        // Fair unlocks: hand the locks to waiting requests. A plain unlock
+        // lets the migrator, which locks the same shards again at once, win
+        // them back before the woken requests run, starving them: with two
+        // writers, throughput fell to 2% of normal during a migration.
+        for guard in olds {
+            RwLockWriteGuard::unlock_fair(guard);
+        }
+        for guard in news {
+            RwLockWriteGuard::unlock_fair(guard);
+        }
         drop(dropped);
         (moved, purged, drained)
+    }
+
+    /// Helps a running resize: moves a small batch, unless another thread
+    /// is migrating right now. Called after each request, outside its
+    /// locks. Under heavy load the resizer thread gets little CPU among the
+    /// request threads; this way migration advances with the load itself,
+    /// as Redis's incremental rehash does. Costs one atomic load when no
+    /// resize runs.
+    pub(crate) fn assist_resize(&self) {
+        if self.assist == 0 || !self.is_resizing() {
+            return;
+        }
+        let Some(mut current) = self.resize.current.try_lock() else {
+            return;
+        };
+        self.step(&mut current, self.assist);
     }
 
     /// Resizes to `to` shards and waits until it is done, first finishing a
@@ -292,6 +335,11 @@ impl Keyspace {
     /// Time since the last resize finished (or since creation).
     pub(crate) fn since_last_resize(&self) -> Duration {
         self.resize.last_end.lock().elapsed()
+    }
+
+    /// Whether a resize is running; one atomic load.
+    pub(crate) fn is_resizing(&self) -> bool {
+        self.resize.running.load(Ordering::Acquire)
     }
 
     /// Counters of the memtables resizes have retired.

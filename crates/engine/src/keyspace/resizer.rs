@@ -2,10 +2,12 @@
 //! and carries out its decisions.
 //!
 //! Owns the loop. Each interval it measures keys and lock waits, calls
-//! `policy::decide`, and runs any resize to completion in small batches,
-//! yielding between them so that request threads keep the CPU. It holds
-//! only a weak reference between intervals: when the last `Db` handle is
-//! dropped, the thread notices and ends.
+//! `policy::decide`, and runs any resize to completion in small batches
+//! (requests help too; see `Keyspace::assist_resize`). It does not yield
+//! between batches: among a hundred busy request threads, a yield gives its
+//! share of the CPU away for a whole round of them. It holds only a weak
+//! reference between intervals: when the last `Db` handle is dropped, the
+//! thread notices and ends.
 
 use super::policy::{decide, Load, ResizePolicy};
 use super::resize::MIGRATE_BATCH;
@@ -49,9 +51,7 @@ fn run(weak: &Weak<Keyspace>, policy: &ResizePolicy) {
             return;
         };
         // Finish a resize someone else started (a forced one).
-        while ks.migrate_step(MIGRATE_BATCH) {
-            std::thread::yield_now();
-        }
+        while ks.migrate_step(MIGRATE_BATCH) {}
         let now = Instant::now();
         let (layout, total) = waits(&ks);
         // Counters restart with every new memtable: measure from the
@@ -73,9 +73,7 @@ fn run(weak: &Weak<Keyspace>, policy: &ResizePolicy) {
         };
         if let Some(decision) = decide(policy, &load) {
             if ks.begin_resize(decision.to, decision.reason) {
-                while ks.migrate_step(MIGRATE_BATCH) {
-                    std::thread::yield_now();
-                }
+                while ks.migrate_step(MIGRATE_BATCH) {}
                 baseline = None;
             }
         }

@@ -6,11 +6,15 @@
 
 use super::map::ShardMap;
 use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// One independently locked part of a memtable.
 pub struct Shard {
     map: RwLock<ShardMap>,
+    /// Set by the migrator when it empties this shard of a frozen memtable:
+    /// requests then skip it without locking (nothing enters a frozen
+    /// shard, so once empty it stays empty).
+    drained: AtomicBool,
     read_waits: AtomicU64,
     write_waits: AtomicU64,
     fast_batches: AtomicU64,
@@ -49,6 +53,7 @@ impl Shard {
     pub(crate) fn new(generation: u64) -> Self {
         Self {
             map: RwLock::new(ShardMap::new(generation)),
+            drained: AtomicBool::new(false),
             read_waits: AtomicU64::new(0),
             write_waits: AtomicU64::new(0),
             fast_batches: AtomicU64::new(0),
@@ -73,6 +78,16 @@ impl Shard {
         }
         self.write_waits.fetch_add(1, Ordering::Relaxed);
         self.map.write()
+    }
+
+    /// Marks this frozen shard empty for good.
+    pub(crate) fn mark_drained(&self) {
+        self.drained.store(true, Ordering::Release);
+    }
+
+    /// Whether the migrator emptied this frozen shard.
+    pub(crate) fn is_drained(&self) -> bool {
+        self.drained.load(Ordering::Acquire)
     }
 
     /// Counts an atomic batch that took only this shard's lock.

@@ -152,7 +152,9 @@ fn refill(
                 .collect(),
             None => SmallVec::new(),
         };
-        // The unit's maps hold disjoint keys: merge their ranges.
+        // Merge the unit's maps in key order. A key can be in an active and
+        // a frozen map at once (a blind write shadowed the frozen copy): the
+        // active copy is the one that counts, and comes first in `ranges`.
         let mut ranges: SmallVec<[_; 4]> = active
             .iter()
             .chain(frozen.iter())
@@ -166,11 +168,16 @@ fn refill(
                 .iter_mut()
                 .enumerate()
                 .filter_map(|(i, r)| r.peek().map(|e| (i, e.key())))
-                .min_by(|a, b| a.1.cmp(b.1))
+                .min_by(|a, b| a.1.cmp(b.1).then(a.0.cmp(&b.0)))
                 .map(|(i, _)| i);
             let Some(entry) = next.and_then(|i| ranges[i].next()) else {
                 break;
             };
+            for r in ranges.iter_mut() {
+                if r.peek().is_some_and(|e| e.key() == entry.key()) {
+                    r.next();
+                }
+            }
             if cursor.items.len() >= cursor.batch_size || buf.len() >= MAX_BATCH_BYTES {
                 more = true;
                 break;

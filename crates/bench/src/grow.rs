@@ -1,0 +1,364 @@
+//! `tandem bench engine --workload grow`: resizing under load.
+//!
+//! Starts from one shard and an empty keyspace. Writer threads insert
+//! `--keys` unique keys (each thread an ascending range of its own), then
+//! delete them all, while the keyspace grows and shrinks on its own. It
+//! reports throughput per 100 ms window, latency during migrations against
+//! the steady state, the resizes, and resident memory around each
+//! migration; `--chart` draws throughput over time with every resize
+//! marked.
+
+use crate::keys::key;
+use crate::rss::rss_bytes;
+use hdrhistogram::Histogram;
+use serde::Serialize;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+use tandem_engine::prelude::*;
+use tandem_engine::ResizeEvent;
+
+/// Width of a throughput window.
+const WINDOW: Duration = Duration::from_millis(100);
+
+/// A resize, placed on the run's clock.
+#[derive(Debug, Clone, Serialize)]
+pub struct ResizeMark {
+    /// When the resize started and ended, in ms since the run began.
+    pub start_ms: f64,
+    /// See `start_ms`.
+    pub end_ms: f64,
+    /// Shards before and after.
+    pub from: usize,
+    /// See `from`.
+    pub to: usize,
+    /// growth, shrink or forced.
+    pub reason: String,
+    /// Entries moved.
+    pub keys_moved: usize,
+}
+
+/// The grow benchmark's result.
+#[derive(Debug, Clone, Serialize)]
+pub struct GrowReport {
+    /// Always "grow".
+    pub workload: String,
+    /// The memtable.
+    pub memtable: String,
+    /// Writer threads.
+    pub threads: usize,
+    /// Keys inserted, then deleted.
+    pub keys: u64,
+    /// Resizes during the run.
+    pub resizes: usize,
+    /// Shards at the end of the insert phase.
+    pub peak_shards: usize,
+    /// The lowest full window's throughput divided by the median window's.
+    pub min_window_ratio: f64,
+    /// The median window's throughput, in operations per second.
+    pub median_window_ops_per_sec: f64,
+    /// Operations per second over the whole run.
+    pub ops_per_sec: f64,
+    /// p99.9 latency of operations that ran while a resize was running.
+    pub p999_ns_migrating: u64,
+    /// p99.9 latency of the other operations.
+    pub p999_ns_steady: u64,
+    /// Operations measured while a resize was running.
+    pub ops_migrating: u64,
+    /// Slowest operation.
+    pub max_ns: u64,
+    /// Highest resident memory growth seen (above the start).
+    pub peak_rss_bytes: u64,
+    /// Resident memory growth at the end (all keys deleted).
+    pub final_rss_bytes: u64,
+    /// Resident memory growth when the insert phase ended.
+    pub loaded_rss_bytes: u64,
+    /// A doubling forced between the phases, writers paused: the highest
+    /// resident memory seen during its migration divided by that after it.
+    pub migration_rss_ratio: f64,
+    /// Operations per 100 ms window, in order.
+    pub windows: Vec<u64>,
+    /// The resizes, on the run's clock.
+    pub resize_marks: Vec<ResizeMark>,
+}
+
+/// Resident memory growth (above `base`) sampled every 2 ms: the peak of
+/// the whole run, and a peak that can be restarted to measure one period.
+struct MemoryWatch {
+    base: u64,
+    peak: AtomicU64,
+    window_peak: AtomicU64,
+}
+
+impl MemoryWatch {
+    fn sample(&self) -> u64 {
+        let rss = rss_bytes().saturating_sub(self.base);
+        self.peak.fetch_max(rss, Ordering::Relaxed);
+        self.window_peak.fetch_max(rss, Ordering::Relaxed);
+        rss
+    }
+}
+
+fn watch_memory(watch: Arc<MemoryWatch>, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        while !stop.load(Ordering::Relaxed) {
+            watch.sample();
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    })
+}
+
+fn histogram() -> Histogram<u64> {
+    crate::engine::new_histogram()
+}
+
+/// Per-thread measurements.
+struct ThreadLog {
+    steady: Histogram<u64>,
+    migrating: Histogram<u64>,
+    windows: Vec<u64>,
+}
+
+/// Runs the grow workload on `db` with `threads` writers and `keys` keys.
+pub fn run(db: Db, threads: usize, keys: u64, key_size: usize, value_size: usize) -> GrowReport {
+    let threads = threads.max(1);
+    let base = rss_bytes();
+    let stop = Arc::new(AtomicBool::new(false));
+    let watch = Arc::new(MemoryWatch {
+        base,
+        peak: AtomicU64::new(0),
+        window_peak: AtomicU64::new(0),
+    });
+    let memory = watch_memory(watch.clone(), stop.clone());
+    let start = Instant::now();
+    let barrier = Arc::new(Barrier::new(threads));
+    let loaded = Arc::new(Loaded::default());
+    let handles: Vec<_> = (0..threads)
+        .map(|t| {
+            let (db, barrier, loaded, watch) =
+                (db.clone(), barrier.clone(), loaded.clone(), watch.clone());
+            std::thread::spawn(move || {
+                let mut log = ThreadLog {
+                    steady: histogram(),
+                    migrating: histogram(),
+                    windows: Vec::new(),
+                };
+                let value = vec![b'v'; value_size];
+                let per = keys.div_ceil(threads as u64);
+                let range = (t as u64 * per)..((t as u64 + 1) * per).min(keys);
+                let mut buf = Vec::with_capacity(key_size);
+                let mut op = |insert: bool, i: u64, log: &mut ThreadLog| {
+                    key(i, key_size, &mut buf);
+                    let t0 = Instant::now();
+                    if insert {
+                        let _ = db.set(&buf, &value, SetOptions::default());
+                    } else {
+                        let _ = db.del(&[&buf[..]]);
+                    }
+                    let ns = u64::try_from(t0.elapsed().as_nanos())
+                        .unwrap_or(u64::MAX)
+                        .max(1);
+                    let h = if db.is_resizing() {
+                        &mut log.migrating
+                    } else {
+                        &mut log.steady
+                    };
+                    h.saturating_record(ns);
+                    let w = (t0.duration_since(start).as_nanos() / WINDOW.as_nanos()) as usize;
+                    if log.windows.len() <= w {
+                        log.windows.resize(w + 1, 0);
+                    }
+                    log.windows[w] += 1;
+                };
+                for i in range.clone() {
+                    op(true, i, &mut log);
+                }
+                if barrier.wait().is_leader() {
+                    // Between the phases, with writers paused: one more
+                    // doubling, to measure what a migration itself costs in
+                    // memory (moving, not copying: the peak should stay near
+                    // the level after).
+                    while db.migrate_step(usize::MAX) {}
+                    let shards = db.shard_count();
+                    let loaded_rss = watch.sample();
+                    watch.window_peak.store(0, Ordering::Relaxed);
+                    db.resize(shards * 2);
+                    let after = watch.sample();
+                    let peak = watch.window_peak.load(Ordering::Relaxed);
+                    loaded.set(shards, loaded_rss, peak as f64 / after.max(1) as f64);
+                }
+                barrier.wait();
+                for i in range {
+                    op(false, i, &mut log);
+                }
+                log
+            })
+        })
+        .collect();
+    let logs: Vec<ThreadLog> = handles.into_iter().filter_map(|h| h.join().ok()).collect();
+    let elapsed = start.elapsed();
+    // Let a shrink that the emptied keyspace triggers show up, then stop.
+    std::thread::sleep(Duration::from_millis(300));
+    stop.store(true, Ordering::Relaxed);
+    let _ = memory.join();
+
+    let mut steady = histogram();
+    let mut migrating = histogram();
+    let mut windows: Vec<u64> = Vec::new();
+    for log in &logs {
+        let _ = steady.add(&log.steady);
+        let _ = migrating.add(&log.migrating);
+        if windows.len() < log.windows.len() {
+            windows.resize(log.windows.len(), 0);
+        }
+        for (w, n) in windows.iter_mut().zip(&log.windows) {
+            *w += n;
+        }
+    }
+    // The last window is partial; leave it out of the ratio.
+    let full = &windows[..windows.len().saturating_sub(1)];
+    let mut sorted = full.to_vec();
+    sorted.sort_unstable();
+    let median = sorted.get(sorted.len() / 2).copied().unwrap_or(0);
+    let min = sorted.first().copied().unwrap_or(0);
+    let per_sec = 1.0 / WINDOW.as_secs_f64();
+    let events = db.resize_events();
+    let (peak_shards, loaded_rss, migration_ratio) = loaded.get();
+    GrowReport {
+        workload: "grow".into(),
+        memtable: db.memtable_kind().as_str().into(),
+        threads,
+        keys,
+        resizes: events.len(),
+        peak_shards,
+        min_window_ratio: if median == 0 {
+            0.0
+        } else {
+            min as f64 / median as f64
+        },
+        median_window_ops_per_sec: median as f64 * per_sec,
+        ops_per_sec: (2 * keys) as f64 / elapsed.as_secs_f64(),
+        p999_ns_migrating: migrating.value_at_quantile(0.999),
+        p999_ns_steady: steady.value_at_quantile(0.999),
+        ops_migrating: migrating.len(),
+        max_ns: steady.max().max(migrating.max()),
+        peak_rss_bytes: watch.peak.load(Ordering::Relaxed),
+        final_rss_bytes: rss_bytes().saturating_sub(base),
+        loaded_rss_bytes: loaded_rss,
+        migration_rss_ratio: migration_ratio,
+        windows,
+        resize_marks: events.iter().map(mark).collect(),
+    }
+}
+
+fn mark(e: &ResizeEvent) -> ResizeMark {
+    let start = e.started.as_secs_f64() * 1e3;
+    ResizeMark {
+        start_ms: start,
+        end_ms: start + e.duration.as_secs_f64() * 1e3,
+        from: e.from,
+        to: e.to,
+        reason: e.reason.as_str().into(),
+        keys_moved: e.keys_moved,
+    }
+}
+
+/// What the leader measured between the phases.
+#[derive(Default)]
+struct Loaded(parking_lot::Mutex<(usize, u64, f64)>);
+
+impl Loaded {
+    fn set(&self, shards: usize, rss: u64, migration_ratio: f64) {
+        *self.0.lock() = (shards, rss, migration_ratio);
+    }
+
+    fn get(&self) -> (usize, u64, f64) {
+        *self.0.lock()
+    }
+}
+
+impl GrowReport {
+    /// The report as human-readable text.
+    pub fn to_text(&self) -> String {
+        format!(
+            "workload grow  memtable {}  threads {}  keys {} inserted then deleted\n\
+             throughput {:.0} ops/s overall, median 100 ms window {:.0} ops/s, lowest window {:.2} of median\n\
+             resizes {} (peak {} shards)\n\
+             p99.9 latency: {} ns during migrations ({} ops), {} ns steady; max {} ns\n\
+             memory: peak {:.1} MB, loaded {:.1} MB, final {:.1} MB; a quiescent doubling's peak/after {:.2}",
+            self.memtable,
+            self.threads,
+            self.keys,
+            self.ops_per_sec,
+            self.median_window_ops_per_sec,
+            self.min_window_ratio,
+            self.resizes,
+            self.peak_shards,
+            self.p999_ns_migrating,
+            self.ops_migrating,
+            self.p999_ns_steady,
+            self.max_ns,
+            self.peak_rss_bytes as f64 / 1e6,
+            self.loaded_rss_bytes as f64 / 1e6,
+            self.final_rss_bytes as f64 / 1e6,
+            self.migration_rss_ratio,
+        )
+    }
+
+    /// Throughput over time as an SVG line chart, every resize marked by a
+    /// vertical band (green for growth, orange for shrinking).
+    pub fn to_svg(&self) -> String {
+        let (w, h, pad) = (900.0, 360.0, 50.0);
+        let per_sec = 1.0 / WINDOW.as_secs_f64();
+        let max = self.windows.iter().copied().max().unwrap_or(1).max(1) as f64 * per_sec;
+        let n = self.windows.len().max(2) as f64;
+        let x = |ms: f64| pad + (ms / (WINDOW.as_secs_f64() * 1e3)) / (n - 1.0) * (w - 2.0 * pad);
+        let y = |ops: f64| h - pad - ops / max * (h - 2.0 * pad);
+        let mut svg = format!(
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"12\">\n\
+             <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
+             <text x=\"{pad}\" y=\"20\">{} grow: {} threads, {} keys inserted then deleted; throughput per 100 ms window</text>\n",
+            self.memtable, self.threads, self.keys
+        );
+        for m in &self.resize_marks {
+            let color = if m.reason == "shrink" {
+                "#f4a259"
+            } else {
+                "#8cc084"
+            };
+            let (x0, x1) = (x(m.start_ms), x(m.end_ms).max(x(m.start_ms) + 1.0));
+            svg.push_str(&format!(
+                "<rect x=\"{x0:.1}\" y=\"{pad}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{color}\" opacity=\"0.5\"><title>{} -> {} shards ({})</title></rect>\n",
+                x1 - x0,
+                h - 2.0 * pad,
+                m.from,
+                m.to,
+                m.reason
+            ));
+        }
+        let points: Vec<String> = self
+            .windows
+            .iter()
+            .enumerate()
+            .map(|(i, &c)| format!("{:.1},{:.1}", x(i as f64 * 100.0), y(c as f64 * per_sec)))
+            .collect();
+        svg.push_str(&format!(
+            "<polyline fill=\"none\" stroke=\"#1d3557\" stroke-width=\"1.5\" points=\"{}\"/>\n",
+            points.join(" ")
+        ));
+        svg.push_str(&format!(
+            "<line x1=\"{pad}\" y1=\"{0}\" x2=\"{1}\" y2=\"{0}\" stroke=\"black\"/>\n\
+             <line x1=\"{pad}\" y1=\"{pad}\" x2=\"{pad}\" y2=\"{0}\" stroke=\"black\"/>\n\
+             <text x=\"{pad}\" y=\"{2}\">0 s</text><text x=\"{3}\" y=\"{2}\" text-anchor=\"end\">{4:.1} s</text>\n\
+             <text x=\"5\" y=\"{pad}\">{5:.2}M/s</text><text x=\"5\" y=\"{0}\">0</text>\n\
+             <text x=\"{3}\" y=\"20\" text-anchor=\"end\">green: growth, orange: shrink</text>\n</svg>\n",
+            h - pad,
+            w - pad,
+            h - pad + 18.0,
+            w - pad,
+            (n - 1.0) * WINDOW.as_secs_f64(),
+            max / 1e6
+        ));
+        svg
+    }
+}
