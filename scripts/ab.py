@@ -39,6 +39,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--bin", action="append", default=[])
     ap.add_argument("--fields", default="ops_per_sec,p50_ns,p99_ns,p999_ns,max_ns,bytes_per_key")
+    ap.add_argument("--all", action="store_true", help="also print every run's values")
     ap.add_argument("cmd")
     args = ap.parse_args()
     vs = variants(args.cmd, args.bin)
@@ -63,6 +64,11 @@ def main():
             ratio = f" ({med / base[f]:.2f}x)" if base[f] and name != vs[0][0] else ""
             cells.append(f"{med:,.1f}{ratio}" if isinstance(med, float) and med < 1000 else f"{med:,.0f}{ratio}")
         print(f"| {name} | " + " | ".join(cells) + " |")
+    if args.all:
+        for name, _ in vs:
+            for f in fields:
+                vals = ", ".join(f"{r[f]:.3g}" for r in runs[name])
+                print(f"{name} {f}: {vals}")
     sys.stdout.flush()
 
 

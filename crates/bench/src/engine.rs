@@ -57,9 +57,16 @@ pub struct EngineArgs {
     /// Memtable implementation.
     #[arg(long, value_enum, default_value = "sharded")]
     pub memtable: MemtableArg,
-    /// Shard count for `sharded` [default: four per core, a power of two].
+    /// A fixed shard count for `sharded` [default: start at one shard and
+    /// resize with the load].
     #[arg(long)]
     pub shards: Option<usize>,
+    /// Entries a request moves when it finds a migration step due.
+    #[arg(long, default_value_t = 16)]
+    pub migration_assist: usize,
+    /// The share of time a migration may take (1: unpaced).
+    #[arg(long, default_value_t = 0.2)]
+    pub migration_share: f64,
     /// Worker threads.
     #[arg(long, default_value_t = 2)]
     pub threads: usize,
@@ -190,7 +197,11 @@ fn open(args: &EngineArgs) -> Db {
     if let Some(n) = args.shards {
         options = options.shards(n);
     }
-    Db::new(options)
+    Db::new(
+        options
+            .migration_assist(args.migration_assist)
+            .migration_share(args.migration_share),
+    )
 }
 
 /// Runs the `grow` workload.

@@ -1,8 +1,8 @@
 //! `tandem bench engine --workload grow`: resizing under load.
 //!
 //! Starts from one shard and an empty keyspace. Writer threads insert
-//! `--keys` unique keys (each thread an ascending range of its own), then
-//! delete them all, while the keyspace grows and shrinks on its own. It
+//! `--keys` unique keys (taking them in ascending chunks from a shared
+//! cursor), then delete them all, while the keyspace grows and shrinks on its own. It
 //! reports throughput per 100 ms window, latency during migrations against
 //! the steady state, the resizes, and resident memory around each
 //! migration; `--chart` draws throughput over time with every resize
@@ -20,6 +20,9 @@ use tandem_engine::ResizeEvent;
 
 /// Width of a throughput window.
 const WINDOW: Duration = Duration::from_millis(100);
+
+/// Entries per step of the quiescent doubling between the phases.
+const MIGRATE_BATCH: usize = 64;
 
 /// A resize, placed on the run's clock.
 #[derive(Debug, Clone, Serialize)]
@@ -53,11 +56,19 @@ pub struct GrowReport {
     pub resizes: usize,
     /// Shards at the end of the insert phase.
     pub peak_shards: usize,
-    /// The lowest full window's throughput divided by the median window's.
+    /// During growth (the insert phase, while every writer is still
+    /// inserting), the lowest window's throughput divided by the median's.
     pub min_window_ratio: f64,
-    /// The median window's throughput, in operations per second.
+    /// The median growth window's throughput, in operations per second.
     pub median_window_ops_per_sec: f64,
-    /// Operations per second over the whole run.
+    /// The windows `min_window_ratio` covers: `[first, end)`.
+    pub growth_windows: (usize, usize),
+    /// The same ratio for the delete phase (the keyspace shrinks), over
+    /// the windows in which every writer is deleting.
+    pub min_window_ratio_delete: f64,
+    /// The windows `min_window_ratio_delete` covers.
+    pub delete_windows: (usize, usize),
+    /// Operations per second over both phases (not the pause between).
     pub ops_per_sec: f64,
     /// p99.9 latency of operations that ran while a resize was running.
     pub p999_ns_migrating: u64,
@@ -117,6 +128,46 @@ struct ThreadLog {
     steady: Histogram<u64>,
     migrating: Histogram<u64>,
     windows: Vec<u64>,
+    /// When this writer's phases began and ended, since the run's start.
+    insert: (Duration, Duration),
+    delete: (Duration, Duration),
+}
+
+/// The full windows inside every writer's span: from the window after the
+/// last writer started to the one before the first writer finished. Outside
+/// it fewer writers run, and throughput falls for reasons of the benchmark,
+/// not of the keyspace.
+fn common_windows(spans: impl Iterator<Item = (Duration, Duration)>) -> (usize, usize) {
+    let w = WINDOW.as_nanos();
+    let (mut first, mut end) = (0, usize::MAX);
+    for (a, b) in spans {
+        first = first.max(a.as_nanos().div_ceil(w) as usize);
+        end = end.min((b.as_nanos() / w) as usize);
+    }
+    (first, end.max(first))
+}
+
+/// Keys a writer takes from a cursor at a time.
+const CHUNK: u64 = 64;
+
+/// The next chunk of keys below `keys` from `cursor`, if any are left.
+fn next_chunk(cursor: &AtomicU64, keys: u64) -> Option<std::ops::Range<u64>> {
+    let first = cursor.fetch_add(CHUNK, Ordering::Relaxed);
+    (first < keys).then(|| first..(first + CHUNK).min(keys))
+}
+
+/// The lowest window divided by the median one, and the median.
+fn window_ratio(windows: &[u64]) -> (f64, u64) {
+    let mut sorted = windows.to_vec();
+    sorted.sort_unstable();
+    let median = sorted.get(sorted.len() / 2).copied().unwrap_or(0);
+    let min = sorted.first().copied().unwrap_or(0);
+    let ratio = if median == 0 {
+        0.0
+    } else {
+        min as f64 / median as f64
+    };
+    (ratio, median)
 }
 
 /// Runs the grow workload on `db` with `threads` writers and `keys` keys.
@@ -133,19 +184,27 @@ pub fn run(db: Db, threads: usize, keys: u64, key_size: usize, value_size: usize
     let start = Instant::now();
     let barrier = Arc::new(Barrier::new(threads));
     let loaded = Arc::new(Loaded::default());
+    // Insert and delete cursors: writers take keys in small chunks, so all
+    // of them stay busy until the keys run out.
+    let cursors = Arc::new((AtomicU64::new(0), AtomicU64::new(0)));
     let handles: Vec<_> = (0..threads)
-        .map(|t| {
-            let (db, barrier, loaded, watch) =
-                (db.clone(), barrier.clone(), loaded.clone(), watch.clone());
+        .map(|_| {
+            let (db, barrier, loaded, watch, cursors) = (
+                db.clone(),
+                barrier.clone(),
+                loaded.clone(),
+                watch.clone(),
+                cursors.clone(),
+            );
             std::thread::spawn(move || {
                 let mut log = ThreadLog {
                     steady: histogram(),
                     migrating: histogram(),
                     windows: Vec::new(),
+                    insert: Default::default(),
+                    delete: Default::default(),
                 };
                 let value = vec![b'v'; value_size];
-                let per = keys.div_ceil(threads as u64);
-                let range = (t as u64 * per)..((t as u64 + 1) * per).min(keys);
                 let mut buf = Vec::with_capacity(key_size);
                 let mut op = |insert: bool, i: u64, log: &mut ThreadLog| {
                     key(i, key_size, &mut buf);
@@ -170,9 +229,14 @@ pub fn run(db: Db, threads: usize, keys: u64, key_size: usize, value_size: usize
                     }
                     log.windows[w] += 1;
                 };
-                for i in range.clone() {
-                    op(true, i, &mut log);
+                barrier.wait();
+                let began = start.elapsed();
+                while let Some(chunk) = next_chunk(&cursors.0, keys) {
+                    for i in chunk {
+                        op(true, i, &mut log);
+                    }
                 }
+                log.insert = (began, start.elapsed());
                 if barrier.wait().is_leader() {
                     // Between the phases, with writers paused: one more
                     // doubling, to measure what a migration itself costs in
@@ -182,21 +246,34 @@ pub fn run(db: Db, threads: usize, keys: u64, key_size: usize, value_size: usize
                     let shards = db.shard_count();
                     let loaded_rss = watch.sample();
                     watch.window_peak.store(0, Ordering::Relaxed);
-                    db.resize(shards * 2);
+                    // Unpaced: nothing else runs.
+                    if db.begin_resize(shards * 2) {
+                        while db.migrate_step(MIGRATE_BATCH) {}
+                    }
                     let after = watch.sample();
                     let peak = watch.window_peak.load(Ordering::Relaxed);
                     loaded.set(shards, loaded_rss, peak as f64 / after.max(1) as f64);
                 }
                 barrier.wait();
-                for i in range {
-                    op(false, i, &mut log);
+                let began = start.elapsed();
+                while let Some(chunk) = next_chunk(&cursors.1, keys) {
+                    for i in chunk {
+                        op(false, i, &mut log);
+                    }
                 }
+                log.delete = (began, start.elapsed());
                 log
             })
         })
         .collect();
     let logs: Vec<ThreadLog> = handles.into_iter().filter_map(|h| h.join().ok()).collect();
-    let elapsed = start.elapsed();
+    // Time under load: both phases, not the pause between them.
+    let phase = |f: fn(&ThreadLog) -> (Duration, Duration)| {
+        let began = logs.iter().map(|l| f(l).0).min().unwrap_or_default();
+        let ended = logs.iter().map(|l| f(l).1).max().unwrap_or_default();
+        ended.saturating_sub(began)
+    };
+    let elapsed = phase(|l| l.insert) + phase(|l| l.delete);
     // Let a shrink that the emptied keyspace triggers show up, then stop.
     std::thread::sleep(Duration::from_millis(300));
     stop.store(true, Ordering::Relaxed);
@@ -215,12 +292,11 @@ pub fn run(db: Db, threads: usize, keys: u64, key_size: usize, value_size: usize
             *w += n;
         }
     }
-    // The last window is partial; leave it out of the ratio.
-    let full = &windows[..windows.len().saturating_sub(1)];
-    let mut sorted = full.to_vec();
-    sorted.sort_unstable();
-    let median = sorted.get(sorted.len() / 2).copied().unwrap_or(0);
-    let min = sorted.first().copied().unwrap_or(0);
+    let span = |(a, b): (usize, usize)| &windows[a.min(windows.len())..b.min(windows.len())];
+    let growth = common_windows(logs.iter().map(|l| l.insert));
+    let (min_window_ratio, median) = window_ratio(span(growth));
+    let delete = common_windows(logs.iter().map(|l| l.delete));
+    let (min_window_ratio_delete, _) = window_ratio(span(delete));
     let per_sec = 1.0 / WINDOW.as_secs_f64();
     let events = db.resize_events();
     let (peak_shards, loaded_rss, migration_ratio) = loaded.get();
@@ -231,13 +307,12 @@ pub fn run(db: Db, threads: usize, keys: u64, key_size: usize, value_size: usize
         keys,
         resizes: events.len(),
         peak_shards,
-        min_window_ratio: if median == 0 {
-            0.0
-        } else {
-            min as f64 / median as f64
-        },
+        min_window_ratio,
         median_window_ops_per_sec: median as f64 * per_sec,
-        ops_per_sec: (2 * keys) as f64 / elapsed.as_secs_f64(),
+        growth_windows: growth,
+        min_window_ratio_delete,
+        delete_windows: delete,
+        ops_per_sec: (2 * keys) as f64 / elapsed.as_secs_f64().max(1e-9),
         p999_ns_migrating: migrating.value_at_quantile(0.999),
         p999_ns_steady: steady.value_at_quantile(0.999),
         ops_migrating: migrating.len(),
@@ -282,7 +357,7 @@ impl GrowReport {
     pub fn to_text(&self) -> String {
         format!(
             "workload grow  memtable {}  threads {}  keys {} inserted then deleted\n\
-             throughput {:.0} ops/s overall, median 100 ms window {:.0} ops/s, lowest window {:.2} of median\n\
+             throughput {:.0} ops/s overall; growth: median 100 ms window {:.0} ops/s, lowest window {:.2} of median (windows {}..{}); deletes: lowest {:.2} of median (windows {}..{})\n\
              resizes {} (peak {} shards)\n\
              p99.9 latency: {} ns during migrations ({} ops), {} ns steady; max {} ns\n\
              memory: peak {:.1} MB, loaded {:.1} MB, final {:.1} MB; a quiescent doubling's peak/after {:.2}",
@@ -292,6 +367,11 @@ impl GrowReport {
             self.ops_per_sec,
             self.median_window_ops_per_sec,
             self.min_window_ratio,
+            self.growth_windows.0,
+            self.growth_windows.1,
+            self.min_window_ratio_delete,
+            self.delete_windows.0,
+            self.delete_windows.1,
             self.resizes,
             self.peak_shards,
             self.p999_ns_migrating,

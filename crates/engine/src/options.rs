@@ -24,6 +24,7 @@ pub struct Options {
     pub(crate) shards: usize,
     pub(crate) resize: Option<ResizePolicy>,
     pub(crate) migration_assist: usize,
+    pub(crate) migration_share: f64,
     pub(crate) max_value_bytes: usize,
     pub(crate) clock: Arc<dyn Clock>,
 }
@@ -35,6 +36,7 @@ impl Default for Options {
             shards: ResizePolicy::default().min_shards,
             resize: Some(ResizePolicy::default()),
             migration_assist: 16,
+            migration_share: 0.2,
             max_value_bytes: DEFAULT_MAX_VALUE_BYTES,
             clock: Arc::new(SystemClock),
         }
@@ -72,12 +74,27 @@ impl Options {
         self
     }
 
-    /// How many entries each request moves when it finds a resize running
-    /// (default 16). Under heavy load the resizer thread gets little CPU;
-    /// requests helping is what keeps a migration short. 0 leaves migration
-    /// to the resizer and to `Db::migrate_step`.
+    /// How many entries a request moves when it finds a migration step
+    /// due (default 16). Under heavy load the resizer thread waits long for
+    /// a CPU; requests taking steps keep a migration going at its pace. 0
+    /// leaves migration to the resizer and to `Db::migrate_step`.
     pub fn migration_assist(mut self, entries: usize) -> Self {
         self.migration_assist = entries;
+        self
+    }
+
+    /// The share of time a migration may spend moving entries (default
+    /// 0.2; clamped to 0.01..=1, where 1 is as fast as it can go). While it
+    /// moves a batch, requests to those shards wait, and on a busy machine
+    /// it takes CPU from them: throughput during a resize stays at about
+    /// `1 - share` of normal or better, and a resize takes about `1 / share`
+    /// times its bare work. Explicit `Db::migrate_step` calls are not paced.
+    pub fn migration_share(mut self, share: f64) -> Self {
+        self.migration_share = if share.is_nan() {
+            1.0
+        } else {
+            share.clamp(0.01, 1.0)
+        };
         self
     }
 

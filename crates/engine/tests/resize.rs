@@ -8,7 +8,7 @@
 
 use std::collections::BTreeSet;
 use std::ops::Bound;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 use std::thread;
 use tandem_engine::prelude::*;
@@ -31,8 +31,14 @@ impl Rng {
 
 fn fixed_db() -> Db {
     // A fixed shard count: only the test's own resizes happen, and requests
-    // do not help migrate, so a test sees each half-migrated state it sets up.
-    Db::new(Options::default().shards(1).migration_assist(0))
+    // do not help migrate, so a test sees each half-migrated state it sets
+    // up. Unpaced, so that `resize` goes as fast as it can.
+    Db::new(
+        Options::default()
+            .shards(1)
+            .migration_assist(0)
+            .migration_share(1.0),
+    )
 }
 
 /// Keeps forcing resizes, in small migration steps so that workers spend
@@ -58,12 +64,27 @@ fn resizer(db: Db, stop: Arc<AtomicBool>, finished: Arc<AtomicUsize>) -> thread:
 
 #[test]
 fn hot_keys_survive_back_to_back_resizes() {
+    hot_keys_survive(fixed_db());
+}
+
+/// The same with requests taking migration steps too, between the
+/// resizer's: each request after an unpaced step tries the next one.
+#[test]
+fn hot_keys_survive_resizes_that_requests_help_along() {
+    hot_keys_survive(Db::new(
+        Options::default()
+            .shards(1)
+            .migration_assist(3)
+            .migration_share(1.0),
+    ));
+}
+
+fn hot_keys_survive(db: Db) {
     const WORKERS: usize = 6;
     const OPS: usize = 12_000;
     const COUNTERS: usize = 4;
     const REGISTERS: usize = 4;
     const DOOMED: usize = 64;
-    let db = fixed_db();
     // Per (writer, register): the last sequence fully written, and the
     // highest one started.
     let written: Arc<Vec<AtomicU64>> = Arc::new(
@@ -76,10 +97,14 @@ fn hot_keys_survive_back_to_back_resizes() {
             .map(|_| AtomicU64::new(0))
             .collect(),
     );
-    // Per (writer, doomed key): deleted and never to be seen again.
-    let deleted: Arc<Vec<AtomicBool>> = Arc::new(
+    // Per (writer, doomed key): ALIVE, then DELETING once its delete
+    // starts, then DELETED (never to be seen again) once it returned.
+    const ALIVE: u8 = 0;
+    const DELETING: u8 = 1;
+    const DELETED: u8 = 2;
+    let deleted: Arc<Vec<AtomicU8>> = Arc::new(
         (0..WORKERS * DOOMED)
-            .map(|_| AtomicBool::new(false))
+            .map(|_| AtomicU8::new(ALIVE))
             .collect(),
     );
     for w in 0..WORKERS {
@@ -161,12 +186,14 @@ fn hot_keys_survive_back_to_back_resizes() {
                         }
                         3 if next_doomed < DOOMED => {
                             let key = format!("doomed:{w}:{next_doomed}");
+                            let state = &deleted[w * DOOMED + next_doomed];
                             // A plain SET first may shadow a copy still in
                             // the frozen memtable; the delete must take both.
                             if rng.below(2) == 0 {
                                 db.set(key.as_bytes(), b"alive", SetOptions::default())
                                     .unwrap();
                             }
+                            state.store(DELETING, Ordering::SeqCst);
                             if rng.below(2) == 0 {
                                 assert_eq!(
                                     db.del(&[key.as_str()]).unwrap(),
@@ -180,16 +207,18 @@ fn hot_keys_survive_back_to_back_resizes() {
                                     "{key} vanished before its delete"
                                 );
                             }
-                            deleted[w * DOOMED + next_doomed].store(true, Ordering::SeqCst);
+                            state.store(DELETED, Ordering::SeqCst);
                             next_doomed += 1;
                         }
                         4 => {
                             let (o, d) = (rng.below(WORKERS), rng.below(DOOMED));
-                            let gone = deleted[o * DOOMED + d].load(Ordering::SeqCst);
+                            let state = &deleted[o * DOOMED + d];
+                            let before = state.load(Ordering::SeqCst);
                             let got = db.get(format!("doomed:{o}:{d}").as_bytes()).unwrap();
-                            if gone {
+                            if before == DELETED {
                                 assert_eq!(got, None, "doomed:{o}:{d} came back");
-                            } else if !deleted[o * DOOMED + d].load(Ordering::SeqCst) {
+                            } else if state.load(Ordering::SeqCst) == ALIVE {
+                                // No delete had started when the read ended.
                                 assert_eq!(
                                     got.as_deref(),
                                     Some(&b"alive"[..]),
@@ -496,4 +525,35 @@ fn a_shadowed_copy_never_comes_back() {
         );
         assert_eq!(db.dbsize(), 1);
     }
+}
+
+/// Requests assist a migration only when a paced step is due: at a share
+/// of 1%, each step (one entry here) is followed by a pause 99 times as
+/// long, in which many requests pass without moving anything.
+#[test]
+fn requests_take_paced_steps_not_one_each() {
+    let db = Db::new(
+        Options::default()
+            .shards(1)
+            .migration_assist(1)
+            .migration_share(0.01),
+    );
+    for i in 0..1_000 {
+        db.set(format!("p{i}").as_bytes(), b"v", SetOptions::default())
+            .unwrap();
+    }
+    assert!(db.begin_resize(2));
+    let done = || match db.resize_state() {
+        ResizeState::Migrating { done, .. } => done,
+        ResizeState::Idle => usize::MAX,
+    };
+    let mut requests = 0;
+    while done() < 20 {
+        assert_eq!(db.get(b"p0").unwrap().as_deref(), Some(&b"v"[..]));
+        requests += 1;
+    }
+    // Unpaced, 20 requests would have moved 20 entries.
+    assert!(requests >= 200, "{requests} requests moved 20 entries");
+    while db.migrate_step(64) {}
+    assert_eq!(db.dbsize(), 1_000);
 }

@@ -72,7 +72,10 @@ impl Db {
             options.memtable,
             options.shards,
             options.resize,
-            options.migration_assist,
+            keyspace::Pace {
+                assist: options.migration_assist,
+                share: options.migration_share,
+            },
             ctx,
         ));
         keyspace::spawn_resizer(&ks);
@@ -115,8 +118,9 @@ impl Db {
     /// Resizes to `shards` shards now and waits until the migration is
     /// done (finishing first any resize already running). Returns the
     /// finished resize, or `None` if the count was already `shards` or the
-    /// memtable is `SingleLock`. For operators and tests; the resizer does
-    /// this on its own.
+    /// memtable is `SingleLock`. The migration is paced as the resizer's
+    /// are (`Options::migration_share`). For operators and tests; the
+    /// resizer does this on its own.
     pub fn resize(&self, shards: usize) -> Option<ResizeEvent> {
         self.ks.resize(shards, ResizeReason::Forced)
     }

@@ -64,6 +64,7 @@ use crate::scan::CursorTable;
 use arc_swap::ArcSwap;
 pub(crate) use layout::{Layout, Unit};
 pub use policy::{ResizePolicy, ResizeReason};
+pub(crate) use resize::Pace;
 use resize::ResizeControl;
 pub use resize::{ResizeEvent, ResizeState};
 pub(crate) use resizer::spawn as spawn_resizer;
@@ -77,8 +78,6 @@ pub(crate) struct Keyspace {
     pub(crate) ctx: Ctx,
     pub(crate) cursors: CursorTable,
     pub(crate) policy: Option<ResizePolicy>,
-    /// Entries a request moves when it finds a resize running.
-    assist: usize,
     resize: ResizeControl,
 }
 
@@ -89,7 +88,7 @@ impl Keyspace {
         kind: MemtableKind,
         shards: usize,
         policy: Option<ResizePolicy>,
-        assist: usize,
+        pace: Pace,
         ctx: Ctx,
     ) -> Self {
         let hasher = KeyHasher::random();
@@ -109,8 +108,7 @@ impl Keyspace {
             ctx,
             cursors: CursorTable::new(),
             policy: policy.filter(|_| kind == MemtableKind::Sharded),
-            assist,
-            resize: ResizeControl::new(),
+            resize: ResizeControl::new(pace),
         }
     }
 
@@ -233,9 +231,8 @@ impl Keyspace {
                         if let BatchGuard::Write(map) = &mut guards[pos] {
                             // Rule 2: no copy stays behind, shadowed or not.
                             if let Some(e) = from.remove(h, key.as_ref()) {
-                                if !map.contains(h, key.as_ref()) {
-                                    map.insert_new(h, e);
-                                }
+                                // A copy a blind write shadowed is dropped.
+                                let _ = map.insert_absent(h, e);
                             }
                         }
                     }
@@ -311,9 +308,8 @@ fn pull(map: &mut ShardMap, frozen: &Shards, hash: u64, key: &[u8]) {
     let Some(entry) = old.write().remove(hash, key) else {
         return;
     };
-    if !map.contains(hash, key) {
-        map.insert_new(hash, entry);
-    }
+    // A shadowed copy comes back and is dropped here.
+    let _ = map.insert_absent(hash, entry);
 }
 
 /// A lock on one active shard held by a batch.

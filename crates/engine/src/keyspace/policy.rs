@@ -11,7 +11,9 @@
 //! sits well below half the grow threshold, so a halving never lands above
 //! the grow line and a doubling never below the shrink line. A cooldown
 //! after each resize lets the contention measure settle before the next
-//! decision.
+//! decision. Growth for keys skips it: a key count needs no settling, and
+//! a keyspace filling fast should climb the staircase while each step is
+//! still cheap (a migration moves every key once).
 
 use std::time::Duration;
 
@@ -62,7 +64,8 @@ pub struct ResizePolicy {
     pub grow_waits_per_sec: f64,
     /// Shrink only below this many waits per second per shard (100).
     pub shrink_waits_per_sec: f64,
-    /// No decision within this long of the last resize ending (200 ms).
+    /// No decision on contention, and no shrink, within this long of the
+    /// last resize ending (200 ms). Growth for keys does not wait.
     pub cooldown: Duration,
     /// How often the resizer measures the load (50 ms).
     pub interval: Duration,
@@ -98,22 +101,24 @@ pub struct Load {
 
 /// Whether to resize, and to what.
 pub fn decide(policy: &ResizePolicy, load: &Load) -> Option<Resize> {
-    if load.since_last_resize < policy.cooldown || load.shards == 0 {
+    if load.shards == 0 {
         return None;
     }
     let shards = load.shards;
     let keys_per_shard = load.keys / shards;
     let waits_per_shard = load.waits_per_sec / shards as f64;
-    let grow =
-        keys_per_shard > policy.grow_keys_per_shard || waits_per_shard > policy.grow_waits_per_sec;
-    if grow && shards < policy.max_shards {
+    let cooled = load.since_last_resize >= policy.cooldown;
+    let full = keys_per_shard > policy.grow_keys_per_shard;
+    let contended = waits_per_shard > policy.grow_waits_per_sec && cooled;
+    if (full || contended) && shards < policy.max_shards {
         return Some(Resize {
             to: (shards * 2).min(policy.max_shards),
             reason: ResizeReason::Growth,
         });
     }
     let idle = keys_per_shard < policy.shrink_keys_per_shard
-        && waits_per_shard < policy.shrink_waits_per_sec;
+        && waits_per_shard < policy.shrink_waits_per_sec
+        && cooled;
     if idle && shards > policy.min_shards {
         return Some(Resize {
             to: (shards / 2).max(policy.min_shards),
@@ -182,11 +187,19 @@ mod tests {
     }
 
     #[test]
-    fn cooldown_blocks_decisions() {
+    fn cooldown_blocks_decisions_on_contention_and_shrinks() {
         let p = ResizePolicy::default();
-        let mut l = load(1, 1_000_000, 0.0);
-        l.since_last_resize = Duration::from_millis(10);
-        assert_eq!(decide(&p, &l), None);
+        let recent = |mut l: Load| {
+            l.since_last_resize = Duration::from_millis(10);
+            l
+        };
+        assert_eq!(decide(&p, &recent(load(4, 1_000, 1e6))), None);
+        assert_eq!(decide(&p, &recent(load(8, 1_000, 0.0))), None);
+        // A key count needs no settling: growth for keys goes on.
+        assert_eq!(
+            to(decide(&p, &recent(load(1, 1_000_000, 0.0)))),
+            Some((2, ResizeReason::Growth))
+        );
     }
 
     /// Hysteresis: from any key count, applying decisions until none is

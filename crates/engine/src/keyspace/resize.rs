@@ -5,14 +5,25 @@
 //! then publish), `step` (move one bounded batch), the completion that
 //! publishes the single-memtable layout, and the log of finished resizes.
 //! One resize runs at a time: a resize asked for while another migrates
-//! first finishes that one. The control lock here is never taken on a
-//! request path; requests meet a resize only through shard locks, held by
-//! the migrator for one small batch at a time.
+//! first finishes that one. Requests meet a resize only through shard
+//! locks, held by the migrator for one small batch at a time, and never
+//! wait for the control lock here (they only try it, to assist).
+//!
+//! # Pacing
+//! While a step holds a unit's locks, requests for those shards wait; and
+//! on a busy machine its work takes CPU from them. So steps are paced: after
+//! a step that took `t`, the next may start only `t * (1 - share) / share`
+//! later, which keeps migration to `share` of the time (default 20%) and
+//! requests at about 80% of their throughput or more during a resize.
+//! Whoever comes first after that point takes the next step: a request
+//! that assists (so migration keeps pace with the load even when the
+//! resizer thread waits behind a hundred busy request threads for a CPU),
+//! or the resizer thread (so it also advances when no requests come).
 
 use super::layout::{Layout, Unit};
 use super::policy::ResizeReason;
 use super::Keyspace;
-use crate::memtable::{ShardCounters, Shards};
+use crate::memtable::{Shard, ShardCounters, ShardMap, Shards};
 use parking_lot::{Mutex, RwLockWriteGuard};
 use smallvec::SmallVec;
 use std::collections::VecDeque;
@@ -21,9 +32,19 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Entries the migrator moves per lock acquisition. Small, because
-/// requests to those shards wait for the batch: 64 entries take a few
-/// microseconds.
+/// requests to those shards wait for the batch: 64 entries take about
+/// 20 microseconds.
 pub(crate) const MIGRATE_BATCH: usize = 64;
+
+/// How a migration is paced and who carries it out.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Pace {
+    /// Entries a request moves when it finds a step due; 0 leaves
+    /// migration to the resizer thread and to explicit steps.
+    pub(crate) assist: usize,
+    /// The share of time paced steps may take, in (0, 1]; 1 is unpaced.
+    pub(crate) share: f64,
+}
 
 /// Finished resizes kept for stats.
 const EVENTS_KEPT: usize = 64;
@@ -65,6 +86,53 @@ pub enum ResizeState {
     },
 }
 
+/// How a migration step takes its shard locks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Locking {
+    /// Queue for each lock.
+    Wait,
+    /// Give up at once if any lock is taken.
+    Try,
+}
+
+impl Locking {
+    /// Write-locks `shard`, noting in `locked` when the first lock was got.
+    fn lock<'a>(
+        self,
+        shard: &'a Shard,
+        locked: &mut Option<Instant>,
+    ) -> Option<RwLockWriteGuard<'a, ShardMap>> {
+        let guard = match self {
+            Locking::Wait => Some(shard.write()),
+            Locking::Try => shard.try_write(),
+        }?;
+        locked.get_or_insert_with(Instant::now);
+        Some(guard)
+    }
+}
+
+/// What one migration step did.
+#[derive(Debug, Default)]
+struct Step {
+    /// Whether the resize is still running.
+    running: bool,
+    /// How long shard locks were held.
+    held: Duration,
+    /// Whether it stopped at a lock that was taken (`Locking::Try`).
+    busy: bool,
+}
+
+/// What one call of `migrate_unit` did.
+#[derive(Default)]
+struct UnitStep {
+    moved: usize,
+    purged: usize,
+    /// Whether the unit's frozen shards are now empty.
+    drained: bool,
+    /// How long the unit's locks were held.
+    held: Duration,
+}
+
 /// The resize in progress.
 struct Migration {
     from: usize,
@@ -88,13 +156,16 @@ pub(crate) struct ResizeControl {
     resizes: AtomicU64,
     /// Whether a resize is running, readable without the control lock.
     running: AtomicBool,
+    pace: Pace,
+    /// When the next paced step may start, in nanoseconds since `created`.
+    next_step: AtomicU64,
     /// Counters of memtables that resizes retired, so totals keep counting
     /// across resizes.
     retired: Mutex<ShardCounters>,
 }
 
 impl ResizeControl {
-    pub(crate) fn new() -> Self {
+    pub(crate) fn new(pace: Pace) -> Self {
         let now = Instant::now();
         // No cooldown before the first resize: a keyspace under load from
         // its first moment should start growing at the first measurement,
@@ -108,6 +179,8 @@ impl ResizeControl {
             generations: AtomicU64::new(1),
             resizes: AtomicU64::new(0),
             running: AtomicBool::new(false),
+            pace,
+            next_step: AtomicU64::new(0),
             retired: Mutex::new(ShardCounters::default()),
         }
     }
@@ -162,28 +235,40 @@ impl Keyspace {
     /// running afterwards.
     pub(crate) fn migrate_step(&self, max: usize) -> bool {
         let mut current = self.resize.current.lock();
-        self.step(&mut current, max)
+        self.step(&mut current, max, Locking::Wait).running
     }
 
     /// `migrate_step` with the control lock held.
-    fn step(&self, current: &mut Option<Migration>, max: usize) -> bool {
+    fn step(&self, current: &mut Option<Migration>, max: usize, locking: Locking) -> Step {
         let Some(m) = current.as_mut() else {
-            return false;
+            return Step::default();
         };
         let layout = self.layout();
         let mut budget = max.max(1);
+        let mut held = Duration::ZERO;
         while budget > 0 && m.next_unit < m.units.len() {
-            let (moved, purged, drained) =
-                self.migrate_unit(&layout, &m.units[m.next_unit], budget);
-            m.moved += moved;
-            m.purged += purged;
-            budget = budget.saturating_sub((moved + purged).max(1));
-            if drained {
+            let Some(done) = self.migrate_unit(&layout, &m.units[m.next_unit], budget, locking)
+            else {
+                return Step {
+                    running: true,
+                    held,
+                    busy: true,
+                };
+            };
+            m.moved += done.moved;
+            m.purged += done.purged;
+            held += done.held;
+            budget = budget.saturating_sub((done.moved + done.purged).max(1));
+            if done.drained {
                 m.next_unit += 1;
             }
         }
         if m.next_unit < m.units.len() {
-            return true;
+            return Step {
+                running: true,
+                held,
+                busy: false,
+            };
         }
         // Drained: publish the layout without the frozen memtable.
         if let Some(frozen) = &layout.frozen {
@@ -216,27 +301,42 @@ impl Keyspace {
             events.pop_front();
         }
         events.push_back(event);
-        false
+        Step {
+            running: false,
+            held,
+            busy: false,
+        }
     }
 
     /// Moves up to `max` entries of one unit, with all its shards locked
     /// (active ones first, then frozen, each ascending). Expired entries are
-    /// dropped rather than moved. Returns (moved, purged, unit drained).
-    fn migrate_unit(&self, layout: &Layout, unit: &Unit, max: usize) -> (usize, usize, bool) {
+    /// dropped rather than moved. With `Locking::Try`, returns `None` when
+    /// a lock is taken, having held none.
+    fn migrate_unit(
+        &self,
+        layout: &Layout,
+        unit: &Unit,
+        max: usize,
+        locking: Locking,
+    ) -> Option<UnitStep> {
         let Some(frozen) = &layout.frozen else {
-            return (0, 0, true);
+            return Some(UnitStep {
+                drained: true,
+                ..UnitStep::default()
+            });
         };
         let active = &layout.active;
-        let mut news: SmallVec<[_; 2]> = unit
-            .active
-            .clone()
-            .map(|j| active.shard(j).write())
-            .collect();
-        let mut olds: SmallVec<[_; 2]> = unit
-            .frozen
-            .clone()
-            .map(|i| frozen.shard(i).write())
-            .collect();
+        // Requests wait from the moment the first lock is held, also while
+        // the rest are being acquired: that is the time the pacing counts.
+        let mut locked = None;
+        let mut news: SmallVec<[_; 2]> = SmallVec::new();
+        for j in unit.active.clone() {
+            news.push(locking.lock(active.shard(j), &mut locked)?);
+        }
+        let mut olds: SmallVec<[_; 2]> = SmallVec::new();
+        for i in unit.frozen.clone() {
+            olds.push(locking.lock(frozen.shard(i), &mut locked)?);
+        }
         let now = self.ctx.now();
         let (mut moved, mut purged) = (0, 0);
         let mut dropped = Vec::new();
@@ -253,11 +353,9 @@ impl Keyspace {
                 let hash = self.hash(entry.key());
                 let new = &mut news[active.index(hash) - unit.active.start];
                 // Rule 3: never over an entry the active memtable has.
-                if new.contains(hash, entry.key()) {
-                    dropped.push(entry);
-                } else {
-                    new.insert_new(hash, entry);
-                    moved += 1;
+                match new.insert_absent(hash, entry) {
+                    Ok(()) => moved += 1,
+                    Err(shadowed) => dropped.push(shadowed),
                 }
             }
         }
@@ -277,35 +375,90 @@ impl Keyspace {
         for guard in news {
             RwLockWriteGuard::unlock_fair(guard);
         }
+        let held = locked.map(|t| t.elapsed()).unwrap_or_default();
         drop(dropped);
-        (moved, purged, drained)
+        Some(UnitStep {
+            moved,
+            purged,
+            drained,
+            held,
+        })
     }
 
-    /// Helps a running resize: moves a small batch, unless another thread
-    /// is migrating right now. Called after each request, outside its
-    /// locks. Under heavy load the resizer thread gets little CPU among the
-    /// request threads; this way migration advances with the load itself,
-    /// as Redis's incremental rehash does. Costs one atomic load when no
-    /// resize runs.
+    /// Helps a running resize: takes a small step if one is due, no other
+    /// thread is migrating right now, and the unit's shard locks are all
+    /// free. A request never waits to assist: queueing for a lock while
+    /// holding another would stall the requests behind it. Called after
+    /// each request, outside its locks. Costs one atomic load when no
+    /// resize runs, and a clock read when one does.
     pub(crate) fn assist_resize(&self) {
-        if self.assist == 0 || !self.is_resizing() {
+        if self.resize.pace.assist == 0 || !self.is_resizing() || !self.step_wait().is_zero() {
             return;
         }
         let Some(mut current) = self.resize.current.try_lock() else {
             return;
         };
-        self.step(&mut current, self.assist);
+        self.paced_step(&mut current, self.resize.pace.assist, Locking::Try);
+    }
+
+    /// How long until the next paced step is due.
+    fn step_wait(&self) -> Duration {
+        let now = self.resize.created.elapsed().as_nanos();
+        let due = u128::from(self.resize.next_step.load(Ordering::Relaxed));
+        Duration::from_nanos(u64::try_from(due.saturating_sub(now)).unwrap_or(u64::MAX))
+    }
+
+    /// One step, then the pause that keeps steps to their share of time.
+    /// The share counts the time shard locks were held: that is when
+    /// requests wait and the CPU works for the migration, while waiting
+    /// for the locks costs neither.
+    fn paced_step(&self, current: &mut Option<Migration>, max: usize, locking: Locking) -> Step {
+        let step = self.step(current, max, locking);
+        let share = self.resize.pace.share;
+        let pause = step.held.mul_f64((1.0 - share) / share);
+        let due = (Instant::now() + pause).duration_since(self.resize.created);
+        let due = u64::try_from(due.as_nanos()).unwrap_or(u64::MAX);
+        self.resize.next_step.store(due, Ordering::Relaxed);
+        step
+    }
+
+    /// Runs the current resize to its end in paced steps, sleeping while
+    /// no step is due (requests may take some of the steps meanwhile). It
+    /// first tries the locks as requests do, and waits for them only when
+    /// they were taken, so that it always gets its turn.
+    pub(crate) fn drain_paced(&self) {
+        let mut locking = Locking::Try;
+        loop {
+            let wait = self.step_wait();
+            if !wait.is_zero() {
+                std::thread::sleep(wait);
+                continue;
+            }
+            let mut current = self.resize.current.lock();
+            if !self.step_wait().is_zero() {
+                continue;
+            }
+            let step = self.paced_step(&mut current, MIGRATE_BATCH, locking);
+            if !step.running {
+                return;
+            }
+            locking = if step.busy {
+                Locking::Wait
+            } else {
+                Locking::Try
+            };
+        }
     }
 
     /// Resizes to `to` shards and waits until it is done, first finishing a
-    /// resize already running. Returns the finished resize, or `None` when
-    /// there was nothing to do.
+    /// resize already running; both run paced, as the resizer's do.
+    /// Returns the finished resize, or `None` when there was nothing to do.
     pub(crate) fn resize(&self, to: usize, reason: ResizeReason) -> Option<ResizeEvent> {
-        while self.migrate_step(usize::MAX) {}
+        self.drain_paced();
         if !self.begin_resize(to, reason) {
             return None;
         }
-        while self.migrate_step(MIGRATE_BATCH) {}
+        self.drain_paced();
         self.resize.events.lock().back().cloned()
     }
 

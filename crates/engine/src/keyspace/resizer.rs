@@ -2,15 +2,12 @@
 //! and carries out its decisions.
 //!
 //! Owns the loop. Each interval it measures keys and lock waits, calls
-//! `policy::decide`, and runs any resize to completion in small batches
-//! (requests help too; see `Keyspace::assist_resize`). It does not yield
-//! between batches: among a hundred busy request threads, a yield gives its
-//! share of the CPU away for a whole round of them. It holds only a weak
-//! reference between intervals: when the last `Db` handle is dropped, the
-//! thread notices and ends.
+//! `policy::decide`, and runs any resize to completion in paced steps
+//! (requests take some of them; see `resize`, "Pacing"). It holds only a
+//! weak reference between intervals: when the last `Db` handle is dropped,
+//! the thread notices and ends.
 
 use super::policy::{decide, Load, ResizePolicy};
-use super::resize::MIGRATE_BATCH;
 use super::Keyspace;
 use std::sync::{Arc, Weak};
 use std::time::Instant;
@@ -44,14 +41,16 @@ fn waits(ks: &Keyspace) -> (u64, u64) {
 
 fn run(weak: &Weak<Keyspace>, policy: &ResizePolicy) {
     let mut last = Instant::now();
-    let mut baseline: Option<(u64, u64)> = None;
+    // The first interval measures contention too: a keyspace loaded from
+    // its first moment should grow at the first decision.
+    let mut baseline = weak.upgrade().map(|ks| waits(&ks));
     loop {
         std::thread::sleep(policy.interval);
         let Some(ks) = weak.upgrade() else {
             return;
         };
         // Finish a resize someone else started (a forced one).
-        while ks.migrate_step(MIGRATE_BATCH) {}
+        ks.drain_paced();
         let now = Instant::now();
         let (layout, total) = waits(&ks);
         // Counters restart with every new memtable: measure from the
@@ -73,7 +72,7 @@ fn run(weak: &Weak<Keyspace>, policy: &ResizePolicy) {
         };
         if let Some(decision) = decide(policy, &load) {
             if ks.begin_resize(decision.to, decision.reason) {
-                while ks.migrate_step(MIGRATE_BATCH) {}
+                ks.drain_paced();
                 baseline = None;
             }
         }

@@ -88,6 +88,14 @@ impl ShardMap {
         drop(self.upsert(hash, entry));
     }
 
+    /// Adds `entry` unless its key is present, in which case it comes back.
+    pub(crate) fn insert_absent(&mut self, hash: u64, entry: Entry) -> Result<(), Entry> {
+        let footprint = entry.footprint();
+        self.tree.insert_absent(fingerprint(hash), entry)?;
+        self.footprint += footprint;
+        Ok(())
+    }
+
     /// Adds or replaces the entry for `entry`'s key, returning the old one.
     pub(crate) fn upsert(&mut self, hash: u64, entry: Entry) -> Option<Entry> {
         self.footprint += entry.footprint();

@@ -80,6 +80,11 @@ impl Shard {
         self.map.write()
     }
 
+    /// Takes the lock for writing if it is free right now; not a wait.
+    pub(crate) fn try_write(&self) -> Option<RwLockWriteGuard<'_, ShardMap>> {
+        self.map.try_write()
+    }
+
     /// Marks this frozen shard empty for good.
     pub(crate) fn mark_drained(&self) {
         self.drained.store(true, Ordering::Release);

@@ -158,8 +158,23 @@ impl Tree {
 
     /// Inserts `entry`, replacing and returning an entry with the same key.
     pub(crate) fn insert(&mut self, fp: u8, entry: Entry) -> Option<Entry> {
+        self.insert_inner(fp, entry, true)
+    }
+
+    /// Inserts `entry` unless its key is present; then hands it back. One
+    /// descent, where a lookup and an insert would take two.
+    pub(crate) fn insert_absent(&mut self, fp: u8, entry: Entry) -> Result<(), Entry> {
+        match self.insert_inner(fp, entry, false) {
+            None => Ok(()),
+            Some(entry) => Err(entry),
+        }
+    }
+
+    /// Inserts `entry`; when the key is present, replaces the entry and
+    /// returns the old one if `replace`, or else returns `entry` unused.
+    fn insert_inner(&mut self, fp: u8, entry: Entry, replace: bool) -> Option<Entry> {
         let mut counts = (0usize, 0usize);
-        let (old, split) = insert_rec(&mut self.root, fp, entry, &mut counts);
+        let (old, split) = insert_rec(&mut self.root, fp, entry, replace, &mut counts);
         if let Some((sep, right)) = split {
             let left = std::mem::replace(&mut self.root, Node::Leaf(Leaf::new()));
             self.root = Node::Inner(Inner::new(vec![sep], vec![left, right]));
@@ -318,11 +333,13 @@ fn insert_rec(
     node: &mut Node,
     fp: u8,
     entry: Entry,
+    replace: bool,
     counts: &mut (usize, usize),
 ) -> (Option<Entry>, Split) {
     match node {
         Node::Leaf(leaf) => match leaf.search(entry.key()) {
-            Ok(i) => (Some(std::mem::replace(leaf.entry_mut(i), entry)), None),
+            Ok(i) if replace => (Some(std::mem::replace(leaf.entry_mut(i), entry)), None),
+            Ok(_) => (Some(entry), None),
             Err(i) if !leaf.is_full() => {
                 leaf.insert_at(i, fp, entry);
                 (None, None)
@@ -336,7 +353,7 @@ fn insert_rec(
         },
         Node::Inner(inner) => {
             let c = inner.child_for(entry.key());
-            let (old, split) = insert_rec(&mut inner.children[c], fp, entry, counts);
+            let (old, split) = insert_rec(&mut inner.children[c], fp, entry, replace, counts);
             if let Some((sep, right)) = split {
                 inner.insert_child(c, sep, right);
                 if inner.children.len() > INNER_CAP {
@@ -591,6 +608,34 @@ mod tests {
         }
         assert_eq!(t.len(), 0);
         assert_eq!((t.leaves, t.inners), (1, 0), "a drained tree is one leaf");
+    }
+
+    #[test]
+    fn insert_absent_keeps_the_present_entry() {
+        let mut t = Tree::default();
+        let put = |t: &mut Tree, i: usize, value: &[u8]| {
+            let k = format!("k{i:05}").into_bytes();
+            let e = Entry::new(&k, value, None).expect("small");
+            t.insert_absent(fp(&k), e)
+        };
+        for i in 0..5_000 {
+            assert!(put(&mut t, i, b"first").is_ok());
+        }
+        for i in (0..10_000).step_by(2) {
+            match put(&mut t, i, b"second") {
+                Ok(()) => assert!(i >= 5_000),
+                Err(back) => {
+                    assert!(i < 5_000);
+                    assert_eq!(back.value(), b"second", "the new entry comes back");
+                }
+            }
+        }
+        assert_eq!(t.check(), 7_500);
+        for i in 0..5_000 {
+            let k = format!("k{i:05}").into_bytes();
+            let e = t.get(fp(&k), &k).expect("present");
+            assert_eq!(e.value(), b"first");
+        }
     }
 
     #[test]
