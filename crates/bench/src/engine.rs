@@ -204,6 +204,22 @@ fn open(args: &EngineArgs) -> Db {
     )
 }
 
+/// Waits until a self-resizing keyspace stops resizing after the preload
+/// (at most 60 s), so that the measurement sees its steady state.
+fn settle(db: &Db) {
+    let deadline = Instant::now() + std::time::Duration::from_secs(60);
+    let mut seen = db.stats().resizes;
+    while Instant::now() < deadline {
+        // Longer than the resizer's interval and cooldown.
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let now = db.stats().resizes;
+        if now == seen && !db.is_resizing() {
+            return;
+        }
+        seen = now;
+    }
+}
+
 /// Runs the `grow` workload.
 pub fn run_grow(args: &EngineArgs) -> crate::grow::GrowReport {
     crate::grow::run(
@@ -260,6 +276,8 @@ pub fn run(args: &EngineArgs) -> Report {
     }
 
     load(&db, args, false);
+    settle(&db);
+    report.shards = db.shard_count();
     let waits_before = lock_waits(&db);
     let per_thread = args.ops.div_ceil(threads as u64);
     let (d, a) = (db.clone(), args.clone());

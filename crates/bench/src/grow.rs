@@ -8,6 +8,7 @@
 //! migration; `--chart` draws throughput over time with every resize
 //! marked.
 
+use crate::cpu::cpu_time;
 use crate::keys::key;
 use crate::rss::rss_bytes;
 use hdrhistogram::Histogram;
@@ -70,6 +71,9 @@ pub struct GrowReport {
     pub delete_windows: (usize, usize),
     /// Operations per second over both phases (not the pause between).
     pub ops_per_sec: f64,
+    /// CPU time of the whole process per operation over both phases,
+    /// including the benchmark's own work and any migration.
+    pub cpu_ns_per_op: f64,
     /// p99.9 latency of operations that ran while a resize was running.
     pub p999_ns_migrating: u64,
     /// p99.9 latency of the other operations.
@@ -181,6 +185,7 @@ pub fn run(db: Db, threads: usize, keys: u64, key_size: usize, value_size: usize
         window_peak: AtomicU64::new(0),
     });
     let memory = watch_memory(watch.clone(), stop.clone());
+    let cpu_before = cpu_time();
     let start = Instant::now();
     let barrier = Arc::new(Barrier::new(threads));
     let loaded = Arc::new(Loaded::default());
@@ -238,6 +243,7 @@ pub fn run(db: Db, threads: usize, keys: u64, key_size: usize, value_size: usize
                 }
                 log.insert = (began, start.elapsed());
                 if barrier.wait().is_leader() {
+                    let paused = cpu_time();
                     // Between the phases, with writers paused: one more
                     // doubling, to measure what a migration itself costs in
                     // memory (moving, not copying: the peak should stay near
@@ -253,6 +259,7 @@ pub fn run(db: Db, threads: usize, keys: u64, key_size: usize, value_size: usize
                     let after = watch.sample();
                     let peak = watch.window_peak.load(Ordering::Relaxed);
                     loaded.set(shards, loaded_rss, peak as f64 / after.max(1) as f64);
+                    loaded.pause_cpu(cpu_time().saturating_sub(paused));
                 }
                 barrier.wait();
                 let began = start.elapsed();
@@ -274,6 +281,9 @@ pub fn run(db: Db, threads: usize, keys: u64, key_size: usize, value_size: usize
         ended.saturating_sub(began)
     };
     let elapsed = phase(|l| l.insert) + phase(|l| l.delete);
+    let cpu = cpu_time()
+        .saturating_sub(cpu_before)
+        .saturating_sub(loaded.paused_cpu());
     // Let a shrink that the emptied keyspace triggers show up, then stop.
     std::thread::sleep(Duration::from_millis(300));
     stop.store(true, Ordering::Relaxed);
@@ -313,6 +323,7 @@ pub fn run(db: Db, threads: usize, keys: u64, key_size: usize, value_size: usize
         min_window_ratio_delete,
         delete_windows: delete,
         ops_per_sec: (2 * keys) as f64 / elapsed.as_secs_f64().max(1e-9),
+        cpu_ns_per_op: cpu.as_nanos() as f64 / (2 * keys).max(1) as f64,
         p999_ns_migrating: migrating.value_at_quantile(0.999),
         p999_ns_steady: steady.value_at_quantile(0.999),
         ops_migrating: migrating.len(),
@@ -340,15 +351,28 @@ fn mark(e: &ResizeEvent) -> ResizeMark {
 
 /// What the leader measured between the phases.
 #[derive(Default)]
-struct Loaded(parking_lot::Mutex<(usize, u64, f64)>);
+struct Loaded {
+    state: parking_lot::Mutex<(usize, u64, f64)>,
+    paused_cpu: parking_lot::Mutex<Duration>,
+}
 
 impl Loaded {
     fn set(&self, shards: usize, rss: u64, migration_ratio: f64) {
-        *self.0.lock() = (shards, rss, migration_ratio);
+        *self.state.lock() = (shards, rss, migration_ratio);
     }
 
     fn get(&self) -> (usize, u64, f64) {
-        *self.0.lock()
+        *self.state.lock()
+    }
+
+    /// CPU time the pause between the phases took, left out of the
+    /// per-operation figure.
+    fn pause_cpu(&self, cpu: Duration) {
+        *self.paused_cpu.lock() = cpu;
+    }
+
+    fn paused_cpu(&self) -> Duration {
+        *self.paused_cpu.lock()
     }
 }
 
@@ -357,7 +381,7 @@ impl GrowReport {
     pub fn to_text(&self) -> String {
         format!(
             "workload grow  memtable {}  threads {}  keys {} inserted then deleted\n\
-             throughput {:.0} ops/s overall; growth: median 100 ms window {:.0} ops/s, lowest window {:.2} of median (windows {}..{}); deletes: lowest {:.2} of median (windows {}..{})\n\
+             throughput {:.0} ops/s overall, {:.0} ns CPU per op; growth: median 100 ms window {:.0} ops/s, lowest window {:.2} of median (windows {}..{}); deletes: lowest {:.2} of median (windows {}..{})\n\
              resizes {} (peak {} shards)\n\
              p99.9 latency: {} ns during migrations ({} ops), {} ns steady; max {} ns\n\
              memory: peak {:.1} MB, loaded {:.1} MB, final {:.1} MB; a quiescent doubling's peak/after {:.2}",
@@ -365,6 +389,7 @@ impl GrowReport {
             self.threads,
             self.keys,
             self.ops_per_sec,
+            self.cpu_ns_per_op,
             self.median_window_ops_per_sec,
             self.min_window_ratio,
             self.growth_windows.0,
@@ -400,11 +425,11 @@ impl GrowReport {
              <text x=\"{pad}\" y=\"20\">{} grow: {} threads, {} keys inserted then deleted; throughput per 100 ms window</text>\n",
             self.memtable, self.threads, self.keys
         );
-        for m in &self.resize_marks {
-            let color = if m.reason == "shrink" {
-                "#f4a259"
-            } else {
-                "#8cc084"
+        for (i, m) in self.resize_marks.iter().enumerate() {
+            let color = match m.reason.as_str() {
+                "shrink" => "#f4a259",
+                "forced" => "#bbbbbb",
+                _ => "#8cc084",
             };
             let (x0, x1) = (x(m.start_ms), x(m.end_ms).max(x(m.start_ms) + 1.0));
             svg.push_str(&format!(
@@ -415,12 +440,27 @@ impl GrowReport {
                 m.to,
                 m.reason
             ));
+            // Labels alternate between two rows so that short resizes
+            // side by side stay readable.
+            let row = pad + 12.0 + 12.0 * (i % 2) as f64;
+            svg.push_str(&format!(
+                "<text x=\"{:.1}\" y=\"{row:.1}\" font-size=\"10\">{}&#8594;{}</text>\n",
+                x0 + 2.0,
+                m.from,
+                m.to
+            ));
         }
         let points: Vec<String> = self
             .windows
             .iter()
             .enumerate()
-            .map(|(i, &c)| format!("{:.1},{:.1}", x(i as f64 * 100.0), y(c as f64 * per_sec)))
+            .map(|(i, &c)| {
+                format!(
+                    "{:.1},{:.1}",
+                    x((i as f64 + 0.5) * 100.0),
+                    y(c as f64 * per_sec)
+                )
+            })
             .collect();
         svg.push_str(&format!(
             "<polyline fill=\"none\" stroke=\"#1d3557\" stroke-width=\"1.5\" points=\"{}\"/>\n",
@@ -431,7 +471,7 @@ impl GrowReport {
              <line x1=\"{pad}\" y1=\"{pad}\" x2=\"{pad}\" y2=\"{0}\" stroke=\"black\"/>\n\
              <text x=\"{pad}\" y=\"{2}\">0 s</text><text x=\"{3}\" y=\"{2}\" text-anchor=\"end\">{4:.1} s</text>\n\
              <text x=\"5\" y=\"{pad}\">{5:.2}M/s</text><text x=\"5\" y=\"{0}\">0</text>\n\
-             <text x=\"{3}\" y=\"20\" text-anchor=\"end\">green: growth, orange: shrink</text>\n</svg>\n",
+             <text x=\"{3}\" y=\"36\" text-anchor=\"end\">green: growth, orange: shrink, grey: forced with writers paused</text>\n</svg>\n",
             h - pad,
             w - pad,
             h - pad + 18.0,

@@ -4,6 +4,7 @@
 //! they never assert. Results go to `docs/BENCHMARKS.md` with the command
 //! that produced them.
 
+mod cpu;
 pub mod engine;
 pub mod grow;
 mod keys;

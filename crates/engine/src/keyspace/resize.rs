@@ -167,9 +167,7 @@ pub(crate) struct ResizeControl {
 impl ResizeControl {
     pub(crate) fn new(pace: Pace) -> Self {
         let now = Instant::now();
-        // No cooldown before the first resize: a keyspace under load from
-        // its first moment should start growing at the first measurement,
-        // while it is still small and cheap to migrate.
+        // No cooldown to wait out before the first resize.
         let long_ago = now.checked_sub(Duration::from_secs(3600)).unwrap_or(now);
         Self {
             current: Mutex::new(None),
