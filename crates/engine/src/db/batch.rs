@@ -7,8 +7,9 @@
 //!
 //! The fast path (the talk's shard-local transaction): when every key lives
 //! on one shard, the batch takes exactly that one lock and allocates
-//! nothing. During a resize such a batch also locks the keys' frozen shard,
-//! to move them over first: two locks, counted apart as `resize_batches`.
+//! nothing. During a resize such a batch may also have to lock the keys'
+//! frozen shards (one for a growth, up to two for a shrink), to move them
+//! over first; stats count those apart as `resize_batches`.
 
 use super::access::{sealed::Access, Ctx};
 use super::kv::KeyValue;
@@ -38,7 +39,7 @@ impl<'a> Tx<'a> {
             locks.frozen_shards,
         ) {
             (Some(&i), 1, 0) => active.shard(i).count_fast_batch(),
-            (Some(&i), 1, 1) => active.shard(i).count_resize_batch(),
+            (Some(&i), 1, _) => active.shard(i).count_resize_batch(),
             (Some(&i), _, _) => active.shard(i).count_multi_batch(),
             (None, _, _) => {}
         }

@@ -45,7 +45,7 @@ pub struct Stats {
     pub fast_path_batches: u64,
     /// Atomic batches that spanned several shards.
     pub multi_shard_batches: u64,
-    /// One-shard batches that, during a resize, also locked a frozen shard.
+    /// One-shard batches that, during a resize, also locked frozen shards.
     pub resize_batches: u64,
     /// Per-shard numbers of the active memtable, in shard order.
     pub shards: Vec<ShardStats>,

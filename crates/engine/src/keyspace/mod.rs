@@ -31,8 +31,9 @@
 //!    nothing that could undo a delete or overwrite.
 //! 3. The migrator moves entries only while holding both the frozen shard
 //!    and every active shard its keys route to, and never over an entry the
-//!    active memtable already has. So each key has exactly one live copy at
-//!    every instant, and a move is atomic to everyone holding a lock.
+//!    active memtable already has. So each key has exactly one visible copy
+//!    at every instant (a copy shadowed by rule 5 is never visible), and a
+//!    move is atomic to everyone holding a lock.
 //! 4. A read that misses the active shard reads the frozen shard *while
 //!    still holding the active shard's lock*. No key can enter that active
 //!    shard or leave that frozen shard in between (both need the active
@@ -48,7 +49,8 @@
 //!
 //! No tombstones are needed: a delete goes through rule 2, which removes
 //! the frozen copy (shadowed or not) instead of marking it deleted.
-//! While a resize runs, DBSIZE can count a key twice: once in each
+//!
+//! DBSIZE: while a resize runs, it can count a key twice, once in each
 //! memtable, if a blind write shadowed it and the migrator has not reached
 //! the stale copy yet.
 
@@ -216,28 +218,15 @@ impl Keyspace {
         }
         let mut frozen_shards = 0;
         if let Some(frozen) = &layout.frozen {
-            let mut old: smallvec::SmallVec<[usize; 8]> =
-                hashes.iter().map(|&h| frozen.index(h)).collect();
+            let mut old: smallvec::SmallVec<[usize; 8]> = hashes
+                .iter()
+                .map(|&h| frozen.index(h))
+                .filter(|&i| !frozen.shard(i).is_drained())
+                .collect();
             old.sort_unstable();
             old.dedup();
             frozen_shards = old.len();
-            if write {
-                let mut old_guards: smallvec::SmallVec<[_; 8]> =
-                    old.iter().map(|&i| (i, frozen.shard(i).write())).collect();
-                for (key, &h) in keys.iter().zip(&hashes) {
-                    let pos = indexes.iter().position(|&i| i == layout.active.index(h));
-                    let from = old_guards.iter_mut().find(|(i, _)| *i == frozen.index(h));
-                    if let (Some(pos), Some((_, from))) = (pos, from) {
-                        if let BatchGuard::Write(map) = &mut guards[pos] {
-                            // Rule 2: no copy stays behind, shadowed or not.
-                            if let Some(e) = from.remove(h, key.as_ref()) {
-                                // A copy a blind write shadowed is dropped.
-                                let _ = map.insert_absent(h, e);
-                            }
-                        }
-                    }
-                }
-            } else {
+            if !write {
                 // A read-only batch keeps the frozen shards locked too, so
                 // it sees keys not yet moved (rule 4).
                 let olds = old.iter().map(|&i| (i, frozen.shard(i).read())).collect();
@@ -248,6 +237,36 @@ impl Keyspace {
                     frozen: olds,
                     frozen_shards,
                 });
+            }
+            // Rule 2 for every key, one frozen shard at a time. As in
+            // `pull`, a shard is looked at under a read lock first, and
+            // write-locked only if it holds one of the keys: a key absent
+            // now stays absent while the batch holds its active shard.
+            for &i in &old {
+                let ours = || {
+                    keys.iter()
+                        .zip(&hashes)
+                        .filter(move |(_, h)| frozen.index(**h) == i)
+                };
+                let shard = frozen.shard(i);
+                let present = {
+                    let map = shard.read();
+                    ours().any(|(k, &h)| map.contains(h, k.as_ref()))
+                };
+                if !present {
+                    continue;
+                }
+                let mut from = shard.write();
+                for (key, &h) in ours() {
+                    let pos = indexes.iter().position(|&j| j == layout.active.index(h));
+                    if let Some(BatchGuard::Write(map)) = pos.map(|p| &mut guards[p]) {
+                        if let Some(e) = from.remove(h, key.as_ref()) {
+                            // No copy stays behind; one a blind write
+                            // shadowed is dropped here.
+                            let _ = map.insert_absent(h, e);
+                        }
+                    }
+                }
             }
         }
         Some(BatchLocks {
@@ -279,16 +298,30 @@ impl Keyspace {
         }
     }
 
-    /// Keys stored, counting expired ones not yet removed.
+    /// Keys stored, counting expired ones not yet removed. During a resize
+    /// each unit is counted with all its shards locked at once, so a key
+    /// the migrator or a pull moves meanwhile is counted once, not missed
+    /// or seen twice; a copy shadowed by a blind write is still counted
+    /// (see "DBSIZE" above).
     pub(crate) fn len(&self) -> usize {
-        let layout = self.layout.load();
-        let frozen = layout.frozen.iter().flat_map(|f| f.iter());
-        layout
-            .active
-            .iter()
-            .chain(frozen)
-            .map(|s| s.read().len())
-            .sum()
+        loop {
+            let layout = self.layout.load_full();
+            let Some(frozen) = &layout.frozen else {
+                return layout.active.iter().map(|s| s.read().len()).sum();
+            };
+            let mut total = 0;
+            for unit in layout.units() {
+                let news: smallvec::SmallVec<[_; 2]> =
+                    unit.active.map(|j| layout.active.shard(j).read()).collect();
+                let olds: smallvec::SmallVec<[_; 2]> =
+                    unit.frozen.map(|i| frozen.shard(i).read()).collect();
+                total += news.iter().chain(&olds).map(|m| m.len()).sum::<usize>();
+            }
+            // A newer resize moved keys out of this layout: count again.
+            if !layout.active.is_frozen() {
+                return total;
+            }
+        }
     }
 }
 

@@ -52,6 +52,8 @@ const EVENTS_KEPT: usize = 64;
 /// One finished resize.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ResizeEvent {
+    /// This keyspace's resizes are numbered from 1 in the order they began.
+    pub id: u64,
     /// Shards before.
     pub from: usize,
     /// Shards after.
@@ -135,6 +137,8 @@ struct UnitStep {
 
 /// The resize in progress.
 struct Migration {
+    /// See `ResizeEvent::id`.
+    id: u64,
     from: usize,
     to: usize,
     reason: ResizeReason,
@@ -189,32 +193,40 @@ impl Keyspace {
     /// is the current count, or this keyspace cannot resize (single lock).
     /// Returns whether it started.
     pub(crate) fn begin_resize(&self, to: usize, reason: ResizeReason) -> bool {
+        self.begin(to, reason).is_some()
+    }
+
+    /// `begin_resize`, returning the started resize's id.
+    fn begin(&self, to: usize, reason: ResizeReason) -> Option<u64> {
         let mut current = self.resize.current.lock();
         if current.is_some() || self.kind == crate::memtable::MemtableKind::SingleLock {
-            return false;
+            return None;
         }
         let layout = self.layout();
         let from = layout.active.count();
         let to = to.clamp(1, crate::options::MAX_SHARDS);
         if to == from {
-            return false;
+            return None;
         }
         let generation = self.resize.generations.fetch_add(1, Ordering::Relaxed);
         let old = Arc::clone(&layout.active);
         let new = Arc::new(Shards::new(to, old.hasher(), generation));
         let total = old.iter().map(|s| s.read().len()).sum();
-        // Freeze first, publish second: from the moment anyone can write to
-        // `new`, every writer still holding `old` sees the mark and retries.
-        old.freeze();
-        let next = Layout {
+        let next = Arc::new(Layout {
             id: layout.id + 1,
             active: new,
-            frozen: Some(old),
-        };
+            frozen: Some(Arc::clone(&old)),
+        });
         let units = next.units();
-        self.layout.store(Arc::new(next));
+        // Freeze first, publish second: from the moment anyone can write to
+        // `new`, every writer still holding `old` sees the mark and retries.
+        // Requests that meet the mark before the publish spin for that
+        // moment: nothing is built in between.
+        old.freeze();
+        self.layout.store(next);
         self.resize.running.store(true, Ordering::Release);
         *current = Some(Migration {
+            id: generation,
             from,
             to,
             reason,
@@ -225,7 +237,7 @@ impl Keyspace {
             purged: 0,
             total,
         });
-        true
+        Some(generation)
     }
 
     /// Moves up to `max` entries of the running resize, and completes it
@@ -282,6 +294,7 @@ impl Keyspace {
         };
         self.layout.store(Arc::new(done));
         let event = ResizeEvent {
+            id: m.id,
             from: m.from,
             to: m.to,
             keys_moved: m.moved,
@@ -407,9 +420,9 @@ impl Keyspace {
     }
 
     /// One step, then the pause that keeps steps to their share of time.
-    /// The share counts the time shard locks were held: that is when
-    /// requests wait and the CPU works for the migration, while waiting
-    /// for the locks costs neither.
+    /// The share counts the time from the first shard lock held to the
+    /// last released: that is when requests wait and the CPU works for the
+    /// migration. Waiting for the first lock costs neither.
     fn paced_step(&self, current: &mut Option<Migration>, max: usize, locking: Locking) -> Step {
         let step = self.step(current, max, locking);
         let share = self.resize.pace.share;
@@ -448,16 +461,28 @@ impl Keyspace {
         }
     }
 
-    /// Resizes to `to` shards and waits until it is done, first finishing a
-    /// resize already running; both run paced, as the resizer's do.
-    /// Returns the finished resize, or `None` when there was nothing to do.
+    /// Resizes to `to` shards and waits until it is done, first finishing
+    /// any resize already running (also one the resizer starts meanwhile);
+    /// all run paced, as the resizer's do. Returns the finished resize, or
+    /// `None` when there was nothing to do.
     pub(crate) fn resize(&self, to: usize, reason: ResizeReason) -> Option<ResizeEvent> {
+        let id = loop {
+            self.drain_paced();
+            if let Some(id) = self.begin(to, reason) {
+                break id;
+            }
+            if !self.is_resizing() {
+                return None;
+            }
+        };
         self.drain_paced();
-        if !self.begin_resize(to, reason) {
-            return None;
-        }
-        self.drain_paced();
-        self.resize.events.lock().back().cloned()
+        self.resize
+            .events
+            .lock()
+            .iter()
+            .rev()
+            .find(|e| e.id == id)
+            .cloned()
     }
 
     /// The running resize's progress.

@@ -54,16 +54,20 @@ fn run(weak: &Weak<Keyspace>, policy: &ResizePolicy) {
         let now = Instant::now();
         let (layout, total) = waits(&ks);
         // Counters restart with every new memtable: measure from the
-        // layout's own first sample.
-        let waits_per_sec = match baseline {
-            Some((id, before)) if id == layout => {
+        // layout's own first sample. An interval without a measure decides
+        // nothing: read as "no waits", it would look idle and undo a growth.
+        let measured = match baseline {
+            Some((id, before)) if id == layout => Some(
                 total.saturating_sub(before) as f64
-                    / now.duration_since(last).as_secs_f64().max(1e-3)
-            }
-            _ => 0.0,
+                    / now.duration_since(last).as_secs_f64().max(1e-3),
+            ),
+            _ => None,
         };
         baseline = Some((layout, total));
         last = now;
+        let Some(waits_per_sec) = measured else {
+            continue;
+        };
         let load = Load {
             shards: ks.layout().active.count(),
             keys: ks.len(),

@@ -21,7 +21,10 @@ fn fingerprint(hash: u64) -> u8 {
 /// starts a new generation, so a write to the new memtable always gets a
 /// version above any the old one handed out, without reading the old
 /// shards' counters. 2^40 writes per shard per generation is ~30 hours at
-/// ten million writes a second.
+/// ten million writes a second (beyond that a counter runs into the
+/// generation bits, which keeps versions growing). 2^24 generations, one
+/// per resize, is half a year at a resize a second; after that versions
+/// would wrap, which matters once something compares them (WATCH).
 const GENERATION_SHIFT: u32 = 40;
 
 /// Entries of one shard, in key order.
