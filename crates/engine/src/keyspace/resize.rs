@@ -440,6 +440,9 @@ impl Keyspace {
     pub(crate) fn drain_paced(&self) {
         let mut locking = Locking::Try;
         loop {
+            if !self.is_resizing() {
+                return;
+            }
             let wait = self.step_wait();
             if !wait.is_zero() {
                 std::thread::sleep(wait);
