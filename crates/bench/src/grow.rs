@@ -9,6 +9,7 @@
 //! marked.
 
 use crate::cpu::cpu_time;
+use crate::engine::new_histogram;
 use crate::keys::key;
 use crate::rss::rss_bytes;
 use hdrhistogram::Histogram;
@@ -127,10 +128,6 @@ fn watch_memory(watch: Arc<MemoryWatch>, stop: Arc<AtomicBool>) -> std::thread::
     })
 }
 
-fn histogram() -> Histogram<u64> {
-    crate::engine::new_histogram()
-}
-
 /// Per-thread measurements.
 struct ThreadLog {
     steady: Histogram<u64>,
@@ -192,23 +189,23 @@ pub fn run(db: Db, threads: usize, keys: u64, key_size: usize, value_size: usize
     let cpu_before = cpu_time();
     let start = Instant::now();
     let barrier = Arc::new(Barrier::new(threads));
-    let loaded = Arc::new(Loaded::default());
+    let pause = Arc::new(parking_lot::Mutex::new(Pause::default()));
     // Insert and delete cursors: writers take keys in small chunks, so all
     // of them stay busy until the keys run out.
     let cursors = Arc::new((AtomicU64::new(0), AtomicU64::new(0)));
     let handles: Vec<_> = (0..threads)
         .map(|_| {
-            let (db, barrier, loaded, watch, cursors) = (
+            let (db, barrier, pause, watch, cursors) = (
                 db.clone(),
                 barrier.clone(),
-                loaded.clone(),
+                pause.clone(),
                 watch.clone(),
                 cursors.clone(),
             );
             std::thread::spawn(move || {
                 let mut log = ThreadLog {
-                    steady: histogram(),
-                    migrating: histogram(),
+                    steady: new_histogram(),
+                    migrating: new_histogram(),
                     windows: Vec::new(),
                     insert: Default::default(),
                     delete: Default::default(),
@@ -238,14 +235,19 @@ pub fn run(db: Db, threads: usize, keys: u64, key_size: usize, value_size: usize
                     }
                     log.windows[w] += 1;
                 };
-                barrier.wait();
-                let began = start.elapsed();
-                while let Some(chunk) = next_chunk(&cursors.0, keys) {
-                    for i in chunk {
-                        op(true, i, &mut log);
+                // One phase: keys from `cursor` until none are left;
+                // returns when it began and ended.
+                let mut phase = |cursor: &AtomicU64, insert: bool, log: &mut ThreadLog| {
+                    let began = start.elapsed();
+                    while let Some(chunk) = next_chunk(cursor, keys) {
+                        for i in chunk {
+                            op(insert, i, log);
+                        }
                     }
-                }
-                log.insert = (began, start.elapsed());
+                    (began, start.elapsed())
+                };
+                barrier.wait();
+                log.insert = phase(&cursors.0, true, &mut log);
                 if barrier.wait().is_leader() {
                     let paused = cpu_time();
                     // Between the phases, with writers paused: one more
@@ -262,17 +264,15 @@ pub fn run(db: Db, threads: usize, keys: u64, key_size: usize, value_size: usize
                     }
                     let after = watch.sample();
                     let peak = watch.window_peak.load(Ordering::Relaxed);
-                    loaded.set(shards, loaded_rss, peak as f64 / after.max(1) as f64);
-                    loaded.pause_cpu(cpu_time().saturating_sub(paused));
+                    *pause.lock() = Pause {
+                        shards,
+                        loaded_rss,
+                        migration_ratio: peak as f64 / after.max(1) as f64,
+                        cpu: cpu_time().saturating_sub(paused),
+                    };
                 }
                 barrier.wait();
-                let began = start.elapsed();
-                while let Some(chunk) = next_chunk(&cursors.1, keys) {
-                    for i in chunk {
-                        op(false, i, &mut log);
-                    }
-                }
-                log.delete = (began, start.elapsed());
+                log.delete = phase(&cursors.1, false, &mut log);
                 log
             })
         })
@@ -285,16 +285,17 @@ pub fn run(db: Db, threads: usize, keys: u64, key_size: usize, value_size: usize
         ended.saturating_sub(began)
     };
     let elapsed = phase(|l| l.insert) + phase(|l| l.delete);
+    let pause = *pause.lock();
     let cpu = cpu_time()
         .saturating_sub(cpu_before)
-        .saturating_sub(loaded.paused_cpu());
+        .saturating_sub(pause.cpu);
     // Let a shrink that the emptied keyspace triggers show up, then stop.
     std::thread::sleep(Duration::from_millis(300));
     stop.store(true, Ordering::Relaxed);
     let _ = memory.join();
 
-    let mut steady = histogram();
-    let mut migrating = histogram();
+    let mut steady = new_histogram();
+    let mut migrating = new_histogram();
     let mut windows: Vec<u64> = Vec::new();
     for log in &logs {
         let _ = steady.add(&log.steady);
@@ -313,14 +314,13 @@ pub fn run(db: Db, threads: usize, keys: u64, key_size: usize, value_size: usize
     let (min_window_ratio_delete, _) = window_ratio(span(delete));
     let per_sec = 1.0 / WINDOW.as_secs_f64();
     let events = db.resize_events();
-    let (peak_shards, loaded_rss, migration_ratio) = loaded.get();
     GrowReport {
         workload: "grow".into(),
         memtable: db.memtable_kind().as_str().into(),
         threads,
         keys,
         resizes: events.len(),
-        peak_shards,
+        peak_shards: pause.shards,
         min_window_ratio,
         median_window_ops_per_sec: median as f64 * per_sec,
         growth_windows: growth,
@@ -336,8 +336,8 @@ pub fn run(db: Db, threads: usize, keys: u64, key_size: usize, value_size: usize
         max_ns_steady: steady.max(),
         peak_rss_bytes: watch.peak.load(Ordering::Relaxed),
         final_rss_bytes: rss_bytes().saturating_sub(base),
-        loaded_rss_bytes: loaded_rss,
-        migration_rss_ratio: migration_ratio,
+        loaded_rss_bytes: pause.loaded_rss,
+        migration_rss_ratio: pause.migration_ratio,
         windows,
         resize_marks: events.iter().map(mark).collect(),
     }
@@ -355,31 +355,17 @@ fn mark(e: &ResizeEvent) -> ResizeMark {
     }
 }
 
-/// What the leader measured between the phases.
-#[derive(Default)]
-struct Loaded {
-    state: parking_lot::Mutex<(usize, u64, f64)>,
-    paused_cpu: parking_lot::Mutex<Duration>,
-}
-
-impl Loaded {
-    fn set(&self, shards: usize, rss: u64, migration_ratio: f64) {
-        *self.state.lock() = (shards, rss, migration_ratio);
-    }
-
-    fn get(&self) -> (usize, u64, f64) {
-        *self.state.lock()
-    }
-
-    /// CPU time the pause between the phases took, left out of the
-    /// per-operation figure.
-    fn pause_cpu(&self, cpu: Duration) {
-        *self.paused_cpu.lock() = cpu;
-    }
-
-    fn paused_cpu(&self) -> Duration {
-        *self.paused_cpu.lock()
-    }
+/// What the leader measured in the pause between the phases.
+#[derive(Debug, Default, Clone, Copy)]
+struct Pause {
+    /// Shards when the inserts ended.
+    shards: usize,
+    /// Resident memory growth when the inserts ended.
+    loaded_rss: u64,
+    /// The forced doubling's peak resident memory over that after it.
+    migration_ratio: f64,
+    /// CPU time the pause took, left out of the per-operation figure.
+    cpu: Duration,
 }
 
 impl GrowReport {

@@ -238,34 +238,11 @@ impl Keyspace {
                     frozen_shards,
                 });
             }
-            // Rule 2 for every key, one frozen shard at a time. As in
-            // `pull`, a shard is looked at under a read lock first, and
-            // write-locked only if it holds one of the keys: a key absent
-            // now stays absent while the batch holds its active shard.
-            for &i in &old {
-                let ours = || {
-                    keys.iter()
-                        .zip(&hashes)
-                        .filter(move |(_, h)| frozen.index(**h) == i)
-                };
-                let shard = frozen.shard(i);
-                let present = {
-                    let map = shard.read();
-                    ours().any(|(k, &h)| map.contains(h, k.as_ref()))
-                };
-                if !present {
-                    continue;
-                }
-                let mut from = shard.write();
-                for (key, &h) in ours() {
-                    let pos = indexes.iter().position(|&j| j == layout.active.index(h));
-                    if let Some(BatchGuard::Write(map)) = pos.map(|p| &mut guards[p]) {
-                        if let Some(e) = from.remove(h, key.as_ref()) {
-                            // No copy stays behind; one a blind write
-                            // shadowed is dropped here.
-                            let _ = map.insert_absent(h, e);
-                        }
-                    }
+            // Rule 2 for every key, while the batch holds its active shard.
+            for (key, &h) in keys.iter().zip(&hashes) {
+                let pos = indexes.iter().position(|&j| j == layout.active.index(h));
+                if let Some(BatchGuard::Write(map)) = pos.map(|p| &mut guards[p]) {
+                    pull(map, frozen, h, key.as_ref());
                 }
             }
         }
