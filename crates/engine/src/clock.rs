@@ -5,12 +5,21 @@
 //! mean the same on every node.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// A source of the current Unix time in milliseconds.
 pub trait Clock: Send + Sync + std::fmt::Debug {
     /// Milliseconds since the Unix epoch.
     fn now_ms(&self) -> u64;
+
+    /// How long, in real time, until this clock reads past `deadline_ms`
+    /// (zero if it already does). `None` for a clock that does not follow
+    /// real time: the engine then runs no reaper thread, and expired keys
+    /// are removed when touched or by `Db::reap_expired`.
+    fn real_time_until_past(&self, deadline_ms: u64) -> Option<Duration> {
+        let _ = deadline_ms;
+        None
+    }
 }
 
 /// The system's real-time clock.
@@ -18,6 +27,16 @@ pub trait Clock: Send + Sync + std::fmt::Debug {
 pub struct SystemClock;
 
 impl Clock for SystemClock {
+    fn real_time_until_past(&self, deadline_ms: u64) -> Option<Duration> {
+        // A key is alive through its deadline's millisecond: it expires
+        // when the clock reaches the next one.
+        let at = Duration::from_millis(deadline_ms.saturating_add(1));
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        Some(at.saturating_sub(now))
+    }
+
     fn now_ms(&self) -> u64 {
         // A clock set before 1970 reads as the epoch rather than failing:
         // expiry then errs towards keeping keys, never towards losing them.

@@ -40,6 +40,9 @@ pub enum Error {
     /// an absolute Unix time in milliseconds.
     #[error("invalid expire time")]
     InvalidExpireTime,
+    /// RENAME or RENAMENX of a key that does not exist.
+    #[error("no such key")]
+    NoSuchKey,
     /// A SCAN cursor that the engine never issued, or one too old to resume.
     #[error("invalid cursor")]
     InvalidCursor,

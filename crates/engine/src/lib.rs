@@ -34,10 +34,12 @@ pub mod clock;
 mod db;
 mod entry;
 mod error;
+mod expiry;
 mod keyspace;
 pub mod memtable;
 mod numeric;
 mod options;
+pub mod pubsub;
 mod scan;
 
 pub use bytes::Bytes;

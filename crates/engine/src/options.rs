@@ -5,6 +5,7 @@
 use crate::clock::{Clock, SystemClock};
 use crate::keyspace::ResizePolicy;
 use crate::memtable::MemtableKind;
+use crate::pubsub::Hub;
 use std::sync::Arc;
 
 /// The most shards a memtable can have.
@@ -27,6 +28,8 @@ pub struct Options {
     pub(crate) migration_share: f64,
     pub(crate) max_value_bytes: usize,
     pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) hub: Option<Hub>,
+    pub(crate) db_index: u32,
 }
 
 impl Default for Options {
@@ -39,6 +42,8 @@ impl Default for Options {
             migration_share: 0.2,
             max_value_bytes: DEFAULT_MAX_VALUE_BYTES,
             clock: Arc::new(SystemClock),
+            hub: None,
+            db_index: 0,
         }
     }
 }
@@ -106,8 +111,26 @@ impl Options {
     }
 
     /// The clock that defines "now" for expiry. Default: the system clock.
+    /// A clock that does not follow real time (`Clock::real_time_until_past`
+    /// returns `None`, as `ManualClock`'s does) gets no reaper thread:
+    /// expired keys are then removed when touched, or by `Db::reap_expired`.
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
+        self
+    }
+
+    /// The pub/sub hub this keyspace publishes its keyspace notifications
+    /// to (`Db::hub` returns it). Default: a hub of its own. Databases that
+    /// share a hub share subscribers and `notify-keyspace-events`.
+    pub fn hub(mut self, hub: Hub) -> Self {
+        self.hub = Some(hub);
+        self
+    }
+
+    /// The database number in keyspace notification channels
+    /// (`__keyspace@<db>__:`). Default 0.
+    pub fn db_index(mut self, index: u32) -> Self {
+        self.db_index = index;
         self
     }
 }

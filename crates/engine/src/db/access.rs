@@ -9,17 +9,48 @@ use crate::clock::Clock;
 use crate::entry::{Entry, ValueIn};
 use crate::error::{Error, Result};
 use crate::memtable::{ShardMap, Slot};
+use crate::pubsub::{Notifier, NotifyFlags};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-/// What operations need besides the shard: the clock and the limits.
+/// What operations need besides the shard: the clock, the limits, and
+/// where events go.
 pub struct Ctx {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) max_value: usize,
+    pub(crate) notifier: Notifier,
+    /// Keys that expired (Redis's `expired_keys`).
+    pub(crate) expired: AtomicU64,
 }
 
 impl Ctx {
     pub(crate) fn now(&self) -> u64 {
         self.clock.now_ms()
+    }
+
+    /// Publishes keyspace event `event` of class `class` on `key`, if such
+    /// events are switched on. Called under the key's shard lock, so the
+    /// events of one key are published in the order they happen.
+    pub(crate) fn notify(&self, class: u32, event: &'static str, key: &[u8]) {
+        if class == NotifyFlags::EXPIRED {
+            self.expired.fetch_add(1, Ordering::Relaxed);
+        }
+        self.notifier.notify(class, event, key);
+    }
+
+    /// A key was created: Redis's `new` event.
+    pub(crate) fn notify_new(&self, key: &[u8]) {
+        self.notify(NotifyFlags::NEW, "new", key);
+    }
+
+    /// A generic-command event (`del`, `expire`, `persist`, `rename_*`).
+    pub(crate) fn notify_generic(&self, event: &'static str, key: &[u8]) {
+        self.notify(NotifyFlags::GENERIC, event, key);
+    }
+
+    /// A string-command event (`set`, `append`, `incrby`, ...).
+    pub(crate) fn notify_string(&self, event: &'static str, key: &[u8]) {
+        self.notify(NotifyFlags::STRING, event, key);
     }
 
     /// The error for a key or value over the size limit.
@@ -73,7 +104,8 @@ pub(crate) fn live<'m>(map: &'m ShardMap, hash: u64, key: &[u8], ctx: &Ctx) -> O
 }
 
 /// The slot for `key` if it exists and has not expired. An expired entry
-/// found here is removed (lazy expiry, as Redis does on a write).
+/// found here is removed and announced (lazy expiry, as Redis does on a
+/// write).
 pub(crate) fn live_slot<'m>(
     map: &'m mut ShardMap,
     hash: u64,
@@ -83,6 +115,7 @@ pub(crate) fn live_slot<'m>(
     let slot = map.slot(hash, key)?;
     if expired(slot.get(), ctx) {
         drop(slot.remove());
+        ctx.notify(NotifyFlags::EXPIRED, "expired", key);
         return None;
     }
     Some(slot)
@@ -91,6 +124,15 @@ pub(crate) fn live_slot<'m>(
 /// Removes the live entry for `key`, returning it.
 pub(crate) fn take_live(map: &mut ShardMap, hash: u64, key: &[u8], ctx: &Ctx) -> Option<Entry> {
     live_slot(map, hash, key, ctx).map(Slot::remove)
+}
+
+/// DEL of one key: removes the live entry and announces `del`.
+pub(crate) fn delete(map: &mut ShardMap, hash: u64, key: &[u8], ctx: &Ctx) -> Option<Entry> {
+    let removed = take_live(map, hash, key, ctx);
+    if removed.is_some() {
+        ctx.notify_generic("del", key);
+    }
+    removed
 }
 
 /// A new entry for a key being created: the one place where a key's length

@@ -23,6 +23,8 @@ pub(crate) fn incr_by(
         let text = format_i64(delta);
         let entry = new_entry(key, ValueIn::Slice(text.as_bytes()), version, None, ctx)?;
         map.insert_new(hash, entry);
+        ctx.notify_new(key);
+        ctx.notify_string("incrby", key);
         return Ok(delta);
     };
     let current = parse_i64(slot.get().value()).ok_or(Error::NotInteger)?;
@@ -34,6 +36,7 @@ pub(crate) fn incr_by(
         version,
     })
     .map_err(|_| ctx.too_large())?;
+    ctx.notify_string("incrby", key);
     Ok(new)
 }
 
@@ -50,6 +53,8 @@ pub(crate) fn incr_by_float(
         let out = Bytes::copy_from_slice(&text);
         let entry = new_entry(key, ValueIn::Owned(text), version, None, ctx)?;
         map.insert_new(hash, entry);
+        ctx.notify_new(key);
+        ctx.notify_string("incrbyfloat", key);
         return Ok(out);
     };
     let text = add_float(Some(slot.get().value()), increment)?;
@@ -60,5 +65,6 @@ pub(crate) fn incr_by_float(
         version,
     })
     .map_err(|_| ctx.too_large())?;
+    ctx.notify_string("incrbyfloat", key);
     Ok(out)
 }

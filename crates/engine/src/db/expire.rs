@@ -93,16 +93,22 @@ pub(crate) fn expire(
     if when <= now_i64(ctx) {
         // Redis deletes a key whose new deadline has already passed.
         drop(slot.remove());
+        ctx.notify_generic("del", key);
         return true;
     }
     // `when` is positive here (it is after `now`, which is not negative).
     let deadline = u64::try_from(when).unwrap_or(u64::MAX);
-    slot.apply(Patch {
-        value: None,
-        expiry: Some(Some(deadline)),
-        version,
-    })
-    .is_ok()
+    let set = slot
+        .apply(Patch {
+            value: None,
+            expiry: Some(Some(deadline)),
+            version,
+        })
+        .is_ok();
+    if set {
+        ctx.notify_generic("expire", key);
+    }
+    set
 }
 
 /// PERSIST: removes the expiry. Returns whether there was one.
@@ -114,12 +120,17 @@ pub(crate) fn persist(map: &mut ShardMap, hash: u64, key: &[u8], ctx: &Ctx) -> b
     if slot.get().expiry().is_none() {
         return false;
     }
-    slot.apply(Patch {
-        value: None,
-        expiry: Some(None),
-        version,
-    })
-    .is_ok()
+    let done = slot
+        .apply(Patch {
+            value: None,
+            expiry: Some(None),
+            version,
+        })
+        .is_ok();
+    if done {
+        ctx.notify_generic("persist", key);
+    }
+    done
 }
 
 /// Redis's TTL replies: -2 for a missing key, -1 for no expiry.

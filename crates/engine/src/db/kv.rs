@@ -9,10 +9,10 @@
 //! errors occur; on a `Tx` a key the batch did not declare also fails with
 //! `Error::KeyNotInBatch`.
 
-use super::access::{live, sealed::Access, take_live};
+use super::access::{delete, live, sealed::Access};
 use super::expire::{self, deadline_for_expire};
 use super::types::{ExpireCondition, Expiry, SetCondition, SetOptions, SetOutcome, SetTtl};
-use super::{counters, strings};
+use super::{counters, keys, strings};
 use crate::entry::{Entry, ValueType};
 use crate::error::{Error, Result};
 use bytes::Bytes;
@@ -59,7 +59,7 @@ pub trait KeyValue: Access {
         let mut n = 0;
         for key in keys {
             let key = key.as_ref();
-            let removed = self.write_key(key, |m, h| take_live(m, h, key, self.ctx()))?;
+            let removed = self.write_key(key, |m, h| delete(m, h, key, self.ctx()))?;
             n += usize::from(removed.is_some());
         }
         Ok(n)
@@ -98,6 +98,22 @@ pub trait KeyValue: Access {
         }
         self.mset(pairs)?;
         Ok(true)
+    }
+
+    /// RENAME: moves `src`'s value and expiry to `dst`, replacing whatever
+    /// `dst` held. On a `Db` this is atomic.
+    ///
+    /// Errors: `NoSuchKey` if `src` does not exist.
+    fn rename(&self, src: &[u8], dst: &[u8]) -> Result<()> {
+        keys::rename(self, src, dst, false).map(|_| ())
+    }
+
+    /// RENAMENX: like `rename`, but only if `dst` does not exist; returns
+    /// whether it renamed.
+    ///
+    /// Errors: `NoSuchKey` if `src` does not exist.
+    fn rename_nx(&self, src: &[u8], dst: &[u8]) -> Result<bool> {
+        keys::rename(self, src, dst, true)
     }
 
     /// INCRBY (and INCR, DECR): adds `delta` to the integer stored at the

@@ -13,6 +13,7 @@ mod access;
 mod batch;
 mod counters;
 mod expire;
+mod keys;
 mod kv;
 mod scan;
 mod stats;
@@ -27,12 +28,15 @@ pub use types::{
 };
 
 use crate::error::Result;
+use crate::expiry;
 use crate::keyspace::{self, Keyspace, ResizeEvent, ResizeReason, ResizeState};
 use crate::memtable::{MemtableKind, ShardMap};
 use crate::options::Options;
+use crate::pubsub::{Hub, Notifier};
 use access::sealed::Access;
 pub(crate) use access::Ctx;
 use bytes::Bytes;
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 /// A keyspace with Redis semantics. Cheap to clone: clones share the data.
@@ -64,9 +68,12 @@ impl std::fmt::Debug for Db {
 impl Db {
     /// An empty keyspace set up by `options`.
     pub fn new(options: Options) -> Self {
+        let hub = options.hub.unwrap_or_default();
         let ctx = Ctx {
             clock: options.clock,
             max_value: options.max_value_bytes,
+            notifier: Notifier::new(hub, options.db_index),
+            expired: AtomicU64::new(0),
         };
         let ks = Arc::new(Keyspace::new(
             options.memtable,
@@ -79,7 +86,30 @@ impl Db {
             ctx,
         ));
         keyspace::spawn_resizer(&ks);
+        expiry::spawn_reaper(&ks);
         Self { ks }
+    }
+
+    /// The pub/sub hub: subscribe here for keyspace notifications (switch
+    /// them on with `Hub::set_notify_flags`), or use it for messaging.
+    pub fn hub(&self) -> &Hub {
+        self.ks.ctx.notifier.hub()
+    }
+
+    /// Removes every key whose deadline has passed, now, announcing each;
+    /// returns how many. The reaper thread does this at each deadline; this
+    /// is for keyspaces whose clock does not follow real time (tests,
+    /// simulations), where no reaper runs.
+    pub fn reap_expired(&self) -> usize {
+        let now = self.ks.ctx.now();
+        let mut total = 0;
+        loop {
+            let n = self.ks.reap_due(now);
+            if n == 0 {
+                return total;
+            }
+            total += n;
+        }
     }
 
     pub(crate) fn keyspace(&self) -> &Keyspace {
@@ -183,7 +213,7 @@ impl KeyValue for Db {
             let mut removed = Vec::new();
             for key in keys {
                 let key = key.as_ref();
-                if let Some(e) = tx.write_key(key, |m, h| access::take_live(m, h, key, tx.ctx()))? {
+                if let Some(e) = tx.write_key(key, |m, h| access::delete(m, h, key, tx.ctx()))? {
                     removed.push(e);
                 }
             }
@@ -219,5 +249,13 @@ impl KeyValue for Db {
     fn msetnx<K: AsRef<[u8]>, V: AsRef<[u8]>>(&self, pairs: &[(K, V)]) -> Result<bool> {
         let keys: Vec<&[u8]> = pairs.iter().map(|(k, _)| k.as_ref()).collect();
         self.atomically(&keys, |tx| tx.msetnx(pairs))
+    }
+
+    fn rename(&self, src: &[u8], dst: &[u8]) -> Result<()> {
+        self.atomically(&[src, dst], |tx| tx.rename(src, dst))
+    }
+
+    fn rename_nx(&self, src: &[u8], dst: &[u8]) -> Result<bool> {
+        self.atomically(&[src, dst], |tx| tx.rename_nx(src, dst))
     }
 }

@@ -47,6 +47,9 @@ pub struct Stats {
     pub multi_shard_batches: u64,
     /// One-shard batches that, during a resize, also locked frozen shards.
     pub resize_batches: u64,
+    /// Keys that expired so far, each counted once however it was found
+    /// (Redis's `expired_keys`).
+    pub expired_keys: u64,
     /// Per-shard numbers of the active memtable, in shard order.
     pub shards: Vec<ShardStats>,
 }
@@ -103,6 +106,7 @@ impl Db {
             fast_path_batches: counters.fast_batches,
             multi_shard_batches: counters.multi_batches,
             resize_batches: counters.resize_batches,
+            expired_keys: ks.ctx.expired.load(std::sync::atomic::Ordering::Relaxed),
             shards,
         }
     }

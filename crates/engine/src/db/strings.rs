@@ -4,7 +4,7 @@
 //! arguments (an invalid expire time is reported before a type error).
 //! Each function runs on one locked shard; `KeyValue` routes to it.
 
-use super::access::{live, live_slot, new_entry, take_live, Ctx};
+use super::access::{delete, live, live_slot, new_entry, Ctx};
 use super::expire::deadline_for_set;
 use super::types::{SetCondition, SetOptions, SetOutcome, SetTtl};
 use crate::entry::{Entry, Patch, ValueIn};
@@ -50,6 +50,7 @@ pub(crate) fn set(
                 version,
             })
             .map_err(|_| ctx.too_large())?;
+            notify_set(key, deadline, ctx);
             Ok(SetOutcome { written: true, old })
         }
         None => {
@@ -61,6 +62,8 @@ pub(crate) fn set(
             }
             let entry = new_entry(key, ValueIn::Slice(value), version, deadline, ctx)?;
             map.insert_new(hash, entry);
+            ctx.notify_new(key);
+            notify_set(key, deadline, ctx);
             Ok(SetOutcome {
                 written: true,
                 old: None,
@@ -69,8 +72,16 @@ pub(crate) fn set(
     }
 }
 
+/// Redis's events for a SET: `set`, then `expire` if it set a deadline.
+fn notify_set(key: &[u8], deadline: Option<u64>, ctx: &Ctx) {
+    ctx.notify_string("set", key);
+    if deadline.is_some() {
+        ctx.notify_generic("expire", key);
+    }
+}
+
 pub(crate) fn get_del(map: &mut ShardMap, hash: u64, key: &[u8], ctx: &Ctx) -> Option<Entry> {
-    take_live(map, hash, key, ctx)
+    delete(map, hash, key, ctx)
 }
 
 pub(crate) fn strlen(map: &ShardMap, hash: u64, key: &[u8], ctx: &Ctx) -> usize {
@@ -89,6 +100,8 @@ pub(crate) fn append(
         ctx.check_len(tail.len())?;
         let entry = new_entry(key, ValueIn::Slice(tail), version, None, ctx)?;
         map.insert_new(hash, entry);
+        ctx.notify_new(key);
+        ctx.notify_string("append", key);
         return Ok(tail.len());
     };
     let new_len = slot.get().value().len() + tail.len();
@@ -111,6 +124,7 @@ pub(crate) fn append(
         })
         .map_err(|_| ctx.too_large())?;
     }
+    ctx.notify_string("append", key);
     Ok(new_len)
 }
 
@@ -191,6 +205,8 @@ pub(crate) fn set_range(
         value[offset..].copy_from_slice(patch);
         let entry = new_entry(key, ValueIn::Owned(value), version, None, ctx)?;
         map.insert_new(hash, entry);
+        ctx.notify_new(key);
+        ctx.notify_string("setrange", key);
         return Ok(total);
     };
     let old_len = slot.get().value().len();
@@ -222,6 +238,7 @@ pub(crate) fn set_range(
         })
         .map_err(|_| ctx.too_large())?;
     }
+    ctx.notify_string("setrange", key);
     Ok(new_len)
 }
 

@@ -417,6 +417,17 @@ impl Entry {
         class_size(self.class()) + shared
     }
 
+    /// A copy of this entry under another key (RENAME): same value, same
+    /// deadline. `None` if the key makes it larger than any block can be.
+    pub(crate) fn with_key(&self, key: &[u8]) -> Option<Entry> {
+        let value = match self.shared_ptr() {
+            // SAFETY: as in `value`.
+            Some(p) => ValueIn::Shared(unsafe { (*p).clone() }),
+            None => ValueIn::Slice(self.value()),
+        };
+        Entry::build(key, value, self.version(), self.expiry())
+    }
+
     /// The block's address, for prefetching.
     pub(crate) fn block_addr(&self) -> *const u8 {
         self.ptr.as_ptr()
@@ -515,12 +526,7 @@ impl Drop for Entry {
 
 impl Clone for Entry {
     fn clone(&self) -> Self {
-        let value = match self.shared_ptr() {
-            // SAFETY: as in `value`.
-            Some(p) => ValueIn::Shared(unsafe { (*p).clone() }),
-            None => ValueIn::Slice(self.value()),
-        };
-        match Entry::build(self.key(), value, self.version(), self.expiry()) {
+        match self.with_key(self.key()) {
             Some(e) => e,
             // `self` proves a block of this size can be built.
             None => alloc::handle_alloc_error(layout_of(self.class())),

@@ -60,6 +60,7 @@ mod resize;
 mod resizer;
 
 use crate::db::Ctx;
+use crate::expiry::Alarm;
 use crate::memtable::hashing::KeyHasher;
 use crate::memtable::{MemtableKind, ShardMap, Shards};
 use crate::scan::CursorTable;
@@ -81,6 +82,14 @@ pub(crate) struct Keyspace {
     pub(crate) cursors: CursorTable,
     pub(crate) policy: Option<ResizePolicy>,
     resize: ResizeControl,
+    /// What the reaper sleeps on; every shard's deadline hint rings it.
+    pub(crate) alarm: Arc<Alarm>,
+}
+
+impl Drop for Keyspace {
+    fn drop(&mut self) {
+        self.alarm.close();
+    }
 }
 
 impl Keyspace {
@@ -98,7 +107,8 @@ impl Keyspace {
             MemtableKind::SingleLock => 1,
             MemtableKind::Sharded => shards,
         };
-        let active = Arc::new(Shards::new(shards, hasher, 0));
+        let alarm = Arc::new(Alarm::default());
+        let active = Arc::new(Shards::new(shards, hasher, 0, &alarm));
         Self {
             layout: ArcSwap::from_pointee(Layout {
                 id: 0,
@@ -111,6 +121,7 @@ impl Keyspace {
             cursors: CursorTable::new(),
             policy: policy.filter(|_| kind == MemtableKind::Sharded),
             resize: ResizeControl::new(pace),
+            alarm,
         }
     }
 
@@ -178,8 +189,14 @@ impl Keyspace {
                 std::hint::spin_loop();
                 continue;
             }
-            if let (Some(frozen), true) = (&layout.frozen, pull_first) {
-                pull(&mut map, frozen, hash, key);
+            if let Some(frozen) = &layout.frozen {
+                // A blind write still pulls when the key's frozen shard may
+                // hold something expired, so that an expired copy is
+                // removed and announced before the new value lands, never
+                // shadowed (see `expiry`).
+                if pull_first || self.frozen_has_due(frozen, hash) {
+                    pull(&mut map, frozen, hash, key);
+                }
             }
             break f(&mut map, hash);
         };
@@ -299,6 +316,14 @@ impl Keyspace {
                 return total;
             }
         }
+    }
+}
+
+impl Keyspace {
+    /// Whether `hash`'s frozen shard may hold an entry already expired.
+    fn frozen_has_due(&self, frozen: &Shards, hash: u64) -> bool {
+        let old = frozen.shard(frozen.index(hash));
+        !old.is_drained() && old.next_deadline() < self.ctx.now()
     }
 }
 

@@ -210,7 +210,7 @@ impl Keyspace {
         }
         let generation = self.resize.generations.fetch_add(1, Ordering::Relaxed);
         let old = Arc::clone(&layout.active);
-        let new = Arc::new(Shards::new(to, old.hasher(), generation));
+        let new = Arc::new(Shards::new(to, old.hasher(), generation, &self.alarm));
         let total = old.iter().map(|s| s.read().len()).sum();
         let next = Arc::new(Layout {
             id: layout.id + 1,
@@ -356,13 +356,18 @@ impl Keyspace {
                 let Some(entry) = old.pop_first() else {
                     break;
                 };
+                let hash = self.hash(entry.key());
+                let new = &mut news[active.index(hash) - unit.active.start];
                 if entry.is_expired(now) {
+                    // Purged, not moved, and announced unless a blind write
+                    // shadowed it: then its key lives on (see `expiry`).
+                    if !new.contains(hash, entry.key()) {
+                        self.announce_expired(entry.key());
+                    }
                     purged += 1;
                     dropped.push(entry);
                     continue;
                 }
-                let hash = self.hash(entry.key());
-                let new = &mut news[active.index(hash) - unit.active.start];
                 // Rule 3: never over an entry the active memtable has.
                 match new.insert_absent(hash, entry) {
                     Ok(()) => moved += 1,

@@ -5,11 +5,18 @@
 //! Redis semantics: callers hold the shard's lock and decide what a write
 //! means. The caller passes each key's hash, computed once for routing; a
 //! byte of it is the key's fingerprint in the tree's leaves.
+//!
+//! Every change that can give an entry an earlier deadline goes through
+//! here, so this is where the shard's `DueHint` is kept true: after such a
+//! change the hint is lowered to the tree's bound (one compare when it is
+//! not earlier, which is nearly always).
 
 use super::tree::{Iter, Path, Tree};
 use crate::entry::{Applied, Entry, Oversize, Patch};
+use crate::expiry::DueHint;
 use bytes::Bytes;
 use std::ops::Bound;
+use std::sync::Arc;
 
 /// The fingerprint of a key with hash `hash`. The low byte: routing uses
 /// the hash's high bits, so within a shard the low ones still vary.
@@ -28,22 +35,44 @@ fn fingerprint(hash: u64) -> u8 {
 const GENERATION_SHIFT: u32 = 40;
 
 /// Entries of one shard, in key order.
-#[derive(Default)]
 pub struct ShardMap {
     tree: Tree,
     /// Bytes held by entries (blocks and shared values).
     footprint: usize,
     /// The last version handed out; versions only grow.
     version: u64,
+    /// The shard's deadline hint, shared with its `Shard`.
+    due: Arc<DueHint>,
 }
 
 impl ShardMap {
-    /// An empty map of memtable generation `generation`.
-    pub(crate) fn new(generation: u64) -> Self {
+    /// An empty map of memtable generation `generation`, announcing its
+    /// deadlines through `due`.
+    pub(crate) fn new(generation: u64, due: Arc<DueHint>) -> Self {
         Self {
+            tree: Tree::default(),
+            footprint: 0,
             version: generation << GENERATION_SHIFT,
-            ..Self::default()
+            due,
         }
+    }
+
+    /// Lowers the shard's hint to the tree's bound after an insert.
+    fn announce(&self) {
+        self.due.lower(self.tree.next_deadline());
+    }
+
+    /// Appends the keys of up to `limit` entries expired at `now` to `out`.
+    /// The caller must remove them all before releasing the lock, then
+    /// call `publish_deadline`.
+    pub(crate) fn collect_due(&mut self, now: u64, limit: usize, out: &mut Vec<Bytes>) {
+        self.tree.collect_due(now, limit, out);
+    }
+
+    /// Sets the shard's hint to the tree's bound, which reaping may have
+    /// raised.
+    pub(crate) fn publish_deadline(&self) {
+        self.due.reset(self.tree.next_deadline());
     }
 
     /// Whether the map holds `key`, expired or not.
@@ -82,6 +111,7 @@ impl ShardMap {
         Some(Slot {
             tree: &mut self.tree,
             footprint: &mut self.footprint,
+            due: &self.due,
             path,
         })
     }
@@ -96,6 +126,7 @@ impl ShardMap {
         let footprint = entry.footprint();
         self.tree.insert_absent(fingerprint(hash), entry)?;
         self.footprint += footprint;
+        self.announce();
         Ok(())
     }
 
@@ -106,6 +137,7 @@ impl ShardMap {
         if let Some(old) = &old {
             self.footprint -= old.footprint();
         }
+        self.announce();
         old
     }
 
@@ -133,9 +165,13 @@ impl ShardMap {
     /// Empties the map, returning the old contents so the caller can free
     /// them after releasing the lock.
     pub(crate) fn take(&mut self) -> ShardMap {
+        // No deadlines are left; the reaper finds the hint too low once,
+        // and raises it.
         let fresh = ShardMap {
+            tree: Tree::default(),
+            footprint: 0,
             version: self.version,
-            ..ShardMap::default()
+            due: self.due.clone(),
         };
         std::mem::replace(self, fresh)
     }
@@ -146,6 +182,7 @@ impl ShardMap {
 pub(crate) struct Slot<'a> {
     tree: &'a mut Tree,
     footprint: &'a mut usize,
+    due: &'a DueHint,
     path: Path,
 }
 
@@ -160,10 +197,20 @@ impl Slot<'_> {
         match self.tree.at_mut(&self.path).apply(patch)? {
             Applied::InPlace => {
                 *self.footprint = *self.footprint - before + self.get().footprint();
+                self.announce();
             }
             Applied::Moved(new) => drop(self.replace(new)),
         }
         Ok(())
+    }
+
+    /// Takes the entry's deadline, if any, into the tree's bounds and the
+    /// shard's hint.
+    fn announce(&mut self) {
+        if let Some(deadline) = self.get().expiry() {
+            self.tree.lower_deadline(&self.path, deadline);
+            self.due.lower(deadline);
+        }
     }
 
     /// Replaces the entry with `new` (same key), returning the old one.
@@ -171,6 +218,7 @@ impl Slot<'_> {
         *self.footprint += new.footprint();
         let old = std::mem::replace(self.tree.at_mut(&self.path), new);
         *self.footprint -= old.footprint();
+        self.announce();
         old
     }
 

@@ -21,6 +21,7 @@ mod shard;
 mod tree;
 
 use crate::entry::Entry;
+use crate::expiry::Alarm;
 use crate::keyspace::Layout;
 use crate::scan::RangeIter;
 use hashing::{shard_index, KeyHasher};
@@ -93,9 +94,15 @@ pub(crate) struct Shards {
 }
 
 impl Shards {
-    pub(crate) fn new(count: usize, hasher: KeyHasher, generation: u64) -> Self {
+    /// `count` empty shards whose deadlines ring `alarm`.
+    pub(crate) fn new(
+        count: usize,
+        hasher: KeyHasher,
+        generation: u64,
+        alarm: &Arc<Alarm>,
+    ) -> Self {
         let shards = (0..count.max(1))
-            .map(|_| Padded(Shard::new(generation)))
+            .map(|_| Padded(Shard::new(generation, alarm.clone())))
             .collect();
         Self {
             shards,
@@ -202,7 +209,7 @@ impl SingleLock {
     /// An empty memtable.
     pub fn new() -> Self {
         Self {
-            shards: Arc::new(Shards::new(1, KeyHasher::random(), 0)),
+            shards: Arc::new(Shards::new(1, KeyHasher::random(), 0, &Arc::default())),
         }
     }
 }
@@ -222,7 +229,7 @@ impl Sharded {
     /// An empty memtable with `shards` shards (at least one).
     pub fn new(shards: usize) -> Self {
         Self {
-            shards: Arc::new(Shards::new(shards, KeyHasher::random(), 0)),
+            shards: Arc::new(Shards::new(shards, KeyHasher::random(), 0, &Arc::default())),
         }
     }
 }

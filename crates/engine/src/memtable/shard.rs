@@ -5,12 +5,16 @@
 //! so the contention count is complete; nothing may lock `map` directly.
 
 use super::map::ShardMap;
+use crate::expiry::{Alarm, DueHint};
 use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 
 /// One independently locked part of a memtable.
 pub struct Shard {
     map: RwLock<ShardMap>,
+    /// A lower bound on the deadlines in `map`, read without the lock.
+    due: Arc<DueHint>,
     /// Set by the migrator when it empties this shard of a frozen memtable:
     /// requests then skip it without locking (nothing enters a frozen
     /// shard, so once empty it stays empty).
@@ -50,9 +54,11 @@ impl ShardCounters {
 }
 
 impl Shard {
-    pub(crate) fn new(generation: u64) -> Self {
+    pub(crate) fn new(generation: u64, alarm: Arc<Alarm>) -> Self {
+        let due = Arc::new(DueHint::new(alarm));
         Self {
-            map: RwLock::new(ShardMap::new(generation)),
+            map: RwLock::new(ShardMap::new(generation, due.clone())),
+            due,
             drained: AtomicBool::new(false),
             read_waits: AtomicU64::new(0),
             write_waits: AtomicU64::new(0),
@@ -83,6 +89,12 @@ impl Shard {
     /// Takes the lock for writing if it is free right now; not a wait.
     pub(crate) fn try_write(&self) -> Option<RwLockWriteGuard<'_, ShardMap>> {
         self.map.try_write()
+    }
+
+    /// A lower bound on this shard's deadlines (`u64::MAX`: none), without
+    /// taking the lock.
+    pub(crate) fn next_deadline(&self) -> u64 {
+        self.due.next()
     }
 
     /// Marks this frozen shard empty for good.

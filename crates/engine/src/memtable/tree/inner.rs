@@ -9,10 +9,15 @@
 //! (`heads`, as in leaves): the binary search reads a few adjacent lines
 //! that stay cached, and opens a separator only on a tie.
 //!
-//! Invariants: `keys.len() + 1 == children.len()`; every key in
-//! `children[i]` is `>= keys[i - 1]` and `< keys[i]`; all children are at
-//! the same depth; `heads`/`prefix` describe `keys` (call `reindex` after
-//! changing `keys`).
+//! Each child also has a *deadline bound* (`bounds`, see `due`): no entry
+//! in `children[i]` expires before `bounds[i]`. A bound may be lower than
+//! the earliest deadline below it (only lowering is needed to keep it
+//! true), never higher.
+//!
+//! Invariants: `keys.len() + 1 == children.len() == bounds.len()`; every
+//! key in `children[i]` is `>= keys[i - 1]` and `< keys[i]`; all children
+//! are at the same depth; `heads`/`prefix` describe `keys` (call `reindex`
+//! after changing `keys`).
 
 use super::heads::{common_prefix, head, search};
 use super::leaf::Leaf;
@@ -38,6 +43,8 @@ pub(crate) struct Inner {
     /// `keys[i]` is the smallest key child `i + 1` may hold.
     pub(super) keys: Vec<Box<[u8]>>,
     pub(super) children: Vec<Node>,
+    /// `bounds[i]`: no entry in `children[i]` has a deadline below it.
+    pub(super) bounds: Vec<u64>,
     /// How many bytes every separator shares (capped so they fit inline).
     prefix: usize,
     /// Those bytes, kept here so the search need not open a separator.
@@ -47,10 +54,11 @@ pub(crate) struct Inner {
 }
 
 impl Inner {
-    pub(super) fn new(keys: Vec<Box<[u8]>>, children: Vec<Node>) -> Box<Inner> {
+    pub(super) fn new(keys: Vec<Box<[u8]>>, children: Vec<Node>, bounds: Vec<u64>) -> Box<Inner> {
         let mut inner = Box::new(Inner {
             keys,
             children,
+            bounds,
             prefix: 0,
             prefix_bytes: [0; PREFIX_INLINE],
             heads: [0; INNER_CAP],
@@ -79,9 +87,10 @@ impl Inner {
         key.get(..self.prefix) == Some(&self.prefix_bytes[..self.prefix])
     }
 
-    /// Inserts separator `sep` at `c` and `child` after it, keeping the
-    /// heads without recomputing them all unless the prefix must shrink.
-    pub(super) fn insert_child(&mut self, c: usize, sep: Box<[u8]>, child: Node) {
+    /// Inserts separator `sep` at `c` and `child` (with deadline bound
+    /// `bound`) after it, keeping the heads without recomputing them all
+    /// unless the prefix must shrink.
+    pub(super) fn insert_child(&mut self, c: usize, sep: Box<[u8]>, child: Node, bound: u64) {
         let n = self.keys.len();
         let keeps_prefix = n > 0 && self.shares_prefix(&sep);
         if keeps_prefix {
@@ -90,18 +99,28 @@ impl Inner {
         }
         self.keys.insert(c, sep);
         self.children.insert(c + 1, child);
+        self.bounds.insert(c + 1, bound);
         if !keeps_prefix {
             self.reindex();
         }
     }
 
     /// Removes separator `k` and child `k + 1`, returning the child. The
-    /// remaining separators still share the prefix.
+    /// remaining separators still share the prefix. Child `k`'s bound
+    /// takes in the removed child's, so it stays true if the caller moved
+    /// that child's entries into child `k`.
     pub(super) fn remove_child(&mut self, k: usize) -> Node {
         let n = self.keys.len();
         self.heads.copy_within(k + 1..n, k);
         self.keys.remove(k);
+        let bound = self.bounds.remove(k + 1);
+        self.bounds[k] = self.bounds[k].min(bound);
         self.children.remove(k + 1)
+    }
+
+    /// The lowest of the children's bounds: a bound for the whole node.
+    pub(super) fn min_bound(&self) -> u64 {
+        self.bounds.iter().copied().min().unwrap_or(u64::MAX)
     }
 
     /// Replaces separator `k`.
@@ -130,10 +149,11 @@ impl Inner {
     pub(super) fn split(&mut self) -> (Box<[u8]>, Box<Inner>) {
         let mid = self.children.len() / 2;
         let children = self.children.split_off(mid);
+        let bounds = self.bounds.split_off(mid);
         let mut keys = self.keys.split_off(mid - 1);
         let up = keys.remove(0);
         self.reindex();
-        (up, Inner::new(keys, children))
+        (up, Inner::new(keys, children, bounds))
     }
 }
 

@@ -17,7 +17,13 @@
 //! the same depth. A `Path` names a slot by the child indexes that lead to
 //! it, so a caller can find an entry once and then read, change or remove
 //! it without searching again.
+//!
+//! The tree is also the shard's timer index: every inner node keeps, per
+//! child, a lower bound on the deadlines below it, so the entries due to
+//! expire are found by descending only into subtrees that can hold them
+//! (see `due`).
 
+mod due;
 mod heads;
 mod inner;
 mod leaf;
@@ -45,6 +51,8 @@ const _: () = assert!(INNER_CAP <= u16::MAX as usize && LEAF_CAP <= u8::MAX as u
 /// A shard's entries, in key order.
 pub(crate) struct Tree {
     root: Node,
+    /// No entry in the tree has a deadline below this (see `due`).
+    root_bound: u64,
     len: usize,
     leaves: usize,
     inners: usize,
@@ -54,6 +62,7 @@ impl Default for Tree {
     fn default() -> Self {
         Self {
             root: Node::Leaf(Leaf::new()),
+            root_bound: u64::MAX,
             len: 0,
             leaves: 1,
             inners: 0,
@@ -174,10 +183,18 @@ impl Tree {
     /// returns the old one if `replace`, or else returns `entry` unused.
     fn insert_inner(&mut self, fp: u8, entry: Entry, replace: bool) -> Option<Entry> {
         let mut counts = (0usize, 0usize);
-        let (old, split) = insert_rec(&mut self.root, fp, entry, replace, &mut counts);
+        let deadline = entry.expiry().unwrap_or(u64::MAX);
+        self.root_bound = self.root_bound.min(deadline);
+        let at = Insert {
+            fp,
+            replace,
+            deadline,
+        };
+        let (old, split) = insert_rec(&mut self.root, at, entry, &mut counts);
         if let Some((sep, right)) = split {
             let left = std::mem::replace(&mut self.root, Node::Leaf(Leaf::new()));
-            self.root = Node::Inner(Inner::new(vec![sep], vec![left, right]));
+            let bounds = vec![self.root_bound; 2];
+            self.root = Node::Inner(Inner::new(vec![sep], vec![left, right], bounds));
             counts.1 += 1;
         }
         self.leaves += counts.0;
@@ -271,10 +288,12 @@ impl Tree {
     /// Debug check of every invariant; returns the number of entries.
     #[cfg(test)]
     pub(crate) fn check(&self) -> usize {
+        #[allow(clippy::too_many_arguments)]
         fn walk(
             node: &Node,
             lo: Option<&[u8]>,
             hi: Option<&[u8]>,
+            bound: u64,
             depth: usize,
             leaf_depth: &mut Option<usize>,
             root: bool,
@@ -289,11 +308,16 @@ impl Tree {
                     for e in leaf.entries() {
                         assert!(lo.is_none_or(|l| e.key() >= l), "key below fence");
                         assert!(hi.is_none_or(|h| e.key() < h), "key above fence");
+                        assert!(
+                            e.expiry().is_none_or(|t| t >= bound),
+                            "deadline below bound"
+                        );
                     }
                     leaf.len()
                 }
                 Node::Inner(inner) => {
                     assert_eq!(inner.keys.len() + 1, inner.children.len());
+                    assert_eq!(inner.bounds.len(), inner.children.len());
                     assert!(inner.children.len() <= INNER_CAP);
                     assert!(root || inner.children.len() >= 2);
                     assert!(
@@ -312,13 +336,15 @@ impl Tree {
                         } else {
                             Some(&*inner.keys[i])
                         };
-                        n += walk(child, clo, chi, depth + 1, leaf_depth, false);
+                        let b = inner.bounds[i];
+                        assert!(b >= bound, "child bound below its parent's");
+                        n += walk(child, clo, chi, b, depth + 1, leaf_depth, false);
                     }
                     n
                 }
             }
         }
-        let n = walk(&self.root, None, None, 0, &mut None, true);
+        let n = walk(&self.root, None, None, self.root_bound, 0, &mut None, true);
         assert_eq!(n, self.len, "len");
         n
     }
@@ -326,16 +352,26 @@ impl Tree {
 
 type Split = Option<(Box<[u8]>, Node)>;
 
-/// Inserts into the subtree at `node`. Returns the replaced entry, and the
-/// separator and new right sibling if `node` split. `counts` collects new
-/// (leaves, inner nodes).
+/// What an insert needs besides the entry, passed down unchanged.
+#[derive(Clone, Copy)]
+struct Insert {
+    fp: u8,
+    /// Replace an entry with the same key (else hand the new one back).
+    replace: bool,
+    /// The new entry's deadline, `u64::MAX` for none.
+    deadline: u64,
+}
+
+/// Inserts into the subtree at `node`, lowering the deadline bounds on the
+/// way down. Returns the replaced entry, and the separator and new right
+/// sibling if `node` split. `counts` collects new (leaves, inner nodes).
 fn insert_rec(
     node: &mut Node,
-    fp: u8,
+    at: Insert,
     entry: Entry,
-    replace: bool,
     counts: &mut (usize, usize),
 ) -> (Option<Entry>, Split) {
+    let Insert { fp, replace, .. } = at;
     match node {
         Node::Leaf(leaf) => match leaf.search(entry.key()) {
             Ok(i) if replace => (Some(std::mem::replace(leaf.entry_mut(i), entry)), None),
@@ -353,9 +389,12 @@ fn insert_rec(
         },
         Node::Inner(inner) => {
             let c = inner.child_for(entry.key());
-            let (old, split) = insert_rec(&mut inner.children[c], fp, entry, replace, counts);
+            inner.bounds[c] = inner.bounds[c].min(at.deadline);
+            let (old, split) = insert_rec(&mut inner.children[c], at, entry, counts);
             if let Some((sep, right)) = split {
-                inner.insert_child(c, sep, right);
+                // Both halves hold entries the split child's bound covered.
+                let bound = inner.bounds[c];
+                inner.insert_child(c, sep, right, bound);
                 if inner.children.len() > INNER_CAP {
                     let (up, right) = inner.split();
                     counts.1 += 1;
@@ -423,6 +462,11 @@ fn repair(inner: &mut Inner, c: usize, freed: &mut (usize, usize)) {
             right.rebuild_heads();
             let sep = separator(left.last_key(), right.first_key());
             inner.set_key(l, sep);
+            // Entries moved one way or the other: each side gets a bound
+            // that covers both.
+            let bound = inner.bounds[l].min(inner.bounds[l + 1]);
+            inner.bounds[l] = bound;
+            inner.bounds[l + 1] = bound;
         }
         (Node::Inner(left), Node::Inner(right)) => {
             let total = left.children.len() + right.children.len();
@@ -430,6 +474,7 @@ fn repair(inner: &mut Inner, c: usize, freed: &mut (usize, usize)) {
                 left.keys.push(inner.keys[l].clone());
                 left.keys.append(&mut right.keys);
                 left.children.append(&mut right.children);
+                left.bounds.append(&mut right.bounds);
                 left.reindex();
                 drop(inner.remove_child(l));
                 freed.1 += 1;
@@ -441,18 +486,25 @@ fn repair(inner: &mut Inner, c: usize, freed: &mut (usize, usize)) {
                 let sep = std::mem::replace(&mut inner.keys[l], right.keys.remove(0));
                 left.keys.push(sep);
                 left.children.push(right.children.remove(0));
+                left.bounds.push(right.bounds.remove(0));
             }
             while left.children.len() > want_left {
-                let (Some(k), Some(child)) = (left.keys.pop(), left.children.pop()) else {
+                let (Some(k), Some(child), Some(bound)) =
+                    (left.keys.pop(), left.children.pop(), left.bounds.pop())
+                else {
                     break;
                 };
                 let sep = std::mem::replace(&mut inner.keys[l], k);
                 right.keys.insert(0, sep);
                 right.children.insert(0, child);
+                right.bounds.insert(0, bound);
             }
             left.reindex();
             right.reindex();
+            // Children moved with their own bounds; recompute both sides.
+            let bounds = (left.min_bound(), right.min_bound());
             inner.reindex();
+            (inner.bounds[l], inner.bounds[l + 1]) = bounds;
         }
         // Siblings are always at the same depth.
         _ => unreachable!("siblings of different kinds"),
