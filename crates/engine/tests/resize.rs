@@ -527,6 +527,60 @@ fn a_shadowed_copy_never_comes_back() {
     }
 }
 
+/// The reaper removing the copy that shadows a frozen one must take the
+/// frozen copy with it: otherwise the migrator moves the stale value back
+/// in after the newer one expired. Also, a blind SET over a frozen copy
+/// that has already expired must announce that expiry, first.
+#[test]
+fn reaping_a_shadowing_copy_takes_the_shadowed_one_along() {
+    use tandem_engine::clock::ManualClock;
+    use tandem_engine::pubsub::NotifyFlags;
+    let clock = Arc::new(ManualClock::new(1_000_000));
+    let db = Db::new(
+        Options::default()
+            .shards(1)
+            .migration_assist(0)
+            .clock(clock.clone()),
+    );
+    db.hub()
+        .set_notify_flags(NotifyFlags::parse(b"KEA").unwrap());
+    let sub = db.hub().subscriber();
+    sub.psubscribe(b"__keyspace@0__:*");
+    let px = |ms| SetOptions {
+        ttl: SetTtl::At(Expiry::Millis(ms)),
+        ..Default::default()
+    };
+    db.set(b"k", b"old", px(10_000)).unwrap();
+    db.set(b"gone", b"old", px(5)).unwrap();
+    assert!(db.begin_resize(2));
+    // Blind: k's frozen shard holds nothing expired yet.
+    db.set(b"k", b"new", px(5)).unwrap();
+    clock.advance(10);
+    // Not blind any more: "gone" expired in the frozen shard.
+    db.set(b"gone", b"new", SetOptions::default()).unwrap();
+    assert_eq!(db.reap_expired(), 1, "the newer k expired");
+    while db.migrate_step(100) {}
+    assert_eq!(db.get(b"k").unwrap(), None, "the stale k came back");
+    assert_eq!(db.get(b"gone").unwrap().as_deref(), Some(&b"new"[..]));
+    let mut events = Vec::new();
+    while let Some(m) = sub.try_recv().unwrap() {
+        let key = String::from_utf8_lossy(&m.channel()[15..]).into_owned();
+        events.push(format!("{key} {}", String::from_utf8_lossy(m.payload())));
+    }
+    let want = [
+        "k set",
+        "k expire",
+        "gone set",
+        "gone expire",
+        "k set",
+        "k expire",
+        "gone expired",
+        "gone set",
+        "k expired",
+    ];
+    assert_eq!(events, want);
+}
+
 /// Requests assist a migration only when a paced step is due: at a share
 /// of 1%, each step (one entry here) is followed by a pause 99 times as
 /// long, in which many requests pass without moving anything.

@@ -115,15 +115,27 @@ impl Keyspace {
             return 0;
         }
         map.collect_due(now, REAP_BATCH, &mut keys);
+        let mut count = 0;
         for key in &keys {
-            if let Some(entry) = map.remove(self.hash(key), key) {
+            let hash = self.hash(key);
+            if let Some(entry) = map.remove(hash, key) {
+                count += 1;
                 removed.push(entry);
                 self.announce_expired(key);
+                // A copy a blind write shadowed must not outlive the copy
+                // that shadowed it: the migrator would move it back in.
+                if let Some(frozen) = &layout.frozen {
+                    let old = frozen.shard(frozen.index(hash));
+                    if !old.is_drained() {
+                        removed.extend(old.write().remove(hash, key));
+                    }
+                }
             }
         }
         map.publish_deadline();
         RwLockWriteGuard::unlock_fair(map);
-        removed.len()
+        drop(removed);
+        count
     }
 
     /// Reaps the frozen shards of `unit`, holding its active shards so
