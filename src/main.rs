@@ -36,6 +36,15 @@ enum BenchTarget {
     Engine(tandem_bench::engine::EngineArgs),
 }
 
+/// Prints one JSON object with `--json`, else the text form.
+fn print_report<R: serde::Serialize>(json: bool, report: &R, text: impl FnOnce() -> String) {
+    if json {
+        println!("{}", serde_json::to_string(report).unwrap_or_default());
+    } else {
+        println!("{}", text());
+    }
+}
+
 fn main() {
     let cli = Cli::parse();
     match cli.command {
@@ -49,11 +58,19 @@ fn main() {
                     std::process::exit(1);
                 }
             }
-            if args.json {
-                println!("{}", serde_json::to_string(&report).unwrap_or_default());
-            } else {
-                println!("{}", report.to_text());
-            }
+            print_report(args.json, &report, || report.to_text());
+        }
+        Command::Bench {
+            target: BenchTarget::Engine(args),
+        } if args.workload == tandem_bench::engine::Workload::Expiry => {
+            let report = tandem_bench::expiry::run(&args);
+            print_report(args.json, &report, || report.to_text());
+        }
+        Command::Bench {
+            target: BenchTarget::Engine(args),
+        } if args.workload == tandem_bench::engine::Workload::Fanout => {
+            let report = tandem_bench::fanout::run(&args);
+            print_report(args.json, &report, || report.to_text());
         }
         Command::Bench {
             target: BenchTarget::Engine(args),

@@ -49,6 +49,11 @@ pub enum Workload {
     /// From one shard: insert `--keys` unique keys, then delete them all,
     /// while the keyspace resizes itself (`--threads 100` for the seed's).
     Grow,
+    /// Lateness of `expired` events: `--background` volatile keys, then
+    /// `--probes` keys expiring over `--spread` seconds.
+    Expiry,
+    /// Pub/sub fan-out: one publisher, `--subscribers` subscribers.
+    Fanout,
 }
 
 /// Flags of `tandem bench engine`.
@@ -94,6 +99,27 @@ pub struct EngineArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+    /// For `expiry`: volatile keys with long TTLs loaded first.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub background: u64,
+    /// For `expiry`: keys whose `expired` events are timed.
+    #[arg(long, default_value_t = 10_000)]
+    pub probes: u64,
+    /// For `expiry`: seconds the probes' deadlines are spread over.
+    #[arg(long, default_value_t = 10.0)]
+    pub spread: f64,
+    /// For `fanout`: subscribers on the channel.
+    #[arg(long, default_value_t = 1_000)]
+    pub subscribers: usize,
+    /// For `fanout`: messages published.
+    #[arg(long, default_value_t = 10_000)]
+    pub messages: u64,
+    /// For `fanout`: threads draining the subscribers.
+    #[arg(long, default_value_t = 1)]
+    pub consumers: usize,
+    /// For `fanout`: how subscribers are drained.
+    #[arg(long, value_enum, default_value = "poll")]
+    pub receive: crate::fanout::Receive,
     /// For `grow`: write an SVG chart of throughput over time, with every
     /// resize marked, to this file.
     #[arg(long)]
@@ -189,7 +215,7 @@ fn lock_waits(db: &Db) -> u64 {
 
 /// The keyspace `args` describe: the chosen memtable, with a fixed shard
 /// count when `--shards` is given, otherwise resizing itself from one shard.
-fn open(args: &EngineArgs) -> Db {
+pub(crate) fn open(args: &EngineArgs) -> Db {
     let mut options = Options::default().memtable(match args.memtable {
         MemtableArg::Sharded => MemtableKind::Sharded,
         MemtableArg::SingleLock => MemtableKind::SingleLock,
@@ -206,7 +232,7 @@ fn open(args: &EngineArgs) -> Db {
 
 /// Waits until a self-resizing keyspace stops resizing after the preload
 /// (at most 60 s), so that the measurement sees its steady state.
-fn settle(db: &Db) {
+pub(crate) fn settle(db: &Db) {
     let deadline = Instant::now() + std::time::Duration::from_secs(60);
     let mut seen = db.stats().resizes;
     while Instant::now() < deadline {

@@ -6,6 +6,8 @@
 
 mod cpu;
 pub mod engine;
+pub mod expiry;
+pub mod fanout;
 pub mod grow;
 mod keys;
 mod report;

@@ -13,6 +13,8 @@ pub struct ShardStats {
     pub approx_bytes: usize,
     /// Of `approx_bytes`, the index's share.
     pub index_bytes: usize,
+    /// Of `index_bytes`, the timer index's share (deadline bounds).
+    pub timer_bytes: usize,
     /// Lock waits and batch counts.
     pub counters: ShardCounters,
 }
@@ -34,6 +36,9 @@ pub struct Stats {
     pub approx_bytes: usize,
     /// Of `approx_bytes`, the indexes' share.
     pub index_bytes: usize,
+    /// Of `index_bytes`, the timer index's share: the deadline bounds kept
+    /// in the trees' inner nodes.
+    pub timer_index_bytes: usize,
     /// The active memtable's largest shard's key count divided by the mean
     /// (1.0 when empty).
     pub imbalance: f64,
@@ -55,14 +60,20 @@ pub struct Stats {
 }
 
 fn shard_stats(shard: &crate::memtable::Shard) -> ShardStats {
-    let (keys, approx_bytes, index_bytes) = {
+    let (keys, approx_bytes, index_bytes, timer_bytes) = {
         let map = shard.read();
-        (map.len(), map.approx_bytes(), map.index_bytes())
+        (
+            map.len(),
+            map.approx_bytes(),
+            map.index_bytes(),
+            map.timer_bytes(),
+        )
     };
     ShardStats {
         keys,
         approx_bytes,
         index_bytes,
+        timer_bytes,
         counters: shard.counters(),
     }
 }
@@ -100,6 +111,7 @@ impl Db {
             keys: all().map(|s| s.keys).sum(),
             approx_bytes: all().map(|s| s.approx_bytes).sum(),
             index_bytes: all().map(|s| s.index_bytes).sum(),
+            timer_index_bytes: all().map(|s| s.timer_bytes).sum(),
             imbalance,
             read_waits: counters.read_waits,
             write_waits: counters.write_waits,

@@ -95,6 +95,11 @@ impl ShardMap {
         self.tree.node_bytes()
     }
 
+    /// Heap bytes of the timer index (the tree's deadline bounds).
+    pub(crate) fn timer_bytes(&self) -> usize {
+        self.tree.timer_bytes()
+    }
+
     /// A version newer than any this shard has handed out.
     pub(crate) fn next_version(&mut self) -> u64 {
         self.version += 1;

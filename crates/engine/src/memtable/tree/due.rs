@@ -27,6 +27,12 @@ impl Tree {
         self.root_bound
     }
 
+    /// Heap bytes the deadline bounds take: one `u64` per child of every
+    /// inner node (every node but the root is one), and the root's.
+    pub(crate) fn timer_bytes(&self) -> usize {
+        8 * (self.leaves + self.inners)
+    }
+
     /// Records that the entry at `path` now has deadline `deadline`.
     pub(crate) fn lower_deadline(&mut self, path: &Path, deadline: u64) {
         self.root_bound = self.root_bound.min(deadline);

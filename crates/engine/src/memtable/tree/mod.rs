@@ -87,9 +87,12 @@ impl Tree {
 
     /// Approximate heap bytes of the tree's nodes (not of the entries).
     pub(crate) fn node_bytes(&self) -> usize {
-        // An inner node: its two vectors' headers, up to 64 children of 16
-        // bytes, and separators averaging ~32 bytes with their allocations.
-        self.leaves * std::mem::size_of::<Leaf>() + self.inners * (64 + INNER_CAP * 48)
+        // An inner node, estimated full: its heads array, and per child a
+        // 16-byte node pointer and a separator of ~32 bytes with its
+        // allocation; plus the deadline bounds, counted exactly.
+        self.leaves * std::mem::size_of::<Leaf>()
+            + self.inners * (64 + INNER_CAP * 48)
+            + self.timer_bytes()
     }
 
     /// The leaf that would hold `key`, with the path to it.
