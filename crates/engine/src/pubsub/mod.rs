@@ -18,6 +18,28 @@
 //! Messages reach each subscriber in the order they were published to it
 //! by one publisher; a keyspace publishes its events under the shard lock
 //! of the key, so events on one key arrive in the order they happened.
+//!
+//! ```
+//! use tandem_engine::prelude::*;
+//! use tandem_engine::pubsub::NotifyFlags;
+//!
+//! let db = Db::default();
+//! db.hub().set_notify_flags(NotifyFlags::parse(b"Ex").unwrap());
+//! let events = db.hub().subscriber();
+//! events.subscribe(b"__keyevent@0__:expired");
+//! db.set(b"lease", b"worker-7", SetOptions {
+//!     ttl: SetTtl::At(Expiry::Millis(50)),
+//!     ..SetOptions::default()
+//! })?;
+//! let m = events.recv().unwrap(); // about 1 ms after the deadline
+//! assert_eq!(&m.payload()[..], b"lease");
+//!
+//! let chat = db.hub().subscriber();
+//! chat.psubscribe(b"room.*");
+//! assert_eq!(db.hub().publish("room.1", "hi"), 1);
+//! assert_eq!(chat.recv().unwrap().pattern().map(|p| &p[..]), Some(&b"room.*"[..]));
+//! # Ok::<(), tandem_engine::Error>(())
+//! ```
 
 mod limits;
 mod message;
