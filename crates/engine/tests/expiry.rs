@@ -63,12 +63,15 @@ fn manual_db() -> (Arc<ManualClock>, Db, Subscriber) {
     (clock, db, sub)
 }
 
+/// A command to run, and the events Redis announced for it.
+type Step = (Box<dyn Fn(&Db)>, &'static [&'static str]);
+
 /// The event sequence redis-server 7.0.15 produced for the same commands
 /// (recorded on this machine with `notify-keyspace-events KEAn`).
 #[test]
 fn events_are_named_and_ordered_as_redis_does() {
     let (clock, db, sub) = manual_db();
-    let steps: Vec<(Box<dyn Fn(&Db)>, &[&str])> = vec![
+    let steps: Vec<Step> = vec![
         (
             Box::new(|db| drop(db.set(b"a", b"1", px(100_000)))),
             &["new a", "set a", "expire a"],
