@@ -173,33 +173,63 @@ pub fn run(args: &EngineArgs) -> FanoutReport {
         })
         .collect();
     start.wait();
-    let t0 = Instant::now();
+    let mut tally = publish_all(hub.clone(), &payload, want);
+    for t in threads {
+        if let Ok((got, cut, end)) = t.join() {
+            tally.received(got, cut, end);
+        }
+    }
+    report(args, n, consumers, &tally)
+}
+
+/// What a run measured.
+struct Tally {
+    start: Instant,
+    queued: u64,
+    published: Duration,
+    delivered: u64,
+    cut_off: usize,
+    last: Instant,
+}
+
+impl Tally {
+    /// Adds what one consumer received, and when it finished.
+    fn received(&mut self, got: u64, cut_off: usize, end: Instant) {
+        self.delivered += got;
+        self.cut_off += cut_off;
+        self.last = self.last.max(end);
+    }
+}
+
+/// Publishes `want` messages, timing it.
+fn publish_all(hub: Hub, payload: &tandem_engine::Bytes, want: u64) -> Tally {
+    let start = Instant::now();
     let mut queued = 0u64;
     for _ in 0..want {
         queued += hub.publish("fanout", payload.clone()) as u64;
     }
-    let published = t0.elapsed();
-    let mut delivered = 0;
-    let mut cut_off = 0;
-    let mut last = t0;
-    for t in threads {
-        if let Ok((got, cut, end)) = t.join() {
-            delivered += got;
-            cut_off += cut;
-            last = last.max(end);
-        }
+    Tally {
+        start,
+        queued,
+        published: start.elapsed(),
+        delivered: 0,
+        cut_off: 0,
+        last: start,
     }
-    let total = last.duration_since(t0).as_secs_f64().max(1e-9);
+}
+
+fn report(args: &EngineArgs, subscribers: usize, consumers: usize, t: &Tally) -> FanoutReport {
+    let total = t.last.duration_since(t.start).as_secs_f64().max(1e-9);
     FanoutReport {
-        subscribers: n,
-        messages: want,
+        subscribers,
+        messages: args.messages,
         payload_bytes: args.value_size,
         receive: args.receive,
         consumers,
-        delivered,
-        cut_off,
-        deliveries_per_sec: delivered as f64 / total,
-        publish_deliveries_per_sec: queued as f64 / published.as_secs_f64().max(1e-9),
+        delivered: t.delivered,
+        cut_off: t.cut_off,
+        deliveries_per_sec: t.delivered as f64 / total,
+        publish_deliveries_per_sec: t.queued as f64 / t.published.as_secs_f64().max(1e-9),
     }
 }
 
@@ -217,17 +247,8 @@ fn run_async(
         .worker_threads(threads)
         .build()
     else {
-        return FanoutReport {
-            subscribers: n,
-            messages: want,
-            payload_bytes: args.value_size,
-            receive: args.receive,
-            consumers: threads,
-            delivered: 0,
-            cut_off: 0,
-            deliveries_per_sec: 0.0,
-            publish_deliveries_per_sec: 0.0,
-        };
+        // No runtime, nothing measured: a report of zeros.
+        return report(args, n, threads, &publish_all(hub.clone(), payload, 0));
     };
     let tasks: Vec<_> = subs
         .into_iter()
@@ -240,34 +261,15 @@ fn run_async(
                         Err(_) => break,
                     }
                 }
-                (got, sub.cut_off().is_some(), Instant::now())
+                (got, usize::from(sub.cut_off().is_some()), Instant::now())
             })
         })
         .collect();
-    let t0 = Instant::now();
-    let mut queued = 0u64;
-    for _ in 0..want {
-        queued += hub.publish("fanout", payload.clone()) as u64;
-    }
-    let published = t0.elapsed();
-    let (mut delivered, mut cut_off, mut last) = (0, 0, t0);
+    let mut tally = publish_all(hub.clone(), payload, want);
     for t in tasks {
         if let Ok((got, cut, end)) = rt.block_on(t) {
-            delivered += got;
-            cut_off += usize::from(cut);
-            last = last.max(end);
+            tally.received(got, cut, end);
         }
     }
-    let total = last.duration_since(t0).as_secs_f64().max(1e-9);
-    FanoutReport {
-        subscribers: n,
-        messages: want,
-        payload_bytes: args.value_size,
-        receive: args.receive,
-        consumers: threads,
-        delivered,
-        cut_off,
-        deliveries_per_sec: delivered as f64 / total,
-        publish_deliveries_per_sec: queued as f64 / published.as_secs_f64().max(1e-9),
-    }
+    report(args, n, threads, &tally)
 }

@@ -199,10 +199,14 @@ impl Slot<'_> {
     /// Applies `patch`, moving the entry to a new block if it must.
     pub(crate) fn apply(&mut self, patch: Patch<'_>) -> Result<(), Oversize> {
         let before = self.get().footprint();
+        // A patch that keeps or removes the deadline cannot make it earlier.
+        let sets_deadline = matches!(patch.expiry, Some(Some(_)));
         match self.tree.at_mut(&self.path).apply(patch)? {
             Applied::InPlace => {
                 *self.footprint = *self.footprint - before + self.get().footprint();
-                self.announce();
+                if sets_deadline {
+                    self.announce();
+                }
             }
             Applied::Moved(new) => drop(self.replace(new)),
         }

@@ -57,7 +57,7 @@ pub use subscriber::{Messages, Subscriber};
 
 use bytes::Bytes;
 use limits::SharedLimits;
-use queue::{Delivered, Queue};
+use queue::{Delivered, Kind, Queue};
 use registry::{Channels, Patterns};
 use smallvec::SmallVec;
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
@@ -196,54 +196,44 @@ impl Hub {
         self.inner.notify.load(Ordering::Relaxed)
     }
 
-    fn subscribe(&self, q: &Arc<Queue>, channel: &[u8]) -> usize {
+    /// SUBSCRIBE or PSUBSCRIBE; returns the subscriptions `q` then holds.
+    fn add(&self, q: &Arc<Queue>, kind: Kind, name: &[u8]) -> usize {
         let mut subs = q.subs.lock();
-        let channel = Bytes::copy_from_slice(channel);
-        if q.cut.get().is_none() && subs.channels.insert(channel.clone()) {
-            self.inner.channels.add(channel, q);
+        let name = Bytes::copy_from_slice(name);
+        if q.cut.get().is_none() && subs.of(kind).insert(name.clone()) {
+            match kind {
+                Kind::Channel => self.inner.channels.add(name, q),
+                Kind::Pattern => self.inner.patterns.add(name, q),
+            }
             self.inner.subscriptions.fetch_add(1, Ordering::Relaxed);
         }
         subs.count()
     }
 
-    fn unsubscribe(&self, q: &Arc<Queue>, channel: &[u8]) -> usize {
+    /// UNSUBSCRIBE or PUNSUBSCRIBE; returns the subscriptions left.
+    fn remove(&self, q: &Arc<Queue>, kind: Kind, name: &[u8]) -> usize {
         let mut subs = q.subs.lock();
-        if subs.channels.remove(channel) {
-            self.inner.channels.remove(channel, q.id);
-            self.inner.subscriptions.fetch_sub(1, Ordering::Relaxed);
+        if subs.of(kind).remove(name) {
+            self.unregister(kind, name, q.id);
         }
         subs.count()
     }
 
-    fn psubscribe(&self, q: &Arc<Queue>, pattern: &[u8]) -> usize {
-        let mut subs = q.subs.lock();
-        let pattern = Bytes::copy_from_slice(pattern);
-        if q.cut.get().is_none() && subs.patterns.insert(pattern.clone()) {
-            self.inner.patterns.add(pattern, q);
-            self.inner.subscriptions.fetch_add(1, Ordering::Relaxed);
+    fn unregister(&self, kind: Kind, name: &[u8], id: u64) {
+        match kind {
+            Kind::Channel => self.inner.channels.remove(name, id),
+            Kind::Pattern => self.inner.patterns.remove(name, id),
         }
-        subs.count()
-    }
-
-    fn punsubscribe(&self, q: &Arc<Queue>, pattern: &[u8]) -> usize {
-        let mut subs = q.subs.lock();
-        if subs.patterns.remove(pattern) {
-            self.inner.patterns.remove(pattern, q.id);
-            self.inner.subscriptions.fetch_sub(1, Ordering::Relaxed);
-        }
-        subs.count()
+        self.inner.subscriptions.fetch_sub(1, Ordering::Relaxed);
     }
 
     /// Drops every subscription of `q` (cut off, or its handle dropped).
     fn forget(&self, q: &Arc<Queue>) {
         let mut subs = q.subs.lock();
-        for c in subs.channels.drain() {
-            self.inner.channels.remove(&c, q.id);
-            self.inner.subscriptions.fetch_sub(1, Ordering::Relaxed);
-        }
-        for p in subs.patterns.drain() {
-            self.inner.patterns.remove(&p, q.id);
-            self.inner.subscriptions.fetch_sub(1, Ordering::Relaxed);
+        for kind in [Kind::Channel, Kind::Pattern] {
+            for name in subs.of(kind).drain() {
+                self.unregister(kind, &name, q.id);
+            }
         }
     }
 }

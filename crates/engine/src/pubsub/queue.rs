@@ -65,9 +65,23 @@ pub(super) struct Subscriptions {
     pub(super) patterns: HashSet<Bytes>,
 }
 
+/// Which kind of subscription: a channel or a pattern.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Kind {
+    Channel,
+    Pattern,
+}
+
 impl Subscriptions {
     pub(super) fn count(&self) -> usize {
         self.channels.len() + self.patterns.len()
+    }
+
+    pub(super) fn of(&mut self, kind: Kind) -> &mut HashSet<Bytes> {
+        match kind {
+            Kind::Channel => &mut self.channels,
+            Kind::Pattern => &mut self.patterns,
+        }
     }
 }
 

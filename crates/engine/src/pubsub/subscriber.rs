@@ -6,7 +6,7 @@
 //! everything.
 
 use super::message::Message;
-use super::queue::{CutOff, Item, Queue};
+use super::queue::{CutOff, Item, Kind, Queue};
 use super::Hub;
 use bytes::Bytes;
 use futures_core::Stream;
@@ -43,23 +43,23 @@ impl Subscriber {
     /// SUBSCRIBE to one channel. Returns how many channels and patterns
     /// this subscriber now holds (Redis's reply count).
     pub fn subscribe(&self, channel: &[u8]) -> usize {
-        self.hub.subscribe(&self.queue, channel)
+        self.hub.add(&self.queue, Kind::Channel, channel)
     }
 
     /// UNSUBSCRIBE from one channel. Returns the subscriptions left.
     pub fn unsubscribe(&self, channel: &[u8]) -> usize {
-        self.hub.unsubscribe(&self.queue, channel)
+        self.hub.remove(&self.queue, Kind::Channel, channel)
     }
 
     /// PSUBSCRIBE to one glob pattern (Redis syntax). Returns the
     /// subscriptions held afterwards.
     pub fn psubscribe(&self, pattern: &[u8]) -> usize {
-        self.hub.psubscribe(&self.queue, pattern)
+        self.hub.add(&self.queue, Kind::Pattern, pattern)
     }
 
     /// PUNSUBSCRIBE from one pattern. Returns the subscriptions left.
     pub fn punsubscribe(&self, pattern: &[u8]) -> usize {
-        self.hub.punsubscribe(&self.queue, pattern)
+        self.hub.remove(&self.queue, Kind::Pattern, pattern)
     }
 
     /// The channels subscribed to, in no particular order.
