@@ -1,7 +1,7 @@
 //! The `tandem` binary: flags, subcommands and process set-up only.
 //!
-//! Owns the command line. Each subcommand hands off to a crate: `bench` to
-//! `tandem-bench`. The server comes in its own crate and subcommand.
+//! Owns the command line, logging and signals. Each subcommand hands off to
+//! a crate: `server` to `tandem-server`, `bench` to `tandem-bench`.
 
 use clap::{Parser, Subcommand};
 
@@ -23,6 +23,10 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Run the server (Redis protocol; 127.0.0.1:6379, in memory, by
+    /// default). Every setting below can also go in a TOML file given with
+    /// --config; flags win over the file.
+    Server(tandem_server::Settings),
     /// Run a benchmark.
     Bench {
         #[command(subcommand)]
@@ -45,9 +49,84 @@ fn print_report<R: serde::Serialize>(json: bool, report: &R, text: impl FnOnce()
     }
 }
 
+/// Runs the server until SIGINT, SIGTERM or SHUTDOWN; returns the exit
+/// code.
+fn run_server(settings: tandem_server::Settings) -> i32 {
+    let config = match tandem_server::Config::resolve(settings) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("tandem: {e}");
+            return 1;
+        }
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(
+            tandem_server::config::log_filter(&config.loglevel).unwrap_or("info"),
+        )
+    });
+    tracing_subscriber::fmt().with_env_filter(filter).init();
+    let threads = match config.io_threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .thread_name("tandem-io")
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("tandem: cannot start the runtime: {e}");
+            return 1;
+        }
+    };
+    let result = runtime.block_on(async move {
+        let server = tandem_server::Server::bind(config).await?;
+        tracing::info!(
+            addr = %server.local_addr()?,
+            threads,
+            "Tandem {} ready to accept connections",
+            env!("CARGO_PKG_VERSION")
+        );
+        let handle = server.shutdown_handle();
+        tokio::spawn(async move {
+            wait_for_signal().await;
+            tracing::warn!("received a shutdown signal, finishing in-flight requests");
+            handle.shutdown();
+        });
+        server.run().await
+    });
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            tracing::error!("server failed: {e}");
+            eprintln!("tandem: {e}");
+            1
+        }
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn wait_for_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        // Without signal handlers only SHUTDOWN stops the server.
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+}
+
 fn main() {
     let cli = Cli::parse();
     match cli.command {
+        Command::Server(settings) => std::process::exit(run_server(settings)),
         Command::Bench {
             target: BenchTarget::Engine(args),
         } if args.workload == tandem_bench::engine::Workload::Grow => {

@@ -43,6 +43,9 @@ pub enum Error {
     /// RENAME or RENAMENX of a key that does not exist.
     #[error("no such key")]
     NoSuchKey,
+    /// COPY or MOVE onto itself: the same key in the same keyspace.
+    #[error("source and destination objects are the same")]
+    SameObject,
     /// A SCAN cursor that the engine never issued, or one too old to resume.
     #[error("invalid cursor")]
     InvalidCursor,

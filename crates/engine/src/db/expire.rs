@@ -7,10 +7,11 @@
 //! milliseconds; an entry is expired once the clock is past its deadline.
 
 use super::access::{live, live_slot, Ctx};
-use super::types::{ExpireCondition, Expiry};
+use super::types::{ExpireCondition, Expiry, SetTtl};
 use crate::entry::Patch;
 use crate::error::{Error, Result};
 use crate::memtable::ShardMap;
+use bytes::Bytes;
 
 fn now_i64(ctx: &Ctx) -> i64 {
     i64::try_from(ctx.now()).unwrap_or(i64::MAX)
@@ -131,6 +132,30 @@ pub(crate) fn persist(map: &mut ShardMap, hash: u64, key: &[u8], ctx: &Ctx) -> b
         ctx.notify_generic("persist", key);
     }
     done
+}
+
+/// GETEX: the live value, then the expiry change: `when` (already
+/// validated) for `SetTtl::At`, PERSIST for `SetTtl::Clear`.
+pub(crate) fn get_ex(
+    map: &mut ShardMap,
+    hash: u64,
+    key: &[u8],
+    when: Option<u64>,
+    ttl: SetTtl,
+    ctx: &Ctx,
+) -> Option<Bytes> {
+    let value = live_slot(map, hash, key, ctx)?.get().value_bytes();
+    match (ttl, when) {
+        (SetTtl::At(_), Some(when)) => {
+            let when = i64::try_from(when).unwrap_or(i64::MAX);
+            expire(map, hash, key, when, ExpireCondition::Always, ctx);
+        }
+        (SetTtl::Clear, _) => {
+            persist(map, hash, key, ctx);
+        }
+        _ => {}
+    }
+    Some(value)
 }
 
 /// Redis's TTL replies: -2 for a missing key, -1 for no expiry.

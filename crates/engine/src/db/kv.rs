@@ -54,6 +54,21 @@ pub trait KeyValue: Access {
         Ok(removed.as_ref().map(Entry::value_bytes))
     }
 
+    /// GETEX: the value, with the key's expiry changed as `ttl` says:
+    /// `Keep` leaves it, `Clear` removes it (PERSIST), `At` sets it, and a
+    /// deadline already past deletes the key (after reading it), as in
+    /// Redis.
+    ///
+    /// Errors: `InvalidExpireTime` for a non-positive or overflowing time
+    /// (checked first, as Redis does).
+    fn get_ex(&self, key: &[u8], ttl: SetTtl) -> Result<Option<Bytes>> {
+        let when = match ttl {
+            SetTtl::At(e) => Some(expire::deadline_for_set(e, self.ctx())?),
+            SetTtl::Keep | SetTtl::Clear => None,
+        };
+        self.write_key(key, |m, h| expire::get_ex(m, h, key, when, ttl, self.ctx()))
+    }
+
     /// DEL: removes the keys, returning how many existed.
     fn del<K: AsRef<[u8]>>(&self, keys: &[K]) -> Result<usize> {
         let mut n = 0;

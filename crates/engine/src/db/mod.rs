@@ -11,6 +11,7 @@
 
 mod access;
 mod batch;
+mod copy;
 mod counters;
 mod expire;
 mod keys;
@@ -94,6 +95,13 @@ impl Db {
     /// them on with `Hub::set_notify_flags`), or use it for messaging.
     pub fn hub(&self) -> &Hub {
         self.ks.ctx.notifier.hub()
+    }
+
+    /// Renames this keyspace's database number in the channels of later
+    /// keyspace events (a server's SWAPDB moves a keyspace to another
+    /// number).
+    pub fn set_db_index(&self, index: u32) {
+        self.ks.ctx.notifier.set_db_index(index);
     }
 
     /// Removes every key whose deadline has passed, now, announcing each;

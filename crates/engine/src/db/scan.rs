@@ -5,7 +5,7 @@
 //! batches (no lock is held between batches).
 
 use super::types::{ScanOptions, ScanPage};
-use super::Db;
+use super::{Db, KeyValue};
 use crate::error::{Error, Result};
 use crate::scan::{glob_match, prefix_end, MergeCursor, RangeIter, RangePage};
 use bytes::Bytes;
@@ -51,6 +51,47 @@ impl Db {
             end_ref,
             Some(self.now_ms()),
         )
+    }
+
+    /// RANDOMKEY: a live key picked at random, `None` when there is none.
+    /// A random shard, then a random descent of its tree: not exactly
+    /// uniform (no key is more than about four times as likely as
+    /// another), and it never walks the keyspace.
+    pub fn random_key(&self) -> Option<Bytes> {
+        let state = std::collections::hash_map::RandomState::new();
+        let mut counter = 0u64;
+        let mut pick = |n: usize| {
+            use std::hash::BuildHasher;
+            counter += 1;
+            let r = state.hash_one(counter);
+            usize::try_from(r % u64::try_from(n.max(1)).unwrap_or(1)).unwrap_or(0)
+        };
+        let now = self.now_ms();
+        // Tries are bounded: a keyspace of mostly expired keys may need a
+        // few, and an empty one answers at once.
+        for _ in 0..64 {
+            let layout = self.keyspace().layout();
+            let sets = [Some(&layout.active), layout.frozen.as_ref()];
+            let sets: Vec<_> = sets.into_iter().flatten().collect();
+            let shards = sets.get(pick(sets.len()))?;
+            let shard = shards.shard(pick(shards.count()));
+            let found = {
+                let map = shard.read();
+                map.random(&mut pick)
+                    .filter(|e| !e.is_expired(now))
+                    .map(|e| Bytes::copy_from_slice(e.key()))
+            };
+            // A frozen copy may be stale; the key counts only if it still
+            // exists as the keyspace sees it.
+            if let Some(key) = found {
+                if self.exists(&[&key[..]]).unwrap_or(0) > 0 {
+                    return Some(key);
+                }
+            } else if self.dbsize() == 0 {
+                return None;
+            }
+        }
+        None
     }
 
     /// One step of a Redis SCAN. Start with cursor 0; the scan is complete

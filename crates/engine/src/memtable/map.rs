@@ -106,6 +106,11 @@ impl ShardMap {
         self.version
     }
 
+    /// An entry picked at random (see `Tree::random`).
+    pub(crate) fn random(&self, pick: &mut impl FnMut(usize) -> usize) -> Option<&Entry> {
+        self.tree.random(pick)
+    }
+
     pub(crate) fn get(&self, hash: u64, key: &[u8]) -> Option<&Entry> {
         self.tree.get(fingerprint(hash), key)
     }

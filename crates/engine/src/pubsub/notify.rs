@@ -8,7 +8,9 @@
 //! atomic loads and builds no channel name.
 
 use super::Hub;
+use arc_swap::ArcSwap;
 use bytes::{BufMut, Bytes, BytesMut};
+use std::sync::Arc;
 
 /// The classes of events, and where to send them, as in Redis
 /// (`notify-keyspace-events`).
@@ -143,19 +145,37 @@ pub struct InvalidNotifyFlags;
 #[derive(Clone)]
 pub(crate) struct Notifier {
     hub: Hub,
-    /// `__keyspace@<db>__:`
+    /// The channel prefixes, swapped whole when the database's number
+    /// changes (SWAPDB), so a publish never sees half of a change.
+    prefixes: Arc<ArcSwap<Prefixes>>,
+}
+
+/// `__keyspace@<db>__:` and `__keyevent@<db>__:`.
+struct Prefixes {
     space: Bytes,
-    /// `__keyevent@<db>__:`
     event: Bytes,
+}
+
+impl Prefixes {
+    fn new(db: u32) -> Self {
+        Self {
+            space: Bytes::from(format!("__keyspace@{db}__:")),
+            event: Bytes::from(format!("__keyevent@{db}__:")),
+        }
+    }
 }
 
 impl Notifier {
     pub(crate) fn new(hub: Hub, db: u32) -> Self {
         Self {
             hub,
-            space: Bytes::from(format!("__keyspace@{db}__:")),
-            event: Bytes::from(format!("__keyevent@{db}__:")),
+            prefixes: Arc::new(ArcSwap::from_pointee(Prefixes::new(db))),
         }
+    }
+
+    /// Renames the database in the channels of later events.
+    pub(crate) fn set_db_index(&self, db: u32) {
+        self.prefixes.store(Arc::new(Prefixes::new(db)));
     }
 
     pub(crate) fn hub(&self) -> &Hub {
@@ -170,13 +190,16 @@ impl Notifier {
         if flags & class == 0 || !self.hub.has_subscribers() {
             return;
         }
+        let prefixes = self.prefixes.load();
         if flags & NotifyFlags::KEYSPACE != 0 {
-            self.hub
-                .publish(join(&self.space, key), Bytes::from_static(event.as_bytes()));
+            self.hub.publish(
+                join(&prefixes.space, key),
+                Bytes::from_static(event.as_bytes()),
+            );
         }
         if flags & NotifyFlags::KEYEVENT != 0 {
             self.hub.publish(
-                join(&self.event, event.as_bytes()),
+                join(&prefixes.event, event.as_bytes()),
                 Bytes::copy_from_slice(key),
             );
         }

@@ -237,6 +237,30 @@ impl Tree {
         entry
     }
 
+    /// An entry picked at random: `pick(n)` chooses one of `n` children at
+    /// each level, then one of a leaf's entries. Leaves are at least a
+    /// quarter full, so no entry is more than about four times as likely
+    /// as another.
+    pub(crate) fn random(&self, pick: &mut impl FnMut(usize) -> usize) -> Option<&Entry> {
+        if self.len == 0 {
+            return None;
+        }
+        let mut node = &self.root;
+        loop {
+            match node {
+                Node::Inner(inner) => {
+                    let n = inner.children.len();
+                    node = inner.children.get(pick(n).min(n - 1))?;
+                }
+                Node::Leaf(leaf) if leaf.len() > 0 => {
+                    let n = leaf.len();
+                    return Some(leaf.entry(pick(n).min(n - 1)));
+                }
+                Node::Leaf(_) => return None,
+            }
+        }
+    }
+
     /// The path to the entry with the smallest key.
     pub(crate) fn first(&self) -> Option<Path> {
         if self.len == 0 {

@@ -1,0 +1,171 @@
+//! Server commands: CONFIG GET, COMMAND, SHUTDOWN.
+//!
+//! Owns what the server says about itself. CONFIG GET answers for every
+//! setting in `config::Settings`, plus `save` and `appendonly` (no
+//! persistence yet), which redis-benchmark asks for before it starts.
+
+use super::args::is;
+use super::spec::{flags, flags::*, spec, Spec};
+use super::{table, unknown_subcommand, Call, CmdResult, Reject};
+use crate::config::Config;
+use crate::session::After;
+
+pub(super) const COMMANDS: &[Spec] = &[
+    spec("config", -2, ADMIN, (0, 0, 0), config),
+    spec("command", -1, 0, (0, 0, 0), command),
+    spec("shutdown", -1, ADMIN, (0, 0, 0), shutdown),
+];
+
+/// Every setting CONFIG GET knows, with its current value.
+fn settings(c: &Config) -> Vec<(&'static str, String)> {
+    let yes_no = |b: bool| if b { "yes" } else { "no" }.to_string();
+    vec![
+        ("bind", c.bind.clone()),
+        ("port", c.port.to_string()),
+        (
+            "unixsocket",
+            c.unixsocket
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+        ),
+        ("tcp-backlog", c.tcp_backlog.to_string()),
+        ("requirepass", c.requirepass.clone().unwrap_or_default()),
+        ("protected-mode", yes_no(c.protected_mode)),
+        ("databases", c.databases.to_string()),
+        ("maxclients", c.maxclients.to_string()),
+        ("timeout", c.timeout.to_string()),
+        ("proto-max-bulk-len", c.proto_max_bulk_len.to_string()),
+        (
+            "proto-max-multibulk-len",
+            c.proto_max_multibulk_len.to_string(),
+        ),
+        (
+            "client-query-buffer-limit",
+            c.client_query_buffer_limit.to_string(),
+        ),
+        (
+            "notify-keyspace-events",
+            c.notify_keyspace_events.to_redis_string(),
+        ),
+        ("loglevel", c.loglevel.clone()),
+        ("io-threads", c.io_threads.to_string()),
+        // No persistence yet: nothing is saved, and there is no AOF.
+        ("save", String::new()),
+        ("appendonly", "no".into()),
+    ]
+}
+
+fn config(c: &mut Call<'_>) -> CmdResult {
+    let sub = c.args[1];
+    if is(sub, "get") {
+        if c.args.len() < 3 {
+            return Err(Reject::Owned(
+                "ERR wrong number of arguments for 'config|get' command".into(),
+            ));
+        }
+        let config = c.shared.config.load();
+        let all = settings(&config);
+        let patterns: Vec<Vec<u8>> = c.args[2..].iter().map(|p| p.to_ascii_lowercase()).collect();
+        let found: Vec<_> = all
+            .iter()
+            .filter(|(name, _)| {
+                patterns
+                    .iter()
+                    .any(|p| tandem_engine::glob_match(p, name.as_bytes()))
+            })
+            .collect();
+        c.out.map(found.len());
+        for (name, value) in found {
+            c.out.bulk(name.as_bytes());
+            c.out.bulk(value.as_bytes());
+        }
+        return Ok(());
+    }
+    if is(sub, "help") {
+        let lines = [
+            "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "GET <pattern>",
+            "    Return parameters matching the glob-like <pattern> and their values.",
+            "HELP",
+            "    Print this help.",
+        ];
+        c.out.array(lines.len());
+        for l in lines {
+            c.out.simple(l);
+        }
+        return Ok(());
+    }
+    Err(unknown_subcommand(sub, "config"))
+}
+
+/// One command's COMMAND INFO entry, in Redis 7's ten-element shape.
+fn describe(c: &mut Call<'_>, s: &Spec) {
+    let out = &mut *c.out;
+    out.array(10);
+    out.bulk(s.name.as_bytes());
+    out.int(i64::from(s.arity));
+    let names: Vec<&str> = flags::NAMES
+        .iter()
+        .filter(|(bit, _)| s.flags & bit != 0)
+        .map(|&(_, n)| n)
+        .collect();
+    out.set(names.len());
+    for n in names {
+        out.simple(n);
+    }
+    out.int(i64::from(s.keys.0));
+    out.int(i64::from(s.keys.1));
+    out.int(i64::from(s.keys.2));
+    // ACL categories, tips, key specifications, subcommands: none yet.
+    for _ in 0..4 {
+        out.set(0);
+    }
+}
+
+fn command(c: &mut Call<'_>) -> CmdResult {
+    let Some(&sub) = c.args.get(1) else {
+        let all = table();
+        c.out.array(all.len());
+        for s in all {
+            describe(c, s);
+        }
+        return Ok(());
+    };
+    if is(sub, "count") && c.args.len() == 2 {
+        c.out.count(table().len());
+    } else if is(sub, "list") && c.args.len() == 2 {
+        c.out.array(table().len());
+        for s in table() {
+            c.out.bulk(s.name.as_bytes());
+        }
+    } else if is(sub, "info") {
+        let names = &c.args[2..];
+        c.out.array(names.len());
+        for &name in names {
+            match super::lookup(name) {
+                Some(s) => describe(c, s),
+                None => c.out.null_array(),
+            }
+        }
+    } else {
+        return Err(unknown_subcommand(sub, "command"));
+    }
+    Ok(())
+}
+
+fn shutdown(c: &mut Call<'_>) -> CmdResult {
+    for &a in &c.args[1..] {
+        if is(a, "abort") {
+            return Err(Reject::Static("ERR No shutdown in progress."));
+        }
+        let known = ["nosave", "save", "now", "force"];
+        if !known.iter().any(|w| is(a, w)) {
+            return Err(Reject::Syntax);
+        }
+    }
+    // Nothing to save: there is no persistence yet. On success Redis
+    // closes the connection without a reply.
+    c.session.after = After::Shutdown;
+    Ok(())
+}

@@ -1,0 +1,185 @@
+//! Connection commands: PING, ECHO, HELLO, AUTH, SELECT, QUIT, RESET.
+//!
+//! Owns protocol negotiation and authentication. The one password
+//! (`requirepass`) belongs to Redis's `default` user, so `AUTH pass` and
+//! `AUTH default pass` are the same.
+
+use super::args::{int, is, text};
+use super::spec::{flags::*, spec, Spec};
+use super::{Call, CmdResult, Reject};
+use crate::resp::Protocol;
+use crate::session::After;
+
+pub(super) const COMMANDS: &[Spec] = &[
+    spec("ping", -1, FAST, (0, 0, 0), ping),
+    spec("echo", 2, FAST, (0, 0, 0), echo),
+    spec("hello", -1, FAST | NO_AUTH, (0, 0, 0), hello),
+    spec("auth", -2, FAST | NO_AUTH, (0, 0, 0), auth),
+    spec("select", 2, FAST, (0, 0, 0), select),
+    spec("quit", -1, FAST | NO_AUTH, (0, 0, 0), quit),
+    spec("reset", 1, FAST | NO_AUTH, (0, 0, 0), reset),
+];
+
+/// The version of Redis whose replies Tandem follows. HELLO reports it as
+/// the version, with `tandem` as the server, because clients read the
+/// version to decide which commands they may send.
+pub const REDIS_VERSION: &str = "7.0.15";
+
+fn ping(c: &mut Call<'_>) -> CmdResult {
+    match c.args {
+        [_] => c.out.simple("PONG"),
+        [_, msg] => c.out.bulk(msg),
+        _ => return Err(Reject::Arity),
+    }
+    Ok(())
+}
+
+fn echo(c: &mut Call<'_>) -> CmdResult {
+    c.out.bulk(c.arg(1));
+    Ok(())
+}
+
+/// Compares without stopping at the first difference, so the time taken
+/// does not reveal how much of a guess was right.
+fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Checks a user and password against the `default` user.
+fn check_password(c: &Call<'_>, user: &[u8], pass: &[u8]) -> Result<(), Reject> {
+    let wrong = Reject::Static("WRONGPASS invalid username-password pair or user is disabled.");
+    if user != b"default" {
+        return Err(wrong);
+    }
+    match &c.shared.config.load().requirepass {
+        // With no password the default user accepts any (Redis's nopass).
+        None => Ok(()),
+        Some(p) if same_secret(p.as_bytes(), pass) => Ok(()),
+        Some(_) => Err(wrong),
+    }
+}
+
+fn auth(c: &mut Call<'_>) -> CmdResult {
+    let (user, pass) = match c.args {
+        [_, pass] => {
+            if c.shared.config.load().requirepass.is_none() {
+                return Err(Reject::Static(
+                    "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
+                ));
+            }
+            (&b"default"[..], *pass)
+        }
+        [_, user, pass] => (*user, *pass),
+        _ => return Err(Reject::Syntax),
+    };
+    check_password(c, user, pass)?;
+    c.session.authenticated = true;
+    c.out.ok();
+    Ok(())
+}
+
+/// A client name must be printable and without spaces (CLIENT SETNAME's
+/// rule).
+fn valid_name(name: &[u8]) -> bool {
+    name.iter().all(|&b| (b'!'..=b'~').contains(&b))
+}
+
+fn hello(c: &mut Call<'_>) -> CmdResult {
+    let mut protocol = c.out.protocol;
+    if let Some(ver) = c.args.get(1) {
+        protocol = match tandem_engine::parse_i64(ver) {
+            Some(2) => Protocol::Resp2,
+            Some(3) => Protocol::Resp3,
+            Some(_) => return Err(Reject::Static("NOPROTO unsupported protocol version")),
+            None => {
+                return Err(Reject::Static(
+                    "ERR Protocol version is not an integer or out of range",
+                ))
+            }
+        };
+    }
+    let mut creds = None;
+    let mut name = None;
+    let mut i = 2;
+    while let Some(opt) = c.args.get(i) {
+        let left = c.args.len() - i - 1;
+        if is(opt, "auth") && left >= 2 {
+            creds = Some((c.arg(i + 1), c.arg(i + 2)));
+            i += 3;
+        } else if is(opt, "setname") && left >= 1 {
+            name = Some(c.arg(i + 1));
+            i += 2;
+        } else {
+            return Err(Reject::Owned(format!(
+                "ERR Syntax error in HELLO option '{}'",
+                text(opt)
+            )));
+        }
+    }
+    match creds {
+        Some((user, pass)) => check_password(c, user, pass)?,
+        None if !c.session.authenticated => {
+            return Err(Reject::Static(
+                "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time",
+            ))
+        }
+        None => {}
+    }
+    if let Some(name) = name {
+        if !valid_name(name) {
+            return Err(Reject::Static(
+                "ERR Client names cannot contain spaces, newlines or special characters.",
+            ));
+        }
+    }
+    if creds.is_some() {
+        c.session.authenticated = true;
+    }
+    if let Some(name) = name {
+        c.session.name = (!name.is_empty()).then(|| bytes::Bytes::copy_from_slice(name));
+    }
+    c.out.protocol = protocol;
+    let out = &mut *c.out;
+    out.map(7);
+    out.bulk(b"server");
+    out.bulk(b"tandem");
+    out.bulk(b"version");
+    out.bulk(REDIS_VERSION.as_bytes());
+    out.bulk(b"proto");
+    out.int(if protocol == Protocol::Resp3 { 3 } else { 2 });
+    out.bulk(b"id");
+    out.int(i64::try_from(c.session.id).unwrap_or(i64::MAX));
+    out.bulk(b"mode");
+    out.bulk(b"standalone");
+    out.bulk(b"role");
+    out.bulk(b"master");
+    out.bulk(b"modules");
+    out.array(0);
+    Ok(())
+}
+
+fn select(c: &mut Call<'_>) -> CmdResult {
+    let index = int(c.arg(1))?;
+    let index = usize::try_from(index)
+        .ok()
+        .filter(|&i| i < c.shared.dbs.len())
+        .ok_or(Reject::Static("ERR DB index is out of range"))?;
+    c.session.db = index;
+    c.out.ok();
+    Ok(())
+}
+
+fn quit(c: &mut Call<'_>) -> CmdResult {
+    c.out.ok();
+    c.session.after = After::Close;
+    Ok(())
+}
+
+fn reset(c: &mut Call<'_>) -> CmdResult {
+    c.session.db = 0;
+    c.session.name = None;
+    c.session.authenticated = c.shared.config.load().requirepass.is_none();
+    c.out.protocol = Protocol::Resp2;
+    c.out.simple("RESET");
+    Ok(())
+}

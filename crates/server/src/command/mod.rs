@@ -1,0 +1,191 @@
+//! Commands: the table of what the server understands, and dispatch.
+//!
+//! Owns the one path every request takes: find the command (names are
+//! case-insensitive), check its arity and the client's authentication,
+//! run its handler, and turn a refusal into Redis's exact error line. Each
+//! command's semantics live in the module for its group (`connection`,
+//! `strings`, `keys`, `expire`, `range`, `admin`); the engine does the
+//! work, so handlers only read arguments and shape replies.
+
+pub mod args;
+pub mod error;
+mod spec;
+
+mod admin;
+mod connection;
+mod expire;
+mod keys;
+mod range;
+mod strings;
+
+pub use error::{CmdResult, Reject};
+pub use spec::{flags, Spec};
+
+use crate::resp::Out;
+use crate::session::Session;
+use crate::shared::Shared;
+use std::collections::HashMap;
+use std::sync::LazyLock;
+use tandem_engine::Db;
+
+/// Everything a handler may use: its arguments (the name first), the
+/// reply buffer, the client's session and the server's shared state.
+pub struct Call<'a> {
+    /// The request, the command's name first.
+    pub args: &'a [&'a [u8]],
+    /// Where the reply goes.
+    pub out: &'a mut Out,
+    /// The client's state.
+    pub session: &'a mut Session,
+    /// The server's state.
+    pub shared: &'a Shared,
+}
+
+impl<'a> Call<'a> {
+    /// The database the client has selected.
+    pub fn db(&self) -> Db {
+        self.shared.dbs.get(self.session.db)
+    }
+
+    /// Argument `i` (0 is the command's name); arity checks guarantee the
+    /// ones a handler reads by position, and this is empty otherwise.
+    pub fn arg(&self, i: usize) -> &'a [u8] {
+        self.args.get(i).copied().unwrap_or_default()
+    }
+}
+
+/// Every command, in the order COMMAND lists them.
+pub fn table() -> &'static [Spec] {
+    static TABLE: LazyLock<Vec<Spec>> = LazyLock::new(|| {
+        [
+            connection::COMMANDS,
+            strings::COMMANDS,
+            keys::COMMANDS,
+            expire::COMMANDS,
+            range::COMMANDS,
+            admin::COMMANDS,
+        ]
+        .concat()
+    });
+    &TABLE
+}
+
+/// Longest command name looked up; longer names are unknown.
+const MAX_NAME: usize = 32;
+
+/// The command named `name`, in any case.
+pub fn lookup(name: &[u8]) -> Option<&'static Spec> {
+    static INDEX: LazyLock<HashMap<&'static [u8], usize>> = LazyLock::new(|| {
+        table()
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.name.as_bytes(), i))
+            .collect()
+    });
+    if name.len() > MAX_NAME {
+        return None;
+    }
+    let mut lower = [0u8; MAX_NAME];
+    let lower = &mut lower[..name.len()];
+    lower.copy_from_slice(name);
+    lower.make_ascii_lowercase();
+    INDEX.get(&*lower).and_then(|&i| table().get(i))
+}
+
+/// The names of every command the server supports, lowercase.
+pub fn names() -> impl Iterator<Item = &'static str> {
+    table().iter().map(|s| s.name)
+}
+
+/// Runs one request and writes its reply (or error) to `out`.
+pub fn execute(args: &[&[u8]], out: &mut Out, session: &mut Session, shared: &Shared) {
+    let Some(&name) = args.first() else {
+        return;
+    };
+    let Some(spec) = lookup(name) else {
+        out.error(&unknown_command(args));
+        shared.stats.count_error();
+        return;
+    };
+    let argc = i64::try_from(args.len()).unwrap_or(i64::MAX);
+    let arity = i64::from(spec.arity);
+    if (arity > 0 && argc != arity) || argc < -arity {
+        out.error(&Reject::Arity.message(spec.name));
+        shared.stats.count_error();
+        return;
+    }
+    if !session.authenticated && spec.flags & flags::NO_AUTH == 0 {
+        out.error("NOAUTH Authentication required.");
+        shared.stats.count_error();
+        return;
+    }
+    let mut call = Call {
+        args,
+        out,
+        session,
+        shared,
+    };
+    shared.stats.count_command();
+    if let Err(reject) = (spec.handler)(&mut call) {
+        call.out.error(&reject.message(spec.name));
+        shared.stats.count_error();
+    }
+}
+
+/// Redis's reply to an unknown command: its name and the start of its
+/// arguments, each quoted, cut at about 128 bytes.
+fn unknown_command(args: &[&[u8]]) -> String {
+    let name = args.first().copied().unwrap_or_default();
+    let mut listed = String::new();
+    for arg in args.iter().skip(1) {
+        if listed.len() >= 128 {
+            break;
+        }
+        let room = 128 - listed.len();
+        let text = String::from_utf8_lossy(&arg[..arg.len().min(room)]).into_owned();
+        listed.push('\'');
+        listed.push_str(&text);
+        listed.push_str("' ");
+    }
+    let name = String::from_utf8_lossy(&name[..name.len().min(128)]).into_owned();
+    format!("ERR unknown command '{name}', with args beginning with: {listed}")
+}
+
+/// Redis's reply to an unknown subcommand of `command`.
+pub fn unknown_subcommand(sub: &[u8], command: &str) -> Reject {
+    let sub = String::from_utf8_lossy(&sub[..sub.len().min(128)]).into_owned();
+    Reject::Owned(format!(
+        "ERR unknown subcommand '{sub}'. Try {} HELP.",
+        command.to_ascii_uppercase()
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_lowercase_and_found_in_any_case() {
+        let mut seen = std::collections::HashSet::new();
+        for spec in table() {
+            assert!(seen.insert(spec.name), "{} twice", spec.name);
+            assert_eq!(spec.name, spec.name.to_ascii_lowercase());
+            assert!(spec.name.len() <= MAX_NAME);
+            let upper = spec.name.to_ascii_uppercase();
+            assert_eq!(lookup(upper.as_bytes()).map(|s| s.name), Some(spec.name));
+        }
+        assert!(lookup(b"nosuchcommand").is_none());
+    }
+
+    #[test]
+    fn unknown_command_text_matches_redis() {
+        assert_eq!(
+            unknown_command(&[b"foo", b"a", b"b"]),
+            "ERR unknown command 'foo', with args beginning with: 'a' 'b' "
+        );
+        assert_eq!(
+            unknown_command(&[b"foo"]),
+            "ERR unknown command 'foo', with args beginning with: "
+        );
+    }
+}

@@ -1,0 +1,335 @@
+//! The server's settings: command-line flags, the `tandem.toml` file, and
+//! the resolved `Config` the server runs with.
+//!
+//! Owns every setting's name, default and documentation. A setting is
+//! written once, in `Settings`, which is both the clap flag set and the
+//! TOML file's schema; `Config::resolve` layers defaults, then the file,
+//! then flags. Names follow Redis's configuration directives, so
+//! `--maxclients`, `maxclients = 100` and `CONFIG GET maxclients` agree.
+
+mod units;
+
+pub use units::{BadValue, ByteSize, YesNo};
+
+use std::path::{Path, PathBuf};
+use tandem_engine::pubsub::NotifyFlags;
+
+/// Every setting, each optional so that a flag or a file line can leave it
+/// to the layer below. `tandem server --help` prints these docs.
+#[derive(Debug, Clone, Default, clap::Args, serde::Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Settings {
+    /// Read settings from this TOML file (keys as the flag names, e.g.
+    /// `port = 6380`, `proto-max-bulk-len = "512mb"`); flags win over it.
+    #[arg(long, value_name = "FILE")]
+    #[serde(skip)]
+    pub config: Option<PathBuf>,
+
+    /// Address to listen on [default: 127.0.0.1]. Binding beyond loopback
+    /// without `requirepass` leaves protected mode refusing remote clients.
+    #[arg(long, value_name = "ADDR")]
+    pub bind: Option<String>,
+
+    /// TCP port [default: 6379]; 0 picks a free port and logs it.
+    #[arg(long)]
+    pub port: Option<u16>,
+
+    /// Also listen on this Unix socket path [default: none].
+    #[arg(long, value_name = "PATH")]
+    pub unixsocket: Option<PathBuf>,
+
+    /// Length of the queue of connections not yet accepted [default: 511].
+    #[arg(long, value_name = "N")]
+    pub tcp_backlog: Option<u32>,
+
+    /// Password clients must give with AUTH (or HELLO ... AUTH) before any
+    /// other command [default: none].
+    #[arg(long, value_name = "PASSWORD")]
+    pub requirepass: Option<String>,
+
+    /// yes|no: with no password set, refuse clients that are not on the
+    /// loopback interface or the Unix socket [default: yes].
+    #[arg(long, value_name = "yes|no")]
+    pub protected_mode: Option<YesNo>,
+
+    /// Number of databases, selected with SELECT [default: 16].
+    #[arg(long, value_name = "N")]
+    pub databases: Option<u32>,
+
+    /// Most clients connected at once; more are refused with an error
+    /// [default: 10000].
+    #[arg(long, value_name = "N")]
+    pub maxclients: Option<u32>,
+
+    /// Close a client idle for this many seconds; 0 never does [default: 0].
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<u64>,
+
+    /// Largest bulk string a client may send, and largest string value
+    /// (APPEND, SETRANGE) [default: 512mb]. Units: k, kb, m, mb, g, gb.
+    #[arg(long, value_name = "SIZE")]
+    pub proto_max_bulk_len: Option<ByteSize>,
+
+    /// Most arguments in one request [default: 1048576].
+    #[arg(long, value_name = "N")]
+    pub proto_max_multibulk_len: Option<u32>,
+
+    /// Most unparsed input buffered for one client; beyond it the client
+    /// is disconnected [default: 1gb].
+    #[arg(long, value_name = "SIZE")]
+    pub client_query_buffer_limit: Option<ByteSize>,
+
+    /// Keyspace events to publish, in Redis's flag letters (`KEA`, `Ex`,
+    /// ...) [default: none, as in Redis].
+    #[arg(long, value_name = "FLAGS")]
+    pub notify_keyspace_events: Option<String>,
+
+    /// Log level: debug, verbose, notice or warning [default: notice].
+    #[arg(long, value_name = "LEVEL")]
+    pub loglevel: Option<String>,
+
+    /// Threads serving connections [default: one per core].
+    #[arg(long, value_name = "N")]
+    pub io_threads: Option<usize>,
+}
+
+/// The settings the server runs with, every one resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// Listen address.
+    pub bind: String,
+    /// TCP port; 0 picks one.
+    pub port: u16,
+    /// Optional Unix socket path.
+    pub unixsocket: Option<PathBuf>,
+    /// Accept queue length.
+    pub tcp_backlog: u32,
+    /// The password, if one is required.
+    pub requirepass: Option<String>,
+    /// Protected mode.
+    pub protected_mode: bool,
+    /// Number of databases.
+    pub databases: u32,
+    /// Most clients at once.
+    pub maxclients: u32,
+    /// Idle timeout in seconds; 0 is none.
+    pub timeout: u64,
+    /// Largest bulk string and value, in bytes.
+    pub proto_max_bulk_len: u64,
+    /// Most arguments in one request.
+    pub proto_max_multibulk_len: u32,
+    /// Most unparsed input per client, in bytes.
+    pub client_query_buffer_limit: u64,
+    /// Keyspace events switched on.
+    pub notify_keyspace_events: NotifyFlags,
+    /// Redis log level name.
+    pub loglevel: String,
+    /// Connection threads; 0 means one per core.
+    pub io_threads: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            bind: "127.0.0.1".into(),
+            port: 6379,
+            unixsocket: None,
+            tcp_backlog: 511,
+            requirepass: None,
+            protected_mode: true,
+            databases: 16,
+            maxclients: 10_000,
+            timeout: 0,
+            proto_max_bulk_len: 512 << 20,
+            proto_max_multibulk_len: 1 << 20,
+            client_query_buffer_limit: 1 << 30,
+            notify_keyspace_events: NotifyFlags::default(),
+            loglevel: "notice".into(),
+            io_threads: 0,
+        }
+    }
+}
+
+/// Why the settings could not be resolved.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The config file could not be read.
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The config file is not valid TOML or has an unknown setting.
+    #[error("bad config file {path}: {source}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: Box<toml::de::Error>,
+    },
+    /// A setting has a value out of its range.
+    #[error("bad value for '{name}': {why}")]
+    Invalid {
+        /// The setting.
+        name: &'static str,
+        /// Why.
+        why: String,
+    },
+}
+
+impl Settings {
+    /// Reads a `tandem.toml` file.
+    pub fn from_file(path: &Path) -> Result<Settings, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|source| ConfigError::Parse {
+            path: path.to_owned(),
+            source: Box::new(source),
+        })
+    }
+
+    /// `self` with the settings it leaves unset taken from `lower`.
+    fn or(self, lower: Settings) -> Settings {
+        Settings {
+            config: self.config.or(lower.config),
+            bind: self.bind.or(lower.bind),
+            port: self.port.or(lower.port),
+            unixsocket: self.unixsocket.or(lower.unixsocket),
+            tcp_backlog: self.tcp_backlog.or(lower.tcp_backlog),
+            requirepass: self.requirepass.or(lower.requirepass),
+            protected_mode: self.protected_mode.or(lower.protected_mode),
+            databases: self.databases.or(lower.databases),
+            maxclients: self.maxclients.or(lower.maxclients),
+            timeout: self.timeout.or(lower.timeout),
+            proto_max_bulk_len: self.proto_max_bulk_len.or(lower.proto_max_bulk_len),
+            proto_max_multibulk_len: self
+                .proto_max_multibulk_len
+                .or(lower.proto_max_multibulk_len),
+            client_query_buffer_limit: self
+                .client_query_buffer_limit
+                .or(lower.client_query_buffer_limit),
+            notify_keyspace_events: self.notify_keyspace_events.or(lower.notify_keyspace_events),
+            loglevel: self.loglevel.or(lower.loglevel),
+            io_threads: self.io_threads.or(lower.io_threads),
+        }
+    }
+}
+
+impl Config {
+    /// Defaults, overridden by the file `flags.config` names (if any),
+    /// overridden by the flags themselves.
+    pub fn resolve(flags: Settings) -> Result<Config, ConfigError> {
+        let file = match &flags.config {
+            Some(path) => Settings::from_file(path)?,
+            None => Settings::default(),
+        };
+        Config::from_settings(flags.or(file))
+    }
+
+    /// Defaults overridden by `s`, with each value checked.
+    pub fn from_settings(s: Settings) -> Result<Config, ConfigError> {
+        let d = Config::default();
+        let invalid = |name, why: &str| ConfigError::Invalid {
+            name,
+            why: why.to_owned(),
+        };
+        let databases = s.databases.unwrap_or(d.databases);
+        if !(1..=1 << 16).contains(&databases) {
+            return Err(invalid("databases", "must be between 1 and 65536"));
+        }
+        let maxclients = s.maxclients.unwrap_or(d.maxclients);
+        if maxclients == 0 {
+            return Err(invalid("maxclients", "must be at least 1"));
+        }
+        let bulk = s.proto_max_bulk_len.map_or(d.proto_max_bulk_len, |b| b.0);
+        if bulk < 1024 {
+            return Err(invalid("proto-max-bulk-len", "must be at least 1kb"));
+        }
+        let multibulk = s
+            .proto_max_multibulk_len
+            .unwrap_or(d.proto_max_multibulk_len);
+        if multibulk == 0 {
+            return Err(invalid("proto-max-multibulk-len", "must be at least 1"));
+        }
+        let notify = match &s.notify_keyspace_events {
+            Some(text) => NotifyFlags::parse(text.as_bytes())
+                .map_err(|_| invalid("notify-keyspace-events", "unknown event class"))?,
+            None => d.notify_keyspace_events,
+        };
+        let loglevel = s.loglevel.unwrap_or(d.loglevel);
+        if log_filter(&loglevel).is_none() {
+            return Err(invalid(
+                "loglevel",
+                "must be one of debug, verbose, notice, warning",
+            ));
+        }
+        Ok(Config {
+            bind: s.bind.unwrap_or(d.bind),
+            port: s.port.unwrap_or(d.port),
+            unixsocket: s.unixsocket.or(d.unixsocket),
+            tcp_backlog: s.tcp_backlog.unwrap_or(d.tcp_backlog),
+            requirepass: s.requirepass.filter(|p| !p.is_empty()).or(d.requirepass),
+            protected_mode: s.protected_mode.map_or(d.protected_mode, |y| y.0),
+            databases,
+            maxclients,
+            timeout: s.timeout.unwrap_or(d.timeout),
+            proto_max_bulk_len: bulk,
+            proto_max_multibulk_len: multibulk,
+            client_query_buffer_limit: s
+                .client_query_buffer_limit
+                .map_or(d.client_query_buffer_limit, |b| b.0),
+            notify_keyspace_events: notify,
+            loglevel,
+            io_threads: s.io_threads.unwrap_or(d.io_threads),
+        })
+    }
+}
+
+/// The `tracing` filter for a Redis log level name.
+pub fn log_filter(level: &str) -> Option<&'static str> {
+    match level {
+        "debug" => Some("debug"),
+        "verbose" => Some("info"),
+        "notice" => Some("info"),
+        "warning" => Some("warn"),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_win_over_the_file_and_the_file_over_defaults() {
+        let file: Settings = toml::from_str(
+            "port = 7000\nmaxclients = 5\nproto-max-bulk-len = \"1mb\"\nprotected-mode = \"no\"",
+        )
+        .unwrap_or_default();
+        let flags = Settings {
+            port: Some(7001),
+            ..Settings::default()
+        };
+        let c = Config::from_settings(flags.or(file)).ok();
+        let c = c.as_ref();
+        assert_eq!(c.map(|c| c.port), Some(7001));
+        assert_eq!(c.map(|c| c.maxclients), Some(5));
+        assert_eq!(c.map(|c| c.proto_max_bulk_len), Some(1 << 20));
+        assert_eq!(c.map(|c| c.protected_mode), Some(false));
+        assert_eq!(c.map(|c| c.databases), Some(16));
+    }
+
+    #[test]
+    fn unknown_file_settings_and_bad_values_are_refused() {
+        assert!(toml::from_str::<Settings>("prot = 1").is_err());
+        let bad = Settings {
+            databases: Some(0),
+            ..Settings::default()
+        };
+        assert!(Config::from_settings(bad).is_err());
+    }
+}

@@ -1,0 +1,87 @@
+//! The numbered databases (SELECT, MOVE, SWAPDB, FLUSHALL).
+//!
+//! Owns the table from database number to engine `Db`. Every database
+//! publishes to one shared hub, so keyspace notifications from any of them
+//! reach every subscriber. The table is swapped whole (SWAPDB), so a
+//! request sees either the old numbering or the new, never a mix; a
+//! request never takes a lock to find its database.
+
+use arc_swap::ArcSwap;
+use parking_lot::Mutex;
+use std::sync::Arc;
+use tandem_engine::pubsub::Hub;
+use tandem_engine::{Db, Options};
+
+/// The databases, by number.
+pub struct Databases {
+    table: ArcSwap<Vec<Db>>,
+    /// Serialises SWAPDBs, so two cannot both start from one table and
+    /// lose one swap.
+    swapping: Mutex<()>,
+}
+
+impl Databases {
+    /// `count` empty databases on `hub`, each limiting values to
+    /// `max_value` bytes.
+    pub fn new(count: usize, hub: &Hub, max_value: usize) -> Self {
+        let table = (0..count)
+            .map(|i| {
+                let index = u32::try_from(i).unwrap_or(u32::MAX);
+                Db::new(
+                    Options::default()
+                        .hub(hub.clone())
+                        .db_index(index)
+                        .max_value_bytes(max_value),
+                )
+            })
+            .collect();
+        Self {
+            table: ArcSwap::from_pointee(table),
+            swapping: Mutex::new(()),
+        }
+    }
+
+    /// How many databases there are.
+    pub fn len(&self) -> usize {
+        self.table.load().len()
+    }
+
+    /// Whether there are none (never, once built).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Database `index` (a cheap handle). Callers check the index with
+    /// `len` first; an index out of range yields database 0.
+    pub fn get(&self, index: usize) -> Db {
+        let table = self.table.load();
+        table
+            .get(index)
+            .or_else(|| table.first())
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Every database, in order.
+    pub fn all(&self) -> Arc<Vec<Db>> {
+        self.table.load_full()
+    }
+
+    /// SWAPDB: databases `a` and `b` trade numbers. Clients that selected
+    /// `a` now see what was `b`. Returns false if either is out of range.
+    pub fn swap(&self, a: usize, b: usize) -> bool {
+        let _one_at_a_time = self.swapping.lock();
+        let mut table = Vec::clone(&self.table.load());
+        if a >= table.len() || b >= table.len() {
+            return false;
+        }
+        table.swap(a, b);
+        for i in [a, b] {
+            if let Some(db) = table.get(i) {
+                db.set_db_index(u32::try_from(i).unwrap_or(u32::MAX));
+            }
+        }
+        self.table.store(Arc::new(table));
+        true
+    }
+}

@@ -1,0 +1,96 @@
+//! Tandem's server: the Redis protocol (RESP2 and RESP3) over the engine.
+//!
+//! ```no_run
+//! # async fn run() -> std::io::Result<()> {
+//! let config = tandem_server::Config::default(); // 127.0.0.1:6379
+//! let server = tandem_server::Server::bind(config).await?;
+//! println!("listening on {}", server.local_addr()?);
+//! server.run().await // until SHUTDOWN or a ShutdownHandle
+//! # }
+//! ```
+//!
+//! Layout (see `docs/ARCHITECTURE.md`):
+//! - `server`: binding, accepting, admission (maxclients, protected
+//!   mode), graceful shutdown.
+//! - `client`: one connection's read → parse → execute → write loop.
+//! - `resp`: request framing (parsed once, zero-copy) and reply encoding.
+//! - `command`: the command table, dispatch, and one module per group.
+//! - `session`, `shared`, `databases`: per-client and server-wide state.
+//! - `config`: every setting, from flags and `tandem.toml`.
+
+mod client;
+pub mod command;
+pub mod config;
+mod databases;
+pub mod resp;
+mod server;
+mod session;
+mod shared;
+
+pub use config::{Config, Settings};
+pub use server::{Server, ShutdownHandle};
+
+use std::net::SocketAddr;
+use std::thread::JoinHandle;
+
+/// A server running on its own thread and runtime, for tests and for
+/// programs that embed Tandem. Dropping it shuts the server down and
+/// waits for it.
+pub struct Running {
+    addr: SocketAddr,
+    handle: ShutdownHandle,
+    thread: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+impl Running {
+    /// The TCP address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// A handle that shuts it down.
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        self.handle.clone()
+    }
+
+    /// Shuts it down and waits until every connection has closed.
+    pub fn stop(mut self) -> std::io::Result<()> {
+        self.stop_inner()
+    }
+
+    fn stop_inner(&mut self) -> std::io::Result<()> {
+        self.handle.shutdown();
+        match self.thread.take().map(JoinHandle::join) {
+            Some(Ok(r)) => r,
+            Some(Err(_)) => Err(std::io::Error::other("server thread panicked")),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.stop_inner();
+    }
+}
+
+/// Starts a server with `config` on a new thread with its own runtime
+/// (`threads` workers), and returns once it is listening.
+pub fn start(config: Config, threads: usize) -> std::io::Result<Running> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads.max(1))
+        .thread_name("tandem-io")
+        .enable_all()
+        .build()?;
+    let server = runtime.block_on(Server::bind(config))?;
+    let addr = server.local_addr()?;
+    let handle = server.shutdown_handle();
+    let thread = std::thread::Builder::new()
+        .name("tandem-server".into())
+        .spawn(move || runtime.block_on(server.run()))?;
+    Ok(Running {
+        addr,
+        handle,
+        thread: Some(thread),
+    })
+}

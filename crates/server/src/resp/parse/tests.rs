@@ -1,0 +1,102 @@
+//! Unit tests of request framing, including every prefix of a request.
+
+use super::*;
+
+const LIMITS: Limits = Limits {
+    max_bulk: 512 << 20,
+    max_args: 1 << 20,
+};
+
+fn args_of(p: &RequestParser, buf: &[u8], parsed: Parsed) -> Vec<Vec<u8>> {
+    match parsed.form {
+        Form::Multibulk => p.ranges.iter().map(|r| buf[r.clone()].to_vec()).collect(),
+        Form::Inline => p.inline.clone(),
+        Form::Empty => Vec::new(),
+    }
+}
+
+/// Feeds `input` one byte at a time, returning each request's arguments.
+fn trickle(input: &[u8]) -> Result<Vec<Vec<Vec<u8>>>, ProtocolError> {
+    let mut p = RequestParser::default();
+    let mut buf = Vec::new();
+    let mut out = Vec::new();
+    for &b in input {
+        buf.push(b);
+        while let Some(parsed) = p.parse(&buf, LIMITS)? {
+            out.push(args_of(&p, &buf, parsed));
+            buf.drain(..parsed.consumed);
+        }
+    }
+    Ok(out)
+}
+
+fn v(words: &[&str]) -> Vec<Vec<u8>> {
+    words.iter().map(|w| w.as_bytes().to_vec()).collect()
+}
+
+#[test]
+fn multibulk_requests_parse_byte_by_byte() {
+    let got = trickle(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\nva\r\nl\r\n*1\r\n$4\r\nPING\r\n");
+    assert_eq!(got, Ok(vec![v(&["SET", "k", "va\r\nl"]), v(&["PING"])]));
+}
+
+#[test]
+fn inline_requests_follow_sdssplitargs() {
+    let got = trickle(b"set k \"a b\\x41\\n\" 'it\\'s'\r\nPING\n\r\n");
+    assert_eq!(
+        got,
+        Ok(vec![
+            vec![
+                b"set".to_vec(),
+                b"k".to_vec(),
+                b"a bA\n".to_vec(),
+                b"it's".to_vec()
+            ],
+            v(&["PING"]),
+            vec![],
+        ])
+    );
+    assert!(trickle(b"set k \"abc\r\n").is_err());
+    assert!(trickle(b"set k \"abc\"x\r\n").is_err());
+}
+
+#[test]
+fn malformed_frames_get_redis_errors() {
+    let err = |input: &[u8]| trickle(input).err().map(|e| e.0);
+    assert_eq!(err(b"*x\r\n"), Some("invalid multibulk length".into()));
+    assert_eq!(err(b"*1\r\nx"), Some("expected '$', got 'x'".into()));
+    assert_eq!(err(b"*1\r\n$-1\r\n"), Some("invalid bulk length".into()));
+    assert_eq!(
+        err(b"*1\r\n$99999999999\r\n"),
+        Some("invalid bulk length".into())
+    );
+    assert_eq!(
+        err(b"*2000000\r\n"),
+        Some("invalid multibulk length".into())
+    );
+    assert_eq!(trickle(b"*0\r\n*-1\r\n"), Ok(vec![vec![], vec![]]));
+}
+
+#[test]
+fn huge_claims_reserve_little() {
+    let mut p = RequestParser::default();
+    let buf = b"*1000000\r\n$536870912\r\nabc";
+    assert_eq!(p.parse(buf, LIMITS), Ok(None));
+    assert!(p.ranges.capacity() <= MAX_PREALLOC_ARGS);
+    assert_eq!(p.need(), 10 + 13 + 536_870_912 + 2);
+}
+
+#[test]
+fn endless_lines_are_refused() {
+    let long = vec![b'a'; MAX_INLINE + 1];
+    assert_eq!(
+        trickle(&long).err().map(|e| e.0),
+        Some("too big inline request".into())
+    );
+    let mut star = b"*".to_vec();
+    star.extend(std::iter::repeat_n(b'1', MAX_INLINE + 1));
+    assert_eq!(
+        trickle(&star).err().map(|e| e.0),
+        Some("too big mbulk count string".into())
+    );
+}

@@ -1,0 +1,186 @@
+//! The listener: binding, accepting, admission, and shutdown.
+//!
+//! Owns the server's life. `Server::bind` opens the sockets; `run` accepts
+//! clients until the shutdown token is cancelled (by a signal, the
+//! SHUTDOWN command, or a `ShutdownHandle`), then stops accepting, lets
+//! every connection answer what it has read, and returns once all have
+//! closed. Admission happens here: `maxclients`, and protected mode.
+//!
+//! Why tokio's multi-threaded runtime and not a thread per core with its
+//! own listener: the engine's shards are shared by every thread (no key
+//! is owned by a core), so a thread-per-core design would gain no data
+//! locality, and a work-stealing runtime keeps both cores busy when a few
+//! connections carry most of the load. Requests never await inside the
+//! engine, so a connection's task runs each batch to completion.
+
+use crate::client::{self, Socket};
+use crate::config::Config;
+use crate::session::Session;
+use crate::shared::Shared;
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::{TcpListener, TcpSocket, UnixListener};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// Redis's reply to a client refused by protected mode.
+const PROTECTED_MODE_ERROR: &str = "-DENIED Tandem is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Tandem you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Tandem from the same host the server is running, however MAKE SURE Tandem is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Tandem configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
+
+/// How long shutdown waits for connections to finish their replies.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A bound server, ready to run.
+pub struct Server {
+    tcp: TcpListener,
+    unix: Option<UnixListener>,
+    shared: Arc<Shared>,
+}
+
+/// Cancels a running server from outside (signals, tests, embedders).
+#[derive(Clone, Debug)]
+pub struct ShutdownHandle(CancellationToken);
+
+impl ShutdownHandle {
+    /// Starts a graceful shutdown.
+    pub fn shutdown(&self) {
+        self.0.cancel();
+    }
+}
+
+impl Server {
+    /// Opens the listening sockets `config` asks for.
+    pub async fn bind(config: Config) -> io::Result<Server> {
+        let ip: IpAddr = config.bind.parse().map_err(|_| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("bind address '{}' is not an IP address", config.bind),
+            )
+        })?;
+        let addr = SocketAddr::new(ip, config.port);
+        let socket = if ip.is_ipv4() {
+            TcpSocket::new_v4()?
+        } else {
+            TcpSocket::new_v6()?
+        };
+        socket.set_reuseaddr(true)?;
+        socket.set_nodelay(true)?;
+        socket.bind(addr)?;
+        let tcp = socket.listen(config.tcp_backlog)?;
+        let unix = match &config.unixsocket {
+            Some(path) => {
+                // A socket file left by an earlier run would make bind fail.
+                if path.exists() {
+                    std::fs::remove_file(path)?;
+                }
+                Some(UnixListener::bind(path)?)
+            }
+            None => None,
+        };
+        let shared = Shared::new(config);
+        Ok(Server { tcp, unix, shared })
+    }
+
+    /// The TCP address it listens on (the real port when 0 was asked).
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.tcp.local_addr()
+    }
+
+    /// A handle that shuts this server down.
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        ShutdownHandle(self.shared.shutdown.clone())
+    }
+
+    /// Serves clients until shutdown, then waits for connections to
+    /// finish (at most `DRAIN_TIMEOUT`).
+    pub async fn run(self) -> io::Result<()> {
+        let Server { tcp, unix, shared } = self;
+        let tracker = TaskTracker::new();
+        let token = shared.shutdown.clone();
+        loop {
+            let accepted = tokio::select! {
+                () = token.cancelled() => break,
+                r = tcp.accept() => r.map(|(s, peer)| (Socket::Tcp(s), Some(peer))),
+                r = accept_unix(unix.as_ref()) => r.map(|s| (Socket::Unix(s), None)),
+            };
+            match accepted {
+                Ok((socket, peer)) => admit(socket, peer, &shared, &tracker).await,
+                Err(e) => {
+                    // Running out of file descriptors is transient: wait a
+                    // little rather than spin.
+                    tracing::warn!("accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            }
+        }
+        tracing::info!("shutting down: no longer accepting clients");
+        tracker.close();
+        if tokio::time::timeout(DRAIN_TIMEOUT, tracker.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("some clients did not close within {DRAIN_TIMEOUT:?}");
+        }
+        if let Some(path) = &shared.config.load().unixsocket {
+            let _ = std::fs::remove_file(path);
+        }
+        tracing::info!("Tandem is now ready to exit, bye bye...");
+        Ok(())
+    }
+}
+
+async fn accept_unix(unix: Option<&UnixListener>) -> io::Result<tokio::net::UnixStream> {
+    match unix {
+        Some(l) => l.accept().await.map(|(s, _)| s),
+        None => std::future::pending().await,
+    }
+}
+
+/// Admits a client, or refuses it with Redis's error: over `maxclients`,
+/// or remote while protected mode is on without a password.
+async fn admit(
+    mut socket: Socket,
+    peer: Option<SocketAddr>,
+    shared: &Arc<Shared>,
+    tracker: &TaskTracker,
+) {
+    let config = shared.config.load();
+    let refusal = if shared.clients.load(Ordering::Relaxed) >= config.maxclients as usize {
+        Some("-ERR max number of clients reached\r\n")
+    } else if config.protected_mode
+        && config.requirepass.is_none()
+        && peer.is_some_and(|p| !is_loopback(p.ip()))
+    {
+        Some(PROTECTED_MODE_ERROR)
+    } else {
+        None
+    };
+    if let Some(reply) = refusal {
+        shared.stats.count_rejected();
+        tracing::debug!(?peer, "refusing client: {}", reply.trim_end());
+        // Best effort: the client may not even read it.
+        let _ = socket.write_all(reply.as_bytes()).await;
+        return;
+    }
+    shared.stats.count_connection();
+    shared.clients.fetch_add(1, Ordering::Relaxed);
+    let id = shared.next_client_id();
+    let peer = peer.map_or_else(|| "unix".to_string(), |p| p.to_string());
+    let session = Session::new(id, peer, config.requirepass.is_some());
+    let shared = Arc::clone(shared);
+    tracker.spawn(async move {
+        client::serve(socket, session, Arc::clone(&shared)).await;
+        shared.clients.fetch_sub(1, Ordering::Relaxed);
+    });
+}
+
+fn is_loopback(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.is_loopback(),
+        IpAddr::V6(v6) => {
+            v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
+    }
+}

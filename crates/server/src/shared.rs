@@ -1,0 +1,92 @@
+//! The state every connection shares: configuration, databases, the
+//! pub/sub hub, counters, and the shutdown signal.
+
+use crate::config::Config;
+use crate::databases::Databases;
+use arc_swap::ArcSwap;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+use tandem_engine::pubsub::Hub;
+use tokio_util::sync::CancellationToken;
+
+/// Server-wide counters (INFO stats, in issue 6).
+#[derive(Debug, Default)]
+pub struct Stats {
+    commands: AtomicU64,
+    errors: AtomicU64,
+    connections: AtomicU64,
+    rejected: AtomicU64,
+}
+
+impl Stats {
+    /// A command ran.
+    pub fn count_command(&self) {
+        self.commands.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// An error reply was sent.
+    pub fn count_error(&self) {
+        self.errors.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A connection was accepted.
+    pub fn count_connection(&self) {
+        self.connections.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A connection was refused (maxclients, protected mode).
+    pub fn count_rejected(&self) {
+        self.rejected.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Commands run so far.
+    pub fn commands(&self) -> u64 {
+        self.commands.load(Ordering::Relaxed)
+    }
+}
+
+/// What all connections share.
+pub struct Shared {
+    /// The settings in force; swapped whole when one changes.
+    pub config: ArcSwap<Config>,
+    /// The databases.
+    pub dbs: Databases,
+    /// The hub all databases publish to.
+    pub hub: Hub,
+    /// Clients connected now.
+    pub clients: AtomicUsize,
+    /// The next client id.
+    next_id: AtomicU64,
+    /// Counters.
+    pub stats: Stats,
+    /// Cancelled to shut the server down.
+    pub shutdown: CancellationToken,
+    /// When the server started.
+    pub started: Instant,
+}
+
+impl Shared {
+    /// Shared state for `config`.
+    pub fn new(config: Config) -> Arc<Self> {
+        let hub = Hub::default();
+        hub.set_notify_flags(config.notify_keyspace_events);
+        let max_value = usize::try_from(config.proto_max_bulk_len).unwrap_or(usize::MAX);
+        let count = usize::try_from(config.databases).unwrap_or(16);
+        Arc::new(Self {
+            dbs: Databases::new(count, &hub, max_value),
+            hub,
+            config: ArcSwap::from_pointee(config),
+            clients: AtomicUsize::new(0),
+            next_id: AtomicU64::new(1),
+            stats: Stats::default(),
+            shutdown: CancellationToken::new(),
+            started: Instant::now(),
+        })
+    }
+
+    /// A fresh client id.
+    pub fn next_client_id(&self) -> u64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+}
