@@ -19,10 +19,12 @@ use crate::shared::Shared;
 use bytes::{Buf, BytesMut};
 use smallvec::SmallVec;
 use std::io;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpStream, UnixStream};
+use tokio_util::sync::WaitForCancellationFuture;
 
 /// Bytes read per read call at least.
 const READ_CHUNK: usize = 16 * 1024;
@@ -106,6 +108,10 @@ struct Connection {
 
 impl Connection {
     async fn run(&mut self, socket: &mut Socket, shared: &Shared) -> io::Result<()> {
+        // Registered once: a fresh wait per read would re-register with
+        // the token on every request.
+        let shutdown = shared.shutdown.cancelled();
+        tokio::pin!(shutdown);
         loop {
             let config = shared.config.load();
             let timeout = (config.timeout > 0).then(|| Duration::from_secs(config.timeout));
@@ -116,7 +122,7 @@ impl Connection {
             let query_limit =
                 usize::try_from(config.client_query_buffer_limit).unwrap_or(usize::MAX);
             drop(config);
-            match self.read(socket, shared, timeout).await? {
+            match self.read(socket, shutdown.as_mut(), timeout).await? {
                 None => {}
                 Some(Stop::Gone) => return Ok(()),
                 Some(Stop::Idle) => {
@@ -155,7 +161,7 @@ impl Connection {
     async fn read(
         &mut self,
         socket: &Socket,
-        shared: &Shared,
+        mut shutdown: Pin<&mut WaitForCancellationFuture<'_>>,
         timeout: Option<Duration>,
     ) -> io::Result<Option<Stop>> {
         loop {
@@ -168,7 +174,7 @@ impl Connection {
             let ready = tokio::select! {
                 // Shutdown wins: requests already read have been answered.
                 biased;
-                () = shared.shutdown.cancelled() => return Ok(Some(Stop::Shutdown)),
+                () = &mut shutdown => return Ok(Some(Stop::Shutdown)),
                 r = ready => r,
             };
             match ready {

@@ -62,6 +62,12 @@ impl Databases {
             .unwrap_or_default()
     }
 
+    /// The table as it is now, borrowed without touching a shared
+    /// reference count (arc-swap's guard).
+    pub fn table(&self) -> arc_swap::Guard<Arc<Vec<Db>>> {
+        self.table.load()
+    }
+
     /// Every database, in order.
     pub fn all(&self) -> Arc<Vec<Db>> {
         self.table.load_full()

@@ -39,12 +39,14 @@ pub struct Call<'a> {
     pub session: &'a mut Session,
     /// The server's state.
     pub shared: &'a Shared,
+    /// The database the client has selected, as the request began.
+    db: &'a Db,
 }
 
 impl<'a> Call<'a> {
-    /// The database the client has selected.
-    pub fn db(&self) -> Db {
-        self.shared.dbs.get(self.session.db)
+    /// The database the client had selected when the request began.
+    pub fn db(&self) -> &'a Db {
+        self.db
     }
 
     /// Argument `i` (0 is the command's name); arity checks guarantee the
@@ -119,13 +121,19 @@ pub fn execute(args: &[&[u8]], out: &mut Out, session: &mut Session, shared: &Sh
         shared.stats.count_error();
         return;
     }
+    // The table is borrowed, not cloned: a `Db` clone would bump one
+    // reference count that every core's requests share.
+    let table = shared.dbs.table();
+    let Some(db) = table.get(session.db).or_else(|| table.first()) else {
+        return;
+    };
     let mut call = Call {
         args,
         out,
         session,
         shared,
+        db,
     };
-    shared.stats.count_command();
     if let Err(reject) = (spec.handler)(&mut call) {
         call.out.error(&reject.message(spec.name));
         shared.stats.count_error();

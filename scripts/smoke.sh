@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Smoke test of a real `tandem server` process with real clients: redis-cli
+# (apt redis-tools) and redis-py (pip redis). CI runs it after the test
+# suite; it takes a few seconds. Installs the two clients when missing.
+#
+# Usage: scripts/smoke.sh [path/to/tandem]   (default: builds target/debug/tandem)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+if ! command -v redis-cli >/dev/null; then
+  as_root apt-get update -qq
+  as_root apt-get install -y -qq redis-tools >/dev/null
+fi
+if ! python3 -c 'import redis' 2>/dev/null; then
+  python3 -m pip install -q redis 2>/dev/null ||
+    python3 -m pip install -q --break-system-packages redis
+fi
+
+BIN=${1:-}
+if [ -z "$BIN" ]; then
+  cargo build -q --bin tandem
+  BIN=target/debug/tandem
+fi
+
+# A port nobody listens on: ask the kernel for one.
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+LOG=$(mktemp)
+"$BIN" server --port "$PORT" >"$LOG" 2>&1 &
+PID=$!
+trap 'kill "$PID" 2>/dev/null || true; rm -f "$LOG"' EXIT
+
+for _ in $(seq 100); do
+  [ "$(redis-cli -p "$PORT" ping 2>/dev/null)" = PONG ] && break
+  sleep 0.1
+done
+
+fail() { echo "smoke: $*" >&2; cat "$LOG" >&2; exit 1; }
+expect() { # expect <wanted output> <redis-cli args...>
+  local want=$1; shift
+  local got
+  got=$(redis-cli -p "$PORT" "$@" 2>&1) || true
+  [ "$got" = "$want" ] || fail "redis-cli $*: wanted '$want', got '$got'"
+}
+
+expect PONG ping
+expect OK set a b
+expect b get a
+expect 1 incr counter
+expect 3 incrby counter 2
+expect 1 expire a 100
+expect 100 ttl a
+expect "ERR unknown command 'nosuch', with args beginning with: 'x' " nosuch x
+expect "ERR wrong number of arguments for 'get' command" get
+expect "$(printf 'save\n')" config get save
+echo "smoke: redis-cli ok"
+
+python3 scripts/smoke.py "$PORT" || fail "redis-py"
+echo "smoke: redis-py ok"
+
+redis-cli -p "$PORT" shutdown >/dev/null 2>&1 || true
+for _ in $(seq 100); do
+  kill -0 "$PID" 2>/dev/null || break
+  sleep 0.1
+done
+if kill -0 "$PID" 2>/dev/null; then fail "server still running after SHUTDOWN"; fi
+wait "$PID" || fail "server exited with status $?"
+echo "smoke: shutdown ok"
