@@ -40,6 +40,13 @@ pub(super) const COMMANDS: &[Spec] = &[
     spec("setrange", 4, WRITE | DENYOOM, (1, 1, 1), setrange),
 ];
 
+/// Builds an expiry from an option's number (EX seconds, PX
+/// milliseconds, EXAT / PXAT Unix times).
+type MakeExpiry = fn(i64) -> Expiry;
+
+/// A key and its value, as MSET takes them.
+type Pair<'a> = (&'a [u8], &'a [u8]);
+
 fn get(c: &mut Call<'_>) -> CmdResult {
     let db = c.db();
     let out = &mut *c.out;
@@ -53,7 +60,7 @@ fn get(c: &mut Call<'_>) -> CmdResult {
 /// the expiry's number, so a syntax error anywhere wins over a bad number.
 fn set_options(c: &Call<'_>) -> Result<SetOptions, Reject> {
     let mut o = SetOptions::default();
-    let mut expiry: Option<(fn(i64) -> Expiry, &[u8])> = None;
+    let mut expiry: Option<(MakeExpiry, &[u8])> = None;
     let mut i = 3;
     while let Some(&a) = c.args.get(i) {
         let next = c.args.get(i + 1).copied();
@@ -81,8 +88,8 @@ fn set_options(c: &Call<'_>) -> Result<SetOptions, Reject> {
 }
 
 /// The expiry an EX / PX / EXAT / PXAT option gives.
-fn expiry_kind(word: &[u8]) -> Option<fn(i64) -> Expiry> {
-    let kinds: [(&str, fn(i64) -> Expiry); 4] = [
+fn expiry_kind(word: &[u8]) -> Option<MakeExpiry> {
+    let kinds: [(&str, MakeExpiry); 4] = [
         ("ex", Expiry::Seconds),
         ("px", Expiry::Millis),
         ("exat", Expiry::UnixSeconds),
@@ -117,7 +124,7 @@ fn setnx(c: &mut Call<'_>) -> CmdResult {
     Ok(())
 }
 
-fn set_with_ttl(c: &mut Call<'_>, make: fn(i64) -> Expiry) -> CmdResult {
+fn set_with_ttl(c: &mut Call<'_>, make: MakeExpiry) -> CmdResult {
     let ttl = SetTtl::At(make(int(c.args[2])?));
     let opts = SetOptions {
         ttl,
@@ -154,7 +161,7 @@ fn getdel(c: &mut Call<'_>) -> CmdResult {
 
 fn getex(c: &mut Call<'_>) -> CmdResult {
     let mut ttl = SetTtl::Keep;
-    let mut expiry: Option<(fn(i64) -> Expiry, &[u8])> = None;
+    let mut expiry: Option<(MakeExpiry, &[u8])> = None;
     let mut i = 2;
     while let Some(&a) = c.args.get(i) {
         let next = c.args.get(i + 1).copied();
@@ -188,9 +195,9 @@ fn mget(c: &mut Call<'_>) -> CmdResult {
 }
 
 /// MSET's key-value pairs, or the arity error for an odd count.
-fn pairs<'a>(c: &Call<'a>) -> Result<Vec<(&'a [u8], &'a [u8])>, Reject> {
+fn pairs<'a>(c: &Call<'a>) -> Result<Vec<Pair<'a>>, Reject> {
     let rest = &c.args[1..];
-    if rest.len() % 2 != 0 {
+    if !rest.len().is_multiple_of(2) {
         return Err(Reject::Arity);
     }
     Ok(rest.chunks_exact(2).map(|p| (p[0], p[1])).collect())

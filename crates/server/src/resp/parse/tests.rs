@@ -83,7 +83,7 @@ fn huge_claims_reserve_little() {
     let buf = b"*1000000\r\n$536870912\r\nabc";
     assert_eq!(p.parse(buf, LIMITS), Ok(None));
     assert!(p.ranges.capacity() <= MAX_PREALLOC_ARGS);
-    assert_eq!(p.need(), 10 + 13 + 536_870_912 + 2);
+    assert_eq!(p.need(), 10 + 12 + 536_870_912 + 2);
 }
 
 #[test]
