@@ -65,13 +65,9 @@ fn run_server(settings: tandem_server::Settings) -> i32 {
         )
     });
     tracing_subscriber::fmt().with_env_filter(filter).init();
-    let threads = match config.io_threads {
-        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        n => n,
-    };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(threads)
-        .thread_name("tandem-io")
+    // This runtime only accepts clients and waits for signals; the server
+    // starts its own thread per core to serve them (`io-threads`).
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
@@ -85,7 +81,6 @@ fn run_server(settings: tandem_server::Settings) -> i32 {
         let server = tandem_server::Server::bind(config).await?;
         tracing::info!(
             addr = %server.local_addr()?,
-            threads,
             "Tandem {} ready to accept connections",
             env!("CARGO_PKG_VERSION")
         );

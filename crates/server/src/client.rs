@@ -41,7 +41,31 @@ pub enum Socket {
     Unix(UnixStream),
 }
 
+/// A client socket detached from any runtime, to be handed to another.
+pub enum StdSocket {
+    /// TCP.
+    Tcp(std::net::TcpStream),
+    /// A Unix domain socket.
+    Unix(std::os::unix::net::UnixStream),
+}
+
 impl Socket {
+    /// Detaches the socket from this runtime's reactor.
+    pub fn into_std(self) -> io::Result<StdSocket> {
+        Ok(match self {
+            Socket::Tcp(s) => StdSocket::Tcp(s.into_std()?),
+            Socket::Unix(s) => StdSocket::Unix(s.into_std()?),
+        })
+    }
+
+    /// Registers a detached socket with the current runtime.
+    pub fn from_std(s: StdSocket) -> io::Result<Socket> {
+        Ok(match s {
+            StdSocket::Tcp(s) => Socket::Tcp(TcpStream::from_std(s)?),
+            StdSocket::Unix(s) => Socket::Unix(UnixStream::from_std(s)?),
+        })
+    }
+
     async fn readable(&self) -> io::Result<()> {
         match self {
             Socket::Tcp(s) => s.readable().await,
@@ -122,6 +146,11 @@ impl Connection {
             let query_limit =
                 usize::try_from(config.client_query_buffer_limit).unwrap_or(usize::MAX);
             drop(config);
+            // A connection that always has input ready never waits on the
+            // token below, so it checks the flag each turn.
+            if shared.shutdown.is_cancelled() {
+                return Ok(());
+            }
             match self.read(socket, shutdown.as_mut(), timeout).await? {
                 None => {}
                 Some(Stop::Gone) => return Ok(()),
@@ -172,10 +201,11 @@ impl Connection {
                 }
             };
             let ready = tokio::select! {
-                // Shutdown wins: requests already read have been answered.
+                // Input first: when it is ready (the busy case) the token is
+                // not polled at all; `run` checks its flag each turn.
                 biased;
-                () = &mut shutdown => return Ok(Some(Stop::Shutdown)),
                 r = ready => r,
+                () = &mut shutdown => return Ok(Some(Stop::Shutdown)),
             };
             match ready {
                 None => return Ok(Some(Stop::Idle)),

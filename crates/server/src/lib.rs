@@ -74,12 +74,14 @@ impl Drop for Running {
     }
 }
 
-/// Starts a server with `config` on a new thread with its own runtime
-/// (`threads` workers), and returns once it is listening.
-pub fn start(config: Config, threads: usize) -> std::io::Result<Running> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(threads.max(1))
-        .thread_name("tandem-io")
+/// Starts a server with `config` on a new thread, and returns once it is
+/// listening. `threads` overrides `config.io_threads` (the threads serving
+/// connections) when not 0.
+pub fn start(mut config: Config, threads: usize) -> std::io::Result<Running> {
+    if threads > 0 {
+        config.io_threads = threads;
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     let server = runtime.block_on(Server::bind(config))?;

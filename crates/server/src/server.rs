@@ -19,10 +19,11 @@ use crate::session::Session;
 use crate::shared::Shared;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpSocket, UnixListener};
+use tokio::runtime::Handle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -69,6 +70,12 @@ impl Server {
         socket.set_nodelay(true)?;
         socket.bind(addr)?;
         let tcp = socket.listen(config.tcp_backlog)?;
+        // Port 0 asks for a free port: record the one chosen, so that
+        // CONFIG GET port says where the server listens.
+        let config = Config {
+            port: tcp.local_addr()?.port(),
+            ..config
+        };
         let unix = match &config.unixsocket {
             Some(path) => {
                 // A socket file left by an earlier run would make bind fail.
@@ -99,6 +106,7 @@ impl Server {
         let Server { tcp, unix, shared } = self;
         let tracker = TaskTracker::new();
         let token = shared.shutdown.clone();
+        let cores = Cores::start(shared.config.load().io_threads, &token, &tracker)?;
         loop {
             let accepted = tokio::select! {
                 () = token.cancelled() => break,
@@ -106,7 +114,7 @@ impl Server {
                 r = accept_unix(unix.as_ref()) => r.map(|s| (Socket::Unix(s), None)),
             };
             match accepted {
-                Ok((socket, peer)) => admit(socket, peer, &shared, &tracker).await,
+                Ok((socket, peer)) => admit(socket, peer, &shared, &tracker, &cores).await,
                 Err(e) => {
                     // Running out of file descriptors is transient: wait a
                     // little rather than spin.
@@ -123,6 +131,7 @@ impl Server {
         {
             tracing::warn!("some clients did not close within {DRAIN_TIMEOUT:?}");
         }
+        cores.join();
         if let Some(path) = &shared.config.load().unixsocket {
             let _ = std::fs::remove_file(path);
         }
@@ -145,6 +154,7 @@ async fn admit(
     peer: Option<SocketAddr>,
     shared: &Arc<Shared>,
     tracker: &TaskTracker,
+    cores: &Cores,
 ) {
     let config = shared.config.load();
     let refusal = if shared.clients.load(Ordering::Relaxed) >= config.maxclients as usize {
@@ -170,10 +180,82 @@ async fn admit(
     let peer = peer.map_or_else(|| "unix".to_string(), |p| p.to_string());
     let session = Session::new(id, peer, config.requirepass.is_some());
     let shared = Arc::clone(shared);
-    tracker.spawn(async move {
-        client::serve(socket, session, Arc::clone(&shared)).await;
-        shared.clients.fetch_sub(1, Ordering::Relaxed);
-    });
+    // The socket leaves this runtime's reactor and joins its core's.
+    let socket = match socket.into_std() {
+        Ok(s) => s,
+        Err(e) => {
+            shared.clients.fetch_sub(1, Ordering::Relaxed);
+            tracing::debug!("cannot hand a client over: {e}");
+            return;
+        }
+    };
+    tracker.spawn_on(
+        async move {
+            if let Ok(socket) = Socket::from_std(socket) {
+                client::serve(socket, session, Arc::clone(&shared)).await;
+            }
+            shared.clients.fetch_sub(1, Ordering::Relaxed);
+        },
+        cores.next(),
+    );
+}
+
+/// The threads that serve connections: one single-threaded runtime per
+/// core, each owning the connections handed to it, round robin. A
+/// connection never moves between threads, so no request pays for work
+/// stealing or wakes another thread; the engine's shards are shared by all
+/// of them.
+struct Cores {
+    handles: Vec<Handle>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+    next: AtomicUsize,
+}
+
+impl Cores {
+    /// Starts `count` serving threads (0: one per core). They run until
+    /// `token` is cancelled and every task of `tracker` has finished.
+    fn start(count: usize, token: &CancellationToken, tracker: &TaskTracker) -> io::Result<Cores> {
+        let count = match count {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        };
+        let mut cores = Cores {
+            handles: Vec::with_capacity(count),
+            threads: Vec::with_capacity(count),
+            next: AtomicUsize::new(0),
+        };
+        for i in 0..count {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            cores.handles.push(runtime.handle().clone());
+            let (token, tracker) = (token.clone(), tracker.clone());
+            let thread = std::thread::Builder::new()
+                .name(format!("tandem-io-{i}"))
+                .spawn(move || {
+                    runtime.block_on(async {
+                        token.cancelled().await;
+                        tracker.wait().await;
+                    });
+                })?;
+            cores.threads.push(thread);
+        }
+        Ok(cores)
+    }
+
+    /// The runtime for the next connection.
+    fn next(&self) -> &Handle {
+        let i = self.next.fetch_add(1, Ordering::Relaxed) % self.handles.len();
+        &self.handles[i]
+    }
+
+    /// Waits for the threads, once shutdown has been signalled.
+    fn join(self) {
+        for t in self.threads {
+            // A serving thread that panicked has already logged it.
+            let _ = t.join();
+        }
+    }
 }
 
 fn is_loopback(ip: IpAddr) -> bool {
