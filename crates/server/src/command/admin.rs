@@ -66,18 +66,30 @@ fn config(c: &mut Call<'_>) -> CmdResult {
         }
         let config = c.shared.config.load();
         let all = settings(&config);
-        let patterns: Vec<Vec<u8>> = c.args[2..].iter().map(|p| p.to_ascii_lowercase()).collect();
-        let found: Vec<_> = all
-            .iter()
-            .filter(|(name, _)| {
-                patterns
+        // As Redis 7: a name without glob characters is answered with the
+        // name as the client wrote it; a pattern with the real names. Each
+        // setting is listed once, however many arguments match it.
+        let mut found: Vec<(&[u8], &str)> = Vec::new();
+        for &pattern in &c.args[2..] {
+            let lower = pattern.to_ascii_lowercase();
+            let glob = lower.iter().any(|b| matches!(b, b'*' | b'?' | b'['));
+            for (name, value) in &all {
+                let hit = if glob {
+                    tandem_engine::glob_match(&lower, name.as_bytes())
+                } else {
+                    lower == name.as_bytes()
+                };
+                let listed = found
                     .iter()
-                    .any(|p| tandem_engine::glob_match(p, name.as_bytes()))
-            })
-            .collect();
+                    .any(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()));
+                if hit && !listed {
+                    found.push((if glob { name.as_bytes() } else { pattern }, value));
+                }
+            }
+        }
         c.out.map(found.len());
         for (name, value) in found {
-            c.out.bulk(name.as_bytes());
+            c.out.bulk(name);
             c.out.bulk(value.as_bytes());
         }
         return Ok(());
@@ -132,20 +144,41 @@ fn command(c: &mut Call<'_>) -> CmdResult {
         }
         return Ok(());
     };
-    if is(sub, "count") && c.args.len() == 2 {
+    let arity = |name: &str| {
+        Reject::Owned(format!(
+            "ERR wrong number of arguments for 'command|{name}' command"
+        ))
+    };
+    if is(sub, "count") {
+        if c.args.len() != 2 {
+            return Err(arity("count"));
+        }
         c.out.count(table().len());
-    } else if is(sub, "list") && c.args.len() == 2 {
+    } else if is(sub, "list") {
+        // FILTERBY is not supported: any argument is refused.
+        if c.args.len() != 2 {
+            return Err(Reject::Syntax);
+        }
         c.out.array(table().len());
         for s in table() {
             c.out.bulk(s.name.as_bytes());
         }
     } else if is(sub, "info") {
         let names = &c.args[2..];
+        if names.is_empty() {
+            // Redis 7.0: COMMAND INFO with no names describes them all.
+            c.out.array(table().len());
+            for s in table() {
+                describe(c, s);
+            }
+            return Ok(());
+        }
         c.out.array(names.len());
         for &name in names {
             match super::lookup(name) {
                 Some(s) => describe(c, s),
-                None => c.out.null_array(),
+                // A null bulk in RESP2, as Redis replies.
+                None => c.out.null(),
             }
         }
     } else {
@@ -155,14 +188,25 @@ fn command(c: &mut Call<'_>) -> CmdResult {
 }
 
 fn shutdown(c: &mut Call<'_>) -> CmdResult {
+    // Redis 7.0's rules: NOSAVE and SAVE exclude each other, and ABORT
+    // stands alone.
+    let (mut nosave, mut save, mut abort) = (false, false, false);
     for &a in &c.args[1..] {
-        if is(a, "abort") {
-            return Err(Reject::Static("ERR No shutdown in progress."));
-        }
-        let known = ["nosave", "save", "now", "force"];
-        if !known.iter().any(|w| is(a, w)) {
+        if is(a, "nosave") {
+            nosave = true;
+        } else if is(a, "save") {
+            save = true;
+        } else if is(a, "abort") {
+            abort = true;
+        } else if !(is(a, "now") || is(a, "force")) {
             return Err(Reject::Syntax);
         }
+    }
+    if (nosave && save) || (abort && c.args.len() > 2) {
+        return Err(Reject::Syntax);
+    }
+    if abort {
+        return Err(Reject::Static("ERR No shutdown in progress."));
     }
     // Nothing to save: there is no persistence yet. On success Redis
     // closes the connection without a reply.

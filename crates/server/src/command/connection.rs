@@ -120,7 +120,7 @@ fn hello(c: &mut Call<'_>) -> CmdResult {
         Some((user, pass)) => check_password(c, user, pass)?,
         None if !c.session.authenticated => {
             return Err(Reject::Static(
-                "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time",
+                "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time",
             ))
         }
         None => {}

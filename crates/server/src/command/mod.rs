@@ -105,7 +105,7 @@ pub fn execute(args: &[&[u8]], out: &mut Out, session: &mut Session, shared: &Sh
         return;
     };
     let Some(spec) = lookup(name) else {
-        out.error(&unknown_command(args));
+        out.error_bytes(&unknown_command(args));
         shared.stats.count_error();
         return;
     };
@@ -141,22 +141,25 @@ pub fn execute(args: &[&[u8]], out: &mut Out, session: &mut Session, shared: &Sh
 }
 
 /// Redis's reply to an unknown command: its name and the start of its
-/// arguments, each quoted, cut at about 128 bytes.
-fn unknown_command(args: &[&[u8]]) -> String {
+/// arguments, each quoted, cut at about 128 bytes. Bytes, not text: the
+/// client's bytes are echoed as they came, as Redis does.
+fn unknown_command(args: &[&[u8]]) -> Vec<u8> {
     let name = args.first().copied().unwrap_or_default();
-    let mut listed = String::new();
+    let mut listed: Vec<u8> = Vec::new();
     for arg in args.iter().skip(1) {
         if listed.len() >= 128 {
             break;
         }
         let room = 128 - listed.len();
-        let text = String::from_utf8_lossy(&arg[..arg.len().min(room)]).into_owned();
-        listed.push('\'');
-        listed.push_str(&text);
-        listed.push_str("' ");
+        listed.push(b'\'');
+        listed.extend_from_slice(&arg[..arg.len().min(room)]);
+        listed.extend_from_slice(b"' ");
     }
-    let name = String::from_utf8_lossy(&name[..name.len().min(128)]).into_owned();
-    format!("ERR unknown command '{name}', with args beginning with: {listed}")
+    let mut msg = b"ERR unknown command '".to_vec();
+    msg.extend_from_slice(&name[..name.len().min(128)]);
+    msg.extend_from_slice(b"', with args beginning with: ");
+    msg.extend_from_slice(&listed);
+    msg
 }
 
 /// Redis's reply to an unknown subcommand of `command`.
@@ -189,11 +192,11 @@ mod tests {
     fn unknown_command_text_matches_redis() {
         assert_eq!(
             unknown_command(&[b"foo", b"a", b"b"]),
-            "ERR unknown command 'foo', with args beginning with: 'a' 'b' "
+            b"ERR unknown command 'foo', with args beginning with: 'a' 'b' ".to_vec()
         );
         assert_eq!(
-            unknown_command(&[b"foo"]),
-            "ERR unknown command 'foo', with args beginning with: "
+            unknown_command(&[b"foo\xff"]),
+            b"ERR unknown command 'foo\xff', with args beginning with: ".to_vec()
         );
     }
 }

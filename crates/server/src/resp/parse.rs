@@ -11,7 +11,7 @@
 //! reserves at most `MAX_PREALLOC_ARGS` ranges, and the caller grows the
 //! buffer only as bytes arrive. Errors carry Redis's exact text.
 
-use memchr::memchr;
+use memchr::{memchr, memchr2};
 use std::ops::Range;
 
 /// Longest inline request, and longest `*<count>` or `$<len>` line, as
@@ -174,7 +174,12 @@ impl RequestParser {
     }
 
     fn parse_inline(&mut self, buf: &[u8]) -> Result<Option<Parsed>, ProtocolError> {
-        let Some(nl) = memchr(b'\n', buf) else {
+        // Redis finds the newline with `strchr`, which stops at a NUL byte:
+        // a line with a NUL before its newline never ends, and is refused
+        // once it passes `MAX_INLINE`. (Splitting it instead would also
+        // differ from Redis, and `split_args` reads a NUL as the end.)
+        let end = memchr2(b'\n', 0, buf).filter(|&i| buf[i] == b'\n');
+        let Some(nl) = end else {
             if buf.len() > MAX_INLINE {
                 return Err(ProtocolError("too big inline request".into()));
             }
@@ -235,10 +240,12 @@ fn parse_len(line: &[u8]) -> Option<i64> {
 fn split_args(line: &[u8], out: &mut Vec<Vec<u8>>) -> Option<()> {
     let mut i = 0;
     loop {
-        while line.get(i).is_some_and(|c| c.is_ascii_whitespace()) {
+        while line.get(i).is_some_and(|&c| is_space(c)) {
             i += 1;
         }
-        if i >= line.len() {
+        // A NUL ends the line, as the end of a C string does in Redis; it
+        // must not start an argument, which would be empty and never end.
+        if line.get(i).is_none_or(|&c| c == 0) {
             return Some(());
         }
         let mut arg = Vec::new();
@@ -270,7 +277,7 @@ fn split_args(line: &[u8], out: &mut Vec<Vec<u8>>) -> Option<()> {
                     }
                     b'"' => {
                         // A closing quote must be followed by a blank.
-                        if line.get(i + 1).is_some_and(|c| !c.is_ascii_whitespace()) {
+                        if line.get(i + 1).is_some_and(|&c| !is_space(c)) {
                             return None;
                         }
                         i += 1;
@@ -285,7 +292,7 @@ fn split_args(line: &[u8], out: &mut Vec<Vec<u8>>) -> Option<()> {
                         arg.push(b'\'');
                     }
                     b'\'' => {
-                        if line.get(i + 1).is_some_and(|c| !c.is_ascii_whitespace()) {
+                        if line.get(i + 1).is_some_and(|&c| !is_space(c)) {
                             return None;
                         }
                         i += 1;
@@ -306,6 +313,12 @@ fn split_args(line: &[u8], out: &mut Vec<Vec<u8>>) -> Option<()> {
         }
         out.push(arg);
     }
+}
+
+/// C's `isspace`, which Redis uses between arguments: unlike
+/// `u8::is_ascii_whitespace`, it includes the vertical tab.
+fn is_space(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
 }
 
 fn hex(c: Option<&u8>) -> Option<u8> {

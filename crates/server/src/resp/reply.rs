@@ -54,8 +54,13 @@ impl Out {
     /// An error reply. Line breaks in `msg` become spaces, as Redis does,
     /// so that a client's bytes echoed in an error cannot break framing.
     pub fn error(&mut self, msg: &str) {
+        self.error_bytes(msg.as_bytes());
+    }
+
+    /// An error reply whose text holds a client's bytes as they came.
+    pub fn error_bytes(&mut self, msg: &[u8]) {
         self.buf.put_u8(b'-');
-        for &b in msg.as_bytes() {
+        for &b in msg {
             self.buf
                 .put_u8(if b == b'\r' || b == b'\n' { b' ' } else { b });
         }

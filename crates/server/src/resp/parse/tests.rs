@@ -100,3 +100,33 @@ fn endless_lines_are_refused() {
         Some("too big mbulk count string".into())
     );
 }
+
+#[test]
+fn a_nul_in_an_inline_request_waits_as_in_redis() {
+    // Redis looks for the newline with strchr, which stops at the NUL: the
+    // request never completes, and is refused once past MAX_INLINE.
+    // (Splitting it once looped forever, pushing empty arguments.)
+    assert_eq!(trickle(b"echo\0a\r\n"), Ok(vec![]));
+    assert_eq!(trickle(b"PING\r\necho\0a\r\n"), Ok(vec![v(&["PING"])]));
+    let mut long = b"echo\0a\r\n".to_vec();
+    long.extend(std::iter::repeat_n(b'x', MAX_INLINE));
+    assert_eq!(
+        trickle(&long).err().map(|e| e.0),
+        Some("too big inline request".into())
+    );
+    let mut out = Vec::new();
+    assert_eq!(split_args(b"a\0b", &mut out), Some(()));
+    assert_eq!(out, v(&["a"]));
+}
+
+#[test]
+fn blanks_are_c_isspace() {
+    let mut out = Vec::new();
+    // Between arguments, and after a closing quote; inside an unquoted
+    // argument only space, tab, CR and LF end it (as in sdssplitargs).
+    assert_eq!(
+        split_args(b"echo \x0ba \x0c\"b\"\x0b c\x0bd", &mut out),
+        Some(())
+    );
+    assert_eq!(out, v(&["echo", "a", "b", "c\x0bd"]));
+}

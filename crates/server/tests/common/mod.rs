@@ -1,0 +1,372 @@
+//! Helpers shared by the server's integration tests: starting a server
+//! in-process on a free port, and a raw TCP client that sends bytes and
+//! reads whole RESP replies (RESP2 and RESP3) with a deadline, so that a
+//! server that hangs fails a test instead of stalling the suite.
+//!
+//! Every read has a deadline (`TIMEOUT`); nothing here waits forever.
+
+// Each test file uses a different subset of these helpers.
+#![allow(dead_code)]
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+pub use tandem_server::{Config, Running};
+
+/// What a failing helper or test returns.
+pub type Error = Box<dyn std::error::Error>;
+/// A test's result.
+pub type TestResult = Result<(), Error>;
+
+/// The longest any single read waits for the server. Generous, since a
+/// loaded CI machine can be slow; a passing test never waits this long.
+pub const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Worker threads per test server: two, like the CI machines, so that
+/// requests from different connections really run in parallel.
+const THREADS: usize = 2;
+
+/// The default configuration, on a free port.
+pub fn config() -> Config {
+    Config {
+        port: 0,
+        ..Config::default()
+    }
+}
+
+/// Starts a server with `config` on a free port (the port in `config` is
+/// ignored: tests run in parallel and must never share one).
+pub fn start(config: Config) -> Result<Running, Error> {
+    Ok(tandem_server::start(Config { port: 0, ..config }, THREADS)?)
+}
+
+/// Starts a server with the default configuration.
+pub fn start_default() -> Result<Running, Error> {
+    start(config())
+}
+
+/// Tests that measure the process's memory, or that use a lot of it, take
+/// this lock, so that one does not see the other's allocations. (The
+/// servers run inside the test process, and tests run in parallel.)
+pub fn exclusive() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    // A test that panicked while holding it leaves nothing to clean up.
+    LOCK.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A field of `/proc/self/status` in kB (`VmRSS`, `VmSize`, ...).
+pub fn proc_status_kb(field: &str) -> Result<u64, Error> {
+    let status = std::fs::read_to_string("/proc/self/status")?;
+    let line = status
+        .lines()
+        .find(|l| l.starts_with(field) && l[field.len()..].starts_with(':'))
+        .ok_or_else(|| format!("no {field} in /proc/self/status"))?;
+    let kb = line[field.len() + 1..]
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()?;
+    Ok(kb)
+}
+
+/// The soft limit on open files, from `/proc/self/limits`.
+pub fn open_files_limit() -> Result<u64, Error> {
+    let limits = std::fs::read_to_string("/proc/self/limits")?;
+    let line = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .ok_or("no 'Max open files' in /proc/self/limits")?;
+    let soft = line["Max open files".len()..]
+        .split_whitespace()
+        .next()
+        .ok_or("no soft limit")?;
+    Ok(if soft == "unlimited" {
+        u64::MAX
+    } else {
+        soft.parse()?
+    })
+}
+
+/// Bytes as readable text (`\r\n` escaped), for comparisons whose
+/// failure messages a person has to read.
+pub fn text(bytes: &[u8]) -> String {
+    bytes.escape_ascii().to_string()
+}
+
+/// A request in RESP multibulk form.
+pub fn encode(args: &[&[u8]]) -> Vec<u8> {
+    let mut out = format!("*{}\r\n", args.len()).into_bytes();
+    for a in args {
+        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+        out.extend_from_slice(a);
+        out.extend_from_slice(b"\r\n");
+    }
+    out
+}
+
+/// `encode` for arguments that are all text, split on spaces.
+pub fn encode_words(line: &str) -> Vec<u8> {
+    let words: Vec<&[u8]> = line.split_whitespace().map(str::as_bytes).collect();
+    encode(&words)
+}
+
+/// The length of the complete RESP value at the start of `buf`, or
+/// `None` if it has not all arrived. Knows every RESP2 and RESP3 type.
+pub fn frame_len(buf: &[u8]) -> Result<Option<usize>, Error> {
+    frame_at(buf, 0)
+}
+
+fn frame_at(buf: &[u8], start: usize) -> Result<Option<usize>, Error> {
+    let Some(rest) = buf.get(start..) else {
+        return Ok(None);
+    };
+    let Some(cr) = rest.windows(2).position(|w| w == b"\r\n") else {
+        return Ok(None);
+    };
+    let Some((&tag, header)) = rest[..cr].split_first() else {
+        return Err("empty line where a RESP value should start".into());
+    };
+    let after_line = start + cr + 2;
+    let number = || -> Result<i64, Error> {
+        let s = std::str::from_utf8(header)?;
+        Ok(s.parse::<i64>()?)
+    };
+    let elements = |n: i64, per: i64| -> Result<Option<usize>, Error> {
+        let mut pos = after_line;
+        for _ in 0..n.max(0) * per {
+            match frame_at(buf, pos)? {
+                Some(len) => pos += len,
+                None => return Ok(None),
+            }
+        }
+        Ok(Some(pos - start))
+    };
+    match tag {
+        b'+' | b'-' | b':' | b'_' | b',' | b'#' | b'(' => Ok(Some(after_line - start)),
+        b'$' | b'!' | b'=' => {
+            let n = number()?;
+            if n < 0 {
+                return Ok(Some(after_line - start));
+            }
+            let end = after_line + usize::try_from(n)? + 2;
+            Ok((buf.len() >= end).then_some(end - start))
+        }
+        b'*' | b'~' | b'>' => elements(number()?, 1),
+        b'%' => elements(number()?, 2),
+        b'|' => {
+            // Attributes, then the value they describe.
+            let Some(attrs) = elements(number()?, 2)? else {
+                return Ok(None);
+            };
+            Ok(frame_at(buf, start + attrs)?.map(|v| attrs + v))
+        }
+        other => Err(format!(
+            "not a RESP type byte: {:?} in {}",
+            char::from(other),
+            text(rest)
+        )
+        .into()),
+    }
+}
+
+/// What one read brought.
+enum Fill {
+    /// Some bytes, now in the buffer.
+    Data,
+    /// The server closed the connection.
+    Closed,
+    /// Nothing before the deadline.
+    TimedOut,
+}
+
+/// A raw TCP client: writes exactly the bytes a test gives it, and reads
+/// the server's replies frame by frame.
+pub struct Raw {
+    stream: TcpStream,
+    /// Bytes received and not yet returned.
+    buf: Vec<u8>,
+    /// Whether the server has closed the connection.
+    closed: bool,
+}
+
+impl Raw {
+    /// Connects to `addr`.
+    pub fn connect(addr: SocketAddr) -> Result<Raw, Error> {
+        let stream = TcpStream::connect_timeout(&addr, TIMEOUT)?;
+        // Each write goes out as it is, so split frames stay split.
+        stream.set_nodelay(true)?;
+        stream.set_write_timeout(Some(TIMEOUT))?;
+        Ok(Raw {
+            stream,
+            buf: Vec::new(),
+            closed: false,
+        })
+    }
+
+    /// The local address of this connection.
+    pub fn local_addr(&self) -> Result<SocketAddr, Error> {
+        Ok(self.stream.local_addr()?)
+    }
+
+    /// Sends `bytes` as one write.
+    pub fn send(&mut self, bytes: &[u8]) -> TestResult {
+        self.stream.write_all(bytes)?;
+        Ok(())
+    }
+
+    /// Sends a request in multibulk form.
+    pub fn send_args(&mut self, args: &[&[u8]]) -> TestResult {
+        self.send(&encode(args))
+    }
+
+    /// Reads more bytes, waiting until `deadline`. A reset counts as
+    /// closed: a server that closes with unread input sends one.
+    fn fill(&mut self, deadline: Instant) -> Result<Fill, Error> {
+        if self.closed {
+            return Ok(Fill::Closed);
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Ok(Fill::TimedOut);
+        }
+        self.stream.set_read_timeout(Some(left))?;
+        let mut chunk = vec![0u8; 64 * 1024];
+        match self.stream.read(&mut chunk) {
+            Ok(0) => {
+                self.closed = true;
+                Ok(Fill::Closed)
+            }
+            Ok(n) => {
+                self.buf.extend_from_slice(&chunk[..n]);
+                Ok(Fill::Data)
+            }
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                Ok(Fill::TimedOut)
+            }
+            Err(e) if e.kind() == ErrorKind::ConnectionReset => {
+                self.closed = true;
+                Ok(Fill::Closed)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn timed_out(&self) -> Error {
+        let shown = &self.buf[..self.buf.len().min(200)];
+        format!(
+            "timed out waiting for the server; {} bytes unread: {}",
+            self.buf.len(),
+            text(shown)
+        )
+        .into()
+    }
+
+    /// Reads one complete reply (its raw bytes).
+    pub fn reply(&mut self) -> Result<Vec<u8>, Error> {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            if let Some(len) = frame_len(&self.buf)? {
+                return Ok(self.buf.drain(..len).collect());
+            }
+            match self.fill(deadline)? {
+                Fill::Data => {}
+                Fill::TimedOut => return Err(self.timed_out()),
+                Fill::Closed => {
+                    return Err(format!(
+                        "connection closed before a whole reply; got {}",
+                        text(&self.buf)
+                    )
+                    .into())
+                }
+            }
+        }
+    }
+
+    /// Reads `n` replies.
+    pub fn replies(&mut self, n: usize) -> Result<Vec<Vec<u8>>, Error> {
+        (0..n).map(|_| self.reply()).collect()
+    }
+
+    /// Reads whole replies until they add up to `expected.len()` bytes,
+    /// and checks they are exactly `expected`.
+    pub fn expect(&mut self, expected: &[u8]) -> TestResult {
+        let mut got = Vec::new();
+        while got.len() < expected.len() {
+            got.extend(self.reply()?);
+        }
+        if got != expected {
+            return Err(format!(
+                "unexpected reply\n  got:  {}\n  want: {}",
+                text(&got),
+                text(expected)
+            )
+            .into());
+        }
+        Ok(())
+    }
+
+    /// Sends `request` and checks the replies are exactly `expected`.
+    pub fn check(&mut self, request: &[u8], expected: &[u8]) -> TestResult {
+        self.send(request)?;
+        self.expect(expected)
+    }
+
+    /// Sends `request` and returns its one reply.
+    pub fn call(&mut self, request: &[u8]) -> Result<Vec<u8>, Error> {
+        self.send(request)?;
+        self.reply()
+    }
+
+    /// Everything the server sends until it closes the connection.
+    pub fn read_until_closed(&mut self) -> Result<Vec<u8>, Error> {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            match self.fill(deadline)? {
+                Fill::Data => {}
+                Fill::TimedOut => return Err(self.timed_out()),
+                Fill::Closed => return Ok(std::mem::take(&mut self.buf)),
+            }
+        }
+    }
+
+    /// Checks the server sends exactly `expected` and then closes.
+    pub fn expect_then_closed(&mut self, expected: &[u8]) -> TestResult {
+        let got = self.read_until_closed()?;
+        if got != expected {
+            return Err(format!(
+                "unexpected bytes before close\n  got:  {}\n  want: {}",
+                text(&got),
+                text(expected)
+            )
+            .into());
+        }
+        Ok(())
+    }
+
+    /// Checks that for `wait` the server sends nothing and keeps the
+    /// connection open (it is waiting for the rest of a request).
+    pub fn expect_silence(&mut self, wait: Duration) -> TestResult {
+        if !self.buf.is_empty() {
+            return Err(format!("unexpected bytes: {}", text(&self.buf)).into());
+        }
+        match self.fill(Instant::now() + wait)? {
+            Fill::TimedOut => Ok(()),
+            Fill::Closed => Err("the server closed the connection".into()),
+            Fill::Data => Err(format!("unexpected bytes: {}", text(&self.buf)).into()),
+        }
+    }
+
+    /// Whether the server has closed the connection by `deadline`,
+    /// discarding anything it sent.
+    pub fn closed_within(&mut self, wait: Duration) -> Result<bool, Error> {
+        let deadline = Instant::now() + wait;
+        loop {
+            match self.fill(deadline)? {
+                Fill::Closed => return Ok(true),
+                Fill::Data => self.buf.clear(),
+                Fill::TimedOut => return Ok(false),
+            }
+        }
+    }
+}
