@@ -132,9 +132,11 @@ struct Connection {
 
 impl Connection {
     async fn run(&mut self, socket: &mut Socket, shared: &Shared) -> io::Result<()> {
-        // Registered once: a fresh wait per read would re-register with
-        // the token on every request.
-        let shutdown = shared.shutdown.cancelled();
+        // A child token of its own, registered once: polling the server's
+        // token itself would take a lock every connection shares on each
+        // idle wait, and a fresh wait per read would re-register each time.
+        let token = shared.shutdown.child_token();
+        let shutdown = token.cancelled();
         tokio::pin!(shutdown);
         loop {
             let config = shared.config.load();

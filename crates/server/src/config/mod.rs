@@ -323,6 +323,19 @@ mod tests {
         assert_eq!(c.map(|c| c.databases), Some(16));
     }
 
+    /// The example file in the repository lists every setting with its
+    /// default: it must parse, and resolve to the defaults.
+    #[test]
+    fn the_example_file_is_the_defaults() {
+        let text = include_str!("../../../../tandem.example.toml");
+        let parsed: Result<Settings, _> = toml::from_str(text);
+        assert!(parsed.is_ok(), "{parsed:?}");
+        let config = parsed
+            .map_err(|e| e.to_string())
+            .and_then(|s| Config::from_settings(s).map_err(|e| e.to_string()));
+        assert_eq!(config.ok(), Some(Config::default()));
+    }
+
     #[test]
     fn unknown_file_settings_and_bad_values_are_refused() {
         assert!(toml::from_str::<Settings>("prot = 1").is_err());
