@@ -66,4 +66,17 @@ for _ in $(seq 100); do
 done
 if kill -0 "$PID" 2>/dev/null; then fail "server still running after SHUTDOWN"; fi
 wait "$PID" || fail "server exited with status $?"
-echo "smoke: shutdown ok"
+echo "smoke: SHUTDOWN ok"
+
+# SIGTERM: a graceful stop, with its log line and exit status 0.
+"$BIN" server --port "$PORT" >"$LOG" 2>&1 &
+PID=$!
+for _ in $(seq 100); do
+  [ "$(redis-cli -p "$PORT" ping 2>/dev/null)" = PONG ] && break
+  sleep 0.1
+done
+expect OK set before-term yes
+kill -TERM "$PID"
+wait "$PID" || fail "server exited with status $? after SIGTERM"
+grep -q "received a shutdown signal" "$LOG" || fail "no shutdown log line after SIGTERM"
+echo "smoke: SIGTERM ok"
