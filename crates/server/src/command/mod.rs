@@ -77,13 +77,16 @@ const MAX_NAME: usize = 32;
 
 /// The command named `name`, in any case.
 pub fn lookup(name: &[u8]) -> Option<&'static Spec> {
-    static INDEX: LazyLock<HashMap<&'static [u8], usize>> = LazyLock::new(|| {
-        table()
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (s.name.as_bytes(), i))
-            .collect()
-    });
+    // foldhash, not SipHash: the names are ours, not a client's, so there
+    // is nothing to defend against, and this runs on every request.
+    static INDEX: LazyLock<HashMap<&'static [u8], usize, foldhash::fast::FixedState>> =
+        LazyLock::new(|| {
+            table()
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (s.name.as_bytes(), i))
+                .collect()
+        });
     if name.len() > MAX_NAME {
         return None;
     }
