@@ -12,6 +12,7 @@ pub mod error;
 mod spec;
 
 mod admin;
+mod config;
 mod connection;
 mod expire;
 mod keys;
@@ -65,6 +66,7 @@ pub fn table() -> &'static [Spec] {
             keys::COMMANDS,
             expire::COMMANDS,
             range::COMMANDS,
+            config::COMMANDS,
             admin::COMMANDS,
         ]
         .concat()
