@@ -12,8 +12,9 @@
 //! released once it is done. Unparsed input beyond
 //! `client-query-buffer-limit` closes the connection.
 
-use crate::command;
-use crate::resp::{Form, Limits, Out, RequestParser};
+use crate::command::{self, pubsub};
+use crate::config::ClassLimit;
+use crate::resp::{Form, Limits, Out, Protocol, RequestParser};
 use crate::session::{After, Session};
 use crate::shared::Shared;
 use bytes::{Buf, BytesMut};
@@ -22,6 +23,7 @@ use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
+use tandem_engine::pubsub::{CutOff, Message, Subscriber};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpStream, UnixStream};
 use tokio_util::sync::WaitForCancellationFuture;
@@ -32,6 +34,8 @@ const READ_CHUNK: usize = 16 * 1024;
 const MAX_RESERVE: usize = 1 << 20;
 /// An output buffer larger than this is released after its write.
 const KEEP_OUT: usize = 4 * 1024;
+/// Most bytes of pub/sub messages encoded for one write.
+const MESSAGE_BATCH: usize = 64 * 1024;
 
 /// A client socket.
 pub enum Socket {
@@ -96,6 +100,22 @@ impl Socket {
     }
 }
 
+/// What woke a waiting connection.
+enum Woke {
+    /// The socket is readable (`None`: the idle timeout passed first).
+    Input(Option<io::Result<()>>),
+    /// A message arrived, from the shard-channel subscriber if `true`.
+    Message(Result<Message, CutOff>, bool),
+}
+
+/// The next message for `sub`; never resolves without a subscriber.
+async fn next_message(sub: Option<&Subscriber>) -> Result<Message, CutOff> {
+    match sub {
+        Some(sub) => sub.recv_async().await,
+        None => std::future::pending().await,
+    }
+}
+
 /// Why reading stopped.
 enum Stop {
     /// The client closed its end, or the socket failed.
@@ -104,6 +124,9 @@ enum Stop {
     Idle,
     /// The server is shutting down.
     Shutdown,
+    /// A subscriber fell too far behind (client-output-buffer-limit
+    /// pubsub) and the hub cut it off.
+    CutOff(CutOff),
 }
 
 /// Serves one client until it leaves, misbehaves, idles out, or the
@@ -147,6 +170,7 @@ impl Connection {
             };
             let query_limit =
                 usize::try_from(config.client_query_buffer_limit).unwrap_or(usize::MAX);
+            let output = self.output_class(&config);
             drop(config);
             // A connection that always has input ready never waits on the
             // token below, so it checks the flag each turn.
@@ -161,11 +185,24 @@ impl Connection {
                     return Ok(());
                 }
                 Some(Stop::Shutdown) => return Ok(()),
+                Some(Stop::CutOff(reason)) => {
+                    tracing::warn!(
+                        id = self.session.id,
+                        peer = %self.session.peer,
+                        "client closed for overcoming of output buffer limits: {reason}"
+                    );
+                    return Ok(());
+                }
             }
             let after = self.execute_all(shared, limits);
-            if !self.out.buf.is_empty() {
-                socket.write_all(&self.out.buf).await?;
-                self.out.buf.clear();
+            if !self.out.buf.is_empty() && !self.flush(socket, output).await? {
+                tracing::warn!(
+                    id = self.session.id,
+                    peer = %self.session.peer,
+                    bytes = self.out.buf.len(),
+                    "client closed for overcoming of output buffer limits"
+                );
+                return Ok(());
             }
             match after {
                 After::Continue => {}
@@ -188,13 +225,18 @@ impl Connection {
         }
     }
 
-    /// Waits for input and reads it. `None` when bytes were read.
+    /// Waits for input, or for pub/sub messages, and takes them: input is
+    /// read into the input buffer, messages are encoded into the output
+    /// buffer. `None` when there is something to process or send.
     async fn read(
         &mut self,
         socket: &Socket,
         mut shutdown: Pin<&mut WaitForCancellationFuture<'_>>,
         timeout: Option<Duration>,
     ) -> io::Result<Option<Stop>> {
+        // As in Redis, the idle timeout spares subscribers: they may wait
+        // for messages as long as they like.
+        let timeout = timeout.filter(|_| self.session.sub.is_none() && self.session.ssub.is_none());
         loop {
             let ready = async {
                 match timeout {
@@ -202,17 +244,24 @@ impl Connection {
                     None => Some(socket.readable().await),
                 }
             };
-            let ready = tokio::select! {
-                // Input first: when it is ready (the busy case) the token is
-                // not polled at all; `run` checks its flag each turn.
+            let woke = tokio::select! {
+                // Input first: when it is ready (the busy case) the rest is
+                // not polled at all; `run` checks the shutdown flag each turn.
                 biased;
-                r = ready => r,
+                r = ready => Woke::Input(r),
+                m = next_message(self.session.sub.as_ref()) => Woke::Message(m, false),
+                m = next_message(self.session.ssub.as_ref()) => Woke::Message(m, true),
                 () = &mut shutdown => return Ok(Some(Stop::Shutdown)),
             };
-            match ready {
-                None => return Ok(Some(Stop::Idle)),
-                Some(Err(_)) => return Ok(Some(Stop::Gone)),
-                Some(Ok(())) => {}
+            match woke {
+                Woke::Input(None) => return Ok(Some(Stop::Idle)),
+                Woke::Input(Some(Err(_))) => return Ok(Some(Stop::Gone)),
+                Woke::Input(Some(Ok(()))) => {}
+                Woke::Message(Err(reason), _) => return Ok(Some(Stop::CutOff(reason))),
+                Woke::Message(Ok(msg), shard) => {
+                    pubsub::write_message(&mut self.out, &msg, shard);
+                    return Ok(self.drain_messages().err().map(Stop::CutOff));
+                }
             }
             self.reserve_input();
             match socket.try_read_buf(&mut self.input) {
@@ -222,6 +271,53 @@ impl Connection {
                 Err(_) => return Ok(Some(Stop::Gone)),
             }
         }
+    }
+
+    /// Encodes the messages already queued for this client, up to
+    /// `MESSAGE_BATCH` bytes of output: one write carries many messages,
+    /// and what is not taken yet stays counted against the subscriber's
+    /// limits in the hub.
+    fn drain_messages(&mut self) -> Result<(), CutOff> {
+        for (sub, shard) in [(&self.session.sub, false), (&self.session.ssub, true)] {
+            let Some(sub) = sub else { continue };
+            while self.out.buf.len() < MESSAGE_BATCH {
+                match sub.try_recv()? {
+                    Some(msg) => pubsub::write_message(&mut self.out, &msg, shard),
+                    None => break,
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The output limits that apply to this client now: a subscriber's
+    /// queue is limited in the hub, and the few replies and messages
+    /// encoded at a time here are bounded by `MESSAGE_BATCH`, so only
+    /// the normal class is checked here.
+    fn output_class(&self, config: &crate::config::Config) -> Option<ClassLimit> {
+        let normal = config.client_output_buffer_limit.normal;
+        let limited = normal.hard > 0 || normal.soft > 0;
+        (limited && !self.session.subscribed()).then_some(normal)
+    }
+
+    /// Writes the pending output. `false` when it broke the client's
+    /// output limit: over the hard limit at once, or still unwritten after
+    /// the soft limit's seconds while over the soft limit.
+    async fn flush(&mut self, socket: &mut Socket, limit: Option<ClassLimit>) -> io::Result<bool> {
+        let len = self.out.buf.len() as u64;
+        let done = match limit {
+            Some(l) if l.hard > 0 && len > l.hard => false,
+            Some(l) if l.soft > 0 && len > l.soft => {
+                let patience = Duration::from_secs(l.seconds);
+                match tokio::time::timeout(patience, socket.write_all(&self.out.buf)).await {
+                    Ok(r) => r.map(|()| true)?,
+                    Err(_) => false,
+                }
+            }
+            _ => socket.write_all(&self.out.buf).await.map(|()| true)?,
+        };
+        self.out.buf.clear();
+        Ok(done)
     }
 
     /// Makes room to read into: at least `READ_CHUNK`, and more only for a
@@ -256,7 +352,9 @@ impl Connection {
                 Form::Inline => self.parser.inline.iter().map(Vec::as_slice).collect(),
                 Form::Empty => SmallVec::new(),
             };
-            if !args.is_empty() {
+            if let Some(refusal) = self.refusal(&args) {
+                self.out.error(&refusal);
+            } else if !args.is_empty() {
                 command::execute(&args, &mut self.out, &mut self.session, shared);
             }
             drop(args);
@@ -265,6 +363,22 @@ impl Connection {
                 return self.session.after;
             }
         }
+    }
+
+    /// Why the session's state forbids this request, if it does: a RESP2
+    /// client with subscriptions may only manage them, PING, QUIT and
+    /// RESET. Unknown commands get their own error from `execute`.
+    fn refusal(&self, args: &[&[u8]]) -> Option<String> {
+        if self.out.protocol != Protocol::Resp2 || !self.session.subscribed() {
+            return None;
+        }
+        let spec = command::lookup(args.first()?)?;
+        (!pubsub::allowed_while_subscribed(spec.name)).then(|| {
+            format!(
+                "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+                spec.name
+            )
+        })
     }
 
     /// Gives back memory between turns, so an idle connection holds

@@ -48,8 +48,12 @@ pub struct Shared {
     pub config: ArcSwap<Config>,
     /// The databases.
     pub dbs: Databases,
-    /// The hub all databases publish to.
+    /// The hub all databases publish to: channels, patterns, keyspace
+    /// notifications.
     pub hub: Hub,
+    /// Shard channels (SSUBSCRIBE, SPUBLISH): on one node they behave as
+    /// channels, but in a namespace of their own that patterns never see.
+    pub shard_hub: Hub,
     /// Clients connected now.
     pub clients: AtomicUsize,
     /// The next client id.
@@ -65,12 +69,13 @@ pub struct Shared {
 impl Shared {
     /// Shared state for `config`.
     pub fn new(config: Config) -> Arc<Self> {
-        let hub = Hub::default();
+        let hub = Hub::new(config.client_output_buffer_limit.pubsub_queue());
         hub.set_notify_flags(config.notify_keyspace_events);
         let max_value = usize::try_from(config.proto_max_bulk_len).unwrap_or(usize::MAX);
         let count = usize::try_from(config.databases).unwrap_or(16);
         Arc::new(Self {
             dbs: Databases::new(count, &hub, max_value),
+            shard_hub: Hub::new(hub.limits()),
             hub,
             config: ArcSwap::from_pointee(config),
             clients: AtomicUsize::new(0),

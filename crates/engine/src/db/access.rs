@@ -10,14 +10,16 @@ use crate::entry::{Entry, ValueIn};
 use crate::error::{Error, Result};
 use crate::memtable::{ShardMap, Slot};
 use crate::pubsub::{Notifier, NotifyFlags};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 /// What operations need besides the shard: the clock, the limits, and
 /// where events go.
 pub struct Ctx {
     pub(crate) clock: Arc<dyn Clock>,
-    pub(crate) max_value: usize,
+    /// The key and value size limit; changeable at run time
+    /// (`Db::set_max_value_bytes`).
+    pub(crate) max_value: AtomicUsize,
     pub(crate) notifier: Notifier,
     /// Keys that expired (Redis's `expired_keys`).
     pub(crate) expired: AtomicU64,
@@ -56,13 +58,13 @@ impl Ctx {
     /// The error for a key or value over the size limit.
     pub(crate) fn too_large(&self) -> Error {
         Error::ValueTooLarge {
-            limit: self.max_value,
+            limit: self.max_value.load(Ordering::Relaxed),
         }
     }
 
     /// Checks a key or value length against the size limit.
     pub(crate) fn check_len(&self, len: usize) -> Result<()> {
-        if len > self.max_value {
+        if len > self.max_value.load(Ordering::Relaxed) {
             return Err(self.too_large());
         }
         Ok(())

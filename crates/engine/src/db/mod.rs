@@ -37,7 +37,7 @@ use crate::pubsub::{Hub, Notifier};
 use access::sealed::Access;
 pub(crate) use access::Ctx;
 use bytes::Bytes;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 /// A keyspace with Redis semantics. Cheap to clone: clones share the data.
@@ -72,7 +72,7 @@ impl Db {
         let hub = options.hub.unwrap_or_default();
         let ctx = Ctx {
             clock: options.clock,
-            max_value: options.max_value_bytes,
+            max_value: AtomicUsize::new(options.max_value_bytes),
             notifier: Notifier::new(hub, options.db_index),
             expired: AtomicU64::new(0),
         };
@@ -95,6 +95,13 @@ impl Db {
     /// them on with `Hub::set_notify_flags`), or use it for messaging.
     pub fn hub(&self) -> &Hub {
         self.ks.ctx.notifier.hub()
+    }
+
+    /// Changes the largest key or value a write may create (Redis's
+    /// `proto-max-bulk-len`, set at run time); existing entries stay.
+    pub fn set_max_value_bytes(&self, bytes: usize) {
+        let bytes = bytes.min(crate::options::MAX_VALUE_BYTES_LIMIT);
+        self.ks.ctx.max_value.store(bytes, Ordering::Relaxed);
     }
 
     /// Renames this keyspace's database number in the channels of later

@@ -1,8 +1,11 @@
-//! CONFIG: reading the server's settings.
+//! CONFIG: reading and changing the server's settings.
 //!
 //! Owns CONFIG GET, which answers for every setting in `config::Settings`,
 //! plus `save` and `appendonly` (no persistence yet), which redis-benchmark
-//! asks for before it starts.
+//! asks for before it starts; and CONFIG SET for every setting that can
+//! change while the server runs. A CONFIG SET of several settings checks
+//! them all first and applies all or none, as Redis 7 does; the new
+//! `Config` is swapped in whole, and the engine and hubs are told.
 
 use super::args::is;
 use super::spec::{flags::*, spec, Spec};
@@ -42,6 +45,10 @@ fn settings(c: &Config) -> Vec<(&'static str, String)> {
         (
             "notify-keyspace-events",
             c.notify_keyspace_events.to_redis_string(),
+        ),
+        (
+            "client-output-buffer-limit",
+            c.client_output_buffer_limit.to_string(),
         ),
         ("loglevel", c.loglevel.clone()),
         ("io-threads", c.io_threads.to_string()),
@@ -89,11 +96,16 @@ fn config(c: &mut Call<'_>) -> CmdResult {
         }
         return Ok(());
     }
+    if is(sub, "set") {
+        return set(c);
+    }
     if is(sub, "help") {
         let lines = [
             "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
             "GET <pattern>",
             "    Return parameters matching the glob-like <pattern> and their values.",
+            "SET <directive> <value>",
+            "    Set the configuration <directive> to <value>.",
             "HELP",
             "    Print this help.",
         ];
@@ -104,4 +116,134 @@ fn config(c: &mut Call<'_>) -> CmdResult {
         return Ok(());
     }
     Err(unknown_subcommand(sub, "config"))
+}
+
+/// Why a value was refused, in Redis's words.
+type Refusal = String;
+
+fn integer(v: &str, min: i64, max: i64) -> Result<i64, Refusal> {
+    let n: i64 = v
+        .parse()
+        .map_err(|_| "argument couldn't be parsed into an integer".to_string())?;
+    if !(min..=max).contains(&n) {
+        return Err(format!(
+            "argument must be between {min} and {max} inclusive"
+        ));
+    }
+    Ok(n)
+}
+
+fn memory(v: &str, min: u64) -> Result<u64, Refusal> {
+    let n = v
+        .parse::<crate::config::ByteSize>()
+        .map_err(|_| "argument must be a memory value".to_string())?
+        .0;
+    if n < min {
+        return Err(format!(
+            "argument must be between {min} and 9223372036854775807 inclusive"
+        ));
+    }
+    Ok(n)
+}
+
+/// What CONFIG SET does with a setting.
+enum Settable {
+    /// Changes it in `config`.
+    Now(fn(&mut Config, &str) -> Result<(), Refusal>),
+    /// Known, but fixed once the server runs.
+    Immutable,
+}
+
+fn settable(name: &str) -> Option<Settable> {
+    use Settable::{Immutable, Now};
+    Some(match name {
+        "timeout" => Now(|c, v| {
+            c.timeout = integer(v, 0, i64::from(i32::MAX))?.unsigned_abs();
+            Ok(())
+        }),
+        "maxclients" => Now(|c, v| {
+            let n = integer(v, 1, i64::from(i32::MAX))?;
+            c.maxclients = u32::try_from(n).unwrap_or(u32::MAX);
+            Ok(())
+        }),
+        "requirepass" => Now(|c, v| {
+            c.requirepass = (!v.is_empty()).then(|| v.to_string());
+            Ok(())
+        }),
+        "protected-mode" => Now(|c, v| {
+            c.protected_mode = v
+                .parse::<crate::config::YesNo>()
+                .map_err(|_| "argument must be 'yes' or 'no'".to_string())?
+                .0;
+            Ok(())
+        }),
+        "proto-max-bulk-len" => Now(|c, v| {
+            c.proto_max_bulk_len = memory(v, 1 << 20)?;
+            Ok(())
+        }),
+        "proto-max-multibulk-len" => Now(|c, v| {
+            let n = integer(v, 1, i64::from(i32::MAX))?;
+            c.proto_max_multibulk_len = u32::try_from(n).unwrap_or(u32::MAX);
+            Ok(())
+        }),
+        "client-query-buffer-limit" => Now(|c, v| {
+            c.client_query_buffer_limit = memory(v, 1 << 20)?;
+            Ok(())
+        }),
+        "notify-keyspace-events" => Now(|c, v| {
+            c.notify_keyspace_events = tandem_engine::pubsub::NotifyFlags::parse(v.as_bytes())
+                .map_err(|_| "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.".to_string())?;
+            Ok(())
+        }),
+        "client-output-buffer-limit" => Now(|c, v| {
+            c.client_output_buffer_limit = c.client_output_buffer_limit.with(v)?;
+            Ok(())
+        }),
+        "bind" | "port" | "unixsocket" | "tcp-backlog" | "databases" | "io-threads"
+        | "loglevel" | "save" | "appendonly" => Immutable,
+        _ => return None,
+    })
+}
+
+fn set(c: &mut Call<'_>) -> CmdResult {
+    let pairs = &c.args[2..];
+    if pairs.is_empty() || !pairs.len().is_multiple_of(2) {
+        return Err(Reject::Owned(
+            "ERR wrong number of arguments for 'config|set' command".into(),
+        ));
+    }
+    let failed = |name: &str, why: &str| {
+        Reject::Owned(format!(
+            "ERR CONFIG SET failed (possibly related to argument '{name}') - {why}"
+        ))
+    };
+    let mut next = Config::clone(&c.shared.config.load());
+    for pair in pairs.chunks_exact(2) {
+        let name = String::from_utf8_lossy(pair[0]).to_ascii_lowercase();
+        let value = String::from_utf8_lossy(pair[1]);
+        match settable(&name) {
+            None => {
+                return Err(Reject::Owned(format!(
+                    "ERR Unknown option or number of arguments for CONFIG SET - '{name}'"
+                )))
+            }
+            Some(Settable::Immutable) => return Err(failed(&name, "can't set immutable config")),
+            Some(Settable::Now(apply)) => {
+                apply(&mut next, &value).map_err(|why| failed(&name, &why))?
+            }
+        }
+    }
+    // Everything checked: now the engine and hubs, then the new config.
+    let shared = c.shared;
+    shared.hub.set_notify_flags(next.notify_keyspace_events);
+    let queue = next.client_output_buffer_limit.pubsub_queue();
+    shared.hub.set_limits(queue);
+    shared.shard_hub.set_limits(queue);
+    let max_value = usize::try_from(next.proto_max_bulk_len).unwrap_or(usize::MAX);
+    for db in shared.dbs.all().iter() {
+        db.set_max_value_bytes(max_value);
+    }
+    shared.config.store(std::sync::Arc::new(next));
+    c.out.ok();
+    Ok(())
 }

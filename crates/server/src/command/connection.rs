@@ -26,6 +26,17 @@ pub(super) const COMMANDS: &[Spec] = &[
 pub const REDIS_VERSION: &str = "7.0.15";
 
 fn ping(c: &mut Call<'_>) -> CmdResult {
+    // A RESP2 subscriber gets PING's answer as a push-style array, as in
+    // Redis.
+    if c.session.subscribed() && c.out.protocol == Protocol::Resp2 {
+        if c.args.len() > 2 {
+            return Err(Reject::Arity);
+        }
+        c.out.array(2);
+        c.out.bulk(b"pong");
+        c.out.bulk(c.arg(1));
+        return Ok(());
+    }
     match c.args {
         [_] => c.out.simple("PONG"),
         [_, msg] => c.out.bulk(msg),
@@ -176,6 +187,8 @@ fn quit(c: &mut Call<'_>) -> CmdResult {
 }
 
 fn reset(c: &mut Call<'_>) -> CmdResult {
+    c.session.sub = None;
+    c.session.ssub = None;
     c.session.db = 0;
     c.session.name = None;
     c.session.authenticated = c.shared.config.load().requirepass.is_none();

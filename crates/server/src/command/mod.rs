@@ -16,6 +16,7 @@ mod config;
 mod connection;
 mod expire;
 mod keys;
+pub mod pubsub;
 mod range;
 mod strings;
 
@@ -66,6 +67,7 @@ pub fn table() -> &'static [Spec] {
             keys::COMMANDS,
             expire::COMMANDS,
             range::COMMANDS,
+            pubsub::COMMANDS,
             config::COMMANDS,
             admin::COMMANDS,
         ]

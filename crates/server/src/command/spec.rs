@@ -20,6 +20,8 @@ pub mod flags {
     pub const DENYOOM: u32 = 1 << 5;
     /// Affects or reads the connection, not data.
     pub const CONNECTION: u32 = 1 << 6;
+    /// A pub/sub command.
+    pub const PUBSUB: u32 = 1 << 7;
 
     /// Each flag with the name COMMAND prints for it.
     pub const NAMES: &[(u32, &str)] = &[
@@ -28,6 +30,7 @@ pub mod flags {
         (DENYOOM, "denyoom"),
         (ADMIN, "admin"),
         (NO_AUTH, "no_auth"),
+        (PUBSUB, "pubsub"),
         (FAST, "fast"),
     ];
 }

@@ -7,8 +7,10 @@
 //! then flags. Names follow Redis's configuration directives, so
 //! `--maxclients`, `maxclients = 100` and `CONFIG GET maxclients` agree.
 
+mod output;
 mod units;
 
+pub use output::{ClassLimit, OutputLimits};
 pub use units::{BadValue, ByteSize, YesNo};
 
 use std::path::{Path, PathBuf};
@@ -84,6 +86,12 @@ pub struct Settings {
     #[arg(long, value_name = "FLAGS")]
     pub notify_keyspace_events: Option<String>,
 
+    /// Output a client may have waiting before it is disconnected, per
+    /// class: `<normal|replica|pubsub> <hard> <soft> <seconds>`, repeated
+    /// [default: "normal 0 0 0 replica 256mb 64mb 60 pubsub 32mb 8mb 60"].
+    #[arg(long, value_name = "LIMITS")]
+    pub client_output_buffer_limit: Option<String>,
+
     /// Log level: debug, verbose, notice or warning [default: notice].
     #[arg(long, value_name = "LEVEL")]
     pub loglevel: Option<String>,
@@ -122,6 +130,8 @@ pub struct Config {
     pub client_query_buffer_limit: u64,
     /// Keyspace events switched on.
     pub notify_keyspace_events: NotifyFlags,
+    /// Output limits per client class.
+    pub client_output_buffer_limit: OutputLimits,
     /// Redis log level name.
     pub loglevel: String,
     /// Connection threads; 0 means one per core.
@@ -144,6 +154,7 @@ impl Default for Config {
             proto_max_multibulk_len: 1 << 20,
             client_query_buffer_limit: 1 << 30,
             notify_keyspace_events: NotifyFlags::default(),
+            client_output_buffer_limit: OutputLimits::default(),
             loglevel: "notice".into(),
             io_threads: 0,
         }
@@ -213,6 +224,9 @@ impl Settings {
                 .client_query_buffer_limit
                 .or(lower.client_query_buffer_limit),
             notify_keyspace_events: self.notify_keyspace_events.or(lower.notify_keyspace_events),
+            client_output_buffer_limit: self
+                .client_output_buffer_limit
+                .or(lower.client_output_buffer_limit),
             loglevel: self.loglevel.or(lower.loglevel),
             io_threads: self.io_threads.or(lower.io_threads),
         }
@@ -246,8 +260,8 @@ impl Config {
             return Err(invalid("maxclients", "must be at least 1"));
         }
         let bulk = s.proto_max_bulk_len.map_or(d.proto_max_bulk_len, |b| b.0);
-        if bulk < 1024 {
-            return Err(invalid("proto-max-bulk-len", "must be at least 1kb"));
+        if bulk < 1 << 20 {
+            return Err(invalid("proto-max-bulk-len", "must be at least 1mb"));
         }
         let multibulk = s
             .proto_max_multibulk_len
@@ -259,6 +273,13 @@ impl Config {
             Some(text) => NotifyFlags::parse(text.as_bytes())
                 .map_err(|_| invalid("notify-keyspace-events", "unknown event class"))?,
             None => d.notify_keyspace_events,
+        };
+        let output = match &s.client_output_buffer_limit {
+            Some(text) => d
+                .client_output_buffer_limit
+                .with(text)
+                .map_err(|why| invalid("client-output-buffer-limit", &why))?,
+            None => d.client_output_buffer_limit,
         };
         let loglevel = s.loglevel.unwrap_or(d.loglevel);
         if log_filter(&loglevel).is_none() {
@@ -283,6 +304,7 @@ impl Config {
                 .client_query_buffer_limit
                 .map_or(d.client_query_buffer_limit, |b| b.0),
             notify_keyspace_events: notify,
+            client_output_buffer_limit: output,
             loglevel,
             io_threads: s.io_threads.unwrap_or(d.io_threads),
         })

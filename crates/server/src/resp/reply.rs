@@ -113,6 +113,16 @@ impl Out {
         self.len_header(b'*', n);
     }
 
+    /// The header of an out-of-band push of `n` elements (pub/sub
+    /// messages and subscription replies): `>n` in RESP3, an array in
+    /// RESP2.
+    pub fn push(&mut self, n: usize) {
+        match self.protocol {
+            Protocol::Resp2 => self.len_header(b'*', n),
+            Protocol::Resp3 => self.len_header(b'>', n),
+        }
+    }
+
     /// The header of a map of `n` pairs (RESP2: an array of 2n).
     pub fn map(&mut self, n: usize) {
         match self.protocol {
