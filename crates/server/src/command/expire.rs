@@ -4,7 +4,7 @@
 use super::args::{int, is, text};
 use super::spec::{flags::*, spec, Spec};
 use super::{Call, CmdResult, Reject};
-use tandem_engine::{ExpireCondition, Expiry, KeyValue};
+use tandem_engine::{ExpireCondition, Expiry};
 
 pub(super) const COMMANDS: &[Spec] = &[
     spec("expire", -3, WRITE | FAST, (1, 1, 1), expire),
@@ -56,7 +56,7 @@ fn condition(flags: &[&[u8]]) -> Result<ExpireCondition, Reject> {
 fn expire_generic(c: &mut Call<'_>, make: fn(i64) -> Expiry) -> CmdResult {
     let n = int(c.args[2])?;
     let cond = condition(&c.args[3..])?;
-    let done = c.db().expire(c.args[1], make(n), cond)?;
+    let done = c.kv().expire(c.args[1], make(n), cond)?;
     c.out.int(i64::from(done));
     Ok(())
 }
@@ -78,31 +78,31 @@ fn pexpireat(c: &mut Call<'_>) -> CmdResult {
 }
 
 fn ttl(c: &mut Call<'_>) -> CmdResult {
-    let n = c.db().ttl(c.args[1])?;
+    let n = c.kv().ttl(c.args[1])?;
     c.out.int(n);
     Ok(())
 }
 
 fn pttl(c: &mut Call<'_>) -> CmdResult {
-    let n = c.db().pttl(c.args[1])?;
+    let n = c.kv().pttl(c.args[1])?;
     c.out.int(n);
     Ok(())
 }
 
 fn expiretime(c: &mut Call<'_>) -> CmdResult {
-    let n = c.db().expire_time(c.args[1])?;
+    let n = c.kv().expire_time(c.args[1])?;
     c.out.int(n);
     Ok(())
 }
 
 fn pexpiretime(c: &mut Call<'_>) -> CmdResult {
-    let n = c.db().pexpire_time(c.args[1])?;
+    let n = c.kv().pexpire_time(c.args[1])?;
     c.out.int(n);
     Ok(())
 }
 
 fn persist(c: &mut Call<'_>) -> CmdResult {
-    let done = c.db().persist(c.args[1])?;
+    let done = c.kv().persist(c.args[1])?;
     c.out.int(i64::from(done));
     Ok(())
 }

@@ -9,7 +9,7 @@
 use super::args::{int, is};
 use super::spec::{flags::*, spec, Spec};
 use super::{Call, CmdResult, Reject};
-use tandem_engine::{glob_match, KeyValue, ScanOptions};
+use tandem_engine::{glob_match, ScanOptions};
 
 pub(super) const COMMANDS: &[Spec] = &[
     spec("del", -2, WRITE, (1, -1, 1), del),
@@ -31,31 +31,31 @@ pub(super) const COMMANDS: &[Spec] = &[
 ];
 
 fn del(c: &mut Call<'_>) -> CmdResult {
-    let n = c.db().del(&c.args[1..])?;
+    let n = c.kv().del(&c.args[1..])?;
     c.out.count(n);
     Ok(())
 }
 
 fn exists(c: &mut Call<'_>) -> CmdResult {
-    let n = c.db().exists(&c.args[1..])?;
+    let n = c.kv().exists(&c.args[1..])?;
     c.out.count(n);
     Ok(())
 }
 
 fn key_type(c: &mut Call<'_>) -> CmdResult {
-    let t = c.db().key_type(c.args[1])?;
+    let t = c.kv().key_type(c.args[1])?;
     c.out.simple(t.map_or("none", |t| t.as_str()));
     Ok(())
 }
 
 fn rename(c: &mut Call<'_>) -> CmdResult {
-    c.db().rename(c.args[1], c.args[2])?;
+    c.kv().rename(c.args[1], c.args[2])?;
     c.out.ok();
     Ok(())
 }
 
 fn renamenx(c: &mut Call<'_>) -> CmdResult {
-    let done = c.db().rename_nx(c.args[1], c.args[2])?;
+    let done = c.kv().rename_nx(c.args[1], c.args[2])?;
     c.out.int(i64::from(done));
     Ok(())
 }

@@ -10,6 +10,7 @@
 pub mod args;
 pub mod error;
 mod spec;
+mod target;
 
 mod admin;
 mod config;
@@ -22,6 +23,7 @@ mod strings;
 
 pub use error::{CmdResult, Reject};
 pub use spec::{flags, Spec};
+pub use target::Target;
 
 use crate::resp::Out;
 use crate::session::Session;
@@ -43,12 +45,21 @@ pub struct Call<'a> {
     pub shared: &'a Shared,
     /// The database the client has selected, as the request began.
     db: &'a Db,
+    /// Where per-key operations go: `db`, or inside EXEC the batch that
+    /// holds the transaction's keys locked.
+    kv: &'a dyn Target,
 }
 
 impl<'a> Call<'a> {
-    /// The database the client had selected when the request began.
+    /// The database the client had selected when the request began, for
+    /// operations beyond single keys (SCAN, FLUSHDB, ...).
     pub fn db(&self) -> &'a Db {
         self.db
+    }
+
+    /// Where per-key operations go (see `Target`).
+    pub fn kv(&self) -> &'a dyn Target {
+        self.kv
     }
 
     /// Argument `i` (0 is the command's name); arity checks guarantee the
@@ -140,6 +151,7 @@ pub fn execute(args: &[&[u8]], out: &mut Out, session: &mut Session, shared: &Sh
         session,
         shared,
         db,
+        kv: db,
     };
     if let Err(reject) = (spec.handler)(&mut call) {
         call.out.error(&reject.message(spec.name));

@@ -8,7 +8,7 @@
 use super::args::{int, is};
 use super::spec::{flags::*, spec, Spec};
 use super::{Call, CmdResult, Reject};
-use tandem_engine::{Expiry, KeyValue, SetCondition, SetOptions, SetTtl};
+use tandem_engine::{Expiry, SetCondition, SetOptions, SetTtl};
 
 pub(super) const COMMANDS: &[Spec] = &[
     spec("get", 2, READONLY | FAST, (1, 1, 1), get),
@@ -48,10 +48,7 @@ type MakeExpiry = fn(i64) -> Expiry;
 type Pair<'a> = (&'a [u8], &'a [u8]);
 
 fn get(c: &mut Call<'_>) -> CmdResult {
-    let db = c.db();
-    let out = &mut *c.out;
-    // The value goes straight from the shard into the reply buffer.
-    db.get_with(c.args[1], |v| out.bulk_or_null(v))?;
+    c.kv().get_into(c.args[1], c.out)?;
     Ok(())
 }
 
@@ -103,7 +100,7 @@ fn expiry_kind(word: &[u8]) -> Option<MakeExpiry> {
 
 fn set(c: &mut Call<'_>) -> CmdResult {
     let opts = set_options(c)?;
-    let outcome = c.db().set(c.args[1], c.args[2], opts)?;
+    let outcome = c.kv().set(c.args[1], c.args[2], opts)?;
     if opts.get {
         c.out.bulk_or_null(outcome.old.as_deref());
     } else if outcome.written {
@@ -119,7 +116,7 @@ fn setnx(c: &mut Call<'_>) -> CmdResult {
         condition: SetCondition::IfAbsent,
         ..SetOptions::default()
     };
-    let outcome = c.db().set(c.args[1], c.args[2], opts)?;
+    let outcome = c.kv().set(c.args[1], c.args[2], opts)?;
     c.out.int(i64::from(outcome.written));
     Ok(())
 }
@@ -130,7 +127,7 @@ fn set_with_ttl(c: &mut Call<'_>, make: MakeExpiry) -> CmdResult {
         ttl,
         ..SetOptions::default()
     };
-    c.db().set(c.args[1], c.args[3], opts)?;
+    c.kv().set(c.args[1], c.args[3], opts)?;
     c.out.ok();
     Ok(())
 }
@@ -148,13 +145,13 @@ fn getset(c: &mut Call<'_>) -> CmdResult {
         get: true,
         ..SetOptions::default()
     };
-    let outcome = c.db().set(c.args[1], c.args[2], opts)?;
+    let outcome = c.kv().set(c.args[1], c.args[2], opts)?;
     c.out.bulk_or_null(outcome.old.as_deref());
     Ok(())
 }
 
 fn getdel(c: &mut Call<'_>) -> CmdResult {
-    let old = c.db().get_del(c.args[1])?;
+    let old = c.kv().get_del(c.args[1])?;
     c.out.bulk_or_null(old.as_deref());
     Ok(())
 }
@@ -180,13 +177,13 @@ fn getex(c: &mut Call<'_>) -> CmdResult {
     if let Some((make, n)) = expiry {
         ttl = SetTtl::At(make(int(n)?));
     }
-    let value = c.db().get_ex(c.args[1], ttl)?;
+    let value = c.kv().get_ex(c.args[1], ttl)?;
     c.out.bulk_or_null(value.as_deref());
     Ok(())
 }
 
 fn mget(c: &mut Call<'_>) -> CmdResult {
-    let values = c.db().mget(&c.args[1..])?;
+    let values = c.kv().mget(&c.args[1..])?;
     c.out.array(values.len());
     for v in &values {
         c.out.bulk_or_null(v.as_deref());
@@ -205,20 +202,20 @@ fn pairs<'a>(c: &Call<'a>) -> Result<Vec<Pair<'a>>, Reject> {
 
 fn mset(c: &mut Call<'_>) -> CmdResult {
     let pairs = pairs(c)?;
-    c.db().mset(&pairs)?;
+    c.kv().mset(&pairs)?;
     c.out.ok();
     Ok(())
 }
 
 fn msetnx(c: &mut Call<'_>) -> CmdResult {
     let pairs = pairs(c)?;
-    let done = c.db().msetnx(&pairs)?;
+    let done = c.kv().msetnx(&pairs)?;
     c.out.int(i64::from(done));
     Ok(())
 }
 
 fn add(c: &mut Call<'_>, delta: i64) -> CmdResult {
-    let n = c.db().incr_by(c.args[1], delta)?;
+    let n = c.kv().incr_by(c.args[1], delta)?;
     c.out.int(n);
     Ok(())
 }
@@ -238,32 +235,32 @@ fn incrby(c: &mut Call<'_>) -> CmdResult {
 
 fn decrby(c: &mut Call<'_>) -> CmdResult {
     let delta = int(c.args[2])?;
-    let n = c.db().decr_by(c.args[1], delta)?;
+    let n = c.kv().decr_by(c.args[1], delta)?;
     c.out.int(n);
     Ok(())
 }
 
 fn incrbyfloat(c: &mut Call<'_>) -> CmdResult {
-    let text = c.db().incr_by_float(c.args[1], c.args[2])?;
+    let text = c.kv().incr_by_float(c.args[1], c.args[2])?;
     c.out.bulk(&text);
     Ok(())
 }
 
 fn append(c: &mut Call<'_>) -> CmdResult {
-    let len = c.db().append(c.args[1], c.args[2])?;
+    let len = c.kv().append(c.args[1], c.args[2])?;
     c.out.count(len);
     Ok(())
 }
 
 fn strlen(c: &mut Call<'_>) -> CmdResult {
-    let len = c.db().strlen(c.args[1])?;
+    let len = c.kv().strlen(c.args[1])?;
     c.out.count(len);
     Ok(())
 }
 
 fn getrange(c: &mut Call<'_>) -> CmdResult {
     let (start, end) = (int(c.args[2])?, int(c.args[3])?);
-    let part = c.db().get_range(c.args[1], start, end)?;
+    let part = c.kv().get_range(c.args[1], start, end)?;
     c.out.bulk(&part);
     Ok(())
 }
@@ -272,7 +269,7 @@ fn setrange(c: &mut Call<'_>) -> CmdResult {
     let offset = int(c.args[2])?;
     let offset =
         usize::try_from(offset).map_err(|_| Reject::Static("ERR offset is out of range"))?;
-    let len = c.db().set_range(c.args[1], offset, c.args[3])?;
+    let len = c.kv().set_range(c.args[1], offset, c.args[3])?;
     c.out.count(len);
     Ok(())
 }

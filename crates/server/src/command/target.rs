@@ -1,0 +1,128 @@
+//! `Target`: where a handler's per-key operations go, a `Db` or an atomic
+//! batch's `Tx`.
+//!
+//! Owns the object-safe face of the engine's `KeyValue` trait (whose
+//! generic methods a `dyn` cannot call), so one handler serves both a
+//! plain request, on the selected `Db`, and a command inside EXEC, on the
+//! `Tx` that holds every key of the transaction locked. Only what the
+//! handlers use is here.
+
+use crate::resp::Out;
+use tandem_engine::{
+    Bytes, ExpireCondition, Expiry, KeyValue, Result, SetOptions, SetOutcome, SetTtl, ValueType,
+};
+
+/// The per-key operations handlers use, on a `Db` or a `Tx`.
+#[allow(missing_docs)] // Each mirrors the `KeyValue` method of its name.
+pub trait Target {
+    /// GET, written straight into `out` (a bulk string or the null).
+    fn get_into(&self, key: &[u8], out: &mut Out) -> Result<()>;
+    fn set(&self, key: &[u8], value: &[u8], opts: SetOptions) -> Result<SetOutcome>;
+    fn get_del(&self, key: &[u8]) -> Result<Option<Bytes>>;
+    fn get_ex(&self, key: &[u8], ttl: SetTtl) -> Result<Option<Bytes>>;
+    fn mget(&self, keys: &[&[u8]]) -> Result<Vec<Option<Bytes>>>;
+    fn mset(&self, pairs: &[(&[u8], &[u8])]) -> Result<()>;
+    fn msetnx(&self, pairs: &[(&[u8], &[u8])]) -> Result<bool>;
+    fn incr_by(&self, key: &[u8], delta: i64) -> Result<i64>;
+    fn decr_by(&self, key: &[u8], delta: i64) -> Result<i64>;
+    fn incr_by_float(&self, key: &[u8], increment: &[u8]) -> Result<Bytes>;
+    fn append(&self, key: &[u8], tail: &[u8]) -> Result<usize>;
+    fn strlen(&self, key: &[u8]) -> Result<usize>;
+    fn get_range(&self, key: &[u8], start: i64, end: i64) -> Result<Bytes>;
+    fn set_range(&self, key: &[u8], offset: usize, value: &[u8]) -> Result<usize>;
+    fn del(&self, keys: &[&[u8]]) -> Result<usize>;
+    fn exists(&self, keys: &[&[u8]]) -> Result<usize>;
+    fn key_type(&self, key: &[u8]) -> Result<Option<ValueType>>;
+    fn rename(&self, src: &[u8], dst: &[u8]) -> Result<()>;
+    fn rename_nx(&self, src: &[u8], dst: &[u8]) -> Result<bool>;
+    fn expire(&self, key: &[u8], expiry: Expiry, cond: ExpireCondition) -> Result<bool>;
+    fn persist(&self, key: &[u8]) -> Result<bool>;
+    fn ttl(&self, key: &[u8]) -> Result<i64>;
+    fn pttl(&self, key: &[u8]) -> Result<i64>;
+    fn expire_time(&self, key: &[u8]) -> Result<i64>;
+    fn pexpire_time(&self, key: &[u8]) -> Result<i64>;
+    /// The key's version (WATCH), `None` if it does not exist.
+    fn version(&self, key: &[u8]) -> Result<Option<u64>>;
+}
+
+impl<T: KeyValue> Target for T {
+    fn get_into(&self, key: &[u8], out: &mut Out) -> Result<()> {
+        // The value goes straight from the shard into the reply buffer.
+        self.get_with(key, |v| out.bulk_or_null(v))
+    }
+    fn set(&self, key: &[u8], value: &[u8], opts: SetOptions) -> Result<SetOutcome> {
+        KeyValue::set(self, key, value, opts)
+    }
+    fn get_del(&self, key: &[u8]) -> Result<Option<Bytes>> {
+        KeyValue::get_del(self, key)
+    }
+    fn get_ex(&self, key: &[u8], ttl: SetTtl) -> Result<Option<Bytes>> {
+        KeyValue::get_ex(self, key, ttl)
+    }
+    fn mget(&self, keys: &[&[u8]]) -> Result<Vec<Option<Bytes>>> {
+        KeyValue::mget(self, keys)
+    }
+    fn mset(&self, pairs: &[(&[u8], &[u8])]) -> Result<()> {
+        KeyValue::mset(self, pairs)
+    }
+    fn msetnx(&self, pairs: &[(&[u8], &[u8])]) -> Result<bool> {
+        KeyValue::msetnx(self, pairs)
+    }
+    fn incr_by(&self, key: &[u8], delta: i64) -> Result<i64> {
+        KeyValue::incr_by(self, key, delta)
+    }
+    fn decr_by(&self, key: &[u8], delta: i64) -> Result<i64> {
+        KeyValue::decr_by(self, key, delta)
+    }
+    fn incr_by_float(&self, key: &[u8], increment: &[u8]) -> Result<Bytes> {
+        KeyValue::incr_by_float(self, key, increment)
+    }
+    fn append(&self, key: &[u8], tail: &[u8]) -> Result<usize> {
+        KeyValue::append(self, key, tail)
+    }
+    fn strlen(&self, key: &[u8]) -> Result<usize> {
+        KeyValue::strlen(self, key)
+    }
+    fn get_range(&self, key: &[u8], start: i64, end: i64) -> Result<Bytes> {
+        KeyValue::get_range(self, key, start, end)
+    }
+    fn set_range(&self, key: &[u8], offset: usize, value: &[u8]) -> Result<usize> {
+        KeyValue::set_range(self, key, offset, value)
+    }
+    fn del(&self, keys: &[&[u8]]) -> Result<usize> {
+        KeyValue::del(self, keys)
+    }
+    fn exists(&self, keys: &[&[u8]]) -> Result<usize> {
+        KeyValue::exists(self, keys)
+    }
+    fn key_type(&self, key: &[u8]) -> Result<Option<ValueType>> {
+        KeyValue::key_type(self, key)
+    }
+    fn rename(&self, src: &[u8], dst: &[u8]) -> Result<()> {
+        KeyValue::rename(self, src, dst)
+    }
+    fn rename_nx(&self, src: &[u8], dst: &[u8]) -> Result<bool> {
+        KeyValue::rename_nx(self, src, dst)
+    }
+    fn expire(&self, key: &[u8], expiry: Expiry, cond: ExpireCondition) -> Result<bool> {
+        KeyValue::expire(self, key, expiry, cond)
+    }
+    fn persist(&self, key: &[u8]) -> Result<bool> {
+        KeyValue::persist(self, key)
+    }
+    fn ttl(&self, key: &[u8]) -> Result<i64> {
+        KeyValue::ttl(self, key)
+    }
+    fn pttl(&self, key: &[u8]) -> Result<i64> {
+        KeyValue::pttl(self, key)
+    }
+    fn expire_time(&self, key: &[u8]) -> Result<i64> {
+        KeyValue::expire_time(self, key)
+    }
+    fn pexpire_time(&self, key: &[u8]) -> Result<i64> {
+        KeyValue::pexpire_time(self, key)
+    }
+    fn version(&self, key: &[u8]) -> Result<Option<u64>> {
+        KeyValue::version(self, key)
+    }
+}
