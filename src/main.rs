@@ -38,6 +38,9 @@ enum Command {
 enum BenchTarget {
     /// Benchmark the engine in-process (no network).
     Engine(tandem_bench::engine::EngineArgs),
+    /// Benchmark a running Redis-protocol server over TCP (Tandem or
+    /// Redis): MULTI/EXEC transactions or pub/sub fan-out.
+    Net(tandem_bench::net::NetArgs),
 }
 
 /// Prints one JSON object with `--json`, else the text form.
@@ -146,6 +149,15 @@ fn main() {
             let report = tandem_bench::fanout::run(&args);
             print_report(args.json, &report, || report.to_text());
         }
+        Command::Bench {
+            target: BenchTarget::Net(args),
+        } => match tandem_bench::net::run(&args) {
+            Ok(report) => print_report(args.json, &report, || report.to_text()),
+            Err(e) => {
+                eprintln!("tandem bench net: {e}");
+                std::process::exit(1);
+            }
+        },
         Command::Bench {
             target: BenchTarget::Engine(args),
         } => {

@@ -10,6 +10,7 @@ pub mod expiry;
 pub mod fanout;
 pub mod grow;
 mod keys;
+pub mod net;
 mod report;
 mod rss;
 

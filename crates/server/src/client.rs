@@ -12,10 +12,10 @@
 //! released once it is done. Unparsed input beyond
 //! `client-query-buffer-limit` closes the connection.
 
-use crate::command::{self, pubsub};
+use crate::command::{self, pubsub, transaction};
 use crate::config::ClassLimit;
 use crate::resp::{Form, Limits, Out, Protocol, RequestParser};
-use crate::session::{After, Session};
+use crate::session::{After, ReplyMode, Session};
 use crate::shared::Shared;
 use bytes::{Buf, BytesMut};
 use smallvec::SmallVec;
@@ -54,6 +54,16 @@ pub enum StdSocket {
 }
 
 impl Socket {
+    /// The local address, as CLIENT LIST's `laddr` shows it.
+    pub fn local_addr(&self) -> String {
+        match self {
+            Socket::Tcp(s) => s
+                .local_addr()
+                .map_or_else(|_| String::new(), |a| a.to_string()),
+            Socket::Unix(_) => "unix".to_string(),
+        }
+    }
+
     /// Detaches the socket from this runtime's reactor.
     pub fn into_std(self) -> io::Result<StdSocket> {
         Ok(match self {
@@ -100,6 +110,18 @@ impl Socket {
     }
 }
 
+/// CLIENT REPLY: drops the reply just written (from `before` on) unless
+/// replies are on.
+fn apply_reply_mode(mode: &mut ReplyMode, out: &mut BytesMut, before: usize) {
+    match *mode {
+        ReplyMode::On => return,
+        ReplyMode::Off => {}
+        ReplyMode::SkipNext => *mode = ReplyMode::SkipThis,
+        ReplyMode::SkipThis => *mode = ReplyMode::On,
+    }
+    out.truncate(before);
+}
+
 /// What woke a waiting connection.
 enum Woke {
     /// The socket is readable (`None`: the idle timeout passed first).
@@ -137,6 +159,8 @@ pub async fn serve(mut socket: Socket, session: Session, shared: Arc<Shared>) {
         parser: RequestParser::default(),
         out: Out::default(),
         session,
+        last_cmd: None,
+        shown: (0, 2, None, None, 0, 0),
     };
     let peer = conn.session.peer.clone();
     match conn.run(&mut socket, &shared).await {
@@ -151,16 +175,28 @@ struct Connection {
     parser: RequestParser,
     out: Out,
     session: Session,
+    /// The last command run, for CLIENT LIST's `cmd`.
+    last_cmd: Option<&'static str>,
+    /// What was last published to the registry, as a cheap fingerprint.
+    shown: Fingerprint,
 }
+
+/// Database, protocol, name, MULTI queue and subscription counts: when
+/// none changed, the registry already shows this client right.
+type Fingerprint = (usize, u8, Option<usize>, Option<usize>, usize, usize);
 
 impl Connection {
     async fn run(&mut self, socket: &mut Socket, shared: &Shared) -> io::Result<()> {
         // A child token of its own, registered once: polling the server's
         // token itself would take a lock every connection shares on each
         // idle wait, and a fresh wait per read would re-register each time.
-        let token = shared.shutdown.child_token();
+        // It is the registry entry's token, so CLIENT KILL cancels it too.
+        let token = self.session.entry.kill.clone();
         let shutdown = token.cancelled();
         tokio::pin!(shutdown);
+        // Set when a pause held back input already read: run it before
+        // reading more.
+        let mut held = false;
         loop {
             let config = shared.config.load();
             let timeout = (config.timeout > 0).then(|| Duration::from_secs(config.timeout));
@@ -174,10 +210,15 @@ impl Connection {
             drop(config);
             // A connection that always has input ready never waits on the
             // token below, so it checks the flag each turn.
-            if shared.shutdown.is_cancelled() {
+            if token.is_cancelled() {
                 return Ok(());
             }
-            match self.read(socket, shutdown.as_mut(), timeout).await? {
+            let woke = if std::mem::take(&mut held) {
+                None
+            } else {
+                self.read(socket, shutdown.as_mut(), timeout).await?
+            };
+            match woke {
                 None => {}
                 Some(Stop::Gone) => return Ok(()),
                 Some(Stop::Idle) => {
@@ -204,8 +245,16 @@ impl Connection {
                 );
                 return Ok(());
             }
+            self.show(shared);
             match after {
                 After::Continue => {}
+                After::Paused => {
+                    tokio::select! {
+                        () = shared.pause.wait() => {}
+                        () = &mut shutdown => return Ok(()),
+                    }
+                    held = true;
+                }
                 After::Close => return Ok(()),
                 After::Shutdown => {
                     tracing::warn!(peer = %self.session.peer, "SHUTDOWN requested by a client");
@@ -352,17 +401,63 @@ impl Connection {
                 Form::Inline => self.parser.inline.iter().map(Vec::as_slice).collect(),
                 Form::Empty => SmallVec::new(),
             };
+            let spec = args.first().and_then(|name| command::lookup(name));
+            if let Some(spec) = spec {
+                let write = spec.flags & command::flags::WRITE != 0;
+                // EXEC waits if it would run a write; the rest by its flag.
+                let write = write || (spec.name == "exec" && self.session.multi.is_some());
+                // CLIENT is never held back, so that CLIENT UNPAUSE can
+                // always lift a pause.
+                let held = shared.pause.blocks(write)
+                    && spec.name != "client"
+                    && self
+                        .session
+                        .multi
+                        .as_ref()
+                        .is_none_or(|_| spec.name == "exec");
+                if held {
+                    return After::Paused;
+                }
+            }
+            let before = self.out.buf.len();
             if let Some(refusal) = self.refusal(&args) {
                 self.out.error(&refusal);
+            } else if transaction::queue(&args, &mut self.out, &mut self.session) {
+                // Queued inside MULTI, and answered.
             } else if !args.is_empty() {
                 command::execute(&args, &mut self.out, &mut self.session, shared);
             }
+            self.last_cmd = spec.map(|s| s.name);
+            apply_reply_mode(&mut self.session.reply, &mut self.out.buf, before);
             drop(args);
             self.input.advance(parsed.consumed);
             if self.session.after != After::Continue {
                 return self.session.after;
             }
         }
+    }
+
+    /// Shows this turn to the registry: when it was, its last command, and
+    /// (only when something changed) its name, database, subscriptions.
+    fn show(&mut self, shared: &Shared) {
+        let entry = &self.session.entry;
+        let index = self
+            .last_cmd
+            .and_then(|name| command::table().iter().position(|s| s.name == name));
+        entry.touch(index);
+        let print = (
+            self.session.db,
+            self.out.resp_version(),
+            self.session.name.as_ref().map(|n| n.as_ptr() as usize),
+            self.session.multi.as_ref().map(|m| m.queue.len()),
+            self.session.subscriptions(),
+            self.session.shard_subscriptions(),
+        );
+        if print != self.shown {
+            self.shown = print;
+            entry.publish_from(&self.session, self.out.resp_version());
+        }
+        let _ = shared;
     }
 
     /// Why the session's state forbids this request, if it does: a RESP2

@@ -15,17 +15,22 @@
 //! - `client`: one connection's read → parse → execute → write loop.
 //! - `resp`: request framing (parsed once, zero-copy) and reply encoding.
 //! - `command`: the command table, dispatch, and one module per group.
-//! - `session`, `shared`, `databases`: per-client and server-wide state.
+//! - `session`, `shared`, `databases`: per-client and server-wide state;
+//!   `clients` (the registry CLIENT reads) and `pause` (CLIENT PAUSE).
+//! - `stats`: the counters INFO reports, kept per thread.
 //! - `config`: every setting, from flags and `tandem.toml`.
 
 mod client;
+mod clients;
 pub mod command;
 pub mod config;
 mod databases;
+mod pause;
 pub mod resp;
 mod server;
 mod session;
 mod shared;
+mod stats;
 
 pub use config::{Config, Settings};
 pub use server::{Server, ShutdownHandle};

@@ -177,14 +177,19 @@ async fn admit(
     shared.stats.count_connection();
     shared.clients.fetch_add(1, Ordering::Relaxed);
     let id = shared.next_client_id();
-    let peer = peer.map_or_else(|| "unix".to_string(), |p| p.to_string());
-    let session = Session::new(id, peer, config.requirepass.is_some());
+    let addr = peer.map_or_else(|| "unix".to_string(), |p| p.to_string());
+    let laddr = socket.local_addr();
+    let entry = shared
+        .registry
+        .register(id, addr, laddr, shared.shutdown.child_token());
+    let session = Session::new(entry, config.requirepass.is_some());
     let shared = Arc::clone(shared);
     // The socket leaves this runtime's reactor and joins its core's.
     let socket = match socket.into_std() {
         Ok(s) => s,
         Err(e) => {
             shared.clients.fetch_sub(1, Ordering::Relaxed);
+            shared.registry.remove(id);
             tracing::debug!("cannot hand a client over: {e}");
             return;
         }
@@ -194,6 +199,7 @@ async fn admit(
             if let Ok(socket) = Socket::from_std(socket) {
                 client::serve(socket, session, Arc::clone(&shared)).await;
             }
+            shared.registry.remove(id);
             shared.clients.fetch_sub(1, Ordering::Relaxed);
         },
         cores.next(),

@@ -7,7 +7,9 @@
 //! subscriptions live here too: one engine `Subscriber` on the server's
 //! hub (channels and patterns) and one on the shard-channel hub.
 
+use crate::clients::ClientEntry;
 use bytes::Bytes;
+use std::sync::Arc;
 use tandem_engine::pubsub::Subscriber;
 
 /// What a connection does after writing its pending replies.
@@ -19,6 +21,22 @@ pub enum After {
     Close,
     /// Close it and shut the server down (SHUTDOWN).
     Shutdown,
+    /// Wait for CLIENT PAUSE to end, then go on with the input already
+    /// read (the held-back command is still in it).
+    Paused,
+}
+
+/// CLIENT REPLY: which replies the client gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyMode {
+    /// Every reply.
+    On,
+    /// None.
+    Off,
+    /// None for the CLIENT REPLY SKIP command itself, then...
+    SkipNext,
+    /// ...none for the command after it, then back to `On`.
+    SkipThis,
 }
 
 /// A client's state.
@@ -40,21 +58,56 @@ pub struct Session {
     pub sub: Option<Subscriber>,
     /// Shard-channel subscriptions (SSUBSCRIBE), once it has any.
     pub ssub: Option<Subscriber>,
+    /// The transaction being queued, between MULTI and EXEC or DISCARD.
+    pub multi: Option<Multi>,
+    /// Keys under WATCH, with what they were when watched.
+    pub watched: Vec<Watched>,
+    /// CLIENT REPLY's mode.
+    pub reply: ReplyMode,
+    /// This client in the registry (CLIENT LIST, KILL).
+    pub entry: Arc<ClientEntry>,
+}
+
+/// A transaction being queued.
+#[derive(Debug, Default)]
+pub struct Multi {
+    /// The queued requests, each its arguments (the name first).
+    pub queue: Vec<Vec<Bytes>>,
+    /// Whether a request failed to queue (unknown command, wrong arity):
+    /// EXEC then refuses the whole transaction.
+    pub failed: bool,
+}
+
+/// A key under WATCH.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Watched {
+    /// The database it was watched in.
+    pub db: usize,
+    /// The key.
+    pub key: Bytes,
+    /// Its version then (`None`: it did not exist). Any write gives a key
+    /// a new version, and expiry or deletion makes it `None`, so a change
+    /// of version is exactly "modified since WATCH".
+    pub version: Option<u64>,
 }
 
 impl Session {
     /// A new client's state: database 0, authenticated only if no
     /// password is required.
-    pub fn new(id: u64, peer: String, needs_auth: bool) -> Self {
+    pub fn new(entry: Arc<ClientEntry>, needs_auth: bool) -> Self {
         Self {
-            id,
+            id: entry.id,
+            peer: entry.addr.clone(),
             db: 0,
             authenticated: !needs_auth,
             name: None,
-            peer,
             after: After::Continue,
             sub: None,
             ssub: None,
+            multi: None,
+            watched: Vec::new(),
+            reply: ReplyMode::On,
+            entry,
         }
     }
 

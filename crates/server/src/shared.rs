@@ -1,46 +1,17 @@
 //! The state every connection shares: configuration, databases, the
 //! pub/sub hub, counters, and the shutdown signal.
 
+use crate::clients::Clients;
 use crate::config::Config;
 use crate::databases::Databases;
+use crate::pause::Pause;
+pub use crate::stats::Stats;
 use arc_swap::ArcSwap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 use tandem_engine::pubsub::Hub;
 use tokio_util::sync::CancellationToken;
-
-/// Server-wide counters of rare events. Per-command counts are kept off
-/// shared atomics: one counter that every core bumps on every request
-/// would bounce its cache line between cores.
-#[derive(Debug, Default)]
-pub struct Stats {
-    errors: AtomicU64,
-    connections: AtomicU64,
-    rejected: AtomicU64,
-}
-
-impl Stats {
-    /// An error reply was sent.
-    pub fn count_error(&self) {
-        self.errors.fetch_add(1, Ordering::Relaxed);
-    }
-
-    /// A connection was accepted.
-    pub fn count_connection(&self) {
-        self.connections.fetch_add(1, Ordering::Relaxed);
-    }
-
-    /// A connection was refused (maxclients, protected mode).
-    pub fn count_rejected(&self) {
-        self.rejected.fetch_add(1, Ordering::Relaxed);
-    }
-
-    /// Error replies sent so far.
-    pub fn errors(&self) -> u64 {
-        self.errors.load(Ordering::Relaxed)
-    }
-}
 
 /// What all connections share.
 pub struct Shared {
@@ -56,6 +27,10 @@ pub struct Shared {
     pub shard_hub: Hub,
     /// Clients connected now.
     pub clients: AtomicUsize,
+    /// Who they are (CLIENT LIST, KILL).
+    pub registry: Clients,
+    /// CLIENT PAUSE.
+    pub pause: Pause,
     /// The next client id.
     next_id: AtomicU64,
     /// Counters.
@@ -79,6 +54,8 @@ impl Shared {
             hub,
             config: ArcSwap::from_pointee(config),
             clients: AtomicUsize::new(0),
+            registry: Clients::default(),
+            pause: Pause::default(),
             next_id: AtomicU64::new(1),
             stats: Stats::default(),
             shutdown: CancellationToken::new(),

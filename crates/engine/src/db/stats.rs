@@ -1,6 +1,8 @@
 //! Keyspace statistics: shard sizes, balance, contention and batch paths.
 
+use super::access::{live, sealed::Access};
 use super::Db;
+use crate::error::Result;
 use crate::keyspace::ResizeState;
 use crate::memtable::{MemtableKind, ShardCounters};
 
@@ -9,6 +11,10 @@ use crate::memtable::{MemtableKind, ShardCounters};
 pub struct ShardStats {
     /// Keys stored, expired ones included until removed.
     pub keys: usize,
+    /// Of `keys`, those with a deadline.
+    pub volatile: usize,
+    /// The sum of those keys' deadlines, in Unix ms.
+    pub deadline_sum: u128,
     /// Approximate heap bytes of entries and indexes.
     pub approx_bytes: usize,
     /// Of `approx_bytes`, the index's share.
@@ -32,6 +38,13 @@ pub struct Stats {
     pub resizes: u64,
     /// Keys stored, expired ones included until removed.
     pub keys: usize,
+    /// Of `keys`, those with a deadline (Redis's `expires`), expired ones
+    /// included until removed.
+    pub volatile_keys: usize,
+    /// The mean time to live of `volatile_keys`, in milliseconds, from
+    /// their deadlines (0 when there are none; exact, where Redis's
+    /// `avg_ttl` is an estimate from sampling).
+    pub avg_ttl_ms: u64,
     /// Approximate heap bytes of entries and indexes.
     pub approx_bytes: usize,
     /// Of `approx_bytes`, the indexes' share.
@@ -60,10 +73,12 @@ pub struct Stats {
 }
 
 fn shard_stats(shard: &crate::memtable::Shard) -> ShardStats {
-    let (keys, approx_bytes, index_bytes, timer_bytes) = {
+    let (keys, volatile, deadline_sum, approx_bytes, index_bytes, timer_bytes) = {
         let map = shard.read();
         (
             map.len(),
+            map.volatile(),
+            map.deadline_sum(),
             map.approx_bytes(),
             map.index_bytes(),
             map.timer_bytes(),
@@ -71,6 +86,8 @@ fn shard_stats(shard: &crate::memtable::Shard) -> ShardStats {
     };
     ShardStats {
         keys,
+        volatile,
+        deadline_sum,
         approx_bytes,
         index_bytes,
         timer_bytes,
@@ -103,12 +120,24 @@ impl Db {
             counters.add(&s.counters);
         }
         let all = || shards.iter().chain(&frozen);
+        let volatile_keys: usize = all().map(|s| s.volatile).sum();
+        let deadline_sum: u128 = all().map(|s| s.deadline_sum).sum();
+        let avg_ttl_ms = match u128::try_from(volatile_keys) {
+            Ok(n) if n > 0 => {
+                let mean_deadline = deadline_sum / n;
+                let now = u128::from(self.now_ms());
+                u64::try_from(mean_deadline.saturating_sub(now)).unwrap_or(u64::MAX)
+            }
+            _ => 0,
+        };
         Stats {
             memtable: self.memtable_kind(),
             shard_count: shards.len(),
             resize,
             resizes: ks.resize_count(),
             keys: all().map(|s| s.keys).sum(),
+            volatile_keys,
+            avg_ttl_ms,
             approx_bytes: all().map(|s| s.approx_bytes).sum(),
             index_bytes: all().map(|s| s.index_bytes).sum(),
             timer_index_bytes: all().map(|s| s.timer_bytes).sum(),
@@ -121,5 +150,96 @@ impl Db {
             expired_keys: ks.ctx.expired.load(std::sync::atomic::Ordering::Relaxed),
             shards,
         }
+    }
+}
+
+impl Db {
+    /// MEMORY USAGE: the approximate heap bytes a key takes, `None` if it
+    /// does not exist. Its entry (the block holding key, value and
+    /// metadata, plus a large value's shared buffer) and its share of its
+    /// shard's index (the shard's index bytes over its entries).
+    pub fn memory_usage(&self, key: &[u8]) -> Result<Option<usize>> {
+        self.read_key(key, |m, h| {
+            let index_share = m.index_bytes() / m.len().max(1);
+            live(m, h, key, self.ctx()).map(|e| e.footprint() + index_share)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::clock::ManualClock;
+    use crate::prelude::*;
+    use std::sync::Arc;
+
+    #[test]
+    fn volatile_keys_and_mean_ttl_follow_every_kind_of_write() -> crate::Result<()> {
+        let clock = Arc::new(ManualClock::new(1_000_000));
+        let db = Db::new(Options::default().clock(clock.clone()));
+        db.set(b"a", b"1", SetOptions::default())?;
+        db.set(b"b", b"1", SetOptions::default())?;
+        assert_eq!((db.stats().volatile_keys, db.stats().avg_ttl_ms), (0, 0));
+        db.expire(b"a", Expiry::Millis(10_000), ExpireCondition::Always)?;
+        db.expire(b"b", Expiry::Millis(20_000), ExpireCondition::Always)?;
+        assert_eq!(
+            (db.stats().volatile_keys, db.stats().avg_ttl_ms),
+            (2, 15_000)
+        );
+        // Overwriting without a TTL, PERSIST, renaming, deleting.
+        db.set(b"a", b"2", SetOptions::default())?;
+        assert_eq!(
+            (db.stats().volatile_keys, db.stats().avg_ttl_ms),
+            (1, 20_000)
+        );
+        db.rename(b"b", b"c")?;
+        assert_eq!(db.stats().volatile_keys, 1);
+        db.persist(b"c")?;
+        assert_eq!(db.stats().volatile_keys, 0);
+        db.expire(b"c", Expiry::Millis(5_000), ExpireCondition::Always)?;
+        db.incr_by(b"c", 0).ok();
+        db.append(b"c", &[b'x'; 5000])?;
+        assert_eq!(
+            (db.stats().volatile_keys, db.stats().avg_ttl_ms),
+            (1, 5_000)
+        );
+        clock.advance(1_000);
+        assert_eq!(db.stats().avg_ttl_ms, 4_000);
+        db.del(&[b"c"])?;
+        assert_eq!(db.stats().volatile_keys, 0);
+        // Expired and reaped.
+        db.set(b"d", b"1", SetOptions::default())?;
+        db.expire(b"d", Expiry::Millis(1), ExpireCondition::Always)?;
+        clock.advance(10);
+        db.reap_expired();
+        assert_eq!(db.stats().volatile_keys, 0);
+        // Through a resize.
+        for i in 0..100 {
+            db.set(format!("k{i}").as_bytes(), b"v", SetOptions::default())?;
+            if i % 2 == 0 {
+                db.expire(
+                    format!("k{i}").as_bytes(),
+                    Expiry::Millis(60_000),
+                    ExpireCondition::Always,
+                )?;
+            }
+        }
+        db.resize(4);
+        assert_eq!(db.stats().volatile_keys, 50);
+        db.flush();
+        assert_eq!(db.stats().volatile_keys, 0);
+        Ok(())
+    }
+
+    #[test]
+    fn memory_usage_counts_the_entry_and_grows_with_the_value() -> crate::Result<()> {
+        let db = Db::default();
+        assert_eq!(db.memory_usage(b"nope")?, None);
+        db.set(b"k", b"v", SetOptions::default())?;
+        let small = db.memory_usage(b"k")?.unwrap_or(0);
+        assert!(small >= 16, "{small}");
+        db.set(b"k", &[b'x'; 10_000], SetOptions::default())?;
+        let large = db.memory_usage(b"k")?.unwrap_or(0);
+        assert!((10_000..11_000).contains(&large), "{large}");
+        Ok(())
     }
 }

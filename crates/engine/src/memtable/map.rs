@@ -34,11 +34,41 @@ fn fingerprint(hash: u64) -> u8 {
 /// would wrap, which matters once something compares them (WATCH).
 const GENERATION_SHIFT: u32 = 40;
 
+/// What a shard's entries add up to, kept as entries come and go so
+/// that stats never walk the entries.
+#[derive(Debug, Clone, Copy, Default)]
+struct Tally {
+    /// Bytes held by entries (blocks and shared values).
+    bytes: usize,
+    /// Entries with a deadline (Redis's `expires`).
+    volatile: usize,
+    /// The sum of those deadlines, in Unix ms, for the mean TTL.
+    deadlines: u128,
+}
+
+impl Tally {
+    fn add(&mut self, e: &Entry) {
+        self.bytes += e.footprint();
+        if let Some(d) = e.expiry() {
+            self.volatile += 1;
+            self.deadlines += u128::from(d);
+        }
+    }
+
+    fn sub(&mut self, e: &Entry) {
+        self.bytes -= e.footprint();
+        if let Some(d) = e.expiry() {
+            self.volatile -= 1;
+            self.deadlines -= u128::from(d);
+        }
+    }
+}
+
 /// Entries of one shard, in key order.
 pub struct ShardMap {
     tree: Tree,
-    /// Bytes held by entries (blocks and shared values).
-    footprint: usize,
+    /// Bytes, deadlines and their sum, of the entries.
+    tally: Tally,
     /// The last version handed out; versions only grow.
     version: u64,
     /// The shard's deadline hint, shared with its `Shard`.
@@ -51,7 +81,7 @@ impl ShardMap {
     pub(crate) fn new(generation: u64, due: Arc<DueHint>) -> Self {
         Self {
             tree: Tree::default(),
-            footprint: 0,
+            tally: Tally::default(),
             version: generation << GENERATION_SHIFT,
             due,
         }
@@ -87,7 +117,17 @@ impl ShardMap {
 
     /// Approximate heap bytes: entries plus the tree's nodes.
     pub(crate) fn approx_bytes(&self) -> usize {
-        self.footprint + self.tree.node_bytes()
+        self.tally.bytes + self.tree.node_bytes()
+    }
+
+    /// Entries with a deadline, expired ones included until removed.
+    pub(crate) fn volatile(&self) -> usize {
+        self.tally.volatile
+    }
+
+    /// The sum of the deadlines of `volatile` entries, in Unix ms.
+    pub(crate) fn deadline_sum(&self) -> u128 {
+        self.tally.deadlines
     }
 
     /// Approximate heap bytes of the index (the tree's nodes).
@@ -120,7 +160,7 @@ impl ShardMap {
         let path = self.tree.find(fingerprint(hash), key)?;
         Some(Slot {
             tree: &mut self.tree,
-            footprint: &mut self.footprint,
+            tally: &mut self.tally,
             due: &self.due,
             path,
         })
@@ -133,19 +173,22 @@ impl ShardMap {
 
     /// Adds `entry` unless its key is present, in which case it comes back.
     pub(crate) fn insert_absent(&mut self, hash: u64, entry: Entry) -> Result<(), Entry> {
-        let footprint = entry.footprint();
+        let mut added = Tally::default();
+        added.add(&entry);
         self.tree.insert_absent(fingerprint(hash), entry)?;
-        self.footprint += footprint;
+        self.tally.bytes += added.bytes;
+        self.tally.volatile += added.volatile;
+        self.tally.deadlines += added.deadlines;
         self.announce();
         Ok(())
     }
 
     /// Adds or replaces the entry for `entry`'s key, returning the old one.
     pub(crate) fn upsert(&mut self, hash: u64, entry: Entry) -> Option<Entry> {
-        self.footprint += entry.footprint();
+        self.tally.add(&entry);
         let old = self.tree.insert(fingerprint(hash), entry);
         if let Some(old) = &old {
-            self.footprint -= old.footprint();
+            self.tally.sub(old);
         }
         self.announce();
         old
@@ -168,7 +211,7 @@ impl ShardMap {
     pub(crate) fn pop_first(&mut self) -> Option<Entry> {
         let path = self.tree.first()?;
         let entry = self.tree.remove_at(&path);
-        self.footprint -= entry.footprint();
+        self.tally.sub(&entry);
         Some(entry)
     }
 
@@ -179,7 +222,7 @@ impl ShardMap {
         // and raises it.
         let fresh = ShardMap {
             tree: Tree::default(),
-            footprint: 0,
+            tally: Tally::default(),
             version: self.version,
             due: self.due.clone(),
         };
@@ -191,7 +234,7 @@ impl ShardMap {
 /// removed without another search.
 pub(crate) struct Slot<'a> {
     tree: &'a mut Tree,
-    footprint: &'a mut usize,
+    tally: &'a mut Tally,
     due: &'a DueHint,
     path: Path,
 }
@@ -203,12 +246,16 @@ impl Slot<'_> {
 
     /// Applies `patch`, moving the entry to a new block if it must.
     pub(crate) fn apply(&mut self, patch: Patch<'_>) -> Result<(), Oversize> {
-        let before = self.get().footprint();
+        let mut before = Tally::default();
+        before.add(self.get());
         // A patch that keeps or removes the deadline cannot make it earlier.
         let sets_deadline = matches!(patch.expiry, Some(Some(_)));
         match self.tree.at_mut(&self.path).apply(patch)? {
             Applied::InPlace => {
-                *self.footprint = *self.footprint - before + self.get().footprint();
+                self.tally.bytes -= before.bytes;
+                self.tally.volatile -= before.volatile;
+                self.tally.deadlines -= before.deadlines;
+                self.tally.add(self.tree.at(&self.path));
                 if sets_deadline {
                     self.announce();
                 }
@@ -229,9 +276,9 @@ impl Slot<'_> {
 
     /// Replaces the entry with `new` (same key), returning the old one.
     pub(crate) fn replace(&mut self, new: Entry) -> Entry {
-        *self.footprint += new.footprint();
+        self.tally.add(&new);
         let old = std::mem::replace(self.tree.at_mut(&self.path), new);
-        *self.footprint -= old.footprint();
+        self.tally.sub(&old);
         self.announce();
         old
     }
@@ -243,17 +290,18 @@ impl Slot<'_> {
         version: u64,
         f: impl FnOnce(&mut Bytes) -> R,
     ) -> Option<R> {
+        // Only the value's buffer changes: the deadline stays.
         let before = self.get().footprint();
         let entry = self.tree.at_mut(&self.path);
         let r = f(entry.shared_mut()?);
         entry.set_version(version);
-        *self.footprint = *self.footprint - before + self.get().footprint();
+        self.tally.bytes = self.tally.bytes - before + self.get().footprint();
         Some(r)
     }
 
     pub(crate) fn remove(self) -> Entry {
         let old = self.tree.remove_at(&self.path);
-        *self.footprint -= old.footprint();
+        self.tally.sub(&old);
         old
     }
 }

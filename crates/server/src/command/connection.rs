@@ -89,12 +89,6 @@ fn auth(c: &mut Call<'_>) -> CmdResult {
     Ok(())
 }
 
-/// A client name must be printable and without spaces (CLIENT SETNAME's
-/// rule).
-fn valid_name(name: &[u8]) -> bool {
-    name.iter().all(|&b| (b'!'..=b'~').contains(&b))
-}
-
 fn hello(c: &mut Call<'_>) -> CmdResult {
     let mut protocol = c.out.protocol;
     if let Some(ver) = c.args.get(1) {
@@ -137,7 +131,7 @@ fn hello(c: &mut Call<'_>) -> CmdResult {
         None => {}
     }
     if let Some(name) = name {
-        if !valid_name(name) {
+        if !super::client::valid_name(name) {
             return Err(Reject::Static(
                 "ERR Client names cannot contain spaces, newlines or special characters.",
             ));
@@ -189,6 +183,8 @@ fn quit(c: &mut Call<'_>) -> CmdResult {
 fn reset(c: &mut Call<'_>) -> CmdResult {
     c.session.sub = None;
     c.session.ssub = None;
+    c.session.multi = None;
+    c.session.watched.clear();
     c.session.db = 0;
     c.session.name = None;
     c.session.authenticated = c.shared.config.load().requirepass.is_none();

@@ -13,13 +13,19 @@ mod spec;
 mod target;
 
 mod admin;
+mod client;
 mod config;
 mod connection;
+mod debug;
 mod expire;
+pub mod info;
 mod keys;
+pub(crate) mod meta;
+mod object;
 pub mod pubsub;
 mod range;
 mod strings;
+pub mod transaction;
 
 pub use error::{CmdResult, Reject};
 pub use spec::{flags, Spec};
@@ -28,8 +34,10 @@ pub use target::Target;
 use crate::resp::Out;
 use crate::session::Session;
 use crate::shared::Shared;
+use crate::stats::Slot;
 use std::collections::HashMap;
 use std::sync::LazyLock;
+use std::time::Instant;
 use tandem_engine::Db;
 
 /// Everything a handler may use: its arguments (the name first), the
@@ -79,8 +87,13 @@ pub fn table() -> &'static [Spec] {
             expire::COMMANDS,
             range::COMMANDS,
             pubsub::COMMANDS,
+            transaction::COMMANDS,
+            client::COMMANDS,
             config::COMMANDS,
             admin::COMMANDS,
+            info::COMMANDS,
+            object::COMMANDS,
+            debug::COMMANDS,
         ]
         .concat()
     });
@@ -92,6 +105,11 @@ const MAX_NAME: usize = 32;
 
 /// The command named `name`, in any case.
 pub fn lookup(name: &[u8]) -> Option<&'static Spec> {
+    lookup_index(name).and_then(|i| table().get(i))
+}
+
+/// The index in `table()` of the command named `name`, in any case.
+fn lookup_index(name: &[u8]) -> Option<usize> {
     // foldhash, not SipHash: the names are ours, not a client's, so there
     // is nothing to defend against, and this runs on every request.
     static INDEX: LazyLock<HashMap<&'static [u8], usize, foldhash::fast::FixedState>> =
@@ -109,7 +127,88 @@ pub fn lookup(name: &[u8]) -> Option<&'static Spec> {
     let lower = &mut lower[..name.len()];
     lower.copy_from_slice(name);
     lower.make_ascii_lowercase();
-    INDEX.get(&*lower).and_then(|&i| table().get(i))
+    INDEX.get(&*lower).copied()
+}
+
+/// For each command of `table()`, by index: its metadata and its first
+/// subcommand's stats slot, if it is a container.
+fn containers() -> &'static [Option<(&'static meta::Meta, Slot)>] {
+    static CONTAINERS: LazyLock<Vec<Option<(&'static meta::Meta, Slot)>>> = LazyLock::new(|| {
+        let mut next = table().len();
+        table()
+            .iter()
+            .map(|s| {
+                let m = meta::of(s.name).filter(|m| !m.subcommands.is_empty())?;
+                let first = next;
+                next += m.subcommands.len();
+                Some((m, first))
+            })
+            .collect()
+    });
+    &CONTAINERS
+}
+
+/// The names INFO commandstats gives the stats slots: every command of
+/// `table()` in order, then every listed subcommand (`container|sub`).
+pub fn stat_names() -> &'static [&'static str] {
+    static NAMES: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
+        let subs = containers()
+            .iter()
+            .flatten()
+            .flat_map(|(m, _)| m.subcommands.iter().map(|s| s.full_name));
+        names().chain(subs).collect()
+    });
+    &NAMES
+}
+
+/// A request's command, found: the command, the subcommand when it is a
+/// container with a listed one, and where its statistics go.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Resolved {
+    /// The command.
+    pub spec: &'static Spec,
+    /// The subcommand, if the command is a container and it is listed.
+    pub sub: Option<&'static meta::Sub>,
+    /// The stats slot: the subcommand's, or else the command's.
+    pub slot: Slot,
+}
+
+impl Resolved {
+    /// Finds the command of request `args`; `None` if it is unknown. An
+    /// unlisted subcommand resolves to the container, whose handler
+    /// replies to it.
+    pub fn find(args: &[&[u8]]) -> Option<Resolved> {
+        let index = lookup_index(args.first()?)?;
+        let spec = table().get(index)?;
+        let mut found = Resolved {
+            spec,
+            sub: None,
+            slot: index,
+        };
+        if let (Some(Some((m, first))), Some(name)) = (containers().get(index), args.get(1)) {
+            if let Some(i) = m
+                .subcommands
+                .iter()
+                .position(|s| s.name().as_bytes().eq_ignore_ascii_case(name))
+            {
+                found.sub = m.subcommands.get(i);
+                found.slot = first + i;
+            }
+        }
+        Some(found)
+    }
+
+    /// Redis's refusal of a request of `argc` arguments by its arity, if
+    /// any: the subcommand's arity when there is one.
+    pub fn arity_error(&self, argc: usize) -> Option<String> {
+        let (arity, name) = match self.sub {
+            Some(sub) => (sub.arity, sub.full_name),
+            None => (self.spec.arity, self.spec.name),
+        };
+        let argc = i64::try_from(argc).unwrap_or(i64::MAX);
+        let arity = i64::from(arity);
+        ((arity > 0 && argc != arity) || argc < -arity).then(|| Reject::Arity.message(name))
+    }
 }
 
 /// The names of every command the server supports, lowercase.
@@ -117,26 +216,30 @@ pub fn names() -> impl Iterator<Item = &'static str> {
     table().iter().map(|s| s.name)
 }
 
-/// Runs one request and writes its reply (or error) to `out`.
+/// Runs one request and writes its reply (or error) to `out`, counting
+/// it in the server's statistics as Redis does: a refusal before running
+/// (arity, authentication) is a rejected call, an error reply from the
+/// handler a failed call, and every error reply is counted by its code.
+/// An unknown command counts only as an error.
 pub fn execute(args: &[&[u8]], out: &mut Out, session: &mut Session, shared: &Shared) {
-    let Some(&name) = args.first() else {
-        return;
-    };
-    let Some(spec) = lookup(name) else {
-        out.error_bytes(&unknown_command(args));
-        shared.stats.count_error();
-        return;
-    };
-    let argc = i64::try_from(args.len()).unwrap_or(i64::MAX);
-    let arity = i64::from(spec.arity);
-    if (arity > 0 && argc != arity) || argc < -arity {
-        out.error(&Reject::Arity.message(spec.name));
-        shared.stats.count_error();
+    if args.is_empty() {
         return;
     }
-    if !session.authenticated && spec.flags & flags::NO_AUTH == 0 {
-        out.error("NOAUTH Authentication required.");
-        shared.stats.count_error();
+    let Some(cmd) = Resolved::find(args) else {
+        let msg = unknown_command(args);
+        out.error_bytes(&msg);
+        shared.stats.error(&msg);
+        return;
+    };
+    let spec = cmd.spec;
+    let refusal = cmd.arity_error(args.len()).or_else(|| {
+        (!session.authenticated && spec.flags & flags::NO_AUTH == 0)
+            .then(|| "NOAUTH Authentication required.".to_string())
+    });
+    if let Some(msg) = refusal {
+        out.error(&msg);
+        shared.stats.reject(cmd.slot);
+        shared.stats.error(msg.as_bytes());
         return;
     }
     // The table is borrowed, not cloned: a `Db` clone would bump one
@@ -153,16 +256,26 @@ pub fn execute(args: &[&[u8]], out: &mut Out, session: &mut Session, shared: &Sh
         db,
         kv: db,
     };
-    if let Err(reject) = (spec.handler)(&mut call) {
-        call.out.error(&reject.message(spec.name));
-        shared.stats.count_error();
+    // Timed as Redis times every command: two clock reads (measured: see
+    // docs/BENCHMARKS.md, "cost of command statistics").
+    let start = Instant::now();
+    let result = (spec.handler)(&mut call);
+    let took = start.elapsed();
+    match result {
+        Ok(()) => shared.stats.call(cmd.slot, took, false),
+        Err(reject) => {
+            let msg = reject.message(spec.name);
+            call.out.error(&msg);
+            shared.stats.call(cmd.slot, took, true);
+            shared.stats.error(msg.as_bytes());
+        }
     }
 }
 
 /// Redis's reply to an unknown command: its name and the start of its
 /// arguments, each quoted, cut at about 128 bytes. Bytes, not text: the
 /// client's bytes are echoed as they came, as Redis does.
-fn unknown_command(args: &[&[u8]]) -> Vec<u8> {
+pub(crate) fn unknown_command(args: &[&[u8]]) -> Vec<u8> {
     let name = args.first().copied().unwrap_or_default();
     let mut listed: Vec<u8> = Vec::new();
     for arg in args.iter().skip(1) {

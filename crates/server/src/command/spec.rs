@@ -22,16 +22,42 @@ pub mod flags {
     pub const CONNECTION: u32 = 1 << 6;
     /// A pub/sub command.
     pub const PUBSUB: u32 = 1 << 7;
+    /// Refused inside MULTI.
+    pub const NO_MULTI: u32 = 1 << 8;
+    /// May block the client.
+    pub const BLOCKING: u32 = 1 << 9;
 
-    /// Each flag with the name COMMAND prints for it.
+    // Flags Redis reports that name no behaviour of Tandem's (there is no
+    // loading phase, replica, script or slow log). COMMAND reports them
+    // so that clients see what Redis would say; `command::meta` adds them.
+
+    /// Not allowed in scripts.
+    pub const NOSCRIPT: u32 = 1 << 16;
+    /// Allowed while the dataset loads.
+    pub const LOADING: u32 = 1 << 17;
+    /// Allowed on a replica with stale data.
+    pub const STALE: u32 = 1 << 18;
+    /// Not logged in the slow log.
+    pub const SKIP_SLOWLOG: u32 = 1 << 19;
+    /// Allowed while a script is busy.
+    pub const ALLOW_BUSY: u32 = 1 << 20;
+
+    /// Each flag with the name COMMAND prints for it, in Redis's order.
     pub const NAMES: &[(u32, &str)] = &[
         (WRITE, "write"),
         (READONLY, "readonly"),
         (DENYOOM, "denyoom"),
         (ADMIN, "admin"),
-        (NO_AUTH, "no_auth"),
         (PUBSUB, "pubsub"),
+        (NOSCRIPT, "noscript"),
+        (BLOCKING, "blocking"),
+        (LOADING, "loading"),
+        (STALE, "stale"),
+        (SKIP_SLOWLOG, "skip_slowlog"),
         (FAST, "fast"),
+        (NO_AUTH, "no_auth"),
+        (NO_MULTI, "no_multi"),
+        (ALLOW_BUSY, "allow_busy"),
     ];
 }
 

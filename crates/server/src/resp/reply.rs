@@ -28,6 +28,14 @@ pub struct Out {
 }
 
 impl Out {
+    /// The protocol's version number, 2 or 3.
+    pub fn resp_version(&self) -> u8 {
+        match self.protocol {
+            Protocol::Resp2 => 2,
+            Protocol::Resp3 => 3,
+        }
+    }
+
     fn header(&mut self, tag: u8, n: i64) {
         let mut digits = itoa::Buffer::new();
         self.buf.put_u8(tag);
@@ -152,6 +160,20 @@ impl Out {
         }
     }
 
+    /// Text for people to read, as Redis sends INFO: RESP3's verbatim
+    /// string of format `txt`, a bulk string in RESP2.
+    pub fn verbatim_text(&mut self, text: &[u8]) {
+        match self.protocol {
+            Protocol::Resp2 => self.bulk(text),
+            Protocol::Resp3 => {
+                self.len_header(b'=', text.len() + 4);
+                self.buf.put_slice(b"txt:");
+                self.buf.put_slice(text);
+                self.buf.put_slice(b"\r\n");
+            }
+        }
+    }
+
     /// An array of bulk strings.
     pub fn bulks<I, B>(&mut self, items: I)
     where
@@ -194,6 +216,10 @@ mod tests {
             (b"$3\r\n1.5\r\n".to_vec(), b",1.5\r\n".to_vec())
         );
         assert_eq!(both(|o| o.int(-7)).0, b":-7\r\n".to_vec());
+        assert_eq!(
+            both(|o| o.verbatim_text(b"a:1")),
+            (b"$3\r\na:1\r\n".to_vec(), b"=7\r\ntxt:a:1\r\n".to_vec())
+        );
         assert_eq!(both(|o| o.bulk(b"a\r\nb")).0, b"$4\r\na\r\nb\r\n".to_vec());
     }
 

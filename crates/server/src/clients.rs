@@ -1,0 +1,202 @@
+//! The registry of connected clients, for CLIENT LIST, INFO and KILL.
+//!
+//! Owns what one connection shows to others. Each connection registers
+//! once when admitted and leaves when it closes (one lock each time, never
+//! per request). Per request it only stores into its own entry: the time
+//! of its last turn and its last command, relaxed atomics on a cache line
+//! no other connection writes. What changes rarely (name, database,
+//! subscriptions, MULTI) is published under the entry's own lock when it
+//! changes. Killing a client cancels its token, which its connection
+//! waits on.
+
+use bytes::Bytes;
+use parking_lot::Mutex;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+/// What CLIENT LIST shows of a client that changes only now and then.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Shown {
+    /// CLIENT SETNAME's name.
+    pub name: Option<Bytes>,
+    /// Selected database.
+    pub db: usize,
+    /// Channels subscribed to.
+    pub sub: usize,
+    /// Patterns subscribed to.
+    pub psub: usize,
+    /// Shard channels subscribed to.
+    pub ssub: usize,
+    /// Commands queued in MULTI, -1 outside one.
+    pub multi: i64,
+    /// Protocol version, 2 or 3.
+    pub resp: u8,
+}
+
+impl Shown {
+    /// What a session speaking RESP `resp` shows.
+    pub fn of(session: &crate::session::Session, resp: u8) -> Shown {
+        let (sub, psub) = session
+            .sub
+            .as_ref()
+            .map_or((0, 0), |s| (s.channels().len(), s.patterns().len()));
+        Shown {
+            name: session.name.clone(),
+            db: session.db,
+            sub,
+            psub,
+            ssub: session.shard_subscriptions(),
+            multi: session
+                .multi
+                .as_ref()
+                .map_or(-1, |m| i64::try_from(m.queue.len()).unwrap_or(i64::MAX)),
+            resp,
+        }
+    }
+}
+
+/// One connected client as others see it.
+#[derive(Debug)]
+pub struct ClientEntry {
+    /// Its id.
+    pub id: u64,
+    /// The peer's address (`ip:port`, or `unix`).
+    pub addr: String,
+    /// The local address it connected to.
+    pub laddr: String,
+    /// When it connected.
+    pub created: Instant,
+    /// Cancelled to close it (CLIENT KILL), or by shutdown (a child of the
+    /// server's token).
+    pub kill: CancellationToken,
+    /// Milliseconds after `created` of its last turn.
+    last_active_ms: AtomicU64,
+    /// Its last command's name, as an index into the command table.
+    last_cmd: AtomicU64,
+    /// CLIENT NO-EVICT.
+    pub no_evict: AtomicBool,
+    shown: Mutex<Shown>,
+}
+
+impl ClientEntry {
+    /// Records a turn, with the last command run.
+    pub fn touch(&self, last_cmd: Option<usize>) {
+        let ms = u64::try_from(self.created.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.last_active_ms.store(ms, Ordering::Relaxed);
+        if let Some(i) = last_cmd {
+            self.last_cmd
+                .store(u64::try_from(i).unwrap_or(u64::MAX), Ordering::Relaxed);
+        }
+    }
+
+    /// Publishes the session's state now (CLIENT LIST and INFO show the
+    /// asking client as it is, not as of its last turn).
+    pub fn publish_from(&self, session: &crate::session::Session, resp: u8) {
+        *self.shown.lock() = Shown::of(session, resp);
+    }
+
+    /// The CLIENT LIST line (without the newline), in Redis's field order
+    /// for the fields Tandem tracks.
+    pub fn line(&self) -> String {
+        let shown = self.shown.lock().clone();
+        let age = self.created.elapsed().as_secs();
+        let idle_ms = u64::try_from(self.created.elapsed().as_millis())
+            .unwrap_or(u64::MAX)
+            .saturating_sub(self.last_active_ms.load(Ordering::Relaxed));
+        let mut flags = String::new();
+        if shown.sub + shown.psub + shown.ssub > 0 {
+            flags.push('P');
+        }
+        if shown.multi >= 0 {
+            flags.push('x');
+        }
+        if self.no_evict.load(Ordering::Relaxed) {
+            flags.push('e');
+        }
+        if flags.is_empty() {
+            flags.push('N');
+        }
+        let cmd = usize::try_from(self.last_cmd.load(Ordering::Relaxed))
+            .ok()
+            .and_then(|i| crate::command::table().get(i))
+            .map_or("NULL", |s| s.name);
+        let name = shown
+            .name
+            .as_ref()
+            .map(|n| String::from_utf8_lossy(n).into_owned())
+            .unwrap_or_default();
+        format!(
+            "id={} addr={} laddr={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} cmd={} user=default resp={}",
+            self.id,
+            self.addr,
+            self.laddr,
+            name,
+            age,
+            idle_ms / 1000,
+            flags,
+            shown.db,
+            shown.sub,
+            shown.psub,
+            shown.ssub,
+            shown.multi,
+            cmd,
+            shown.resp
+        )
+    }
+
+    /// Whether it is a pub/sub client (CLIENT LIST TYPE pubsub).
+    pub fn is_pubsub(&self) -> bool {
+        let s = self.shown.lock();
+        s.sub + s.psub + s.ssub > 0
+    }
+}
+
+/// Every connected client, by id.
+#[derive(Debug, Default)]
+pub struct Clients {
+    map: Mutex<HashMap<u64, Arc<ClientEntry>>>,
+}
+
+impl Clients {
+    /// Registers a new client.
+    pub fn register(
+        &self,
+        id: u64,
+        addr: String,
+        laddr: String,
+        kill: CancellationToken,
+    ) -> Arc<ClientEntry> {
+        let entry = Arc::new(ClientEntry {
+            id,
+            addr,
+            laddr,
+            created: Instant::now(),
+            kill,
+            last_active_ms: AtomicU64::new(0),
+            last_cmd: AtomicU64::new(u64::MAX),
+            no_evict: AtomicBool::new(false),
+            shown: Mutex::new(Shown {
+                multi: -1,
+                resp: 2,
+                ..Shown::default()
+            }),
+        });
+        self.map.lock().insert(id, Arc::clone(&entry));
+        entry
+    }
+
+    /// Forgets a client that has closed.
+    pub fn remove(&self, id: u64) {
+        self.map.lock().remove(&id);
+    }
+
+    /// Every client, by id.
+    pub fn all(&self) -> Vec<Arc<ClientEntry>> {
+        let mut all: Vec<_> = self.map.lock().values().cloned().collect();
+        all.sort_by_key(|e| e.id);
+        all
+    }
+}

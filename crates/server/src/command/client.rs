@@ -1,0 +1,287 @@
+//! CLIENT: the connection's own name, id and reply mode, and the other
+//! clients (LIST, INFO, KILL, PAUSE, UNPAUSE).
+//!
+//! Owns the subcommands' replies. The registry they read is
+//! `crate::clients`; pausing is `crate::pause`.
+
+use super::args::{int, is};
+use super::spec::{spec, Spec};
+use super::{unknown_subcommand, Call, CmdResult, Reject};
+use crate::clients::ClientEntry;
+use crate::session::ReplyMode;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+pub(super) const COMMANDS: &[Spec] = &[spec("client", -2, 0, (0, 0, 0), client)];
+
+/// A client name must be printable and without spaces.
+pub(super) fn valid_name(name: &[u8]) -> bool {
+    name.iter().all(|&b| (b'!'..=b'~').contains(&b))
+}
+
+fn arity(sub: &str) -> Reject {
+    Reject::Owned(format!(
+        "ERR wrong number of arguments for 'client|{sub}' command"
+    ))
+}
+
+fn client(c: &mut Call<'_>) -> CmdResult {
+    let sub = c.arg(1);
+    let n = c.args.len();
+    if is(sub, "id") {
+        if n != 2 {
+            return Err(arity("id"));
+        }
+        c.out.int(i64::try_from(c.session.id).unwrap_or(i64::MAX));
+    } else if is(sub, "setname") {
+        if n != 3 {
+            return Err(arity("setname"));
+        }
+        let name = c.arg(2);
+        if !valid_name(name) {
+            return Err(Reject::Static(
+                "ERR Client names cannot contain spaces, newlines or special characters.",
+            ));
+        }
+        c.session.name = (!name.is_empty()).then(|| bytes::Bytes::copy_from_slice(name));
+        c.out.ok();
+    } else if is(sub, "getname") {
+        if n != 2 {
+            return Err(arity("getname"));
+        }
+        c.out.bulk_or_null(c.session.name.as_deref());
+    } else if is(sub, "list") {
+        list(c)?;
+    } else if is(sub, "info") {
+        if n != 2 {
+            return Err(arity("info"));
+        }
+        c.session
+            .entry
+            .publish_from(c.session, c.out.resp_version());
+        let mut line = c.session.entry.line();
+        line.push('\n');
+        c.out.verbatim_text(line.as_bytes());
+    } else if is(sub, "kill") {
+        kill(c)?;
+    } else if is(sub, "reply") {
+        if n != 3 {
+            return Err(arity("reply"));
+        }
+        let mode = c.arg(2);
+        // OFF and SKIP answer nothing, not even OK (the connection drops
+        // this command's reply).
+        c.session.reply = if is(mode, "on") {
+            c.out.ok();
+            ReplyMode::On
+        } else if is(mode, "off") {
+            ReplyMode::Off
+        } else if is(mode, "skip") {
+            ReplyMode::SkipNext
+        } else {
+            return Err(Reject::Syntax);
+        };
+    } else if is(sub, "no-evict") {
+        if n != 3 {
+            return Err(arity("no-evict"));
+        }
+        let on = if is(c.arg(2), "on") {
+            true
+        } else if is(c.arg(2), "off") {
+            false
+        } else {
+            return Err(Reject::Syntax);
+        };
+        c.session.entry.no_evict.store(on, Ordering::Relaxed);
+        c.out.ok();
+    } else if is(sub, "pause") {
+        if !(3..=4).contains(&n) {
+            return Err(arity("pause"));
+        }
+        let ms = int(c.arg(2))
+            .map_err(|_| Reject::Static("ERR timeout is not an integer or out of range"))?;
+        let ms = u64::try_from(ms).map_err(|_| Reject::Static("ERR timeout is negative"))?;
+        let all = match c.args.get(3) {
+            None => true,
+            Some(m) if is(m, "all") => true,
+            Some(m) if is(m, "write") => false,
+            Some(_) => return Err(Reject::Syntax),
+        };
+        c.shared.pause.pause(Duration::from_millis(ms), all);
+        c.out.ok();
+    } else if is(sub, "unpause") {
+        if n != 2 {
+            return Err(arity("unpause"));
+        }
+        c.shared.pause.unpause();
+        c.out.ok();
+    } else if is(sub, "tracking")
+        || is(sub, "caching")
+        || is(sub, "getredir")
+        || is(sub, "trackinginfo")
+    {
+        return Err(Reject::Static(
+            "ERR client-side caching (CLIENT TRACKING) is not supported by Tandem yet",
+        ));
+    } else if is(sub, "help") {
+        let lines = [
+            "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "GETNAME",
+            "ID",
+            "INFO",
+            "KILL <ip:port> | <option> <value> [<option> <value> ...]",
+            "    Options: ID <id>, ADDR <ip:port>, LADDR <ip:port>, USER <username>, TYPE <type>, SKIPME (YES|NO)",
+            "LIST [TYPE (NORMAL|MASTER|REPLICA|PUBSUB)] [ID <id> ...]",
+            "NO-EVICT (ON|OFF)",
+            "PAUSE <timeout> [WRITE|ALL]",
+            "REPLY (ON|OFF|SKIP)",
+            "SETNAME <name>",
+            "UNPAUSE",
+            "HELP",
+        ];
+        c.out.array(lines.len());
+        for l in lines {
+            c.out.simple(l);
+        }
+    } else {
+        return Err(unknown_subcommand(sub, "client"));
+    }
+    Ok(())
+}
+
+/// The client types CLIENT LIST and KILL filter on. No replica or master
+/// ever connects to Tandem, so those types match nobody.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ClientType {
+    Normal,
+    Pubsub,
+    Nobody,
+}
+
+fn client_type(t: &[u8]) -> Result<ClientType, Reject> {
+    if is(t, "normal") {
+        Ok(ClientType::Normal)
+    } else if is(t, "pubsub") {
+        Ok(ClientType::Pubsub)
+    } else if is(t, "master") || is(t, "replica") || is(t, "slave") {
+        Ok(ClientType::Nobody)
+    } else {
+        Err(Reject::Owned(format!(
+            "ERR Unknown client type '{}'",
+            String::from_utf8_lossy(t)
+        )))
+    }
+}
+
+fn of_type(entry: &ClientEntry, t: ClientType) -> bool {
+    match t {
+        ClientType::Normal => !entry.is_pubsub(),
+        ClientType::Pubsub => entry.is_pubsub(),
+        ClientType::Nobody => false,
+    }
+}
+
+fn list(c: &mut Call<'_>) -> CmdResult {
+    let mut only = None;
+    let mut ids: Option<Vec<u64>> = None;
+    let mut i = 2;
+    while let Some(&opt) = c.args.get(i) {
+        if is(opt, "type") && i + 1 < c.args.len() {
+            only = Some(client_type(c.arg(i + 1))?);
+            i += 2;
+        } else if is(opt, "id") && i + 1 < c.args.len() {
+            let mut found = Vec::new();
+            for &a in &c.args[i + 1..] {
+                let id = int(a)
+                    .ok()
+                    .and_then(|n| u64::try_from(n).ok())
+                    .filter(|&n| n > 0)
+                    .ok_or(Reject::Static("ERR Invalid client ID"))?;
+                found.push(id);
+            }
+            ids = Some(found);
+            i = c.args.len();
+        } else {
+            return Err(Reject::Syntax);
+        }
+    }
+    c.session
+        .entry
+        .publish_from(c.session, c.out.resp_version());
+    let mut text = String::new();
+    for entry in c.shared.registry.all() {
+        let wanted_type = only.is_none_or(|t| of_type(&entry, t));
+        let wanted_id = ids.as_ref().is_none_or(|ids| ids.contains(&entry.id));
+        if wanted_type && wanted_id {
+            text.push_str(&entry.line());
+            text.push('\n');
+        }
+    }
+    c.out.verbatim_text(text.as_bytes());
+    Ok(())
+}
+
+/// One CLIENT KILL condition.
+type Filter = Box<dyn Fn(&ClientEntry) -> bool>;
+
+fn kill(c: &mut Call<'_>) -> CmdResult {
+    let clients = c.shared.registry.all();
+    // The old form: CLIENT KILL ip:port, one client, OK or an error.
+    if c.args.len() == 3 {
+        let addr = c.arg(2);
+        let Some(entry) = clients.iter().find(|e| e.addr.as_bytes() == addr) else {
+            return Err(Reject::Static("ERR No such client"));
+        };
+        entry.kill.cancel();
+        c.out.ok();
+        return Ok(());
+    }
+    let mut filters: Vec<Filter> = Vec::new();
+    let mut skip_me = true;
+    let mut i = 2;
+    while i < c.args.len() {
+        let (opt, value) = (c.arg(i), c.args.get(i + 1).copied().ok_or(Reject::Syntax)?);
+        if is(opt, "id") {
+            let id = int(value)
+                .ok()
+                .and_then(|n| u64::try_from(n).ok())
+                .filter(|&n| n > 0)
+                .ok_or(Reject::Static("ERR client-id should be greater than 0"))?;
+            filters.push(Box::new(move |e: &ClientEntry| e.id == id));
+        } else if is(opt, "addr") {
+            let addr = value.to_vec();
+            filters.push(Box::new(move |e: &ClientEntry| e.addr.as_bytes() == addr));
+        } else if is(opt, "laddr") {
+            let addr = value.to_vec();
+            filters.push(Box::new(move |e: &ClientEntry| e.laddr.as_bytes() == addr));
+        } else if is(opt, "user") {
+            // Everyone is the default user.
+            let is_default = value == b"default";
+            filters.push(Box::new(move |_| is_default));
+        } else if is(opt, "type") {
+            let t = client_type(value)?;
+            filters.push(Box::new(move |e: &ClientEntry| of_type(e, t)));
+        } else if is(opt, "skipme") {
+            skip_me = if is(value, "yes") {
+                true
+            } else if is(value, "no") {
+                false
+            } else {
+                return Err(Reject::Syntax);
+            };
+        } else {
+            return Err(Reject::Syntax);
+        }
+        i += 2;
+    }
+    let me = c.session.id;
+    let mut killed = 0;
+    for entry in clients.iter().filter(|e| !(skip_me && e.id == me)) {
+        if filters.iter().all(|f| f(entry)) {
+            entry.kill.cancel();
+            killed += 1;
+        }
+    }
+    c.out.count(killed);
+    Ok(())
+}

@@ -1,0 +1,85 @@
+//! DEBUG: commands for operators and tests.
+//!
+//! Owns DEBUG SLEEP (pause the serving thread, as Redis pauses its one
+//! thread) and DEBUG RESIZE (Tandem's own: resize a database's shards
+//! now). Both block the thread that serves the client until done, and with
+//! it every connection that thread serves; connections on other serving
+//! threads carry on, where Redis would stop entirely. Unlike Redis 7,
+//! DEBUG is not switched off by default (`enable-debug-command`): Tandem
+//! has no such setting yet, and it exposes no debug command that can crash
+//! the server or read its memory.
+
+use super::admin::help;
+use super::args::{int, is, text};
+use super::spec::{flags::*, spec, Spec};
+use super::{Call, CmdResult, Reject};
+use std::time::Duration;
+use tandem_engine::MAX_SHARDS;
+
+pub(super) const COMMANDS: &[Spec] = &[spec("debug", -2, ADMIN, (0, 0, 0), debug)];
+
+const HELP: &[&str] = &[
+    "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "SLEEP <seconds>",
+    "    Stop the server for <seconds>. Decimals allowed. Here it stops the",
+    "    serving thread of this connection, and the connections it serves.",
+    "RESIZE <dbid> <shards>",
+    "    Resize database <dbid> to <shards> shards now, and reply once the",
+    "    keys have moved. The resize policy may resize it again later.",
+    "HELP",
+    "    Prints this help.",
+];
+
+/// Redis's reply to a DEBUG subcommand it does not know, or one given
+/// the wrong number of arguments.
+fn syntax_error(sub: &[u8]) -> Reject {
+    let sub = text(&sub[..sub.len().min(128)]);
+    Reject::Owned(format!(
+        "ERR unknown subcommand or wrong number of arguments for '{sub}'. Try DEBUG HELP."
+    ))
+}
+
+fn debug(c: &mut Call<'_>) -> CmdResult {
+    let sub = c.args[1];
+    match c.args.len() {
+        2 if is(sub, "help") => help(c.out, HELP),
+        3 if is(sub, "sleep") => {
+            // As Redis's `strtod`: what is not a number sleeps 0 seconds.
+            let secs = std::str::from_utf8(c.args[2])
+                .ok()
+                .and_then(|s| s.trim().parse::<f64>().ok())
+                .unwrap_or(0.0);
+            if let Ok(pause) = Duration::try_from_secs_f64(secs) {
+                // Blocks this serving thread on purpose: see the module.
+                std::thread::sleep(pause);
+            }
+            c.out.ok();
+        }
+        4 if is(sub, "resize") => {
+            let index = usize::try_from(int(c.args[2])?)
+                .ok()
+                .filter(|&i| i < c.shared.dbs.len())
+                .ok_or(Reject::Static("ERR DB index is out of range"))?;
+            let shards = usize::try_from(int(c.args[3])?)
+                .ok()
+                .filter(|n| (1..=MAX_SHARDS).contains(n))
+                .ok_or_else(|| {
+                    Reject::Owned(format!(
+                        "ERR shard count must be between 1 and {MAX_SHARDS}"
+                    ))
+                })?;
+            let db = c.shared.dbs.get(index);
+            if db.memtable_kind() == tandem_engine::MemtableKind::SingleLock {
+                return Err(Reject::Static(
+                    "ERR the database's memtable is single-lock: it has no shards to resize",
+                ));
+            }
+            // Waits for any running resize, then migrates (paced as the
+            // resizer's are). Nothing to do if the count is already right.
+            db.resize(shards);
+            c.out.ok();
+        }
+        _ => return Err(syntax_error(sub)),
+    }
+    Ok(())
+}

@@ -1,0 +1,519 @@
+//! INFO: the server's state and statistics, in Redis's text format.
+//!
+//! Owns which sections exist, which INFO prints by default, and each
+//! field. The format is Redis 7.0's: `# Section` then `field:value` lines,
+//! `\r\n` after each, a blank line between sections; a bulk string in
+//! RESP2 and a verbatim string in RESP3. Field names and value formats
+//! are Redis's wherever Tandem has the same thing to report; a field
+//! Tandem cannot fill honestly is left out rather than given a made-up
+//! value (see `docs/ARCHITECTURE.md`). The `shards` section is Tandem's
+//! own. Reading the engine's numbers takes each shard's read lock in
+//! turn, briefly; INFO never stops the world.
+
+use super::spec::{spec, Spec};
+use super::{stat_names, Call, CmdResult};
+use crate::shared::Shared;
+use crate::stats::Totals;
+use std::fmt::Write;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tandem_engine::{Db, ResizeState};
+
+pub(super) const COMMANDS: &[Spec] = &[spec("info", -1, 0, (0, 0, 0), info)];
+
+/// Every section, in the order INFO prints them.
+const SECTIONS: &[&str] = &[
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "modules",
+    "commandstats",
+    "errorstats",
+    "cluster",
+    "keyspace",
+    "shards",
+];
+
+/// Each section's title, as its `# Title` line prints it.
+fn title(section: &str) -> &str {
+    match section {
+        "server" => "Server",
+        "clients" => "Clients",
+        "memory" => "Memory",
+        "persistence" => "Persistence",
+        "stats" => "Stats",
+        "replication" => "Replication",
+        "cpu" => "CPU",
+        "modules" => "Modules",
+        "commandstats" => "Commandstats",
+        "errorstats" => "Errorstats",
+        "cluster" => "Cluster",
+        "keyspace" => "Keyspace",
+        "shards" => "Shards",
+        other => other,
+    }
+}
+
+/// Sections printed only when asked for by name, `all` or `everything`.
+const NOT_DEFAULT: &[&str] = &["commandstats"];
+
+/// The sections a request asks for, as flags in `SECTIONS` order.
+fn wanted(args: &[&[u8]]) -> Vec<bool> {
+    let default = |s: &&str| !NOT_DEFAULT.contains(s);
+    if args.is_empty() {
+        return SECTIONS.iter().map(default).collect();
+    }
+    let mut want = vec![false; SECTIONS.len()];
+    for arg in args {
+        let arg = arg.to_ascii_lowercase();
+        for (w, s) in want.iter_mut().zip(SECTIONS) {
+            *w |= match &arg[..] {
+                b"all" | b"everything" => true,
+                b"default" => default(s),
+                name => name == s.as_bytes(),
+            };
+        }
+    }
+    want
+}
+
+fn info(c: &mut Call<'_>) -> CmdResult {
+    let text = render(c.shared, &wanted(&c.args[1..]));
+    c.out.verbatim_text(text.as_bytes());
+    Ok(())
+}
+
+/// What the sections read from the engine, gathered once per INFO.
+struct Engine {
+    dbs: Vec<(usize, Db, tandem_engine::Stats)>,
+}
+
+impl Engine {
+    fn gather(shared: &Shared) -> Engine {
+        let dbs = shared.dbs.all();
+        Engine {
+            dbs: dbs
+                .iter()
+                .enumerate()
+                .map(|(i, db)| (i, db.clone(), db.stats()))
+                .collect(),
+        }
+    }
+
+    fn expired_keys(&self) -> u64 {
+        self.dbs.iter().map(|(_, _, s)| s.expired_keys).sum()
+    }
+
+    fn approx_bytes(&self) -> usize {
+        self.dbs.iter().map(|(_, _, s)| s.approx_bytes).sum()
+    }
+}
+
+/// The INFO text for the sections flagged in `want`.
+pub(crate) fn render(shared: &Shared, want: &[bool]) -> String {
+    let needs_engine = SECTIONS
+        .iter()
+        .zip(want)
+        .any(|(s, w)| *w && matches!(*s, "memory" | "stats" | "keyspace" | "shards"));
+    let engine = needs_engine.then(|| Engine::gather(shared));
+    let totals = shared.stats.totals();
+    let mut text = String::new();
+    for (section, _) in SECTIONS.iter().zip(want).filter(|(_, w)| **w) {
+        if !text.is_empty() {
+            text.push_str("\r\n");
+        }
+        line(&mut text, format_args!("# {}", title(section)));
+        let engine = engine.as_ref();
+        match (*section, engine) {
+            ("server", _) => server(&mut text, shared),
+            ("clients", _) => clients(&mut text, shared),
+            ("memory", Some(e)) => memory(&mut text, e),
+            ("persistence", _) => persistence(&mut text, shared),
+            ("stats", Some(e)) => stats(&mut text, shared, &totals, e),
+            ("replication", _) => replication(&mut text, shared),
+            ("cpu", _) => cpu(&mut text),
+            ("commandstats", _) => commandstats(&mut text, &totals),
+            ("errorstats", _) => errorstats(&mut text, &totals),
+            ("cluster", _) => line(&mut text, format_args!("cluster_enabled:0")),
+            ("keyspace", Some(e)) => keyspace(&mut text, e),
+            ("shards", Some(e)) => shards(&mut text, e),
+            // Modules: there are none.
+            _ => {}
+        }
+    }
+    text
+}
+
+/// Appends one line and its `\r\n`.
+fn line(text: &mut String, args: std::fmt::Arguments<'_>) {
+    let _ = text.write_fmt(args);
+    text.push_str("\r\n");
+}
+
+/// Appends `name:value`.
+fn field(text: &mut String, name: &str, value: impl std::fmt::Display) {
+    line(text, format_args!("{name}:{value}"));
+}
+
+/// Bytes as Redis's `bytesToHuman` prints them: `512B`, `1.50K`, `2.00M`.
+fn human(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["K", "M", "G", "T", "P"];
+    if bytes < 1024 {
+        return format!("{bytes}B");
+    }
+    let mut value = bytes as f64 / 1024.0;
+    for unit in UNITS {
+        if value < 1024.0 {
+            return format!("{value:.2}{unit}");
+        }
+        value /= 1024.0;
+    }
+    format!("{:.2}E", value)
+}
+
+fn unix_now() -> Duration {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+}
+
+fn server(text: &mut String, shared: &Shared) {
+    let config = shared.config.load();
+    let uptime = shared.started.elapsed().as_secs();
+    let os = {
+        let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+        let name = match std::env::consts::OS {
+            "linux" => "Linux",
+            "macos" => "Darwin",
+            other => other,
+        };
+        [name, release.trim(), std::env::consts::ARCH]
+            .iter()
+            .filter(|s| !s.is_empty())
+            .copied()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    field(text, "redis_version", super::connection::REDIS_VERSION);
+    field(text, "tandem_version", env!("CARGO_PKG_VERSION"));
+    field(text, "redis_mode", "standalone");
+    field(text, "os", os);
+    field(text, "arch_bits", usize::BITS);
+    field(text, "process_id", std::process::id());
+    field(text, "run_id", shared.stats.run_id());
+    field(text, "tcp_port", config.port);
+    field(text, "server_time_usec", unix_now().as_micros());
+    field(text, "uptime_in_seconds", uptime);
+    field(text, "uptime_in_days", uptime / 86_400);
+    let exe = std::env::current_exe().map_or_else(|_| String::new(), |p| p.display().to_string());
+    field(text, "executable", exe);
+    // The threads serving connections (`io-threads`; 0 is one per core).
+    let threads = match config.io_threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
+    field(text, "io_threads", threads);
+}
+
+fn clients(text: &mut String, shared: &Shared) {
+    let config = shared.config.load();
+    field(
+        text,
+        "connected_clients",
+        shared.clients.load(Ordering::Relaxed),
+    );
+    field(text, "maxclients", config.maxclients);
+    // No blocking commands and no client-side caching yet: truly none.
+    field(text, "blocked_clients", 0);
+    field(text, "tracking_clients", 0);
+}
+
+/// Resident set size and the system's memory, from /proc (Linux).
+fn proc_memory() -> (Option<u64>, Option<u64>) {
+    // statm's second field is resident pages; 4 KiB pages on the
+    // platforms Tandem runs on.
+    let rss = std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .map(|pages| pages * 4096);
+    let total = std::fs::read_to_string("/proc/meminfo").ok().and_then(|s| {
+        let line = s.lines().find(|l| l.starts_with("MemTotal:"))?;
+        let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kb * 1024)
+    });
+    (rss, total)
+}
+
+fn memory(text: &mut String, engine: &Engine) {
+    let (rss, total) = proc_memory();
+    let dataset = u64::try_from(engine.approx_bytes()).unwrap_or(u64::MAX);
+    // The allocator's own count is not reachable from here, so
+    // `used_memory` is the resident set: an upper bound on what Redis's
+    // field counts. The dataset is the engine's own estimate.
+    let used = rss.unwrap_or(dataset);
+    field(text, "used_memory", used);
+    field(text, "used_memory_human", human(used));
+    if let Some(rss) = rss {
+        field(text, "used_memory_rss", rss);
+        field(text, "used_memory_rss_human", human(rss));
+    }
+    field(text, "used_memory_dataset", dataset);
+    let perc = if used == 0 {
+        0.0
+    } else {
+        dataset as f64 * 100.0 / used as f64
+    };
+    field(text, "used_memory_dataset_perc", format!("{perc:.2}%"));
+    if let Some(total) = total {
+        field(text, "total_system_memory", total);
+        field(text, "total_system_memory_human", human(total));
+    }
+    // No memory limit and no eviction yet.
+    field(text, "maxmemory", 0);
+    field(text, "maxmemory_human", "0B");
+    field(text, "maxmemory_policy", "noeviction");
+}
+
+fn persistence(text: &mut String, shared: &Shared) {
+    // No persistence yet: nothing loads, nothing is saved.
+    let started = shared.stats.started_unix().as_secs();
+    field(text, "loading", 0);
+    field(text, "async_loading", 0);
+    field(text, "rdb_bgsave_in_progress", 0);
+    field(text, "rdb_last_save_time", started);
+    field(text, "rdb_saves", 0);
+    field(text, "aof_enabled", 0);
+    field(text, "aof_rewrite_in_progress", 0);
+}
+
+fn stats(text: &mut String, shared: &Shared, totals: &Totals, engine: &Engine) {
+    let expired = engine
+        .expired_keys()
+        .saturating_sub(shared.stats.expired_baseline());
+    field(text, "total_connections_received", totals.connections);
+    field(
+        text,
+        "total_commands_processed",
+        totals.commands_processed(),
+    );
+    field(text, "rejected_connections", totals.rejected_connections);
+    field(text, "expired_keys", expired);
+    field(text, "evicted_keys", 0);
+    field(text, "pubsub_channels", shared.hub.channels(None).len());
+    field(text, "pubsub_patterns", shared.hub.numpat());
+    field(
+        text,
+        "pubsubshard_channels",
+        shared.shard_hub.channels(None).len(),
+    );
+    field(text, "total_error_replies", totals.errors);
+}
+
+fn replication(text: &mut String, shared: &Shared) {
+    field(text, "role", "master");
+    field(text, "connected_slaves", 0);
+    field(text, "master_failover_state", "no-failover");
+    field(text, "master_replid", shared.stats.replid());
+    field(text, "master_replid2", "0".repeat(40));
+    field(text, "master_repl_offset", 0);
+    field(text, "second_repl_offset", -1);
+    field(text, "repl_backlog_active", 0);
+}
+
+/// The process's CPU time from /proc/self/stat (Linux): user, system,
+/// children's user, children's system, in clock ticks of 1/100 s.
+fn proc_cpu() -> Option<[u64; 4]> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The command name, in parentheses, may hold spaces: skip past it.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // After the name: state is field 3 of the whole line; utime is 14.
+    let get = |i: usize| fields.get(i - 3)?.parse::<u64>().ok();
+    Some([get(14)?, get(15)?, get(16)?, get(17)?])
+}
+
+fn cpu(text: &mut String) {
+    let Some([user, sys, cuser, csys]) = proc_cpu() else {
+        return;
+    };
+    let secs = |ticks: u64| format!("{}.{:06}", ticks / 100, (ticks % 100) * 10_000);
+    field(text, "used_cpu_sys", secs(sys));
+    field(text, "used_cpu_user", secs(user));
+    field(text, "used_cpu_sys_children", secs(csys));
+    field(text, "used_cpu_user_children", secs(cuser));
+}
+
+fn commandstats(text: &mut String, totals: &Totals) {
+    for (name, c) in stat_names().iter().zip(&totals.commands) {
+        if c.calls == 0 && c.rejected == 0 && c.failed == 0 {
+            continue;
+        }
+        let usec = c.nanos / 1000;
+        let per_call = if c.calls == 0 {
+            0.0
+        } else {
+            c.nanos as f64 / 1000.0 / c.calls as f64
+        };
+        line(
+            text,
+            format_args!(
+                "cmdstat_{name}:calls={},usec={usec},usec_per_call={per_call:.2},rejected_calls={},failed_calls={}",
+                c.calls, c.rejected, c.failed
+            ),
+        );
+    }
+}
+
+fn errorstats(text: &mut String, totals: &Totals) {
+    for (code, count) in &totals.codes {
+        line(text, format_args!("errorstat_{code}:count={count}"));
+    }
+}
+
+fn keyspace(text: &mut String, engine: &Engine) {
+    for (i, _, s) in &engine.dbs {
+        if s.keys == 0 {
+            continue;
+        }
+        line(
+            text,
+            format_args!(
+                "db{i}:keys={},expires={},avg_ttl={}",
+                s.keys, s.volatile_keys, s.avg_ttl_ms
+            ),
+        );
+    }
+}
+
+/// How many finished resizes the shards section lists per database.
+const HISTORY: usize = 5;
+
+fn shards(text: &mut String, engine: &Engine) {
+    let Some((_, _, first)) = engine.dbs.first() else {
+        return;
+    };
+    let sum = |f: fn(&tandem_engine::Stats) -> u64| -> u64 {
+        engine.dbs.iter().map(|(_, _, s)| f(s)).sum()
+    };
+    let fast = sum(|s| s.fast_path_batches);
+    let multi = sum(|s| s.multi_shard_batches);
+    let share = |fast: u64, multi: u64| {
+        if fast + multi == 0 {
+            0.0
+        } else {
+            fast as f64 / (fast + multi) as f64
+        }
+    };
+    field(text, "memtable", first.memtable.as_str());
+    field(text, "shards_total", sum(|s| s.shard_count as u64));
+    field(text, "resizes_total", sum(|s| s.resizes));
+    field(text, "fast_path_batches", fast);
+    field(text, "multi_shard_batches", multi);
+    field(
+        text,
+        "fast_path_share",
+        format!("{:.4}", share(fast, multi)),
+    );
+    for (i, db, s) in &engine.dbs {
+        if *i != 0 && s.keys == 0 && s.resizes == 0 {
+            continue;
+        }
+        let (resizing, progress) = match s.resize {
+            ResizeState::Idle => (0, String::new()),
+            ResizeState::Migrating {
+                from,
+                to,
+                done,
+                total,
+            } => (1, format!(",from={from},to={to},done={done},total={total}")),
+        };
+        line(
+            text,
+            format_args!(
+                "db{i}:shards={},keys={},expires={},imbalance={:.3},resizing={resizing}{progress},resizes={},fast_path_batches={},multi_shard_batches={},resize_batches={},fast_path_share={:.4},read_waits={},write_waits={},expired_keys={},approx_bytes={},index_bytes={},timer_index_bytes={}",
+                s.shard_count,
+                s.keys,
+                s.volatile_keys,
+                s.imbalance,
+                s.resizes,
+                s.fast_path_batches,
+                s.multi_shard_batches,
+                s.resize_batches,
+                share(s.fast_path_batches, s.multi_shard_batches),
+                s.read_waits,
+                s.write_waits,
+                s.expired_keys,
+                s.approx_bytes,
+                s.index_bytes,
+                s.timer_index_bytes,
+            ),
+        );
+        let events = db.resize_events();
+        for e in events.iter().rev().take(HISTORY) {
+            line(
+                text,
+                format_args!(
+                    "db{i}_resize_{}:from={},to={},reason={},keys_moved={},keys_purged={},duration_ms={:.3},started_s={:.3}",
+                    e.id,
+                    e.from,
+                    e.to,
+                    e.reason.as_str(),
+                    e.keys_moved,
+                    e.keys_purged,
+                    e.duration.as_secs_f64() * 1000.0,
+                    e.started.as_secs_f64(),
+                ),
+            );
+        }
+    }
+}
+
+/// CONFIG RESETSTAT: zeroes what INFO reports as counts since the last
+/// reset (commands, errors, connections, expired keys).
+pub fn reset_stats(shared: &Shared) {
+    shared.stats.reset();
+    let expired: u64 = shared
+        .dbs
+        .all()
+        .iter()
+        .map(|db| db.stats().expired_keys)
+        .sum();
+    shared.stats.set_expired_baseline(expired);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn human_sizes_print_as_redis_does() {
+        assert_eq!(human(0), "0B");
+        assert_eq!(human(1023), "1023B");
+        assert_eq!(human(1536), "1.50K");
+        assert_eq!(human(6_359_056), "6.06M");
+        assert_eq!(human(25_274_793_984), "23.54G");
+    }
+
+    #[test]
+    fn sections_are_chosen_as_redis_chooses_them() {
+        let on = |args: &[&[u8]]| -> Vec<&str> {
+            SECTIONS
+                .iter()
+                .zip(wanted(args))
+                .filter(|(_, w)| *w)
+                .map(|(s, _)| *s)
+                .collect()
+        };
+        assert!(!on(&[]).contains(&"commandstats"));
+        assert!(on(&[]).contains(&"keyspace"));
+        assert_eq!(on(&[b"all"]).len(), SECTIONS.len());
+        assert_eq!(on(&[b"EVERYTHING"]).len(), SECTIONS.len());
+        assert_eq!(on(&[b"keyspace", b"Server"]), vec!["server", "keyspace"]);
+        assert_eq!(on(&[b"default"]), on(&[]));
+        assert!(on(&[b"nosuch"]).is_empty());
+    }
+}

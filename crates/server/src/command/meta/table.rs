@@ -1,0 +1,332 @@
+//! The metadata table: one entry per command Tandem has or is about to
+//! have, in the order of the command table. Facts about the Redis API
+//! (groups, versions, ACL categories, tips, key specifications, subcommand
+//! arities and flags) are Redis 7.0.15's; summaries and complexities are
+//! ours.
+
+use super::acl;
+use super::key;
+use super::{ks, ks_noted, Meta, Sub};
+use crate::command::spec::flags::*;
+
+/// Every command's metadata.
+pub(super) const META: &[Meta] = &[
+    Meta::new("command", "server", "2.8.13", "Describes the commands this server supports", "O(N) where N is the number of commands")
+        .flags(LOADING | STALE)
+        .acl(acl::CONNECTION)
+        .tips(&["nondeterministic_output_order"])
+        .subcommands(&[
+            Sub::new("command|docs", -2, LOADING | STALE, "7.0.0", "Documents the named commands, or all of them", "O(N) where N is the number of commands documented")
+                .acl(acl::CONNECTION)
+                .tips(&["nondeterministic_output_order"]),
+            Sub::new("command|count", 2, LOADING | STALE, "2.8.13", "Counts the commands this server supports", "O(1)")
+                .acl(acl::CONNECTION),
+            Sub::new("command|getkeys", -4, LOADING | STALE, "2.8.13", "Lists the keys of a full command", "O(N) where N is the number of arguments")
+                .acl(acl::CONNECTION),
+            Sub::new("command|getkeysandflags", -4, LOADING | STALE, "7.0.0", "Lists the keys of a full command, with how the command uses each", "O(N) where N is the number of arguments")
+                .acl(acl::CONNECTION),
+            Sub::new("command|help", 2, LOADING | STALE, "5.0.0", "Lists the COMMAND subcommands", "O(1)")
+                .acl(acl::CONNECTION),
+            Sub::new("command|info", -2, LOADING | STALE, "2.8.13", "Describes the named commands, or all of them", "O(N) where N is the number of commands described")
+                .acl(acl::CONNECTION)
+                .tips(&["nondeterministic_output_order"]),
+            Sub::new("command|list", -2, LOADING | STALE, "7.0.0", "Lists the names of every command", "O(N) where N is the number of commands")
+                .acl(acl::CONNECTION)
+                .tips(&["nondeterministic_output_order"]),
+        ]),
+    Meta::new("shutdown", "server", "1.0.0", "Stops the server after closing every connection (nothing to save: no persistence yet)", "O(N) where N is the number of connections")
+        .flags(NOSCRIPT | LOADING | STALE | ALLOW_BUSY),
+    Meta::new("config", "server", "2.0.0", "Reads and changes the server's settings", "Depends on subcommand.")
+        .subcommands(&[
+            Sub::new("config|get", -3, ADMIN | NOSCRIPT | LOADING | STALE, "2.0.0", "Reads the settings whose names match glob patterns", "O(N) where N is the number of settings"),
+            Sub::new("config|set", -4, ADMIN | NOSCRIPT | LOADING | STALE, "2.0.0", "Changes settings at run time, all or none", "O(N) where N is the number of settings given")
+                .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"]),
+            Sub::new("config|resetstat", 2, ADMIN | NOSCRIPT | LOADING | STALE, "2.0.0", "Zeroes the statistics INFO reports", "O(1)"),
+            Sub::new("config|help", 2, LOADING | STALE, "5.0.0", "Lists the CONFIG subcommands", "O(1)"),
+        ]),
+    Meta::new("ping", "connection", "1.0.0", "Answers PONG, or echoes its argument", "O(1)")
+        .acl(acl::CONNECTION)
+        .tips(&["request_policy:all_shards", "response_policy:all_succeeded"]),
+    Meta::new("echo", "connection", "1.0.0", "Replies with its argument", "O(1)")
+        .flags(LOADING | STALE)
+        .acl(acl::CONNECTION),
+    Meta::new("hello", "connection", "6.0.0", "Chooses the protocol (RESP2 or RESP3), optionally authenticating and naming the connection", "O(1)")
+        .flags(NOSCRIPT | LOADING | STALE | ALLOW_BUSY)
+        .acl(acl::CONNECTION),
+    Meta::new("auth", "connection", "1.0.0", "Authenticates the connection", "O(1)")
+        .flags(NOSCRIPT | LOADING | STALE | ALLOW_BUSY)
+        .acl(acl::CONNECTION),
+    Meta::new("select", "connection", "1.0.0", "Chooses the connection's database", "O(1)")
+        .flags(LOADING | STALE)
+        .acl(acl::CONNECTION),
+    Meta::new("quit", "connection", "1.0.0", "Closes the connection after replying", "O(1)")
+        .flags(NOSCRIPT | LOADING | STALE | ALLOW_BUSY)
+        .acl(acl::CONNECTION),
+    Meta::new("reset", "connection", "6.2.0", "Returns the connection to its initial state", "O(1)")
+        .flags(NOSCRIPT | LOADING | STALE | ALLOW_BUSY)
+        .acl(acl::CONNECTION),
+    Meta::new("expire", "generic", "1.0.0", "Gives a key a time to live in seconds", "O(log N)")
+        .acl(acl::KEYSPACE)
+        .keys(&[ks(key::RW | key::UPDATE, 1, 0, 1)]),
+    Meta::new("pexpire", "generic", "2.6.0", "Gives a key a time to live in milliseconds", "O(log N)")
+        .acl(acl::KEYSPACE)
+        .keys(&[ks(key::RW | key::UPDATE, 1, 0, 1)]),
+    Meta::new("expireat", "generic", "1.2.0", "Makes a key expire at a Unix time in seconds", "O(log N)")
+        .acl(acl::KEYSPACE)
+        .keys(&[ks(key::RW | key::UPDATE, 1, 0, 1)]),
+    Meta::new("pexpireat", "generic", "2.6.0", "Makes a key expire at a Unix time in milliseconds", "O(log N)")
+        .acl(acl::KEYSPACE)
+        .keys(&[ks(key::RW | key::UPDATE, 1, 0, 1)]),
+    Meta::new("ttl", "generic", "1.0.0", "Returns a key's remaining time to live in seconds", "O(log N)")
+        .acl(acl::KEYSPACE)
+        .tips(&["nondeterministic_output"])
+        .keys(&[ks(key::RO | key::ACCESS, 1, 0, 1)]),
+    Meta::new("pttl", "generic", "2.6.0", "Returns a key's remaining time to live in milliseconds", "O(log N)")
+        .acl(acl::KEYSPACE)
+        .tips(&["nondeterministic_output"])
+        .keys(&[ks(key::RO | key::ACCESS, 1, 0, 1)]),
+    Meta::new("expiretime", "generic", "7.0.0", "Returns the Unix time in seconds at which a key expires", "O(log N)")
+        .acl(acl::KEYSPACE)
+        .keys(&[ks(key::RO | key::ACCESS, 1, 0, 1)]),
+    Meta::new("pexpiretime", "generic", "7.0.0", "Returns the Unix time in milliseconds at which a key expires", "O(log N)")
+        .acl(acl::KEYSPACE)
+        .keys(&[ks(key::RO | key::ACCESS, 1, 0, 1)]),
+    Meta::new("persist", "generic", "2.2.0", "Removes a key's time to live", "O(log N)")
+        .acl(acl::KEYSPACE)
+        .keys(&[ks(key::RW | key::UPDATE, 1, 0, 1)]),
+    Meta::new("del", "generic", "1.0.0", "Removes keys", "O(K log N) where K is the number of keys")
+        .acl(acl::KEYSPACE)
+        .tips(&["request_policy:multi_shard", "response_policy:agg_sum"])
+        .keys(&[ks(key::RM | key::DELETE, 1, -1, 1)]),
+    Meta::new("unlink", "generic", "4.0.0", "Removes keys (as DEL: freeing is already cheap)", "O(K log N) where K is the number of keys")
+        .acl(acl::KEYSPACE)
+        .tips(&["request_policy:multi_shard", "response_policy:agg_sum"])
+        .keys(&[ks(key::RM | key::DELETE, 1, -1, 1)]),
+    Meta::new("exists", "generic", "1.0.0", "Counts how many of the given keys exist", "O(K log N) where K is the number of keys")
+        .acl(acl::KEYSPACE)
+        .tips(&["request_policy:multi_shard", "response_policy:agg_sum"])
+        .keys(&[ks(key::RO, 1, -1, 1)]),
+    Meta::new("touch", "generic", "3.2.1", "Counts how many of the given keys exist (access times are not tracked)", "O(K log N) where K is the number of keys")
+        .acl(acl::KEYSPACE)
+        .tips(&["request_policy:multi_shard", "response_policy:agg_sum"])
+        .keys(&[ks(key::RO, 1, -1, 1)]),
+    Meta::new("type", "generic", "1.0.0", "Returns the type of a key's value", "O(log N)")
+        .acl(acl::KEYSPACE)
+        .keys(&[ks(key::RO, 1, 0, 1)]),
+    Meta::new("rename", "generic", "1.0.0", "Renames a key, replacing any key of the new name", "O(log N)")
+        .acl(acl::KEYSPACE)
+        .keys(&[ks(key::RW | key::ACCESS | key::DELETE, 1, 0, 1), ks(key::OW | key::UPDATE, 2, 0, 1)]),
+    Meta::new("renamenx", "generic", "1.0.0", "Renames a key only if the new name is free", "O(log N)")
+        .acl(acl::KEYSPACE)
+        .keys(&[ks(key::RW | key::ACCESS | key::DELETE, 1, 0, 1), ks(key::OW | key::INSERT, 2, 0, 1)]),
+    Meta::new("copy", "generic", "6.2.0", "Copies a key's value to another key, in this or another database", "O(log N) plus the value's length")
+        .acl(acl::KEYSPACE)
+        .keys(&[ks(key::RO | key::ACCESS, 1, 0, 1), ks(key::OW | key::UPDATE, 2, 0, 1)]),
+    Meta::new("move", "generic", "1.0.0", "Moves a key to another database", "O(log N)")
+        .acl(acl::KEYSPACE)
+        .keys(&[ks(key::RW | key::ACCESS | key::UPDATE, 1, 0, 1)]),
+    Meta::new("swapdb", "server", "4.0.0", "Swaps the contents of two databases", "O(1)")
+        .acl(acl::KEYSPACE | acl::DANGEROUS),
+    Meta::new("keys", "generic", "1.0.0", "Lists every key matching a glob pattern", "O(N) where N is the number of keys in the database")
+        .acl(acl::KEYSPACE | acl::DANGEROUS)
+        .tips(&["request_policy:all_shards", "nondeterministic_output_order"]),
+    Meta::new("scan", "generic", "2.8.0", "Iterates over the keys, a page at a time, by cursor", "O(C log N) per call where C is the COUNT; O(N) for a full iteration")
+        .acl(acl::KEYSPACE)
+        .tips(&["nondeterministic_output", "request_policy:special"]),
+    Meta::new("randomkey", "generic", "1.0.0", "Returns a key picked at random", "O(S log N) where S is the number of shards")
+        .acl(acl::KEYSPACE)
+        .tips(&["request_policy:all_shards", "nondeterministic_output"]),
+    Meta::new("dbsize", "server", "1.0.0", "Counts the keys in the database", "O(S) where S is the number of shards")
+        .acl(acl::KEYSPACE)
+        .tips(&["request_policy:all_shards", "response_policy:agg_sum"]),
+    Meta::new("flushdb", "server", "1.0.0", "Removes every key of the database", "O(N) where N is the number of keys in the database")
+        .acl(acl::KEYSPACE | acl::DANGEROUS)
+        .tips(&["request_policy:all_shards", "response_policy:all_succeeded"]),
+    Meta::new("flushall", "server", "1.0.0", "Removes every key of every database", "O(N) where N is the number of keys")
+        .acl(acl::KEYSPACE | acl::DANGEROUS)
+        .tips(&["request_policy:all_shards", "response_policy:all_succeeded"]),
+    Meta::new("subscribe", "pubsub", "2.0.0", "Listens for messages on channels", "O(N) where N is the number of channels")
+        .flags(NOSCRIPT | LOADING | STALE),
+    Meta::new("unsubscribe", "pubsub", "2.0.0", "Stops listening on channels, or on all", "O(N) where N is the number of channels")
+        .flags(NOSCRIPT | LOADING | STALE),
+    Meta::new("psubscribe", "pubsub", "2.0.0", "Listens for messages on channels matching glob patterns", "O(N) where N is the number of patterns")
+        .flags(NOSCRIPT | LOADING | STALE),
+    Meta::new("punsubscribe", "pubsub", "2.0.0", "Stops listening on patterns, or on all", "O(N) where N is the number of patterns")
+        .flags(NOSCRIPT | LOADING | STALE),
+    Meta::new("ssubscribe", "pubsub", "7.0.0", "Listens for messages on shard channels", "O(N) where N is the number of shard channels")
+        .flags(NOSCRIPT | LOADING | STALE)
+        .keys(&[ks(key::NOT_KEY, 1, -1, 1)]),
+    Meta::new("sunsubscribe", "pubsub", "7.0.0", "Stops listening on shard channels, or on all", "O(N) where N is the number of shard channels")
+        .flags(NOSCRIPT | LOADING | STALE)
+        .keys(&[ks(key::NOT_KEY, 1, -1, 1)]),
+    Meta::new("publish", "pubsub", "2.0.0", "Sends a message to a channel's subscribers and matching patterns", "O(N+M) where N is the channel's subscribers and M the patterns")
+        .flags(LOADING | STALE),
+    Meta::new("spublish", "pubsub", "7.0.0", "Sends a message to a shard channel's subscribers", "O(N) where N is the shard channel's subscribers")
+        .flags(LOADING | STALE)
+        .keys(&[ks(key::NOT_KEY, 1, 0, 1)]),
+    Meta::new("pubsub", "pubsub", "2.8.0", "Reports on channels, patterns and their subscribers", "Depends on subcommand.")
+        .subcommands(&[
+            Sub::new("pubsub|channels", -2, PUBSUB | LOADING | STALE, "2.8.0", "Lists channels with subscribers, optionally matching a pattern", "O(N) where N is the number of channels"),
+            Sub::new("pubsub|numpat", 2, PUBSUB | LOADING | STALE, "2.8.0", "Counts the patterns subscribed to", "O(1)"),
+            Sub::new("pubsub|numsub", -2, PUBSUB | LOADING | STALE, "2.8.0", "Counts the subscribers of channels", "O(N) where N is the number of channels given"),
+            Sub::new("pubsub|shardchannels", -2, PUBSUB | LOADING | STALE, "7.0.0", "Lists shard channels with subscribers, optionally matching a pattern", "O(N) where N is the number of shard channels"),
+            Sub::new("pubsub|shardnumsub", -2, PUBSUB | LOADING | STALE, "7.0.0", "Counts the subscribers of shard channels", "O(N) where N is the number of shard channels given"),
+            Sub::new("pubsub|help", 2, LOADING | STALE, "6.2.0", "Lists the PUBSUB subcommands", "O(1)"),
+        ]),
+    Meta::new("get", "string", "1.0.0", "Returns a key's string value", "O(log N)")
+        .acl(acl::STRING)
+        .keys(&[ks(key::RO | key::ACCESS, 1, 0, 1)]),
+    Meta::new("set", "string", "1.0.0", "Sets a key's string value, with options for conditions, expiry and returning the old value", "O(log N)")
+        .acl(acl::STRING)
+        .keys(&[ks_noted(key::RW | key::ACCESS | key::UPDATE | key::VARIABLE_FLAGS, 1, 0, 1, "RW and ACCESS due to the optional `GET` argument")]),
+    Meta::new("setnx", "string", "1.0.0", "Sets a key's value only if the key does not exist", "O(log N)")
+        .acl(acl::STRING)
+        .keys(&[ks(key::OW | key::INSERT, 1, 0, 1)]),
+    Meta::new("setex", "string", "2.0.0", "Sets a key's value with a time to live in seconds", "O(log N)")
+        .acl(acl::STRING)
+        .keys(&[ks(key::OW | key::UPDATE, 1, 0, 1)]),
+    Meta::new("psetex", "string", "2.6.0", "Sets a key's value with a time to live in milliseconds", "O(log N)")
+        .acl(acl::STRING)
+        .keys(&[ks(key::OW | key::UPDATE, 1, 0, 1)]),
+    Meta::new("getset", "string", "1.0.0", "Sets a key's value and returns the old one", "O(log N)")
+        .acl(acl::STRING)
+        .keys(&[ks(key::RW | key::ACCESS | key::UPDATE, 1, 0, 1)])
+        .deprecated("6.2.0", "`SET` with the `!GET` argument"),
+    Meta::new("getdel", "string", "6.2.0", "Returns a key's value and removes the key", "O(log N)")
+        .acl(acl::STRING)
+        .keys(&[ks(key::RW | key::ACCESS | key::DELETE, 1, 0, 1)]),
+    Meta::new("getex", "string", "6.2.0", "Returns a key's value, optionally changing its expiry", "O(log N)")
+        .acl(acl::STRING)
+        .keys(&[ks_noted(key::RW | key::ACCESS | key::UPDATE, 1, 0, 1, "RW and UPDATE because it changes the TTL")]),
+    Meta::new("mget", "string", "1.0.0", "Returns the values of several keys", "O(K log N) where K is the number of keys")
+        .acl(acl::STRING)
+        .tips(&["request_policy:multi_shard"])
+        .keys(&[ks(key::RO | key::ACCESS, 1, -1, 1)]),
+    Meta::new("mset", "string", "1.0.1", "Sets several keys atomically", "O(K log N) where K is the number of keys")
+        .acl(acl::STRING)
+        .tips(&["request_policy:multi_shard", "response_policy:all_succeeded"])
+        .keys(&[ks(key::OW | key::UPDATE, 1, -1, 2)]),
+    Meta::new("msetnx", "string", "1.0.1", "Sets several keys atomically, only if none of them exists", "O(K log N) where K is the number of keys")
+        .acl(acl::STRING)
+        .tips(&["request_policy:multi_shard", "response_policy:agg_min"])
+        .keys(&[ks(key::OW | key::INSERT, 1, -1, 2)]),
+    Meta::new("incr", "string", "1.0.0", "Adds one to a key's integer value", "O(log N)")
+        .acl(acl::STRING)
+        .keys(&[ks(key::RW | key::ACCESS | key::UPDATE, 1, 0, 1)]),
+    Meta::new("decr", "string", "1.0.0", "Subtracts one from a key's integer value", "O(log N)")
+        .acl(acl::STRING)
+        .keys(&[ks(key::RW | key::ACCESS | key::UPDATE, 1, 0, 1)]),
+    Meta::new("incrby", "string", "1.0.0", "Adds an integer to a key's integer value", "O(log N)")
+        .acl(acl::STRING)
+        .keys(&[ks(key::RW | key::ACCESS | key::UPDATE, 1, 0, 1)]),
+    Meta::new("decrby", "string", "1.0.0", "Subtracts an integer from a key's integer value", "O(log N)")
+        .acl(acl::STRING)
+        .keys(&[ks(key::RW | key::ACCESS | key::UPDATE, 1, 0, 1)]),
+    Meta::new("incrbyfloat", "string", "2.6.0", "Adds a decimal number to a key's numeric value", "O(log N)")
+        .acl(acl::STRING)
+        .keys(&[ks(key::RW | key::ACCESS | key::UPDATE, 1, 0, 1)]),
+    Meta::new("append", "string", "2.0.0", "Appends bytes to a key's value", "O(log N) plus the bytes appended")
+        .acl(acl::STRING)
+        .keys(&[ks(key::RW | key::INSERT, 1, 0, 1)]),
+    Meta::new("strlen", "string", "2.2.0", "Returns the length of a key's value", "O(log N)")
+        .acl(acl::STRING)
+        .keys(&[ks(key::RO, 1, 0, 1)]),
+    Meta::new("getrange", "string", "2.4.0", "Returns part of a key's value, by byte offsets", "O(log N + M) where M is the length returned")
+        .acl(acl::STRING)
+        .keys(&[ks(key::RO | key::ACCESS, 1, 0, 1)]),
+    Meta::new("substr", "string", "1.0.0", "Returns part of a key's value, by byte offsets (old name of GETRANGE)", "O(log N + M) where M is the length returned")
+        .acl(acl::STRING)
+        .keys(&[ks(key::RO | key::ACCESS, 1, 0, 1)])
+        .deprecated("2.0.0", "`GETRANGE`"),
+    Meta::new("setrange", "string", "2.2.0", "Overwrites part of a key's value from a byte offset, growing it if needed", "O(log N + M) where M is the length written")
+        .acl(acl::STRING)
+        .keys(&[ks(key::RW | key::UPDATE, 1, 0, 1)]),
+    Meta::new("multi", "transactions", "1.2.0", "Starts a transaction: the commands that follow are queued", "O(1)")
+        .flags(NOSCRIPT | LOADING | STALE | ALLOW_BUSY)
+        .acl(acl::TRANSACTION),
+    Meta::new("exec", "transactions", "1.2.0", "Runs the queued commands atomically", "Depends on the commands queued")
+        .flags(NOSCRIPT | LOADING | STALE | SKIP_SLOWLOG)
+        .acl(acl::TRANSACTION),
+    Meta::new("discard", "transactions", "2.0.0", "Drops the queued commands and ends the transaction", "O(N) where N is the number of queued commands")
+        .flags(NOSCRIPT | LOADING | STALE | ALLOW_BUSY)
+        .acl(acl::TRANSACTION),
+    Meta::new("watch", "transactions", "2.2.0", "Makes the next EXEC fail if any of the keys changes first", "O(K) where K is the number of keys")
+        .flags(NOSCRIPT | LOADING | STALE | ALLOW_BUSY)
+        .acl(acl::TRANSACTION)
+        .keys(&[ks(key::RO, 1, -1, 1)]),
+    Meta::new("unwatch", "transactions", "2.2.0", "Forgets the watched keys", "O(1)")
+        .flags(NOSCRIPT | LOADING | STALE | ALLOW_BUSY)
+        .acl(acl::TRANSACTION),
+    Meta::new("client", "connection", "2.4.0", "Inspects and manages client connections", "Depends on subcommand.")
+        .subcommands(&[
+            Sub::new("client|id", 2, NOSCRIPT | LOADING | STALE, "5.0.0", "Returns the connection's id", "O(1)")
+                .acl(acl::CONNECTION),
+            Sub::new("client|info", 2, NOSCRIPT | LOADING | STALE, "6.2.0", "Describes this connection", "O(1)")
+                .acl(acl::CONNECTION)
+                .tips(&["nondeterministic_output"]),
+            Sub::new("client|list", -2, ADMIN | NOSCRIPT | LOADING | STALE, "2.4.0", "Describes every connection", "O(N) where N is the number of connections")
+                .acl(acl::CONNECTION)
+                .tips(&["nondeterministic_output"]),
+            Sub::new("client|getname", 2, NOSCRIPT | LOADING | STALE, "2.6.9", "Returns the connection's name", "O(1)")
+                .acl(acl::CONNECTION),
+            Sub::new("client|setname", 3, NOSCRIPT | LOADING | STALE, "2.6.9", "Names the connection", "O(1)")
+                .acl(acl::CONNECTION),
+            Sub::new("client|kill", -3, ADMIN | NOSCRIPT | LOADING | STALE, "2.4.0", "Closes connections chosen by id, address or user", "O(N) where N is the number of connections")
+                .acl(acl::CONNECTION),
+            Sub::new("client|pause", -3, ADMIN | NOSCRIPT | LOADING | STALE, "2.9.50", "Holds clients' commands for a while", "O(1)")
+                .acl(acl::CONNECTION),
+            Sub::new("client|unpause", 2, ADMIN | NOSCRIPT | LOADING | STALE, "6.2.0", "Lets paused clients run again", "O(N) where N is the number of paused clients")
+                .acl(acl::CONNECTION),
+            Sub::new("client|reply", 3, NOSCRIPT | LOADING | STALE, "3.2.0", "Turns replies to this connection on or off, or skips the next", "O(1)")
+                .acl(acl::CONNECTION),
+            Sub::new("client|no-evict", 3, ADMIN | NOSCRIPT | LOADING | STALE, "7.0.0", "Sets whether this connection may be evicted", "O(1)")
+                .acl(acl::CONNECTION),
+            Sub::new("client|tracking", -3, NOSCRIPT | LOADING | STALE, "6.0.0", "Client-side caching support (not supported yet)", "O(1)")
+                .acl(acl::CONNECTION),
+            Sub::new("client|help", 2, LOADING | STALE, "5.0.0", "Lists the CLIENT subcommands", "O(1)")
+                .acl(acl::CONNECTION),
+        ]),
+    Meta::new("info", "server", "1.0.0", "Reports the server's state and statistics, by section", "O(1) per section; O(D+C) for keyspace and commandstats")
+        .flags(LOADING | STALE)
+        .acl(acl::DANGEROUS)
+        .tips(&["nondeterministic_output", "request_policy:all_shards", "response_policy:special"]),
+    Meta::new("memory", "server", "4.0.0", "Reports on memory use", "Depends on subcommand.")
+        .subcommands(&[
+            Sub::new("memory|usage", -3, READONLY, "4.0.0", "Estimates the bytes a key and its value take", "O(log N)")
+                .keys((2, 2, 1), &[ks(key::RO, 2, 0, 1)]),
+            Sub::new("memory|help", 2, LOADING | STALE, "4.0.0", "Lists the MEMORY subcommands", "O(1)"),
+        ]),
+    Meta::new("object", "generic", "2.2.3", "Inspects how a key's value is stored", "Depends on subcommand.")
+        .subcommands(&[
+            Sub::new("object|encoding", 3, READONLY, "2.2.3", "Returns the name Redis would give a key's value's representation", "O(log N)")
+                .acl(acl::KEYSPACE)
+                .tips(&["nondeterministic_output"])
+                .keys((2, 2, 1), &[ks(key::RO, 2, 0, 1)]),
+            Sub::new("object|refcount", 3, READONLY, "2.2.3", "Returns the number of references to a key's value (always 1 here)", "O(log N)")
+                .acl(acl::KEYSPACE)
+                .tips(&["nondeterministic_output"])
+                .keys((2, 2, 1), &[ks(key::RO, 2, 0, 1)]),
+            Sub::new("object|idletime", 3, READONLY, "2.2.3", "Seconds since a key was last used (not tracked here: always an error)", "O(log N)")
+                .acl(acl::KEYSPACE)
+                .tips(&["nondeterministic_output"])
+                .keys((2, 2, 1), &[ks(key::RO, 2, 0, 1)]),
+            Sub::new("object|freq", 3, READONLY, "4.0.0", "A key's access frequency (not tracked here: always an error)", "O(log N)")
+                .acl(acl::KEYSPACE)
+                .tips(&["nondeterministic_output"])
+                .keys((2, 2, 1), &[ks(key::RO, 2, 0, 1)]),
+            Sub::new("object|help", 2, LOADING | STALE, "6.2.0", "Lists the OBJECT subcommands", "O(1)")
+                .acl(acl::KEYSPACE),
+        ]),
+    Meta::new("time", "server", "2.6.0", "Returns the server's clock: Unix seconds and microseconds", "O(1)")
+        .flags(LOADING | STALE)
+        .tips(&["nondeterministic_output"]),
+    Meta::new("lastsave", "server", "1.0.0", "Unix time of the last save (no persistence yet: the start time)", "O(1)")
+        .flags(LOADING | STALE)
+        .acl(acl::ADMIN | acl::DANGEROUS)
+        .tips(&["nondeterministic_output"]),
+    Meta::new("debug", "server", "1.0.0", "Debugging commands: pausing the server, forcing a resize", "Depends on subcommand.")
+        .flags(NOSCRIPT | LOADING | STALE)
+        .syscmd(),
+    Meta::new("tandem.range", "generic", "0.1.0", "Returns keys and values in key order between two bounds, a page at a time (Tandem's own)", "O(log N + M) where M is the number of entries returned")
+        .acl(acl::KEYSPACE),
+];

@@ -1,0 +1,94 @@
+//! The metadata agrees with the command table.
+
+use super::*;
+use crate::command::table;
+
+#[test]
+fn every_command_has_metadata() {
+    for spec in table() {
+        assert!(of(spec.name).is_some(), "{} has no metadata", spec.name);
+    }
+}
+
+#[test]
+fn names_are_unique_and_subcommands_belong_to_their_container() {
+    let mut seen = std::collections::HashSet::new();
+    for m in table::META {
+        assert!(seen.insert(m.name), "{} twice", m.name);
+        for s in m.subcommands {
+            assert_eq!(
+                s.full_name.split_once('|').map(|(c, _)| c),
+                Some(m.name),
+                "{}",
+                s.full_name
+            );
+            assert!(s.arity.abs() >= 2, "{}", s.full_name);
+        }
+    }
+}
+
+#[test]
+fn key_specifications_agree_with_legacy_key_positions() {
+    let check = |name: &str, range: (i32, i32, i32), specs: &[KeySpec]| {
+        let Some(first) = specs.first() else {
+            assert_eq!(range, (0, 0, 0), "{name} has positions but no specs");
+            return;
+        };
+        assert_eq!(range.0, first.index, "{name}: first key");
+        assert_eq!(range.2, first.keystep, "{name}: key step");
+        let last = specs.last().map_or(0, |k| match k.lastkey {
+            l if l < 0 => l,
+            l => k.index + l,
+        });
+        assert_eq!(range.1, last, "{name}: last key");
+    };
+    for spec in table() {
+        let d = Described::command(spec);
+        check(spec.name, spec.keys, d.keys);
+        for sub in of(spec.name).map_or(&[][..], |m| m.subcommands) {
+            check(sub.full_name, sub.key_range, sub.keys);
+        }
+    }
+}
+
+#[test]
+fn reported_only_flags_are_never_behaviour() {
+    let behaviour = flags::WRITE
+        | flags::READONLY
+        | flags::FAST
+        | flags::NO_AUTH
+        | flags::ADMIN
+        | flags::DENYOOM
+        | flags::PUBSUB
+        | flags::NO_MULTI
+        | flags::BLOCKING;
+    for m in table::META {
+        assert_eq!(m.flags & behaviour, 0, "{}", m.name);
+    }
+}
+
+#[test]
+fn acl_categories_follow_redis_rules() {
+    assert_eq!(
+        implied_acl(flags::READONLY | flags::FAST),
+        acl::READ | acl::FAST
+    );
+    assert_eq!(implied_acl(flags::WRITE), acl::WRITE | acl::SLOW);
+    assert_eq!(
+        implied_acl(flags::ADMIN),
+        acl::ADMIN | acl::DANGEROUS | acl::SLOW
+    );
+}
+
+#[test]
+fn key_positions_follow_the_range() {
+    let mset = ks(key::OW, 1, -1, 2);
+    let at = |k: &KeySpec, argc| k.positions(argc).map(Iterator::collect::<Vec<_>>);
+    assert_eq!(at(&mset, 5), Some(vec![1, 3]));
+    assert_eq!(at(&mset, 4), Some(vec![1, 3]));
+    let get = ks(key::RO, 1, 0, 1);
+    assert_eq!(at(&get, 2), Some(vec![1]));
+    assert_eq!(at(&get, 1), None);
+    let object = ks(key::RO, 2, 0, 1);
+    assert_eq!(at(&object, 3), Some(vec![2]));
+}

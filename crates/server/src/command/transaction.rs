@@ -1,0 +1,284 @@
+//! Transactions: MULTI, EXEC, DISCARD, WATCH and UNWATCH.
+//!
+//! Owns queueing and running a transaction with Redis's rules: each
+//! queued command is answered `+QUEUED`; one that cannot be queued
+//! (unknown, wrong arity) makes EXEC fail with `-EXECABORT`; errors while
+//! running are reported per command and the rest still run; a watched key
+//! modified (or expired, or deleted) since WATCH makes EXEC reply null.
+//!
+//! Atomicity comes from the engine's atomic batch: when every queued
+//! command works only on its own keys (`ATOMIC`), EXEC locks the shards of
+//! all those keys, and of the watched keys, checks the watches and runs
+//! the commands on the batch's `Tx`. All keys on one shard take the fast
+//! path, one lock. A transaction with a command that reaches beyond its
+//! keys (SCAN, FLUSHDB, SELECT, COPY ... DB, INFO, ...) runs its commands
+//! one after another instead, each atomic on its own, after checking the
+//! watches: taking those commands' locks inside a batch could deadlock.
+//!
+//! WATCH takes no lock beyond the watched keys' shards: it records each
+//! key's version, and EXEC compares.
+
+use super::spec::{flags::*, spec, Spec};
+use super::{lookup, unknown_command, Call, CmdResult, Reject};
+use crate::resp::Out;
+use crate::session::{Multi, Session, Watched};
+use bytes::Bytes;
+use smallvec::SmallVec;
+use tandem_engine::KeyValue;
+
+pub(super) const COMMANDS: &[Spec] = &[
+    spec("multi", 1, FAST, (0, 0, 0), multi),
+    spec("exec", 1, 0, (0, 0, 0), exec),
+    spec("discard", 1, FAST, (0, 0, 0), discard),
+    spec("watch", -2, FAST, (1, -1, 1), watch),
+    spec("unwatch", 1, FAST, (0, 0, 0), unwatch),
+];
+
+/// Commands EXEC may run inside one atomic batch: each touches only the
+/// keys at its declared positions, through `Call::kv`, or no key at all.
+const ATOMIC: &[&str] = &[
+    "get",
+    "set",
+    "setnx",
+    "setex",
+    "psetex",
+    "getset",
+    "getdel",
+    "getex",
+    "mget",
+    "mset",
+    "msetnx",
+    "incr",
+    "decr",
+    "incrby",
+    "decrby",
+    "incrbyfloat",
+    "append",
+    "strlen",
+    "getrange",
+    "substr",
+    "setrange",
+    "del",
+    "unlink",
+    "exists",
+    "touch",
+    "type",
+    "rename",
+    "renamenx",
+    "expire",
+    "pexpire",
+    "expireat",
+    "pexpireat",
+    "ttl",
+    "pttl",
+    "expiretime",
+    "pexpiretime",
+    "persist",
+    "ping",
+    "echo",
+    "publish",
+    "spublish",
+];
+
+/// Commands that run at once even inside MULTI, as in Redis.
+fn runs_now(name: &str) -> bool {
+    matches!(
+        name,
+        "exec" | "discard" | "multi" | "watch" | "quit" | "reset"
+    )
+}
+
+/// Inside MULTI, queues the request and answers it; returns whether it
+/// did (otherwise the caller runs the request now).
+pub fn queue(args: &[&[u8]], out: &mut Out, session: &mut Session) -> bool {
+    let Some(multi) = session.multi.as_mut() else {
+        return false;
+    };
+    let Some(&name) = args.first() else {
+        return false;
+    };
+    let Some(spec) = lookup(name) else {
+        out.error_bytes(&unknown_command(args));
+        multi.failed = true;
+        return true;
+    };
+    if runs_now(spec.name) {
+        return false;
+    }
+    let argc = i64::try_from(args.len()).unwrap_or(i64::MAX);
+    let arity = i64::from(spec.arity);
+    if (arity > 0 && argc != arity) || argc < -arity {
+        out.error(&Reject::Arity.message(spec.name));
+        multi.failed = true;
+        return true;
+    }
+    multi
+        .queue
+        .push(args.iter().map(|a| Bytes::copy_from_slice(a)).collect());
+    out.simple("QUEUED");
+    true
+}
+
+fn multi(c: &mut Call<'_>) -> CmdResult {
+    if c.session.multi.is_some() {
+        return Err(Reject::Static("ERR MULTI calls can not be nested"));
+    }
+    c.session.multi = Some(Multi::default());
+    c.out.ok();
+    Ok(())
+}
+
+fn discard(c: &mut Call<'_>) -> CmdResult {
+    if c.session.multi.take().is_none() {
+        return Err(Reject::Static("ERR DISCARD without MULTI"));
+    }
+    c.session.watched.clear();
+    c.out.ok();
+    Ok(())
+}
+
+fn watch(c: &mut Call<'_>) -> CmdResult {
+    if c.session.multi.is_some() {
+        return Err(Reject::Static("ERR WATCH inside MULTI is not allowed"));
+    }
+    let db = c.session.db;
+    for &key in &c.args[1..] {
+        let seen = c.session.watched.iter().any(|w| w.db == db && w.key == key);
+        if !seen {
+            let version = c.kv().version(key)?;
+            c.session.watched.push(Watched {
+                db,
+                key: Bytes::copy_from_slice(key),
+                version,
+            });
+        }
+    }
+    c.out.ok();
+    Ok(())
+}
+
+fn unwatch(c: &mut Call<'_>) -> CmdResult {
+    c.session.watched.clear();
+    c.out.ok();
+    Ok(())
+}
+
+/// The keys at a command's declared positions.
+fn keys_of<'a>(spec: &Spec, args: &'a [Bytes]) -> impl Iterator<Item = &'a [u8]> {
+    let (first, last, step) = spec.keys;
+    let len = i64::try_from(args.len()).unwrap_or(i64::MAX);
+    let last = if last < 0 {
+        len + i64::from(last)
+    } else {
+        i64::from(last)
+    };
+    let (first, step) = (i64::from(first), i64::from(step).max(1));
+    let positions = if first <= 0 {
+        0..0
+    } else {
+        first..last.min(len - 1) + 1
+    };
+    positions
+        .step_by(usize::try_from(step).unwrap_or(1))
+        .filter_map(move |i| usize::try_from(i).ok().and_then(|i| args.get(i)))
+        .map(|b| &b[..])
+}
+
+fn exec(c: &mut Call<'_>) -> CmdResult {
+    let Some(multi) = c.session.multi.take() else {
+        return Err(Reject::Static("ERR EXEC without MULTI"));
+    };
+    let watched = std::mem::take(&mut c.session.watched);
+    if multi.failed {
+        return Err(Reject::Static(
+            "EXECABORT Transaction discarded because of previous errors.",
+        ));
+    }
+    let specs: Vec<&'static Spec> = multi
+        .queue
+        .iter()
+        .filter_map(|args| args.first().and_then(|n| lookup(n)))
+        .collect();
+    let atomic = specs.len() == multi.queue.len() && specs.iter().all(|s| ATOMIC.contains(&s.name));
+    let exec_db = c.session.db;
+    // Watched keys of other databases are checked first, on their own.
+    for w in watched.iter().filter(|w| w.db != exec_db || !atomic) {
+        if c.shared.dbs.get(w.db).version(&w.key)? != w.version {
+            c.out.null_array();
+            return Ok(());
+        }
+    }
+    if !atomic {
+        c.out.array(multi.queue.len());
+        for args in &multi.queue {
+            let args: SmallVec<[&[u8]; 8]> = args.iter().map(|a| &a[..]).collect();
+            super::execute(&args, c.out, c.session, c.shared);
+        }
+        return Ok(());
+    }
+    let mut keys: Vec<&[u8]> = Vec::new();
+    for (spec, args) in specs.iter().zip(&multi.queue) {
+        keys.extend(keys_of(spec, args));
+    }
+    let mine: Vec<&Watched> = watched.iter().filter(|w| w.db == exec_db).collect();
+    keys.extend(mine.iter().map(|w| &w.key[..]));
+    let db = c.db();
+    let (out, session, shared) = (&mut *c.out, &mut *c.session, c.shared);
+    db.atomically(&keys, |tx| {
+        for w in &mine {
+            if tx.version(&w.key).ok().flatten() != w.version {
+                out.null_array();
+                return;
+            }
+        }
+        out.array(multi.queue.len());
+        for (spec, args) in specs.iter().zip(&multi.queue) {
+            let args: SmallVec<[&[u8]; 8]> = args.iter().map(|a| &a[..]).collect();
+            let mut call = Call {
+                args: &args,
+                out: &mut *out,
+                session: &mut *session,
+                shared,
+                db,
+                kv: tx,
+            };
+            if let Err(reject) = (spec.handler)(&mut call) {
+                call.out.error(&reject.message(spec.name));
+            }
+        }
+    });
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_positions_follow_the_spec() {
+        let args = |line: &str| -> Vec<Bytes> {
+            line.split(' ')
+                .map(|w| Bytes::copy_from_slice(w.as_bytes()))
+                .collect()
+        };
+        let keys = |line: &str| -> Vec<Vec<u8>> {
+            let a = args(line);
+            let spec = lookup(&a[0]).copied();
+            spec.map(|s| keys_of(&s, &a).map(<[u8]>::to_vec).collect())
+                .unwrap_or_default()
+        };
+        assert_eq!(keys("set k v"), vec![b"k".to_vec()]);
+        assert_eq!(keys("mset a 1 b 2"), vec![b"a".to_vec(), b"b".to_vec()]);
+        assert_eq!(keys("del a b c").len(), 3);
+        assert_eq!(keys("rename a b"), vec![b"a".to_vec(), b"b".to_vec()]);
+        assert!(keys("ping").is_empty());
+    }
+
+    #[test]
+    fn atomic_commands_exist_and_name_their_keys() {
+        for name in ATOMIC {
+            let spec = lookup(name.as_bytes());
+            assert!(spec.is_some(), "{name} is not a command");
+        }
+    }
+}

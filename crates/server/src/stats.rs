@@ -1,0 +1,444 @@
+//! Server statistics: what INFO's stats, commandstats and errorstats
+//! sections report.
+//!
+//! Owns the counters and how they are merged. Per-request counts (calls,
+//! time, rejections, failures, error replies) are kept per thread, never
+//! in one shared counter: an atomic that every core bumps on every request
+//! bounces its cache line between cores, which showed in profiles. Each
+//! thread that runs commands gets its own table for each server (found
+//! through a thread-local, registered once in the server's list) and is
+//! its only writer, so a count is a plain load and store, with no locked
+//! instruction; INFO sums every table. A table outlives its thread, so
+//! counts survive a thread's exit.
+//!
+//! Rare events (connections accepted and refused) are plain shared
+//! atomics. Resetting (CONFIG RESETSTAT) records the totals as a baseline
+//! that later reads subtract: a reader must never write a counter that
+//! another thread owns.
+
+use parking_lot::Mutex;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Most distinct error codes counted, as Redis: past this, new codes are
+/// counted only in the total.
+const MAX_ERROR_CODES: usize = 128;
+
+/// A command's (or subcommand's) index in the stats: see
+/// `command::stat_names`.
+pub type Slot = usize;
+
+/// One command's counters in one thread's table.
+#[derive(Debug, Default)]
+struct Counters {
+    calls: AtomicU64,
+    nanos: AtomicU64,
+    rejected: AtomicU64,
+    failed: AtomicU64,
+}
+
+/// Adds `n` to a counter only this thread writes: a plain load and store
+/// (a `fetch_add` would be a locked instruction, and is not needed).
+fn bump(counter: &AtomicU64, n: u64) {
+    counter.store(
+        counter.load(Ordering::Relaxed).wrapping_add(n),
+        Ordering::Relaxed,
+    );
+}
+
+/// One thread's counters for one server.
+#[derive(Debug)]
+struct Table {
+    commands: Box<[Counters]>,
+    errors: AtomicU64,
+    /// Error replies by code. A lock, but only its thread and INFO take
+    /// it, and only on an error reply.
+    codes: Mutex<HashMap<Box<str>, u64>>,
+}
+
+impl Table {
+    fn new(slots: usize) -> Self {
+        Self {
+            commands: (0..slots).map(|_| Counters::default()).collect(),
+            errors: AtomicU64::new(0),
+            codes: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+thread_local! {
+    /// This thread's tables, one per server it has run commands for,
+    /// tagged with the server's `Stats::id`. Nearly always one.
+    static TABLES: RefCell<Vec<(u64, Arc<Table>)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// What INFO reports for one command.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CommandTotals {
+    /// Times it ran.
+    pub calls: u64,
+    /// Time spent running it, in nanoseconds.
+    pub nanos: u64,
+    /// Times it was refused before running (arity, authentication).
+    pub rejected: u64,
+    /// Times it ran and replied with an error.
+    pub failed: u64,
+}
+
+impl CommandTotals {
+    fn add(&mut self, c: &Counters) {
+        self.calls += c.calls.load(Ordering::Relaxed);
+        self.nanos += c.nanos.load(Ordering::Relaxed);
+        self.rejected += c.rejected.load(Ordering::Relaxed);
+        self.failed += c.failed.load(Ordering::Relaxed);
+    }
+
+    fn minus(self, base: CommandTotals) -> CommandTotals {
+        CommandTotals {
+            calls: self.calls.saturating_sub(base.calls),
+            nanos: self.nanos.saturating_sub(base.nanos),
+            rejected: self.rejected.saturating_sub(base.rejected),
+            failed: self.failed.saturating_sub(base.failed),
+        }
+    }
+}
+
+/// Every counter, summed over threads, as INFO reports them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Totals {
+    /// Per command, by `Slot`.
+    pub commands: Vec<CommandTotals>,
+    /// Error replies sent.
+    pub errors: u64,
+    /// Error replies by code (`ERR`, `WRONGTYPE`, ...), sorted by code.
+    pub codes: Vec<(String, u64)>,
+    /// Connections accepted.
+    pub connections: u64,
+    /// Connections refused (maxclients, protected mode).
+    pub rejected_connections: u64,
+}
+
+impl Totals {
+    /// Commands run: the sum of every command's calls (Redis's
+    /// `total_commands_processed`).
+    pub fn commands_processed(&self) -> u64 {
+        self.commands.iter().map(|c| c.calls).sum()
+    }
+
+    fn minus(mut self, base: &Totals) -> Totals {
+        for (c, b) in self.commands.iter_mut().zip(&base.commands) {
+            *c = c.minus(*b);
+        }
+        self.errors = self.errors.saturating_sub(base.errors);
+        for (code, n) in &mut self.codes {
+            if let Some((_, b)) = base.codes.iter().find(|(c, _)| c == code) {
+                *n = n.saturating_sub(*b);
+            }
+        }
+        self.codes.retain(|(_, n)| *n > 0);
+        self.connections = self.connections.saturating_sub(base.connections);
+        self.rejected_connections = self
+            .rejected_connections
+            .saturating_sub(base.rejected_connections);
+        self
+    }
+}
+
+/// `len` random hex digits (from the standard library's randomly keyed
+/// hasher: this is an id, not a secret).
+pub fn random_hex(len: usize) -> String {
+    use std::fmt::Write;
+    use std::hash::{BuildHasher, Hasher};
+    let mut out = String::with_capacity(len + 16);
+    let mut n = 0u64;
+    while out.len() < len {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u64(n);
+        n += 1;
+        let _ = write!(out, "{:016x}", h.finish());
+    }
+    out.truncate(len);
+    out
+}
+
+/// A server's counters.
+#[derive(Debug)]
+pub struct Stats {
+    /// Tells this server's tables from another's in a thread's list.
+    id: u64,
+    /// Command slots per table.
+    slots: usize,
+    /// Every thread's table, for reading.
+    tables: Mutex<Vec<Arc<Table>>>,
+    connections: AtomicU64,
+    rejected: AtomicU64,
+    /// The totals at the last reset, subtracted from reads.
+    baseline: Mutex<Option<Totals>>,
+    /// The engine's expired-key count at the last reset (the engine's
+    /// counter is its own; INFO subtracts this).
+    expired_base: AtomicU64,
+    /// When counting began (the server's start), as Unix time.
+    started_unix: Duration,
+    /// This run's random id (INFO's `run_id`).
+    run_id: String,
+    /// This run's replication id (INFO's `master_replid`): random too.
+    replid: String,
+}
+
+impl Default for Stats {
+    fn default() -> Self {
+        Self::new(crate::command::stat_names().len())
+    }
+}
+
+impl Stats {
+    /// Counters for `slots` commands and subcommands.
+    pub fn new(slots: usize) -> Self {
+        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+        Self {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            slots,
+            tables: Mutex::new(Vec::new()),
+            connections: AtomicU64::new(0),
+            rejected: AtomicU64::new(0),
+            baseline: Mutex::new(None),
+            expired_base: AtomicU64::new(0),
+            started_unix: SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default(),
+            run_id: random_hex(40),
+            replid: random_hex(40),
+        }
+    }
+
+    /// When counting began (the server's start), as Unix time.
+    pub fn started_unix(&self) -> Duration {
+        self.started_unix
+    }
+
+    /// This run's random 40-hex-digit id.
+    pub fn run_id(&self) -> &str {
+        &self.run_id
+    }
+
+    /// This run's random 40-hex-digit replication id.
+    pub fn replid(&self) -> &str {
+        &self.replid
+    }
+
+    /// Runs `f` on this thread's table, creating and registering it on
+    /// first use. Does nothing while the thread is being torn down.
+    fn with_table(&self, f: impl FnOnce(&Table)) {
+        let _ = TABLES.try_with(|tables| {
+            if let Some((_, table)) = tables.borrow().iter().find(|(id, _)| *id == self.id) {
+                f(table);
+                return;
+            }
+            let table = Arc::new(Table::new(self.slots));
+            self.tables.lock().push(Arc::clone(&table));
+            let mut tables = tables.borrow_mut();
+            // Tables of servers since dropped are held here alone.
+            tables.retain(|(_, t)| Arc::strong_count(t) > 1);
+            tables.push((self.id, Arc::clone(&table)));
+            drop(tables);
+            f(&table);
+        });
+    }
+
+    /// Command `slot` ran for `took`; `failed` if it replied with an
+    /// error (count the error itself with `error`).
+    pub fn call(&self, slot: Slot, took: Duration, failed: bool) {
+        let nanos = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX);
+        self.with_table(|t| {
+            if let Some(c) = t.commands.get(slot) {
+                bump(&c.calls, 1);
+                bump(&c.nanos, nanos);
+                if failed {
+                    bump(&c.failed, 1);
+                }
+            }
+        });
+    }
+
+    /// Command `slot` was refused before it ran (arity, authentication,
+    /// an error while queueing in MULTI); count the error with `error`.
+    pub fn reject(&self, slot: Slot) {
+        self.with_table(|t| {
+            if let Some(c) = t.commands.get(slot) {
+                bump(&c.rejected, 1);
+            }
+        });
+    }
+
+    /// An error reply `line` (without the leading `-`) was sent: counted
+    /// in the total and under its code, the first word (Redis's rule: a
+    /// line without a space in its first 32 bytes counts as `ERR`).
+    pub fn error(&self, line: &[u8]) {
+        let head = &line[..line.len().min(32)];
+        let code = match memchr::memchr(b' ', head) {
+            Some(end) => &line[..end],
+            None => b"ERR",
+        };
+        self.with_table(|t| {
+            bump(&t.errors, 1);
+            let code = String::from_utf8_lossy(code);
+            let mut codes = t.codes.lock();
+            if let Some(n) = codes.get_mut(&*code) {
+                *n += 1;
+            } else if codes.len() < MAX_ERROR_CODES {
+                codes.insert(code.into(), 1);
+            }
+        });
+    }
+
+    /// An error reply whose text is not at hand: counted as `ERR`.
+    pub fn count_error(&self) {
+        self.error(b"ERR");
+    }
+
+    /// A connection was accepted.
+    pub fn count_connection(&self) {
+        self.connections.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A connection was refused (maxclients, protected mode).
+    pub fn count_rejected(&self) {
+        self.rejected.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Error replies sent so far (since the last reset).
+    pub fn errors(&self) -> u64 {
+        self.totals().errors
+    }
+
+    /// Every counter since the last reset, summed over threads. Each
+    /// thread's counters are read one after another, not as one atomic
+    /// snapshot.
+    pub fn totals(&self) -> Totals {
+        let raw = self.raw_totals();
+        match &*self.baseline.lock() {
+            Some(base) => raw.minus(base),
+            None => raw,
+        }
+    }
+
+    fn raw_totals(&self) -> Totals {
+        let mut totals = Totals {
+            commands: vec![CommandTotals::default(); self.slots],
+            connections: self.connections.load(Ordering::Relaxed),
+            rejected_connections: self.rejected.load(Ordering::Relaxed),
+            ..Totals::default()
+        };
+        let mut codes: HashMap<String, u64> = HashMap::new();
+        for table in self.tables.lock().iter() {
+            for (sum, c) in totals.commands.iter_mut().zip(table.commands.iter()) {
+                sum.add(c);
+            }
+            totals.errors += table.errors.load(Ordering::Relaxed);
+            for (code, n) in table.codes.lock().iter() {
+                *codes.entry(code.to_string()).or_default() += n;
+            }
+        }
+        totals.codes = codes.into_iter().collect();
+        totals.codes.sort();
+        totals.codes.truncate(MAX_ERROR_CODES);
+        totals
+    }
+
+    /// The engine's expired-key count at the last reset.
+    pub fn expired_baseline(&self) -> u64 {
+        self.expired_base.load(Ordering::Relaxed)
+    }
+
+    /// Records the engine's expired-key count at a reset.
+    pub fn set_expired_baseline(&self, expired: u64) {
+        self.expired_base.store(expired, Ordering::Relaxed);
+    }
+
+    /// Zeroes the counts kept here (see `command::info::reset_stats` for
+    /// CONFIG RESETSTAT, which also covers the engine's).
+    pub fn reset(&self) {
+        let raw = self.raw_totals();
+        *self.baseline.lock() = Some(raw);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_from_several_threads_add_up() {
+        let stats = Arc::new(Stats::new(3));
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let stats = Arc::clone(&stats);
+                std::thread::spawn(move || {
+                    for _ in 0..1000 {
+                        stats.call(1, Duration::from_nanos(10), false);
+                    }
+                    stats.call(2, Duration::from_nanos(5), true);
+                    stats.reject(0);
+                    stats.error(b"WRONGTYPE Operation against a key");
+                })
+            })
+            .collect();
+        for t in threads {
+            assert!(t.join().is_ok());
+        }
+        // The threads are gone; their counts are not.
+        let t = stats.totals();
+        assert_eq!(t.commands[1].calls, 4000);
+        assert_eq!(t.commands[1].nanos, 40_000);
+        assert_eq!(t.commands[2].failed, 4);
+        assert_eq!(t.commands[0].rejected, 4);
+        assert_eq!(t.commands_processed(), 4004);
+        assert_eq!(t.errors, 4);
+        assert_eq!(t.codes, vec![("WRONGTYPE".to_string(), 4)]);
+    }
+
+    #[test]
+    fn error_codes_follow_redis() {
+        let stats = Stats::new(1);
+        stats.error(b"ERR syntax error");
+        stats.error(b"NOAUTH Authentication required.");
+        stats.error(b"nospace");
+        stats.error(b"AVERYLONGERRORCODEWITHOUTANYSPACEATALL at all");
+        let t = stats.totals();
+        assert_eq!(
+            t.codes,
+            vec![("ERR".to_string(), 3), ("NOAUTH".to_string(), 1)]
+        );
+        assert_eq!(t.errors, 4);
+    }
+
+    #[test]
+    fn reset_zeroes_what_is_read_and_counting_goes_on() {
+        let stats = Stats::new(1);
+        stats.call(0, Duration::from_micros(1), false);
+        stats.error(b"ERR x");
+        stats.count_connection();
+        stats.reset();
+        assert_eq!(stats.totals().commands_processed(), 0);
+        assert_eq!(stats.totals().codes, Vec::new());
+        assert_eq!(stats.totals().connections, 0);
+        stats.call(0, Duration::from_micros(1), false);
+        stats.error(b"ERR y");
+        let t = stats.totals();
+        assert_eq!((t.commands[0].calls, t.errors), (1, 1));
+        assert_eq!(t.codes, vec![("ERR".to_string(), 1)]);
+    }
+
+    #[test]
+    fn servers_on_one_thread_keep_their_own_counts() {
+        let (a, b) = (Stats::new(1), Stats::new(1));
+        a.call(0, Duration::ZERO, false);
+        b.call(0, Duration::ZERO, false);
+        b.call(0, Duration::ZERO, false);
+        assert_eq!(a.totals().commands_processed(), 1);
+        assert_eq!(b.totals().commands_processed(), 2);
+    }
+}

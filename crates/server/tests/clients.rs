@@ -1,0 +1,146 @@
+//! CLIENT over the network: ids and names, LIST and INFO lines, KILL by
+//! each filter (the killed connection is closed), REPLY ON/OFF/SKIP, PAUSE
+//! and UNPAUSE holding back writes (or everything) and nothing else.
+
+mod common;
+
+use common::{encode_words, Raw, TestResult};
+use std::time::{Duration, Instant};
+
+fn w(line: &str) -> Vec<u8> {
+    encode_words(line)
+}
+
+fn text(bytes: Vec<u8>) -> String {
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+#[test]
+fn ids_names_list_and_info() -> TestResult {
+    let server = common::start_default()?;
+    let mut a = Raw::connect(server.addr())?;
+    let mut b = Raw::connect(server.addr())?;
+    let id = text(a.call(&w("CLIENT ID"))?);
+    let id = id.trim_start_matches(':').trim_end().to_string();
+    a.check(&w("CLIENT GETNAME"), b"$-1\r\n")?;
+    a.check(&w("CLIENT SETNAME alpha"), b"+OK\r\n")?;
+    a.check(&w("CLIENT GETNAME"), b"$5\r\nalpha\r\n")?;
+    a.check(
+        &common::encode(&[b"CLIENT", b"SETNAME", b"has space"]),
+        b"-ERR Client names cannot contain spaces, newlines or special characters.\r\n",
+    )?;
+    a.check(&w("SELECT 3"), b"+OK\r\n")?;
+    let info = text(a.call(&w("CLIENT INFO"))?);
+    assert!(info.contains(&format!("id={id} ")), "{info}");
+    assert!(
+        info.contains(" name=alpha ") && info.contains(" db=3 "),
+        "{info}"
+    );
+    assert!(
+        info.contains(" cmd=client ") || info.contains(" cmd=select "),
+        "{info}"
+    );
+    b.send(&w("SUBSCRIBE news"))?;
+    b.reply()?;
+    let list = text(a.call(&w("CLIENT LIST"))?);
+    assert_eq!(list.matches("id=").count(), 2, "{list}");
+    assert!(list.contains(" name=alpha "), "{list}");
+    assert!(
+        list.contains(" sub=1 ") && list.contains(" flags=P "),
+        "{list}"
+    );
+    let pubsub = text(a.call(&w("CLIENT LIST TYPE pubsub"))?);
+    assert_eq!(pubsub.matches("id=").count(), 1, "{pubsub}");
+    let mine = text(a.call(&w(&format!("CLIENT LIST ID {id}")))?);
+    assert_eq!(mine.matches("id=").count(), 1, "{mine}");
+    assert!(mine.contains(" name=alpha "), "{mine}");
+    a.check(
+        &w("CLIENT LIST TYPE nobody"),
+        b"-ERR Unknown client type 'nobody'\r\n",
+    )?;
+    a.check(
+        &w("CLIENT TRACKING on"),
+        b"-ERR client-side caching (CLIENT TRACKING) is not supported by Tandem yet\r\n",
+    )?;
+    a.check(
+        &w("CLIENT NOPE"),
+        b"-ERR unknown subcommand 'NOPE'. Try CLIENT HELP.\r\n",
+    )?;
+    a.check(&w("CLIENT NO-EVICT on"), b"+OK\r\n")?;
+    assert!(text(a.call(&w("CLIENT INFO"))?).contains(" flags=e "));
+    Ok(())
+}
+
+#[test]
+fn kill_closes_the_chosen_connections() -> TestResult {
+    let server = common::start_default()?;
+    let mut admin = Raw::connect(server.addr())?;
+    let mut victim = Raw::connect(server.addr())?;
+    let mut other = Raw::connect(server.addr())?;
+    let id = text(victim.call(&w("CLIENT ID"))?);
+    let id = id.trim_start_matches(':').trim_end().to_string();
+    admin.check(&w(&format!("CLIENT KILL ID {id}")), b":1\r\n")?;
+    assert!(victim.closed_within(Duration::from_secs(5))?);
+    admin.check(&w("CLIENT KILL ID 999999"), b":0\r\n")?;
+    // The old form, by address.
+    let addr = other.local_addr()?.to_string();
+    admin.check(&w(&format!("CLIENT KILL {addr}")), b"+OK\r\n")?;
+    assert!(other.closed_within(Duration::from_secs(5))?);
+    admin.check(&w("CLIENT KILL 1.2.3.4:5"), b"-ERR No such client\r\n")?;
+    // SKIPME yes (the default) spares the caller; USER default is all.
+    let mut third = Raw::connect(server.addr())?;
+    third.check(&w("PING"), b"+PONG\r\n")?;
+    admin.check(&w("CLIENT KILL USER default"), b":1\r\n")?;
+    assert!(third.closed_within(Duration::from_secs(5))?);
+    admin.check(&w("PING"), b"+PONG\r\n")?;
+    admin.check(
+        &w("CLIENT KILL ID 0"),
+        b"-ERR client-id should be greater than 0\r\n",
+    )?;
+    Ok(())
+}
+
+#[test]
+fn reply_off_on_and_skip() -> TestResult {
+    let server = common::start_default()?;
+    let mut c = Raw::connect(server.addr())?;
+    c.send(&w("CLIENT REPLY OFF"))?;
+    c.send(&w("SET a 1"))?;
+    c.send(&w("GET a"))?;
+    c.send(&w("NOSUCH"))?;
+    c.check(&w("CLIENT REPLY ON"), b"+OK\r\n")?;
+    c.send(&w("CLIENT REPLY SKIP"))?;
+    c.send(&w("GET a"))?;
+    c.check(&w("GET a"), b"$1\r\n1\r\n")?;
+    Ok(())
+}
+
+#[test]
+fn pause_holds_back_writes_until_it_ends_or_is_lifted() -> TestResult {
+    let server = common::start_default()?;
+    let mut admin = Raw::connect(server.addr())?;
+    let mut c = Raw::connect(server.addr())?;
+    admin.check(&w("CLIENT PAUSE 300 WRITE"), b"+OK\r\n")?;
+    let started = Instant::now();
+    // Reads go on.
+    c.check(&w("GET k"), b"$-1\r\n")?;
+    assert!(started.elapsed() < Duration::from_millis(250));
+    // A write waits for the pause to end.
+    c.check(&w("SET k v"), b"+OK\r\n")?;
+    assert!(
+        started.elapsed() >= Duration::from_millis(250),
+        "{:?}",
+        started.elapsed()
+    );
+    // Pause ALL, lifted early by UNPAUSE.
+    admin.check(&w("CLIENT PAUSE 10000 ALL"), b"+OK\r\n")?;
+    let started = Instant::now();
+    c.send(&w("GET k"))?;
+    std::thread::sleep(Duration::from_millis(100));
+    c.expect_silence(Duration::from_millis(50))?;
+    // CLIENT is never held back: UNPAUSE from anyone lifts the pause.
+    admin.check(&w("CLIENT UNPAUSE"), b"+OK\r\n")?;
+    c.expect(b"$1\r\nv\r\n")?;
+    assert!(started.elapsed() < Duration::from_secs(5));
+    Ok(())
+}

@@ -1,0 +1,237 @@
+//! MULTI / EXEC / DISCARD / WATCH / UNWATCH over the network, with Redis
+//! 7.0.15's replies: queueing, errors while queueing (EXECABORT), errors
+//! while running (reported per command), WATCH aborting on a write by
+//! another client, on expiry, on deletion and on a flush, and atomicity
+//! under concurrent transactions that must never be seen half-done.
+
+mod common;
+
+use common::{encode_words, Raw, TestResult};
+use std::time::Duration;
+
+fn w(line: &str) -> Vec<u8> {
+    encode_words(line)
+}
+
+#[test]
+fn queued_commands_run_in_order_on_exec() -> TestResult {
+    let server = common::start_default()?;
+    let mut c = Raw::connect(server.addr())?;
+    c.check(&w("MULTI"), b"+OK\r\n")?;
+    c.check(&w("SET a 1"), b"+QUEUED\r\n")?;
+    c.check(&w("INCR a"), b"+QUEUED\r\n")?;
+    c.check(&w("GET a"), b"+QUEUED\r\n")?;
+    c.check(&w("MSET x 1 y 2"), b"+QUEUED\r\n")?;
+    c.check(&w("PING"), b"+QUEUED\r\n")?;
+    c.check(
+        &w("EXEC"),
+        b"*5\r\n+OK\r\n:2\r\n$1\r\n2\r\n+OK\r\n+PONG\r\n",
+    )?;
+    c.check(&w("EXEC"), b"-ERR EXEC without MULTI\r\n")?;
+    c.check(&w("DISCARD"), b"-ERR DISCARD without MULTI\r\n")?;
+    c.check(&w("MULTI"), b"+OK\r\n")?;
+    c.check(&w("MULTI"), b"-ERR MULTI calls can not be nested\r\n")?;
+    c.check(&w("WATCH a"), b"-ERR WATCH inside MULTI is not allowed\r\n")?;
+    c.check(&w("SET a 100"), b"+QUEUED\r\n")?;
+    c.check(&w("DISCARD"), b"+OK\r\n")?;
+    c.check(&w("GET a"), b"$1\r\n2\r\n")?;
+    // An empty transaction.
+    c.check(&w("MULTI"), b"+OK\r\n")?;
+    c.check(&w("EXEC"), b"*0\r\n")?;
+    Ok(())
+}
+
+#[test]
+fn errors_while_queueing_abort_and_errors_while_running_do_not() -> TestResult {
+    let server = common::start_default()?;
+    let mut c = Raw::connect(server.addr())?;
+    c.check(&w("MULTI"), b"+OK\r\n")?;
+    c.check(&w("SET a 1"), b"+QUEUED\r\n")?;
+    c.check(
+        &w("SET a"),
+        b"-ERR wrong number of arguments for 'set' command\r\n",
+    )?;
+    c.check(
+        &w("NOSUCH x"),
+        b"-ERR unknown command 'NOSUCH', with args beginning with: 'x' \r\n",
+    )?;
+    c.check(
+        &w("EXEC"),
+        b"-EXECABORT Transaction discarded because of previous errors.\r\n",
+    )?;
+    c.check(&w("GET a"), b"$-1\r\n")?;
+    // A runtime error is that command's reply; the others still run.
+    c.check(&w("MULTI"), b"+OK\r\n")?;
+    c.check(&w("SET a x"), b"+QUEUED\r\n")?;
+    c.check(&w("INCR a"), b"+QUEUED\r\n")?;
+    c.check(&w("SET b 1"), b"+QUEUED\r\n")?;
+    c.check(
+        &w("EXEC"),
+        b"*3\r\n+OK\r\n-ERR value is not an integer or out of range\r\n+OK\r\n",
+    )?;
+    c.check(&w("GET b"), b"$1\r\n1\r\n")?;
+    Ok(())
+}
+
+#[test]
+fn watch_aborts_on_writes_expiry_deletion_and_flush() -> TestResult {
+    let server = common::start_default()?;
+    let mut c = Raw::connect(server.addr())?;
+    let mut other = Raw::connect(server.addr())?;
+    let run = |c: &mut Raw| -> Result<Vec<u8>, common::Error> {
+        c.check(&w("MULTI"), b"+OK\r\n")?;
+        c.check(&w("SET k mine"), b"+QUEUED\r\n")?;
+        c.call(&w("EXEC"))
+    };
+    // Unchanged: EXEC runs.
+    other.check(&w("SET k 1"), b"+OK\r\n")?;
+    c.check(&w("WATCH k"), b"+OK\r\n")?;
+    assert_eq!(run(&mut c)?, b"*1\r\n+OK\r\n");
+    // Written by another client: aborted, null reply.
+    c.check(&w("WATCH k"), b"+OK\r\n")?;
+    other.check(&w("SET k theirs"), b"+OK\r\n")?;
+    assert_eq!(run(&mut c)?, b"*-1\r\n");
+    c.check(&w("GET k"), b"$6\r\ntheirs\r\n")?;
+    // Deleted.
+    c.check(&w("WATCH k"), b"+OK\r\n")?;
+    other.check(&w("DEL k"), b":1\r\n")?;
+    assert_eq!(run(&mut c)?, b"*-1\r\n");
+    // Expired.
+    other.check(&w("SET k v PX 30"), b"+OK\r\n")?;
+    c.check(&w("WATCH k"), b"+OK\r\n")?;
+    std::thread::sleep(Duration::from_millis(80));
+    assert_eq!(run(&mut c)?, b"*-1\r\n");
+    // Flushed.
+    other.check(&w("SET k v"), b"+OK\r\n")?;
+    c.check(&w("WATCH k"), b"+OK\r\n")?;
+    other.check(&w("FLUSHALL"), b"+OK\r\n")?;
+    assert_eq!(run(&mut c)?, b"*-1\r\n");
+    // UNWATCH forgets; and a written key in another database counts too.
+    c.check(&w("WATCH k"), b"+OK\r\n")?;
+    other.check(&w("SET k again"), b"+OK\r\n")?;
+    c.check(&w("UNWATCH"), b"+OK\r\n")?;
+    assert_eq!(run(&mut c)?, b"*1\r\n+OK\r\n");
+    c.check(&w("WATCH k"), b"+OK\r\n")?;
+    c.check(&w("SELECT 1"), b"+OK\r\n")?;
+    other.check(&w("SET k changed"), b"+OK\r\n")?;
+    assert_eq!(run(&mut c)?, b"*-1\r\n");
+    // RESP3: the aborted EXEC is a RESP3 null.
+    c.send(&w("HELLO 3"))?;
+    c.reply()?;
+    c.check(&w("WATCH k"), b"+OK\r\n")?;
+    other.check(&w("SELECT 1"), b"+OK\r\n")?;
+    other.check(&w("SET k x"), b"+OK\r\n")?;
+    assert_eq!(run(&mut c)?, b"_\r\n");
+    Ok(())
+}
+
+#[test]
+fn transactions_with_keyspace_wide_commands_run_in_order() -> TestResult {
+    let server = common::start_default()?;
+    let mut c = Raw::connect(server.addr())?;
+    c.check(&w("MULTI"), b"+OK\r\n")?;
+    c.check(&w("SET a 1"), b"+QUEUED\r\n")?;
+    c.check(&w("DBSIZE"), b"+QUEUED\r\n")?;
+    c.check(&w("SELECT 2"), b"+QUEUED\r\n")?;
+    c.check(&w("SET b 1"), b"+QUEUED\r\n")?;
+    c.check(&w("DBSIZE"), b"+QUEUED\r\n")?;
+    c.check(&w("EXEC"), b"*5\r\n+OK\r\n:1\r\n+OK\r\n+OK\r\n:1\r\n")?;
+    c.check(&w("GET b"), b"$1\r\n1\r\n")?;
+    Ok(())
+}
+
+/// Transfers between two counters in transactions, from several clients
+/// at once, while readers read both in one transaction: every read sees a
+/// total of zero (never half a transfer), and the final counts are exact.
+#[test]
+fn concurrent_transactions_are_never_seen_half_done() -> TestResult {
+    let server = common::start_default()?;
+    let addr = server.addr();
+    let writers: Vec<_> = (0..4)
+        .map(|_| std::thread::spawn(move || transfer(addr).map_err(|e| e.to_string())))
+        .collect();
+    let reader = std::thread::spawn(move || read_pairs(addr).map_err(|e| e.to_string()));
+    for t in writers {
+        t.join().map_err(|_| "writer panicked")??;
+    }
+    reader.join().map_err(|_| "reader panicked")??;
+    let mut c = Raw::connect(addr)?;
+    c.check(&w("GET to"), b"$5\r\n12000\r\n")?;
+    c.check(&w("GET from"), b"$6\r\n-12000\r\n")?;
+    Ok(())
+}
+
+fn transfer(addr: std::net::SocketAddr) -> TestResult {
+    let mut c = Raw::connect(addr)?;
+    for _ in 0..300 {
+        // Ten steps out, then ten in: a transaction seen half-done is
+        // seen with a non-zero total.
+        let mut batch = w("MULTI");
+        for _ in 0..10 {
+            batch.extend(w("INCRBY from -1"));
+        }
+        for _ in 0..10 {
+            batch.extend(w("INCRBY to 1"));
+        }
+        batch.extend(w("EXEC"));
+        c.send(&batch)?;
+        let replies = c.replies(22)?;
+        let last = replies.last().ok_or("no EXEC reply")?;
+        assert!(last.starts_with(b"*20\r\n:"), "{}", common::text(last));
+    }
+    Ok(())
+}
+
+fn read_pairs(addr: std::net::SocketAddr) -> TestResult {
+    let mut c = Raw::connect(addr)?;
+    for _ in 0..300 {
+        c.check(&w("MULTI"), b"+OK\r\n")?;
+        c.check(&w("GET from"), b"+QUEUED\r\n")?;
+        c.check(&w("GET to"), b"+QUEUED\r\n")?;
+        let r = String::from_utf8(c.call(&w("EXEC"))?)?;
+        let nums: Vec<i64> = r
+            .split("\r\n")
+            .filter(|l| !l.starts_with(['*', '$']) && !l.is_empty())
+            .map(|l| l.parse().unwrap_or(0))
+            .collect();
+        assert_eq!(nums.iter().sum::<i64>(), 0, "half a transfer seen: {r:?}");
+    }
+    Ok(())
+}
+
+/// WATCH-based optimistic locking: concurrent increments through
+/// WATCH/GET/MULTI/SET/EXEC retries lose no update.
+#[test]
+fn watch_makes_check_and_set_safe() -> TestResult {
+    let server = common::start_default()?;
+    let addr = server.addr();
+    let threads: Vec<_> = (0..4)
+        .map(|_| std::thread::spawn(move || cas_increments(addr).map_err(|e| e.to_string())))
+        .collect();
+    for t in threads {
+        t.join().map_err(|_| "thread panicked")??;
+    }
+    let mut c = Raw::connect(addr)?;
+    c.check(&w("GET n"), b"$3\r\n400\r\n")?;
+    Ok(())
+}
+
+fn cas_increments(addr: std::net::SocketAddr) -> TestResult {
+    let mut c = Raw::connect(addr)?;
+    let mut done = 0;
+    while done < 100 {
+        c.check(&w("WATCH n"), b"+OK\r\n")?;
+        let v = String::from_utf8(c.call(&w("GET n"))?)?;
+        let n: i64 = v
+            .split("\r\n")
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        c.check(&w("MULTI"), b"+OK\r\n")?;
+        c.check(&w(&format!("SET n {}", n + 1)), b"+QUEUED\r\n")?;
+        if c.call(&w("EXEC"))? == b"*1\r\n+OK\r\n" {
+            done += 1;
+        }
+    }
+    Ok(())
+}
