@@ -175,8 +175,9 @@ struct Connection {
     parser: RequestParser,
     out: Out,
     session: Session,
-    /// The last command run, for CLIENT LIST's `cmd`.
-    last_cmd: Option<&'static str>,
+    /// The last command run (its index in the table), for CLIENT LIST's
+    /// `cmd`.
+    last_cmd: Option<usize>,
     /// What was last published to the registry, as a cheap fingerprint.
     shown: Fingerprint,
 }
@@ -245,7 +246,7 @@ impl Connection {
                 );
                 return Ok(());
             }
-            self.show(shared);
+            self.show();
             match after {
                 After::Continue => {}
                 After::Paused => {
@@ -401,7 +402,8 @@ impl Connection {
                 Form::Inline => self.parser.inline.iter().map(Vec::as_slice).collect(),
                 Form::Empty => SmallVec::new(),
             };
-            let spec = args.first().and_then(|name| command::lookup(name));
+            let index = args.first().and_then(|name| command::lookup_index(name));
+            let spec = index.and_then(|i| command::table().get(i));
             if let Some(spec) = spec {
                 let write = spec.flags & command::flags::WRITE != 0;
                 // EXEC waits if it would run a write; the rest by its flag.
@@ -427,7 +429,7 @@ impl Connection {
             } else if !args.is_empty() {
                 command::execute(&args, &mut self.out, &mut self.session, shared);
             }
-            self.last_cmd = spec.map(|s| s.name);
+            self.last_cmd = index.or(self.last_cmd);
             apply_reply_mode(&mut self.session.reply, &mut self.out.buf, before);
             drop(args);
             self.input.advance(parsed.consumed);
@@ -439,12 +441,9 @@ impl Connection {
 
     /// Shows this turn to the registry: when it was, its last command, and
     /// (only when something changed) its name, database, subscriptions.
-    fn show(&mut self, shared: &Shared) {
+    fn show(&mut self) {
         let entry = &self.session.entry;
-        let index = self
-            .last_cmd
-            .and_then(|name| command::table().iter().position(|s| s.name == name));
-        entry.touch(index);
+        entry.touch(self.last_cmd);
         let print = (
             self.session.db,
             self.out.resp_version(),
@@ -457,7 +456,6 @@ impl Connection {
             self.shown = print;
             entry.publish_from(&self.session, self.out.resp_version());
         }
-        let _ = shared;
     }
 
     /// Why the session's state forbids this request, if it does: a RESP2

@@ -109,7 +109,7 @@ pub fn lookup(name: &[u8]) -> Option<&'static Spec> {
 }
 
 /// The index in `table()` of the command named `name`, in any case.
-fn lookup_index(name: &[u8]) -> Option<usize> {
+pub fn lookup_index(name: &[u8]) -> Option<usize> {
     // foldhash, not SipHash: the names are ours, not a client's, so there
     // is nothing to defend against, and this runs on every request.
     static INDEX: LazyLock<HashMap<&'static [u8], usize, foldhash::fast::FixedState>> =
