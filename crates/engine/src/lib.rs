@@ -49,6 +49,7 @@ pub use db::{
 };
 pub use entry::{Entry, ValueType};
 pub use error::{Error, Result};
+pub use expiry::LatenessSummary;
 pub use keyspace::policy::{decide, Load, Resize, ResizePolicy, ResizeReason};
 pub use keyspace::{ResizeEvent, ResizeState};
 pub use memtable::{Memtable, MemtableKind, Sharded, SingleLock};

@@ -463,6 +463,15 @@ fn check(kind: MemtableKind, shards: usize, ops: Vec<Op>) {
         .map(|(k, _)| k.to_vec())
         .collect();
     assert_eq!(all, m.live_keys());
+    // The stats' running tallies agree too, once everything due is gone.
+    db.reap_expired();
+    let stats = db.stats();
+    let live = m.live_keys();
+    let volatile = live
+        .iter()
+        .filter(|k| m.live(k).is_some_and(|(_, d)| d.is_some()))
+        .count();
+    assert_eq!((stats.keys, stats.volatile_keys), (live.len(), volatile));
 }
 
 proptest! {

@@ -388,7 +388,9 @@ impl Connection {
                 Ok(None) => return After::Continue,
                 Err(e) => {
                     tracing::debug!(peer = %self.session.peer, "protocol error: {}", e.0);
-                    self.out.error(&format!("ERR Protocol error: {}", e.0));
+                    let msg = format!("ERR Protocol error: {}", e.0);
+                    self.out.error(&msg);
+                    shared.stats.error(msg.as_bytes());
                     return After::Close;
                 }
             };
@@ -424,7 +426,8 @@ impl Connection {
             let before = self.out.buf.len();
             if let Some(refusal) = self.refusal(&args) {
                 self.out.error(&refusal);
-            } else if transaction::queue(&args, &mut self.out, &mut self.session) {
+                shared.stats.error(refusal.as_bytes());
+            } else if transaction::queue(&args, &mut self.out, &mut self.session, shared) {
                 // Queued inside MULTI, and answered.
             } else if !args.is_empty() {
                 command::execute(&args, &mut self.out, &mut self.session, shared);

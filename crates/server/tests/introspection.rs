@@ -811,3 +811,30 @@ fn cluster_clients_find_subcommand_key_positions() -> TestResult {
     );
     Ok(())
 }
+
+#[test]
+fn shards_section_reports_expiry_lateness() -> TestResult {
+    let server = common::start_default()?;
+    let mut con = connect(&server)?;
+    for i in 0..10 {
+        run(&mut con, &format!("SET k{i} v PX 20"))?;
+    }
+    // The reaper removes them at their deadline; wait until it has.
+    let deadline = Instant::now() + common::TIMEOUT;
+    loop {
+        let shards = info(&mut con, "shards")?;
+        let expiry = subfields(field(&shards, "shards", "db0_expiry")?)?;
+        if expiry["reaped"] == "10" {
+            let p99: u64 = expiry["lateness_p99_ms"].parse()?;
+            let max: u64 = expiry["lateness_max_ms"].parse()?;
+            assert!(p99 <= max && max < 10_000, "{expiry:?}");
+            let stats = info(&mut con, "stats")?;
+            assert_eq!(number(&stats, "stats", "expired_keys")?, 10);
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(format!("not reaped: {expiry:?}").into());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

@@ -68,6 +68,9 @@ pub struct Stats {
     /// Keys that expired so far, each counted once however it was found
     /// (Redis's `expired_keys`).
     pub expired_keys: u64,
+    /// How late the reaper removed the keys it removed (keys a request
+    /// met first expire on the spot, and are not counted here).
+    pub expiry_lateness: crate::expiry::LatenessSummary,
     /// Per-shard numbers of the active memtable, in shard order.
     pub shards: Vec<ShardStats>,
 }
@@ -148,6 +151,7 @@ impl Db {
             multi_shard_batches: counters.multi_batches,
             resize_batches: counters.resize_batches,
             expired_keys: ks.ctx.expired.load(std::sync::atomic::Ordering::Relaxed),
+            expiry_lateness: ks.lateness.summary(),
             shards,
         }
     }
@@ -227,6 +231,28 @@ mod tests {
         assert_eq!(db.stats().volatile_keys, 50);
         db.flush();
         assert_eq!(db.stats().volatile_keys, 0);
+        Ok(())
+    }
+
+    #[test]
+    fn reaped_keys_report_their_lateness() -> crate::Result<()> {
+        let clock = Arc::new(ManualClock::new(1_000_000));
+        let db = Db::new(Options::default().clock(clock.clone()));
+        for (key, ms) in [(&b"a"[..], 10), (b"b", 10), (b"c", 2)] {
+            db.set(key, b"v", SetOptions::default())?;
+            db.expire(key, Expiry::Millis(ms), ExpireCondition::Always)?;
+        }
+        clock.advance(13);
+        assert_eq!(db.reap_expired(), 3);
+        let l = db.stats().expiry_lateness;
+        assert_eq!((l.reaped, l.p50_ms, l.max_ms), (3, 3, 11));
+        // A key a request meets first is not the reaper's.
+        db.set(b"d", b"v", SetOptions::default())?;
+        db.expire(b"d", Expiry::Millis(1), ExpireCondition::Always)?;
+        clock.advance(5);
+        assert_eq!(db.get(b"d")?, None);
+        db.set(b"d", b"w", SetOptions::default())?;
+        assert_eq!(db.stats().expiry_lateness.reaped, 3);
         Ok(())
     }
 

@@ -28,7 +28,10 @@
 //! announced, before the new value is written.
 
 mod alarm;
+mod lateness;
 mod reaper;
 
 pub(crate) use alarm::{Alarm, DueHint};
+pub(crate) use lateness::Lateness;
+pub use lateness::LatenessSummary;
 pub(crate) use reaper::spawn as spawn_reaper;

@@ -115,11 +115,21 @@ impl Keyspace {
             return 0;
         }
         map.collect_due(now, REAP_BATCH, &mut keys);
+        // One clock read per batch, for the lateness stats: the round
+        // began at `now`, maybe a while ago.
+        let at = if keys.is_empty() {
+            now
+        } else {
+            self.ctx.now().max(now)
+        };
         let mut count = 0;
         for key in &keys {
             let hash = self.hash(key);
             if let Some(entry) = map.remove(hash, key) {
                 count += 1;
+                if let Some(deadline) = entry.expiry() {
+                    self.lateness.record(deadline, at);
+                }
                 removed.push(entry);
                 self.announce_expired(key);
                 // A copy a blind write shadowed must not outlive the copy
@@ -163,6 +173,11 @@ impl Keyspace {
             let mut keys: Vec<Bytes> = Vec::new();
             let mut map = shard.write();
             map.collect_due(now, REAP_BATCH, &mut keys);
+            let at = if keys.is_empty() {
+                now
+            } else {
+                self.ctx.now().max(now)
+            };
             for key in &keys {
                 let hash = self.hash(key);
                 let Some(entry) = map.remove(hash, key) else {
@@ -171,6 +186,9 @@ impl Keyspace {
                 let active = &news[layout.active.index(hash) - unit.active.start];
                 if !active.contains(hash, key) {
                     self.announce_expired(key);
+                    if let Some(deadline) = entry.expiry() {
+                        self.lateness.record(deadline, at);
+                    }
                 }
                 removed.push(entry);
                 count += 1;

