@@ -237,11 +237,12 @@ impl Connection {
                 }
             }
             let after = self.execute_all(shared, limits);
-            if !self.out.buf.is_empty() && !self.flush(socket, output).await? {
+            let pending = self.out.buf.len();
+            if pending > 0 && !self.flush(socket, output).await? {
                 tracing::warn!(
                     id = self.session.id,
                     peer = %self.session.peer,
-                    bytes = self.out.buf.len(),
+                    bytes = pending,
                     "client closed for overcoming of output buffer limits"
                 );
                 return Ok(());
