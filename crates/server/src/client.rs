@@ -237,6 +237,9 @@ impl Connection {
                 }
             }
             let after = self.execute_all(shared, limits);
+            // Shown before the replies go out: once a client has its
+            // reply (to SUBSCRIBE, say), others see the change too.
+            self.show();
             let pending = self.out.buf.len();
             if pending > 0 && !self.flush(socket, output).await? {
                 tracing::warn!(
@@ -247,7 +250,6 @@ impl Connection {
                 );
                 return Ok(());
             }
-            self.show();
             match after {
                 After::Continue => {}
                 After::Paused => {
