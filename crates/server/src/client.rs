@@ -407,8 +407,10 @@ impl Connection {
                 Form::Inline => self.parser.inline.iter().map(Vec::as_slice).collect(),
                 Form::Empty => SmallVec::new(),
             };
-            let index = args.first().and_then(|name| command::lookup_index(name));
-            let spec = index.and_then(|i| command::table().get(i));
+            // One lookup serves the pause check, the subscribed-state
+            // check, dispatch and CLIENT LIST's `cmd`.
+            let cmd = command::Resolved::find(&args);
+            let spec = cmd.map(|c| c.spec);
             if let Some(spec) = spec {
                 let write = spec.flags & command::flags::WRITE != 0;
                 // EXEC waits if it would run a write; the rest by its flag.
@@ -427,15 +429,15 @@ impl Connection {
                 }
             }
             let before = self.out.buf.len();
-            if let Some(refusal) = self.refusal(&args) {
+            if let Some(refusal) = self.refusal(spec) {
                 self.out.error(&refusal);
                 shared.stats.error(refusal.as_bytes());
             } else if transaction::queue(&args, &mut self.out, &mut self.session, shared) {
                 // Queued inside MULTI, and answered.
             } else if !args.is_empty() {
-                command::execute(&args, &mut self.out, &mut self.session, shared);
+                command::execute_found(&args, cmd, &mut self.out, &mut self.session, shared);
             }
-            self.last_cmd = index.or(self.last_cmd);
+            self.last_cmd = cmd.map(|c| c.index).or(self.last_cmd);
             apply_reply_mode(&mut self.session.reply, &mut self.out.buf, before);
             drop(args);
             self.input.advance(parsed.consumed);
@@ -467,11 +469,11 @@ impl Connection {
     /// Why the session's state forbids this request, if it does: a RESP2
     /// client with subscriptions may only manage them, PING, QUIT and
     /// RESET. Unknown commands get their own error from `execute`.
-    fn refusal(&self, args: &[&[u8]]) -> Option<String> {
+    fn refusal(&self, spec: Option<&command::Spec>) -> Option<String> {
         if self.out.protocol != Protocol::Resp2 || !self.session.subscribed() {
             return None;
         }
-        let spec = command::lookup(args.first()?)?;
+        let spec = spec?;
         (!pubsub::allowed_while_subscribed(spec.name)).then(|| {
             format!(
                 "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",

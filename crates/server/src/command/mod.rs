@@ -167,6 +167,8 @@ pub fn stat_names() -> &'static [&'static str] {
 pub(crate) struct Resolved {
     /// The command.
     pub spec: &'static Spec,
+    /// Its index in `table()`.
+    pub index: usize,
     /// The subcommand, if the command is a container and it is listed.
     pub sub: Option<&'static meta::Sub>,
     /// The stats slot: the subcommand's, or else the command's.
@@ -182,6 +184,7 @@ impl Resolved {
         let spec = table().get(index)?;
         let mut found = Resolved {
             spec,
+            index,
             sub: None,
             slot: index,
         };
@@ -222,10 +225,22 @@ pub fn names() -> impl Iterator<Item = &'static str> {
 /// handler a failed call, and every error reply is counted by its code.
 /// An unknown command counts only as an error.
 pub fn execute(args: &[&[u8]], out: &mut Out, session: &mut Session, shared: &Shared) {
+    execute_found(args, Resolved::find(args), out, session, shared);
+}
+
+/// `execute`, for a caller that has already looked the command up (`cmd`
+/// is `Resolved::find(args)`), so a request costs one lookup.
+pub(crate) fn execute_found(
+    args: &[&[u8]],
+    cmd: Option<Resolved>,
+    out: &mut Out,
+    session: &mut Session,
+    shared: &Shared,
+) {
     if args.is_empty() {
         return;
     }
-    let Some(cmd) = Resolved::find(args) else {
+    let Some(cmd) = cmd else {
         let msg = unknown_command(args);
         out.error_bytes(&msg);
         shared.stats.error(&msg);
