@@ -12,20 +12,20 @@
 //! Layout (see `docs/ARCHITECTURE.md`):
 //! - `server`: binding, accepting, admission (maxclients, protected
 //!   mode), graceful shutdown.
-//! - `client`: one connection's read → parse → execute → write loop.
+//! - `connection`: one connection's read → parse → execute → write loop.
 //! - `resp`: request framing (parsed once, zero-copy) and reply encoding.
 //! - `command`: the command table, dispatch, and one module per group.
 //! - `session`, `shared`, `databases`: per-client and server-wide state;
-//!   `clients` (the registry CLIENT reads) and `pause` (CLIENT PAUSE).
+//!   `registry` (the clients CLIENT reads) and `pause` (CLIENT PAUSE).
 //! - `stats`: the counters INFO reports, kept per thread.
 //! - `config`: every setting, from flags and `tandem.toml`.
 
-mod client;
-mod clients;
 pub mod command;
 pub mod config;
+mod connection;
 mod databases;
 mod pause;
+mod registry;
 pub mod resp;
 mod server;
 mod session;

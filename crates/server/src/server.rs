@@ -13,8 +13,8 @@
 //! connections carry most of the load. Requests never await inside the
 //! engine, so a connection's task runs each batch to completion.
 
-use crate::client::{self, Socket};
 use crate::config::Config;
+use crate::connection::{self, Socket};
 use crate::session::Session;
 use crate::shared::Shared;
 use std::io;
@@ -197,7 +197,7 @@ async fn admit(
     tracker.spawn_on(
         async move {
             if let Ok(socket) = Socket::from_std(socket) {
-                client::serve(socket, session, Arc::clone(&shared)).await;
+                connection::serve(socket, session, Arc::clone(&shared)).await;
             }
             shared.registry.remove(id);
             shared.clients.fetch_sub(1, Ordering::Relaxed);

@@ -7,7 +7,7 @@
 //! subscriptions live here too: one engine `Subscriber` on the server's
 //! hub (channels and patterns) and one on the shard-channel hub.
 
-use crate::clients::ClientEntry;
+use crate::registry::ClientEntry;
 use bytes::Bytes;
 use std::sync::Arc;
 use tandem_engine::pubsub::Subscriber;

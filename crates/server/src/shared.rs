@@ -1,10 +1,10 @@
 //! The state every connection shares: configuration, databases, the
 //! pub/sub hub, counters, and the shutdown signal.
 
-use crate::clients::Clients;
 use crate::config::Config;
 use crate::databases::Databases;
 use crate::pause::Pause;
+use crate::registry::Clients;
 pub use crate::stats::Stats;
 use arc_swap::ArcSwap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};

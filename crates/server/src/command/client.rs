@@ -2,12 +2,12 @@
 //! clients (LIST, INFO, KILL, PAUSE, UNPAUSE).
 //!
 //! Owns the subcommands' replies. The registry they read is
-//! `crate::clients`; pausing is `crate::pause`.
+//! `crate::registry`; pausing is `crate::pause`.
 
 use super::args::{int, is};
 use super::spec::{spec, Spec};
 use super::{unknown_subcommand, Call, CmdResult, Reject};
-use crate::clients::ClientEntry;
+use crate::registry::ClientEntry;
 use crate::session::ReplyMode;
 use std::sync::atomic::Ordering;
 use std::time::Duration;

@@ -9,8 +9,8 @@
 //! has no such setting yet, and it exposes no debug command that can crash
 //! the server or read its memory.
 
-use super::admin::help;
 use super::args::{int, is, text};
+use super::introspection::help;
 use super::spec::{flags::*, spec, Spec};
 use super::{Call, CmdResult, Reject};
 use std::time::Duration;

@@ -198,7 +198,7 @@ fn server(text: &mut String, shared: &Shared) {
             .collect::<Vec<_>>()
             .join(" ")
     };
-    field(text, "redis_version", super::connection::REDIS_VERSION);
+    field(text, "redis_version", super::session::REDIS_VERSION);
     field(text, "tandem_version", env!("CARGO_PKG_VERSION"));
     field(text, "redis_mode", "standalone");
     field(text, "os", os);

@@ -3,27 +3,29 @@
 //! Owns the one path every request takes: find the command (names are
 //! case-insensitive), check its arity and the client's authentication,
 //! run its handler, and turn a refusal into Redis's exact error line. Each
-//! command's semantics live in the module for its group (`connection`,
-//! `strings`, `keys`, `expire`, `range`, `admin`); the engine does the
-//! work, so handlers only read arguments and shape replies.
+//! command's semantics live in the module for its group (`session`,
+//! `strings`, `keys`, `expire`, `range`, `introspection`, `server`, ...);
+//! the engine does the work, so handlers only read arguments and shape
+//! replies.
 
 pub mod args;
 pub mod error;
 mod spec;
 mod target;
 
-mod admin;
 mod client;
 mod config;
-mod connection;
 mod debug;
 mod expire;
 pub mod info;
+mod introspection;
 mod keys;
 pub(crate) mod meta;
 mod object;
 pub mod pubsub;
 mod range;
+mod server;
+mod session;
 mod strings;
 pub mod transaction;
 
@@ -81,7 +83,7 @@ impl<'a> Call<'a> {
 pub fn table() -> &'static [Spec] {
     static TABLE: LazyLock<Vec<Spec>> = LazyLock::new(|| {
         [
-            connection::COMMANDS,
+            session::COMMANDS,
             strings::COMMANDS,
             keys::COMMANDS,
             expire::COMMANDS,
@@ -90,7 +92,8 @@ pub fn table() -> &'static [Spec] {
             transaction::COMMANDS,
             client::COMMANDS,
             config::COMMANDS,
-            admin::COMMANDS,
+            introspection::COMMANDS,
+            server::COMMANDS,
             info::COMMANDS,
             object::COMMANDS,
             debug::COMMANDS,

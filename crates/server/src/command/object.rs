@@ -9,8 +9,8 @@
 //! frequencies are kept). MEMORY USAGE is the engine's estimate for the
 //! key's entry and its share of the shard's index.
 
-use super::admin::help;
 use super::args::{int, is};
+use super::introspection::help;
 use super::spec::{spec, Spec};
 use super::{unknown_subcommand, Call, CmdResult, Reject};
 use tandem_engine::KeyValue;

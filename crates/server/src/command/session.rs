@@ -1,4 +1,4 @@
-//! Connection commands: PING, ECHO, HELLO, AUTH, SELECT, QUIT, RESET.
+//! Session commands: PING, ECHO, HELLO, AUTH, SELECT, QUIT, RESET.
 //!
 //! Owns protocol negotiation and authentication. The one password
 //! (`requirepass`) belongs to Redis's `default` user, so `AUTH pass` and

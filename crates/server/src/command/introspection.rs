@@ -1,22 +1,16 @@
-//! Server commands: COMMAND, SHUTDOWN, TIME and LASTSAVE.
+//! COMMAND: what the server says about its own commands.
 //!
-//! Owns what the server says about its commands (COMMAND and its
-//! subcommands, from the table and `meta`), stopping it, and its clock.
+//! Owns COMMAND and its subcommands (COUNT, LIST, INFO, DOCS, GETKEYS,
+//! GETKEYSANDFLAGS, HELP), read from the table and `meta`, and the HELP
+//! reply shape other commands share. It never changes server state.
 
 use super::args::is;
 use super::meta::{self, acl, key, Described, KeySpec, Meta};
-use super::spec::{flags, flags::*, spec, Spec};
+use super::spec::{flags, spec, Spec};
 use super::{table, Call, CmdResult, Reject, Resolved};
 use crate::resp::Out;
-use crate::session::After;
-use std::time::{SystemTime, UNIX_EPOCH};
 
-pub(super) const COMMANDS: &[Spec] = &[
-    spec("command", -1, 0, (0, 0, 0), command),
-    spec("shutdown", -1, ADMIN | NO_MULTI, (0, 0, 0), shutdown),
-    spec("time", 1, FAST, (0, 0, 0), time),
-    spec("lastsave", 1, FAST, (0, 0, 0), lastsave),
-];
+pub(super) const COMMANDS: &[Spec] = &[spec("command", -1, 0, (0, 0, 0), command)];
 
 /// Writes the names of the `bits` set, from a table of names, as a set of
 /// simple strings.
@@ -414,55 +408,5 @@ fn command_list(c: &mut Call<'_>) -> CmdResult {
         }
     }
     c.out.bulks(names.iter());
-    Ok(())
-}
-
-fn shutdown(c: &mut Call<'_>) -> CmdResult {
-    // Redis 7.0's rules: NOSAVE and SAVE exclude each other, and ABORT
-    // stands alone.
-    let (mut nosave, mut save, mut abort) = (false, false, false);
-    for &a in &c.args[1..] {
-        if is(a, "nosave") {
-            nosave = true;
-        } else if is(a, "save") {
-            save = true;
-        } else if is(a, "abort") {
-            abort = true;
-        } else if !(is(a, "now") || is(a, "force")) {
-            return Err(Reject::Syntax);
-        }
-    }
-    if (nosave && save) || (abort && c.args.len() > 2) {
-        return Err(Reject::Syntax);
-    }
-    if abort {
-        return Err(Reject::Static("ERR No shutdown in progress."));
-    }
-    // Nothing to save: there is no persistence yet. On success Redis
-    // closes the connection without a reply.
-    c.session.after = After::Shutdown;
-    Ok(())
-}
-
-/// TIME: the server's clock as Unix seconds and microseconds, two bulk
-/// strings.
-fn time(c: &mut Call<'_>) -> CmdResult {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    let mut digits = itoa::Buffer::new();
-    c.out.array(2);
-    c.out.bulk(digits.format(now.as_secs()).as_bytes());
-    c.out.bulk(digits.format(now.subsec_micros()).as_bytes());
-    Ok(())
-}
-
-/// LASTSAVE: the Unix time of the last save. Nothing is saved yet, so
-/// this is when the server started, as Redis reports before its first
-/// save.
-fn lastsave(c: &mut Call<'_>) -> CmdResult {
-    let started = c.shared.stats.started_unix();
-    c.out
-        .int(i64::try_from(started.as_secs()).unwrap_or(i64::MAX));
     Ok(())
 }
