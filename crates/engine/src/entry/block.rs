@@ -1,8 +1,10 @@
 //! `Entry`: one heap block per key, holding the key, the value and the
 //! entry's metadata (representation, version, optional expiry deadline).
 //!
-//! Owns the byte layout of a block, and is the only module that touches
-//! block memory through raw pointers. It must never hand out a reference
+//! Owns a block's memory: allocation, the raw view of it, the shared
+//! value's pointer, and freeing. It is the only module that touches block
+//! memory through raw pointers (`patch` only dereferences the shared
+//! value's pointer, as `value` does). It must never hand out a reference
 //! that outlives the block, and never let the stored size class disagree
 //! with the allocation, because `Drop` rebuilds the `Layout` from it.
 //!
@@ -16,37 +18,17 @@
 //! view; the unsafe code is allocation, deallocation, forming that view, and
 //! the pointer to a shared value.
 //!
-//! Layout (no alignment; multi-byte fields are little-endian):
-//! ```text
-//! 0    class    u8      allocation size class (entry::class)
-//! 1    flags    u8      bits 0-2 representation, bit 3 has-expiry
-//! 2    key_len  LEB128  u32
-//! ..   key      key_len bytes
-//! ..   version  u64
-//! ..   expiry   u64     Unix ms; present only with has-expiry
-//! ..   value    inline: LEB128 u32 length, then the bytes
-//!               shared: the address of a `Box<Bytes>` (usize)
-//! ```
+//! The byte format is `format`; patching a block is `patch`.
 
 use super::class::{class_of, class_size};
+use super::format::{
+    get_u64, get_usize, head_len, spans, value_part_len, ALIGN, FLAGS_AT, HAS_EXPIRY, INLINE_MAX,
+    KEY_LEN_AT, REPR_INLINE, REPR_MASK, REPR_SHARED, WORD,
+};
+use super::varint::{get_varint, put_varint};
 use bytes::Bytes;
 use std::alloc::{self, Layout};
 use std::ptr::NonNull;
-
-/// Values longer than this live in a shared, reference-counted buffer
-/// rather than inside the block. A GET of a large value then clones a
-/// reference instead of copying under the shard lock, and APPEND can grow
-/// the buffer in place instead of rewriting the block.
-pub(crate) const INLINE_MAX: usize = 4096;
-
-const FLAGS_AT: usize = 1;
-const KEY_LEN_AT: usize = 2;
-const HAS_EXPIRY: u8 = 0b1000;
-const REPR_MASK: u8 = 0b0111;
-const REPR_INLINE: u8 = 0;
-const REPR_SHARED: u8 = 1;
-const WORD: usize = std::mem::size_of::<usize>();
-const ALIGN: usize = 8;
 
 /// One stored key with its value and metadata.
 ///
@@ -75,7 +57,7 @@ pub(crate) enum ValueIn<'a> {
 }
 
 impl ValueIn<'_> {
-    fn len(&self) -> usize {
+    pub(super) fn len(&self) -> usize {
         match self {
             ValueIn::Slice(s) => s.len(),
             ValueIn::Shared(b) => b.len(),
@@ -100,103 +82,7 @@ pub(crate) struct Parts<'a> {
     pub expiry: Option<u64>,
 }
 
-/// A change to an entry: any of value and expiry, and always a new version.
-pub(crate) struct Patch<'a> {
-    /// The new value, or `None` to keep the current one.
-    pub value: Option<ValueIn<'a>>,
-    /// The new expiry (`Some(None)` removes it), or `None` to keep it.
-    pub expiry: Option<Option<u64>>,
-    /// The version the entry has after the change.
-    pub version: u64,
-}
-
-fn varint_len(v: u32) -> usize {
-    match v {
-        0..=0x7f => 1,
-        0x80..=0x3fff => 2,
-        0x4000..=0x1f_ffff => 3,
-        0x20_0000..=0xfff_ffff => 4,
-        _ => 5,
-    }
-}
-
-fn put_varint(out: &mut [u8], mut v: u32) -> usize {
-    let mut i = 0;
-    while v >= 0x80 {
-        out[i] = (v as u8) | 0x80;
-        v >>= 7;
-        i += 1;
-    }
-    out[i] = v as u8;
-    i + 1
-}
-
-fn get_varint(inp: &[u8]) -> (u32, usize) {
-    let mut v = 0u32;
-    for (i, &b) in inp.iter().enumerate().take(5) {
-        v |= u32::from(b & 0x7f) << (7 * i);
-        if b < 0x80 {
-            return (v, i + 1);
-        }
-    }
-    // Unreachable for blocks this module wrote; an empty value is the
-    // harmless answer if it ever were reached.
-    (0, 1)
-}
-
-fn get_u64(raw: &[u8], at: usize) -> u64 {
-    let mut b = [0u8; 8];
-    b.copy_from_slice(&raw[at..at + 8]);
-    u64::from_le_bytes(b)
-}
-
-fn get_usize(raw: &[u8], at: usize) -> usize {
-    let mut b = [0u8; WORD];
-    b.copy_from_slice(&raw[at..at + WORD]);
-    usize::from_le_bytes(b)
-}
-
-/// Where the fields of a block sit.
-struct Spans {
-    key_at: usize,
-    key_len: usize,
-    version_at: usize,
-    value_at: usize,
-}
-
-fn spans(raw: &[u8]) -> Spans {
-    let (key_len, n) = get_varint(&raw[KEY_LEN_AT..]);
-    let key_at = KEY_LEN_AT + n;
-    let key_len = key_len as usize;
-    let version_at = key_at + key_len;
-    let expiry_len = if raw[FLAGS_AT] & HAS_EXPIRY != 0 {
-        8
-    } else {
-        0
-    };
-    Spans {
-        key_at,
-        key_len,
-        version_at,
-        value_at: version_at + 8 + expiry_len,
-    }
-}
-
-/// Bytes from the start of the block to the start of the value.
-fn head_len(key_len: usize, has_expiry: bool) -> usize {
-    KEY_LEN_AT + varint_len(key_len as u32) + key_len + 8 + if has_expiry { 8 } else { 0 }
-}
-
-/// Bytes the value part takes for a value of `len` bytes.
-fn value_part_len(len: usize) -> usize {
-    if len > INLINE_MAX {
-        WORD
-    } else {
-        varint_len(len as u32) + len
-    }
-}
-
-fn layout_of(class: u8) -> Layout {
+pub(super) fn layout_of(class: u8) -> Layout {
     // Never fails: class sizes are multiples of 8 and at most MAX_BLOCK.
     Layout::from_size_align(class_size(class), ALIGN).unwrap_or(Layout::new::<u64>())
 }
@@ -252,29 +138,29 @@ impl Entry {
         unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr(), class_size(class)) }
     }
 
-    fn class(&self) -> u8 {
+    pub(super) fn class(&self) -> u8 {
         // SAFETY: the first byte of a live block is initialised and is
         // the class written at construction.
         unsafe { *self.ptr.as_ptr() }
     }
 
-    fn raw(&self) -> &[u8] {
+    pub(super) fn raw(&self) -> &[u8] {
         // SAFETY: the block is live, owned by `self`, fully initialised,
         // and `class_size(class)` bytes long.
         unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), class_size(self.class())) }
     }
 
-    fn raw_mut(&mut self) -> &mut [u8] {
+    pub(super) fn raw_mut(&mut self) -> &mut [u8] {
         let class = self.class();
         self.raw_init(class)
     }
 
-    fn is_shared(&self) -> bool {
+    pub(super) fn is_shared(&self) -> bool {
         self.raw()[FLAGS_AT] & REPR_MASK == REPR_SHARED
     }
 
     /// The shared buffer's pointer, if the value is shared.
-    fn shared_ptr(&self) -> Option<*mut Bytes> {
+    pub(super) fn shared_ptr(&self) -> Option<*mut Bytes> {
         if !self.is_shared() {
             return None;
         }
@@ -285,7 +171,7 @@ impl Entry {
 
     /// Writes `value` at `at` and sets the representation bits. Any shared
     /// buffer previously referenced from there must already be released.
-    fn write_value(&mut self, at: usize, value: ValueIn<'_>) {
+    pub(super) fn write_value(&mut self, at: usize, value: ValueIn<'_>) {
         let len = value.len();
         let raw = self.raw_mut();
         if len > INLINE_MAX {
@@ -306,7 +192,7 @@ impl Entry {
 
     /// Releases the shared buffer, if any, and marks the value inline and
     /// empty so the block never refers to it again.
-    fn release_shared(&mut self) {
+    pub(super) fn release_shared(&mut self) {
         if let Some(p) = self.shared_ptr() {
             // SAFETY: the address was produced by `Box::into_raw` in
             // `write_value` and this block is its only owner; we clear the
@@ -437,81 +323,7 @@ impl Entry {
         let at = spans(self.raw()).version_at;
         self.raw_mut()[at..at + 8].copy_from_slice(&version.to_le_bytes());
     }
-
-    /// Applies `patch`: in place when the result fits this block's capacity
-    /// without wasting most of it, otherwise by building a replacement block
-    /// that the caller must swap in (`self` is then left unchanged).
-    pub(crate) fn apply(&mut self, patch: Patch<'_>) -> Result<Applied, Oversize> {
-        let raw = self.raw();
-        let s = spans(raw);
-        let old_expiry = self.expiry();
-        let new_expiry = patch.expiry.unwrap_or(old_expiry);
-        let old_value_part = if self.is_shared() {
-            WORD
-        } else {
-            let (len, n) = get_varint(&raw[s.value_at..]);
-            n + len as usize
-        };
-        let new_value_part = match &patch.value {
-            None => old_value_part,
-            Some(v) => value_part_len(v.len()),
-        };
-        let new_size = head_len(s.key_len, new_expiry.is_some()) + new_value_part;
-        let class = self.class();
-        let fits = match class_of(new_size) {
-            Some(c) => new_size <= class_size(class) && c.saturating_add(2) >= class,
-            None => false,
-        };
-        if !fits {
-            let value = match patch.value {
-                Some(v) => v,
-                None => match self.shared_ptr() {
-                    // SAFETY: as in `value`; the clone is a new reference.
-                    Some(p) => ValueIn::Shared(unsafe { (*p).clone() }),
-                    None => ValueIn::Slice(self.value()),
-                },
-            };
-            return Entry::build(self.key(), value, patch.version, new_expiry)
-                .map(Applied::Moved)
-                .ok_or(Oversize);
-        }
-        let new_value_at = s.version_at + 8 + if new_expiry.is_some() { 8 } else { 0 };
-        match patch.value {
-            None => {
-                if new_value_at != s.value_at {
-                    self.raw_mut()
-                        .copy_within(s.value_at..s.value_at + old_value_part, new_value_at);
-                }
-            }
-            Some(v) => {
-                self.release_shared();
-                self.write_value(new_value_at, v);
-            }
-        }
-        let raw = self.raw_mut();
-        raw[s.version_at..s.version_at + 8].copy_from_slice(&patch.version.to_le_bytes());
-        match new_expiry {
-            Some(t) => {
-                raw[FLAGS_AT] |= HAS_EXPIRY;
-                raw[s.version_at + 8..s.version_at + 16].copy_from_slice(&t.to_le_bytes());
-            }
-            None => raw[FLAGS_AT] &= !HAS_EXPIRY,
-        }
-        Ok(Applied::InPlace)
-    }
 }
-
-/// How a patch was applied.
-pub(crate) enum Applied {
-    /// The block was rewritten where it is.
-    InPlace,
-    /// The result needed another block; swap it in for the old one.
-    Moved(Entry),
-}
-
-/// A patch whose result would be larger than any block can be.
-#[derive(Debug)]
-pub(crate) struct Oversize;
 
 impl Drop for Entry {
     fn drop(&mut self) {
@@ -548,22 +360,10 @@ impl std::fmt::Debug for Entry {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn patch(value: Option<&[u8]>, expiry: Option<Option<u64>>, version: u64) -> Patch<'_> {
-        Patch {
-            value: value.map(ValueIn::Slice),
-            expiry,
-            version,
-        }
-    }
-
-    fn apply(e: &mut Entry, p: Patch<'_>) {
-        if let Ok(Applied::Moved(new)) = e.apply(p) {
-            *e = new;
-        }
-    }
+    use crate::entry::format::INLINE_MAX;
 
     #[test]
+
     fn round_trips_fields() {
         let e = Entry::build(b"key", ValueIn::Slice(b"value"), 7, Some(1234)).expect("small");
         assert_eq!(e.key(), b"key");
@@ -577,6 +377,7 @@ mod tests {
     }
 
     #[test]
+
     fn sixteen_byte_key_and_64_byte_value_fit_96_bytes() {
         let e = Entry::new(&[b'k'; 16], &[b'v'; 64], None).expect("small");
         assert_eq!(e.footprint(), 96);
@@ -585,6 +386,7 @@ mod tests {
     }
 
     #[test]
+
     fn expiry_is_exclusive_of_the_deadline() {
         let e = Entry::new(b"k", b"v", Some(100)).expect("small");
         assert!(!e.is_expired(99));
@@ -593,6 +395,7 @@ mod tests {
     }
 
     #[test]
+
     fn large_values_are_shared_not_copied() {
         let big = vec![7u8; INLINE_MAX + 1];
         let e = Entry::new(b"k", &big, None).expect("fits");
@@ -608,42 +411,6 @@ mod tests {
         assert_eq!(c.value(), &big[..]);
         drop(e);
         assert_eq!(c.value(), &big[..]);
-    }
-
-    #[test]
-    fn patches_in_place_and_by_replacement_agree() {
-        let big = vec![1u8; INLINE_MAX + 10];
-        let values: [&[u8]; 5] = [b"", b"x", &[2u8; 60], &[3u8; 300], &big];
-        let expiries = [None, Some(None), Some(Some(5)), Some(Some(u64::MAX))];
-        for start in values {
-            for start_exp in [None, Some(9)] {
-                for value in [None, Some(values[1]), Some(values[3]), Some(&big[..])] {
-                    for expiry in expiries {
-                        let mut e = Entry::build(b"key", ValueIn::Slice(start), 1, start_exp)
-                            .expect("small");
-                        apply(&mut e, patch(value, expiry, 2));
-                        assert_eq!(e.key(), b"key");
-                        assert_eq!(e.value(), value.unwrap_or(start));
-                        assert_eq!(e.expiry(), expiry.unwrap_or(start_exp));
-                        assert_eq!(e.version(), 2);
-                    }
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn shrinking_a_value_a_lot_reallocates() {
-        let mut e = Entry::new(b"k", &[0u8; 2000], None).expect("small");
-        assert!(matches!(
-            e.apply(patch(Some(b"tiny"), None, 1)),
-            Ok(Applied::Moved(_))
-        ));
-        let mut e = Entry::new(b"k", &[0u8; 60], None).expect("small");
-        assert!(matches!(
-            e.apply(patch(Some(&[1u8; 58]), None, 1)),
-            Ok(Applied::InPlace)
-        ));
     }
 
     #[test]

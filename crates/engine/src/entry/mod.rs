@@ -1,14 +1,18 @@
 //! What the keyspace stores for each key.
 //!
-//! Owns the entry representation (`block`) and its allocation size classes
-//! (`class`). Values are strings today; the representation bits in each
+//! Owns the entry representation (`block`, its byte `format` and `varint`
+//! lengths, `patch`ing it) and its allocation size classes (`class`). Values are strings today; the representation bits in each
 //! block leave room for hashes, lists, sets and sorted sets.
 
 mod block;
 mod class;
+mod format;
+mod patch;
+mod varint;
 
 pub use block::Entry;
-pub(crate) use block::{Applied, Oversize, Parts, Patch, ValueIn};
+pub(crate) use block::{Parts, ValueIn};
+pub(crate) use patch::{Applied, Oversize, Patch};
 
 /// The type of a stored value, as the TYPE command names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -16,18 +16,14 @@
 //! buffers: handing out a reference-counted `Bytes` per entry cost 38% of
 //! a scan's time in atomic increments and decrements.
 
-use crate::entry::Parts;
-use crate::keyspace::{Keyspace, Layout, Unit};
+use super::loser_tree::LoserTree;
+use super::shard_cursor::{refill, ScanSpec, ShardCursor, Stale, ValueAt, MAX_BATCH};
+use crate::keyspace::{Keyspace, Layout};
 use crate::memtable::common_prefix;
 use bytes::Bytes;
-use smallvec::SmallVec;
 use std::ops::{Bound, Range};
 use std::sync::Arc;
 
-/// Most entries copied from one shard per lock acquisition.
-const MAX_BATCH: usize = 512;
-/// Most inline bytes copied from one shard per lock acquisition.
-const MAX_BATCH_BYTES: usize = 256 * 1024;
 /// Batch size when the caller gave no limit.
 const DEFAULT_BATCH: usize = 64;
 
@@ -40,28 +36,9 @@ fn share_batch(share: usize) -> usize {
         .min(MAX_BATCH)
 }
 
-/// Borrows an owned bound.
-fn bound_ref(b: &Bound<Box<[u8]>>) -> Bound<&[u8]> {
-    match b {
-        Bound::Included(k) => Bound::Included(k),
-        Bound::Excluded(k) => Bound::Excluded(k),
-        Bound::Unbounded => Bound::Unbounded,
-    }
-}
-
 /// Copies a borrowed bound.
 fn bound_owned(b: Bound<&[u8]>) -> Bound<Box<[u8]>> {
     b.map(Box::from)
-}
-
-/// Where a batched entry's value lives.
-#[derive(Clone)]
-pub(crate) enum ValueAt {
-    /// In the entry's batch buffer.
-    Buf(Range<usize>),
-    /// A large value's own shared buffer (cloning it is one increment,
-    /// far cheaper than copying kilobytes).
-    Shared(Bytes),
 }
 
 /// One merged entry: where its bytes are in the cursor's buffers. Valid
@@ -71,280 +48,6 @@ pub(crate) struct Hit {
     pub(crate) buf: usize,
     pub(crate) key: Range<usize>,
     pub(crate) value: ValueAt,
-}
-
-/// The read position in one unit of the layout (see `keyspace::Unit`),
-/// with the entries last copied from it.
-struct ShardCursor {
-    unit: Unit,
-    /// Where the next batch starts.
-    from: Bound<Box<[u8]>>,
-    /// Whether the unit holds nothing past the current batch.
-    exhausted: bool,
-    /// Index of this cursor's current batch buffer in `MergeCursor::bufs`.
-    buf: usize,
-    /// (key window, key, value) per copied entry; see `LoserTree`.
-    items: Vec<(u64, Range<usize>, ValueAt)>,
-    pos: usize,
-    batch_size: usize,
-}
-
-impl ShardCursor {
-    fn has_item(&self) -> bool {
-        self.pos < self.items.len()
-    }
-
-    fn key<'b>(&self, bufs: &'b [Vec<u8>]) -> &'b [u8] {
-        match self.items.get(self.pos) {
-            Some((_, k, _)) => &bufs[self.buf][k.clone()],
-            None => &[],
-        }
-    }
-
-    fn window(&self) -> u64 {
-        self.items.get(self.pos).map_or(0, |i| i.0)
-    }
-
-    /// Recomputes the windows of the entries not yet consumed.
-    fn rewindow(&mut self, bufs: &[Vec<u8>], offset: usize) {
-        let buf = &bufs[self.buf];
-        for item in &mut self.items[self.pos..] {
-            item.0 = window(&buf[item.1.clone()], offset);
-        }
-    }
-}
-
-/// The layout moved on while a scan was reading it: a newer resize froze
-/// the memtable the scan took for active, so keys may be moving to places
-/// the scan's units do not cover.
-struct Stale;
-
-/// Copies the next batch of `cursor`'s unit into `buf`, skipping expired
-/// entries. The unit's shards are read-locked together, active ones first,
-/// so no key can move between them while the batch is read.
-fn refill(
-    cursor: &mut ShardCursor,
-    buf: &mut Vec<u8>,
-    layout: &Layout,
-    scan: &ScanSpec,
-) -> Result<(), Stale> {
-    cursor.items.clear();
-    cursor.items.reserve(cursor.batch_size);
-    cursor.pos = 0;
-    let mut last: Option<Range<usize>> = None;
-    let mut more = false;
-    {
-        let active: SmallVec<[_; 2]> = cursor
-            .unit
-            .active
-            .clone()
-            .map(|i| layout.active.shard(i).read())
-            .collect();
-        if layout.active.is_frozen() {
-            return Err(Stale);
-        }
-        let frozen: SmallVec<[_; 2]> = match &layout.frozen {
-            Some(f) => cursor
-                .unit
-                .frozen
-                .clone()
-                .map(|i| f.shard(i).read())
-                .collect(),
-            None => SmallVec::new(),
-        };
-        // Merge the unit's maps in key order. A key can be in an active and
-        // a frozen map at once (a blind write shadowed the frozen copy): the
-        // active copy is the one that counts, and comes first in `ranges`.
-        let mut ranges: SmallVec<[_; 4]> = active
-            .iter()
-            .chain(frozen.iter())
-            .map(|m| {
-                m.range(bound_ref(&cursor.from), bound_ref(&scan.end))
-                    .peekable()
-            })
-            .collect();
-        loop {
-            let next = ranges
-                .iter_mut()
-                .enumerate()
-                .filter_map(|(i, r)| r.peek().map(|e| (i, e.key())))
-                .min_by(|a, b| a.1.cmp(b.1).then(a.0.cmp(&b.0)))
-                .map(|(i, _)| i);
-            let Some(entry) = next.and_then(|i| ranges[i].next()) else {
-                break;
-            };
-            for r in ranges.iter_mut() {
-                if r.peek().is_some_and(|e| e.key() == entry.key()) {
-                    r.next();
-                }
-            }
-            if cursor.items.len() >= cursor.batch_size || buf.len() >= MAX_BATCH_BYTES {
-                more = true;
-                break;
-            }
-            let Parts {
-                key,
-                inline,
-                shared,
-                expiry,
-            } = entry.parts();
-            if buf.is_empty() {
-                // Size the buffer once, from the first entry, rather than
-                // letting it double its way up.
-                let per = key.len() + if scan.values { inline.len() } else { 0 };
-                buf.reserve((per * cursor.batch_size).min(MAX_BATCH_BYTES));
-            }
-            // Expired entries are skipped but still advance the resume
-            // point, so a run of them is never read twice.
-            let at = buf.len();
-            buf.extend_from_slice(key);
-            let key = at..buf.len();
-            last = Some(key.clone());
-            if let (Some(now), Some(deadline)) = (scan.now, expiry) {
-                if now > deadline {
-                    continue;
-                }
-            }
-            let value = match shared {
-                _ if !scan.values => ValueAt::Buf(0..0),
-                Some(b) => ValueAt::Shared(b.clone()),
-                None => {
-                    let at = buf.len();
-                    buf.extend_from_slice(inline);
-                    ValueAt::Buf(at..buf.len())
-                }
-            };
-            cursor.items.push((0, key, value));
-        }
-    }
-    if let Some(k) = last {
-        cursor.from = Bound::Excluded(buf[k].into());
-    }
-    cursor.exhausted = !more;
-    // Without a limit, a unit that keeps supplying entries gets larger
-    // batches; with one, `MergeCursor::fill` sizes the next batch from what
-    // the caller still wants.
-    cursor.batch_size = (cursor.batch_size * 2).min(MAX_BATCH);
-    Ok(())
-}
-
-/// The 8 key bytes from `offset` on, as a big-endian integer (zero-padded).
-/// For keys that share their first `offset` bytes, ordering these integers
-/// agrees with ordering the keys, except on ties.
-fn window(key: &[u8], offset: usize) -> u64 {
-    let mut b = [0u8; 8];
-    if let Some(rest) = key.get(offset..) {
-        let n = rest.len().min(8);
-        b[..n].copy_from_slice(&rest[..n]);
-    }
-    u64::from_be_bytes(b)
-}
-
-/// A loser tree (tournament tree) over the cursors, ordered by each
-/// cursor's current key; a cursor with nothing left counts as +infinity.
-/// Taking the smallest key and replaying its cursor costs one comparison
-/// per level, log2(cursors), half a binary heap's sift-down. Each leaf's
-/// current key window (see `MergeCursor::offset`) sits in one flat array,
-/// so a comparison is one integer comparison unless the windows are equal.
-#[derive(Default)]
-struct LoserTree {
-    /// Leaves, rounded up to a power of two (the padding is +infinity).
-    k: usize,
-    /// `nodes[0]` is the winner; `nodes[1..k]` hold each match's loser.
-    nodes: Vec<usize>,
-    /// The current key window of every leaf, `u64::MAX` when it has none.
-    windows: Vec<u64>,
-}
-
-impl LoserTree {
-    /// Whether leaf `a`'s current key sorts before leaf `b`'s.
-    #[inline]
-    fn before(&self, a: usize, b: usize, cursors: &[ShardCursor], bufs: &[Vec<u8>]) -> bool {
-        let (wa, wb) = (self.windows[a], self.windows[b]);
-        if wa != wb {
-            return wa < wb;
-        }
-        // Equal windows: an exhausted leaf or padding is larger than any
-        // key; two keys compare in full.
-        let live = |i: usize| cursors.get(i).filter(|c| c.has_item());
-        match (live(a), live(b)) {
-            (Some(ca), Some(cb)) => ca.key(bufs) < cb.key(bufs),
-            (Some(_), None) => true,
-            (None, _) => false,
-        }
-    }
-
-    /// Re-reads leaf `i`'s window from its cursor.
-    fn refresh(&mut self, i: usize, cursors: &[ShardCursor]) {
-        self.windows[i] = match cursors.get(i) {
-            Some(c) if c.has_item() => c.window(),
-            _ => u64::MAX,
-        };
-    }
-
-    /// Refreshes every window (after the window offset changed).
-    fn refresh_all(&mut self, cursors: &[ShardCursor]) {
-        for i in 0..cursors.len().min(self.windows.len()) {
-            self.refresh(i, cursors);
-        }
-    }
-
-    /// Plays every match from scratch.
-    fn build(&mut self, cursors: &[ShardCursor], bufs: &[Vec<u8>]) {
-        self.k = cursors.len().max(1).next_power_of_two();
-        self.nodes = vec![0; self.k];
-        self.windows = vec![u64::MAX; self.k];
-        self.refresh_all(cursors);
-        // winners[i] for the subtree rooted at i, leaves at k..2k.
-        let mut winners: Vec<usize> = vec![0; 2 * self.k];
-        for (leaf, w) in winners[self.k..].iter_mut().enumerate() {
-            *w = leaf;
-        }
-        for node in (1..self.k).rev() {
-            let (l, r) = (winners[2 * node], winners[2 * node + 1]);
-            let (win, lose) = if self.before(r, l, cursors, bufs) {
-                (r, l)
-            } else {
-                (l, r)
-            };
-            winners[node] = win;
-            self.nodes[node] = lose;
-        }
-        self.nodes[0] = winners[1];
-    }
-
-    /// The cursor with the smallest key, if any has one.
-    fn winner(&self, cursors: &[ShardCursor]) -> Option<usize> {
-        let w = *self.nodes.first()?;
-        cursors.get(w).filter(|c| c.has_item()).map(|_| w)
-    }
-
-    /// Replays the matches on the winner's path after its cursor moved.
-    fn replay(&mut self, cursors: &[ShardCursor], bufs: &[Vec<u8>]) {
-        let Some(&popped) = self.nodes.first() else {
-            return;
-        };
-        self.refresh(popped, cursors);
-        let mut winner = popped;
-        let mut node = (popped + self.k) / 2;
-        while node > 0 {
-            let other = self.nodes[node];
-            if self.before(other, winner, cursors, bufs) {
-                self.nodes[node] = winner;
-                winner = other;
-            }
-            node /= 2;
-        }
-        self.nodes[0] = winner;
-    }
-}
-
-/// What a merge reads: up to where, as of when, and whether values are
-/// wanted.
-struct ScanSpec {
-    end: Bound<Box<[u8]>>,
-    now: Option<u64>,
-    values: bool,
 }
 
 /// The merged, ordered stream of entries in a key range.
@@ -670,43 +373,5 @@ impl Iterator for RangeIter<'_> {
             ValueAt::Shared(b) => b,
         };
         Some((key, value))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn window_order_agrees_with_key_order() {
-        let keys: [&[u8]; 8] = [
-            b"",
-            b"\0",
-            b"a",
-            b"a\0",
-            b"ab",
-            b"abcdefgh",
-            b"abcdefgh\0",
-            b"abcdefghi",
-        ];
-        for offset in [0, 1, 3] {
-            for a in keys {
-                for b in keys {
-                    let shared = a.iter().zip(b).take_while(|(x, y)| x == y).count();
-                    if shared < offset.min(a.len()).min(b.len())
-                        || window(a, offset) == window(b, offset)
-                    {
-                        continue;
-                    }
-                    if a.len() >= offset && b.len() >= offset {
-                        assert_eq!(
-                            window(a, offset) < window(b, offset),
-                            a < b,
-                            "{a:?} {b:?} at {offset}"
-                        );
-                    }
-                }
-            }
-        }
     }
 }

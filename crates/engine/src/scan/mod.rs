@@ -6,12 +6,15 @@
 
 mod cursor;
 mod glob;
+mod loser_tree;
 mod merge;
+mod shard_cursor;
 
 pub(crate) use cursor::CursorTable;
 pub use glob::glob_match;
+pub(crate) use merge::MergeCursor;
 pub use merge::RangeIter;
-pub(crate) use merge::{MergeCursor, ValueAt};
+pub(crate) use shard_cursor::ValueAt;
 
 use bytes::Bytes;
 use std::ops::{Bound, Range};

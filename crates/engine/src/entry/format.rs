@@ -1,0 +1,86 @@
+//! The byte format of an entry's block: where each field sits.
+//!
+//! Owns the field offsets, flag bits and size arithmetic that `block`
+//! and `patch` share. Everything here reads or sizes safe `&[u8]` views;
+//! it must never allocate, free, or touch a block through a pointer.
+//!
+//! Layout (no alignment; multi-byte fields are little-endian):
+//! ```text
+//! 0    class    u8      allocation size class (entry::class)
+//! 1    flags    u8      bits 0-2 representation, bit 3 has-expiry
+//! 2    key_len  LEB128  u32
+//! ..   key      key_len bytes
+//! ..   version  u64
+//! ..   expiry   u64     Unix ms; present only with has-expiry
+//! ..   value    inline: LEB128 u32 length, then the bytes
+//!               shared: the address of a `Box<Bytes>` (usize)
+//! ```
+
+use super::varint::{get_varint, varint_len};
+
+/// Values longer than this live in a shared, reference-counted buffer
+/// rather than inside the block. A GET of a large value then clones a
+/// reference instead of copying under the shard lock, and APPEND can grow
+/// the buffer in place instead of rewriting the block.
+pub(super) const INLINE_MAX: usize = 4096;
+
+pub(super) const FLAGS_AT: usize = 1;
+pub(super) const KEY_LEN_AT: usize = 2;
+pub(super) const HAS_EXPIRY: u8 = 0b1000;
+pub(super) const REPR_MASK: u8 = 0b0111;
+pub(super) const REPR_INLINE: u8 = 0;
+pub(super) const REPR_SHARED: u8 = 1;
+pub(super) const WORD: usize = std::mem::size_of::<usize>();
+pub(super) const ALIGN: usize = 8;
+
+pub(super) fn get_u64(raw: &[u8], at: usize) -> u64 {
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&raw[at..at + 8]);
+    u64::from_le_bytes(b)
+}
+
+pub(super) fn get_usize(raw: &[u8], at: usize) -> usize {
+    let mut b = [0u8; WORD];
+    b.copy_from_slice(&raw[at..at + WORD]);
+    usize::from_le_bytes(b)
+}
+
+/// Where the fields of a block sit.
+pub(super) struct Spans {
+    pub(super) key_at: usize,
+    pub(super) key_len: usize,
+    pub(super) version_at: usize,
+    pub(super) value_at: usize,
+}
+
+pub(super) fn spans(raw: &[u8]) -> Spans {
+    let (key_len, n) = get_varint(&raw[KEY_LEN_AT..]);
+    let key_at = KEY_LEN_AT + n;
+    let key_len = key_len as usize;
+    let version_at = key_at + key_len;
+    let expiry_len = if raw[FLAGS_AT] & HAS_EXPIRY != 0 {
+        8
+    } else {
+        0
+    };
+    Spans {
+        key_at,
+        key_len,
+        version_at,
+        value_at: version_at + 8 + expiry_len,
+    }
+}
+
+/// Bytes from the start of the block to the start of the value.
+pub(super) fn head_len(key_len: usize, has_expiry: bool) -> usize {
+    KEY_LEN_AT + varint_len(key_len as u32) + key_len + 8 + if has_expiry { 8 } else { 0 }
+}
+
+/// Bytes the value part takes for a value of `len` bytes.
+pub(super) fn value_part_len(len: usize) -> usize {
+    if len > INLINE_MAX {
+        WORD
+    } else {
+        varint_len(len as u32) + len
+    }
+}
