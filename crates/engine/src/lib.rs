@@ -20,15 +20,19 @@
 //! # Ok::<(), tandem_engine::Error>(())
 //! ```
 //!
-//! Layout (see `docs/ARCHITECTURE.md`):
+//! Layout (see `docs/ARCHITECTURE.md`), top to bottom; a module uses only
+//! modules below it:
 //! - `db`: the `Db` facade, per-command semantics, atomic batches, scans.
-//! - `keyspace`: the layout of memtables, resizing (freeze, serve, drain),
-//!   its policy and background thread, and the access protocol.
-//! - `memtable`: the `Memtable` trait, shards, locks, and the shard map.
-//! - `entry`: the compact per-key block.
+//! - `standalone`: the public `Memtable` trait, `SingleLock`, `Sharded`.
+//! - `options`: how a `Db` is set up.
+//! - `expiry`: the reaper, removing keys at their deadline.
+//! - `keyspace`: the keyspace and its context, resizing (freeze, serve,
+//!   drain), its policy and background thread, and the access protocol.
+//! - `pubsub`: channels, patterns and keyspace notifications.
 //! - `scan`: the streaming k-way merge, SCAN cursors, glob patterns.
-//! - `numeric`: Redis's integer and float rules.
-//! - `clock`, `options`, `error`.
+//! - `memtable`: shards, locks, the shard map, layouts, deadline hints.
+//! - `entry`: the compact per-key block.
+//! - `numeric`: Redis's integer and float rules; `clock`; `error`.
 
 pub mod clock;
 mod db;
@@ -41,6 +45,7 @@ mod numeric;
 mod options;
 pub mod pubsub;
 mod scan;
+mod standalone;
 
 pub use bytes::Bytes;
 pub use db::{
@@ -49,13 +54,13 @@ pub use db::{
 };
 pub use entry::{Entry, ValueType};
 pub use error::{Error, Result};
-pub use expiry::LatenessSummary;
 pub use keyspace::policy::{decide, Load, Resize, ResizePolicy, ResizeReason};
-pub use keyspace::{ResizeEvent, ResizeState};
-pub use memtable::{Memtable, MemtableKind, Sharded, SingleLock};
+pub use keyspace::{LatenessSummary, ResizeEvent, ResizeState};
+pub use memtable::{MemtableKind, MAX_SHARDS};
 pub use numeric::parse_i64;
-pub use options::{Options, DEFAULT_MAX_VALUE_BYTES, MAX_SHARDS};
+pub use options::{Options, DEFAULT_MAX_VALUE_BYTES};
 pub use scan::{glob_match, RangeIter, RangePage};
+pub use standalone::{Memtable, Sharded, SingleLock};
 
 /// Everything needed to use a `Db`: `use tandem_engine::prelude::*;`.
 pub mod prelude {

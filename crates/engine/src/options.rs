@@ -4,12 +4,9 @@
 
 use crate::clock::{Clock, SystemClock};
 use crate::keyspace::ResizePolicy;
-use crate::memtable::MemtableKind;
+use crate::memtable::{MemtableKind, MAX_SHARDS};
 use crate::pubsub::Hub;
 use std::sync::Arc;
-
-/// The most shards a memtable can have.
-pub const MAX_SHARDS: usize = 1024;
 
 /// Redis's default `proto-max-bulk-len`: 512 MiB.
 pub const DEFAULT_MAX_VALUE_BYTES: usize = 512 * 1024 * 1024;

@@ -11,10 +11,11 @@
 //! frozen shards (one for a growth, up to two for a shrink), to move them
 //! over first; stats count those apart as `resize_batches`.
 
-use super::access::{sealed::Access, Ctx};
+use super::access::sealed::Access;
 use super::kv::KeyValue;
 use super::Db;
 use crate::error::{Error, Result};
+use crate::keyspace::Ctx;
 use crate::keyspace::{BatchGuard, BatchLocks};
 use crate::memtable::ShardMap;
 use std::cell::RefCell;

@@ -4,9 +4,10 @@
 //! on every call, the result is stored back as a string, and the key keeps
 //! its expiry, as in Redis.
 
-use super::access::{live_slot, new_entry, Ctx};
+use super::access::{live_slot, new_entry};
 use crate::entry::{Patch, ValueIn};
 use crate::error::{Error, Result};
+use crate::keyspace::Ctx;
 use crate::memtable::ShardMap;
 use crate::numeric::{format_i64, incr_by_float as add_float, parse_i64};
 use bytes::Bytes;

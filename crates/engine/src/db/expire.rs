@@ -6,10 +6,11 @@
 //! the key when the deadline has passed. Deadlines are absolute Unix
 //! milliseconds; an entry is expired once the clock is past its deadline.
 
-use super::access::{live, live_slot, Ctx};
+use super::access::{live, live_slot};
 use super::types::{ExpireCondition, Expiry, SetTtl};
 use crate::entry::Patch;
 use crate::error::{Error, Result};
+use crate::keyspace::Ctx;
 use crate::memtable::ShardMap;
 use bytes::Bytes;
 

@@ -30,12 +30,11 @@ pub use types::{
 
 use crate::error::Result;
 use crate::expiry;
-use crate::keyspace::{self, Keyspace, ResizeEvent, ResizeReason, ResizeState};
+use crate::keyspace::{self, Ctx, Keyspace, ResizeEvent, ResizeReason, ResizeState};
 use crate::memtable::{MemtableKind, ShardMap};
 use crate::options::Options;
 use crate::pubsub::{Hub, Notifier};
 use access::sealed::Access;
-pub(crate) use access::Ctx;
 use bytes::Bytes;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;

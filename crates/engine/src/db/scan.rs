@@ -16,7 +16,7 @@ impl Db {
     /// owned pairs. For bulk reads prefer `range`, which allocates nothing
     /// per entry.
     pub fn range_iter(&self, start: Bound<&[u8]>, end: Bound<&[u8]>) -> RangeIter<'_> {
-        RangeIter::new(self.keyspace(), start, end, Some(self.now_ms()))
+        RangeIter::new(self.keyspace().layouts(), start, end, Some(self.now_ms()))
     }
 
     /// Up to `limit` entries in the bounds, in key order, and where the
@@ -25,8 +25,15 @@ impl Db {
     /// after it.
     pub fn range(&self, start: Bound<&[u8]>, end: Bound<&[u8]>, limit: usize) -> RangePage {
         let now = Some(self.now_ms());
-        let mut cursor =
-            MergeCursor::new(self.keyspace(), start, end, now, Some(limit), true).keeping_buffers();
+        let mut cursor = MergeCursor::new(
+            self.keyspace().layouts(),
+            start,
+            end,
+            now,
+            Some(limit),
+            true,
+        )
+        .keeping_buffers();
         let mut entries = Vec::with_capacity(limit.min(4096));
         for _ in 0..limit {
             let Some(hit) = cursor.next_hit() else {
@@ -46,7 +53,7 @@ impl Db {
             _ => Bound::Unbounded,
         };
         RangeIter::new(
-            self.keyspace(),
+            self.keyspace().layouts(),
             Bound::Included(prefix),
             end_ref,
             Some(self.now_ms()),
@@ -124,7 +131,7 @@ impl Db {
             .is_none_or(|t| t == crate::entry::ValueType::String);
         let now = Some(self.now_ms());
         let mut it = MergeCursor::new(
-            self.keyspace(),
+            self.keyspace().layouts(),
             start,
             Bound::Unbounded,
             now,

@@ -70,7 +70,7 @@ pub struct Stats {
     pub expired_keys: u64,
     /// How late the reaper removed the keys it removed (keys a request
     /// met first expire on the spot, and are not counted here).
-    pub expiry_lateness: crate::expiry::LatenessSummary,
+    pub expiry_lateness: crate::keyspace::LatenessSummary,
     /// Per-shard numbers of the active memtable, in shard order.
     pub shards: Vec<ShardStats>,
 }

@@ -4,11 +4,12 @@
 //! arguments (an invalid expire time is reported before a type error).
 //! Each function runs on one locked shard; `KeyValue` routes to it.
 
-use super::access::{delete, live, live_slot, new_entry, Ctx};
+use super::access::{delete, live, live_slot, new_entry};
 use super::expire::deadline_for_set;
 use super::types::{SetCondition, SetOptions, SetOutcome, SetTtl};
 use crate::entry::{Entry, Patch, ValueIn};
 use crate::error::Result;
+use crate::keyspace::Ctx;
 use crate::memtable::ShardMap;
 use bytes::{Bytes, BytesMut};
 

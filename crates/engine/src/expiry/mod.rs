@@ -9,7 +9,7 @@
 //!   (`memtable::tree::due`): per-child lower bounds on deadlines lead a
 //!   descent straight to the expired entries. Nothing is scanned or
 //!   sampled.
-//! - **Waking on time** (`alarm`): each shard publishes a lower bound on
+//! - **Waking on time** (`memtable::alarm`): each shard publishes a lower bound on
 //!   its deadlines; the reaper thread sleeps until the earliest and is
 //!   rung when a write brings an earlier one.
 //! - **Removing** (`reaper`): at most `REAP_BATCH` keys per shard lock
@@ -27,11 +27,6 @@
 //! first (`Keyspace::write_blind`), so the expired copy is removed, and
 //! announced, before the new value is written.
 
-mod alarm;
-mod lateness;
 mod reaper;
 
-pub(crate) use alarm::{Alarm, DueHint};
-pub(crate) use lateness::Lateness;
-pub use lateness::LatenessSummary;
 pub(crate) use reaper::spawn as spawn_reaper;

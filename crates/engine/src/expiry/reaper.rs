@@ -4,9 +4,8 @@
 //! shards, active and frozen. It holds only a weak reference to the
 //! keyspace while it sleeps, and ends when the keyspace is dropped.
 
-use super::alarm::Woken;
-use crate::keyspace::{Keyspace, Layout, Unit};
-use crate::memtable::Shard;
+use crate::keyspace::Keyspace;
+use crate::memtable::{Layout, Shard, Unit, Woken};
 use crate::pubsub::NotifyFlags;
 use bytes::Bytes;
 use parking_lot::RwLockWriteGuard;

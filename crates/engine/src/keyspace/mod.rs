@@ -1,9 +1,11 @@
 //! The keyspace: its memtables, and how every operation reaches a key while
 //! the set of memtables changes underneath it.
 //!
-//! Owns the layout (`layout`), resizing (`resize`: freeze, serve, drain),
-//! the policy that decides when (`policy`) and the thread that applies it
-//! (`resizer`).
+//! Owns the current layout (a `memtable::Layout`, swapped whole), what
+//! operations need besides a shard (`context`), resizing (`resize`:
+//! freeze, serve, drain), the policy that decides when (`policy`), the
+//! thread that applies it (`resizer`), and the reaper's lateness record
+//! (`lateness`). It must never use `db` or `expiry`: they sit above it.
 //!
 //! # Freeze, serve, drain
 //! A resize builds a memtable with the new shard count, marks the current
@@ -54,18 +56,19 @@
 //! memtable, if a blind write shadowed it and the migrator has not reached
 //! the stale copy yet.
 
-mod layout;
+mod context;
+mod lateness;
 pub mod policy;
 mod resize;
 mod resizer;
 
-use crate::db::Ctx;
-use crate::expiry::{Alarm, Lateness};
 use crate::memtable::hashing::KeyHasher;
-use crate::memtable::{MemtableKind, ShardMap, Shards};
+use crate::memtable::{Alarm, Layout, MemtableKind, ShardMap, Shards};
 use crate::scan::CursorTable;
 use arc_swap::ArcSwap;
-pub(crate) use layout::{Layout, Unit};
+pub use context::Ctx;
+pub(crate) use lateness::Lateness;
+pub use lateness::LatenessSummary;
 pub use policy::{ResizePolicy, ResizeReason};
 pub(crate) use resize::Pace;
 use resize::ResizeControl;
@@ -131,6 +134,13 @@ impl Keyspace {
     /// The current layout.
     pub(crate) fn layout(&self) -> Arc<Layout> {
         self.layout.load_full()
+    }
+
+    /// Where each new layout is published, for a reader that must follow
+    /// resizes as it goes (a scan reloads from here when its layout goes
+    /// stale).
+    pub(crate) fn layouts(&self) -> &ArcSwap<Layout> {
+        &self.layout
     }
 
     pub(crate) fn hash(&self, key: &[u8]) -> u64 {

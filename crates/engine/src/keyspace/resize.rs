@@ -20,9 +20,9 @@
 //! resizer thread waits behind a hundred busy request threads for a CPU),
 //! or the resizer thread (so it also advances when no requests come).
 
-use super::layout::{Layout, Unit};
 use super::policy::ResizeReason;
 use super::Keyspace;
+use crate::memtable::{Layout, Unit};
 use crate::memtable::{Shard, ShardCounters, ShardMap, Shards};
 use parking_lot::{Mutex, RwLockWriteGuard};
 use smallvec::SmallVec;
@@ -204,7 +204,7 @@ impl Keyspace {
         }
         let layout = self.layout();
         let from = layout.active.count();
-        let to = to.clamp(1, crate::options::MAX_SHARDS);
+        let to = to.clamp(1, crate::memtable::MAX_SHARDS);
         if to == from {
             return None;
         }

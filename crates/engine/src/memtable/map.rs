@@ -12,8 +12,8 @@
 //! not earlier, which is nearly always).
 
 use super::tree::{Iter, Path, Tree};
+use super::DueHint;
 use crate::entry::{Applied, Entry, Oversize, Patch};
-use crate::expiry::DueHint;
 use bytes::Bytes;
 use std::ops::Bound;
 use std::sync::Arc;

@@ -5,7 +5,7 @@
 //! so the contention count is complete; nothing may lock `map` directly.
 
 use super::map::ShardMap;
-use crate::expiry::{Alarm, DueHint};
+use super::{Alarm, DueHint};
 use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;

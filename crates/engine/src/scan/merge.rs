@@ -18,8 +18,9 @@
 
 use super::loser_tree::LoserTree;
 use super::shard_cursor::{refill, ScanSpec, ShardCursor, Stale, ValueAt, MAX_BATCH};
-use crate::keyspace::{Keyspace, Layout};
 use crate::memtable::common_prefix;
+use crate::memtable::Layout;
+use arc_swap::ArcSwap;
 use bytes::Bytes;
 use std::ops::{Bound, Range};
 use std::sync::Arc;
@@ -57,9 +58,10 @@ pub(crate) struct Hit {
 /// every batch buffer (`keep = true`) and becomes their owner, so each
 /// entry is copied once, from its block into a batch, and never again.
 pub(crate) struct MergeCursor<'a> {
-    /// Where layouts come from: a keyspace's current one, or one fixed
-    /// layout (a standalone memtable, which never goes stale).
-    ks: Option<&'a Keyspace>,
+    /// Where layouts come from: the cell a keyspace publishes its current
+    /// one in, or none for one fixed layout (a standalone memtable, which
+    /// never goes stale).
+    layouts: Option<&'a ArcSwap<Layout>>,
     /// The layout being read; replaced when it goes stale.
     layout: Arc<Layout>,
     /// Where the scan began, for a restart before anything was returned.
@@ -91,14 +93,22 @@ impl<'a> MergeCursor<'a> {
     /// `limit` hints how many entries the caller wants, to size the first
     /// batches; without `values` only keys are copied.
     pub(crate) fn new(
-        ks: &'a Keyspace,
+        layouts: &'a ArcSwap<Layout>,
         start: Bound<&[u8]>,
         end: Bound<&[u8]>,
         now: Option<u64>,
         limit: Option<usize>,
         values: bool,
     ) -> Self {
-        Self::over(Some(ks), ks.layout(), start, end, now, limit, values)
+        Self::over(
+            Some(layouts),
+            layouts.load_full(),
+            start,
+            end,
+            now,
+            limit,
+            values,
+        )
     }
 
     /// A scan of one fixed layout.
@@ -107,7 +117,7 @@ impl<'a> MergeCursor<'a> {
     }
 
     fn over(
-        ks: Option<&'a Keyspace>,
+        layouts: Option<&'a ArcSwap<Layout>>,
         layout: Arc<Layout>,
         start: Bound<&[u8]>,
         end: Bound<&[u8]>,
@@ -116,7 +126,7 @@ impl<'a> MergeCursor<'a> {
         values: bool,
     ) -> Self {
         let mut cursor = Self {
-            ks,
+            layouts,
             layout,
             start: bound_owned(start),
             spec: ScanSpec {
@@ -226,8 +236,8 @@ impl<'a> MergeCursor<'a> {
 
     /// Takes the keyspace's current layout.
     fn reload(&mut self) {
-        if let Some(ks) = self.ks {
-            self.layout = ks.layout();
+        if let Some(layouts) = self.layouts {
+            self.layout = layouts.load_full();
         }
     }
 
@@ -344,13 +354,13 @@ pub struct RangeIter<'a> {
 
 impl<'a> RangeIter<'a> {
     pub(crate) fn new(
-        ks: &'a Keyspace,
+        layouts: &'a ArcSwap<Layout>,
         start: Bound<&[u8]>,
         end: Bound<&[u8]>,
         now: Option<u64>,
     ) -> Self {
         Self {
-            cursor: MergeCursor::new(ks, start, end, now, None, true),
+            cursor: MergeCursor::new(layouts, start, end, now, None, true),
         }
     }
 

@@ -7,7 +7,7 @@
 //! `merge` and `loser_tree`).
 
 use crate::entry::Parts;
-use crate::keyspace::{Layout, Unit};
+use crate::memtable::{Layout, Unit};
 use bytes::Bytes;
 use smallvec::SmallVec;
 use std::ops::{Bound, Range};

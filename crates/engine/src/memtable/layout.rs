@@ -4,6 +4,10 @@
 //! memtable (where writes go), and during a resize the frozen one being
 //! drained into it. It also derives the *units* that scans and the migrator
 //! lock together. A layout is immutable; a resize publishes a new one.
+//!
+//! It lives with the memtables it lists, so that scans and the reaper can
+//! read a layout without using `keyspace`. It must never change a
+//! memtable: it only names them.
 
 use crate::memtable::Shards;
 use std::ops::Range;

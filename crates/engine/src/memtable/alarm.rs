@@ -1,7 +1,9 @@
 //! How the reaper learns when to wake: per-shard deadline hints and the
 //! keyspace's alarm.
 //!
-//! Owns the wake-up protocol between writers and the reaper thread. Each
+//! Owns the wake-up protocol between writers and the reaper thread. It
+//! lives with the shards, which ring it, so that the memtable never uses
+//! `expiry`; it must never know what the reaper does once woken. Each
 //! shard publishes a `DueHint`: a lower bound on its deadlines, readable
 //! without the shard's lock (it mirrors the tree's root bound, see
 //! `memtable::tree::due`). The reaper sleeps until the earliest hint; a

@@ -5,6 +5,10 @@
 //! deadlines are: a key expires once the clock passes its deadline's
 //! millisecond, so the least lateness is 1 ms. Buckets are exact below
 //! 16 ms, where the targets are, and powers of two above.
+//!
+//! It lives in the keyspace, which holds the record the reaper writes and
+//! stats read, so that the keyspace never uses `expiry`. It must never
+//! block: recording is a few relaxed atomic adds.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 

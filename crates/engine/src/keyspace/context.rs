@@ -1,0 +1,70 @@
+//! `Ctx`: what a keyspace's operations need besides a shard.
+//!
+//! Owns the keyspace's clock, its key and value size limit, where its
+//! keyspace events go, and the count of expired keys. It must never reach
+//! a shard or take a lock: it is read under shard locks, by requests, the
+//! reaper and the migrator alike.
+
+use crate::clock::Clock;
+use crate::error::{Error, Result};
+use crate::pubsub::{Notifier, NotifyFlags};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+/// What operations need besides the shard: the clock, the limits, and
+/// where events go.
+pub struct Ctx {
+    pub(crate) clock: Arc<dyn Clock>,
+    /// The key and value size limit; changeable at run time
+    /// (`Db::set_max_value_bytes`).
+    pub(crate) max_value: AtomicUsize,
+    pub(crate) notifier: Notifier,
+    /// Keys that expired (Redis's `expired_keys`).
+    pub(crate) expired: AtomicU64,
+}
+
+impl Ctx {
+    pub(crate) fn now(&self) -> u64 {
+        self.clock.now_ms()
+    }
+
+    /// Publishes keyspace event `event` of class `class` on `key`, if such
+    /// events are switched on. Called under the key's shard lock, so the
+    /// events of one key are published in the order they happen.
+    pub(crate) fn notify(&self, class: u32, event: &'static str, key: &[u8]) {
+        if class == NotifyFlags::EXPIRED {
+            self.expired.fetch_add(1, Ordering::Relaxed);
+        }
+        self.notifier.notify(class, event, key);
+    }
+
+    /// A key was created: Redis's `new` event.
+    pub(crate) fn notify_new(&self, key: &[u8]) {
+        self.notify(NotifyFlags::NEW, "new", key);
+    }
+
+    /// A generic-command event (`del`, `expire`, `persist`, `rename_*`).
+    pub(crate) fn notify_generic(&self, event: &'static str, key: &[u8]) {
+        self.notify(NotifyFlags::GENERIC, event, key);
+    }
+
+    /// A string-command event (`set`, `append`, `incrby`, ...).
+    pub(crate) fn notify_string(&self, event: &'static str, key: &[u8]) {
+        self.notify(NotifyFlags::STRING, event, key);
+    }
+
+    /// The error for a key or value over the size limit.
+    pub(crate) fn too_large(&self) -> Error {
+        Error::ValueTooLarge {
+            limit: self.max_value.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Checks a key or value length against the size limit.
+    pub(crate) fn check_len(&self, len: usize) -> Result<()> {
+        if len > self.max_value.load(Ordering::Relaxed) {
+            return Err(self.too_large());
+        }
+        Ok(())
+    }
+}
