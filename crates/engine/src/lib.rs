@@ -34,6 +34,8 @@
 //! - `entry`: the compact per-key block.
 //! - `numeric`: Redis's integer and float rules; `clock`; `error`.
 
+#![deny(clippy::indexing_slicing)]
+
 pub mod clock;
 mod db;
 mod entry;

@@ -79,9 +79,10 @@ impl Access for Tx<'_> {
     fn read_key<R>(&self, key: &[u8], f: impl FnOnce(&ShardMap, u64) -> R) -> Result<R> {
         let (pos, hash) = self.find(key)?;
         let locks = self.locks.borrow();
-        let map: &ShardMap = match &locks.guards[pos] {
-            BatchGuard::Read(g) => g,
-            BatchGuard::Write(g) => g,
+        let map: &ShardMap = match locks.guards.get(pos) {
+            Some(BatchGuard::Read(g)) => g,
+            Some(BatchGuard::Write(g)) => g,
+            None => return Err(Error::KeyNotInBatch),
         };
         // A read-only batch during a resize holds the frozen shards too:
         // a key not yet moved is read there (the keyspace's rule 4).
@@ -99,10 +100,10 @@ impl Access for Tx<'_> {
     fn write_key<R>(&self, key: &[u8], f: impl FnOnce(&mut ShardMap, u64) -> R) -> Result<R> {
         let (pos, hash) = self.find(key)?;
         let mut locks = self.locks.borrow_mut();
-        match &mut locks.guards[pos] {
-            BatchGuard::Write(g) => Ok(f(g, hash)),
+        match locks.guards.get_mut(pos) {
+            Some(BatchGuard::Write(g)) => Ok(f(g, hash)),
             // Read batches are internal (MGET, EXISTS) and never write.
-            BatchGuard::Read(_) => Err(Error::KeyNotInBatch),
+            Some(BatchGuard::Read(_)) | None => Err(Error::KeyNotInBatch),
         }
     }
 }

@@ -160,7 +160,9 @@ pub(crate) fn get_range(
     };
     let value = entry.value();
     match clamp_range(value.len(), start, end) {
-        Some((s, e)) => Bytes::copy_from_slice(&value[s..=e]),
+        Some((s, e)) => value
+            .get(s..=e)
+            .map_or_else(Bytes::new, Bytes::copy_from_slice),
         None => Bytes::new(),
     }
 }
@@ -203,7 +205,10 @@ pub(crate) fn set_range(
             .ok_or_else(|| ctx.too_large())?;
         ctx.check_len(total)?;
         let mut value = vec![0u8; total];
-        value[offset..].copy_from_slice(patch);
+        // `total` is `offset + patch.len()`: the tail is exactly the patch.
+        if let Some(tail) = value.get_mut(offset..) {
+            tail.copy_from_slice(patch);
+        }
         let entry = new_entry(key, ValueIn::Owned(value), version, None, ctx)?;
         map.insert_new(hash, entry);
         ctx.notify_new(key);
@@ -224,14 +229,18 @@ pub(crate) fn set_range(
         if m.len() < new_len {
             m.resize(new_len, 0);
         }
-        m[offset..end].copy_from_slice(patch);
+        if let Some(span) = m.get_mut(offset..end) {
+            span.copy_from_slice(patch);
+        }
         *buf = m.freeze();
     });
     if written.is_none() {
         let mut value = Vec::with_capacity(new_len);
         value.extend_from_slice(slot.get().value());
         value.resize(new_len, 0);
-        value[offset..end].copy_from_slice(patch);
+        if let Some(span) = value.get_mut(offset..end) {
+            span.copy_from_slice(patch);
+        }
         slot.apply(Patch {
             value: Some(ValueIn::Owned(value)),
             expiry: None,

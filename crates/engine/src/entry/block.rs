@@ -97,6 +97,10 @@ impl Entry {
         Self::build(key, ValueIn::Slice(value), 0, expiry)
     }
 
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "`class_of(size)` chose a block of at least `size` bytes, and every write below stays within the `size` computed from these same lengths"
+    )]
     pub(crate) fn build(
         key: &[u8],
         value: ValueIn<'_>,
@@ -155,6 +159,10 @@ impl Entry {
         self.raw_init(class)
     }
 
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "every block is at least 16 bytes long, so the flags byte is in it"
+    )]
     pub(super) fn is_shared(&self) -> bool {
         self.raw()[FLAGS_AT] & REPR_MASK == REPR_SHARED
     }
@@ -171,6 +179,10 @@ impl Entry {
 
     /// Writes `value` at `at` and sets the representation bits. Any shared
     /// buffer previously referenced from there must already be released.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "the caller sized the block for this value at `at` (`value_part_len`), so the value part fits in it"
+    )]
     pub(super) fn write_value(&mut self, at: usize, value: ValueIn<'_>) {
         let len = value.len();
         let raw = self.raw_mut();
@@ -192,6 +204,10 @@ impl Entry {
 
     /// Releases the shared buffer, if any, and marks the value inline and
     /// empty so the block never refers to it again.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "a shared value's part is a word at `value_at`, inside the block"
+    )]
     pub(super) fn release_shared(&mut self) {
         if let Some(p) = self.shared_ptr() {
             // SAFETY: the address was produced by `Box::into_raw` in
@@ -206,6 +222,10 @@ impl Entry {
     }
 
     /// The key.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "offsets from `spans` of a block this module built or patched lie within it: its class size is at least `head_len + value_part_len`"
+    )]
     pub fn key(&self) -> &[u8] {
         let raw = self.raw();
         let s = spans(raw);
@@ -219,6 +239,10 @@ impl Entry {
     }
 
     /// The absolute expiry deadline in Unix milliseconds, if any.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "offsets from `spans` of a block this module built or patched lie within it: its class size is at least `head_len + value_part_len`"
+    )]
     pub fn expiry(&self) -> Option<u64> {
         let raw = self.raw();
         if raw[FLAGS_AT] & HAS_EXPIRY == 0 {
@@ -234,6 +258,10 @@ impl Entry {
     }
 
     /// The value's bytes.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "offsets from `spans` of a block this module built or patched lie within it: its class size is at least `head_len + value_part_len`"
+    )]
     pub fn value(&self) -> &[u8] {
         if let Some(p) = self.shared_ptr() {
             // SAFETY: the box is owned by this block and lives until the
@@ -249,6 +277,10 @@ impl Entry {
 
     /// Everything a scan reads of an entry, from one parse of the header:
     /// key, inline value (empty when shared), shared buffer, deadline.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "offsets from `spans` of a block this module built or patched lie within it: its class size is at least `head_len + value_part_len`"
+    )]
     pub(crate) fn parts(&self) -> Parts<'_> {
         let raw = self.raw();
         let s = spans(raw);
@@ -319,6 +351,10 @@ impl Entry {
         self.ptr.as_ptr()
     }
 
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "the version sits 8 bytes at `version_at` (`spans`), inside every block"
+    )]
     pub(crate) fn set_version(&mut self, version: u64) {
         let at = spans(self.raw()).version_at;
         self.raw_mut()[at..at + 8].copy_from_slice(&version.to_le_bytes());

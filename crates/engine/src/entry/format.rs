@@ -33,12 +33,20 @@ pub(super) const REPR_SHARED: u8 = 1;
 pub(super) const WORD: usize = std::mem::size_of::<usize>();
 pub(super) const ALIGN: usize = 8;
 
+#[expect(
+    clippy::indexing_slicing,
+    reason = "callers pass field offsets from `spans`, inside a block this module wrote"
+)]
 pub(super) fn get_u64(raw: &[u8], at: usize) -> u64 {
     let mut b = [0u8; 8];
     b.copy_from_slice(&raw[at..at + 8]);
     u64::from_le_bytes(b)
 }
 
+#[expect(
+    clippy::indexing_slicing,
+    reason = "callers pass field offsets from `spans`, inside a block this module wrote"
+)]
 pub(super) fn get_usize(raw: &[u8], at: usize) -> usize {
     let mut b = [0u8; WORD];
     b.copy_from_slice(&raw[at..at + WORD]);
@@ -53,6 +61,10 @@ pub(super) struct Spans {
     pub(super) value_at: usize,
 }
 
+#[expect(
+    clippy::indexing_slicing,
+    reason = "every block holds its flags byte and a complete key length varint at `KEY_LEN_AT`"
+)]
 pub(super) fn spans(raw: &[u8]) -> Spans {
     let (key_len, n) = get_varint(&raw[KEY_LEN_AT..]);
     let key_at = KEY_LEN_AT + n;

@@ -25,6 +25,10 @@ impl Entry {
     /// Applies `patch`: in place when the result fits this block's capacity
     /// without wasting most of it, otherwise by building a replacement block
     /// that the caller must swap in (`self` is then left unchanged).
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "offsets come from `spans` of this block, and the in-place branch runs only when `new_size` fits the block's class size"
+    )]
     pub(crate) fn apply(&mut self, patch: Patch<'_>) -> Result<Applied, Oversize> {
         let raw = self.raw();
         let s = spans(raw);

@@ -14,6 +14,10 @@ pub(super) fn varint_len(v: u32) -> usize {
     }
 }
 
+#[expect(
+    clippy::indexing_slicing,
+    reason = "callers size `out` with `varint_len`: at least as many bytes as the loop writes"
+)]
 pub(super) fn put_varint(out: &mut [u8], mut v: u32) -> usize {
     let mut i = 0;
     while v >= 0x80 {

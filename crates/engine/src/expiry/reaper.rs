@@ -150,6 +150,10 @@ impl Keyspace {
     /// Reaps the frozen shards of `unit`, holding its active shards so
     /// that a copy shadowed by a blind write is told apart (and dropped
     /// without an event: its key lives on).
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "keys of a unit's frozen shards route to its active shards (`Unit`), so the index is within `news`, one per active shard of the unit"
+    )]
     fn reap_frozen(&self, layout: &Layout, unit: &Unit, now: u64) -> usize {
         let Some(frozen) = &layout.frozen else {
             return 0;

@@ -271,7 +271,7 @@ impl Keyspace {
             // Rule 2 for every key, while the batch holds its active shard.
             for (key, &h) in keys.iter().zip(&hashes) {
                 let pos = indexes.iter().position(|&j| j == layout.active.index(h));
-                if let Some(BatchGuard::Write(map)) = pos.map(|p| &mut guards[p]) {
+                if let Some(BatchGuard::Write(map)) = pos.and_then(|p| guards.get_mut(p)) {
                     pull(map, frozen, h, key.as_ref());
                 }
             }

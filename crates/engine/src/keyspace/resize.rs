@@ -256,9 +256,11 @@ impl Keyspace {
         let layout = self.layout();
         let mut budget = max.max(1);
         let mut held = Duration::ZERO;
-        while budget > 0 && m.next_unit < m.units.len() {
-            let Some(done) = self.migrate_unit(&layout, &m.units[m.next_unit], budget, locking)
-            else {
+        while budget > 0 {
+            let Some(unit) = m.units.get(m.next_unit) else {
+                break;
+            };
+            let Some(done) = self.migrate_unit(&layout, unit, budget, locking) else {
                 return Step {
                     running: true,
                     held,
@@ -323,6 +325,10 @@ impl Keyspace {
     /// (active ones first, then frozen, each ascending). Expired entries are
     /// dropped rather than moved. With `Locking::Try`, returns `None` when
     /// a lock is taken, having held none.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "keys of a unit's frozen shards route to its active shards (`Unit`), so the index is within `news`, one per active shard of the unit"
+    )]
     fn migrate_unit(
         &self,
         layout: &Layout,

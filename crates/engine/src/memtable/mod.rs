@@ -114,6 +114,10 @@ impl Shards {
         shard_index(hash, self.shards.len())
     }
 
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "callers pass an index from `index` (the hash mapped below `count`) or from this memtable's units, all below `count`"
+    )]
     pub(crate) fn shard(&self, index: usize) -> &Shard {
         &self.shards[index]
     }

@@ -58,6 +58,10 @@ pub(crate) mod itoa_buf {
     }
 
     impl Buf {
+        #[expect(
+            clippy::indexing_slicing,
+            reason = "20 bytes hold the 19 digits and the sign of any i64, so `pos` stays in bounds"
+        )]
         pub(crate) fn new(v: i64) -> Self {
             let mut bytes = [0u8; 20];
             let mut pos = bytes.len();
@@ -78,7 +82,7 @@ pub(crate) mod itoa_buf {
         }
 
         pub(crate) fn as_bytes(&self) -> &[u8] {
-            &self.bytes[self.start..]
+            self.bytes.get(self.start..).unwrap_or_default()
         }
     }
 }

@@ -41,6 +41,10 @@ impl Channels {
         }
     }
 
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "`new` makes `STRIPES` stripes and the index is taken modulo `STRIPES`"
+    )]
     fn stripe(&self, channel: &[u8]) -> &Stripe {
         let h = self.hasher.hash_one(channel);
         &self.stripes[(h % STRIPES as u64) as usize]

@@ -66,6 +66,10 @@ impl CursorTable {
         }
     }
 
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "`new` makes `STRIPES` stripes and the index is taken modulo `STRIPES`"
+    )]
     fn stripe(&self, id: u64) -> &Mutex<Stripe> {
         &self.stripes[(id % STRIPES as u64) as usize]
     }

@@ -32,7 +32,7 @@ pub fn glob_match(pattern: &[u8], string: &[u8]) -> bool {
     // Where to resume after the last `*`: (pattern index after it, string
     // index it has consumed up to).
     let mut star: Option<(usize, usize)> = None;
-    while s < string.len() {
+    while let Some(&c) = string.get(s) {
         if let Some(&b'*') = pattern.get(p) {
             while pattern.get(p) == Some(&b'*') {
                 p += 1;
@@ -44,7 +44,7 @@ pub fn glob_match(pattern: &[u8], string: &[u8]) -> bool {
             continue;
         }
         if p < pattern.len() {
-            if let Some(next) = match_one(pattern, p, string[s]) {
+            if let Some(next) = match_one(pattern, p, c) {
                 p = next;
                 s += 1;
                 continue;
@@ -70,9 +70,9 @@ pub fn glob_match(pattern: &[u8], string: &[u8]) -> bool {
 fn inner_star_groups(pattern: &[u8]) -> usize {
     let mut groups = 0;
     let mut i = 0;
-    while i < pattern.len() {
-        if pattern[i] == b'*' {
-            while i < pattern.len() && pattern[i] == b'*' {
+    while let Some(&b) = pattern.get(i) {
+        if b == b'*' {
+            while pattern.get(i) == Some(&b'*') {
                 i += 1;
             }
             if i < pattern.len() {
@@ -80,7 +80,7 @@ fn inner_star_groups(pattern: &[u8]) -> usize {
             }
         } else {
             // A `\` escapes the next byte, so `\*` is not a star.
-            i += if pattern[i] == b'\\' { 2 } else { 1 };
+            i += if b == b'\\' { 2 } else { 1 };
         }
     }
     groups
@@ -89,10 +89,10 @@ fn inner_star_groups(pattern: &[u8]) -> usize {
 /// Matches the single-byte token at `pattern[p]` (not `*`) against `c`.
 /// Returns the index after the token if it matches.
 fn match_one(pattern: &[u8], p: usize, c: u8) -> Option<usize> {
-    match pattern[p] {
+    match *pattern.get(p)? {
         b'?' => Some(p + 1),
         b'[' => match_class(pattern, p + 1, c),
-        b'\\' if p + 1 < pattern.len() => (pattern[p + 1] == c).then_some(p + 2),
+        b'\\' if p + 1 < pattern.len() => (pattern.get(p + 1) == Some(&c)).then_some(p + 2),
         lit => (lit == c).then_some(p + 1),
     }
 }
@@ -105,21 +105,20 @@ fn match_class(pattern: &[u8], mut p: usize, c: u8) -> Option<usize> {
     }
     let mut matched = false;
     loop {
-        let left = pattern.len().saturating_sub(p);
-        if left == 0 {
+        let Some(&b) = pattern.get(p) else {
             // Unterminated: the class ends with the pattern. Redis steps
             // back so that its loop's final increment lands on the end.
             p -= 1;
             break;
-        }
-        let b = pattern[p];
+        };
+        let left = pattern.len() - p;
         if b == b'\\' && left >= 2 {
             p += 1;
-            matched |= pattern[p] == c;
+            matched |= pattern.get(p) == Some(&c);
         } else if b == b']' {
             break;
-        } else if left >= 3 && pattern[p + 1] == b'-' {
-            let (mut lo, mut hi) = (signed(b), signed(pattern[p + 2]));
+        } else if let (Some(b'-'), Some(&end)) = (pattern.get(p + 1), pattern.get(p + 2)) {
+            let (mut lo, mut hi) = (signed(b), signed(end));
             if lo > hi {
                 std::mem::swap(&mut lo, &mut hi);
             }

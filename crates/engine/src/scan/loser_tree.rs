@@ -25,6 +25,10 @@ pub(super) struct LoserTree {
 impl LoserTree {
     /// Whether leaf `a`'s current key sorts before leaf `b`'s.
     #[inline]
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "leaves are below `k`, the length of `windows` (`build` sizes it)"
+    )]
     fn before(&self, a: usize, b: usize, cursors: &[ShardCursor], bufs: &[Vec<u8>]) -> bool {
         let (wa, wb) = (self.windows[a], self.windows[b]);
         if wa != wb {
@@ -41,6 +45,10 @@ impl LoserTree {
     }
 
     /// Re-reads leaf `i`'s window from its cursor.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "callers pass a leaf below `k`, the length of `windows`"
+    )]
     fn refresh(&mut self, i: usize, cursors: &[ShardCursor]) {
         self.windows[i] = match cursors.get(i) {
             Some(c) if c.has_item() => c.window(),
@@ -56,6 +64,10 @@ impl LoserTree {
     }
 
     /// Plays every match from scratch.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "`winners` has `2k` slots and `nodes` `k`: node `n` in `1..k` has children `2n + 1 < 2k`"
+    )]
     pub(super) fn build(&mut self, cursors: &[ShardCursor], bufs: &[Vec<u8>]) {
         self.k = cursors.len().max(1).next_power_of_two();
         self.nodes = vec![0; self.k];
@@ -86,6 +98,10 @@ impl LoserTree {
     }
 
     /// Replays the matches on the winner's path after its cursor moved.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "`node` starts at a leaf's parent, `(leaf + k) / 2 < k`, and halves, so it stays below `k`, the length of `nodes`"
+    )]
     pub(super) fn replay(&mut self, cursors: &[ShardCursor], bufs: &[Vec<u8>]) {
         let Some(&popped) = self.nodes.first() else {
             return;

@@ -192,6 +192,10 @@ impl<'a> MergeCursor<'a> {
     }
 
     /// Refills cursor `i` until it has an item or its unit is exhausted.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "`i` is a cursor index, and every cursor's `buf` indexes `bufs` (`plan` and `fill` create both together)"
+    )]
     fn fill(&mut self, i: usize) -> Result<(), Stale> {
         // A shard refilled mid-scan holds about its share of what is still
         // wanted; doubling instead would copy entries nobody reads.
@@ -254,6 +258,10 @@ impl<'a> MergeCursor<'a> {
     /// Computes the windows of cursor `i`'s new batch, first shrinking the
     /// shared offset if the batch does not share all of it (then every
     /// buffered window is recomputed).
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "`i` and `j` are cursor indexes, and every cursor's `buf` indexes `bufs` and its item ranges lie in that buffer (`refill` wrote both)"
+    )]
     fn window_batch(&mut self, i: usize) {
         let c = &self.cursors[i];
         let (Some(first), Some(last)) = (c.items.first(), c.items.last()) else {
@@ -283,6 +291,10 @@ impl<'a> MergeCursor<'a> {
     }
 
     /// Starts the merge, or moves past the entry returned last.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "`lent` is a cursor index from the loser tree, and every cursor's `buf` indexes `bufs` and its item ranges lie in that buffer"
+    )]
     fn advance(&mut self) {
         if !self.started {
             self.start();
@@ -311,6 +323,10 @@ impl<'a> MergeCursor<'a> {
     }
 
     /// The next entry in key order.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "the loser tree's winner is a cursor index"
+    )]
     pub(crate) fn next_hit(&mut self) -> Option<Hit> {
         self.advance();
         let top = self.tree.winner(&self.cursors)?;
@@ -328,11 +344,19 @@ impl<'a> MergeCursor<'a> {
     }
 
     /// The bytes of `range` in buffer `buf` (from a `Hit`).
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "a `Hit` names a buffer of this cursor and a range `refill` wrote into it"
+    )]
     pub(crate) fn bytes(&self, buf: usize, range: Range<usize>) -> &[u8] {
         &self.bufs[buf][range]
     }
 
     /// The key the next call to `next_hit` would return.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "the loser tree's winner is a cursor index"
+    )]
     pub(crate) fn peek_key(&mut self) -> Option<&[u8]> {
         self.advance();
         let top = self.tree.winner(&self.cursors)?;

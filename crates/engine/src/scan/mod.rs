@@ -65,12 +65,12 @@ impl RangePage {
     /// Entry `i` as `(key, value)`.
     pub fn get(&self, i: usize) -> Option<(&[u8], &[u8])> {
         let (buf, k, v) = self.entries.get(i)?;
-        let data = &self.bufs[*buf];
+        let data = self.bufs.get(*buf)?;
         let value = match v {
-            ValueAt::Buf(r) => &data[r.clone()],
+            ValueAt::Buf(r) => data.get(r.clone())?,
             ValueAt::Shared(b) => &b[..],
         };
-        Some((&data[k.clone()], value))
+        Some((data.get(k.clone())?, value))
     }
 
     /// The entries as `(key, value)`, in key order.

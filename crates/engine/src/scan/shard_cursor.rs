@@ -56,6 +56,10 @@ impl ShardCursor {
         self.pos < self.items.len()
     }
 
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "`buf` indexes the merge's buffers and each item's range lies in that buffer (`refill` wrote both)"
+    )]
     pub(super) fn key<'b>(&self, bufs: &'b [Vec<u8>]) -> &'b [u8] {
         match self.items.get(self.pos) {
             Some((_, k, _)) => &bufs[self.buf][k.clone()],
@@ -68,6 +72,10 @@ impl ShardCursor {
     }
 
     /// Recomputes the windows of the entries not yet consumed.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "`buf` indexes the merge's buffers, `pos <= items.len()`, and each item's range lies in that buffer"
+    )]
     pub(super) fn rewindow(&mut self, bufs: &[Vec<u8>], offset: usize) {
         let buf = &bufs[self.buf];
         for item in &mut self.items[self.pos..] {
@@ -84,6 +92,10 @@ pub(super) struct Stale;
 /// Copies the next batch of `cursor`'s unit into `buf`, skipping expired
 /// entries. The unit's shards are read-locked together, active ones first,
 /// so no key can move between them while the batch is read.
+#[expect(
+    clippy::indexing_slicing,
+    reason = "`next` is an index into `ranges`, and `last` a range just written into `buf`"
+)]
 pub(super) fn refill(
     cursor: &mut ShardCursor,
     buf: &mut Vec<u8>,
@@ -193,6 +205,10 @@ pub(super) fn refill(
 /// The 8 key bytes from `offset` on, as a big-endian integer (zero-padded).
 /// For keys that share their first `offset` bytes, ordering these integers
 /// agrees with ordering the keys, except on ties.
+#[expect(
+    clippy::indexing_slicing,
+    reason = "`n` is at most 8 and at most `rest.len()`"
+)]
 pub(super) fn window(key: &[u8], offset: usize) -> u64 {
     let mut b = [0u8; 8];
     if let Some(rest) = key.get(offset..) {

@@ -24,6 +24,10 @@ pub(super) struct Insert {
 /// Inserts into the subtree at `node`, lowering the deadline bounds on the
 /// way down. Returns the replaced entry, and the separator and new right
 /// sibling if `node` split. `counts` collects new (leaves, inner nodes).
+#[expect(
+    clippy::indexing_slicing,
+    reason = "`child_for` returns an index below `children.len() == bounds.len()`"
+)]
 pub(super) fn insert_rec(
     node: &mut Node,
     at: Insert,
@@ -74,6 +78,10 @@ fn is_underfull(node: &Node) -> bool {
 
 /// Removes the slot at `steps`/`slot` below `node`, then repairs any child
 /// left under-full. `freed` collects removed (leaves, inner nodes).
+#[expect(
+    clippy::indexing_slicing,
+    reason = "path steps come from a descent of this unchanged tree, so each is a child index"
+)]
 pub(super) fn remove_rec(
     node: &mut Node,
     steps: &[u16],
@@ -98,6 +106,10 @@ pub(super) fn remove_rec(
 
 /// Merges child `c` of `inner` with a neighbour, or moves entries from the
 /// neighbour into it, so that no non-root node stays under-full.
+#[expect(
+    clippy::indexing_slicing,
+    reason = "`c` is a child of a node with at least two, so `l` and `l + 1` are children and `l` a separator (`keys.len() + 1 == children.len() == bounds.len()`)"
+)]
 fn repair(inner: &mut Inner, c: usize, freed: &mut (usize, usize)) {
     let l = if c + 1 < inner.children.len() {
         c

@@ -34,6 +34,10 @@ impl Tree {
     }
 
     /// Records that the entry at `path` now has deadline `deadline`.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "path steps come from a descent of this unchanged tree, so each is a child index, and `bounds` runs parallel to `children`"
+    )]
     pub(crate) fn lower_deadline(&mut self, path: &Path, deadline: u64) {
         self.root_bound = self.root_bound.min(deadline);
         let mut node = &mut self.root;
@@ -84,12 +88,12 @@ fn due_rec(node: &mut Node, now: u64, limit: usize, out: &mut Vec<Bytes>) -> u64
             bound
         }
         Node::Inner(inner) => {
-            for c in 0..inner.children.len() {
+            for (bound, child) in inner.bounds.iter_mut().zip(&mut inner.children) {
                 if out.len() >= limit {
                     break;
                 }
-                if inner.bounds[c] < now {
-                    inner.bounds[c] = due_rec(&mut inner.children[c], now, limit, out);
+                if *bound < now {
+                    *bound = due_rec(child, now, limit, out);
                 }
             }
             inner.min_bound()

@@ -10,6 +10,10 @@ use std::cmp::Ordering;
 
 /// The 4 key bytes after `prefix`, big-endian and zero-padded: ordering
 /// heads agrees with ordering keys that share the prefix, except on ties.
+#[expect(
+    clippy::indexing_slicing,
+    reason = "`n` is at most 4 and at most `rest.len()`"
+)]
 pub(crate) fn head(key: &[u8], prefix: usize) -> u32 {
     let mut b = [0u8; 4];
     if let Some(rest) = key.get(prefix..) {
@@ -28,6 +32,10 @@ pub(crate) fn common_prefix(a: &[u8], b: &[u8]) -> usize {
 /// heads are `heads`: `Ok(i)` if key `i` equals it, otherwise `Err(i)`, the
 /// position it would be inserted at. `cmp(i)` compares key `i` with `key`
 /// in full, for ties.
+#[expect(
+    clippy::indexing_slicing,
+    reason = "`mid` lies in `lo..hi`, within `0..heads.len()`, and the prefix slice is clamped to `key.len()`"
+)]
 pub(super) fn search(
     heads: &[u32],
     prefix: &[u8],

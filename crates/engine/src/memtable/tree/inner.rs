@@ -68,6 +68,10 @@ impl Inner {
     }
 
     /// Recomputes `prefix` and `heads` after `keys` changed.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "`p` is at most the prefix `a` shares with `b`, so within `a`, and at most `PREFIX_INLINE`"
+    )]
     pub(super) fn reindex(&mut self) {
         self.prefix = match (self.keys.first(), self.keys.last()) {
             (Some(a), Some(b)) => {
@@ -83,6 +87,10 @@ impl Inner {
     }
 
     /// Whether `key` starts with the prefix every separator shares.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "`prefix` is at most `PREFIX_INLINE` (`reindex` caps it)"
+    )]
     fn shares_prefix(&self, key: &[u8]) -> bool {
         key.get(..self.prefix) == Some(&self.prefix_bytes[..self.prefix])
     }
@@ -90,6 +98,10 @@ impl Inner {
     /// Inserts separator `sep` at `c` and `child` (with deadline bound
     /// `bound`) after it, keeping the heads without recomputing them all
     /// unless the prefix must shrink.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "inserts go into nodes of at most `INNER_CAP` children, so `c <= keys.len() < INNER_CAP`, the length of `heads`"
+    )]
     pub(super) fn insert_child(&mut self, c: usize, sep: Box<[u8]>, child: Node, bound: u64) {
         let n = self.keys.len();
         let keeps_prefix = n > 0 && self.shares_prefix(&sep);
@@ -109,6 +121,10 @@ impl Inner {
     /// remaining separators still share the prefix. Child `k`'s bound
     /// takes in the removed child's, so it stays true if the caller moved
     /// that child's entries into child `k`.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "`k` is a separator index, below `keys.len() <= INNER_CAP`, and `bounds` has one more slot than `keys`"
+    )]
     pub(super) fn remove_child(&mut self, k: usize) -> Node {
         let n = self.keys.len();
         self.heads.copy_within(k + 1..n, k);
@@ -124,6 +140,10 @@ impl Inner {
     }
 
     /// Replaces separator `k`.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "`k` is a separator index, below `keys.len() <= INNER_CAP`"
+    )]
     pub(super) fn set_key(&mut self, k: usize, sep: Box<[u8]>) {
         if self.shares_prefix(&sep) {
             self.heads[k] = head(&sep, self.prefix);
@@ -135,6 +155,10 @@ impl Inner {
     }
 
     /// The child whose range holds `key`: the number of separators `<= key`.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "`keys.len() <= INNER_CAP` (the length of `heads`), `prefix <= PREFIX_INLINE`, and `search` calls `cmp` only with indexes below `keys.len()`"
+    )]
     pub(super) fn child_for(&self, key: &[u8]) -> usize {
         let n = self.keys.len();
         let prefix = &self.prefix_bytes[..self.prefix];
@@ -161,7 +185,7 @@ impl Inner {
 /// that inner nodes hold as few bytes as possible.
 pub(super) fn separator(left: &[u8], right: &[u8]) -> Box<[u8]> {
     let shared = common_prefix(left, right);
-    right[..(shared + 1).min(right.len())].into()
+    right.get(..=shared).unwrap_or(right).into()
 }
 
 #[cfg(test)]

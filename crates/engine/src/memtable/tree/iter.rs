@@ -34,6 +34,10 @@ impl Iter<'_, '_> {
     }
 
     /// Moves to the first slot of the next leaf; false at the end.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "`c + 1 < children.len()` is checked first, and every inner node has a first child"
+    )]
     fn next_leaf(&mut self) -> bool {
         while let Some((inner, c)) = self.stack.pop() {
             if c + 1 < inner.children.len() {

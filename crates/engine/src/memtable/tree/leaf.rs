@@ -103,6 +103,10 @@ impl Leaf {
     }
 
     /// The entry in slot `i` (< len).
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "callers pass a slot below `len`, and `len <= LEAF_CAP`, the arrays' length"
+    )]
     pub(super) fn entry(&self, i: usize) -> &Entry {
         match &self.entries[i] {
             Some(e) => e,
@@ -111,6 +115,10 @@ impl Leaf {
         }
     }
 
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "callers pass a slot below `len`, and `len <= LEAF_CAP`, the arrays' length"
+    )]
     pub(super) fn entry_mut(&mut self, i: usize) -> &mut Entry {
         match &mut self.entries[i] {
             Some(e) => e,
@@ -127,10 +135,14 @@ impl Leaf {
     }
 
     pub(super) fn entries(&self) -> impl Iterator<Item = &Entry> {
-        self.entries[..self.len()].iter().flatten()
+        self.entries.iter().take(self.len()).flatten()
     }
 
     /// The slot holding `key`, found by fingerprint.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "`len <= LEAF_CAP`, the length of `fps`"
+    )]
     pub(super) fn find(&self, fp: u8, key: &[u8]) -> Option<usize> {
         let len = self.len();
         (0..len).find(|&i| self.fps[i] == fp && self.entry(i).key() == key)
@@ -138,6 +150,10 @@ impl Leaf {
 
     /// Where `key` is (`Ok`) or would be inserted (`Err`), by binary search
     /// on heads.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "`len <= LEAF_CAP`, and `prefix` is shared by every key of the leaf, so it is within the first one"
+    )]
     pub(super) fn search(&self, key: &[u8]) -> Result<usize, usize> {
         let len = self.len();
         if len == 0 {
@@ -158,6 +174,10 @@ impl Leaf {
     }
 
     /// Inserts at slot `i` of a leaf that is not full.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "the leaf is not full: `i <= len < LEAF_CAP`, the arrays' length"
+    )]
     pub(super) fn insert_at(&mut self, i: usize, fp: u8, entry: Entry) {
         let len = self.len();
         debug_assert!(len < LEAF_CAP && i <= len);
@@ -186,6 +206,10 @@ impl Leaf {
     }
 
     /// Removes and returns slot `i`.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "callers pass a slot below `len <= LEAF_CAP`, the arrays' length"
+    )]
     pub(super) fn remove_at(&mut self, i: usize) -> Entry {
         let len = self.len();
         let taken = self.entries[i].take();
@@ -201,6 +225,10 @@ impl Leaf {
 
     /// Recomputes the shared prefix and every head, after entries moved in
     /// or out in bulk.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "`len <= LEAF_CAP`, the length of `heads`"
+    )]
     pub(super) fn rebuild_heads(&mut self) {
         let len = self.len();
         if len == 0 {
@@ -219,6 +247,10 @@ impl Leaf {
     }
 
     /// Moves slots `from..` of `self` to the end of `other`.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "callers keep `o + n <= LEAF_CAP` (checked in debug builds) and `from <= len`"
+    )]
     pub(super) fn move_tail_to(&mut self, from: usize, other: &mut Leaf) {
         let len = self.len();
         let n = len - from;
@@ -233,6 +265,10 @@ impl Leaf {
     }
 
     /// Moves the first `n` slots of `self` to the end of `other`.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "callers keep `o + n <= LEAF_CAP` and `n <= len` (checked in debug builds)"
+    )]
     pub(super) fn move_head_to(&mut self, n: usize, other: &mut Leaf) {
         let len = self.len();
         let o = other.len();
@@ -248,6 +284,10 @@ impl Leaf {
     }
 
     /// Moves slots `from..` of `self` to the front of `other`.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "callers keep `o + n <= LEAF_CAP` (checked in debug builds) and `from <= len`"
+    )]
     pub(super) fn move_tail_to_front(&mut self, from: usize, other: &mut Leaf) {
         let len = self.len();
         let n = len - from;

@@ -102,6 +102,7 @@ impl Tree {
     }
 
     /// The leaf that would hold `key`, with the path to it.
+    #[expect(clippy::indexing_slicing, reason = "`child_for` returns a child index")]
     fn descend(&self, key: &[u8], steps: &mut SmallVec<[u16; 8]>) -> &Leaf {
         let mut node = &self.root;
         loop {
@@ -137,6 +138,10 @@ impl Tree {
         })
     }
 
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "a `Path` holds child indexes from a descent of this tree, valid until the tree changes"
+    )]
     fn leaf_at(&self, path: &Path) -> &Leaf {
         let mut node = &self.root;
         for &s in &path.steps {
@@ -151,6 +156,10 @@ impl Tree {
         }
     }
 
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "a `Path` holds child indexes from a descent of this tree, valid until the tree changes"
+    )]
     fn leaf_at_mut(&mut self, path: &Path) -> &mut Leaf {
         let mut node = &mut self.root;
         for &s in &path.steps {
@@ -268,6 +277,10 @@ impl Tree {
     }
 
     /// The path to the entry with the smallest key.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "every inner node has a first child"
+    )]
     pub(crate) fn first(&self) -> Option<Path> {
         if self.len == 0 {
             return None;
@@ -282,6 +295,10 @@ impl Tree {
     }
 
     /// Entries with keys within the bounds, in key order.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "`child_for` returns a child index, and every inner node has a first child"
+    )]
     pub(crate) fn range<'a, 'b>(
         &'a self,
         start: Bound<&[u8]>,
