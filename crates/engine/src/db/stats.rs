@@ -173,11 +173,13 @@ impl Db {
 #[cfg(test)]
 mod tests {
     use crate::clock::ManualClock;
-    use crate::prelude::*;
+    use crate::db::{Db, ExpireCondition, Expiry, KeyValue, SetOptions};
+    use crate::error::Result;
+    use crate::options::Options;
     use std::sync::Arc;
 
     #[test]
-    fn volatile_keys_and_mean_ttl_follow_every_kind_of_write() -> crate::Result<()> {
+    fn volatile_keys_and_mean_ttl_follow_every_kind_of_write() -> Result<()> {
         let clock = Arc::new(ManualClock::new(1_000_000));
         let db = Db::new(Options::default().clock(clock.clone()));
         db.set(b"a", b"1", SetOptions::default())?;
@@ -235,7 +237,7 @@ mod tests {
     }
 
     #[test]
-    fn reaped_keys_report_their_lateness() -> crate::Result<()> {
+    fn reaped_keys_report_their_lateness() -> Result<()> {
         let clock = Arc::new(ManualClock::new(1_000_000));
         let db = Db::new(Options::default().clock(clock.clone()));
         for (key, ms) in [(&b"a"[..], 10), (b"b", 10), (b"c", 2)] {
@@ -257,7 +259,7 @@ mod tests {
     }
 
     #[test]
-    fn memory_usage_counts_the_entry_and_grows_with_the_value() -> crate::Result<()> {
+    fn memory_usage_counts_the_entry_and_grows_with_the_value() -> Result<()> {
         let db = Db::default();
         assert_eq!(db.memory_usage(b"nope")?, None);
         db.set(b"k", b"v", SetOptions::default())?;

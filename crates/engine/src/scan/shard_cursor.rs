@@ -35,7 +35,7 @@ pub(crate) enum ValueAt {
     Shared(Bytes),
 }
 
-/// The read position in one unit of the layout (see `keyspace::Unit`),
+/// The read position in one unit of the layout (see `memtable::Unit`),
 /// with the entries last copied from it.
 pub(super) struct ShardCursor {
     pub(super) unit: Unit,
