@@ -23,13 +23,17 @@
 //! Layout (see `docs/ARCHITECTURE.md`):
 //! - `db`: the `Db` facade, per-command semantics, atomic batches, scans.
 //! - `keyspace`: the layout of memtables, resizing (freeze, serve, drain),
-//!   its policy and background thread, and the access protocol.
+//!   its policy and the resizer's loop, and the access protocol.
+//! - `expiry`: active expiry (the reaper's loop, deadline hints).
+//! - `background`: the reaper and resizer threads a group of keyspaces
+//!   shares, and their health (a dead one refuses writes).
 //! - `memtable`: the `Memtable` trait, shards, locks, and the shard map.
 //! - `entry`: the compact per-key block.
 //! - `scan`: the streaming k-way merge, SCAN cursors, glob patterns.
 //! - `numeric`: Redis's integer and float rules.
 //! - `clock`, `options`, `error`.
 
+mod background;
 pub mod clock;
 mod db;
 mod entry;
@@ -42,6 +46,7 @@ mod options;
 pub mod pubsub;
 mod scan;
 
+pub use background::{Background, Worker, WorkerState};
 pub use bytes::Bytes;
 pub use db::{
     Db, ExpireCondition, Expiry, KeyValue, ScanOptions, ScanPage, SetCondition, SetOptions,
