@@ -176,7 +176,8 @@ impl Core {
     /// The live keyspaces `worker` serves, with their registry ids.
     fn members(&self, worker: Worker) -> Vec<(u64, Arc<Keyspace>)> {
         self.fault_point(worker);
-        let members = self.members.lock();
+        let mut members = self.members.lock();
+        members.list.retain(|m| m.ks.strong_count() > 0);
         members
             .list
             .iter()
