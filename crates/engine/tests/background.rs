@@ -103,7 +103,10 @@ fn sixteen_databases_share_one_reaper_and_one_resizer() {
     }
     for (i, db) in dbs.iter().enumerate() {
         assert_eq!(db.dbsize(), 1, "db {i}");
-        assert_eq!(db.stats().expiry_lateness.reaped, 1, "db {i}");
+        let lateness = db.stats().expiry_lateness;
+        assert_eq!(lateness.reaped, 1, "db {i}");
+        // Generous: shared test machines; the benchmark measures.
+        assert!(lateness.max_ms < 2_000, "db {i}: {lateness:?}");
     }
     assert_eq!(sub.recv_timeout(Duration::from_millis(50)).unwrap(), None);
 
