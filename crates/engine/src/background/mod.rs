@@ -5,8 +5,8 @@
 //! serve, starting each thread when the first keyspace needs it, ending
 //! both when the last handle goes, and the workers' health (`health`).
 //! What the threads do per keyspace stays with the mechanisms
-//! (`expiry::reaper`, `keyspace::resizer`); this module must never look
-//! inside a keyspace.
+//! (`expiry::reaper`, `keyspace::resizer`); this module must never touch
+//! a keyspace's data (the test-only fault hook aside).
 //!
 //! A server's sixteen databases share one `Background`: two threads, not
 //! thirty-two, and one wake-up per deadline rather than sixteen sleepers.
@@ -189,12 +189,22 @@ impl Core {
             .collect()
     }
 
+    /// Panics if a fault was injected for `worker`, holding the write lock
+    /// of a shard of the first keyspace it serves, as a bug in reaping or
+    /// migrating would: tests then see that the lock came free on unwind.
     #[cfg(feature = "fault-injection")]
     fn fault_point(&self, worker: Worker) {
         let flag = self.faults.get(worker.slot());
-        if flag.is_some_and(|f| f.swap(false, std::sync::atomic::Ordering::SeqCst)) {
-            panic!("injected fault (fault-injection)");
+        if !flag.is_some_and(|f| f.swap(false, std::sync::atomic::Ordering::SeqCst)) {
+            return;
         }
+        let first = self.members.lock().list.iter().find_map(|m| m.ks.upgrade());
+        let layout = first.map(|ks| ks.layout());
+        let _held = layout
+            .as_ref()
+            .and_then(|l| l.active.iter().next())
+            .map(|shard| shard.write());
+        panic!("injected fault (fault-injection)");
     }
 
     #[cfg(not(feature = "fault-injection"))]
