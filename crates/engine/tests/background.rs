@@ -231,3 +231,39 @@ fn a_dead_resizer_is_seen_and_refuses_writes() {
     drop(db);
     wait_for_threads(0, 0);
 }
+
+#[test]
+fn one_resizer_sizes_each_keyspace_by_its_own_load() {
+    let _one = exclusive();
+    let policy = tandem_engine::ResizePolicy {
+        grow_keys_per_shard: 1_000,
+        shrink_keys_per_shard: 100,
+        interval: Duration::from_millis(10),
+        ..tandem_engine::ResizePolicy::default()
+    };
+    let background = Background::new();
+    let dbs: Vec<Db> = (0..3)
+        .map(|_| {
+            Db::new(
+                Options::default()
+                    .resize_policy(policy)
+                    .background(background.clone()),
+            )
+        })
+        .collect();
+    // Doubling while more than 1,000 keys per shard: 20,000 keys settle
+    // at 32 shards, 3,000 at 4, none at 1.
+    for (db, keys) in dbs.iter().zip([20_000, 3_000]) {
+        for i in 0..keys {
+            db.set(format!("k{i}").as_bytes(), b"v", SetOptions::default())
+                .unwrap();
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let counts = || dbs.iter().map(Db::shard_count).collect::<Vec<_>>();
+    while counts() != [32, 4, 1] {
+        assert!(Instant::now() < deadline, "shards: {:?}", counts());
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    wait_for_threads(1, 1);
+}
