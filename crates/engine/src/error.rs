@@ -53,6 +53,16 @@ pub enum Error {
     /// not locked. This is a bug in the caller.
     #[error("key was not declared in the atomic batch")]
     KeyNotInBatch,
+    /// A background thread (the reaper or the resizer) panicked or could
+    /// not be started, so keys may no longer expire or resize: every
+    /// write is refused from then on; reads still work. Restart to clear.
+    #[error("background thread '{thread}' died ({cause}); writes are refused")]
+    BackgroundDied {
+        /// The thread's name (`tandem-reaper`, `tandem-resizer`).
+        thread: &'static str,
+        /// Why, on one line (`panicked: ...`, `could not be spawned: ...`).
+        cause: String,
+    },
 }
 
 /// Shorthand for engine results.

@@ -25,9 +25,11 @@
 //! - `db`: the `Db` facade, per-command semantics, atomic batches, scans.
 //! - `standalone`: the public `Memtable` trait, `SingleLock`, `Sharded`.
 //! - `options`: how a `Db` is set up.
+//! - `background`: the reaper and resizer threads a group of keyspaces
+//!   shares, and their health (a dead one refuses writes).
 //! - `expiry`: the reaper, removing keys at their deadline.
 //! - `keyspace`: the keyspace and its context, resizing (freeze, serve,
-//!   drain), its policy and background thread, and the access protocol.
+//!   drain), its policy and the resizer's loop, and the access protocol.
 //! - `pubsub`: channels, patterns and keyspace notifications.
 //! - `scan`: the streaming k-way merge, SCAN cursors, glob patterns.
 //! - `memtable`: shards, locks, the shard map, layouts, deadline hints.
@@ -36,6 +38,7 @@
 
 #![deny(clippy::indexing_slicing)]
 
+mod background;
 pub mod clock;
 mod db;
 mod entry;
@@ -49,6 +52,7 @@ pub mod pubsub;
 mod scan;
 mod standalone;
 
+pub use background::{Background, Worker, WorkerState};
 pub use bytes::Bytes;
 pub use db::{
     Db, ExpireCondition, Expiry, KeyValue, ScanOptions, ScanPage, SetCondition, SetOptions,

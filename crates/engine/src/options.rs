@@ -2,6 +2,7 @@
 //!
 //! Owns the settings fixed when a `Db` is created, with their defaults.
 
+use crate::background::Background;
 use crate::clock::{Clock, SystemClock};
 use crate::keyspace::ResizePolicy;
 use crate::memtable::{MemtableKind, MAX_SHARDS};
@@ -27,6 +28,7 @@ pub struct Options {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) hub: Option<Hub>,
     pub(crate) db_index: u32,
+    pub(crate) background: Option<Background>,
 }
 
 impl Default for Options {
@@ -41,6 +43,7 @@ impl Default for Options {
             clock: Arc::new(SystemClock),
             hub: None,
             db_index: 0,
+            background: None,
         }
     }
 }
@@ -128,6 +131,16 @@ impl Options {
     /// (`__keyspace@<db>__:`). Default 0.
     pub fn db_index(mut self, index: u32) -> Self {
         self.db_index = index;
+        self
+    }
+
+    /// The background threads (reaper, resizer) that serve this keyspace.
+    /// Default: two of its own. Keyspaces that share one share its two
+    /// threads, however many there are (a server's databases do), and
+    /// all refuse writes if one of them dies. Their clocks must agree on
+    /// real time: the reaper compares their deadlines directly.
+    pub fn background(mut self, background: Background) -> Self {
+        self.background = Some(background);
         self
     }
 }

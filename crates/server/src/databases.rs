@@ -2,7 +2,9 @@
 //!
 //! Owns the table from database number to engine `Db`. Every database
 //! publishes to one shared hub, so keyspace notifications from any of them
-//! reach every subscriber. The table is swapped whole (SWAPDB), so a
+//! reach every subscriber, and runs on one shared `Background`, so the
+//! server has one reaper and one resizer thread however many databases it
+//! has (and one dead thread refuses writes in all of them). The table is swapped whole (SWAPDB), so a
 //! request sees either the old numbering or the new, never a mix; a
 //! request never takes a lock to find its database.
 
@@ -10,7 +12,7 @@ use arc_swap::ArcSwap;
 use parking_lot::Mutex;
 use std::sync::Arc;
 use tandem_engine::pubsub::Hub;
-use tandem_engine::{Db, Options};
+use tandem_engine::{Background, Db, Options};
 
 /// The databases, by number.
 pub struct Databases {
@@ -18,12 +20,15 @@ pub struct Databases {
     /// Serialises SWAPDBs, so two cannot both start from one table and
     /// lose one swap.
     swapping: Mutex<()>,
+    /// The reaper and resizer every database runs on.
+    background: Background,
 }
 
 impl Databases {
     /// `count` empty databases on `hub`, each limiting values to
     /// `max_value` bytes.
     pub fn new(count: usize, hub: &Hub, max_value: usize) -> Self {
+        let background = Background::new();
         let table = (0..count)
             .map(|i| {
                 let index = u32::try_from(i).unwrap_or(u32::MAX);
@@ -31,14 +36,21 @@ impl Databases {
                     Options::default()
                         .hub(hub.clone())
                         .db_index(index)
-                        .max_value_bytes(max_value),
+                        .max_value_bytes(max_value)
+                        .background(background.clone()),
                 )
             })
             .collect();
         Self {
             table: ArcSwap::from_pointee(table),
             swapping: Mutex::new(()),
+            background,
         }
+    }
+
+    /// The background threads every database runs on, and their health.
+    pub fn background(&self) -> &Background {
+        &self.background
     }
 
     /// How many databases there are.

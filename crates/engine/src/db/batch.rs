@@ -29,10 +29,13 @@ use std::cell::RefCell;
 pub struct Tx<'a> {
     db: &'a Db,
     locks: RefCell<BatchLocks<'a>>,
+    /// Why writes are refused (a background thread died), read once when
+    /// the batch starts, so a batch is refused whole or runs whole.
+    refused: Option<Error>,
 }
 
 impl<'a> Tx<'a> {
-    fn new(db: &'a Db, locks: BatchLocks<'a>) -> Self {
+    fn new(db: &'a Db, locks: BatchLocks<'a>, write: bool) -> Self {
         let active = locks.layout.active.as_ref();
         match (
             locks.indexes.first(),
@@ -47,6 +50,11 @@ impl<'a> Tx<'a> {
         Self {
             db,
             locks: RefCell::new(locks),
+            refused: if write {
+                db.check_writable().err()
+            } else {
+                None
+            },
         }
     }
 
@@ -98,6 +106,9 @@ impl Access for Tx<'_> {
     }
 
     fn write_key<R>(&self, key: &[u8], f: impl FnOnce(&mut ShardMap, u64) -> R) -> Result<R> {
+        if let Some(e) = &self.refused {
+            return Err(e.clone());
+        }
         let (pos, hash) = self.find(key)?;
         let mut locks = self.locks.borrow_mut();
         match locks.guards.get_mut(pos) {
@@ -140,7 +151,7 @@ impl Db {
             // the batch starts again on the new layout.
             let layout = self.keyspace().layout();
             if let Some(locks) = self.keyspace().lock_batch(&layout, keys, write) {
-                return f(&Tx::new(self, locks));
+                return f(&Tx::new(self, locks, write));
             }
             std::hint::spin_loop();
         }

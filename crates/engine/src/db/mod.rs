@@ -28,8 +28,8 @@ pub use types::{
     ExpireCondition, Expiry, ScanOptions, ScanPage, SetCondition, SetOptions, SetOutcome, SetTtl,
 };
 
+use crate::background::Background;
 use crate::error::Result;
-use crate::expiry;
 use crate::keyspace::{self, Ctx, Keyspace, ResizeEvent, ResizeReason, ResizeState};
 use crate::memtable::{MemtableKind, ShardMap};
 use crate::options::Options;
@@ -44,10 +44,17 @@ use std::sync::Arc;
 /// Per-key operations come from [`KeyValue`]; import it (or the prelude).
 /// By default the keyspace resizes itself: it starts with one shard and a
 /// background thread (`tandem-resizer`) doubles or halves the shard count
-/// as load changes; the thread ends when the last clone is dropped.
+/// as load changes, while another (`tandem-reaper`) removes keys at their
+/// deadline. Many `Db`s can share those two threads (a [`Background`],
+/// `Options::background`); they end when the last `Db` and `Background`
+/// handle on them is dropped.
+///
+/// If one of those threads dies, writes fail with `Error::BackgroundDied`
+/// from then on while reads go on.
 #[derive(Clone)]
 pub struct Db {
     ks: Arc<Keyspace>,
+    background: Background,
 }
 
 impl Default for Db {
@@ -69,6 +76,7 @@ impl Db {
     /// An empty keyspace set up by `options`.
     pub fn new(options: Options) -> Self {
         let hub = options.hub.unwrap_or_default();
+        let background = options.background.unwrap_or_default();
         let ctx = Ctx {
             clock: options.clock,
             max_value: AtomicUsize::new(options.max_value_bytes),
@@ -84,10 +92,24 @@ impl Db {
                 share: options.migration_share,
             },
             ctx,
+            background.alarm(),
         ));
-        keyspace::spawn_resizer(&ks);
-        expiry::spawn_reaper(&ks);
-        Self { ks }
+        background.serve(&ks);
+        Self { ks, background }
+    }
+
+    /// The background threads this keyspace runs on, and their health.
+    pub fn background(&self) -> &Background {
+        &self.background
+    }
+
+    /// `Err(BackgroundDied)` once a background thread of this keyspace
+    /// died: a write must not go on as if keys still expired on time.
+    pub(crate) fn check_writable(&self) -> Result<()> {
+        match self.background.refusal() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
     }
 
     /// The pub/sub hub: subscribe here for keyspace notifications (switch
@@ -154,7 +176,9 @@ impl Db {
 
     /// FLUSHDB: removes every key, atomically: all shard locks are taken
     /// in the global order and each map is swapped for an empty one. The
-    /// old entries are freed after the locks are released.
+    /// old entries are freed after the locks are released. Allowed even
+    /// after a background thread died: removing keys cannot leave one
+    /// alive past its deadline.
     pub fn flush(&self) {
         self.ks.flush();
     }
@@ -210,10 +234,12 @@ impl Access for Db {
     }
 
     fn write_key<R>(&self, key: &[u8], f: impl FnOnce(&mut ShardMap, u64) -> R) -> Result<R> {
+        self.check_writable()?;
         Ok(self.ks.write(key, f))
     }
 
     fn write_key_blind<R>(&self, key: &[u8], f: impl FnOnce(&mut ShardMap, u64) -> R) -> Result<R> {
+        self.check_writable()?;
         Ok(self.ks.write_blind(key, f))
     }
 }

@@ -9,9 +9,10 @@
 //!   (`memtable::tree::due`): per-child lower bounds on deadlines lead a
 //!   descent straight to the expired entries. Nothing is scanned or
 //!   sampled.
-//! - **Waking on time** (`memtable::alarm`): each shard publishes a lower bound on
-//!   its deadlines; the reaper thread sleeps until the earliest and is
-//!   rung when a write brings an earlier one.
+//! - **Waking on time** (`memtable::alarm`): each shard publishes a lower
+//!   bound on its deadlines; the one reaper thread of a `Background`
+//!   sleeps until the earliest across all its keyspaces and is rung when a
+//!   write brings an earlier one.
 //! - **Removing** (`reaper`): at most `REAP_BATCH` keys per shard lock
 //!   hold, released fairly to waiting requests in between, so a million
 //!   keys due at once never hold a shard for long.
@@ -29,4 +30,4 @@
 
 mod reaper;
 
-pub(crate) use reaper::spawn as spawn_reaper;
+pub(crate) use reaper::run as run_reaper;

@@ -1,59 +1,54 @@
-//! The reaper: the thread that removes keys at their deadline.
+//! The reaper: the thread that removes keys at their deadline, for every
+//! keyspace of a `Background`.
 //!
 //! Owns the reaping loop and the removal of due keys from a layout's
-//! shards, active and frozen. It holds only a weak reference to the
-//! keyspace while it sleeps, and ends when the keyspace is dropped.
+//! shards, active and frozen. It holds the keyspaces only for a round and
+//! sleeps holding none, so a dropped keyspace simply leaves its list; it
+//! ends when its alarm closes (the last `Background` handle went).
 
 use crate::keyspace::Keyspace;
-use crate::memtable::{Layout, Shard, Unit, Woken};
+use crate::memtable::{Alarm, Layout, Shard, Unit, Woken};
 use crate::pubsub::NotifyFlags;
 use bytes::Bytes;
 use parking_lot::RwLockWriteGuard;
 use smallvec::SmallVec;
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Most keys removed per shard lock hold.
 pub(crate) const REAP_BATCH: usize = 256;
 
-/// Starts the reaper for `ks`, if its clock follows real time (with any
-/// other clock, `Db::reap_expired` removes due keys on request).
-pub(crate) fn spawn(ks: &Arc<Keyspace>) {
-    if ks.ctx.clock.real_time_until_past(0).is_none() {
-        return;
-    }
-    let weak = Arc::downgrade(ks);
-    // Without the thread, keys still expire lazily; there is no one to
-    // report a failed spawn to here.
-    let _ = std::thread::Builder::new()
-        .name("tandem-reaper".into())
-        .spawn(move || run(&weak));
-}
-
-fn run(weak: &Weak<Keyspace>) {
+/// The reaper thread's loop: each round removes what is due in every
+/// keyspace `keyspaces` returns (called once a round, so keyspaces that
+/// joined since are served), then sleeps on `alarm` until the earliest
+/// deadline among them. Returns when the alarm closes.
+pub(crate) fn run(mut keyspaces: impl FnMut() -> Vec<Arc<Keyspace>>, alarm: &Alarm) {
     loop {
-        let Some(ks) = weak.upgrade() else {
-            return;
-        };
-        let alarm = ks.alarm.clone();
         alarm.awake();
-        let now = ks.ctx.now();
-        let full_round = ks.reap_due(now) > 0;
-        // Announce the target, then look again (see `alarm`).
-        let next = loop {
-            let next = ks.next_deadline();
+        let all = keyspaces();
+        let mut full_round = false;
+        for ks in &all {
+            full_round |= ks.reap_due(ks.ctx.now()) > 0;
+        }
+        // Announce the target, then look again (see `alarm`): the earliest
+        // deadline of any shard of any keyspace here.
+        let deadlines = loop {
+            let deadlines: SmallVec<[u64; 16]> = all.iter().map(|ks| ks.next_deadline()).collect();
+            let next = deadlines.iter().copied().min().unwrap_or(u64::MAX);
             alarm.set_target(next);
-            if ks.next_deadline() >= next {
-                break next;
+            if all.iter().all(|ks| ks.next_deadline() >= next) {
+                break deadlines;
             }
         };
-        let until = if next == u64::MAX {
-            None
-        } else {
-            let wait = ks.ctx.clock.real_time_until_past(next).unwrap_or_default();
-            Some(Instant::now() + wait)
-        };
-        drop(ks);
+        // Each keyspace's own clock says how far away its deadline is.
+        let until = all
+            .iter()
+            .zip(&deadlines)
+            .filter(|(_, &d)| d != u64::MAX)
+            .map(|(ks, &d)| ks.ctx.clock.real_time_until_past(d).unwrap_or_default())
+            .min()
+            .map(|wait| Instant::now() + wait);
+        drop(all);
         if full_round {
             // Give requests the CPU between rounds of a large expiry.
             std::thread::yield_now();

@@ -4,8 +4,9 @@
 //! Owns the current layout (a `memtable::Layout`, swapped whole), what
 //! operations need besides a shard (`context`), resizing (`resize`:
 //! freeze, serve, drain), the policy that decides when (`policy`), the
-//! thread that applies it (`resizer`), and the reaper's lateness record
-//! (`lateness`). It must never use `db` or `expiry`: they sit above it.
+//! loop that applies it (`resizer`, run by the `Background` the keyspace
+//! is on), and the reaper's lateness record (`lateness`). It must never
+//! use `db`, `expiry` or `background`: they sit above it.
 //!
 //! # Freeze, serve, drain
 //! A resize builds a memtable with the new shard count, marks the current
@@ -73,7 +74,7 @@ pub use policy::{ResizePolicy, ResizeReason};
 pub(crate) use resize::Pace;
 use resize::ResizeControl;
 pub use resize::{ResizeEvent, ResizeState};
-pub(crate) use resizer::spawn as spawn_resizer;
+pub(crate) use resizer::run as run_resizer;
 use std::sync::Arc;
 
 /// A keyspace: one database's data.
@@ -85,34 +86,30 @@ pub(crate) struct Keyspace {
     pub(crate) cursors: CursorTable,
     pub(crate) policy: Option<ResizePolicy>,
     resize: ResizeControl,
-    /// What the reaper sleeps on; every shard's deadline hint rings it.
+    /// What the reaper of this keyspace's `Background` sleeps on; every
+    /// shard's deadline hint rings it.
     pub(crate) alarm: Arc<Alarm>,
     /// How late the reaper removed keys.
     pub(crate) lateness: Lateness,
 }
 
-impl Drop for Keyspace {
-    fn drop(&mut self) {
-        self.alarm.close();
-    }
-}
-
 impl Keyspace {
     /// A keyspace starting with `shards` shards; `policy` makes it resize
-    /// itself (a resizer thread must be spawned for that).
+    /// itself (a resizer thread must serve it for that). Its shards ring
+    /// `alarm` when a deadline comes earlier than the reaper expects.
     pub(crate) fn new(
         kind: MemtableKind,
         shards: usize,
         policy: Option<ResizePolicy>,
         pace: Pace,
         ctx: Ctx,
+        alarm: Arc<Alarm>,
     ) -> Self {
         let hasher = KeyHasher::random();
         let shards = match kind {
             MemtableKind::SingleLock => 1,
             MemtableKind::Sharded => shards,
         };
-        let alarm = Arc::new(Alarm::default());
         let active = Arc::new(Shards::new(shards, hasher, 0, &alarm));
         Self {
             layout: ArcSwap::from_pointee(Layout {

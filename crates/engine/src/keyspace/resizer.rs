@@ -1,29 +1,20 @@
-//! The resizer: a background thread that measures load, asks the policy,
-//! and carries out its decisions.
+//! The resizer: the background thread that measures each keyspace's load,
+//! asks the policy, and carries out its decisions.
 //!
-//! Owns the loop. Each interval it measures keys and lock waits, calls
-//! `policy::decide`, and runs any resize to completion in paced steps
-//! (requests take some of them; see `resize`, "Pacing"). It holds only a
-//! weak reference between intervals: when the last `Db` handle is dropped,
-//! the thread notices and ends.
+//! Owns the loop and each keyspace's measuring state. Every keyspace is
+//! measured on its own policy's interval; the thread sleeps until the
+//! next one is due. A resize runs to completion in paced steps (requests
+//! take some of them; see `resize`, "Pacing"), so while one keyspace
+//! resizes the others' measures wait; their next interval is measured
+//! over the longer time, so the rates stay right. It holds the keyspaces
+//! only while awake, and ends when its bell closes (the last `Background`
+//! handle went).
 
 use super::policy::{decide, Load, ResizePolicy};
 use super::Keyspace;
-use std::sync::{Arc, Weak};
+use crate::memtable::{Alarm, Woken};
+use std::sync::Arc;
 use std::time::Instant;
-
-/// Starts the resizer for `ks` if it has a policy.
-pub(crate) fn spawn(ks: &Arc<Keyspace>) {
-    let Some(policy) = ks.policy else {
-        return;
-    };
-    let weak = Arc::downgrade(ks);
-    // If the thread cannot be started the keyspace works, just without
-    // resizing itself; there is no one to report that to here.
-    let _ = std::thread::Builder::new()
-        .name("tandem-resizer".into())
-        .spawn(move || run(&weak, &policy));
-}
 
 /// Lock waits so far in the current layout's active memtable.
 fn waits(ks: &Keyspace) -> (u64, u64) {
@@ -39,34 +30,50 @@ fn waits(ks: &Keyspace) -> (u64, u64) {
     (layout.id, total)
 }
 
-fn run(weak: &Weak<Keyspace>, policy: &ResizePolicy) {
-    let mut last = Instant::now();
-    // The first interval measures contention too: a keyspace loaded from
-    // its first moment should grow at the first decision.
-    let mut baseline = weak.upgrade().map(|ks| waits(&ks));
-    loop {
-        std::thread::sleep(policy.interval);
-        let Some(ks) = weak.upgrade() else {
-            return;
-        };
+/// One keyspace's measuring state.
+struct Gauge {
+    /// The keyspace's id in its `Background`.
+    id: u64,
+    policy: ResizePolicy,
+    /// When the next measure is due.
+    due: Instant,
+    last: Instant,
+    /// Layout id and waits at the last measure.
+    baseline: Option<(u64, u64)>,
+}
+
+impl Gauge {
+    fn new(id: u64, ks: &Keyspace, policy: ResizePolicy, now: Instant) -> Self {
+        // The first interval measures contention too: a keyspace loaded
+        // from its first moment should grow at the first decision.
+        Self {
+            id,
+            policy,
+            due: now + policy.interval,
+            last: now,
+            baseline: Some(waits(ks)),
+        }
+    }
+
+    fn measure(&mut self, ks: &Keyspace) {
         // Finish a resize someone else started (a forced one).
         ks.drain_paced();
         let now = Instant::now();
-        let (layout, total) = waits(&ks);
+        let (layout, total) = waits(ks);
         // Counters restart with every new memtable: measure from the
         // layout's own first sample. An interval without a measure decides
         // nothing: read as "no waits", it would look idle and undo a growth.
-        let measured = match baseline {
+        let measured = match self.baseline {
             Some((id, before)) if id == layout => Some(
                 total.saturating_sub(before) as f64
-                    / now.duration_since(last).as_secs_f64().max(1e-3),
+                    / now.duration_since(self.last).as_secs_f64().max(1e-3),
             ),
             _ => None,
         };
-        baseline = Some((layout, total));
-        last = now;
+        self.baseline = Some((layout, total));
+        self.last = now;
         let Some(waits_per_sec) = measured else {
-            continue;
+            return;
         };
         let load = Load {
             shards: ks.layout().active.count(),
@@ -74,11 +81,41 @@ fn run(weak: &Weak<Keyspace>, policy: &ResizePolicy) {
             waits_per_sec,
             since_last_resize: ks.since_last_resize(),
         };
-        if let Some(decision) = decide(policy, &load) {
+        if let Some(decision) = decide(&self.policy, &load) {
             if ks.begin_resize(decision.to, decision.reason) {
                 ks.drain_paced();
-                baseline = None;
+                self.baseline = None;
             }
+        }
+    }
+}
+
+/// The resizer thread's loop over the keyspaces `keyspaces` returns (with
+/// their ids; called once a round, so keyspaces that joined since are
+/// measured). Returns when `bell` closes.
+pub(crate) fn run(mut keyspaces: impl FnMut() -> Vec<(u64, Arc<Keyspace>)>, bell: &Alarm) {
+    let mut gauges: Vec<Gauge> = Vec::new();
+    loop {
+        let all = keyspaces();
+        // Forget keyspaces that are gone; start measuring new ones.
+        gauges.retain(|g| all.iter().any(|(id, _)| *id == g.id));
+        for (id, ks) in &all {
+            if let (None, Some(policy)) = (gauges.iter().find(|g| g.id == *id), ks.policy) {
+                gauges.push(Gauge::new(*id, ks, policy, Instant::now()));
+            }
+        }
+        for (id, ks) in &all {
+            if let Some(gauge) = gauges.iter_mut().find(|g| g.id == *id) {
+                if Instant::now() >= gauge.due {
+                    gauge.measure(ks);
+                    gauge.due = Instant::now() + gauge.policy.interval;
+                }
+            }
+        }
+        drop(all);
+        let until = gauges.iter().map(|g| g.due).min();
+        if bell.sleep(until) == Woken::Closed {
+            return;
         }
     }
 }

@@ -1,5 +1,6 @@
 //! How the reaper learns when to wake: per-shard deadline hints and the
-//! keyspace's alarm.
+//! alarm of the `Background` the keyspace runs on. (The resizer sleeps on
+//! an `Alarm` too, without hints: only to be rung or closed.)
 //!
 //! Owns the wake-up protocol between writers and the reaper thread. It
 //! lives with the shards, which ring it, so that the memtable never uses
@@ -15,14 +16,16 @@
 //! (both sequentially consistent). Whichever goes second sees the other's
 //! store: either the writer sees the reaper's new target and rings, or the
 //! reaper sees the lowered hint and does not sleep past it. While the
-//! reaper is awake `wake_at` is 0, so writers do not ring at all.
+//! reaper is awake `wake_at` is 0, so writers do not ring at all. A
+//! keyspace that joins the `Background` after the reaper took its list
+//! rings once, so its hints are read at the next round.
 
 use parking_lot::{Condvar, Mutex};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-/// What the reaper waits on.
+/// What a background thread waits on.
 #[derive(Debug, Default)]
 pub(crate) struct Alarm {
     /// The deadline the reaper sleeps until; `u64::MAX` when it sleeps with
@@ -43,7 +46,7 @@ struct AlarmState {
 pub(crate) enum Woken {
     /// The time came, or a writer rang: look again.
     Look,
-    /// The keyspace is gone.
+    /// Its `Background` is gone.
     Closed,
 }
 
@@ -61,7 +64,7 @@ impl Alarm {
         self.bell.notify_one();
     }
 
-    /// Ends the reaper: the keyspace is being dropped.
+    /// Ends the sleeper: the last handle of its `Background` was dropped.
     pub(crate) fn close(&self) {
         self.state.lock().closed = true;
         self.bell.notify_one();

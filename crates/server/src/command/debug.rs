@@ -79,6 +79,18 @@ fn debug(c: &mut Call<'_>) -> CmdResult {
             db.resize(shards);
             c.out.ok();
         }
+        // Test-only (the `fault-injection` feature, never in a release
+        // build), so not in HELP: make a background thread panic, to see
+        // what its death does to INFO, the log and writes.
+        #[cfg(feature = "fault-injection")]
+        3 if is(sub, "panic-thread") => {
+            let worker = tandem_engine::Worker::ALL
+                .into_iter()
+                .find(|w| is(c.args[2], w.as_str()))
+                .ok_or(Reject::Static("ERR no such background thread"))?;
+            c.shared.dbs.background().inject_panic(worker);
+            c.out.ok();
+        }
         _ => return Err(syntax_error(sub)),
     }
     Ok(())

@@ -65,6 +65,9 @@ fn engine_message(e: &EngineError, name: &str) -> String {
         EngineError::NoSuchKey => "ERR no such key".into(),
         EngineError::SameObject => "ERR source and destination objects are the same".into(),
         EngineError::InvalidCursor => "ERR invalid cursor".into(),
+        // Tandem's own (Redis has no background thread that can die): the
+        // thread, why, and what it means for the client, in Redis's style.
+        EngineError::BackgroundDied { .. } => format!("ERR {e}"),
         // A batch that touched an undeclared key is a bug in this server,
         // not the client's fault; say so rather than hide it.
         other => format!("ERR internal error: {other}"),

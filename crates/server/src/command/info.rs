@@ -17,7 +17,7 @@ use crate::stats::Totals;
 use std::fmt::Write;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use tandem_engine::{Db, ResizeState};
+use tandem_engine::{Db, ResizeState, Worker, WorkerState};
 
 pub(super) const COMMANDS: &[Spec] = &[spec("info", -1, 0, (0, 0, 0), info)];
 
@@ -140,7 +140,7 @@ pub(crate) fn render(shared: &Shared, want: &[bool]) -> String {
             ("errorstats", _) => errorstats(&mut text, &totals),
             ("cluster", _) => line(&mut text, format_args!("cluster_enabled:0")),
             ("keyspace", Some(e)) => keyspace(&mut text, e),
-            ("shards", Some(e)) => shards(&mut text, e),
+            ("shards", Some(e)) => shards(&mut text, shared, e),
             // Modules: there are none.
             _ => {}
         }
@@ -387,7 +387,7 @@ fn keyspace(text: &mut String, engine: &Engine) {
 /// How many finished resizes the shards section lists per database.
 const HISTORY: usize = 5;
 
-fn shards(text: &mut String, engine: &Engine) {
+fn shards(text: &mut String, shared: &Shared, engine: &Engine) {
     let Some((_, _, first)) = engine.dbs.first() else {
         return;
     };
@@ -404,6 +404,7 @@ fn shards(text: &mut String, engine: &Engine) {
         }
     };
     field(text, "memtable", first.memtable.as_str());
+    background(text, shared);
     field(text, "shards_total", sum(|s| s.shard_count as u64));
     field(text, "resizes_total", sum(|s| s.resizes));
     field(text, "fast_path_batches", fast);
@@ -473,6 +474,35 @@ fn shards(text: &mut String, engine: &Engine) {
             );
         }
     }
+}
+
+/// The background threads' health: `background_<worker>:state=<state>`,
+/// with `,cause=<why>` last for a dead one (the cause may hold commas; it
+/// is one line), and whether writes are refused because of it.
+fn background(text: &mut String, shared: &Shared) {
+    let background = shared.dbs.background();
+    for worker in Worker::ALL {
+        let state = background.state(worker);
+        match &state {
+            WorkerState::Dead { cause } => line(
+                text,
+                format_args!(
+                    "background_{}:state={},cause={cause}",
+                    worker.as_str(),
+                    state.as_str()
+                ),
+            ),
+            _ => line(
+                text,
+                format_args!("background_{}:state={}", worker.as_str(), state.as_str()),
+            ),
+        }
+    }
+    field(
+        text,
+        "background_writes_refused",
+        u8::from(background.is_poisoned()),
+    );
 }
 
 /// CONFIG RESETSTAT: zeroes what INFO reports as counts since the last
