@@ -73,9 +73,13 @@ pub struct Session {
 pub struct Multi {
     /// The queued requests, each its arguments (the name first).
     pub queue: Vec<Vec<Bytes>>,
-    /// Whether a request failed to queue (unknown command, wrong arity):
-    /// EXEC then refuses the whole transaction.
+    /// Whether a request failed to queue (unknown command, wrong arity,
+    /// a `no-multi` command, ...): EXEC then refuses the whole
+    /// transaction.
     pub failed: bool,
+    /// Whether a queued request writes (or may replicate, as PUBLISH):
+    /// CLIENT PAUSE WRITE then holds EXEC back, as Redis does.
+    pub writes: bool,
 }
 
 /// A key under WATCH.

@@ -716,9 +716,18 @@ fn object_memory_time_and_lastsave_answer_as_redis() -> TestResult {
     Ok(())
 }
 
+/// A server that lets every client run DEBUG (off by default, as in
+/// Redis 7).
+fn start_with_debug() -> Result<Running, Error> {
+    common::start(common::Config {
+        enable_debug_command: tandem_server::config::Allowed::Yes,
+        ..common::config()
+    })
+}
+
 #[test]
 fn debug_resize_changes_the_shard_count_shown_in_info() -> TestResult {
-    let server = common::start_default()?;
+    let server = start_with_debug()?;
     let mut con = connect(&server)?;
     for i in 0..200 {
         run(&mut con, &format!("SET k{i} {i}"))?;
@@ -777,7 +786,7 @@ fn debug_resize_changes_the_shard_count_shown_in_info() -> TestResult {
 
 #[test]
 fn debug_sleep_pauses_the_connection() -> TestResult {
-    let server = common::start_default()?;
+    let server = start_with_debug()?;
     let mut con = connect(&server)?;
     let start = Instant::now();
     assert_eq!(text(&run(&mut con, "DEBUG SLEEP 0.2")?)?, "OK");

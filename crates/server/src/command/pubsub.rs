@@ -22,8 +22,20 @@ pub(super) const COMMANDS: &[Spec] = &[
     spec("punsubscribe", -1, PUBSUB, (0, 0, 0), punsubscribe),
     spec("ssubscribe", -2, PUBSUB, (1, -1, 1), ssubscribe),
     spec("sunsubscribe", -1, PUBSUB, (1, -1, 1), sunsubscribe),
-    spec("publish", 3, PUBSUB | FAST, (0, 0, 0), publish),
-    spec("spublish", 3, PUBSUB | FAST, (1, 1, 1), spublish),
+    spec(
+        "publish",
+        3,
+        PUBSUB | FAST | MAY_REPLICATE,
+        (0, 0, 0),
+        publish,
+    ),
+    spec(
+        "spublish",
+        3,
+        PUBSUB | FAST | MAY_REPLICATE,
+        (1, 1, 1),
+        spublish,
+    ),
     spec("pubsub", -2, 0, (0, 0, 0), pubsub),
 ];
 
@@ -266,5 +278,15 @@ pub fn allowed_while_subscribed(name: &str) -> bool {
             | "ping"
             | "quit"
             | "reset"
+    )
+}
+
+/// Whether everything `name` writes when it succeeds is pushes (its
+/// confirmations), not a reply: CLIENT REPLY OFF and SKIP leave them to
+/// the client, as Redis 7.0 does in RESP2 and RESP3 alike.
+pub fn replies_are_pushes(name: &str) -> bool {
+    matches!(
+        name,
+        "subscribe" | "ssubscribe" | "psubscribe" | "unsubscribe" | "sunsubscribe" | "punsubscribe"
     )
 }
