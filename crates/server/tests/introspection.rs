@@ -949,3 +949,21 @@ fn debug_local_allows_loopback_clients() -> TestResult {
     )?;
     Ok(())
 }
+
+#[test]
+fn debug_refusal_comes_before_noauth() -> TestResult {
+    // Redis 7.0.15 checks a protected command's switch before the
+    // client's authentication.
+    let server = common::start(tandem_server::Config {
+        requirepass: Some("secret".into()),
+        ..common::config()
+    })?;
+    let mut c = Raw::connect(server.addr())?;
+    c.check(
+        b"DEBUG SLEEP 0\r\n",
+        b"-ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.\r\n",
+    )?;
+    c.check(b"SHUTDOWN\r\n", b"-NOAUTH Authentication required.\r\n")?;
+    c.check(b"MULTI\r\n", b"-NOAUTH Authentication required.\r\n")?;
+    Ok(())
+}
