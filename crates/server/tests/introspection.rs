@@ -965,5 +965,9 @@ fn debug_refusal_comes_before_noauth() -> TestResult {
     )?;
     c.check(b"SHUTDOWN\r\n", b"-NOAUTH Authentication required.\r\n")?;
     c.check(b"MULTI\r\n", b"-NOAUTH Authentication required.\r\n")?;
+    c.check(
+        b"EXEC\r\n",
+        b"-EXECABORT Transaction discarded because of: NOAUTH Authentication required.\r\n",
+    )?;
     Ok(())
 }

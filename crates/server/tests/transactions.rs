@@ -353,3 +353,37 @@ fn client_pause_write_holds_exec_only_when_its_queue_writes() -> TestResult {
     c.expect(b"*1\r\n+OK\r\n")?;
     Ok(())
 }
+
+#[test]
+fn a_refused_exec_discards_the_transaction_and_its_watches() -> TestResult {
+    let server = common::start_default()?;
+    let mut c = Raw::connect(server.addr())?;
+    let mut other = Raw::connect(server.addr())?;
+    c.check(&w("WATCH k"), b"+OK\r\n")?;
+    c.check(&w("MULTI"), b"+OK\r\n")?;
+    c.check(&w("SET a 1"), b"+QUEUED\r\n")?;
+    c.check(
+        &w("EXEC x"),
+        b"-EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command\r\n",
+    )?;
+    c.check(&w("EXEC"), b"-ERR EXEC without MULTI\r\n")?;
+    c.check(&w("GET a"), b"$-1\r\n")?;
+    // The watch went with it: a change of k no longer aborts.
+    other.check(&w("SET k 1"), b"+OK\r\n")?;
+    c.check(&w("MULTI"), b"+OK\r\n")?;
+    c.check(&w("EXEC"), b"*0\r\n")?;
+    // Outside MULTI too, as Redis words it.
+    c.check(
+        &w("EXEC x"),
+        b"-EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command\r\n",
+    )?;
+    c.check(
+        &w("SUBSCRIBE ch"),
+        b"*3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n",
+    )?;
+    c.check(
+        &w("EXEC"),
+        b"-EXECABORT Transaction discarded because of: Can't execute 'exec': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context\r\n",
+    )?;
+    Ok(())
+}

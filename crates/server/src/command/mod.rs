@@ -259,9 +259,17 @@ pub(crate) fn admit(
         doom_transaction(session);
         return None;
     };
-    let Some(msg) = admit::refusal(&cmd, args.len(), session, out.protocol, shared) else {
+    let Some(mut msg) = admit::refusal(&cmd, args.len(), session, out.protocol, shared) else {
         return Some(cmd);
     };
+    if cmd.spec.name == "exec" {
+        // As Redis's `execCommandAbort`: a refused EXEC discards the
+        // transaction and the watches, in MULTI or not, and says why.
+        session.multi = None;
+        session.watched.clear();
+        let why = msg.strip_prefix("ERR ").unwrap_or(&msg);
+        msg = format!("EXECABORT Transaction discarded because of: {why}");
+    }
     out.error(&msg);
     shared.stats.reject(cmd.slot);
     shared.stats.error(msg.as_bytes());
