@@ -971,3 +971,28 @@ fn debug_refusal_comes_before_noauth() -> TestResult {
     )?;
     Ok(())
 }
+
+#[test]
+fn debug_local_allows_unix_socket_clients() -> TestResult {
+    use std::io::{Read, Write};
+    let path = std::env::temp_dir().join(format!("tandem-debug-local-{}.sock", std::process::id()));
+    let _server = common::start(common::Config {
+        enable_debug_command: tandem_server::config::Allowed::Local,
+        unixsocket: Some(path.clone()),
+        ..common::config()
+    })?;
+    let mut unix = std::os::unix::net::UnixStream::connect(&path)?;
+    unix.set_read_timeout(Some(common::TIMEOUT))?;
+    unix.write_all(b"DEBUG SLEEP 0\r\n")?;
+    let mut got = Vec::new();
+    let mut chunk = [0u8; 64];
+    while !got.ends_with(b"\r\n") {
+        let n = unix.read(&mut chunk)?;
+        if n == 0 {
+            break;
+        }
+        got.extend_from_slice(&chunk[..n]);
+    }
+    assert_eq!(common::text(&got), "+OK\\r\\n");
+    Ok(())
+}

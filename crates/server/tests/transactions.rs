@@ -387,3 +387,23 @@ fn a_refused_exec_discards_the_transaction_and_its_watches() -> TestResult {
     )?;
     Ok(())
 }
+
+#[test]
+fn refusals_are_answered_at_once_while_clients_are_paused() -> TestResult {
+    // Redis refuses before it holds a request back for CLIENT PAUSE.
+    let server = common::start_default()?;
+    let mut admin = Raw::connect(server.addr())?;
+    let mut c = Raw::connect(server.addr())?;
+    // Longer than any read's deadline: a held request would fail the test.
+    admin.check(&w("CLIENT PAUSE 60000 ALL"), b"+OK\r\n")?;
+    c.check(
+        &w("SET k"),
+        b"-ERR wrong number of arguments for 'set' command\r\n",
+    )?;
+    c.check(
+        &w("NOSUCH"),
+        b"-ERR unknown command 'NOSUCH', with args beginning with: \r\n",
+    )?;
+    admin.check(&w("CLIENT UNPAUSE"), b"+OK\r\n")?;
+    Ok(())
+}
