@@ -20,6 +20,7 @@ use crate::shared::Shared;
 use bytes::{Buf, BytesMut};
 use smallvec::SmallVec;
 use std::io;
+use std::ops::Range;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
@@ -111,20 +112,40 @@ impl Socket {
 }
 
 /// CLIENT REPLY: drops the reply just written (from `before` on) unless
-/// replies are on. What a command wrote as pushes (`pushed`: the
-/// confirmations of SUBSCRIBE and its kin) is not a reply and stays, as
-/// in Redis 7.0, in RESP2 as in RESP3; the mode moves on all the same.
+/// replies are on, keeping what the request wrote as pushes (`pushes`:
+/// subscription confirmations, even inside EXEC), which are not replies,
+/// as in Redis 7.0, in RESP2 as in RESP3; the mode moves on all the same.
 /// Published messages never pass here: they are written between requests.
-fn apply_reply_mode(mode: &mut ReplyMode, out: &mut BytesMut, before: usize, pushed: bool) {
-    match *mode {
-        ReplyMode::On => return,
-        ReplyMode::Off => {}
-        ReplyMode::SkipNext => *mode = ReplyMode::SkipThis,
-        ReplyMode::SkipThis => *mode = ReplyMode::On,
-    }
-    if !pushed {
+fn apply_reply_mode(
+    mode: &mut ReplyMode,
+    out: &mut BytesMut,
+    before: usize,
+    pushes: &mut Vec<Range<usize>>,
+) {
+    let drop_reply = match *mode {
+        ReplyMode::On => false,
+        ReplyMode::Off => true,
+        ReplyMode::SkipNext => {
+            *mode = ReplyMode::SkipThis;
+            true
+        }
+        ReplyMode::SkipThis => {
+            *mode = ReplyMode::On;
+            true
+        }
+    };
+    if drop_reply {
+        let kept: Vec<u8> = pushes
+            .iter()
+            .filter(|r| r.start >= before)
+            .filter_map(|r| out.get(r.clone()))
+            .flatten()
+            .copied()
+            .collect();
         out.truncate(before);
+        out.extend_from_slice(&kept);
     }
+    pushes.clear();
 }
 
 /// What woke a waiting connection.
@@ -419,18 +440,21 @@ impl Connection {
             // Refusals come first, as in Redis: a refused request is
             // answered at once, even while clients are paused.
             let admitted = command::admit(&args, cmd, &mut self.out, &mut self.session, shared);
-            let mut pushed = false;
             if let Some(cmd) = admitted {
                 if self.held_by_pause(cmd.spec, shared) {
                     return After::Paused;
                 }
                 if !transaction::queue(&args, cmd, &mut self.out, &mut self.session) {
-                    let ok = command::run(&args, cmd, &mut self.out, &mut self.session, shared);
-                    pushed = ok && pubsub::replies_are_pushes(cmd.spec.name);
+                    command::run(&args, cmd, &mut self.out, &mut self.session, shared);
                 }
             }
             self.last_cmd = cmd.map(|c| c.index).or(self.last_cmd);
-            apply_reply_mode(&mut self.session.reply, &mut self.out.buf, before, pushed);
+            apply_reply_mode(
+                &mut self.session.reply,
+                &mut self.out.buf,
+                before,
+                &mut self.session.pushes,
+            );
             drop(args);
             self.input.advance(parsed.consumed);
             if self.session.after != After::Continue {

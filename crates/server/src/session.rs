@@ -9,6 +9,7 @@
 
 use crate::registry::ClientEntry;
 use bytes::Bytes;
+use std::ops::Range;
 use std::sync::Arc;
 use tandem_engine::pubsub::Subscriber;
 
@@ -64,6 +65,10 @@ pub struct Session {
     pub watched: Vec<Watched>,
     /// CLIENT REPLY's mode.
     pub reply: ReplyMode,
+    /// Where in the output buffer the current request wrote pushes
+    /// (subscription confirmations, also inside EXEC): not replies, so
+    /// CLIENT REPLY OFF and SKIP leave them, as Redis 7.0 does.
+    pub pushes: Vec<Range<usize>>,
     /// This client in the registry (CLIENT LIST, KILL).
     pub entry: Arc<ClientEntry>,
 }
@@ -111,6 +116,7 @@ impl Session {
             multi: None,
             watched: Vec::new(),
             reply: ReplyMode::On,
+            pushes: Vec::new(),
             entry,
         }
     }

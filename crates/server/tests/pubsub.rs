@@ -398,3 +398,35 @@ fn client_pause_write_holds_publish_back() -> TestResult {
     c.expect(b":0\r\n")?;
     Ok(())
 }
+
+#[test]
+fn client_reply_off_keeps_pushes_from_inside_exec() -> TestResult {
+    // Redis 7.0.15 drops EXEC's reply but not the confirmations of a
+    // SUBSCRIBE it ran, in RESP2 and RESP3.
+    let server = common::start_default()?;
+    for (hello, push) in [("HELLO 2", b'*'), ("HELLO 3", b'>')] {
+        let mut c = Raw::connect(server.addr())?;
+        c.call(&words(hello))?;
+        c.send(&words("CLIENT REPLY OFF"))?;
+        c.send(&words("MULTI"))?;
+        c.send(&words("SUBSCRIBE a"))?;
+        c.send(&words("EXEC"))?;
+        c.send(&words("PING"))?;
+        let mut expected = vec![push];
+        expected.extend_from_slice(b"3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n");
+        c.expect(&expected)?;
+        // Nothing else came: the next reply, once replies are back on,
+        // is the first thing read. (RESP2 allows only a few commands
+        // while subscribed; UNSUBSCRIBE is one, and its answer a push.)
+        c.send(&words("UNSUBSCRIBE"))?;
+        c.check(
+            &words("CLIENT REPLY ON"),
+            &[
+                &expected[..1],
+                b"3\r\n$11\r\nunsubscribe\r\n$1\r\na\r\n:0\r\n+OK\r\n",
+            ]
+            .concat(),
+        )?;
+    }
+    Ok(())
+}

@@ -285,19 +285,19 @@ fn doom_transaction(session: &mut Session) {
 }
 
 /// Runs an admitted request (see `admit`) in the database the client has
-/// selected now. Returns whether its handler succeeded.
+/// selected now.
 pub(crate) fn run(
     args: &[&[u8]],
     cmd: Resolved,
     out: &mut Out,
     session: &mut Session,
     shared: &Shared,
-) -> bool {
+) {
     // The table is borrowed, not cloned: a `Db` clone would bump one
     // reference count that every core's requests share.
     let table = shared.dbs.table();
     let Some(db) = table.get(session.db).or_else(|| table.first()) else {
-        return false;
+        return;
     };
     let mut call = Call {
         args,
@@ -307,15 +307,14 @@ pub(crate) fn run(
         db,
         kv: db,
     };
-    run_counted(&mut call, cmd.spec, cmd.slot)
+    run_counted(&mut call, cmd.spec, cmd.slot);
 }
 
 /// Runs `spec`'s handler on an admitted request and writes its error if
 /// it fails, counting the call (and any error) in the stats under
 /// `slot`: what `execute` does once a request passes its checks, and what
-/// EXEC does for each command it runs inside one batch. Returns whether
-/// the handler succeeded.
-pub(crate) fn run_counted(call: &mut Call<'_>, spec: &Spec, slot: Slot) -> bool {
+/// EXEC does for each command it runs inside one batch.
+pub(crate) fn run_counted(call: &mut Call<'_>, spec: &Spec, slot: Slot) {
     let stats = &call.shared.stats;
     // Timed one time in 16, not every time as Redis does: a clock read
     // costs ~110 ns on our virtual machines (see `stats`).
@@ -323,16 +322,12 @@ pub(crate) fn run_counted(call: &mut Call<'_>, spec: &Spec, slot: Slot) -> bool 
     let result = (spec.handler)(call);
     let took = start.map(|s| s.elapsed());
     match result {
-        Ok(()) => {
-            stats.call(slot, took, false);
-            true
-        }
+        Ok(()) => stats.call(slot, took, false),
         Err(reject) => {
             let msg = reject.message(spec.name);
             call.out.error(&msg);
             stats.call(slot, took, true);
             stats.error(msg.as_bytes());
-            false
         }
     }
 }

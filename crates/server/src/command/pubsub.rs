@@ -89,6 +89,7 @@ fn count(session: &Session, kind: Kind) -> usize {
 }
 
 fn add(c: &mut Call<'_>, kind: Kind) -> CmdResult {
+    let start = c.out.buf.len();
     for &name in &c.args[1..] {
         let sub = subscriber(c.session, &c.shared.hub, &c.shared.shard_hub, kind);
         match kind {
@@ -101,10 +102,20 @@ fn add(c: &mut Call<'_>, kind: Kind) -> CmdResult {
         c.out.bulk(name);
         c.out.count(n);
     }
+    c.session.pushes.push(start..c.out.buf.len());
     Ok(())
 }
 
 fn remove(c: &mut Call<'_>, kind: Kind) -> CmdResult {
+    let start = c.out.buf.len();
+    confirm_removal(c, kind);
+    c.session.pushes.push(start..c.out.buf.len());
+    Ok(())
+}
+
+/// Unsubscribes and writes a confirmation per name (or the one for no
+/// subscription at all).
+fn confirm_removal(c: &mut Call<'_>, kind: Kind) {
     let slot = match kind {
         Kind::Shard => &c.session.ssub,
         Kind::Channel | Kind::Pattern => &c.session.sub,
@@ -124,7 +135,7 @@ fn remove(c: &mut Call<'_>, kind: Kind) -> CmdResult {
         c.out.bulk(kind.unsubscribe_word());
         c.out.null();
         c.out.count(count(c.session, kind));
-        return Ok(());
+        return;
     }
     for name in names {
         if let Some(sub) = slot {
@@ -138,7 +149,6 @@ fn remove(c: &mut Call<'_>, kind: Kind) -> CmdResult {
         c.out.bulk(&name);
         c.out.count(count(c.session, kind));
     }
-    Ok(())
 }
 
 fn subscribe(c: &mut Call<'_>) -> CmdResult {
@@ -278,15 +288,5 @@ pub fn allowed_while_subscribed(name: &str) -> bool {
             | "ping"
             | "quit"
             | "reset"
-    )
-}
-
-/// Whether everything `name` writes when it succeeds is pushes (its
-/// confirmations), not a reply: CLIENT REPLY OFF and SKIP leave them to
-/// the client, as Redis 7.0 does in RESP2 and RESP3 alike.
-pub fn replies_are_pushes(name: &str) -> bool {
-    matches!(
-        name,
-        "subscribe" | "ssubscribe" | "psubscribe" | "unsubscribe" | "sunsubscribe" | "punsubscribe"
     )
 }

@@ -213,9 +213,7 @@ fn exec(c: &mut Call<'_>) -> CmdResult {
         for args in &multi.queue {
             let args: SmallVec<[&[u8]; 8]> = args.iter().map(|a| &a[..]).collect();
             match Resolved::find(&args) {
-                Some(cmd) => {
-                    super::run(&args, cmd, c.out, c.session, c.shared);
-                }
+                Some(cmd) => super::run(&args, cmd, c.out, c.session, c.shared),
                 None => super::execute(&args, c.out, c.session, c.shared),
             }
         }
