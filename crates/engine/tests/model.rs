@@ -131,7 +131,7 @@ fn op_over(keys: usize, resizes: u32) -> impl Strategy<Value = Op> {
         1 => (key(), 0usize..20, prop::collection::vec(any::<u8>(), 0..5))
             .prop_map(|(k, o, v)| Op::SetRange(k, o, v)),
         1 => (key(), -8i64..8, -8i64..8).prop_map(|(k, s, e)| Op::GetRange(k, s, e)),
-        2 => (key(), prop_oneof![-3i64..6, -500i64..3000], 0u8..5).prop_map(|(k, t, c)| Op::Expire(k, t, c)),
+        2 => (key(), prop_oneof![-3i64..6, -500i64..3000], 0u8..6).prop_map(|(k, t, c)| Op::Expire(k, t, c)),
         1 => key().prop_map(Op::Persist),
         1 => key().prop_map(Op::Pttl),
         // Small steps land exactly on deadlines; large ones expire many keys.
@@ -163,7 +163,8 @@ fn expire_cond(c: u8) -> ExpireCondition {
         1 => ExpireCondition::IfNone,
         2 => ExpireCondition::IfSome,
         3 => ExpireCondition::IfLater,
-        _ => ExpireCondition::IfEarlier,
+        4 => ExpireCondition::IfEarlier,
+        _ => ExpireCondition::IfSomeEarlier,
     }
 }
 
@@ -327,6 +328,7 @@ fn check(kind: MemtableKind, shards: usize, ops: Vec<Op>) {
                             ExpireCondition::IfSome => cur.is_some(),
                             ExpireCondition::IfLater => cur.is_some_and(|c| when > c as i64),
                             ExpireCondition::IfEarlier => cur.is_none_or(|c| when < c as i64),
+                            ExpireCondition::IfSomeEarlier => cur.is_some_and(|c| when < c as i64),
                         };
                         if ok && when <= m.now as i64 {
                             m.map.remove(key);

@@ -586,3 +586,24 @@ fn memtable_trait_has_no_expiry_semantics() {
         assert!(raw.is_expired(2));
     }
 }
+
+#[test]
+fn expire_xx_lt_needs_an_existing_expiry() {
+    // Redis's EXPIRE ... XX LT: XX fails on a key without an expiry,
+    // though LT alone counts no expiry as infinitely late.
+    for (db, _clock) in dbs() {
+        let cond = ExpireCondition::IfSomeEarlier;
+        set(&db, "k", "v");
+        assert!(!db.expire(b"k", Expiry::Seconds(200), cond).unwrap());
+        assert!(!db.expire(b"k", Expiry::Seconds(-1), cond).unwrap());
+        assert_eq!(db.ttl(b"k").unwrap(), -1);
+        assert!(db
+            .expire(b"k", Expiry::Seconds(100), ExpireCondition::Always)
+            .unwrap());
+        assert!(!db.expire(b"k", Expiry::Seconds(150), cond).unwrap());
+        assert_eq!(db.ttl(b"k").unwrap(), 100);
+        assert!(db.expire(b"k", Expiry::Seconds(50), cond).unwrap());
+        assert_eq!(db.ttl(b"k").unwrap(), 50);
+        assert!(!db.expire(b"missing", Expiry::Seconds(50), cond).unwrap());
+    }
+}

@@ -14,12 +14,13 @@
 
 use crate::command::{self, pubsub, transaction};
 use crate::config::ClassLimit;
-use crate::resp::{Form, Limits, Out, Protocol, RequestParser};
+use crate::resp::{Form, Limits, Out, RequestParser};
 use crate::session::{After, ReplyMode, Session};
 use crate::shared::Shared;
 use bytes::{Buf, BytesMut};
 use smallvec::SmallVec;
 use std::io;
+use std::ops::Range;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
@@ -111,15 +112,40 @@ impl Socket {
 }
 
 /// CLIENT REPLY: drops the reply just written (from `before` on) unless
-/// replies are on.
-fn apply_reply_mode(mode: &mut ReplyMode, out: &mut BytesMut, before: usize) {
-    match *mode {
-        ReplyMode::On => return,
-        ReplyMode::Off => {}
-        ReplyMode::SkipNext => *mode = ReplyMode::SkipThis,
-        ReplyMode::SkipThis => *mode = ReplyMode::On,
+/// replies are on, keeping what the request wrote as pushes (`pushes`:
+/// subscription confirmations, even inside EXEC), which are not replies,
+/// as in Redis 7.0, in RESP2 as in RESP3; the mode moves on all the same.
+/// Published messages never pass here: they are written between requests.
+fn apply_reply_mode(
+    mode: &mut ReplyMode,
+    out: &mut BytesMut,
+    before: usize,
+    pushes: &mut Vec<Range<usize>>,
+) {
+    let drop_reply = match *mode {
+        ReplyMode::On => false,
+        ReplyMode::Off => true,
+        ReplyMode::SkipNext => {
+            *mode = ReplyMode::SkipThis;
+            true
+        }
+        ReplyMode::SkipThis => {
+            *mode = ReplyMode::On;
+            true
+        }
+    };
+    if drop_reply {
+        let kept: Vec<u8> = pushes
+            .iter()
+            .filter(|r| r.start >= before)
+            .filter_map(|r| out.get(r.clone()))
+            .flatten()
+            .copied()
+            .collect();
+        out.truncate(before);
+        out.extend_from_slice(&kept);
     }
-    out.truncate(before);
+    pushes.clear();
 }
 
 /// What woke a waiting connection.
@@ -407,38 +433,28 @@ impl Connection {
                 Form::Inline => self.parser.inline.iter().map(Vec::as_slice).collect(),
                 Form::Empty => SmallVec::new(),
             };
-            // One lookup serves the pause check, the subscribed-state
-            // check, dispatch and CLIENT LIST's `cmd`.
+            // One lookup serves admission, the pause check, dispatch and
+            // CLIENT LIST's `cmd`.
             let cmd = command::Resolved::find(&args);
-            let spec = cmd.map(|c| c.spec);
-            if let Some(spec) = spec {
-                let write = spec.flags & command::flags::WRITE != 0;
-                // EXEC waits if it would run a write; the rest by its flag.
-                let write = write || (spec.name == "exec" && self.session.multi.is_some());
-                // CLIENT is never held back, so that CLIENT UNPAUSE can
-                // always lift a pause.
-                let held = shared.pause.blocks(write)
-                    && spec.name != "client"
-                    && self
-                        .session
-                        .multi
-                        .as_ref()
-                        .is_none_or(|_| spec.name == "exec");
-                if held {
+            let before = self.out.buf.len();
+            // Refusals come first, as in Redis: a refused request is
+            // answered at once, even while clients are paused.
+            let admitted = command::admit(&args, cmd, &mut self.out, &mut self.session, shared);
+            if let Some(cmd) = admitted {
+                if self.held_by_pause(cmd.spec, shared) {
                     return After::Paused;
                 }
-            }
-            let before = self.out.buf.len();
-            if let Some(refusal) = self.refusal(spec) {
-                self.out.error(&refusal);
-                shared.stats.error(refusal.as_bytes());
-            } else if transaction::queue(&args, &mut self.out, &mut self.session, shared) {
-                // Queued inside MULTI, and answered.
-            } else if !args.is_empty() {
-                command::execute_found(&args, cmd, &mut self.out, &mut self.session, shared);
+                if !transaction::queue(&args, cmd, &mut self.out, &mut self.session) {
+                    command::run(&args, cmd, &mut self.out, &mut self.session, shared);
+                }
             }
             self.last_cmd = cmd.map(|c| c.index).or(self.last_cmd);
-            apply_reply_mode(&mut self.session.reply, &mut self.out.buf, before);
+            apply_reply_mode(
+                &mut self.session.reply,
+                &mut self.out.buf,
+                before,
+                &mut self.session.pushes,
+            );
             drop(args);
             self.input.advance(parsed.consumed);
             if self.session.after != After::Continue {
@@ -466,20 +482,21 @@ impl Connection {
         }
     }
 
-    /// Why the session's state forbids this request, if it does: a RESP2
-    /// client with subscriptions may only manage them, PING, QUIT and
-    /// RESET. Unknown commands get their own error from `execute`.
-    fn refusal(&self, spec: Option<&command::Spec>) -> Option<String> {
-        if self.out.protocol != Protocol::Resp2 || !self.session.subscribed() {
-            return None;
+    /// Whether CLIENT PAUSE holds this admitted request back: as Redis
+    /// does, under a WRITE pause a write, a command that may replicate
+    /// (PUBLISH), or an EXEC whose queue holds one, even when it would
+    /// only be queued; under an ALL pause, every request.
+    fn held_by_pause(&self, spec: &command::Spec, shared: &Shared) -> bool {
+        // Unlike Redis, CLIENT is never held back, so that CLIENT UNPAUSE
+        // can always lift a pause.
+        if spec.name == "client" {
+            return false;
         }
-        let spec = spec?;
-        (!pubsub::allowed_while_subscribed(spec.name)).then(|| {
-            format!(
-                "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
-                spec.name
-            )
-        })
+        let mut writes = spec.flags & (command::flags::WRITE | command::flags::MAY_REPLICATE) != 0;
+        if spec.name == "exec" {
+            writes |= self.session.multi.as_ref().is_some_and(|m| m.writes);
+        }
+        shared.pause.blocks(writes)
     }
 
     /// Gives back memory between turns, so an idle connection holds

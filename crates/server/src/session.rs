@@ -9,6 +9,7 @@
 
 use crate::registry::ClientEntry;
 use bytes::Bytes;
+use std::ops::Range;
 use std::sync::Arc;
 use tandem_engine::pubsub::Subscriber;
 
@@ -64,6 +65,10 @@ pub struct Session {
     pub watched: Vec<Watched>,
     /// CLIENT REPLY's mode.
     pub reply: ReplyMode,
+    /// Where in the output buffer the current request wrote pushes
+    /// (subscription confirmations, also inside EXEC): not replies, so
+    /// CLIENT REPLY OFF and SKIP leave them, as Redis 7.0 does.
+    pub pushes: Vec<Range<usize>>,
     /// This client in the registry (CLIENT LIST, KILL).
     pub entry: Arc<ClientEntry>,
 }
@@ -73,9 +78,13 @@ pub struct Session {
 pub struct Multi {
     /// The queued requests, each its arguments (the name first).
     pub queue: Vec<Vec<Bytes>>,
-    /// Whether a request failed to queue (unknown command, wrong arity):
-    /// EXEC then refuses the whole transaction.
+    /// Whether a request failed to queue (unknown command, wrong arity,
+    /// a `no-multi` command, ...): EXEC then refuses the whole
+    /// transaction.
     pub failed: bool,
+    /// Whether a queued request writes (or may replicate, as PUBLISH):
+    /// CLIENT PAUSE WRITE then holds EXEC back, as Redis does.
+    pub writes: bool,
 }
 
 /// A key under WATCH.
@@ -107,6 +116,7 @@ impl Session {
             multi: None,
             watched: Vec::new(),
             reply: ReplyMode::On,
+            pushes: Vec::new(),
             entry,
         }
     }

@@ -1584,3 +1584,99 @@ fn command_subcommand_arity_errors_name_the_subcommand() -> TestResult {
         )],
     )
 }
+
+#[test]
+fn expire_flag_combinations_match_redis() -> TestResult {
+    // For each valid combination of flags: on a key without a TTL, then
+    // on a key with a TTL of 100 s, asking for -1, 50 and 200 s, the
+    // reply and the TTL after it. Recorded from Redis 7.0.15, the same for
+    // all four commands; a missing key always answers 0.
+    type Row = (&'static str, [&'static str; 3], [&'static str; 3]);
+    let table: &[Row] = &[
+        ("", ["1 -2", "1 50", "1 200"], ["1 -2", "1 50", "1 200"]),
+        ("NX", ["1 -2", "1 50", "1 200"], ["0 100", "0 100", "0 100"]),
+        ("XX", ["0 -1", "0 -1", "0 -1"], ["1 -2", "1 50", "1 200"]),
+        ("GT", ["0 -1", "0 -1", "0 -1"], ["0 100", "0 100", "1 200"]),
+        ("LT", ["1 -2", "1 50", "1 200"], ["1 -2", "1 50", "0 100"]),
+        (
+            "XX GT",
+            ["0 -1", "0 -1", "0 -1"],
+            ["0 100", "0 100", "1 200"],
+        ),
+        // XX needs a TTL, so a key without one keeps none.
+        ("XX LT", ["0 -1", "0 -1", "0 -1"], ["1 -2", "1 50", "0 100"]),
+        ("LT XX", ["0 -1", "0 -1", "0 -1"], ["1 -2", "1 50", "0 100"]),
+    ];
+    let missing = ["0 -2", "0 -2", "0 -2"];
+    let (_server, mut con) = fresh()?;
+    let mut wrong = Vec::new();
+    for cmd in ["EXPIRE", "PEXPIRE", "EXPIREAT", "PEXPIREAT"] {
+        for (flags, persistent, with_ttl) in table {
+            for (state, expected) in [(0, persistent), (1, with_ttl), (2, &missing)] {
+                for (secs, want) in [-1i64, 50, 200].into_iter().zip(expected) {
+                    run(&mut con, "DEL k")?;
+                    if state < 2 {
+                        run(&mut con, "SET k v")?;
+                    }
+                    if state == 1 {
+                        run(&mut con, "EXPIRE k 100")?;
+                    }
+                    let now = i64::try_from(
+                        std::time::SystemTime::now()
+                            .duration_since(std::time::UNIX_EPOCH)?
+                            .as_secs(),
+                    )?;
+                    let at = if secs < 0 { -1 } else { now + secs };
+                    let arg = match cmd {
+                        "EXPIRE" => secs,
+                        "PEXPIRE" => secs * 1000,
+                        "EXPIREAT" => at,
+                        _ => at * 1000,
+                    };
+                    let request = format!("{cmd} k {arg} {flags}");
+                    let got = reply(&mut con, &request)?;
+                    let ttl = match run(&mut con, "TTL k")? {
+                        Value::Int(n) => n,
+                        other => return Err(format!("TTL: {}", render(&other)).into()),
+                    };
+                    let (done, left) = want.split_once(' ').ok_or("bad row")?;
+                    let left: i64 = left.parse()?;
+                    // A second may pass (or round away) between the two.
+                    let ttl_ok = ttl == left || (left > 0 && ttl == left - 1);
+                    if got != format!(":{done}") || !ttl_ok {
+                        wrong.push(format!(
+                            "{request} (key {}): got {got} ttl {ttl}, want :{done} ttl {left}",
+                            ["without TTL", "with TTL", "missing"][state]
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    Ok(())
+}
+
+#[test]
+fn expire_checks_its_flags_before_its_number_and_its_key() -> TestResult {
+    let (_server, mut con) = fresh()?;
+    let nx = "-ERR NX and XX, GT or LT options at the same time are not compatible";
+    let gt_lt = "-ERR GT and LT options at the same time are not compatible";
+    check(
+        &mut con,
+        &[
+            ("EXPIRE k abc FOO", "-ERR Unsupported option FOO"),
+            ("PEXPIREAT k x GT LT", gt_lt),
+            ("EXPIREAT k x NX XX", nx),
+            ("EXPIRE k 10 XX GT LT", gt_lt),
+            ("PEXPIRE k 10 NX XX GT LT", nx),
+            ("PEXPIRE k 10 LT NX", nx),
+            (
+                "EXPIRE k abc",
+                "-ERR value is not an integer or out of range",
+            ),
+            // A missing key after valid flags and number: 0.
+            ("EXPIRE k 10 XX LT", ":0"),
+        ],
+    )
+}

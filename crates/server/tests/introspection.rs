@@ -716,9 +716,18 @@ fn object_memory_time_and_lastsave_answer_as_redis() -> TestResult {
     Ok(())
 }
 
+/// A server that lets every client run DEBUG (off by default, as in
+/// Redis 7).
+fn start_with_debug() -> Result<Running, Error> {
+    common::start(common::Config {
+        enable_debug_command: tandem_server::config::Allowed::Yes,
+        ..common::config()
+    })
+}
+
 #[test]
 fn debug_resize_changes_the_shard_count_shown_in_info() -> TestResult {
-    let server = common::start_default()?;
+    let server = start_with_debug()?;
     let mut con = connect(&server)?;
     for i in 0..200 {
         run(&mut con, &format!("SET k{i} {i}"))?;
@@ -777,7 +786,7 @@ fn debug_resize_changes_the_shard_count_shown_in_info() -> TestResult {
 
 #[test]
 fn debug_sleep_pauses_the_connection() -> TestResult {
-    let server = common::start_default()?;
+    let server = start_with_debug()?;
     let mut con = connect(&server)?;
     let start = Instant::now();
     assert_eq!(text(&run(&mut con, "DEBUG SLEEP 0.2")?)?, "OK");
@@ -837,4 +846,153 @@ fn shards_section_reports_expiry_lateness() -> TestResult {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// Name, arity and flags of every command and subcommand COMMAND
+/// describes.
+fn served_flags(con: &mut Connection) -> Result<BTreeMap<String, (i64, Vec<String>)>, Error> {
+    let mut served = BTreeMap::new();
+    let mut describe = |entry: &[Value]| -> TestResult {
+        let flags = array(entry[2].clone())?
+            .iter()
+            .map(text)
+            .collect::<Result<Vec<_>, _>>()?;
+        served.insert(text(&entry[0])?, (int(&entry[1])?, flags));
+        Ok(())
+    };
+    for entry in array(run(con, "COMMAND")?)? {
+        let entry = array(entry)?;
+        describe(&entry)?;
+        for sub in array(entry[9].clone())? {
+            describe(&array(sub)?)?;
+        }
+    }
+    Ok(served)
+}
+
+#[test]
+fn command_flags_match_redis_7_0_15_for_every_command() -> TestResult {
+    let mut recorded = BTreeMap::new();
+    for line in include_str!("fixtures/redis-7.0.15-command-flags.txt").lines() {
+        if line.starts_with('#') || line.trim().is_empty() {
+            continue;
+        }
+        let mut words = line.split_whitespace();
+        let name = words.next().ok_or("empty line")?.to_string();
+        let arity: i64 = words.next().ok_or("no arity")?.parse()?;
+        recorded.insert(name, (arity, words.map(str::to_string).collect::<Vec<_>>()));
+    }
+    let server = common::start_default()?;
+    let mut con = connect(&server)?;
+    let mut served = served_flags(&mut con)?;
+    // Tandem's own command has no Redis flags to match.
+    assert!(served.remove("tandem.range").is_some());
+    assert_eq!(
+        served.keys().collect::<Vec<_>>(),
+        recorded.keys().collect::<Vec<_>>(),
+        "the fixture must list exactly the commands Tandem serves"
+    );
+    let wrong: Vec<String> = served
+        .iter()
+        .filter(|(name, got)| recorded.get(*name) != Some(got))
+        .map(|(name, got)| format!("{name}: {got:?}, Redis {:?}", recorded.get(name)))
+        .collect();
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    Ok(())
+}
+
+#[test]
+fn debug_is_off_by_default_and_its_switch_fixed() -> TestResult {
+    let refused = "-ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.\r\n";
+    let server = common::start_default()?;
+    let mut c = Raw::connect(server.addr())?;
+    c.check(b"DEBUG SLEEP 0\r\n", refused.as_bytes())?;
+    c.check(b"DEBUG HELP\r\n", refused.as_bytes())?;
+    // The arity check comes first.
+    c.check(
+        b"DEBUG\r\n",
+        b"-ERR wrong number of arguments for 'debug' command\r\n",
+    )?;
+    c.check(
+        b"CONFIG GET enable-debug-command\r\n",
+        b"*2\r\n$20\r\nenable-debug-command\r\n$2\r\nno\r\n",
+    )?;
+    // Redis 7.0.15 refuses it as an immutable setting.
+    c.check(
+        b"CONFIG SET enable-debug-command yes\r\n",
+        b"-ERR CONFIG SET failed (possibly related to argument 'enable-debug-command') - can't set immutable config\r\n",
+    )?;
+    // Refusals are rejected calls, as in Redis.
+    let stats = String::from_utf8(c.call(b"INFO commandstats\r\n")?)?;
+    assert!(
+        stats.contains(
+            "cmdstat_debug:calls=0,usec=0,usec_per_call=0.00,rejected_calls=3,failed_calls=0"
+        ),
+        "{stats}"
+    );
+    Ok(())
+}
+
+#[test]
+fn debug_local_allows_loopback_clients() -> TestResult {
+    let server = common::start(common::Config {
+        enable_debug_command: tandem_server::config::Allowed::Local,
+        ..common::config()
+    })?;
+    // Tests connect over 127.0.0.1: a local client.
+    let mut c = Raw::connect(server.addr())?;
+    assert!(c.local_addr()?.ip().is_loopback());
+    c.check(b"DEBUG SLEEP 0\r\n", b"+OK\r\n")?;
+    c.check(
+        b"CONFIG GET enable-debug-command\r\n",
+        b"*2\r\n$20\r\nenable-debug-command\r\n$5\r\nlocal\r\n",
+    )?;
+    Ok(())
+}
+
+#[test]
+fn debug_refusal_comes_before_noauth() -> TestResult {
+    // Redis 7.0.15 checks a protected command's switch before the
+    // client's authentication.
+    let server = common::start(tandem_server::Config {
+        requirepass: Some("secret".into()),
+        ..common::config()
+    })?;
+    let mut c = Raw::connect(server.addr())?;
+    c.check(
+        b"DEBUG SLEEP 0\r\n",
+        b"-ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.\r\n",
+    )?;
+    c.check(b"SHUTDOWN\r\n", b"-NOAUTH Authentication required.\r\n")?;
+    c.check(b"MULTI\r\n", b"-NOAUTH Authentication required.\r\n")?;
+    c.check(
+        b"EXEC\r\n",
+        b"-EXECABORT Transaction discarded because of: NOAUTH Authentication required.\r\n",
+    )?;
+    Ok(())
+}
+
+#[test]
+fn debug_local_allows_unix_socket_clients() -> TestResult {
+    use std::io::{Read, Write};
+    let path = std::env::temp_dir().join(format!("tandem-debug-local-{}.sock", std::process::id()));
+    let _server = common::start(common::Config {
+        enable_debug_command: tandem_server::config::Allowed::Local,
+        unixsocket: Some(path.clone()),
+        ..common::config()
+    })?;
+    let mut unix = std::os::unix::net::UnixStream::connect(&path)?;
+    unix.set_read_timeout(Some(common::TIMEOUT))?;
+    unix.write_all(b"DEBUG SLEEP 0\r\n")?;
+    let mut got = Vec::new();
+    let mut chunk = [0u8; 64];
+    while !got.ends_with(b"\r\n") {
+        let n = unix.read(&mut chunk)?;
+        if n == 0 {
+            break;
+        }
+        got.extend_from_slice(&chunk[..n]);
+    }
+    assert_eq!(common::text(&got), "+OK\\r\\n");
+    Ok(())
 }

@@ -296,3 +296,137 @@ fn a_subscriber_that_stops_reading_is_cut_off() -> TestResult {
     assert!(slow.closed_within(Duration::from_secs(5))?);
     Ok(())
 }
+
+#[test]
+fn resp3_client_reply_off_still_delivers_pushes() -> TestResult {
+    let server = common::start_default()?;
+    let mut c = Raw::connect(server.addr())?;
+    let mut publisher = Raw::connect(server.addr())?;
+    c.call(&words("HELLO 3"))?;
+    c.send(&words("CLIENT REPLY OFF"))?;
+    c.send(&words("SUBSCRIBE ch1"))?;
+    c.send(&words("PSUBSCRIBE c*"))?;
+    // A reply, not a push: dropped. Were it sent, the next expectation
+    // would meet it first.
+    c.send(&words("PING"))?;
+    c.expect(b">3\r\n$9\r\nsubscribe\r\n$3\r\nch1\r\n:1\r\n>3\r\n$10\r\npsubscribe\r\n$2\r\nc*\r\n:2\r\n")?;
+    publisher.check(&words("PUBLISH ch1 hello"), b":2\r\n")?;
+    c.expect(b">3\r\n$7\r\nmessage\r\n$3\r\nch1\r\n$5\r\nhello\r\n>4\r\n$8\r\npmessage\r\n$2\r\nc*\r\n$3\r\nch1\r\n$5\r\nhello\r\n")?;
+    c.send(&words("UNSUBSCRIBE ch1"))?;
+    c.send(&words("PING"))?;
+    c.check(
+        &words("CLIENT REPLY ON"),
+        b">3\r\n$11\r\nunsubscribe\r\n$3\r\nch1\r\n:1\r\n+OK\r\n",
+    )?;
+    // SKIP: the skipped command's pushes still arrive, and the skip is
+    // spent on it.
+    c.send(&words("CLIENT REPLY SKIP"))?;
+    c.send(&words("SUBSCRIBE ch2"))?;
+    c.check(
+        &words("PING"),
+        b">3\r\n$9\r\nsubscribe\r\n$3\r\nch2\r\n:2\r\n+PONG\r\n",
+    )?;
+    Ok(())
+}
+
+#[test]
+fn resp2_client_reply_off_still_delivers_subscriptions_and_messages() -> TestResult {
+    // In RESP2 they are arrays, yet Redis 7.0 sends them all the same;
+    // only real replies (PING's, errors) are dropped.
+    let server = common::start_default()?;
+    let mut c = Raw::connect(server.addr())?;
+    let mut publisher = Raw::connect(server.addr())?;
+    c.send(&words("CLIENT REPLY OFF"))?;
+    c.send(&words("SUBSCRIBE ch1"))?;
+    c.send(&words("PSUBSCRIBE c*"))?;
+    c.send(&words("PING"))?;
+    c.expect(b"*3\r\n$9\r\nsubscribe\r\n$3\r\nch1\r\n:1\r\n*3\r\n$10\r\npsubscribe\r\n$2\r\nc*\r\n:2\r\n")?;
+    publisher.check(&words("PUBLISH ch1 hello"), b":2\r\n")?;
+    c.expect(b"*3\r\n$7\r\nmessage\r\n$3\r\nch1\r\n$5\r\nhello\r\n*4\r\n$8\r\npmessage\r\n$2\r\nc*\r\n$3\r\nch1\r\n$5\r\nhello\r\n")?;
+    // Refused in the subscribed context, and the refusal is a reply.
+    c.send(&words("GET k"))?;
+    c.send(&words("UNSUBSCRIBE"))?;
+    c.send(&words("PUNSUBSCRIBE"))?;
+    c.send(&words("PING"))?;
+    c.check(
+        &words("CLIENT REPLY ON"),
+        b"*3\r\n$11\r\nunsubscribe\r\n$3\r\nch1\r\n:1\r\n*3\r\n$12\r\npunsubscribe\r\n$2\r\nc*\r\n:0\r\n+OK\r\n",
+    )?;
+    // SKIP in RESP2: the same.
+    c.send(&words("CLIENT REPLY SKIP"))?;
+    c.send(&words("SUBSCRIBE ch1"))?;
+    c.check(
+        &words("PING"),
+        b"*3\r\n$9\r\nsubscribe\r\n$3\r\nch1\r\n:1\r\n*2\r\n$4\r\npong\r\n$0\r\n\r\n",
+    )?;
+    Ok(())
+}
+
+#[test]
+fn resp2_subscribed_refusals_name_the_subcommand_after_the_arity_check() -> TestResult {
+    let server = common::start_default()?;
+    let mut c = Raw::connect(server.addr())?;
+    c.check(
+        &words("SUBSCRIBE x"),
+        b"*3\r\n$9\r\nsubscribe\r\n$1\r\nx\r\n:1\r\n",
+    )?;
+    c.check(
+        &words("GET"),
+        b"-ERR wrong number of arguments for 'get' command\r\n",
+    )?;
+    c.check(
+        &words("CLIENT ID"),
+        b"-ERR Can't execute 'client|id': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context\r\n",
+    )?;
+    c.check(
+        &words("NOSUCH"),
+        b"-ERR unknown command 'NOSUCH', with args beginning with: \r\n",
+    )?;
+    Ok(())
+}
+
+#[test]
+fn client_pause_write_holds_publish_back() -> TestResult {
+    // PUBLISH is no write, but Redis holds it as one (it may replicate).
+    let server = common::start_default()?;
+    let mut admin = Raw::connect(server.addr())?;
+    let mut c = Raw::connect(server.addr())?;
+    admin.check(&words("CLIENT PAUSE 60000 WRITE"), b"+OK\r\n")?;
+    c.send(&words("PUBLISH ch hello"))?;
+    c.expect_silence(Duration::from_millis(100))?;
+    admin.check(&words("CLIENT UNPAUSE"), b"+OK\r\n")?;
+    c.expect(b":0\r\n")?;
+    Ok(())
+}
+
+#[test]
+fn client_reply_off_keeps_pushes_from_inside_exec() -> TestResult {
+    // Redis 7.0.15 drops EXEC's reply but not the confirmations of a
+    // SUBSCRIBE it ran, in RESP2 and RESP3.
+    let server = common::start_default()?;
+    for (hello, push) in [("HELLO 2", b'*'), ("HELLO 3", b'>')] {
+        let mut c = Raw::connect(server.addr())?;
+        c.call(&words(hello))?;
+        c.send(&words("CLIENT REPLY OFF"))?;
+        c.send(&words("MULTI"))?;
+        c.send(&words("SUBSCRIBE a"))?;
+        c.send(&words("EXEC"))?;
+        c.send(&words("PING"))?;
+        let mut expected = vec![push];
+        expected.extend_from_slice(b"3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n");
+        c.expect(&expected)?;
+        // Nothing else came: the next reply, once replies are back on,
+        // is the first thing read. (RESP2 allows only a few commands
+        // while subscribed; UNSUBSCRIBE is one, and its answer a push.)
+        c.send(&words("UNSUBSCRIBE"))?;
+        c.check(
+            &words("CLIENT REPLY ON"),
+            &[
+                &expected[..1],
+                b"3\r\n$11\r\nunsubscribe\r\n$1\r\na\r\n:0\r\n+OK\r\n",
+            ]
+            .concat(),
+        )?;
+    }
+    Ok(())
+}

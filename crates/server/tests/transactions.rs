@@ -235,3 +235,175 @@ fn cas_increments(addr: std::net::SocketAddr) -> TestResult {
     }
     Ok(())
 }
+
+/// Redis 7.0.15's refusal of a `no-multi` command while queueing.
+const NOT_IN_MULTI: &[u8] = b"-ERR Command not allowed inside a transaction\r\n";
+/// EXEC's answer once a request failed to queue.
+const EXECABORT: &[u8] = b"-EXECABORT Transaction discarded because of previous errors.\r\n";
+
+#[test]
+fn shutdown_inside_multi_is_refused_and_the_transaction_discarded() -> TestResult {
+    let server = common::start_default()?;
+    let mut c = Raw::connect(server.addr())?;
+    c.check(&w("MULTI"), b"+OK\r\n")?;
+    c.check(&w("SET foo bar"), b"+QUEUED\r\n")?;
+    c.check(&w("SHUTDOWN"), NOT_IN_MULTI)?;
+    // A doomed transaction still answers what follows, as Redis does.
+    c.check(&w("SET other 1"), b"+QUEUED\r\n")?;
+    c.check(&w("EXEC"), EXECABORT)?;
+    // The server is still up, and nothing of the transaction ran.
+    c.check(&w("GET foo"), b"$-1\r\n")?;
+    let mut other = Raw::connect(server.addr())?;
+    other.check(&w("EXISTS foo other"), b":0\r\n")?;
+    // Whatever its arguments (Redis checks them only when it runs).
+    c.check(&w("MULTI"), b"+OK\r\n")?;
+    c.check(&w("SHUTDOWN NOSAVE a b c"), NOT_IN_MULTI)?;
+    c.check(&w("EXEC"), EXECABORT)?;
+    Ok(())
+}
+
+/// The commands Redis 7.0.15 marks `no_multi`, among those Tandem serves
+/// (recorded in the fixture that the COMMAND flags test checks).
+fn no_multi_commands() -> Vec<(String, i64)> {
+    include_str!("fixtures/redis-7.0.15-command-flags.txt")
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter(|l| l.split_whitespace().skip(2).any(|f| f == "no_multi"))
+        .filter_map(|l| {
+            let mut words = l.split_whitespace();
+            let name = words.next()?.to_string();
+            let arity = words.next()?.parse().ok()?;
+            Some((name, arity))
+        })
+        .collect()
+}
+
+#[test]
+fn every_no_multi_command_is_refused_inside_multi() -> TestResult {
+    let commands = no_multi_commands();
+    assert!(
+        commands.iter().any(|(name, _)| name == "shutdown"),
+        "{commands:?}"
+    );
+    let server = common::start_default()?;
+    let mut c = Raw::connect(server.addr())?;
+    for (name, arity) in &commands {
+        // Arguments enough to pass the arity check: a subcommand's name
+        // is its second word.
+        let mut words: Vec<String> = name.split('|').map(str::to_string).collect();
+        let argc = usize::try_from(arity.unsigned_abs())?;
+        while words.len() < argc {
+            words.push("x".into());
+        }
+        c.check(&w("MULTI"), b"+OK\r\n")?;
+        c.check(&w("SET k v"), b"+QUEUED\r\n")?;
+        c.check(&w(&words.join(" ")), NOT_IN_MULTI)?;
+        c.check(&w("EXEC"), EXECABORT)?;
+        c.check(&w("EXISTS k"), b":0\r\n")?;
+    }
+    Ok(())
+}
+
+#[test]
+fn refusals_while_queueing_come_in_redis_order() -> TestResult {
+    let server = common::start_default()?;
+    let mut c = Raw::connect(server.addr())?;
+    c.check(&w("MULTI"), b"+OK\r\n")?;
+    // DEBUG is off by default: refused while queueing, and that dooms
+    // the transaction as any refusal does.
+    c.check(
+        &w("DEBUG SLEEP 0"),
+        b"-ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.\r\n",
+    )?;
+    c.check(&w("EXEC"), EXECABORT)?;
+    // The arity check comes before the DEBUG switch.
+    c.check(&w("MULTI"), b"+OK\r\n")?;
+    c.check(
+        &w("DEBUG"),
+        b"-ERR wrong number of arguments for 'debug' command\r\n",
+    )?;
+    c.check(&w("EXEC"), EXECABORT)?;
+    Ok(())
+}
+
+#[test]
+fn client_pause_write_holds_exec_only_when_its_queue_writes() -> TestResult {
+    let server = common::start_default()?;
+    let mut admin = Raw::connect(server.addr())?;
+    let mut c = Raw::connect(server.addr())?;
+    c.check(&w("SET k v"), b"+OK\r\n")?;
+    c.check(&w("MULTI"), b"+OK\r\n")?;
+    c.check(&w("GET k"), b"+QUEUED\r\n")?;
+    // Longer than any read's deadline: a held EXEC would fail the test.
+    admin.check(&w("CLIENT PAUSE 60000 WRITE"), b"+OK\r\n")?;
+    c.check(&w("EXEC"), b"*1\r\n$1\r\nv\r\n")?;
+    admin.check(&w("CLIENT UNPAUSE"), b"+OK\r\n")?;
+    // A write is held back even when it would only be queued, as in
+    // Redis, and so is the EXEC of a queue holding one.
+    c.check(&w("MULTI"), b"+OK\r\n")?;
+    admin.check(&w("CLIENT PAUSE 60000 WRITE"), b"+OK\r\n")?;
+    c.send(&w("SET k w"))?;
+    c.expect_silence(Duration::from_millis(100))?;
+    admin.check(&w("CLIENT UNPAUSE"), b"+OK\r\n")?;
+    c.expect(b"+QUEUED\r\n")?;
+    admin.check(&w("CLIENT PAUSE 60000 WRITE"), b"+OK\r\n")?;
+    c.send(&w("EXEC"))?;
+    c.expect_silence(Duration::from_millis(100))?;
+    admin.check(&w("CLIENT UNPAUSE"), b"+OK\r\n")?;
+    c.expect(b"*1\r\n+OK\r\n")?;
+    Ok(())
+}
+
+#[test]
+fn a_refused_exec_discards_the_transaction_and_its_watches() -> TestResult {
+    let server = common::start_default()?;
+    let mut c = Raw::connect(server.addr())?;
+    let mut other = Raw::connect(server.addr())?;
+    c.check(&w("WATCH k"), b"+OK\r\n")?;
+    c.check(&w("MULTI"), b"+OK\r\n")?;
+    c.check(&w("SET a 1"), b"+QUEUED\r\n")?;
+    c.check(
+        &w("EXEC x"),
+        b"-EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command\r\n",
+    )?;
+    c.check(&w("EXEC"), b"-ERR EXEC without MULTI\r\n")?;
+    c.check(&w("GET a"), b"$-1\r\n")?;
+    // The watch went with it: a change of k no longer aborts.
+    other.check(&w("SET k 1"), b"+OK\r\n")?;
+    c.check(&w("MULTI"), b"+OK\r\n")?;
+    c.check(&w("EXEC"), b"*0\r\n")?;
+    // Outside MULTI too, as Redis words it.
+    c.check(
+        &w("EXEC x"),
+        b"-EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command\r\n",
+    )?;
+    c.check(
+        &w("SUBSCRIBE ch"),
+        b"*3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n",
+    )?;
+    c.check(
+        &w("EXEC"),
+        b"-EXECABORT Transaction discarded because of: Can't execute 'exec': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context\r\n",
+    )?;
+    Ok(())
+}
+
+#[test]
+fn refusals_are_answered_at_once_while_clients_are_paused() -> TestResult {
+    // Redis refuses before it holds a request back for CLIENT PAUSE.
+    let server = common::start_default()?;
+    let mut admin = Raw::connect(server.addr())?;
+    let mut c = Raw::connect(server.addr())?;
+    // Longer than any read's deadline: a held request would fail the test.
+    admin.check(&w("CLIENT PAUSE 60000 ALL"), b"+OK\r\n")?;
+    c.check(
+        &w("SET k"),
+        b"-ERR wrong number of arguments for 'set' command\r\n",
+    )?;
+    c.check(
+        &w("NOSUCH"),
+        b"-ERR unknown command 'NOSUCH', with args beginning with: \r\n",
+    )?;
+    admin.check(&w("CLIENT UNPAUSE"), b"+OK\r\n")?;
+    Ok(())
+}

@@ -88,6 +88,7 @@ pub(crate) fn expire(
         // No expiry counts as infinitely late: nothing is later, all earlier.
         ExpireCondition::IfLater => current.is_some_and(|c| when_wide > c),
         ExpireCondition::IfEarlier => current.is_none_or(|c| when_wide < c),
+        ExpireCondition::IfSomeEarlier => current.is_some_and(|c| when_wide < c),
     };
     if !allowed {
         return false;

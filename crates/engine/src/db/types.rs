@@ -76,6 +76,9 @@ pub enum ExpireCondition {
     /// Only if the new expiry is earlier than the current one (no expiry
     /// counts as infinitely late).
     IfEarlier,
+    /// Only if the key has an expiry and the new one is earlier (XX with
+    /// LT; XX with GT is `IfLater`, which already needs an expiry).
+    IfSomeEarlier,
 }
 
 /// Options of a SCAN call.

@@ -52,6 +52,7 @@ fn settings(c: &Config) -> Vec<(&'static str, String)> {
         ),
         ("loglevel", c.loglevel.clone()),
         ("io-threads", c.io_threads.to_string()),
+        ("enable-debug-command", c.enable_debug_command.to_string()),
         // No persistence yet: nothing is saved, and there is no AOF.
         ("save", String::new()),
         ("appendonly", "no".into()),
@@ -203,6 +204,9 @@ fn settable(name: &str) -> Option<Settable> {
         }),
         "bind" | "port" | "unixsocket" | "tcp-backlog" | "databases" | "io-threads"
         | "loglevel" | "save" | "appendonly" => Immutable,
+        // Redis 7 refuses to change a protected command's switch at run
+        // time, with the immutable settings' words.
+        "enable-debug-command" => Immutable,
         _ => return None,
     })
 }

@@ -4,10 +4,9 @@
 //! thread) and DEBUG RESIZE (Tandem's own: resize a database's shards
 //! now). Both block the thread that serves the client until done, and with
 //! it every connection that thread serves; connections on other serving
-//! threads carry on, where Redis would stop entirely. Unlike Redis 7,
-//! DEBUG is not switched off by default (`enable-debug-command`): Tandem
-//! has no such setting yet, and it exposes no debug command that can crash
-//! the server or read its memory.
+//! threads carry on, where Redis would stop entirely. As in Redis 7,
+//! DEBUG is off unless `enable-debug-command` allows it: it is marked
+//! `PROTECTED`, and `command::admit` refuses it before this module runs.
 
 use super::args::{int, is, text};
 use super::introspection::help;
@@ -16,7 +15,7 @@ use super::{Call, CmdResult, Reject};
 use std::time::Duration;
 use tandem_engine::MAX_SHARDS;
 
-pub(super) const COMMANDS: &[Spec] = &[spec("debug", -2, ADMIN, (0, 0, 0), debug)];
+pub(super) const COMMANDS: &[Spec] = &[spec("debug", -2, ADMIN | PROTECTED, (0, 0, 0), debug)];
 
 const HELP: &[&str] = &[
     "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",

@@ -44,9 +44,12 @@ fn condition(flags: &[&[u8]]) -> Result<ExpireCondition, Reject> {
             "ERR GT and LT options at the same time are not compatible",
         ));
     }
+    // NX excludes the others, and so do GT and LT each other; XX needs an
+    // expiry, which GT needs anyway (no expiry is infinitely late).
     Ok(match (nx, xx, gt, lt) {
         (true, ..) => ExpireCondition::IfNone,
         (_, _, true, _) => ExpireCondition::IfLater,
+        (_, true, _, true) => ExpireCondition::IfSomeEarlier,
         (_, _, _, true) => ExpireCondition::IfEarlier,
         (_, true, ..) => ExpireCondition::IfSome,
         _ => ExpireCondition::Always,
@@ -54,9 +57,10 @@ fn condition(flags: &[&[u8]]) -> Result<ExpireCondition, Reject> {
 }
 
 fn expire_generic(c: &mut Call<'_>, make: fn(i64) -> Expiry) -> CmdResult {
-    let n = int(c.args[2])?;
-    let cond = condition(&c.args[3..])?;
-    let done = c.kv().expire(c.args[1], make(n), cond)?;
+    // The flags first, then the number, as Redis checks them.
+    let cond = condition(c.args.get(3..).unwrap_or_default())?;
+    let n = int(c.arg(2))?;
+    let done = c.kv().expire(c.arg(1), make(n), cond)?;
     c.out.int(i64::from(done));
     Ok(())
 }

@@ -1,13 +1,15 @@
 //! Commands: the table of what the server understands, and dispatch.
 //!
 //! Owns the one path every request takes: find the command (names are
-//! case-insensitive), check its arity and the client's authentication,
-//! run its handler, and turn a refusal into Redis's exact error line. Each
+//! case-insensitive), admit it (arity, protected commands, the client's
+//! authentication, MULTI and subscribed-state rules: `admit`), run its
+//! handler, and turn a refusal into Redis's exact error line. Each
 //! command's semantics live in the module for its group (`session`,
 //! `strings`, `keys`, `expire`, `range`, `introspection`, `server`, ...);
 //! the engine does the work, so handlers only read arguments and shape
 //! replies.
 
+mod admit;
 pub mod args;
 pub mod error;
 mod spec;
@@ -224,42 +226,73 @@ pub fn names() -> impl Iterator<Item = &'static str> {
 
 /// Runs one request and writes its reply (or error) to `out`, counting
 /// it in the server's statistics as Redis does: a refusal before running
-/// (arity, authentication) is a rejected call, an error reply from the
-/// handler a failed call, and every error reply is counted by its code.
-/// An unknown command counts only as an error.
+/// (arity, authentication, ...: see `admit`) is a rejected call, an error
+/// reply from the handler a failed call, and every error reply is counted
+/// by its code. An unknown command counts only as an error. It never
+/// queues: inside MULTI, the connection calls `admit`, then
+/// `transaction::queue`, then `run`.
 pub fn execute(args: &[&[u8]], out: &mut Out, session: &mut Session, shared: &Shared) {
-    execute_found(args, Resolved::find(args), out, session, shared);
+    if let Some(cmd) = admit(args, Resolved::find(args), out, session, shared) {
+        run(args, cmd, out, session, shared);
+    }
 }
 
-/// `execute`, for a caller that has already looked the command up (`cmd`
-/// is `Resolved::find(args)`), so a request costs one lookup.
-pub(crate) fn execute_found(
+/// Checks a request before it runs or is queued (`cmd` is
+/// `Resolved::find(args)`, so that a request costs one lookup). A refused
+/// request is answered here with Redis's error and counted; inside MULTI
+/// it dooms the transaction, as Redis's `rejectCommand` does, so that EXEC
+/// answers `-EXECABORT`. Returns the command when it may go on.
+pub(crate) fn admit(
     args: &[&[u8]],
     cmd: Option<Resolved>,
     out: &mut Out,
     session: &mut Session,
     shared: &Shared,
-) {
+) -> Option<Resolved> {
     if args.is_empty() {
-        return;
+        return None;
     }
     let Some(cmd) = cmd else {
         let msg = unknown_command(args);
         out.error_bytes(&msg);
         shared.stats.error(&msg);
-        return;
+        doom_transaction(session);
+        return None;
     };
-    let spec = cmd.spec;
-    let refusal = cmd.arity_error(args.len()).or_else(|| {
-        (!session.authenticated && spec.flags & flags::NO_AUTH == 0)
-            .then(|| "NOAUTH Authentication required.".to_string())
-    });
-    if let Some(msg) = refusal {
-        out.error(&msg);
-        shared.stats.reject(cmd.slot);
-        shared.stats.error(msg.as_bytes());
-        return;
+    let Some(mut msg) = admit::refusal(&cmd, args.len(), session, out.protocol, shared) else {
+        return Some(cmd);
+    };
+    if cmd.spec.name == "exec" {
+        // As Redis's `execCommandAbort`: a refused EXEC discards the
+        // transaction and the watches, in MULTI or not, and says why.
+        session.multi = None;
+        session.watched.clear();
+        let why = msg.strip_prefix("ERR ").unwrap_or(&msg);
+        msg = format!("EXECABORT Transaction discarded because of: {why}");
     }
+    out.error(&msg);
+    shared.stats.reject(cmd.slot);
+    shared.stats.error(msg.as_bytes());
+    doom_transaction(session);
+    None
+}
+
+/// Makes the transaction being queued, if any, fail at EXEC.
+fn doom_transaction(session: &mut Session) {
+    if let Some(multi) = session.multi.as_mut() {
+        multi.failed = true;
+    }
+}
+
+/// Runs an admitted request (see `admit`) in the database the client has
+/// selected now.
+pub(crate) fn run(
+    args: &[&[u8]],
+    cmd: Resolved,
+    out: &mut Out,
+    session: &mut Session,
+    shared: &Shared,
+) {
     // The table is borrowed, not cloned: a `Db` clone would bump one
     // reference count that every core's requests share.
     let table = shared.dbs.table();
@@ -274,7 +307,7 @@ pub(crate) fn execute_found(
         db,
         kv: db,
     };
-    run_counted(&mut call, spec, cmd.slot);
+    run_counted(&mut call, cmd.spec, cmd.slot);
 }
 
 /// Runs `spec`'s handler on an admitted request and writes its error if

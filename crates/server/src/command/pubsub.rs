@@ -22,8 +22,20 @@ pub(super) const COMMANDS: &[Spec] = &[
     spec("punsubscribe", -1, PUBSUB, (0, 0, 0), punsubscribe),
     spec("ssubscribe", -2, PUBSUB, (1, -1, 1), ssubscribe),
     spec("sunsubscribe", -1, PUBSUB, (1, -1, 1), sunsubscribe),
-    spec("publish", 3, PUBSUB | FAST, (0, 0, 0), publish),
-    spec("spublish", 3, PUBSUB | FAST, (1, 1, 1), spublish),
+    spec(
+        "publish",
+        3,
+        PUBSUB | FAST | MAY_REPLICATE,
+        (0, 0, 0),
+        publish,
+    ),
+    spec(
+        "spublish",
+        3,
+        PUBSUB | FAST | MAY_REPLICATE,
+        (1, 1, 1),
+        spublish,
+    ),
     spec("pubsub", -2, 0, (0, 0, 0), pubsub),
 ];
 
@@ -77,6 +89,7 @@ fn count(session: &Session, kind: Kind) -> usize {
 }
 
 fn add(c: &mut Call<'_>, kind: Kind) -> CmdResult {
+    let start = c.out.buf.len();
     for &name in &c.args[1..] {
         let sub = subscriber(c.session, &c.shared.hub, &c.shared.shard_hub, kind);
         match kind {
@@ -89,10 +102,20 @@ fn add(c: &mut Call<'_>, kind: Kind) -> CmdResult {
         c.out.bulk(name);
         c.out.count(n);
     }
+    c.session.pushes.push(start..c.out.buf.len());
     Ok(())
 }
 
 fn remove(c: &mut Call<'_>, kind: Kind) -> CmdResult {
+    let start = c.out.buf.len();
+    confirm_removal(c, kind);
+    c.session.pushes.push(start..c.out.buf.len());
+    Ok(())
+}
+
+/// Unsubscribes and writes a confirmation per name (or the one for no
+/// subscription at all).
+fn confirm_removal(c: &mut Call<'_>, kind: Kind) {
     let slot = match kind {
         Kind::Shard => &c.session.ssub,
         Kind::Channel | Kind::Pattern => &c.session.sub,
@@ -112,7 +135,7 @@ fn remove(c: &mut Call<'_>, kind: Kind) -> CmdResult {
         c.out.bulk(kind.unsubscribe_word());
         c.out.null();
         c.out.count(count(c.session, kind));
-        return Ok(());
+        return;
     }
     for name in names {
         if let Some(sub) = slot {
@@ -126,7 +149,6 @@ fn remove(c: &mut Call<'_>, kind: Kind) -> CmdResult {
         c.out.bulk(&name);
         c.out.count(count(c.session, kind));
     }
-    Ok(())
 }
 
 fn subscribe(c: &mut Call<'_>) -> CmdResult {

@@ -27,9 +27,21 @@ pub mod flags {
     /// May block the client.
     pub const BLOCKING: u32 = 1 << 9;
 
+    // Flags Redis keeps to itself (COMMAND does not report them) that
+    // decide something here.
+
+    /// Switched off unless `enable-debug-command` allows it (Redis's
+    /// `CMD_PROTECTED`): refused before it runs or is queued.
+    pub const PROTECTED: u32 = 1 << 10;
+    /// Not a write, but Redis would replicate it (`CMD_MAY_REPLICATE`):
+    /// CLIENT PAUSE WRITE holds it back as it holds writes.
+    pub const MAY_REPLICATE: u32 = 1 << 11;
+
     // Flags Redis reports that name no behaviour of Tandem's (there is no
     // loading phase, replica, script or slow log). COMMAND reports them
     // so that clients see what Redis would say; `command::meta` adds them.
+    // `command::admit` says where each check will go once the state it
+    // tests exists.
 
     /// Not allowed in scripts.
     pub const NOSCRIPT: u32 = 1 << 16;

@@ -2,7 +2,8 @@
 //!
 //! Owns queueing and running a transaction with Redis's rules: each
 //! queued command is answered `+QUEUED`; one that cannot be queued
-//! (unknown, wrong arity) makes EXEC fail with `-EXECABORT`; errors while
+//! (unknown, wrong arity, `no-multi` such as SHUTDOWN, or any other
+//! refusal of `command::admit`) makes EXEC fail with `-EXECABORT`; errors while
 //! running are reported per command and the rest still run; a watched key
 //! modified (or expired, or deleted) since WATCH makes EXEC reply null.
 //!
@@ -19,10 +20,9 @@
 //! key's version, and EXEC compares.
 
 use super::spec::{flags::*, spec, Spec};
-use super::{run_counted, unknown_command, Call, CmdResult, Reject, Resolved};
+use super::{run_counted, Call, CmdResult, Reject, Resolved};
 use crate::resp::Out;
 use crate::session::{Multi, Session, Watched};
-use crate::shared::Shared;
 use bytes::Bytes;
 use smallvec::SmallVec;
 use tandem_engine::KeyValue;
@@ -89,36 +89,25 @@ fn runs_now(name: &str) -> bool {
     )
 }
 
-/// Inside MULTI, queues the request and answers it; returns whether it
-/// did (otherwise the caller runs the request now). A request that cannot
-/// be queued is counted as Redis counts it: rejected, and an error.
-pub fn queue(args: &[&[u8]], out: &mut Out, session: &mut Session, shared: &Shared) -> bool {
+/// Inside MULTI, queues an admitted request (see `command::admit`, which
+/// has already refused what cannot be queued and doomed the transaction)
+/// and answers `+QUEUED`; returns whether it did (otherwise the caller
+/// runs the request now).
+pub(crate) fn queue(args: &[&[u8]], cmd: Resolved, out: &mut Out, session: &mut Session) -> bool {
     let Some(multi) = session.multi.as_mut() else {
         return false;
-    };
-    if args.is_empty() {
-        return false;
-    }
-    let Some(cmd) = Resolved::find(args) else {
-        let msg = unknown_command(args);
-        out.error_bytes(&msg);
-        shared.stats.error(&msg);
-        multi.failed = true;
-        return true;
     };
     if runs_now(cmd.spec.name) {
         return false;
     }
-    if let Some(msg) = cmd.arity_error(args.len()) {
-        out.error(&msg);
-        shared.stats.reject(cmd.slot);
-        shared.stats.error(msg.as_bytes());
-        multi.failed = true;
-        return true;
+    multi.writes |= cmd.spec.flags & (WRITE | MAY_REPLICATE) != 0;
+    // As Redis: a doomed transaction keeps no more requests, but still
+    // answers each one.
+    if !multi.failed {
+        multi
+            .queue
+            .push(args.iter().map(|a| Bytes::copy_from_slice(a)).collect());
     }
-    multi
-        .queue
-        .push(args.iter().map(|a| Bytes::copy_from_slice(a)).collect());
     out.simple("QUEUED");
     true
 }
@@ -218,10 +207,15 @@ fn exec(c: &mut Call<'_>) -> CmdResult {
         }
     }
     if !atomic {
+        // Each in the database selected when it runs (a queued SELECT
+        // moves the rest); checked when queued, so not admitted again.
         c.out.array(multi.queue.len());
         for args in &multi.queue {
             let args: SmallVec<[&[u8]; 8]> = args.iter().map(|a| &a[..]).collect();
-            super::execute(&args, c.out, c.session, c.shared);
+            match Resolved::find(&args) {
+                Some(cmd) => super::run(&args, cmd, c.out, c.session, c.shared),
+                None => super::execute(&args, c.out, c.session, c.shared),
+            }
         }
         return Ok(());
     }

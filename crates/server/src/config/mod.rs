@@ -11,7 +11,7 @@ mod output;
 mod units;
 
 pub use output::{ClassLimit, OutputLimits};
-pub use units::{BadValue, ByteSize, YesNo};
+pub use units::{Allowed, BadValue, ByteSize, YesNo};
 
 use std::path::{Path, PathBuf};
 use tandem_engine::pubsub::NotifyFlags;
@@ -99,6 +99,12 @@ pub struct Settings {
     /// Threads serving connections [default: one per core].
     #[arg(long, value_name = "N")]
     pub io_threads: Option<usize>,
+
+    /// no|yes|local: who may run DEBUG; `local` allows clients on the
+    /// loopback interface or the Unix socket [default: no, as Redis 7].
+    /// Fixed once the server runs.
+    #[arg(long, value_name = "no|yes|local")]
+    pub enable_debug_command: Option<Allowed>,
 }
 
 /// The settings the server runs with, every one resolved.
@@ -136,6 +142,8 @@ pub struct Config {
     pub loglevel: String,
     /// Connection threads; 0 means one per core.
     pub io_threads: usize,
+    /// Who may run DEBUG.
+    pub enable_debug_command: Allowed,
 }
 
 impl Default for Config {
@@ -157,6 +165,7 @@ impl Default for Config {
             client_output_buffer_limit: OutputLimits::default(),
             loglevel: "notice".into(),
             io_threads: 0,
+            enable_debug_command: Allowed::No,
         }
     }
 }
@@ -229,6 +238,7 @@ impl Settings {
                 .or(lower.client_output_buffer_limit),
             loglevel: self.loglevel.or(lower.loglevel),
             io_threads: self.io_threads.or(lower.io_threads),
+            enable_debug_command: self.enable_debug_command.or(lower.enable_debug_command),
         }
     }
 }
@@ -307,6 +317,7 @@ impl Config {
             client_output_buffer_limit: output,
             loglevel,
             io_threads: s.io_threads.unwrap_or(d.io_threads),
+            enable_debug_command: s.enable_debug_command.unwrap_or(d.enable_debug_command),
         })
     }
 }

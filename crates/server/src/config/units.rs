@@ -1,5 +1,6 @@
 //! Setting values written the way Redis writes them: memory sizes with
-//! units (`512mb`, `1gb`, `100k`) and `yes` / `no` switches.
+//! units (`512mb`, `1gb`, `100k`), `yes` / `no` switches, and the
+//! `no` / `yes` / `local` switches of protected commands.
 //!
 //! Owns parsing and printing of those values for flags, the config file
 //! and CONFIG GET, so that the three agree.
@@ -111,6 +112,64 @@ impl<'de> serde::Deserialize<'de> for YesNo {
     }
 }
 
+/// Who may run a protected command (Redis's `enable-debug-command`):
+/// nobody, everybody, or only clients on the loopback interface or the
+/// Unix socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Allowed {
+    /// Nobody: Redis 7's default.
+    #[default]
+    No,
+    /// Every client.
+    Yes,
+    /// Clients on the loopback interface or the Unix socket.
+    Local,
+}
+
+impl FromStr for Allowed {
+    type Err = BadValue;
+
+    fn from_str(s: &str) -> Result<Self, BadValue> {
+        match s.to_ascii_lowercase().as_str() {
+            "no" => Ok(Allowed::No),
+            "yes" => Ok(Allowed::Yes),
+            "local" => Ok(Allowed::Local),
+            _ => Err(BadValue(format!(
+                "argument must be 'no', 'yes' or 'local', not '{s}'"
+            ))),
+        }
+    }
+}
+
+impl fmt::Display for Allowed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Allowed::No => "no",
+            Allowed::Yes => "yes",
+            Allowed::Local => "local",
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Allowed {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Allowed;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("\"no\", \"yes\", \"local\" or a boolean")
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Allowed, E> {
+                Ok(if v { Allowed::Yes } else { Allowed::No })
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Allowed, E> {
+                v.parse().map_err(E::custom)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,5 +196,14 @@ mod tests {
         assert_eq!("YES".parse::<YesNo>(), Ok(YesNo(true)));
         assert_eq!("no".parse::<YesNo>(), Ok(YesNo(false)));
         assert!("maybe".parse::<YesNo>().is_err());
+    }
+
+    #[test]
+    fn protected_switches_read_no_yes_and_local() {
+        assert_eq!("LOCAL".parse::<Allowed>(), Ok(Allowed::Local));
+        assert_eq!("yes".parse::<Allowed>(), Ok(Allowed::Yes));
+        assert_eq!("no".parse::<Allowed>(), Ok(Allowed::No));
+        assert!("maybe".parse::<Allowed>().is_err());
+        assert_eq!(Allowed::Local.to_string(), "local");
     }
 }

@@ -1,0 +1,119 @@
+//! Admission: the checks a known command passes before it runs or is
+//! queued inside MULTI, in the order Redis 7.0's `processCommand` makes
+//! them, so that a request failing two checks gets Redis's error.
+//!
+//! Owns the refusals that come from a command's flags and the client's
+//! state: arity, protected commands (`enable-debug-command`), NOAUTH,
+//! `no-multi` inside MULTI, and the RESP2 subscribed context. It decides
+//! only; it never runs a handler, and it never changes the session (the
+//! caller counts the refusal and dooms the transaction).
+//!
+//! Flags COMMAND reports that decide nothing yet, and where their checks
+//! will go, in Redis's order:
+//! - `denyoom`: after the `no-multi` check, once there is a memory limit
+//!   (`maxmemory`): refused with `-OOM` while over it.
+//! - `write`: beside `denyoom`, once there are replicas or persistence
+//!   errors (`-READONLY`, `-MISCONF`, `-NOREPLICAS`). Today `write` (and
+//!   the unreported `MAY_REPLICATE`) only decide what CLIENT PAUSE WRITE
+//!   holds back, in the connection.
+//! - `stale`: after the subscribed-context check, once Tandem can be a
+//!   replica with stale data (`-MASTERDOWN`).
+//! - `loading`: after `stale`, once there is a loading phase (`-LOADING`).
+//! - `noscript` and `allow_busy`: once there are scripts; `noscript` in the
+//!   scripting call path, `allow_busy` after `loading` (`-BUSY`).
+//! - `blocking`: no command Tandem serves blocks; a blocking command
+//!   inside MULTI will run without blocking, in its handler.
+//! - `fast`, `admin`, `pubsub` (as a flag), `skip_slowlog`: ACL categories
+//!   and the slow log, not admission.
+
+use super::spec::flags;
+use super::Resolved;
+use crate::config::Allowed;
+use crate::resp::Protocol;
+use crate::session::Session;
+use crate::shared::Shared;
+use std::net::SocketAddr;
+
+/// Redis 7.0's refusal of DEBUG while `enable-debug-command` forbids it.
+pub const DEBUG_NOT_ALLOWED: &str = "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.";
+
+/// Redis's refusal of a `no-multi` command inside MULTI.
+pub const NOT_IN_MULTI: &str = "ERR Command not allowed inside a transaction";
+
+/// Why `cmd`, a request of `argc` arguments, may not run (or be queued)
+/// now; `None` when it may.
+pub(crate) fn refusal(
+    cmd: &Resolved,
+    argc: usize,
+    session: &Session,
+    protocol: Protocol,
+    shared: &Shared,
+) -> Option<String> {
+    if let Some(msg) = cmd.arity_error(argc) {
+        return Some(msg);
+    }
+    // A subcommand's own flags, as Redis looks them up (`c->cmd`).
+    let (flags, name) = match cmd.sub {
+        Some(sub) => (sub.flags | cmd.spec.flags, sub.full_name),
+        None => (cmd.spec.flags, cmd.spec.name),
+    };
+    if flags & flags::PROTECTED != 0 && !allowed(shared.config.load().enable_debug_command, session)
+    {
+        return Some(DEBUG_NOT_ALLOWED.to_string());
+    }
+    if !session.authenticated && flags & flags::NO_AUTH == 0 {
+        return Some("NOAUTH Authentication required.".to_string());
+    }
+    if session.multi.is_some() && flags & flags::NO_MULTI != 0 {
+        return Some(NOT_IN_MULTI.to_string());
+    }
+    // RESP3 clients may run anything while subscribed.
+    if protocol == Protocol::Resp2
+        && session.subscribed()
+        && !super::pubsub::allowed_while_subscribed(cmd.spec.name)
+    {
+        return Some(format!(
+            "ERR Can't execute '{name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
+        ));
+    }
+    None
+}
+
+/// Whether `session` may run a protected command under `setting`.
+fn allowed(setting: Allowed, session: &Session) -> bool {
+    match setting {
+        Allowed::Yes => true,
+        Allowed::No => false,
+        Allowed::Local => is_local(&session.peer),
+    }
+}
+
+/// Whether a client's address (`ip:port`, or `unix`) is local: the Unix
+/// socket, or the loopback interface (Redis's `islocalClient`).
+fn is_local(peer: &str) -> bool {
+    if peer == "unix" {
+        return true;
+    }
+    peer.parse::<SocketAddr>().is_ok_and(|a| match a.ip() {
+        std::net::IpAddr::V4(v4) => v4.is_loopback(),
+        std::net::IpAddr::V6(v6) => {
+            v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_means_loopback_or_the_unix_socket() {
+        assert!(is_local("unix"));
+        assert!(is_local("127.0.0.1:5000"));
+        assert!(is_local("[::1]:5000"));
+        assert!(is_local("[::ffff:127.0.0.1]:5000"));
+        assert!(!is_local("10.0.0.1:5000"));
+        assert!(!is_local("[2001:db8::1]:5000"));
+        assert!(!is_local(""));
+    }
+}
