@@ -29,6 +29,8 @@
 //! - `scan`: the streaming k-way merge, SCAN cursors, glob patterns.
 //! - `numeric`: Redis's integer and float rules.
 //! - `clock`, `options`, `error`.
+//! - `process`: what /proc says about this process (memory, CPU time),
+//!   for INFO, the benchmarks and tests.
 
 pub mod clock;
 mod db;
@@ -39,6 +41,7 @@ mod keyspace;
 pub mod memtable;
 mod numeric;
 mod options;
+pub mod process;
 pub mod pubsub;
 mod scan;
 

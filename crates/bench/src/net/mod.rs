@@ -18,7 +18,6 @@
 
 mod fanout;
 mod multi;
-mod resp;
 
 use serde::Serialize;
 use std::time::Duration;

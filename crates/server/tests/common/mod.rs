@@ -57,17 +57,8 @@ pub fn exclusive() -> MutexGuard<'static, ()> {
 
 /// A field of `/proc/self/status` in kB (`VmRSS`, `VmSize`, ...).
 pub fn proc_status_kb(field: &str) -> Result<u64, Error> {
-    let status = std::fs::read_to_string("/proc/self/status")?;
-    let line = status
-        .lines()
-        .find(|l| l.starts_with(field) && l[field.len()..].starts_with(':'))
-        .ok_or_else(|| format!("no {field} in /proc/self/status"))?;
-    let kb = line[field.len() + 1..]
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()?;
-    Ok(kb)
+    tandem_engine::process::status_kb(field)
+        .ok_or_else(|| format!("no {field} in /proc/self/status").into())
 }
 
 /// The soft limit on open files, from `/proc/self/limits`.
