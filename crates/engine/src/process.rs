@@ -1,5 +1,6 @@
 //! What Linux's /proc says about this process and machine: resident
-//! memory, CPU time, total memory, and `/proc/self/status` fields.
+//! memory, CPU time, total memory, the open files limit, and
+//! `/proc/self/status` fields.
 //!
 //! Owns the one copy of this parsing, for the server's INFO, the
 //! benchmarks and the tests alike. It never panics and never guesses:
@@ -34,6 +35,19 @@ pub fn total_memory_bytes() -> Option<u64> {
 pub fn status_kb(field: &str) -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     kb_field(&status, field)
+}
+
+/// The soft limit on open files (`/proc/self/limits`); `u64::MAX` when
+/// unlimited.
+pub fn open_files_limit() -> Option<u64> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits
+        .lines()
+        .find_map(|l| l.strip_prefix("Max open files"))?;
+    match line.split_whitespace().next()? {
+        "unlimited" => Some(u64::MAX),
+        soft => soft.parse().ok(),
+    }
 }
 
 /// The number in a `Name:   1234 kB` line of a /proc table.
@@ -132,6 +146,7 @@ mod tests {
         assert!(rss_bytes().is_some_and(|b| b > 0));
         assert!(total_memory_bytes().is_some_and(|b| b > 0));
         assert!(status_kb("VmRSS").is_some_and(|kb| kb > 0));
+        assert!(open_files_limit().is_some_and(|n| n > 0));
         let before = cpu_time();
         let start = std::time::Instant::now();
         // Spin until a tick or more shows up; on a busy machine that can
