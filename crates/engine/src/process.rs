@@ -78,6 +78,11 @@ impl CpuTicks {
         parse_stat(&std::fs::read_to_string("/proc/self/stat").ok()?)
     }
 
+    /// Process `pid`'s CPU time now (a server a benchmark drives).
+    pub fn of(pid: u32) -> Option<CpuTicks> {
+        parse_stat(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
+    }
+
     /// User plus system time of this process (children excluded).
     pub fn own(&self) -> Duration {
         ticks(self.user.saturating_add(self.system))
@@ -147,6 +152,7 @@ mod tests {
         assert!(total_memory_bytes().is_some_and(|b| b > 0));
         assert!(status_kb("VmRSS").is_some_and(|kb| kb > 0));
         assert!(open_files_limit().is_some_and(|n| n > 0));
+        assert!(CpuTicks::of(std::process::id()).is_some());
         let before = cpu_time();
         let start = std::time::Instant::now();
         // Spin until a tick or more shows up; on a busy machine that can
