@@ -37,7 +37,15 @@ fn draw(
         .enumerate()
         .map(|(i, &n)| ((i as f64 + 0.5) * window_s, n as f64 / window_s / 1e6))
         .collect();
-    let end_s = (report.windows.len() as f64 * window_s).max(window_s);
+    // Wide enough for the last window and the last resize (a shrink can
+    // end after the last write).
+    let end_s = report
+        .resize_marks
+        .iter()
+        .map(|m| m.end_ms / 1e3)
+        .fold(report.windows.len() as f64 * window_s, f64::max)
+        .max(window_s)
+        * 1.04;
     let top = points.iter().map(|p| p.1).fold(0.0, f64::max).max(1e-3) * 1.1;
 
     let root = SVGBackend::with_string(out, SIZE).into_drawing_area();
@@ -90,8 +98,8 @@ fn draw(
     chart.draw_series(LineSeries::new(points, LINE.stroke_width(2)))?;
     root.draw(&Text::new(
         "green: growth, orange: shrink, grey: forced with writers paused",
-        (470, 30),
-        ("sans-serif", 11),
+        (560, 338),
+        ("sans-serif", 10),
     ))?;
     root.present()?;
     Ok(())
