@@ -10,9 +10,11 @@
 //!   the repository) are not checked.
 //! - A path is relative to the repository root, to a crate's directory
 //!   (`crates/engine`), or to a crate's `src` (`crates/engine/src`).
+//! - Under a `##` heading that names a directory (`## The server
+//!   (`crates/server/src`)`), paths are looked up there first.
 //! - A bare file name after a path with a directory in the same table row
 //!   or paragraph (`db/strings.rs`, `counters.rs`) is in that path's
-//!   directory.
+//!   directory (looked up before anything else).
 //! - A directory (`memtable/tree/`) names its `mod.rs`.
 //!
 //! It never edits the doc; it fails listing exactly what is missing.
@@ -31,9 +33,9 @@ const NOT_PATHS: [&str; 1] = [
     "tandem.toml",
 ];
 
-/// Source files deliberately left off the map, each with its reason.
-/// None today: add one only for a file a reader never needs to find.
-const UNNAMED: [&str; 0] = [];
+/// Source files deliberately left off the map: crate roots, whose `//!`
+/// header is their crate's own map and which every reader opens first.
+const UNNAMED: [&str; 2] = ["crates/engine/src/lib.rs", "crates/server/src/lib.rs"];
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -65,13 +67,35 @@ fn is_path(span: &str) -> bool {
         && !NOT_PATHS.contains(&span)
 }
 
-/// Every path the doc names, with its line number and the directory of
-/// the path before it in its table row or paragraph (if any).
-fn named_paths(doc: &str) -> Vec<(usize, String, Option<String>)> {
+/// Where the doc names a path: its line, the path, the directory of the
+/// path before it in its table row or paragraph, and its section's
+/// directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Named {
+    line: usize,
+    path: String,
+    context: Option<String>,
+    section: Option<String>,
+}
+
+fn spans(line: &str) -> impl Iterator<Item = &str> {
+    // Odd pieces between backticks are code spans.
+    line.split('`').skip(1).step_by(2).filter(|s| is_path(s))
+}
+
+/// Every path the doc names, in order.
+fn named_paths(doc: &str) -> Vec<Named> {
     let mut out = Vec::new();
     let mut fenced = false;
     let mut context: Option<String> = None;
+    let mut section: Option<String> = None;
     for (i, line) in doc.lines().enumerate() {
+        if line.starts_with("## ") {
+            section = spans(line)
+                .next()
+                .map(|s| s.trim_end_matches('/').to_string());
+            continue;
+        }
         // A blank line ends a paragraph; each table row and heading
         // starts afresh.
         if line.trim().is_empty() || line.starts_with('|') || line.starts_with('#') {
@@ -84,12 +108,13 @@ fn named_paths(doc: &str) -> Vec<(usize, String, Option<String>)> {
         if fenced {
             continue;
         }
-        // Odd pieces between backticks are code spans.
-        for span in line.split('`').skip(1).step_by(2) {
-            if !is_path(span) {
-                continue;
-            }
-            out.push((i + 1, span.to_string(), context.clone()));
+        for span in spans(line) {
+            out.push(Named {
+                line: i + 1,
+                path: span.to_string(),
+                context: context.clone(),
+                section: section.clone(),
+            });
             if let Some((dir, _)) = span.rsplit_once('/') {
                 context = Some(dir.to_string());
             }
@@ -98,22 +123,29 @@ fn named_paths(doc: &str) -> Vec<(usize, String, Option<String>)> {
     out
 }
 
-/// The files and directories, relative to the root, that `path` names.
-fn resolve(root: &Path, bases: &[PathBuf], path: &str, context: Option<&str>) -> Vec<PathBuf> {
-    let exists = |p: &PathBuf| root.join(p).exists();
-    if !path.contains('/') {
-        if let Some(dir) = context {
-            let near: Vec<PathBuf> = bases
-                .iter()
-                .map(|b| b.join(dir).join(path))
-                .filter(exists)
-                .collect();
-            if !near.is_empty() {
-                return near;
-            }
-        }
+/// The files and directories, relative to the root, that `named` names:
+/// those of the first place in the rule's order where any exist.
+fn resolve(root: &Path, bases: &[PathBuf], named: &Named) -> Vec<PathBuf> {
+    let section: Vec<PathBuf> = named.section.iter().map(PathBuf::from).collect();
+    let near = match &named.context {
+        Some(dir) if !named.path.contains('/') => Some(dir.as_str()),
+        _ => None,
+    };
+    let mut tiers: Vec<Vec<PathBuf>> = Vec::new();
+    if let Some(dir) = near {
+        let under = |b: &PathBuf| b.join(dir).join(&named.path);
+        tiers.push(section.iter().map(under).collect());
+        tiers.push(bases.iter().map(under).collect());
     }
-    bases.iter().map(|b| b.join(path)).filter(exists).collect()
+    tiers.push(section.iter().map(|b| b.join(&named.path)).collect());
+    tiers.push(bases.iter().map(|b| b.join(&named.path)).collect());
+    tiers
+        .into_iter()
+        .map(|tier| -> Vec<PathBuf> {
+            tier.into_iter().filter(|p| root.join(p).exists()).collect()
+        })
+        .find(|found| !found.is_empty())
+        .unwrap_or_default()
 }
 
 /// Every `.rs` file under `dir`, relative to `root`.
@@ -139,10 +171,11 @@ fn every_path_the_map_names_exists_and_every_source_file_is_on_it() {
 
     let mut missing = Vec::new();
     let mut named = BTreeSet::new();
-    for (line, path, context) in named_paths(&doc) {
-        let found = resolve(&root, &bases, &path, context.as_deref());
+    for entry in named_paths(&doc) {
+        let found = resolve(&root, &bases, &entry);
+        let (line, path) = (entry.line, &entry.path);
         if found.is_empty() {
-            let tried = match &context {
+            let tried = match &entry.context {
                 Some(dir) if !path.contains('/') => format!(" (nor in {dir}/)"),
                 _ => String::new(),
             };
@@ -187,28 +220,40 @@ fn every_path_the_map_names_exists_and_every_source_file_is_on_it() {
 
 #[test]
 fn the_rule_reads_table_rows_as_the_doc_writes_them() {
-    let doc = "| `db/strings.rs`, `counters.rs` | x |\n| `keys.rs` |\n```\nnot/checked.rs\n```\n\
-               `Db::range` `../shared/DESIGN.md` `crates/engine/`\nand `leaf.rs`\n\n`inner.rs`\n";
-    let got: Vec<(String, Option<String>)> = named_paths(doc)
-        .into_iter()
-        .map(|(_, p, c)| (p, c))
+    let doc = "## The server (`crates/server/src`)\n\
+               | `db/strings.rs`, `counters.rs` | x |\n| `stats.rs` |\n```\nnot/checked.rs\n```\n\
+               `Db::range` `../shared/DESIGN.md` `crates/engine/`\nand `leaf.rs`\n\n## Other\n`inner.rs`\n";
+    let named = named_paths(doc);
+    let got: Vec<(&str, Option<&str>, Option<&str>)> = named
+        .iter()
+        .map(|n| (n.path.as_str(), n.context.as_deref(), n.section.as_deref()))
         .collect();
+    let server = Some("crates/server/src");
     assert_eq!(
         got,
         [
-            ("db/strings.rs".to_string(), None),
-            ("counters.rs".to_string(), Some("db".to_string())),
-            ("keys.rs".to_string(), None),
-            ("crates/engine/".to_string(), None),
-            ("leaf.rs".to_string(), Some("crates/engine".to_string())),
-            ("inner.rs".to_string(), None),
+            ("db/strings.rs", None, server),
+            ("counters.rs", Some("db"), server),
+            ("stats.rs", None, server),
+            ("crates/engine/", None, server),
+            ("leaf.rs", Some("crates/engine"), server),
+            ("inner.rs", None, None),
         ]
     );
     let root = root();
     let bases = bases(&root);
+    let found = |i: usize| resolve(&root, &bases, &named[i]);
     assert_eq!(
-        resolve(&root, &bases, "counters.rs", Some("db")),
+        found(1),
         [PathBuf::from("crates/engine/src/db/counters.rs")]
     );
-    assert!(resolve(&root, &bases, "no/such.rs", None).is_empty());
+    // The section's directory wins over the other crates' files.
+    assert_eq!(found(2), [PathBuf::from("crates/server/src/stats.rs")]);
+    let nowhere = Named {
+        line: 1,
+        path: "no/such.rs".into(),
+        context: None,
+        section: None,
+    };
+    assert!(resolve(&root, &bases, &nowhere).is_empty());
 }
