@@ -30,26 +30,8 @@ enum Command {
     /// Run a benchmark.
     Bench {
         #[command(subcommand)]
-        target: BenchTarget,
+        target: tandem_bench::Target,
     },
-}
-
-#[derive(Subcommand, Debug)]
-enum BenchTarget {
-    /// Benchmark the engine in-process (no network).
-    Engine(tandem_bench::engine::EngineArgs),
-    /// Benchmark a running Redis-protocol server over TCP (Tandem or
-    /// Redis): MULTI/EXEC transactions or pub/sub fan-out.
-    Net(tandem_bench::net::NetArgs),
-}
-
-/// Prints one JSON object with `--json`, else the text form.
-fn print_report<R: serde::Serialize>(json: bool, report: &R, text: impl FnOnce() -> String) {
-    if json {
-        println!("{}", serde_json::to_string(report).unwrap_or_default());
-    } else {
-        println!("{}", text());
-    }
 }
 
 /// Runs the server until SIGINT, SIGTERM or SHUTDOWN; returns the exit
@@ -122,51 +104,9 @@ async fn wait_for_signal() {
 }
 
 fn main() {
-    let cli = Cli::parse();
-    match cli.command {
-        Command::Server(settings) => std::process::exit(run_server(settings)),
-        Command::Bench {
-            target: BenchTarget::Engine(args),
-        } if args.workload == tandem_bench::engine::Workload::Grow => {
-            let report = tandem_bench::engine::run_grow(&args);
-            if let Some(path) = &args.chart {
-                if let Err(e) = std::fs::write(path, report.to_svg()) {
-                    eprintln!("cannot write the chart to {}: {e}", path.display());
-                    std::process::exit(1);
-                }
-            }
-            print_report(args.json, &report, || report.to_text());
-        }
-        Command::Bench {
-            target: BenchTarget::Engine(args),
-        } if args.workload == tandem_bench::engine::Workload::Expiry => {
-            let report = tandem_bench::expiry::run(&args);
-            print_report(args.json, &report, || report.to_text());
-        }
-        Command::Bench {
-            target: BenchTarget::Engine(args),
-        } if args.workload == tandem_bench::engine::Workload::Fanout => {
-            let report = tandem_bench::fanout::run(&args);
-            print_report(args.json, &report, || report.to_text());
-        }
-        Command::Bench {
-            target: BenchTarget::Net(args),
-        } => match tandem_bench::net::run(&args) {
-            Ok(report) => print_report(args.json, &report, || report.to_text()),
-            Err(e) => {
-                eprintln!("tandem bench net: {e}");
-                std::process::exit(1);
-            }
-        },
-        Command::Bench {
-            target: BenchTarget::Engine(args),
-        } => {
-            let report = tandem_bench::engine::run(&args);
-            if args.json {
-                println!("{}", report.to_json());
-            } else {
-                println!("{}", report.to_text());
-            }
-        }
-    }
+    let code = match Cli::parse().command {
+        Command::Server(settings) => run_server(settings),
+        Command::Bench { target } => tandem_bench::run(target),
+    };
+    std::process::exit(code);
 }

@@ -15,13 +15,13 @@
 
 use crate::keys::{key, Rng};
 use crate::report::Report;
-use crate::rss::rss_bytes;
 use hdrhistogram::Histogram;
 use std::hint::black_box;
 use std::ops::Bound;
 use std::sync::{Arc, Barrier};
 use std::time::Instant;
 use tandem_engine::prelude::*;
+use tandem_engine::process::rss_bytes;
 use tandem_engine::MemtableKind;
 
 /// Which memtable to benchmark.
@@ -285,9 +285,9 @@ pub fn run(args: &EngineArgs) -> Report {
     };
 
     if args.workload == Workload::Load {
-        let before = rss_bytes();
+        let before = rss_bytes().unwrap_or(0);
         let (elapsed, h) = load(&db, args, true);
-        let grown = rss_bytes().saturating_sub(before);
+        let grown = rss_bytes().unwrap_or(0).saturating_sub(before);
         report.ops = args.keys;
         report.elapsed_s = elapsed;
         report.ops_per_sec = args.keys as f64 / elapsed;

@@ -151,7 +151,9 @@ pub fn run(args: &EngineArgs) -> FanoutReport {
     } else {
         let mut g: Vec<Vec<Subscriber>> = (0..consumers).map(|_| Vec::new()).collect();
         for (i, s) in subs.into_iter().enumerate() {
-            g[i % consumers].push(s);
+            if let Some(group) = g.get_mut(i % consumers) {
+                group.push(s);
+            }
         }
         g
     };

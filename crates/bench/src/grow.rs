@@ -8,16 +8,16 @@
 //! migration; `--chart` draws throughput over time with every resize
 //! marked.
 
-use crate::cpu::cpu_time;
 use crate::engine::new_histogram;
 use crate::keys::key;
-use crate::rss::rss_bytes;
 use hdrhistogram::Histogram;
 use serde::Serialize;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 use tandem_engine::prelude::*;
+use tandem_engine::process::cpu_time;
+use tandem_engine::process::rss_bytes;
 use tandem_engine::ResizeEvent;
 
 /// Width of a throughput window.
@@ -44,7 +44,7 @@ pub struct ResizeMark {
 }
 
 /// The grow benchmark's result.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct GrowReport {
     /// Always "grow".
     pub workload: String,
@@ -112,7 +112,7 @@ struct MemoryWatch {
 
 impl MemoryWatch {
     fn sample(&self) -> u64 {
-        let rss = rss_bytes().saturating_sub(self.base);
+        let rss = rss_bytes().unwrap_or(0).saturating_sub(self.base);
         self.peak.fetch_max(rss, Ordering::Relaxed);
         self.window_peak.fetch_max(rss, Ordering::Relaxed);
         rss
@@ -178,7 +178,7 @@ fn window_ratio(windows: &[u64]) -> (f64, u64) {
 /// Runs the grow workload on `db` with `threads` writers and `keys` keys.
 pub fn run(db: Db, threads: usize, keys: u64, key_size: usize, value_size: usize) -> GrowReport {
     let threads = threads.max(1);
-    let base = rss_bytes();
+    let base = rss_bytes().unwrap_or(0);
     let stop = Arc::new(AtomicBool::new(false));
     let watch = Arc::new(MemoryWatch {
         base,
@@ -233,7 +233,9 @@ pub fn run(db: Db, threads: usize, keys: u64, key_size: usize, value_size: usize
                     if log.windows.len() <= w {
                         log.windows.resize(w + 1, 0);
                     }
-                    log.windows[w] += 1;
+                    if let Some(n) = log.windows.get_mut(w) {
+                        *n += 1;
+                    }
                 };
                 // One phase: keys from `cursor` until none are left;
                 // returns when it began and ended.
@@ -307,7 +309,7 @@ pub fn run(db: Db, threads: usize, keys: u64, key_size: usize, value_size: usize
             *w += n;
         }
     }
-    let span = |(a, b): (usize, usize)| &windows[a.min(windows.len())..b.min(windows.len())];
+    let span = |(a, b): (usize, usize)| windows.get(a..b.min(windows.len())).unwrap_or_default();
     let growth = common_windows(logs.iter().map(|l| l.insert));
     let (min_window_ratio, median) = window_ratio(span(growth));
     let delete = common_windows(logs.iter().map(|l| l.delete));
@@ -335,7 +337,7 @@ pub fn run(db: Db, threads: usize, keys: u64, key_size: usize, value_size: usize
         max_ns_migrating: migrating.max(),
         max_ns_steady: steady.max(),
         peak_rss_bytes: watch.peak.load(Ordering::Relaxed),
-        final_rss_bytes: rss_bytes().saturating_sub(base),
+        final_rss_bytes: rss_bytes().unwrap_or(0).saturating_sub(base),
         loaded_rss_bytes: pause.loaded_rss,
         migration_rss_ratio: pause.migration_ratio,
         windows,
@@ -405,73 +407,7 @@ impl GrowReport {
 
     /// Throughput over time as an SVG line chart, every resize marked by a
     /// vertical band (green for growth, orange for shrinking).
-    pub fn to_svg(&self) -> String {
-        let (w, h, pad) = (900.0, 360.0, 50.0);
-        let per_sec = 1.0 / WINDOW.as_secs_f64();
-        let max = self.windows.iter().copied().max().unwrap_or(1).max(1) as f64 * per_sec;
-        let n = self.windows.len().max(2) as f64;
-        let x = |ms: f64| pad + (ms / (WINDOW.as_secs_f64() * 1e3)) / (n - 1.0) * (w - 2.0 * pad);
-        let y = |ops: f64| h - pad - ops / max * (h - 2.0 * pad);
-        let mut svg = format!(
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"12\">\n\
-             <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
-             <text x=\"{pad}\" y=\"20\">{} grow: {} threads, {} keys inserted then deleted; throughput per 100 ms window</text>\n",
-            self.memtable, self.threads, self.keys
-        );
-        for (i, m) in self.resize_marks.iter().enumerate() {
-            let color = match m.reason.as_str() {
-                "shrink" => "#f4a259",
-                "forced" => "#bbbbbb",
-                _ => "#8cc084",
-            };
-            let (x0, x1) = (x(m.start_ms), x(m.end_ms).max(x(m.start_ms) + 1.0));
-            svg.push_str(&format!(
-                "<rect x=\"{x0:.1}\" y=\"{pad}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{color}\" opacity=\"0.5\"><title>{} -> {} shards ({})</title></rect>\n",
-                x1 - x0,
-                h - 2.0 * pad,
-                m.from,
-                m.to,
-                m.reason
-            ));
-            // Labels alternate between two rows so that short resizes
-            // side by side stay readable.
-            let row = pad + 12.0 + 12.0 * (i % 2) as f64;
-            svg.push_str(&format!(
-                "<text x=\"{:.1}\" y=\"{row:.1}\" font-size=\"10\">{}&#8594;{}</text>\n",
-                x0 + 2.0,
-                m.from,
-                m.to
-            ));
-        }
-        let points: Vec<String> = self
-            .windows
-            .iter()
-            .enumerate()
-            .map(|(i, &c)| {
-                format!(
-                    "{:.1},{:.1}",
-                    x((i as f64 + 0.5) * 100.0),
-                    y(c as f64 * per_sec)
-                )
-            })
-            .collect();
-        svg.push_str(&format!(
-            "<polyline fill=\"none\" stroke=\"#1d3557\" stroke-width=\"1.5\" points=\"{}\"/>\n",
-            points.join(" ")
-        ));
-        svg.push_str(&format!(
-            "<line x1=\"{pad}\" y1=\"{0}\" x2=\"{1}\" y2=\"{0}\" stroke=\"black\"/>\n\
-             <line x1=\"{pad}\" y1=\"{pad}\" x2=\"{pad}\" y2=\"{0}\" stroke=\"black\"/>\n\
-             <text x=\"{pad}\" y=\"{2}\">0 s</text><text x=\"{3}\" y=\"{2}\" text-anchor=\"end\">{4:.1} s</text>\n\
-             <text x=\"5\" y=\"{pad}\">{5:.2}M/s</text><text x=\"5\" y=\"{0}\">0</text>\n\
-             <text x=\"{3}\" y=\"36\" text-anchor=\"end\">green: growth, orange: shrink, grey: forced with writers paused</text>\n</svg>\n",
-            h - pad,
-            w - pad,
-            h - pad + 18.0,
-            w - pad,
-            (n - 1.0) * WINDOW.as_secs_f64(),
-            max / 1e6
-        ));
-        svg
+    pub fn to_svg(&self) -> Result<String, String> {
+        crate::chart::throughput_svg(self, WINDOW)
     }
 }

@@ -35,6 +35,8 @@
 //! - `memtable`: shards, locks, the shard map, layouts, deadline hints.
 //! - `entry`: the compact per-key block.
 //! - `numeric`: Redis's integer and float rules; `clock`; `error`.
+//! - `process`: what /proc says about this process (memory, CPU time),
+//!   for INFO, the benchmarks and tests.
 
 #![deny(clippy::indexing_slicing)]
 
@@ -48,6 +50,7 @@ mod keyspace;
 pub mod memtable;
 mod numeric;
 mod options;
+pub mod process;
 pub mod pubsub;
 mod scan;
 mod standalone;

@@ -282,13 +282,8 @@ fn every_expiry_is_announced_exactly_once_under_churn_and_resizes() {
             let (db, start) = (db.clone(), start.clone());
             thread::spawn(move || {
                 let mut logs: Vec<KeyLog> = (0..KEYS).map(|_| KeyLog::default()).collect();
-                let mut x = 0x2545_f491_4f6c_dd1d_u64 ^ (t as u64 + 1);
-                let mut rnd = |n: u64| {
-                    x ^= x << 13;
-                    x ^= x >> 7;
-                    x ^= x << 17;
-                    x % n
-                };
+                let mut rng = fastrand::Rng::with_seed(0x2545_f491_4f6c_dd1d_u64 ^ (t as u64 + 1));
+                let mut rnd = |n: u64| rng.u64(..n);
                 start.wait();
                 for round in 0..ROUNDS {
                     let k = rnd(KEYS as u64) as usize;

@@ -18,15 +18,9 @@ use tandem_engine::{parse_i64, ResizeReason, ResizeState};
 /// that are not powers of two (forced resizes may ask for any).
 const TARGETS: [usize; 12] = [2, 4, 8, 16, 8, 3, 1, 32, 5, 2, 64, 1];
 
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 % n as u64) as usize
-    }
+/// Each thread's generator is seeded, so failures reproduce.
+fn seeded(seed: u64) -> fastrand::Rng {
+    fastrand::Rng::with_seed(seed)
 }
 
 fn fixed_db() -> Db {
@@ -46,12 +40,12 @@ fn fixed_db() -> Db {
 /// `finished` counts the resizes done so far.
 fn resizer(db: Db, stop: Arc<AtomicBool>, finished: Arc<AtomicUsize>) -> thread::JoinHandle<()> {
     thread::spawn(move || {
-        let mut rng = Rng(0x5eed);
+        let mut rng = seeded(0x5eed);
         let mut i = 0;
         while !stop.load(Ordering::SeqCst) {
             if db.begin_resize(TARGETS[i % TARGETS.len()]) {
-                while db.migrate_step(1 + rng.below(16)) {
-                    if rng.below(4) == 0 {
+                while db.migrate_step(1 + rng.usize(..16)) {
+                    if rng.usize(..4) == 0 {
                         thread::yield_now();
                     }
                 }
@@ -142,7 +136,7 @@ fn hot_keys_survive(db: Db) {
                 finished.clone(),
             );
             thread::spawn(move || {
-                let mut rng = Rng(w as u64 * 7919 + 1);
+                let mut rng = seeded(w as u64 * 7919 + 1);
                 let mut seq = 0u64;
                 let mut next_doomed = 0;
                 barrier.wait();
@@ -150,15 +144,15 @@ fn hot_keys_survive(db: Db) {
                 let mut n = 0;
                 while n < OPS || finished.load(Ordering::SeqCst) < 20 {
                     n += 1;
-                    match rng.below(7) {
+                    match rng.usize(..7) {
                         0 => {
-                            db.incr_by(format!("counter:{}", rng.below(COUNTERS)).as_bytes(), 1)
+                            db.incr_by(format!("counter:{}", rng.usize(..COUNTERS)).as_bytes(), 1)
                                 .unwrap();
                             increments.fetch_add(1, Ordering::SeqCst);
                         }
                         1 => {
                             // Write my own register with the next sequence.
-                            let r = rng.below(REGISTERS);
+                            let r = rng.usize(..REGISTERS);
                             seq += 1;
                             started[w * REGISTERS + r].store(seq, Ordering::SeqCst);
                             db.set(
@@ -173,7 +167,7 @@ fn hot_keys_survive(db: Db) {
                             // Read someone's register: never older than what
                             // was written before the read began, never a
                             // value nobody started writing.
-                            let (o, r) = (rng.below(WORKERS), rng.below(REGISTERS));
+                            let (o, r) = (rng.usize(..WORKERS), rng.usize(..REGISTERS));
                             let floor = written[o * REGISTERS + r].load(Ordering::SeqCst);
                             let got = db.get(format!("reg:{o}:{r}").as_bytes()).unwrap();
                             let ceiling = started[o * REGISTERS + r].load(Ordering::SeqCst);
@@ -189,12 +183,12 @@ fn hot_keys_survive(db: Db) {
                             let state = &deleted[w * DOOMED + next_doomed];
                             // A plain SET first may shadow a copy still in
                             // the frozen memtable; the delete must take both.
-                            if rng.below(2) == 0 {
+                            if rng.usize(..2) == 0 {
                                 db.set(key.as_bytes(), b"alive", SetOptions::default())
                                     .unwrap();
                             }
                             state.store(DELETING, Ordering::SeqCst);
-                            if rng.below(2) == 0 {
+                            if rng.usize(..2) == 0 {
                                 assert_eq!(
                                     db.del(&[key.as_str()]).unwrap(),
                                     1,
@@ -211,7 +205,7 @@ fn hot_keys_survive(db: Db) {
                             next_doomed += 1;
                         }
                         4 => {
-                            let (o, d) = (rng.below(WORKERS), rng.below(DOOMED));
+                            let (o, d) = (rng.usize(..WORKERS), rng.usize(..DOOMED));
                             let state = &deleted[o * DOOMED + d];
                             let before = state.load(Ordering::SeqCst);
                             let got = db.get(format!("doomed:{o}:{d}").as_bytes()).unwrap();
@@ -229,8 +223,8 @@ fn hot_keys_survive(db: Db) {
                         5 => {
                             // Atomic transfer between two accounts.
                             let (a, b) = (
-                                format!("acct:{}", rng.below(8)),
-                                format!("acct:{}", rng.below(8)),
+                                format!("acct:{}", rng.usize(..8)),
+                                format!("acct:{}", rng.usize(..8)),
                             );
                             db.atomically(&[a.as_str(), b.as_str()], |tx| {
                                 tx.decr_by(a.as_bytes(), 3).unwrap();
@@ -302,9 +296,9 @@ fn scans_during_resizes_see_every_stable_key_once_in_order() {
     let churn = {
         let db = db.clone();
         thread::spawn(move || {
-            let mut rng = Rng(99);
+            let mut rng = seeded(99);
             for n in 0..20_000 {
-                let k = format!("s:{:05}x", rng.below(3000));
+                let k = format!("s:{:05}x", rng.usize(..3000));
                 if n % 2 == 0 {
                     db.set(k.as_bytes(), b"c", SetOptions::default()).unwrap();
                 } else {
@@ -386,9 +380,9 @@ fn ten_thousand_resizes_lose_nothing() {
         .map(|t| {
             let (db, stop) = (db.clone(), stop.clone());
             thread::spawn(move || {
-                let mut rng = Rng(t + 5);
+                let mut rng = seeded(t + 5);
                 while !stop.load(Ordering::SeqCst) {
-                    let i = rng.below(300);
+                    let i = rng.usize(..300);
                     // Each key's value is its index: a lost or crossed
                     // entry would show.
                     let got = db.get(format!("k{i}").as_bytes()).unwrap();

@@ -26,20 +26,9 @@ fn dbs() -> Vec<Db> {
     ]
 }
 
-/// A small deterministic generator, so failures reproduce.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
+/// Each thread's generator is seeded, so failures reproduce.
+fn seeded(seed: u64) -> fastrand::Rng {
+    fastrand::Rng::with_seed(seed)
 }
 
 fn run<F: Fn(usize) + Send + Sync + 'static>(threads: usize, f: F) {
@@ -66,9 +55,9 @@ fn concurrent_incr_loses_no_update() {
         const PER_THREAD: usize = 20_000;
         let d = db.clone();
         run(THREADS, move |t| {
-            let mut rng = Rng(t as u64 + 1);
+            let mut rng = seeded(t as u64 + 1);
             for _ in 0..PER_THREAD {
-                let k = format!("counter:{}", rng.below(KEYS));
+                let k = format!("counter:{}", rng.usize(..KEYS));
                 d.incr_by(k.as_bytes(), 1).unwrap();
             }
         });
@@ -103,11 +92,11 @@ fn atomic_transfers_are_never_seen_half_done() {
         let writers = THREADS / 2;
         let (d, ks, stop) = (db.clone(), keys.clone(), done.clone());
         run(THREADS, move |t| {
-            let mut rng = Rng(t as u64 + 7);
+            let mut rng = seeded(t as u64 + 7);
             if t < writers {
                 for _ in 0..10_000 {
-                    let (a, b) = (rng.below(ACCOUNTS), rng.below(ACCOUNTS));
-                    let amount = rng.below(50) as i64;
+                    let (a, b) = (rng.usize(..ACCOUNTS), rng.usize(..ACCOUNTS));
+                    let amount = rng.usize(..50) as i64;
                     let pair = [ks[a].as_str(), ks[b].as_str()];
                     d.atomically(&pair, |tx| {
                         tx.decr_by(pair[0].as_bytes(), amount).unwrap();
@@ -152,9 +141,9 @@ fn paired_writes_are_seen_together() {
             .collect();
         let (d, ps) = (db.clone(), pairs.clone());
         run(THREADS, move |t| {
-            let mut rng = Rng(t as u64 + 99);
+            let mut rng = seeded(t as u64 + 99);
             for n in 0..5_000u64 {
-                let p = &ps[rng.below(ps.len())];
+                let p = &ps[rng.usize(..ps.len())];
                 if t % 2 == 0 {
                     let v = (n * 100 + t as u64).to_string();
                     d.mset(&[(p[0].as_str(), v.as_str()), (p[1].as_str(), v.as_str())])
@@ -184,11 +173,11 @@ fn scans_under_churn_see_every_stable_key_once_and_in_order() {
         let done = Arc::new(AtomicBool::new(false));
         let (d, st, stop) = (db.clone(), stable.clone(), done.clone());
         run(4, move |t| {
-            let mut rng = Rng(t as u64 + 3);
+            let mut rng = seeded(t as u64 + 3);
             match t {
                 0 | 1 => {
                     for n in 0..20_000 {
-                        let k = format!("s:{:05}x{}", rng.below(2000), n % 7);
+                        let k = format!("s:{:05}x{}", rng.usize(..2000), n % 7);
                         if n % 2 == 0 {
                             d.set(k.as_bytes(), b"churn", SetOptions::default())
                                 .unwrap();
@@ -259,13 +248,13 @@ fn reads_only_return_values_that_were_written() {
         const KEYS: usize = 8;
         let d = db.clone();
         run(THREADS, move |t| {
-            let mut rng = Rng(t as u64 + 11);
+            let mut rng = seeded(t as u64 + 11);
             let mut last_seen = vec![vec![0u64; THREADS]; KEYS];
             for seq in 1..=10_000u64 {
-                let k = rng.below(KEYS);
+                let k = rng.usize(..KEYS);
                 let key = format!("rw:{k}");
                 if t % 2 == 0 {
-                    let v = format!("{t}:{seq}:{}", "x".repeat(rng.below(200)));
+                    let v = format!("{t}:{seq}:{}", "x".repeat(rng.usize(..200)));
                     d.set(key.as_bytes(), v.as_bytes(), SetOptions::default())
                         .unwrap();
                 } else if let Some(v) = d.get(key.as_bytes()).unwrap() {

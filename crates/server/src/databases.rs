@@ -58,11 +58,6 @@ impl Databases {
         self.table.load().len()
     }
 
-    /// Whether there are none (never, once built).
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// Database `index` (a cheap handle). Callers check the index with
     /// `len` first; an index out of range yields database 0.
     pub fn get(&self, index: usize) -> Db {

@@ -20,7 +20,9 @@
 //! - `stats`: the counters INFO reports, kept per thread.
 //! - `config`: every setting, from flags and `tandem.toml`.
 
-pub mod command;
+// The command table is the server's own business; outside users need only
+// the list of names (the compatibility runner skips unsupported commands).
+pub(crate) mod command;
 pub mod config;
 mod connection;
 mod databases;
@@ -32,6 +34,9 @@ mod session;
 mod shared;
 mod stats;
 
+/// The name of every command the server supports, lowercase: what a
+/// client (or the compatibility runner) may expect an answer to.
+pub use command::names as command_names;
 pub use config::{Config, Settings};
 pub use server::{Server, ShutdownHandle};
 

@@ -29,7 +29,7 @@
 use parking_lot::Mutex;
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -68,8 +68,6 @@ fn bump(counter: &AtomicU64, n: u64) {
 #[derive(Debug)]
 struct Table {
     commands: Box<[Counters]>,
-    /// The sampler's xorshift state (never 0).
-    dice: AtomicU32,
     errors: AtomicU64,
     /// Error replies by code. A lock, but only its thread and INFO take
     /// it, and only on an error reply.
@@ -80,7 +78,6 @@ impl Table {
     fn new(slots: usize) -> Self {
         Self {
             commands: (0..slots).map(|_| Counters::default()).collect(),
-            dice: AtomicU32::new(random_seed()),
             errors: AtomicU64::new(0),
             codes: Mutex::new(HashMap::new()),
         }
@@ -206,14 +203,6 @@ pub fn random_hex(len: usize) -> String {
     out
 }
 
-/// A seed for a thread's sampler: random, never 0.
-fn random_seed() -> u32 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u8(0);
-    (h.finish() as u32) | 1
-}
-
 /// A server's counters.
 #[derive(Debug)]
 pub struct Stats {
@@ -302,19 +291,16 @@ impl Stats {
     /// thread: one in `TIME_ONE_IN` at random, and any this thread has not
     /// timed yet.
     pub fn should_time(&self, slot: Slot) -> bool {
+        // fastrand's thread-local generator: no shared state, a few
+        // instructions, and seeded apart per thread.
+        let roll = fastrand::u32(..TIME_ONE_IN);
         let mut yes = false;
         self.with_table(|t| {
-            // xorshift32: the dice only this thread rolls.
-            let mut x = t.dice.load(Ordering::Relaxed);
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            t.dice.store(x, Ordering::Relaxed);
             let first = t
                 .commands
                 .get(slot)
                 .is_some_and(|c| c.timed.load(Ordering::Relaxed) == 0);
-            yes = first || x % TIME_ONE_IN == 0;
+            yes = first || roll == 0;
         });
         yes
     }
@@ -375,11 +361,6 @@ impl Stats {
     /// A connection was refused (maxclients, protected mode).
     pub fn count_rejected(&self) {
         self.rejected.fetch_add(1, Ordering::Relaxed);
-    }
-
-    /// Error replies sent so far (since the last reset).
-    pub fn errors(&self) -> u64 {
-        self.totals().errors
     }
 
     /// Every counter since the last reset, summed over threads. Each

@@ -138,7 +138,7 @@ fn cts_cases() -> Res<()> {
     };
     let version_text = server_version(addr)?;
     let version = cases::version(&version_text).ok_or("unreadable server version")?;
-    let supported: HashSet<&str> = tandem_server::command::names().collect();
+    let supported: HashSet<&str> = tandem_server::command_names().collect();
 
     let mut tally = Tally {
         total: cases.len(),

@@ -61,15 +61,10 @@ fn a_pipeline_split_at_any_position_gives_the_same_replies() -> TestResult {
         c.expect(expected)
             .map_err(|e| format!("split at {split}: {e}"))?;
     }
-    // Three pieces, at pseudo-random positions (a fixed LCG, so a failure
+    // Three pieces, at pseudo-random positions (seeded, so a failure
     // reproduces).
-    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
-    let mut next = |n: usize| {
-        seed = seed
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        usize::try_from(seed >> 33).unwrap_or(0) % n
-    };
+    let mut rng = fastrand::Rng::with_seed(0x2545_f491_4f6c_dd1d);
+    let mut next = |n: usize| rng.usize(..n);
     for _ in 0..100 {
         let a = 1 + next(pipeline.len() - 2);
         let b = a + 1 + next(pipeline.len() - a - 1);

@@ -14,8 +14,8 @@
 //! from the first publish to the last delivery. If not every subscriber has
 //! every message within `--timeout` seconds, the report says what arrived.
 
-use super::resp::{self, ReadBuf, Reply};
 use super::{connect, opt, us_per, CpuMark, NetArgs};
+use crate::resp::{self, ReadBuf, Reply};
 use serde::Serialize;
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};

@@ -18,10 +18,10 @@
 
 mod fanout;
 mod multi;
-mod resp;
 
 use serde::Serialize;
 use std::time::Duration;
+use tandem_engine::process::CpuTicks;
 
 pub use fanout::FanoutReport;
 pub use multi::MultiReport;
@@ -214,19 +214,11 @@ fn connect_error(host: &str, port: u16, e: &std::io::Error) -> String {
 /// CPU seconds (utime + stime, all threads) of a process from
 /// /proc/<pid>/stat, or of this one with `None`; `None` if unreadable.
 fn cpu_seconds(pid: Option<u32>) -> Option<f64> {
-    let path = match pid {
-        Some(p) => format!("/proc/{p}/stat"),
-        None => "/proc/self/stat".to_string(),
+    let ticks = match pid {
+        Some(p) => CpuTicks::of(p),
+        None => CpuTicks::now(),
     };
-    let stat = std::fs::read_to_string(path).ok()?;
-    // The command name, in parentheses, may hold spaces: count fields from
-    // after it. utime and stime are fields 14 and 15 of the line.
-    let (_, rest) = stat.rsplit_once(')')?;
-    let mut f = rest.split_whitespace().skip(11);
-    let utime: u64 = f.next()?.parse().ok()?;
-    let stime: u64 = f.next()?.parse().ok()?;
-    // In USER_HZ ticks, which Linux fixes at 100 for user space.
-    Some((utime + stime) as f64 / 100.0)
+    Some(ticks?.own().as_secs_f64())
 }
 
 /// CPU seconds of this process and of the server, read together at the

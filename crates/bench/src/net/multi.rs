@@ -11,10 +11,10 @@
 //! draws a distinct key per command, so a transaction usually spans shards.
 //! Latency is per transaction, from the write to the last reply parsed.
 
-use super::resp::{self, ReadBuf, Reply};
 use super::{connect, opt, us_per, CpuMark, NetArgs, TxCommand, TxMode};
 use crate::engine::new_histogram;
 use crate::keys::{key, Rng};
+use crate::resp::{self, ReadBuf, Reply};
 use hdrhistogram::Histogram;
 use serde::Serialize;
 use std::sync::Arc;

@@ -8,13 +8,6 @@ pub fn int(arg: &[u8]) -> Result<i64, Reject> {
     tandem_engine::parse_i64(arg).ok_or(Reject::NotInteger)
 }
 
-/// An integer that must not be negative, for counts and offsets; `err`
-/// when it is.
-pub fn non_negative(arg: &[u8], err: Reject) -> Result<u64, Reject> {
-    let n = int(arg)?;
-    u64::try_from(n).map_err(|_| err)
-}
-
 /// Whether `arg` is the option `word` (ASCII, any case).
 pub fn is(arg: &[u8], word: &str) -> bool {
     arg.eq_ignore_ascii_case(word.as_bytes())

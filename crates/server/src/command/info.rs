@@ -232,24 +232,11 @@ fn clients(text: &mut String, shared: &Shared) {
     field(text, "tracking_clients", 0);
 }
 
-/// Resident set size and the system's memory, from /proc (Linux).
-fn proc_memory() -> (Option<u64>, Option<u64>) {
-    // statm's second field is resident pages; 4 KiB pages on the
-    // platforms Tandem runs on.
-    let rss = std::fs::read_to_string("/proc/self/statm")
-        .ok()
-        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
-        .map(|pages| pages * 4096);
-    let total = std::fs::read_to_string("/proc/meminfo").ok().and_then(|s| {
-        let line = s.lines().find(|l| l.starts_with("MemTotal:"))?;
-        let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-        Some(kb * 1024)
-    });
-    (rss, total)
-}
-
 fn memory(text: &mut String, engine: &Engine) {
-    let (rss, total) = proc_memory();
+    let (rss, total) = (
+        tandem_engine::process::rss_bytes(),
+        tandem_engine::process::total_memory_bytes(),
+    );
     let dataset = u64::try_from(engine.approx_bytes()).unwrap_or(u64::MAX);
     // The allocator's own count is not reachable from here, so
     // `used_memory` is the resident set: an upper bound on what Redis's
@@ -324,20 +311,14 @@ fn replication(text: &mut String, shared: &Shared) {
     field(text, "repl_backlog_active", 0);
 }
 
-/// The process's CPU time from /proc/self/stat (Linux): user, system,
-/// children's user, children's system, in clock ticks of 1/100 s.
-fn proc_cpu() -> Option<[u64; 4]> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    // The command name, in parentheses, may hold spaces: skip past it.
-    let rest = &stat[stat.rfind(')')? + 1..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    // After the name: state is field 3 of the whole line; utime is 14.
-    let get = |i: usize| fields.get(i - 3)?.parse::<u64>().ok();
-    Some([get(14)?, get(15)?, get(16)?, get(17)?])
-}
-
 fn cpu(text: &mut String) {
-    let Some([user, sys, cuser, csys]) = proc_cpu() else {
+    let Some(tandem_engine::process::CpuTicks {
+        user,
+        system: sys,
+        children_user: cuser,
+        children_system: csys,
+    }) = tandem_engine::process::CpuTicks::now()
+    else {
         return;
     };
     let secs = |ticks: u64| format!("{}.{:06}", ticks / 100, (ticks % 100) * 10_000);

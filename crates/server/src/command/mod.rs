@@ -10,8 +10,8 @@
 //! replies.
 
 mod admit;
-pub mod args;
-pub mod error;
+pub(crate) mod args;
+pub(crate) mod error;
 mod spec;
 mod target;
 
@@ -19,17 +19,17 @@ mod client;
 mod config;
 mod debug;
 mod expire;
-pub mod info;
+pub(crate) mod info;
 mod introspection;
 mod keys;
 pub(crate) mod meta;
 mod object;
-pub mod pubsub;
+pub(crate) mod pubsub;
 mod range;
 mod server;
 mod session;
 mod strings;
-pub mod transaction;
+pub(crate) mod transaction;
 
 pub use error::{CmdResult, Reject};
 pub use spec::{flags, Spec};

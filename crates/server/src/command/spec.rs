@@ -18,8 +18,6 @@ pub mod flags {
     pub const ADMIN: u32 = 1 << 4;
     /// May grow memory use.
     pub const DENYOOM: u32 = 1 << 5;
-    /// Affects or reads the connection, not data.
-    pub const CONNECTION: u32 = 1 << 6;
     /// A pub/sub command.
     pub const PUBSUB: u32 = 1 << 7;
     /// Refused inside MULTI.

@@ -1,17 +1,22 @@
 //! Helpers shared by the server's integration tests: starting a server
 //! in-process on a free port, and a raw TCP client that sends bytes and
 //! reads whole RESP replies (RESP2 and RESP3) with a deadline, so that a
-//! server that hangs fails a test instead of stalling the suite.
+//! server that hangs fails a test instead of stalling the suite. The
+//! client is `tandem_bench::resp`'s, the one RESP client in the tree;
+//! this file only shapes its errors for tests.
 //!
 //! Every read has a deadline (`TIMEOUT`); nothing here waits forever.
 
 // Each test file uses a different subset of these helpers.
 #![allow(dead_code)]
 
-use std::io::{ErrorKind, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
+use tandem_bench::resp::{
+    self,
+    client::{Client, Fill, ReadError},
+};
 pub use tandem_server::{Config, Running};
 
 /// What a failing helper or test returns.
@@ -57,35 +62,14 @@ pub fn exclusive() -> MutexGuard<'static, ()> {
 
 /// A field of `/proc/self/status` in kB (`VmRSS`, `VmSize`, ...).
 pub fn proc_status_kb(field: &str) -> Result<u64, Error> {
-    let status = std::fs::read_to_string("/proc/self/status")?;
-    let line = status
-        .lines()
-        .find(|l| l.starts_with(field) && l[field.len()..].starts_with(':'))
-        .ok_or_else(|| format!("no {field} in /proc/self/status"))?;
-    let kb = line[field.len() + 1..]
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()?;
-    Ok(kb)
+    tandem_engine::process::status_kb(field)
+        .ok_or_else(|| format!("no {field} in /proc/self/status").into())
 }
 
 /// The soft limit on open files, from `/proc/self/limits`.
 pub fn open_files_limit() -> Result<u64, Error> {
-    let limits = std::fs::read_to_string("/proc/self/limits")?;
-    let line = limits
-        .lines()
-        .find(|l| l.starts_with("Max open files"))
-        .ok_or("no 'Max open files' in /proc/self/limits")?;
-    let soft = line["Max open files".len()..]
-        .split_whitespace()
-        .next()
-        .ok_or("no soft limit")?;
-    Ok(if soft == "unlimited" {
-        u64::MAX
-    } else {
-        soft.parse()?
-    })
+    tandem_engine::process::open_files_limit()
+        .ok_or_else(|| "no 'Max open files' in /proc/self/limits".into())
 }
 
 /// Bytes as readable text (`\r\n` escaped), for comparisons whose
@@ -96,12 +80,8 @@ pub fn text(bytes: &[u8]) -> String {
 
 /// A request in RESP multibulk form.
 pub fn encode(args: &[&[u8]]) -> Vec<u8> {
-    let mut out = format!("*{}\r\n", args.len()).into_bytes();
-    for a in args {
-        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-        out.extend_from_slice(a);
-        out.extend_from_slice(b"\r\n");
-    }
+    let mut out = Vec::new();
+    resp::command(&mut out, args);
     out
 }
 
@@ -114,149 +94,47 @@ pub fn encode_words(line: &str) -> Vec<u8> {
 /// The length of the complete RESP value at the start of `buf`, or
 /// `None` if it has not all arrived. Knows every RESP2 and RESP3 type.
 pub fn frame_len(buf: &[u8]) -> Result<Option<usize>, Error> {
-    frame_at(buf, 0)
-}
-
-fn frame_at(buf: &[u8], start: usize) -> Result<Option<usize>, Error> {
-    let Some(rest) = buf.get(start..) else {
-        return Ok(None);
-    };
-    let Some(cr) = rest.windows(2).position(|w| w == b"\r\n") else {
-        return Ok(None);
-    };
-    let Some((&tag, header)) = rest[..cr].split_first() else {
-        return Err("empty line where a RESP value should start".into());
-    };
-    let after_line = start + cr + 2;
-    let number = || -> Result<i64, Error> {
-        let s = std::str::from_utf8(header)?;
-        Ok(s.parse::<i64>()?)
-    };
-    let elements = |n: i64, per: i64| -> Result<Option<usize>, Error> {
-        let mut pos = after_line;
-        for _ in 0..n.max(0) * per {
-            match frame_at(buf, pos)? {
-                Some(len) => pos += len,
-                None => return Ok(None),
-            }
-        }
-        Ok(Some(pos - start))
-    };
-    match tag {
-        b'+' | b'-' | b':' | b'_' | b',' | b'#' | b'(' => Ok(Some(after_line - start)),
-        b'$' | b'!' | b'=' => {
-            let n = number()?;
-            if n < 0 {
-                return Ok(Some(after_line - start));
-            }
-            let end = after_line + usize::try_from(n)? + 2;
-            Ok((buf.len() >= end).then_some(end - start))
-        }
-        b'*' | b'~' | b'>' => elements(number()?, 1),
-        b'%' => elements(number()?, 2),
-        b'|' => {
-            // Attributes, then the value they describe.
-            let Some(attrs) = elements(number()?, 2)? else {
-                return Ok(None);
-            };
-            Ok(frame_at(buf, start + attrs)?.map(|v| attrs + v))
-        }
-        other => Err(format!(
-            "not a RESP type byte: {:?} in {}",
-            char::from(other),
-            text(rest)
-        )
-        .into()),
-    }
-}
-
-/// What one read brought.
-enum Fill {
-    /// Some bytes, now in the buffer.
-    Data,
-    /// The server closed the connection.
-    Closed,
-    /// Nothing before the deadline.
-    TimedOut,
+    Ok(resp::parse(buf)?.map(|(_, len)| len))
 }
 
 /// A raw TCP client: writes exactly the bytes a test gives it, and reads
-/// the server's replies frame by frame.
+/// the server's replies frame by frame (the bench crate's RESP client,
+/// with test-shaped errors).
 pub struct Raw {
-    stream: TcpStream,
-    /// Bytes received and not yet returned.
-    buf: Vec<u8>,
-    /// Whether the server has closed the connection.
-    closed: bool,
+    client: Client,
 }
 
 impl Raw {
     /// Connects to `addr`.
     pub fn connect(addr: SocketAddr) -> Result<Raw, Error> {
-        let stream = TcpStream::connect_timeout(&addr, TIMEOUT)?;
-        // Each write goes out as it is, so split frames stay split.
-        stream.set_nodelay(true)?;
-        stream.set_write_timeout(Some(TIMEOUT))?;
         Ok(Raw {
-            stream,
-            buf: Vec::new(),
-            closed: false,
+            client: Client::connect(addr, TIMEOUT)?,
         })
     }
 
     /// The local address of this connection.
     pub fn local_addr(&self) -> Result<SocketAddr, Error> {
-        Ok(self.stream.local_addr()?)
+        Ok(self.client.stream().local_addr()?)
     }
 
     /// Sends `bytes` as one write.
     pub fn send(&mut self, bytes: &[u8]) -> TestResult {
-        self.stream.write_all(bytes)?;
+        self.client.send(bytes)?;
         Ok(())
     }
 
     /// Sends a request in multibulk form.
     pub fn send_args(&mut self, args: &[&[u8]]) -> TestResult {
-        self.send(&encode(args))
-    }
-
-    /// Reads more bytes, waiting until `deadline`. A reset counts as
-    /// closed: a server that closes with unread input sends one.
-    fn fill(&mut self, deadline: Instant) -> Result<Fill, Error> {
-        if self.closed {
-            return Ok(Fill::Closed);
-        }
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Ok(Fill::TimedOut);
-        }
-        self.stream.set_read_timeout(Some(left))?;
-        let mut chunk = vec![0u8; 64 * 1024];
-        match self.stream.read(&mut chunk) {
-            Ok(0) => {
-                self.closed = true;
-                Ok(Fill::Closed)
-            }
-            Ok(n) => {
-                self.buf.extend_from_slice(&chunk[..n]);
-                Ok(Fill::Data)
-            }
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                Ok(Fill::TimedOut)
-            }
-            Err(e) if e.kind() == ErrorKind::ConnectionReset => {
-                self.closed = true;
-                Ok(Fill::Closed)
-            }
-            Err(e) => Err(e.into()),
-        }
+        self.client.send_command(args)?;
+        Ok(())
     }
 
     fn timed_out(&self) -> Error {
-        let shown = &self.buf[..self.buf.len().min(200)];
+        let unread = self.client.pending();
+        let shown = unread.get(..unread.len().min(200)).unwrap_or_default();
         format!(
             "timed out waiting for the server; {} bytes unread: {}",
-            self.buf.len(),
+            unread.len(),
             text(shown)
         )
         .into()
@@ -264,22 +142,15 @@ impl Raw {
 
     /// Reads one complete reply (its raw bytes).
     pub fn reply(&mut self) -> Result<Vec<u8>, Error> {
-        let deadline = Instant::now() + TIMEOUT;
-        loop {
-            if let Some(len) = frame_len(&self.buf)? {
-                return Ok(self.buf.drain(..len).collect());
-            }
-            match self.fill(deadline)? {
-                Fill::Data => {}
-                Fill::TimedOut => return Err(self.timed_out()),
-                Fill::Closed => {
-                    return Err(format!(
-                        "connection closed before a whole reply; got {}",
-                        text(&self.buf)
-                    )
-                    .into())
-                }
-            }
+        match self.client.frame(Instant::now() + TIMEOUT) {
+            Ok(frame) => Ok(frame),
+            Err(ReadError::TimedOut) => Err(self.timed_out()),
+            Err(ReadError::Closed) => Err(format!(
+                "connection closed before a whole reply; got {}",
+                text(self.client.pending())
+            )
+            .into()),
+            Err(ReadError::Io(e)) => Err(e.into()),
         }
     }
 
@@ -322,10 +193,10 @@ impl Raw {
     pub fn read_until_closed(&mut self) -> Result<Vec<u8>, Error> {
         let deadline = Instant::now() + TIMEOUT;
         loop {
-            match self.fill(deadline)? {
+            match self.client.fill(deadline)? {
                 Fill::Data => {}
                 Fill::TimedOut => return Err(self.timed_out()),
-                Fill::Closed => return Ok(std::mem::take(&mut self.buf)),
+                Fill::Closed => return Ok(self.client.take_pending()),
             }
         }
     }
@@ -347,13 +218,14 @@ impl Raw {
     /// Checks that for `wait` the server sends nothing and keeps the
     /// connection open (it is waiting for the rest of a request).
     pub fn expect_silence(&mut self, wait: Duration) -> TestResult {
-        if !self.buf.is_empty() {
-            return Err(format!("unexpected bytes: {}", text(&self.buf)).into());
+        let unexpected = |c: &Client| format!("unexpected bytes: {}", text(c.pending()));
+        if !self.client.pending().is_empty() {
+            return Err(unexpected(&self.client).into());
         }
-        match self.fill(Instant::now() + wait)? {
+        match self.client.fill(Instant::now() + wait)? {
             Fill::TimedOut => Ok(()),
             Fill::Closed => Err("the server closed the connection".into()),
-            Fill::Data => Err(format!("unexpected bytes: {}", text(&self.buf)).into()),
+            Fill::Data => Err(unexpected(&self.client).into()),
         }
     }
 
@@ -362,9 +234,9 @@ impl Raw {
     pub fn closed_within(&mut self, wait: Duration) -> Result<bool, Error> {
         let deadline = Instant::now() + wait;
         loop {
-            match self.fill(deadline)? {
+            match self.client.fill(deadline)? {
                 Fill::Closed => return Ok(true),
-                Fill::Data => self.buf.clear(),
+                Fill::Data => drop(self.client.take_pending()),
                 Fill::TimedOut => return Ok(false),
             }
         }

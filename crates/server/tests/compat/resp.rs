@@ -1,16 +1,20 @@
-//! A minimal RESP2 client for the compatibility runner: send one command
-//! as an array of bulk strings, read one reply exactly as it came.
+//! The compatibility runner's view of a reply: send one command as an
+//! array of bulk strings, read one reply exactly as it came, as an owned
+//! RESP2 value.
 //!
 //! Why not the `redis` crate: the runner must see the wire as it is. A
 //! simple string and an error must stay distinct, a nil bulk must stay a
 //! nil, and nothing may be sent that the case did not ask for (client
 //! libraries send HELLO or CLIENT SETINFO, track pub/sub state, and treat
-//! QUIT or SUBSCRIBE specially). One command out, one reply in, over a
-//! plain `TcpStream`, is also all the cases need.
+//! QUIT or SUBSCRIBE specially). The connection and framing are
+//! `tandem_bench::resp`'s client, the one RESP client in the tree; this
+//! file only turns its borrowed replies into owned values.
 
-use std::io::{self, BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::time::Duration;
+use std::io;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+use tandem_bench::resp::client::{Client, ReadError};
+use tandem_bench::resp::Reply as Wire;
 
 /// How long one reply may take. The cases' blocking commands wait at
 /// most a few seconds; a server that hangs fails the command instead of
@@ -34,23 +38,40 @@ pub enum Reply {
 
 /// One connection to the server under test.
 pub struct Conn {
-    reader: BufReader<TcpStream>,
-    writer: TcpStream,
+    client: Client,
 }
 
 fn protocol_error(what: &str) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, what.to_string())
 }
 
+/// The owned form of `wire`. Only RESP2 types: the runner never switches
+/// protocol, so anything else is the server's mistake.
+fn owned(wire: &Wire<'_>) -> io::Result<Reply> {
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    Ok(match wire {
+        Wire::Simple(s) => Reply::Simple(text(s)),
+        Wire::Error(e) => Reply::Error(text(e)),
+        Wire::Integer(n) => Reply::Int(*n),
+        Wire::Bulk(b) => Reply::Bulk(b.map(<[u8]>::to_vec)),
+        Wire::Array(None) => Reply::Array(None),
+        Wire::Array(Some(items)) => Reply::Array(Some(
+            items.iter().map(|i| owned(&i)).collect::<io::Result<_>>()?,
+        )),
+        other => {
+            return Err(protocol_error(&format!(
+                "unexpected reply type: {}",
+                tandem_bench::resp::describe(other)
+            )))
+        }
+    })
+}
+
 impl Conn {
     /// Connects, with the reply timeout set.
     pub fn connect(addr: SocketAddr) -> io::Result<Self> {
-        let stream = TcpStream::connect(addr)?;
-        stream.set_read_timeout(Some(REPLY_TIMEOUT))?;
-        stream.set_nodelay(true)?;
         Ok(Self {
-            reader: BufReader::new(stream.try_clone()?),
-            writer: stream,
+            client: Client::connect(addr, REPLY_TIMEOUT)?,
         })
     }
 
@@ -62,83 +83,23 @@ impl Conn {
 
     /// Sends `args` as one RESP array of bulk strings.
     pub fn send(&mut self, args: &[Vec<u8>]) -> io::Result<()> {
-        let mut frame = format!("*{}\r\n", args.len()).into_bytes();
-        for a in args {
-            frame.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-            frame.extend_from_slice(a);
-            frame.extend_from_slice(b"\r\n");
-        }
-        self.writer.write_all(&frame)
+        let args: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
+        self.client.send_command(&args)
     }
 
-    /// One line without its CRLF.
-    fn line(&mut self) -> io::Result<Vec<u8>> {
-        let mut line = Vec::new();
-        self.reader.read_until(b'\n', &mut line)?;
-        if line.is_empty() {
-            return Err(io::Error::new(
+    /// Reads one reply.
+    pub fn read(&mut self) -> io::Result<Reply> {
+        match self.client.reply(Instant::now() + REPLY_TIMEOUT, owned) {
+            Ok(reply) => reply,
+            Err(ReadError::TimedOut) => Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "timed out waiting for a reply",
+            )),
+            Err(ReadError::Closed) => Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
                 "connection closed",
-            ));
-        }
-        if !line.ends_with(b"\r\n") {
-            return Err(protocol_error("line not ended by CRLF"));
-        }
-        line.truncate(line.len() - 2);
-        Ok(line)
-    }
-
-    fn length(text: &[u8]) -> io::Result<Option<usize>> {
-        let n: i64 = std::str::from_utf8(text)
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| protocol_error("bad length"))?;
-        match n {
-            -1 => Ok(None),
-            n => usize::try_from(n)
-                .map(Some)
-                .map_err(|_| protocol_error("negative length")),
-        }
-    }
-
-    /// Reads one reply. Only RESP2 types: the runner never switches
-    /// protocol, so anything else is the server's mistake.
-    pub fn read(&mut self) -> io::Result<Reply> {
-        let line = self.line()?;
-        let Some((&kind, rest)) = line.split_first() else {
-            return Err(protocol_error("empty line"));
-        };
-        let text = || String::from_utf8_lossy(rest).into_owned();
-        match kind {
-            b'+' => Ok(Reply::Simple(text())),
-            b'-' => Ok(Reply::Error(text())),
-            b':' => text()
-                .parse()
-                .map(Reply::Int)
-                .map_err(|_| protocol_error("bad integer")),
-            b'$' => match Self::length(rest)? {
-                None => Ok(Reply::Bulk(None)),
-                Some(n) => {
-                    let mut data = vec![0; n + 2];
-                    self.reader.read_exact(&mut data)?;
-                    if !data.ends_with(b"\r\n") {
-                        return Err(protocol_error("bulk not ended by CRLF"));
-                    }
-                    data.truncate(n);
-                    Ok(Reply::Bulk(Some(data)))
-                }
-            },
-            b'*' => match Self::length(rest)? {
-                None => Ok(Reply::Array(None)),
-                Some(n) => (0..n)
-                    .map(|_| self.read())
-                    .collect::<io::Result<Vec<_>>>()
-                    .map(|items| Reply::Array(Some(items))),
-            },
-            other => Err(protocol_error(&format!(
-                "unexpected reply type {:?}",
-                char::from(other)
-            ))),
+            )),
+            Err(ReadError::Io(e)) => Err(e),
         }
     }
 }

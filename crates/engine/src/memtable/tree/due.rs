@@ -118,13 +118,8 @@ mod tests {
     fn reaping_matches_a_model_through_churn() {
         let mut t = Tree::default();
         let mut model: BTreeMap<Vec<u8>, Option<u64>> = BTreeMap::new();
-        let mut x: u64 = 0x9e37_79b9;
-        let mut rnd = |n: u64| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x % n
-        };
+        let mut rng = fastrand::Rng::with_seed(0x9e37_79b9);
+        let mut rnd = |n: u64| rng.u64(..n);
         let mut now = 1_000u64;
         for round in 0..40 {
             for _ in 0..5_000 {

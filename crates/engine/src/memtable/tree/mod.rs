@@ -360,13 +360,8 @@ mod tests {
     fn matches_btreemap_through_growth_and_shrinkage() {
         let mut t = Tree::default();
         let mut model = BTreeMap::new();
-        let mut x: u64 = 12345;
-        let mut rnd = |n: u64| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x % n
-        };
+        let mut rng = fastrand::Rng::with_seed(12345);
+        let mut rnd = |n: u64| rng.u64(..n);
         for round in 0..3 {
             for _ in 0..60_000 {
                 let k = format!("key:{:08}", rnd(200_000)).into_bytes();

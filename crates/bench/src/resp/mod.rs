@@ -1,15 +1,22 @@
-//! RESP for the network load generators: a request encoder and a reply
-//! reader, just enough of the protocol for what `tandem bench net` sends.
+//! RESP from the client's side: a request encoder, a reply parser that
+//! knows every RESP2 and RESP3 type, a read buffer, and a blocking client
+//! with deadlines (`client`).
 //!
-//! Owns byte-level framing only; what a reply must be is the workloads'
-//! business. The reader never scans a bulk string's contents (it skips by
-//! length), so a subscriber counting 64-byte messages pays for headers
-//! only, and it never allocates per reply: replies borrow the read buffer.
+//! One copy for every client Tandem's own code needs: the network load
+//! generators (`tandem bench net`) and the server's integration tests,
+//! which take this crate as a dev-dependency. Owns byte-level framing only;
+//! what a reply must be is the caller's business. The parser never scans a
+//! bulk string's contents (it skips by length), so a subscriber counting
+//! 64-byte messages pays for headers only, and it never allocates: replies
+//! borrow the buffer. It must never depend on the server's own parser, so
+//! that the tests check the server against an independent reading.
+
+pub mod client;
 
 use std::io;
 
 /// Appends one command, as a RESP array of bulk strings, to `out`.
-pub(crate) fn command(out: &mut Vec<u8>, args: &[&[u8]]) {
+pub fn command(out: &mut Vec<u8>, args: &[&[u8]]) {
     out.push(b'*');
     push_decimal(out, args.len());
     out.extend_from_slice(b"\r\n");
@@ -42,7 +49,7 @@ fn push_decimal(out: &mut Vec<u8>, mut n: usize) {
 
 /// One complete reply, borrowing the buffer it was read from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Reply<'a> {
+pub enum Reply<'a> {
     /// `+...`
     Simple(&'a [u8]),
     /// `-...`
@@ -53,19 +60,35 @@ pub(crate) enum Reply<'a> {
     Bulk(Option<&'a [u8]>),
     /// `*n` or a RESP3 push `>n` (None for the nil array `*-1`).
     Array(Option<Elements<'a>>),
+    /// RESP3 `_`.
+    Null,
+    /// RESP3 `#t` or `#f`.
+    Boolean(bool),
+    /// RESP3 `,` (its text, as sent: `inf`, `1.5e3`, ...).
+    Double(&'a [u8]),
+    /// RESP3 `(`, its digits.
+    BigNumber(&'a [u8]),
+    /// RESP3 `!n`, a bulk error.
+    BulkError(&'a [u8]),
+    /// RESP3 `=n`, a verbatim string with its `txt:` format prefix.
+    Verbatim(&'a [u8]),
+    /// RESP3 `%n`: keys and values alternate, so `len` is twice the pairs.
+    Map(Elements<'a>),
+    /// RESP3 `~n`.
+    Set(Elements<'a>),
 }
 
 /// An array's elements, complete, parsed again on demand.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Elements<'a> {
+pub struct Elements<'a> {
     /// How many elements.
-    pub(crate) len: usize,
+    pub len: usize,
     body: &'a [u8],
 }
 
 impl<'a> Elements<'a> {
     /// The elements in order.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = Reply<'a>> + 'a {
+    pub fn iter(&self) -> impl Iterator<Item = Reply<'a>> + 'a {
         let mut rest = self.body;
         let mut left = self.len;
         std::iter::from_fn(move || {
@@ -81,18 +104,19 @@ impl<'a> Elements<'a> {
     }
 
     /// The first element, if any.
-    pub(crate) fn first(&self) -> Option<Reply<'a>> {
+    pub fn first(&self) -> Option<Reply<'a>> {
         self.iter().next()
     }
 }
 
-/// Nesting deeper than this is refused rather than recursed into: no reply
-/// these workloads expect nests more than twice.
-const MAX_DEPTH: usize = 8;
+/// Nesting deeper than this is refused rather than recursed into, so a
+/// hostile reply cannot overflow the stack; COMMAND DOCS, the deepest
+/// reply Redis sends, nests seven levels.
+const MAX_DEPTH: usize = 32;
 
 /// Parses one reply from the start of `buf`: `Ok(None)` if it is not
 /// complete yet, else the reply and the bytes it took.
-pub(crate) fn parse(buf: &[u8]) -> io::Result<Option<(Reply<'_>, usize)>> {
+pub fn parse(buf: &[u8]) -> io::Result<Option<(Reply<'_>, usize)>> {
     parse_at(buf, 0)
 }
 
@@ -104,32 +128,60 @@ fn parse_at(buf: &[u8], depth: usize) -> io::Result<Option<(Reply<'_>, usize)>> 
         return Ok(None);
     };
     let text = line.get(1..).unwrap_or_default();
+    let done = |r| Ok(Some((r, after)));
     match kind {
-        b'+' => Ok(Some((Reply::Simple(text), after))),
-        b'-' => Ok(Some((Reply::Error(text), after))),
-        b':' => Ok(Some((Reply::Integer(integer(text)?), after))),
-        b'$' => {
+        b'+' => done(Reply::Simple(text)),
+        b'-' => done(Reply::Error(text)),
+        b':' => done(Reply::Integer(integer(text)?)),
+        b'_' => done(Reply::Null),
+        b',' => done(Reply::Double(text)),
+        b'(' => done(Reply::BigNumber(text)),
+        b'#' => match text {
+            b"t" => done(Reply::Boolean(true)),
+            b"f" => done(Reply::Boolean(false)),
+            _ => Err(bad("boolean neither t nor f")),
+        },
+        b'$' | b'!' | b'=' => {
             let n = integer(text)?;
             if n < 0 {
-                return Ok(Some((Reply::Bulk(None), after)));
+                return match kind {
+                    b'$' => done(Reply::Bulk(None)),
+                    _ => Err(bad("negative length")),
+                };
             }
             let n = usize::try_from(n).map_err(|_| bad("bulk length"))?;
-            let end = after + n;
-            match buf.get(end..end + 2) {
-                None => Ok(None),
-                Some(b"\r\n") => Ok(Some((Reply::Bulk(buf.get(after..end)), end + 2))),
-                Some(_) => Err(bad("bulk string not followed by CRLF")),
+            let end = after.checked_add(n).ok_or_else(|| bad("bulk length"))?;
+            let crlf = end.checked_add(2).ok_or_else(|| bad("bulk length"))?;
+            let body = buf.get(after..end);
+            match (buf.get(end..crlf), body) {
+                (Some(b"\r\n"), Some(body)) => {
+                    let r = match kind {
+                        b'!' => Reply::BulkError(body),
+                        b'=' => Reply::Verbatim(body),
+                        _ => Reply::Bulk(Some(body)),
+                    };
+                    Ok(Some((r, crlf)))
+                }
+                (Some(_), _) => Err(bad("bulk string not followed by CRLF")),
+                (None, _) => Ok(None),
             }
         }
-        b'*' | b'>' => {
+        b'*' | b'>' | b'~' | b'%' | b'|' => {
             let n = integer(text)?;
             if n < 0 {
-                return Ok(Some((Reply::Array(None), after)));
+                return match kind {
+                    b'*' => done(Reply::Array(None)),
+                    _ => Err(bad("negative length")),
+                };
             }
             if depth >= MAX_DEPTH {
-                return Err(bad("arrays nested too deeply"));
+                return Err(bad("replies nested too deeply"));
             }
-            let len = usize::try_from(n).map_err(|_| bad("array length"))?;
+            let n = usize::try_from(n).map_err(|_| bad("aggregate length"))?;
+            let len = match kind {
+                b'%' | b'|' => n.checked_mul(2).ok_or_else(|| bad("map length"))?,
+                _ => n,
+            };
             let mut end = after;
             for _ in 0..len {
                 let rest = buf.get(end..).unwrap_or_default();
@@ -138,8 +190,21 @@ fn parse_at(buf: &[u8], depth: usize) -> io::Result<Option<(Reply<'_>, usize)>> 
                     None => return Ok(None),
                 }
             }
-            let body = buf.get(after..end).unwrap_or_default();
-            Ok(Some((Reply::Array(Some(Elements { len, body })), end)))
+            let elements = Elements {
+                len,
+                body: buf.get(after..end).unwrap_or_default(),
+            };
+            match kind {
+                b'~' => Ok(Some((Reply::Set(elements), end))),
+                b'%' => Ok(Some((Reply::Map(elements), end))),
+                // Attributes describe the value that follows them: skip
+                // to it, and count their bytes as part of it.
+                b'|' => {
+                    let rest = buf.get(end..).unwrap_or_default();
+                    Ok(parse_at(rest, depth + 1)?.map(|(r, used)| (r, end + used)))
+                }
+                _ => Ok(Some((Reply::Array(Some(elements)), end))),
+            }
         }
         other => Err(bad(&format!("unexpected reply type byte {other:#04x}"))),
     }
@@ -172,7 +237,7 @@ fn bad(what: &str) -> io::Error {
 }
 
 /// A reply as short printable text, for error messages.
-pub(crate) fn describe(r: &Reply<'_>) -> String {
+pub fn describe(r: &Reply<'_>) -> String {
     match r {
         Reply::Simple(s) => format!("+{}", String::from_utf8_lossy(s)),
         Reply::Error(s) => format!("-{}", String::from_utf8_lossy(s)),
@@ -181,20 +246,29 @@ pub(crate) fn describe(r: &Reply<'_>) -> String {
         Reply::Bulk(Some(b)) => format!("bulk of {} bytes", b.len()),
         Reply::Array(None) => "nil array".to_string(),
         Reply::Array(Some(e)) => format!("array of {}", e.len),
+        Reply::Null => "null".to_string(),
+        Reply::Boolean(b) => format!("boolean {b}"),
+        Reply::Double(d) => format!(",{}", String::from_utf8_lossy(d)),
+        Reply::BigNumber(n) => format!("({}", String::from_utf8_lossy(n)),
+        Reply::BulkError(e) => format!("!{}", String::from_utf8_lossy(e)),
+        Reply::Verbatim(v) => format!("verbatim of {} bytes", v.len()),
+        Reply::Map(e) => format!("map of {}", e.len / 2),
+        Reply::Set(e) => format!("set of {}", e.len),
     }
 }
 
 /// A read buffer that replies are parsed from in place: bytes between
 /// `start` and `end` are unparsed. Sized once, grown only if one reply is
 /// larger than it, so steady-state reads do not allocate.
-pub(crate) struct ReadBuf {
+pub struct ReadBuf {
     buf: Vec<u8>,
     start: usize,
     end: usize,
 }
 
 impl ReadBuf {
-    pub(crate) fn new(capacity: usize) -> Self {
+    /// A buffer of `capacity` bytes (64 at least).
+    pub fn new(capacity: usize) -> Self {
         Self {
             buf: vec![0; capacity.max(64)],
             start: 0,
@@ -203,12 +277,12 @@ impl ReadBuf {
     }
 
     /// The unparsed bytes.
-    pub(crate) fn data(&self) -> &[u8] {
+    pub fn data(&self) -> &[u8] {
         self.buf.get(self.start..self.end).unwrap_or_default()
     }
 
     /// Marks `n` bytes of `data()` parsed.
-    pub(crate) fn consume(&mut self, n: usize) {
+    pub fn consume(&mut self, n: usize) {
         self.start = (self.start + n).min(self.end);
         if self.start == self.end {
             self.start = 0;
@@ -233,7 +307,7 @@ impl ReadBuf {
     }
 
     /// Reads once from an async stream; `Ok(0)` at end of stream.
-    pub(crate) async fn fill<R>(&mut self, r: &mut R) -> io::Result<usize>
+    pub async fn fill<R>(&mut self, r: &mut R) -> io::Result<usize>
     where
         R: tokio::io::AsyncRead + Unpin,
     {
@@ -244,7 +318,7 @@ impl ReadBuf {
     }
 
     /// Reads once from a blocking stream; `Ok(0)` at end of stream.
-    pub(crate) fn fill_blocking<R: io::Read>(&mut self, r: &mut R) -> io::Result<usize> {
+    pub fn fill_blocking<R: io::Read>(&mut self, r: &mut R) -> io::Result<usize> {
         let n = r.read(self.spare())?;
         self.end += n;
         Ok(n)
@@ -306,6 +380,43 @@ mod tests {
         assert_eq!(items[0], Reply::Bulk(Some(b"message")));
         assert_eq!(items[2], Reply::Bulk(Some(b"hi")));
         assert_eq!(items.len(), 3);
+    }
+
+    #[test]
+    fn parses_resp3_as_redis_sends_it() {
+        // HELLO 3's first pair, and types from Redis 7.0's RESP3 replies.
+        let all: &[u8] = b"%1\r\n$6\r\nserver\r\n$5\r\nredis\r\n_\r\n#f\r\n,3.5\r\n\
+            (12345678901234567890\r\n!3\r\nERR\r\n=7\r\ntxt:abc\r\n~2\r\n:1\r\n:2\r\n\
+            >3\r\n$7\r\nmessage\r\n$1\r\nc\r\n$1\r\nm\r\n|1\r\n+a\r\n:1\r\n:7\r\n";
+        let mut rest = all;
+        let mut got = Vec::new();
+        while let Some((r, used)) = parse(rest).unwrap() {
+            got.push(describe(&r));
+            rest = &rest[used..];
+        }
+        assert!(rest.is_empty());
+        assert_eq!(
+            got,
+            [
+                "map of 1",
+                "null",
+                "boolean false",
+                ",3.5",
+                "(12345678901234567890",
+                "!ERR",
+                "verbatim of 7 bytes",
+                "set of 2",
+                "array of 3",
+                ":7"
+            ]
+        );
+        for cut in 0..all.len() {
+            if let Some((_, used)) = parse(&all[..cut]).unwrap() {
+                assert!(used <= cut);
+            }
+        }
+        let nested = b"*1\r\n".repeat(MAX_DEPTH + 1);
+        assert!(parse(&nested).is_err());
     }
 
     #[test]
