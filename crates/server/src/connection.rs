@@ -19,9 +19,13 @@ use crate::session::{After, ReplyMode, Session};
 use crate::shared::Shared;
 use bytes::{Buf, BytesMut};
 use smallvec::SmallVec;
+use std::any::Any;
+use std::future::Future;
 use std::io;
+use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 use tandem_engine::pubsub::{CutOff, Message, Subscriber};
 use tokio::io::AsyncWriteExt;
@@ -101,7 +105,8 @@ impl Socket {
         }
     }
 
-    async fn shutdown(&mut self) {
+    /// Closes the connection (best effort).
+    pub async fn shutdown(&mut self) {
         // The peer may already be gone; closing is best effort.
         let _ = match self {
             Socket::Tcp(s) => s.shutdown().await,
@@ -153,21 +158,98 @@ enum Stop {
 
 /// Serves one client until it leaves, misbehaves, idles out, or the
 /// server shuts down.
-pub async fn serve(mut socket: Socket, session: Session, shared: Arc<Shared>) {
+///
+/// A panic while serving it is contained here: it closes this connection
+/// only, after sending the replies of the requests that completed before
+/// it. Left to reach the task, tokio would catch it too and keep the
+/// serving thread's other connections going (a current-thread runtime
+/// ignores task panics by default), but the log would not say which
+/// client or command it was. Whatever the connection held is given back
+/// the same way on every path: the session (its subscriptions) drops here,
+/// and the caller's `Seat` drops after. The socket is returned, not
+/// closed: the caller closes it once it has given all that back, so a
+/// client that sees its connection close knows the server forgot it.
+pub async fn serve(mut socket: Socket, session: Session, shared: Arc<Shared>) -> Socket {
     let mut conn = Connection {
         input: BytesMut::new(),
         parser: RequestParser::default(),
         out: Out::default(),
         session,
         last_cmd: None,
+        running: None,
         shown: (0, 2, None, None, 0, 0),
     };
     let peer = conn.session.peer.clone();
-    match conn.run(&mut socket, &shared).await {
-        Ok(()) => {}
-        Err(e) => tracing::debug!(%peer, "client connection failed: {e}"),
+    let outcome = {
+        let run = conn.run(&mut socket, &shared);
+        tokio::pin!(run);
+        Contained { inner: run }.await
+    };
+    match outcome {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::debug!(%peer, "client connection failed: {e}"),
+        Err(payload) => {
+            let cmd = conn
+                .running
+                .and_then(|r| r.cmd)
+                .and_then(|i| command::table().get(i))
+                .map_or("-", |s| s.name);
+            tracing::error!(
+                id = conn.session.id,
+                %peer,
+                cmd,
+                "closing client after a panic while serving it: {}",
+                panic_message(payload.as_ref())
+            );
+            // The replies of the requests that completed before the panic
+            // go out; the one it interrupted may be half written.
+            if let Some(r) = conn.running {
+                conn.out.buf.truncate(r.replied);
+                let _ = socket.write_all(&conn.out.buf).await;
+            }
+        }
     }
-    socket.shutdown().await;
+    socket
+}
+
+/// A future whose panics are returned as `Err` with the panic's payload.
+struct Contained<F> {
+    inner: F,
+}
+
+impl<F: Future + Unpin> Future for Contained<F> {
+    type Output = Result<F::Output, Box<dyn Any + Send>>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let inner = &mut self.inner;
+        // Unwind safety: after a panic the connection's state is only read
+        // for the log and for the replies already complete, then dropped.
+        // State others share stays usable: the engine's locks do not
+        // poison, and each engine operation is whole under its lock.
+        match panic::catch_unwind(AssertUnwindSafe(|| Pin::new(inner).poll(cx))) {
+            Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(payload) => Poll::Ready(Err(payload)),
+        }
+    }
+}
+
+/// The message a panic was raised with, when it has one.
+fn panic_message(payload: &(dyn Any + Send)) -> &str {
+    payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)")
+}
+
+/// The request a connection is running, while it runs.
+#[derive(Debug, Clone, Copy)]
+struct Running {
+    /// Its command (index in the table), if it is a known one.
+    cmd: Option<usize>,
+    /// How much of the output buffer held complete replies before it.
+    replied: usize,
 }
 
 struct Connection {
@@ -178,6 +260,8 @@ struct Connection {
     /// The last command run (its index in the table), for CLIENT LIST's
     /// `cmd`.
     last_cmd: Option<usize>,
+    /// The request being run, if one is; what a panic log reports.
+    running: Option<Running>,
     /// What was last published to the registry, as a cheap fingerprint.
     shown: Fingerprint,
 }
@@ -429,6 +513,10 @@ impl Connection {
                 }
             }
             let before = self.out.buf.len();
+            self.running = Some(Running {
+                cmd: cmd.map(|c| c.index),
+                replied: before,
+            });
             if let Some(refusal) = self.refusal(spec) {
                 self.out.error(&refusal);
                 shared.stats.error(refusal.as_bytes());
@@ -438,6 +526,7 @@ impl Connection {
                 command::execute_found(&args, cmd, &mut self.out, &mut self.session, shared);
             }
             self.last_cmd = cmd.map(|c| c.index).or(self.last_cmd);
+            self.running = None;
             apply_reply_mode(&mut self.session.reply, &mut self.out.buf, before);
             drop(args);
             self.input.advance(parsed.consumed);

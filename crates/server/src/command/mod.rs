@@ -17,6 +17,8 @@ mod client;
 mod config;
 mod debug;
 mod expire;
+#[cfg(feature = "fault-injection")]
+mod fault;
 pub mod info;
 mod introspection;
 mod keys;
@@ -97,6 +99,8 @@ pub fn table() -> &'static [Spec] {
             info::COMMANDS,
             object::COMMANDS,
             debug::COMMANDS,
+            #[cfg(feature = "fault-injection")]
+            fault::COMMANDS,
         ]
         .concat()
     });
