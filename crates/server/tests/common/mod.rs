@@ -370,3 +370,44 @@ impl Raw {
         }
     }
 }
+
+/// Proves that the server sent `c` nothing more before this point: sends
+/// a PING with a message no reply could hold by chance, and requires the
+/// very next reply to be its echo (a fence). "Nothing arrived" is shown by
+/// the order of the replies, not by waiting, so this cannot pass on a
+/// slow machine without testing anything. Works in every protocol and
+/// while subscribed (where PING replies with an array). Not for a
+/// connection that is in the middle of sending a request.
+pub fn fence(c: &mut Raw) -> TestResult {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let token = format!("fence-{}", NEXT.fetch_add(1, Ordering::Relaxed));
+    c.send(&encode(&[b"PING", token.as_bytes()]))?;
+    let reply = c.reply()?;
+    let echo = format!("${}\r\n{token}\r\n", token.len());
+    if !reply.ends_with(echo.as_bytes()) {
+        return Err(format!(
+            "expected nothing before the fence's reply ({token}), got {}",
+            text(&reply)
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// Polls `check` until it holds, failing after `TIMEOUT`: for what the
+/// server does in the background (the reaper, a closing connection), so
+/// that a test waits exactly as long as it must, and never by a fixed
+/// sleep.
+pub fn eventually(what: &str, mut check: impl FnMut() -> Result<bool, Error>) -> TestResult {
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        if check()? {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            return Err(format!("timed out waiting for {what}").into());
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
