@@ -9,6 +9,7 @@
 use arc_swap::ArcSwap;
 use parking_lot::Mutex;
 use std::sync::Arc;
+use tandem_engine::clock::Clock;
 use tandem_engine::pubsub::Hub;
 use tandem_engine::{Db, Options};
 
@@ -22,8 +23,8 @@ pub struct Databases {
 
 impl Databases {
     /// `count` empty databases on `hub`, each limiting values to
-    /// `max_value` bytes.
-    pub fn new(count: usize, hub: &Hub, max_value: usize) -> Self {
+    /// `max_value` bytes and measuring TTLs by `clock`.
+    pub fn new(count: usize, hub: &Hub, max_value: usize, clock: &Arc<dyn Clock>) -> Self {
         let table = (0..count)
             .map(|i| {
                 let index = u32::try_from(i).unwrap_or(u32::MAX);
@@ -31,7 +32,8 @@ impl Databases {
                     Options::default()
                         .hub(hub.clone())
                         .db_index(index)
-                        .max_value_bytes(max_value),
+                        .max_value_bytes(max_value)
+                        .clock(Arc::clone(clock)),
                 )
             })
             .collect();

@@ -32,7 +32,7 @@ mod session;
 mod shared;
 mod stats;
 
-pub use config::{Config, Settings};
+pub use config::{Config, ExpiryClock, Settings};
 pub use server::{Server, ShutdownHandle};
 
 use std::net::SocketAddr;

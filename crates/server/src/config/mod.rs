@@ -14,6 +14,8 @@ pub use output::{ClassLimit, OutputLimits};
 pub use units::{BadValue, ByteSize, YesNo};
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tandem_engine::clock::{Clock, SystemClock};
 use tandem_engine::pubsub::NotifyFlags;
 
 /// Every setting, each optional so that a flag or a file line can leave it
@@ -136,7 +138,33 @@ pub struct Config {
     pub loglevel: String,
     /// Connection threads; 0 means one per core.
     pub io_threads: usize,
+    /// The clock TTLs are measured by. Not a setting: the system clock,
+    /// unless an embedder or a test brings its own.
+    pub clock: ExpiryClock,
 }
+
+/// The clock the databases measure TTLs by. Tests give a
+/// `tandem_engine::clock::ManualClock` and move time themselves; with a
+/// clock that does not follow real time the engine runs no reaper, and
+/// expired keys vanish when touched.
+#[derive(Clone, Debug)]
+pub struct ExpiryClock(pub Arc<dyn Clock>);
+
+impl Default for ExpiryClock {
+    fn default() -> Self {
+        ExpiryClock(Arc::new(SystemClock))
+    }
+}
+
+/// Two configs name the same clock only if it is the same object: clocks
+/// have no value to compare.
+impl PartialEq for ExpiryClock {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::addr_eq(Arc::as_ptr(&self.0), Arc::as_ptr(&other.0))
+    }
+}
+
+impl Eq for ExpiryClock {}
 
 impl Default for Config {
     fn default() -> Self {
@@ -157,6 +185,7 @@ impl Default for Config {
             client_output_buffer_limit: OutputLimits::default(),
             loglevel: "notice".into(),
             io_threads: 0,
+            clock: ExpiryClock::default(),
         }
     }
 }
@@ -307,6 +336,7 @@ impl Config {
             client_output_buffer_limit: output,
             loglevel,
             io_threads: s.io_threads.unwrap_or(d.io_threads),
+            clock: d.clock,
         })
     }
 }

@@ -411,3 +411,24 @@ pub fn eventually(what: &str, mut check: impl FnMut() -> Result<bool, Error>) ->
         std::thread::sleep(Duration::from_millis(5));
     }
 }
+
+/// A clock for TTLs that only the test moves, reading the real time now
+/// (so absolute times in tests mean what they say). Servers on it run no
+/// reaper: a key past its deadline vanishes when touched.
+pub fn manual_clock() -> std::sync::Arc<tandem_engine::clock::ManualClock> {
+    use tandem_engine::clock::Clock;
+    let now = tandem_engine::clock::SystemClock.now_ms();
+    std::sync::Arc::new(tandem_engine::clock::ManualClock::new(now))
+}
+
+/// Starts a server with `config` whose TTLs run on `clock`.
+pub fn start_with_clock(
+    config: Config,
+    clock: &std::sync::Arc<tandem_engine::clock::ManualClock>,
+) -> Result<Running, Error> {
+    let clock: std::sync::Arc<dyn tandem_engine::clock::Clock> = clock.clone();
+    start(Config {
+        clock: tandem_server::ExpiryClock(clock),
+        ..config
+    })
+}
