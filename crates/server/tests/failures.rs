@@ -202,3 +202,28 @@ fn a_panic_inside_exec_closes_the_connection_and_releases_the_keys() -> TestResu
     assert!(lines[0].contains("cmd=\"exec\""), "{}", lines[0]);
     Ok(())
 }
+
+#[test]
+fn a_killed_client_is_forgotten_before_it_sees_the_close() -> TestResult {
+    // The same seat is given back on every path; after CLIENT KILL, as
+    // after a panic, the server has forgotten the client by the time the
+    // client sees its connection close, so nothing here polls.
+    let server = start()?;
+    let mut admin = Raw::connect(server.addr())?;
+    let mut victim = Raw::connect(server.addr())?;
+    let id = client_id(&mut victim)?;
+    victim.check(
+        &w("SUBSCRIBE kill-ch"),
+        b"*3\r\n$9\r\nsubscribe\r\n$7\r\nkill-ch\r\n:1\r\n",
+    )?;
+    assert_eq!(connected_clients(&mut admin)?, 2);
+    admin.check(&w(&format!("CLIENT KILL ID {id}")), b":1\r\n")?;
+    victim.expect_then_closed(b"")?;
+    assert_eq!(connected_clients(&mut admin)?, 1);
+    assert_eq!(listed_ids(&mut admin)?.len(), 1);
+    admin.check(
+        &w("PUBSUB NUMSUB kill-ch"),
+        b"*2\r\n$7\r\nkill-ch\r\n:0\r\n",
+    )?;
+    Ok(())
+}
