@@ -237,10 +237,22 @@ fn unsubscribing_while_messages_are_in_flight() {
     assert_eq!(sub.unsubscribe(b"seq"), 1);
     // Anything after this marker was published after the unsubscribe.
     assert_eq!(hub.publish("keep", "marker"), 1);
+    stop.store(true, Ordering::Relaxed);
+    let published = publisher.join().unwrap();
+    // A fence, once nothing else is published: a subscriber's messages
+    // arrive in order, so all it was sent comes before this. Reading up
+    // to it, not until a quiet spell, cannot miss a late message.
+    assert_eq!(hub.publish("keep", "end"), 1);
     let mut after_marker = 0;
     let mut seen_marker = false;
-    while let Some(m) = sub.recv_timeout(Duration::from_millis(100)).unwrap() {
+    loop {
+        let Some(m) = sub.recv_timeout(Duration::from_secs(10)).unwrap() else {
+            panic!("the fence never arrived");
+        };
         if &m.channel()[..] == b"keep" {
+            if &m.payload()[..] == b"end" {
+                break;
+            }
             seen_marker = true;
         } else if seen_marker {
             after_marker += 1;
@@ -248,8 +260,6 @@ fn unsubscribing_while_messages_are_in_flight() {
             got.push(m);
         }
     }
-    stop.store(true, Ordering::Relaxed);
-    let published = publisher.join().unwrap();
     assert!(seen_marker);
     assert_eq!(after_marker, 0, "a message arrived after the unsubscribe");
     let seqs: Vec<u64> = got
