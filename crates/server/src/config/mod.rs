@@ -14,7 +14,7 @@ pub use output::{ClassLimit, OutputLimits};
 pub use units::{BadValue, ByteSize, YesNo};
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use tandem_engine::clock::{Clock, SystemClock};
 use tandem_engine::pubsub::NotifyFlags;
 
@@ -152,7 +152,9 @@ pub struct ExpiryClock(pub Arc<dyn Clock>);
 
 impl Default for ExpiryClock {
     fn default() -> Self {
-        ExpiryClock(Arc::new(SystemClock))
+        // One shared system clock, so that default configs compare equal.
+        static SYSTEM: LazyLock<Arc<dyn Clock>> = LazyLock::new(|| Arc::new(SystemClock));
+        ExpiryClock(Arc::clone(&SYSTEM))
     }
 }
 
