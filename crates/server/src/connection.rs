@@ -202,10 +202,16 @@ pub async fn serve(mut socket: Socket, session: Session, shared: Arc<Shared>) ->
                 panic_message(payload.as_ref())
             );
             // The replies of the requests that completed before the panic
-            // go out; the one it interrupted may be half written.
+            // go out; the one it interrupted may be half written. A client
+            // that does not read them keeps its seat only until it is
+            // killed or the server shuts down.
             if let Some(r) = conn.running {
                 conn.out.buf.truncate(r.replied);
-                let _ = socket.write_all(&conn.out.buf).await;
+                let kill = conn.session.entry.kill.clone();
+                tokio::select! {
+                    _ = socket.write_all(&conn.out.buf) => {}
+                    () = kill.cancelled() => {}
+                }
             }
         }
     }
