@@ -14,18 +14,15 @@
 
 use crate::command::{self, pubsub, transaction};
 use crate::config::ClassLimit;
+use crate::contained::{panic_message, Contained};
 use crate::resp::{Form, Limits, Out, Protocol, RequestParser};
 use crate::session::{After, ReplyMode, Session};
 use crate::shared::Shared;
 use bytes::{Buf, BytesMut};
 use smallvec::SmallVec;
-use std::any::Any;
-use std::future::Future;
 use std::io;
-use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::Duration;
 use tandem_engine::pubsub::{CutOff, Message, Subscriber};
 use tokio::io::AsyncWriteExt;
@@ -216,37 +213,6 @@ pub async fn serve(mut socket: Socket, session: Session, shared: Arc<Shared>) ->
         }
     }
     socket
-}
-
-/// A future whose panics are returned as `Err` with the panic's payload.
-struct Contained<F> {
-    inner: F,
-}
-
-impl<F: Future + Unpin> Future for Contained<F> {
-    type Output = Result<F::Output, Box<dyn Any + Send>>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let inner = &mut self.inner;
-        // Unwind safety: after a panic the connection's state is only read
-        // for the log and for the replies already complete, then dropped.
-        // State others share stays usable: the engine's locks do not
-        // poison, and each engine operation is whole under its lock.
-        match panic::catch_unwind(AssertUnwindSafe(|| Pin::new(inner).poll(cx))) {
-            Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
-            Ok(Poll::Pending) => Poll::Pending,
-            Err(payload) => Poll::Ready(Err(payload)),
-        }
-    }
-}
-
-/// The message a panic was raised with, when it has one.
-fn panic_message(payload: &(dyn Any + Send)) -> &str {
-    payload
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("(no message)")
 }
 
 /// The request a connection is running, while it runs.

@@ -12,7 +12,8 @@
 //! Layout (see `docs/ARCHITECTURE.md`):
 //! - `server`: binding, accepting, admission (maxclients, protected
 //!   mode), graceful shutdown.
-//! - `connection`: one connection's read → parse → execute → write loop.
+//! - `connection`: one connection's read → parse → execute → write loop;
+//!   `contained` catches a panic in it, which closes that connection only.
 //! - `resp`: request framing (parsed once, zero-copy) and reply encoding.
 //! - `command`: the command table, dispatch, and one module per group.
 //! - `session`, `shared`, `databases`: per-client and server-wide state;
@@ -23,6 +24,7 @@
 pub mod command;
 pub mod config;
 mod connection;
+mod contained;
 mod databases;
 mod pause;
 mod registry;
