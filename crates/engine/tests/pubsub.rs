@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Barrier};
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tandem_engine::pubsub::{CutOff, Hub, QueueLimits};
 
 fn text(b: &[u8]) -> String {
@@ -237,10 +237,22 @@ fn unsubscribing_while_messages_are_in_flight() {
     assert_eq!(sub.unsubscribe(b"seq"), 1);
     // Anything after this marker was published after the unsubscribe.
     assert_eq!(hub.publish("keep", "marker"), 1);
+    stop.store(true, Ordering::Relaxed);
+    let published = publisher.join().unwrap();
+    // A fence, once nothing else is published: a subscriber's messages
+    // arrive in order, so all it was sent comes before this. Reading up
+    // to it, not until a quiet spell, cannot miss a late message.
+    assert_eq!(hub.publish("keep", "end"), 1);
     let mut after_marker = 0;
     let mut seen_marker = false;
-    while let Some(m) = sub.recv_timeout(Duration::from_millis(100)).unwrap() {
+    loop {
+        let Some(m) = sub.recv_timeout(Duration::from_secs(10)).unwrap() else {
+            panic!("the fence never arrived");
+        };
         if &m.channel()[..] == b"keep" {
+            if &m.payload()[..] == b"end" {
+                break;
+            }
             seen_marker = true;
         } else if seen_marker {
             after_marker += 1;
@@ -248,8 +260,6 @@ fn unsubscribing_while_messages_are_in_flight() {
             got.push(m);
         }
     }
-    stop.store(true, Ordering::Relaxed);
-    let published = publisher.join().unwrap();
     assert!(seen_marker);
     assert_eq!(after_marker, 0, "a message arrived after the unsubscribe");
     let seqs: Vec<u64> = got
@@ -261,13 +271,17 @@ fn unsubscribing_while_messages_are_in_flight() {
     assert_eq!(hub.numsub(b"seq"), 0);
 }
 
-/// A waker that unparks the polling thread: a minimal executor, so the test
-/// needs no async runtime.
-struct Unpark(thread::Thread);
+/// A waker that unparks the polling thread and records that it woke it:
+/// a minimal executor, so the test needs no async runtime.
+struct Unpark {
+    thread: thread::Thread,
+    woken: AtomicBool,
+}
 
 impl Wake for Unpark {
     fn wake(self: Arc<Self>) {
-        self.0.unpark();
+        self.woken.store(true, Ordering::SeqCst);
+        self.thread.unpark();
     }
 }
 
@@ -279,19 +293,30 @@ fn the_async_stream_yields_messages_then_the_cut_off() {
     });
     let sub = hub.subscriber();
     sub.subscribe(b"c");
+    // Each message is published only once the stream has returned
+    // `Pending` (a handshake, not a sleep), so every one must come through
+    // the waker: a stream that never woke its task would fail below
+    // rather than be rescued by polling again.
+    let (pending_tx, pending_rx) = std::sync::mpsc::channel::<()>();
     let publisher = {
         let hub = hub.clone();
         thread::spawn(move || {
-            for i in 0..3 {
-                thread::sleep(Duration::from_millis(5));
-                hub.publish("c", format!("m{i}"));
+            let messages = (0..3)
+                .map(|i| format!("m{i}").into_bytes())
+                // Far over the limit at once: a cut-off.
+                .chain([vec![0u8; 4_000]]);
+            for message in messages {
+                let waited = pending_rx.recv_timeout(Duration::from_secs(10));
+                assert!(waited.is_ok(), "the stream never waited");
+                hub.publish("c", message);
             }
-            thread::sleep(Duration::from_millis(5));
-            // Far over the limit at once: a cut-off.
-            hub.publish("c", vec![0u8; 4_000]);
         })
     };
-    let waker = Waker::from(Arc::new(Unpark(thread::current())));
+    let unpark = Arc::new(Unpark {
+        thread: thread::current(),
+        woken: AtomicBool::new(false),
+    });
+    let waker = Waker::from(Arc::clone(&unpark));
     let mut cx = Context::from_waker(&waker);
     let mut stream = sub.stream();
     let mut items = Vec::new();
@@ -299,7 +324,20 @@ fn the_async_stream_yields_messages_then_the_cut_off() {
         match Pin::new(&mut stream).poll_next(&mut cx) {
             Poll::Ready(Some(item)) => items.push(item.map(|m| text(m.payload()))),
             Poll::Ready(None) => break,
-            Poll::Pending => thread::park_timeout(Duration::from_millis(100)),
+            Poll::Pending => {
+                let deadline = Instant::now() + Duration::from_secs(10);
+                unpark.woken.store(false, Ordering::SeqCst);
+                // The publisher may be gone once it has sent everything.
+                let _ = pending_tx.send(());
+                while !unpark.woken.load(Ordering::SeqCst) {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    assert!(
+                        !left.is_zero(),
+                        "a message arrived but the waker was not called"
+                    );
+                    thread::park_timeout(left);
+                }
+            }
         }
     }
     publisher.join().unwrap();

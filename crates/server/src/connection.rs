@@ -14,6 +14,7 @@
 
 use crate::command::{self, pubsub, transaction};
 use crate::config::ClassLimit;
+use crate::contained::{panic_message, Contained};
 use crate::resp::{Form, Limits, Out, RequestParser};
 use crate::session::{After, ReplyMode, Session};
 use crate::shared::Shared;
@@ -102,7 +103,8 @@ impl Socket {
         }
     }
 
-    async fn shutdown(&mut self) {
+    /// Closes the connection (best effort).
+    pub async fn shutdown(&mut self) {
         // The peer may already be gone; closing is best effort.
         let _ = match self {
             Socket::Tcp(s) => s.shutdown().await,
@@ -179,21 +181,73 @@ enum Stop {
 
 /// Serves one client until it leaves, misbehaves, idles out, or the
 /// server shuts down.
-pub async fn serve(mut socket: Socket, session: Session, shared: Arc<Shared>) {
+///
+/// A panic while serving it is contained here: it closes this connection
+/// only, after sending the replies of the requests that completed before
+/// it. Left to reach the task, tokio would catch it too and keep the
+/// serving thread's other connections going (a current-thread runtime
+/// ignores task panics by default), but the log would not say which
+/// client or command it was. Whatever the connection held is given back
+/// the same way on every path: the session (its subscriptions) drops here,
+/// and the caller's `Seat` drops after. The socket is returned, not
+/// closed: the caller closes it once it has given all that back, so a
+/// client that sees its connection close knows the server forgot it.
+pub async fn serve(mut socket: Socket, session: Session, shared: Arc<Shared>) -> Socket {
     let mut conn = Connection {
         input: BytesMut::new(),
         parser: RequestParser::default(),
         out: Out::default(),
         session,
         last_cmd: None,
+        running: None,
         shown: (0, 2, None, None, 0, 0),
     };
     let peer = conn.session.peer.clone();
-    match conn.run(&mut socket, &shared).await {
-        Ok(()) => {}
-        Err(e) => tracing::debug!(%peer, "client connection failed: {e}"),
+    let outcome = {
+        let run = conn.run(&mut socket, &shared);
+        tokio::pin!(run);
+        Contained { inner: run }.await
+    };
+    match outcome {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::debug!(%peer, "client connection failed: {e}"),
+        Err(payload) => {
+            let cmd = conn
+                .running
+                .and_then(|r| r.cmd)
+                .and_then(|i| command::table().get(i))
+                .map_or("-", |s| s.name);
+            tracing::error!(
+                id = conn.session.id,
+                %peer,
+                cmd,
+                "closing client after a panic while serving it: {}",
+                panic_message(payload.as_ref())
+            );
+            // The replies of the requests that completed before the panic
+            // go out; the one it interrupted may be half written. A client
+            // that does not read them keeps its seat only until it is
+            // killed or the server shuts down.
+            if let Some(r) = conn.running {
+                conn.out.buf.truncate(r.replied);
+                let kill = conn.session.entry.kill.clone();
+                tokio::select! {
+                    _ = socket.write_all(&conn.out.buf) => {}
+                    () = kill.cancelled() => {}
+                }
+            }
+        }
     }
-    socket.shutdown().await;
+    socket
+}
+
+/// The request a connection is running, while it runs.
+#[derive(Debug, Clone, Copy)]
+struct Running {
+    /// Its command (index in the table), if it is a known one.
+    cmd: Option<usize>,
+    /// How much of the output buffer held complete replies before it.
+    replied: usize,
 }
 
 struct Connection {
@@ -204,6 +258,8 @@ struct Connection {
     /// The last command run (its index in the table), for CLIENT LIST's
     /// `cmd`.
     last_cmd: Option<usize>,
+    /// The request being run, if one is; what a panic log reports.
+    running: Option<Running>,
     /// What was last published to the registry, as a cheap fingerprint.
     shown: Fingerprint,
 }
@@ -437,11 +493,18 @@ impl Connection {
             // CLIENT LIST's `cmd`.
             let cmd = command::Resolved::find(&args);
             let before = self.out.buf.len();
+            // What a panic in this request reports, and where its partial
+            // reply starts (see `contained`).
+            self.running = Some(Running {
+                cmd: cmd.map(|c| c.index),
+                replied: before,
+            });
             // Refusals come first, as in Redis: a refused request is
             // answered at once, even while clients are paused.
             let admitted = command::admit(&args, cmd, &mut self.out, &mut self.session, shared);
             if let Some(cmd) = admitted {
                 if self.held_by_pause(cmd.spec, shared) {
+                    self.running = None;
                     return After::Paused;
                 }
                 if !transaction::queue(&args, cmd, &mut self.out, &mut self.session) {
@@ -449,6 +512,7 @@ impl Connection {
                 }
             }
             self.last_cmd = cmd.map(|c| c.index).or(self.last_cmd);
+            self.running = None;
             apply_reply_mode(
                 &mut self.session.reply,
                 &mut self.out.buf,

@@ -11,6 +11,7 @@
 use arc_swap::ArcSwap;
 use parking_lot::Mutex;
 use std::sync::Arc;
+use tandem_engine::clock::Clock;
 use tandem_engine::pubsub::Hub;
 use tandem_engine::{Background, Db, Options};
 
@@ -26,8 +27,8 @@ pub struct Databases {
 
 impl Databases {
     /// `count` empty databases on `hub`, each limiting values to
-    /// `max_value` bytes.
-    pub fn new(count: usize, hub: &Hub, max_value: usize) -> Self {
+    /// `max_value` bytes and measuring TTLs by `clock`.
+    pub fn new(count: usize, hub: &Hub, max_value: usize, clock: &Arc<dyn Clock>) -> Self {
         let background = Background::new();
         let table = (0..count)
             .map(|i| {
@@ -37,7 +38,8 @@ impl Databases {
                         .hub(hub.clone())
                         .db_index(index)
                         .max_value_bytes(max_value)
-                        .background(background.clone()),
+                        .background(background.clone())
+                        .clock(Arc::clone(clock)),
                 )
             })
             .collect();

@@ -12,7 +12,8 @@
 //! Layout (see `docs/ARCHITECTURE.md`):
 //! - `server`: binding, accepting, admission (maxclients, protected
 //!   mode), graceful shutdown.
-//! - `connection`: one connection's read → parse → execute → write loop.
+//! - `connection`: one connection's read → parse → execute → write loop;
+//!   `contained` catches a panic in it, which closes that connection only.
 //! - `resp`: request framing (parsed once, zero-copy) and reply encoding.
 //! - `command`: the command table, dispatch, and one module per group.
 //! - `session`, `shared`, `databases`: per-client and server-wide state;
@@ -25,6 +26,7 @@
 pub(crate) mod command;
 pub mod config;
 mod connection;
+mod contained;
 mod databases;
 mod pause;
 mod registry;
@@ -37,7 +39,7 @@ mod stats;
 /// The name of every command the server supports, lowercase: what a
 /// client (or the compatibility runner) may expect an answer to.
 pub use command::names as command_names;
-pub use config::{Config, Settings};
+pub use config::{Config, ExpiryClock, Settings};
 pub use server::{Server, ShutdownHandle};
 
 use std::net::SocketAddr;

@@ -15,6 +15,7 @@
 
 use crate::config::Config;
 use crate::connection::{self, Socket};
+use crate::registry::ClientEntry;
 use crate::session::Session;
 use crate::shared::Shared;
 use std::io;
@@ -175,35 +176,64 @@ async fn admit(
         return;
     }
     shared.stats.count_connection();
-    shared.clients.fetch_add(1, Ordering::Relaxed);
     let id = shared.next_client_id();
     let addr = peer.map_or_else(|| "unix".to_string(), |p| p.to_string());
     let laddr = socket.local_addr();
-    let entry = shared
-        .registry
-        .register(id, addr, laddr, shared.shutdown.child_token());
-    let session = Session::new(entry, config.requirepass.is_some());
-    let shared = Arc::clone(shared);
+    let seat = Seat::take(shared, id, addr, laddr);
+    let session = Session::new(Arc::clone(&seat.entry), config.requirepass.is_some());
     // The socket leaves this runtime's reactor and joins its core's.
     let socket = match socket.into_std() {
         Ok(s) => s,
         Err(e) => {
-            shared.clients.fetch_sub(1, Ordering::Relaxed);
-            shared.registry.remove(id);
             tracing::debug!("cannot hand a client over: {e}");
             return;
         }
     };
     tracker.spawn_on(
         async move {
+            // Given back after the session (and its subscriptions), which
+            // `serve` drops, whichever way the connection ends.
+            let seat = seat;
             if let Ok(socket) = Socket::from_std(socket) {
-                connection::serve(socket, session, Arc::clone(&shared)).await;
+                let mut socket = connection::serve(socket, session, Arc::clone(&seat.shared)).await;
+                // Forgotten before the client sees the close: a client
+                // that sees it finds INFO and CLIENT LIST without itself.
+                drop(seat);
+                socket.shutdown().await;
             }
-            shared.registry.remove(id);
-            shared.clients.fetch_sub(1, Ordering::Relaxed);
         },
         cores.next(),
     );
+}
+
+/// What an admitted client holds of the server: a `maxclients` slot and
+/// its registry entry. Given back when dropped, so every way a
+/// connection ends (the client leaving, an error, CLIENT KILL, shutdown,
+/// a panic, or a task dropped unpolled) gives back the same.
+struct Seat {
+    shared: Arc<Shared>,
+    entry: Arc<ClientEntry>,
+}
+
+impl Seat {
+    /// Counts a client in and registers it.
+    fn take(shared: &Arc<Shared>, id: u64, addr: String, laddr: String) -> Seat {
+        shared.clients.fetch_add(1, Ordering::Relaxed);
+        let entry = shared
+            .registry
+            .register(id, addr, laddr, shared.shutdown.child_token());
+        Seat {
+            shared: Arc::clone(shared),
+            entry,
+        }
+    }
+}
+
+impl Drop for Seat {
+    fn drop(&mut self) {
+        self.shared.registry.remove(self.entry.id);
+        self.shared.clients.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// The threads that serve connections: one single-threaded runtime per

@@ -49,7 +49,7 @@ impl Shared {
         let max_value = usize::try_from(config.proto_max_bulk_len).unwrap_or(usize::MAX);
         let count = usize::try_from(config.databases).unwrap_or(16);
         Arc::new(Self {
-            dbs: Databases::new(count, &hub, max_value),
+            dbs: Databases::new(count, &hub, max_value, &config.clock.0),
             shard_hub: Hub::new(hub.limits()),
             hub,
             config: ArcSwap::from_pointee(config),

@@ -98,7 +98,7 @@ fn background_info(c: &mut Raw) -> Result<Vec<String>, common::Error> {
 fn sixteen_databases_have_one_reaper_and_one_resizer() -> TestResult {
     let _one = exclusive();
     wait_until("no background thread is left", || Ok(threads() == (0, 0)))?;
-    let server = common::start_default()?;
+    let server = common::start_with_debug()?;
     let mut c = Raw::connect(server.addr())?;
     // Keys with deadlines in every database, some renumbered by SWAPDB:
     // the one reaper removes them all (DBSIZE counts keys expired but not
@@ -131,7 +131,7 @@ fn sixteen_databases_have_one_reaper_and_one_resizer() -> TestResult {
 fn kill_and_check(worker: &str, thread: &str) -> TestResult {
     capture_log();
     let _one = exclusive();
-    let server = common::start_default()?;
+    let server = common::start_with_debug()?;
     let mut c = Raw::connect(server.addr())?;
     c.check(b"SET k v\r\n", b"+OK\r\n")?;
     c.check(b"SELECT 3\r\n", b"+OK\r\n")?;
@@ -195,7 +195,7 @@ fn a_dead_resizer_is_in_info_and_the_log_and_refuses_writes() -> TestResult {
 #[test]
 fn panic_thread_names_a_thread() -> TestResult {
     let _one = exclusive();
-    let server = common::start_default()?;
+    let server = common::start_with_debug()?;
     let mut c = Raw::connect(server.addr())?;
     c.check(
         b"DEBUG PANIC-THREAD janitor\r\n",

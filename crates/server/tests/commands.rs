@@ -22,7 +22,9 @@ mod common;
 use common::{Error, Running, TestResult};
 use redis::{Connection, ConnectionLike, Value};
 use std::collections::{BTreeSet, HashSet};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tandem_engine::clock::{Clock, ManualClock};
 
 /// A client connection, RESP2 (the `redis` crate's default).
 fn connect(server: &Running) -> Result<Connection, Error> {
@@ -33,11 +35,20 @@ fn connect(server: &Running) -> Result<Connection, Error> {
     Ok(con)
 }
 
-/// A fresh server and one connection to it.
+/// A fresh server and one connection to it. Its TTLs run on a clock
+/// stopped at the time it starts, so a TTL read back is exactly the one
+/// set, however slow the machine.
 fn fresh() -> Result<(Running, Connection), Error> {
-    let server = common::start_default()?;
-    let con = connect(&server)?;
+    let (server, con, _clock) = fresh_with_clock()?;
     Ok((server, con))
+}
+
+/// `fresh`, with the clock, for tests that move time on.
+fn fresh_with_clock() -> Result<(Running, Connection, Arc<ManualClock>), Error> {
+    let clock = common::manual_clock();
+    let server = common::start_with_clock(common::config(), &clock)?;
+    let con = connect(&server)?;
+    Ok((server, con, clock))
 }
 
 /// A reply as text: `+OK`, `:1`, `"bulk"`, `nil`, `-ERR ...`, `[a, b]`.
@@ -936,22 +947,22 @@ fn unknown_commands_wrong_arity_and_argument_errors() -> TestResult {
 
 #[test]
 fn ttls_count_down_and_keys_expire() -> TestResult {
-    let (_server, mut con) = fresh()?;
-    // A key with PX 50 is gone after about 100 ms, for every way of
-    // looking at it.
+    let (_server, mut con, clock) = fresh_with_clock()?;
+    let start = i64::try_from(clock.now_ms())?;
+    // A key with PX 50 is gone once 50 ms have passed, for every way of
+    // looking at it, and not a millisecond sooner.
     check(
         &mut con,
         &[
             ("SET short v PX 50", "+OK"),
             ("SET kept v", "+OK"),
             ("SETEX sx 100 v", "+OK"),
+            ("PTTL short", ":50"),
         ],
     )?;
-    let pttl = reply(&mut con, "PTTL short")?;
-    let ms: i64 = pttl.trim_start_matches(':').parse()?;
-    // -2 if this machine was slow enough for it to expire already.
-    assert!((0..=50).contains(&ms) || ms == -2, "PTTL {pttl}");
-    std::thread::sleep(Duration::from_millis(100));
+    clock.advance(50);
+    check(&mut con, &[("PTTL short", ":0"), ("GET short", "\"v\"")])?;
+    clock.advance(1);
     check(
         &mut con,
         &[
@@ -959,37 +970,38 @@ fn ttls_count_down_and_keys_expire() -> TestResult {
             ("EXISTS short", ":0"),
             ("TTL short", ":-2"),
             ("PTTL short", ":-2"),
-            ("DBSIZE", ":2"),
             ("GET kept", "\"v\""),
         ],
     )?;
     assert_eq!(sorted_keys(&mut con, "*")?, ["kept", "sx"]);
     // PTTL counts down in milliseconds, TTL rounds to the nearest second.
-    let ms: i64 = reply(&mut con, "PTTL sx")?
-        .trim_start_matches(':')
-        .parse()?;
-    assert!((95_000..=100_000).contains(&ms), "PTTL {ms}");
-    let ttl = reply(&mut con, "TTL sx")?;
-    assert!(ttl == ":100" || ttl == ":99", "TTL {ttl}");
-    // PEXPIRETIME is the absolute time the TTL ends.
-    let now_ms = i64::try_from(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)?
-            .as_millis(),
+    check(
+        &mut con,
+        &[
+            ("PTTL sx", ":99949"),
+            ("TTL sx", ":100"),
+            ("PEXPIRETIME sx", &format!(":{}", start + 100_000)),
+        ],
     )?;
-    let at: i64 = reply(&mut con, "PEXPIRETIME sx")?
-        .trim_start_matches(':')
-        .parse()?;
-    assert!(
-        (now_ms + 98_000..=now_ms + 101_000).contains(&at),
-        "PEXPIRETIME {at} vs now {now_ms}"
-    );
+    clock.advance(600);
+    check(&mut con, &[("PTTL sx", ":99349"), ("TTL sx", ":99")])?;
+    Ok(())
+}
+
+#[test]
+fn keys_expire_by_themselves_at_their_deadline() -> TestResult {
+    // The real clock: this is the reaper's work, not a read's.
+    let server = common::start_default()?;
+    let mut con = connect(&server)?;
     // A key set to expire very soon disappears by itself, without being
     // read: DBSIZE stops counting it.
-    check(&mut con, &[("SET gone v PX 30", "+OK")])?;
-    let deadline = Instant::now() + Duration::from_secs(5);
+    check(
+        &mut con,
+        &[("SET kept v", "+OK"), ("SET gone v PX 30", "+OK")],
+    )?;
+    let deadline = Instant::now() + common::TIMEOUT;
     loop {
-        if reply(&mut con, "DBSIZE")? == ":2" {
+        if reply(&mut con, "DBSIZE")? == ":1" {
             break;
         }
         assert!(Instant::now() < deadline, "expired key still counted");
@@ -1204,7 +1216,7 @@ fn randomkey_returns_an_existing_key() -> TestResult {
 
 #[test]
 fn tandem_range_bounds_limit_and_values() -> TestResult {
-    let (_server, mut con) = fresh()?;
+    let (_server, mut con, clock) = fresh_with_clock()?;
     check(
         &mut con,
         &[
@@ -1284,7 +1296,7 @@ fn tandem_range_bounds_limit_and_values() -> TestResult {
     )?;
     // Expired keys are not listed.
     check(&mut con, &[("SET bb v PX 1", "+OK")])?;
-    std::thread::sleep(Duration::from_millis(20));
+    clock.advance(2);
     check(&mut con, &[("TANDEM.RANGE [b [c", "[nil, [\"b\", \"c\"]]")])
 }
 

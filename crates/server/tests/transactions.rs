@@ -7,7 +7,7 @@
 mod common;
 
 use common::{encode_words, Raw, TestResult};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 fn w(line: &str) -> Vec<u8> {
     encode_words(line)
@@ -75,7 +75,10 @@ fn errors_while_queueing_abort_and_errors_while_running_do_not() -> TestResult {
 
 #[test]
 fn watch_aborts_on_writes_expiry_deletion_and_flush() -> TestResult {
-    let server = common::start_default()?;
+    // TTLs on a clock this test moves: the key expires between WATCH and
+    // EXEC however slow the machine, never before WATCH.
+    let clock = common::manual_clock();
+    let server = common::start_with_clock(common::config(), &clock)?;
     let mut c = Raw::connect(server.addr())?;
     let mut other = Raw::connect(server.addr())?;
     let run = |c: &mut Raw| -> Result<Vec<u8>, common::Error> {
@@ -99,7 +102,7 @@ fn watch_aborts_on_writes_expiry_deletion_and_flush() -> TestResult {
     // Expired.
     other.check(&w("SET k v PX 30"), b"+OK\r\n")?;
     c.check(&w("WATCH k"), b"+OK\r\n")?;
-    std::thread::sleep(Duration::from_millis(80));
+    clock.advance(31);
     assert_eq!(run(&mut c)?, b"*-1\r\n");
     // Flushed.
     other.check(&w("SET k v"), b"+OK\r\n")?;
@@ -340,17 +343,28 @@ fn client_pause_write_holds_exec_only_when_its_queue_writes() -> TestResult {
     admin.check(&w("CLIENT UNPAUSE"), b"+OK\r\n")?;
     // A write is held back even when it would only be queued, as in
     // Redis, and so is the EXEC of a queue holding one.
+    // Held is proven by time, not by silence: a pause starts after
+    // `asked`, so a held request cannot answer before `asked` + 300 ms;
+    // one that was not held answers at once.
     c.check(&w("MULTI"), b"+OK\r\n")?;
-    admin.check(&w("CLIENT PAUSE 60000 WRITE"), b"+OK\r\n")?;
+    let asked = Instant::now();
+    admin.check(&w("CLIENT PAUSE 300 WRITE"), b"+OK\r\n")?;
     c.send(&w("SET k w"))?;
-    c.expect_silence(Duration::from_millis(100))?;
-    admin.check(&w("CLIENT UNPAUSE"), b"+OK\r\n")?;
     c.expect(b"+QUEUED\r\n")?;
-    admin.check(&w("CLIENT PAUSE 60000 WRITE"), b"+OK\r\n")?;
+    let waited = asked.elapsed();
+    assert!(
+        waited >= Duration::from_millis(290),
+        "SET answered after {waited:?}"
+    );
+    let asked = Instant::now();
+    admin.check(&w("CLIENT PAUSE 300 WRITE"), b"+OK\r\n")?;
     c.send(&w("EXEC"))?;
-    c.expect_silence(Duration::from_millis(100))?;
-    admin.check(&w("CLIENT UNPAUSE"), b"+OK\r\n")?;
     c.expect(b"*1\r\n+OK\r\n")?;
+    let waited = asked.elapsed();
+    assert!(
+        waited >= Duration::from_millis(290),
+        "EXEC answered after {waited:?}"
+    );
     Ok(())
 }
 

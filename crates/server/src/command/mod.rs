@@ -19,6 +19,8 @@ mod client;
 mod config;
 mod debug;
 mod expire;
+#[cfg(feature = "fault-injection")]
+mod fault;
 pub(crate) mod info;
 mod introspection;
 mod keys;
@@ -99,6 +101,8 @@ pub fn table() -> &'static [Spec] {
             info::COMMANDS,
             object::COMMANDS,
             debug::COMMANDS,
+            #[cfg(feature = "fault-injection")]
+            fault::COMMANDS,
         ]
         .concat()
     });

@@ -14,6 +14,8 @@ pub use output::{ClassLimit, OutputLimits};
 pub use units::{Allowed, BadValue, ByteSize, YesNo};
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, LazyLock};
+use tandem_engine::clock::{Clock, SystemClock};
 use tandem_engine::pubsub::NotifyFlags;
 
 /// Every setting, each optional so that a flag or a file line can leave it
@@ -144,7 +146,35 @@ pub struct Config {
     pub io_threads: usize,
     /// Who may run DEBUG.
     pub enable_debug_command: Allowed,
+    /// The clock TTLs are measured by. Not a setting: the system clock,
+    /// unless an embedder or a test brings its own.
+    pub clock: ExpiryClock,
 }
+
+/// The clock the databases measure TTLs by. Tests give a
+/// `tandem_engine::clock::ManualClock` and move time themselves; with a
+/// clock that does not follow real time the engine runs no reaper, and
+/// expired keys vanish when touched.
+#[derive(Clone, Debug)]
+pub struct ExpiryClock(pub Arc<dyn Clock>);
+
+impl Default for ExpiryClock {
+    fn default() -> Self {
+        // One shared system clock, so that default configs compare equal.
+        static SYSTEM: LazyLock<Arc<dyn Clock>> = LazyLock::new(|| Arc::new(SystemClock));
+        ExpiryClock(Arc::clone(&SYSTEM))
+    }
+}
+
+/// Two configs name the same clock only if it is the same object: clocks
+/// have no value to compare.
+impl PartialEq for ExpiryClock {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::addr_eq(Arc::as_ptr(&self.0), Arc::as_ptr(&other.0))
+    }
+}
+
+impl Eq for ExpiryClock {}
 
 impl Default for Config {
     fn default() -> Self {
@@ -166,6 +196,7 @@ impl Default for Config {
             loglevel: "notice".into(),
             io_threads: 0,
             enable_debug_command: Allowed::No,
+            clock: ExpiryClock::default(),
         }
     }
 }
@@ -318,6 +349,7 @@ impl Config {
             loglevel,
             io_threads: s.io_threads.unwrap_or(d.io_threads),
             enable_debug_command: s.enable_debug_command.unwrap_or(d.enable_debug_command),
+            clock: d.clock,
         })
     }
 }

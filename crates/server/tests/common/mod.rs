@@ -215,20 +215,6 @@ impl Raw {
         Ok(())
     }
 
-    /// Checks that for `wait` the server sends nothing and keeps the
-    /// connection open (it is waiting for the rest of a request).
-    pub fn expect_silence(&mut self, wait: Duration) -> TestResult {
-        let unexpected = |c: &Client| format!("unexpected bytes: {}", text(c.pending()));
-        if !self.client.pending().is_empty() {
-            return Err(unexpected(&self.client).into());
-        }
-        match self.client.fill(Instant::now() + wait)? {
-            Fill::TimedOut => Ok(()),
-            Fill::Closed => Err("the server closed the connection".into()),
-            Fill::Data => Err(unexpected(&self.client).into()),
-        }
-    }
-
     /// Whether the server has closed the connection by `deadline`,
     /// discarding anything it sent.
     pub fn closed_within(&mut self, wait: Duration) -> Result<bool, Error> {
@@ -241,4 +227,75 @@ impl Raw {
             }
         }
     }
+}
+
+/// Proves that the server sent `c` nothing more before this point: sends
+/// a PING with a message no reply could hold by chance, and requires the
+/// very next reply to be its echo (a fence). "Nothing arrived" is shown by
+/// the order of the replies, not by waiting, so this cannot pass on a
+/// slow machine without testing anything. Works in every protocol and
+/// while subscribed (where PING replies with an array). Not for a
+/// connection that is in the middle of sending a request.
+pub fn fence(c: &mut Raw) -> TestResult {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let token = format!("fence-{}", NEXT.fetch_add(1, Ordering::Relaxed));
+    c.send(&encode(&[b"PING", token.as_bytes()]))?;
+    let reply = c.reply()?;
+    let echo = format!("${}\r\n{token}\r\n", token.len());
+    if !reply.ends_with(echo.as_bytes()) {
+        return Err(format!(
+            "expected nothing before the fence's reply ({token}), got {}",
+            text(&reply)
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// Polls `check` until it holds, failing after `TIMEOUT`: for what the
+/// server does in the background (the reaper, a closing connection), so
+/// that a test waits exactly as long as it must, and never by a fixed
+/// sleep.
+pub fn eventually(what: &str, mut check: impl FnMut() -> Result<bool, Error>) -> TestResult {
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        if check()? {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            return Err(format!("timed out waiting for {what}").into());
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// A clock for TTLs that only the test moves, reading the real time now
+/// (so absolute times in tests mean what they say). Servers on it run no
+/// reaper: a key past its deadline vanishes when touched.
+pub fn manual_clock() -> std::sync::Arc<tandem_engine::clock::ManualClock> {
+    use tandem_engine::clock::Clock;
+    let now = tandem_engine::clock::SystemClock.now_ms();
+    std::sync::Arc::new(tandem_engine::clock::ManualClock::new(now))
+}
+
+/// Starts a server with `config` whose TTLs run on `clock`.
+pub fn start_with_clock(
+    config: Config,
+    clock: &std::sync::Arc<tandem_engine::clock::ManualClock>,
+) -> Result<Running, Error> {
+    let clock: std::sync::Arc<dyn tandem_engine::clock::Clock> = clock.clone();
+    start(Config {
+        clock: tandem_server::ExpiryClock(clock),
+        ..config
+    })
+}
+
+/// A server that lets every client run DEBUG (off by default, as in
+/// Redis 7).
+pub fn start_with_debug() -> Result<Running, Error> {
+    start(Config {
+        enable_debug_command: tandem_server::config::Allowed::Yes,
+        ..config()
+    })
 }

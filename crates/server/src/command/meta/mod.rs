@@ -343,8 +343,12 @@ impl Sub {
 
 /// The metadata of command `name` (lowercase), if it has any.
 pub fn of(name: &str) -> Option<&'static Meta> {
-    static INDEX: LazyLock<HashMap<&'static str, &'static Meta>> =
-        LazyLock::new(|| table::META.iter().map(|m| (m.name, m)).collect());
+    static INDEX: LazyLock<HashMap<&'static str, &'static Meta>> = LazyLock::new(|| {
+        let all = table::META.iter();
+        #[cfg(feature = "fault-injection")]
+        let all = all.chain(crate::command::fault::META);
+        all.map(|m| (m.name, m)).collect()
+    });
     INDEX.get(name).copied()
 }
 
