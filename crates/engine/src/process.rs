@@ -37,6 +37,18 @@ pub fn status_kb(field: &str) -> Option<u64> {
     kb_field(&status, field)
 }
 
+/// How many of this process's threads are named `name`
+/// (`/proc/self/task/*/comm`); 0 where /proc is missing.
+pub fn threads_named(name: &str) -> usize {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return 0;
+    };
+    tasks
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+        .filter(|comm| comm.trim_end() == name)
+        .count()
+}
+
 /// The soft limit on open files (`/proc/self/limits`); `u64::MAX` when
 /// unlimited.
 pub fn open_files_limit() -> Option<u64> {

@@ -22,24 +22,13 @@ fn exclusive() -> MutexGuard<'static, ()> {
     LOCK.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// How many threads of this process are named `name`.
-fn threads_named(name: &str) -> usize {
-    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
-        return 0;
-    };
-    tasks
-        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
-        .filter(|comm| comm.trim_end() == name)
-        .count()
-}
-
 /// Polls until `reapers` reapers and `resizers` resizers run, or fails.
 fn wait_for_threads(reapers: usize, resizers: usize) {
     let deadline = Instant::now() + TIMEOUT;
     loop {
         let now = (
-            threads_named("tandem-reaper"),
-            threads_named("tandem-resizer"),
+            tandem_engine::process::threads_named("tandem-reaper"),
+            tandem_engine::process::threads_named("tandem-resizer"),
         );
         if now == (reapers, resizers) {
             return;

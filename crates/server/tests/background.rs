@@ -10,59 +10,12 @@
 mod common;
 
 use common::{Raw, TestResult, TIMEOUT};
-use std::io::Write;
-use std::sync::{Mutex, MutexGuard, Once, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 fn exclusive() -> MutexGuard<'static, ()> {
     static LOCK: Mutex<()> = Mutex::new(());
     LOCK.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// Everything logged in this test process.
-static LOG: Mutex<Vec<u8>> = Mutex::new(Vec::new());
-
-struct Capture;
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        LOG.lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Sends this process's log (every thread's) to `LOG`.
-fn capture_log() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        let subscriber = tracing_subscriber::fmt()
-            .with_ansi(false)
-            .with_writer(|| Capture)
-            .finish();
-        // Only this file's tests install one, once.
-        let _ = tracing::subscriber::set_global_default(subscriber);
-    });
-}
-
-fn log_text() -> String {
-    String::from_utf8_lossy(&LOG.lock().unwrap_or_else(PoisonError::into_inner)).into_owned()
-}
-
-/// How many threads of this process are named `name`.
-fn threads_named(name: &str) -> usize {
-    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
-        return 0;
-    };
-    tasks
-        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
-        .filter(|comm| comm.trim_end() == name)
-        .count()
 }
 
 /// Polls until `check` holds, or fails with `what`.
@@ -79,8 +32,8 @@ fn wait_until(what: &str, mut check: impl FnMut() -> Result<bool, common::Error>
 
 fn threads() -> (usize, usize) {
     (
-        threads_named("tandem-reaper"),
-        threads_named("tandem-resizer"),
+        tandem_engine::process::threads_named("tandem-reaper"),
+        tandem_engine::process::threads_named("tandem-resizer"),
     )
 }
 
@@ -129,7 +82,7 @@ fn sixteen_databases_have_one_reaper_and_one_resizer() -> TestResult {
 }
 
 fn kill_and_check(worker: &str, thread: &str) -> TestResult {
-    capture_log();
+    common::log::capture();
     let _one = exclusive();
     let server = common::start_with_debug()?;
     let mut c = Raw::connect(server.addr())?;
@@ -170,7 +123,7 @@ fn kill_and_check(worker: &str, thread: &str) -> TestResult {
     c.check(b"DBSIZE\r\n", b":0\r\n")?;
 
     // The log says which thread died and why, at error level.
-    let log = log_text();
+    let log = common::log::text();
     let line = log
         .lines()
         .find(|l| l.contains("background thread died") && l.contains(thread))

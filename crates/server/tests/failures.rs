@@ -11,50 +11,10 @@
 mod common;
 
 use common::{encode_words, Raw, TestResult};
-use std::io::Write;
-use std::sync::{Mutex, PoisonError};
-
-/// Everything the servers in this test process logged at WARN and above.
-static LOG: Mutex<Vec<u8>> = Mutex::new(Vec::new());
-
-struct Capture;
-
-impl Write for Capture {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        LOG.lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Sends the servers' logs to `LOG`. The subscriber is global because
-/// the servers log from their own threads; the first test sets it.
-fn capture_logs() {
-    let _ = tracing_subscriber::fmt()
-        .with_writer(|| Capture)
-        .with_ansi(false)
-        .with_max_level(tracing_subscriber::filter::LevelFilter::WARN)
-        .try_init();
-}
-
-/// The logged lines that mention `marker` (each test panics with its own).
-fn logged(marker: &str) -> Vec<String> {
-    let log = LOG.lock().unwrap_or_else(PoisonError::into_inner);
-    String::from_utf8_lossy(&log)
-        .lines()
-        .filter(|l| l.contains(marker))
-        .map(str::to_owned)
-        .collect()
-}
 
 /// A server with one serving thread.
 fn start() -> Result<common::Running, common::Error> {
-    capture_logs();
+    common::log::capture();
     Ok(tandem_server::start(common::config(), 1)?)
 }
 
@@ -148,7 +108,7 @@ fn a_panic_closes_its_connection_and_gives_back_what_it_held() -> TestResult {
     again.check(&w("PING"), b"+PONG\r\n")?;
     assert_eq!(connected_clients(&mut again)?, 3);
 
-    let lines = logged("marker-one");
+    let lines = common::log::lines_with("marker-one");
     assert_eq!(lines.len(), 1, "{lines:?}");
     let line = &lines[0];
     assert!(line.contains("ERROR"), "{line}");
@@ -172,7 +132,7 @@ fn a_panic_in_a_pipeline_sends_the_replies_before_it_and_runs_nothing_after() ->
     other.check(&w("GET before"), b"$1\r\n1\r\n")?;
     other.check(&w("GET after"), b"$-1\r\n")?;
     assert_eq!(connected_clients(&mut other)?, 1);
-    let lines = logged("marker-two");
+    let lines = common::log::lines_with("marker-two");
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert!(lines[0].contains("cmd=\"tandem.panic\""), "{}", lines[0]);
     Ok(())
@@ -197,7 +157,7 @@ fn a_panic_inside_exec_closes_the_connection_and_releases_the_keys() -> TestResu
     other.check(&w("GET y"), b"$-1\r\n")?;
     other.check(&w("SET x 2"), b"+OK\r\n")?;
     assert_eq!(connected_clients(&mut other)?, 1);
-    let lines = logged("marker-three");
+    let lines = common::log::lines_with("marker-three");
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert!(lines[0].contains("cmd=\"exec\""), "{}", lines[0]);
     Ok(())
