@@ -542,7 +542,7 @@ impl Connection {
         );
         if print != self.shown {
             self.shown = print;
-            entry.publish_from(&self.session, self.out.resp_version());
+            entry.publish(self.session.shown(self.out.resp_version()));
         }
     }
 

@@ -36,28 +36,6 @@ pub struct Shown {
     pub resp: u8,
 }
 
-impl Shown {
-    /// What a session speaking RESP `resp` shows.
-    pub fn of(session: &crate::session::Session, resp: u8) -> Shown {
-        let (sub, psub) = session
-            .sub
-            .as_ref()
-            .map_or((0, 0), |s| (s.channels().len(), s.patterns().len()));
-        Shown {
-            name: session.name.clone(),
-            db: session.db,
-            sub,
-            psub,
-            ssub: session.shard_subscriptions(),
-            multi: session
-                .multi
-                .as_ref()
-                .map_or(-1, |m| i64::try_from(m.queue.len()).unwrap_or(i64::MAX)),
-            resp,
-        }
-    }
-}
-
 /// One connected client as others see it.
 #[derive(Debug)]
 pub struct ClientEntry {
@@ -92,15 +70,16 @@ impl ClientEntry {
         }
     }
 
-    /// Publishes the session's state now (CLIENT LIST and INFO show the
-    /// asking client as it is, not as of its last turn).
-    pub fn publish_from(&self, session: &crate::session::Session, resp: u8) {
-        *self.shown.lock() = Shown::of(session, resp);
+    /// Publishes what the client shows now (CLIENT LIST and INFO show
+    /// the asking client as it is, not as of its last turn).
+    pub fn publish(&self, shown: Shown) {
+        *self.shown.lock() = shown;
     }
 
     /// The CLIENT LIST line (without the newline), in Redis's field order
-    /// for the fields Tandem tracks.
-    pub fn line(&self) -> String {
+    /// for the fields Tandem tracks. `command_name` maps a command's table index to its name: the
+    /// table lives above the registry, which only stores the index.
+    pub fn line(&self, command_name: impl Fn(usize) -> Option<&'static str>) -> String {
         let shown = self.shown.lock().clone();
         let age = self.created.elapsed().as_secs();
         let idle_ms = u64::try_from(self.created.elapsed().as_millis())
@@ -121,8 +100,8 @@ impl ClientEntry {
         }
         let cmd = usize::try_from(self.last_cmd.load(Ordering::Relaxed))
             .ok()
-            .and_then(|i| crate::command::table().get(i))
-            .map_or("NULL", |s| s.name);
+            .and_then(command_name)
+            .unwrap_or("NULL");
         let name = shown
             .name
             .as_ref()

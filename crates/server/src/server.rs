@@ -87,7 +87,7 @@ impl Server {
             }
             None => None,
         };
-        let shared = Shared::new(config);
+        let shared = Shared::new(config, crate::command::stat_names().len());
         Ok(Server { tcp, unix, shared })
     }
 

@@ -7,7 +7,7 @@
 //! subscriptions live here too: one engine `Subscriber` on the server's
 //! hub (channels and patterns) and one on the shard-channel hub.
 
-use crate::registry::ClientEntry;
+use crate::registry::{ClientEntry, Shown};
 use bytes::Bytes;
 use std::ops::Range;
 use std::sync::Arc;
@@ -135,5 +135,27 @@ impl Session {
     /// only run the commands that manage them (and PING, QUIT, RESET).
     pub fn subscribed(&self) -> bool {
         self.subscriptions() + self.shard_subscriptions() > 0
+    }
+}
+
+impl Session {
+    /// What CLIENT LIST shows of this session, speaking RESP `resp`.
+    pub fn shown(&self, resp: u8) -> Shown {
+        let (sub, psub) = self
+            .sub
+            .as_ref()
+            .map_or((0, 0), |s| (s.channels().len(), s.patterns().len()));
+        Shown {
+            name: self.name.clone(),
+            db: self.db,
+            sub,
+            psub,
+            ssub: self.shard_subscriptions(),
+            multi: self
+                .multi
+                .as_ref()
+                .map_or(-1, |m| i64::try_from(m.queue.len()).unwrap_or(i64::MAX)),
+            resp,
+        }
     }
 }

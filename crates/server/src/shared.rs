@@ -42,8 +42,10 @@ pub struct Shared {
 }
 
 impl Shared {
-    /// Shared state for `config`.
-    pub fn new(config: Config) -> Arc<Self> {
+    /// Shared state for `config`, counting calls for `stat_slots`
+    /// commands and subcommands (`command::stat_names`; passed in because
+    /// the command table sits above this module).
+    pub fn new(config: Config, stat_slots: usize) -> Arc<Self> {
         let hub = Hub::new(config.client_output_buffer_limit.pubsub_queue());
         hub.set_notify_flags(config.notify_keyspace_events);
         let max_value = usize::try_from(config.proto_max_bulk_len).unwrap_or(usize::MAX);
@@ -57,7 +59,7 @@ impl Shared {
             registry: Clients::default(),
             pause: Pause::default(),
             next_id: AtomicU64::new(1),
-            stats: Stats::default(),
+            stats: Stats::new(stat_slots),
             shutdown: CancellationToken::new(),
             started: Instant::now(),
         })

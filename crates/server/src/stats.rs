@@ -227,12 +227,6 @@ pub struct Stats {
     replid: String,
 }
 
-impl Default for Stats {
-    fn default() -> Self {
-        Self::new(crate::command::stat_names().len())
-    }
-}
-
 impl Stats {
     /// Counters for `slots` commands and subcommands.
     pub fn new(slots: usize) -> Self {

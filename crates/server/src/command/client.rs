@@ -44,10 +44,9 @@ fn client(c: &mut Call<'_>) -> CmdResult {
     } else if is(sub, "list") {
         list(c)?;
     } else if is(sub, "info") {
-        c.session
-            .entry
-            .publish_from(c.session, c.out.resp_version());
-        let mut line = c.session.entry.line();
+        let shown = c.session.shown(c.out.resp_version());
+        c.session.entry.publish(shown);
+        let mut line = c.session.entry.line(command_name);
         line.push('\n');
         c.out.verbatim_text(line.as_bytes());
     } else if is(sub, "kill") {
@@ -184,15 +183,14 @@ fn list(c: &mut Call<'_>) -> CmdResult {
             return Err(Reject::Syntax);
         }
     }
-    c.session
-        .entry
-        .publish_from(c.session, c.out.resp_version());
+    let shown = c.session.shown(c.out.resp_version());
+    c.session.entry.publish(shown);
     let mut text = String::new();
     for entry in c.shared.registry.all() {
         let wanted_type = only.is_none_or(|t| of_type(&entry, t));
         let wanted_id = ids.as_ref().is_none_or(|ids| ids.contains(&entry.id));
         if wanted_type && wanted_id {
-            text.push_str(&entry.line());
+            text.push_str(&entry.line(command_name));
             text.push('\n');
         }
     }
@@ -263,4 +261,10 @@ fn kill(c: &mut Call<'_>) -> CmdResult {
     }
     c.out.count(killed);
     Ok(())
+}
+
+/// The name of the command at `index` in the table, for CLIENT LIST's
+/// `cmd` (the registry stores only the index).
+fn command_name(index: usize) -> Option<&'static str> {
+    super::table().get(index).map(|s| s.name)
 }

@@ -6,20 +6,12 @@
 //! on and release builds never do: this module must never be reachable
 //! in a server a user runs.
 
-use super::meta::Meta;
 use super::spec::{spec, Spec};
 use super::{Call, CmdResult};
 
 pub(super) const COMMANDS: &[Spec] = &[spec("tandem.panic", -1, 0, (0, 0, 0), panic)];
 
-/// Its documentation, for COMMAND DOCS and COMMAND INFO.
-pub(super) const META: &[Meta] = &[Meta::new(
-    "tandem.panic",
-    "server",
-    "0.1.0",
-    "Panics while serving the request (test builds only)",
-    "O(1)",
-)];
+// Its documentation is with every command's, in `meta/table.rs`.
 
 fn panic(c: &mut Call<'_>) -> CmdResult {
     let why = c

@@ -346,7 +346,7 @@ pub fn of(name: &str) -> Option<&'static Meta> {
     static INDEX: LazyLock<HashMap<&'static str, &'static Meta>> = LazyLock::new(|| {
         let all = table::META.iter();
         #[cfg(feature = "fault-injection")]
-        let all = all.chain(crate::command::fault::META);
+        let all = all.chain(table::FAULT_META);
         all.map(|m| (m.name, m)).collect()
     });
     INDEX.get(name).copied()

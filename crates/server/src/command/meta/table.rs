@@ -330,3 +330,13 @@ pub(super) const META: &[Meta] = &[
     Meta::new("tandem.range", "generic", "0.1.0", "Returns keys and values in key order between two bounds, a page at a time (Tandem's own)", "O(log N + M) where M is the number of entries returned")
         .acl(acl::KEYSPACE),
 ];
+
+/// The test-only fault hook's documentation (`command/fault.rs`).
+#[cfg(feature = "fault-injection")]
+pub(super) const FAULT_META: &[Meta] = &[Meta::new(
+    "tandem.panic",
+    "server",
+    "0.1.0",
+    "Panics while serving the request (test builds only)",
+    "O(1)",
+)];
