@@ -9,8 +9,10 @@
 //! deadline's millisecond (as in Redis), so no event can come less than
 //! 0 to 1 ms after the deadline's start.
 
-use crate::engine::{new_histogram, open, settle, EngineArgs};
+use crate::args::EngineArgs;
+use crate::engine::{open, settle};
 use crate::keys::Rng;
+use crate::report::new_histogram;
 use serde::Serialize;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tandem_engine::prelude::*;

@@ -11,23 +11,11 @@
 //! last subscriber received its last message, and over the publishing time
 //! alone.
 
-use crate::engine::EngineArgs;
+use crate::args::{EngineArgs, Receive};
 use serde::Serialize;
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 use tandem_engine::pubsub::{Hub, QueueLimits, Subscriber};
-
-/// How the benchmark's subscribers receive.
-#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Receive {
-    /// `--consumers` threads polling with `try_recv`.
-    Poll,
-    /// One thread per subscriber, blocking in `recv_timeout`.
-    Block,
-    /// One task per subscriber awaiting `recv_async`.
-    Async,
-}
 
 /// Fan-out throughput.
 #[derive(Debug, Serialize)]

@@ -8,8 +8,8 @@
 //! migration; `--chart` draws throughput over time with every resize
 //! marked.
 
-use crate::engine::new_histogram;
 use crate::keys::key;
+use crate::report::new_histogram;
 use hdrhistogram::Histogram;
 use serde::Serialize;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -21,7 +21,7 @@ use tandem_engine::process::rss_bytes;
 use tandem_engine::ResizeEvent;
 
 /// Width of a throughput window.
-const WINDOW: Duration = Duration::from_millis(100);
+pub(crate) const WINDOW: Duration = Duration::from_millis(100);
 
 /// Entries per step of the quiescent doubling between the phases.
 const MIGRATE_BATCH: usize = 64;
@@ -403,11 +403,5 @@ impl GrowReport {
             self.final_rss_bytes as f64 / 1e6,
             self.migration_rss_ratio,
         )
-    }
-
-    /// Throughput over time as an SVG line chart, every resize marked by a
-    /// vertical band (green for growth, orange for shrinking).
-    pub fn to_svg(&self) -> Result<String, String> {
-        crate::chart::throughput_svg(self, WINDOW)
     }
 }

@@ -10,6 +10,7 @@
 // replies: a bad length must be an error, not a panic.
 #![deny(clippy::indexing_slicing)]
 
+pub mod args;
 mod chart;
 pub mod engine;
 pub mod expiry;
@@ -26,7 +27,7 @@ pub use report::Report;
 #[derive(clap::Subcommand, Debug)]
 pub enum Target {
     /// Benchmark the engine in-process (no network).
-    Engine(engine::EngineArgs),
+    Engine(args::EngineArgs),
     /// Benchmark a running Redis-protocol server over TCP (Tandem or
     /// Redis): MULTI/EXEC transactions or pub/sub fan-out.
     Net(net::NetArgs),
@@ -37,11 +38,10 @@ pub enum Target {
 pub fn run(target: Target) -> i32 {
     match target {
         Target::Engine(args) => match args.workload {
-            engine::Workload::Grow => {
+            args::Workload::Grow => {
                 let report = engine::run_grow(&args);
                 if let Some(path) = &args.chart {
-                    let written = report
-                        .to_svg()
+                    let written = chart::throughput_svg(&report, grow::WINDOW)
                         .and_then(|svg| std::fs::write(path, svg).map_err(|e| e.to_string()));
                     if let Err(e) = written {
                         eprintln!("cannot write the chart to {}: {e}", path.display());
@@ -50,19 +50,19 @@ pub fn run(target: Target) -> i32 {
                 }
                 print(args.json, &report, || report.to_text());
             }
-            engine::Workload::Expiry => {
+            args::Workload::Expiry => {
                 let report = expiry::run(&args);
                 print(args.json, &report, || report.to_text());
             }
-            engine::Workload::Fanout => {
+            args::Workload::Fanout => {
                 let report = fanout::run(&args);
                 print(args.json, &report, || report.to_text());
             }
-            engine::Workload::Write
-            | engine::Workload::Read
-            | engine::Workload::Mixed
-            | engine::Workload::Scan
-            | engine::Workload::Load => {
+            args::Workload::Write
+            | args::Workload::Read
+            | args::Workload::Mixed
+            | args::Workload::Scan
+            | args::Workload::Load => {
                 let report = engine::run(&args);
                 if args.json {
                     println!("{}", report.to_json());

@@ -12,7 +12,7 @@
 //! Latency is per transaction, from the write to the last reply parsed.
 
 use super::{connect, opt, us_per, CpuMark, NetArgs, TxCommand, TxMode};
-use crate::engine::new_histogram;
+use crate::report::new_histogram;
 use crate::keys::{key, Rng};
 use crate::resp::{self, ReadBuf, Reply};
 use hdrhistogram::Histogram;
