@@ -77,6 +77,12 @@ impl<'a> Call<'a> {
     pub fn arg(&self, i: usize) -> &'a [u8] {
         self.args.get(i).copied().unwrap_or_default()
     }
+
+    /// The arguments from `i` on, for variadic commands; empty past the
+    /// end, so a wrong arity in the table cannot make a handler panic.
+    pub fn args_from(&self, i: usize) -> &'a [&'a [u8]] {
+        self.args.get(i..).unwrap_or_default()
+    }
 }
 
 /// Every command, in the order COMMAND lists them.
@@ -127,7 +133,7 @@ pub fn lookup_index(name: &[u8]) -> Option<usize> {
         return None;
     }
     let mut lower = [0u8; MAX_NAME];
-    let lower = &mut lower[..name.len()];
+    let lower = lower.get_mut(..name.len())?;
     lower.copy_from_slice(name);
     lower.make_ascii_lowercase();
     INDEX.get(&*lower).copied()
@@ -311,11 +317,11 @@ pub(crate) fn unknown_command(args: &[&[u8]]) -> Vec<u8> {
         }
         let room = 128 - listed.len();
         listed.push(b'\'');
-        listed.extend_from_slice(&arg[..arg.len().min(room)]);
+        listed.extend_from_slice(arg.get(..room).unwrap_or(arg));
         listed.extend_from_slice(b"' ");
     }
     let mut msg = b"ERR unknown command '".to_vec();
-    msg.extend_from_slice(&name[..name.len().min(128)]);
+    msg.extend_from_slice(name.get(..128).unwrap_or(name));
     msg.extend_from_slice(b"', with args beginning with: ");
     msg.extend_from_slice(&listed);
     msg
@@ -323,7 +329,7 @@ pub(crate) fn unknown_command(args: &[&[u8]]) -> Vec<u8> {
 
 /// Redis's reply to an unknown subcommand of `command`.
 pub fn unknown_subcommand(sub: &[u8], command: &str) -> Reject {
-    let sub = String::from_utf8_lossy(&sub[..sub.len().min(128)]).into_owned();
+    let sub = String::from_utf8_lossy(sub.get(..128).unwrap_or(sub)).into_owned();
     Reject::Owned(format!(
         "ERR unknown subcommand '{sub}'. Try {} HELP.",
         command.to_ascii_uppercase()
