@@ -214,6 +214,13 @@ impl RequestParser {
             self.need = buf.len() + 1;
             return Ok(None);
         };
+        // A line that would have been refused had it arrived in parts is
+        // refused whole too, so that how the stream is cut cannot matter.
+        // (Redis, which checks only between reads, accepts such a line if
+        // it came in one read.)
+        if nl > self.max_inline {
+            return Err(too_big_inline());
+        }
         self.need = 0;
         if let [head @ .., b'\r'] = line {
             line = head;
@@ -356,5 +363,9 @@ fn hex(c: Option<&u8>) -> Option<u8> {
     (c as char).to_digit(16).and_then(|d| u8::try_from(d).ok())
 }
 
+#[cfg(test)]
+mod chunking;
+#[cfg(test)]
+mod replay;
 #[cfg(test)]
 mod tests;
