@@ -33,6 +33,9 @@ if ! command -v c++ >/dev/null 2>&1; then
     apt-get update -qq && apt-get install -y -qq g++
 fi
 
+# Outside the workspace, so `cargo fmt --all` in .ci/run skips it.
+cargo fmt --manifest-path fuzz/Cargo.toml --check
+
 flags=(--sanitizer none --release --debug-assertions)
 cd fuzz
 start=$SECONDS
@@ -45,6 +48,6 @@ for target in "${targets[@]}"; do
     # -timeout: one input taking a second is a hang worth reporting.
     cargo fuzz run "${flags[@]}" "$target" "target/corpus/$target" "corpus/$target" -- \
         -dict=resp.dict -max_total_time="$seconds" -timeout=1 -print_final_stats=1 \
-        2>&1 | grep -v -e '^#[0-9]' -e '# Uses: ' || { echo "fuzz: $target FAILED"; exit 1; }
+        2>&1 | grep -v -e '^#[0-9]' -e '# Uses: ' -e '^WARNING: Failed to find function' || { echo "fuzz: $target FAILED"; exit 1; }
 done
 echo "fuzz: no crash in ${targets[*]}"
