@@ -21,6 +21,11 @@
 //! - `stats`: the counters INFO reports, kept per thread.
 //! - `config`: every setting, from flags and `tandem.toml`.
 
+// Input from the network reaches most of this crate: an index a client
+// can push out of bounds would be a panic on a serving thread. Proven
+// exceptions say why with `#[expect(..., reason)]`.
+#![deny(clippy::indexing_slicing)]
+
 // The command table is the server's own business; outside users need only
 // the list of names (the compatibility runner skips unsupported commands).
 pub(crate) mod command;
@@ -30,7 +35,7 @@ mod contained;
 mod databases;
 mod pause;
 mod registry;
-pub mod resp;
+pub(crate) mod resp;
 mod server;
 mod session;
 mod shared;
@@ -41,6 +46,10 @@ mod stats;
 pub use command::names as command_names;
 pub use config::{Config, ExpiryClock, Settings};
 pub use server::{Server, ShutdownHandle};
+
+/// Request framing, public only so that the fuzz targets in `fuzz/` can
+/// drive the parser directly; the server itself is the only other user.
+pub use resp::{Form, Limits, Parsed, ProtocolError, RequestParser, MAX_INLINE};
 
 use std::net::SocketAddr;
 use std::thread::JoinHandle;

@@ -280,6 +280,10 @@ impl Cores {
     }
 
     /// The runtime for the next connection.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "the index is taken modulo the length, which `start` makes at least 1"
+    )]
     fn next(&self) -> &Handle {
         let i = self.next.fetch_add(1, Ordering::Relaxed) % self.handles.len();
         &self.handles[i]

@@ -330,9 +330,9 @@ impl Stats {
     /// in the total and under its code, the first word (Redis's rule: a
     /// line without a space in its first 32 bytes counts as `ERR`).
     pub fn error(&self, line: &[u8]) {
-        let head = &line[..line.len().min(32)];
+        let head = line.get(..32).unwrap_or(line);
         let code = match memchr::memchr(b' ', head) {
-            Some(end) => &line[..end],
+            Some(end) => head.get(..end).unwrap_or(head),
             None => b"ERR",
         };
         self.with_table(|t| {

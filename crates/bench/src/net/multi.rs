@@ -12,8 +12,8 @@
 //! Latency is per transaction, from the write to the last reply parsed.
 
 use super::{connect, opt, us_per, CpuMark, NetArgs, TxCommand, TxMode};
-use crate::report::new_histogram;
 use crate::keys::{key, Rng};
+use crate::report::new_histogram;
 use crate::resp::{self, ReadBuf, Reply};
 use hdrhistogram::Histogram;
 use serde::Serialize;

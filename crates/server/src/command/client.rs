@@ -169,7 +169,7 @@ fn list(c: &mut Call<'_>) -> CmdResult {
             i += 2;
         } else if is(opt, "id") && i + 1 < c.args.len() {
             let mut found = Vec::new();
-            for &a in &c.args[i + 1..] {
+            for &a in c.args_from(i + 1) {
                 let id = int(a)
                     .ok()
                     .and_then(|n| u64::try_from(n).ok())

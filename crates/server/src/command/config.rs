@@ -60,7 +60,7 @@ fn settings(c: &Config) -> Vec<(&'static str, String)> {
 }
 
 fn config(c: &mut Call<'_>) -> CmdResult {
-    let sub = c.args[1];
+    let sub = c.arg(1);
     if is(sub, "get") {
         let config = c.shared.config.load();
         let all = settings(&config);
@@ -68,7 +68,7 @@ fn config(c: &mut Call<'_>) -> CmdResult {
         // name as the client wrote it; a pattern with the real names. Each
         // setting is listed once, however many arguments match it.
         let mut found: Vec<(&[u8], &str)> = Vec::new();
-        for &pattern in &c.args[2..] {
+        for &pattern in c.args_from(2) {
             let lower = pattern.to_ascii_lowercase();
             let glob = lower.iter().any(|b| matches!(b, b'*' | b'?' | b'['));
             for (name, value) in &all {
@@ -212,7 +212,7 @@ fn settable(name: &str) -> Option<Settable> {
 }
 
 fn set(c: &mut Call<'_>) -> CmdResult {
-    let pairs = &c.args[2..];
+    let pairs = c.args_from(2);
     if pairs.is_empty() || !pairs.len().is_multiple_of(2) {
         return Err(Reject::Owned(
             "ERR wrong number of arguments for 'config|set' command".into(),
@@ -225,8 +225,9 @@ fn set(c: &mut Call<'_>) -> CmdResult {
     };
     let mut next = Config::clone(&c.shared.config.load());
     for pair in pairs.chunks_exact(2) {
-        let name = String::from_utf8_lossy(pair[0]).to_ascii_lowercase();
-        let value = String::from_utf8_lossy(pair[1]);
+        let [name, value] = pair else { continue };
+        let name = String::from_utf8_lossy(name).to_ascii_lowercase();
+        let value = String::from_utf8_lossy(value);
         match settable(&name) {
             None => {
                 return Err(Reject::Owned(format!(

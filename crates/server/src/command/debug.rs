@@ -32,19 +32,19 @@ const HELP: &[&str] = &[
 /// Redis's reply to a DEBUG subcommand it does not know, or one given
 /// the wrong number of arguments.
 fn syntax_error(sub: &[u8]) -> Reject {
-    let sub = text(&sub[..sub.len().min(128)]);
+    let sub = text(sub.get(..128).unwrap_or(sub));
     Reject::Owned(format!(
         "ERR unknown subcommand or wrong number of arguments for '{sub}'. Try DEBUG HELP."
     ))
 }
 
 fn debug(c: &mut Call<'_>) -> CmdResult {
-    let sub = c.args[1];
+    let sub = c.arg(1);
     match c.args.len() {
         2 if is(sub, "help") => help(c.out, HELP),
         3 if is(sub, "sleep") => {
             // As Redis's `strtod`: what is not a number sleeps 0 seconds.
-            let secs = std::str::from_utf8(c.args[2])
+            let secs = std::str::from_utf8(c.arg(2))
                 .ok()
                 .and_then(|s| s.trim().parse::<f64>().ok())
                 .unwrap_or(0.0);
@@ -55,11 +55,11 @@ fn debug(c: &mut Call<'_>) -> CmdResult {
             c.out.ok();
         }
         4 if is(sub, "resize") => {
-            let index = usize::try_from(int(c.args[2])?)
+            let index = usize::try_from(int(c.arg(2))?)
                 .ok()
                 .filter(|&i| i < c.shared.dbs.len())
                 .ok_or(Reject::Static("ERR DB index is out of range"))?;
-            let shards = usize::try_from(int(c.args[3])?)
+            let shards = usize::try_from(int(c.arg(3))?)
                 .ok()
                 .filter(|n| (1..=MAX_SHARDS).contains(n))
                 .ok_or_else(|| {
@@ -85,7 +85,7 @@ fn debug(c: &mut Call<'_>) -> CmdResult {
         3 if is(sub, "panic-thread") => {
             let worker = tandem_engine::Worker::ALL
                 .into_iter()
-                .find(|w| is(c.args[2], w.as_str()))
+                .find(|w| is(c.arg(2), w.as_str()))
                 .ok_or(Reject::Static("ERR no such background thread"))?;
             c.shared.dbs.background().inject_panic(worker);
             c.out.ok();

@@ -58,7 +58,7 @@ fn condition(flags: &[&[u8]]) -> Result<ExpireCondition, Reject> {
 
 fn expire_generic(c: &mut Call<'_>, make: fn(i64) -> Expiry) -> CmdResult {
     // The flags first, then the number, as Redis checks them.
-    let cond = condition(c.args.get(3..).unwrap_or_default())?;
+    let cond = condition(c.args_from(3))?;
     let n = int(c.arg(2))?;
     let done = c.kv().expire(c.arg(1), make(n), cond)?;
     c.out.int(i64::from(done));
@@ -82,31 +82,31 @@ fn pexpireat(c: &mut Call<'_>) -> CmdResult {
 }
 
 fn ttl(c: &mut Call<'_>) -> CmdResult {
-    let n = c.kv().ttl(c.args[1])?;
+    let n = c.kv().ttl(c.arg(1))?;
     c.out.int(n);
     Ok(())
 }
 
 fn pttl(c: &mut Call<'_>) -> CmdResult {
-    let n = c.kv().pttl(c.args[1])?;
+    let n = c.kv().pttl(c.arg(1))?;
     c.out.int(n);
     Ok(())
 }
 
 fn expiretime(c: &mut Call<'_>) -> CmdResult {
-    let n = c.kv().expire_time(c.args[1])?;
+    let n = c.kv().expire_time(c.arg(1))?;
     c.out.int(n);
     Ok(())
 }
 
 fn pexpiretime(c: &mut Call<'_>) -> CmdResult {
-    let n = c.kv().pexpire_time(c.args[1])?;
+    let n = c.kv().pexpire_time(c.arg(1))?;
     c.out.int(n);
     Ok(())
 }
 
 fn persist(c: &mut Call<'_>) -> CmdResult {
-    let done = c.kv().persist(c.args[1])?;
+    let done = c.kv().persist(c.arg(1))?;
     c.out.int(i64::from(done));
     Ok(())
 }

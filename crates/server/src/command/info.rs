@@ -82,7 +82,7 @@ fn wanted(args: &[&[u8]]) -> Vec<bool> {
 }
 
 fn info(c: &mut Call<'_>) -> CmdResult {
-    let text = render(c.shared, &wanted(&c.args[1..]));
+    let text = render(c.shared, &wanted(c.args_from(1)));
     c.out.verbatim_text(text.as_bytes());
     Ok(())
 }

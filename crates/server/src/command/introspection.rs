@@ -111,9 +111,9 @@ fn find_named(name: &[u8]) -> Option<Named> {
             Some(Named::Command(spec, meta::of(spec.name)))
         }
         Some(bar) => {
-            let spec = super::lookup(&name[..bar])?;
+            let spec = super::lookup(name.get(..bar)?)?;
             let m = meta::of(spec.name)?;
-            meta::subcommand(m, &name[bar + 1..]).map(Named::Sub)
+            meta::subcommand(m, name.get(bar + 1..)?).map(Named::Sub)
         }
     }
 }
@@ -315,7 +315,7 @@ fn command(c: &mut Call<'_>) -> CmdResult {
     } else if is(sub, "list") {
         command_list(c)?;
     } else if is(sub, "info") {
-        let names = &c.args[2..];
+        let names = c.args_from(2);
         if names.is_empty() {
             // Redis 7.0: COMMAND INFO with no names describes them all.
             c.out.array(table().len());
@@ -340,7 +340,10 @@ fn command(c: &mut Call<'_>) -> CmdResult {
                 .map(|s| Named::Command(s, meta::of(s.name)))
                 .collect()
         } else {
-            c.args[2..].iter().filter_map(|n| find_named(n)).collect()
+            c.args_from(2)
+                .iter()
+                .filter_map(|n| find_named(n))
+                .collect()
         };
         c.out.map(found.len());
         for named in &found {
@@ -348,7 +351,7 @@ fn command(c: &mut Call<'_>) -> CmdResult {
         }
     } else if is(sub, "getkeys") || is(sub, "getkeysandflags") {
         let with_flags = is(sub, "getkeysandflags");
-        let keys = keys_of(&c.args[2..])?;
+        let keys = keys_of(c.args_from(2))?;
         c.out.array(keys.len());
         for (k, flags) in keys {
             if with_flags {
@@ -370,7 +373,7 @@ fn command(c: &mut Call<'_>) -> CmdResult {
 /// COMMAND LIST [FILTERBY MODULE name | ACLCAT category | PATTERN glob]:
 /// every command and subcommand name, as Redis 7 lists them.
 fn command_list(c: &mut Call<'_>) -> CmdResult {
-    let filter = match &c.args[2..] {
+    let filter = match c.args_from(2) {
         [] => None,
         [by, kind, value] if is(by, "filterby") => Some((*kind, *value)),
         _ => return Err(Reject::Syntax),

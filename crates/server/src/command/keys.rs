@@ -31,31 +31,31 @@ pub(super) const COMMANDS: &[Spec] = &[
 ];
 
 fn del(c: &mut Call<'_>) -> CmdResult {
-    let n = c.kv().del(&c.args[1..])?;
+    let n = c.kv().del(c.args_from(1))?;
     c.out.count(n);
     Ok(())
 }
 
 fn exists(c: &mut Call<'_>) -> CmdResult {
-    let n = c.kv().exists(&c.args[1..])?;
+    let n = c.kv().exists(c.args_from(1))?;
     c.out.count(n);
     Ok(())
 }
 
 fn key_type(c: &mut Call<'_>) -> CmdResult {
-    let t = c.kv().key_type(c.args[1])?;
+    let t = c.kv().key_type(c.arg(1))?;
     c.out.simple(t.map_or("none", |t| t.as_str()));
     Ok(())
 }
 
 fn rename(c: &mut Call<'_>) -> CmdResult {
-    c.kv().rename(c.args[1], c.args[2])?;
+    c.kv().rename(c.arg(1), c.arg(2))?;
     c.out.ok();
     Ok(())
 }
 
 fn renamenx(c: &mut Call<'_>) -> CmdResult {
-    let done = c.kv().rename_nx(c.args[1], c.args[2])?;
+    let done = c.kv().rename_nx(c.arg(1), c.arg(2))?;
     c.out.int(i64::from(done));
     Ok(())
 }
@@ -87,27 +87,27 @@ fn copy(c: &mut Call<'_>) -> CmdResult {
         i += 1;
     }
     let to = c.shared.dbs.get(target);
-    let done = c.db().copy_to(c.args[1], &to, c.args[2], replace)?;
+    let done = c.db().copy_to(c.arg(1), &to, c.arg(2), replace)?;
     c.out.int(i64::from(done));
     Ok(())
 }
 
 fn move_key(c: &mut Call<'_>) -> CmdResult {
-    let target = db_index(c, c.args[2])?;
+    let target = db_index(c, c.arg(2))?;
     if target == c.session.db {
         return Err(tandem_engine::Error::SameObject.into());
     }
     let to = c.shared.dbs.get(target);
-    let done = c.db().move_to(c.args[1], &to)?;
+    let done = c.db().move_to(c.arg(1), &to)?;
     c.out.int(i64::from(done));
     Ok(())
 }
 
 fn swapdb(c: &mut Call<'_>) -> CmdResult {
     let a =
-        tandem_engine::parse_i64(c.args[1]).ok_or(Reject::Static("ERR invalid first DB index"))?;
+        tandem_engine::parse_i64(c.arg(1)).ok_or(Reject::Static("ERR invalid first DB index"))?;
     let b =
-        tandem_engine::parse_i64(c.args[2]).ok_or(Reject::Static("ERR invalid second DB index"))?;
+        tandem_engine::parse_i64(c.arg(2)).ok_or(Reject::Static("ERR invalid second DB index"))?;
     let range = |i: i64| usize::try_from(i).ok().filter(|&i| i < c.shared.dbs.len());
     let (Some(a), Some(b)) = (range(a), range(b)) else {
         return Err(Reject::Static("ERR DB index is out of range"));
@@ -126,11 +126,11 @@ fn literal_prefix(pattern: &[u8]) -> &[u8] {
         .iter()
         .position(|b| matches!(b, b'*' | b'?' | b'[' | b'\\'))
         .unwrap_or(pattern.len());
-    &pattern[..end]
+    pattern.get(..end).unwrap_or(pattern)
 }
 
 fn keys(c: &mut Call<'_>) -> CmdResult {
-    let pattern = c.args[1];
+    let pattern = c.arg(1);
     let db = c.db();
     let prefix = literal_prefix(pattern);
     let all = pattern == b"*";
@@ -145,7 +145,7 @@ fn keys(c: &mut Call<'_>) -> CmdResult {
 }
 
 fn scan(c: &mut Call<'_>) -> CmdResult {
-    let cursor = std::str::from_utf8(c.args[1])
+    let cursor = std::str::from_utf8(c.arg(1))
         .ok()
         .and_then(|s| s.parse::<u64>().ok())
         .ok_or(Reject::Static("ERR invalid cursor"))?;

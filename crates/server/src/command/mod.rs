@@ -81,6 +81,12 @@ impl<'a> Call<'a> {
     pub fn arg(&self, i: usize) -> &'a [u8] {
         self.args.get(i).copied().unwrap_or_default()
     }
+
+    /// The arguments from `i` on, for variadic commands; empty past the
+    /// end, so a wrong arity in the table cannot make a handler panic.
+    pub fn args_from(&self, i: usize) -> &'a [&'a [u8]] {
+        self.args.get(i..).unwrap_or_default()
+    }
 }
 
 /// Every command, in the order COMMAND lists them.
@@ -133,7 +139,7 @@ pub fn lookup_index(name: &[u8]) -> Option<usize> {
         return None;
     }
     let mut lower = [0u8; MAX_NAME];
-    let lower = &mut lower[..name.len()];
+    let lower = lower.get_mut(..name.len())?;
     lower.copy_from_slice(name);
     lower.make_ascii_lowercase();
     INDEX.get(&*lower).copied()
@@ -348,11 +354,11 @@ pub(crate) fn unknown_command(args: &[&[u8]]) -> Vec<u8> {
         }
         let room = 128 - listed.len();
         listed.push(b'\'');
-        listed.extend_from_slice(&arg[..arg.len().min(room)]);
+        listed.extend_from_slice(arg.get(..room).unwrap_or(arg));
         listed.extend_from_slice(b"' ");
     }
     let mut msg = b"ERR unknown command '".to_vec();
-    msg.extend_from_slice(&name[..name.len().min(128)]);
+    msg.extend_from_slice(name.get(..128).unwrap_or(name));
     msg.extend_from_slice(b"', with args beginning with: ");
     msg.extend_from_slice(&listed);
     msg
@@ -360,7 +366,7 @@ pub(crate) fn unknown_command(args: &[&[u8]]) -> Vec<u8> {
 
 /// Redis's reply to an unknown subcommand of `command`.
 pub fn unknown_subcommand(sub: &[u8], command: &str) -> Reject {
-    let sub = String::from_utf8_lossy(&sub[..sub.len().min(128)]).into_owned();
+    let sub = String::from_utf8_lossy(sub.get(..128).unwrap_or(sub)).into_owned();
     Reject::Owned(format!(
         "ERR unknown subcommand '{sub}'. Try {} HELP.",
         command.to_ascii_uppercase()
@@ -394,5 +400,40 @@ mod tests {
             unknown_command(&[b"foo\xff"]),
             b"ERR unknown command 'foo\xff', with args beginning with: ".to_vec()
         );
+    }
+
+    /// Every handler, called with fewer arguments than its arity allows
+    /// (as a wrong table entry would let through), returns instead of
+    /// panicking: handlers read arguments only through `Call::arg` and
+    /// `Call::args_from`. It panicked on `c.args[1]` before those.
+    #[test]
+    fn handlers_survive_missing_arguments() {
+        let shared = Shared::new(crate::Config::default(), stat_names().len());
+        for spec in table() {
+            for argc in 1..=3 {
+                let mut args: Vec<&[u8]> = vec![spec.name.as_bytes()];
+                args.resize(argc, b"x");
+                let entry = shared.registry.register(
+                    shared.next_client_id(),
+                    "test".into(),
+                    "test".into(),
+                    shared.shutdown.child_token(),
+                );
+                let mut session = Session::new(entry, false);
+                let mut out = Out::default();
+                let db = &shared.dbs.table()[0];
+                let mut call = Call {
+                    args: &args,
+                    out: &mut out,
+                    session: &mut session,
+                    shared: &shared,
+                    db,
+                    kv: db,
+                };
+                let slot = Resolved::find(&args).map_or(0, |r| r.slot);
+                // The property is that this returns: a panic fails the test.
+                run_counted(&mut call, spec, slot);
+            }
+        }
     }
 }

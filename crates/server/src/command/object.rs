@@ -56,7 +56,7 @@ const OBJECT_HELP: &[&str] = &[
 
 fn object(c: &mut Call<'_>) -> CmdResult {
     // The dispatcher has checked each subcommand's arity.
-    let sub = c.args[1];
+    let sub = c.arg(1);
     if is(sub, "help") {
         help(c.out, OBJECT_HELP);
         return Ok(());
@@ -99,7 +99,7 @@ const MEMORY_HELP: &[&str] = &[
 ];
 
 fn memory(c: &mut Call<'_>) -> CmdResult {
-    let sub = c.args[1];
+    let sub = c.arg(1);
     if is(sub, "help") {
         help(c.out, MEMORY_HELP);
         return Ok(());
@@ -109,7 +109,7 @@ fn memory(c: &mut Call<'_>) -> CmdResult {
     }
     // Redis reads SAMPLES before looking the key up: a bad option is an
     // error even for a missing key.
-    let mut options = c.args[3..].iter();
+    let mut options = c.args_from(3).iter();
     while let Some(word) = options.next() {
         match options.next() {
             Some(n) if is(word, "samples") => {

@@ -90,7 +90,7 @@ fn count(session: &Session, kind: Kind) -> usize {
 
 fn add(c: &mut Call<'_>, kind: Kind) -> CmdResult {
     let start = c.out.buf.len();
-    for &name in &c.args[1..] {
+    for &name in c.args_from(1) {
         let sub = subscriber(c.session, &c.shared.hub, &c.shared.shard_hub, kind);
         match kind {
             Kind::Pattern => sub.psubscribe(name),
@@ -121,7 +121,7 @@ fn confirm_removal(c: &mut Call<'_>, kind: Kind) {
         Kind::Channel | Kind::Pattern => &c.session.sub,
     };
     // With no names: every subscription of this kind, in no set order.
-    let names: Vec<bytes::Bytes> = match (&c.args[1..], slot) {
+    let names: Vec<bytes::Bytes> = match (c.args_from(1), slot) {
         ([], Some(sub)) if kind == Kind::Pattern => sub.patterns(),
         ([], Some(sub)) => sub.channels(),
         ([], None) => Vec::new(),
@@ -192,7 +192,7 @@ fn spublish(c: &mut Call<'_>) -> CmdResult {
 
 fn pubsub(c: &mut Call<'_>) -> CmdResult {
     let sub = c.arg(1);
-    let rest = &c.args[2..];
+    let rest = c.args_from(2);
     let arity = |name: &str| {
         Reject::Owned(format!(
             "ERR wrong number of arguments for 'pubsub|{name}' command"

@@ -33,10 +33,10 @@ fn bound(arg: &[u8]) -> Result<Bound<&[u8]>, Reject> {
 }
 
 fn range(c: &mut Call<'_>) -> CmdResult {
-    let start = bound(c.args[1])?;
-    let end = bound(c.args[2])?;
+    let start = bound(c.arg(1))?;
+    let end = bound(c.arg(2))?;
     // `+` as a start or `-` as an end selects nothing, as in ZRANGEBYLEX.
-    let empty = c.args[1] == b"+" || c.args[2] == b"-";
+    let empty = c.arg(1) == b"+" || c.arg(2) == b"-";
     let mut limit = DEFAULT_LIMIT;
     let mut values = false;
     let mut i = 3;

@@ -19,7 +19,7 @@ fn shutdown(c: &mut Call<'_>) -> CmdResult {
     // Redis 7.0's rules: NOSAVE and SAVE exclude each other, and ABORT
     // stands alone.
     let (mut nosave, mut save, mut abort) = (false, false, false);
-    for &a in &c.args[1..] {
+    for &a in c.args_from(1) {
         if is(a, "nosave") {
             nosave = true;
         } else if is(a, "save") {

@@ -48,7 +48,7 @@ type MakeExpiry = fn(i64) -> Expiry;
 type Pair<'a> = (&'a [u8], &'a [u8]);
 
 fn get(c: &mut Call<'_>) -> CmdResult {
-    c.kv().get_into(c.args[1], c.out)?;
+    c.kv().get_into(c.arg(1), c.out)?;
     Ok(())
 }
 
@@ -100,7 +100,7 @@ fn expiry_kind(word: &[u8]) -> Option<MakeExpiry> {
 
 fn set(c: &mut Call<'_>) -> CmdResult {
     let opts = set_options(c)?;
-    let outcome = c.kv().set(c.args[1], c.args[2], opts)?;
+    let outcome = c.kv().set(c.arg(1), c.arg(2), opts)?;
     if opts.get {
         c.out.bulk_or_null(outcome.old.as_deref());
     } else if outcome.written {
@@ -116,18 +116,18 @@ fn setnx(c: &mut Call<'_>) -> CmdResult {
         condition: SetCondition::IfAbsent,
         ..SetOptions::default()
     };
-    let outcome = c.kv().set(c.args[1], c.args[2], opts)?;
+    let outcome = c.kv().set(c.arg(1), c.arg(2), opts)?;
     c.out.int(i64::from(outcome.written));
     Ok(())
 }
 
 fn set_with_ttl(c: &mut Call<'_>, make: MakeExpiry) -> CmdResult {
-    let ttl = SetTtl::At(make(int(c.args[2])?));
+    let ttl = SetTtl::At(make(int(c.arg(2))?));
     let opts = SetOptions {
         ttl,
         ..SetOptions::default()
     };
-    c.kv().set(c.args[1], c.args[3], opts)?;
+    c.kv().set(c.arg(1), c.arg(3), opts)?;
     c.out.ok();
     Ok(())
 }
@@ -145,13 +145,13 @@ fn getset(c: &mut Call<'_>) -> CmdResult {
         get: true,
         ..SetOptions::default()
     };
-    let outcome = c.kv().set(c.args[1], c.args[2], opts)?;
+    let outcome = c.kv().set(c.arg(1), c.arg(2), opts)?;
     c.out.bulk_or_null(outcome.old.as_deref());
     Ok(())
 }
 
 fn getdel(c: &mut Call<'_>) -> CmdResult {
-    let old = c.kv().get_del(c.args[1])?;
+    let old = c.kv().get_del(c.arg(1))?;
     c.out.bulk_or_null(old.as_deref());
     Ok(())
 }
@@ -177,13 +177,13 @@ fn getex(c: &mut Call<'_>) -> CmdResult {
     if let Some((make, n)) = expiry {
         ttl = SetTtl::At(make(int(n)?));
     }
-    let value = c.kv().get_ex(c.args[1], ttl)?;
+    let value = c.kv().get_ex(c.arg(1), ttl)?;
     c.out.bulk_or_null(value.as_deref());
     Ok(())
 }
 
 fn mget(c: &mut Call<'_>) -> CmdResult {
-    let values = c.kv().mget(&c.args[1..])?;
+    let values = c.kv().mget(c.args_from(1))?;
     c.out.array(values.len());
     for v in &values {
         c.out.bulk_or_null(v.as_deref());
@@ -193,11 +193,17 @@ fn mget(c: &mut Call<'_>) -> CmdResult {
 
 /// MSET's key-value pairs, or the arity error for an odd count.
 fn pairs<'a>(c: &Call<'a>) -> Result<Vec<Pair<'a>>, Reject> {
-    let rest = &c.args[1..];
+    let rest = c.args_from(1);
     if !rest.len().is_multiple_of(2) {
         return Err(Reject::Arity);
     }
-    Ok(rest.chunks_exact(2).map(|p| (p[0], p[1])).collect())
+    Ok(rest
+        .chunks_exact(2)
+        .filter_map(|p| match *p {
+            [k, v] => Some((k, v)),
+            _ => None,
+        })
+        .collect())
 }
 
 fn mset(c: &mut Call<'_>) -> CmdResult {
@@ -215,7 +221,7 @@ fn msetnx(c: &mut Call<'_>) -> CmdResult {
 }
 
 fn add(c: &mut Call<'_>, delta: i64) -> CmdResult {
-    let n = c.kv().incr_by(c.args[1], delta)?;
+    let n = c.kv().incr_by(c.arg(1), delta)?;
     c.out.int(n);
     Ok(())
 }
@@ -229,47 +235,47 @@ fn decr(c: &mut Call<'_>) -> CmdResult {
 }
 
 fn incrby(c: &mut Call<'_>) -> CmdResult {
-    let delta = int(c.args[2])?;
+    let delta = int(c.arg(2))?;
     add(c, delta)
 }
 
 fn decrby(c: &mut Call<'_>) -> CmdResult {
-    let delta = int(c.args[2])?;
-    let n = c.kv().decr_by(c.args[1], delta)?;
+    let delta = int(c.arg(2))?;
+    let n = c.kv().decr_by(c.arg(1), delta)?;
     c.out.int(n);
     Ok(())
 }
 
 fn incrbyfloat(c: &mut Call<'_>) -> CmdResult {
-    let text = c.kv().incr_by_float(c.args[1], c.args[2])?;
+    let text = c.kv().incr_by_float(c.arg(1), c.arg(2))?;
     c.out.bulk(&text);
     Ok(())
 }
 
 fn append(c: &mut Call<'_>) -> CmdResult {
-    let len = c.kv().append(c.args[1], c.args[2])?;
+    let len = c.kv().append(c.arg(1), c.arg(2))?;
     c.out.count(len);
     Ok(())
 }
 
 fn strlen(c: &mut Call<'_>) -> CmdResult {
-    let len = c.kv().strlen(c.args[1])?;
+    let len = c.kv().strlen(c.arg(1))?;
     c.out.count(len);
     Ok(())
 }
 
 fn getrange(c: &mut Call<'_>) -> CmdResult {
-    let (start, end) = (int(c.args[2])?, int(c.args[3])?);
-    let part = c.kv().get_range(c.args[1], start, end)?;
+    let (start, end) = (int(c.arg(2))?, int(c.arg(3))?);
+    let part = c.kv().get_range(c.arg(1), start, end)?;
     c.out.bulk(&part);
     Ok(())
 }
 
 fn setrange(c: &mut Call<'_>) -> CmdResult {
-    let offset = int(c.args[2])?;
+    let offset = int(c.arg(2))?;
     let offset =
         usize::try_from(offset).map_err(|_| Reject::Static("ERR offset is out of range"))?;
-    let len = c.kv().set_range(c.args[1], offset, c.args[3])?;
+    let len = c.kv().set_range(c.arg(1), offset, c.arg(3))?;
     c.out.count(len);
     Ok(())
 }

@@ -135,7 +135,7 @@ fn watch(c: &mut Call<'_>) -> CmdResult {
         return Err(Reject::Static("ERR WATCH inside MULTI is not allowed"));
     }
     let db = c.session.db;
-    for &key in &c.args[1..] {
+    for &key in c.args_from(1) {
         let seen = c.session.watched.iter().any(|w| w.db == db && w.key == key);
         if !seen {
             let version = c.kv().version(key)?;

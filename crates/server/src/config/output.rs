@@ -68,9 +68,12 @@ impl OutputLimits {
         }
         let mut out = self;
         for group in words.chunks_exact(4) {
+            let &[class, hard, soft, seconds] = group else {
+                continue;
+            };
             let size = |w: &str| w.parse::<ByteSize>().map(|b| b.0);
             let (Ok(hard), Ok(soft), Ok(seconds)) =
-                (size(group[1]), size(group[2]), group[3].parse::<u64>())
+                (size(hard), size(soft), seconds.parse::<u64>())
             else {
                 return Err(
                     "Error in hard, soft or soft_seconds setting in buffer limit configuration."
@@ -82,7 +85,7 @@ impl OutputLimits {
                 soft,
                 seconds,
             };
-            match group[0].to_ascii_lowercase().as_str() {
+            match class.to_ascii_lowercase().as_str() {
                 "normal" => out.normal = limit,
                 "replica" | "slave" => out.replica = limit,
                 "pubsub" => out.pubsub = limit,

@@ -6,5 +6,5 @@
 pub mod parse;
 pub mod reply;
 
-pub use parse::{Form, Limits, Parsed, ProtocolError, RequestParser};
+pub use parse::{Form, Limits, Parsed, ProtocolError, RequestParser, MAX_INLINE};
 pub use reply::{Out, Protocol};

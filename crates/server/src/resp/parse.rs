@@ -57,7 +57,10 @@ pub enum Form {
 
 /// Parses requests one at a time from the front of a buffer, keeping the
 /// progress of a request that is not complete yet.
-#[derive(Debug, Default)]
+///
+/// How a stream is cut into reads never changes what it parses to: the
+/// same requests, and the same error after the same requests.
+#[derive(Debug)]
 pub struct RequestParser {
     /// The arguments of the last multibulk request, as buffer ranges.
     pub ranges: Vec<Range<usize>>,
@@ -68,9 +71,30 @@ pub struct RequestParser {
     pending: Option<(usize, usize)>,
     /// The buffer must hold this many bytes before parsing can advance.
     need: usize,
+    /// Longest inline request, and longest `*<count>` or `$<len>` line.
+    max_inline: usize,
+}
+
+impl Default for RequestParser {
+    fn default() -> Self {
+        Self::with_max_inline(MAX_INLINE)
+    }
 }
 
 impl RequestParser {
+    /// A parser whose longest line is `max_inline` bytes instead of
+    /// Redis's `MAX_INLINE`: the fuzzer makes it small so that the limit
+    /// is reached by short inputs.
+    pub fn with_max_inline(max_inline: usize) -> Self {
+        RequestParser {
+            ranges: Vec::new(),
+            inline: Vec::new(),
+            pending: None,
+            need: 0,
+            max_inline,
+        }
+    }
+
     /// How many bytes the buffer must hold before `parse` can make
     /// progress; the caller reads until then without calling it.
     pub fn need(&self) -> usize {
@@ -107,7 +131,9 @@ impl RequestParser {
         let (mut left, mut pos) = match self.pending {
             Some(p) => p,
             None => {
-                let Some((line, next)) = line_at(buf, 1, "too big mbulk count string")? else {
+                let Some((line, next)) =
+                    line_at(buf, 1, self.max_inline, "too big mbulk count string")?
+                else {
                     self.need = buf.len() + 1;
                     return Ok(None);
                 };
@@ -138,7 +164,9 @@ impl RequestParser {
                     char::from(first)
                 )));
             }
-            let Some((line, start)) = line_at(buf, pos + 1, "too big bulk count string")? else {
+            let Some((line, start)) =
+                line_at(buf, pos + 1, self.max_inline, "too big bulk count string")?
+            else {
                 return Ok(self.suspend(left, pos, buf.len() + 1));
             };
             let len = parse_len(line)
@@ -178,16 +206,22 @@ impl RequestParser {
         // a line with a NUL before its newline never ends, and is refused
         // once it passes `MAX_INLINE`. (Splitting it instead would also
         // differ from Redis, and `split_args` reads a NUL as the end.)
-        let end = memchr2(b'\n', 0, buf).filter(|&i| buf[i] == b'\n');
-        let Some(nl) = end else {
-            if buf.len() > MAX_INLINE {
-                return Err(ProtocolError("too big inline request".into()));
+        let end = memchr2(b'\n', 0, buf).filter(|&i| buf.get(i) == Some(&b'\n'));
+        let Some((nl, mut line)) = end.and_then(|nl| Some((nl, buf.get(..nl)?))) else {
+            if buf.len() > self.max_inline {
+                return Err(too_big_inline());
             }
             self.need = buf.len() + 1;
             return Ok(None);
         };
+        // A line that would have been refused had it arrived in parts is
+        // refused whole too, so that how the stream is cut cannot matter.
+        // (Redis, which checks only between reads, accepts such a line if
+        // it came in one read.)
+        if nl > self.max_inline {
+            return Err(too_big_inline());
+        }
         self.need = 0;
-        let mut line = &buf[..nl];
         if let [head @ .., b'\r'] = line {
             line = head;
         }
@@ -206,25 +240,30 @@ impl RequestParser {
     }
 }
 
+fn too_big_inline() -> ProtocolError {
+    ProtocolError("too big inline request".into())
+}
+
 fn invalid(what: &str) -> ProtocolError {
     ProtocolError(format!("invalid {what}"))
 }
 
 /// The line starting at `from` (without its `\r\n`) and where the next one
 /// starts, or `None` if its end has not arrived. A line longer than
-/// `MAX_INLINE` is an error (`too_big`).
+/// `max` is an error (`too_big`).
 fn line_at<'b>(
     buf: &'b [u8],
     from: usize,
+    max: usize,
     too_big: &str,
 ) -> Result<Option<(&'b [u8], usize)>, ProtocolError> {
     let rest = buf.get(from..).unwrap_or_default();
     match memchr(b'\r', rest) {
-        Some(cr) if cr > MAX_INLINE => Err(ProtocolError(too_big.into())),
+        Some(cr) if cr > max => Err(ProtocolError(too_big.into())),
         // The `\n` must have arrived too before the line counts.
-        Some(cr) if cr + 1 < rest.len() => Ok(Some((&rest[..cr], from + cr + 2))),
+        Some(cr) if cr + 1 < rest.len() => Ok(rest.get(..cr).map(|line| (line, from + cr + 2))),
         Some(_) => Ok(None),
-        None if rest.len() > MAX_INLINE => Err(ProtocolError(too_big.into())),
+        None if rest.len() > max => Err(ProtocolError(too_big.into())),
         None => Ok(None),
     }
 }
@@ -253,20 +292,18 @@ fn split_args(line: &[u8], out: &mut Vec<Vec<u8>>) -> Option<()> {
         loop {
             let c = line.get(i).copied();
             if in_dq {
-                match c? {
-                    b'\\'
-                        if line.get(i + 1) == Some(&b'x')
-                            && hex(line.get(i + 2)).is_some()
-                            && hex(line.get(i + 3)).is_some() =>
+                match (c?, line.get(i + 1).copied()) {
+                    (b'\\', Some(b'x'))
+                        if hex(line.get(i + 2)).is_some() && hex(line.get(i + 3)).is_some() =>
                     {
                         let hi = hex(line.get(i + 2))?;
                         let lo = hex(line.get(i + 3))?;
                         arg.push(hi * 16 + lo);
                         i += 3;
                     }
-                    b'\\' if i + 1 < line.len() => {
+                    (b'\\', Some(escaped)) => {
                         i += 1;
-                        arg.push(match line[i] {
+                        arg.push(match escaped {
                             b'n' => b'\n',
                             b'r' => b'\r',
                             b't' => b'\t',
@@ -275,15 +312,15 @@ fn split_args(line: &[u8], out: &mut Vec<Vec<u8>>) -> Option<()> {
                             other => other,
                         });
                     }
-                    b'"' => {
+                    (b'"', next) => {
                         // A closing quote must be followed by a blank.
-                        if line.get(i + 1).is_some_and(|&c| !is_space(c)) {
+                        if next.is_some_and(|c| !is_space(c)) {
                             return None;
                         }
                         i += 1;
                         break;
                     }
-                    other => arg.push(other),
+                    (other, _) => arg.push(other),
                 }
             } else if in_sq {
                 match c? {
@@ -326,5 +363,9 @@ fn hex(c: Option<&u8>) -> Option<u8> {
     (c as char).to_digit(16).and_then(|d| u8::try_from(d).ok())
 }
 
+#[cfg(test)]
+mod chunking;
+#[cfg(test)]
+mod replay;
 #[cfg(test)]
 mod tests;
