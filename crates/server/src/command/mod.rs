@@ -409,7 +409,8 @@ mod tests {
     #[test]
     fn handlers_survive_missing_arguments() {
         let shared = Shared::new(crate::Config::default(), stat_names().len());
-        for spec in table() {
+        // The fault hook (built into test builds) panics by design.
+        for spec in table().iter().filter(|s| s.name != "tandem.panic") {
             for argc in 1..=3 {
                 let mut args: Vec<&[u8]> = vec![spec.name.as_bytes()];
                 args.resize(argc, b"x");
