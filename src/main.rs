@@ -3,6 +3,9 @@
 //! Owns the command line, logging and signals. Each subcommand hands off to
 //! a crate: `server` to `tandem-server`, `bench` to `tandem-bench`.
 
+// As in every crate of the workspace: no index that can panic outside tests.
+#![deny(clippy::indexing_slicing)]
+
 use clap::{Parser, Subcommand};
 
 // jemalloc, because memory per key is a first-class target: entry blocks
