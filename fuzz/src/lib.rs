@@ -86,24 +86,22 @@ fn round_trip(args: &[Vec<u8>]) {
     }
 }
 
-/// Read sizes drawn from the input itself (a cheap PRNG seeded by it), so
+/// Read sizes drawn from the input itself (a generator seeded by it), so
 /// the fuzzer steers where reads end without a header in each input.
 fn cuts_from(stream: &[u8]) -> Vec<usize> {
-    let mut state = stream.iter().fold(0x9e37_79b9_7f4a_7c15_u64, |h, &b| {
+    let seed = stream.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, &b| {
         (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
     });
+    let mut rng = fastrand::Rng::with_seed(seed);
     let mut cuts = Vec::new();
     let mut at = 0usize;
     loop {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
         // Mostly short reads, now and then a long one.
-        let step = if state % 8 == 0 {
-            state % 512
+        let step = if rng.u8(..8) == 0 {
+            rng.usize(..512)
         } else {
-            state % 9
-        } as usize;
+            rng.usize(..9)
+        };
         at += step.max(1);
         if at >= stream.len() {
             return cuts;

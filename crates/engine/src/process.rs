@@ -1,6 +1,6 @@
 //! What Linux's /proc says about this process and machine: resident
-//! memory, CPU time, total memory, the open files limit, and
-//! `/proc/self/status` fields.
+//! memory, CPU time, total memory, the open files limit,
+//! `/proc/self/status` fields, thread names and the kernel release.
 //!
 //! Owns the one copy of this parsing, for the server's INFO, the
 //! benchmarks and the tests alike. It never panics and never guesses:
@@ -35,6 +35,13 @@ pub fn total_memory_bytes() -> Option<u64> {
 pub fn status_kb(field: &str) -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     kb_field(&status, field)
+}
+
+/// The kernel's release (`/proc/sys/kernel/osrelease`), e.g.
+/// `6.1.0-13-amd64`.
+pub fn os_release() -> Option<String> {
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").ok()?;
+    Some(release.trim().to_string())
 }
 
 /// How many of this process's threads are named `name`

@@ -185,7 +185,7 @@ fn server(text: &mut String, shared: &Shared) {
     let config = shared.config.load();
     let uptime = shared.started.elapsed().as_secs();
     let os = {
-        let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+        let release = tandem_engine::process::os_release().unwrap_or_default();
         let name = match std::env::consts::OS {
             "linux" => "Linux",
             "macos" => "Darwin",
