@@ -34,6 +34,7 @@ use resp::{Conn, Reply};
 use std::collections::HashSet;
 use std::error::Error;
 use std::net::{SocketAddr, ToSocketAddrs};
+use std::time::{Duration, Instant};
 
 type Res<T> = Result<T, Box<dyn Error>>;
 
@@ -55,6 +56,30 @@ fn expect_ok(conn: &mut Conn, args: &[&str]) -> Res<()> {
     match conn.call(&args)? {
         Reply::Simple(s) if s == "OK" => Ok(()),
         other => Err(format!("{args:?} answered {other:?}").into()),
+    }
+}
+
+/// Waits until `conn` is the server's only client. The previous case's
+/// connection closed on our side, but the server notices in its own time:
+/// until then its subscriptions still count (PUBLISH answered 1 where the
+/// case expects 0, seen under load).
+fn alone(conn: &mut Conn) -> Res<()> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let clients = match conn.call(&[b"CLIENT".to_vec(), b"LIST".to_vec()])? {
+            Reply::Bulk(Some(text)) => text
+                .split(|&b| b == b'\n')
+                .filter(|l| !l.is_empty())
+                .count(),
+            other => return Err(format!("CLIENT LIST answered {other:?}").into()),
+        };
+        if clients <= 1 {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            return Err(format!("{clients} clients still connected after 10 s").into());
+        }
+        std::thread::sleep(Duration::from_millis(1));
     }
 }
 
@@ -83,6 +108,7 @@ fn server_version(addr: SocketAddr) -> Res<String> {
 /// clean keyspace no result means anything.
 fn run_case(addr: SocketAddr, index: usize, case: &Case) -> Res<Vec<Failure>> {
     let mut conn = Conn::connect(addr)?;
+    alone(&mut conn)?;
     expect_ok(&mut conn, &["FLUSHALL"])?;
     expect_ok(&mut conn, &["SELECT", "0"])?;
     let mut failures = Vec::new();
