@@ -340,10 +340,8 @@ mod tests {
         assert_eq!(out, b"01234567890");
     }
 
-    #[test]
-    fn parses_every_kind_and_waits_for_more() {
-        let all: &[u8] =
-            b"+OK\r\n-ERR x\r\n:-12\r\n$3\r\nabc\r\n$-1\r\n*2\r\n:1\r\n*1\r\n+QUEUED\r\n*-1\r\n";
+    /// Every reply in `all`, described; `all` must hold whole replies.
+    fn describe_all(all: &[u8]) -> Vec<String> {
         let mut rest = all;
         let mut got = Vec::new();
         while let Some((r, used)) = parse(rest).unwrap() {
@@ -351,6 +349,14 @@ mod tests {
             rest = &rest[used..];
         }
         assert!(rest.is_empty());
+        got
+    }
+
+    #[test]
+    fn parses_every_kind_and_waits_for_more() {
+        let all: &[u8] =
+            b"+OK\r\n-ERR x\r\n:-12\r\n$3\r\nabc\r\n$-1\r\n*2\r\n:1\r\n*1\r\n+QUEUED\r\n*-1\r\n";
+        let got = describe_all(all);
         assert_eq!(
             got,
             [
@@ -388,13 +394,7 @@ mod tests {
         let all: &[u8] = b"%1\r\n$6\r\nserver\r\n$5\r\nredis\r\n_\r\n#f\r\n,3.5\r\n\
             (12345678901234567890\r\n!3\r\nERR\r\n=7\r\ntxt:abc\r\n~2\r\n:1\r\n:2\r\n\
             >3\r\n$7\r\nmessage\r\n$1\r\nc\r\n$1\r\nm\r\n|1\r\n+a\r\n:1\r\n:7\r\n";
-        let mut rest = all;
-        let mut got = Vec::new();
-        while let Some((r, used)) = parse(rest).unwrap() {
-            got.push(describe(&r));
-            rest = &rest[used..];
-        }
-        assert!(rest.is_empty());
+        let got = describe_all(all);
         assert_eq!(
             got,
             [

@@ -138,10 +138,18 @@ impl Health {
     }
 
     /// The error a write gets, if any worker died: the first dead one's.
+    #[inline]
     pub(crate) fn refusal(&self) -> Option<Error> {
+        // Every write asks: one atomic load, and the rest out of line.
         if !self.is_poisoned() {
             return None;
         }
+        self.death()
+    }
+
+    /// The error of the first dead worker (after the poison was seen).
+    #[cold]
+    fn death(&self) -> Option<Error> {
         let states = self.states.lock();
         Worker::ALL
             .iter()

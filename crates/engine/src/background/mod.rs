@@ -109,6 +109,7 @@ impl Background {
     }
 
     /// The error writes get, if a worker died.
+    #[inline]
     pub(crate) fn refusal(&self) -> Option<Error> {
         self.handle.core.health.refusal()
     }

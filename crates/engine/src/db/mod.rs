@@ -105,6 +105,7 @@ impl Db {
 
     /// `Err(BackgroundDied)` once a background thread of this keyspace
     /// died: a write must not go on as if keys still expired on time.
+    #[inline]
     pub(crate) fn check_writable(&self) -> Result<()> {
         match self.background.refusal() {
             Some(e) => Err(e),
