@@ -101,11 +101,6 @@ impl RequestParser {
         self.need
     }
 
-    /// Whether a request has been started but not finished.
-    pub fn in_progress(&self) -> bool {
-        self.pending.is_some()
-    }
-
     /// Parses the request at the start of `buf`. `Ok(None)` means it is not
     /// complete yet: call again with the same bytes plus more. After a
     /// `Some`, drop `consumed` bytes from the buffer before the next call.
