@@ -8,6 +8,9 @@
 //!   multi`).
 //! - `fanout` (`fanout.rs`): publishers PUBLISHing to one channel that
 //!   `--subscribers` connections subscribe to.
+//! - `probe` (`probe.rs`): one connection, one GET per `--interval-us`,
+//!   each round trip timed: what a light user sees while something else
+//!   (redis-benchmark) loads the server.
 //!
 //! The client is one Tokio thread by default (`--threads`), like
 //! redis-benchmark: on a 2-core machine every core the client takes is one
@@ -18,6 +21,7 @@
 
 mod fanout;
 mod multi;
+mod probe;
 
 use serde::Serialize;
 use std::time::Duration;
@@ -25,6 +29,7 @@ use tandem_engine::process::CpuTicks;
 
 pub use fanout::FanoutReport;
 pub use multi::MultiReport;
+pub use probe::ProbeReport;
 
 /// What the load generator sends.
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -35,6 +40,9 @@ pub enum NetWorkload {
     Multi,
     /// PUBLISH to `--subscribers` subscribers of one channel.
     Fanout,
+    /// One GET per `--interval-us` on one connection, each round trip
+    /// timed.
+    Probe,
 }
 
 /// Which keys a transaction touches.
@@ -102,7 +110,7 @@ pub struct NetArgs {
     /// For `multi`: connections, each with one transaction in flight.
     #[arg(long, default_value_t = 50)]
     pub clients: usize,
-    /// For `multi`: seconds to run.
+    /// For `multi`: seconds to run; for `probe`, the longest it runs.
     #[arg(long, default_value_t = 10.0)]
     pub seconds: f64,
     /// For `multi`: commands between MULTI and EXEC.
@@ -114,7 +122,14 @@ pub struct NetArgs {
     /// For `multi`: the command queued.
     #[arg(long, value_enum, default_value = "set")]
     pub command: TxCommand,
-    /// For `multi`: keys are `key:%012d` (as redis-benchmark's -r), drawn
+    /// For `probe`: microseconds between requests.
+    #[arg(long, default_value_t = 1_000)]
+    pub interval_us: u64,
+    /// For `probe`: also stop when standard input reaches its end (a
+    /// driver closes it when the load it runs beside has finished).
+    #[arg(long)]
+    pub until_stdin_closes: bool,
+    /// For `multi` and `probe`: keys are `key:%012d` (as redis-benchmark's -r), drawn
     /// uniformly from this many.
     #[arg(long, default_value_t = 1_000_000)]
     pub keyspace: u64,
@@ -144,7 +159,8 @@ pub struct NetArgs {
     #[arg(long, default_value = "bench")]
     pub channel: String,
     /// For `fanout`: seconds to wait for set-up, and for deliveries after
-    /// the first publish, before reporting what arrived.
+    /// the first publish, before reporting what arrived; for `probe`, for
+    /// one reply.
     #[arg(long, default_value_t = 60.0)]
     pub timeout: f64,
 }
@@ -157,6 +173,8 @@ pub enum NetReport {
     Multi(MultiReport),
     /// `--workload fanout`.
     Fanout(FanoutReport),
+    /// `--workload probe`.
+    Probe(ProbeReport),
 }
 
 impl NetReport {
@@ -165,16 +183,22 @@ impl NetReport {
         match self {
             NetReport::Multi(r) => r.to_text(),
             NetReport::Fanout(r) => r.to_text(),
+            NetReport::Probe(r) => r.to_text(),
         }
     }
 }
 
 /// Runs the workload; errors are the reason nothing could be measured.
 pub fn run(args: &NetArgs) -> Result<NetReport, String> {
+    if args.workload == NetWorkload::Probe {
+        // One blocking connection: a runtime would only add wake-ups.
+        return probe::run(args).map(NetReport::Probe);
+    }
     let rt = runtime(args.threads)?;
     match args.workload {
         NetWorkload::Multi => multi::run(args, &rt).map(NetReport::Multi),
         NetWorkload::Fanout => fanout::run(args, &rt).map(NetReport::Fanout),
+        NetWorkload::Probe => probe::run(args).map(NetReport::Probe),
     }
 }
 

@@ -4,17 +4,27 @@
 //! clock and takes no lock, so it can be tested with numbers alone; the
 //! resizer thread measures the load and carries out the decision.
 //!
-//! The shard count moves like a staircase, doubling and halving. Load is
-//! measured two ways: keys per shard (a big shard means long scans of it
-//! and big trees) and contention (lock acquisitions per second that had to
-//! wait). Hysteresis keeps growth and shrinking apart: the shrink threshold
-//! sits well below half the grow threshold, so a halving never lands above
-//! the grow line and a doubling never below the shrink line. A cooldown
-//! after each resize keeps a passing lull from shrinking it at once.
-//! Growth does not wait: the resizer measures contention afresh on each
-//! new layout over a full interval, and a keyspace under load should climb
-//! the staircase while each step is still cheap (a migration moves every
-//! key once).
+//! Load is measured two ways: keys per shard (a big shard means long scans
+//! of it and big trees) and contention (lock acquisitions per second that
+//! had to wait). Keys are judged by where they are heading, not only where
+//! they are: the keys now plus what the current insert rate adds over
+//! `lookahead` (2 s). A migration moves every key present when it starts,
+//! so growing while the keyspace is small is cheap and growing late is
+//! dear: a keyspace filling at 700,000 keys a second from empty used to
+//! climb 1, 2, 4, ... 64 one doubling at a time, each behind the load,
+//! moving 7.5M keys to hold 2.9M; sized ahead, it jumps from 1 to 32
+//! shards at its first measure (moving the few keys it has) and to 64 once.
+//!
+//! A growth goes straight to the smallest doubling of the shard count that
+//! holds the projected keys under the grow threshold; contention alone
+//! doubles. A shrink goes to the largest halving whose shards hold at most
+//! twice the shrink threshold. Hysteresis keeps the two apart: a shrink
+//! lands well under the grow threshold and a growth well over the shrink
+//! one, so neither undoes the other. A cooldown after each resize keeps a
+//! passing lull from shrinking it at once, and a keyspace still filling
+//! (its projection above the shrink line) never shrinks. Growth does not
+//! wait: the resizer measures afresh on each new layout over a full
+//! interval.
 
 use std::time::Duration;
 
@@ -71,6 +81,10 @@ pub struct ResizePolicy {
     pub cooldown: Duration,
     /// How often the resizer measures the load (50 ms).
     pub interval: Duration,
+    /// How far ahead growth sizes for: the keys the current insert rate
+    /// adds over this long count as if already there (2 s; zero sizes for
+    /// the keys present only).
+    pub lookahead: Duration,
 }
 
 impl Default for ResizePolicy {
@@ -84,6 +98,7 @@ impl Default for ResizePolicy {
             shrink_waits_per_sec: 100.0,
             cooldown: Duration::from_millis(200),
             interval: Duration::from_millis(50),
+            lookahead: Duration::from_secs(2),
         }
     }
 }
@@ -95,6 +110,9 @@ pub struct Load {
     pub shards: usize,
     /// Keys in the keyspace.
     pub keys: usize,
+    /// How fast the key count changed over the interval, per second
+    /// (negative when keys go).
+    pub keys_per_sec: f64,
     /// Lock acquisitions that had to wait, per second, over all shards.
     pub waits_per_sec: f64,
     /// Time since the last resize ended (or since start).
@@ -107,23 +125,35 @@ pub fn decide(policy: &ResizePolicy, load: &Load) -> Option<Resize> {
         return None;
     }
     let shards = load.shards;
-    let keys_per_shard = load.keys / shards;
+    let coming = load.keys_per_sec.max(0.0) * policy.lookahead.as_secs_f64();
+    // `as` saturates: an absurd rate projects to usize::MAX, not a wrap.
+    let projected = load.keys.saturating_add(coming as usize);
     let waits_per_shard = load.waits_per_sec / shards as f64;
-    let cooled = load.since_last_resize >= policy.cooldown;
-    let full = keys_per_shard > policy.grow_keys_per_shard;
+    let full = projected / shards > policy.grow_keys_per_shard;
     let contended = waits_per_shard > policy.grow_waits_per_sec;
     if (full || contended) && shards < policy.max_shards {
+        let mut to = shards.saturating_mul(2);
+        while projected / to > policy.grow_keys_per_shard && to < policy.max_shards {
+            to = to.saturating_mul(2);
+        }
         return Some(Resize {
-            to: (shards * 2).min(policy.max_shards),
+            to: to.min(policy.max_shards),
             reason: ResizeReason::Growth,
         });
     }
-    let idle = keys_per_shard < policy.shrink_keys_per_shard
+    let idle = projected / shards < policy.shrink_keys_per_shard
         && waits_per_shard < policy.shrink_waits_per_sec
-        && cooled;
+        && load.since_last_resize >= policy.cooldown;
     if idle && shards > policy.min_shards {
+        // Halve while the halves would hold at most twice the shrink
+        // threshold: idle means one halving always qualifies.
+        let landing = policy.shrink_keys_per_shard.saturating_mul(2);
+        let mut to = shards / 2;
+        while to / 2 >= policy.min_shards.max(1) && projected / (to / 2) <= landing {
+            to /= 2;
+        }
         return Some(Resize {
-            to: (shards / 2).max(policy.min_shards),
+            to: to.max(policy.min_shards),
             reason: ResizeReason::Shrink,
         });
     }
@@ -138,6 +168,7 @@ mod tests {
         Load {
             shards,
             keys,
+            keys_per_sec: 0.0,
             waits_per_sec,
             since_last_resize: Duration::from_secs(10),
         }
@@ -159,7 +190,7 @@ mod tests {
             Some((8, ResizeReason::Growth))
         );
         assert_eq!(
-            to(decide(&p, &load(8, 1_000, 10.0))),
+            to(decide(&p, &load(8, 40_000, 10.0))),
             Some((4, ResizeReason::Shrink))
         );
         assert_eq!(
@@ -196,9 +227,10 @@ mod tests {
             l
         };
         assert_eq!(decide(&p, &recent(load(8, 1_000, 0.0))), None);
+        // A million keys on one shard: straight to the 16 that hold them.
         assert_eq!(
             to(decide(&p, &recent(load(1, 1_000_000, 0.0)))),
-            Some((2, ResizeReason::Growth))
+            Some((16, ResizeReason::Growth))
         );
         assert_eq!(
             to(decide(&p, &recent(load(4, 1_000, 1e6)))),
@@ -206,16 +238,81 @@ mod tests {
         );
     }
 
-    /// Hysteresis: from any key count, applying decisions until none is
-    /// left stops at one shard count; it never alternates between two.
+    fn filling(shards: usize, keys: usize, keys_per_sec: f64) -> Load {
+        Load {
+            keys_per_sec,
+            ..load(shards, keys, 0.0)
+        }
+    }
+
+    #[test]
+    fn a_filling_keyspace_grows_ahead_of_its_keys_in_one_step() {
+        let p = ResizePolicy::default();
+        // 35,000 keys arriving at 700,000 a second: 1.435M in 2 s, which
+        // 32 shards hold under 65,536 each; 16 would not.
+        assert_eq!(
+            to(decide(&p, &filling(1, 35_000, 700_000.0))),
+            Some((32, ResizeReason::Growth))
+        );
+        // Without the rate, the same keys fit one shard.
+        assert_eq!(decide(&p, &filling(1, 35_000, 0.0)), None);
+        // Deletes project nothing below the keys present.
+        assert_eq!(decide(&p, &filling(1, 35_000, -1e9)), None);
+        // At 32 shards the same rate asks for 64 once 700,000 keys are in.
+        assert_eq!(decide(&p, &filling(32, 690_000, 700_000.0)), None);
+        assert_eq!(
+            to(decide(&p, &filling(32, 720_000, 700_000.0))),
+            Some((64, ResizeReason::Growth))
+        );
+        // An absurd rate stops at the ceiling, without overflow.
+        assert_eq!(
+            to(decide(&p, &filling(1, 10, f64::MAX))),
+            Some((1024, ResizeReason::Growth))
+        );
+        let none_ahead = ResizePolicy {
+            lookahead: Duration::ZERO,
+            ..p
+        };
+        assert_eq!(decide(&none_ahead, &filling(1, 35_000, 700_000.0)), None);
+    }
+
+    #[test]
+    fn shrinks_in_one_step_but_not_while_filling() {
+        let p = ResizePolicy::default();
+        // 100,000 keys on 64 shards: 8 shards hold 12,500 each, at most
+        // twice the shrink threshold; 4 would hold 25,000.
+        assert_eq!(
+            to(decide(&p, &load(64, 100_000, 0.0))),
+            Some((8, ResizeReason::Shrink))
+        );
+        // Emptied (FLUSHALL): straight down to the minimum.
+        assert_eq!(
+            to(decide(&p, &load(64, 0, 0.0))),
+            Some((1, ResizeReason::Shrink))
+        );
+        // Emptied but filling again: keep the shards the load will need.
+        assert_eq!(decide(&p, &filling(64, 0, 700_000.0)), None);
+        let floor = ResizePolicy { min_shards: 4, ..p };
+        assert_eq!(
+            to(decide(&floor, &load(64, 0, 0.0))),
+            Some((4, ResizeReason::Shrink))
+        );
+    }
+
+    /// Hysteresis: from any key count and insert rate, applying decisions
+    /// until none is left stops at one shard count; it never alternates
+    /// between two.
     #[test]
     fn key_driven_decisions_do_not_flap() {
         let p = ResizePolicy::default();
-        for keys in [0, 5_000, 60_000, 70_000, 500_000, 3_000_000, 80_000_000] {
-            for start in [1, 2, 16, 1024] {
+        for (keys, rate) in [0, 5_000, 60_000, 70_000, 500_000, 3_000_000, 80_000_000]
+            .into_iter()
+            .flat_map(|k| [(k, 0.0), (k, 10_000.0), (k, 1e6)])
+        {
+            for start in [1, 2, 3, 16, 1024] {
                 let mut shards: usize = start;
                 let mut seen = vec![shards];
-                while let Some(r) = decide(&p, &load(shards, keys, 0.0)) {
+                while let Some(r) = decide(&p, &filling(shards, keys, rate)) {
                     shards = r.to;
                     assert!(
                         !seen.contains(&shards),
@@ -223,9 +320,9 @@ mod tests {
                     );
                     seen.push(shards);
                 }
-                let per = keys / shards;
-                assert!(per <= p.grow_keys_per_shard || shards == p.max_shards);
-                assert!(per >= p.shrink_keys_per_shard || shards == p.min_shards);
+                let projected = keys + (rate * 2.0) as usize;
+                assert!(projected / shards <= p.grow_keys_per_shard || shards == p.max_shards);
+                assert!(projected / shards >= p.shrink_keys_per_shard || shards == p.min_shards);
             }
         }
     }

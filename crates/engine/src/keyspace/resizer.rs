@@ -40,6 +40,8 @@ struct Gauge {
     last: Instant,
     /// Layout id and waits at the last measure.
     baseline: Option<(u64, u64)>,
+    /// Keys at the last measure.
+    keys: usize,
 }
 
 impl Gauge {
@@ -52,6 +54,7 @@ impl Gauge {
             due: now + policy.interval,
             last: now,
             baseline: Some(waits(ks)),
+            keys: ks.len(),
         }
     }
 
@@ -60,24 +63,28 @@ impl Gauge {
         ks.drain_paced();
         let now = Instant::now();
         let (layout, total) = waits(ks);
+        let keys = ks.len();
+        let secs = now.duration_since(self.last).as_secs_f64().max(1e-3);
         // Counters restart with every new memtable: measure from the
         // layout's own first sample. An interval without a measure decides
         // nothing: read as "no waits", it would look idle and undo a growth.
         let measured = match self.baseline {
-            Some((id, before)) if id == layout => Some(
-                total.saturating_sub(before) as f64
-                    / now.duration_since(self.last).as_secs_f64().max(1e-3),
-            ),
+            Some((id, before)) if id == layout => Some(total.saturating_sub(before) as f64 / secs),
             _ => None,
         };
+        // Over the same interval: a resize in between counted shadowed
+        // copies twice for a while, and its own interval is discarded.
+        let keys_per_sec = (keys as f64 - self.keys as f64) / secs;
         self.baseline = Some((layout, total));
         self.last = now;
+        self.keys = keys;
         let Some(waits_per_sec) = measured else {
             return;
         };
         let load = Load {
             shards: ks.layout().active.count(),
-            keys: ks.len(),
+            keys,
+            keys_per_sec,
             waits_per_sec,
             since_last_resize: ks.since_last_resize(),
         };
