@@ -2,8 +2,8 @@
 """Growth over the network: what clients see while a keyspace grows from
 empty, Tandem against Redis 7.0 side by side (issue 12).
 
-Each round starts every server afresh (empty), the first server alternating
-by round (A B, B A, ...), and runs these phases on it, one after another:
+Each round starts every server afresh (empty), the order rotating by round
+(A B, B A, ... for two), and runs these phases on it, one after another:
 
   grow      redis-benchmark SET at pipeline 16 (-c 50 -n N -r R -d 64) on the
             empty keyspace, which grows to ~R(1-e^(-N/R)) keys (defaults:
@@ -21,7 +21,7 @@ redis-benchmark's ops/s and p99, the probe's p99 / p99.9 / max, and the
 server's CPU time per request (utime+stime of the whole process from
 /proc/<pid>/stat, before and after), split by thread name for Tandem (so a
 resizer's share shows). Reports medians over rounds and the median of the
-per-round ratios first/second server.
+per-round ratios of each server to the last one given (Redis by default).
 
 Usage: see --help; build target/release/tandem first. A run with the
 defaults takes about 10 minutes on 2 cores.
@@ -267,7 +267,8 @@ def main():
     ap.add_argument("--probe-interval-us", type=int, default=1000)
     ap.add_argument("--server", nargs=2, action="append", metavar=("NAME", "CMD"),
                     help="a server to measure: its name and command line, with {port} "
-                         "for its port (give two; default: tandem and redis)")
+                         "for its port (two or more, the reference last; default: tandem "
+                         "and redis)")
     ap.add_argument("--tandem-bin", default=os.path.join(ROOT, "target/release/tandem"))
     ap.add_argument("--redis-benchmark", default="redis-benchmark")
     ap.add_argument("--port", type=int, default=6390)
@@ -277,8 +278,8 @@ def main():
         a.server = [["tandem", f"{a.tandem_bin} server --bind 127.0.0.1 --port {{port}}"],
                     ["redis", "redis-server --port {port} --save '' --appendonly no "
                               "--bind 127.0.0.1"]]
-    if len(a.server) != 2:
-        fail("give exactly two --server NAME CMD")
+    if len(a.server) < 2:
+        fail("give two or more --server NAME CMD; ratios are against the last")
     a.workdir = os.path.join(ROOT, "target", "bench-grow")
     os.makedirs(a.workdir, exist_ok=True)
     cmdline = "python3 scripts/bench_grow.py" + "".join(" " + shlex.quote(x) for x in sys.argv[1:])
@@ -286,28 +287,36 @@ def main():
     load0 = open("/proc/loadavg").read().split()[0]
     runs = {s[0]: [] for s in a.server}
     for rnd in range(a.rounds):
-        order = a.server if rnd % 2 == 0 else a.server[::-1]
-        log(f"round {rnd + 1}/{a.rounds}")
+        # Each round starts with the next server (A B C, B C A, ...) and
+        # every second one runs backwards, so no server always follows
+        # the same one.
+        k = rnd % len(a.server)
+        order = a.server[k:] + a.server[:k]
+        if rnd % 2:
+            order = order[::-1]
+        log(f"round {rnd + 1}/{a.rounds}: " + " ".join(n for n, _ in order))
         for name, cmd in order:
             runs[name].append(one_server(a, name, cmd, a.port))
-    A, B = a.server[0][0], a.server[1][0]
+    names = [n for n, _ in a.server]
+    ref = names[-1]
     print(f"`{cmdline}` ({started}, load {load0} at start, {os.cpu_count()} cores)")
     print()
-    print(f"Medians of {a.rounds} rounds, a fresh server per round, {A} first in odd rounds. "
-          f"Ratio: {A}/{B}, the median of per-round ratios.")
+    print(f"Medians of {a.rounds} rounds, a fresh server per run, the order rotating by "
+          f"round. Ratios: each server against {ref}, the median of per-round ratios.")
     print()
-    print("| phase | measure | " + f"{A} | {B} | ratio |")
-    print("|---|---|---:|---:|---:|")
+    print("| phase | measure | " + " | ".join(names) + " | "
+          + " | ".join(f"{n}/{ref}" for n in names[:-1]) + " |")
+    print("|---|---|" + "---:|" * (2 * len(names) - 1))
     for phase in PHASES:
         for m, title in METRICS:
-            va = med(r[phase][m] for r in runs[A])
-            vb = med(r[phase][m] for r in runs[B])
-            ratio = med(x[phase][m] / y[phase][m] for x, y in zip(runs[A], runs[B])
-                        if y[phase][m])
             f = (lambda v: f"{v:,.0f}") if m == "rps" else (lambda v: f"{v:.2f}")
-            print(f"| {phase} | {title} | {f(va)} | {f(vb)} | {ratio:.2f}× |")
+            vals = [f(med(r[phase][m] for r in runs[n])) for n in names]
+            ratios = [med(x[phase][m] / y[phase][m] for x, y in zip(runs[n], runs[ref])
+                          if y[phase][m]) for n in names[:-1]]
+            print(f"| {phase} | {title} | " + " | ".join(vals) + " | "
+                  + " | ".join(f"{r:.2f}×" for r in ratios) + " |")
     print()
-    for name in (A, B):
+    for name in names:
         shares = {}
         for r in runs[name]:
             for k, v in r["grow"]["thread_cpu_s"].items():
