@@ -7,13 +7,18 @@
 //! has (and one dead thread refuses writes in all of them). The table is swapped whole (SWAPDB), so a
 //! request sees either the old numbering or the new, never a mix; a
 //! request never takes a lock to find its database.
+//!
+//! Each database resizes itself, but never below a floor set by the
+//! serving threads (`shard_floor`): one shard taking every thread's writes
+//! makes them queue on its lock, and a thread preempted while holding it
+//! stalls the others' connections for a time slice.
 
 use arc_swap::ArcSwap;
 use parking_lot::Mutex;
 use std::sync::Arc;
 use tandem_engine::clock::Clock;
 use tandem_engine::pubsub::Hub;
-use tandem_engine::{Background, Db, Options};
+use tandem_engine::{Background, Db, Options, ResizePolicy};
 
 /// The databases, by number.
 pub struct Databases {
@@ -26,15 +31,42 @@ pub struct Databases {
 }
 
 impl Databases {
+    /// The fewest shards a database keeps with `threads` serving threads:
+    /// eight per thread, a power of two. With two threads on eight
+    /// shards, fewer than one write in sixteen meets the other thread on
+    /// its shard, and a FLUSHALL followed by a burst of writes does not
+    /// start from one shard every thread queues on (measured with two
+    /// threads: probe round trips of 25-34 ms in the first 30 ms of a load
+    /// right after FLUSHALL with a floor of one, none with sixteen;
+    /// `docs/BENCHMARKS.md`, "Growth over the network").
+    pub fn shard_floor(threads: usize) -> usize {
+        threads
+            .saturating_mul(8)
+            .clamp(1, ResizePolicy::default().max_shards)
+            .next_power_of_two()
+    }
+
     /// `count` empty databases on `hub`, each limiting values to
-    /// `max_value` bytes and measuring TTLs by `clock`.
-    pub fn new(count: usize, hub: &Hub, max_value: usize, clock: &Arc<dyn Clock>) -> Self {
+    /// `max_value` bytes, measuring TTLs by `clock`, and keeping at least
+    /// `min_shards` shards.
+    pub fn new(
+        count: usize,
+        hub: &Hub,
+        max_value: usize,
+        clock: &Arc<dyn Clock>,
+        min_shards: usize,
+    ) -> Self {
         let background = Background::new();
+        let policy = ResizePolicy {
+            min_shards,
+            ..ResizePolicy::default()
+        };
         let table = (0..count)
             .map(|i| {
                 let index = u32::try_from(i).unwrap_or(u32::MAX);
                 Db::new(
                     Options::default()
+                        .resize_policy(policy)
                         .hub(hub.clone())
                         .db_index(index)
                         .max_value_bytes(max_value)

@@ -107,7 +107,7 @@ impl Server {
         let Server { tcp, unix, shared } = self;
         let tracker = TaskTracker::new();
         let token = shared.shutdown.clone();
-        let cores = Cores::start(shared.config.load().io_threads, &token, &tracker)?;
+        let cores = Cores::start(shared.config.load().serving_threads(), &token, &tracker)?;
         loop {
             let accepted = tokio::select! {
                 () = token.cancelled() => break,
@@ -248,13 +248,10 @@ struct Cores {
 }
 
 impl Cores {
-    /// Starts `count` serving threads (0: one per core). They run until
-    /// `token` is cancelled and every task of `tracker` has finished.
+    /// Starts `count` serving threads. They run until `token` is
+    /// cancelled and every task of `tracker` has finished.
     fn start(count: usize, token: &CancellationToken, tracker: &TaskTracker) -> io::Result<Cores> {
-        let count = match count {
-            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-            n => n,
-        };
+        let count = count.max(1);
         let mut cores = Cores {
             handles: Vec::with_capacity(count),
             threads: Vec::with_capacity(count),

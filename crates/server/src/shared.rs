@@ -51,7 +51,13 @@ impl Shared {
         let max_value = usize::try_from(config.proto_max_bulk_len).unwrap_or(usize::MAX);
         let count = usize::try_from(config.databases).unwrap_or(16);
         Arc::new(Self {
-            dbs: Databases::new(count, &hub, max_value, &config.clock.0),
+            dbs: Databases::new(
+                count,
+                &hub,
+                max_value,
+                &config.clock.0,
+                Databases::shard_floor(config.serving_threads()),
+            ),
             shard_hub: Hub::new(hub.limits()),
             hub,
             config: ArcSwap::from_pointee(config),

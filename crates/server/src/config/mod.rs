@@ -275,6 +275,15 @@ impl Settings {
 }
 
 impl Config {
+    /// The threads serving connections: `io_threads`, or one per core when
+    /// it is 0.
+    pub fn serving_threads(&self) -> usize {
+        match self.io_threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        }
+    }
+
     /// Defaults, overridden by the file `flags.config` names (if any),
     /// overridden by the flags themselves.
     pub fn resolve(flags: Settings) -> Result<Config, ConfigError> {
