@@ -717,6 +717,40 @@ fn object_memory_time_and_lastsave_answer_as_redis() -> TestResult {
     Ok(())
 }
 
+/// A database keeps eight shards per serving thread at least (the test
+/// servers run two): it starts there, and an emptied one shrinks back to
+/// there in one step, not to one shard that every thread would queue on
+/// when the next burst of writes comes.
+#[test]
+fn an_emptied_database_shrinks_to_the_shard_floor_not_to_one() -> TestResult {
+    let server = common::start_with_debug()?;
+    let mut con = connect(&server)?;
+    let db0 = |con: &mut Connection| -> Result<BTreeMap<String, String>, Error> {
+        subfields(field(&info(con, "shards")?, "shards", "db0")?)
+    };
+    assert_eq!(&db0(&mut con)?["shards"][..], "16");
+    assert_eq!(text(&run(&mut con, "DEBUG RESIZE 0 64")?)?, "OK");
+    let mut events = Vec::new();
+    common::eventually("the empty database to shrink", || {
+        let shards = info(&mut con, "shards")?;
+        events = shards
+            .get("shards")
+            .ok_or("no shards")?
+            .iter()
+            .filter(|(k, _)| k.starts_with("db0_resize_"))
+            .map(|(_, v)| subfields(v))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(events.iter().any(|e| e["reason"] == "shrink"))
+    })?;
+    let shrink = events
+        .iter()
+        .find(|e| e["reason"] == "shrink")
+        .ok_or("no shrink")?;
+    assert_eq!((&shrink["from"][..], &shrink["to"][..]), ("64", "16"));
+    assert_eq!(&db0(&mut con)?["shards"][..], "16");
+    Ok(())
+}
+
 #[test]
 fn debug_resize_changes_the_shard_count_shown_in_info() -> TestResult {
     let server = common::start_with_debug()?;
