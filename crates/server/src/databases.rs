@@ -32,18 +32,17 @@ pub struct Databases {
 
 impl Databases {
     /// The fewest shards a database keeps with `threads` serving threads:
-    /// eight per thread, a power of two. With two threads on eight
-    /// shards, fewer than one write in sixteen meets the other thread on
-    /// its shard, and a FLUSHALL followed by a burst of writes does not
-    /// start from one shard every thread queues on (measured with two
+    /// eight per thread, a power of two, at most 64. With two threads on
+    /// sixteen shards a write finds the other thread's shard at most one
+    /// time in sixteen, and a FLUSHALL followed by a burst of writes does
+    /// not start from one shard every thread queues on (measured with two
     /// threads: probe round trips of 25-34 ms in the first 30 ms of a load
     /// right after FLUSHALL with a floor of one, none with sixteen;
-    /// `docs/BENCHMARKS.md`, "Growth over the network").
+    /// `docs/BENCHMARKS.md`, "Growth over the network"). The cap keeps a
+    /// small keyspace on a big machine from paying for hundreds of shards
+    /// in every scan; more threads than eight grow it by contention.
     pub fn shard_floor(threads: usize) -> usize {
-        threads
-            .saturating_mul(8)
-            .clamp(1, ResizePolicy::default().max_shards)
-            .next_power_of_two()
+        threads.saturating_mul(8).clamp(1, 64).next_power_of_two()
     }
 
     /// `count` empty databases on `hub`, each limiting values to
@@ -130,5 +129,19 @@ impl Databases {
         }
         self.table.store(Arc::new(table));
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Databases;
+
+    #[test]
+    fn the_shard_floor_is_eight_per_thread_a_power_of_two_at_most_64() {
+        let floors: Vec<usize> = [0, 1, 2, 3, 8, 9, 1000]
+            .into_iter()
+            .map(Databases::shard_floor)
+            .collect();
+        assert_eq!(floors, [1, 8, 16, 32, 64, 64, 64]);
     }
 }

@@ -72,8 +72,9 @@ impl Gauge {
             Some((id, before)) if id == layout => Some(total.saturating_sub(before) as f64 / secs),
             _ => None,
         };
-        // Over the same interval: a resize in between counted shadowed
-        // copies twice for a while, and its own interval is discarded.
+        // Over the same interval as the waits. The interval a resize ran
+        // in decides nothing (no baseline), so the keys DBSIZE counts
+        // twice during a migration (shadowed copies) never make a rate.
         let keys_per_sec = (keys as f64 - self.keys as f64) / secs;
         self.baseline = Some((layout, total));
         self.last = now;
