@@ -37,7 +37,7 @@ import subprocess
 import sys
 import time
 
-from bench_vs_redis import prefill
+from bench_vs_redis import cpu_ticks, log, prefill
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -59,10 +59,6 @@ def fail(msg):
     sys.exit(1)
 
 
-def log(msg):
-    print(msg, file=sys.stderr, flush=True)
-
-
 def thread_ticks(pid):
     """{thread name: utime+stime ticks} over the process's threads, names
     summed (two serving threads share a name)."""
@@ -81,17 +77,6 @@ def thread_ticks(pid):
         rest = stat[stat.rindex(")") + 2:].split()
         out[name] = out.get(name, 0) + int(rest[11]) + int(rest[12])
     return out
-
-
-def process_ticks(pid):
-    """utime+stime of the whole process, including threads that have ended."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            stat = f.read()
-    except OSError:
-        fail(f"server pid {pid} is gone (did it crash? see its log)")
-    rest = stat[stat.rindex(")") + 2:].split()
-    return int(rest[11]) + int(rest[12])
 
 
 def command(port, *args, timeout=120):
@@ -168,13 +153,13 @@ def run_phase(a, name, port, pid, pipeline, n):
     probe = [a.tandem_bin, "bench", "net", "--workload", "probe", "--port", str(port),
              "--keyspace", str(a.keyspace), "--interval-us", str(a.probe_interval_us),
              "--seconds", "600", "--until-stdin-closes", "--json"]
-    threads0, cpu0 = thread_ticks(pid), process_ticks(pid)
+    threads0, cpu0 = thread_ticks(pid), cpu_ticks(pid)
     prober = subprocess.Popen(probe, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True)
     t0 = time.monotonic()
     res = subprocess.run(bench, capture_output=True, text=True, stdin=subprocess.DEVNULL)
     wall = time.monotonic() - t0
-    cpu1, threads1 = process_ticks(pid), thread_ticks(pid)
+    cpu1, threads1 = cpu_ticks(pid), thread_ticks(pid)
     out, err = prober.communicate(timeout=120)
     if res.returncode != 0 or "Error" in res.stderr:
         fail(f"{name}: `{shlex.join(bench)}` failed: {res.stderr.strip()} {res.stdout.strip()}")

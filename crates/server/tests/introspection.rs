@@ -717,6 +717,19 @@ fn object_memory_time_and_lastsave_answer_as_redis() -> TestResult {
     Ok(())
 }
 
+/// Database 0's finished resizes in `INFO shards`, each as its fields.
+fn db0_resizes(
+    shards: &BTreeMap<String, BTreeMap<String, String>>,
+) -> Result<Vec<BTreeMap<String, String>>, Error> {
+    shards
+        .get("shards")
+        .ok_or("no shards")?
+        .iter()
+        .filter(|(k, _)| k.starts_with("db0_resize_"))
+        .map(|(_, v)| subfields(v))
+        .collect()
+}
+
 /// A database keeps eight shards per serving thread at least (the test
 /// servers run two): it starts there, and an emptied one shrinks back to
 /// there in one step, not to one shard that every thread would queue on
@@ -732,14 +745,7 @@ fn an_emptied_database_shrinks_to_the_shard_floor_not_to_one() -> TestResult {
     assert_eq!(text(&run(&mut con, "DEBUG RESIZE 0 64")?)?, "OK");
     let mut events = Vec::new();
     common::eventually("the empty database to shrink", || {
-        let shards = info(&mut con, "shards")?;
-        events = shards
-            .get("shards")
-            .ok_or("no shards")?
-            .iter()
-            .filter(|(k, _)| k.starts_with("db0_resize_"))
-            .map(|(_, v)| subfields(v))
-            .collect::<Result<Vec<_>, _>>()?;
+        events = db0_resizes(&info(&mut con, "shards")?)?;
         Ok(events.iter().any(|e| e["reason"] == "shrink"))
     })?;
     let shrink = events
@@ -767,13 +773,7 @@ fn debug_resize_changes_the_shard_count_shown_in_info() -> TestResult {
     let resizes: u64 = db0["resizes"].parse()?;
     assert!(resizes >= 1);
     // The resize is in the history, with its reason.
-    let history = shards
-        .get("shards")
-        .ok_or("no shards")?
-        .iter()
-        .filter(|(k, _)| k.starts_with("db0_resize_"))
-        .map(|(_, v)| subfields(v))
-        .collect::<Result<Vec<_>, _>>()?;
+    let history = db0_resizes(&shards)?;
     assert!(history
         .iter()
         .any(|e| e["to"] == "8" && e["reason"] == "forced" && e["keys_moved"] == "200"));
