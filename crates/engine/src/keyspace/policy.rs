@@ -157,8 +157,9 @@ pub fn decide(policy: &ResizePolicy, load: &Load) -> Option<Resize> {
         while to / 2 >= policy.min_shards.max(1) && projected / (to / 2) <= landing {
             to /= 2;
         }
-        return Some(Resize {
-            to: to.max(policy.min_shards),
+        let to = to.max(policy.min_shards).max(1);
+        return (to < shards).then_some(Resize {
+            to,
             reason: ResizeReason::Shrink,
         });
     }
@@ -304,6 +305,13 @@ mod tests {
             to(decide(&floor, &load(64, 0, 0.0))),
             Some((4, ResizeReason::Shrink))
         );
+        // A policy built by hand with no minimum still never asks for zero.
+        let zero = ResizePolicy { min_shards: 0, ..p };
+        assert_eq!(
+            to(decide(&zero, &load(2, 0, 0.0))),
+            Some((1, ResizeReason::Shrink))
+        );
+        assert_eq!(decide(&zero, &load(1, 0, 0.0)), None);
     }
 
     /// Hysteresis: from any key count and insert rate, applying decisions
