@@ -190,14 +190,10 @@ impl NetReport {
 
 /// Runs the workload; errors are the reason nothing could be measured.
 pub fn run(args: &NetArgs) -> Result<NetReport, String> {
-    if args.workload == NetWorkload::Probe {
-        // One blocking connection: a runtime would only add wake-ups.
-        return probe::run(args).map(NetReport::Probe);
-    }
-    let rt = runtime(args.threads)?;
     match args.workload {
-        NetWorkload::Multi => multi::run(args, &rt).map(NetReport::Multi),
-        NetWorkload::Fanout => fanout::run(args, &rt).map(NetReport::Fanout),
+        NetWorkload::Multi => multi::run(args, &runtime(args.threads)?).map(NetReport::Multi),
+        NetWorkload::Fanout => fanout::run(args, &runtime(args.threads)?).map(NetReport::Fanout),
+        // One blocking connection: a runtime would only add wake-ups.
         NetWorkload::Probe => probe::run(args).map(NetReport::Probe),
     }
 }
