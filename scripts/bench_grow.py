@@ -32,12 +32,11 @@ import json
 import os
 import shlex
 import socket
-import statistics
 import subprocess
 import sys
 import time
 
-from bench_vs_redis import cpu_ticks, log, prefill
+from bench_vs_redis import cpu_ticks, log, med, prefill
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -139,8 +138,9 @@ def settle(port, deadline=60):
     log(f"port {port}: still resizing after {deadline} s; measuring anyway")
 
 
-def shard_count(port):
-    for ln in info_shards(port).splitlines():
+def shard_count(shards_text):
+    """Database 0's shard count in an `INFO shards` text, or None."""
+    for ln in shards_text.splitlines():
         if ln.startswith("db0:shards="):
             return int(ln.split(",")[0].split("=")[1])
     return None
@@ -214,8 +214,9 @@ def one_server(a, name, cmd, port):
                 settle(port)
             pipeline, n = (1, a.n_p1) if phase == "flush1" else (16, a.n)
             r = run_phase(a, name, port, proc.pid, pipeline, n)
-            r["shards_after"] = shard_count(port)
-            r["resizes"] = [ln for ln in info_shards(port).splitlines()
+            shards_text = info_shards(port)
+            r["shards_after"] = shard_count(shards_text)
+            r["resizes"] = [ln for ln in shards_text.splitlines()
                             if ln.startswith("db0_resize_")]
             out[phase] = r
             log(f"  {name:7} {phase:8} {r['rps']:>11,.0f} ops/s  SET p99 {r['bench_p99_ms']:6.2f}"
@@ -234,11 +235,6 @@ def one_server(a, name, cmd, port):
             proc.kill()
             proc.wait()
         logf.close()
-
-
-def med(xs):
-    xs = [x for x in xs if x is not None]
-    return statistics.median(xs) if xs else None
 
 
 def main():
