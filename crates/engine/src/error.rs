@@ -63,6 +63,11 @@ pub enum Error {
         /// Why, on one line (`panicked: ...`, `could not be spawned: ...`).
         cause: String,
     },
+    /// The write-ahead log failed (an I/O error or a full disk), so a
+    /// write could not be made durable: writes are refused until a
+    /// snapshot succeeds; reads still work. Redis's `-MISCONF`.
+    #[error("the write-ahead log failed ({0}); writes are refused until a snapshot succeeds")]
+    LogFailed(String),
 }
 
 /// Shorthand for engine results.

@@ -46,10 +46,12 @@ mod db;
 mod entry;
 mod error;
 mod expiry;
+pub mod journal;
 mod keyspace;
 pub mod memtable;
 mod numeric;
 mod options;
+mod persist;
 pub mod process;
 pub mod pubsub;
 mod scan;
@@ -58,8 +60,8 @@ mod standalone;
 pub use background::{Background, Worker, WorkerState};
 pub use bytes::Bytes;
 pub use db::{
-    Db, ExpireCondition, Expiry, KeyValue, ScanOptions, ScanPage, SetCondition, SetOptions,
-    SetOutcome, SetTtl, ShardStats, Stats, Tx,
+    Db, DumpEntry, ExpireCondition, Expiry, KeyValue, ScanOptions, ScanPage, SetCondition,
+    SetOptions, SetOutcome, SetTtl, ShardStats, Stats, Tx,
 };
 pub use entry::{Entry, ValueType};
 pub use error::{Error, Result};
@@ -68,8 +70,12 @@ pub use keyspace::{LatenessSummary, ResizeEvent, ResizeState};
 pub use memtable::{MemtableKind, MAX_SHARDS};
 pub use numeric::parse_i64;
 pub use options::{Options, DEFAULT_MAX_VALUE_BYTES};
+pub use persist::{Recovery, SnapshotInfo, Store, StoreOptions};
 pub use scan::{glob_match, RangeIter, RangePage};
 pub use standalone::{Memtable, Sharded, SingleLock};
+/// The storage layer the store is built on: its errors, sync policies and
+/// file-system seam (`backend::SimFs` for fault tests).
+pub use tandem_storage as storage;
 
 /// Everything needed to use a `Db`: `use tandem_engine::prelude::*;`.
 pub mod prelude {

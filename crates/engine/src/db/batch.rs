@@ -15,6 +15,7 @@ use super::access::sealed::Access;
 use super::kv::KeyValue;
 use super::Db;
 use crate::error::{Error, Result};
+use crate::journal;
 use crate::keyspace::Ctx;
 use crate::keyspace::{BatchGuard, BatchLocks};
 use crate::memtable::ShardMap;
@@ -110,6 +111,8 @@ impl Access for Tx<'_> {
             return Err(e.clone());
         }
         let (pos, hash) = self.find(key)?;
+        // Inside a transfer between databases, each side records its own.
+        journal::switch_db(self.db.keyspace().ctx.id);
         let mut locks = self.locks.borrow_mut();
         match locks.guards.get_mut(pos) {
             Some(BatchGuard::Write(g)) => Ok(f(g, hash)),
@@ -129,6 +132,12 @@ impl Db {
     /// When all keys live on one shard this takes exactly one lock (two
     /// during a resize). Operations in `f` on keys not in `keys` fail with
     /// `Error::KeyNotInBatch`. Do not call methods of this `Db` inside `f`.
+    ///
+    /// In a durable `Store` that settles each write, the batch's changes
+    /// are one log record, settled before this returns. If that fails the
+    /// changes stay in memory without being durable, the log refuses every
+    /// later write (`Error::LogFailed`), and `Db::take_unsettled` on this
+    /// thread says why.
     pub fn atomically<K: AsRef<[u8]>, R>(&self, keys: &[K], f: impl FnOnce(&Tx<'_>) -> R) -> R {
         self.batch(keys, true, f)
     }
@@ -151,7 +160,21 @@ impl Db {
             // the batch starts again on the new layout.
             let layout = self.keyspace().layout();
             if let Some(locks) = self.keyspace().lock_batch(&layout, keys, write) {
-                return f(&Tx::new(self, locks, write));
+                let tx = Tx::new(self, locks, write);
+                let ctx = &self.keyspace().ctx;
+                let journal = ctx.journal.load();
+                // After the pulls in `lock_batch`; committed (journal rule
+                // 1) before `tx` releases the locks.
+                let scope = write.then(|| journal::begin(journal.as_deref(), ctx.id));
+                let r = f(&tx);
+                drop(scope);
+                drop(tx);
+                if write {
+                    if let Err(why) = self.keyspace().settle() {
+                        journal::set_unsettled(why);
+                    }
+                }
+                return r;
             }
             std::hint::spin_loop();
         }

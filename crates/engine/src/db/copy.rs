@@ -80,7 +80,7 @@ impl Db {
             return Err(Error::SameObject);
         }
         let kind = Transfer::Copy { replace };
-        self.atomically(&[src, dst], |tx| transfer(tx, tx, src, dst, kind))
+        self.settled(self.atomically(&[src, dst], |tx| transfer(tx, tx, src, dst, kind)))
     }
 
     /// COPY `src` to `dst` in another keyspace `to` (Redis's `COPY ... DB`).
@@ -93,7 +93,7 @@ impl Db {
             return self.copy(src, dst, replace);
         }
         let kind = Transfer::Copy { replace };
-        self.across(src, to, dst, |a, b| transfer(a, b, src, dst, kind))
+        self.settled(self.across(src, to, dst, |a, b| transfer(a, b, src, dst, kind)))
     }
 
     /// MOVE `key` to keyspace `to`, with its deadline. Returns whether it
@@ -104,9 +104,9 @@ impl Db {
         if Arc::ptr_eq(&self.ks, &to.ks) {
             return Err(Error::SameObject);
         }
-        self.across(key, to, key, |a, b| {
+        self.settled(self.across(key, to, key, |a, b| {
             transfer(a, b, key, key, Transfer::Move)
-        })
+        }))
     }
 
     /// Runs `f` with `here` locked in this keyspace and `there` in `other`.

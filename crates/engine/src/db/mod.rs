@@ -16,6 +16,7 @@ mod counters;
 mod expire;
 mod keys;
 mod kv;
+mod persist;
 mod scan;
 mod stats;
 mod strings;
@@ -23,18 +24,21 @@ mod types;
 
 pub use batch::Tx;
 pub use kv::KeyValue;
+pub use persist::DumpEntry;
 pub use stats::{ShardStats, Stats};
 pub use types::{
     ExpireCondition, Expiry, ScanOptions, ScanPage, SetCondition, SetOptions, SetOutcome, SetTtl,
 };
 
 use crate::background::Background;
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::journal::{self, Journal};
 use crate::keyspace::{self, Ctx, Keyspace, ResizeEvent, ResizeReason, ResizeState};
 use crate::memtable::{MemtableKind, ShardMap};
 use crate::options::Options;
 use crate::pubsub::{Hub, Notifier};
 use access::sealed::Access;
+use arc_swap::ArcSwapOption;
 use bytes::Bytes;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -82,6 +86,8 @@ impl Db {
             max_value: AtomicUsize::new(options.max_value_bytes),
             notifier: Notifier::new(hub, options.db_index),
             expired: AtomicU64::new(0),
+            id: options.db_index,
+            journal: ArcSwapOption::empty(),
         };
         let ks = Arc::new(Keyspace::new(
             options.memtable,
@@ -105,12 +111,60 @@ impl Db {
 
     /// `Err(BackgroundDied)` once a background thread of this keyspace
     /// died: a write must not go on as if keys still expired on time.
+    /// Likewise once the write-ahead log failed: a write that cannot be
+    /// made durable is refused (Redis's `-MISCONF`).
     #[inline]
     pub(crate) fn check_writable(&self) -> Result<()> {
-        match self.background.refusal() {
-            Some(e) => Err(e),
-            None => Ok(()),
+        if let Some(e) = self.background.refusal() {
+            return Err(e);
         }
+        if let Some(journal) = &*self.ks.ctx.journal.load() {
+            if journal.wal().has_failed() {
+                let why = journal.wal().failure().unwrap_or_default();
+                return Err(Error::LogFailed(why));
+            }
+        }
+        Ok(())
+    }
+
+    /// Why the last `atomically` on this thread could not make its changes
+    /// durable, if it could not (see `atomically`); resets it.
+    pub fn take_unsettled(&self) -> Option<Error> {
+        journal::take_unsettled().map(Error::LogFailed)
+    }
+
+    /// `r`, or the error that kept the batch behind it from settling.
+    fn settled<T>(&self, r: Result<T>) -> Result<T> {
+        let r = r?;
+        match self.take_unsettled() {
+            Some(e) => Err(e),
+            None => Ok(r),
+        }
+    }
+
+    /// The keyspace's id in change records and snapshots (its database
+    /// number when it was made; SWAPDB does not change it).
+    pub fn id(&self) -> u32 {
+        self.ks.ctx.id
+    }
+
+    /// Starts (or, with `None`, stops) logging every change to `journal`.
+    /// A write running meanwhile is logged or not as a whole; callers that
+    /// need every later change logged (a snapshot) follow this with
+    /// `barrier`.
+    pub fn set_journal(&self, journal: Option<Arc<Journal>>) {
+        self.ks.ctx.journal.store(journal);
+    }
+
+    /// Where changes are logged, if they are.
+    pub fn journal(&self) -> Option<Arc<Journal>> {
+        self.ks.ctx.journal.load_full()
+    }
+
+    /// Returns once every write that started before the call has
+    /// finished: each shard's lock is taken and released once.
+    pub fn barrier(&self) {
+        self.ks.barrier();
     }
 
     /// The pub/sub hub: subscribe here for keyspace notifications (switch
@@ -182,6 +236,9 @@ impl Db {
     /// alive past its deadline.
     pub fn flush(&self) {
         self.ks.flush();
+        if let Err(why) = self.ks.settle() {
+            journal::set_unsettled(why);
+        }
     }
 
     /// Resizes to `shards` shards now and waits until the migration is
@@ -236,12 +293,16 @@ impl Access for Db {
 
     fn write_key<R>(&self, key: &[u8], f: impl FnOnce(&mut ShardMap, u64) -> R) -> Result<R> {
         self.check_writable()?;
-        Ok(self.ks.write(key, f))
+        let r = self.ks.write(key, f);
+        self.ks.settle().map_err(Error::LogFailed)?;
+        Ok(r)
     }
 
     fn write_key_blind<R>(&self, key: &[u8], f: impl FnOnce(&mut ShardMap, u64) -> R) -> Result<R> {
         self.check_writable()?;
-        Ok(self.ks.write_blind(key, f))
+        let r = self.ks.write_blind(key, f);
+        self.ks.settle().map_err(Error::LogFailed)?;
+        Ok(r)
     }
 }
 
@@ -261,7 +322,7 @@ impl KeyValue for Db {
             Ok::<_, crate::Error>((removed.len(), removed))
         })?;
         drop(removed);
-        Ok(n)
+        self.settled(Ok(n))
     }
 
     fn exists<K: AsRef<[u8]>>(&self, keys: &[K]) -> Result<usize> {
@@ -284,19 +345,19 @@ impl KeyValue for Db {
 
     fn mset<K: AsRef<[u8]>, V: AsRef<[u8]>>(&self, pairs: &[(K, V)]) -> Result<()> {
         let keys: Vec<&[u8]> = pairs.iter().map(|(k, _)| k.as_ref()).collect();
-        self.atomically(&keys, |tx| tx.mset(pairs))
+        self.settled(self.atomically(&keys, |tx| tx.mset(pairs)))
     }
 
     fn msetnx<K: AsRef<[u8]>, V: AsRef<[u8]>>(&self, pairs: &[(K, V)]) -> Result<bool> {
         let keys: Vec<&[u8]> = pairs.iter().map(|(k, _)| k.as_ref()).collect();
-        self.atomically(&keys, |tx| tx.msetnx(pairs))
+        self.settled(self.atomically(&keys, |tx| tx.msetnx(pairs)))
     }
 
     fn rename(&self, src: &[u8], dst: &[u8]) -> Result<()> {
-        self.atomically(&[src, dst], |tx| tx.rename(src, dst))
+        self.settled(self.atomically(&[src, dst], |tx| tx.rename(src, dst)))
     }
 
     fn rename_nx(&self, src: &[u8], dst: &[u8]) -> Result<bool> {
-        self.atomically(&[src, dst], |tx| tx.rename_nx(src, dst))
+        self.settled(self.atomically(&[src, dst], |tx| tx.rename_nx(src, dst)))
     }
 }

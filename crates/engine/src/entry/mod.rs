@@ -29,6 +29,22 @@ impl ValueType {
             ValueType::String => "string",
         }
     }
+
+    /// The type's tag in change records and snapshots: a stored number,
+    /// never to be reused for another type.
+    pub fn tag(self) -> u8 {
+        match self {
+            ValueType::String => 0,
+        }
+    }
+
+    /// The type a stored tag stands for, if this build knows it.
+    pub fn from_tag(tag: u8) -> Option<Self> {
+        match tag {
+            0 => Some(ValueType::String),
+            _ => None,
+        }
+    }
 }
 
 impl Entry {

@@ -6,6 +6,7 @@
 //! sleeps holding none, so a dropped keyspace simply leaves its list; it
 //! ends when its alarm closes (the last `Background` handle went).
 
+use crate::journal;
 use crate::keyspace::Keyspace;
 use crate::memtable::{Alarm, Layout, Shard, Unit, Woken};
 use crate::pubsub::NotifyFlags;
@@ -117,6 +118,9 @@ impl Keyspace {
             self.ctx.now().max(now)
         };
         let mut count = 0;
+        // Expirations are logged as deletes, under the shard's lock.
+        let journal = self.ctx.journal.load();
+        let scope = journal::begin(journal.as_deref(), self.ctx.id);
         for key in &keys {
             let hash = self.hash(key);
             if let Some(entry) = map.remove(hash, key) {
@@ -136,6 +140,7 @@ impl Keyspace {
                 }
             }
         }
+        drop(scope);
         map.publish_deadline();
         RwLockWriteGuard::unlock_fair(map);
         drop(removed);

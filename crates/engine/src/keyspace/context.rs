@@ -7,7 +7,9 @@
 
 use crate::clock::Clock;
 use crate::error::{Error, Result};
+use crate::journal::Journal;
 use crate::pubsub::{Notifier, NotifyFlags};
+use arc_swap::ArcSwapOption;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -21,6 +23,11 @@ pub struct Ctx {
     pub(crate) notifier: Notifier,
     /// Keys that expired (Redis's `expired_keys`).
     pub(crate) expired: AtomicU64,
+    /// The keyspace's id in change records and snapshots: fixed for its
+    /// life, unlike its number, which SWAPDB changes.
+    pub(crate) id: u32,
+    /// Where changes are logged, when they are.
+    pub(crate) journal: ArcSwapOption<Journal>,
 }
 
 impl Ctx {

@@ -63,6 +63,7 @@ pub mod policy;
 mod resize;
 mod resizer;
 
+use crate::journal;
 use crate::memtable::hashing::KeyHasher;
 use crate::memtable::{Alarm, Layout, MemtableKind, ShardMap, Shards};
 use crate::scan::CursorTable;
@@ -208,10 +209,25 @@ impl Keyspace {
                     pull(&mut map, frozen, hash, key);
                 }
             }
-            break f(&mut map, hash);
+            // After the pull, which changes nothing a client sees.
+            let journal = self.ctx.journal.load();
+            let scope = journal::begin(journal.as_deref(), self.ctx.id);
+            let r = f(&mut map, hash);
+            drop(scope);
+            break r;
         };
         self.assist_resize();
         r
+    }
+
+    /// For an embedded keyspace that settles each write (`Journal`), waits
+    /// until this thread's records are as durable as promised; the error
+    /// says why they are not.
+    pub(crate) fn settle(&self) -> Result<(), String> {
+        match &*self.ctx.journal.load() {
+            Some(journal) => journal.after_write(),
+            None => Ok(()),
+        }
     }
 
     /// Locks every shard that `keys` can live in, in the global order, and
@@ -296,9 +312,27 @@ impl Keyspace {
                 guards.extend(frozen.iter().map(|s| s.write()));
             }
             let old: Vec<ShardMap> = guards.iter_mut().map(|g| g.take()).collect();
+            let journal = self.ctx.journal.load();
+            let scope = journal::begin(journal.as_deref(), self.ctx.id);
+            journal::other(&journal::Op::FlushDb(self.ctx.id));
+            drop(scope);
             drop(guards);
             drop(old);
             return;
+        }
+    }
+
+    /// Takes and releases every shard's write lock, in the global order,
+    /// so every write that held one when this began has finished.
+    pub(crate) fn barrier(&self) {
+        let layout = self.layout.load_full();
+        for shard in layout.active.iter() {
+            drop(shard.write());
+        }
+        if let Some(frozen) = &layout.frozen {
+            for shard in frozen.iter() {
+                drop(shard.write());
+            }
         }
     }
 

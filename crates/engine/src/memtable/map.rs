@@ -10,10 +10,17 @@
 //! here, so this is where the shard's `DueHint` is kept true: after such a
 //! change the hint is lowered to the tree's bound (one compare when it is
 //! not earlier, which is nearly always).
+//!
+//! Every change a client can see is reported to the journal here (`put`
+//! after a key's new state is known, `del` before it goes), which records
+//! it only inside a scope (see `journal`). `insert_absent`, `pop_first`
+//! and `take` report nothing: they move entries between memtables or
+//! empty one whole, and their callers log what that means.
 
 use super::tree::{Iter, Path, Tree};
 use super::DueHint;
 use crate::entry::{Applied, Entry, Oversize, Patch};
+use crate::journal;
 use bytes::Bytes;
 use std::ops::Bound;
 use std::sync::Arc;
@@ -185,6 +192,7 @@ impl ShardMap {
 
     /// Adds or replaces the entry for `entry`'s key, returning the old one.
     pub(crate) fn upsert(&mut self, hash: u64, entry: Entry) -> Option<Entry> {
+        journal::put(&entry);
         self.tally.add(&entry);
         let old = self.tree.insert(fingerprint(hash), entry);
         if let Some(old) = &old {
@@ -259,6 +267,7 @@ impl Slot<'_> {
                 if sets_deadline {
                     self.announce();
                 }
+                journal::put(self.get());
             }
             Applied::Moved(new) => drop(self.replace(new)),
         }
@@ -276,6 +285,7 @@ impl Slot<'_> {
 
     /// Replaces the entry with `new` (same key), returning the old one.
     pub(crate) fn replace(&mut self, new: Entry) -> Entry {
+        journal::put(&new);
         self.tally.add(&new);
         let old = std::mem::replace(self.tree.at_mut(&self.path), new);
         self.tally.sub(&old);
@@ -296,10 +306,12 @@ impl Slot<'_> {
         let r = f(entry.shared_mut()?);
         entry.set_version(version);
         self.tally.bytes = self.tally.bytes - before + self.get().footprint();
+        journal::put(self.get());
         Some(r)
     }
 
     pub(crate) fn remove(self) -> Entry {
+        journal::del(self.get().key());
         let old = self.tree.remove_at(&self.path);
         self.tally.sub(&old);
         old

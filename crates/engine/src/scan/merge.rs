@@ -49,6 +49,8 @@ pub(crate) struct Hit {
     pub(crate) buf: usize,
     pub(crate) key: Range<usize>,
     pub(crate) value: ValueAt,
+    /// The entry's deadline, Unix ms.
+    pub(crate) expiry: Option<u64>,
 }
 
 /// The merged, ordered stream of entries in a key range.
@@ -307,7 +309,7 @@ impl<'a> MergeCursor<'a> {
                 // About to reuse or leave this batch: remember the entry
                 // just returned, in case the layout changed under us.
                 let last = cursor.pos - 1;
-                if let Some((_, k, _)) = cursor.items.get(last) {
+                if let Some((_, k, _, _)) = cursor.items.get(last) {
                     self.last_returned = Some(self.bufs[cursor.buf][k.clone()].into());
                 }
                 if self.fill(top).is_err() {
@@ -335,11 +337,12 @@ impl<'a> MergeCursor<'a> {
             *w = w.saturating_sub(1);
         }
         let c = &self.cursors[top];
-        let (_, key, value) = c.items.get(c.pos)?;
+        let (_, key, value, expiry) = c.items.get(c.pos)?;
         Some(Hit {
             buf: c.buf,
             key: key.clone(),
             value: value.clone(),
+            expiry: *expiry,
         })
     }
 

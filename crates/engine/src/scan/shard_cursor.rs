@@ -45,8 +45,9 @@ pub(super) struct ShardCursor {
     pub(super) exhausted: bool,
     /// Index of this cursor's current batch buffer in `MergeCursor::bufs`.
     pub(super) buf: usize,
-    /// (key window, key, value) per copied entry; see `LoserTree`.
-    pub(super) items: Vec<(u64, Range<usize>, ValueAt)>,
+    /// (key window, key, value, deadline) per copied entry; see
+    /// `LoserTree`.
+    pub(super) items: Vec<(u64, Range<usize>, ValueAt, Option<u64>)>,
     pub(super) pos: usize,
     pub(super) batch_size: usize,
 }
@@ -62,7 +63,7 @@ impl ShardCursor {
     )]
     pub(super) fn key<'b>(&self, bufs: &'b [Vec<u8>]) -> &'b [u8] {
         match self.items.get(self.pos) {
-            Some((_, k, _)) => &bufs[self.buf][k.clone()],
+            Some((_, k, _, _)) => &bufs[self.buf][k.clone()],
             None => &[],
         }
     }
@@ -188,7 +189,7 @@ pub(super) fn refill(
                     ValueAt::Buf(at..buf.len())
                 }
             };
-            cursor.items.push((0, key, value));
+            cursor.items.push((0, key, value, expiry));
         }
     }
     if let Some(k) = last {

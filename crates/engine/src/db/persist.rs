@@ -1,0 +1,76 @@
+//! What the durable store needs of a `Db`: reading every entry out for a
+//! snapshot, and putting entries back during recovery.
+//!
+//! Owns `dump` (a streaming, ordered read of every live entry with its
+//! deadline and type) and `restore` / `restore_del` (recovery's blind
+//! writes). It must never publish keyspace events or check a key's
+//! previous state: recovery replays effects, and a client never saw these
+//! as commands.
+
+use super::access::{new_entry, sealed::Access};
+use super::Db;
+use crate::entry::{ValueIn, ValueType};
+use crate::error::Result;
+use crate::scan::{MergeCursor, ValueAt};
+use std::ops::Bound;
+
+/// One entry read by `Db::dump`, borrowed until the next.
+#[derive(Debug, Clone, Copy)]
+pub struct DumpEntry<'a> {
+    /// The key.
+    pub key: &'a [u8],
+    /// The value's type.
+    pub kind: ValueType,
+    /// The value's encoding for its type (a string's bytes).
+    pub value: &'a [u8],
+    /// The absolute deadline, Unix ms.
+    pub deadline: Option<u64>,
+}
+
+impl Db {
+    /// Calls `f` with every live entry, in key order. Entries are copied out
+    /// in bounded batches under each shard's read lock, so no lock is held
+    /// while `f` runs and writers go on meanwhile: an entry changed during
+    /// the dump may be seen before or after the change (a snapshot makes
+    /// that exact with the log; see `persist`). Stops at `f`'s first error.
+    pub fn dump<E>(&self, mut f: impl FnMut(DumpEntry<'_>) -> Result<(), E>) -> Result<(), E> {
+        let now = Some(self.now_ms());
+        let mut cursor = MergeCursor::new(
+            self.keyspace().layouts(),
+            Bound::Unbounded,
+            Bound::Unbounded,
+            now,
+            None,
+            true,
+        );
+        while let Some(hit) = cursor.next_hit() {
+            let value = match &hit.value {
+                ValueAt::Buf(r) => cursor.bytes(hit.buf, r.clone()),
+                ValueAt::Shared(b) => &b[..],
+            };
+            f(DumpEntry {
+                key: cursor.bytes(hit.buf, hit.key.clone()),
+                kind: ValueType::String,
+                value,
+                deadline: hit.expiry,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Sets `key` to `value` with `deadline`, whatever it held, without
+    /// events: recovery's PUT.
+    pub fn restore(&self, key: &[u8], value: &[u8], deadline: Option<u64>) -> Result<()> {
+        self.write_key_blind(key, |map, hash| {
+            let version = map.next_version();
+            let entry = new_entry(key, ValueIn::Slice(value), version, deadline, self.ctx())?;
+            drop(map.upsert(hash, entry));
+            Ok(())
+        })?
+    }
+
+    /// Removes `key` if present, without events: recovery's DEL.
+    pub fn restore_del(&self, key: &[u8]) -> Result<()> {
+        self.write_key(key, |map, hash| drop(map.remove(hash, key)))
+    }
+}

@@ -1,0 +1,376 @@
+//! The durable store: a group of keyspaces whose data survives a restart.
+//!
+//! Owns a data directory and what is in it: the manifest, snapshot files
+//! and the write-ahead log (all from `tandem_storage`), the numbering of
+//! the databases (SWAPDB's state, which must survive too), recovery
+//! (`recover`) and taking snapshots (`snapshot`). It must never run a
+//! command: it logs the effects the journal records, and replays them.
+//!
+//! # The durable state
+//! The manifest names a snapshot (or none) and a log position, `log-start`,
+//! and optionally `log-end`. The state is the snapshot's entries, then
+//! every log record from `log-start` (to `log-end`) applied in order.
+//!
+//! # Why a snapshot taken while writes go on is exact
+//! A snapshot reads every keyspace in key order in small batches, without
+//! stopping writers, so it sees some keys before a change and some after.
+//! What makes the result exact is the log: before the read starts, every
+//! change is being logged (rule 1 below), and the snapshot records the log
+//! position `L` it started at. Replay applies every record from `L` on.
+//! Records hold effects (a key's whole new value and absolute deadline,
+//! or its removal), so applying one to a snapshot that already has it
+//! changes nothing, and the last record of each key wins: every key ends
+//! as the log last left it, and a key no record after `L` touched is as
+//! the snapshot read it, since nothing changed it while it was read. With
+//! `appendonly no`, the log runs only while a snapshot is taken and ends
+//! (`log-end`) when it is done: the saved state is the one at that end.
+//! The memory cost is the log's buffer, never a second copy of the data.
+//!
+//! # Rules (the crash windows)
+//! 1. Logging is switched on, then every shard's lock is taken and released
+//!    once (`Db::barrier`), then the start position is read: a write that
+//!    began before logging was on has finished by then, and every later
+//!    one is logged.
+//! 2. A snapshot file is written under a temporary name, synced, renamed,
+//!    and its directory synced; only then does a new manifest name it. A
+//!    crash before the manifest leaves the old state whole.
+//! 3. The log is synced up to the snapshot's end before the manifest that
+//!    relies on it is installed.
+//! 4. Files are deleted only after a manifest that no longer needs them is
+//!    durable.
+//! 5. After the log failed, writes stay refused until a snapshot holds
+//!    everything and a manifest names the new log segment (`Wal::reopen`,
+//!    then the manifest, then `Wal::resume`).
+
+mod properties;
+mod recover;
+mod snapshot;
+
+pub use recover::Recovery;
+pub use snapshot::SnapshotInfo;
+
+use crate::db::Db;
+use crate::journal::{self, Journal, Op};
+use parking_lot::Mutex;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use tandem_storage::backend::{Backend, StdFs};
+use tandem_storage::wal::{SyncPolicy, Wal, WalOptions};
+use tandem_storage::Result;
+
+/// How a store keeps its data.
+#[derive(Clone)]
+pub struct StoreOptions {
+    /// Where the files are written. Default: the real file system.
+    pub fs: Arc<dyn Backend>,
+    /// Keep a log of every change between snapshots (Redis's `appendonly`).
+    /// Without it, only snapshots persist data. Default `true`.
+    pub appendonly: bool,
+    /// When the log is synced (Redis's `appendfsync`). Default `everysec`.
+    pub sync: SyncPolicy,
+    /// A log segment past this size is closed and another started.
+    /// Default 64 MiB.
+    pub segment_bytes: u64,
+    /// Start even if the log ends in a torn record, cutting it off
+    /// (Redis's `aof-load-truncated`). Default `true`.
+    pub load_truncated: bool,
+    /// Each write call waits for its own record (synced under `always`,
+    /// written to the file otherwise) before returning: what an embedding
+    /// program wants. A server sets it off and waits once per batch of
+    /// requests, before replying. Default `true`.
+    pub settle_each_write: bool,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            fs: Arc::new(StdFs),
+            appendonly: true,
+            sync: SyncPolicy::EverySec,
+            segment_bytes: 64 * 1024 * 1024,
+            load_truncated: true,
+            settle_each_write: true,
+        }
+    }
+}
+
+impl std::fmt::Debug for StoreOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreOptions")
+            .field("appendonly", &self.appendonly)
+            .field("sync", &self.sync)
+            .field("segment_bytes", &self.segment_bytes)
+            .field("load_truncated", &self.load_truncated)
+            .field("settle_each_write", &self.settle_each_write)
+            .finish()
+    }
+}
+
+impl StoreOptions {
+    fn wal_options(&self) -> WalOptions {
+        WalOptions {
+            policy: self.sync,
+            segment_bytes: self.segment_bytes,
+        }
+    }
+}
+
+/// What the store keeps between calls.
+struct State {
+    options: StoreOptions,
+    /// The log all keyspaces write to, while `appendonly` is on.
+    journal: Option<Arc<Journal>>,
+    /// The position the next log will start at (past every segment ever
+    /// written here, so a new log never reuses a name).
+    next_lsn: u64,
+    /// The manifest in force.
+    manifest: tandem_storage::manifest::Manifest,
+}
+
+struct Inner {
+    dir: PathBuf,
+    fs: Arc<dyn Backend>,
+    dbs: Vec<Db>,
+    /// Database number to keyspace id; its lock also orders SWAPDB against
+    /// a snapshot's start.
+    numbering: Mutex<Vec<u32>>,
+    state: Mutex<State>,
+    /// One snapshot at a time.
+    snapshotting: Mutex<()>,
+    /// When the last snapshot was installed (Unix seconds; Redis's
+    /// LASTSAVE), or when the store was opened.
+    last_save: AtomicU64,
+}
+
+/// Keyspaces kept durable in a directory (see the module docs). Cheap to
+/// clone: clones share the store.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("dir", &self.inner.dir)
+            .field("databases", &self.inner.dbs.len())
+            .finish()
+    }
+}
+
+impl Store {
+    /// Opens the store in `dir` (created if missing) over `dbs`, empty
+    /// keyspaces whose ids are their positions: loads the newest snapshot,
+    /// replays the log after it, and, with `appendonly`, logs every change
+    /// from then on. Fails on any corruption, naming the file and offset;
+    /// nothing is dropped silently.
+    pub fn open(dir: &Path, options: StoreOptions, dbs: Vec<Db>) -> Result<(Store, Recovery)> {
+        let (state, numbering, recovery) = recover::run(dir, &options, &dbs)?;
+        let store = Store {
+            inner: Arc::new(Inner {
+                dir: dir.to_owned(),
+                fs: options.fs.clone(),
+                dbs,
+                numbering: Mutex::new(numbering),
+                state: Mutex::new(state),
+                snapshotting: Mutex::new(()),
+                last_save: AtomicU64::new(unix_secs()),
+            }),
+        };
+        if let Some(journal) = store.inner.state.lock().journal.clone() {
+            for db in &store.inner.dbs {
+                db.set_journal(Some(journal.clone()));
+            }
+        }
+        Ok((store, recovery))
+    }
+
+    /// The keyspace with id `id`.
+    pub fn db(&self, id: u32) -> Option<&Db> {
+        self.inner.dbs.get(id as usize)
+    }
+
+    /// Every keyspace, by id.
+    pub fn dbs(&self) -> &[Db] {
+        &self.inner.dbs
+    }
+
+    /// The data directory.
+    pub fn dir(&self) -> &Path {
+        &self.inner.dir
+    }
+
+    /// Database number to keyspace id.
+    pub fn numbering(&self) -> Vec<u32> {
+        self.inner.numbering.lock().clone()
+    }
+
+    /// SWAPDB: databases numbered `a` and `b` trade numbers. `apply` makes
+    /// the change visible (a server swaps its table); it runs under the
+    /// same lock as the logged record, so a snapshot sees both or neither.
+    /// Returns false if either number is out of range.
+    pub fn swap(&self, a: usize, b: usize, apply: impl FnOnce()) -> bool {
+        let mut numbering = self.inner.numbering.lock();
+        if a >= numbering.len() || b >= numbering.len() {
+            return false;
+        }
+        numbering.swap(a, b);
+        let journal = self.inner.state.lock().journal.clone();
+        let scope = journal::begin(journal.as_deref(), 0);
+        journal::other(&Op::SwapDb(a as u32, b as u32));
+        drop(scope);
+        apply();
+        drop(numbering);
+        if let Some(journal) = journal {
+            // A failure poisons the log, which then refuses every write.
+            let _ = journal.after_write();
+        }
+        true
+    }
+
+    /// The log, while `appendonly` is on.
+    pub fn journal(&self) -> Option<Arc<Journal>> {
+        self.inner.state.lock().journal.clone()
+    }
+
+    /// Whether every change is logged (`appendonly`).
+    pub fn appendonly(&self) -> bool {
+        self.inner.state.lock().options.appendonly
+    }
+
+    /// Changes the sync policy of the log (CONFIG SET appendfsync).
+    pub fn set_sync(&self, policy: SyncPolicy) {
+        let mut state = self.inner.state.lock();
+        state.options.sync = policy;
+        if let Some(journal) = &state.journal {
+            journal.wal().set_policy(policy);
+        }
+    }
+
+    /// The sync policy.
+    pub fn sync_policy(&self) -> SyncPolicy {
+        self.inner.state.lock().options.sync
+    }
+
+    /// Switches the log on (a snapshot is taken first, as Redis rewrites
+    /// its AOF then) or off (the log is closed where it is; the state saved
+    /// so far stays the durable one).
+    pub fn set_appendonly(&self, on: bool) -> Result<()> {
+        let _one = self.inner.snapshotting.lock();
+        if on == self.appendonly() {
+            return Ok(());
+        }
+        if on {
+            let journal = self.start_log()?;
+            self.inner.state.lock().options.appendonly = true;
+            snapshot::take_locked(&self.inner, Some(journal)).map(drop)
+        } else {
+            self.inner.state.lock().options.appendonly = false;
+            self.stop_log()
+        }
+    }
+
+    /// Takes a snapshot now, while writes go on, and installs it; returns
+    /// what it wrote. One runs at a time: a second caller waits.
+    pub fn snapshot(&self) -> Result<SnapshotInfo> {
+        let _one = self.inner.snapshotting.lock();
+        let journal = self.journal();
+        snapshot::take_locked(&self.inner, journal)
+    }
+
+    /// When the last snapshot was installed, in Unix seconds (LASTSAVE).
+    pub fn last_save(&self) -> u64 {
+        self.inner.last_save.load(Ordering::Relaxed)
+    }
+
+    /// Writes out and syncs the log, and stops logging: for a clean
+    /// shutdown. Writes after this are not logged.
+    pub fn close(&self) -> Result<()> {
+        let _one = self.inner.snapshotting.lock();
+        let journal = self.inner.state.lock().journal.take();
+        if let Some(journal) = journal {
+            self.inner.close_log(&journal)?;
+        }
+        Ok(())
+    }
+
+    /// Starts the log `appendonly` keeps (rule 1). The caller holds
+    /// `snapshotting`.
+    fn start_log(&self) -> Result<Arc<Journal>> {
+        let journal = self.inner.open_log()?;
+        self.inner.state.lock().journal = Some(journal.clone());
+        Ok(journal)
+    }
+
+    /// Stops logging and closes the log where it ends, recording that end
+    /// in the manifest. The caller holds `snapshotting`.
+    fn stop_log(&self) -> Result<()> {
+        let journal = self.inner.state.lock().journal.take();
+        let Some(journal) = journal else {
+            return Ok(());
+        };
+        let end = self.inner.close_log(&journal)?;
+        let mut state = self.inner.state.lock();
+        let mut manifest = state.manifest.clone();
+        manifest.log_end = Some(end);
+        manifest.install(self.inner.fs.as_ref(), &self.inner.dir)?;
+        state.manifest = manifest;
+        Ok(())
+    }
+}
+
+impl Inner {
+    /// Starts a log at the next position and makes every keyspace write to
+    /// it (rule 1). The caller holds `snapshotting`.
+    fn open_log(&self) -> Result<Arc<Journal>> {
+        let (at, opts, settle) = {
+            let state = self.state.lock();
+            (
+                state.next_lsn,
+                state.options.wal_options(),
+                state.options.settle_each_write,
+            )
+        };
+        let wal = Wal::create(self.fs.clone(), &self.dir, at, &opts)?;
+        let journal = Arc::new(Journal::new(Arc::new(wal), settle));
+        for db in &self.dbs {
+            db.set_journal(Some(journal.clone()));
+        }
+        for db in &self.dbs {
+            db.barrier();
+        }
+        Ok(journal)
+    }
+
+    /// Stops every keyspace logging to `journal`, waits for writes that
+    /// still were, and closes the log (written out and synced); returns
+    /// where it ended. Later logs start past it.
+    fn close_log(&self, journal: &Arc<Journal>) -> Result<u64> {
+        for db in &self.dbs {
+            if db.journal().is_some_and(|j| Arc::ptr_eq(&j, journal)) {
+                db.set_journal(None);
+            }
+        }
+        for db in &self.dbs {
+            db.barrier();
+        }
+        let closed = journal.wal().close();
+        let end = journal.wal().next_lsn();
+        let mut state = self.state.lock();
+        state.next_lsn = state.next_lsn.max(end);
+        closed.map(|()| end)
+    }
+}
+
+fn unix_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}

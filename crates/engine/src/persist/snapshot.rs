@@ -1,0 +1,184 @@
+//! Taking a snapshot: every keyspace read into an SSTable while writes go
+//! on, made exact by the log (see `persist`, "Why a snapshot taken while
+//! writes go on is exact"), installed through the manifest.
+//!
+//! Owns the order of a snapshot's steps, which the crash-window rules of
+//! `persist` fix, and the removal of files it made obsolete. It must never
+//! install a snapshot whose log tail is not durable, nor one taken while
+//! the log lost records.
+
+use super::properties::Properties;
+use super::{unix_ms, unix_secs, Inner};
+use crate::journal::Journal;
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tandem_storage::manifest::Manifest;
+use tandem_storage::sstable::{BuildOptions, SsTableBuilder};
+use tandem_storage::wal::segment;
+use tandem_storage::{install, Error, Result};
+
+/// What a snapshot wrote.
+#[derive(Debug, Clone)]
+pub struct SnapshotInfo {
+    /// The snapshot file.
+    pub path: PathBuf,
+    /// Entries written.
+    pub keys: u64,
+    /// The file's size in bytes.
+    pub bytes: u64,
+    /// The log position it starts replay from.
+    pub log_start: u64,
+    /// How long it took, from start to installed.
+    pub elapsed: Duration,
+}
+
+/// The file name of the snapshot starting replay at `lsn`.
+fn name(lsn: u64) -> String {
+    format!("snapshot-{lsn:020}.tdb")
+}
+
+fn is_snapshot(name: &str) -> bool {
+    name.starts_with("snapshot-") && name.ends_with(".tdb")
+}
+
+/// Takes a snapshot. `journal` is the log `appendonly` keeps, or `None`
+/// to log to a new one only while the snapshot is taken. The caller holds
+/// `snapshotting`.
+pub(super) fn take_locked(inner: &Inner, journal: Option<Arc<Journal>>) -> Result<SnapshotInfo> {
+    let started = Instant::now();
+    let (journal, temporary) = match journal {
+        Some(journal) => (journal, false),
+        None => (inner.open_log()?, true),
+    };
+    let written = write(inner, &journal);
+    let (path, stats, lsn, failed) = match written {
+        Ok(w) => w,
+        Err(e) => {
+            if temporary {
+                // Its segments lie past the manifest's `log-end`: no
+                // durable state reads them, and recovery removes them.
+                let _ = inner.close_log(&journal);
+            }
+            return Err(e);
+        }
+    };
+    let fs = inner.fs.as_ref();
+    let wal = journal.wal();
+    let manifest = if temporary {
+        let end = inner.close_log(&journal)?;
+        Manifest {
+            snapshot: Some(name(lsn)),
+            log_start: lsn,
+            log_end: Some(end),
+        }
+    } else if failed {
+        // Rule 5: the log failed before the snapshot began, so no write
+        // was accepted while it ran, and it holds everything.
+        Manifest {
+            snapshot: Some(name(lsn)),
+            log_start: wal.reopen()?,
+            log_end: None,
+        }
+    } else {
+        // Rule 3: the changes made while reading are durable first.
+        wal.sync_now()?;
+        Manifest {
+            snapshot: Some(name(lsn)),
+            log_start: lsn,
+            log_end: None,
+        }
+    };
+    manifest.install(fs, &inner.dir)?;
+    if failed && !temporary {
+        wal.resume();
+        tracing::info!("a snapshot holds every change: the log accepts writes again");
+    }
+    inner.state.lock().manifest = manifest.clone();
+    inner.last_save.store(unix_secs(), Ordering::Relaxed);
+    remove_obsolete(inner, &manifest)?;
+    Ok(SnapshotInfo {
+        path,
+        keys: stats.0,
+        bytes: stats.1,
+        log_start: lsn,
+        elapsed: started.elapsed(),
+    })
+}
+
+/// Writes the snapshot file and installs it under its name (rule 2);
+/// returns its path, (entries, bytes), its start position, and whether the
+/// log had failed before it began.
+fn write(inner: &Inner, journal: &Journal) -> Result<(PathBuf, (u64, u64), u64, bool)> {
+    let fs = inner.fs.as_ref();
+    let wal = journal.wal();
+    let failed = wal.has_failed();
+    let (numbering, lsn) = {
+        let numbering = inner.numbering.lock();
+        (numbering.clone(), wal.next_lsn())
+    };
+    let (staged, file) = install::stage(fs, &inner.dir, &name(lsn))?;
+    let mut builder = SsTableBuilder::new(file, staged.path.clone(), BuildOptions::default());
+    let mut read = Ok(());
+    for (id, db) in inner.dbs.iter().enumerate() {
+        read = db.dump(|e| builder.add(id as u32, e.key, e.kind.tag(), e.deadline, e.value));
+        if read.is_err() {
+            break;
+        }
+    }
+    let props = Properties {
+        log_start: lsn,
+        numbering,
+        created_ms: unix_ms(),
+    };
+    let finished = read.and_then(|()| builder.finish(&props.encode()));
+    let stats = match finished {
+        Ok(stats) => stats,
+        Err(e) => {
+            staged.abandon(fs);
+            return Err(e);
+        }
+    };
+    // A log that failed while the snapshot read lost changes the read may
+    // have missed: this snapshot is not exact. The next one will be.
+    if wal.has_failed() && !failed {
+        staged.abandon(fs);
+        return Err(Error::Poisoned(wal.failure().unwrap_or_default()));
+    }
+    let path = staged.commit_synced(fs)?;
+    Ok((path, (stats.entries, stats.bytes), lsn, failed))
+}
+
+/// Removes the snapshots and log segments the installed `manifest` no
+/// longer needs (rule 4). A failure here leaves extra files, never lost
+/// data, and is logged.
+fn remove_obsolete(inner: &Inner, manifest: &Manifest) -> Result<()> {
+    let fs = inner.fs.as_ref();
+    let dir = &inner.dir;
+    let names = fs.list(dir).map_err(|e| Error::io("list", dir, e))?;
+    for name in names {
+        if is_snapshot(&name) && manifest.snapshot.as_deref() != Some(name.as_str()) {
+            let path = dir.join(&name);
+            if let Err(e) = fs.remove(&path) {
+                tracing::warn!("could not remove the old snapshot {}: {e}", path.display());
+            }
+        }
+    }
+    let starts = segment::list(fs, dir)?;
+    for (i, &start) in starts.iter().enumerate() {
+        if starts
+            .get(i + 1)
+            .is_some_and(|&next| next <= manifest.log_start)
+        {
+            let path = dir.join(segment::name(start));
+            if let Err(e) = fs.remove(&path) {
+                tracing::warn!(
+                    "could not remove the old log segment {}: {e}",
+                    path.display()
+                );
+            }
+        }
+    }
+    Ok(())
+}
