@@ -26,10 +26,11 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Run the server (Redis protocol; 127.0.0.1:6379, in memory, by
-    /// default). Every setting below can also go in a TOML file given with
-    /// --config; flags win over the file.
-    Server(tandem_server::Settings),
+    /// Run the server (Redis protocol; 127.0.0.1:6379; snapshots in the
+    /// working directory by Redis's save rules, by default). Every setting
+    /// below can also go in a TOML file given with --config; flags win over
+    /// the file.
+    Server(Box<tandem_server::Settings>),
     /// Run a benchmark.
     Bench {
         #[command(subcommand)]
@@ -108,7 +109,7 @@ async fn wait_for_signal() {
 
 fn main() {
     let code = match Cli::parse().command {
-        Command::Server(settings) => run_server(settings),
+        Command::Server(settings) => run_server(*settings),
         Command::Bench { target } => tandem_bench::run(target),
     };
     std::process::exit(code);

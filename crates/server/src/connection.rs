@@ -319,6 +319,16 @@ impl Connection {
                 }
             }
             let after = self.execute_all(shared, limits);
+            // Nothing written is acknowledged before it is as durable as
+            // `appendfsync` promises; if it cannot be, no reply goes out.
+            if let Err(why) = crate::persistence::settle(shared).await {
+                tracing::error!(
+                    id = self.session.id,
+                    peer = %self.session.peer,
+                    "closing client: its writes could not be logged ({why})"
+                );
+                return Ok(());
+            }
             // Shown before the replies go out: once a client has its
             // reply (to SUBSCRIBE, say), others see the change too.
             self.show();

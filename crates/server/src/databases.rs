@@ -15,10 +15,10 @@
 
 use arc_swap::ArcSwap;
 use parking_lot::Mutex;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use tandem_engine::clock::Clock;
 use tandem_engine::pubsub::Hub;
-use tandem_engine::{Background, Db, Options, ResizePolicy};
+use tandem_engine::{Background, Db, Options, ResizePolicy, Store};
 
 /// The databases, by number.
 pub struct Databases {
@@ -28,6 +28,8 @@ pub struct Databases {
     swapping: Mutex<()>,
     /// The reaper and resizer every database runs on.
     background: Background,
+    /// The durable store over them, once loaded: SWAPDB is logged there.
+    store: OnceLock<Store>,
 }
 
 impl Databases {
@@ -78,7 +80,39 @@ impl Databases {
             table: ArcSwap::from_pointee(table),
             swapping: Mutex::new(()),
             background,
+            store: OnceLock::new(),
         }
+    }
+
+    /// Every database in id order (its number when it was made; SWAPDB
+    /// changes numbers, not ids), as the store wants them.
+    pub fn by_id(&self) -> Vec<Db> {
+        let mut dbs = Vec::clone(&self.table.load());
+        dbs.sort_by_key(Db::id);
+        dbs
+    }
+
+    /// Numbers the databases as recovery found them: `numbering[n]` is the
+    /// id of database `n`.
+    pub fn renumber(&self, numbering: &[u32]) {
+        let _one_at_a_time = self.swapping.lock();
+        let by_id = self.by_id();
+        let table: Vec<Db> = numbering
+            .iter()
+            .filter_map(|&id| by_id.get(id as usize).cloned())
+            .collect();
+        if table.len() != by_id.len() {
+            return;
+        }
+        for (n, db) in table.iter().enumerate() {
+            db.set_db_index(u32::try_from(n).unwrap_or(u32::MAX));
+        }
+        self.table.store(Arc::new(table));
+    }
+
+    /// From now on SWAPDB is logged in `store`.
+    pub fn attach(&self, store: Store) {
+        let _ = self.store.set(store);
     }
 
     /// The background threads every database runs on, and their health.
@@ -117,18 +151,28 @@ impl Databases {
     /// `a` now see what was `b`. Returns false if either is out of range.
     pub fn swap(&self, a: usize, b: usize) -> bool {
         let _one_at_a_time = self.swapping.lock();
-        let mut table = Vec::clone(&self.table.load());
-        if a >= table.len() || b >= table.len() {
+        let publish = || {
+            let mut table = Vec::clone(&self.table.load());
+            table.swap(a, b);
+            for i in [a, b] {
+                if let Some(db) = table.get(i) {
+                    db.set_db_index(u32::try_from(i).unwrap_or(u32::MAX));
+                }
+            }
+            self.table.store(Arc::new(table));
+        };
+        if a >= self.len() || b >= self.len() {
             return false;
         }
-        table.swap(a, b);
-        for i in [a, b] {
-            if let Some(db) = table.get(i) {
-                db.set_db_index(u32::try_from(i).unwrap_or(u32::MAX));
+        // Logged and published under the store's numbering lock, so a
+        // snapshot records the numbering before the swap or after it.
+        match self.store.get() {
+            Some(store) => store.swap(a, b, publish),
+            None => {
+                publish();
+                true
             }
         }
-        self.table.store(Arc::new(table));
-        true
     }
 }
 

@@ -34,6 +34,7 @@ mod connection;
 mod contained;
 mod databases;
 mod pause;
+mod persistence;
 mod registry;
 pub(crate) mod resp;
 mod server;
@@ -96,7 +97,7 @@ impl Drop for Running {
 }
 
 /// Starts a server with `config` on a new thread, and returns once it is
-/// listening. `threads` overrides `config.io_threads` (the threads serving
+/// listening and has loaded its data (an error if that failed). `threads` overrides `config.io_threads` (the threads serving
 /// connections) when not 0.
 pub fn start(mut config: Config, threads: usize) -> std::io::Result<Running> {
     if threads > 0 {
@@ -108,12 +109,20 @@ pub fn start(mut config: Config, threads: usize) -> std::io::Result<Running> {
     let server = runtime.block_on(Server::bind(config))?;
     let addr = server.local_addr()?;
     let handle = server.shutdown_handle();
+    let persistence = server.persistence();
     let thread = std::thread::Builder::new()
         .name("tandem-server".into())
         .spawn(move || runtime.block_on(server.run()))?;
-    Ok(Running {
+    let mut running = Running {
         addr,
         handle,
         thread: Some(thread),
-    })
+    };
+    // Embedders and tests get a server that has loaded its data; the
+    // binary serves (`-LOADING`) while it loads.
+    if let Err(why) = persistence.wait_loaded() {
+        let _ = running.stop_inner();
+        return Err(std::io::Error::other(why));
+    }
+    Ok(running)
 }

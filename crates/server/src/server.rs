@@ -101,6 +101,11 @@ impl Server {
         ShutdownHandle(self.shared.shutdown.clone())
     }
 
+    /// The server's persistence (to wait until it has loaded).
+    pub(crate) fn persistence(&self) -> crate::persistence::Persistence {
+        self.shared.persistence.clone()
+    }
+
     /// Serves clients until shutdown, then waits for connections to
     /// finish (at most `DRAIN_TIMEOUT`).
     pub async fn run(self) -> io::Result<()> {
@@ -108,6 +113,10 @@ impl Server {
         let tracker = TaskTracker::new();
         let token = shared.shutdown.clone();
         let cores = Cores::start(shared.config.load().serving_threads(), &token, &tracker)?;
+        // Clients are served while the data loads; until it has, they get
+        // `-LOADING` (`command::admit`).
+        let loader = load(&shared)?;
+        let rules = tokio::spawn(save_rules(Arc::clone(&shared)));
         loop {
             let accepted = tokio::select! {
                 () = token.cancelled() => break,
@@ -133,11 +142,57 @@ impl Server {
             tracing::warn!("some clients did not close within {DRAIN_TIMEOUT:?}");
         }
         cores.join();
+        rules.abort();
         if let Some(path) = &shared.config.load().unixsocket {
             let _ = std::fs::remove_file(path);
         }
+        let loaded = loader
+            .join()
+            .unwrap_or_else(|_| Err("the loader panicked".into()));
+        if let Err(why) = loaded {
+            return Err(io::Error::other(format!("could not load the data: {why}")));
+        }
+        // A signal (not SHUTDOWN, which saved already): save as Redis does
+        // when save rules are set, then sync the log.
+        let config = shared.config.load();
+        if let Err(why) = shared
+            .persistence
+            .shutdown(config.save.any(), shared.stats.changes())
+        {
+            tracing::error!(
+                "saving at shutdown failed ({why}); the data on disk is the last saved"
+            );
+        }
         tracing::info!("Tandem is now ready to exit, bye bye...");
         Ok(())
+    }
+}
+
+/// Loads the data on a thread of its own; a failure (corrupt files) is
+/// logged and shuts the server down.
+fn load(shared: &Arc<Shared>) -> io::Result<std::thread::JoinHandle<Result<(), String>>> {
+    let shared = Arc::clone(shared);
+    std::thread::Builder::new()
+        .name("tandem-load".into())
+        .spawn(move || {
+            let config = shared.config.load_full();
+            tracing::info!("loading the data in {}", config.store_dir().display());
+            let loaded = shared.persistence.load(&config, &shared.dbs);
+            if let Err(e) = &loaded {
+                tracing::error!("could not load the data: {e}");
+                shared.shutdown.cancel();
+            }
+            loaded.map_err(|e| e.to_string())
+        })
+}
+
+/// Checks the `save` rules once a second (Redis's `serverCron` does).
+async fn save_rules(shared: Arc<Shared>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        let config = shared.config.load();
+        shared.persistence.tick(&config, shared.stats.changes());
     }
 }
 

@@ -1,9 +1,10 @@
-//! The state every connection shares: configuration, databases, the
-//! pub/sub hub, counters, and the shutdown signal.
+//! The state every connection shares: configuration, databases and their
+//! persistence, the pub/sub hub, counters, and the shutdown signal.
 
 use crate::config::Config;
 use crate::databases::Databases;
 use crate::pause::Pause;
+use crate::persistence::Persistence;
 use crate::registry::Clients;
 pub use crate::stats::Stats;
 use arc_swap::ArcSwap;
@@ -19,6 +20,8 @@ pub struct Shared {
     pub config: ArcSwap<Config>,
     /// The databases.
     pub dbs: Databases,
+    /// Their durable store, loading, and saves.
+    pub persistence: Persistence,
     /// The hub all databases publish to: channels, patterns, keyspace
     /// notifications.
     pub hub: Hub,
@@ -58,6 +61,7 @@ impl Shared {
                 &config.clock.0,
                 Databases::shard_floor(config.serving_threads()),
             ),
+            persistence: Persistence::new(),
             shard_hub: Hub::new(hub.limits()),
             hub,
             config: ArcSwap::from_pointee(config),

@@ -31,7 +31,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 /// One command in this many is timed (a power of two).
 pub const TIME_ONE_IN: u32 = 16;
@@ -69,6 +69,8 @@ fn bump(counter: &AtomicU64, n: u64) {
 struct Table {
     commands: Box<[Counters]>,
     errors: AtomicU64,
+    /// Write commands that succeeded: the save rules' "changes".
+    changes: AtomicU64,
     /// Error replies by code. A lock, but only its thread and INFO take
     /// it, and only on an error reply.
     codes: Mutex<HashMap<Box<str>, u64>>,
@@ -79,6 +81,7 @@ impl Table {
         Self {
             commands: (0..slots).map(|_| Counters::default()).collect(),
             errors: AtomicU64::new(0),
+            changes: AtomicU64::new(0),
             codes: Mutex::new(HashMap::new()),
         }
     }
@@ -219,8 +222,6 @@ pub struct Stats {
     /// The engine's expired-key count at the last reset (the engine's
     /// counter is its own; INFO subtracts this).
     expired_base: AtomicU64,
-    /// When counting began (the server's start), as Unix time.
-    started_unix: Duration,
     /// This run's random id (INFO's `run_id`).
     run_id: String,
     /// This run's replication id (INFO's `master_replid`): random too.
@@ -239,17 +240,9 @@ impl Stats {
             rejected: AtomicU64::new(0),
             baseline: Mutex::new(None),
             expired_base: AtomicU64::new(0),
-            started_unix: SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .unwrap_or_default(),
             run_id: random_hex(40),
             replid: random_hex(40),
         }
-    }
-
-    /// When counting began (the server's start), as Unix time.
-    pub fn started_unix(&self) -> Duration {
-        self.started_unix
     }
 
     /// This run's random 40-hex-digit id.
@@ -314,6 +307,22 @@ impl Stats {
                 }
             }
         });
+    }
+
+    /// A write command succeeded (Redis's `dirty`, counted per command
+    /// rather than per key changed).
+    pub fn changed(&self) {
+        self.with_table(|t| bump(&t.changes, 1));
+    }
+
+    /// Write commands that succeeded since the server started, over every
+    /// thread; CONFIG RESETSTAT does not reset it (nor Redis's `dirty`).
+    pub fn changes(&self) -> u64 {
+        self.tables
+            .lock()
+            .iter()
+            .map(|t| t.changes.load(Ordering::Relaxed))
+            .sum()
     }
 
     /// Command `slot` was refused before it ran (arity, authentication,

@@ -894,7 +894,7 @@ fn unknown_commands_wrong_arity_and_argument_errors() -> TestResult {
             // KEYS
             ("KEYS", "-ERR wrong number of arguments for 'keys' command"),
             ("KEYS *", "[]"),
-            ("CONFIG GET save", "[\"save\", \"\"]"),
+            ("CONFIG GET save", "[\"save\", \"3600 1 300 100 60 10000\"]"),
             ("CONFIG GET appendonly", "[\"appendonly\", \"no\"]"),
             ("CONFIG GET maxclients", "[\"maxclients\", \"10000\"]"),
             ("CONFIG GET databases", "[\"databases\", \"16\"]"),
@@ -1486,7 +1486,10 @@ fn config_get_answers_by_name_and_glob() -> TestResult {
     let (server, mut con) = fresh()?;
     let pair = |k: &str, v: &str| (k.to_string(), v.to_string());
     // What redis-benchmark and clients ask for before they start.
-    assert_eq!(config_get(&mut con, "save")?, [pair("save", "")]);
+    assert_eq!(
+        config_get(&mut con, "save")?,
+        [pair("save", "3600 1 300 100 60 10000")]
+    );
     assert_eq!(
         config_get(&mut con, "appendonly")?,
         [pair("appendonly", "no")]
@@ -1508,7 +1511,7 @@ fn config_get_answers_by_name_and_glob() -> TestResult {
         [
             pair("appendonly", "no"),
             pair("databases", "16"),
-            pair("save", ""),
+            pair("save", "3600 1 300 100 60 10000"),
         ]
     );
     assert_eq!(
@@ -1553,11 +1556,12 @@ fn config_get_answers_by_name_and_glob() -> TestResult {
 #[test]
 fn config_get_of_an_exact_name_echoes_it_as_given() -> TestResult {
     let (_server, mut con) = fresh()?;
-    // Redis 7.0.15: *2 $4 SAVE $0 ""; a glob replies with the real name.
+    // Redis 7.0.15 (default save rules): *2 $4 SAVE $23 3600 1 300 100 60
+    // 10000; a glob replies with the real name.
     check(
         &mut con,
         &[
-            ("CONFIG GET SAVE", "[\"SAVE\", \"\"]"),
+            ("CONFIG GET SAVE", "[\"SAVE\", \"3600 1 300 100 60 10000\"]"),
             ("CONFIG GET Maxclients", "[\"Maxclients\", \"10000\"]"),
             ("CONFIG GET MAXCLIENT*", "[\"maxclients\", \"10000\"]"),
         ],

@@ -159,6 +159,8 @@ fn cts_cases() -> Res<()> {
         None => {
             let config = tandem_server::Config {
                 port: 0,
+                dir: std::env::temp_dir().join(format!("tandem-compat-{}", std::process::id())),
+                save: tandem_server::config::SaveRules(Vec::new()),
                 ..Default::default()
             };
             let running = tandem_server::start(config, 2)?;

@@ -598,7 +598,10 @@ fn hello_3_switches_to_resp3() -> TestResult {
         (b"MGET k nokey\r\n", b"*2\r\n$1\r\nv\r\n_\r\n"),
         (b"RANDOMKEY\r\n", b"$1\r\nk\r\n"),
         // CONFIG GET is a map.
-        (b"CONFIG GET save\r\n", b"%1\r\n$4\r\nsave\r\n$0\r\n\r\n"),
+        (
+            b"CONFIG GET save\r\n",
+            b"%1\r\n$4\r\nsave\r\n$23\r\n3600 1 300 100 60 10000\r\n",
+        ),
         (
             b"CONFIG GET appendonly\r\n",
             b"%1\r\n$10\r\nappendonly\r\n$2\r\nno\r\n",
@@ -622,7 +625,10 @@ fn hello_3_switches_to_resp3() -> TestResult {
     c.check(b"HELLO\r\n", &hello_reply(true, &id))?;
     c.check(b"HELLO 2\r\n", &hello_reply(false, &id))?;
     c.check(b"GET nokey\r\n", b"$-1\r\n")?;
-    c.check(b"CONFIG GET save\r\n", b"*2\r\n$4\r\nsave\r\n$0\r\n\r\n")?;
+    c.check(
+        b"CONFIG GET save\r\n",
+        b"*2\r\n$4\r\nsave\r\n$23\r\n3600 1 300 100 60 10000\r\n",
+    )?;
     // RESET returns to RESP2 as well.
     c.check(b"HELLO 3\r\n", &hello_reply(true, &id))?;
     c.check(b"RESET\r\nGET nokey\r\n", b"+RESET\r\n$-1\r\n")

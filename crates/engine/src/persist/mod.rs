@@ -51,6 +51,7 @@ pub use snapshot::SnapshotInfo;
 
 use crate::db::Db;
 use crate::journal::{self, Journal, Op};
+use arc_swap::ArcSwapOption;
 use parking_lot::Mutex;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -80,6 +81,11 @@ pub struct StoreOptions {
     /// program wants. A server sets it off and waits once per batch of
     /// requests, before replying. Default `true`.
     pub settle_each_write: bool,
+    /// The snapshot file name: the log position it starts from goes before
+    /// the extension (`dump.tdb` gives `dump.00000000000000000042.tdb`),
+    /// so a new snapshot never overwrites the one the manifest names.
+    /// Default `snapshot.tdb`.
+    pub snapshot_name: String,
 }
 
 impl Default for StoreOptions {
@@ -91,6 +97,7 @@ impl Default for StoreOptions {
             segment_bytes: 64 * 1024 * 1024,
             load_truncated: true,
             settle_each_write: true,
+            snapshot_name: "snapshot.tdb".into(),
         }
     }
 }
@@ -129,6 +136,9 @@ struct State {
 }
 
 struct Inner {
+    /// The log `appendonly` keeps, read without a lock (a server settles
+    /// every batch of writes through it); kept equal to `State::journal`.
+    journal: ArcSwapOption<Journal>,
     dir: PathBuf,
     fs: Arc<dyn Backend>,
     dbs: Vec<Db>,
@@ -169,6 +179,7 @@ impl Store {
         let (state, numbering, recovery) = recover::run(dir, &options, &dbs)?;
         let store = Store {
             inner: Arc::new(Inner {
+                journal: ArcSwapOption::new(state.journal.clone()),
                 dir: dir.to_owned(),
                 fs: options.fs.clone(),
                 dbs,
@@ -229,9 +240,9 @@ impl Store {
         true
     }
 
-    /// The log, while `appendonly` is on.
+    /// The log, while `appendonly` is on. No lock is taken.
     pub fn journal(&self) -> Option<Arc<Journal>> {
-        self.inner.state.lock().journal.clone()
+        self.inner.journal.load_full()
     }
 
     /// Whether every change is logged (`appendonly`).
@@ -289,6 +300,7 @@ impl Store {
     pub fn close(&self) -> Result<()> {
         let _one = self.inner.snapshotting.lock();
         let journal = self.inner.state.lock().journal.take();
+        self.inner.journal.store(None);
         if let Some(journal) = journal {
             self.inner.close_log(&journal)?;
         }
@@ -300,6 +312,7 @@ impl Store {
     fn start_log(&self) -> Result<Arc<Journal>> {
         let journal = self.inner.open_log()?;
         self.inner.state.lock().journal = Some(journal.clone());
+        self.inner.journal.store(Some(journal.clone()));
         Ok(journal)
     }
 
@@ -307,6 +320,7 @@ impl Store {
     /// in the manifest. The caller holds `snapshotting`.
     fn stop_log(&self) -> Result<()> {
         let journal = self.inner.state.lock().journal.take();
+        self.inner.journal.store(None);
         let Some(journal) = journal else {
             return Ok(());
         };

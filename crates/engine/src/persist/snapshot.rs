@@ -34,13 +34,28 @@ pub struct SnapshotInfo {
     pub elapsed: Duration,
 }
 
-/// The file name of the snapshot starting replay at `lsn`.
-fn name(lsn: u64) -> String {
-    format!("snapshot-{lsn:020}.tdb")
+/// The stem and extension (with its dot) of a snapshot file name.
+fn split(pattern: &str) -> (&str, &str) {
+    match pattern.rfind('.') {
+        Some(dot) if dot > 0 => pattern.split_at(dot),
+        _ => (pattern, ""),
+    }
 }
 
-fn is_snapshot(name: &str) -> bool {
-    name.starts_with("snapshot-") && name.ends_with(".tdb")
+/// The file name, after `pattern`, of the snapshot starting replay at
+/// `lsn`.
+fn name(pattern: &str, lsn: u64) -> String {
+    let (stem, ext) = split(pattern);
+    format!("{stem}.{lsn:020}{ext}")
+}
+
+/// Whether `name` is a snapshot named after `pattern`.
+fn is_snapshot(pattern: &str, name: &str) -> bool {
+    let (stem, ext) = split(pattern);
+    name.strip_prefix(stem)
+        .and_then(|rest| rest.strip_prefix('.'))
+        .and_then(|rest| rest.strip_suffix(ext))
+        .is_some_and(|digits| digits.len() == 20 && digits.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Takes a snapshot. `journal` is the log `appendonly` keeps, or `None`
@@ -66,10 +81,11 @@ pub(super) fn take_locked(inner: &Inner, journal: Option<Arc<Journal>>) -> Resul
     };
     let fs = inner.fs.as_ref();
     let wal = journal.wal();
+    let pattern = inner.state.lock().options.snapshot_name.clone();
     let manifest = if temporary {
         let end = inner.close_log(&journal)?;
         Manifest {
-            snapshot: Some(name(lsn)),
+            snapshot: Some(name(&pattern, lsn)),
             log_start: lsn,
             log_end: Some(end),
         }
@@ -77,7 +93,7 @@ pub(super) fn take_locked(inner: &Inner, journal: Option<Arc<Journal>>) -> Resul
         // Rule 5: the log failed before the snapshot began, so no write
         // was accepted while it ran, and it holds everything.
         Manifest {
-            snapshot: Some(name(lsn)),
+            snapshot: Some(name(&pattern, lsn)),
             log_start: wal.reopen()?,
             log_end: None,
         }
@@ -85,7 +101,7 @@ pub(super) fn take_locked(inner: &Inner, journal: Option<Arc<Journal>>) -> Resul
         // Rule 3: the changes made while reading are durable first.
         wal.sync_now()?;
         Manifest {
-            snapshot: Some(name(lsn)),
+            snapshot: Some(name(&pattern, lsn)),
             log_start: lsn,
             log_end: None,
         }
@@ -113,12 +129,13 @@ pub(super) fn take_locked(inner: &Inner, journal: Option<Arc<Journal>>) -> Resul
 fn write(inner: &Inner, journal: &Journal) -> Result<(PathBuf, (u64, u64), u64, bool)> {
     let fs = inner.fs.as_ref();
     let wal = journal.wal();
+    let pattern = inner.state.lock().options.snapshot_name.clone();
     let failed = wal.has_failed();
     let (numbering, lsn) = {
         let numbering = inner.numbering.lock();
         (numbering.clone(), wal.next_lsn())
     };
-    let (staged, file) = install::stage(fs, &inner.dir, &name(lsn))?;
+    let (staged, file) = install::stage(fs, &inner.dir, &name(&pattern, lsn))?;
     let mut builder = SsTableBuilder::new(file, staged.path.clone(), BuildOptions::default());
     let mut read = Ok(());
     for (id, db) in inner.dbs.iter().enumerate() {
@@ -156,9 +173,10 @@ fn write(inner: &Inner, journal: &Journal) -> Result<(PathBuf, (u64, u64), u64, 
 fn remove_obsolete(inner: &Inner, manifest: &Manifest) -> Result<()> {
     let fs = inner.fs.as_ref();
     let dir = &inner.dir;
+    let pattern = inner.state.lock().options.snapshot_name.clone();
     let names = fs.list(dir).map_err(|e| Error::io("list", dir, e))?;
     for name in names {
-        if is_snapshot(&name) && manifest.snapshot.as_deref() != Some(name.as_str()) {
+        if is_snapshot(&pattern, &name) && manifest.snapshot.as_deref() != Some(name.as_str()) {
             let path = dir.join(&name);
             if let Err(e) = fs.remove(&path) {
                 tracing::warn!("could not remove the old snapshot {}: {e}", path.display());
@@ -181,4 +199,19 @@ fn remove_obsolete(inner: &Inner, manifest: &Manifest) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snapshot_names_carry_their_position_before_the_extension() {
+        assert_eq!(name("dump.tdb", 42), "dump.00000000000000000042.tdb");
+        assert_eq!(name("snap", 1), "snap.00000000000000000001");
+        assert!(is_snapshot("dump.tdb", &name("dump.tdb", 7)));
+        assert!(!is_snapshot("dump.tdb", "dump.tdb"));
+        assert!(!is_snapshot("dump.tdb", "other.00000000000000000042.tdb"));
+        assert!(!is_snapshot("dump.tdb", "dump.0000000000000000004x.tdb"));
+    }
 }

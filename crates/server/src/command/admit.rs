@@ -4,7 +4,8 @@
 //!
 //! Owns the refusals that come from a command's flags and the client's
 //! state: arity, protected commands (`enable-debug-command`), NOAUTH,
-//! `no-multi` inside MULTI, and the RESP2 subscribed context. It decides
+//! `no-multi` inside MULTI, `-MISCONF` for writes (and PING) while data
+//! cannot be persisted, the RESP2 subscribed context, and `-LOADING`. It decides
 //! only; it never runs a handler, and it never changes the session (the
 //! caller counts the refusal and dooms the transaction).
 //!
@@ -12,13 +13,12 @@
 //! will go, in Redis's order:
 //! - `denyoom`: after the `no-multi` check, once there is a memory limit
 //!   (`maxmemory`): refused with `-OOM` while over it.
-//! - `write`: beside `denyoom`, once there are replicas or persistence
-//!   errors (`-READONLY`, `-MISCONF`, `-NOREPLICAS`). Today `write` (and
-//!   the unreported `MAY_REPLICATE`) only decide what CLIENT PAUSE WRITE
-//!   holds back, in the connection.
+//! - `write`: `-MISCONF` is checked; beside it, once there are replicas,
+//!   `-READONLY` and `-NOREPLICAS`. `write` (and the unreported
+//!   `MAY_REPLICATE`) also decide what CLIENT PAUSE WRITE holds back, in
+//!   the connection.
 //! - `stale`: after the subscribed-context check, once Tandem can be a
 //!   replica with stale data (`-MASTERDOWN`).
-//! - `loading`: after `stale`, once there is a loading phase (`-LOADING`).
 //! - `noscript` and `allow_busy`: once there are scripts; `noscript` in the
 //!   scripting call path, `allow_busy` after `loading` (`-BUSY`).
 //! - `blocking`: no command Tandem serves blocks; a blocking command
@@ -36,6 +36,10 @@ use std::net::SocketAddr;
 
 /// Redis 7.0's refusal of DEBUG while `enable-debug-command` forbids it.
 pub const DEBUG_NOT_ALLOWED: &str = "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.";
+
+/// Redis's refusal of a command without the `loading` flag while the
+/// dataset loads.
+pub const LOADING: &str = "LOADING Redis is loading the dataset in memory";
 
 /// Redis's refusal of a `no-multi` command inside MULTI.
 pub const NOT_IN_MULTI: &str = "ERR Command not allowed inside a transaction";
@@ -67,6 +71,13 @@ pub(crate) fn refusal(
     if session.multi.is_some() && flags & flags::NO_MULTI != 0 {
         return Some(NOT_IN_MULTI.to_string());
     }
+    // Redis refuses PING too while it cannot persist (a health check
+    // should see the problem).
+    if flags & flags::WRITE != 0 || cmd.spec.name == "ping" {
+        if let Some(msg) = shared.persistence.refusal(&shared.config.load()) {
+            return Some(msg);
+        }
+    }
     // RESP3 clients may run anything while subscribed.
     if protocol == Protocol::Resp2
         && session.subscribed()
@@ -75,6 +86,9 @@ pub(crate) fn refusal(
         return Some(format!(
             "ERR Can't execute '{name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
         ));
+    }
+    if flags & flags::LOADING == 0 && shared.persistence.loading() {
+        return Some(LOADING.to_string());
     }
     None
 }

@@ -1,9 +1,9 @@
 //! CONFIG: reading and changing the server's settings.
 //!
-//! Owns CONFIG GET, which answers for every setting in `config::Settings`,
-//! plus `save` and `appendonly` (no persistence yet), which redis-benchmark
-//! asks for before it starts; and CONFIG SET for every setting that can
-//! change while the server runs. A CONFIG SET of several settings checks
+//! Owns CONFIG GET, which answers for every setting in `config::Settings`
+//! (redis-benchmark asks for `save` and `appendonly` before it starts),
+//! and CONFIG SET for every setting that can change while the server
+//! runs. A CONFIG SET of several settings checks
 //! them all first and applies all or none, as Redis 7 does; the new
 //! `Config` is swapped in whole, and the engine and hubs are told.
 
@@ -53,9 +53,17 @@ fn settings(c: &Config) -> Vec<(&'static str, String)> {
         ("loglevel", c.loglevel.clone()),
         ("io-threads", c.io_threads.to_string()),
         ("enable-debug-command", c.enable_debug_command.to_string()),
-        // No persistence yet: nothing is saved, and there is no AOF.
-        ("save", String::new()),
-        ("appendonly", "no".into()),
+        ("dir", c.dir.display().to_string()),
+        ("appendonly", yes_no(c.appendonly)),
+        ("appendfsync", c.appendfsync.as_str().into()),
+        ("appenddirname", c.appenddirname.clone()),
+        ("dbfilename", c.dbfilename.clone()),
+        ("save", c.save.to_string()),
+        ("aof-load-truncated", yes_no(c.aof_load_truncated)),
+        (
+            "stop-writes-on-bgsave-error",
+            yes_no(c.stop_writes_on_bgsave_error),
+        ),
     ]
 }
 
@@ -149,6 +157,12 @@ fn memory(v: &str, min: u64) -> Result<u64, Refusal> {
     Ok(n)
 }
 
+fn yes_no(v: &str) -> Result<bool, Refusal> {
+    Ok(v.parse::<crate::config::YesNo>()
+        .map_err(|_| "argument must be 'yes' or 'no'".to_string())?
+        .0)
+}
+
 /// What CONFIG SET does with a setting.
 enum Settable {
     /// Changes it in `config`.
@@ -174,10 +188,7 @@ fn settable(name: &str) -> Option<Settable> {
             Ok(())
         }),
         "protected-mode" => Now(|c, v| {
-            c.protected_mode = v
-                .parse::<crate::config::YesNo>()
-                .map_err(|_| "argument must be 'yes' or 'no'".to_string())?
-                .0;
+            c.protected_mode = yes_no(v)?;
             Ok(())
         }),
         "proto-max-bulk-len" => Now(|c, v| {
@@ -202,8 +213,32 @@ fn settable(name: &str) -> Option<Settable> {
             c.client_output_buffer_limit = c.client_output_buffer_limit.with(v)?;
             Ok(())
         }),
+        "save" => Now(|c, v| {
+            c.save = v.parse()?;
+            Ok(())
+        }),
+        "appendonly" => Now(|c, v| {
+            c.appendonly = yes_no(v)?;
+            Ok(())
+        }),
+        "appendfsync" => Now(|c, v| {
+            c.appendfsync = tandem_engine::storage::wal::SyncPolicy::parse(v).ok_or_else(|| {
+                "argument(s) must be one of the following: always, everysec, no".to_string()
+            })?;
+            Ok(())
+        }),
+        "aof-load-truncated" => Now(|c, v| {
+            c.aof_load_truncated = yes_no(v)?;
+            Ok(())
+        }),
+        "stop-writes-on-bgsave-error" => Now(|c, v| {
+            c.stop_writes_on_bgsave_error = yes_no(v)?;
+            Ok(())
+        }),
+        // Redis can move `dir` and rename `dbfilename` at run time; here
+        // the store is opened in them once, at start-up.
         "bind" | "port" | "unixsocket" | "tcp-backlog" | "databases" | "io-threads"
-        | "loglevel" | "save" | "appendonly" => Immutable,
+        | "loglevel" | "dir" | "dbfilename" | "appenddirname" => Immutable,
         // Redis 7 refuses to change a protected command's switch at run
         // time, with the immutable settings' words.
         "enable-debug-command" => Immutable,
@@ -249,6 +284,20 @@ fn set(c: &mut Call<'_>) -> CmdResult {
     let max_value = usize::try_from(next.proto_max_bulk_len).unwrap_or(usize::MAX);
     for db in shared.dbs.all().iter() {
         db.set_max_value_bytes(max_value);
+    }
+    let before = shared.config.load_full();
+    if next.appendfsync != before.appendfsync {
+        shared.persistence.set_sync(next.appendfsync);
+    }
+    if next.appendonly != before.appendonly {
+        // Redis's words when the log cannot be started.
+        shared
+            .persistence
+            .set_appendonly(next.appendonly, shared.stats.changes())
+            .map_err(|why| {
+                tracing::error!("CONFIG SET appendonly {}: {why}", next.appendonly);
+                failed("appendonly", "Failed to set current 'appendonly' config")
+            })?;
     }
     shared.config.store(std::sync::Arc::new(next));
     c.out.ok();

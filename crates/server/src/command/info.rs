@@ -266,15 +266,11 @@ fn memory(text: &mut String, engine: &Engine) {
 }
 
 fn persistence(text: &mut String, shared: &Shared) {
-    // No persistence yet: nothing loads, nothing is saved.
-    let started = shared.stats.started_unix().as_secs();
-    field(text, "loading", 0);
-    field(text, "async_loading", 0);
-    field(text, "rdb_bgsave_in_progress", 0);
-    field(text, "rdb_last_save_time", started);
-    field(text, "rdb_saves", 0);
-    field(text, "aof_enabled", 0);
-    field(text, "aof_rewrite_in_progress", 0);
+    shared
+        .persistence
+        .info(shared.stats.changes(), |name, value| {
+            field(text, name, value)
+        });
 }
 
 fn stats(text: &mut String, shared: &Shared, totals: &Totals, engine: &Engine) {

@@ -332,7 +332,12 @@ pub(crate) fn run_counted(call: &mut Call<'_>, spec: &Spec, slot: Slot) {
     let result = (spec.handler)(call);
     let took = start.map(|s| s.elapsed());
     match result {
-        Ok(()) => stats.call(slot, took, false),
+        Ok(()) => {
+            stats.call(slot, took, false);
+            if spec.flags & spec::flags::WRITE != 0 {
+                stats.changed();
+            }
+        }
         Err(reject) => {
             let msg = reject.message(spec.name);
             call.out.error(&msg);

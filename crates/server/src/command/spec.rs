@@ -51,6 +51,8 @@ pub mod flags {
     pub const SKIP_SLOWLOG: u32 = 1 << 19;
     /// Allowed while a script is busy.
     pub const ALLOW_BUSY: u32 = 1 << 20;
+    /// Refused while a replica loads a dataset in the background.
+    pub const NO_ASYNC_LOADING: u32 = 1 << 21;
 
     /// Each flag with the name COMMAND prints for it, in Redis's order.
     pub const NAMES: &[(u32, &str)] = &[
@@ -66,6 +68,7 @@ pub mod flags {
         (SKIP_SLOWLOG, "skip_slowlog"),
         (FAST, "fast"),
         (NO_AUTH, "no_auth"),
+        (NO_ASYNC_LOADING, "no_async_loading"),
         (NO_MULTI, "no_multi"),
         (ALLOW_BUSY, "allow_busy"),
     ];

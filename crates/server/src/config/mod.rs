@@ -8,9 +8,12 @@
 //! `--maxclients`, `maxclients = 100` and `CONFIG GET maxclients` agree.
 
 mod output;
+mod persistence;
 mod units;
 
 pub use output::{ClassLimit, OutputLimits};
+pub use persistence::{SaveRules, StorageFs};
+use tandem_engine::storage::wal::SyncPolicy;
 pub use units::{Allowed, BadValue, ByteSize, YesNo};
 
 use std::path::{Path, PathBuf};
@@ -107,6 +110,48 @@ pub struct Settings {
     /// Fixed once the server runs.
     #[arg(long, value_name = "no|yes|local")]
     pub enable_debug_command: Option<Allowed>,
+
+    /// Directory the data is kept in (`appenddirname` inside it)
+    /// [default: ., the working directory, as Redis].
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+
+    /// yes|no: log every write (the write-ahead log), so a restart loses
+    /// nothing acknowledged [default: no, as Redis; snapshots only].
+    #[arg(long, value_name = "yes|no")]
+    pub appendonly: Option<YesNo>,
+
+    /// always|everysec|no: when the log is synced to disk. `always` before
+    /// each reply; `everysec` once a second (a power cut may lose the last
+    /// second; a killed process loses nothing); `no` when the kernel
+    /// pleases [default: everysec].
+    #[arg(long, value_name = "POLICY")]
+    pub appendfsync: Option<String>,
+
+    /// The directory, inside `dir`, holding the manifest, snapshots and
+    /// log segments [default: appendonlydir].
+    #[arg(long, value_name = "NAME")]
+    pub appenddirname: Option<String>,
+
+    /// Snapshot file name; the log position is added before the extension
+    /// (`dump.00000000000000000042.tdb`) [default: dump.tdb].
+    #[arg(long, value_name = "NAME")]
+    pub dbfilename: Option<String>,
+
+    /// Snapshot rules, pairs of `<seconds> <changes>`; "" for none
+    /// [default: "3600 1 300 100 60 10000", as Redis 7].
+    #[arg(long, value_name = "RULES")]
+    pub save: Option<SaveRules>,
+
+    /// yes|no: start when the log ends in a record cut short by a crash,
+    /// cutting it off (logged); `no` refuses to start [default: yes].
+    #[arg(long, value_name = "yes|no")]
+    pub aof_load_truncated: Option<YesNo>,
+
+    /// yes|no: refuse writes (`-MISCONF`) while the last background save
+    /// failed and save rules are set [default: yes].
+    #[arg(long, value_name = "yes|no")]
+    pub stop_writes_on_bgsave_error: Option<YesNo>,
 }
 
 /// The settings the server runs with, every one resolved.
@@ -149,6 +194,24 @@ pub struct Config {
     /// The clock TTLs are measured by. Not a setting: the system clock,
     /// unless an embedder or a test brings its own.
     pub clock: ExpiryClock,
+    /// Data directory.
+    pub dir: PathBuf,
+    /// Whether every write is logged.
+    pub appendonly: bool,
+    /// When the log is synced.
+    pub appendfsync: SyncPolicy,
+    /// The store's directory inside `dir`.
+    pub appenddirname: String,
+    /// The snapshot file name pattern.
+    pub dbfilename: String,
+    /// Snapshot rules.
+    pub save: SaveRules,
+    /// Whether a torn log tail is cut off at start-up.
+    pub aof_load_truncated: bool,
+    /// Whether a failed background save refuses writes.
+    pub stop_writes_on_bgsave_error: bool,
+    /// The file system `dir` is on. Not a setting (see `StorageFs`).
+    pub fs: StorageFs,
 }
 
 /// The clock the databases measure TTLs by. Tests give a
@@ -197,6 +260,15 @@ impl Default for Config {
             io_threads: 0,
             enable_debug_command: Allowed::No,
             clock: ExpiryClock::default(),
+            dir: PathBuf::from("."),
+            appendonly: false,
+            appendfsync: SyncPolicy::EverySec,
+            appenddirname: "appendonlydir".into(),
+            dbfilename: "dump.tdb".into(),
+            save: SaveRules::default(),
+            aof_load_truncated: true,
+            stop_writes_on_bgsave_error: true,
+            fs: StorageFs::default(),
         }
     }
 }
@@ -270,6 +342,16 @@ impl Settings {
             loglevel: self.loglevel.or(lower.loglevel),
             io_threads: self.io_threads.or(lower.io_threads),
             enable_debug_command: self.enable_debug_command.or(lower.enable_debug_command),
+            dir: self.dir.or(lower.dir),
+            appendonly: self.appendonly.or(lower.appendonly),
+            appendfsync: self.appendfsync.or(lower.appendfsync),
+            appenddirname: self.appenddirname.or(lower.appenddirname),
+            dbfilename: self.dbfilename.or(lower.dbfilename),
+            save: self.save.or(lower.save),
+            aof_load_truncated: self.aof_load_truncated.or(lower.aof_load_truncated),
+            stop_writes_on_bgsave_error: self
+                .stop_writes_on_bgsave_error
+                .or(lower.stop_writes_on_bgsave_error),
         }
     }
 }
@@ -338,6 +420,19 @@ impl Config {
                 "must be one of debug, verbose, notice, warning",
             ));
         }
+        let appendfsync = match &s.appendfsync {
+            Some(p) => SyncPolicy::parse(p)
+                .ok_or_else(|| invalid("appendfsync", "must be one of always, everysec, no"))?,
+            None => d.appendfsync,
+        };
+        let appenddirname = s.appenddirname.unwrap_or(d.appenddirname);
+        if !plain_name(&appenddirname) {
+            return Err(invalid("appenddirname", "must be a name, not a path"));
+        }
+        let dbfilename = s.dbfilename.unwrap_or(d.dbfilename);
+        if !plain_name(&dbfilename) {
+            return Err(invalid("dbfilename", "must be a name, not a path"));
+        }
         Ok(Config {
             bind: s.bind.unwrap_or(d.bind),
             port: s.port.unwrap_or(d.port),
@@ -359,8 +454,30 @@ impl Config {
             io_threads: s.io_threads.unwrap_or(d.io_threads),
             enable_debug_command: s.enable_debug_command.unwrap_or(d.enable_debug_command),
             clock: d.clock,
+            dir: s.dir.unwrap_or(d.dir),
+            appendonly: s.appendonly.map_or(d.appendonly, |y| y.0),
+            appendfsync,
+            appenddirname,
+            dbfilename,
+            save: s.save.unwrap_or(d.save),
+            aof_load_truncated: s.aof_load_truncated.map_or(d.aof_load_truncated, |y| y.0),
+            stop_writes_on_bgsave_error: s
+                .stop_writes_on_bgsave_error
+                .map_or(d.stop_writes_on_bgsave_error, |y| y.0),
+            fs: d.fs,
         })
     }
+
+    /// The store's directory: `appenddirname` inside `dir`.
+    pub fn store_dir(&self) -> PathBuf {
+        self.dir.join(&self.appenddirname)
+    }
+}
+
+/// A file name with no directory in it (Redis refuses paths in
+/// `appenddirname` and `dbfilename`).
+pub(crate) fn plain_name(name: &str) -> bool {
+    !name.is_empty() && !name.contains('/') && name != "." && name != ".."
 }
 
 /// The `tracing` filter for a Redis log level name.

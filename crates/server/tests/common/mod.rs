@@ -34,18 +34,50 @@ pub const TIMEOUT: Duration = Duration::from_secs(10);
 /// requests from different connections really run in parallel.
 const THREADS: usize = 2;
 
-/// The default configuration, on a free port.
+/// The default configuration, on a free port, with a data directory of
+/// its own.
 pub fn config() -> Config {
     Config {
         port: 0,
+        dir: data_dir(),
         ..Config::default()
     }
 }
 
+/// A fresh, empty data directory for one test server: tests run in
+/// parallel, and a server loads whatever its directory holds.
+pub fn data_dir() -> std::path::PathBuf {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!(
+        "tandem-test-{}-{}-{n}",
+        std::process::id(),
+        std::thread::current()
+            .name()
+            .unwrap_or("t")
+            .replace("::", "-")
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
 /// Starts a server with `config` on a free port (the port in `config` is
-/// ignored: tests run in parallel and must never share one).
+/// ignored: tests run in parallel and must never share one). A config
+/// still on the working directory gets a data directory of its own.
 pub fn start(config: Config) -> Result<Running, Error> {
-    Ok(tandem_server::start(Config { port: 0, ..config }, THREADS)?)
+    let dir = if config.dir == std::path::Path::new(".") {
+        data_dir()
+    } else {
+        config.dir.clone()
+    };
+    Ok(tandem_server::start(
+        Config {
+            port: 0,
+            dir,
+            ..config
+        },
+        THREADS,
+    )?)
 }
 
 /// Starts a server with the default configuration.

@@ -34,7 +34,7 @@ pub(super) const META: &[Meta] = &[
                 .acl(acl::CONNECTION)
                 .tips(&["nondeterministic_output_order"]),
         ]),
-    Meta::new("shutdown", "server", "1.0.0", "Stops the server after closing every connection (nothing to save: no persistence yet)", "O(N) where N is the number of connections")
+    Meta::new("shutdown", "server", "1.0.0", "Stops the server after closing every connection, saving first when save rules are set or SAVE is given", "O(N) where N is the number of connections")
         .flags(NOSCRIPT | LOADING | STALE | ALLOW_BUSY),
     Meta::new("config", "server", "2.0.0", "Reads and changes the server's settings", "Depends on subcommand.")
         .subcommands(&[
@@ -320,10 +320,19 @@ pub(super) const META: &[Meta] = &[
     Meta::new("time", "server", "2.6.0", "Returns the server's clock: Unix seconds and microseconds", "O(1)")
         .flags(LOADING | STALE)
         .tips(&["nondeterministic_output"]),
-    Meta::new("lastsave", "server", "1.0.0", "Unix time of the last save (no persistence yet: the start time)", "O(1)")
+    Meta::new("lastsave", "server", "1.0.0", "Unix time of the last successful snapshot (the start time before the first)", "O(1)")
         .flags(LOADING | STALE)
         .acl(acl::ADMIN | acl::DANGEROUS)
         .tips(&["nondeterministic_output"]),
+    Meta::new("save", "server", "1.0.0", "Takes a snapshot now; the client waits for it", "O(N) where N is the total number of keys in all databases")
+        .flags(NOSCRIPT | NO_ASYNC_LOADING)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS),
+    Meta::new("bgsave", "server", "1.0.0", "Takes a snapshot in the background", "O(1)")
+        .flags(NOSCRIPT | NO_ASYNC_LOADING)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS),
+    Meta::new("bgrewriteaof", "server", "1.0.0", "Compacts the write-ahead log into a new snapshot, in the background", "O(1)")
+        .flags(NOSCRIPT | NO_ASYNC_LOADING)
+        .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS),
     Meta::new("debug", "server", "1.0.0", "Debugging commands: pausing the server, forcing a resize", "Depends on subcommand.")
         .flags(NOSCRIPT | LOADING | STALE)
         .syscmd(),
