@@ -111,8 +111,10 @@ fn cuts_from(stream: &[u8]) -> Vec<usize> {
 }
 
 /// Runs `f`, returning what it returned and the most heap it held at once
-/// beyond what was held before.
-fn heap_peak<T>(f: impl FnOnce() -> T) -> (T, usize) {
+/// beyond what was held before. Every target may use it: the counting
+/// allocator below is this crate's, so it counts for any target that
+/// links it.
+pub fn heap_peak<T>(f: impl FnOnce() -> T) -> (T, usize) {
     let base = LIVE.load(Relaxed);
     PEAK.store(base, Relaxed);
     let out = f();

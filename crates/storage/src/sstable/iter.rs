@@ -64,6 +64,10 @@ impl From<EntryRef<'_>> for OwnedEntry {
     }
 }
 
+/// The most capacity a block buffer keeps between blocks: well above the
+/// default 16 KiB block, well below a block of one big value.
+const KEEP_BUFFER_MAX: usize = 4 << 20;
+
 /// Where the last entry decoded is, so `next_entry` can lend it.
 struct Step {
     db: u32,
@@ -216,6 +220,14 @@ impl<'a> TableIter<'a> {
                 return Ok(None);
             };
             self.next_block += 1;
+            // A block holding one huge value leaves both buffers huge; let
+            // them go rather than hold up to a gigabyte for the rest of a
+            // scan of small blocks.
+            for buf in [&mut self.stored, &mut self.contents] {
+                if buf.capacity() > KEEP_BUFFER_MAX {
+                    *buf = Vec::new();
+                }
+            }
             table.read_data_block(block, &mut self.stored, &mut self.contents)?;
             self.current = Some(block);
             self.pos = 0;
