@@ -345,3 +345,72 @@ fn config_set_appendonly_yes_starts_the_log_from_a_fresh_snapshot() -> TestResul
     )?;
     Ok(())
 }
+
+#[test]
+fn debug_reload_saves_empties_and_loads_back() -> TestResult {
+    let server = common::start(Config {
+        enable_debug_command: tandem_server::config::Allowed::Yes,
+        ..durable(SyncPolicy::EverySec)
+    })?;
+    let mut c = connect(&server)?;
+    write_everything(&mut c)?;
+    c.check(&encode_words("DEBUG RELOAD"), b"+OK\r\n")?;
+    check_everything(&mut c)?;
+    c.check(&encode_words("SELECT 0"), b"+OK\r\n")?;
+    // NOSAVE: what was never saved or logged... is logged here, so it
+    // comes back too; NOFLUSH keeps keys the disk does not have.
+    c.check(
+        &encode_words("DEBUG RELOAD BOGUS"),
+        b"-ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.\r\n",
+    )?;
+    c.check(&encode_words("SET later 1"), b"+OK\r\n")?;
+    c.check(&encode_words("DEBUG RELOAD NOSAVE"), b"+OK\r\n")?;
+    c.check(&encode_words("GET later"), b"$1\r\n1\r\n")?;
+    check_everything(&mut c)?;
+    Ok(())
+}
+
+#[test]
+fn commands_arriving_while_the_data_loads_get_loading() -> TestResult {
+    // A server whose data takes a while to load: 200,000 keys.
+    let fs = SimFs::new();
+    let config = on(&fs, durable(SyncPolicy::No));
+    {
+        let server = common::start(config.clone())?;
+        let mut c = connect(&server)?;
+        for chunk in 0..200 {
+            let mut batch = Vec::new();
+            for i in 0..1000 {
+                batch.extend(encode_words(&format!("SET key:{chunk}:{i} value")));
+            }
+            c.send(&batch)?;
+            for reply in c.replies(1000)? {
+                assert_eq!(reply, b"+OK\r\n");
+            }
+        }
+    }
+    // Served while it loads: `Server::run` loads on a thread of its own.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let server = runtime.block_on(tandem_server::Server::bind(Config { port: 0, ..config }))?;
+    let addr = server.local_addr()?;
+    let handle = server.shutdown_handle();
+    let thread = std::thread::spawn(move || runtime.block_on(server.run()));
+    let mut c = Raw::connect(addr)?;
+    let first = call(&mut c, "GET key:0:0")?;
+    // Either it is still loading, or (a fast machine) it is done: both
+    // are Redis's replies; INFO, allowed while loading, says which.
+    assert!(
+        first == "-LOADING Redis is loading the dataset in memory\r\n"
+            || first == "$5\r\nvalue\r\n",
+        "{first}"
+    );
+    common::eventually("the load", || Ok(info(&mut c, "loading")? == "0"))?;
+    c.check(&encode_words("GET key:199:999"), b"$5\r\nvalue\r\n")?;
+    c.check(&encode_words("DBSIZE"), b":200000\r\n")?;
+    assert_eq!(info(&mut c, "rdb_last_load_keys_loaded")?, "200000");
+    handle.shutdown();
+    thread.join().map_err(|_| "server thread panicked")??;
+    Ok(())
+}

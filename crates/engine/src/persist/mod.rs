@@ -290,6 +290,40 @@ impl Store {
         snapshot::take_locked(&self.inner, journal)
     }
 
+    /// Reloads the durable state into the keyspaces (Redis's DEBUG
+    /// RELOAD): a snapshot first when `save`, the keyspaces emptied when
+    /// `flush`, then recovery as at start-up, logging again afterwards if
+    /// `appendonly` is on. Returns what recovery found; the numbering may
+    /// have changed (read `numbering`).
+    pub fn reload(&self, save: bool, flush: bool) -> Result<Recovery> {
+        if save {
+            self.snapshot()?;
+        }
+        let _one = self.inner.snapshotting.lock();
+        let journal = self.inner.state.lock().journal.take();
+        self.inner.journal.store(None);
+        if let Some(journal) = journal {
+            self.inner.close_log(&journal)?;
+        }
+        if flush {
+            for db in &self.inner.dbs {
+                db.flush();
+            }
+        }
+        let options = self.inner.state.lock().options.clone();
+        let (state, numbering, recovery) =
+            recover::run(&self.inner.dir, &options, &self.inner.dbs)?;
+        if let Some(journal) = &state.journal {
+            for db in &self.inner.dbs {
+                db.set_journal(Some(journal.clone()));
+            }
+        }
+        self.inner.journal.store(state.journal.clone());
+        *self.inner.numbering.lock() = numbering;
+        *self.inner.state.lock() = state;
+        Ok(recovery)
+    }
+
     /// When the last snapshot was installed, in Unix seconds (LASTSAVE).
     pub fn last_save(&self) -> u64 {
         self.inner.last_save.load(Ordering::Relaxed)

@@ -57,10 +57,8 @@ pub(crate) fn refusal(
         return Some(msg);
     }
     // A subcommand's own flags, as Redis looks them up (`c->cmd`).
-    let (flags, name) = match cmd.sub {
-        Some(sub) => (sub.flags | cmd.spec.flags, sub.full_name),
-        None => (cmd.spec.flags, cmd.spec.name),
-    };
+    let flags = cmd.flags();
+    let name = cmd.sub.map_or(cmd.spec.name, |sub| sub.full_name);
     if flags & flags::PROTECTED != 0 && !allowed(shared.config.load().enable_debug_command, session)
     {
         return Some(DEBUG_NOT_ALLOWED.to_string());

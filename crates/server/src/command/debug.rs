@@ -1,8 +1,9 @@
 //! DEBUG: commands for operators and tests.
 //!
 //! Owns DEBUG SLEEP (pause the serving thread, as Redis pauses its one
-//! thread) and DEBUG RESIZE (Tandem's own: resize a database's shards
-//! now). Both block the thread that serves the client until done, and with
+//! thread), DEBUG RELOAD (save, empty the databases, load them back from
+//! disk, as Redis does) and DEBUG RESIZE (Tandem's own: resize a
+//! database's shards now). Both block the thread that serves the client until done, and with
 //! it every connection that thread serves; connections on other serving
 //! threads carry on, where Redis would stop entirely. As in Redis 7,
 //! DEBUG is off unless `enable-debug-command` allows it: it is marked
@@ -22,6 +23,10 @@ const HELP: &[&str] = &[
     "SLEEP <seconds>",
     "    Stop the server for <seconds>. Decimals allowed. Here it stops the",
     "    serving thread of this connection, and the connections it serves.",
+    "RELOAD [option ...]",
+    "    Save the dataset on disk, empty the databases and load them back from",
+    "    disk. Options: NOSAVE (do not save first), NOFLUSH (do not empty the",
+    "    databases first), MERGE (loaded keys replace existing ones: always so).",
     "RESIZE <dbid> <shards>",
     "    Resize database <dbid> to <shards> shards now, and reply once the",
     "    keys have moved. The resize policy may resize it again later.",
@@ -52,6 +57,33 @@ fn debug(c: &mut Call<'_>) -> CmdResult {
                 // Blocks this serving thread on purpose: see the module.
                 std::thread::sleep(pause);
             }
+            c.out.ok();
+        }
+        _ if is(sub, "reload") => {
+            let (mut save, mut flush) = (true, true);
+            for &option in c.args_from(2) {
+                if is(option, "nosave") {
+                    save = false;
+                } else if is(option, "noflush") {
+                    flush = false;
+                } else if is(option, "merge") {
+                    // Loaded keys always replace what is there.
+                } else {
+                    return Err(Reject::Static(
+                        "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.",
+                    ));
+                }
+            }
+            let store = c
+                .shared
+                .persistence
+                .store()
+                .ok_or(Reject::Static(super::admit::LOADING))?;
+            store.reload(save, flush).map_err(|e| {
+                tracing::error!("DEBUG RELOAD failed: {e}");
+                Reject::Static("ERR Error trying to load the RDB dump, check server logs.")
+            })?;
+            c.shared.dbs.renumber(&store.numbering());
             c.out.ok();
         }
         4 if is(sub, "resize") => {

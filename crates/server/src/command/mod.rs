@@ -216,6 +216,24 @@ impl Resolved {
         Some(found)
     }
 
+    /// The flags admission checks: the subcommand's and its container's,
+    /// or the command's with those only its metadata carries (`loading`,
+    /// `stale`, ...: see `spec::flags`).
+    pub fn flags(&self) -> u32 {
+        match self.sub {
+            Some(sub) => sub.flags | self.spec.flags,
+            None => {
+                static META_FLAGS: LazyLock<Vec<u32>> = LazyLock::new(|| {
+                    table()
+                        .iter()
+                        .map(|s| meta::of(s.name).map_or(0, |m| m.flags))
+                        .collect()
+                });
+                self.spec.flags | META_FLAGS.get(self.index).copied().unwrap_or(0)
+            }
+        }
+    }
+
     /// Redis's refusal of a request of `argc` arguments by its arity, if
     /// any: the subcommand's arity when there is one.
     pub fn arity_error(&self, argc: usize) -> Option<String> {

@@ -333,7 +333,7 @@ pub(super) const META: &[Meta] = &[
     Meta::new("bgrewriteaof", "server", "1.0.0", "Compacts the write-ahead log into a new snapshot, in the background", "O(1)")
         .flags(NOSCRIPT | NO_ASYNC_LOADING)
         .acl(acl::ADMIN | acl::SLOW | acl::DANGEROUS),
-    Meta::new("debug", "server", "1.0.0", "Debugging commands: pausing the server, forcing a resize", "Depends on subcommand.")
+    Meta::new("debug", "server", "1.0.0", "Debugging commands: pausing the server, reloading the data from disk, forcing a resize", "Depends on subcommand.")
         .flags(NOSCRIPT | LOADING | STALE)
         .syscmd(),
     Meta::new("tandem.range", "generic", "0.1.0", "Returns keys and values in key order between two bounds, a page at a time (Tandem's own)", "O(log N + M) where M is the number of entries returned")
