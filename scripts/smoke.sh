@@ -27,9 +27,10 @@ fi
 # A port nobody listens on: ask the kernel for one.
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 LOG=$(mktemp)
-"$BIN" server --port "$PORT" >"$LOG" 2>&1 &
+DATA=$(mktemp -d)
+"$BIN" server --port "$PORT" --dir "$DATA" >"$LOG" 2>&1 &
 PID=$!
-trap 'kill "$PID" 2>/dev/null || true; rm -f "$LOG"' EXIT
+trap 'kill "$PID" 2>/dev/null || true; rm -rf "$LOG" "$DATA"' EXIT
 
 for _ in $(seq 100); do
   [ "$(redis-cli -p "$PORT" ping 2>/dev/null)" = PONG ] && break
@@ -68,8 +69,9 @@ if kill -0 "$PID" 2>/dev/null; then fail "server still running after SHUTDOWN"; 
 wait "$PID" || fail "server exited with status $?"
 echo "smoke: SHUTDOWN ok"
 
-# SIGTERM: a graceful stop, with its log line and exit status 0.
-"$BIN" server --port "$PORT" >"$LOG" 2>&1 &
+# SIGTERM: a graceful stop, with its log line and exit status 0; with
+# Redis's default save rules, a snapshot on the way out.
+"$BIN" server --port "$PORT" --dir "$DATA" >"$LOG" 2>&1 &
 PID=$!
 for _ in $(seq 100); do
   [ "$(redis-cli -p "$PORT" ping 2>/dev/null)" = PONG ] && break
@@ -80,3 +82,27 @@ kill -TERM "$PID"
 wait "$PID" || fail "server exited with status $? after SIGTERM"
 grep -q "received a shutdown signal" "$LOG" || fail "no shutdown log line after SIGTERM"
 echo "smoke: SIGTERM ok"
+
+# The snapshot taken at SIGTERM comes back; then a durable run
+# (appendonly yes) keeps a write made just before a kill -9.
+"$BIN" server --port "$PORT" --dir "$DATA" --appendonly yes >"$LOG" 2>&1 &
+PID=$!
+for _ in $(seq 100); do
+  [ "$(redis-cli -p "$PORT" ping 2>/dev/null)" = PONG ] && break
+  sleep 0.1
+done
+expect yes get before-term
+expect OK set before-kill yes
+kill -KILL "$PID"
+wait "$PID" 2>/dev/null || true
+"$BIN" server --port "$PORT" --dir "$DATA" --appendonly yes >"$LOG" 2>&1 &
+PID=$!
+for _ in $(seq 100); do
+  [ "$(redis-cli -p "$PORT" ping 2>/dev/null)" = PONG ] && break
+  sleep 0.1
+done
+expect yes get before-kill
+expect yes get before-term
+redis-cli -p "$PORT" shutdown >/dev/null 2>&1 || true
+wait "$PID" || fail "server exited with status $?"
+echo "smoke: restart after SIGTERM and kill -9 ok"

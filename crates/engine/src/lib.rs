@@ -70,7 +70,7 @@ pub use keyspace::{LatenessSummary, ResizeEvent, ResizeState};
 pub use memtable::{MemtableKind, MAX_SHARDS};
 pub use numeric::parse_i64;
 pub use options::{Options, DEFAULT_MAX_VALUE_BYTES};
-pub use persist::{Recovery, SnapshotInfo, Store, StoreOptions};
+pub use persist::{check, CheckReport, Recovery, SnapshotInfo, Store, StoreOptions};
 pub use scan::{glob_match, RangeIter, RangePage};
 pub use standalone::{Memtable, Sharded, SingleLock};
 /// The storage layer the store is built on: its errors, sync policies and

@@ -42,10 +42,12 @@
 //!    everything and a manifest names the new log segment (`Wal::reopen`,
 //!    then the manifest, then `Wal::resume`).
 
+mod check;
 mod properties;
 mod recover;
 mod snapshot;
 
+pub use check::{check, CheckReport};
 pub use recover::Recovery;
 pub use snapshot::SnapshotInfo;
 
