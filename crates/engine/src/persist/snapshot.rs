@@ -136,7 +136,14 @@ fn write(inner: &Inner, journal: &Journal) -> Result<(PathBuf, (u64, u64), u64, 
         (numbering.clone(), wal.next_lsn())
     };
     let (staged, file) = install::stage(fs, &inner.dir, &name(&pattern, lsn))?;
-    let mut builder = SsTableBuilder::new(file, staged.path.clone(), BuildOptions::default());
+    // Sized from the key count now, so the filter is built as entries
+    // arrive rather than from 8 bytes kept per key.
+    let expected: u64 = inner.dbs.iter().map(|db| db.dbsize() as u64).sum();
+    let options = BuildOptions {
+        expected_entries: Some(expected),
+        ..BuildOptions::default()
+    };
+    let mut builder = SsTableBuilder::new(file, staged.path.clone(), options);
     let mut read = Ok(());
     for (id, db) in inner.dbs.iter().enumerate() {
         read = db.dump(|e| builder.add(id as u32, e.key, e.kind.tag(), e.deadline, e.value));

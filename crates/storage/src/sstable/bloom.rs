@@ -104,6 +104,54 @@ pub(crate) fn build(hashes: &[u64], bits_per_key: usize) -> Vec<u8> {
     out
 }
 
+/// A filter sized up front for an expected number of keys and filled as
+/// keys are added, so a builder need not keep every key's hash until the
+/// end (8 bytes a key; the filter itself is `bits_per_key / 8`). More keys
+/// than expected only raise the false-positive rate.
+pub(crate) struct Sized {
+    k: u8,
+    bits: u64,
+    out: Vec<u8>,
+}
+
+impl Sized {
+    /// A filter for about `expected` keys at `bits_per_key` (> 0).
+    pub(crate) fn new(expected: u64, bits_per_key: usize) -> Self {
+        let bits_per_key = bits_per_key.clamp(1, MAX_BITS_PER_KEY);
+        let k = ((bits_per_key * 69 + 50) / 100).clamp(1, usize::from(MAX_PROBES)) as u8;
+        let bytes = usize::try_from(expected)
+            .unwrap_or(usize::MAX)
+            .saturating_mul(bits_per_key)
+            .div_ceil(8)
+            .clamp(8, MAX_FILTER_BYTES);
+        let mut out = vec![0u8; 1 + bytes];
+        if let Some(first) = out.first_mut() {
+            *first = k;
+        }
+        Sized {
+            k,
+            bits: (bytes as u64) * 8,
+            out,
+        }
+    }
+
+    /// Adds a key's hash.
+    pub(crate) fn add(&mut self, hash: u64) {
+        if let Some((_, array)) = self.out.split_first_mut() {
+            for bit in probes(hash, self.k, self.bits) {
+                if let Some(byte) = array.get_mut((bit / 8) as usize) {
+                    *byte |= 1 << (bit % 8);
+                }
+            }
+        }
+    }
+
+    /// The filter's contents, as `build` makes them.
+    pub(crate) fn finish(self) -> Vec<u8> {
+        self.out
+    }
+}
+
 /// A filter read back from a table.
 #[derive(Debug)]
 pub(crate) struct Bloom {
@@ -206,6 +254,16 @@ mod tests {
             (theory(10) - 0.0082).abs() < 0.0005,
             "the rate the docs quote"
         );
+    }
+
+    #[test]
+    fn a_filter_sized_up_front_equals_one_built_at_the_end() {
+        let hashes: Vec<u64> = (0..5_000).map(|i| key_hash(1, &key(i))).collect();
+        let mut sized = Sized::new(hashes.len() as u64, 10);
+        for &h in &hashes {
+            sized.add(h);
+        }
+        assert_eq!(sized.finish(), build(&hashes, 10));
     }
 
     #[test]

@@ -72,7 +72,7 @@ struct Shared {
     durable: AtomicU64,
     failed: AtomicBool,
     failure: Mutex<Option<String>>,
-    /// Rung whenever `written` or `durable` moves, or the log fails.
+    /// Rung whenever `durable` moves, or the log fails or closes.
     progress: Event,
     wake: Mutex<Wake>,
     wake_cv: Condvar,
@@ -378,8 +378,9 @@ impl Shared {
             tail.spare.clear();
         }
         tail.end = next;
+        // Nobody waits for `written` (`write_out` is synchronous): waking
+        // the sync waiters here would only wake them early, for nothing.
         self.written.store(next, Ordering::Release);
-        self.progress.notify(usize::MAX);
         if tail.end - tail.start >= self.segment_bytes {
             self.rotate(tail)?;
         }

@@ -22,6 +22,7 @@ fn small_table(compress: bool) -> (Vec<u8>, Vec<OwnedEntry>) {
         block_size: 100,
         compress,
         bloom_bits_per_key: 10,
+        expected_entries: None,
     };
     let (bytes, _) = build(&entries, options, b"p");
     (bytes, entries)

@@ -41,11 +41,17 @@ fn tricky_entries_round_trip_under_every_option() {
     let entries = tricky_entries();
     for block_size in [0, 64, 4096, 16 << 10, 1 << 20] {
         for compress in [false, true] {
-            for bloom_bits_per_key in [0, 10] {
+            for (bloom_bits_per_key, expected_entries) in [
+                (0, None),
+                (10, None),
+                (10, Some(entries.len() as u64)),
+                (10, Some(1)),
+            ] {
                 let options = BuildOptions {
                     block_size,
                     compress,
                     bloom_bits_per_key,
+                    expected_entries,
                 };
                 let (bytes, stats) = build(&entries, options, b"props");
                 assert_eq!(stats.entries, entries.len() as u64);
@@ -236,8 +242,11 @@ proptest! {
         compress in any::<bool>(),
         bloom_bits_per_key in 0usize..16,
         properties in prop::collection::vec(any::<u8>(), 0..64),
+        sized in any::<bool>(),
     ) {
-        let (bytes, _) = build(&entries, BuildOptions { block_size, compress, bloom_bits_per_key }, &properties);
+        let expected_entries = sized.then_some(entries.len() as u64);
+        let options = BuildOptions { block_size, compress, bloom_bits_per_key, expected_entries };
+        let (bytes, _) = build(&entries, options, &properties);
         check_table(bytes, &entries, &properties);
     }
 }
@@ -273,6 +282,7 @@ fn seed_table() -> (Vec<u8>, Vec<OwnedEntry>) {
         block_size: 96,
         compress: true,
         bloom_bits_per_key: 10,
+        expected_entries: None,
     };
     (build(&entries, options, b"lsn=42").0, entries)
 }
