@@ -414,3 +414,63 @@ fn commands_arriving_while_the_data_loads_get_loading() -> TestResult {
     thread.join().map_err(|_| "server thread panicked")??;
     Ok(())
 }
+
+#[test]
+fn snapshots_under_a_write_load_and_flushall_survive_a_restart() -> TestResult {
+    let config = durable(SyncPolicy::EverySec);
+    let server = common::start(config.clone())?;
+    let mut c = connect(&server)?;
+    for db in ["0", "7"] {
+        c.check(&encode_words(&format!("SELECT {db}")), b"+OK\r\n")?;
+        c.check(&encode_words("SET flushed x"), b"+OK\r\n")?;
+    }
+    c.check(&encode_words("FLUSHALL"), b"+OK\r\n")?;
+    c.check(&encode_words("SELECT 0"), b"+OK\r\n")?;
+    // Four writers, each on its own keys, while SAVE, BGSAVE and
+    // BGREWRITEAOF run; each writer's last value per key is what must
+    // come back.
+    let addr = server.addr();
+    let writers: Vec<_> = (0..4)
+        .map(|w| {
+            std::thread::spawn(move || -> Result<Vec<(String, String)>, String> {
+                let mut c = Raw::connect(addr).map_err(|e| e.to_string())?;
+                let mut last = std::collections::BTreeMap::new();
+                for i in 0..3000 {
+                    let key = format!("w{w}:{}", i % 100);
+                    let value = format!("{i}");
+                    c.check(&encode_words(&format!("SET {key} {value}")), b"+OK\r\n")
+                        .map_err(|e| e.to_string())?;
+                    last.insert(key, value);
+                }
+                Ok(last.into_iter().collect())
+            })
+        })
+        .collect();
+    c.check(&encode_words("BGSAVE"), b"+Background saving started\r\n")?;
+    common::eventually("the BGSAVE", || {
+        Ok(info(&mut c, "rdb_bgsave_in_progress")? == "0")
+    })?;
+    c.check(&encode_words("SAVE"), b"+OK\r\n")?;
+    c.check(
+        &encode_words("BGREWRITEAOF"),
+        b"+Background append only file rewriting started\r\n",
+    )?;
+    let mut expected = Vec::new();
+    for w in writers {
+        expected.extend(w.join().map_err(|_| "writer panicked")??);
+    }
+    common::eventually("the rewrite", || {
+        Ok(info(&mut c, "aof_rewrite_in_progress")? == "0")
+    })?;
+    server.stop()?;
+    let server = common::start(config)?;
+    let mut c = connect(&server)?;
+    c.check(&encode_words("DBSIZE"), b":400\r\n")?;
+    for (key, value) in expected {
+        let want = format!("${}\r\n{value}\r\n", value.len());
+        c.check(&encode_words(&format!("GET {key}")), want.as_bytes())?;
+    }
+    c.check(&encode_words("SELECT 7"), b"+OK\r\n")?;
+    c.check(&encode_words("DBSIZE"), b":0\r\n")?;
+    Ok(())
+}
