@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Fuzzes the request parser and the snapshot reader: builds fuzz/ with
-# cargo-fuzz and runs each target for a bounded time (FUZZ_SECONDS,
-# default 60). Installs cargo-fuzz when missing. Stable Rust only:
-# `--sanitizer none` keeps cargo-fuzz from asking rustc for the
-# nightly-only `-Zsanitizer`, and safe Rust needs no address sanitizer
-# to turn a bad index into a crash. Debug assertions stay on, so an
-# arithmetic overflow is a crash too.
+# Fuzzes the request parser, the snapshot reader and the log reader (with
+# the manifest and change records): builds fuzz/ with cargo-fuzz and runs
+# each target for a bounded time (FUZZ_SECONDS, default 60). Installs
+# cargo-fuzz when missing. Stable Rust only: `--sanitizer none` keeps
+# cargo-fuzz from asking rustc for the nightly-only `-Zsanitizer`, and
+# safe Rust needs no address sanitizer to turn a bad index into a crash.
+# Debug assertions stay on, so an arithmetic overflow is a crash too.
 #
 # New inputs go to fuzz/target/corpus/<target> (kept between local runs,
 # never committed); the seeds in fuzz/corpus/<target> are only read. A
@@ -19,7 +19,7 @@ cd "$(dirname "$0")/.."
 seconds="${FUZZ_SECONDS:-60}"
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(multibulk inline snapshot)
+    targets=(multibulk inline snapshot wal)
 fi
 
 if ! cargo fuzz --version >/dev/null 2>&1; then

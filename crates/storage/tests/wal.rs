@@ -226,3 +226,35 @@ fn a_closed_log_refuses_appends() {
     assert_eq!(got.len(), 1);
     assert_eq!(replay.end, 7 + 9);
 }
+
+/// Regression (found by the `wal` fuzz target): a segment named with a
+/// position near `u64::MAX` made the reader's position overflow, a panic
+/// in debug builds and a silent wrap in release ones.
+#[test]
+fn a_position_past_u64_max_is_corruption_not_a_wrap() {
+    use tandem_storage::backend::SimFs;
+    let fs = SimFs::new();
+    let dir = std::path::Path::new("/log");
+    fs.create_dir_all(dir).unwrap();
+    let start = u64::MAX - 3;
+    let file = fs.create(&dir.join(segment::name(start))).unwrap();
+    let mut bytes = segment::header(start).to_vec();
+    let payload = b"x";
+    let len = (payload.len() as u32).to_le_bytes();
+    bytes.extend_from_slice(&len);
+    bytes.extend_from_slice(&crc32c::crc32c_append(crc32c::crc32c(&len), payload).to_le_bytes());
+    bytes.extend_from_slice(payload);
+    file.write_at(0, &bytes).unwrap();
+    match wal::read(&fs, dir, start, None, true, |_, _| Ok(())) {
+        Err(Error::Corrupt { reason, .. }) => assert!(reason.contains("overflows"), "{reason}"),
+        other => panic!("expected Corrupt, got {other:?}"),
+    }
+    let near = Wal::create(
+        Arc::new(fs.clone()),
+        std::path::Path::new("/near"),
+        u64::MAX - 10,
+        &WalOptions::default(),
+    )
+    .unwrap();
+    assert!(near.append(b"too far").is_err());
+}

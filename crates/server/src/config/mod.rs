@@ -474,10 +474,14 @@ impl Config {
     }
 }
 
-/// A file name with no directory in it (Redis refuses paths in
-/// `appenddirname` and `dbfilename`).
+/// A file name with no directory (Redis refuses paths in `appenddirname`
+/// and `dbfilename`) and no control characters (the manifest is lines of
+/// text).
 pub(crate) fn plain_name(name: &str) -> bool {
-    !name.is_empty() && !name.contains('/') && name != "." && name != ".."
+    !name.is_empty()
+        && !name.contains(|c: char| c == '/' || c.is_control())
+        && name != "."
+        && name != ".."
 }
 
 /// The `tracing` filter for a Redis log level name.
@@ -525,6 +529,19 @@ mod tests {
             .map_err(|e| e.to_string())
             .and_then(|s| Config::from_settings(s).map_err(|e| e.to_string()));
         assert_eq!(config.ok(), Some(Config::default()));
+    }
+
+    /// Regression: a `dbfilename` with a control character would be
+    /// written into the manifest's lines and not read back as itself.
+    #[test]
+    fn names_with_paths_or_control_characters_are_refused() {
+        for bad in ["a/b", "dump.tdb\r", "x\ny", "", ".", ".."] {
+            let s = Settings {
+                dbfilename: Some(bad.into()),
+                ..Settings::default()
+            };
+            assert!(Config::from_settings(s).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -122,9 +122,13 @@ pub fn read(
             let rest = bytes.get(pos..).unwrap_or_default();
             match frame::decode(rest) {
                 Frame::Record(payload, len) => {
-                    replay.end += len as u64;
+                    // A crafted segment name can put positions near the
+                    // top of `u64`: past it is corruption, not a wrap.
+                    replay.end = replay.end.checked_add(len as u64).ok_or_else(|| {
+                        Error::corrupt(&path, pos as u64, "log position overflows")
+                    })?;
                     replay.records += 1;
-                    replay.bytes += len as u64;
+                    replay.bytes = replay.bytes.saturating_add(len as u64);
                     each(replay.end, payload)?;
                     pos += len;
                 }

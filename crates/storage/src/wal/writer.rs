@@ -144,9 +144,14 @@ impl Wal {
             return Err(s.poisoned());
         }
         let mut p = s.pending.lock();
+        // 2^64 bytes is centuries of writing; a log recovered from a
+        // crafted position could get there, and must not wrap.
+        let lsn = p
+            .next
+            .checked_add((frame::FRAME_HEADER + payload.len()) as u64)
+            .ok_or(Error::Poisoned("the log position would overflow".into()))?;
         frame::encode(payload, &mut p.buf);
-        p.next += (frame::FRAME_HEADER + payload.len()) as u64;
-        let lsn = p.next;
+        p.next = lsn;
         drop(p);
         s.records.fetch_add(1, Ordering::Relaxed);
         Ok(lsn)
