@@ -126,7 +126,15 @@ impl Persistence {
     /// Loads the data in `config`'s directory into `dbs`, and from then on
     /// keeps it durable as `config` says. Ends the loading phase.
     pub fn load(&self, config: &Config, dbs: &Databases) -> tandem_engine::storage::Result<()> {
-        let result = self.open(config, dbs);
+        // A panic must still end the loading phase (as a failure), or
+        // `wait_loaded` would wait forever.
+        let result =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.open(config, dbs)))
+                .unwrap_or_else(|_| {
+                    Err(tandem_engine::storage::Error::Poisoned(
+                        "the loading thread panicked".into(),
+                    ))
+                });
         *self.inner.loaded.lock() = Some(result.as_ref().map(drop).map_err(ToString::to_string));
         self.inner.loaded_cv.notify_all();
         result
@@ -288,11 +296,20 @@ impl Persistence {
         let spawned = std::thread::Builder::new()
             .name("tandem-save".into())
             .spawn(move || {
-                let result = if enable_log {
-                    store.set_appendonly(true)
-                } else {
-                    store.snapshot().map(drop)
-                };
+                // A panic must end the job as failed, or it would stay
+                // "in progress" and refuse every later save.
+                let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    if enable_log {
+                        store.set_appendonly(true)
+                    } else {
+                        store.snapshot().map(drop)
+                    }
+                }))
+                .unwrap_or_else(|_| {
+                    Err(tandem_engine::storage::Error::Poisoned(
+                        "the save thread panicked".into(),
+                    ))
+                });
                 me.finished(job, result);
             });
         if let Err(e) = spawned {

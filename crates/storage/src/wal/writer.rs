@@ -128,7 +128,7 @@ impl Wal {
         let worker = shared.clone();
         let thread = std::thread::Builder::new()
             .name("tandem-wal".into())
-            .spawn(move || worker.run())
+            .spawn(move || guarded(&worker, || worker.run()))
             .map_err(|e| Error::io("spawn the log thread for", dir, e))?;
         Ok(Wal {
             shared,
@@ -317,6 +317,20 @@ impl Drop for Wal {
     }
 }
 
+/// Runs the log thread's `body`; a panic is not silent: it poisons the log
+/// (logged, refused writes, waiters told), so a waiter under `always`
+/// does not wait forever for a sync that will never come.
+fn guarded(shared: &Shared, body: impl FnOnce()) {
+    if let Err(panic) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)) {
+        let why = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic".into());
+        shared.poison(&Error::Poisoned(format!("the log thread panicked: {why}")));
+    }
+}
+
 impl Shared {
     fn poisoned(&self) -> Error {
         match self.failure.lock().clone() {
@@ -490,5 +504,27 @@ impl Shared {
                 return;
             }
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::backend::SimFs;
+
+    #[test]
+    fn a_panic_in_the_log_thread_poisons_the_log_and_wakes_waiters() {
+        let fs = SimFs::new();
+        let wal = Wal::create(Arc::new(fs), Path::new("/log"), 0, &WalOptions::default()).unwrap();
+        let lsn = wal.append(b"before").unwrap();
+        guarded(&wal.shared, || panic!("boom"));
+        assert!(wal.has_failed());
+        assert!(wal
+            .failure()
+            .unwrap()
+            .contains("the log thread panicked: boom"));
+        assert!(wal.wait_synced(lsn).is_err());
+        assert!(wal.append(b"after").is_err());
     }
 }
