@@ -54,7 +54,7 @@ expect 1 expire a 100
 expect 100 ttl a
 expect "ERR unknown command 'nosuch', with args beginning with: 'x' " nosuch x
 expect "ERR wrong number of arguments for 'get' command" get
-expect "$(printf 'save\n')" config get save
+expect "$(printf 'save\n3600 1 300 100 60 10000')" config get save
 echo "smoke: redis-cli ok"
 
 python3 scripts/smoke.py "$PORT" || fail "redis-py"
