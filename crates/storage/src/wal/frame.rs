@@ -20,11 +20,21 @@ pub fn checksum(payload: &[u8]) -> u32 {
     crc32c::crc32c_append(crc32c::crc32c(&len), payload)
 }
 
-/// Appends the framed `payload` to `out`.
+/// Appends the framed `payload` to `out` (the tests' way to build frames).
+#[cfg(test)]
 pub fn encode(payload: &[u8], out: &mut Vec<u8>) {
-    out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-    out.extend_from_slice(&checksum(payload).to_le_bytes());
+    out.extend_from_slice(&header(payload));
     out.extend_from_slice(payload);
+}
+
+/// The frame header of `payload`: its length and checksum. Computed
+/// before the log's buffer is locked, so the lock covers two copies only.
+pub fn header(payload: &[u8]) -> [u8; FRAME_HEADER] {
+    let mut h = [0u8; FRAME_HEADER];
+    let (len, crc) = h.split_at_mut(4);
+    len.copy_from_slice(&(payload.len() as u32).to_le_bytes());
+    crc.copy_from_slice(&checksum(payload).to_le_bytes());
+    h
 }
 
 /// The little-endian `u32` at `at`, if the bytes reach that far.

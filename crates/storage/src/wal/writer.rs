@@ -143,6 +143,7 @@ impl Wal {
         if s.failed.load(Ordering::Acquire) {
             return Err(s.poisoned());
         }
+        let header = frame::header(payload);
         let mut p = s.pending.lock();
         // 2^64 bytes is centuries of writing; a log recovered from a
         // crafted position could get there, and must not wrap.
@@ -150,7 +151,8 @@ impl Wal {
             .next
             .checked_add((frame::FRAME_HEADER + payload.len()) as u64)
             .ok_or(Error::Poisoned("the log position would overflow".into()))?;
-        frame::encode(payload, &mut p.buf);
+        p.buf.extend_from_slice(&header);
+        p.buf.extend_from_slice(payload);
         p.next = lsn;
         drop(p);
         s.records.fetch_add(1, Ordering::Relaxed);
