@@ -187,6 +187,7 @@ def probe_window(a, port, seconds=None, until=None):
 
 def snapshot(a):
     servers = [("tandem", tandem_cmd(a, "--appendonly no")), ("redis", redis_cmd("--appendonly no"))]
+    servers = [s for s in servers if s[0] in a.servers.split(",")]
     results = {}
     for rnd in range(a.rounds):
         order = servers if rnd % 2 == 0 else servers[::-1]
@@ -319,6 +320,7 @@ def main():
     ap.add_argument("--data-size", type=int, default=64)
     ap.add_argument("--steady-seconds", type=float, default=5.0)
     ap.add_argument("--modes", default="snapshot,log")
+    ap.add_argument("--servers", default="tandem,redis", help="snapshot: which servers to run")
     ap.add_argument("--dir", default="/var/tmp")
     ap.add_argument("--tandem-bin", default=os.path.join(ROOT, "target/release/tandem"))
     ap.add_argument("--redis-benchmark", default="redis-benchmark")
