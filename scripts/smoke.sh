@@ -32,10 +32,14 @@ DATA=$(mktemp -d)
 PID=$!
 trap 'kill "$PID" 2>/dev/null || true; rm -rf "$LOG" "$DATA"' EXIT
 
-for _ in $(seq 100); do
-  [ "$(redis-cli -p "$PORT" ping 2>/dev/null)" = PONG ] && break
-  sleep 0.1
-done
+# Waits until the server answers PONG (-LOADING while its data loads).
+wait_ready() {
+  for _ in $(seq 100); do
+    [ "$(redis-cli -p "$PORT" ping 2>/dev/null)" = PONG ] && break
+    sleep 0.1
+  done
+}
+wait_ready
 
 fail() { echo "smoke: $*" >&2; cat "$LOG" >&2; exit 1; }
 expect() { # expect <wanted output> <redis-cli args...>
@@ -73,10 +77,7 @@ echo "smoke: SHUTDOWN ok"
 # Redis's default save rules, a snapshot on the way out.
 "$BIN" server --port "$PORT" --dir "$DATA" >"$LOG" 2>&1 &
 PID=$!
-for _ in $(seq 100); do
-  [ "$(redis-cli -p "$PORT" ping 2>/dev/null)" = PONG ] && break
-  sleep 0.1
-done
+wait_ready
 expect OK set before-term yes
 kill -TERM "$PID"
 wait "$PID" || fail "server exited with status $? after SIGTERM"
@@ -87,20 +88,14 @@ echo "smoke: SIGTERM ok"
 # (appendonly yes) keeps a write made just before a kill -9.
 "$BIN" server --port "$PORT" --dir "$DATA" --appendonly yes >"$LOG" 2>&1 &
 PID=$!
-for _ in $(seq 100); do
-  [ "$(redis-cli -p "$PORT" ping 2>/dev/null)" = PONG ] && break
-  sleep 0.1
-done
+wait_ready
 expect yes get before-term
 expect OK set before-kill yes
 kill -KILL "$PID"
 wait "$PID" 2>/dev/null || true
 "$BIN" server --port "$PORT" --dir "$DATA" --appendonly yes >"$LOG" 2>&1 &
 PID=$!
-for _ in $(seq 100); do
-  [ "$(redis-cli -p "$PORT" ping 2>/dev/null)" = PONG ] && break
-  sleep 0.1
-done
+wait_ready
 expect yes get before-kill
 expect yes get before-term
 redis-cli -p "$PORT" shutdown >/dev/null 2>&1 || true

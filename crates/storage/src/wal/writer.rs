@@ -188,33 +188,21 @@ impl Wal {
 
     /// Waits until a sync covers `lsn`, asking the log thread for one.
     pub async fn synced(&self, lsn: u64) -> Result<()> {
-        let s = &self.shared;
         loop {
-            if let Some(done) = s.reached(lsn) {
-                return done;
+            match self.shared.listen(lsn) {
+                Ok(listener) => listener.await,
+                Err(done) => return done,
             }
-            let listener = s.progress.listen();
-            s.request(lsn);
-            if let Some(done) = s.reached(lsn) {
-                return done;
-            }
-            listener.await;
         }
     }
 
     /// `synced`, blocking the calling thread.
     pub fn wait_synced(&self, lsn: u64) -> Result<()> {
-        let s = &self.shared;
         loop {
-            if let Some(done) = s.reached(lsn) {
-                return done;
+            match self.shared.listen(lsn) {
+                Ok(listener) => listener.wait(),
+                Err(done) => return done,
             }
-            let listener = s.progress.listen();
-            s.request(lsn);
-            if let Some(done) = s.reached(lsn) {
-                return done;
-            }
-            listener.wait();
         }
     }
 
@@ -361,6 +349,21 @@ impl Shared {
             Some(Err(self.poisoned()))
         } else {
             None
+        }
+    }
+
+    /// A listener to wait on for `lsn`'s sync, asked for; or, as `Err`,
+    /// the outcome if it is already known. The listener is made before
+    /// the last check, so a sync landing in between still wakes it.
+    fn listen(&self, lsn: u64) -> Result<event_listener::EventListener, Result<()>> {
+        if let Some(done) = self.reached(lsn) {
+            return Err(done);
+        }
+        let listener = self.progress.listen();
+        self.request(lsn);
+        match self.reached(lsn) {
+            Some(done) => Err(done),
+            None => Ok(listener),
         }
     }
 
