@@ -190,9 +190,9 @@ impl Persistence {
         {
             return Some(MISCONF_SAVE.into());
         }
-        let journal = self.store()?.journal()?;
-        if journal.wal().has_failed() {
-            let why = journal.wal().failure()?;
+        let store = self.store()?;
+        if store.log_failed() {
+            let why = store.journal()?.wal().failure()?;
             return Some(format!("MISCONF Errors writing to the AOF file: {why}"));
         }
         None

@@ -247,6 +247,16 @@ impl Store {
         self.inner.journal.load_full()
     }
 
+    /// Whether the log failed (writes are refused until a snapshot): one
+    /// lock-free load, for a server to check before every write command.
+    pub fn log_failed(&self) -> bool {
+        self.inner
+            .journal
+            .load()
+            .as_ref()
+            .is_some_and(|j| j.wal().has_failed())
+    }
+
     /// Whether every change is logged (`appendonly`).
     pub fn appendonly(&self) -> bool {
         self.inner.state.lock().options.appendonly

@@ -74,6 +74,10 @@ fn debug(c: &mut Call<'_>) -> CmdResult {
                     ));
                 }
             }
+            // Redis stops serving while it reloads; here the other serving
+            // threads go on, and a write they make between the log's close
+            // and the reload is neither logged nor kept: a debugging
+            // command, for a quiet server.
             let store = c
                 .shared
                 .persistence
