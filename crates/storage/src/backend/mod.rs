@@ -2,7 +2,7 @@
 //! `Backend` and the `StorageFile`s it opens.
 //!
 //! Owns the trait, the real implementation (`StdFs`, positional reads and
-//! writes on `std::fs::File`) and, for tests, `SimFs` (`sim.rs`): an
+//! writes on `std::fs::File`) and, for tests, `SimFs` (`sim/`): an
 //! in-memory file system that can fail the Nth write or sync, tear a
 //! write, flip a bit, and lose everything not synced, as a power cut
 //! would. It must never decide anything about formats or retries: it

@@ -101,8 +101,7 @@ pub fn read(
             ));
         }
         let bytes = read_whole(fs, &path)?;
-        let file = SliceFile(&bytes);
-        segment::check_header(&file, &path, start)?;
+        segment::check_header(&bytes, &path, start)?;
         let skip = replay.end - start;
         let mut pos = segment::HEADER
             .checked_add(skip)
@@ -201,34 +200,4 @@ fn read_whole(fs: &dyn Backend, path: &Path) -> Result<Vec<u8>> {
     crate::backend::read_exact_at(file.as_ref(), 0, &mut bytes)
         .map_err(|e| Error::io("read", path, e))?;
     Ok(bytes)
-}
-
-/// A segment already in memory, so its header is checked the same way as
-/// a file's.
-struct SliceFile<'a>(&'a [u8]);
-
-impl crate::backend::StorageFile for SliceFile<'_> {
-    fn write_at(&self, _: u64, _: &[u8]) -> std::io::Result<()> {
-        Err(std::io::ErrorKind::PermissionDenied.into())
-    }
-    fn read_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<usize> {
-        let rest = usize::try_from(offset)
-            .ok()
-            .and_then(|o| self.0.get(o..))
-            .unwrap_or_default();
-        let n = rest.len().min(buf.len());
-        buf.get_mut(..n)
-            .unwrap_or_default()
-            .copy_from_slice(rest.get(..n).unwrap_or_default());
-        Ok(n)
-    }
-    fn len(&self) -> std::io::Result<u64> {
-        Ok(self.0.len() as u64)
-    }
-    fn set_len(&self, _: u64) -> std::io::Result<()> {
-        Err(std::io::ErrorKind::PermissionDenied.into())
-    }
-    fn sync(&self) -> std::io::Result<()> {
-        Ok(())
-    }
 }

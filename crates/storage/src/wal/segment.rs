@@ -6,7 +6,7 @@
 //! `magic "TANDEMWL" | version u32 | start LSN u64 | crc32c u32` (24 bytes,
 //! little-endian). This module must never read records: that is `reader`.
 
-use crate::backend::{read_exact_at, Backend, StorageFile};
+use crate::backend::{Backend, StorageFile};
 use crate::error::{Error, Result};
 use std::path::{Path, PathBuf};
 
@@ -66,12 +66,12 @@ pub fn create(fs: &dyn Backend, dir: &Path, lsn: u64) -> Result<(Box<dyn Storage
     Ok((file, path))
 }
 
-/// Checks the header of the segment at `path` against the start LSN its
-/// name gives.
-pub fn check_header(file: &dyn StorageFile, path: &Path, lsn: u64) -> Result<()> {
-    let mut h = [0u8; HEADER as usize];
-    read_exact_at(file, 0, &mut h)
-        .map_err(|_| Error::corrupt(path, 0, "segment shorter than its header"))?;
+/// Checks the header at the start of `bytes`, the segment at `path`,
+/// against the start LSN its name gives.
+pub fn check_header(bytes: &[u8], path: &Path, lsn: u64) -> Result<()> {
+    let h = bytes
+        .get(..HEADER as usize)
+        .ok_or_else(|| Error::corrupt(path, 0, "segment shorter than its header"))?;
     let (fields, crc) = h.split_at(20);
     if crc32c::crc32c(fields).to_le_bytes() != crc {
         return Err(Error::corrupt(path, 0, "segment header checksum mismatch"));
