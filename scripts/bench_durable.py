@@ -21,6 +21,7 @@ root disk here), started from a command template with {port} and {dir}.
 
 Usage:
   scripts/bench_durable.py write --rounds 5 --fsync always
+  scripts/bench_durable.py write --fsync everysec --baseline-bin /tmp/old-tandem  (A/B)
   scripts/bench_durable.py snapshot --rounds 5 --keys 10000000
   scripts/bench_durable.py recover --rounds 5 --keys 10000000
 """
@@ -129,35 +130,44 @@ def write(a):
                ("redis", redis_cmd(f"--appendonly yes --appendfsync {a.fsync}"))]
     if a.with_memory:
         servers.append(("tandem-mem", tandem_cmd(a, "--appendonly no")))
+    if a.baseline_bin:
+        base_cmd = tandem_cmd(a, f"--appendonly yes --appendfsync {a.fsync}")
+        servers.append(("tandem-base", base_cmd.replace(a.tandem_bin, a.baseline_bin, 1)))
+    pipelines = [int(p) for p in a.pipelines.split(",")]
     results = {}
     for rnd in range(a.rounds):
         order = servers[rnd % len(servers):] + servers[:rnd % len(servers)]
-        for pipeline in (1, 16):
+        for pipeline in pipelines:
             for name, template in order:
                 srv = Server(name, template, free_port())
                 r = run_phase(a, name, srv.port, srv.proc.pid, pipeline, a.requests)
-                if name.startswith("tandem") and "mem" not in name:
+                if name in ("tandem", "tandem-base"):
                     info = srv.info("persistence")
                     recs, syncs = int(info.get("aof_records", 0)), int(info.get("aof_fsyncs", 0))
-                    r["writes_per_fsync"] = recs / syncs if syncs else None
+                    calls = int(info.get("aof_writes", 0))
+                    r["writes_per_fsync"] = recs / syncs if syncs and a.fsync == "always" else None
+                    r["records_per_write"] = recs / calls if calls else None
                 srv.kill()
                 srv.remove()
                 results.setdefault((name, pipeline), []).append(r)
                 log(f"round {rnd + 1} P{pipeline} {name:10} {r['rps']:>10.0f} ops/s p99 "
                     f"{r['bench_p99_ms']:.3f} ms CPU {r['cpu_us_per_req']:.2f} µs/req"
-                    + (f" writes/fsync {r['writes_per_fsync']:.1f}" if r.get("writes_per_fsync") else ""))
+                    + (f" writes/fsync {r['writes_per_fsync']:.1f}" if r.get("writes_per_fsync") else "")
+                    + (f" records/write {r['records_per_write']:.1f}" if r.get("records_per_write") else ""))
     print(f"\n# write: appendfsync {a.fsync}, SET -c {a.clients} -d {a.data_size} "
           f"-r {a.keyspace} -n {a.requests}, {a.rounds} rounds (medians)")
-    for pipeline in (1, 16):
+    for pipeline in pipelines:
         base = results[("redis", pipeline)]
         for name, _ in servers:
             rs = results[(name, pipeline)]
             ratio = med([x["rps"] / y["rps"] for x, y in zip(rs, base)])
             wpf = [x["writes_per_fsync"] for x in rs if x.get("writes_per_fsync")]
+            rpw = [x["records_per_write"] for x in rs if x.get("records_per_write")]
             print(f"P{pipeline:<3} {name:10} ops/s {med([x['rps'] for x in rs]):>10.0f} "
                   f"(×{ratio:.2f} Redis)  p99 {med([x['bench_p99_ms'] for x in rs]):.3f} ms  "
                   f"CPU {med([x['cpu_us_per_req'] for x in rs]):.2f} µs/req"
-                  + (f"  writes/fsync {med(wpf):.1f}" if wpf else ""))
+                  + (f"  writes/fsync {med(wpf):.1f}" if wpf else "")
+                  + (f"  records/write {med(rpw):.1f}" if rpw else ""))
     print(json.dumps({f"{k[0]}:P{k[1]}": v for k, v in results.items()}, default=str)[:20000],
           file=open(os.path.join(a.dir, "bench_durable_write.json"), "w"))
 
@@ -324,6 +334,8 @@ def main():
     ap.add_argument("--dir", default="/var/tmp")
     ap.add_argument("--tandem-bin", default=os.path.join(ROOT, "target/release/tandem"))
     ap.add_argument("--redis-benchmark", default="redis-benchmark")
+    ap.add_argument("--baseline-bin", help="write: also run this Tandem build (A/B of two builds)")
+    ap.add_argument("--pipelines", default="1,16", help="write: pipeline depths to run")
     ap.add_argument("--probe-interval-us", type=int, default=1000)
     a = ap.parse_args()
     ARGS = a

@@ -524,9 +524,25 @@ pub async fn settle(shared: &Shared) -> Result<(), String> {
         return Err(journal.wal().failure().unwrap_or_default());
     }
     let wal = journal.wal();
+    // Yielding first lets every other ready connection on this thread run
+    // its batch before anyone writes or asks for a sync: the first one
+    // back writes out (or has synced) all of their records, and the rest
+    // find theirs done, as Redis writes its AOF once per event-loop turn.
+    // Without it each connection's batch costs a `write` of its own, and
+    // the serving threads queue for the segment to make them.
     let done = match wal.policy() {
-        SyncPolicy::Always => wal.synced(lsn).await,
-        SyncPolicy::EverySec | SyncPolicy::No => wal.write_out(lsn),
+        SyncPolicy::Always => {
+            if wal.durable() < lsn {
+                tokio::task::yield_now().await;
+            }
+            wal.synced(lsn).await
+        }
+        SyncPolicy::EverySec | SyncPolicy::No => {
+            if wal.written() < lsn {
+                tokio::task::yield_now().await;
+            }
+            wal.write_out(lsn)
+        }
     };
     done.map_err(|e| e.to_string())
 }
