@@ -15,6 +15,15 @@ pub enum Error {
     /// The stored value or the argument is not a 64-bit integer.
     #[error("value is not an integer or out of range")]
     NotInteger,
+    /// A hash field's value is not a 64-bit integer (HINCRBY).
+    #[error("hash value is not an integer")]
+    HashNotInteger,
+    /// An increment argument is itself NaN or infinite (HINCRBYFLOAT).
+    #[error("value is NaN or Infinity")]
+    NotFinite,
+    /// A hash field's value is not a float (HINCRBYFLOAT).
+    #[error("hash value is not a float")]
+    HashNotFloat,
     /// The stored value or the argument is not a float.
     #[error("value is not a valid float")]
     NotFloat,
@@ -68,6 +77,10 @@ pub enum Error {
     /// snapshot succeeds; reads still work. Redis's `-MISCONF`.
     #[error("the write-ahead log failed ({0}); writes are refused until a snapshot succeeds")]
     LogFailed(String),
+    /// A value read back from the log or a snapshot does not decode as the
+    /// type its record names (recovery refuses it; never from a client).
+    #[error("stored value does not decode: {0}")]
+    BadStoredValue(String),
 }
 
 /// Shorthand for engine results.

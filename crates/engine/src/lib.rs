@@ -34,6 +34,8 @@
 //! - `scan`: the streaming k-way merge, SCAN cursors, glob patterns.
 //! - `memtable`: shards, locks, the shard map, layouts, deadline hints.
 //! - `entry`: the compact per-key block.
+//! - `collection`: hashes (lists, sets and sorted sets to come) and their
+//!   encoding for the log and snapshots.
 //! - `numeric`: Redis's integer and float rules; `clock`; `error`.
 //! - `process`: what /proc says about this process (memory, CPU time),
 //!   for INFO, the benchmarks and tests.
@@ -42,6 +44,7 @@
 
 mod background;
 pub mod clock;
+mod collection;
 mod db;
 mod entry;
 mod error;
@@ -60,8 +63,8 @@ mod standalone;
 pub use background::{Background, Worker, WorkerState};
 pub use bytes::Bytes;
 pub use db::{
-    Db, DumpEntry, ExpireCondition, Expiry, KeyValue, ScanOptions, ScanPage, SetCondition,
-    SetOptions, SetOutcome, SetTtl, ShardStats, Stats, Tx,
+    Db, DumpEntry, ExpireCondition, Expiry, HashPart, Hashes, KeyValue, ScanOptions, ScanPage,
+    SetCondition, SetOptions, SetOutcome, SetTtl, ShardStats, Stats, Tx,
 };
 pub use entry::{Entry, ValueType};
 pub use error::{Error, Result};
@@ -80,7 +83,7 @@ pub use tandem_storage as storage;
 /// Everything needed to use a `Db`: `use tandem_engine::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        Db, Error, ExpireCondition, Expiry, KeyValue, Options, ScanOptions, SetCondition,
-        SetOptions, SetTtl,
+        Db, Error, ExpireCondition, Expiry, HashPart, Hashes, KeyValue, Options, ScanOptions,
+        SetCondition, SetOptions, SetTtl,
     };
 }

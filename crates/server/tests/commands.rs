@@ -19,21 +19,13 @@
 
 mod common;
 
+use common::table::{check, connect, render, reply, run, run_args};
 use common::{Error, Running, TestResult};
 use redis::{Connection, ConnectionLike, Value};
 use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tandem_engine::clock::{Clock, ManualClock};
-
-/// A client connection, RESP2 (the `redis` crate's default).
-fn connect(server: &Running) -> Result<Connection, Error> {
-    let client = redis::Client::open(format!("redis://{}/", server.addr()))?;
-    let con = client.get_connection_with_timeout(common::TIMEOUT)?;
-    con.set_read_timeout(Some(common::TIMEOUT))?;
-    con.set_write_timeout(Some(common::TIMEOUT))?;
-    Ok(con)
-}
 
 /// A fresh server and one connection to it. Its TTLs run on a clock
 /// stopped at the time it starts, so a TTL read back is exactly the one
@@ -49,77 +41,6 @@ fn fresh_with_clock() -> Result<(Running, Connection, Arc<ManualClock>), Error> 
     let server = common::start_with_clock(common::config(), &clock)?;
     let con = connect(&server)?;
     Ok((server, con, clock))
-}
-
-/// A reply as text: `+OK`, `:1`, `"bulk"`, `nil`, `-ERR ...`, `[a, b]`.
-fn render(v: &Value) -> String {
-    let list = |items: &[Value]| items.iter().map(render).collect::<Vec<_>>().join(", ");
-    match v {
-        Value::Nil => "nil".into(),
-        Value::Int(n) => format!(":{n}"),
-        Value::BulkString(b) => format!("\"{}\"", b.escape_ascii()),
-        Value::SimpleString(s) => format!("+{s}"),
-        Value::Okay => "+OK".into(),
-        Value::Array(items) | Value::Set(items) => format!("[{}]", list(items)),
-        Value::Map(pairs) => {
-            let pairs: Vec<String> = pairs
-                .iter()
-                .map(|(k, v)| format!("{}: {}", render(k), render(v)))
-                .collect();
-            format!("{{{}}}", pairs.join(", "))
-        }
-        Value::ServerError(e) => match e.details() {
-            Some(detail) => format!("-{} {detail}", e.code()),
-            None => format!("-{}", e.code()),
-        },
-        other => format!("{other:?}"),
-    }
-}
-
-/// Runs a request given as space-separated words (`""` is an empty
-/// argument) and returns its reply. Server errors are replies here, not
-/// failures.
-fn run(con: &mut Connection, line: &str) -> Result<Value, Error> {
-    let mut words = line
-        .split_whitespace()
-        .map(|w| if w == "\"\"" { "" } else { w });
-    let mut cmd = redis::cmd(words.next().ok_or("empty request")?);
-    for w in words {
-        cmd.arg(w);
-    }
-    Ok(con.req_command(&cmd)?)
-}
-
-/// `run`, rendered.
-fn reply(con: &mut Connection, line: &str) -> Result<String, Error> {
-    Ok(render(&run(con, line)?))
-}
-
-/// Runs a request of binary arguments and returns its reply.
-fn run_args(con: &mut Connection, args: &[&[u8]]) -> Result<Value, Error> {
-    let (name, rest) = args.split_first().ok_or("empty request")?;
-    let mut cmd = redis::cmd(std::str::from_utf8(name)?);
-    for a in rest {
-        cmd.arg(*a);
-    }
-    Ok(con.req_command(&cmd)?)
-}
-
-/// Runs each request in order, and fails listing every reply that
-/// differs from the expected one.
-fn check(con: &mut Connection, table: &[(&str, &str)]) -> TestResult {
-    let mut wrong = Vec::new();
-    for (request, expected) in table {
-        let got = reply(con, request)?;
-        if got != *expected {
-            wrong.push(format!("{request}\n    got:  {got}\n    want: {expected}"));
-        }
-    }
-    if wrong.is_empty() {
-        Ok(())
-    } else {
-        Err(format!("{} replies differ:\n  {}", wrong.len(), wrong.join("\n  ")).into())
-    }
 }
 
 /// The elements of an array reply.

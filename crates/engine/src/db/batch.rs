@@ -124,6 +124,8 @@ impl Access for Tx<'_> {
 
 impl KeyValue for Tx<'_> {}
 
+impl super::Hashes for Tx<'_> {}
+
 impl Db {
     /// Runs `f` atomically over `keys`: their shards are locked for the
     /// whole closure, so no other operation sees a partial result or

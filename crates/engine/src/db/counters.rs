@@ -5,6 +5,7 @@
 //! its expiry, as in Redis.
 
 use super::access::{live_slot, new_entry};
+use super::strings::string_value;
 use crate::entry::{Patch, ValueIn};
 use crate::error::{Error, Result};
 use crate::keyspace::Ctx;
@@ -28,7 +29,7 @@ pub(crate) fn incr_by(
         ctx.notify_string("incrby", key);
         return Ok(delta);
     };
-    let current = parse_i64(slot.get().value()).ok_or(Error::NotInteger)?;
+    let current = parse_i64(string_value(slot.get())?).ok_or(Error::NotInteger)?;
     let new = current.checked_add(delta).ok_or(Error::Overflow)?;
     let text = format_i64(new);
     slot.apply(Patch {
@@ -58,7 +59,7 @@ pub(crate) fn incr_by_float(
         ctx.notify_string("incrbyfloat", key);
         return Ok(out);
     };
-    let text = add_float(Some(slot.get().value()), increment)?;
+    let text = add_float(Some(string_value(slot.get())?), increment)?;
     let out = Bytes::copy_from_slice(&text);
     slot.apply(Patch {
         value: Some(ValueIn::Owned(text)),

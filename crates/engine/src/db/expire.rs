@@ -145,8 +145,12 @@ pub(crate) fn get_ex(
     when: Option<u64>,
     ttl: SetTtl,
     ctx: &Ctx,
-) -> Option<Bytes> {
-    let value = live_slot(map, hash, key, ctx)?.get().value_bytes();
+) -> Result<Option<Bytes>> {
+    let Some(slot) = live_slot(map, hash, key, ctx) else {
+        return Ok(None);
+    };
+    super::strings::string_value(slot.get())?;
+    let value = slot.get().value_bytes();
     match (ttl, when) {
         (SetTtl::At(_), Some(when)) => {
             let when = i64::try_from(when).unwrap_or(i64::MAX);
@@ -157,7 +161,7 @@ pub(crate) fn get_ex(
         }
         _ => {}
     }
-    Some(value)
+    Ok(Some(value))
 }
 
 /// Redis's TTL replies: -2 for a missing key, -1 for no expiry.

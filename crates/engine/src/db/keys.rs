@@ -21,22 +21,29 @@ pub(crate) fn rename<A: Access + ?Sized>(a: &A, src: &[u8], dst: &[u8], nx: bool
         };
     }
     ctx.check_len(dst.len())?;
-    // Build the moved entry before changing anything, so that nothing is
-    // lost if it cannot be built.
-    let built = a.read_key(src, |m, h| live(m, h, src, ctx).map(|e| e.with_key(dst)))?;
-    let new = match built {
-        Some(Some(new)) => new,
-        Some(None) => return Err(ctx.too_large()),
-        None => {
-            // An expired source is removed and announced, as Redis's
-            // lookup does, before the error.
-            a.write_key(src, |m, h| drop(take_live(m, h, src, ctx)))?;
-            return Err(Error::NoSuchKey);
-        }
-    };
+    if !a.read_key(src, |m, h| live(m, h, src, ctx).is_some())? {
+        // An expired source is removed and announced, as Redis's lookup
+        // does, before the error.
+        a.write_key(src, |m, h| drop(take_live(m, h, src, ctx)))?;
+        return Err(Error::NoSuchKey);
+    }
     if nx && a.read_key(dst, |m, h| live(m, h, dst, ctx).is_some())? {
         return Ok(false);
     }
+    // The source leaves its shard and comes back under the new key; a
+    // collection moves by its pointer. Both keys are locked (an atomic
+    // batch on a `Db`), so nobody sees it in neither place.
+    let taken = a.write_key(src, |m, h| take_live(m, h, src, ctx))?;
+    let Some(taken) = taken else {
+        return Err(Error::NoSuchKey);
+    };
+    let new = match taken.into_key(dst) {
+        Ok(new) => new,
+        Err(back) => {
+            a.write_key(src, |m, h| m.insert_new(h, back))?;
+            return Err(ctx.too_large());
+        }
+    };
     let replaced = a.write_key(dst, |m, h| {
         // An expired destination is removed and announced; a live one is
         // replaced without a `del` event, as in Redis.
@@ -47,8 +54,7 @@ pub(crate) fn rename<A: Access + ?Sized>(a: &A, src: &[u8], dst: &[u8], nx: bool
         ctx.notify_new(dst);
         replaced
     })?;
-    let old = a.write_key(src, |m, h| take_live(m, h, src, ctx))?;
-    drop((replaced, old));
+    drop(replaced);
     ctx.notify_generic("rename_from", src);
     ctx.notify_generic("rename_to", dst);
     Ok(true)

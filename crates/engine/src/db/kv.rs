@@ -21,14 +21,32 @@ use bytes::Bytes;
 pub trait KeyValue: Access {
     /// GET: the value, or `None` if the key does not exist.
     fn get(&self, key: &[u8]) -> Result<Option<Bytes>> {
-        self.read_key(key, |m, h| strings::get(m, h, key, self.ctx()))
+        self.read_key(key, |m, h| strings::get(m, h, key, self.ctx()))?
     }
 
     /// GET without copying: runs `f` on the value (or `None`) while the
     /// shard's read lock is held, so a server can write the value straight
     /// into its output buffer. Keep `f` short: writers to this shard wait.
     fn get_with<R>(&self, key: &[u8], f: impl FnOnce(Option<&[u8]>) -> R) -> Result<R> {
-        self.read_key(key, |m, h| f(live(m, h, key, self.ctx()).map(Entry::value)))
+        self.read_key(key, |m, h| {
+            let value = live(m, h, key, self.ctx()).map(strings::string_value);
+            value.transpose().map(f)
+        })?
+    }
+
+    /// OBJECT ENCODING: Redis's name for how the value is stored, `None`
+    /// if the key does not exist; `string` names a string's encoding.
+    fn encoding(
+        &self,
+        key: &[u8],
+        string: impl FnOnce(&[u8]) -> &'static str,
+    ) -> Result<Option<&'static str>> {
+        self.read_key(key, |m, h| {
+            live(m, h, key, self.ctx()).map(|e| match e.collection() {
+                Some(c) => c.encoding(),
+                None => string(e.value()),
+            })
+        })
     }
 
     /// SET with Redis 7's options (NX, XX, GET, EX, PX, EXAT, PXAT, KEEPTTL).
@@ -50,7 +68,7 @@ pub trait KeyValue: Access {
 
     /// GETDEL: removes the key, returning its value.
     fn get_del(&self, key: &[u8]) -> Result<Option<Bytes>> {
-        let removed = self.write_key(key, |m, h| strings::get_del(m, h, key, self.ctx()))?;
+        let removed = self.write_key(key, |m, h| strings::get_del(m, h, key, self.ctx()))??;
         Ok(removed.as_ref().map(Entry::value_bytes))
     }
 
@@ -66,7 +84,7 @@ pub trait KeyValue: Access {
             SetTtl::At(e) => Some(expire::deadline_for_set(e, self.ctx())?),
             SetTtl::Keep | SetTtl::Clear => None,
         };
-        self.write_key(key, |m, h| expire::get_ex(m, h, key, when, ttl, self.ctx()))
+        self.write_key(key, |m, h| expire::get_ex(m, h, key, when, ttl, self.ctx()))?
     }
 
     /// DEL: removes the keys, returning how many existed.
@@ -93,7 +111,12 @@ pub trait KeyValue: Access {
 
     /// MGET: the values of the keys, `None` for each missing one.
     fn mget<K: AsRef<[u8]>>(&self, keys: &[K]) -> Result<Vec<Option<Bytes>>> {
-        keys.iter().map(|k| self.get(k.as_ref())).collect()
+        keys.iter()
+            .map(|k| {
+                let k = k.as_ref();
+                self.read_key(k, |m, h| strings::get_or_none(m, h, k, self.ctx()))
+            })
+            .collect()
     }
 
     /// MSET: sets every pair, removing any expiry.
@@ -167,7 +190,7 @@ pub trait KeyValue: Access {
 
     /// STRLEN: the value's length, 0 if missing.
     fn strlen(&self, key: &[u8]) -> Result<usize> {
-        self.read_key(key, |m, h| strings::strlen(m, h, key, self.ctx()))
+        self.read_key(key, |m, h| strings::strlen(m, h, key, self.ctx()))?
     }
 
     /// GETRANGE: the bytes from `start` to `end` inclusive; negative
@@ -175,7 +198,7 @@ pub trait KeyValue: Access {
     fn get_range(&self, key: &[u8], start: i64, end: i64) -> Result<Bytes> {
         self.read_key(key, |m, h| {
             strings::get_range(m, h, key, start, end, self.ctx())
-        })
+        })?
     }
 
     /// SETRANGE: overwrites from `offset`, zero-padding, and returns the

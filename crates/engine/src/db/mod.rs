@@ -14,6 +14,7 @@ mod batch;
 mod copy;
 mod counters;
 mod expire;
+mod hashes;
 mod keys;
 mod kv;
 mod persist;
@@ -23,6 +24,7 @@ mod strings;
 mod types;
 
 pub use batch::Tx;
+pub use hashes::{HashPart, Hashes};
 pub use kv::KeyValue;
 pub use persist::DumpEntry;
 pub use stats::{ShardStats, Stats};
@@ -308,6 +310,8 @@ impl Access for Db {
 
 /// On a `Db`, the multi-key operations run as atomic batches, as the same
 /// commands are atomic in Redis.
+impl Hashes for Db {}
+
 impl KeyValue for Db {
     fn del<K: AsRef<[u8]>>(&self, keys: &[K]) -> Result<usize> {
         // Removed entries leave the batch and are freed after it unlocks.
@@ -338,7 +342,9 @@ impl KeyValue for Db {
 
     fn mget<K: AsRef<[u8]>>(&self, keys: &[K]) -> Result<Vec<Option<Bytes>>> {
         if let [key] = keys {
-            return Ok(vec![self.get(key.as_ref())?]);
+            let key = key.as_ref();
+            let value = self.read_key(key, |m, h| strings::get_or_none(m, h, key, self.ctx()))?;
+            return Ok(vec![value]);
         }
         self.snapshot(keys, |tx| tx.mget(keys))
     }

@@ -9,8 +9,9 @@
 
 use super::access::{new_entry, sealed::Access};
 use super::Db;
+use crate::collection::codec;
 use crate::entry::{ValueIn, ValueType};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::scan::{MergeCursor, ValueAt};
 use std::ops::Bound;
 
@@ -21,7 +22,8 @@ pub struct DumpEntry<'a> {
     pub key: &'a [u8],
     /// The value's type.
     pub kind: ValueType,
-    /// The value's encoding for its type (a string's bytes).
+    /// The value's encoding for its type (a string's bytes; a collection's
+    /// `collection::codec` encoding).
     pub value: &'a [u8],
     /// The absolute deadline, Unix ms.
     pub deadline: Option<u64>,
@@ -50,7 +52,7 @@ impl Db {
             };
             f(DumpEntry {
                 key: cursor.bytes(hit.buf, hit.key.clone()),
-                kind: ValueType::String,
+                kind: hit.kind,
                 value,
                 deadline: hit.expiry,
             })?;
@@ -58,15 +60,35 @@ impl Db {
         Ok(())
     }
 
-    /// Sets `key` to `value` with `deadline`, whatever it held, without
-    /// events: recovery's PUT.
-    pub fn restore(&self, key: &[u8], value: &[u8], deadline: Option<u64>) -> Result<()> {
+    /// Sets `key` to `value` (of type `kind`, in its stored encoding) with
+    /// `deadline`, whatever it held, without events: recovery's PUT.
+    /// `BadStoredValue` if a collection's bytes do not decode.
+    pub fn restore(
+        &self,
+        key: &[u8],
+        kind: ValueType,
+        value: &[u8],
+        deadline: Option<u64>,
+    ) -> Result<()> {
+        let value = match codec::decode(kind.tag(), value) {
+            Ok(Some(c)) => ValueIn::Object(Box::new(c)),
+            Ok(None) => ValueIn::Slice(value),
+            Err(why) => return Err(Error::BadStoredValue(why.to_string())),
+        };
         self.write_key_blind(key, |map, hash| {
             let version = map.next_version();
-            let entry = new_entry(key, ValueIn::Slice(value), version, deadline, self.ctx())?;
+            let entry = new_entry(key, value, version, deadline, self.ctx())?;
             drop(map.upsert(hash, entry));
             Ok(())
         })?
+    }
+
+    /// Whether `value` is a valid stored value of type `tag`: says what is
+    /// wrong if not (`tandem check`, recovery).
+    pub fn check_stored(tag: u8, value: &[u8]) -> std::result::Result<ValueType, String> {
+        let kind = ValueType::from_tag(tag).ok_or_else(|| format!("unknown value type {tag}"))?;
+        codec::decode(tag, value).map_err(|why| format!("bad {} value: {why}", kind.as_str()))?;
+        Ok(kind)
     }
 
     /// Removes `key` if present, without events: recovery's DEL.

@@ -124,11 +124,7 @@ impl Db {
         let count = opts.count.max(1);
         // Redis treats a lone `*` as no pattern: it also matches "".
         let pattern = opts.pattern.filter(|p| *p != b"*");
-        // Every entry is a string today, so a TYPE filter passes all of
-        // them exactly when it asks for strings.
-        let type_ok = opts
-            .value_type
-            .is_none_or(|t| t == crate::entry::ValueType::String);
+
         let now = Some(self.now_ms());
         let mut it = MergeCursor::new(
             self.keyspace().layouts(),
@@ -147,7 +143,9 @@ impl Db {
             };
             let key = it.bytes(hit.buf, hit.key);
             examined += 1;
-            if type_ok && pattern.is_none_or(|p| glob_match(p, key)) {
+            if opts.value_type.is_none_or(|t| t == hit.kind)
+                && pattern.is_none_or(|p| glob_match(p, key))
+            {
                 keys.push(Bytes::copy_from_slice(key));
             }
             last.clear();

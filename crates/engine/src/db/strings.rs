@@ -7,14 +7,31 @@
 use super::access::{delete, live, live_slot, new_entry};
 use super::expire::deadline_for_set;
 use super::types::{SetCondition, SetOptions, SetOutcome, SetTtl};
-use crate::entry::{Entry, Patch, ValueIn};
-use crate::error::Result;
+use crate::entry::{Entry, Patch, ValueIn, ValueType};
+use crate::error::{Error, Result};
 use crate::keyspace::Ctx;
 use crate::memtable::ShardMap;
 use bytes::{Bytes, BytesMut};
 
-pub(crate) fn get(map: &ShardMap, hash: u64, key: &[u8], ctx: &Ctx) -> Option<Bytes> {
-    live(map, hash, key, ctx).map(Entry::value_bytes)
+/// The string `entry` holds, or `WrongType`.
+pub(crate) fn string_value(entry: &Entry) -> Result<&[u8]> {
+    if entry.value_type() == ValueType::String {
+        Ok(entry.value())
+    } else {
+        Err(Error::WrongType)
+    }
+}
+
+pub(crate) fn get(map: &ShardMap, hash: u64, key: &[u8], ctx: &Ctx) -> Result<Option<Bytes>> {
+    match live(map, hash, key, ctx) {
+        Some(e) => string_value(e).map(|_| Some(e.value_bytes())),
+        None => Ok(None),
+    }
+}
+
+/// MGET's read: a key holding another type reads as missing.
+pub(crate) fn get_or_none(map: &ShardMap, hash: u64, key: &[u8], ctx: &Ctx) -> Option<Bytes> {
+    get(map, hash, key, ctx).ok().flatten()
 }
 
 pub(crate) fn set(
@@ -33,7 +50,14 @@ pub(crate) fn set(
     let version = map.next_version();
     match live_slot(map, hash, key, ctx) {
         Some(mut slot) => {
-            let old = opts.get.then(|| slot.get().value_bytes());
+            // SET replaces a value of any type, but with GET the old value
+            // must be a string (WRONGTYPE, and nothing is written).
+            let old = if opts.get {
+                string_value(slot.get())?;
+                Some(slot.get().value_bytes())
+            } else {
+                None
+            };
             if opts.condition == SetCondition::IfAbsent {
                 return Ok(SetOutcome {
                     written: false,
@@ -81,12 +105,20 @@ fn notify_set(key: &[u8], deadline: Option<u64>, ctx: &Ctx) {
     }
 }
 
-pub(crate) fn get_del(map: &mut ShardMap, hash: u64, key: &[u8], ctx: &Ctx) -> Option<Entry> {
-    delete(map, hash, key, ctx)
+pub(crate) fn get_del(
+    map: &mut ShardMap,
+    hash: u64,
+    key: &[u8],
+    ctx: &Ctx,
+) -> Result<Option<Entry>> {
+    if let Some(e) = live(map, hash, key, ctx) {
+        string_value(e)?;
+    }
+    Ok(delete(map, hash, key, ctx))
 }
 
-pub(crate) fn strlen(map: &ShardMap, hash: u64, key: &[u8], ctx: &Ctx) -> usize {
-    live(map, hash, key, ctx).map_or(0, |e| e.value().len())
+pub(crate) fn strlen(map: &ShardMap, hash: u64, key: &[u8], ctx: &Ctx) -> Result<usize> {
+    live(map, hash, key, ctx).map_or(Ok(0), |e| string_value(e).map(<[u8]>::len))
 }
 
 pub(crate) fn append(
@@ -105,7 +137,7 @@ pub(crate) fn append(
         ctx.notify_string("append", key);
         return Ok(tail.len());
     };
-    let new_len = slot.get().value().len() + tail.len();
+    let new_len = string_value(slot.get())?.len() + tail.len();
     ctx.check_len(new_len)?;
     // A large value grows its shared buffer in place (amortised O(1), as
     // Redis's sdscatlen), instead of copying the whole value each time.
@@ -154,17 +186,17 @@ pub(crate) fn get_range(
     start: i64,
     end: i64,
     ctx: &Ctx,
-) -> Bytes {
+) -> Result<Bytes> {
     let Some(entry) = live(map, hash, key, ctx) else {
-        return Bytes::new();
+        return Ok(Bytes::new());
     };
-    let value = entry.value();
-    match clamp_range(value.len(), start, end) {
+    let value = string_value(entry)?;
+    Ok(match clamp_range(value.len(), start, end) {
         Some((s, e)) => value
             .get(s..=e)
             .map_or_else(Bytes::new, Bytes::copy_from_slice),
         None => Bytes::new(),
-    }
+    })
 }
 
 /// The inclusive byte range GETRANGE returns for a string of `len` bytes.
@@ -215,7 +247,7 @@ pub(crate) fn set_range(
         ctx.notify_string("setrange", key);
         return Ok(total);
     };
-    let old_len = slot.get().value().len();
+    let old_len = string_value(slot.get())?.len();
     if patch.is_empty() {
         return Ok(old_len);
     }

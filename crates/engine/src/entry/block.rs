@@ -23,11 +23,14 @@
 use super::class::{class_of, class_size};
 use super::format::{
     get_u64, get_usize, head_len, spans, value_part_len, ALIGN, FLAGS_AT, HAS_EXPIRY, INLINE_MAX,
-    KEY_LEN_AT, REPR_INLINE, REPR_MASK, REPR_SHARED, WORD,
+    KEY_LEN_AT, REPR_INLINE, REPR_MASK, REPR_OBJECT, REPR_SHARED, TYPE_MASK, TYPE_SHIFT, WORD,
 };
 use super::varint::{get_varint, put_varint};
+use super::ValueType;
+use crate::collection::{codec, Collection};
 use bytes::Bytes;
 use std::alloc::{self, Layout};
+use std::borrow::Cow;
 use std::ptr::NonNull;
 
 /// One stored key with its value and metadata.
@@ -39,7 +42,8 @@ pub struct Entry {
 }
 
 // SAFETY: an Entry exclusively owns its block, like a `Box<[u8]>`, and the
-// only thing it points to besides is a `Bytes`, which is Send + Sync.
+// only things it points to besides are a `Bytes` or a `Collection`, both
+// Send + Sync.
 unsafe impl Send for Entry {}
 // SAFETY: `&Entry` permits only reads of the block.
 unsafe impl Sync for Entry {}
@@ -54,6 +58,8 @@ pub(crate) enum ValueIn<'a> {
     /// A freshly computed value: becomes the shared buffer without a copy
     /// when large, copied when small.
     Owned(Vec<u8>),
+    /// A collection, kept behind its pointer.
+    Object(Box<Collection>),
 }
 
 impl ValueIn<'_> {
@@ -62,6 +68,15 @@ impl ValueIn<'_> {
             ValueIn::Slice(s) => s.len(),
             ValueIn::Shared(b) => b.len(),
             ValueIn::Owned(v) => v.len(),
+            ValueIn::Object(_) => 0,
+        }
+    }
+
+    /// Bytes the value part of a block takes for this value.
+    pub(super) fn part_len(&self) -> usize {
+        match self {
+            ValueIn::Object(_) => WORD,
+            v => value_part_len(v.len()),
         }
     }
 
@@ -70,6 +85,7 @@ impl ValueIn<'_> {
             ValueIn::Slice(s) => s,
             ValueIn::Shared(b) => b,
             ValueIn::Owned(v) => v,
+            ValueIn::Object(_) => &[],
         }
     }
 }
@@ -79,6 +95,7 @@ pub(crate) struct Parts<'a> {
     pub key: &'a [u8],
     pub inline: &'a [u8],
     pub shared: Option<&'a Bytes>,
+    pub collection: Option<&'a Collection>,
     pub expiry: Option<u64>,
 }
 
@@ -108,9 +125,8 @@ impl Entry {
         expiry: Option<u64>,
     ) -> Option<Entry> {
         let key_len32 = u32::try_from(key.len()).ok()?;
-        let value_len = value.len();
-        u32::try_from(value_len).ok()?;
-        let size = head_len(key.len(), expiry.is_some()) + value_part_len(value_len);
+        u32::try_from(value.len()).ok()?;
+        let size = head_len(key.len(), expiry.is_some()) + value.part_len();
         let class = class_of(size)?;
         let layout = layout_of(class);
         // SAFETY: the layout has a non-zero size (at least 16 bytes).
@@ -167,6 +183,15 @@ impl Entry {
         self.raw()[FLAGS_AT] & REPR_MASK == REPR_SHARED
     }
 
+    /// Whether the value is a collection behind a pointer.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "every block is at least 16 bytes long, so the flags byte is in it"
+    )]
+    pub(super) fn is_object(&self) -> bool {
+        self.raw()[FLAGS_AT] & REPR_MASK == REPR_OBJECT
+    }
+
     /// The shared buffer's pointer, if the value is shared.
     pub(super) fn shared_ptr(&self) -> Option<*mut Bytes> {
         if !self.is_shared() {
@@ -175,6 +200,16 @@ impl Entry {
         let raw = self.raw();
         let addr = get_usize(raw, spans(raw).value_at);
         Some(std::ptr::with_exposed_provenance_mut::<Bytes>(addr))
+    }
+
+    /// The collection's pointer, if the value is one.
+    fn object_ptr(&self) -> Option<*mut Collection> {
+        if !self.is_object() {
+            return None;
+        }
+        let raw = self.raw();
+        let addr = get_usize(raw, spans(raw).value_at);
+        Some(std::ptr::with_exposed_provenance_mut::<Collection>(addr))
     }
 
     /// Writes `value` at `at` and sets the representation bits. Any shared
@@ -186,11 +221,18 @@ impl Entry {
     pub(super) fn write_value(&mut self, at: usize, value: ValueIn<'_>) {
         let len = value.len();
         let raw = self.raw_mut();
-        if len > INLINE_MAX {
+        raw[FLAGS_AT] &= !TYPE_MASK;
+        if let ValueIn::Object(c) = value {
+            let tag = ValueType::of(&c).tag();
+            let addr = Box::into_raw(c).expose_provenance();
+            raw[at..at + WORD].copy_from_slice(&addr.to_le_bytes());
+            raw[FLAGS_AT] = (raw[FLAGS_AT] & !REPR_MASK) | REPR_OBJECT | (tag << TYPE_SHIFT);
+        } else if len > INLINE_MAX {
             let bytes = match value {
                 ValueIn::Shared(b) => b,
                 ValueIn::Owned(v) => Bytes::from(v),
                 ValueIn::Slice(s) => Bytes::copy_from_slice(s),
+                ValueIn::Object(_) => Bytes::new(),
             };
             let addr = Box::into_raw(Box::new(bytes)).expose_provenance();
             raw[at..at + WORD].copy_from_slice(&addr.to_le_bytes());
@@ -202,22 +244,72 @@ impl Entry {
         }
     }
 
-    /// Releases the shared buffer, if any, and marks the value inline and
-    /// empty so the block never refers to it again.
-    #[expect(
-        clippy::indexing_slicing,
-        reason = "a shared value's part is a word at `value_at`, inside the block"
-    )]
+    /// Releases the shared buffer or collection, if any, and marks the
+    /// value an inline, empty string so the block never refers to it again.
     pub(super) fn release_shared(&mut self) {
         if let Some(p) = self.shared_ptr() {
             // SAFETY: the address was produced by `Box::into_raw` in
-            // `write_value` and this block is its only owner; we clear the
-            // reference below so it is never freed twice.
+            // `write_value` and this block is its only owner; the reference
+            // is cleared below so it is never freed twice.
             drop(unsafe { Box::from_raw(p) });
-            let at = spans(self.raw()).value_at;
-            let raw = self.raw_mut();
-            raw[FLAGS_AT] &= !REPR_MASK;
-            raw[at] = 0;
+            self.clear_value();
+        }
+        drop(self.take_collection());
+    }
+
+    /// Takes the collection out of the block, leaving an empty string.
+    pub(crate) fn take_collection(&mut self) -> Option<Box<Collection>> {
+        let p = self.object_ptr()?;
+        // SAFETY: the address was produced by `Box::into_raw` in
+        // `write_value` and this block is its only owner; the reference is
+        // cleared below so it is never taken twice.
+        let c = unsafe { Box::from_raw(p) };
+        self.clear_value();
+        Some(c)
+    }
+
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "a pointer value's part is a word at `value_at`, inside the block"
+    )]
+    fn clear_value(&mut self) {
+        let at = spans(self.raw()).value_at;
+        let raw = self.raw_mut();
+        raw[FLAGS_AT] &= !(REPR_MASK | TYPE_MASK);
+        raw[at] = 0;
+    }
+
+    /// The type of the stored value.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "every block is at least 16 bytes long, so the flags byte is in it"
+    )]
+    pub fn value_type(&self) -> ValueType {
+        let tag = (self.raw()[FLAGS_AT] & TYPE_MASK) >> TYPE_SHIFT;
+        ValueType::from_tag(tag).unwrap_or(ValueType::String)
+    }
+
+    /// The collection, if the value is one.
+    pub(crate) fn collection(&self) -> Option<&Collection> {
+        // SAFETY: the box is owned by this block and lives until the block
+        // releases it, which needs `&mut self`; the borrow is tied to
+        // `&self`.
+        self.object_ptr().map(|p| unsafe { &*p })
+    }
+
+    /// The collection, to change it in place.
+    pub(crate) fn collection_mut(&mut self) -> Option<&mut Collection> {
+        // SAFETY: as in `collection`; `&mut self` guarantees no other
+        // borrow of the block or the box exists.
+        self.object_ptr().map(|p| unsafe { &mut *p })
+    }
+
+    /// The value as the log and snapshots carry it: a string's bytes, or a
+    /// collection's encoding (`collection::codec`).
+    pub(crate) fn encoded_value(&self) -> Cow<'_, [u8]> {
+        match self.collection() {
+            Some(c) => Cow::Owned(codec::to_vec(c)),
+            None => Cow::Borrowed(self.value()),
         }
     }
 
@@ -257,7 +349,8 @@ impl Entry {
         self.expiry().is_some_and(|t| now_ms > t)
     }
 
-    /// The value's bytes.
+    /// The value's bytes: a string's; empty for a collection (check
+    /// `value_type` first).
     #[expect(
         clippy::indexing_slicing,
         reason = "offsets from `spans` of a block this module built or patched lie within it: its class size is at least `head_len + value_part_len`"
@@ -268,6 +361,9 @@ impl Entry {
             // block releases it, which needs `&mut self`; the returned
             // borrow is tied to `&self`.
             return unsafe { &*p };
+        }
+        if self.is_object() {
+            return &[];
         }
         let raw = self.raw();
         let at = spans(raw).value_at;
@@ -293,6 +389,16 @@ impl Entry {
                 key,
                 inline: &[],
                 shared,
+                collection: None,
+                expiry,
+            };
+        }
+        if raw[FLAGS_AT] & REPR_MASK == REPR_OBJECT {
+            return Parts {
+                key,
+                inline: &[],
+                shared: None,
+                collection: self.collection(),
                 expiry,
             };
         }
@@ -302,6 +408,7 @@ impl Entry {
             key,
             inline: &raw[at..at + len as usize],
             shared: None,
+            collection: None,
             expiry,
         }
     }
@@ -325,12 +432,12 @@ impl Entry {
     }
 
     /// Approximate heap bytes this entry holds: its block plus any shared
-    /// buffer.
+    /// buffer or collection.
     pub fn footprint(&self) -> usize {
         let shared = match self.shared_ptr() {
             // SAFETY: as in `value`.
             Some(p) => unsafe { (*p).len() },
-            None => 0,
+            None => self.collection().map_or(0, Collection::footprint),
         };
         class_size(self.class()) + shared
     }
@@ -338,12 +445,32 @@ impl Entry {
     /// A copy of this entry under another key (RENAME): same value, same
     /// deadline. `None` if the key makes it larger than any block can be.
     pub(crate) fn with_key(&self, key: &[u8]) -> Option<Entry> {
-        let value = match self.shared_ptr() {
+        let value = match (self.shared_ptr(), self.collection()) {
             // SAFETY: as in `value`.
-            Some(p) => ValueIn::Shared(unsafe { (*p).clone() }),
-            None => ValueIn::Slice(self.value()),
+            (Some(p), _) => ValueIn::Shared(unsafe { (*p).clone() }),
+            (None, Some(c)) => ValueIn::Object(Box::new(c.clone())),
+            (None, None) => ValueIn::Slice(self.value()),
         };
         Entry::build(key, value, self.version(), self.expiry())
+    }
+
+    /// This entry under another key (RENAME), moving a collection's
+    /// pointer rather than copying its elements. `Err(self)`, unchanged,
+    /// if the key makes it larger than any block can be.
+    pub(crate) fn into_key(mut self, key: &[u8]) -> Result<Entry, Entry> {
+        let Some(c) = self.take_collection() else {
+            return self.with_key(key).ok_or(self);
+        };
+        let (version, expiry) = (self.version(), self.expiry());
+        if u32::try_from(key.len()).is_err()
+            || class_of(head_len(key.len(), expiry.is_some()) + WORD).is_none()
+        {
+            // Put it back where it was: the value part held this pointer.
+            let at = spans(self.raw()).value_at;
+            self.write_value(at, ValueIn::Object(c));
+            return Err(self);
+        }
+        Entry::build(key, ValueIn::Object(c), version, expiry).ok_or(self)
     }
 
     /// The block's address, for prefetching.
@@ -386,6 +513,7 @@ impl std::fmt::Debug for Entry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Entry")
             .field("key", &String::from_utf8_lossy(self.key()))
+            .field("type", &self.value_type())
             .field("value_len", &self.value().len())
             .field("version", &self.version())
             .field("expiry", &self.expiry())

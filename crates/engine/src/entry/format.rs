@@ -7,13 +7,15 @@
 //! Layout (no alignment; multi-byte fields are little-endian):
 //! ```text
 //! 0    class    u8      allocation size class (entry::class)
-//! 1    flags    u8      bits 0-2 representation, bit 3 has-expiry
+//! 1    flags    u8      bits 0-2 representation, bit 3 has-expiry,
+//!                       bits 4-6 value type (`ValueType::tag`)
 //! 2    key_len  LEB128  u32
 //! ..   key      key_len bytes
 //! ..   version  u64
 //! ..   expiry   u64     Unix ms; present only with has-expiry
 //! ..   value    inline: LEB128 u32 length, then the bytes
 //!               shared: the address of a `Box<Bytes>` (usize)
+//!               object: the address of a `Box<Collection>` (usize)
 //! ```
 
 use super::varint::{get_varint, varint_len};
@@ -30,6 +32,9 @@ pub(super) const HAS_EXPIRY: u8 = 0b1000;
 pub(super) const REPR_MASK: u8 = 0b0111;
 pub(super) const REPR_INLINE: u8 = 0;
 pub(super) const REPR_SHARED: u8 = 1;
+pub(super) const REPR_OBJECT: u8 = 2;
+pub(super) const TYPE_SHIFT: u8 = 4;
+pub(super) const TYPE_MASK: u8 = 0b0111_0000;
 pub(super) const WORD: usize = std::mem::size_of::<usize>();
 pub(super) const ALIGN: usize = 8;
 

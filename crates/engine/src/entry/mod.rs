@@ -1,8 +1,9 @@
 //! What the keyspace stores for each key.
 //!
 //! Owns the entry representation (`block`, its byte `format` and `varint`
-//! lengths, `patch`ing it) and its allocation size classes (`class`). Values are strings today; the representation bits in each
-//! block leave room for hashes, lists, sets and sorted sets.
+//! lengths, `patch`ing it), its allocation size classes (`class`), and the
+//! value types (`ValueType`). A value is a string (in the block, or shared
+//! when large) or a collection behind a pointer (`crate::collection`).
 
 mod block;
 mod class;
@@ -20,6 +21,8 @@ pub(crate) use patch::{Applied, Oversize, Patch};
 pub enum ValueType {
     /// A binary-safe string.
     String,
+    /// A hash of fields to values.
+    Hash,
 }
 
 impl ValueType {
@@ -27,6 +30,7 @@ impl ValueType {
     pub fn as_str(self) -> &'static str {
         match self {
             ValueType::String => "string",
+            ValueType::Hash => "hash",
         }
     }
 
@@ -35,6 +39,7 @@ impl ValueType {
     pub fn tag(self) -> u8 {
         match self {
             ValueType::String => 0,
+            ValueType::Hash => crate::collection::codec::TAG_HASH,
         }
     }
 
@@ -42,14 +47,24 @@ impl ValueType {
     pub fn from_tag(tag: u8) -> Option<Self> {
         match tag {
             0 => Some(ValueType::String),
+            crate::collection::codec::TAG_HASH => Some(ValueType::Hash),
             _ => None,
         }
     }
 }
 
-impl Entry {
-    /// The type of the stored value.
-    pub fn value_type(&self) -> ValueType {
-        ValueType::String
+impl ValueType {
+    /// The type of a collection.
+    pub(crate) fn of(c: &crate::collection::Collection) -> Self {
+        match c {
+            crate::collection::Collection::Hash(_) => ValueType::Hash,
+        }
+    }
+
+    /// The type a TYPE name stands for (SCAN's TYPE option), if any.
+    pub fn from_name(name: &[u8]) -> Option<Self> {
+        [ValueType::String, ValueType::Hash]
+            .into_iter()
+            .find(|t| t.as_str().as_bytes().eq_ignore_ascii_case(name))
     }
 }

@@ -8,7 +8,7 @@
 
 use super::block::{Entry, ValueIn};
 use super::class::{class_of, class_size};
-use super::format::{head_len, spans, value_part_len, FLAGS_AT, HAS_EXPIRY, WORD};
+use super::format::{head_len, spans, FLAGS_AT, HAS_EXPIRY, WORD};
 use super::varint::get_varint;
 
 /// A change to an entry: any of value and expiry, and always a new version.
@@ -34,7 +34,7 @@ impl Entry {
         let s = spans(raw);
         let old_expiry = self.expiry();
         let new_expiry = patch.expiry.unwrap_or(old_expiry);
-        let old_value_part = if self.is_shared() {
+        let old_value_part = if self.is_shared() || self.is_object() {
             WORD
         } else {
             let (len, n) = get_varint(&raw[s.value_at..]);
@@ -42,7 +42,7 @@ impl Entry {
         };
         let new_value_part = match &patch.value {
             None => old_value_part,
-            Some(v) => value_part_len(v.len()),
+            Some(v) => v.part_len(),
         };
         let new_size = head_len(s.key_len, new_expiry.is_some()) + new_value_part;
         let class = self.class();
@@ -51,6 +51,15 @@ impl Entry {
             None => false,
         };
         if !fits {
+            if patch.value.is_none() && self.is_object() {
+                // The collection moves to the new block by its pointer; the
+                // old block, dropped by the caller, no longer owns it.
+                let Some(c) = self.take_collection() else {
+                    return Err(Oversize);
+                };
+                let built = Entry::build(self.key(), ValueIn::Object(c), patch.version, new_expiry);
+                return built.map(Applied::Moved).ok_or(Oversize);
+            }
             let value = match patch.value {
                 Some(v) => v,
                 None => match self.shared_ptr() {

@@ -126,12 +126,15 @@ pub(crate) fn take_unsettled() -> Option<String> {
 pub(crate) fn put(entry: &Entry) {
     if ACTIVE.with(Cell::get) {
         RECORDER.with_borrow_mut(|r| {
+            // A collection is logged whole, in its encoding: O(its size)
+            // per change (ARCHITECTURE, "Collections").
+            let value = entry.encoded_value();
             let op = Op::Put {
                 db: r.db,
                 key: entry.key(),
                 tag: entry.value_type().tag(),
                 deadline: entry.expiry(),
-                value: entry.value(),
+                value: &value,
             };
             record::encode(&op, &mut r.buf);
             r.ops += 1;

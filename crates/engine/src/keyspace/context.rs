@@ -60,6 +60,11 @@ impl Ctx {
         self.notify(NotifyFlags::STRING, event, key);
     }
 
+    /// A hash-command event (`hset`, `hdel`, `hincrby`, ...).
+    pub(crate) fn notify_hash(&self, event: &'static str, key: &[u8]) {
+        self.notify(NotifyFlags::HASH, event, key);
+    }
+
     /// The error for a key or value over the size limit.
     pub(crate) fn too_large(&self) -> Error {
         Error::ValueTooLarge {

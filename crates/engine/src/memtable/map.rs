@@ -19,6 +19,7 @@
 
 use super::tree::{Iter, Path, Tree};
 use super::DueHint;
+use crate::collection::Collection;
 use crate::entry::{Applied, Entry, Oversize, Patch};
 use crate::journal;
 use bytes::Bytes;
@@ -308,6 +309,32 @@ impl Slot<'_> {
         self.tally.bytes = self.tally.bytes - before + self.get().footprint();
         journal::put(self.get());
         Some(r)
+    }
+
+    /// Runs `f` on the entry's collection, if it holds one, keeping the
+    /// byte count right. `f` says whether it changed anything; only then
+    /// does `version` become the entry's version and the change get
+    /// logged (a failed or empty-handed command must not disturb a WATCH).
+    /// A collection left empty is not logged: the caller removes the key.
+    pub(crate) fn with_collection<R, E>(
+        &mut self,
+        version: u64,
+        f: impl FnOnce(&mut Collection) -> Result<(R, bool), E>,
+    ) -> Option<Result<R, E>> {
+        let before = self.get().footprint();
+        let entry = self.tree.at_mut(&self.path);
+        let r = f(entry.collection_mut()?);
+        self.tally.bytes = self.tally.bytes - before + self.get().footprint();
+        let Ok((r, changed)) = r else {
+            return Some(r.map(|(r, _)| r));
+        };
+        if changed {
+            self.tree.at_mut(&self.path).set_version(version);
+            if !self.get().collection().is_some_and(Collection::is_empty) {
+                journal::put(self.get());
+            }
+        }
+        Some(Ok(r))
     }
 
     pub(crate) fn remove(self) -> Entry {

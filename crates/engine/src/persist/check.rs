@@ -14,8 +14,8 @@
 //! a check leaves them for it.
 
 use super::properties::Properties;
-use crate::entry::ValueType;
 use crate::journal::{record, Op};
+use crate::Db;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -196,12 +196,8 @@ fn check_snapshot(fs: &dyn Backend, path: &Path, report: &mut CheckReport) -> Re
     report.databases = props.numbering.len();
     let mut entries = table.iter();
     while let Some(e) = entries.next_entry()? {
-        if ValueType::from_tag(e.tag).is_none() {
-            return Err(Error::corrupt(
-                path,
-                0,
-                format!("unknown value type {}", e.tag),
-            ));
+        if let Err(why) = Db::check_stored(e.tag, e.payload) {
+            return Err(Error::corrupt(path, 0, why));
         }
         *report.entries_per_db.entry(e.db).or_default() += 1;
         report.snapshot_entries += 1;
@@ -226,10 +222,8 @@ fn check_snapshot(fs: &dyn Backend, path: &Path, report: &mut CheckReport) -> Re
 /// wrong with a bad one.
 fn check_record(payload: &[u8], ops: &mut u64) -> Result<(), String> {
     for op in record::decode(payload).map_err(|e| e.to_string())? {
-        if let Op::Put { tag, .. } = op.map_err(|e| e.to_string())? {
-            if ValueType::from_tag(tag).is_none() {
-                return Err(format!("unknown value type {tag}"));
-            }
+        if let Op::Put { tag, value, .. } = op.map_err(|e| e.to_string())? {
+            Db::check_stored(tag, value)?;
         }
         *ops += 1;
     }

@@ -222,14 +222,14 @@ fn load_snapshot(
                 format!("entry of unknown database id {}", e.db),
             ));
         };
-        if ValueType::from_tag(e.tag).is_none() {
+        let Some(kind) = ValueType::from_tag(e.tag) else {
             return Err(corrupt(path, 0, format!("unknown value type {}", e.tag)));
-        }
+        };
         if e.deadline.is_some_and(|d| d < now) {
             recovery.expired += 1;
             continue;
         }
-        db.restore(e.key, e.payload, e.deadline)
+        db.restore(e.key, kind, e.payload, e.deadline)
             .map_err(|err| corrupt(path, 0, format!("entry refused: {err}")))?;
         recovery.snapshot_keys += 1;
     }
@@ -257,16 +257,16 @@ fn apply(
                 deadline,
                 value,
             } => {
-                if ValueType::from_tag(tag).is_none() {
+                let Some(kind) = ValueType::from_tag(tag) else {
                     return Err(format!("unknown value type {tag}"));
-                }
+                };
                 let db = db(id)?;
                 // An expired value leaves the key absent, whatever it held.
                 let done = if deadline.is_some_and(|d| d < now) {
                     recovery.expired += 1;
                     db.restore_del(key)
                 } else {
-                    db.restore(key, value, deadline)
+                    db.restore(key, kind, value, deadline)
                 };
                 done.map_err(|e| format!("change refused: {e}"))?;
             }

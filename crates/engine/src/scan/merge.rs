@@ -18,6 +18,7 @@
 
 use super::loser_tree::LoserTree;
 use super::shard_cursor::{refill, ScanSpec, ShardCursor, Stale, ValueAt, MAX_BATCH};
+use crate::entry::ValueType;
 use crate::memtable::common_prefix;
 use crate::memtable::Layout;
 use arc_swap::ArcSwap;
@@ -51,6 +52,8 @@ pub(crate) struct Hit {
     pub(crate) value: ValueAt,
     /// The entry's deadline, Unix ms.
     pub(crate) expiry: Option<u64>,
+    /// The value's type.
+    pub(crate) kind: ValueType,
 }
 
 /// The merged, ordered stream of entries in a key range.
@@ -309,7 +312,7 @@ impl<'a> MergeCursor<'a> {
                 // About to reuse or leave this batch: remember the entry
                 // just returned, in case the layout changed under us.
                 let last = cursor.pos - 1;
-                if let Some((_, k, _, _)) = cursor.items.get(last) {
+                if let Some((_, k, ..)) = cursor.items.get(last) {
                     self.last_returned = Some(self.bufs[cursor.buf][k.clone()].into());
                 }
                 if self.fill(top).is_err() {
@@ -337,12 +340,13 @@ impl<'a> MergeCursor<'a> {
             *w = w.saturating_sub(1);
         }
         let c = &self.cursors[top];
-        let (_, key, value, expiry) = c.items.get(c.pos)?;
+        let (_, key, value, expiry, kind) = c.items.get(c.pos)?;
         Some(Hit {
             buf: c.buf,
             key: key.clone(),
             value: value.clone(),
             expiry: *expiry,
+            kind: *kind,
         })
     }
 

@@ -6,7 +6,7 @@
 //! lock past one batch, nor decide the merge order across units (that is
 //! `merge` and `loser_tree`).
 
-use crate::entry::Parts;
+use crate::entry::{Parts, ValueType};
 use crate::memtable::{Layout, Unit};
 use bytes::Bytes;
 use smallvec::SmallVec;
@@ -35,6 +35,10 @@ pub(crate) enum ValueAt {
     Shared(Bytes),
 }
 
+/// One entry of a batch: its key's window (for the merge), where its key
+/// and value are, its deadline and its value's type.
+pub(super) type Item = (u64, Range<usize>, ValueAt, Option<u64>, ValueType);
+
 /// The read position in one unit of the layout (see `memtable::Unit`),
 /// with the entries last copied from it.
 pub(super) struct ShardCursor {
@@ -47,7 +51,7 @@ pub(super) struct ShardCursor {
     pub(super) buf: usize,
     /// (key window, key, value, deadline) per copied entry; see
     /// `LoserTree`.
-    pub(super) items: Vec<(u64, Range<usize>, ValueAt, Option<u64>)>,
+    pub(super) items: Vec<Item>,
     pub(super) pos: usize,
     pub(super) batch_size: usize,
 }
@@ -63,7 +67,7 @@ impl ShardCursor {
     )]
     pub(super) fn key<'b>(&self, bufs: &'b [Vec<u8>]) -> &'b [u8] {
         match self.items.get(self.pos) {
-            Some((_, k, _, _)) => &bufs[self.buf][k.clone()],
+            Some((_, k, ..)) => &bufs[self.buf][k.clone()],
             None => &[],
         }
     }
@@ -161,8 +165,10 @@ pub(super) fn refill(
                 key,
                 inline,
                 shared,
+                collection,
                 expiry,
             } = entry.parts();
+            let kind = entry.value_type();
             if buf.is_empty() {
                 // Size the buffer once, from the first entry, rather than
                 // letting it double its way up.
@@ -180,16 +186,23 @@ pub(super) fn refill(
                     continue;
                 }
             }
-            let value = match shared {
+            let value = match (shared, collection) {
                 _ if !scan.values => ValueAt::Buf(0..0),
-                Some(b) => ValueAt::Shared(b.clone()),
-                None => {
+                (Some(b), _) => ValueAt::Shared(b.clone()),
+                // A collection is copied out in its encoding, under the
+                // lock like any value (see ARCHITECTURE, "Collections").
+                (None, Some(c)) => {
+                    let at = buf.len();
+                    crate::collection::codec::encode(c, buf);
+                    ValueAt::Buf(at..buf.len())
+                }
+                (None, None) => {
                     let at = buf.len();
                     buf.extend_from_slice(inline);
                     ValueAt::Buf(at..buf.len())
                 }
             };
-            cursor.items.push((0, key, value, expiry));
+            cursor.items.push((0, key, value, expiry, kind));
         }
     }
     if let Some(k) = last {

@@ -57,6 +57,9 @@ fn engine_message(e: &EngineError, name: &str) -> String {
         EngineError::Overflow => "ERR increment or decrement would overflow".into(),
         EngineError::DecrementOverflow => "ERR decrement would overflow".into(),
         EngineError::NanOrInfinity => "ERR increment would produce NaN or Infinity".into(),
+        EngineError::NotFinite => "ERR value is NaN or Infinity".into(),
+        EngineError::HashNotInteger => "ERR hash value is not an integer".into(),
+        EngineError::HashNotFloat => "ERR hash value is not a float".into(),
         EngineError::ValueTooLarge { .. } => {
             "ERR string exceeds maximum allowed size (proto-max-bulk-len)".into()
         }

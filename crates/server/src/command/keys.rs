@@ -9,7 +9,7 @@
 use super::args::{int, is};
 use super::spec::{flags::*, spec, Spec};
 use super::{Call, CmdResult, Reject};
-use tandem_engine::{glob_match, ScanOptions};
+use tandem_engine::{glob_match, ScanOptions, ValueType};
 
 pub(super) const COMMANDS: &[Spec] = &[
     spec("del", -2, WRITE, (1, -1, 1), del),
@@ -169,11 +169,17 @@ fn scan(c: &mut Call<'_>) -> CmdResult {
         }
         i += 2;
     }
-    let page = c.db().scan(cursor, opts)?;
-    // Every value is a string today: a TYPE filter for any other type
-    // (known to Redis or not, as Redis 7.0 does) lets nothing through, but
+    // A TYPE no key can have (a type Tandem does not store yet, or a name
+    // Redis does not know, as Redis 7.0 does) lets nothing through, but
     // the cursor still advances.
-    let keep = type_name.is_none_or(|t| is(t, "string"));
+    let mut keep = true;
+    if let Some(name) = type_name {
+        match ValueType::from_name(name) {
+            Some(t) => opts.value_type = Some(t),
+            None => keep = false,
+        }
+    }
+    let page = c.db().scan(cursor, opts)?;
     let mut digits = itoa::Buffer::new();
     c.out.array(2);
     c.out.bulk(digits.format(page.cursor).as_bytes());

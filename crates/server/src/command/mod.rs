@@ -21,6 +21,7 @@ mod debug;
 mod expire;
 #[cfg(feature = "fault-injection")]
 mod fault;
+mod hashes;
 pub(crate) mod info;
 mod introspection;
 mod keys;
@@ -95,6 +96,7 @@ pub fn table() -> &'static [Spec] {
         [
             session::COMMANDS,
             strings::COMMANDS,
+            hashes::COMMANDS,
             keys::COMMANDS,
             expire::COMMANDS,
             range::COMMANDS,

@@ -66,7 +66,7 @@ fn object(c: &mut Call<'_>) -> CmdResult {
         return Err(unknown_subcommand(sub, "object"));
     }
     let key = c.arg(2);
-    let encoding = c.db().get_with(key, |v| v.map(string_encoding))?;
+    let encoding = c.db().encoding(key, string_encoding)?;
     let Some(encoding) = encoding else {
         // A missing key is answered before anything else, as Redis does.
         c.out.null();

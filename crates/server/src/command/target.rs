@@ -9,7 +9,8 @@
 
 use crate::resp::Out;
 use tandem_engine::{
-    Bytes, ExpireCondition, Expiry, KeyValue, Result, SetOptions, SetOutcome, SetTtl, ValueType,
+    Bytes, ExpireCondition, Expiry, HashPart, Hashes, KeyValue, Result, SetOptions, SetOutcome,
+    SetTtl, ValueType,
 };
 
 /// The per-key operations handlers use, on a `Db` or a `Tx`.
@@ -43,9 +44,27 @@ pub trait Target {
     fn pexpire_time(&self, key: &[u8]) -> Result<i64>;
     /// The key's version (WATCH), `None` if it does not exist.
     fn version(&self, key: &[u8]) -> Result<Option<u64>>;
+    fn hset(&self, key: &[u8], pairs: &[(&[u8], &[u8])]) -> Result<usize>;
+    fn hsetnx(&self, key: &[u8], field: &[u8], value: &[u8]) -> Result<bool>;
+    fn hdel(&self, key: &[u8], fields: &[&[u8]]) -> Result<usize>;
+    fn hincrby(&self, key: &[u8], field: &[u8], delta: i64) -> Result<i64>;
+    fn hincrbyfloat(&self, key: &[u8], field: &[u8], increment: &[u8]) -> Result<Bytes>;
+    fn hget(&self, key: &[u8], field: &[u8]) -> Result<Option<Bytes>>;
+    fn hmget(&self, key: &[u8], fields: &[&[u8]]) -> Result<Vec<Option<Bytes>>>;
+    fn hlen(&self, key: &[u8]) -> Result<usize>;
+    fn hexists(&self, key: &[u8], field: &[u8]) -> Result<bool>;
+    fn hstrlen(&self, key: &[u8], field: &[u8]) -> Result<usize>;
+    fn hgetall(&self, key: &[u8], part: HashPart) -> Result<Vec<Bytes>>;
+    /// HRANDFIELD: the pairs at the positions `pick` chooses, given the
+    /// hash's size; `None` if the key does not exist.
+    fn hrandfield(
+        &self,
+        key: &[u8],
+        pick: &mut dyn FnMut(usize) -> Vec<usize>,
+    ) -> Result<Option<Vec<(Bytes, Bytes)>>>;
 }
 
-impl<T: KeyValue> Target for T {
+impl<T: KeyValue + Hashes> Target for T {
     fn get_into(&self, key: &[u8], out: &mut Out) -> Result<()> {
         // The value goes straight from the shard into the reply buffer.
         self.get_with(key, |v| out.bulk_or_null(v))
@@ -124,5 +143,45 @@ impl<T: KeyValue> Target for T {
     }
     fn version(&self, key: &[u8]) -> Result<Option<u64>> {
         KeyValue::version(self, key)
+    }
+    fn hset(&self, key: &[u8], pairs: &[(&[u8], &[u8])]) -> Result<usize> {
+        Hashes::hset(self, key, pairs)
+    }
+    fn hsetnx(&self, key: &[u8], field: &[u8], value: &[u8]) -> Result<bool> {
+        Hashes::hsetnx(self, key, field, value)
+    }
+    fn hdel(&self, key: &[u8], fields: &[&[u8]]) -> Result<usize> {
+        Hashes::hdel(self, key, fields)
+    }
+    fn hincrby(&self, key: &[u8], field: &[u8], delta: i64) -> Result<i64> {
+        Hashes::hincrby(self, key, field, delta)
+    }
+    fn hincrbyfloat(&self, key: &[u8], field: &[u8], increment: &[u8]) -> Result<Bytes> {
+        Hashes::hincrbyfloat(self, key, field, increment)
+    }
+    fn hget(&self, key: &[u8], field: &[u8]) -> Result<Option<Bytes>> {
+        Hashes::hget(self, key, field)
+    }
+    fn hmget(&self, key: &[u8], fields: &[&[u8]]) -> Result<Vec<Option<Bytes>>> {
+        Hashes::hmget(self, key, fields)
+    }
+    fn hlen(&self, key: &[u8]) -> Result<usize> {
+        Hashes::hlen(self, key)
+    }
+    fn hexists(&self, key: &[u8], field: &[u8]) -> Result<bool> {
+        Hashes::hexists(self, key, field)
+    }
+    fn hstrlen(&self, key: &[u8], field: &[u8]) -> Result<usize> {
+        Hashes::hstrlen(self, key, field)
+    }
+    fn hgetall(&self, key: &[u8], part: HashPart) -> Result<Vec<Bytes>> {
+        Hashes::hgetall(self, key, part)
+    }
+    fn hrandfield(
+        &self,
+        key: &[u8],
+        pick: &mut dyn FnMut(usize) -> Vec<usize>,
+    ) -> Result<Option<Vec<(Bytes, Bytes)>>> {
+        Hashes::hrandfield(self, key, pick)
     }
 }

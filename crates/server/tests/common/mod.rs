@@ -11,6 +11,7 @@
 #![allow(dead_code)]
 
 pub mod log;
+pub mod table;
 
 use std::net::SocketAddr;
 use std::sync::{Mutex, MutexGuard, PoisonError};

@@ -47,12 +47,15 @@ pub mod acl {
     pub const CONNECTION: u32 = 1 << 10;
     /// Transactions.
     pub const TRANSACTION: u32 = 1 << 11;
+    /// Works on hashes.
+    pub const HASH: u32 = 1 << 12;
 
     /// Each category with its name, in Redis's order.
     pub const NAMES: &[(u32, &str)] = &[
         (KEYSPACE, "@keyspace"),
         (READ, "@read"),
         (WRITE, "@write"),
+        (HASH, "@hash"),
         (STRING, "@string"),
         (PUBSUB, "@pubsub"),
         (ADMIN, "@admin"),

@@ -241,6 +241,56 @@ pub(super) const META: &[Meta] = &[
     Meta::new("setrange", "string", "2.2.0", "Overwrites part of a key's value from a byte offset, growing it if needed", "O(log N + M) where M is the length written")
         .acl(acl::STRING)
         .keys(&[ks(key::RW | key::UPDATE, 1, 0, 1)]),
+    Meta::new("hset", "hash", "2.0.0", "Sets fields of a hash, creating it if needed", "O(1) for each field/value pair added")
+        .acl(acl::HASH)
+        .keys(&[ks(key::RW | key::UPDATE, 1, 0, 1)]),
+    Meta::new("hsetnx", "hash", "2.0.0", "Sets a field of a hash only if the field does not exist", "O(1)")
+        .acl(acl::HASH)
+        .keys(&[ks(key::RW | key::INSERT, 1, 0, 1)]),
+    Meta::new("hmset", "hash", "2.0.0", "Sets fields of a hash, creating it if needed", "O(N) where N is the number of fields set")
+        .acl(acl::HASH)
+        .keys(&[ks(key::RW | key::UPDATE, 1, 0, 1)])
+        .deprecated("4.0.0", "`HSET` with multiple field-value pairs"),
+    Meta::new("hget", "hash", "2.0.0", "Returns the value of a field in a hash", "O(1)")
+        .acl(acl::HASH)
+        .keys(&[ks(key::RO | key::ACCESS, 1, 0, 1)]),
+    Meta::new("hmget", "hash", "2.0.0", "Returns the values of several fields in a hash", "O(N) where N is the number of fields asked for")
+        .acl(acl::HASH)
+        .keys(&[ks(key::RO | key::ACCESS, 1, 0, 1)]),
+    Meta::new("hdel", "hash", "2.0.0", "Removes fields from a hash, and the key with its last field", "O(N) where N is the number of fields removed")
+        .acl(acl::HASH)
+        .keys(&[ks(key::RW | key::DELETE, 1, 0, 1)]),
+    Meta::new("hlen", "hash", "2.0.0", "Returns the number of fields in a hash", "O(1)")
+        .acl(acl::HASH)
+        .keys(&[ks(key::RO, 1, 0, 1)]),
+    Meta::new("hexists", "hash", "2.0.0", "Says whether a field exists in a hash", "O(1)")
+        .acl(acl::HASH)
+        .keys(&[ks(key::RO, 1, 0, 1)]),
+    Meta::new("hstrlen", "hash", "3.2.0", "Returns the length of a field's value in a hash", "O(1)")
+        .acl(acl::HASH)
+        .keys(&[ks(key::RO, 1, 0, 1)]),
+    Meta::new("hkeys", "hash", "2.0.0", "Returns every field of a hash", "O(N) where N is the size of the hash")
+        .acl(acl::HASH)
+        .tips(&["nondeterministic_output_order"])
+        .keys(&[ks(key::RO | key::ACCESS, 1, 0, 1)]),
+    Meta::new("hvals", "hash", "2.0.0", "Returns every value of a hash", "O(N) where N is the size of the hash")
+        .acl(acl::HASH)
+        .tips(&["nondeterministic_output_order"])
+        .keys(&[ks(key::RO | key::ACCESS, 1, 0, 1)]),
+    Meta::new("hgetall", "hash", "2.0.0", "Returns every field and value of a hash", "O(N) where N is the size of the hash")
+        .acl(acl::HASH)
+        .tips(&["nondeterministic_output_order"])
+        .keys(&[ks(key::RO | key::ACCESS, 1, 0, 1)]),
+    Meta::new("hincrby", "hash", "2.0.0", "Adds an integer to a hash field's integer value", "O(1)")
+        .acl(acl::HASH)
+        .keys(&[ks(key::RW | key::ACCESS | key::UPDATE, 1, 0, 1)]),
+    Meta::new("hincrbyfloat", "hash", "2.6.0", "Adds a decimal number to a hash field's numeric value", "O(1)")
+        .acl(acl::HASH)
+        .keys(&[ks(key::RW | key::ACCESS | key::UPDATE, 1, 0, 1)]),
+    Meta::new("hrandfield", "hash", "6.2.0", "Returns random fields of a hash, with their values if asked", "O(N) where N is the number of fields returned")
+        .acl(acl::HASH)
+        .tips(&["nondeterministic_output"])
+        .keys(&[ks(key::RO | key::ACCESS, 1, 0, 1)]),
     Meta::new("multi", "transactions", "1.2.0", "Starts a transaction: the commands that follow are queued", "O(1)")
         .flags(NOSCRIPT | LOADING | STALE | ALLOW_BUSY)
         .acl(acl::TRANSACTION),

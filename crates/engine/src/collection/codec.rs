@@ -1,0 +1,159 @@
+//! The byte encoding of a collection, as the log's PUT and a snapshot's
+//! entry carry it (`docs/STORAGE-FORMAT.md`, "Values").
+//!
+//! Owns encoding a collection and decoding one from bytes read off disk.
+//! Decoding must never panic or allocate on a count it has not checked
+//! against the bytes there: a crafted count is refused, not trusted.
+//!
+//! Layout, integers LEB128:
+//! - hash (type tag 1): field count, then per field: field length, field,
+//!   value length, value.
+
+use super::{Collection, Hash};
+
+/// The type tags, as `ValueType::tag` numbers them (stored: never reused).
+pub(crate) const TAG_HASH: u8 = 1;
+
+/// Bytes that do not decode as the collection their tag names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadValue(pub &'static str);
+
+impl std::fmt::Display for BadValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
+    put_varint(out, b.len() as u64);
+    out.extend_from_slice(b);
+}
+
+/// Encodes `c` (without its tag) onto `out`.
+pub(crate) fn encode(c: &Collection, out: &mut Vec<u8>) {
+    match c {
+        Collection::Hash(h) => {
+            put_varint(out, h.len() as u64);
+            for (field, value) in h.iter() {
+                put_bytes(out, field);
+                put_bytes(out, value);
+            }
+        }
+    }
+}
+
+/// `c` encoded, in a buffer of its own.
+pub(crate) fn to_vec(c: &Collection) -> Vec<u8> {
+    let mut out = Vec::with_capacity(c.footprint().min(1 << 20));
+    encode(c, &mut out);
+    out
+}
+
+struct Reader<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    fn varint(&mut self) -> Result<u64, BadValue> {
+        let mut v = 0u64;
+        for i in 0..10 {
+            let (&b, rest) = self
+                .rest
+                .split_first()
+                .ok_or(BadValue("truncated length"))?;
+            self.rest = rest;
+            v |= u64::from(b & 0x7f) << (7 * i);
+            if b < 0x80 {
+                return Ok(v);
+            }
+        }
+        Err(BadValue("length longer than 10 bytes"))
+    }
+
+    fn bytes(&mut self) -> Result<&'a [u8], BadValue> {
+        let len = usize::try_from(self.varint()?).map_err(|_| BadValue("length too large"))?;
+        if len > self.rest.len() {
+            return Err(BadValue("length past the end of the value"));
+        }
+        let (b, rest) = self.rest.split_at(len);
+        self.rest = rest;
+        Ok(b)
+    }
+
+    /// A count of items each at least `min_bytes` long, checked against
+    /// what is left, so it can size an allocation.
+    fn count(&mut self, min_bytes: usize) -> Result<usize, BadValue> {
+        let n = self.varint()?;
+        let fits = usize::try_from(n)
+            .ok()
+            .filter(|&n| n.saturating_mul(min_bytes) <= self.rest.len());
+        fits.ok_or(BadValue("element count larger than the value"))
+    }
+}
+
+/// Decodes a collection of type `tag` from `bytes`. `Ok(None)`: the tag is
+/// not a collection's (a string, or a type this build does not know).
+pub(crate) fn decode(tag: u8, bytes: &[u8]) -> Result<Option<Collection>, BadValue> {
+    let mut r = Reader { rest: bytes };
+    let c = match tag {
+        TAG_HASH => {
+            // Each field takes at least its two one-byte lengths.
+            let n = r.count(2)?;
+            if n == 0 {
+                return Err(BadValue("empty hash"));
+            }
+            let mut h = Hash::with_capacity(n);
+            for _ in 0..n {
+                let field = r.bytes()?;
+                let value = r.bytes()?;
+                if !h.insert(field, value) {
+                    return Err(BadValue("hash field repeated"));
+                }
+            }
+            Collection::Hash(h)
+        }
+        _ => return Ok(None),
+    };
+    if !r.rest.is_empty() {
+        return Err(BadValue("bytes after the last element"));
+    }
+    Ok(Some(c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hash_round_trips() {
+        let mut h = Hash::default();
+        h.insert(b"f1", b"v1");
+        h.insert(b"", b"empty field");
+        h.insert(&[0, 255, 10], &[]);
+        let c = Collection::Hash(h);
+        assert_eq!(decode(TAG_HASH, &to_vec(&c)), Ok(Some(c)));
+    }
+
+    #[test]
+    fn crafted_bytes_are_refused_without_allocating_their_count() {
+        // A count of 2^60 fields in a 3-byte value.
+        let mut b = Vec::new();
+        put_varint(&mut b, 1 << 60);
+        b.extend_from_slice(&[0, 0]);
+        assert!(decode(TAG_HASH, &b).is_err());
+        assert!(decode(TAG_HASH, &[]).is_err());
+        assert!(decode(TAG_HASH, &[0]).is_err(), "empty hash");
+        assert!(decode(TAG_HASH, &[1, 1, b'f']).is_err(), "truncated");
+        assert!(decode(TAG_HASH, &[1, 0, 0, 9]).is_err(), "trailing");
+        assert!(decode(TAG_HASH, &[2, 0, 0, 0, 0]).is_err(), "repeated");
+        assert_eq!(decode(0, b"a string"), Ok(None));
+    }
+}
