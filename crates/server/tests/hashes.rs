@@ -12,7 +12,7 @@
 mod common;
 
 use common::table::{check, connect};
-use common::{Error, TestResult};
+use common::{encode_words, Error, Raw, TestResult};
 use redis::Connection;
 
 fn fresh() -> Result<(common::Running, Connection), Error> {
@@ -338,4 +338,188 @@ fn key_commands_work_on_hashes() -> TestResult {
             ("PERSIST big", ":0"),
         ],
     )
+}
+
+/// The hash events, in the order Redis 7.0.15 publishes them: none for a
+/// command that changed nothing (HSETNX of an existing field, HDEL of
+/// absent fields, a failed HINCRBY), `del` after the `hdel` that empties
+/// the hash.
+#[test]
+fn hash_commands_publish_redis_keyspace_events() -> TestResult {
+    let server = common::start(common::config())?;
+    let mut c = Raw::connect(server.addr())?;
+    let mut s = Raw::connect(server.addr())?;
+    c.check(
+        &encode_words("CONFIG SET notify-keyspace-events KEA"),
+        b"+OK\r\n",
+    )?;
+    s.check(
+        &encode_words("PSUBSCRIBE __keyevent@*"),
+        b"*3\r\n$10\r\npsubscribe\r\n$12\r\n__keyevent@*\r\n:1\r\n",
+    )?;
+    for command in [
+        "HSET h a 1 b 2",
+        "HSET h a 3",
+        "HSETNX h a 1",
+        "HSETNX h c 1",
+        "HINCRBY h n 2",
+        "HINCRBYFLOAT h f 1.5",
+        "HDEL h zz",
+        "HDEL h a b",
+        "HDEL h c n f",
+        "HSET h2 a 1",
+        "HINCRBY h2 a notint",
+        "HSET h2 b x",
+        "HINCRBY h2 b 1",
+        "HMSET h2 b 1",
+        "EXPIRE h2 100",
+        "RENAME h2 h3",
+        "DEL h3",
+    ] {
+        c.call(&encode_words(command))?;
+    }
+    // Recorded from Redis 7.0.15 running the commands above.
+    let recorded = [
+        ("hset", "h"),
+        ("hset", "h"),
+        ("hset", "h"),
+        ("hincrby", "h"),
+        ("hincrbyfloat", "h"),
+        ("hdel", "h"),
+        ("hdel", "h"),
+        ("del", "h"),
+        ("hset", "h2"),
+        ("hset", "h2"),
+        ("hset", "h2"),
+        ("expire", "h2"),
+        ("rename_from", "h2"),
+        ("rename_to", "h3"),
+        ("del", "h3"),
+    ];
+    for (event, key) in recorded {
+        let channel = format!("__keyevent@0__:{event}");
+        let want = format!(
+            "*4\r\n$8\r\npmessage\r\n$12\r\n__keyevent@*\r\n${}\r\n{channel}\r\n${}\r\n{key}\r\n",
+            channel.len(),
+            key.len()
+        );
+        assert_eq!(String::from_utf8_lossy(&s.reply()?), want);
+    }
+    Ok(())
+}
+
+/// RESP3: HGETALL is a map, HRANDFIELD ... WITHVALUES an array of pairs
+/// (RESP2 flattens both), as in Redis 7.0.15.
+#[test]
+fn resp3_replies_have_redis_shapes() -> TestResult {
+    let server = common::start(common::config())?;
+    let mut c = Raw::connect(server.addr())?;
+    c.call(&encode_words("HELLO 3"))?;
+    c.check(&encode_words("HSET h a 1"), b":1\r\n")?;
+    c.check(&encode_words("HGETALL h"), b"%1\r\n$1\r\na\r\n$1\r\n1\r\n")?;
+    c.check(&encode_words("HGETALL nokey"), b"%0\r\n")?;
+    c.check(
+        &encode_words("HRANDFIELD h -2 WITHVALUES"),
+        b"*2\r\n*2\r\n$1\r\na\r\n$1\r\n1\r\n*2\r\n$1\r\na\r\n$1\r\n1\r\n",
+    )?;
+    c.check(&encode_words("HRANDFIELD h 5"), b"*1\r\n$1\r\na\r\n")?;
+    c.check(&encode_words("HRANDFIELD nokey"), b"_\r\n")?;
+    Ok(())
+}
+
+/// HRANDFIELD's random picks: a positive count gives distinct fields of
+/// the hash, a negative one that many picks with repeats, WITHVALUES each
+/// field with its own value.
+#[test]
+fn hrandfield_picks_follow_redis_rules() -> TestResult {
+    let server = common::start(common::config())?;
+    let mut con = connect(&server)?;
+    let mut hash = std::collections::HashMap::new();
+    for i in 0..300 {
+        let (f, v) = (format!("f{i}"), format!("v{i}"));
+        redis::cmd("HSET").arg("h").arg(&f).arg(&v).exec(&mut con)?;
+        hash.insert(f, v);
+    }
+    for count in [1usize, 5, 150, 299] {
+        let picked: Vec<String> = redis::cmd("HRANDFIELD")
+            .arg("h")
+            .arg(count)
+            .query(&mut con)?;
+        let distinct: std::collections::HashSet<_> = picked.iter().collect();
+        assert_eq!(picked.len(), count);
+        assert_eq!(distinct.len(), count, "a positive count never repeats");
+        assert!(picked.iter().all(|f| hash.contains_key(f)));
+    }
+    let picked: Vec<String> = redis::cmd("HRANDFIELD")
+        .arg("h")
+        .arg(-1000)
+        .query(&mut con)?;
+    assert_eq!(picked.len(), 1000);
+    let distinct: std::collections::HashSet<_> = picked.iter().collect();
+    assert!(
+        distinct.len() < 300 + 1 && distinct.len() > 100,
+        "repeats, spread over the hash"
+    );
+    let pairs: Vec<String> = redis::cmd("HRANDFIELD")
+        .arg("h")
+        .arg(-20)
+        .arg("WITHVALUES")
+        .query(&mut con)?;
+    assert_eq!(pairs.len(), 40);
+    for pair in pairs.chunks(2) {
+        assert_eq!(hash.get(&pair[0]), Some(&pair[1]));
+    }
+    Ok(())
+}
+
+/// Hashes in a transaction: EXEC applies them atomically, and WATCH sees
+/// a change to a hash (and not a command that changed nothing).
+#[test]
+fn hashes_in_multi_exec_and_watch() -> TestResult {
+    let server = common::start(common::config())?;
+    let mut a = Raw::connect(server.addr())?;
+    let mut b = Raw::connect(server.addr())?;
+    a.check(&encode_words("HSET h f 1"), b":1\r\n")?;
+    a.check(&encode_words("WATCH h"), b"+OK\r\n")?;
+    // Nothing changes: HDEL of an absent field, HSETNX of a present one.
+    b.check(&encode_words("HDEL h nofield"), b":0\r\n")?;
+    b.check(&encode_words("HSETNX h f 2"), b":0\r\n")?;
+    a.check(&encode_words("MULTI"), b"+OK\r\n")?;
+    a.check(&encode_words("HINCRBY h f 10"), b"+QUEUED\r\n")?;
+    a.check(&encode_words("HGET h f"), b"+QUEUED\r\n")?;
+    a.check(&encode_words("EXEC"), b"*2\r\n:11\r\n$2\r\n11\r\n")?;
+    a.check(&encode_words("WATCH h"), b"+OK\r\n")?;
+    b.check(&encode_words("HSET h g 1"), b":1\r\n")?;
+    a.check(&encode_words("MULTI"), b"+OK\r\n")?;
+    a.check(&encode_words("HSET h f 0"), b"+QUEUED\r\n")?;
+    a.check(&encode_words("EXEC"), b"*-1\r\n")?;
+    a.check(&encode_words("HGET h f"), b"$2\r\n11\r\n")?;
+    Ok(())
+}
+
+/// A hash past the small encoding survives a snapshot plus the log after
+/// it, through a restart.
+#[test]
+fn a_big_hash_survives_a_snapshot_and_a_restart() -> TestResult {
+    let config = common::Config {
+        appendonly: true,
+        ..common::config()
+    };
+    let server = common::start(config.clone())?;
+    let mut c = Raw::connect(server.addr())?;
+    for i in 0..300 {
+        c.check(&encode_words(&format!("HSET big f{i} v{i}")), b":1\r\n")?;
+    }
+    c.check(&encode_words("SAVE"), b"+OK\r\n")?;
+    c.check(&encode_words("HDEL big f0 f1"), b":2\r\n")?;
+    c.check(&encode_words("HSET big f2 changed"), b":0\r\n")?;
+    server.stop()?;
+    let server = common::start(config)?;
+    let mut c = Raw::connect(server.addr())?;
+    c.check(&encode_words("HLEN big"), b":298\r\n")?;
+    c.check(&encode_words("HGET big f0"), b"$-1\r\n")?;
+    c.check(&encode_words("HGET big f2"), b"$7\r\nchanged\r\n")?;
+    c.check(&encode_words("HGET big f299"), b"$4\r\nv299\r\n")?;
+    c.check(&encode_words("OBJECT ENCODING big"), b"$9\r\nhashtable\r\n")?;
+    Ok(())
 }

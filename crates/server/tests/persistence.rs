@@ -1,5 +1,5 @@
 //! Persistence over the network: what a client was told is written
-//! survives a restart, a killed process and (under `appendfsync always`) a
+//! (strings and hashes) survives a restart, a killed process and (under `appendfsync always`) a
 //! power cut; SAVE, BGSAVE, BGREWRITEAOF, LASTSAVE, SHUTDOWN and INFO
 //! answer as Redis 7.0.15 does; a disk that fails turns writes into
 //! `-MISCONF` while reads go on, until a snapshot succeeds.
@@ -62,6 +62,11 @@ fn write_everything(c: &mut Raw) -> TestResult {
         ("MSET m1 a m2 b", "+OK\r\n"),
         ("RENAME m1 renamed", "+OK\r\n"),
         ("DEL m2", ":1\r\n"),
+        ("HSET hh a 1 b 2 c 3", ":3\r\n"),
+        ("HDEL hh b", ":1\r\n"),
+        ("HINCRBY hh n 5", ":5\r\n"),
+        ("HSET gone-hash f v", ":1\r\n"),
+        ("HDEL gone-hash f", ":1\r\n"),
         ("SELECT 3", "+OK\r\n"),
         ("SET in3 three", "+OK\r\n"),
         ("SELECT 5", "+OK\r\n"),
@@ -88,6 +93,12 @@ fn check_everything(c: &mut Raw) -> TestResult {
         ("GET log", "$5\r\nhello\r\n"),
         ("GET renamed", "$1\r\na\r\n"),
         ("EXISTS m1 m2", ":0\r\n"),
+        (
+            "HGETALL hh",
+            "*6\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\nc\r\n$1\r\n3\r\n$1\r\nn\r\n$1\r\n5\r\n",
+        ),
+        ("TYPE hh", "+hash\r\n"),
+        ("EXISTS gone-hash", ":0\r\n"),
         ("SELECT 5", "+OK\r\n"),
         ("DBSIZE", ":1\r\n"),
         ("GET after-flush", "$1\r\ny\r\n"),
