@@ -63,8 +63,8 @@ mod standalone;
 pub use background::{Background, Worker, WorkerState};
 pub use bytes::Bytes;
 pub use db::{
-    Db, DumpEntry, ExpireCondition, Expiry, HashPart, Hashes, KeyValue, ScanOptions, ScanPage,
-    SetCondition, SetOptions, SetOutcome, SetTtl, ShardStats, Stats, Tx,
+    Db, DumpEntry, ExpireCondition, Expiry, FieldValue, HashPart, Hashes, KeyValue, ScanOptions,
+    ScanPage, SetCondition, SetOptions, SetOutcome, SetTtl, ShardStats, Stats, Tx,
 };
 pub use entry::{Entry, ValueType};
 pub use error::{Error, Result};

@@ -523,3 +523,84 @@ fn a_big_hash_survives_a_snapshot_and_a_restart() -> TestResult {
     c.check(&encode_words("OBJECT ENCODING big"), b"$9\r\nhashtable\r\n")?;
     Ok(())
 }
+
+#[test]
+fn hscan_answers_as_redis_for_a_small_hash() -> TestResult {
+    let (_server, mut con) = fresh()?;
+    check(
+        &mut con,
+        &[
+            ("HSET h a 1 b 2", ":2"),
+            ("HSCAN h 0", "[\"0\", [\"a\", \"1\", \"b\", \"2\"]]"),
+            ("HSCAN h 0 COUNT 0", "-ERR syntax error"),
+            (
+                "HSCAN h 0 COUNT x",
+                "-ERR value is not an integer or out of range",
+            ),
+            ("HSCAN h 0 MATCH", "-ERR syntax error"),
+            ("HSCAN h 0 TYPE string", "-ERR syntax error"),
+            ("HSCAN h abc", "-ERR invalid cursor"),
+            ("HSCAN nokey 0 COUNT 0", "[\"0\", []]"),
+            ("HSCAN nokey abc", "-ERR invalid cursor"),
+            ("HSCAN h 0 MATCH a COUNT 1", "[\"0\", [\"a\", \"1\"]]"),
+            ("HSCAN h 0 MATCH *", "[\"0\", [\"a\", \"1\", \"b\", \"2\"]]"),
+            ("SET s v", "+OK"),
+            (
+                "HSCAN s 0",
+                "-WRONGTYPE Operation against a key holding the wrong kind of value",
+            ),
+        ],
+    )
+}
+
+/// A big hash's HSCAN: every field present throughout comes back exactly
+/// once, with its value, whatever COUNT, while fields are added meanwhile.
+#[test]
+fn hscan_of_a_big_hash_returns_each_field_once() -> TestResult {
+    let (_server, mut con) = fresh()?;
+    for i in 0..1000 {
+        redis::cmd("HSET")
+            .arg("h")
+            .arg(format!("f{i}"))
+            .arg(i)
+            .exec(&mut con)?;
+    }
+    for count in [1, 10, 500] {
+        let mut seen = std::collections::HashMap::new();
+        let mut cursor = 0u64;
+        let mut calls = 0;
+        loop {
+            let (next, flat): (u64, Vec<String>) = redis::cmd("HSCAN")
+                .arg("h")
+                .arg(cursor)
+                .arg("COUNT")
+                .arg(count)
+                .query(&mut con)?;
+            for pair in flat.chunks(2) {
+                *seen.entry(pair[0].clone()).or_insert(0) += 1;
+                if let Some(i) = pair[0].strip_prefix('f') {
+                    assert_eq!(i, pair[1]);
+                }
+            }
+            calls += 1;
+            redis::cmd("HSET")
+                .arg("h")
+                .arg(format!("new{count}-{calls}"))
+                .arg(0)
+                .exec(&mut con)?;
+            cursor = next;
+            if cursor == 0 {
+                break;
+            }
+        }
+        assert!(calls <= 64, "{calls} calls");
+        for i in 0..1000 {
+            assert_eq!(
+                seen.get(&format!("f{i}")),
+                Some(&1),
+                "f{i} with COUNT {count}"
+            );
+        }
+    }
+    Ok(())
+}

@@ -10,6 +10,7 @@
 
 use foldhash::fast::RandomState;
 use std::collections::HashMap;
+use std::hash::BuildHasher;
 
 /// Redis's `hash-max-listpack-entries` default.
 pub(crate) const MAX_LISTPACK_ENTRIES: usize = 128;
@@ -21,6 +22,9 @@ pub(crate) const MAX_LISTPACK_VALUE: usize = 64;
 const SLOT_BYTES: usize = 48;
 
 type Pair = (Box<[u8]>, Box<[u8]>);
+
+/// A field and its value, borrowed from the hash.
+pub(crate) type FieldRef<'a> = (&'a [u8], &'a [u8]);
 
 #[derive(Debug, Clone)]
 enum Fields {
@@ -153,6 +157,37 @@ impl Hash {
         }
     }
 
+    /// One HSCAN step from `cursor` (0 to start), asking for about `count`
+    /// fields: the fields and values of this step and the next cursor (0
+    /// when done). A small hash answers whole, with cursor 0, as Redis
+    /// does for a listpack. A big one walks its fields in the order of
+    /// the table's own hash of each field (fixed for the table's life, so
+    /// a field present throughout the scan is returned exactly once); the
+    /// cursor is the next hash to start from. Each step covers a slice of
+    /// the hash space sized to hold `count` fields on average, and at least
+    /// 1/64 of it, so a whole scan costs at most 64 passes over the table.
+    pub(crate) fn scan(&self, cursor: u64, count: usize) -> (u64, Vec<FieldRef<'_>>) {
+        let m = match &self.fields {
+            Fields::Small(_) => return (0, self.iter().collect()),
+            Fields::Big(m) => m,
+        };
+        let n = m.len().max(1) as u128;
+        let share = (count.max(1) as u128).min(n);
+        let span = ((u128::from(u64::MAX) + 1) * share / n).max(1 << 58);
+        let end = u128::from(cursor) + span;
+        let mut page: Vec<FieldRef<'_>> = m
+            .iter()
+            .filter(|(f, _)| {
+                let h = u128::from(m.hasher().hash_one(&f[..]));
+                h >= u128::from(cursor) && h < end
+            })
+            .map(|(f, v)| (&f[..], &v[..]))
+            .collect();
+        page.sort_unstable_by_key(|(f, _)| m.hasher().hash_one(*f));
+        let next = u64::try_from(end).unwrap_or(0);
+        (next, page)
+    }
+
     /// Switches a small hash to the table, once it outgrows the vector.
     fn convert(&mut self) {
         if let Fields::Small(v) = &mut self.fields {
@@ -181,6 +216,37 @@ mod tests {
         assert!(h.remove(b"g"));
         assert_eq!(h.bytes, 0);
         assert!(h.is_empty());
+    }
+
+    #[test]
+    fn a_scan_returns_every_field_present_throughout_exactly_once() {
+        let mut h = Hash::default();
+        for i in 0..1000 {
+            h.insert(format!("f{i}").as_bytes(), b"v");
+        }
+        let mut seen = std::collections::HashMap::new();
+        let (mut cursor, mut steps) = (0, 0);
+        loop {
+            let (next, page) = h.scan(cursor, 10);
+            let fields: Vec<Vec<u8>> = page.iter().map(|(f, _)| f.to_vec()).collect();
+            for f in fields {
+                *seen.entry(f).or_insert(0) += 1;
+            }
+            steps += 1;
+            // Changes between steps: new fields may or may not be seen.
+            h.insert(format!("new{steps}").as_bytes(), b"v");
+            cursor = next;
+            if cursor == 0 {
+                break;
+            }
+        }
+        assert!(steps <= 64, "{steps} steps");
+        for i in 0..1000 {
+            assert_eq!(seen.get(format!("f{i}").as_bytes()), Some(&1), "f{i}");
+        }
+        let mut small = Hash::default();
+        small.insert(b"a", b"1");
+        assert_eq!(small.scan(0, 1), (0, vec![(&b"a"[..], &b"1"[..])]));
     }
 
     #[test]

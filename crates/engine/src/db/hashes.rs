@@ -1,5 +1,6 @@
 //! Hash operations: HSET, HSETNX, HGET, HMGET, HDEL, HLEN, HEXISTS,
-//! HSTRLEN, HKEYS, HVALS, HGETALL, HINCRBY, HINCRBYFLOAT, HRANDFIELD.
+//! HSTRLEN, HKEYS, HVALS, HGETALL, HINCRBY, HINCRBYFLOAT, HRANDFIELD,
+//! HSCAN.
 //!
 //! Owns their Redis semantics: WRONGTYPE for a key holding another type,
 //! the last field removed deleting the key (an empty hash never exists),
@@ -17,6 +18,9 @@ use crate::keyspace::Ctx;
 use crate::memtable::ShardMap;
 use crate::numeric::{format_i64, incr_by_float as add_float, parse_i64};
 use bytes::Bytes;
+
+/// A field and its value, copied out of a hash.
+pub type FieldValue = (Bytes, Bytes);
 
 /// Which parts of each field HGETALL-like reads return.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -308,6 +312,27 @@ pub(crate) fn hrandfield(
     ))
 }
 
+/// HSCAN: one step from `cursor`, the next cursor and the pairs of this
+/// step (see `Hash::scan`); `(0, [])` if the key does not exist.
+pub(crate) fn hscan(
+    map: &ShardMap,
+    hash: u64,
+    key: &[u8],
+    cursor: u64,
+    count: usize,
+    ctx: &Ctx,
+) -> Result<(u64, Vec<FieldValue>)> {
+    let Some(h) = read(map, hash, key, ctx)? else {
+        return Ok((0, Vec::new()));
+    };
+    let (next, page) = h.scan(cursor, count);
+    let page = page
+        .into_iter()
+        .map(|(f, v)| (Bytes::copy_from_slice(f), Bytes::copy_from_slice(v)))
+        .collect();
+    Ok((next, page))
+}
+
 /// Operations on hash values. Import it to call them on a `Db` or `Tx`.
 pub trait Hashes: Access {
     /// HSET / HMSET: the number of fields that are new.
@@ -368,6 +393,12 @@ pub trait Hashes: Access {
     /// HKEYS, HVALS or HGETALL.
     fn hgetall(&self, key: &[u8], part: HashPart) -> Result<Vec<Bytes>> {
         self.read_key(key, |m, h| hgetall(m, h, key, part, self.ctx()))?
+    }
+
+    /// HSCAN: the next cursor (0 when done) and this step's pairs, about
+    /// `count` of them (all of a small hash at once).
+    fn hscan(&self, key: &[u8], cursor: u64, count: usize) -> Result<(u64, Vec<FieldValue>)> {
+        self.read_key(key, |m, h| hscan(m, h, key, cursor, count, self.ctx()))?
     }
 
     /// HRANDFIELD: `None` if the key does not exist; otherwise the pairs at

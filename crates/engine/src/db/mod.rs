@@ -24,7 +24,7 @@ mod strings;
 mod types;
 
 pub use batch::Tx;
-pub use hashes::{HashPart, Hashes};
+pub use hashes::{FieldValue, HashPart, Hashes};
 pub use kv::KeyValue;
 pub use persist::DumpEntry;
 pub use stats::{ShardStats, Stats};

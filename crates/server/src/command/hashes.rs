@@ -1,5 +1,6 @@
 //! Hash commands: HSET, HSETNX, HMSET, HGET, HMGET, HDEL, HLEN, HEXISTS,
-//! HSTRLEN, HKEYS, HVALS, HGETALL, HINCRBY, HINCRBYFLOAT, HRANDFIELD.
+//! HSTRLEN, HKEYS, HVALS, HGETALL, HINCRBY, HINCRBYFLOAT, HRANDFIELD,
+//! HSCAN.
 //!
 //! Owns reading their arguments, in the order Redis checks them, and the
 //! shape of their replies in RESP2 and RESP3 (HGETALL is a map in RESP3;
@@ -17,6 +18,7 @@
 use super::args::{int, is};
 use super::spec::{flags::*, spec, Spec};
 use super::{Call, CmdResult, Reject};
+use tandem_engine::glob_match;
 use tandem_engine::HashPart;
 
 pub(super) const COMMANDS: &[Spec] = &[
@@ -41,6 +43,7 @@ pub(super) const COMMANDS: &[Spec] = &[
         hincrbyfloat,
     ),
     spec("hrandfield", -2, READONLY, (1, 1, 1), hrandfield),
+    spec("hscan", -3, READONLY, (1, 1, 1), hscan),
 ];
 
 /// The field-value pairs from argument 2 on; an odd count is Redis's arity
@@ -231,6 +234,54 @@ fn hrandfield(c: &mut Call<'_>) -> CmdResult {
         } else {
             c.out.bulk(field);
         }
+    }
+    Ok(())
+}
+
+/// HSCAN key cursor [MATCH pattern] [COUNT count]. As in Redis, the
+/// cursor is checked first, then the key (a missing one answers an empty
+/// step whatever the options), then the options; MATCH filters what the
+/// step found, so a step may come back empty with a cursor to go on.
+fn hscan(c: &mut Call<'_>) -> CmdResult {
+    let cursor = std::str::from_utf8(c.arg(2))
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .ok_or(Reject::Static("ERR invalid cursor"))?;
+    let key = c.arg(1);
+    if c.kv().hlen(key)? == 0 {
+        c.out.array(2);
+        c.out.bulk(b"0");
+        c.out.array(0);
+        return Ok(());
+    }
+    let (mut count, mut pattern) = (10usize, None);
+    let mut options = c.args_from(3).iter();
+    while let Some(word) = options.next() {
+        let value = options.next().ok_or(Reject::Syntax)?;
+        if is(word, "count") {
+            count = usize::try_from(int(value)?)
+                .ok()
+                .filter(|&n| n >= 1)
+                .ok_or(Reject::Syntax)?;
+        } else if is(word, "match") {
+            // A lone `*` matches everything, as in Redis.
+            pattern = Some(*value).filter(|p| *p != b"*");
+        } else {
+            return Err(Reject::Syntax);
+        }
+    }
+    let (next, page) = c.kv().hscan(key, cursor, count)?;
+    let kept: Vec<_> = page
+        .iter()
+        .filter(|(f, _)| pattern.is_none_or(|p| glob_match(p, f)))
+        .collect();
+    let mut digits = itoa::Buffer::new();
+    c.out.array(2);
+    c.out.bulk(digits.format(next).as_bytes());
+    c.out.array(kept.len() * 2);
+    for (f, v) in kept {
+        c.out.bulk(f);
+        c.out.bulk(v);
     }
     Ok(())
 }

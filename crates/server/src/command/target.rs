@@ -9,8 +9,8 @@
 
 use crate::resp::Out;
 use tandem_engine::{
-    Bytes, ExpireCondition, Expiry, HashPart, Hashes, KeyValue, Result, SetOptions, SetOutcome,
-    SetTtl, ValueType,
+    Bytes, ExpireCondition, Expiry, FieldValue, HashPart, Hashes, KeyValue, Result, SetOptions,
+    SetOutcome, SetTtl, ValueType,
 };
 
 /// The per-key operations handlers use, on a `Db` or a `Tx`.
@@ -55,6 +55,7 @@ pub trait Target {
     fn hexists(&self, key: &[u8], field: &[u8]) -> Result<bool>;
     fn hstrlen(&self, key: &[u8], field: &[u8]) -> Result<usize>;
     fn hgetall(&self, key: &[u8], part: HashPart) -> Result<Vec<Bytes>>;
+    fn hscan(&self, key: &[u8], cursor: u64, count: usize) -> Result<(u64, Vec<FieldValue>)>;
     /// HRANDFIELD: the pairs at the positions `pick` chooses, given the
     /// hash's size; `None` if the key does not exist.
     fn hrandfield(
@@ -176,6 +177,9 @@ impl<T: KeyValue + Hashes> Target for T {
     }
     fn hgetall(&self, key: &[u8], part: HashPart) -> Result<Vec<Bytes>> {
         Hashes::hgetall(self, key, part)
+    }
+    fn hscan(&self, key: &[u8], cursor: u64, count: usize) -> Result<(u64, Vec<FieldValue>)> {
+        Hashes::hscan(self, key, cursor, count)
     }
     fn hrandfield(
         &self,

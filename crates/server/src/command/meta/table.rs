@@ -291,6 +291,10 @@ pub(super) const META: &[Meta] = &[
         .acl(acl::HASH)
         .tips(&["nondeterministic_output"])
         .keys(&[ks(key::RO | key::ACCESS, 1, 0, 1)]),
+    Meta::new("hscan", "hash", "2.8.0", "Iterates over the fields and values of a hash", "O(N) for every call, where N is the size of the hash; a complete iteration takes at most 64 calls")
+        .acl(acl::HASH)
+        .tips(&["nondeterministic_output"])
+        .keys(&[ks(key::RO | key::ACCESS, 1, 0, 1)]),
     Meta::new("multi", "transactions", "1.2.0", "Starts a transaction: the commands that follow are queued", "O(1)")
         .flags(NOSCRIPT | LOADING | STALE | ALLOW_BUSY)
         .acl(acl::TRANSACTION),
