@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Fuzzes the request parser, the snapshot reader and the log reader (with
-# the manifest and change records): builds fuzz/ with cargo-fuzz and runs
-# each target for a bounded time (FUZZ_SECONDS, default 60). Installs
-# cargo-fuzz when missing. Stable Rust only: `--sanitizer none` keeps
-# cargo-fuzz from asking rustc for the nightly-only `-Zsanitizer`, and
-# safe Rust needs no address sanitizer to turn a bad index into a crash.
+# the manifest, change records, and the stored values both carry): builds
+# fuzz/ with cargo-fuzz and runs each target for a bounded time
+# (FUZZ_SECONDS, default 60). Installs cargo-fuzz when missing. Stable
+# Rust only: `--sanitizer none` keeps cargo-fuzz from asking rustc for the
+# nightly-only `-Zsanitizer`, and safe Rust needs no address sanitizer to
+# turn a bad index into a crash.
 # Debug assertions stay on, so an arithmetic overflow is a crash too.
 #
 # New inputs go to fuzz/target/corpus/<target> (kept between local runs,

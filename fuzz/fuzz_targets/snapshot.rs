@@ -1,6 +1,8 @@
-//! Any bytes as a snapshot file: open it, read every entry, and look up a
-//! few keys. Whatever the bytes, each step must end in entries or an
-//! error: never a panic, a hang, or heap out of proportion to the input.
+//! Any bytes as a snapshot file: open it, read every entry, check each
+//! entry's payload as its tag's value encoding (`Db::check_stored`, as
+//! recovery and `tandem check` do), and look up a few keys. Whatever the
+//! bytes, each step must end in entries or an error: never a panic, a
+//! hang, or heap out of proportion to the input.
 //!
 //! cargo-fuzz builds with `cfg(fuzzing)`, under which the reader skips its
 //! checksums (see `crates/storage/src/sstable/mod.rs`), so mutated inputs
@@ -9,6 +11,7 @@
 #![no_main]
 
 use std::io;
+use tandem_engine::Db;
 use tandem_storage::backend::StorageFile;
 use tandem_storage::sstable::{OwnedEntry, SsTable};
 
@@ -72,6 +75,7 @@ fn check(data: &[u8]) {
         match entries.next_entry() {
             Ok(Some(entry)) => {
                 seen += 1;
+                check_value(entry.tag, entry.payload);
                 if probes.len() < PROBES {
                     probes.push(entry.into_owned());
                 }
@@ -107,4 +111,12 @@ fn check(data: &[u8]) {
         let _ = table.get(entry.db, &absent);
     }
     let _ = table.get(u32::MAX, b"");
+}
+
+/// Checks a payload as recovery decodes it: any bytes under any tag end
+/// in its type or a reason, and a type is the tag's own.
+fn check_value(tag: u8, payload: &[u8]) {
+    if let Ok(kind) = Db::check_stored(tag, payload) {
+        assert_eq!(kind.tag(), tag, "a value checks as its own tag's type");
+    }
 }

@@ -1,7 +1,9 @@
 //! Any bytes as a log directory: one or two log segments, or a manifest.
 //! Reading them back must end in records or an error: never a panic, a
 //! hang, or heap out of proportion to the input. Every record read is
-//! also decoded as the engine's change record, as recovery does.
+//! also decoded as the engine's change record, and every PUT's value
+//! checked as its type's encoding (`Db::check_stored`, the collection
+//! decoder behind it), as recovery and `tandem check` do.
 //!
 //! The log reader verifies checksums in fuzz builds too (unlike the
 //! snapshot reader), and a fuzzer almost never forges a crc32c, so the
@@ -30,7 +32,8 @@
 #![no_main]
 
 use std::path::Path;
-use tandem_engine::journal::record;
+use tandem_engine::journal::{record, Op};
+use tandem_engine::Db;
 use tandem_storage::backend::{Backend, SimFs};
 use tandem_storage::manifest::{self, Manifest};
 use tandem_storage::wal::{self, segment, Replay, FRAME_HEADER};
@@ -53,8 +56,12 @@ const FIELDS: usize = 10;
 /// the records of up to three reads kept at once, each a copy and a
 /// 32-byte vector entry (doubled as the vector grows) for at least 9
 /// framed bytes: about 25 a byte at worst, and 20 measured over the
-/// corpus; the rest is slack. Anything allocated on a claimed length
-/// (up to 576 MiB for a frame) is far past it.
+/// corpus. A PUT's value, decoded, is one hash at a time of at most a
+/// field per 2 bytes of the value: a table of 32-byte slots, up to twice
+/// 8/7 of them a field, about 40 a byte of that value, in a record of a
+/// few copies, not the small ones the 25 is for; the rest is slack.
+/// Anything allocated on a claimed length (up to 576 MiB for a frame, or
+/// a hash's field count) is far past it.
 const HEAP_PER_BYTE: usize = 64;
 const HEAP_FIXED: usize = 64 << 10;
 
@@ -236,8 +243,9 @@ fn read(
 }
 
 /// Decodes `payload` as a change record. Whatever it holds, the ops end,
-/// an error ends them, and the ops read encode again as a record no
-/// longer than this one that decodes to the same ops.
+/// an error ends them, each PUT's value checks (see `check_value`), and
+/// the ops read encode again as a record no longer than this one that
+/// decodes to the same ops.
 fn check_record(payload: &[u8]) {
     let Ok(mut ops) = record::decode(payload) else {
         return;
@@ -250,7 +258,10 @@ fn check_record(payload: &[u8]) {
         count += 1;
         assert!(count <= payload.len(), "each op takes a byte at least");
         match op {
-            Ok(op) => record::encode(&op, &mut again),
+            Ok(op) => {
+                check_value(&op);
+                record::encode(&op, &mut again);
+            }
             Err(_) => {
                 assert!(ops.next().is_none(), "an error ends the ops");
                 whole = false;
@@ -269,6 +280,16 @@ fn check_record(payload: &[u8]) {
         panic!("a record read once decodes again");
     };
     assert!(first.eq(second), "re-encoded, a record reads the same");
+}
+
+/// Checks a PUT's value as recovery decodes it: any bytes under any tag
+/// end in its type or a reason, and a type is the tag's own.
+fn check_value(op: &Op<'_>) {
+    if let Op::Put { tag, value, .. } = *op {
+        if let Ok(kind) = Db::check_stored(tag, value) {
+            assert_eq!(kind.tag(), tag, "a value checks as its own tag's type");
+        }
+    }
 }
 
 /// Fixes up the crc32c of each frame in `body` whose claimed length fits
