@@ -53,6 +53,7 @@ Options:
   -r N               keyspace, random keys 0..N-1 (default 1000000)
   -d N               value size in bytes (default 64)
   --bench-args 'A'   extra redis-benchmark arguments, e.g. '--threads 2'
+  --tests T,T        cells: redis-benchmark tests to run (default SET,GET; e.g. HSET)
   --no-prefill       do not SET every key before the first round
   --conns N          idle: connections (default 10000)
   --hold S           idle: seconds to hold them idle (default 5)
@@ -109,6 +110,7 @@ while [[ $# -gt 0 ]]; do
     -r) need "$@"; KEYSPACE=$2; shift 2 ;;
     -d) need "$@"; DATA=$2; shift 2 ;;
     --bench-args) need "$@"; BENCH_ARGS=$2; shift 2 ;;
+    --tests) need "$@"; TESTS=$2; shift 2 ;;
     --no-prefill) PREFILL=0; shift ;;
     --conns) need "$@"; CONNS=$2; shift 2 ;;
     --hold) need "$@"; HOLD=$2; shift 2 ;;
@@ -218,7 +220,7 @@ ARGS=(net --workload "$WORKLOAD" --rounds "$ROUNDS" -r "$KEYSPACE" -d "$DATA"
   --server Tandem "$TPORT" "$T_PID" --server Redis "$RPORT" "$R_PID"
   --redis-benchmark "$REDIS_BENCHMARK" --redis-server "$REDIS_SERVER"
   --tandem-bin "$TANDEM_BIN" --cmdline "$CMDLINE" --bench-args "$BENCH_ARGS")
-if [[ $WORKLOAD == cells ]]; then ARGS+=(--n-p1 "$N_P1" --n-p16 "$N_P16")
+if [[ $WORKLOAD == cells ]]; then ARGS+=(--n-p1 "$N_P1" --n-p16 "$N_P16" --tests "${TESTS:-SET,GET}")
 else ARGS+=(-n "$NOTES_N" -P "$NOTES_P"); fi
 [[ -n $CLIENTS ]] && ARGS+=(-c "$CLIENTS")
 [[ $PREFILL == 1 ]] || ARGS+=(--no-prefill)

@@ -161,7 +161,7 @@ def plan(a):
     if a.workload == "cells":
         groups = []
         for p, n in ((1, a.n_p1), (16, a.n_p16)):
-            for test in ("SET", "GET"):
+            for test in a.tests.split(","):
                 groups.append([(f"{test} P{p}", test, n, p)])
         return groups
     half = a.n // 2
@@ -292,7 +292,8 @@ def print_net(a, servers, info, summary, raw, elapsed):
         print(f"`{a.cmdline}`")
         print()
     extra = f" {a.bench_args}" if a.bench_args else ""
-    print(f"Each run: `redis-benchmark -t <set|get> -n <requests> -c {a.clients} "
+    tests = "|".join(t.lower() for t in a.tests.split(",")) if a.workload == "cells" else "set|get"
+    print(f"Each run: `redis-benchmark -t <{tests}> -n <requests> -c {a.clients} "
           f"-r {a.keyspace} -d {a.data_size} -P <pipeline>{extra} --csv`"
           + (", SET then GET back to back per server" if a.workload == "notes" else "")
           + f". Medians of {a.rounds} rounds; within a round each cell runs on both "
@@ -436,6 +437,7 @@ def main():
     n.add_argument("-r", "--keyspace", type=int, default=1_000_000)
     n.add_argument("-d", "--data-size", type=int, default=64)
     n.add_argument("--bench-args", default="", help="extra redis-benchmark arguments")
+    n.add_argument("--tests", default="SET,GET", help="cells: redis-benchmark tests, comma-separated")
     n.add_argument("--no-prefill", dest="prefill", action="store_false")
 
     i = sub.add_parser("idle", help="memory per idle connection, fresh servers per run")

@@ -8,9 +8,7 @@
 //! (Redis's `hashtable`). As in Redis, a hash never converts back. It must
 //! never let `bytes` drift from what it holds.
 
-use foldhash::fast::RandomState;
-use std::collections::HashMap;
-use std::hash::BuildHasher;
+use super::table::Table;
 
 /// Redis's `hash-max-listpack-entries` default.
 pub(crate) const MAX_LISTPACK_ENTRIES: usize = 128;
@@ -29,7 +27,7 @@ pub(crate) type FieldRef<'a> = (&'a [u8], &'a [u8]);
 #[derive(Debug, Clone)]
 enum Fields {
     Small(Vec<Pair>),
-    Big(HashMap<Box<[u8]>, Box<[u8]>, RandomState>),
+    Big(Table),
 }
 
 /// A hash: binary-safe fields mapped to binary-safe values.
@@ -59,7 +57,7 @@ impl Hash {
     /// An empty hash expecting `n` fields.
     pub(crate) fn with_capacity(n: usize) -> Self {
         let fields = if n > MAX_LISTPACK_ENTRIES {
-            Fields::Big(HashMap::with_capacity_and_hasher(n, RandomState::default()))
+            Fields::Big(Table::with_capacity(n))
         } else {
             Fields::Small(Vec::with_capacity(n))
         };
@@ -92,7 +90,7 @@ impl Hash {
     pub(crate) fn get(&self, field: &[u8]) -> Option<&[u8]> {
         match &self.fields {
             Fields::Small(v) => v.iter().find(|(f, _)| &f[..] == field).map(|(_, v)| &v[..]),
-            Fields::Big(m) => m.get(field).map(|v| &v[..]),
+            Fields::Big(t) => t.get(field),
         }
     }
 
@@ -103,7 +101,7 @@ impl Hash {
         }
         let slot = match &mut self.fields {
             Fields::Small(v) => v.iter_mut().find(|(f, _)| &f[..] == field).map(|(_, v)| v),
-            Fields::Big(m) => m.get_mut(field),
+            Fields::Big(t) => t.get_mut(field),
         };
         if let Some(old) = slot {
             self.bytes = self.bytes - old.len() + value.len();
@@ -116,7 +114,7 @@ impl Hash {
         self.bytes += SLOT_BYTES + field.len() + value.len();
         match &mut self.fields {
             Fields::Small(v) => v.push((field.into(), value.into())),
-            Fields::Big(m) => drop(m.insert(field.into(), value.into())),
+            Fields::Big(t) => t.insert_new(field.into(), value.into()),
         }
         true
     }
@@ -128,7 +126,7 @@ impl Hash {
                 .iter()
                 .position(|(f, _)| &f[..] == field)
                 .map(|i| v.remove(i).1),
-            Fields::Big(m) => m.remove(field),
+            Fields::Big(t) => t.remove(field),
         };
         match old {
             Some(old) => {
@@ -144,7 +142,7 @@ impl Hash {
     pub(crate) fn iter(&self) -> Box<dyn Iterator<Item = (&[u8], &[u8])> + '_> {
         match &self.fields {
             Fields::Small(v) => Box::new(v.iter().map(|(f, v)| (&f[..], &v[..]))),
-            Fields::Big(m) => Box::new(m.iter().map(|(f, v)| (&f[..], &v[..]))),
+            Fields::Big(t) => Box::new(t.iter()),
         }
     }
 
@@ -153,7 +151,7 @@ impl Hash {
     pub(crate) fn nth(&self, i: usize) -> Option<(&[u8], &[u8])> {
         match &self.fields {
             Fields::Small(v) => v.get(i).map(|(f, v)| (&f[..], &v[..])),
-            Fields::Big(m) => m.iter().nth(i).map(|(f, v)| (&f[..], &v[..])),
+            Fields::Big(t) => t.iter().nth(i),
         }
     }
 
@@ -167,23 +165,22 @@ impl Hash {
     /// the hash space sized to hold `count` fields on average, and at least
     /// 1/64 of it, so a whole scan costs at most 64 passes over the table.
     pub(crate) fn scan(&self, cursor: u64, count: usize) -> (u64, Vec<FieldRef<'_>>) {
-        let m = match &self.fields {
+        let t = match &self.fields {
             Fields::Small(_) => return (0, self.iter().collect()),
-            Fields::Big(m) => m,
+            Fields::Big(t) => t,
         };
-        let n = m.len().max(1) as u128;
+        let n = t.len().max(1) as u128;
         let share = (count.max(1) as u128).min(n);
         let span = ((u128::from(u64::MAX) + 1) * share / n).max(1 << 58);
         let end = u128::from(cursor) + span;
-        let mut page: Vec<FieldRef<'_>> = m
+        let mut page: Vec<FieldRef<'_>> = t
             .iter()
             .filter(|(f, _)| {
-                let h = u128::from(m.hasher().hash_one(&f[..]));
+                let h = u128::from(t.hash(f));
                 h >= u128::from(cursor) && h < end
             })
-            .map(|(f, v)| (&f[..], &v[..]))
             .collect();
-        page.sort_unstable_by_key(|(f, _)| m.hasher().hash_one(*f));
+        page.sort_unstable_by_key(|(f, _)| t.hash(f));
         let next = u64::try_from(end).unwrap_or(0);
         (next, page)
     }
@@ -191,9 +188,11 @@ impl Hash {
     /// Switches a small hash to the table, once it outgrows the vector.
     fn convert(&mut self) {
         if let Fields::Small(v) = &mut self.fields {
-            let mut m = HashMap::with_capacity_and_hasher(v.len() * 2, RandomState::default());
-            m.extend(v.drain(..));
-            self.fields = Fields::Big(m);
+            let mut t = Table::with_capacity(v.len() * 2);
+            for (f, value) in v.drain(..) {
+                t.insert_new(f, value);
+            }
+            self.fields = Fields::Big(t);
         }
     }
 }

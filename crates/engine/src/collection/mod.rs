@@ -10,6 +10,7 @@
 
 pub(crate) mod codec;
 pub(crate) mod hash;
+mod table;
 
 pub(crate) use hash::Hash;
 
