@@ -62,6 +62,7 @@ mod standalone;
 
 pub use background::{Background, Worker, WorkerState};
 pub use bytes::Bytes;
+pub use collection::Listpack;
 pub use db::{
     Db, DumpEntry, ExpireCondition, Expiry, FieldValue, HashPart, Hashes, KeyValue, ScanOptions,
     ScanPage, SetCondition, SetOptions, SetOutcome, SetTtl, ShardStats, Stats, Tx,

@@ -53,14 +53,18 @@ impl Shared {
         hub.set_notify_flags(config.notify_keyspace_events);
         let max_value = usize::try_from(config.proto_max_bulk_len).unwrap_or(usize::MAX);
         let count = usize::try_from(config.databases).unwrap_or(16);
+        let dbs = Databases::new(
+            count,
+            &hub,
+            max_value,
+            &config.clock.0,
+            Databases::shard_floor(config.serving_threads()),
+        );
+        for db in dbs.all().iter() {
+            db.set_hash_listpack(config.hash_listpack());
+        }
         Arc::new(Self {
-            dbs: Databases::new(
-                count,
-                &hub,
-                max_value,
-                &config.clock.0,
-                Databases::shard_floor(config.serving_threads()),
-            ),
+            dbs,
             persistence: Persistence::new(),
             shard_hub: Hub::new(hub.limits()),
             hub,

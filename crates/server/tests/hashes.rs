@@ -507,7 +507,7 @@ fn a_big_hash_survives_a_snapshot_and_a_restart() -> TestResult {
     };
     let server = common::start(config.clone())?;
     let mut c = Raw::connect(server.addr())?;
-    for i in 0..300 {
+    for i in 0..600 {
         c.check(&encode_words(&format!("HSET big f{i} v{i}")), b":1\r\n")?;
     }
     c.check(&encode_words("SAVE"), b"+OK\r\n")?;
@@ -516,10 +516,10 @@ fn a_big_hash_survives_a_snapshot_and_a_restart() -> TestResult {
     server.stop()?;
     let server = common::start(config)?;
     let mut c = Raw::connect(server.addr())?;
-    c.check(&encode_words("HLEN big"), b":298\r\n")?;
+    c.check(&encode_words("HLEN big"), b":598\r\n")?;
     c.check(&encode_words("HGET big f0"), b"$-1\r\n")?;
     c.check(&encode_words("HGET big f2"), b"$7\r\nchanged\r\n")?;
-    c.check(&encode_words("HGET big f299"), b"$4\r\nv299\r\n")?;
+    c.check(&encode_words("HGET big f599"), b"$4\r\nv599\r\n")?;
     c.check(&encode_words("OBJECT ENCODING big"), b"$9\r\nhashtable\r\n")?;
     Ok(())
 }
@@ -603,4 +603,35 @@ fn hscan_of_a_big_hash_returns_each_field_once() -> TestResult {
         }
     }
     Ok(())
+}
+
+/// `hash-max-listpack-entries` and `-value` (and their old ziplist names)
+/// through CONFIG, and the encodings they choose; the conversion of a hash
+/// table's field order is Redis's own, so HGETALL after it is not compared.
+#[test]
+fn listpack_thresholds_are_settings_as_in_redis() -> TestResult {
+    let (_server, mut con) = fresh()?;
+    check(
+        &mut con,
+        &[
+        ("CONFIG GET hash-max-listpack-entries", "[\"hash-max-listpack-entries\", \"512\"]"),
+        ("CONFIG GET hash-max-ziplist-value", "[\"hash-max-ziplist-value\", \"64\"]"),
+        ("CONFIG SET hash-max-listpack-entries 2", "+OK"),
+        ("CONFIG SET hash-max-listpack-entries -1", "-ERR CONFIG SET failed (possibly related to argument 'hash-max-listpack-entries') - argument must be between 0 and 9223372036854775807 inclusive"),
+        ("CONFIG SET hash-max-listpack-entries abc", "-ERR CONFIG SET failed (possibly related to argument 'hash-max-listpack-entries') - argument couldn't be parsed into an integer"),
+        ("CONFIG SET hash-max-ziplist-value 1kb", "+OK"),
+        ("CONFIG GET hash-max-listpack-value", "[\"hash-max-listpack-value\", \"1024\"]"),
+        ("HSET h a 1 b 2", ":2"),
+        ("OBJECT ENCODING h", "\"listpack\""),
+        ("HSET h c 3", ":1"),
+        ("OBJECT ENCODING h", "\"hashtable\""),
+        ("CONFIG SET hash-max-listpack-value 1", "+OK"),
+        ("HSET v a 1", ":1"),
+        ("OBJECT ENCODING v", "\"listpack\""),
+        ("HSET w a 12", ":1"),
+        ("OBJECT ENCODING w", "\"hashtable\""),
+        ("CONFIG SET hash-max-ziplist-entries 512 hash-max-listpack-value 64", "+OK"),
+        ("CONFIG GET hash-max-ziplist-entries", "[\"hash-max-ziplist-entries\", \"512\"]"),
+        ],
+    )
 }

@@ -9,7 +9,7 @@
 //! - hash (type tag 1): field count, then per field: field length, field,
 //!   value length, value.
 
-use super::{Collection, Hash};
+use super::{Collection, Hash, Listpack};
 
 /// The type tags, as `ValueType::tag` numbers them (stored: never reused).
 pub(crate) const TAG_HASH: u8 = 1;
@@ -99,9 +99,15 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// Decodes a collection of type `tag` from `bytes`. `Ok(None)`: the tag is
-/// not a collection's (a string, or a type this build does not know).
-pub(crate) fn decode(tag: u8, bytes: &[u8]) -> Result<Option<Collection>, BadValue> {
+/// Decodes a collection of type `tag` from `bytes`, small or big by
+/// `limits` (as Redis loads by its settings of the moment). `Ok(None)`:
+/// the tag is not a collection's (a string, or a type this build does
+/// not know).
+pub(crate) fn decode(
+    tag: u8,
+    bytes: &[u8],
+    limits: Listpack,
+) -> Result<Option<Collection>, BadValue> {
     let mut r = Reader { rest: bytes };
     let c = match tag {
         TAG_HASH => {
@@ -110,11 +116,11 @@ pub(crate) fn decode(tag: u8, bytes: &[u8]) -> Result<Option<Collection>, BadVal
             if n == 0 {
                 return Err(BadValue("empty hash"));
             }
-            let mut h = Hash::with_capacity(n);
+            let mut h = Hash::with_capacity(n, limits);
             for _ in 0..n {
                 let field = r.bytes()?;
                 let value = r.bytes()?;
-                if !h.insert(field, value) {
+                if !h.insert(field, value, limits) {
                     return Err(BadValue("hash field repeated"));
                 }
             }
@@ -135,12 +141,18 @@ mod tests {
     #[test]
     fn a_hash_round_trips() {
         let mut h = Hash::default();
-        h.insert(b"f1", b"v1");
-        h.insert(b"", b"empty field");
-        h.insert(&[0, 255, 10], &[]);
+        let l = Listpack::default();
+        h.insert(b"f1", b"v1", l);
+        h.insert(b"", b"empty field", l);
+        h.insert(&[0, 255, 10], &[], l);
         let c = Collection::Hash(h);
-        assert_eq!(decode(TAG_HASH, &to_vec(&c)), Ok(Some(c)));
+        assert_eq!(decode(TAG_HASH, &to_vec(&c), l), Ok(Some(c)));
     }
+
+    const L: Listpack = Listpack {
+        entries: 512,
+        value: 64,
+    };
 
     #[test]
     fn crafted_bytes_are_refused_without_allocating_their_count() {
@@ -148,12 +160,12 @@ mod tests {
         let mut b = Vec::new();
         put_varint(&mut b, 1 << 60);
         b.extend_from_slice(&[0, 0]);
-        assert!(decode(TAG_HASH, &b).is_err());
-        assert!(decode(TAG_HASH, &[]).is_err());
-        assert!(decode(TAG_HASH, &[0]).is_err(), "empty hash");
-        assert!(decode(TAG_HASH, &[1, 1, b'f']).is_err(), "truncated");
-        assert!(decode(TAG_HASH, &[1, 0, 0, 9]).is_err(), "trailing");
-        assert!(decode(TAG_HASH, &[2, 0, 0, 0, 0]).is_err(), "repeated");
-        assert_eq!(decode(0, b"a string"), Ok(None));
+        assert!(decode(TAG_HASH, &b, L).is_err());
+        assert!(decode(TAG_HASH, &[], L).is_err());
+        assert!(decode(TAG_HASH, &[0], L).is_err(), "empty hash");
+        assert!(decode(TAG_HASH, &[1, 1, b'f'], L).is_err(), "truncated");
+        assert!(decode(TAG_HASH, &[1, 0, 0, 9], L).is_err(), "trailing");
+        assert!(decode(TAG_HASH, &[2, 0, 0, 0, 0], L).is_err(), "repeated");
+        assert_eq!(decode(0, b"a string", L), Ok(None));
     }
 }

@@ -3,17 +3,31 @@
 //! Owns the two encodings and the switch between them, and the memory
 //! count. Small hashes keep their fields in insertion order in a vector
 //! (Redis's `listpack`: HGETALL on a small hash answers in the order the
-//! fields were added, as Redis does); past `MAX_LISTPACK_ENTRIES` fields
-//! or a field or value longer than `MAX_LISTPACK_VALUE`, a hash table
+//! fields were added, as Redis does); past `Listpack::entries` fields or
+//! a field or value longer than `Listpack::value` bytes, a hash table
 //! (Redis's `hashtable`). As in Redis, a hash never converts back. It must
 //! never let `bytes` drift from what it holds.
 
 use super::table::Table;
 
-/// Redis's `hash-max-listpack-entries` default.
-pub(crate) const MAX_LISTPACK_ENTRIES: usize = 128;
-/// Redis's `hash-max-listpack-value` default.
-pub(crate) const MAX_LISTPACK_VALUE: usize = 64;
+/// When a small hash becomes a table: Redis's `hash-max-listpack-entries`
+/// and `hash-max-listpack-value`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Listpack {
+    /// Most fields a small hash holds (default 512).
+    pub entries: usize,
+    /// Longest field or value a small hash holds, in bytes (default 64).
+    pub value: usize,
+}
+
+impl Default for Listpack {
+    fn default() -> Self {
+        Self {
+            entries: 512,
+            value: 64,
+        }
+    }
+}
 
 /// Per-field overhead counted on top of the bytes: two boxed slices (32
 /// bytes) and, in a table, its control byte, rounded as allocators do.
@@ -54,9 +68,9 @@ impl PartialEq for Hash {
 }
 
 impl Hash {
-    /// An empty hash expecting `n` fields.
-    pub(crate) fn with_capacity(n: usize) -> Self {
-        let fields = if n > MAX_LISTPACK_ENTRIES {
+    /// An empty hash expecting `n` fields, small if `limits` allow.
+    pub(crate) fn with_capacity(n: usize, limits: Listpack) -> Self {
+        let fields = if n > limits.entries {
             Fields::Big(Table::with_capacity(n))
         } else {
             Fields::Small(Vec::with_capacity(n))
@@ -94,9 +108,10 @@ impl Hash {
         }
     }
 
-    /// Sets `field` to `value`; true if the field is new.
-    pub(crate) fn insert(&mut self, field: &[u8], value: &[u8]) -> bool {
-        if field.len() > MAX_LISTPACK_VALUE || value.len() > MAX_LISTPACK_VALUE {
+    /// Sets `field` to `value`; true if the field is new. A small hash
+    /// becomes a table if this takes it past `limits`.
+    pub(crate) fn insert(&mut self, field: &[u8], value: &[u8], limits: Listpack) -> bool {
+        if field.len() > limits.value || value.len() > limits.value {
             self.convert();
         }
         let slot = match &mut self.fields {
@@ -108,7 +123,7 @@ impl Hash {
             *old = value.into();
             return false;
         }
-        if self.len() >= MAX_LISTPACK_ENTRIES {
+        if self.len() >= limits.entries {
             self.convert();
         }
         self.bytes += SLOT_BYTES + field.len() + value.len();
@@ -201,12 +216,17 @@ impl Hash {
 mod tests {
     use super::*;
 
+    const L: Listpack = Listpack {
+        entries: 512,
+        value: 64,
+    };
+
     #[test]
     fn the_byte_count_follows_inserts_overwrites_and_removes() {
         let mut h = Hash::default();
-        assert!(h.insert(b"f", b"one"));
-        assert!(!h.insert(b"f", b"three"));
-        assert!(h.insert(b"g", b""));
+        assert!(h.insert(b"f", b"one", L));
+        assert!(!h.insert(b"f", b"three", L));
+        assert!(h.insert(b"g", b"", L));
         assert_eq!(h.get(b"f"), Some(&b"three"[..]));
         assert_eq!(h.bytes, 2 * SLOT_BYTES + 1 + 5 + 1);
         assert!(h.remove(b"f"));
@@ -221,7 +241,7 @@ mod tests {
     fn a_scan_returns_every_field_present_throughout_exactly_once() {
         let mut h = Hash::default();
         for i in 0..1000 {
-            h.insert(format!("f{i}").as_bytes(), b"v");
+            h.insert(format!("f{i}").as_bytes(), b"v", L);
         }
         let mut seen = std::collections::HashMap::new();
         let (mut cursor, mut steps) = (0, 0);
@@ -233,7 +253,7 @@ mod tests {
             }
             steps += 1;
             // Changes between steps: new fields may or may not be seen.
-            h.insert(format!("new{steps}").as_bytes(), b"v");
+            h.insert(format!("new{steps}").as_bytes(), b"v", L);
             cursor = next;
             if cursor == 0 {
                 break;
@@ -244,31 +264,31 @@ mod tests {
             assert_eq!(seen.get(format!("f{i}").as_bytes()), Some(&1), "f{i}");
         }
         let mut small = Hash::default();
-        small.insert(b"a", b"1");
+        small.insert(b"a", b"1", L);
         assert_eq!(small.scan(0, 1), (0, vec![(&b"a"[..], &b"1"[..])]));
     }
 
     #[test]
     fn small_hashes_keep_insertion_order_and_convert_past_redis_thresholds() {
         let mut h = Hash::default();
-        for i in 0..MAX_LISTPACK_ENTRIES {
-            h.insert(format!("f{i}").as_bytes(), b"v");
+        for i in 0..L.entries {
+            h.insert(format!("f{i}").as_bytes(), b"v", L);
         }
         h.remove(b"f0");
-        h.insert(b"f0", b"again");
+        h.insert(b"f0", b"again", L);
         let order: Vec<_> = h.iter().map(|(f, _)| f.to_vec()).collect();
         assert_eq!(order.first().map(Vec::as_slice), Some(&b"f1"[..]));
         assert_eq!(order.last().map(Vec::as_slice), Some(&b"f0"[..]));
         assert_eq!(h.encoding(), "listpack");
-        h.insert(b"one more", b"v");
+        h.insert(b"one more", b"v", L);
         assert_eq!(h.encoding(), "hashtable");
-        assert_eq!(h.len(), MAX_LISTPACK_ENTRIES + 1);
+        assert_eq!(h.len(), L.entries + 1);
         assert_eq!(h.get(b"f0"), Some(&b"again"[..]));
 
         let mut long = Hash::default();
-        long.insert(b"f", &[b'x'; MAX_LISTPACK_VALUE]);
+        long.insert(b"f", &[b'x'; 64], L);
         assert_eq!(long.encoding(), "listpack");
-        long.insert(b"g", &[b'x'; MAX_LISTPACK_VALUE + 1]);
+        long.insert(b"g", &[b'x'; 65], L);
         assert_eq!(long.encoding(), "hashtable");
         assert!(long.remove(b"g"));
         assert_eq!(long.encoding(), "hashtable", "never converts back");

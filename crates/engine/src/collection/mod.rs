@@ -13,6 +13,7 @@ pub(crate) mod hash;
 mod table;
 
 pub(crate) use hash::Hash;
+pub use hash::Listpack;
 
 /// A collection value.
 #[derive(Debug, Clone, PartialEq)]

@@ -11,7 +11,7 @@
 //! handed back to be dropped after the lock is released.
 
 use super::access::{live, live_slot, new_entry, sealed::Access};
-use crate::collection::{Collection, Hash};
+use crate::collection::{Collection, Hash, Listpack};
 use crate::entry::{Entry, ValueIn, ValueType};
 use crate::error::{Error, Result};
 use crate::keyspace::Ctx;
@@ -64,7 +64,7 @@ fn update<R>(
     key: &[u8],
     create: bool,
     ctx: &Ctx,
-    f: impl FnOnce(&mut Hash) -> Result<(R, bool)>,
+    f: impl FnOnce(&mut Hash, Listpack) -> Result<(R, bool)>,
 ) -> Result<(Option<R>, Option<Entry>)> {
     let version = map.next_version();
     let Some(mut slot) = live_slot(map, hash, key, ctx) else {
@@ -72,7 +72,7 @@ fn update<R>(
             return Ok((None, None));
         }
         let mut h = Hash::default();
-        let (r, _) = f(&mut h)?;
+        let (r, _) = f(&mut h, ctx.hash_listpack())?;
         if h.is_empty() {
             return Ok((Some(r), None));
         }
@@ -85,8 +85,9 @@ fn update<R>(
     check_type(slot.get())?;
     // `f` checks what it needs before changing anything, so an error
     // leaves the hash as it was.
+    let limits = ctx.hash_listpack();
     let r = slot.with_collection(version, |c| match c.as_hash_mut() {
-        Some(h) => f(h),
+        Some(h) => f(h, limits),
         None => Err(Error::WrongType),
     });
     let r = r.ok_or(Error::WrongType)??;
@@ -107,8 +108,11 @@ pub(crate) fn hset(
         ctx.check_len(field.len())?;
         ctx.check_len(value.len())?;
     }
-    let (added, _) = update(map, hash, key, true, ctx, |h| {
-        Ok((pairs.iter().filter(|(f, v)| h.insert(f, v)).count(), true))
+    let (added, _) = update(map, hash, key, true, ctx, |h, l| {
+        Ok((
+            pairs.iter().filter(|(f, v)| h.insert(f, v, l)).count(),
+            true,
+        ))
     })?;
     ctx.notify_hash("hset", key);
     Ok(added.unwrap_or(0))
@@ -129,8 +133,8 @@ pub(crate) fn hsetnx(
     if read_hash_field(map, hash, key, field, ctx)?.is_some() {
         return Ok(false);
     }
-    update(map, hash, key, true, ctx, |h| {
-        Ok(((), h.insert(field, value)))
+    update(map, hash, key, true, ctx, |h, l| {
+        Ok(((), h.insert(field, value, l)))
     })?;
     ctx.notify_hash("hset", key);
     Ok(true)
@@ -155,7 +159,7 @@ pub(crate) fn hdel(
     fields: &[&[u8]],
     ctx: &Ctx,
 ) -> Result<(usize, Option<Entry>)> {
-    let (n, removed) = update(map, hash, key, false, ctx, |h| {
+    let (n, removed) = update(map, hash, key, false, ctx, |h, _| {
         let n = fields.iter().filter(|f| h.remove(f)).count();
         Ok((n, n > 0))
     })?;
@@ -179,13 +183,13 @@ pub(crate) fn hincrby(
     ctx: &Ctx,
 ) -> Result<i64> {
     ctx.check_len(field.len())?;
-    let (new, _) = update(map, hash, key, true, ctx, |h| {
+    let (new, _) = update(map, hash, key, true, ctx, |h, l| {
         let current = match h.get(field) {
             Some(v) => parse_i64(v).ok_or(Error::HashNotInteger)?,
             None => 0,
         };
         let new = current.checked_add(delta).ok_or(Error::Overflow)?;
-        h.insert(field, format_i64(new).as_bytes());
+        h.insert(field, format_i64(new).as_bytes(), l);
         Ok((new, true))
     })?;
     ctx.notify_hash("hincrby", key);
@@ -209,12 +213,12 @@ pub(crate) fn hincrbyfloat(
         Error::NanOrInfinity => Error::NotFinite,
         other => other,
     })?;
-    let (text, _) = update(map, hash, key, true, ctx, |h| {
+    let (text, _) = update(map, hash, key, true, ctx, |h, l| {
         let text = add_float(h.get(field), increment).map_err(|e| match e {
             Error::NotFloat => Error::HashNotFloat,
             other => other,
         })?;
-        h.insert(field, &text);
+        h.insert(field, &text, l);
         Ok((Bytes::from(text), true))
     })?;
     ctx.notify_hash("hincrbyfloat", key);

@@ -33,6 +33,7 @@ pub use types::{
 };
 
 use crate::background::Background;
+use crate::collection::Listpack;
 use crate::error::{Error, Result};
 use crate::journal::{self, Journal};
 use crate::keyspace::{self, Ctx, Keyspace, ResizeEvent, ResizeReason, ResizeState};
@@ -86,6 +87,10 @@ impl Db {
         let ctx = Ctx {
             clock: options.clock,
             max_value: AtomicUsize::new(options.max_value_bytes),
+            hash_listpack: [
+                AtomicUsize::new(Listpack::default().entries),
+                AtomicUsize::new(Listpack::default().value),
+            ],
             notifier: Notifier::new(hub, options.db_index),
             expired: AtomicU64::new(0),
             id: options.db_index,
@@ -180,6 +185,15 @@ impl Db {
     pub fn set_max_value_bytes(&self, bytes: usize) {
         let bytes = bytes.min(crate::options::MAX_VALUE_BYTES_LIMIT);
         self.ks.ctx.max_value.store(bytes, Ordering::Relaxed);
+    }
+
+    /// Changes when a small hash becomes a table (Redis's
+    /// `hash-max-listpack-entries` and `hash-max-listpack-value`, set at
+    /// run time); existing hashes convert on their next write past them.
+    pub fn set_hash_listpack(&self, limits: Listpack) {
+        let ctx = &self.ks.ctx;
+        ctx.hash_listpack[0].store(limits.entries, Ordering::Relaxed);
+        ctx.hash_listpack[1].store(limits.value, Ordering::Relaxed);
     }
 
     /// Renames this keyspace's database number in the channels of later

@@ -6,6 +6,7 @@
 //! reaper and the migrator alike.
 
 use crate::clock::Clock;
+use crate::collection::Listpack;
 use crate::error::{Error, Result};
 use crate::journal::Journal;
 use crate::pubsub::{Notifier, NotifyFlags};
@@ -20,6 +21,9 @@ pub struct Ctx {
     /// The key and value size limit; changeable at run time
     /// (`Db::set_max_value_bytes`).
     pub(crate) max_value: AtomicUsize,
+    /// Redis's `hash-max-listpack-entries` and `-value`; changeable at run
+    /// time (`Db::set_hash_listpack`).
+    pub(crate) hash_listpack: [AtomicUsize; 2],
     pub(crate) notifier: Notifier,
     /// Keys that expired (Redis's `expired_keys`).
     pub(crate) expired: AtomicU64,
@@ -63,6 +67,14 @@ impl Ctx {
     /// A hash-command event (`hset`, `hdel`, `hincrby`, ...).
     pub(crate) fn notify_hash(&self, event: &'static str, key: &[u8]) {
         self.notify(NotifyFlags::HASH, event, key);
+    }
+
+    /// When a small hash becomes a table, as set now.
+    pub(crate) fn hash_listpack(&self) -> Listpack {
+        Listpack {
+            entries: self.hash_listpack[0].load(Ordering::Relaxed),
+            value: self.hash_listpack[1].load(Ordering::Relaxed),
+        }
     }
 
     /// The error for a key or value over the size limit.

@@ -64,6 +64,23 @@ fn settings(c: &Config) -> Vec<(&'static str, String)> {
             "stop-writes-on-bgsave-error",
             yes_no(c.stop_writes_on_bgsave_error),
         ),
+        // Redis 7 answers to the old ziplist names too.
+        (
+            "hash-max-listpack-entries",
+            c.hash_max_listpack_entries.to_string(),
+        ),
+        (
+            "hash-max-ziplist-entries",
+            c.hash_max_listpack_entries.to_string(),
+        ),
+        (
+            "hash-max-listpack-value",
+            c.hash_max_listpack_value.to_string(),
+        ),
+        (
+            "hash-max-ziplist-value",
+            c.hash_max_listpack_value.to_string(),
+        ),
     ]
 }
 
@@ -178,6 +195,14 @@ fn settable(name: &str) -> Option<Settable> {
             c.timeout = integer(v, 0, i64::from(i32::MAX))?.unsigned_abs();
             Ok(())
         }),
+        "hash-max-listpack-entries" | "hash-max-ziplist-entries" => Now(|c, v| {
+            c.hash_max_listpack_entries = integer(v, 0, i64::MAX)?.unsigned_abs();
+            Ok(())
+        }),
+        "hash-max-listpack-value" | "hash-max-ziplist-value" => Now(|c, v| {
+            c.hash_max_listpack_value = memory(v, 0)?;
+            Ok(())
+        }),
         "maxclients" => Now(|c, v| {
             let n = integer(v, 1, i64::from(i32::MAX))?;
             c.maxclients = u32::try_from(n).unwrap_or(u32::MAX);
@@ -284,6 +309,7 @@ fn set(c: &mut Call<'_>) -> CmdResult {
     let max_value = usize::try_from(next.proto_max_bulk_len).unwrap_or(usize::MAX);
     for db in shared.dbs.all().iter() {
         db.set_max_value_bytes(max_value);
+        db.set_hash_listpack(next.hash_listpack());
     }
     let before = shared.config.load_full();
     if next.appendfsync != before.appendfsync {

@@ -152,6 +152,18 @@ pub struct Settings {
     /// failed and save rules are set [default: yes].
     #[arg(long, value_name = "yes|no")]
     pub stop_writes_on_bgsave_error: Option<YesNo>,
+
+    /// Most fields a hash keeps in its small, ordered encoding (listpack)
+    /// before it becomes a hash table [default: 512].
+    #[arg(long, value_name = "N", alias = "hash-max-ziplist-entries")]
+    #[serde(alias = "hash-max-ziplist-entries")]
+    pub hash_max_listpack_entries: Option<u64>,
+
+    /// Longest field or value a hash keeps in its small encoding [default:
+    /// 64]. Units: k, kb, m, mb, g, gb.
+    #[arg(long, value_name = "SIZE", alias = "hash-max-ziplist-value")]
+    #[serde(alias = "hash-max-ziplist-value")]
+    pub hash_max_listpack_value: Option<ByteSize>,
 }
 
 /// The settings the server runs with, every one resolved.
@@ -210,6 +222,10 @@ pub struct Config {
     pub aof_load_truncated: bool,
     /// Whether a failed background save refuses writes.
     pub stop_writes_on_bgsave_error: bool,
+    /// Most fields in a hash's small encoding.
+    pub hash_max_listpack_entries: u64,
+    /// Longest field or value in a hash's small encoding, in bytes.
+    pub hash_max_listpack_value: u64,
     /// The file system `dir` is on. Not a setting (see `StorageFs`).
     pub fs: StorageFs,
 }
@@ -268,6 +284,8 @@ impl Default for Config {
             save: SaveRules::default(),
             aof_load_truncated: true,
             stop_writes_on_bgsave_error: true,
+            hash_max_listpack_entries: 512,
+            hash_max_listpack_value: 64,
             fs: StorageFs::default(),
         }
     }
@@ -352,11 +370,26 @@ impl Settings {
             stop_writes_on_bgsave_error: self
                 .stop_writes_on_bgsave_error
                 .or(lower.stop_writes_on_bgsave_error),
+            hash_max_listpack_entries: self
+                .hash_max_listpack_entries
+                .or(lower.hash_max_listpack_entries),
+            hash_max_listpack_value: self
+                .hash_max_listpack_value
+                .or(lower.hash_max_listpack_value),
         }
     }
 }
 
 impl Config {
+    /// When a hash's small encoding becomes a table, for the engine.
+    pub fn hash_listpack(&self) -> tandem_engine::Listpack {
+        let clamp = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+        tandem_engine::Listpack {
+            entries: clamp(self.hash_max_listpack_entries),
+            value: clamp(self.hash_max_listpack_value),
+        }
+    }
+
     /// The threads serving connections: `io_threads`, or one per core when
     /// it is 0.
     pub fn serving_threads(&self) -> usize {
@@ -464,6 +497,12 @@ impl Config {
             stop_writes_on_bgsave_error: s
                 .stop_writes_on_bgsave_error
                 .map_or(d.stop_writes_on_bgsave_error, |y| y.0),
+            hash_max_listpack_entries: s
+                .hash_max_listpack_entries
+                .unwrap_or(d.hash_max_listpack_entries),
+            hash_max_listpack_value: s
+                .hash_max_listpack_value
+                .map_or(d.hash_max_listpack_value, |b| b.0),
             fs: d.fs,
         })
     }
