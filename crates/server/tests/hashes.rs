@@ -635,3 +635,52 @@ fn listpack_thresholds_are_settings_as_in_redis() -> TestResult {
         ],
     )
 }
+
+/// EXEC of hash commands runs as one batch: a reader's transaction never
+/// sees part of a writer's (each writer's transaction adds 1 to 50 hashes
+/// and takes 1 from 50 others; every read of all 100 must sum to zero).
+#[test]
+fn exec_of_hash_commands_is_atomic() -> TestResult {
+    const KEYS: usize = 100;
+    let server = common::start(common::config())?;
+    let addr = server.addr();
+    let writers: Vec<_> = (0..2)
+        .map(|_| {
+            std::thread::spawn(move || -> Result<(), String> {
+                let mut c = Raw::connect(addr).map_err(|e| e.to_string())?;
+                let mut batch = encode_words("MULTI");
+                for k in 0..KEYS {
+                    let delta = if k % 2 == 0 { 1 } else { -1 };
+                    batch.extend(encode_words(&format!("HINCRBY h{k} n {delta}")));
+                }
+                batch.extend(encode_words("EXEC"));
+                for _ in 0..1000 {
+                    c.send(&batch).map_err(|e| e.to_string())?;
+                    c.replies(KEYS + 2).map_err(|e| e.to_string())?;
+                }
+                Ok(())
+            })
+        })
+        .collect();
+    let mut reader = Raw::connect(addr)?;
+    let mut batch = encode_words("MULTI");
+    for k in 0..KEYS {
+        batch.extend(encode_words(&format!("HGET h{k} n")));
+    }
+    batch.extend(encode_words("EXEC"));
+    for _ in 0..1000 {
+        reader.send(&batch)?;
+        let replies = reader.replies(KEYS + 2)?;
+        let text = String::from_utf8_lossy(&replies[KEYS + 1]).into_owned();
+        let sum: i64 = text
+            .split("\r\n")
+            .filter(|l| !l.is_empty() && !l.starts_with(['*', '$']))
+            .map(str::parse::<i64>)
+            .sum::<Result<i64, _>>()?;
+        assert_eq!(sum, 0, "EXEC saw part of a transaction: {text:?}");
+    }
+    for w in writers {
+        w.join().map_err(|_| "writer panicked")??;
+    }
+    Ok(())
+}
