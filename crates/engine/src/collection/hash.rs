@@ -161,13 +161,36 @@ impl Hash {
         }
     }
 
-    /// The field and value at position `i` of `iter`'s order, if any: a
-    /// random pick for HRANDFIELD. O(1) small, O(i) big.
-    pub(crate) fn nth(&self, i: usize) -> Option<(&[u8], &[u8])> {
-        match &self.fields {
-            Fields::Small(v) => v.get(i).map(|(f, v)| (&f[..], &v[..])),
-            Fields::Big(t) => t.iter().nth(i),
+    /// The fields and values at `positions` of `iter`'s order, in the order
+    /// asked (repeats allowed; positions past the end are skipped): the
+    /// random picks of HRANDFIELD. One pass over a big hash whatever the
+    /// number of picks, not one per pick.
+    pub(crate) fn at_positions(&self, positions: &[usize]) -> Vec<FieldRef<'_>> {
+        if let Fields::Small(v) = &self.fields {
+            return positions
+                .iter()
+                .filter_map(|&i| v.get(i).map(|(f, v)| (&f[..], &v[..])))
+                .collect();
         }
+        let mut wanted: Vec<usize> = positions.to_vec();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let mut found: Vec<(usize, FieldRef<'_>)> = Vec::with_capacity(wanted.len());
+        let mut next = wanted.iter().peekable();
+        for (i, pair) in self.iter().enumerate() {
+            let Some(&&want) = next.peek() else { break };
+            if i == want {
+                found.push((i, pair));
+                next.next();
+            }
+        }
+        positions
+            .iter()
+            .filter_map(|p| {
+                let at = found.binary_search_by_key(p, |(i, _)| *i).ok()?;
+                found.get(at).map(|(_, pair)| *pair)
+            })
+            .collect()
     }
 
     /// One HSCAN step from `cursor` (0 to start), asking for about `count`
@@ -266,6 +289,25 @@ mod tests {
         let mut small = Hash::default();
         small.insert(b"a", b"1", L);
         assert_eq!(small.scan(0, 1), (0, vec![(&b"a"[..], &b"1"[..])]));
+    }
+
+    #[test]
+    fn picks_by_position_come_back_in_the_order_asked_small_or_big() {
+        for n in [3usize, 2000] {
+            let mut h = Hash::default();
+            for i in 0..n {
+                h.insert(format!("f{i}").as_bytes(), format!("{i}").as_bytes(), L);
+            }
+            let order: Vec<Vec<u8>> = h.iter().map(|(f, _)| f.to_vec()).collect();
+            let asked = [2, 0, 2, 1, n + 5, 1];
+            let got: Vec<Vec<u8>> = h
+                .at_positions(&asked)
+                .iter()
+                .map(|(f, _)| f.to_vec())
+                .collect();
+            let want: Vec<Vec<u8>> = [2, 0, 2, 1, 1].iter().map(|&i| order[i].clone()).collect();
+            assert_eq!(got, want, "{n} fields");
+        }
     }
 
     #[test]

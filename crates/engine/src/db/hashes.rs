@@ -308,9 +308,8 @@ pub(crate) fn hrandfield(
     };
     let picks = pick(h.len());
     Ok(Some(
-        picks
+        h.at_positions(&picks)
             .into_iter()
-            .filter_map(|i| h.nth(i))
             .map(|(f, v)| (Bytes::copy_from_slice(f), Bytes::copy_from_slice(v)))
             .collect(),
     ))
