@@ -684,3 +684,24 @@ fn exec_of_hash_commands_is_atomic() -> TestResult {
     }
     Ok(())
 }
+
+/// TANDEM.RANGE lists hash keys with the others; WITHVALUES gives a
+/// hash's value as empty (it is read with HGETALL), never its stored
+/// encoding. Tandem's own command: no Redis replies to record.
+#[test]
+fn tandem_range_gives_a_hash_an_empty_value() -> TestResult {
+    let (_server, mut con) = fresh()?;
+    check(
+        &mut con,
+        &[
+            ("SET a 1", "+OK"),
+            ("HSET b f v", ":1"),
+            ("SET c 3", "+OK"),
+            (
+                "TANDEM.RANGE - + WITHVALUES",
+                "[nil, [\"a\", \"1\", \"b\", \"\", \"c\", \"3\"]]",
+            ),
+            ("TANDEM.RANGE - +", "[nil, [\"a\", \"b\", \"c\"]]"),
+        ],
+    )
+}

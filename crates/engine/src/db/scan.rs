@@ -13,14 +13,15 @@ use std::ops::Bound;
 
 impl Db {
     /// A streaming scan of the keys in the bounds, in key order, yielding
-    /// owned pairs. For bulk reads prefer `range`, which allocates nothing
+    /// owned pairs (a collection's value empty, as in `range`). For bulk reads prefer `range`, which allocates nothing
     /// per entry.
     pub fn range_iter(&self, start: Bound<&[u8]>, end: Bound<&[u8]>) -> RangeIter<'_> {
         RangeIter::new(self.keyspace().layouts(), start, end, Some(self.now_ms()))
     }
 
     /// Up to `limit` entries in the bounds, in key order, and where the
-    /// next page starts. Resume by passing `page.next_start()` as an
+    /// next page starts. A key holding a collection comes with an empty
+    /// value (read it with its type's commands). Resume by passing `page.next_start()` as an
     /// inclusive start; keys written in between are seen if they sort
     /// after it.
     pub fn range(&self, start: Bound<&[u8]>, end: Bound<&[u8]>, limit: usize) -> RangePage {
@@ -39,7 +40,13 @@ impl Db {
             let Some(hit) = cursor.next_hit() else {
                 break;
             };
-            entries.push((hit.buf, hit.key, hit.value));
+            // A collection's value is read with its type's commands: a
+            // range gives it as empty, not in its stored encoding.
+            let value = match hit.kind {
+                crate::entry::ValueType::String => hit.value,
+                _ => crate::scan::ValueAt::Buf(0..0),
+            };
+            entries.push((hit.buf, hit.key, value));
         }
         let next = cursor.peek_key().map(Bytes::copy_from_slice);
         RangePage::new(cursor.into_buffers(), entries, next)

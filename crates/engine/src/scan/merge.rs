@@ -410,6 +410,8 @@ impl Iterator for RangeIter<'_> {
         let hit = self.cursor.next_hit()?;
         let key = Bytes::copy_from_slice(self.cursor.bytes(hit.buf, hit.key));
         let value = match hit.value {
+            // A collection's value is read with its type's commands.
+            _ if hit.kind != ValueType::String => Bytes::new(),
             ValueAt::Buf(r) => Bytes::copy_from_slice(self.cursor.bytes(hit.buf, r)),
             ValueAt::Shared(b) => b,
         };
