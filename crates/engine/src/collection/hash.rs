@@ -114,23 +114,26 @@ impl Hash {
         if field.len() > limits.value || value.len() > limits.value {
             self.convert();
         }
-        let slot = match &mut self.fields {
-            Fields::Small(v) => v.iter_mut().find(|(f, _)| &f[..] == field).map(|(_, v)| v),
-            Fields::Big(t) => t.get_mut(field),
-        };
-        if let Some(old) = slot {
-            self.bytes = self.bytes - old.len() + value.len();
-            *old = value.into();
-            return false;
+        if let Fields::Small(v) = &mut self.fields {
+            if let Some((_, old)) = v.iter_mut().find(|(f, _)| &f[..] == field) {
+                self.bytes = self.bytes - old.len() + value.len();
+                *old = value.into();
+                return false;
+            }
+            if v.len() >= limits.entries {
+                self.convert();
+            }
         }
-        if self.len() >= limits.entries {
-            self.convert();
-        }
-        self.bytes += SLOT_BYTES + field.len() + value.len();
         match &mut self.fields {
             Fields::Small(v) => v.push((field.into(), value.into())),
-            Fields::Big(t) => t.insert_new(field.into(), value.into()),
+            Fields::Big(t) => {
+                if let Some(old) = t.set(field, value) {
+                    self.bytes = self.bytes - old + value.len();
+                    return false;
+                }
+            }
         }
+        self.bytes += SLOT_BYTES + field.len() + value.len();
         true
     }
 
@@ -140,12 +143,12 @@ impl Hash {
             Fields::Small(v) => v
                 .iter()
                 .position(|(f, _)| &f[..] == field)
-                .map(|i| v.remove(i).1),
+                .map(|i| v.remove(i).1.len()),
             Fields::Big(t) => t.remove(field),
         };
         match old {
             Some(old) => {
-                self.bytes -= SLOT_BYTES + field.len() + old.len();
+                self.bytes -= SLOT_BYTES + field.len() + old;
                 true
             }
             None => false,
@@ -228,7 +231,7 @@ impl Hash {
         if let Fields::Small(v) = &mut self.fields {
             let mut t = Table::with_capacity(v.len() * 2);
             for (f, value) in v.drain(..) {
-                t.insert_new(f, value);
+                t.insert_new(&f, &value);
             }
             self.fields = Fields::Big(t);
         }

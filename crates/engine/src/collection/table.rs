@@ -1,7 +1,10 @@
 //! `Table`: the hash table of a big collection, grown a small piece at a
 //! time so that no single write pays for moving the whole table.
 //!
-//! Owns the segments and their split (linear hashing, Litwin 1980). A
+//! Owns the segments and their split (linear hashing, Litwin 1980), and
+//! the packing of a field with its value into one allocation (its
+//! length, LEB128, the field, the value): one allocation and a 16-byte
+//! slot a field, not two and 32. A
 //! field's hash picks one of `2^level` segments by its low bits, or one of
 //! `2^(level+1)` if its segment has already been split this round. When
 //! the table averages more than `SEGMENT_FILL` fields a segment, the next
@@ -21,12 +24,48 @@ use std::hash::BuildHasher;
 /// Average fields per segment that triggers a split.
 const SEGMENT_FILL: usize = 2048;
 
-type Pair = (Box<[u8]>, Box<[u8]>);
+/// A field and its value in one allocation (see the module header).
+type Packed = Box<[u8]>;
+
+fn pack(field: &[u8], value: &[u8]) -> Packed {
+    let mut out = Vec::with_capacity(5 + field.len() + value.len());
+    let mut n = field.len();
+    while n >= 0x80 {
+        out.push((n as u8) | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+    out.extend_from_slice(field);
+    out.extend_from_slice(value);
+    out.into_boxed_slice()
+}
+
+/// The field and value `pack` put together (a malformed one, which
+/// `pack` never makes, reads as an empty field and value).
+fn unpack(p: &[u8]) -> (&[u8], &[u8]) {
+    let mut len = 0usize;
+    for (i, &b) in p.iter().enumerate().take(10) {
+        len |= usize::from(b & 0x7f) << (7 * i);
+        if b < 0x80 {
+            let rest = p.get(i + 1..).unwrap_or_default();
+            return if len <= rest.len() {
+                rest.split_at(len)
+            } else {
+                (&[], &[])
+            };
+        }
+    }
+    (&[], &[])
+}
+
+fn field_of(p: &[u8]) -> &[u8] {
+    unpack(p).0
+}
 
 /// A growing hash table of fields and values.
 #[derive(Clone)]
 pub(crate) struct Table {
-    segments: Vec<HashTable<Pair>>,
+    segments: Vec<HashTable<Packed>>,
     state: RandomState,
     /// `2^level` segments at the start of this round of splits.
     level: u32,
@@ -92,28 +131,37 @@ impl Table {
         let h = self.hash(field);
         self.segments
             .get(self.segment_of(h))?
-            .find(Self::inner(h), |(f, _)| &f[..] == field)
-            .map(|(_, v)| &v[..])
+            .find(Self::inner(h), |p| field_of(p) == field)
+            .map(|p| unpack(p).1)
     }
 
-    /// The value of `field`, to replace.
-    pub(crate) fn get_mut(&mut self, field: &[u8]) -> Option<&mut Box<[u8]>> {
+    /// Sets `field` to `value`: the old value's length if the field was
+    /// there, `None` if it is new. One hash of the field either way.
+    pub(crate) fn set(&mut self, field: &[u8], value: &[u8]) -> Option<usize> {
         let h = self.hash(field);
         let i = self.segment_of(h);
-        self.segments
-            .get_mut(i)?
-            .find_mut(Self::inner(h), |(f, _)| &f[..] == field)
-            .map(|(_, v)| v)
+        let seg = self.segments.get_mut(i)?;
+        if let Some(p) = seg.find_mut(Self::inner(h), |p| field_of(p) == field) {
+            let old = unpack(p).1.len();
+            *p = pack(field, value);
+            return Some(old);
+        }
+        self.add(h, pack(field, value));
+        None
     }
 
     /// Adds a field that is not in the table (the caller checked).
-    pub(crate) fn insert_new(&mut self, field: Box<[u8]>, value: Box<[u8]>) {
-        let h = self.hash(&field);
+    pub(crate) fn insert_new(&mut self, field: &[u8], value: &[u8]) {
+        let h = self.hash(field);
+        self.add(h, pack(field, value));
+    }
+
+    fn add(&mut self, h: u64, packed: Packed) {
         let i = self.segment_of(h);
         let state = self.state;
         if let Some(seg) = self.segments.get_mut(i) {
-            let rehash = |(f, _): &Pair| Self::inner(state.hash_one(&f[..]));
-            seg.insert_unique(Self::inner(h), (field, value), rehash);
+            let rehash = |p: &Packed| Self::inner(state.hash_one(field_of(p)));
+            seg.insert_unique(Self::inner(h), packed, rehash);
             self.len += 1;
         }
         if self.len > self.segments.len() * SEGMENT_FILL {
@@ -121,14 +169,15 @@ impl Table {
         }
     }
 
-    pub(crate) fn remove(&mut self, field: &[u8]) -> Option<Box<[u8]>> {
+    /// Removes `field`: its value's length if it was there.
+    pub(crate) fn remove(&mut self, field: &[u8]) -> Option<usize> {
         let h = self.hash(field);
         let i = self.segment_of(h);
         let seg = self.segments.get_mut(i)?;
-        let found = seg.find_entry(Self::inner(h), |(f, _)| &f[..] == field);
-        let (pair, _) = found.ok()?.remove();
+        let found = seg.find_entry(Self::inner(h), |p| field_of(p) == field);
+        let (packed, _) = found.ok()?.remove();
         self.len -= 1;
-        Some(pair.1)
+        Some(unpack(&packed).1.len())
     }
 
     /// Splits the next segment in line: its fields whose hash has bit
@@ -136,11 +185,11 @@ impl Table {
     fn split_one(&mut self) {
         let bit = 1u64 << self.level;
         let state = self.state;
-        let rehash = |(f, _): &Pair| Self::inner(state.hash_one(&f[..]));
+        let rehash = |p: &Packed| Self::inner(state.hash_one(field_of(p)));
         let mut moved = HashTable::new();
         if let Some(seg) = self.segments.get_mut(self.split) {
-            for pair in seg.extract_if(|(f, _)| state.hash_one(&f[..]) & bit != 0) {
-                moved.insert_unique(rehash(&pair), pair, rehash);
+            for packed in seg.extract_if(|p| state.hash_one(field_of(p)) & bit != 0) {
+                moved.insert_unique(rehash(&packed), packed, rehash);
             }
             seg.shrink_to_fit(rehash);
         }
@@ -156,7 +205,7 @@ impl Table {
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
         self.segments
             .iter()
-            .flat_map(|s| s.iter().map(|(f, v)| (&f[..], &v[..])))
+            .flat_map(|s| s.iter().map(|p| unpack(p)))
     }
 }
 
@@ -182,13 +231,36 @@ mod tests {
     }
 
     #[test]
+    fn a_field_and_its_value_pack_into_one_slice_and_back() {
+        for (f, v) in [
+            (&b""[..], &b""[..]),
+            (b"f", b"value"),
+            (&[7u8; 300][..], &[0u8; 3][..]),
+        ] {
+            assert_eq!(unpack(&pack(f, v)), (f, v));
+        }
+        assert_eq!(
+            unpack(&[0x80]),
+            (&b""[..], &b""[..]),
+            "malformed: empty, no panic"
+        );
+        assert_eq!(unpack(&[5, b'a']), (&b""[..], &b""[..]));
+        let mut t = Table::with_capacity(0);
+        assert_eq!(t.set(b"f", b"one"), None);
+        assert_eq!(t.set(b"f", b"three"), Some(3));
+        assert_eq!(t.get(b"f"), Some(&b"three"[..]));
+        assert_eq!(t.remove(b"f"), Some(5));
+        assert_eq!(t.remove(b"f"), None);
+    }
+
+    #[test]
     fn every_field_stays_findable_while_segments_split() {
         let mut t = Table::with_capacity(0);
         let n = SEGMENT_FILL * 9 + 17;
         for i in 0..n {
             let f = format!("f{i}");
             assert!(t.get(f.as_bytes()).is_none());
-            t.insert_new(f.as_bytes().into(), i.to_string().as_bytes().into());
+            t.insert_new(f.as_bytes(), i.to_string().as_bytes());
             if i % 997 == 0 {
                 for j in (0..=i).step_by(101) {
                     let want = j.to_string();
