@@ -2,20 +2,22 @@
 //! time so that no single write pays for moving the whole table.
 //!
 //! Owns the segments and their split (linear hashing, Litwin 1980), and
-//! the packing of a field with its value into one allocation (its
+//! the packing of a field with its value into one allocation (the field's
 //! length, LEB128, the field, the value): one allocation and a 16-byte
-//! slot a field, not two and 32. A
-//! field's hash picks one of `2^level` segments by its low bits, or one of
-//! `2^(level+1)` if its segment has already been split this round. When
-//! the table averages more than `SEGMENT_FILL` fields a segment, the next
-//! segment in line is split in two: one write moves a few thousand fields,
-//! never the whole table. Each segment is a small hash table of its own
-//! (`hashbrown::HashTable`), whose own growth is bounded the same way.
-//! Why: a single table of 10M fields doubles by copying 10M slots under the
-//! shard lock (tens of milliseconds, measured as HSET's p99 at pipeline
-//! 16); Redis rehashes incrementally for the same reason. It must never
-//! let a field be found in a segment other than the one `segment_of`
-//! names, and never shrink (Redis shrinks; Tandem does not yet).
+//! slot a field, not two and 32.
+//!
+//! A field's hash picks one of `2^level` segments by its low bits, or one
+//! of `2^(level+1)` if its segment has already been split this round.
+//! When the table averages more than `SEGMENT_FILL` fields a segment, the
+//! next segment in line is split in two: one write moves a few thousand
+//! fields, never the whole table. Each segment is a small hash table of
+//! its own (`hashbrown::HashTable`), whose own growth is bounded the same
+//! way. Why: a single table of 10M fields doubles by copying 10M slots
+//! under the shard lock (tens of milliseconds); Redis rehashes
+//! incrementally for the same reason. It must never let a field be found
+//! in a segment other than the one `segment_of` names. Segments are never
+//! merged back when fields go (Redis shrinks its tables; Tandem does not
+//! yet).
 
 use foldhash::fast::RandomState;
 use hashbrown::HashTable;
