@@ -129,25 +129,15 @@ pub(crate) fn hsetnx(
 ) -> Result<bool> {
     ctx.check_len(field.len())?;
     ctx.check_len(value.len())?;
-    // Checked before `update`, which would create the hash.
-    if read_hash_field(map, hash, key, field, ctx)?.is_some() {
-        return Ok(false);
-    }
-    update(map, hash, key, true, ctx, |h, l| {
-        Ok(((), h.insert(field, value, l)))
+    let (set, _) = update(map, hash, key, true, ctx, |h, l| {
+        let set = h.get(field).is_none() && h.insert(field, value, l);
+        Ok((set, set))
     })?;
-    ctx.notify_hash("hset", key);
-    Ok(true)
-}
-
-fn read_hash_field(
-    map: &ShardMap,
-    hash: u64,
-    key: &[u8],
-    field: &[u8],
-    ctx: &Ctx,
-) -> Result<Option<Bytes>> {
-    Ok(read(map, hash, key, ctx)?.and_then(|h| h.get(field).map(Bytes::copy_from_slice)))
+    let set = set.unwrap_or(false);
+    if set {
+        ctx.notify_hash("hset", key);
+    }
+    Ok(set)
 }
 
 /// HDEL: the number of fields removed, and the key's entry if that
@@ -233,7 +223,18 @@ pub(crate) fn hget(
     field: &[u8],
     ctx: &Ctx,
 ) -> Result<Option<Bytes>> {
-    read_hash_field(map, hash, key, field, ctx)
+    Ok(read(map, hash, key, ctx)?.and_then(|h| h.get(field).map(Bytes::copy_from_slice)))
+}
+
+/// HEXISTS: whether the field is there (nothing copied).
+pub(crate) fn hexists(
+    map: &ShardMap,
+    hash: u64,
+    key: &[u8],
+    field: &[u8],
+    ctx: &Ctx,
+) -> Result<bool> {
+    Ok(read(map, hash, key, ctx)?.is_some_and(|h| h.get(field).is_some()))
 }
 
 /// HMGET: one value (or `None`) per field.
@@ -385,7 +386,7 @@ pub trait Hashes: Access {
 
     /// HEXISTS.
     fn hexists(&self, key: &[u8], field: &[u8]) -> Result<bool> {
-        Ok(self.hget(key, field)?.is_some())
+        self.read_key(key, |m, h| hexists(m, h, key, field, self.ctx()))?
     }
 
     /// HSTRLEN.

@@ -15,7 +15,7 @@
 //! refuses more than `MAX_REPEATED_PICKS` with Redis's "value is out of
 //! range", so no client can make it allocate what it merely claims.
 
-use super::args::{int, is};
+use super::args::{cursor, int, is, scan_args};
 use super::spec::{flags::*, spec, Spec};
 use super::{Call, CmdResult, Reject};
 use tandem_engine::glob_match;
@@ -243,10 +243,7 @@ fn hrandfield(c: &mut Call<'_>) -> CmdResult {
 /// step whatever the options), then the options; MATCH filters what the
 /// step found, so a step may come back empty with a cursor to go on.
 fn hscan(c: &mut Call<'_>) -> CmdResult {
-    let cursor = std::str::from_utf8(c.arg(2))
-        .ok()
-        .and_then(|s| s.parse::<u64>().ok())
-        .ok_or(Reject::Static("ERR invalid cursor"))?;
+    let cursor = cursor(c.arg(2))?;
     let key = c.arg(1);
     if c.kv().hlen(key)? == 0 {
         c.out.array(2);
@@ -254,23 +251,10 @@ fn hscan(c: &mut Call<'_>) -> CmdResult {
         c.out.array(0);
         return Ok(());
     }
-    let (mut count, mut pattern) = (10usize, None);
-    let mut options = c.args_from(3).iter();
-    while let Some(word) = options.next() {
-        let value = options.next().ok_or(Reject::Syntax)?;
-        if is(word, "count") {
-            count = usize::try_from(int(value)?)
-                .ok()
-                .filter(|&n| n >= 1)
-                .ok_or(Reject::Syntax)?;
-        } else if is(word, "match") {
-            // A lone `*` matches everything, as in Redis.
-            pattern = Some(*value).filter(|p| *p != b"*");
-        } else {
-            return Err(Reject::Syntax);
-        }
-    }
-    let (next, page) = c.kv().hscan(key, cursor, count)?;
+    let args = scan_args(c.args_from(3), false)?;
+    // A lone `*` matches everything, as in Redis.
+    let pattern = args.pattern.filter(|p| *p != b"*");
+    let (next, page) = c.kv().hscan(key, cursor, args.count)?;
     let kept: Vec<_> = page
         .iter()
         .filter(|(f, _)| pattern.is_none_or(|p| glob_match(p, f)))

@@ -6,7 +6,7 @@
 //! in the engine (DEL of many keys, RENAME and COPY are one batch; MOVE
 //! and cross-database COPY lock both databases' keys together).
 
-use super::args::{int, is};
+use super::args::{cursor, int, is, scan_args};
 use super::spec::{flags::*, spec, Spec};
 use super::{Call, CmdResult, Reject};
 use tandem_engine::{glob_match, ScanOptions, ValueType};
@@ -145,30 +145,14 @@ fn keys(c: &mut Call<'_>) -> CmdResult {
 }
 
 fn scan(c: &mut Call<'_>) -> CmdResult {
-    let cursor = std::str::from_utf8(c.arg(1))
-        .ok()
-        .and_then(|s| s.parse::<u64>().ok())
-        .ok_or(Reject::Static("ERR invalid cursor"))?;
-    let mut opts = ScanOptions::default();
-    let mut type_name: Option<&[u8]> = None;
-    let mut i = 2;
-    while let Some(&a) = c.args.get(i) {
-        let next = c.args.get(i + 1).copied().ok_or(Reject::Syntax)?;
-        if is(a, "count") {
-            let n = int(next)?;
-            opts.count = usize::try_from(n)
-                .ok()
-                .filter(|&n| n >= 1)
-                .ok_or(Reject::Syntax)?;
-        } else if is(a, "match") {
-            opts.pattern = Some(next);
-        } else if is(a, "type") {
-            type_name = Some(next);
-        } else {
-            return Err(Reject::Syntax);
-        }
-        i += 2;
-    }
+    let cursor = cursor(c.arg(1))?;
+    let args = scan_args(c.args_from(2), true)?;
+    let mut opts = ScanOptions {
+        count: args.count,
+        pattern: args.pattern,
+        ..ScanOptions::default()
+    };
+    let type_name = args.type_name;
     // A TYPE no key can have (a type Tandem does not store yet, or a name
     // Redis does not know, as Redis 7.0 does) lets nothing through, but
     // the cursor still advances.
