@@ -62,10 +62,11 @@ mod standalone;
 
 pub use background::{Background, Worker, WorkerState};
 pub use bytes::Bytes;
-pub use collection::Listpack;
+pub use collection::{Limits, Listpack};
 pub use db::{
     Db, DumpEntry, ExpireCondition, Expiry, FieldValue, HashPart, Hashes, KeyValue, ScanOptions,
-    ScanPage, SetCondition, SetOptions, SetOutcome, SetTtl, ShardStats, Stats, Tx,
+    ScanPage, SetAlgebra, SetCondition, SetOptions, SetOutcome, SetTtl, Sets, ShardStats, Stats,
+    Tx,
 };
 pub use entry::{Entry, ValueType};
 pub use error::{Error, Result};
@@ -85,6 +86,6 @@ pub use tandem_storage as storage;
 pub mod prelude {
     pub use crate::{
         Db, Error, ExpireCondition, Expiry, HashPart, Hashes, KeyValue, Options, ScanOptions,
-        SetCondition, SetOptions, SetTtl,
+        SetAlgebra, SetCondition, SetOptions, SetTtl, Sets,
     };
 }

@@ -582,8 +582,6 @@ impl Connection {
         if self.out.buf.capacity() > KEEP_OUT {
             self.out.buf = BytesMut::new();
         }
-        if self.parser.ranges.capacity() > 1024 {
-            self.parser.ranges = Vec::new();
-        }
+        self.parser.release_idle();
     }
 }

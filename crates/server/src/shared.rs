@@ -61,7 +61,7 @@ impl Shared {
             Databases::shard_floor(config.serving_threads()),
         );
         for db in dbs.all().iter() {
-            db.set_hash_listpack(config.hash_listpack());
+            db.set_limits(config.limits());
         }
         Arc::new(Self {
             dbs,

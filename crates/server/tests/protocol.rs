@@ -127,6 +127,24 @@ fn a_large_bulk_arriving_in_pieces_is_assembled() -> TestResult {
     Ok(())
 }
 
+/// Regression: a request of more than 1024 arguments that arrived in
+/// several reads lost the arguments of the first reads (the connection
+/// freed their list between reads), and the rest ran as a command.
+#[test]
+fn a_request_of_many_arguments_arriving_in_pieces_is_assembled() -> TestResult {
+    let server = common::start_default()?;
+    let mut c = Raw::connect(server.addr())?;
+    let keys: Vec<Vec<u8>> = (0..5000).map(|i| format!("k{i}").into_bytes()).collect();
+    let mut args: Vec<&[u8]> = vec![b"EXISTS"];
+    args.extend(keys.iter().map(Vec::as_slice));
+    let request = encode(&args);
+    for piece in request.chunks(4099) {
+        c.send(piece)?;
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    c.expect(b":0\r\n")
+}
+
 #[test]
 fn inline_commands_follow_redis_quoting() -> TestResult {
     let server = common::start_default()?;

@@ -8,11 +8,15 @@
 //! Layout, integers LEB128:
 //! - hash (type tag 1): field count, then per field: field length, field,
 //!   value length, value.
+//! - set (type tag 2): member count, then per member: its length, its
+//!   bytes (an intset's members as their decimal text).
 
-use super::{Collection, Hash, Listpack};
+use super::{Collection, Hash, Limits, Set};
 
 /// The type tags, as `ValueType::tag` numbers them (stored: never reused).
 pub(crate) const TAG_HASH: u8 = 1;
+/// A set's tag.
+pub(crate) const TAG_SET: u8 = 2;
 
 /// Bytes that do not decode as the collection their tag names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +49,12 @@ pub(crate) fn encode(c: &Collection, out: &mut Vec<u8>) {
             for (field, value) in h.iter() {
                 put_bytes(out, field);
                 put_bytes(out, value);
+            }
+        }
+        Collection::Set(set) => {
+            put_varint(out, set.len() as u64);
+            for member in set.iter() {
+                member.with_text(|text| put_bytes(out, text));
             }
         }
     }
@@ -106,7 +116,7 @@ impl<'a> Reader<'a> {
 pub(crate) fn decode(
     tag: u8,
     bytes: &[u8],
-    limits: Listpack,
+    limits: Limits,
 ) -> Result<Option<Collection>, BadValue> {
     let mut r = Reader { rest: bytes };
     let c = match tag {
@@ -116,15 +126,29 @@ pub(crate) fn decode(
             if n == 0 {
                 return Err(BadValue("empty hash"));
             }
-            let mut h = Hash::with_capacity(n, limits);
+            let mut h = Hash::with_capacity(n, limits.hash);
             for _ in 0..n {
                 let field = r.bytes()?;
                 let value = r.bytes()?;
-                if !h.insert(field, value, limits) {
+                if !h.insert(field, value, limits.hash) {
                     return Err(BadValue("hash field repeated"));
                 }
             }
             Collection::Hash(h)
+        }
+        TAG_SET => {
+            // Each member takes at least its one-byte length.
+            let n = r.count(1)?;
+            if n == 0 {
+                return Err(BadValue("empty set"));
+            }
+            let mut set = Set::with_capacity(n, limits.set_intset_entries);
+            for _ in 0..n {
+                if !set.insert(r.bytes()?, limits.set_intset_entries) {
+                    return Err(BadValue("set member repeated"));
+                }
+            }
+            Collection::Set(set)
         }
         _ => return Ok(None),
     };
@@ -141,17 +165,50 @@ mod tests {
     #[test]
     fn a_hash_round_trips() {
         let mut h = Hash::default();
-        let l = Listpack::default();
-        h.insert(b"f1", b"v1", l);
-        h.insert(b"", b"empty field", l);
-        h.insert(&[0, 255, 10], &[], l);
+        let l = Limits::default();
+        h.insert(b"f1", b"v1", l.hash);
+        h.insert(b"", b"empty field", l.hash);
+        h.insert(&[0, 255, 10], &[], l.hash);
         let c = Collection::Hash(h);
         assert_eq!(decode(TAG_HASH, &to_vec(&c), l), Ok(Some(c)));
     }
 
-    const L: Listpack = Listpack {
-        entries: 512,
-        value: 64,
+    #[test]
+    fn a_set_round_trips_in_either_encoding() {
+        let l = Limits::default();
+        for members in [&["3", "-1", "77"][..], &["3", "x", "", "\0"][..]] {
+            let mut s = Set::default();
+            for m in members {
+                s.insert(m.as_bytes(), l.set_intset_entries);
+            }
+            let encoding = s.encoding();
+            let c = Collection::Set(s);
+            let back = decode(TAG_SET, &to_vec(&c), l);
+            assert_eq!(
+                back.as_ref().map(|c| c.as_ref().map(Collection::encoding)),
+                Ok(Some(encoding))
+            );
+            assert_eq!(back, Ok(Some(c)));
+        }
+        assert!(decode(TAG_SET, &[0], l).is_err(), "empty set");
+        assert!(
+            decode(TAG_SET, &[2, 1, b'1', 1, b'1'], l).is_err(),
+            "repeated"
+        );
+        let mut b = Vec::new();
+        put_varint(&mut b, 1 << 40);
+        assert!(
+            decode(TAG_SET, &b, l).is_err(),
+            "a count larger than the bytes"
+        );
+    }
+
+    const L: Limits = Limits {
+        hash: crate::collection::Listpack {
+            entries: 512,
+            value: 64,
+        },
+        set_intset_entries: 512,
     };
 
     #[test]

@@ -166,8 +166,7 @@ impl Hash {
 
     /// The fields and values at `positions` of `iter`'s order, in the order
     /// asked (repeats allowed; positions past the end are skipped): the
-    /// random picks of HRANDFIELD. One pass over a big hash whatever the
-    /// number of picks, not one per pick.
+    /// random picks of HRANDFIELD.
     pub(crate) fn at_positions(&self, positions: &[usize]) -> Vec<FieldRef<'_>> {
         if let Fields::Small(v) = &self.fields {
             return positions
@@ -175,55 +174,19 @@ impl Hash {
                 .filter_map(|&i| v.get(i).map(|(f, v)| (&f[..], &v[..])))
                 .collect();
         }
-        let mut wanted: Vec<usize> = positions.to_vec();
-        wanted.sort_unstable();
-        wanted.dedup();
-        let mut found: Vec<(usize, FieldRef<'_>)> = Vec::with_capacity(wanted.len());
-        let mut next = wanted.iter().peekable();
-        for (i, pair) in self.iter().enumerate() {
-            let Some(&&want) = next.peek() else { break };
-            if i == want {
-                found.push((i, pair));
-                next.next();
-            }
-        }
-        positions
-            .iter()
-            .filter_map(|p| {
-                let at = found.binary_search_by_key(p, |(i, _)| *i).ok()?;
-                found.get(at).map(|(_, pair)| *pair)
-            })
-            .collect()
+        super::at_positions(self.iter(), positions)
     }
 
     /// One HSCAN step from `cursor` (0 to start), asking for about `count`
     /// fields: the fields and values of this step and the next cursor (0
     /// when done). A small hash answers whole, with cursor 0, as Redis
-    /// does for a listpack. A big one walks its fields in the order of
-    /// the table's own hash of each field (fixed for the table's life, so
-    /// a field present throughout the scan is returned exactly once); the
-    /// cursor is the next hash to start from. Each step covers a slice of
-    /// the hash space sized to hold `count` fields on average, and at least
-    /// 1/64 of it, so a whole scan costs at most 64 passes over the table.
+    /// does for a listpack; a big one steps through its table
+    /// (`Table::scan`).
     pub(crate) fn scan(&self, cursor: u64, count: usize) -> (u64, Vec<FieldRef<'_>>) {
-        let t = match &self.fields {
-            Fields::Small(_) => return (0, self.iter().collect()),
-            Fields::Big(t) => t,
-        };
-        let n = t.len().max(1) as u128;
-        let share = (count.max(1) as u128).min(n);
-        let span = ((u128::from(u64::MAX) + 1) * share / n).max(1 << 58);
-        let end = u128::from(cursor) + span;
-        let mut page: Vec<FieldRef<'_>> = t
-            .iter()
-            .filter(|(f, _)| {
-                let h = u128::from(t.hash(f));
-                h >= u128::from(cursor) && h < end
-            })
-            .collect();
-        page.sort_unstable_by_key(|(f, _)| t.hash(f));
-        let next = u64::try_from(end).unwrap_or(0);
-        (next, page)
+        match &self.fields {
+            Fields::Small(_) => (0, self.iter().collect()),
+            Fields::Big(t) => t.scan(cursor, count),
+        }
     }
 
     /// Switches a small hash to the table, once it outgrows the vector.

@@ -1,25 +1,48 @@
 //! Collections: the values a key holds when it is not a string.
 //!
-//! Owns each collection type's data structure (`hash` today; lists, sets
-//! and sorted sets join it), their byte encoding for the log and
-//! snapshots (`codec`), and the memory each reports. An entry keeps a
-//! collection behind one pointer, so moving the entry (a resize, a
-//! rename) moves the pointer and never the elements. This module must
-//! never look at entries, shards or locks: it is plain data, below
-//! `entry`.
+//! Owns each collection type's data structure (`hash`, `set`; lists and
+//! sorted sets join them), their byte encoding for the log and snapshots
+//! (`codec`), the thresholds between their compact and big encodings
+//! (`Limits`), and the memory each reports. An entry keeps a collection
+//! behind one pointer, so moving the entry (a resize, a rename) moves the
+//! pointer and never the elements. This module must never look at
+//! entries, shards or locks: it is plain data, below `entry`.
 
 pub(crate) mod codec;
 pub(crate) mod hash;
+pub(crate) mod set;
 mod table;
 
 pub(crate) use hash::Hash;
 pub use hash::Listpack;
+pub(crate) use set::Set;
+
+/// When compact encodings give way to big ones, per type: Redis's
+/// `hash-max-listpack-*` and `set-max-intset-entries`, as set now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Hashes: `hash-max-listpack-entries` and `-value`.
+    pub hash: Listpack,
+    /// Sets: the most integers an intset holds (default 512).
+    pub set_intset_entries: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            hash: Listpack::default(),
+            set_intset_entries: 512,
+        }
+    }
+}
 
 /// A collection value.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Collection {
     /// A hash: fields to values.
     Hash(Hash),
+    /// A set of distinct members.
+    Set(Set),
 }
 
 impl Collection {
@@ -27,6 +50,7 @@ impl Collection {
     pub(crate) fn footprint(&self) -> usize {
         match self {
             Collection::Hash(h) => h.footprint(),
+            Collection::Set(s) => s.footprint(),
         }
     }
 
@@ -35,6 +59,7 @@ impl Collection {
     pub(crate) fn is_empty(&self) -> bool {
         match self {
             Collection::Hash(h) => h.is_empty(),
+            Collection::Set(s) => s.is_empty(),
         }
     }
 
@@ -42,6 +67,7 @@ impl Collection {
     pub(crate) fn as_hash(&self) -> Option<&Hash> {
         match self {
             Collection::Hash(h) => Some(h),
+            _ => None,
         }
     }
 
@@ -49,6 +75,23 @@ impl Collection {
     pub(crate) fn as_hash_mut(&mut self) -> Option<&mut Hash> {
         match self {
             Collection::Hash(h) => Some(h),
+            _ => None,
+        }
+    }
+
+    /// The set, if this is one.
+    pub(crate) fn as_set(&self) -> Option<&Set> {
+        match self {
+            Collection::Set(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The set, if this is one, to change.
+    pub(crate) fn as_set_mut(&mut self) -> Option<&mut Set> {
+        match self {
+            Collection::Set(s) => Some(s),
+            _ => None,
         }
     }
 
@@ -56,6 +99,33 @@ impl Collection {
     pub(crate) fn encoding(&self) -> &'static str {
         match self {
             Collection::Hash(h) => h.encoding(),
+            Collection::Set(s) => s.encoding(),
         }
     }
+}
+
+/// The items at `positions` of `items`' order, in the order asked (repeats
+/// allowed; positions past the end are skipped): random picks (HRANDFIELD,
+/// SRANDMEMBER, SPOP) made in one pass over `items` whatever their number,
+/// not one pass per pick.
+pub(crate) fn at_positions<T: Copy>(items: impl Iterator<Item = T>, positions: &[usize]) -> Vec<T> {
+    let mut wanted: Vec<usize> = positions.to_vec();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let mut found: Vec<(usize, T)> = Vec::with_capacity(wanted.len());
+    let mut next = wanted.iter().peekable();
+    for (i, item) in items.enumerate() {
+        let Some(&&want) = next.peek() else { break };
+        if i == want {
+            found.push((i, item));
+            next.next();
+        }
+    }
+    positions
+        .iter()
+        .filter_map(|p| {
+            let at = found.binary_search_by_key(p, |(i, _)| *i).ok()?;
+            found.get(at).map(|(_, item)| *item)
+        })
+        .collect()
 }

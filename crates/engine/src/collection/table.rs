@@ -64,6 +64,9 @@ fn field_of(p: &[u8]) -> &[u8] {
     unpack(p).0
 }
 
+/// A field and its value, borrowed from the table.
+pub(crate) type Pair<'a> = (&'a [u8], &'a [u8]);
+
 /// A growing hash table of fields and values.
 #[derive(Clone)]
 pub(crate) struct Table {
@@ -208,6 +211,31 @@ impl Table {
         self.segments
             .iter()
             .flat_map(|s| s.iter().map(|p| unpack(p)))
+    }
+
+    /// One scan step from `cursor` (0 to start), asking for about `count`
+    /// fields: this step's fields and values and the next cursor (0 when
+    /// done). It walks the fields in the order of the table's own hash of
+    /// each (fixed for the table's life, so a field present throughout a
+    /// scan is returned exactly once); the cursor is the next hash to start
+    /// from. Each step covers a slice of the hash space sized to hold
+    /// `count` fields on average, and at least 1/64 of it, so a whole scan
+    /// costs at most 64 passes over the table.
+    pub(crate) fn scan(&self, cursor: u64, count: usize) -> (u64, Vec<Pair<'_>>) {
+        let n = self.len().max(1) as u128;
+        let share = (count.max(1) as u128).min(n);
+        let span = ((u128::from(u64::MAX) + 1) * share / n).max(1 << 58);
+        let end = u128::from(cursor) + span;
+        let mut page: Vec<Pair<'_>> = self
+            .iter()
+            .filter(|(f, _)| {
+                let h = u128::from(self.hash(f));
+                h >= u128::from(cursor) && h < end
+            })
+            .collect();
+        page.sort_unstable_by_key(|(f, _)| self.hash(f));
+        let next = u64::try_from(end).unwrap_or(0);
+        (next, page)
     }
 }
 

@@ -10,9 +10,10 @@
 //! It must never free a hash under the shard lock: a removed entry is
 //! handed back to be dropped after the lock is released.
 
-use super::access::{live, live_slot, new_entry, sealed::Access};
+use super::access::sealed::Access;
+use super::collection;
 use crate::collection::{Collection, Hash, Listpack};
-use crate::entry::{Entry, ValueIn, ValueType};
+use crate::entry::Entry;
 use crate::error::{Error, Result};
 use crate::keyspace::Ctx;
 use crate::memtable::ShardMap;
@@ -36,28 +37,11 @@ pub enum HashPart {
 /// The hash `key` holds: `None` if the key does not exist, `WrongType` if
 /// it holds something else.
 fn read<'m>(map: &'m ShardMap, hash: u64, key: &[u8], ctx: &Ctx) -> Result<Option<&'m Hash>> {
-    match live(map, hash, key, ctx) {
-        None => Ok(None),
-        Some(e) => e
-            .collection()
-            .and_then(Collection::as_hash)
-            .map(Some)
-            .ok_or(Error::WrongType),
-    }
+    collection::read(map, hash, key, ctx, Collection::as_hash)
 }
 
-fn check_type(entry: &Entry) -> Result<()> {
-    if entry.value_type() == ValueType::Hash {
-        Ok(())
-    } else {
-        Err(Error::WrongType)
-    }
-}
-
-/// Runs `f` on the hash at `key`, creating it if absent (when `create`),
-/// and removes the key if `f` leaves it empty. `f` returns its result and
-/// whether it changed the hash. Returns `f`'s result (or `None` when the
-/// key is absent and not created) and the removed entry.
+/// Runs `f` on the hash at `key` (see `collection::update`), creating it
+/// if absent when `create`.
 fn update<R>(
     map: &mut ShardMap,
     hash: u64,
@@ -66,34 +50,12 @@ fn update<R>(
     ctx: &Ctx,
     f: impl FnOnce(&mut Hash, Listpack) -> Result<(R, bool)>,
 ) -> Result<(Option<R>, Option<Entry>)> {
-    let version = map.next_version();
-    let Some(mut slot) = live_slot(map, hash, key, ctx) else {
-        if !create {
-            return Ok((None, None));
-        }
-        let mut h = Hash::default();
-        let (r, _) = f(&mut h, ctx.hash_listpack())?;
-        if h.is_empty() {
-            return Ok((Some(r), None));
-        }
-        let value = ValueIn::Object(Box::new(Collection::Hash(h)));
-        let entry = new_entry(key, value, version, None, ctx)?;
-        map.insert_new(hash, entry);
-        ctx.notify_new(key);
-        return Ok((Some(r), None));
-    };
-    check_type(slot.get())?;
-    // `f` checks what it needs before changing anything, so an error
-    // leaves the hash as it was.
     let limits = ctx.hash_listpack();
-    let r = slot.with_collection(version, |c| match c.as_hash_mut() {
+    let create = create.then(|| Collection::Hash(Hash::default()));
+    collection::update(map, hash, key, ctx, create, |c| match c.as_hash_mut() {
         Some(h) => f(h, limits),
         None => Err(Error::WrongType),
-    });
-    let r = r.ok_or(Error::WrongType)??;
-    let emptied = slot.get().collection().is_some_and(Collection::is_empty);
-    let removed = emptied.then(|| slot.remove());
-    Ok((Some(r), removed))
+    })
 }
 
 /// HSET (and HMSET): sets every pair; the number of new fields.

@@ -11,6 +11,7 @@
 
 mod access;
 mod batch;
+mod collection;
 mod copy;
 mod counters;
 mod expire;
@@ -19,6 +20,7 @@ mod keys;
 mod kv;
 mod persist;
 mod scan;
+mod sets;
 mod stats;
 mod strings;
 mod types;
@@ -27,13 +29,14 @@ pub use batch::Tx;
 pub use hashes::{FieldValue, HashPart, Hashes};
 pub use kv::KeyValue;
 pub use persist::DumpEntry;
+pub use sets::{SetAlgebra, Sets};
 pub use stats::{ShardStats, Stats};
 pub use types::{
     ExpireCondition, Expiry, ScanOptions, ScanPage, SetCondition, SetOptions, SetOutcome, SetTtl,
 };
 
 use crate::background::Background;
-use crate::collection::Listpack;
+use crate::collection::{Limits, Listpack};
 use crate::error::{Error, Result};
 use crate::journal::{self, Journal};
 use crate::keyspace::{self, Ctx, Keyspace, ResizeEvent, ResizeReason, ResizeState};
@@ -91,6 +94,7 @@ impl Db {
                 AtomicUsize::new(Listpack::default().entries),
                 AtomicUsize::new(Listpack::default().value),
             ],
+            set_intset: AtomicUsize::new(Limits::default().set_intset_entries),
             notifier: Notifier::new(hub, options.db_index),
             expired: AtomicU64::new(0),
             id: options.db_index,
@@ -194,6 +198,20 @@ impl Db {
         let ctx = &self.ks.ctx;
         ctx.hash_listpack[0].store(limits.entries, Ordering::Relaxed);
         ctx.hash_listpack[1].store(limits.value, Ordering::Relaxed);
+    }
+
+    /// Changes every type's thresholds between compact and big encodings
+    /// (`set_hash_listpack` and `set_set_intset_entries` at once).
+    pub fn set_limits(&self, limits: Limits) {
+        self.set_hash_listpack(limits.hash);
+        self.set_set_intset_entries(limits.set_intset_entries);
+    }
+
+    /// Changes when a set of integers becomes a table (Redis's
+    /// `set-max-intset-entries`, set at run time); existing sets convert on
+    /// their next write past it.
+    pub fn set_set_intset_entries(&self, entries: usize) {
+        self.ks.ctx.set_intset.store(entries, Ordering::Relaxed);
     }
 
     /// Renames this keyspace's database number in the channels of later

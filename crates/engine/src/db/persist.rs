@@ -9,7 +9,7 @@
 
 use super::access::{new_entry, sealed::Access};
 use super::Db;
-use crate::collection::{codec, Listpack};
+use crate::collection::{codec, Limits};
 use crate::entry::{ValueIn, ValueType};
 use crate::error::{Error, Result};
 use crate::scan::{MergeCursor, ValueAt};
@@ -70,7 +70,7 @@ impl Db {
         value: &[u8],
         deadline: Option<u64>,
     ) -> Result<()> {
-        let value = match codec::decode(kind.tag(), value, self.ctx().hash_listpack()) {
+        let value = match codec::decode(kind.tag(), value, self.ctx().limits()) {
             Ok(Some(c)) => ValueIn::Object(Box::new(c)),
             Ok(None) => ValueIn::Slice(value),
             Err(why) => return Err(Error::BadStoredValue(why.to_string())),
@@ -87,7 +87,7 @@ impl Db {
     /// wrong if not (`tandem check`, recovery).
     pub fn check_stored(tag: u8, value: &[u8]) -> std::result::Result<ValueType, String> {
         let kind = ValueType::from_tag(tag).ok_or_else(|| format!("unknown value type {tag}"))?;
-        codec::decode(tag, value, Listpack::default())
+        codec::decode(tag, value, Limits::default())
             .map_err(|why| format!("bad {} value: {why}", kind.as_str()))?;
         Ok(kind)
     }

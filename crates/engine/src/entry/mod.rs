@@ -23,6 +23,8 @@ pub enum ValueType {
     String,
     /// A hash of fields to values.
     Hash,
+    /// A set of distinct members.
+    Set,
 }
 
 impl ValueType {
@@ -31,6 +33,7 @@ impl ValueType {
         match self {
             ValueType::String => "string",
             ValueType::Hash => "hash",
+            ValueType::Set => "set",
         }
     }
 
@@ -40,6 +43,7 @@ impl ValueType {
         match self {
             ValueType::String => 0,
             ValueType::Hash => crate::collection::codec::TAG_HASH,
+            ValueType::Set => crate::collection::codec::TAG_SET,
         }
     }
 
@@ -48,6 +52,7 @@ impl ValueType {
         match tag {
             0 => Some(ValueType::String),
             crate::collection::codec::TAG_HASH => Some(ValueType::Hash),
+            crate::collection::codec::TAG_SET => Some(ValueType::Set),
             _ => None,
         }
     }
@@ -58,12 +63,13 @@ impl ValueType {
     pub(crate) fn of(c: &crate::collection::Collection) -> Self {
         match c {
             crate::collection::Collection::Hash(_) => ValueType::Hash,
+            crate::collection::Collection::Set(_) => ValueType::Set,
         }
     }
 
     /// The type a TYPE name stands for (SCAN's TYPE option), if any.
     pub fn from_name(name: &[u8]) -> Option<Self> {
-        [ValueType::String, ValueType::Hash]
+        [ValueType::String, ValueType::Hash, ValueType::Set]
             .into_iter()
             .find(|t| t.as_str().as_bytes().eq_ignore_ascii_case(name))
     }

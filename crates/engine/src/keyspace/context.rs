@@ -6,7 +6,7 @@
 //! reaper and the migrator alike.
 
 use crate::clock::Clock;
-use crate::collection::Listpack;
+use crate::collection::{Limits, Listpack};
 use crate::error::{Error, Result};
 use crate::journal::Journal;
 use crate::pubsub::{Notifier, NotifyFlags};
@@ -24,6 +24,9 @@ pub struct Ctx {
     /// Redis's `hash-max-listpack-entries` and `-value`; changeable at run
     /// time (`Db::set_hash_listpack`).
     pub(crate) hash_listpack: [AtomicUsize; 2],
+    /// Redis's `set-max-intset-entries`; changeable at run time
+    /// (`Db::set_set_intset_entries`).
+    pub(crate) set_intset: AtomicUsize,
     pub(crate) notifier: Notifier,
     /// Keys that expired (Redis's `expired_keys`).
     pub(crate) expired: AtomicU64,
@@ -75,6 +78,25 @@ impl Ctx {
             entries: self.hash_listpack[0].load(Ordering::Relaxed),
             value: self.hash_listpack[1].load(Ordering::Relaxed),
         }
+    }
+
+    /// Every type's thresholds between compact and big encodings, as set
+    /// now.
+    pub(crate) fn limits(&self) -> Limits {
+        Limits {
+            hash: self.hash_listpack(),
+            set_intset_entries: self.set_intset_entries(),
+        }
+    }
+
+    /// When an intset becomes a table, as set now.
+    pub(crate) fn set_intset_entries(&self) -> usize {
+        self.set_intset.load(Ordering::Relaxed)
+    }
+
+    /// A set-command event (`sadd`, `srem`, `spop`, ...).
+    pub(crate) fn notify_set(&self, event: &'static str, key: &[u8]) {
+        self.notify(NotifyFlags::SET, event, key);
     }
 
     /// The error for a key or value over the size limit.

@@ -81,6 +81,10 @@ fn settings(c: &Config) -> Vec<(&'static str, String)> {
             "hash-max-ziplist-value",
             c.hash_max_listpack_value.to_string(),
         ),
+        (
+            "set-max-intset-entries",
+            c.set_max_intset_entries.to_string(),
+        ),
     ]
 }
 
@@ -203,6 +207,10 @@ fn settable(name: &str) -> Option<Settable> {
             c.hash_max_listpack_value = memory(v, 0)?;
             Ok(())
         }),
+        "set-max-intset-entries" => Now(|c, v| {
+            c.set_max_intset_entries = integer(v, 0, i64::MAX)?.unsigned_abs();
+            Ok(())
+        }),
         "maxclients" => Now(|c, v| {
             let n = integer(v, 1, i64::from(i32::MAX))?;
             c.maxclients = u32::try_from(n).unwrap_or(u32::MAX);
@@ -309,7 +317,7 @@ fn set(c: &mut Call<'_>) -> CmdResult {
     let max_value = usize::try_from(next.proto_max_bulk_len).unwrap_or(usize::MAX);
     for db in shared.dbs.all().iter() {
         db.set_max_value_bytes(max_value);
-        db.set_hash_listpack(next.hash_listpack());
+        db.set_limits(next.limits());
     }
     let before = shared.config.load_full();
     if next.appendfsync != before.appendfsync {

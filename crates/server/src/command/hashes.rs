@@ -9,13 +9,11 @@
 //! and counts past the size (the whole hash). The semantics live in the
 //! engine (`tandem_engine::Hashes`).
 //!
-//! One deliberate difference: a negative count asks for that many picks
-//! with repeats, whatever the hash's size, and Redis builds a reply that
-//! long (HRANDFIELD h -9223372036854775807 runs it out of memory). Tandem
-//! refuses more than `MAX_REPEATED_PICKS` with Redis's "value is out of
-//! range", so no client can make it allocate what it merely claims.
+//! One deliberate difference: a negative count past `MAX_REPEATED_PICKS`
+//! is refused (see `pick`).
 
 use super::args::{cursor, int, is, scan_args};
+use super::pick::{count_arg, positions, MAX_REPEATED_PICKS};
 use super::spec::{flags::*, spec, Spec};
 use super::{Call, CmdResult, Reject};
 use tandem_engine::glob_match;
@@ -155,44 +153,6 @@ fn hincrbyfloat(c: &mut Call<'_>) -> CmdResult {
     Ok(())
 }
 
-/// The most picks a negative count may ask for (see the module header).
-const MAX_REPEATED_PICKS: i64 = 1 << 20;
-
-/// Redis's `getRangeLongFromObjectOrReply(..., -LONG_MAX, LONG_MAX, ...)`.
-fn count_arg(arg: &[u8]) -> Result<i64, Reject> {
-    match int(arg)? {
-        i64::MIN => Err(Reject::Static(
-            "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807",
-        )),
-        n => Ok(n),
-    }
-}
-
-/// The positions HRANDFIELD returns from a hash of `size` fields for
-/// `count`: with a negative count, `-count` independent picks (repeats
-/// allowed); with a count of at least the size, every position in order;
-/// otherwise `count` distinct positions in random order.
-fn positions(count: i64, size: usize, rng: &mut fastrand::Rng) -> Vec<usize> {
-    if size == 0 || count == 0 {
-        return Vec::new();
-    }
-    let want = usize::try_from(count.unsigned_abs()).unwrap_or(usize::MAX);
-    if count < 0 {
-        return (0..want).map(|_| rng.usize(..size)).collect();
-    }
-    if want >= size {
-        return (0..size).collect();
-    }
-    let mut all: Vec<usize> = (0..size).collect();
-    // A partial Fisher-Yates shuffle: the first `want` are the sample.
-    for i in 0..want {
-        let j = rng.usize(i..size);
-        all.swap(i, j);
-    }
-    all.truncate(want);
-    all
-}
-
 fn hrandfield(c: &mut Call<'_>) -> CmdResult {
     let mut rng = fastrand::Rng::new();
     if c.args_from(2).is_empty() {
@@ -268,25 +228,4 @@ fn hscan(c: &mut Call<'_>) -> CmdResult {
         c.out.bulk(v);
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::positions;
-
-    #[test]
-    fn hrandfield_positions_follow_redis_rules() {
-        let mut rng = fastrand::Rng::with_seed(7);
-        assert!(positions(0, 5, &mut rng).is_empty());
-        assert!(positions(3, 0, &mut rng).is_empty());
-        assert_eq!(positions(9, 3, &mut rng), vec![0, 1, 2]);
-        let repeats = positions(-50, 2, &mut rng);
-        assert_eq!(repeats.len(), 50);
-        assert!(repeats.iter().all(|&p| p < 2));
-        let mut distinct = positions(4, 10, &mut rng);
-        assert_eq!(distinct.len(), 4);
-        distinct.sort_unstable();
-        distinct.dedup();
-        assert_eq!(distinct.len(), 4, "a positive count never repeats");
-    }
 }

@@ -46,6 +46,18 @@ fn key_spec(out: &mut Out, k: &KeySpec) {
     out.bulk(b"find_keys");
     out.map(2);
     out.bulk(b"type");
+    if let Some((keynumidx, firstkey)) = k.keynum {
+        out.bulk(b"keynum");
+        out.bulk(b"spec");
+        out.map(3);
+        out.bulk(b"keynumidx");
+        out.int(i64::from(keynumidx));
+        out.bulk(b"firstkey");
+        out.int(i64::from(firstkey));
+        out.bulk(b"keystep");
+        out.int(i64::from(k.keystep));
+        return;
+    }
     out.bulk(b"range");
     out.bulk(b"spec");
     out.map(3);
@@ -245,7 +257,7 @@ fn keys_of<'a>(args: &[&'a [u8]]) -> Result<Vec<(&'a [u8], u32)>, Reject> {
         } else {
             variable_key_flags(found.spec.name, args)
         };
-        for i in k.positions(args.len()).into_iter().flatten() {
+        for i in k.positions(args).into_iter().flatten() {
             if let Some(&arg) = args.get(i) {
                 keys.push((arg, flags));
             }

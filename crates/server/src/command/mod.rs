@@ -27,10 +27,12 @@ mod introspection;
 mod keys;
 pub(crate) mod meta;
 mod object;
+mod pick;
 pub(crate) mod pubsub;
 mod range;
 mod server;
 mod session;
+mod sets;
 mod strings;
 pub(crate) mod transaction;
 
@@ -97,6 +99,7 @@ pub fn table() -> &'static [Spec] {
             session::COMMANDS,
             strings::COMMANDS,
             hashes::COMMANDS,
+            sets::COMMANDS,
             keys::COMMANDS,
             expire::COMMANDS,
             range::COMMANDS,

@@ -24,6 +24,9 @@ pub mod flags {
     pub const NO_MULTI: u32 = 1 << 8;
     /// May block the client.
     pub const BLOCKING: u32 = 1 << 9;
+    /// Its keys are found by reading its arguments (a count of keys), not
+    /// by position alone.
+    pub const MOVABLE_KEYS: u32 = 1 << 12;
 
     // Flags Redis keeps to itself (COMMAND does not report them) that
     // decide something here.
@@ -71,6 +74,7 @@ pub mod flags {
         (NO_ASYNC_LOADING, "no_async_loading"),
         (NO_MULTI, "no_multi"),
         (ALLOW_BUSY, "allow_busy"),
+        (MOVABLE_KEYS, "movablekeys"),
     ];
 }
 

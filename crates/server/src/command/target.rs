@@ -9,8 +9,8 @@
 
 use crate::resp::Out;
 use tandem_engine::{
-    Bytes, ExpireCondition, Expiry, FieldValue, HashPart, Hashes, KeyValue, Result, SetOptions,
-    SetOutcome, SetTtl, ValueType,
+    Bytes, ExpireCondition, Expiry, FieldValue, HashPart, Hashes, KeyValue, Result, SetAlgebra,
+    SetOptions, SetOutcome, SetTtl, Sets, ValueType,
 };
 
 /// The per-key operations handlers use, on a `Db` or a `Tx`.
@@ -63,9 +63,32 @@ pub trait Target {
         key: &[u8],
         pick: &mut dyn FnMut(usize) -> Vec<usize>,
     ) -> Result<Option<Vec<(Bytes, Bytes)>>>;
+    fn sadd(&self, key: &[u8], members: &[&[u8]]) -> Result<usize>;
+    fn srem(&self, key: &[u8], members: &[&[u8]]) -> Result<usize>;
+    fn scard(&self, key: &[u8]) -> Result<usize>;
+    fn smismember(&self, key: &[u8], members: &[&[u8]]) -> Result<Vec<bool>>;
+    fn smembers(&self, key: &[u8]) -> Result<Vec<Bytes>>;
+    /// SRANDMEMBER: the members at the positions `pick` chooses, given the
+    /// set's size; `None` if the key does not exist.
+    fn srandmember(
+        &self,
+        key: &[u8],
+        pick: &mut dyn FnMut(usize) -> Vec<usize>,
+    ) -> Result<Option<Vec<Bytes>>>;
+    /// SPOP: as `srandmember`, removing what it picks.
+    fn spop(
+        &self,
+        key: &[u8],
+        pick: &mut dyn FnMut(usize) -> Vec<usize>,
+    ) -> Result<Option<Vec<Bytes>>>;
+    fn sscan(&self, key: &[u8], cursor: u64, count: usize) -> Result<(u64, Vec<Bytes>)>;
+    fn combine(&self, op: SetAlgebra, keys: &[&[u8]]) -> Result<Vec<Bytes>>;
+    fn sintercard(&self, keys: &[&[u8]], limit: usize) -> Result<usize>;
+    fn combine_store(&self, op: SetAlgebra, dst: &[u8], keys: &[&[u8]]) -> Result<usize>;
+    fn smove(&self, src: &[u8], dst: &[u8], member: &[u8]) -> Result<bool>;
 }
 
-impl<T: KeyValue + Hashes> Target for T {
+impl<T: KeyValue + Hashes + Sets> Target for T {
     fn get_into(&self, key: &[u8], out: &mut Out) -> Result<()> {
         // The value goes straight from the shard into the reply buffer.
         self.get_with(key, |v| out.bulk_or_null(v))
@@ -187,5 +210,49 @@ impl<T: KeyValue + Hashes> Target for T {
         pick: &mut dyn FnMut(usize) -> Vec<usize>,
     ) -> Result<Option<Vec<(Bytes, Bytes)>>> {
         Hashes::hrandfield(self, key, pick)
+    }
+    fn sadd(&self, key: &[u8], members: &[&[u8]]) -> Result<usize> {
+        Sets::sadd(self, key, members)
+    }
+    fn srem(&self, key: &[u8], members: &[&[u8]]) -> Result<usize> {
+        Sets::srem(self, key, members)
+    }
+    fn scard(&self, key: &[u8]) -> Result<usize> {
+        Sets::scard(self, key)
+    }
+    fn smismember(&self, key: &[u8], members: &[&[u8]]) -> Result<Vec<bool>> {
+        Sets::smismember(self, key, members)
+    }
+    fn smembers(&self, key: &[u8]) -> Result<Vec<Bytes>> {
+        Sets::smembers(self, key)
+    }
+    fn srandmember(
+        &self,
+        key: &[u8],
+        pick: &mut dyn FnMut(usize) -> Vec<usize>,
+    ) -> Result<Option<Vec<Bytes>>> {
+        Sets::srandmember(self, key, pick)
+    }
+    fn spop(
+        &self,
+        key: &[u8],
+        pick: &mut dyn FnMut(usize) -> Vec<usize>,
+    ) -> Result<Option<Vec<Bytes>>> {
+        Sets::spop(self, key, pick)
+    }
+    fn sscan(&self, key: &[u8], cursor: u64, count: usize) -> Result<(u64, Vec<Bytes>)> {
+        Sets::sscan(self, key, cursor, count)
+    }
+    fn combine(&self, op: SetAlgebra, keys: &[&[u8]]) -> Result<Vec<Bytes>> {
+        Sets::combine(self, op, keys)
+    }
+    fn sintercard(&self, keys: &[&[u8]], limit: usize) -> Result<usize> {
+        Sets::sintercard(self, keys, limit)
+    }
+    fn combine_store(&self, op: SetAlgebra, dst: &[u8], keys: &[&[u8]]) -> Result<usize> {
+        Sets::combine_store(self, op, dst, keys)
+    }
+    fn smove(&self, src: &[u8], dst: &[u8], member: &[u8]) -> Result<bool> {
+        Sets::smove(self, src, dst, member)
     }
 }

@@ -75,6 +75,23 @@ const ATOMIC: &[&str] = &[
     "hincrbyfloat",
     "hrandfield",
     "hscan",
+    "sadd",
+    "srem",
+    "scard",
+    "sismember",
+    "smismember",
+    "smembers",
+    "srandmember",
+    "spop",
+    "smove",
+    "sinter",
+    "sintercard",
+    "sinterstore",
+    "sunion",
+    "sunionstore",
+    "sdiff",
+    "sdiffstore",
+    "sscan",
     "del",
     "unlink",
     "exists",
@@ -173,7 +190,21 @@ fn unwatch(c: &mut Call<'_>) -> CmdResult {
 }
 
 /// The keys at a command's declared positions.
-fn keys_of<'a>(spec: &Spec, args: &'a [Bytes]) -> impl Iterator<Item = &'a [u8]> {
+fn keys_of<'a>(spec: &Spec, args: &'a [Bytes]) -> Vec<&'a [u8]> {
+    // Keys that follow a count are found by the key specifications.
+    if spec.flags & MOVABLE_KEYS != 0 {
+        let args: Vec<&[u8]> = args.iter().map(|a| &a[..]).collect();
+        let positions = super::meta::Described::command(spec)
+            .key_specs()
+            .iter()
+            .filter_map(|k| k.positions(&args))
+            .flatten()
+            .collect::<Vec<_>>();
+        return positions
+            .into_iter()
+            .filter_map(|i| args.get(i).copied())
+            .collect();
+    }
     let (first, last, step) = spec.keys;
     let len = i64::try_from(args.len()).unwrap_or(i64::MAX);
     let last = if last < 0 {
@@ -191,6 +222,7 @@ fn keys_of<'a>(spec: &Spec, args: &'a [Bytes]) -> impl Iterator<Item = &'a [u8]>
         .step_by(usize::try_from(step).unwrap_or(1))
         .filter_map(move |i| usize::try_from(i).ok().and_then(|i| args.get(i)))
         .map(|b| &b[..])
+        .collect()
 }
 
 fn exec(c: &mut Call<'_>) -> CmdResult {
@@ -282,7 +314,7 @@ mod tests {
         let keys = |line: &str| -> Vec<Vec<u8>> {
             let a = args(line);
             let spec = lookup(&a[0]).copied();
-            spec.map(|s| keys_of(&s, &a).map(<[u8]>::to_vec).collect())
+            spec.map(|s| keys_of(&s, &a).into_iter().map(<[u8]>::to_vec).collect())
                 .unwrap_or_default()
         };
         assert_eq!(keys("set k v"), vec![b"k".to_vec()]);
@@ -290,6 +322,12 @@ mod tests {
         assert_eq!(keys("del a b c").len(), 3);
         assert_eq!(keys("rename a b"), vec![b"a".to_vec(), b"b".to_vec()]);
         assert!(keys("ping").is_empty());
+        assert_eq!(
+            keys("sintercard 2 a b limit 1"),
+            vec![b"a".to_vec(), b"b".to_vec()]
+        );
+        assert!(keys("sintercard 3 a b").is_empty(), "refused when it runs");
+        assert_eq!(keys("sunionstore d a b").len(), 3);
     }
 
     #[test]

@@ -164,6 +164,11 @@ pub struct Settings {
     #[arg(long, value_name = "SIZE", alias = "hash-max-ziplist-value")]
     #[serde(alias = "hash-max-ziplist-value")]
     pub hash_max_listpack_value: Option<ByteSize>,
+
+    /// Most members a set of integers keeps in its compact encoding
+    /// (intset) before it becomes a hash table [default: 512].
+    #[arg(long, value_name = "N")]
+    pub set_max_intset_entries: Option<u64>,
 }
 
 /// The settings the server runs with, every one resolved.
@@ -226,6 +231,8 @@ pub struct Config {
     pub hash_max_listpack_entries: u64,
     /// Longest field or value in a hash's small encoding, in bytes.
     pub hash_max_listpack_value: u64,
+    /// Most integers in a set's intset encoding.
+    pub set_max_intset_entries: u64,
     /// The file system `dir` is on. Not a setting (see `StorageFs`).
     pub fs: StorageFs,
 }
@@ -286,6 +293,7 @@ impl Default for Config {
             stop_writes_on_bgsave_error: true,
             hash_max_listpack_entries: 512,
             hash_max_listpack_value: 64,
+            set_max_intset_entries: 512,
             fs: StorageFs::default(),
         }
     }
@@ -376,17 +384,22 @@ impl Settings {
             hash_max_listpack_value: self
                 .hash_max_listpack_value
                 .or(lower.hash_max_listpack_value),
+            set_max_intset_entries: self.set_max_intset_entries.or(lower.set_max_intset_entries),
         }
     }
 }
 
 impl Config {
-    /// When a hash's small encoding becomes a table, for the engine.
-    pub fn hash_listpack(&self) -> tandem_engine::Listpack {
+    /// When each type's compact encoding gives way to a table, for the
+    /// engine.
+    pub fn limits(&self) -> tandem_engine::Limits {
         let clamp = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
-        tandem_engine::Listpack {
-            entries: clamp(self.hash_max_listpack_entries),
-            value: clamp(self.hash_max_listpack_value),
+        tandem_engine::Limits {
+            hash: tandem_engine::Listpack {
+                entries: clamp(self.hash_max_listpack_entries),
+                value: clamp(self.hash_max_listpack_value),
+            },
+            set_intset_entries: clamp(self.set_max_intset_entries),
         }
     }
 
@@ -503,6 +516,7 @@ impl Config {
             hash_max_listpack_value: s
                 .hash_max_listpack_value
                 .map_or(d.hash_max_listpack_value, |b| b.0),
+            set_max_intset_entries: s.set_max_intset_entries.unwrap_or(d.set_max_intset_entries),
             fs: d.fs,
         })
     }

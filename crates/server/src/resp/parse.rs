@@ -95,6 +95,14 @@ impl RequestParser {
         }
     }
 
+    /// Frees the argument list a big request grew, between requests only:
+    /// a request still arriving keeps the arguments it has read so far.
+    pub fn release_idle(&mut self) {
+        if self.pending.is_none() && self.ranges.capacity() > MAX_PREALLOC_ARGS {
+            self.ranges = Vec::new();
+        }
+    }
+
     /// How many bytes the buffer must hold before `parse` can make
     /// progress; the caller reads until then without calling it.
     pub fn need(&self) -> usize {

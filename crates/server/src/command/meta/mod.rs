@@ -49,12 +49,15 @@ pub mod acl {
     pub const TRANSACTION: u32 = 1 << 11;
     /// Works on hashes.
     pub const HASH: u32 = 1 << 12;
+    /// Works on sets.
+    pub const SET: u32 = 1 << 13;
 
     /// Each category with its name, in Redis's order.
     pub const NAMES: &[(u32, &str)] = &[
         (KEYSPACE, "@keyspace"),
         (READ, "@read"),
         (WRITE, "@write"),
+        (SET, "@set"),
         (HASH, "@hash"),
         (STRING, "@string"),
         (PUBSUB, "@pubsub"),
@@ -108,9 +111,10 @@ pub mod key {
 
 /// Where a command's keys are: from argument `index`, up to `lastkey`
 /// (relative to `index` when not negative; from the end when negative,
-/// -1 being the last argument), every `keystep` arguments. Redis's
-/// `begin_search` by index with `find_keys` by range; Tandem has no
-/// command whose keys need another kind.
+/// -1 being the last argument), every `keystep` arguments: Redis's
+/// `begin_search` by index with `find_keys` by range. Or, with `keynum`,
+/// Redis's `find_keys` by count: the count at `index + keynumidx`, the
+/// first key at `index + firstkey` (SINTERCARD, ZUNION, LMPOP).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KeySpec {
     /// `key::*` flags.
@@ -123,25 +127,35 @@ pub struct KeySpec {
     pub lastkey: i32,
     /// Arguments from one key to the next.
     pub keystep: i32,
+    /// Keys found by count: `(keynumidx, firstkey)`, both relative to
+    /// `index`; `lastkey` is then unused.
+    pub keynum: Option<(i32, i32)>,
 }
 
 impl KeySpec {
-    /// The positions of the keys in a request of `argc` arguments, or
-    /// `None` when the request is too short to hold them.
-    pub fn positions(&self, argc: usize) -> Option<impl Iterator<Item = usize>> {
-        let argc = i64::try_from(argc).ok()?;
+    /// The positions of the keys in the request `args`, or `None` when
+    /// the request is too short to hold them (or, found by count, its
+    /// count is not one).
+    pub fn positions(&self, args: &[&[u8]]) -> Option<Vec<usize>> {
+        let argc = i64::try_from(args.len()).ok()?;
         let first = i64::from(self.index);
-        let last = if self.lastkey >= 0 {
-            first + i64::from(self.lastkey)
-        } else {
-            argc + i64::from(self.lastkey)
+        let (first, last) = match self.keynum {
+            Some((keynumidx, firstkey)) => {
+                let at = usize::try_from(first + i64::from(keynumidx)).ok()?;
+                let n = tandem_engine::parse_i64(args.get(at)?).filter(|&n| n > 0)?;
+                let from = first + i64::from(firstkey);
+                let step = i64::from(self.keystep.max(1));
+                (from, from.checked_add((n - 1).checked_mul(step)?)?)
+            }
+            None if self.lastkey >= 0 => (first, first + i64::from(self.lastkey)),
+            None => (first, argc + i64::from(self.lastkey)),
         };
         if first < 1 || last >= argc || last < first {
             return None;
         }
         let step = usize::try_from(self.keystep.max(1)).ok()?;
         let (first, last) = (usize::try_from(first).ok()?, usize::try_from(last).ok()?);
-        Some((first..=last).step_by(step))
+        Some((first..=last).step_by(step).collect())
     }
 }
 
@@ -153,6 +167,21 @@ pub const fn ks(flags: u32, index: i32, lastkey: i32, keystep: i32) -> KeySpec {
         index,
         lastkey,
         keystep,
+        keynum: None,
+    }
+}
+
+/// A key specification found by count (see `KeySpec`).
+pub const fn ks_keynum(
+    flags: u32,
+    index: i32,
+    keynumidx: i32,
+    firstkey: i32,
+    keystep: i32,
+) -> KeySpec {
+    KeySpec {
+        keynum: Some((keynumidx, firstkey)),
+        ..ks(flags, index, 0, keystep)
     }
 }
 

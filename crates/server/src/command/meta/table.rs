@@ -6,7 +6,7 @@
 
 use super::acl;
 use super::key;
-use super::{ks, ks_noted, Meta, Sub};
+use super::{ks, ks_keynum, ks_noted, Meta, Sub};
 use crate::command::spec::flags::*;
 
 /// Every command's metadata.
@@ -293,6 +293,76 @@ pub(super) const META: &[Meta] = &[
         .keys(&[ks(key::RO | key::ACCESS, 1, 0, 1)]),
     Meta::new("hscan", "hash", "2.8.0", "Iterates over the fields and values of a hash", "O(N) for every call, where N is the size of the hash; a complete iteration takes at most 64 calls")
         .acl(acl::HASH)
+        .tips(&["nondeterministic_output"])
+        .keys(&[ks(key::RO | key::ACCESS, 1, 0, 1)]),
+    Meta::new("sadd", "set", "1.0.0", "Adds members to a set, creating it if needed", "O(1) for each member added")
+        .acl(acl::SET)
+        .keys(&[ks(key::RW | key::INSERT, 1, 0, 1)]),
+    Meta::new("srem", "set", "1.0.0", "Removes members from a set, and the key with its last member", "O(N) where N is the number of members removed")
+        .acl(acl::SET)
+        .keys(&[ks(key::RW | key::DELETE, 1, 0, 1)]),
+    Meta::new("scard", "set", "1.0.0", "Returns the number of members of a set", "O(1)")
+        .acl(acl::SET)
+        .keys(&[ks(key::RO, 1, 0, 1)]),
+    Meta::new("sismember", "set", "1.0.0", "Says whether a value is a member of a set", "O(1)")
+        .acl(acl::SET)
+        .keys(&[ks(key::RO, 1, 0, 1)]),
+    Meta::new("smismember", "set", "6.2.0", "Says, for each of several values, whether it is a member of a set", "O(N) where N is the number of values asked about")
+        .acl(acl::SET)
+        .keys(&[ks(key::RO | key::ACCESS, 1, 0, 1)]),
+    Meta::new("smembers", "set", "1.0.0", "Returns every member of a set", "O(N) where N is the size of the set")
+        .acl(acl::SET)
+        .tips(&["nondeterministic_output_order"])
+        .keys(&[ks(key::RO | key::ACCESS, 1, 0, 1)]),
+    Meta::new("srandmember", "set", "1.0.0", "Returns random members of a set, repeats allowed for a negative count", "O(N) where N is the size of the set with a count, O(1) without")
+        .acl(acl::SET)
+        .tips(&["nondeterministic_output"])
+        .keys(&[ks(key::RO | key::ACCESS, 1, 0, 1)]),
+    Meta::new("spop", "set", "1.0.0", "Removes and returns random members of a set", "O(N) where N is the size of the set")
+        .acl(acl::SET)
+        .tips(&["nondeterministic_output"])
+        .keys(&[ks(key::RW | key::ACCESS | key::DELETE, 1, 0, 1)]),
+    Meta::new("smove", "set", "1.0.0", "Moves a member from one set to another", "O(1)")
+        .acl(acl::SET)
+        .keys(&[
+            ks(key::RW | key::ACCESS | key::DELETE, 1, 0, 1),
+            ks(key::RW | key::INSERT, 2, 0, 1),
+        ]),
+    Meta::new("sinter", "set", "1.0.0", "Returns the members common to every given set", "O(N*M) where N is the size of the smallest set and M the number of sets")
+        .acl(acl::SET)
+        .tips(&["nondeterministic_output_order"])
+        .keys(&[ks(key::RO | key::ACCESS, 1, -1, 1)]),
+    Meta::new("sintercard", "set", "7.0.0", "Returns the number of members common to every given set, up to a limit", "O(N*M) where N is the size of the smallest set and M the number of sets")
+        .acl(acl::SET)
+        .keys(&[ks_keynum(key::RO | key::ACCESS, 1, 0, 1, 1)]),
+    Meta::new("sinterstore", "set", "1.0.0", "Stores the members common to every given set in a key", "O(N*M) where N is the size of the smallest set and M the number of sets")
+        .acl(acl::SET)
+        .keys(&[
+            ks(key::RW | key::UPDATE, 1, 0, 1),
+            ks(key::RO | key::ACCESS, 2, -1, 1),
+        ]),
+    Meta::new("sunion", "set", "1.0.0", "Returns the members of any of the given sets", "O(N) where N is the number of members of all the sets")
+        .acl(acl::SET)
+        .tips(&["nondeterministic_output_order"])
+        .keys(&[ks(key::RO | key::ACCESS, 1, -1, 1)]),
+    Meta::new("sunionstore", "set", "1.0.0", "Stores the members of any of the given sets in a key", "O(N) where N is the number of members of all the sets")
+        .acl(acl::SET)
+        .keys(&[
+            ks(key::OW | key::UPDATE, 1, 0, 1),
+            ks(key::RO | key::ACCESS, 2, -1, 1),
+        ]),
+    Meta::new("sdiff", "set", "1.0.0", "Returns the members of the first set that are in none of the others", "O(N) where N is the number of members of all the sets")
+        .acl(acl::SET)
+        .tips(&["nondeterministic_output_order"])
+        .keys(&[ks(key::RO | key::ACCESS, 1, -1, 1)]),
+    Meta::new("sdiffstore", "set", "1.0.0", "Stores the members of the first set that are in none of the others in a key", "O(N) where N is the number of members of all the sets")
+        .acl(acl::SET)
+        .keys(&[
+            ks(key::OW | key::UPDATE, 1, 0, 1),
+            ks(key::RO | key::ACCESS, 2, -1, 1),
+        ]),
+    Meta::new("sscan", "set", "2.8.0", "Iterates over the members of a set", "O(N) for every call, where N is the size of the set; a complete iteration takes at most 64 calls")
+        .acl(acl::SET)
         .tips(&["nondeterministic_output"])
         .keys(&[ks(key::RO | key::ACCESS, 1, 0, 1)]),
     Meta::new("multi", "transactions", "1.2.0", "Starts a transaction: the commands that follow are queued", "O(1)")

@@ -130,3 +130,28 @@ fn blanks_are_c_isspace() {
     );
     assert_eq!(out, v(&["echo", "a", "b", "c\x0bd"]));
 }
+
+/// Regression: the connection freed the argument list of a request with
+/// more than 1024 arguments between two reads of it, so the arguments
+/// read before were lost and the rest ran as a command of their own
+/// (SADD of 2000 members answered "unknown command 'm1587'").
+#[test]
+fn freeing_idle_memory_keeps_a_request_still_arriving() {
+    let mut request = b"*2001\r\n$4\r\nSADD\r\n".to_vec();
+    for i in 0..2000 {
+        let m = format!("m{i}");
+        request.extend(format!("${}\r\n{m}\r\n", m.len()).into_bytes());
+    }
+    let mut p = RequestParser::default();
+    let half = request.len() / 2;
+    assert_eq!(p.parse(&request[..half], LIMITS), Ok(None));
+    p.release_idle();
+    let parsed = p.parse(&request, LIMITS).ok().flatten();
+    let parsed = parsed.expect("complete");
+    let args = args_of(&p, &request, parsed);
+    assert_eq!(args.len(), 2001);
+    assert_eq!(args[1], b"m0".to_vec());
+    assert_eq!(args[2000], b"m1999".to_vec());
+    p.release_idle();
+    assert_eq!(p.ranges.capacity(), 0, "freed between requests");
+}
