@@ -10,6 +10,7 @@
 
 pub(crate) mod codec;
 pub(crate) mod hash;
+mod packed;
 pub(crate) mod set;
 mod table;
 

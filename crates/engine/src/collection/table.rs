@@ -1,81 +1,61 @@
 //! `Table`: the hash table of a big collection, grown a small piece at a
 //! time so that no single write pays for moving the whole table.
 //!
-//! Owns the segments and their split (linear hashing, Litwin 1980), and
-//! the packing of a field with its value into one allocation (the field's
-//! length, LEB128, the field, the value): one allocation and a 16-byte
-//! slot a field, not two and 32.
+//! Owns the segments and their split (extendible hashing, Fagin et al.
+//! 1979). Each field is packed with its value in one allocation behind an
+//! 8-byte slot (`Packed`).
 //!
-//! A field's hash picks one of `2^level` segments by its low bits, or one
-//! of `2^(level+1)` if its segment has already been split this round.
-//! When the table averages more than `SEGMENT_FILL` fields a segment, the
-//! next segment in line is split in two: one write moves a few thousand
-//! fields, never the whole table. Each segment is a small hash table of
-//! its own (`hashbrown::HashTable`), whose own growth is bounded the same
-//! way. Why: a single table of 10M fields doubles by copying 10M slots
-//! under the shard lock (tens of milliseconds); Redis rehashes
-//! incrementally for the same reason. It must never let a field be found
-//! in a segment other than the one `segment_of` names. Segments are never
-//! merged back when fields go (Redis shrinks its tables; Tandem does not
-//! yet).
+//! A directory of `2^depth` entries maps the low `depth` bits of a field's
+//! hash to a segment; a segment of local depth `d` is named by the
+//! `2^(depth-d)` entries that share its low `d` bits. Each segment is a
+//! small hash table of its own (`hashbrown::HashTable`). When a segment
+//! holds `SPLIT_AT` fields (7/8 of a 4,096-slot table), the next insert
+//! into it first splits it in two by bit `d`, each half rebuilt in a table
+//! of that size, so one write moves at most `SPLIT_AT` fields (and, when
+//! the directory must double, copies its few thousand entries); never the
+//! whole table. Why: a single table of 10M fields doubles by copying 10M
+//! slots under the shard lock (tens of milliseconds); Redis rehashes
+//! incrementally for the same reason. Why not linear hashing (this
+//! table's first design): it splits segments in a fixed order, not the
+//! full ones, so tables ran half empty (2.1 slots a field); here every
+//! segment lives between half and 7/8 full. It must never let a field be
+//! found in a segment other than the one `segment_of` names. Segments are
+//! never merged back when fields go (Redis shrinks its tables; Tandem does
+//! not yet).
 
 use foldhash::fast::RandomState;
 use hashbrown::HashTable;
 use std::hash::BuildHasher;
 
-/// Average fields per segment that triggers a split.
-const SEGMENT_FILL: usize = 2048;
+/// Fields a segment holds before the next insert into it splits it: 7/8
+/// of a 4,096-slot table, hashbrown's most before it would double.
+const SPLIT_AT: usize = 3584;
 
-/// A field and its value in one allocation (see the module header).
-type Packed = Box<[u8]>;
+use super::packed::Packed;
 
-fn pack(field: &[u8], value: &[u8]) -> Packed {
-    let mut out = Vec::with_capacity(5 + field.len() + value.len());
-    let mut n = field.len();
-    while n >= 0x80 {
-        out.push((n as u8) | 0x80);
-        n >>= 7;
-    }
-    out.push(n as u8);
-    out.extend_from_slice(field);
-    out.extend_from_slice(value);
-    out.into_boxed_slice()
-}
-
-/// The field and value `pack` put together (a malformed one, which
-/// `pack` never makes, reads as an empty field and value).
-fn unpack(p: &[u8]) -> (&[u8], &[u8]) {
-    let mut len = 0usize;
-    for (i, &b) in p.iter().enumerate().take(10) {
-        len |= usize::from(b & 0x7f) << (7 * i);
-        if b < 0x80 {
-            let rest = p.get(i + 1..).unwrap_or_default();
-            return if len <= rest.len() {
-                rest.split_at(len)
-            } else {
-                (&[], &[])
-            };
-        }
-    }
-    (&[], &[])
-}
-
-fn field_of(p: &[u8]) -> &[u8] {
-    unpack(p).0
+fn field_of(p: &Packed) -> &[u8] {
+    p.field()
 }
 
 /// A field and its value, borrowed from the table.
 pub(crate) type Pair<'a> = (&'a [u8], &'a [u8]);
 
+/// One segment: a small table and the number of low hash bits all its
+/// fields share.
+#[derive(Clone)]
+struct Segment {
+    fields: HashTable<Packed>,
+    depth: u32,
+}
+
 /// A growing hash table of fields and values.
 #[derive(Clone)]
 pub(crate) struct Table {
-    segments: Vec<HashTable<Packed>>,
+    segments: Vec<Segment>,
+    /// Segment index by the low `depth` bits of a field's hash.
+    directory: Vec<u32>,
+    depth: u32,
     state: RandomState,
-    /// `2^level` segments at the start of this round of splits.
-    level: u32,
-    /// The next segment to split; the ones before it are split.
-    split: usize,
     len: usize,
 }
 
@@ -91,15 +71,22 @@ impl std::fmt::Debug for Table {
 impl Table {
     /// An empty table expecting about `n` fields.
     pub(crate) fn with_capacity(n: usize) -> Self {
-        // Start with as many segments as `n` fields need, a power of two,
-        // so a table loaded from disk does not split its way up.
-        let wanted = (n / SEGMENT_FILL).max(1).next_power_of_two();
+        // As many segments as `n` fields need at half of `SPLIT_AT` each,
+        // a power of two, so a table loaded from disk does not split its
+        // way up, nor sits in tables twice the size it needs.
+        let wanted = n.div_ceil(SPLIT_AT / 2).max(1).next_power_of_two();
         let per = n.div_ceil(wanted);
+        let depth = wanted.trailing_zeros();
         Self {
-            segments: (0..wanted).map(|_| HashTable::with_capacity(per)).collect(),
+            segments: (0..wanted)
+                .map(|_| Segment {
+                    fields: HashTable::with_capacity(per),
+                    depth,
+                })
+                .collect(),
+            directory: (0..wanted).map(|i| i as u32).collect(),
+            depth,
             state: RandomState::default(),
-            level: wanted.trailing_zeros(),
-            split: 0,
             len: 0,
         }
     }
@@ -123,21 +110,18 @@ impl Table {
     }
 
     fn segment_of(&self, hash: u64) -> usize {
-        let low = (1u64 << self.level) - 1;
-        let i = (hash & low) as usize;
-        if i < self.split {
-            (hash & ((low << 1) | 1)) as usize
-        } else {
-            i
-        }
+        let low = (1u64 << self.depth) - 1;
+        let at = (hash & low) as usize;
+        self.directory.get(at).map_or(0, |&i| i as usize)
     }
 
     pub(crate) fn get(&self, field: &[u8]) -> Option<&[u8]> {
         let h = self.hash(field);
         self.segments
             .get(self.segment_of(h))?
+            .fields
             .find(Self::inner(h), |p| field_of(p) == field)
-            .map(|p| unpack(p).1)
+            .map(|p| p.get().1)
     }
 
     /// Sets `field` to `value`: the old value's length if the field was
@@ -145,32 +129,37 @@ impl Table {
     pub(crate) fn set(&mut self, field: &[u8], value: &[u8]) -> Option<usize> {
         let h = self.hash(field);
         let i = self.segment_of(h);
-        let seg = self.segments.get_mut(i)?;
+        let seg = &mut self.segments.get_mut(i)?.fields;
         if let Some(p) = seg.find_mut(Self::inner(h), |p| field_of(p) == field) {
-            let old = unpack(p).1.len();
-            *p = pack(field, value);
+            let old = p.get().1.len();
+            *p = Packed::new(field, value);
             return Some(old);
         }
-        self.add(h, pack(field, value));
+        self.add(h, Packed::new(field, value));
         None
     }
 
     /// Adds a field that is not in the table (the caller checked).
     pub(crate) fn insert_new(&mut self, field: &[u8], value: &[u8]) {
         let h = self.hash(field);
-        self.add(h, pack(field, value));
+        self.add(h, Packed::new(field, value));
     }
 
     fn add(&mut self, h: u64, packed: Packed) {
-        let i = self.segment_of(h);
+        let mut i = self.segment_of(h);
+        if self
+            .segments
+            .get(i)
+            .is_some_and(|s| s.fields.len() >= SPLIT_AT)
+        {
+            self.split(i);
+            i = self.segment_of(h);
+        }
         let state = self.state;
         if let Some(seg) = self.segments.get_mut(i) {
             let rehash = |p: &Packed| Self::inner(state.hash_one(field_of(p)));
-            seg.insert_unique(Self::inner(h), packed, rehash);
+            seg.fields.insert_unique(Self::inner(h), packed, rehash);
             self.len += 1;
-        }
-        if self.len > self.segments.len() * SEGMENT_FILL {
-            self.split_one();
         }
     }
 
@@ -178,31 +167,48 @@ impl Table {
     pub(crate) fn remove(&mut self, field: &[u8]) -> Option<usize> {
         let h = self.hash(field);
         let i = self.segment_of(h);
-        let seg = self.segments.get_mut(i)?;
+        let seg = &mut self.segments.get_mut(i)?.fields;
         let found = seg.find_entry(Self::inner(h), |p| field_of(p) == field);
         let (packed, _) = found.ok()?.remove();
         self.len -= 1;
-        Some(unpack(&packed).1.len())
+        Some(packed.get().1.len())
     }
 
-    /// Splits the next segment in line: its fields whose hash has bit
-    /// `level` set move to a new segment at the end.
-    fn split_one(&mut self) {
-        let bit = 1u64 << self.level;
+    /// Splits segment `i` in two by the next bit of the hash: its fields
+    /// with that bit set move to a new segment, and both halves are
+    /// rebuilt in tables sized for `SPLIT_AT`, without tombstones. The
+    /// directory doubles first if the segment already uses all its bits.
+    fn split(&mut self, i: usize) {
+        let Some(depth) = self.segments.get(i).map(|s| s.depth) else {
+            return;
+        };
+        if depth == self.depth {
+            self.directory.extend_from_within(..);
+            self.depth += 1;
+        }
+        let bit = 1u64 << depth;
         let state = self.state;
         let rehash = |p: &Packed| Self::inner(state.hash_one(field_of(p)));
-        let mut moved = HashTable::new();
-        if let Some(seg) = self.segments.get_mut(self.split) {
-            for packed in seg.extract_if(|p| state.hash_one(field_of(p)) & bit != 0) {
-                moved.insert_unique(rehash(&packed), packed, rehash);
+        let mut kept = HashTable::with_capacity(SPLIT_AT);
+        let mut moved = HashTable::with_capacity(SPLIT_AT);
+        if let Some(seg) = self.segments.get_mut(i) {
+            for packed in seg.fields.drain() {
+                let h = state.hash_one(field_of(&packed));
+                let half = if h & bit == 0 { &mut kept } else { &mut moved };
+                half.insert_unique(Self::inner(h), packed, rehash);
             }
-            seg.shrink_to_fit(rehash);
+            seg.fields = kept;
+            seg.depth = depth + 1;
         }
-        self.segments.push(moved);
-        self.split += 1;
-        if self.split == 1 << self.level {
-            self.level += 1;
-            self.split = 0;
+        let new = u32::try_from(self.segments.len()).unwrap_or(u32::MAX);
+        self.segments.push(Segment {
+            fields: moved,
+            depth: depth + 1,
+        });
+        for (at, entry) in self.directory.iter_mut().enumerate() {
+            if *entry as usize == i && (at as u64) & bit != 0 {
+                *entry = new;
+            }
         }
     }
 
@@ -210,7 +216,7 @@ impl Table {
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
         self.segments
             .iter()
-            .flat_map(|s| s.iter().map(|p| unpack(p)))
+            .flat_map(|s| s.fields.iter().map(Packed::get))
     }
 
     /// One scan step from `cursor` (0 to start), asking for about `count`
@@ -248,8 +254,8 @@ mod tests {
     /// memcmp 7% of a profile from probing).
     #[test]
     fn a_segment_table_places_its_fields_by_other_bits_than_the_segment() {
-        let t = Table::with_capacity(SEGMENT_FILL * 16);
-        assert_eq!(t.level, 4);
+        let t = Table::with_capacity(SPLIT_AT * 8);
+        assert_eq!(t.depth, 4);
         let in_segment_0: Vec<u64> = (0..10_000)
             .map(|i| t.hash(format!("f{i}").as_bytes()))
             .filter(|&h| t.segment_of(h) == 0)
@@ -261,20 +267,7 @@ mod tests {
     }
 
     #[test]
-    fn a_field_and_its_value_pack_into_one_slice_and_back() {
-        for (f, v) in [
-            (&b""[..], &b""[..]),
-            (b"f", b"value"),
-            (&[7u8; 300][..], &[0u8; 3][..]),
-        ] {
-            assert_eq!(unpack(&pack(f, v)), (f, v));
-        }
-        assert_eq!(
-            unpack(&[0x80]),
-            (&b""[..], &b""[..]),
-            "malformed: empty, no panic"
-        );
-        assert_eq!(unpack(&[5, b'a']), (&b""[..], &b""[..]));
+    fn set_replaces_and_remove_reports_the_value_length() {
         let mut t = Table::with_capacity(0);
         assert_eq!(t.set(b"f", b"one"), None);
         assert_eq!(t.set(b"f", b"three"), Some(3));
@@ -286,7 +279,7 @@ mod tests {
     #[test]
     fn every_field_stays_findable_while_segments_split() {
         let mut t = Table::with_capacity(0);
-        let n = SEGMENT_FILL * 9 + 17;
+        let n = SPLIT_AT * 9 + 17;
         for i in 0..n {
             let f = format!("f{i}");
             assert!(t.get(f.as_bytes()).is_none());
@@ -300,6 +293,20 @@ mod tests {
         }
         assert_eq!(t.len(), n);
         assert!(t.segments.len() >= 9, "{} segments", t.segments.len());
+        // Every segment holds between a quarter and all of `SPLIT_AT`
+        // (halves start near half; hash skew allows some spread), and the
+        // directory names each by its own low bits.
+        for (i, seg) in t.segments.iter().enumerate() {
+            assert!(seg.fields.len() <= SPLIT_AT, "segment {i} overfull");
+            assert!(seg.fields.len() >= SPLIT_AT / 4, "segment {i} nearly empty");
+            assert!(seg.depth <= t.depth);
+        }
+        for (at, &i) in t.directory.iter().enumerate() {
+            let depth = t.segments[i as usize].depth;
+            let mask = (1usize << depth) - 1;
+            let first = t.directory.iter().position(|&j| j == i).unwrap_or(0);
+            assert_eq!(at & mask, first & mask, "entry {at} of segment {i}");
+        }
         assert_eq!(t.iter().count(), n);
         for i in (0..n).step_by(2) {
             assert!(t.remove(format!("f{i}").as_bytes()).is_some());
@@ -310,5 +317,6 @@ mod tests {
         }
         let loaded = Table::with_capacity(100_000);
         assert_eq!(loaded.segments.len(), 64);
+        assert_eq!(loaded.directory.len(), 64);
     }
 }

@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
-"""Memory per hash field, Tandem against Redis 7.0 (issue 14's memory
-targets; results go into docs/BENCHMARKS.md).
+"""Memory per element of one big collection, Tandem against Redis 7.0
+(issue 14's memory targets; results go into docs/BENCHMARKS.md).
 
-Each round starts a fresh server of each kind, writes one hash of N fields
-`field:<i>` with SIZE-byte values by pipelined HSET (1,000 a batch), and
-reports the growth of the server's resident set (VmRSS) divided by N.
+Each round starts a fresh server of each kind, writes one collection of N
+elements by pipelined commands (1,000 a batch), and reports the growth of
+the server's resident set (VmRSS) divided by N:
+- hash: HSET myhsh field:<i> <SIZE-byte value>;
+- set:  SADD myset element:<i> (SIZE is unused).
 
-Usage: scripts/bench_hash_memory.py N SIZE [--rounds R] [--tandem-bin PATH]
+Usage: scripts/bench_memory.py {hash|set} N [SIZE] [--rounds R] [--tandem-bin PATH]
 """
 import argparse
 import os
@@ -26,13 +28,20 @@ def rss_kb(pid):
     raise RuntimeError("no VmRSS")
 
 
-def fill(port, n, value):
+def request(kind, i, value):
+    if kind == "hash":
+        field = b"field:%d" % i
+        return b"*4\r\n$4\r\nHSET\r\n$5\r\nmyhsh\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n" % (
+            len(field), field, len(value), value)
+    member = b"element:%d" % i
+    return b"*3\r\n$4\r\nSADD\r\n$5\r\nmyset\r\n$%d\r\n%s\r\n" % (len(member), member)
+
+
+def fill(port, kind, n, value):
     s = socket.create_connection(("127.0.0.1", port))
     buf = bytearray()
     for i in range(n):
-        field = b"field:%d" % i
-        buf += b"*4\r\n$4\r\nHSET\r\n$5\r\nmyhsh\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n" % (
-            len(field), field, len(value), value)
+        buf += request(kind, i, value)
         if (i + 1) % 1000 == 0 or i == n - 1:
             s.sendall(buf)
             buf = bytearray()
@@ -45,7 +54,7 @@ def fill(port, n, value):
     s.close()
 
 
-def measure(argv, port, n, value):
+def measure(argv, port, kind, n, value):
     with tempfile.TemporaryDirectory(dir="/var/tmp") as d:
         p = subprocess.Popen(argv, cwd=d, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
@@ -57,7 +66,7 @@ def measure(argv, port, n, value):
                     time.sleep(0.05)
             time.sleep(0.3)
             before = rss_kb(p.pid)
-            fill(port, n, value)
+            fill(port, kind, n, value)
             time.sleep(0.5)
             return (rss_kb(p.pid) - before) * 1024 / n
         finally:
@@ -67,18 +76,19 @@ def measure(argv, port, n, value):
 
 def main():
     ap = argparse.ArgumentParser()
+    ap.add_argument("kind", choices=["hash", "set"])
     ap.add_argument("n", type=int)
-    ap.add_argument("size", type=int)
+    ap.add_argument("size", type=int, nargs="?", default=8)
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--tandem-bin", default=os.path.join(ROOT, "target/release/tandem"))
     a = ap.parse_args()
     value = b"v" * a.size
     for r in range(a.rounds):
         t = measure([a.tandem_bin, "server", "--port", "7201", "--save", "", "--dir", "."],
-                    7201, a.n, value)
+                    7201, a.kind, a.n, value)
         d = measure(["redis-server", "--port", "7202", "--save", "", "--appendonly", "no"],
-                    7202, a.n, value)
-        print(f"round {r + 1}: bytes per field: tandem {t:.1f} redis {d:.1f} ratio {t / d:.2f}")
+                    7202, a.kind, a.n, value)
+        print(f"round {r + 1}: bytes per {a.kind} element: tandem {t:.1f} redis {d:.1f} ratio {t / d:.2f}")
 
 
 if __name__ == "__main__":
