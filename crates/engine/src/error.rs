@@ -49,9 +49,12 @@ pub enum Error {
     /// an absolute Unix time in milliseconds.
     #[error("invalid expire time")]
     InvalidExpireTime,
-    /// RENAME or RENAMENX of a key that does not exist.
+    /// RENAME or RENAMENX of a key that does not exist; LSET on one.
     #[error("no such key")]
     NoSuchKey,
+    /// LSET at an index the list does not have.
+    #[error("index out of range")]
+    IndexOutOfRange,
     /// COPY or MOVE onto itself: the same key in the same keyspace.
     #[error("source and destination objects are the same")]
     SameObject,

@@ -62,11 +62,11 @@ mod standalone;
 
 pub use background::{Background, Worker, WorkerState};
 pub use bytes::Bytes;
-pub use collection::{Limits, Listpack};
+pub use collection::{ChunkLimit, End, Limits, Listpack, Picks};
 pub use db::{
-    Db, DumpEntry, ExpireCondition, Expiry, FieldValue, HashPart, Hashes, KeyValue, ScanOptions,
-    ScanPage, SetAlgebra, SetCondition, SetOptions, SetOutcome, SetTtl, Sets, ShardStats, Stats,
-    Tx,
+    Db, DumpEntry, ExpireCondition, Expiry, FieldValue, HashPart, Hashes, KeyValue, Lists,
+    PosOptions, ScanOptions, ScanPage, SetAlgebra, SetCondition, SetOptions, SetOutcome, SetTtl,
+    Sets, ShardStats, Stats, Tx,
 };
 pub use entry::{Entry, ValueType};
 pub use error::{Error, Result};
@@ -85,7 +85,7 @@ pub use tandem_storage as storage;
 /// Everything needed to use a `Db`: `use tandem_engine::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        Db, Error, ExpireCondition, Expiry, HashPart, Hashes, KeyValue, Options, ScanOptions,
-        SetAlgebra, SetCondition, SetOptions, SetTtl, Sets,
+        Db, End, Error, ExpireCondition, Expiry, HashPart, Hashes, KeyValue, Lists, Options,
+        ScanOptions, SetAlgebra, SetCondition, SetOptions, SetTtl, Sets,
     };
 }

@@ -554,7 +554,7 @@ fn apply(db: &Db, model: &mut Model, op: &Op, seen: &mut Seen, ctx: &str) -> Tes
             let size = Cell::new(None);
             let got = db.hrandfield(key, |n| {
                 size.set(Some(n));
-                raw.iter().map(|r| r % n.max(1)).collect()
+                raw.iter().map(|r| r % n.max(1)).collect::<Vec<usize>>()
             });
             match model.hash(key) {
                 Err(e) => assert_eq!(got, Err(e), "{ctx}"),

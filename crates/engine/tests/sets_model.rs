@@ -595,7 +595,7 @@ fn apply<A: Sets + KeyValue + Hashes>(
             let size = Cell::new(None);
             let got = a.srandmember(key, |n| {
                 size.set(Some(n));
-                raw.iter().map(|r| r % n.max(1)).collect()
+                raw.iter().map(|r| r % n.max(1)).collect::<Vec<usize>>()
             });
             match model.set(key) {
                 Err(e) => {
@@ -1453,7 +1453,7 @@ fn random_picks_take_the_positions_asked_in_smembers_order() -> TestResult {
         // SPOP of every position empties the key.
         let n = db.scard(key)?;
         let all = db
-            .spop(key, |s| (0..s).rev().collect())?
+            .spop(key, |s| (0..s).rev().collect::<Vec<usize>>())?
             .ok_or("SPOP found no set")?;
         assert_eq!(all.len(), n, "{ctx}");
         assert_eq!(db.key_type(key)?, None, "{ctx}: emptied by SPOP");

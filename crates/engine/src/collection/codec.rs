@@ -10,13 +10,17 @@
 //!   value length, value.
 //! - set (type tag 2): member count, then per member: its length, its
 //!   bytes (an intset's members as their decimal text).
+//! - list (type tag 3): element count, then per element, head to tail:
+//!   its length, its bytes.
 
-use super::{Collection, Hash, Limits, Set};
+use super::{Collection, End, Hash, Limits, List, Set};
 
 /// The type tags, as `ValueType::tag` numbers them (stored: never reused).
 pub(crate) const TAG_HASH: u8 = 1;
 /// A set's tag.
 pub(crate) const TAG_SET: u8 = 2;
+/// A list's tag.
+pub(crate) const TAG_LIST: u8 = 3;
 
 /// Bytes that do not decode as the collection their tag names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,6 +59,12 @@ pub(crate) fn encode(c: &Collection, out: &mut Vec<u8>) {
             put_varint(out, set.len() as u64);
             for member in set.iter() {
                 member.with_text(|text| put_bytes(out, text));
+            }
+        }
+        Collection::List(list) => {
+            put_varint(out, list.len() as u64);
+            for element in list.iter() {
+                put_bytes(out, element);
             }
         }
     }
@@ -150,6 +160,18 @@ pub(crate) fn decode(
             }
             Collection::Set(set)
         }
+        TAG_LIST => {
+            // Each element takes at least its one-byte length.
+            let n = r.count(1)?;
+            if n == 0 {
+                return Err(BadValue("empty list"));
+            }
+            let mut list = List::default();
+            for _ in 0..n {
+                list.push(End::Right, r.bytes()?, limits.list_chunk);
+            }
+            Collection::List(list)
+        }
         _ => return Ok(None),
     };
     if !r.rest.is_empty() {
@@ -203,12 +225,26 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_list_round_trips_in_order() {
+        let l = Limits::default();
+        let mut list = List::default();
+        for e in ["b", "", "a", "b"] {
+            list.push(End::Right, e.as_bytes(), l.list_chunk);
+        }
+        let c = Collection::List(list);
+        assert_eq!(decode(TAG_LIST, &to_vec(&c), l), Ok(Some(c)));
+        assert!(decode(TAG_LIST, &[0], l).is_err(), "empty list");
+        assert!(decode(TAG_LIST, &[2, 1, b'a'], l).is_err(), "truncated");
+    }
+
     const L: Limits = Limits {
         hash: crate::collection::Listpack {
             entries: 512,
             value: 64,
         },
         set_intset_entries: 512,
+        list_chunk: crate::collection::ChunkLimit(-2),
     };
 
     #[test]

@@ -168,13 +168,28 @@ impl Hash {
     /// asked (repeats allowed; positions past the end are skipped): the
     /// random picks of HRANDFIELD.
     pub(crate) fn at_positions(&self, positions: &[usize]) -> Vec<FieldRef<'_>> {
-        if let Fields::Small(v) = &self.fields {
-            return positions
+        match &self.fields {
+            Fields::Small(v) => positions
                 .iter()
                 .filter_map(|&i| v.get(i).map(|(f, v)| (&f[..], &v[..])))
-                .collect();
+                .collect(),
+            Fields::Big(t) => t.at_positions(positions),
         }
-        super::at_positions(self.iter(), positions)
+    }
+
+    /// The fields and values `picks` names (see `Picks`).
+    pub(crate) fn picks(&self, picks: &super::Picks) -> Vec<FieldRef<'_>> {
+        match (picks, &self.fields) {
+            (super::Picks::Positions(p), _) => self.at_positions(p),
+            (super::Picks::Random(r), Fields::Small(v)) => r
+                .iter()
+                .filter_map(|&r| v.get((r as usize) % v.len().max(1)))
+                .map(|(f, v)| (&f[..], &v[..]))
+                .collect(),
+            (super::Picks::Random(r), Fields::Big(t)) => {
+                r.iter().filter_map(|&r| t.random(r)).collect()
+            }
+        }
     }
 
     /// One HSCAN step from `cursor` (0 to start), asking for about `count`

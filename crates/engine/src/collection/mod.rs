@@ -1,6 +1,6 @@
 //! Collections: the values a key holds when it is not a string.
 //!
-//! Owns each collection type's data structure (`hash`, `set`; lists and
+//! Owns each collection type's data structure (`hash`, `set`, `list`;
 //! sorted sets join them), their byte encoding for the log and snapshots
 //! (`codec`), the thresholds between their compact and big encodings
 //! (`Limits`), and the memory each reports. An entry keeps a collection
@@ -10,12 +10,15 @@
 
 pub(crate) mod codec;
 pub(crate) mod hash;
+pub(crate) mod list;
 mod packed;
 pub(crate) mod set;
 mod table;
 
 pub(crate) use hash::Hash;
 pub use hash::Listpack;
+pub(crate) use list::List;
+pub use list::{ChunkLimit, End};
 pub(crate) use set::Set;
 
 /// When compact encodings give way to big ones, per type: Redis's
@@ -26,6 +29,8 @@ pub struct Limits {
     pub hash: Listpack,
     /// Sets: the most integers an intset holds (default 512).
     pub set_intset_entries: usize,
+    /// Lists: `list-max-listpack-size`, how full a chunk gets.
+    pub list_chunk: ChunkLimit,
 }
 
 impl Default for Limits {
@@ -33,6 +38,7 @@ impl Default for Limits {
         Self {
             hash: Listpack::default(),
             set_intset_entries: 512,
+            list_chunk: ChunkLimit::default(),
         }
     }
 }
@@ -44,6 +50,8 @@ pub(crate) enum Collection {
     Hash(Hash),
     /// A set of distinct members.
     Set(Set),
+    /// A list of elements, in order.
+    List(List),
 }
 
 impl Collection {
@@ -52,6 +60,7 @@ impl Collection {
         match self {
             Collection::Hash(h) => h.footprint(),
             Collection::Set(s) => s.footprint(),
+            Collection::List(l) => l.footprint(),
         }
     }
 
@@ -61,6 +70,7 @@ impl Collection {
         match self {
             Collection::Hash(h) => h.is_empty(),
             Collection::Set(s) => s.is_empty(),
+            Collection::List(l) => l.is_empty(),
         }
     }
 
@@ -96,12 +106,49 @@ impl Collection {
         }
     }
 
+    /// The list, if this is one.
+    pub(crate) fn as_list(&self) -> Option<&List> {
+        match self {
+            Collection::List(l) => Some(l),
+            _ => None,
+        }
+    }
+
+    /// The list, if this is one, to change.
+    pub(crate) fn as_list_mut(&mut self) -> Option<&mut List> {
+        match self {
+            Collection::List(l) => Some(l),
+            _ => None,
+        }
+    }
+
     /// Redis's name for the encoding (OBJECT ENCODING).
     pub(crate) fn encoding(&self) -> &'static str {
         match self {
             Collection::Hash(h) => h.encoding(),
             Collection::Set(s) => s.encoding(),
+            Collection::List(l) => l.encoding(),
         }
+    }
+}
+
+/// Which elements a random read or pop takes (HRANDFIELD, SRANDMEMBER,
+/// SPOP), as the caller chooses them given the collection's size.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Picks {
+    /// Exactly these positions of the collection's order (distinct
+    /// picks, or the whole collection), in the order given; positions past
+    /// the end are skipped.
+    Positions(Vec<usize>),
+    /// Independent random picks, one per number, each drawn from that
+    /// number's bits (repeats allowed): O(1) each even in a big table,
+    /// where a position costs a walk.
+    Random(Vec<u64>),
+}
+
+impl From<Vec<usize>> for Picks {
+    fn from(positions: Vec<usize>) -> Self {
+        Picks::Positions(positions)
     }
 }
 

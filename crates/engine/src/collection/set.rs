@@ -184,7 +184,28 @@ impl Set {
                 .iter()
                 .filter_map(|&i| v.get(i).map(|&n| Member::Int(n)))
                 .collect(),
-            Members::Big(_) => super::at_positions(self.iter(), positions),
+            Members::Big(t) => t
+                .at_positions(positions)
+                .into_iter()
+                .map(|(m, _)| Member::Bytes(m))
+                .collect(),
+        }
+    }
+
+    /// The members `picks` names (see `Picks`).
+    pub(crate) fn picks(&self, picks: &super::Picks) -> Vec<Member<'_>> {
+        match (picks, &self.members) {
+            (super::Picks::Positions(p), _) => self.at_positions(p),
+            (super::Picks::Random(r), Members::Ints(v)) => r
+                .iter()
+                .filter_map(|&r| v.get((r as usize) % v.len().max(1)))
+                .map(|&n| Member::Int(n))
+                .collect(),
+            (super::Picks::Random(r), Members::Big(t)) => r
+                .iter()
+                .filter_map(|&r| t.random(r))
+                .map(|(m, _)| Member::Bytes(m))
+                .collect(),
         }
     }
 

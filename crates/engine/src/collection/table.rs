@@ -219,6 +219,69 @@ impl Table {
             .flat_map(|s| s.fields.iter().map(Packed::get))
     }
 
+    /// The field at position `i` of `iter`'s order: found by walking the
+    /// segments' sizes, then within one segment, so O(segments + a
+    /// segment), not O(len).
+    fn nth(&self, mut i: usize) -> Option<Pair<'_>> {
+        for seg in &self.segments {
+            let n = seg.fields.len();
+            if i < n {
+                return seg.fields.iter().nth(i).map(Packed::get);
+            }
+            i -= n;
+        }
+        None
+    }
+
+    /// A field picked at random from the bits of `r`: a directory entry,
+    /// then slots of that segment's table until one is occupied (as
+    /// Redis's `dictGetRandomKey` samples buckets). Each segment is picked
+    /// by its share of the hash space, about its share of the fields.
+    pub(crate) fn random(&self, r: u64) -> Option<Pair<'_>> {
+        if self.len == 0 {
+            return None;
+        }
+        let mut x = r;
+        for _ in 0..64 {
+            // splitmix64: fresh bits for each try.
+            x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = x;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^= z >> 31;
+            let entry = (z as usize) % self.directory.len().max(1);
+            let Some(seg) = self
+                .directory
+                .get(entry)
+                .and_then(|&i| self.segments.get(i as usize))
+            else {
+                continue;
+            };
+            let buckets = seg.fields.num_buckets();
+            if seg.fields.is_empty() || buckets == 0 {
+                continue;
+            }
+            if let Some(p) = seg.fields.get_bucket(((z >> 32) as usize) % buckets) {
+                return Some(p.get());
+            }
+        }
+        // Unlucky, or a table of mostly empty segments: a position.
+        self.nth((r as usize) % self.len)
+    }
+
+    /// The fields at `positions` of `iter`'s order, in the order asked
+    /// (repeats allowed; positions past the end skipped): each found
+    /// alone when there are few, in one pass over the table when there
+    /// are many (HRANDFIELD, SRANDMEMBER, SPOP).
+    pub(crate) fn at_positions(&self, positions: &[usize]) -> Vec<Pair<'_>> {
+        let each = self.segments.len() + SPLIT_AT / 2;
+        if positions.len().saturating_mul(each) < self.len {
+            positions.iter().filter_map(|&p| self.nth(p)).collect()
+        } else {
+            super::at_positions(self.iter(), positions)
+        }
+    }
+
     /// One scan step from `cursor` (0 to start), asking for about `count`
     /// fields: this step's fields and values and the next cursor (0 when
     /// done). It walks the fields in the order of the table's own hash of
@@ -264,6 +327,54 @@ mod tests {
             in_segment_0.iter().map(|&h| Table::inner(h) & 15).collect();
         assert!(in_segment_0.len() > 100);
         assert_eq!(low.len(), 16, "slots 0-15 of the segment's table all used");
+    }
+
+    /// Regression: SPOP and SRANDMEMBER found their one pick by walking the
+    /// whole table (O(size) each: redis-benchmark's SPOP on a 260K set
+    /// never finished).
+    #[test]
+    fn a_few_picks_are_found_by_position_as_one_pass_finds_them() {
+        let mut t = Table::with_capacity(0);
+        for i in 0..20_000 {
+            t.insert_new(format!("f{i}").as_bytes(), b"v");
+        }
+        let order: Vec<Pair<'_>> = t.iter().collect();
+        for p in [0, 1, 3583, 3584, 9_999, 19_999] {
+            assert_eq!(t.nth(p), order.get(p).copied(), "position {p}");
+        }
+        assert_eq!(t.nth(20_000), None);
+        let few = [7, 19_999, 7];
+        let want: Vec<Pair<'_>> = few.iter().map(|&p| order[p]).collect();
+        assert_eq!(t.at_positions(&few), want);
+        let many: Vec<usize> = (0..5000).map(|i| (i * 7) % 20_001).collect();
+        let want: Vec<Pair<'_>> = many.iter().filter_map(|&p| order.get(p).copied()).collect();
+        assert_eq!(t.at_positions(&many), want);
+    }
+
+    #[test]
+    fn random_picks_reach_every_field_about_evenly() {
+        let mut t = Table::with_capacity(0);
+        let n = 10_000;
+        for i in 0..n {
+            t.insert_new(format!("f{i}").as_bytes(), b"v");
+        }
+        let mut hits = std::collections::HashMap::new();
+        let mut rng = fastrand::Rng::with_seed(3);
+        for _ in 0..n * 20 {
+            let (f, _) = t.random(rng.u64(..)).expect("not empty");
+            *hits.entry(f.to_vec()).or_insert(0u32) += 1;
+        }
+        assert!(
+            hits.len() > n * 99 / 100,
+            "{} of {n} fields picked",
+            hits.len()
+        );
+        let most = hits.values().max().copied().unwrap_or(0);
+        assert!(
+            most < 100,
+            "one field picked {most} times of an expected 20"
+        );
+        assert_eq!(Table::with_capacity(0).random(1), None);
     }
 
     #[test]

@@ -12,7 +12,7 @@
 
 use super::access::sealed::Access;
 use super::collection;
-use crate::collection::{Collection, Hash, Listpack};
+use crate::collection::{Collection, Hash, Listpack, Picks};
 use crate::entry::Entry;
 use crate::error::{Error, Result};
 use crate::keyspace::Ctx;
@@ -263,7 +263,7 @@ pub(crate) fn hrandfield(
     map: &ShardMap,
     hash: u64,
     key: &[u8],
-    pick: impl FnOnce(usize) -> Vec<usize>,
+    pick: impl FnOnce(usize) -> Picks,
     ctx: &Ctx,
 ) -> Result<Option<Vec<(Bytes, Bytes)>>> {
     let Some(h) = read(map, hash, key, ctx)? else {
@@ -271,7 +271,7 @@ pub(crate) fn hrandfield(
     };
     let picks = pick(h.len());
     Ok(Some(
-        h.at_positions(&picks)
+        h.picks(&picks)
             .into_iter()
             .map(|(f, v)| (Bytes::copy_from_slice(f), Bytes::copy_from_slice(v)))
             .collect(),
@@ -367,13 +367,15 @@ pub trait Hashes: Access {
         self.read_key(key, |m, h| hscan(m, h, key, cursor, count, self.ctx()))?
     }
 
-    /// HRANDFIELD: `None` if the key does not exist; otherwise the pairs at
-    /// the positions `pick` chooses, given the hash's size.
-    fn hrandfield(
+    /// HRANDFIELD: `None` if the key does not exist; otherwise the pairs
+    /// `pick` chooses, given the hash's size.
+    fn hrandfield<P: Into<Picks>>(
         &self,
         key: &[u8],
-        pick: impl FnOnce(usize) -> Vec<usize>,
+        pick: impl FnOnce(usize) -> P,
     ) -> Result<Option<Vec<(Bytes, Bytes)>>> {
-        self.read_key(key, |m, h| hrandfield(m, h, key, pick, self.ctx()))?
+        self.read_key(key, |m, h| {
+            hrandfield(m, h, key, |n| pick(n).into(), self.ctx())
+        })?
     }
 }

@@ -18,6 +18,7 @@ mod expire;
 mod hashes;
 mod keys;
 mod kv;
+mod lists;
 mod persist;
 mod scan;
 mod sets;
@@ -28,6 +29,7 @@ mod types;
 pub use batch::Tx;
 pub use hashes::{FieldValue, HashPart, Hashes};
 pub use kv::KeyValue;
+pub use lists::{Lists, PosOptions};
 pub use persist::DumpEntry;
 pub use sets::{SetAlgebra, Sets};
 pub use stats::{ShardStats, Stats};
@@ -95,6 +97,7 @@ impl Db {
                 AtomicUsize::new(Listpack::default().value),
             ],
             set_intset: AtomicUsize::new(Limits::default().set_intset_entries),
+            list_chunk: std::sync::atomic::AtomicI64::new(Limits::default().list_chunk.0),
             notifier: Notifier::new(hub, options.db_index),
             expired: AtomicU64::new(0),
             id: options.db_index,
@@ -205,6 +208,8 @@ impl Db {
     pub fn set_limits(&self, limits: Limits) {
         self.set_hash_listpack(limits.hash);
         self.set_set_intset_entries(limits.set_intset_entries);
+        let ctx = &self.ks.ctx;
+        ctx.list_chunk.store(limits.list_chunk.0, Ordering::Relaxed);
     }
 
     /// Changes when a set of integers becomes a table (Redis's

@@ -15,7 +15,7 @@
 use super::access::sealed::Access;
 use super::collection;
 use super::{Db, Tx};
-use crate::collection::{Collection, Set};
+use crate::collection::{Collection, Picks, Set};
 use crate::entry::Entry;
 use crate::error::{Error, Result};
 use crate::keyspace::Ctx;
@@ -104,23 +104,18 @@ fn srem(
 
 /// SPOP: removes the members at the positions `pick` chooses given the
 /// set's size; `None` if the key does not exist.
-fn spop(
+fn spop<P: Into<Picks>>(
     map: &mut ShardMap,
     hash: u64,
     key: &[u8],
-    pick: impl FnOnce(usize) -> Vec<usize>,
+    pick: impl FnOnce(usize) -> P,
     ctx: &Ctx,
 ) -> Result<(Option<Vec<Bytes>>, Option<Entry>)> {
     let (popped, removed) = update(map, hash, key, false, ctx, |s, _| {
-        let picks = pick(s.len());
-        let popped: Vec<Bytes> = s
-            .at_positions(&picks)
-            .into_iter()
-            .map(|m| m.to_bytes())
-            .collect();
-        for m in &popped {
-            s.remove(m);
-        }
+        let picks = pick(s.len()).into();
+        let picked: Vec<Bytes> = s.picks(&picks).into_iter().map(|m| m.to_bytes()).collect();
+        // Random picks may repeat: a member is popped once.
+        let popped: Vec<Bytes> = picked.into_iter().filter(|m| s.remove(m)).collect();
         let changed = !popped.is_empty();
         Ok((popped, changed))
     })?;
@@ -282,12 +277,12 @@ pub trait Sets: Access {
         Ok(n)
     }
 
-    /// SPOP: removes and returns the members at the positions `pick`
-    /// chooses, given the set's size; `None` if the key does not exist.
-    fn spop(
+    /// SPOP: removes and returns the members `pick` chooses, given the
+    /// set's size; `None` if the key does not exist.
+    fn spop<P: Into<Picks>>(
         &self,
         key: &[u8],
-        pick: impl FnOnce(usize) -> Vec<usize>,
+        pick: impl FnOnce(usize) -> P,
     ) -> Result<Option<Vec<Bytes>>> {
         let (popped, removed) = self.write_key(key, |m, h| spop(m, h, key, pick, self.ctx()))??;
         drop(removed);
@@ -317,19 +312,19 @@ pub trait Sets: Access {
         Ok(members_of(self, key)?.unwrap_or_default())
     }
 
-    /// SRANDMEMBER: the members at the positions `pick` chooses, given the
-    /// set's size; `None` if the key does not exist.
-    fn srandmember(
+    /// SRANDMEMBER: the members `pick` chooses, given the set's size;
+    /// `None` if the key does not exist.
+    fn srandmember<P: Into<Picks>>(
         &self,
         key: &[u8],
-        pick: impl FnOnce(usize) -> Vec<usize>,
+        pick: impl FnOnce(usize) -> P,
     ) -> Result<Option<Vec<Bytes>>> {
         self.read_key(key, |m, h| {
             let Some(s) = read(m, h, key, self.ctx())? else {
                 return Ok(None);
             };
-            let picks = pick(s.len());
-            let members = s.at_positions(&picks);
+            let picks = pick(s.len()).into();
+            let members = s.picks(&picks);
             Ok(Some(members.into_iter().map(|m| m.to_bytes()).collect()))
         })?
     }

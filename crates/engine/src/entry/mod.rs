@@ -25,6 +25,8 @@ pub enum ValueType {
     Hash,
     /// A set of distinct members.
     Set,
+    /// A list of elements.
+    List,
 }
 
 impl ValueType {
@@ -34,6 +36,7 @@ impl ValueType {
             ValueType::String => "string",
             ValueType::Hash => "hash",
             ValueType::Set => "set",
+            ValueType::List => "list",
         }
     }
 
@@ -44,6 +47,7 @@ impl ValueType {
             ValueType::String => 0,
             ValueType::Hash => crate::collection::codec::TAG_HASH,
             ValueType::Set => crate::collection::codec::TAG_SET,
+            ValueType::List => crate::collection::codec::TAG_LIST,
         }
     }
 
@@ -53,6 +57,7 @@ impl ValueType {
             0 => Some(ValueType::String),
             crate::collection::codec::TAG_HASH => Some(ValueType::Hash),
             crate::collection::codec::TAG_SET => Some(ValueType::Set),
+            crate::collection::codec::TAG_LIST => Some(ValueType::List),
             _ => None,
         }
     }
@@ -64,13 +69,19 @@ impl ValueType {
         match c {
             crate::collection::Collection::Hash(_) => ValueType::Hash,
             crate::collection::Collection::Set(_) => ValueType::Set,
+            crate::collection::Collection::List(_) => ValueType::List,
         }
     }
 
     /// The type a TYPE name stands for (SCAN's TYPE option), if any.
     pub fn from_name(name: &[u8]) -> Option<Self> {
-        [ValueType::String, ValueType::Hash, ValueType::Set]
-            .into_iter()
-            .find(|t| t.as_str().as_bytes().eq_ignore_ascii_case(name))
+        [
+            ValueType::String,
+            ValueType::Hash,
+            ValueType::Set,
+            ValueType::List,
+        ]
+        .into_iter()
+        .find(|t| t.as_str().as_bytes().eq_ignore_ascii_case(name))
     }
 }

@@ -6,7 +6,7 @@
 //! reaper and the migrator alike.
 
 use crate::clock::Clock;
-use crate::collection::{Limits, Listpack};
+use crate::collection::{ChunkLimit, Limits, Listpack};
 use crate::error::{Error, Result};
 use crate::journal::Journal;
 use crate::pubsub::{Notifier, NotifyFlags};
@@ -27,6 +27,9 @@ pub struct Ctx {
     /// Redis's `set-max-intset-entries`; changeable at run time
     /// (`Db::set_set_intset_entries`).
     pub(crate) set_intset: AtomicUsize,
+    /// Redis's `list-max-listpack-size`; changeable at run time
+    /// (`Db::set_limits`).
+    pub(crate) list_chunk: std::sync::atomic::AtomicI64,
     pub(crate) notifier: Notifier,
     /// Keys that expired (Redis's `expired_keys`).
     pub(crate) expired: AtomicU64,
@@ -86,7 +89,18 @@ impl Ctx {
         Limits {
             hash: self.hash_listpack(),
             set_intset_entries: self.set_intset_entries(),
+            list_chunk: self.list_chunk(),
         }
+    }
+
+    /// How full a list's chunk gets, as set now.
+    pub(crate) fn list_chunk(&self) -> ChunkLimit {
+        ChunkLimit(self.list_chunk.load(Ordering::Relaxed))
+    }
+
+    /// A list-command event (`lpush`, `rpop`, `linsert`, ...).
+    pub(crate) fn notify_list(&self, event: &'static str, key: &[u8]) {
+        self.notify(NotifyFlags::LIST, event, key);
     }
 
     /// When an intset becomes a table, as set now.

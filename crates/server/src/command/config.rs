@@ -85,6 +85,14 @@ fn settings(c: &Config) -> Vec<(&'static str, String)> {
             "set-max-intset-entries",
             c.set_max_intset_entries.to_string(),
         ),
+        (
+            "list-max-listpack-size",
+            c.list_max_listpack_size.to_string(),
+        ),
+        (
+            "list-max-ziplist-size",
+            c.list_max_listpack_size.to_string(),
+        ),
     ]
 }
 
@@ -205,6 +213,10 @@ fn settable(name: &str) -> Option<Settable> {
         }),
         "hash-max-listpack-value" | "hash-max-ziplist-value" => Now(|c, v| {
             c.hash_max_listpack_value = memory(v, 0)?;
+            Ok(())
+        }),
+        "list-max-listpack-size" | "list-max-ziplist-size" => Now(|c, v| {
+            c.list_max_listpack_size = integer(v, i64::from(i32::MIN), i64::from(i32::MAX))?;
             Ok(())
         }),
         "set-max-intset-entries" => Now(|c, v| {

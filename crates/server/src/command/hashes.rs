@@ -13,7 +13,7 @@
 //! is refused (see `pick`).
 
 use super::args::{cursor, int, is, scan_args};
-use super::pick::{count_arg, positions, MAX_REPEATED_PICKS};
+use super::pick::{count_arg, picks, MAX_REPEATED_PICKS};
 use super::spec::{flags::*, spec, Spec};
 use super::{Call, CmdResult, Reject};
 use tandem_engine::glob_match;
@@ -158,7 +158,7 @@ fn hrandfield(c: &mut Call<'_>) -> CmdResult {
     if c.args_from(2).is_empty() {
         let picked = c
             .kv()
-            .hrandfield(c.arg(1), &mut |size| positions(1, size, &mut rng))?;
+            .hrandfield(c.arg(1), &mut |size| picks(1, size, &mut rng))?;
         let field = picked.as_ref().and_then(|p| p.first()).map(|(f, _)| &f[..]);
         c.out.bulk_or_null(field);
         return Ok(());
@@ -177,7 +177,7 @@ fn hrandfield(c: &mut Call<'_>) -> CmdResult {
     }
     let picked = c
         .kv()
-        .hrandfield(c.arg(1), &mut |size| positions(count, size, &mut rng))?
+        .hrandfield(c.arg(1), &mut |size| picks(count, size, &mut rng))?
         .unwrap_or_default();
     let resp3 = c.out.resp_version() == 3;
     // RESP2 flattens the pairs; RESP3 answers an array of pairs.

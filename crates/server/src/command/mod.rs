@@ -25,6 +25,7 @@ mod hashes;
 pub(crate) mod info;
 mod introspection;
 mod keys;
+mod lists;
 pub(crate) mod meta;
 mod object;
 mod pick;
@@ -100,6 +101,7 @@ pub fn table() -> &'static [Spec] {
             strings::COMMANDS,
             hashes::COMMANDS,
             sets::COMMANDS,
+            lists::COMMANDS,
             keys::COMMANDS,
             expire::COMMANDS,
             range::COMMANDS,

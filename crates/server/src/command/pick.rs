@@ -15,6 +15,7 @@
 
 use super::args::int;
 use super::Reject;
+use tandem_engine::Picks;
 
 /// The most picks a negative count may ask for (see the module header).
 pub(super) const MAX_REPEATED_PICKS: i64 = 1 << 20;
@@ -29,10 +30,25 @@ pub(super) fn count_arg(arg: &[u8]) -> Result<i64, Reject> {
     }
 }
 
-/// The positions to return from a collection of `size` for `count`: with a negative count, `-count` independent picks (repeats
-/// allowed); with a count of at least the size, every position in order;
-/// otherwise `count` distinct positions in random order.
-pub(super) fn positions(count: i64, size: usize, rng: &mut fastrand::Rng) -> Vec<usize> {
+/// What to return from a collection of `size` for `count`: with a
+/// negative count, `-count` independent random picks (repeats allowed);
+/// one random pick for a count of 1; with a count of at least the size,
+/// every position in order; otherwise `count` distinct positions in
+/// random order. Random picks cost O(1) each in a big table, positions a
+/// walk (`tandem_engine::Picks`).
+pub(super) fn picks(count: i64, size: usize, rng: &mut fastrand::Rng) -> Picks {
+    let want = usize::try_from(count.unsigned_abs()).unwrap_or(usize::MAX);
+    if size > 1 && (count < 0 || count == 1) {
+        return Picks::Random((0..want).map(|_| rng.u64(..)).collect());
+    }
+    Picks::Positions(positions(count, size, rng))
+}
+
+/// The positions to return from a collection of `size` for `count`: with
+/// a negative count, `-count` independent picks (repeats allowed); with a
+/// count of at least the size, every position in order; otherwise `count`
+/// distinct positions in random order.
+fn positions(count: i64, size: usize, rng: &mut fastrand::Rng) -> Vec<usize> {
     if size == 0 || count == 0 {
         return Vec::new();
     }
@@ -69,10 +85,10 @@ pub(super) fn positions(count: i64, size: usize, rng: &mut fastrand::Rng) -> Vec
 
 #[cfg(test)]
 mod tests {
-    use super::positions;
+    use super::{picks, positions, Picks};
 
     #[test]
-    fn hrandfield_positions_follow_redis_rules() {
+    fn picks_follow_redis_rules() {
         let mut rng = fastrand::Rng::with_seed(7);
         assert!(positions(0, 5, &mut rng).is_empty());
         assert!(positions(3, 0, &mut rng).is_empty());
@@ -93,5 +109,10 @@ mod tests {
             got.dedup();
             assert_eq!(got.len(), count as usize, "distinct, {count} of {size}");
         }
+        assert!(matches!(picks(1, 10, &mut rng), Picks::Random(r) if r.len() == 1));
+        assert!(matches!(picks(-7, 10, &mut rng), Picks::Random(r) if r.len() == 7));
+        assert_eq!(picks(1, 1, &mut rng), Picks::Positions(vec![0]));
+        assert_eq!(picks(-2, 1, &mut rng), Picks::Positions(vec![0, 0]));
+        assert_eq!(picks(5, 3, &mut rng), Picks::Positions(vec![0, 1, 2]));
     }
 }

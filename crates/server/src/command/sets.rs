@@ -9,7 +9,7 @@
 //! semantics live in the engine (`tandem_engine::Sets`).
 
 use super::args::{cursor, int, is, scan_args};
-use super::pick::{count_arg, positions, MAX_REPEATED_PICKS};
+use super::pick::{count_arg, picks, MAX_REPEATED_PICKS};
 use super::spec::{flags::*, spec, Spec};
 use super::{Call, CmdResult, Reject};
 use tandem_engine::{glob_match, Bytes, SetAlgebra};
@@ -95,7 +95,7 @@ fn srandmember(c: &mut Call<'_>) -> CmdResult {
         [] => {
             let picked = c
                 .kv()
-                .srandmember(key, &mut |size| positions(1, size, &mut rng))?;
+                .srandmember(key, &mut |size| picks(1, size, &mut rng))?;
             let member = picked.as_ref().and_then(|p| p.first());
             c.out.bulk_or_null(member.map(|m| &m[..]));
             return Ok(());
@@ -108,7 +108,7 @@ fn srandmember(c: &mut Call<'_>) -> CmdResult {
     }
     let picked = c
         .kv()
-        .srandmember(key, &mut |size| positions(count, size, &mut rng))?
+        .srandmember(key, &mut |size| picks(count, size, &mut rng))?
         .unwrap_or_default();
     c.out.bulks(picked.iter());
     Ok(())
@@ -119,7 +119,7 @@ fn spop(c: &mut Call<'_>) -> CmdResult {
     let key = c.arg(1);
     let count = match c.args_from(2) {
         [] => {
-            let popped = c.kv().spop(key, &mut |size| positions(1, size, &mut rng))?;
+            let popped = c.kv().spop(key, &mut |size| picks(1, size, &mut rng))?;
             let member = popped.as_ref().and_then(|p| p.first());
             c.out.bulk_or_null(member.map(|m| &m[..]));
             return Ok(());
@@ -132,7 +132,7 @@ fn spop(c: &mut Call<'_>) -> CmdResult {
     // A count of 0 still checks the key's type first, as Redis does.
     let popped = c
         .kv()
-        .spop(key, &mut |size| positions(count, size, &mut rng))?
+        .spop(key, &mut |size| picks(count, size, &mut rng))?
         .unwrap_or_default();
     reply_set(c, &popped);
     Ok(())

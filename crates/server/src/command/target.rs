@@ -9,8 +9,8 @@
 
 use crate::resp::Out;
 use tandem_engine::{
-    Bytes, ExpireCondition, Expiry, FieldValue, HashPart, Hashes, KeyValue, Result, SetAlgebra,
-    SetOptions, SetOutcome, SetTtl, Sets, ValueType,
+    Bytes, End, ExpireCondition, Expiry, FieldValue, HashPart, Hashes, KeyValue, Lists, Picks,
+    PosOptions, Result, SetAlgebra, SetOptions, SetOutcome, SetTtl, Sets, ValueType,
 };
 
 /// The per-key operations handlers use, on a `Db` or a `Tx`.
@@ -56,39 +56,47 @@ pub trait Target {
     fn hstrlen(&self, key: &[u8], field: &[u8]) -> Result<usize>;
     fn hgetall(&self, key: &[u8], part: HashPart) -> Result<Vec<Bytes>>;
     fn hscan(&self, key: &[u8], cursor: u64, count: usize) -> Result<(u64, Vec<FieldValue>)>;
-    /// HRANDFIELD: the pairs at the positions `pick` chooses, given the
-    /// hash's size; `None` if the key does not exist.
+    /// HRANDFIELD: the pairs `pick` chooses, given the hash's size; `None`
+    /// if the key does not exist.
     fn hrandfield(
         &self,
         key: &[u8],
-        pick: &mut dyn FnMut(usize) -> Vec<usize>,
+        pick: &mut dyn FnMut(usize) -> Picks,
     ) -> Result<Option<Vec<(Bytes, Bytes)>>>;
     fn sadd(&self, key: &[u8], members: &[&[u8]]) -> Result<usize>;
     fn srem(&self, key: &[u8], members: &[&[u8]]) -> Result<usize>;
     fn scard(&self, key: &[u8]) -> Result<usize>;
     fn smismember(&self, key: &[u8], members: &[&[u8]]) -> Result<Vec<bool>>;
     fn smembers(&self, key: &[u8]) -> Result<Vec<Bytes>>;
-    /// SRANDMEMBER: the members at the positions `pick` chooses, given the
-    /// set's size; `None` if the key does not exist.
+    /// SRANDMEMBER: the members `pick` chooses, given the set's size;
+    /// `None` if the key does not exist.
     fn srandmember(
         &self,
         key: &[u8],
-        pick: &mut dyn FnMut(usize) -> Vec<usize>,
+        pick: &mut dyn FnMut(usize) -> Picks,
     ) -> Result<Option<Vec<Bytes>>>;
     /// SPOP: as `srandmember`, removing what it picks.
-    fn spop(
-        &self,
-        key: &[u8],
-        pick: &mut dyn FnMut(usize) -> Vec<usize>,
-    ) -> Result<Option<Vec<Bytes>>>;
+    fn spop(&self, key: &[u8], pick: &mut dyn FnMut(usize) -> Picks) -> Result<Option<Vec<Bytes>>>;
     fn sscan(&self, key: &[u8], cursor: u64, count: usize) -> Result<(u64, Vec<Bytes>)>;
     fn combine(&self, op: SetAlgebra, keys: &[&[u8]]) -> Result<Vec<Bytes>>;
     fn sintercard(&self, keys: &[&[u8]], limit: usize) -> Result<usize>;
     fn combine_store(&self, op: SetAlgebra, dst: &[u8], keys: &[&[u8]]) -> Result<usize>;
     fn smove(&self, src: &[u8], dst: &[u8], member: &[u8]) -> Result<bool>;
+    fn push(&self, key: &[u8], end: End, values: &[&[u8]], only_existing: bool) -> Result<usize>;
+    fn pop(&self, key: &[u8], end: End, count: usize) -> Result<Option<Vec<Bytes>>>;
+    fn llen(&self, key: &[u8]) -> Result<usize>;
+    fn lindex(&self, key: &[u8], index: i64) -> Result<Option<Bytes>>;
+    fn lrange(&self, key: &[u8], start: i64, stop: i64) -> Result<Vec<Bytes>>;
+    fn lset(&self, key: &[u8], index: i64, value: &[u8]) -> Result<()>;
+    fn linsert(&self, key: &[u8], before: bool, pivot: &[u8], value: &[u8]) -> Result<i64>;
+    fn lrem(&self, key: &[u8], count: i64, value: &[u8]) -> Result<usize>;
+    fn ltrim(&self, key: &[u8], start: i64, stop: i64) -> Result<()>;
+    fn lpos(&self, key: &[u8], value: &[u8], opts: PosOptions) -> Result<Option<Vec<usize>>>;
+    fn lmove(&self, src: &[u8], dst: &[u8], from: End, to: End) -> Result<Option<Bytes>>;
+    fn lmpop(&self, keys: &[&[u8]], end: End, count: usize) -> Result<Option<(Bytes, Vec<Bytes>)>>;
 }
 
-impl<T: KeyValue + Hashes + Sets> Target for T {
+impl<T: KeyValue + Hashes + Sets + Lists> Target for T {
     fn get_into(&self, key: &[u8], out: &mut Out) -> Result<()> {
         // The value goes straight from the shard into the reply buffer.
         self.get_with(key, |v| out.bulk_or_null(v))
@@ -207,7 +215,7 @@ impl<T: KeyValue + Hashes + Sets> Target for T {
     fn hrandfield(
         &self,
         key: &[u8],
-        pick: &mut dyn FnMut(usize) -> Vec<usize>,
+        pick: &mut dyn FnMut(usize) -> Picks,
     ) -> Result<Option<Vec<(Bytes, Bytes)>>> {
         Hashes::hrandfield(self, key, pick)
     }
@@ -229,15 +237,11 @@ impl<T: KeyValue + Hashes + Sets> Target for T {
     fn srandmember(
         &self,
         key: &[u8],
-        pick: &mut dyn FnMut(usize) -> Vec<usize>,
+        pick: &mut dyn FnMut(usize) -> Picks,
     ) -> Result<Option<Vec<Bytes>>> {
         Sets::srandmember(self, key, pick)
     }
-    fn spop(
-        &self,
-        key: &[u8],
-        pick: &mut dyn FnMut(usize) -> Vec<usize>,
-    ) -> Result<Option<Vec<Bytes>>> {
+    fn spop(&self, key: &[u8], pick: &mut dyn FnMut(usize) -> Picks) -> Result<Option<Vec<Bytes>>> {
         Sets::spop(self, key, pick)
     }
     fn sscan(&self, key: &[u8], cursor: u64, count: usize) -> Result<(u64, Vec<Bytes>)> {
@@ -254,5 +258,41 @@ impl<T: KeyValue + Hashes + Sets> Target for T {
     }
     fn smove(&self, src: &[u8], dst: &[u8], member: &[u8]) -> Result<bool> {
         Sets::smove(self, src, dst, member)
+    }
+    fn push(&self, key: &[u8], end: End, values: &[&[u8]], only_existing: bool) -> Result<usize> {
+        Lists::push(self, key, end, values, only_existing)
+    }
+    fn pop(&self, key: &[u8], end: End, count: usize) -> Result<Option<Vec<Bytes>>> {
+        Lists::pop(self, key, end, count)
+    }
+    fn llen(&self, key: &[u8]) -> Result<usize> {
+        Lists::llen(self, key)
+    }
+    fn lindex(&self, key: &[u8], index: i64) -> Result<Option<Bytes>> {
+        Lists::lindex(self, key, index)
+    }
+    fn lrange(&self, key: &[u8], start: i64, stop: i64) -> Result<Vec<Bytes>> {
+        Lists::lrange(self, key, start, stop)
+    }
+    fn lset(&self, key: &[u8], index: i64, value: &[u8]) -> Result<()> {
+        Lists::lset(self, key, index, value)
+    }
+    fn linsert(&self, key: &[u8], before: bool, pivot: &[u8], value: &[u8]) -> Result<i64> {
+        Lists::linsert(self, key, before, pivot, value)
+    }
+    fn lrem(&self, key: &[u8], count: i64, value: &[u8]) -> Result<usize> {
+        Lists::lrem(self, key, count, value)
+    }
+    fn ltrim(&self, key: &[u8], start: i64, stop: i64) -> Result<()> {
+        Lists::ltrim(self, key, start, stop)
+    }
+    fn lpos(&self, key: &[u8], value: &[u8], opts: PosOptions) -> Result<Option<Vec<usize>>> {
+        Lists::lpos(self, key, value, opts)
+    }
+    fn lmove(&self, src: &[u8], dst: &[u8], from: End, to: End) -> Result<Option<Bytes>> {
+        Lists::lmove(self, src, dst, from, to)
+    }
+    fn lmpop(&self, keys: &[&[u8]], end: End, count: usize) -> Result<Option<(Bytes, Vec<Bytes>)>> {
+        Lists::lmpop(self, keys, end, count)
     }
 }

@@ -169,6 +169,17 @@ pub struct Settings {
     /// (intset) before it becomes a hash table [default: 512].
     #[arg(long, value_name = "N")]
     pub set_max_intset_entries: Option<u64>,
+
+    /// How full a list's chunk (listpack) gets: -1 to -5 for 4 to 64 KiB,
+    /// or a positive count of elements [default: -2].
+    #[arg(
+        long,
+        value_name = "N",
+        alias = "list-max-ziplist-size",
+        allow_hyphen_values = true
+    )]
+    #[serde(alias = "list-max-ziplist-size")]
+    pub list_max_listpack_size: Option<i64>,
 }
 
 /// The settings the server runs with, every one resolved.
@@ -233,6 +244,8 @@ pub struct Config {
     pub hash_max_listpack_value: u64,
     /// Most integers in a set's intset encoding.
     pub set_max_intset_entries: u64,
+    /// How full a list's chunk gets (Redis's `list-max-listpack-size`).
+    pub list_max_listpack_size: i64,
     /// The file system `dir` is on. Not a setting (see `StorageFs`).
     pub fs: StorageFs,
 }
@@ -294,6 +307,7 @@ impl Default for Config {
             hash_max_listpack_entries: 512,
             hash_max_listpack_value: 64,
             set_max_intset_entries: 512,
+            list_max_listpack_size: -2,
             fs: StorageFs::default(),
         }
     }
@@ -385,6 +399,7 @@ impl Settings {
                 .hash_max_listpack_value
                 .or(lower.hash_max_listpack_value),
             set_max_intset_entries: self.set_max_intset_entries.or(lower.set_max_intset_entries),
+            list_max_listpack_size: self.list_max_listpack_size.or(lower.list_max_listpack_size),
         }
     }
 }
@@ -400,6 +415,7 @@ impl Config {
                 value: clamp(self.hash_max_listpack_value),
             },
             set_intset_entries: clamp(self.set_max_intset_entries),
+            list_chunk: tandem_engine::ChunkLimit(self.list_max_listpack_size),
         }
     }
 
@@ -517,6 +533,7 @@ impl Config {
                 .hash_max_listpack_value
                 .map_or(d.hash_max_listpack_value, |b| b.0),
             set_max_intset_entries: s.set_max_intset_entries.unwrap_or(d.set_max_intset_entries),
+            list_max_listpack_size: s.list_max_listpack_size.unwrap_or(d.list_max_listpack_size),
             fs: d.fs,
         })
     }

@@ -51,6 +51,8 @@ pub mod acl {
     pub const HASH: u32 = 1 << 12;
     /// Works on sets.
     pub const SET: u32 = 1 << 13;
+    /// Works on lists.
+    pub const LIST: u32 = 1 << 14;
 
     /// Each category with its name, in Redis's order.
     pub const NAMES: &[(u32, &str)] = &[
@@ -58,6 +60,7 @@ pub mod acl {
         (READ, "@read"),
         (WRITE, "@write"),
         (SET, "@set"),
+        (LIST, "@list"),
         (HASH, "@hash"),
         (STRING, "@string"),
         (PUBSUB, "@pubsub"),

@@ -365,6 +365,64 @@ pub(super) const META: &[Meta] = &[
         .acl(acl::SET)
         .tips(&["nondeterministic_output"])
         .keys(&[ks(key::RO | key::ACCESS, 1, 0, 1)]),
+    Meta::new("lpush", "list", "1.0.0", "Adds elements at the head of a list, creating it if needed", "O(1) for each element added")
+        .acl(acl::LIST)
+        .keys(&[ks(key::RW | key::INSERT, 1, 0, 1)]),
+    Meta::new("rpush", "list", "1.0.0", "Adds elements at the tail of a list, creating it if needed", "O(1) for each element added")
+        .acl(acl::LIST)
+        .keys(&[ks(key::RW | key::INSERT, 1, 0, 1)]),
+    Meta::new("lpushx", "list", "2.2.0", "Adds elements at the head of a list, only if it exists", "O(1) for each element added")
+        .acl(acl::LIST)
+        .keys(&[ks(key::RW | key::INSERT, 1, 0, 1)]),
+    Meta::new("rpushx", "list", "2.2.0", "Adds elements at the tail of a list, only if it exists", "O(1) for each element added")
+        .acl(acl::LIST)
+        .keys(&[ks(key::RW | key::INSERT, 1, 0, 1)]),
+    Meta::new("lpop", "list", "1.0.0", "Removes and returns elements from the head of a list", "O(N) where N is the number of elements returned")
+        .acl(acl::LIST)
+        .keys(&[ks(key::RW | key::ACCESS | key::DELETE, 1, 0, 1)]),
+    Meta::new("rpop", "list", "1.0.0", "Removes and returns elements from the tail of a list", "O(N) where N is the number of elements returned")
+        .acl(acl::LIST)
+        .keys(&[ks(key::RW | key::ACCESS | key::DELETE, 1, 0, 1)]),
+    Meta::new("llen", "list", "1.0.0", "Returns the length of a list", "O(1)")
+        .acl(acl::LIST)
+        .keys(&[ks(key::RO, 1, 0, 1)]),
+    Meta::new("lrange", "list", "1.0.0", "Returns a range of a list's elements, by index", "O(S+N) where S is the distance of the start from the nearer end, in chunks, and N the number of elements returned")
+        .acl(acl::LIST)
+        .keys(&[ks(key::RO | key::ACCESS, 1, 0, 1)]),
+    Meta::new("lindex", "list", "1.0.0", "Returns the element of a list at an index", "O(N) where N is the distance from the nearer end, in chunks; O(1) near either end")
+        .acl(acl::LIST)
+        .keys(&[ks(key::RO | key::ACCESS, 1, 0, 1)]),
+    Meta::new("lset", "list", "1.0.0", "Replaces the element of a list at an index", "O(N) where N is the distance from the nearer end, in chunks")
+        .acl(acl::LIST)
+        .keys(&[ks(key::RW | key::UPDATE, 1, 0, 1)]),
+    Meta::new("linsert", "list", "2.2.0", "Inserts an element before or after another in a list", "O(N) where N is the number of elements before the pivot")
+        .acl(acl::LIST)
+        .keys(&[ks(key::RW | key::INSERT, 1, 0, 1)]),
+    Meta::new("lrem", "list", "1.0.0", "Removes elements equal to a value from a list", "O(N) where N is the length of the list")
+        .acl(acl::LIST)
+        .keys(&[ks(key::RW | key::DELETE, 1, 0, 1)]),
+    Meta::new("ltrim", "list", "1.0.0", "Keeps only a range of a list's elements", "O(N) where N is the number of elements kept plus those before them")
+        .acl(acl::LIST)
+        .keys(&[ks(key::RW | key::DELETE, 1, 0, 1)]),
+    Meta::new("lpos", "list", "6.0.6", "Returns the positions of elements equal to a value in a list", "O(N) where N is the number of elements looked at")
+        .acl(acl::LIST)
+        .keys(&[ks(key::RO | key::ACCESS, 1, 0, 1)]),
+    Meta::new("lmove", "list", "6.2.0", "Pops an element from one list and pushes it onto another", "O(1)")
+        .acl(acl::LIST)
+        .keys(&[
+            ks(key::RW | key::ACCESS | key::DELETE, 1, 0, 1),
+            ks(key::RW | key::INSERT, 2, 0, 1),
+        ]),
+    Meta::new("rpoplpush", "list", "1.2.0", "Pops an element from the tail of one list and pushes it onto the head of another", "O(1)")
+        .acl(acl::LIST)
+        .keys(&[
+            ks(key::RW | key::ACCESS | key::DELETE, 1, 0, 1),
+            ks(key::RW | key::INSERT, 2, 0, 1),
+        ])
+        .deprecated("6.2.0", "`LMOVE` with the `RIGHT` and `LEFT` arguments"),
+    Meta::new("lmpop", "list", "7.0.0", "Pops elements from the first non-empty list of several", "O(N+M) where N is the number of keys given and M the number of elements returned")
+        .acl(acl::LIST)
+        .keys(&[ks_keynum(key::RW | key::ACCESS | key::DELETE, 1, 0, 1, 1)]),
     Meta::new("multi", "transactions", "1.2.0", "Starts a transaction: the commands that follow are queued", "O(1)")
         .flags(NOSCRIPT | LOADING | STALE | ALLOW_BUSY)
         .acl(acl::TRANSACTION),
