@@ -6,9 +6,12 @@ Each round starts a fresh server of each kind, writes one collection of N
 elements by pipelined commands (1,000 a batch), and reports the growth of
 the server's resident set (VmRSS) divided by N:
 - hash: HSET myhsh field:<i> <SIZE-byte value>;
-- set:  SADD myset element:<i> (SIZE is unused).
+- set:  SADD myset element:<i> (SIZE is unused);
+- list: RPUSH mylist element:<i> (SIZE is unused);
+- small-hashes: N/10 keys hash:<k>, each HSET with 10 fields field:<j>
+  and SIZE-byte values (N counts fields, as for hash).
 
-Usage: scripts/bench_memory.py {hash|set} N [SIZE] [--rounds R] [--tandem-bin PATH]
+Usage: scripts/bench_memory.py {hash|set|list|small-hashes} N [SIZE] [--rounds R] [--tandem-bin PATH]
 """
 import argparse
 import os
@@ -29,11 +32,17 @@ def rss_kb(pid):
 
 
 def request(kind, i, value):
+    if kind == "small-hashes":
+        key, field = b"hash:%d" % (i // 10), b"field:%d" % (i % 10)
+        return b"*4\r\n$4\r\nHSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n" % (
+            len(key), key, len(field), field, len(value), value)
     if kind == "hash":
         field = b"field:%d" % i
         return b"*4\r\n$4\r\nHSET\r\n$5\r\nmyhsh\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n" % (
             len(field), field, len(value), value)
     member = b"element:%d" % i
+    if kind == "list":
+        return b"*3\r\n$5\r\nRPUSH\r\n$6\r\nmylist\r\n$%d\r\n%s\r\n" % (len(member), member)
     return b"*3\r\n$4\r\nSADD\r\n$5\r\nmyset\r\n$%d\r\n%s\r\n" % (len(member), member)
 
 
@@ -76,7 +85,7 @@ def measure(argv, port, kind, n, value):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("kind", choices=["hash", "set"])
+    ap.add_argument("kind", choices=["hash", "set", "list", "small-hashes"])
     ap.add_argument("n", type=int)
     ap.add_argument("size", type=int, nargs="?", default=8)
     ap.add_argument("--rounds", type=int, default=2)

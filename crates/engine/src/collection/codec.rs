@@ -170,7 +170,7 @@ pub(crate) fn decode(
             for _ in 0..n {
                 list.push(End::Right, r.bytes()?, limits.list_chunk);
             }
-            Collection::List(list)
+            Collection::List(Box::new(list))
         }
         _ => return Ok(None),
     };
@@ -232,7 +232,7 @@ mod tests {
         for e in ["b", "", "a", "b"] {
             list.push(End::Right, e.as_bytes(), l.list_chunk);
         }
-        let c = Collection::List(list);
+        let c = Collection::List(Box::new(list));
         assert_eq!(decode(TAG_LIST, &to_vec(&c), l), Ok(Some(c)));
         assert!(decode(TAG_LIST, &[0], l).is_err(), "empty list");
         assert!(decode(TAG_LIST, &[2, 1, b'a'], l).is_err(), "truncated");

@@ -8,6 +8,7 @@
 //! (Redis's `hashtable`). As in Redis, a hash never converts back. It must
 //! never let `bytes` drift from what it holds.
 
+use super::pairs::Pairs;
 use super::table::Table;
 
 /// When a small hash becomes a table: Redis's `hash-max-listpack-entries`
@@ -29,34 +30,26 @@ impl Default for Listpack {
     }
 }
 
-/// Per-field overhead counted on top of the bytes: two boxed slices (32
-/// bytes) and, in a table, its control byte, rounded as allocators do.
-const SLOT_BYTES: usize = 48;
-
-type Pair = (Box<[u8]>, Box<[u8]>);
-
 /// A field and its value, borrowed from the hash.
 pub(crate) type FieldRef<'a> = (&'a [u8], &'a [u8]);
 
 #[derive(Debug, Clone)]
 enum Fields {
-    Small(Vec<Pair>),
-    Big(Table),
+    Small(Pairs),
+    /// Boxed: a small hash (the common case, one per key) stays small.
+    Big(Box<Table>),
 }
 
 /// A hash: binary-safe fields mapped to binary-safe values.
 #[derive(Debug, Clone)]
 pub(crate) struct Hash {
     fields: Fields,
-    /// Bytes of fields and values held, with `SLOT_BYTES` for each.
-    bytes: usize,
 }
 
 impl Default for Hash {
     fn default() -> Self {
         Self {
-            fields: Fields::Small(Vec::new()),
-            bytes: 0,
+            fields: Fields::Small(Pairs::default()),
         }
     }
 }
@@ -71,11 +64,11 @@ impl Hash {
     /// An empty hash expecting `n` fields, small if `limits` allow.
     pub(crate) fn with_capacity(n: usize, limits: Listpack) -> Self {
         let fields = if n > limits.entries {
-            Fields::Big(Table::with_capacity(n))
+            Fields::Big(Box::new(Table::with_capacity(n)))
         } else {
-            Fields::Small(Vec::with_capacity(n))
+            Fields::Small(Pairs::default())
         };
-        Self { fields, bytes: 0 }
+        Self { fields }
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -90,7 +83,11 @@ impl Hash {
     }
 
     pub(crate) fn footprint(&self) -> usize {
-        std::mem::size_of::<Self>() + self.bytes
+        std::mem::size_of::<Self>()
+            + match &self.fields {
+                Fields::Small(p) => p.bytes(),
+                Fields::Big(t) => t.bytes(),
+            }
     }
 
     /// Redis's name for the encoding in use.
@@ -103,7 +100,7 @@ impl Hash {
 
     pub(crate) fn get(&self, field: &[u8]) -> Option<&[u8]> {
         match &self.fields {
-            Fields::Small(v) => v.iter().find(|(f, _)| &f[..] == field).map(|(_, v)| &v[..]),
+            Fields::Small(p) => p.get(field),
             Fields::Big(t) => t.get(field),
         }
     }
@@ -114,44 +111,22 @@ impl Hash {
         if field.len() > limits.value || value.len() > limits.value {
             self.convert();
         }
-        if let Fields::Small(v) = &mut self.fields {
-            if let Some((_, old)) = v.iter_mut().find(|(f, _)| &f[..] == field) {
-                self.bytes = self.bytes - old.len() + value.len();
-                *old = value.into();
-                return false;
-            }
-            if v.len() >= limits.entries {
+        if let Fields::Small(p) = &self.fields {
+            if p.len() >= limits.entries && p.get(field).is_none() {
                 self.convert();
             }
         }
         match &mut self.fields {
-            Fields::Small(v) => v.push((field.into(), value.into())),
-            Fields::Big(t) => {
-                if let Some(old) = t.set(field, value) {
-                    self.bytes = self.bytes - old + value.len();
-                    return false;
-                }
-            }
+            Fields::Small(p) => p.set(field, value).is_none(),
+            Fields::Big(t) => t.set(field, value).is_none(),
         }
-        self.bytes += SLOT_BYTES + field.len() + value.len();
-        true
     }
 
     /// Removes `field`; true if it was there.
     pub(crate) fn remove(&mut self, field: &[u8]) -> bool {
-        let old = match &mut self.fields {
-            Fields::Small(v) => v
-                .iter()
-                .position(|(f, _)| &f[..] == field)
-                .map(|i| v.remove(i).1.len()),
-            Fields::Big(t) => t.remove(field),
-        };
-        match old {
-            Some(old) => {
-                self.bytes -= SLOT_BYTES + field.len() + old;
-                true
-            }
-            None => false,
+        match &mut self.fields {
+            Fields::Small(p) => p.remove(field).is_some(),
+            Fields::Big(t) => t.remove(field).is_some(),
         }
     }
 
@@ -159,7 +134,7 @@ impl Hash {
     /// one's in the table's (unspecified) order.
     pub(crate) fn iter(&self) -> Box<dyn Iterator<Item = (&[u8], &[u8])> + '_> {
         match &self.fields {
-            Fields::Small(v) => Box::new(v.iter().map(|(f, v)| (&f[..], &v[..]))),
+            Fields::Small(p) => Box::new(p.iter()),
             Fields::Big(t) => Box::new(t.iter()),
         }
     }
@@ -169,10 +144,13 @@ impl Hash {
     /// random picks of HRANDFIELD.
     pub(crate) fn at_positions(&self, positions: &[usize]) -> Vec<FieldRef<'_>> {
         match &self.fields {
-            Fields::Small(v) => positions
-                .iter()
-                .filter_map(|&i| v.get(i).map(|(f, v)| (&f[..], &v[..])))
-                .collect(),
+            Fields::Small(p) => {
+                let all: Vec<FieldRef<'_>> = p.iter().collect();
+                positions
+                    .iter()
+                    .filter_map(|&i| all.get(i).copied())
+                    .collect()
+            }
             Fields::Big(t) => t.at_positions(positions),
         }
     }
@@ -181,11 +159,12 @@ impl Hash {
     pub(crate) fn picks(&self, picks: &super::Picks) -> Vec<FieldRef<'_>> {
         match (picks, &self.fields) {
             (super::Picks::Positions(p), _) => self.at_positions(p),
-            (super::Picks::Random(r), Fields::Small(v)) => r
-                .iter()
-                .filter_map(|&r| v.get((r as usize) % v.len().max(1)))
-                .map(|(f, v)| (&f[..], &v[..]))
-                .collect(),
+            (super::Picks::Random(r), Fields::Small(p)) => {
+                let all: Vec<FieldRef<'_>> = p.iter().collect();
+                r.iter()
+                    .filter_map(|&r| all.get((r as usize) % all.len().max(1)).copied())
+                    .collect()
+            }
             (super::Picks::Random(r), Fields::Big(t)) => {
                 r.iter().filter_map(|&r| t.random(r)).collect()
             }
@@ -204,14 +183,14 @@ impl Hash {
         }
     }
 
-    /// Switches a small hash to the table, once it outgrows the vector.
+    /// Switches a small hash to the table, once it outgrows its buffer.
     fn convert(&mut self) {
-        if let Fields::Small(v) = &mut self.fields {
-            let mut t = Table::with_capacity(v.len() * 2);
-            for (f, value) in v.drain(..) {
-                t.insert_new(&f, &value);
+        if let Fields::Small(p) = &self.fields {
+            let mut t = Table::with_capacity(p.len() * 2);
+            for (f, value) in p.iter() {
+                t.insert_new(f, value);
             }
-            self.fields = Fields::Big(t);
+            self.fields = Fields::Big(Box::new(t));
         }
     }
 }
@@ -227,18 +206,25 @@ mod tests {
 
     #[test]
     fn the_byte_count_follows_inserts_overwrites_and_removes() {
-        let mut h = Hash::default();
-        assert!(h.insert(b"f", b"one", L));
-        assert!(!h.insert(b"f", b"three", L));
-        assert!(h.insert(b"g", b"", L));
-        assert_eq!(h.get(b"f"), Some(&b"three"[..]));
-        assert_eq!(h.bytes, 2 * SLOT_BYTES + 1 + 5 + 1);
-        assert!(h.remove(b"f"));
-        assert!(!h.remove(b"f"));
-        assert_eq!(h.bytes, SLOT_BYTES + 1);
-        assert!(h.remove(b"g"));
-        assert_eq!(h.bytes, 0);
-        assert!(h.is_empty());
+        let base = std::mem::size_of::<Hash>();
+        for big in [false, true] {
+            let mut h = Hash::default();
+            if big {
+                h.convert();
+            }
+            let per = if big { 24 } else { 2 };
+            assert!(h.insert(b"f", b"one", L));
+            assert!(!h.insert(b"f", b"three", L));
+            assert!(h.insert(b"g", b"", L));
+            assert_eq!(h.get(b"f"), Some(&b"three"[..]));
+            assert_eq!(h.footprint(), base + 2 * per + 1 + 5 + 1, "big: {big}");
+            assert!(h.remove(b"f"));
+            assert!(!h.remove(b"f"));
+            assert_eq!(h.footprint(), base + per + 1, "big: {big}");
+            assert!(h.remove(b"g"));
+            assert_eq!(h.footprint(), base, "big: {big}");
+            assert!(h.is_empty());
+        }
     }
 
     #[test]

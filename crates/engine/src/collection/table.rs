@@ -57,7 +57,14 @@ pub(crate) struct Table {
     depth: u32,
     state: RandomState,
     len: usize,
+    /// Bytes of fields and values held, with `SLOT_BYTES` for each.
+    bytes: usize,
 }
+
+/// Per-field overhead counted on top of its field's and value's bytes:
+/// its 8-byte slot and control byte (about two of each a field, between
+/// splits), and the allocation's lengths and rounding.
+const SLOT_BYTES: usize = 24;
 
 impl std::fmt::Debug for Table {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -88,11 +95,17 @@ impl Table {
             depth,
             state: RandomState::default(),
             len: 0,
+            bytes: 0,
         }
     }
 
     pub(crate) fn len(&self) -> usize {
         self.len
+    }
+
+    /// Approximate heap bytes held (O(1)).
+    pub(crate) fn bytes(&self) -> usize {
+        self.bytes
     }
 
     /// The table's hash of `field`: fixed for the table's life (HSCAN's
@@ -133,6 +146,7 @@ impl Table {
         if let Some(p) = seg.find_mut(Self::inner(h), |p| field_of(p) == field) {
             let old = p.get().1.len();
             *p = Packed::new(field, value);
+            self.bytes = self.bytes - old + value.len();
             return Some(old);
         }
         self.add(h, Packed::new(field, value));
@@ -158,6 +172,8 @@ impl Table {
         let state = self.state;
         if let Some(seg) = self.segments.get_mut(i) {
             let rehash = |p: &Packed| Self::inner(state.hash_one(field_of(p)));
+            let (f, v) = packed.get();
+            self.bytes += SLOT_BYTES + f.len() + v.len();
             seg.fields.insert_unique(Self::inner(h), packed, rehash);
             self.len += 1;
         }
@@ -171,7 +187,9 @@ impl Table {
         let found = seg.find_entry(Self::inner(h), |p| field_of(p) == field);
         let (packed, _) = found.ok()?.remove();
         self.len -= 1;
-        Some(packed.get().1.len())
+        let (f, v) = packed.get();
+        self.bytes -= SLOT_BYTES + f.len() + v.len();
+        Some(v.len())
     }
 
     /// Splits segment `i` in two by the next bit of the hash: its fields

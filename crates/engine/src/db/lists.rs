@@ -37,7 +37,7 @@ fn update<R>(
     f: impl FnOnce(&mut List, ChunkLimit) -> Result<(R, bool)>,
 ) -> Result<(Option<R>, Option<Entry>)> {
     let limit = ctx.list_chunk();
-    let create = create.then(|| Collection::List(List::default()));
+    let create = create.then(|| Collection::List(Box::default()));
     collection::update(map, hash, key, ctx, create, |c| match c.as_list_mut() {
         Some(l) => f(l, limit),
         None => Err(Error::WrongType),
