@@ -13,6 +13,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,4 +73,24 @@ int tandem_ld_incr(const unsigned char *current, size_t current_len,
         len = 1;
     }
     return (int)len;
+}
+
+/*
+ * A blocking command's timeout, in seconds as text, to milliseconds, as
+ * Redis 7.0 reads it: strtold's syntax, times 1000 in long double,
+ * rounded up to a long long (0.001 is 0.99999... ms in long double). A product past the long long range comes out
+ * as LLONG_MIN (what the x87 conversion gives Redis, so it reports the
+ * timeout as negative) without the undefined conversion.
+ * Returns 1 and sets *ms, or 0 when the text is not a float.
+ */
+int tandem_ld_timeout_ms(const unsigned char *s, size_t len, long long *ms) {
+    long double v;
+
+    if (!parse_ld(s, len, &v)) return 0;
+    v = ceill(v * 1000.0L);
+    if (v >= -9223372036854775808.0L && v < 9223372036854775808.0L)
+        *ms = (long long)v;
+    else
+        *ms = LLONG_MIN;
+    return 1;
 }

@@ -62,6 +62,7 @@ mod standalone;
 
 pub use background::{Background, Worker, WorkerState};
 pub use bytes::Bytes;
+pub use collection::free::{drained as lazyfree_drained, pending as lazyfree_pending};
 pub use collection::{ChunkLimit, End, Limits, Listpack, Picks};
 pub use db::{
     Db, DumpEntry, ExpireCondition, Expiry, FieldValue, HashPart, Hashes, KeyValue, Lists,
@@ -73,7 +74,7 @@ pub use error::{Error, Result};
 pub use keyspace::policy::{decide, Load, Resize, ResizePolicy, ResizeReason};
 pub use keyspace::{LatenessSummary, ResizeEvent, ResizeState};
 pub use memtable::{MemtableKind, MAX_SHARDS};
-pub use numeric::parse_i64;
+pub use numeric::{parse_i64, seconds_to_ms};
 pub use options::{Options, DEFAULT_MAX_VALUE_BYTES};
 pub use persist::{check, CheckReport, Recovery, SnapshotInfo, Store, StoreOptions};
 pub use scan::{glob_match, RangeIter, RangePage};

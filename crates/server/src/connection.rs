@@ -200,7 +200,7 @@ pub async fn serve(mut socket: Socket, session: Session, shared: Arc<Shared>) ->
         session,
         last_cmd: None,
         running: None,
-        shown: (0, 2, None, None, 0, 0),
+        shown: (0, 2, None, None, 0, 0, false),
     };
     let peer = conn.session.peer.clone();
     let outcome = {
@@ -266,7 +266,7 @@ struct Connection {
 
 /// Database, protocol, name, MULTI queue and subscription counts: when
 /// none changed, the registry already shows this client right.
-type Fingerprint = (usize, u8, Option<usize>, Option<usize>, usize, usize);
+type Fingerprint = (usize, u8, Option<usize>, Option<usize>, usize, usize, bool);
 
 impl Connection {
     async fn run(&mut self, socket: &mut Socket, shared: &Shared) -> io::Result<()> {
@@ -351,6 +351,15 @@ impl Connection {
                     }
                     held = true;
                 }
+                After::Blocked => {
+                    if !self
+                        .wait_unblocked(socket, shutdown.as_mut(), query_limit)
+                        .await?
+                    {
+                        return Ok(());
+                    }
+                    held = true;
+                }
                 After::Close => return Ok(()),
                 After::Shutdown => {
                     tracing::warn!(peer = %self.session.peer, "SHUTDOWN requested by a client");
@@ -367,6 +376,63 @@ impl Connection {
                 return Ok(());
             }
             self.release_idle_buffers();
+        }
+    }
+
+    /// Waits while a blocking command's wait goes on: until a write wakes
+    /// it, its deadline passes (marked on the wait, for the command to
+    /// answer its timeout), or CLIENT UNBLOCK. Input that arrives meanwhile
+    /// is read and kept for after, up to the query buffer limit. `false`
+    /// when the client went away, overran that limit, or the server is
+    /// shutting down.
+    async fn wait_unblocked(
+        &mut self,
+        socket: &Socket,
+        mut shutdown: Pin<&mut WaitForCancellationFuture<'_>>,
+        query_limit: usize,
+    ) -> io::Result<bool> {
+        let Some(blocked) = &self.session.blocked else {
+            return Ok(true);
+        };
+        let waiter = blocked.waiter.clone();
+        let deadline = blocked.deadline;
+        loop {
+            let timeout = async {
+                match deadline {
+                    Some(d) => tokio::time::sleep_until(d).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                () = waiter.woken() => return Ok(true),
+                () = timeout => {
+                    if let Some(b) = self.session.blocked.as_mut() {
+                        b.timed_out = true;
+                    }
+                    return Ok(true);
+                }
+                () = &mut shutdown => return Ok(false),
+                r = socket.readable() => {
+                    if r.is_err() {
+                        return Ok(false);
+                    }
+                    self.reserve_input();
+                    match socket.try_read_buf(&mut self.input) {
+                        Ok(0) => return Ok(false),
+                        Ok(_) => {}
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                        Err(_) => return Ok(false),
+                    }
+                    if self.input.len() > query_limit {
+                        tracing::warn!(
+                            peer = %self.session.peer,
+                            bytes = self.input.len(),
+                            "closing blocked client that reached max query buffer length"
+                        );
+                        return Ok(false);
+                    }
+                }
+            }
         }
     }
 
@@ -520,6 +586,13 @@ impl Connection {
                 if !transaction::queue(&args, cmd, &mut self.out, &mut self.session) {
                     command::run(&args, cmd, &mut self.out, &mut self.session, shared);
                 }
+                // Clients blocked on the keys it wrote are served now,
+                // before its reply and its next request.
+                if !self.session.ready.is_empty() {
+                    shared
+                        .blocking
+                        .serve(&shared.dbs, self.session.ready.drain(..));
+                }
             }
             self.last_cmd = cmd.map(|c| c.index).or(self.last_cmd);
             self.running = None;
@@ -530,6 +603,12 @@ impl Connection {
                 &mut self.session.pushes,
             );
             drop(args);
+            if self.session.after == After::Blocked {
+                // The blocking command stays at the front of the input,
+                // to run again when the wait ends.
+                self.session.after = After::Continue;
+                return After::Blocked;
+            }
             self.input.advance(parsed.consumed);
             if self.session.after != After::Continue {
                 return self.session.after;
@@ -549,6 +628,7 @@ impl Connection {
             self.session.multi.as_ref().map(|m| m.queue.len()),
             self.session.subscriptions(),
             self.session.shard_subscriptions(),
+            self.session.blocked.is_some(),
         );
         if print != self.shown {
             self.shown = print;

@@ -34,6 +34,8 @@ pub struct Shown {
     pub multi: i64,
     /// Protocol version, 2 or 3.
     pub resp: u8,
+    /// Waiting in a blocking command (flag `b`).
+    pub blocked: bool,
 }
 
 /// One connected client as others see it.
@@ -91,6 +93,9 @@ impl ClientEntry {
         }
         if shown.multi >= 0 {
             flags.push('x');
+        }
+        if shown.blocked {
+            flags.push('b');
         }
         if self.no_evict.load(Ordering::Relaxed) {
             flags.push('e');

@@ -25,6 +25,10 @@ pub enum After {
     /// Wait for CLIENT PAUSE to end, then go on with the input already
     /// read (the held-back command is still in it).
     Paused,
+    /// Wait for a write to a key the client is blocked on (BLPOP, ...),
+    /// its timeout, or CLIENT UNBLOCK, then run the blocking command
+    /// again (it is still at the front of the input).
+    Blocked,
 }
 
 /// CLIENT REPLY: which replies the client gets.
@@ -71,6 +75,14 @@ pub struct Session {
     pub pushes: Vec<Range<usize>>,
     /// This client in the registry (CLIENT LIST, KILL).
     pub entry: Arc<ClientEntry>,
+    /// The wait of a blocking command that found nothing yet.
+    pub blocked: Option<crate::blocking::Blocked>,
+    /// Whether EXEC is running the queued commands: a blocking command
+    /// then answers at once, as in Redis.
+    pub in_exec: bool,
+    /// Keys written while clients were blocked (database, key), to serve
+    /// them from once the request is done (`crate::blocking`).
+    pub ready: Vec<(usize, bytes::Bytes)>,
 }
 
 /// A transaction being queued.
@@ -118,6 +130,9 @@ impl Session {
             reply: ReplyMode::On,
             pushes: Vec::new(),
             entry,
+            blocked: None,
+            in_exec: false,
+            ready: Vec::new(),
         }
     }
 
@@ -156,6 +171,7 @@ impl Session {
                 .as_ref()
                 .map_or(-1, |m| i64::try_from(m.queue.len()).unwrap_or(i64::MAX)),
             resp,
+            blocked: self.blocked.is_some(),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The state every connection shares: configuration, databases and their
 //! persistence, the pub/sub hub, counters, and the shutdown signal.
 
+use crate::blocking::Blocking;
 use crate::config::Config;
 use crate::databases::Databases;
 use crate::pause::Pause;
@@ -34,6 +35,8 @@ pub struct Shared {
     pub registry: Clients,
     /// CLIENT PAUSE.
     pub pause: Pause,
+    /// Clients blocked on list keys (BLPOP and the rest).
+    pub blocking: Arc<Blocking>,
     /// The next client id.
     next_id: AtomicU64,
     /// Counters.
@@ -72,6 +75,7 @@ impl Shared {
             clients: AtomicUsize::new(0),
             registry: Clients::default(),
             pause: Pause::default(),
+            blocking: Arc::new(Blocking::default()),
             next_id: AtomicU64::new(1),
             stats: Stats::new(stat_slots),
             shutdown: CancellationToken::new(),

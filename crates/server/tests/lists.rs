@@ -113,6 +113,7 @@ fn list_commands_answer_as_redis() -> TestResult {
         ("LMPOP 1 nokey LEFT", "nil"),
         ("LMPOP 0 dst LEFT", "-ERR numkeys should be greater than 0"),
         ("LMPOP 2 dst LEFT", "-ERR syntax error"),
+        ("LMPOP 3 dst LEFT", "-ERR syntax error"),
         ("LMPOP 1 dst UP", "-ERR syntax error"),
         ("LMPOP 1 dst LEFT COUNT 0", "-ERR count should be greater than 0"),
         ("LMPOP 1 dst LEFT COUNT x", "-ERR count should be greater than 0"),

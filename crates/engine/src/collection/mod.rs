@@ -9,6 +9,7 @@
 //! entries, shards or locks: it is plain data, below `entry`.
 
 pub(crate) mod codec;
+pub mod free;
 pub(crate) mod hash;
 pub(crate) mod list;
 mod packed;

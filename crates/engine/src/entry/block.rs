@@ -254,7 +254,10 @@ impl Entry {
             drop(unsafe { Box::from_raw(p) });
             self.clear_value();
         }
-        drop(self.take_collection());
+        if let Some(c) = self.take_collection() {
+            // A big one is freed off this thread (and off any lock held).
+            crate::collection::free::release(c);
+        }
     }
 
     /// Takes the collection out of the block, leaving an empty string.

@@ -235,6 +235,19 @@ pub fn take_thread_lsn() -> u64 {
     LAST_LSN.with(|l| l.replace(0))
 }
 
+/// The position just past the last record this thread appended since
+/// `take_thread_lsn` was last called, without resetting it: what a write
+/// done on another client's behalf must be settled to.
+pub fn thread_lsn() -> u64 {
+    LAST_LSN.with(Cell::get)
+}
+
+/// Makes this thread's next settle cover `lsn` too: for a reply to a
+/// write that another thread made on this client's behalf.
+pub fn note_thread_lsn(lsn: u64) {
+    LAST_LSN.with(|l| l.set(l.get().max(lsn)));
+}
+
 /// Whether a record of this thread's failed to append since the last call;
 /// resets it.
 pub fn take_thread_failure() -> bool {

@@ -18,6 +18,19 @@ unsafe extern "C" {
         out: *mut c_char,
         out_cap: usize,
     ) -> c_int;
+    fn tandem_ld_timeout_ms(s: *const c_uchar, len: usize, ms: *mut i64) -> c_int;
+}
+
+/// A timeout given in seconds (`BLPOP`'s), in milliseconds as Redis 7.0
+/// computes it: `long double` syntax and product, rounded up; past the
+/// `i64` range it is `i64::MIN`, which Redis reports as negative. `None`
+/// when the text is not a float.
+pub fn seconds_to_ms(text: &[u8]) -> Option<i64> {
+    let mut ms: i64 = 0;
+    // SAFETY: `text` is valid for its length and `ms` for one write; the
+    // shim reads at most `text.len()` bytes and keeps no pointer.
+    let ok = unsafe { tandem_ld_timeout_ms(text.as_ptr(), text.len(), &mut ms) };
+    (ok == 1).then_some(ms)
 }
 
 /// Adds the decimal `increment` to `current` (a missing key counts as 0) and
@@ -58,6 +71,28 @@ mod tests {
     fn add(cur: Option<&str>, inc: &str) -> Result<String, Error> {
         incr_by_float(cur.map(str::as_bytes), inc.as_bytes())
             .map(|v| String::from_utf8(v).expect("ascii"))
+    }
+
+    #[test]
+    fn timeouts_read_as_redis_7_0_reads_them() {
+        assert_eq!(seconds_to_ms(b"0"), Some(0));
+        assert_eq!(seconds_to_ms(b"1.5"), Some(1500));
+        assert_eq!(seconds_to_ms(b"0.001"), Some(1));
+        assert_eq!(
+            seconds_to_ms(b"0.0001"),
+            Some(1),
+            "rounded up, not for ever"
+        );
+        assert_eq!(seconds_to_ms(b"9223372036854775.807"), Some(i64::MAX));
+        assert_eq!(seconds_to_ms(b"9223372036854776"), Some(i64::MIN));
+        assert_eq!(seconds_to_ms(b"0x10"), Some(16000), "strtold reads hex");
+        assert_eq!(seconds_to_ms(b"-1"), Some(-1000));
+        assert_eq!(seconds_to_ms(b"inf"), Some(i64::MIN));
+        assert_eq!(seconds_to_ms(b"1e400"), Some(i64::MIN));
+        assert_eq!(seconds_to_ms(b"nan"), None);
+        assert_eq!(seconds_to_ms(b" 1"), None);
+        assert_eq!(seconds_to_ms(b""), None);
+        assert_eq!(seconds_to_ms(b"x"), None);
     }
 
     /// Replies recorded from Redis 7.0.15 on x86-64.

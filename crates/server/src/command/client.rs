@@ -7,6 +7,7 @@
 use super::args::{int, is};
 use super::spec::{spec, Spec};
 use super::{unknown_subcommand, Call, CmdResult, Reject};
+use crate::blocking::Unblocked;
 use crate::registry::ClientEntry;
 use crate::session::ReplyMode;
 use std::sync::atomic::Ordering;
@@ -93,6 +94,23 @@ fn client(c: &mut Call<'_>) -> CmdResult {
     } else if is(sub, "unpause") {
         c.shared.pause.unpause();
         c.out.ok();
+    } else if is(sub, "unblock") {
+        if !(3..=4).contains(&n) {
+            return Err(arity("unblock"));
+        }
+        let id = super::args::int(c.arg(2))?;
+        let how = match c.args_from(3) {
+            [] => Unblocked::Timeout,
+            [w] if is(w, "timeout") => Unblocked::Timeout,
+            [w] if is(w, "error") => Unblocked::Error,
+            _ => {
+                return Err(Reject::Static(
+                    "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR",
+                ))
+            }
+        };
+        let done = u64::try_from(id).is_ok_and(|id| c.shared.blocking.unblock(id, how));
+        c.out.int(i64::from(done));
     } else if is(sub, "tracking")
         || is(sub, "caching")
         || is(sub, "getredir")
@@ -114,6 +132,7 @@ fn client(c: &mut Call<'_>) -> CmdResult {
             "PAUSE <timeout> [WRITE|ALL]",
             "REPLY (ON|OFF|SKIP)",
             "SETNAME <name>",
+            "UNBLOCK <clientid> [TIMEOUT|ERROR]",
             "UNPAUSE",
             "HELP",
         ];

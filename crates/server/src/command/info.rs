@@ -227,8 +227,8 @@ fn clients(text: &mut String, shared: &Shared) {
         shared.clients.load(Ordering::Relaxed),
     );
     field(text, "maxclients", config.maxclients);
-    // No blocking commands and no client-side caching yet: truly none.
-    field(text, "blocked_clients", 0);
+    field(text, "blocked_clients", shared.blocking.blocked_clients());
+    // No client-side caching yet: truly none.
     field(text, "tracking_clients", 0);
 }
 
@@ -263,6 +263,12 @@ fn memory(text: &mut String, engine: &Engine) {
     field(text, "maxmemory", 0);
     field(text, "maxmemory_human", "0B");
     field(text, "maxmemory_policy", "noeviction");
+    // Big collections let go and not yet freed by `tandem-free`.
+    field(
+        text,
+        "lazyfree_pending_objects",
+        tandem_engine::lazyfree_pending(),
+    );
 }
 
 fn persistence(text: &mut String, shared: &Shared) {

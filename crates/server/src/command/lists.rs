@@ -189,7 +189,7 @@ fn lpos(c: &mut Call<'_>) -> CmdResult {
     Ok(())
 }
 
-fn end_arg(arg: &[u8]) -> Result<End, Reject> {
+pub(super) fn end_arg(arg: &[u8]) -> Result<End, Reject> {
     if is(arg, "left") {
         Ok(End::Left)
     } else if is(arg, "right") {
@@ -212,20 +212,23 @@ fn rpoplpush(c: &mut Call<'_>) -> CmdResult {
     Ok(())
 }
 
-/// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count].
-fn lmpop(c: &mut Call<'_>) -> CmdResult {
-    let numkeys = int(c.arg(1))
+/// What LMPOP and BLMPOP take after their count of keys: the keys, the
+/// end, and how many to pop.
+pub(super) struct Mpop<'a> {
+    pub keys: &'a [&'a [u8]],
+    pub end: End,
+    pub count: usize,
+}
+
+/// Reads `numkeys key [key ...] LEFT|RIGHT [COUNT count]` as Redis does:
+/// a count of keys that leaves no room for the end is a syntax error.
+pub(super) fn mpop_args<'a>(numkeys: &[u8], rest: &'a [&'a [u8]]) -> Result<Mpop<'a>, Reject> {
+    let numkeys = int(numkeys)
         .ok()
         .filter(|n| *n > 0)
         .and_then(|n| usize::try_from(n).ok())
         .ok_or(Reject::Static("ERR numkeys should be greater than 0"))?;
-    let rest = c.args_from(2);
-    if numkeys > rest.len() {
-        return Err(Reject::Static(
-            "ERR Number of keys can't be greater than number of args",
-        ));
-    }
-    let (keys, options) = rest.split_at(numkeys);
+    let (keys, options) = rest.split_at_checked(numkeys).ok_or(Reject::Syntax)?;
     let (end, options) = match options.split_first() {
         Some((word, options)) => (end_arg(word)?, options),
         None => return Err(Reject::Syntax),
@@ -239,6 +242,12 @@ fn lmpop(c: &mut Call<'_>) -> CmdResult {
             .ok_or(Reject::Static("ERR count should be greater than 0"))?,
         _ => return Err(Reject::Syntax),
     };
+    Ok(Mpop { keys, end, count })
+}
+
+/// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count].
+fn lmpop(c: &mut Call<'_>) -> CmdResult {
+    let Mpop { keys, end, count } = mpop_args(c.arg(1), c.args_from(2))?;
     match c.kv().lmpop(keys, end, count)? {
         None => c.out.null_array(),
         Some((key, popped)) => reply_key_and_items(c, &key, &popped),

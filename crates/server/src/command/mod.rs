@@ -25,6 +25,7 @@ mod hashes;
 pub(crate) mod info;
 mod introspection;
 mod keys;
+mod list_blocking;
 mod lists;
 pub(crate) mod meta;
 mod object;
@@ -42,9 +43,10 @@ pub use spec::{flags, Spec};
 pub use target::Target;
 
 use crate::resp::Out;
-use crate::session::Session;
+use crate::session::{After, Session};
 use crate::shared::Shared;
 use crate::stats::Slot;
+use bytes::Bytes;
 use std::collections::HashMap;
 use std::sync::LazyLock;
 use std::time::Instant;
@@ -102,6 +104,7 @@ pub fn table() -> &'static [Spec] {
             hashes::COMMANDS,
             sets::COMMANDS,
             lists::COMMANDS,
+            list_blocking::COMMANDS,
             keys::COMMANDS,
             expire::COMMANDS,
             range::COMMANDS,
@@ -345,6 +348,41 @@ pub(crate) fn run(
     run_counted(&mut call, cmd.spec, cmd.slot);
 }
 
+/// The keys of the request `args` to `spec`'s command: by its legacy key
+/// positions, or, for a command whose keys follow a count (Redis's
+/// `movablekeys`), by its key specifications.
+pub(crate) fn keys_of<'a>(spec: &Spec, args: &[&'a [u8]]) -> Vec<&'a [u8]> {
+    if spec.flags & spec::flags::MOVABLE_KEYS != 0 {
+        let positions: Vec<usize> = meta::Described::command(spec)
+            .key_specs()
+            .iter()
+            .filter_map(|k| k.positions(args))
+            .flatten()
+            .collect();
+        return positions
+            .into_iter()
+            .filter_map(|i| args.get(i).copied())
+            .collect();
+    }
+    let (first, last, step) = spec.keys;
+    let len = i64::try_from(args.len()).unwrap_or(i64::MAX);
+    let last = if last < 0 {
+        len + i64::from(last)
+    } else {
+        i64::from(last)
+    };
+    let (first, step) = (i64::from(first), i64::from(step).max(1));
+    let positions = if first <= 0 {
+        0..0
+    } else {
+        first..last.min(len - 1) + 1
+    };
+    positions
+        .step_by(usize::try_from(step).unwrap_or(1))
+        .filter_map(|i| usize::try_from(i).ok().and_then(|i| args.get(i).copied()))
+        .collect()
+}
+
 /// Runs `spec`'s handler on an admitted request and writes its error if
 /// it fails, counting the call (and any error) in the stats under
 /// `slot`: what `execute` does once a request passes its checks, and what
@@ -358,9 +396,24 @@ pub(crate) fn run_counted(call: &mut Call<'_>, spec: &Spec, slot: Slot) {
     let took = start.map(|s| s.elapsed());
     match result {
         Ok(()) => {
+            if call.session.after == After::Blocked {
+                // A blocking command that waits has written nothing yet;
+                // it is counted once, when it answers.
+                return;
+            }
             stats.call(slot, took, false);
             if spec.flags & spec::flags::WRITE != 0 {
                 stats.changed();
+                // A write may have given a blocked client what it waits
+                // for: its keys are served after the request (after EXEC
+                // as a whole), before the reply. One atomic load when no
+                // one is blocked.
+                if call.shared.blocking.any() {
+                    let db = call.session.db;
+                    for key in keys_of(spec, call.args) {
+                        call.session.ready.push((db, Bytes::copy_from_slice(key)));
+                    }
+                }
             }
         }
         Err(reject) => {

@@ -109,6 +109,11 @@ const ATOMIC: &[&str] = &[
     "lmove",
     "rpoplpush",
     "lmpop",
+    "blpop",
+    "brpop",
+    "blmove",
+    "brpoplpush",
+    "blmpop",
     "del",
     "unlink",
     "exists",
@@ -208,38 +213,8 @@ fn unwatch(c: &mut Call<'_>) -> CmdResult {
 
 /// The keys at a command's declared positions.
 fn keys_of<'a>(spec: &Spec, args: &'a [Bytes]) -> Vec<&'a [u8]> {
-    // Keys that follow a count are found by the key specifications.
-    if spec.flags & MOVABLE_KEYS != 0 {
-        let args: Vec<&[u8]> = args.iter().map(|a| &a[..]).collect();
-        let positions = super::meta::Described::command(spec)
-            .key_specs()
-            .iter()
-            .filter_map(|k| k.positions(&args))
-            .flatten()
-            .collect::<Vec<_>>();
-        return positions
-            .into_iter()
-            .filter_map(|i| args.get(i).copied())
-            .collect();
-    }
-    let (first, last, step) = spec.keys;
-    let len = i64::try_from(args.len()).unwrap_or(i64::MAX);
-    let last = if last < 0 {
-        len + i64::from(last)
-    } else {
-        i64::from(last)
-    };
-    let (first, step) = (i64::from(first), i64::from(step).max(1));
-    let positions = if first <= 0 {
-        0..0
-    } else {
-        first..last.min(len - 1) + 1
-    };
-    positions
-        .step_by(usize::try_from(step).unwrap_or(1))
-        .filter_map(move |i| usize::try_from(i).ok().and_then(|i| args.get(i)))
-        .map(|b| &b[..])
-        .collect()
+    let args: SmallVec<[&[u8]; 8]> = args.iter().map(|a| &a[..]).collect();
+    super::keys_of(spec, &args)
 }
 
 fn exec(c: &mut Call<'_>) -> CmdResult {
@@ -275,6 +250,7 @@ fn exec(c: &mut Call<'_>) -> CmdResult {
         // Each in the database selected when it runs (a queued SELECT
         // moves the rest); checked when queued, so not admitted again.
         c.out.array(multi.queue.len());
+        c.session.in_exec = true;
         for args in &multi.queue {
             let args: SmallVec<[&[u8]; 8]> = args.iter().map(|a| &a[..]).collect();
             match Resolved::find(&args) {
@@ -282,6 +258,7 @@ fn exec(c: &mut Call<'_>) -> CmdResult {
                 None => super::execute(&args, c.out, c.session, c.shared),
             }
         }
+        c.session.in_exec = false;
         return Ok(());
     }
     let mut keys: Vec<&[u8]> = Vec::new();
@@ -291,6 +268,7 @@ fn exec(c: &mut Call<'_>) -> CmdResult {
     let mine: Vec<&Watched> = watched.iter().filter(|w| w.db == exec_db).collect();
     keys.extend(mine.iter().map(|w| &w.key[..]));
     let db = c.db();
+    c.session.in_exec = true;
     let (out, session, shared) = (&mut *c.out, &mut *c.session, c.shared);
     db.atomically(&keys, |tx| {
         for w in &mine {
@@ -313,6 +291,7 @@ fn exec(c: &mut Call<'_>) -> CmdResult {
             run_counted(&mut call, cmd.spec, cmd.slot);
         }
     });
+    c.session.in_exec = false;
     Ok(())
 }
 

@@ -423,6 +423,32 @@ pub(super) const META: &[Meta] = &[
     Meta::new("lmpop", "list", "7.0.0", "Pops elements from the first non-empty list of several", "O(N+M) where N is the number of keys given and M the number of elements returned")
         .acl(acl::LIST)
         .keys(&[ks_keynum(key::RW | key::ACCESS | key::DELETE, 1, 0, 1, 1)]),
+    Meta::new("blpop", "list", "2.0.0", "Pops an element from the head of the first non-empty list, waiting for one if all are empty", "O(N) where N is the number of keys")
+        .flags(NOSCRIPT)
+        .acl(acl::LIST)
+        .keys(&[ks(key::RW | key::ACCESS | key::DELETE, 1, -2, 1)]),
+    Meta::new("brpop", "list", "2.0.0", "Pops an element from the tail of the first non-empty list, waiting for one if all are empty", "O(N) where N is the number of keys")
+        .flags(NOSCRIPT)
+        .acl(acl::LIST)
+        .keys(&[ks(key::RW | key::ACCESS | key::DELETE, 1, -2, 1)]),
+    Meta::new("blmove", "list", "6.2.0", "Moves an element from one list to another, waiting for one if the source is empty", "O(1)")
+        .flags(NOSCRIPT)
+        .acl(acl::LIST)
+        .keys(&[
+            ks(key::RW | key::ACCESS | key::DELETE, 1, 0, 1),
+            ks(key::RW | key::INSERT, 2, 0, 1),
+        ]),
+    Meta::new("brpoplpush", "list", "2.2.0", "Moves an element from the tail of one list to the head of another, waiting for one if the source is empty", "O(1)")
+        .flags(NOSCRIPT)
+        .acl(acl::LIST)
+        .keys(&[
+            ks(key::RW | key::ACCESS | key::DELETE, 1, 0, 1),
+            ks(key::RW | key::INSERT, 2, 0, 1),
+        ])
+        .deprecated("6.2.0", "`BLMOVE` with the `RIGHT` and `LEFT` arguments"),
+    Meta::new("blmpop", "list", "7.0.0", "Pops elements from the first non-empty list of several, waiting for one if all are empty", "O(N+M) where N is the number of keys given and M the number of elements returned")
+        .acl(acl::LIST)
+        .keys(&[ks_keynum(key::RW | key::ACCESS | key::DELETE, 2, 0, 1, 1)]),
     Meta::new("multi", "transactions", "1.2.0", "Starts a transaction: the commands that follow are queued", "O(1)")
         .flags(NOSCRIPT | LOADING | STALE | ALLOW_BUSY)
         .acl(acl::TRANSACTION),
@@ -456,6 +482,8 @@ pub(super) const META: &[Meta] = &[
             Sub::new("client|kill", -3, ADMIN | NOSCRIPT | LOADING | STALE, "2.4.0", "Closes connections chosen by id, address or user", "O(N) where N is the number of connections")
                 .acl(acl::CONNECTION),
             Sub::new("client|pause", -3, ADMIN | NOSCRIPT | LOADING | STALE, "2.9.50", "Holds clients' commands for a while", "O(1)")
+                .acl(acl::CONNECTION),
+            Sub::new("client|unblock", -3, ADMIN | NOSCRIPT | LOADING | STALE, "5.0.0", "Ends another connection's blocking command, as a timeout or an error", "O(log N) where N is the number of client connections")
                 .acl(acl::CONNECTION),
             Sub::new("client|unpause", 2, ADMIN | NOSCRIPT | LOADING | STALE, "6.2.0", "Lets paused clients run again", "O(N) where N is the number of paused clients")
                 .acl(acl::CONNECTION),
