@@ -94,3 +94,32 @@ int tandem_ld_timeout_ms(const unsigned char *s, size_t len, long long *ms) {
         *ms = LLONG_MIN;
     return 1;
 }
+
+/*
+ * A score as Redis reads one (getDoubleFromObject): strtod's syntax over
+ * the whole NUL-terminated text, not empty, no leading space, no
+ * overflow or underflow to zero, not NaN. With `lenient` (the text after
+ * a range's '('), only strtod's own rules and not NaN, as zslParseRange.
+ * Returns 1 and sets *out, or 0.
+ */
+int tandem_parse_double(const char *s, int lenient, double *out) {
+    char *end;
+    double v;
+
+    if (!lenient && (s[0] == '\0' || isspace((unsigned char)s[0]))) return 0;
+    errno = 0;
+    v = strtod(s, &end);
+    if (end[0] != '\0' || isnan(v)) return 0;
+    if (!lenient && errno == ERANGE &&
+        (v == HUGE_VAL || v == -HUGE_VAL || fpclassify(v) == FP_ZERO))
+        return 0;
+    *out = v;
+    return 1;
+}
+
+/* A finite double as Redis 7.0 replies with one: "%.17g". */
+int tandem_format_double(double v, char *out, size_t cap) {
+    int n = snprintf(out, cap, "%.17g", v);
+    if (n < 0 || (size_t)n >= cap) return 0;
+    return n;
+}

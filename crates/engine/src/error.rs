@@ -55,6 +55,9 @@ pub enum Error {
     /// LSET at an index the list does not have.
     #[error("index out of range")]
     IndexOutOfRange,
+    /// ZINCRBY or ZADD INCR would make a score NaN (inf plus -inf).
+    #[error("resulting score is not a number (NaN)")]
+    ScoreNaN,
     /// COPY or MOVE onto itself: the same key in the same keyspace.
     #[error("source and destination objects are the same")]
     SameObject,

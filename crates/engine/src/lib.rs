@@ -65,16 +65,16 @@ pub use bytes::Bytes;
 pub use collection::free::{drained as lazyfree_drained, pending as lazyfree_pending};
 pub use collection::{ChunkLimit, End, Limits, Listpack, Picks};
 pub use db::{
-    Db, DumpEntry, ExpireCondition, Expiry, FieldValue, HashPart, Hashes, KeyValue, Lists,
-    PosOptions, ScanOptions, ScanPage, SetAlgebra, SetCondition, SetOptions, SetOutcome, SetTtl,
-    Sets, ShardStats, Stats, Tx,
+    Db, DumpEntry, ExpireCondition, Expiry, FieldValue, HashPart, Hashes, KeyValue, LexBound,
+    Lists, PosOptions, ScanOptions, ScanPage, ScoreBound, SetAlgebra, SetCondition, SetOptions,
+    SetOutcome, SetTtl, Sets, ShardStats, Stats, Tx, ZAddFlags, ZAdded, ZRange, ZRangeBy, ZSets,
 };
 pub use entry::{Entry, ValueType};
 pub use error::{Error, Result};
 pub use keyspace::policy::{decide, Load, Resize, ResizePolicy, ResizeReason};
 pub use keyspace::{LatenessSummary, ResizeEvent, ResizeState};
 pub use memtable::{MemtableKind, MAX_SHARDS};
-pub use numeric::{parse_i64, seconds_to_ms};
+pub use numeric::{format_score, parse_i64, parse_score, parse_score_lenient, seconds_to_ms};
 pub use options::{Options, DEFAULT_MAX_VALUE_BYTES};
 pub use persist::{check, CheckReport, Recovery, SnapshotInfo, Store, StoreOptions};
 pub use scan::{glob_match, RangeIter, RangePage};
@@ -87,6 +87,6 @@ pub use tandem_storage as storage;
 pub mod prelude {
     pub use crate::{
         Db, End, Error, ExpireCondition, Expiry, HashPart, Hashes, KeyValue, Lists, Options,
-        ScanOptions, SetAlgebra, SetCondition, SetOptions, SetTtl, Sets,
+        ScanOptions, SetAlgebra, SetCondition, SetOptions, SetTtl, Sets, ZSets,
     };
 }

@@ -13,7 +13,7 @@
 //! - list (type tag 3): element count, then per element, head to tail:
 //!   its length, its bytes.
 
-use super::{Collection, End, Hash, Limits, List, Set};
+use super::{Collection, End, Hash, Limits, List, Set, ZSet};
 
 /// The type tags, as `ValueType::tag` numbers them (stored: never reused).
 pub(crate) const TAG_HASH: u8 = 1;
@@ -21,6 +21,9 @@ pub(crate) const TAG_HASH: u8 = 1;
 pub(crate) const TAG_SET: u8 = 2;
 /// A list's tag.
 pub(crate) const TAG_LIST: u8 = 3;
+/// A sorted set: its count, then each member and its score (8 bytes,
+/// little-endian `f64`), in order.
+pub(crate) const TAG_ZSET: u8 = 4;
 
 /// Bytes that do not decode as the collection their tag names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,6 +70,13 @@ pub(crate) fn encode(c: &Collection, out: &mut Vec<u8>) {
                 put_bytes(out, element);
             }
         }
+        Collection::ZSet(z) => {
+            put_varint(out, z.len() as u64);
+            for (member, score) in z.iter() {
+                put_bytes(out, member);
+                out.extend_from_slice(&score.to_bits().to_le_bytes());
+            }
+        }
     }
 }
 
@@ -110,6 +120,20 @@ impl<'a> Reader<'a> {
 
     /// A count of items each at least `min_bytes` long, checked against
     /// what is left, so it can size an allocation.
+    /// A score: 8 bytes, never NaN.
+    fn score(&mut self) -> Result<f64, BadValue> {
+        let (b, rest) = self
+            .rest
+            .split_first_chunk::<8>()
+            .ok_or(BadValue("truncated score"))?;
+        self.rest = rest;
+        let score = f64::from_bits(u64::from_le_bytes(*b));
+        if score.is_nan() {
+            return Err(BadValue("score is NaN"));
+        }
+        Ok(score)
+    }
+
     fn count(&mut self, min_bytes: usize) -> Result<usize, BadValue> {
         let n = self.varint()?;
         let fits = usize::try_from(n)
@@ -171,6 +195,21 @@ pub(crate) fn decode(
                 list.push(End::Right, r.bytes()?, limits.list_chunk);
             }
             Collection::List(Box::new(list))
+        }
+        TAG_ZSET => {
+            let n = r.count(9)?;
+            if n == 0 {
+                return Err(BadValue("empty sorted set"));
+            }
+            let mut z = ZSet::with_capacity(n, limits.zset);
+            for _ in 0..n {
+                let member = r.bytes()?;
+                let score = r.score()?;
+                if z.insert(member, score, limits.zset).is_some() {
+                    return Err(BadValue("sorted set member repeated"));
+                }
+            }
+            Collection::ZSet(z)
         }
         _ => return Ok(None),
     };
@@ -245,7 +284,47 @@ mod tests {
         },
         set_intset_entries: 512,
         list_chunk: crate::collection::ChunkLimit(-2),
+        zset: crate::collection::Listpack {
+            entries: 128,
+            value: 64,
+        },
     };
+
+    #[test]
+    fn a_sorted_set_round_trips_in_either_encoding() {
+        let tiny = crate::collection::Listpack {
+            entries: 2,
+            value: 64,
+        };
+        for limits in [L, Limits { zset: tiny, ..L }] {
+            let mut z = ZSet::default();
+            for (m, s) in [("a", 1.5), ("", -2.0), ("c", f64::INFINITY)] {
+                z.insert(m.as_bytes(), s, limits.zset);
+            }
+            let encoding = z.encoding();
+            let c = Collection::ZSet(z);
+            let back = decode(TAG_ZSET, &to_vec(&c), limits);
+            assert_eq!(
+                back.as_ref().map(|c| c.as_ref().map(Collection::encoding)),
+                Ok(Some(encoding))
+            );
+            assert_eq!(back, Ok(Some(c)));
+        }
+        assert!(decode(TAG_ZSET, &[0], L).is_err(), "empty");
+        let nan = f64::NAN.to_bits().to_le_bytes();
+        let mut b = vec![1, 1, b'a'];
+        b.extend_from_slice(&nan);
+        assert!(decode(TAG_ZSET, &b, L).is_err(), "a NaN score");
+        let mut b = vec![2, 1, b'a'];
+        b.extend_from_slice(&1f64.to_bits().to_le_bytes());
+        b.extend_from_slice(&[1, b'a']);
+        b.extend_from_slice(&2f64.to_bits().to_le_bytes());
+        assert!(decode(TAG_ZSET, &b, L).is_err(), "a member twice");
+        assert!(
+            decode(TAG_ZSET, &[1, 1, b'a', 0, 0], L).is_err(),
+            "truncated"
+        );
+    }
 
     #[test]
     fn crafted_bytes_are_refused_without_allocating_their_count() {

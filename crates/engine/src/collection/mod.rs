@@ -1,7 +1,7 @@
 //! Collections: the values a key holds when it is not a string.
 //!
-//! Owns each collection type's data structure (`hash`, `set`, `list`;
-//! sorted sets join them), their byte encoding for the log and snapshots
+//! Owns each collection type's data structure (`hash`, `set`, `list`,
+//! `zset`), their byte encoding for the log and snapshots
 //! (`codec`), the thresholds between their compact and big encodings
 //! (`Limits`), and the memory each reports. An entry keeps a collection
 //! behind one pointer, so moving the entry (a resize, a rename) moves the
@@ -12,16 +12,19 @@ pub(crate) mod codec;
 pub mod free;
 pub(crate) mod hash;
 pub(crate) mod list;
+mod order;
 mod packed;
 mod pairs;
 pub(crate) mod set;
 mod table;
+pub(crate) mod zset;
 
 pub(crate) use hash::Hash;
 pub use hash::Listpack;
 pub(crate) use list::List;
 pub use list::{ChunkLimit, End};
 pub(crate) use set::Set;
+pub(crate) use zset::ZSet;
 
 /// When compact encodings give way to big ones, per type: Redis's
 /// `hash-max-listpack-*` and `set-max-intset-entries`, as set now.
@@ -33,6 +36,8 @@ pub struct Limits {
     pub set_intset_entries: usize,
     /// Lists: `list-max-listpack-size`, how full a chunk gets.
     pub list_chunk: ChunkLimit,
+    /// Sorted sets: `zset-max-listpack-entries` and `-value`.
+    pub zset: Listpack,
 }
 
 impl Default for Limits {
@@ -41,6 +46,10 @@ impl Default for Limits {
             hash: Listpack::default(),
             set_intset_entries: 512,
             list_chunk: ChunkLimit::default(),
+            zset: Listpack {
+                entries: 128,
+                value: 64,
+            },
         }
     }
 }
@@ -56,6 +65,8 @@ pub(crate) enum Collection {
     /// A list of elements, in order; boxed, as its deque makes it the
     /// largest.
     List(Box<List>),
+    /// A sorted set: members ordered by score.
+    ZSet(ZSet),
 }
 
 impl Collection {
@@ -65,6 +76,7 @@ impl Collection {
             Collection::Hash(h) => h.footprint(),
             Collection::Set(s) => s.footprint(),
             Collection::List(l) => l.footprint(),
+            Collection::ZSet(z) => z.footprint(),
         }
     }
 
@@ -75,6 +87,7 @@ impl Collection {
             Collection::Hash(h) => h.is_empty(),
             Collection::Set(s) => s.is_empty(),
             Collection::List(l) => l.is_empty(),
+            Collection::ZSet(z) => z.is_empty(),
         }
     }
 
@@ -126,12 +139,29 @@ impl Collection {
         }
     }
 
+    /// The sorted set, if this is one.
+    pub(crate) fn as_zset(&self) -> Option<&ZSet> {
+        match self {
+            Collection::ZSet(z) => Some(z),
+            _ => None,
+        }
+    }
+
+    /// The sorted set, if this is one, to change.
+    pub(crate) fn as_zset_mut(&mut self) -> Option<&mut ZSet> {
+        match self {
+            Collection::ZSet(z) => Some(z),
+            _ => None,
+        }
+    }
+
     /// Redis's name for the encoding (OBJECT ENCODING).
     pub(crate) fn encoding(&self) -> &'static str {
         match self {
             Collection::Hash(h) => h.encoding(),
             Collection::Set(s) => s.encoding(),
             Collection::List(l) => l.encoding(),
+            Collection::ZSet(z) => z.encoding(),
         }
     }
 }

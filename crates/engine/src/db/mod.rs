@@ -25,6 +25,7 @@ mod sets;
 mod stats;
 mod strings;
 mod types;
+mod zsets;
 
 pub use batch::Tx;
 pub use hashes::{FieldValue, HashPart, Hashes};
@@ -36,6 +37,7 @@ pub use stats::{ShardStats, Stats};
 pub use types::{
     ExpireCondition, Expiry, ScanOptions, ScanPage, SetCondition, SetOptions, SetOutcome, SetTtl,
 };
+pub use zsets::{LexBound, ScoreBound, ZAddFlags, ZAdded, ZRange, ZRangeBy, ZSets};
 
 use crate::background::Background;
 use crate::collection::{Limits, Listpack};
@@ -98,6 +100,10 @@ impl Db {
             ],
             set_intset: AtomicUsize::new(Limits::default().set_intset_entries),
             list_chunk: std::sync::atomic::AtomicI64::new(Limits::default().list_chunk.0),
+            zset_listpack: [
+                AtomicUsize::new(Limits::default().zset.entries),
+                AtomicUsize::new(Limits::default().zset.value),
+            ],
             notifier: Notifier::new(hub, options.db_index),
             expired: AtomicU64::new(0),
             id: options.db_index,
@@ -210,6 +216,8 @@ impl Db {
         self.set_set_intset_entries(limits.set_intset_entries);
         let ctx = &self.ks.ctx;
         ctx.list_chunk.store(limits.list_chunk.0, Ordering::Relaxed);
+        ctx.zset_listpack[0].store(limits.zset.entries, Ordering::Relaxed);
+        ctx.zset_listpack[1].store(limits.zset.value, Ordering::Relaxed);
     }
 
     /// Changes when a set of integers becomes a table (Redis's

@@ -27,6 +27,8 @@ pub enum ValueType {
     Set,
     /// A list of elements.
     List,
+    /// A sorted set: members ordered by score.
+    ZSet,
 }
 
 impl ValueType {
@@ -37,6 +39,7 @@ impl ValueType {
             ValueType::Hash => "hash",
             ValueType::Set => "set",
             ValueType::List => "list",
+            ValueType::ZSet => "zset",
         }
     }
 
@@ -48,6 +51,7 @@ impl ValueType {
             ValueType::Hash => crate::collection::codec::TAG_HASH,
             ValueType::Set => crate::collection::codec::TAG_SET,
             ValueType::List => crate::collection::codec::TAG_LIST,
+            ValueType::ZSet => crate::collection::codec::TAG_ZSET,
         }
     }
 
@@ -58,6 +62,7 @@ impl ValueType {
             crate::collection::codec::TAG_HASH => Some(ValueType::Hash),
             crate::collection::codec::TAG_SET => Some(ValueType::Set),
             crate::collection::codec::TAG_LIST => Some(ValueType::List),
+            crate::collection::codec::TAG_ZSET => Some(ValueType::ZSet),
             _ => None,
         }
     }
@@ -70,6 +75,7 @@ impl ValueType {
             crate::collection::Collection::Hash(_) => ValueType::Hash,
             crate::collection::Collection::Set(_) => ValueType::Set,
             crate::collection::Collection::List(_) => ValueType::List,
+            crate::collection::Collection::ZSet(_) => ValueType::ZSet,
         }
     }
 

@@ -30,6 +30,9 @@ pub struct Ctx {
     /// Redis's `list-max-listpack-size`; changeable at run time
     /// (`Db::set_limits`).
     pub(crate) list_chunk: std::sync::atomic::AtomicI64,
+    /// Redis's `zset-max-listpack-entries` and `-value`; changeable at run
+    /// time (`Db::set_limits`).
+    pub(crate) zset_listpack: [AtomicUsize; 2],
     pub(crate) notifier: Notifier,
     /// Keys that expired (Redis's `expired_keys`).
     pub(crate) expired: AtomicU64,
@@ -90,7 +93,21 @@ impl Ctx {
             hash: self.hash_listpack(),
             set_intset_entries: self.set_intset_entries(),
             list_chunk: self.list_chunk(),
+            zset: self.zset_listpack(),
         }
+    }
+
+    /// When a small sorted set becomes big, as set now.
+    pub(crate) fn zset_listpack(&self) -> Listpack {
+        Listpack {
+            entries: self.zset_listpack[0].load(Ordering::Relaxed),
+            value: self.zset_listpack[1].load(Ordering::Relaxed),
+        }
+    }
+
+    /// A sorted-set event (`zadd`, `zincr`, `zrem`, ...).
+    pub(crate) fn notify_zset(&self, event: &'static str, key: &[u8]) {
+        self.notify(NotifyFlags::ZSET, event, key);
     }
 
     /// How full a list's chunk gets, as set now.

@@ -19,6 +19,60 @@ unsafe extern "C" {
         out_cap: usize,
     ) -> c_int;
     fn tandem_ld_timeout_ms(s: *const c_uchar, len: usize, ms: *mut i64) -> c_int;
+    fn tandem_parse_double(s: *const c_char, lenient: c_int, out: *mut f64) -> c_int;
+    fn tandem_format_double(v: f64, out: *mut c_char, cap: usize) -> c_int;
+}
+
+/// Runs the C parser on `text` made NUL-terminated (on the stack when
+/// short). As in Redis, whose strings end in a NUL, the text ends at its
+/// first NUL byte.
+fn parse_double_c(text: &[u8], lenient: bool) -> Option<f64> {
+    let mut stack = [0u8; 64];
+    let mut heap = Vec::new();
+    let buf: &mut [u8] = if text.len() < stack.len() {
+        stack.get_mut(..=text.len())?
+    } else {
+        heap.resize(text.len() + 1, 0);
+        &mut heap
+    };
+    buf.get_mut(..text.len())?.copy_from_slice(text);
+    let mut out = 0.0;
+    // SAFETY: `buf` holds `text` and a NUL after it, and lives across the
+    // call; the parser reads up to the first NUL and writes `out` once.
+    let ok = unsafe {
+        tandem_parse_double(
+            buf.as_ptr().cast::<c_char>(),
+            c_int::from(lenient),
+            &mut out,
+        )
+    };
+    (ok == 1).then_some(out)
+}
+
+/// A score or increment as Redis reads one (`getDoubleFromObject`):
+/// `strtod`'s syntax over the whole text, not empty, no leading space, no
+/// overflow, not NaN.
+pub fn parse_score(text: &[u8]) -> Option<f64> {
+    parse_double_c(text, false)
+}
+
+/// The number after a range's `(` (`zslParseRange`): `strtod`'s syntax
+/// over the whole text (empty reads as 0), not NaN.
+pub fn parse_score_lenient(text: &[u8]) -> Option<f64> {
+    parse_double_c(text, true)
+}
+
+/// A score as Redis 7.0 replies with one: `%.17g`, and `inf`, `-inf`.
+pub fn format_score(v: f64) -> String {
+    if v.is_infinite() {
+        return if v > 0.0 { "inf" } else { "-inf" }.to_owned();
+    }
+    let mut buf = [0u8; 64];
+    // SAFETY: `buf` is valid for `cap` bytes; the formatter writes at most
+    // that many, NUL included, and keeps no pointer.
+    let n = unsafe { tandem_format_double(v, buf.as_mut_ptr().cast::<c_char>(), buf.len()) };
+    let n = usize::try_from(n).unwrap_or(0);
+    String::from_utf8_lossy(buf.get(..n).unwrap_or_default()).into_owned()
 }
 
 /// A timeout given in seconds (`BLPOP`'s), in milliseconds as Redis 7.0
@@ -71,6 +125,32 @@ mod tests {
     fn add(cur: Option<&str>, inc: &str) -> Result<String, Error> {
         incr_by_float(cur.map(str::as_bytes), inc.as_bytes())
             .map(|v| String::from_utf8(v).expect("ascii"))
+    }
+
+    #[test]
+    fn scores_read_and_print_as_redis_7_0() {
+        assert_eq!(parse_score(b"1.5"), Some(1.5));
+        assert_eq!(parse_score(b"0x10"), Some(16.0));
+        assert_eq!(parse_score(b"-inf"), Some(f64::NEG_INFINITY));
+        assert_eq!(
+            parse_score(b"1\0junk"),
+            Some(1.0),
+            "ends at a NUL, as in Redis"
+        );
+        assert_eq!(parse_score(b""), None);
+        assert_eq!(parse_score(b" 1"), None);
+        assert_eq!(parse_score(b"nan"), None);
+        assert_eq!(parse_score(b"1e400"), None);
+        assert_eq!(parse_score(b"1x"), None);
+        assert!(parse_score(&[b'1'; 100]).is_some_and(|v| (v / 1.111_111_111_111_111e99 - 1.0).abs() < 1e-15));
+        assert_eq!(parse_score_lenient(b""), Some(0.0));
+        assert_eq!(parse_score_lenient(b" 2"), Some(2.0));
+        assert_eq!(parse_score_lenient(b"nan"), None);
+        assert_eq!(format_score(1.1), "1.1000000000000001");
+        assert_eq!(format_score(2.0), "2");
+        assert_eq!(format_score(-0.0), "-0");
+        assert_eq!(format_score(1e300), "1.0000000000000001e+300");
+        assert_eq!(format_score(f64::INFINITY), "inf");
     }
 
     #[test]

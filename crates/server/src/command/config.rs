@@ -93,6 +93,22 @@ fn settings(c: &Config) -> Vec<(&'static str, String)> {
             "list-max-ziplist-size",
             c.list_max_listpack_size.to_string(),
         ),
+        (
+            "zset-max-listpack-entries",
+            c.zset_max_listpack_entries.to_string(),
+        ),
+        (
+            "zset-max-ziplist-entries",
+            c.zset_max_listpack_entries.to_string(),
+        ),
+        (
+            "zset-max-listpack-value",
+            c.zset_max_listpack_value.to_string(),
+        ),
+        (
+            "zset-max-ziplist-value",
+            c.zset_max_listpack_value.to_string(),
+        ),
     ]
 }
 
@@ -217,6 +233,14 @@ fn settable(name: &str) -> Option<Settable> {
         }),
         "list-max-listpack-size" | "list-max-ziplist-size" => Now(|c, v| {
             c.list_max_listpack_size = integer(v, i64::from(i32::MIN), i64::from(i32::MAX))?;
+            Ok(())
+        }),
+        "zset-max-listpack-entries" | "zset-max-ziplist-entries" => Now(|c, v| {
+            c.zset_max_listpack_entries = integer(v, 0, i64::MAX)?.unsigned_abs();
+            Ok(())
+        }),
+        "zset-max-listpack-value" | "zset-max-ziplist-value" => Now(|c, v| {
+            c.zset_max_listpack_value = memory(v, 0)?;
             Ok(())
         }),
         "set-max-intset-entries" => Now(|c, v| {

@@ -67,6 +67,7 @@ fn engine_message(e: &EngineError, name: &str) -> String {
         EngineError::InvalidExpireTime => format!("ERR invalid expire time in '{name}' command"),
         EngineError::NoSuchKey => "ERR no such key".into(),
         EngineError::IndexOutOfRange => "ERR index out of range".into(),
+        EngineError::ScoreNaN => "ERR resulting score is not a number (NaN)".into(),
         EngineError::SameObject => "ERR source and destination objects are the same".into(),
         EngineError::InvalidCursor => "ERR invalid cursor".into(),
         // Tandem's own (Redis has no background thread that can die): the

@@ -4,8 +4,7 @@
 //! Owns reading their arguments, in the order Redis checks them (options
 //! before the key, so a syntax error wins over WRONGTYPE), and the shape
 //! of their replies. The semantics live in the engine
-//! (`tandem_engine::Lists`). The blocking forms (BLPOP, BRPOP, BLMOVE,
-//! BRPOPLPUSH, BLMPOP) are not served yet.
+//! (`tandem_engine::Lists`); the blocking forms are in `list_blocking.rs`.
 
 use super::args::{int, is};
 use super::spec::{flags::*, spec, Spec};

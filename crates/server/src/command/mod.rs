@@ -37,6 +37,7 @@ mod session;
 mod sets;
 mod strings;
 pub(crate) mod transaction;
+mod zsets;
 
 pub use error::{CmdResult, Reject};
 pub use spec::{flags, Spec};
@@ -105,6 +106,7 @@ pub fn table() -> &'static [Spec] {
             sets::COMMANDS,
             lists::COMMANDS,
             list_blocking::COMMANDS,
+            zsets::COMMANDS,
             keys::COMMANDS,
             expire::COMMANDS,
             range::COMMANDS,

@@ -10,7 +10,8 @@
 use crate::resp::Out;
 use tandem_engine::{
     Bytes, End, ExpireCondition, Expiry, FieldValue, HashPart, Hashes, KeyValue, Lists, Picks,
-    PosOptions, Result, SetAlgebra, SetOptions, SetOutcome, SetTtl, Sets, ValueType,
+    PosOptions, Result, SetAlgebra, SetOptions, SetOutcome, SetTtl, Sets, ValueType, ZAddFlags,
+    ZAdded, ZRange, ZRangeBy, ZSets,
 };
 
 /// The per-key operations handlers use, on a `Db` or a `Tx`.
@@ -94,9 +95,25 @@ pub trait Target {
     fn lpos(&self, key: &[u8], value: &[u8], opts: PosOptions) -> Result<Option<Vec<usize>>>;
     fn lmove(&self, src: &[u8], dst: &[u8], from: End, to: End) -> Result<Option<Bytes>>;
     fn lmpop(&self, keys: &[&[u8]], end: End, count: usize) -> Result<Option<(Bytes, Vec<Bytes>)>>;
+    fn zadd(
+        &self,
+        key: &[u8],
+        flags: ZAddFlags,
+        incr: bool,
+        pairs: &[(f64, &[u8])],
+    ) -> Result<ZAdded>;
+    fn zincrby(&self, key: &[u8], by: f64, member: &[u8]) -> Result<f64>;
+    fn zrem(&self, key: &[u8], members: &[&[u8]]) -> Result<usize>;
+    fn zcard(&self, key: &[u8]) -> Result<usize>;
+    fn zmscore(&self, key: &[u8], members: &[&[u8]]) -> Result<Vec<Option<f64>>>;
+    fn zrank(&self, key: &[u8], member: &[u8], rev: bool) -> Result<Option<usize>>;
+    fn zcount(&self, key: &[u8], by: &ZRangeBy) -> Result<usize>;
+    fn zrange(&self, key: &[u8], range: &ZRange) -> Result<Vec<(Bytes, f64)>>;
+    fn zremrange(&self, key: &[u8], by: &ZRangeBy) -> Result<usize>;
+    fn zpop(&self, key: &[u8], max: bool, count: usize) -> Result<Vec<(Bytes, f64)>>;
 }
 
-impl<T: KeyValue + Hashes + Sets + Lists> Target for T {
+impl<T: KeyValue + Hashes + Sets + Lists + ZSets> Target for T {
     fn get_into(&self, key: &[u8], out: &mut Out) -> Result<()> {
         // The value goes straight from the shard into the reply buffer.
         self.get_with(key, |v| out.bulk_or_null(v))
@@ -294,5 +311,41 @@ impl<T: KeyValue + Hashes + Sets + Lists> Target for T {
     }
     fn lmpop(&self, keys: &[&[u8]], end: End, count: usize) -> Result<Option<(Bytes, Vec<Bytes>)>> {
         Lists::lmpop(self, keys, end, count)
+    }
+    fn zadd(
+        &self,
+        key: &[u8],
+        flags: ZAddFlags,
+        incr: bool,
+        pairs: &[(f64, &[u8])],
+    ) -> Result<ZAdded> {
+        ZSets::zadd(self, key, flags, incr, pairs)
+    }
+    fn zincrby(&self, key: &[u8], by: f64, member: &[u8]) -> Result<f64> {
+        ZSets::zincrby(self, key, by, member)
+    }
+    fn zrem(&self, key: &[u8], members: &[&[u8]]) -> Result<usize> {
+        ZSets::zrem(self, key, members)
+    }
+    fn zcard(&self, key: &[u8]) -> Result<usize> {
+        ZSets::zcard(self, key)
+    }
+    fn zmscore(&self, key: &[u8], members: &[&[u8]]) -> Result<Vec<Option<f64>>> {
+        ZSets::zmscore(self, key, members)
+    }
+    fn zrank(&self, key: &[u8], member: &[u8], rev: bool) -> Result<Option<usize>> {
+        ZSets::zrank(self, key, member, rev)
+    }
+    fn zcount(&self, key: &[u8], by: &ZRangeBy) -> Result<usize> {
+        ZSets::zcount(self, key, by)
+    }
+    fn zrange(&self, key: &[u8], range: &ZRange) -> Result<Vec<(Bytes, f64)>> {
+        ZSets::zrange(self, key, range)
+    }
+    fn zremrange(&self, key: &[u8], by: &ZRangeBy) -> Result<usize> {
+        ZSets::zremrange(self, key, by)
+    }
+    fn zpop(&self, key: &[u8], max: bool, count: usize) -> Result<Vec<(Bytes, f64)>> {
+        ZSets::zpop(self, key, max, count)
     }
 }

@@ -180,6 +180,18 @@ pub struct Settings {
     )]
     #[serde(alias = "list-max-ziplist-size")]
     pub list_max_listpack_size: Option<i64>,
+
+    /// Most members a sorted set keeps in its small, ordered encoding
+    /// (listpack) before it becomes a skiplist [default: 128].
+    #[arg(long, value_name = "N", alias = "zset-max-ziplist-entries")]
+    #[serde(alias = "zset-max-ziplist-entries")]
+    pub zset_max_listpack_entries: Option<u64>,
+
+    /// Longest member a sorted set keeps in its small encoding [default:
+    /// 64]. Units: k, kb, m, mb, g, gb.
+    #[arg(long, value_name = "SIZE", alias = "zset-max-ziplist-value")]
+    #[serde(alias = "zset-max-ziplist-value")]
+    pub zset_max_listpack_value: Option<ByteSize>,
 }
 
 /// The settings the server runs with, every one resolved.
@@ -246,6 +258,10 @@ pub struct Config {
     pub set_max_intset_entries: u64,
     /// How full a list's chunk gets (Redis's `list-max-listpack-size`).
     pub list_max_listpack_size: i64,
+    /// Most members in a sorted set's small encoding.
+    pub zset_max_listpack_entries: u64,
+    /// Longest member in a sorted set's small encoding, in bytes.
+    pub zset_max_listpack_value: u64,
     /// The file system `dir` is on. Not a setting (see `StorageFs`).
     pub fs: StorageFs,
 }
@@ -308,6 +324,8 @@ impl Default for Config {
             hash_max_listpack_value: 64,
             set_max_intset_entries: 512,
             list_max_listpack_size: -2,
+            zset_max_listpack_entries: 128,
+            zset_max_listpack_value: 64,
             fs: StorageFs::default(),
         }
     }
@@ -400,6 +418,12 @@ impl Settings {
                 .or(lower.hash_max_listpack_value),
             set_max_intset_entries: self.set_max_intset_entries.or(lower.set_max_intset_entries),
             list_max_listpack_size: self.list_max_listpack_size.or(lower.list_max_listpack_size),
+            zset_max_listpack_entries: self
+                .zset_max_listpack_entries
+                .or(lower.zset_max_listpack_entries),
+            zset_max_listpack_value: self
+                .zset_max_listpack_value
+                .or(lower.zset_max_listpack_value),
         }
     }
 }
@@ -416,6 +440,10 @@ impl Config {
             },
             set_intset_entries: clamp(self.set_max_intset_entries),
             list_chunk: tandem_engine::ChunkLimit(self.list_max_listpack_size),
+            zset: tandem_engine::Listpack {
+                entries: clamp(self.zset_max_listpack_entries),
+                value: clamp(self.zset_max_listpack_value),
+            },
         }
     }
 
@@ -534,6 +562,12 @@ impl Config {
                 .map_or(d.hash_max_listpack_value, |b| b.0),
             set_max_intset_entries: s.set_max_intset_entries.unwrap_or(d.set_max_intset_entries),
             list_max_listpack_size: s.list_max_listpack_size.unwrap_or(d.list_max_listpack_size),
+            zset_max_listpack_entries: s
+                .zset_max_listpack_entries
+                .unwrap_or(d.zset_max_listpack_entries),
+            zset_max_listpack_value: s
+                .zset_max_listpack_value
+                .map_or(d.zset_max_listpack_value, |b| b.0),
             fs: d.fs,
         })
     }

@@ -148,12 +148,7 @@ impl Out {
     }
 
     /// A double, given as the text Redis prints for it (RESP2: a bulk
-    /// string). No command answers with a double until the sorted sets
-    /// (ZSCORE, ...) arrive; its encoding is tested already.
-    #[cfg_attr(
-        not(test),
-        expect(dead_code, reason = "first used by the sorted set commands")
-    )]
+    /// string): ZSCORE's and the other scores.
     pub fn double_text(&mut self, text: &[u8]) {
         match self.protocol {
             Protocol::Resp2 => self.bulk(text),

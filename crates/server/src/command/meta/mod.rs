@@ -53,6 +53,8 @@ pub mod acl {
     pub const SET: u32 = 1 << 13;
     /// Works on lists.
     pub const LIST: u32 = 1 << 14;
+    /// Works on sorted sets.
+    pub const SORTEDSET: u32 = 1 << 15;
 
     /// Each category with its name, in Redis's order.
     pub const NAMES: &[(u32, &str)] = &[
@@ -60,6 +62,7 @@ pub mod acl {
         (READ, "@read"),
         (WRITE, "@write"),
         (SET, "@set"),
+        (SORTEDSET, "@sortedset"),
         (LIST, "@list"),
         (HASH, "@hash"),
         (STRING, "@string"),

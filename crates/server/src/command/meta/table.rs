@@ -449,6 +449,69 @@ pub(super) const META: &[Meta] = &[
     Meta::new("blmpop", "list", "7.0.0", "Pops elements from the first non-empty list of several, waiting for one if all are empty", "O(N+M) where N is the number of keys given and M the number of elements returned")
         .acl(acl::LIST)
         .keys(&[ks_keynum(key::RW | key::ACCESS | key::DELETE, 2, 0, 1, 1)]),
+    Meta::new("zadd", "sorted-set", "1.2.0", "Add one or more members to a sorted set, or update its score if it already exists", "O(log(N)) for each item added, where N is the number of elements in the sorted set.")
+        .acl(acl::SORTEDSET)
+        .keys(&[ks(key::RW | key::UPDATE, 1, 0, 1)]),
+    Meta::new("zincrby", "sorted-set", "1.2.0", "Increment the score of a member in a sorted set", "O(log(N)) where N is the number of elements in the sorted set.")
+        .acl(acl::SORTEDSET)
+        .keys(&[ks(key::RW | key::ACCESS | key::UPDATE, 1, 0, 1)]),
+    Meta::new("zrem", "sorted-set", "1.2.0", "Remove one or more members from a sorted set", "O(M*log(N)) with N being the number of elements in the sorted set and M the number of elements to be removed.")
+        .acl(acl::SORTEDSET)
+        .keys(&[ks(key::RW | key::DELETE, 1, 0, 1)]),
+    Meta::new("zcard", "sorted-set", "1.2.0", "Get the number of members in a sorted set", "O(1)")
+        .acl(acl::SORTEDSET)
+        .keys(&[ks(key::RO, 1, 0, 1)]),
+    Meta::new("zscore", "sorted-set", "1.2.0", "Get the score associated with the given member in a sorted set", "O(1)")
+        .acl(acl::SORTEDSET)
+        .keys(&[ks(key::RO | key::ACCESS, 1, 0, 1)]),
+    Meta::new("zmscore", "sorted-set", "6.2.0", "Get the score associated with the given members in a sorted set", "O(N) where N is the number of members being requested.")
+        .acl(acl::SORTEDSET)
+        .keys(&[ks(key::RO | key::ACCESS, 1, 0, 1)]),
+    Meta::new("zrank", "sorted-set", "2.0.0", "Determine the index of a member in a sorted set", "O(log(N))")
+        .acl(acl::SORTEDSET)
+        .keys(&[ks(key::RO | key::ACCESS, 1, 0, 1)]),
+    Meta::new("zrevrank", "sorted-set", "2.0.0", "Determine the index of a member in a sorted set, with scores ordered from high to low", "O(log(N))")
+        .acl(acl::SORTEDSET)
+        .keys(&[ks(key::RO | key::ACCESS, 1, 0, 1)]),
+    Meta::new("zcount", "sorted-set", "2.0.0", "Count the members in a sorted set with scores within the given values", "O(log(N)) with N being the number of elements in the sorted set.")
+        .acl(acl::SORTEDSET)
+        .keys(&[ks(key::RO | key::ACCESS, 1, 0, 1)]),
+    Meta::new("zlexcount", "sorted-set", "2.8.9", "Count the number of members in a sorted set between a given lexicographical range", "O(log(N)) with N being the number of elements in the sorted set.")
+        .acl(acl::SORTEDSET)
+        .keys(&[ks(key::RO | key::ACCESS, 1, 0, 1)]),
+    Meta::new("zrange", "sorted-set", "1.2.0", "Return a range of members in a sorted set", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.")
+        .acl(acl::SORTEDSET)
+        .keys(&[ks(key::RO | key::ACCESS, 1, 0, 1)]),
+    Meta::new("zrevrange", "sorted-set", "1.2.0", "Return a range of members in a sorted set, by index, with scores ordered from high to low", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.")
+        .acl(acl::SORTEDSET)
+        .keys(&[ks(key::RO | key::ACCESS, 1, 0, 1)]),
+    Meta::new("zrangebyscore", "sorted-set", "1.0.5", "Return a range of members in a sorted set, by score", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).")
+        .acl(acl::SORTEDSET)
+        .keys(&[ks(key::RO | key::ACCESS, 1, 0, 1)]),
+    Meta::new("zrevrangebyscore", "sorted-set", "2.2.0", "Return a range of members in a sorted set, by score, with scores ordered from high to low", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).")
+        .acl(acl::SORTEDSET)
+        .keys(&[ks(key::RO | key::ACCESS, 1, 0, 1)]),
+    Meta::new("zrangebylex", "sorted-set", "2.8.9", "Return a range of members in a sorted set, by lexicographical range", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).")
+        .acl(acl::SORTEDSET)
+        .keys(&[ks(key::RO | key::ACCESS, 1, 0, 1)]),
+    Meta::new("zrevrangebylex", "sorted-set", "2.8.9", "Return a range of members in a sorted set, by lexicographical range, ordered from higher to lower strings.", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).")
+        .acl(acl::SORTEDSET)
+        .keys(&[ks(key::RO | key::ACCESS, 1, 0, 1)]),
+    Meta::new("zremrangebyrank", "sorted-set", "2.0.0", "Remove all members in a sorted set within the given indexes", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.")
+        .acl(acl::SORTEDSET)
+        .keys(&[ks(key::RW | key::DELETE, 1, 0, 1)]),
+    Meta::new("zremrangebyscore", "sorted-set", "1.2.0", "Remove all members in a sorted set within the given scores", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.")
+        .acl(acl::SORTEDSET)
+        .keys(&[ks(key::RW | key::DELETE, 1, 0, 1)]),
+    Meta::new("zremrangebylex", "sorted-set", "2.8.9", "Remove all members in a sorted set between the given lexicographical range", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.")
+        .acl(acl::SORTEDSET)
+        .keys(&[ks(key::RW | key::DELETE, 1, 0, 1)]),
+    Meta::new("zpopmin", "sorted-set", "5.0.0", "Remove and return members with the lowest scores in a sorted set", "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.")
+        .acl(acl::SORTEDSET)
+        .keys(&[ks(key::RW | key::ACCESS | key::DELETE, 1, 0, 1)]),
+    Meta::new("zpopmax", "sorted-set", "5.0.0", "Remove and return members with the highest scores in a sorted set", "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.")
+        .acl(acl::SORTEDSET)
+        .keys(&[ks(key::RW | key::ACCESS | key::DELETE, 1, 0, 1)]),
     Meta::new("multi", "transactions", "1.2.0", "Starts a transaction: the commands that follow are queued", "O(1)")
         .flags(NOSCRIPT | LOADING | STALE | ALLOW_BUSY)
         .acl(acl::TRANSACTION),
