@@ -65,9 +65,10 @@ pub use bytes::Bytes;
 pub use collection::free::{drained as lazyfree_drained, pending as lazyfree_pending};
 pub use collection::{ChunkLimit, End, Limits, Listpack, Picks};
 pub use db::{
-    Db, DumpEntry, ExpireCondition, Expiry, FieldValue, HashPart, Hashes, KeyValue, LexBound,
-    Lists, PosOptions, ScanOptions, ScanPage, ScoreBound, SetAlgebra, SetCondition, SetOptions,
-    SetOutcome, SetTtl, Sets, ShardStats, Stats, Tx, ZAddFlags, ZAdded, ZRange, ZRangeBy, ZSets,
+    Aggregate, Db, DumpEntry, ExpireCondition, Expiry, FieldValue, HashPart, Hashes, KeyValue,
+    LexBound, Lists, PosOptions, ScanOptions, ScanPage, ScoreBound, SetAlgebra, SetCondition,
+    SetOptions, SetOutcome, SetTtl, Sets, ShardStats, Stats, Tx, ZAddFlags, ZAdded, ZPopped,
+    ZRange, ZRangeBy, ZSetAlgebra, ZSetOp, ZSets,
 };
 pub use entry::{Entry, ValueType};
 pub use error::{Error, Result};
@@ -87,6 +88,6 @@ pub use tandem_storage as storage;
 pub mod prelude {
     pub use crate::{
         Db, End, Error, ExpireCondition, Expiry, HashPart, Hashes, KeyValue, Lists, Options,
-        ScanOptions, SetAlgebra, SetCondition, SetOptions, SetTtl, Sets, ZSets,
+        ScanOptions, SetAlgebra, SetCondition, SetOptions, SetTtl, Sets, ZSetAlgebra, ZSets,
     };
 }

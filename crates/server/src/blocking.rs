@@ -1,4 +1,5 @@
-//! Clients blocked on list keys: BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP.
+//! Clients blocked on keys: BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP,
+//! BZPOPMIN, BZPOPMAX, BZMPOP.
 //!
 //! Owns the waiting line of each key and the serving of it. A client
 //! whose blocking command finds nothing registers a `Waiter` (what it
@@ -6,8 +7,9 @@
 //! and its connection sleeps on it; no thread blocks. After a client's
 //! write command (after EXEC as a whole, for a transaction) its
 //! connection calls `serve` with the keys it wrote, before replying: the
-//! first waiter in a key's line is served from that key, on the writer's
-//! thread, and the next, while the key holds elements, as Redis does in
+//! first waiter in a key's line that waits for the key's type (a list or
+//! a sorted set) is served from that key, on the writer's thread, and the
+//! next, while the key holds elements, as Redis does in
 //! `handleClientsBlockedOnKeys`. So clients are served strictly in the
 //! order they blocked, an element pushed for a waiting client is never
 //! seen by a later request, and a served BLMOVE's push serves the
@@ -25,7 +27,7 @@ use parking_lot::Mutex;
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use tandem_engine::{End, Error as EngineError, Lists};
+use tandem_engine::{End, Error as EngineError, Lists, ZSets};
 use tokio::sync::Notify;
 
 /// How CLIENT UNBLOCK ends a wait.
@@ -44,10 +46,13 @@ pub enum Op {
     Pop { end: End, count: usize, many: bool },
     /// BLMOVE, BRPOPLPUSH: from the key waited on to `dst`.
     Move { dst: Bytes, from: End, to: End },
+    /// BZPOPMIN, BZPOPMAX (`many` false: one member) and BZMPOP: from the
+    /// low end, or the high end with `max`.
+    ZPop { max: bool, count: usize, many: bool },
 }
 
 /// What a served client got.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Served {
     /// BLPOP, BRPOP: the key and the element.
     One(Bytes, Bytes),
@@ -55,10 +60,14 @@ pub enum Served {
     Many(Bytes, Vec<Bytes>),
     /// BLMOVE, BRPOPLPUSH: the element.
     Moved(Bytes),
+    /// BZPOPMIN, BZPOPMAX: the key, the member and its score.
+    Scored(Bytes, Bytes, f64),
+    /// BZMPOP: the key and the members with their scores.
+    ScoredMany(Bytes, Vec<(Bytes, f64)>),
 }
 
 /// How a wait ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
     /// Served by a write: what it got (or the error its command met: a
     /// BLMOVE's destination of another type), and the log position the
@@ -205,14 +214,37 @@ impl Blocking {
         let mut lines = self.lines.lock();
         while let Some((db, key)) = ready.pop_front() {
             let id = (db, key);
-            while let Some(first) = lines.get(&id).and_then(|l| l.front().cloned()) {
+            loop {
                 let handle = dbs.get(db);
-                // A key that is gone, or holds another type, serves no one
-                // in its line; they keep waiting.
-                if !matches!(handle.llen(&id.1), Ok(n) if n > 0) {
+                // The key's type decides who can be served: the first in
+                // line waiting for that type (Redis 7.0 passes over the
+                // others). A key that is gone or of another type serves
+                // no one; they keep waiting.
+                let is_list = matches!(handle.llen(&id.1), Ok(n) if n > 0);
+                let is_zset = !is_list && matches!(handle.zcard(&id.1), Ok(n) if n > 0);
+                let first = lines.get(&id).and_then(|l| {
+                    l.iter()
+                        .find(|w| match w.op {
+                            Op::Pop { .. } | Op::Move { .. } => is_list,
+                            Op::ZPop { .. } => is_zset,
+                        })
+                        .cloned()
+                });
+                let Some(first) = first else {
                     break;
-                }
+                };
                 let got = match &first.op {
+                    Op::ZPop { max, count, many } => match handle.zpop(&id.1, *max, *count) {
+                        Ok(mut items) if !*many => match items.pop() {
+                            Some((member, score)) => {
+                                Ok(Served::Scored(id.1.clone(), member, score))
+                            }
+                            None => break,
+                        },
+                        Ok(items) if items.is_empty() => break,
+                        Ok(items) => Ok(Served::ScoredMany(id.1.clone(), items)),
+                        Err(e) => Err(e),
+                    },
                     Op::Pop { end, count, many } => match handle.lmpop(&[&id.1], *end, *count) {
                         Ok(Some((key, mut items))) if !*many => match items.pop() {
                             Some(item) => Ok(Served::One(key, item)),

@@ -1,5 +1,6 @@
-//! The blocking list commands (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP)
-//! and CLIENT UNBLOCK, seen from several clients: who is served first,
+//! The blocking list commands (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP),
+//! the blocking sorted set pops (BZPOPMIN, BZPOPMAX, BZMPOP) and CLIENT
+//! UNBLOCK, seen from several clients: who is served first,
 //! what wakes a waiting client, timeouts, unblocking, and what a client
 //! that leaves behind. The replies were recorded from Redis 7.0.15 doing
 //! the same (see `commands.rs` for the notation). A test waits for a
@@ -358,6 +359,94 @@ fn a_blocked_client_that_disconnects_leaves_nothing_behind() -> TestResult {
     // With no one waiting, a push stays.
     ctl.check(&encode_words("RPUSH q w"), b":1\r\n")?;
     ctl.check(&encode_words("LLEN q"), b":1\r\n")?;
+    Ok(())
+}
+
+#[test]
+fn blocking_sorted_set_pops_answer_as_redis_when_they_need_not_wait() -> TestResult {
+    let server = common::start_default()?;
+    let mut con = connect(&server)?;
+    check(
+        &mut con,
+        &[
+            ("ZADD bz 1 a 2 b 3 c", ":3"),
+            ("BZPOPMIN bz 0", "[\"bz\", \"a\", \"1\"]"),
+            ("BZPOPMAX nokey bz 0", "[\"bz\", \"c\", \"3\"]"),
+            ("BZPOPMIN nokey 0.01", "nil"),
+            ("BZMPOP 0.01 1 nokey MIN", "nil"),
+            (
+                "BZMPOP 0 2 nokey bz MAX COUNT 5",
+                "[\"bz\", [[\"b\", \"2\"]]]",
+            ),
+            ("EXISTS bz", ":0"),
+            (
+                "BZPOPMIN bz x",
+                "-ERR timeout is not a float or out of range",
+            ),
+            ("BZPOPMIN bz -1", "-ERR timeout is negative"),
+            ("SET s v", "+OK"),
+            (
+                "BZPOPMIN s 0",
+                "-WRONGTYPE Operation against a key holding the wrong kind of value",
+            ),
+            (
+                "BZMPOP 0 1 s MIN",
+                "-WRONGTYPE Operation against a key holding the wrong kind of value",
+            ),
+            ("BZMPOP 0 0 bz MIN", "-ERR numkeys should be greater than 0"),
+            ("BZMPOP 0 1 bz FOO", "-ERR syntax error"),
+            (
+                "BZMPOP 0 1 bz MIN COUNT 0",
+                "-ERR count should be greater than 0",
+            ),
+            ("MULTI", "+OK"),
+            ("BZPOPMIN nokey 0", "+QUEUED"),
+            ("BZMPOP 0 1 nokey MAX", "+QUEUED"),
+            ("EXEC", "[nil, nil]"),
+        ],
+    )
+}
+
+#[test]
+fn blocked_sorted_set_pops_are_served_by_zadd_in_line_order() -> TestResult {
+    let server = common::start_default()?;
+    let mut ctl = raw(&server)?;
+    let mut a = raw(&server)?;
+    let mut b = raw(&server)?;
+    let mut d = raw(&server)?;
+    a.send(&encode_words("BZPOPMIN z 0"))?;
+    blocked(&mut ctl, 1)?;
+    b.send(&encode_words("BZMPOP 0 2 other z MAX COUNT 2"))?;
+    blocked(&mut ctl, 2)?;
+    d.send(&encode_words("BZPOPMAX z 0"))?;
+    blocked(&mut ctl, 3)?;
+    // One ZADD of four: the first in line takes the lowest, the second
+    // the two highest left, the third the last one.
+    ctl.check(&encode_words("ZADD z 1 m1 2 m2 3 m3 4 m4"), b":4\r\n")?;
+    ctl.check(&encode_words("ZCARD z"), b":0\r\n")?;
+    a.expect(b"*3\r\n$1\r\nz\r\n$2\r\nm1\r\n$1\r\n1\r\n")?;
+    b.expect(b"*2\r\n$1\r\nz\r\n*2\r\n*2\r\n$2\r\nm4\r\n$1\r\n4\r\n*2\r\n$2\r\nm3\r\n$1\r\n3\r\n")?;
+    d.expect(b"*3\r\n$1\r\nz\r\n$2\r\nm2\r\n$1\r\n2\r\n")?;
+    // A key that becomes a list serves no one waiting for a sorted set;
+    // ZUNIONSTORE into it later does.
+    a.send(&encode_words("BZPOPMIN q 0"))?;
+    blocked(&mut ctl, 1)?;
+    ctl.check(&encode_words("RPUSH q x"), b":1\r\n")?;
+    ctl.check(&encode_words("ZADD src 7 s"), b":1\r\n")?;
+    ctl.check(&encode_words("ZUNIONSTORE q 1 src"), b":1\r\n")?;
+    a.expect(b"*3\r\n$1\r\nq\r\n$1\r\ns\r\n$1\r\n7\r\n")?;
+    a.check(&encode_words("BZPOPMIN q 0.05"), b"*-1\r\n")?;
+    // Waiting for different types on one key: a write serves the first
+    // waiting for what the key now holds, and the other waits on.
+    a.send(&encode_words("BLPOP mixed 0"))?;
+    blocked(&mut ctl, 1)?;
+    b.send(&encode_words("BZPOPMIN mixed 0"))?;
+    blocked(&mut ctl, 2)?;
+    ctl.check(&encode_words("ZADD mixed 1 m"), b":1\r\n")?;
+    b.expect(b"*3\r\n$5\r\nmixed\r\n$1\r\nm\r\n$1\r\n1\r\n")?;
+    blocked(&mut ctl, 1)?;
+    ctl.check(&encode_words("RPUSH mixed e"), b":1\r\n")?;
+    a.expect(b"*2\r\n$5\r\nmixed\r\n$1\r\ne\r\n")?;
     Ok(())
 }
 

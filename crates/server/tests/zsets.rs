@@ -1,7 +1,9 @@
 //! Sorted set commands through a real client library and raw RESP2 and
 //! RESP3: ZADD and its flags, ZINCRBY, ZREM, ZCARD, ZSCORE, ZMSCORE,
 //! ZRANK, ZREVRANK, ZCOUNT, ZLEXCOUNT, the ZRANGE family, the
-//! ZREMRANGEBY* commands, ZPOPMIN and ZPOPMAX; WRONGTYPE both ways;
+//! ZREMRANGEBY* commands, ZPOPMIN, ZPOPMAX, ZRANDMEMBER, ZSCAN, ZUNION,
+//! ZINTER, ZDIFF and their STORE forms, ZINTERCARD, ZRANGESTORE, ZMPOP;
+//! WRONGTYPE both ways;
 //! keyspace events; transactions; both encodings; a restart.
 //!
 //! The tables are (request, reply) run in order on one connection to a
@@ -264,6 +266,259 @@ fn long_sorted_sets_keep_their_order_and_ranks() -> TestResult {
     let first = &model[0].1;
     let got = c.call(&encode_words("ZPOPMIN big"))?;
     assert!(String::from_utf8_lossy(&got).contains(first.as_str()));
+    Ok(())
+}
+
+#[test]
+fn sorted_set_commands_across_keys_answer_as_redis() -> TestResult {
+    let server = common::start_default()?;
+    let mut con = connect(&server)?;
+    check(
+        &mut con,
+        &[
+            ("ZADD a 1 x 2 y 3 z", ":3"),
+            ("ZADD b 10 y 20 z 30 w", ":3"),
+            ("SADD s y w q", ":3"),
+            ("ZUNION 2 a b", "[\"x\", \"y\", \"z\", \"w\"]"),
+            (
+                "ZUNION 2 a b WITHSCORES",
+                "[\"x\", \"1\", \"y\", \"12\", \"z\", \"23\", \"w\", \"30\"]",
+            ),
+            (
+                "ZUNION 3 a b s WITHSCORES",
+                "[\"q\", \"1\", \"x\", \"1\", \"y\", \"13\", \"z\", \"23\", \"w\", \"31\"]",
+            ),
+            (
+                "ZUNION 2 a b WEIGHTS 2 0.5 WITHSCORES",
+                "[\"x\", \"2\", \"y\", \"9\", \"w\", \"15\", \"z\", \"16\"]",
+            ),
+            (
+                "ZUNION 2 a b AGGREGATE MIN WITHSCORES",
+                "[\"x\", \"1\", \"y\", \"2\", \"z\", \"3\", \"w\", \"30\"]",
+            ),
+            (
+                "ZUNION 2 a b AGGREGATE MAX WITHSCORES",
+                "[\"x\", \"1\", \"y\", \"10\", \"z\", \"20\", \"w\", \"30\"]",
+            ),
+            (
+                "ZUNION 2 a b WEIGHTS 1 x",
+                "-ERR weight value is not a float",
+            ),
+            ("ZUNION 2 a b WEIGHTS 1", "-ERR syntax error"),
+            ("ZUNION 2 a b AGGREGATE FOO", "-ERR syntax error"),
+            (
+                "ZUNION 0 a",
+                "-ERR at least 1 input key is needed for 'zunion' command",
+            ),
+            (
+                "ZUNION -1 a",
+                "-ERR at least 1 input key is needed for 'zunion' command",
+            ),
+            ("ZUNION 3 a b", "-ERR syntax error"),
+            ("ZUNION x a", "-ERR value is not an integer or out of range"),
+            ("ZUNION 1 nokey", "[]"),
+            (
+                "ZUNION 2 a b WITHSCORES WITHSCORES",
+                "[\"x\", \"1\", \"y\", \"12\", \"z\", \"23\", \"w\", \"30\"]",
+            ),
+            ("ZUNION 2 a b FOO", "-ERR syntax error"),
+            ("ZINTER 2 a b WITHSCORES", "[\"y\", \"12\", \"z\", \"23\"]"),
+            ("ZINTER 3 a b s WITHSCORES", "[\"y\", \"13\"]"),
+            ("ZINTER 2 a nokey", "[]"),
+            (
+                "ZINTER 2 a b AGGREGATE MAX WEIGHTS 1 2 WITHSCORES",
+                "[\"y\", \"20\", \"z\", \"40\"]",
+            ),
+            ("ZDIFF 2 a b WITHSCORES", "[\"x\", \"1\"]"),
+            ("ZDIFF 1 a", "[\"x\", \"y\", \"z\"]"),
+            ("ZDIFF 2 a b WEIGHTS 1 2", "-ERR syntax error"),
+            ("ZDIFF 2 b s WITHSCORES", "[\"z\", \"20\"]"),
+            ("ZUNIONSTORE dst 2 a b", ":4"),
+            (
+                "ZRANGE dst 0 -1 WITHSCORES",
+                "[\"x\", \"1\", \"y\", \"12\", \"z\", \"23\", \"w\", \"30\"]",
+            ),
+            ("ZUNIONSTORE dst 2 a b WITHSCORES", "-ERR syntax error"),
+            ("ZINTERSTORE dst 2 a nokey", ":0"),
+            ("EXISTS dst", ":0"),
+            ("ZDIFFSTORE dst 2 a b", ":1"),
+            ("ZRANGE dst 0 -1 WITHSCORES", "[\"x\", \"1\"]"),
+            (
+                "ZINTERSTORE dst 0 a",
+                "-ERR at least 1 input key is needed for 'zinterstore' command",
+            ),
+            (
+                "ZUNIONSTORE dst 1",
+                "-ERR wrong number of arguments for 'zunionstore' command",
+            ),
+            ("ZINTERCARD 2 a b", ":2"),
+            ("ZINTERCARD 2 a b LIMIT 1", ":1"),
+            ("ZINTERCARD 2 a b LIMIT 0", ":2"),
+            ("ZINTERCARD 2 a b LIMIT -1", "-ERR LIMIT can't be negative"),
+            (
+                "ZINTERCARD 0 a",
+                "-ERR at least 1 input key is needed for 'zintercard' command",
+            ),
+            ("ZINTERCARD 3 a b", "-ERR syntax error"),
+            ("ZINTERCARD 2 a s", ":1"),
+            ("ZINTERCARD 2 a b FOO 1", "-ERR syntax error"),
+            ("ZRANGESTORE dst a 0 -1", ":3"),
+            (
+                "ZRANGE dst 0 -1 WITHSCORES",
+                "[\"x\", \"1\", \"y\", \"2\", \"z\", \"3\"]",
+            ),
+            ("ZRANGESTORE dst a (1 +inf BYSCORE LIMIT 0 1", ":1"),
+            ("ZRANGE dst 0 -1 WITHSCORES", "[\"y\", \"2\"]"),
+            ("ZRANGESTORE dst a 0 -1 WITHSCORES", "-ERR syntax error"),
+            ("ZRANGESTORE dst a 5 10", ":0"),
+            ("EXISTS dst", ":0"),
+            ("ZRANGESTORE dst nokey 0 -1", ":0"),
+            (
+                "ZRANGESTORE dst s 0 -1",
+                "-WRONGTYPE Operation against a key holding the wrong kind of value",
+            ),
+            ("SET str v", "+OK"),
+            (
+                "ZUNION 2 a str",
+                "-WRONGTYPE Operation against a key holding the wrong kind of value",
+            ),
+            ("ZUNIONSTORE str 1 a", ":3"),
+            ("TYPE str", "+zset"),
+            ("ZADD inf 1 x", ":1"),
+            ("ZADD ninf 1 x", ":1"),
+            (
+                "ZUNION 2 inf ninf WEIGHTS inf -inf WITHSCORES",
+                "[\"x\", \"0\"]",
+            ),
+            ("ZUNION 1 inf WEIGHTS 0 WITHSCORES", "[\"x\", \"0\"]"),
+            ("ZADD i2 inf x", ":1"),
+            ("ZUNION 1 i2 WEIGHTS 0 WITHSCORES", "[\"x\", \"0\"]"),
+            ("ZMPOP 1 a MIN", "[\"a\", [[\"x\", \"1\"]]]"),
+            (
+                "ZMPOP 2 nokey b MAX COUNT 2",
+                "[\"b\", [[\"w\", \"30\"], [\"z\", \"20\"]]]",
+            ),
+            ("ZMPOP 1 nokey MIN", "nil"),
+            ("ZMPOP 0 a MIN", "-ERR numkeys should be greater than 0"),
+            ("ZMPOP 1 a FOO", "-ERR syntax error"),
+            (
+                "ZMPOP 1 a MIN COUNT 0",
+                "-ERR count should be greater than 0",
+            ),
+            ("ZMPOP 3 a MIN", "-ERR syntax error"),
+            ("ZMPOP 1 str MIN", "[\"str\", [[\"x\", \"1\"]]]"),
+            ("ZRANDMEMBER nokey", "nil"),
+            ("ZRANDMEMBER nokey 5", "[]"),
+            ("ZRANDMEMBER a 0", "[]"),
+            (
+                "ZRANDMEMBER a x",
+                "-ERR value is not an integer or out of range",
+            ),
+            ("ZRANDMEMBER a 1 FOO", "-ERR syntax error"),
+            ("ZSCAN a 0", "[\"0\", [\"y\", \"2\", \"z\", \"3\"]]"),
+            ("ZSCAN a 0 MATCH z*", "[\"0\", [\"z\", \"3\"]]"),
+            ("ZSCAN a x", "-ERR invalid cursor"),
+            ("ZSCAN nokey 0", "[\"0\", []]"),
+            ("ZSCAN str 0", "[\"0\", [\"y\", \"2\", \"z\", \"3\"]]"),
+            ("ZUNIONSTORE a 2 a b", ":2"),
+            ("ZRANGE a 0 -1 WITHSCORES", "[\"z\", \"3\", \"y\", \"12\"]"),
+        ],
+    )
+}
+
+/// ZRANDMEMBER's picks are random: checked by what they may hold, with
+/// the counts' rules (distinct up to the size for a positive count,
+/// exactly |count| with repeats for a negative one).
+#[test]
+fn zrandmember_picks_follow_redis_rules() -> TestResult {
+    let server = common::start_default()?;
+    let mut c = Raw::connect(server.addr())?;
+    c.check(&encode_words("ZADD r 1 a 2 b 3 c"), b":3\r\n")?;
+    let members = |reply: &[u8]| -> Vec<String> {
+        String::from_utf8_lossy(reply)
+            .split("\r\n")
+            .filter(|w| ["a", "b", "c", "1", "2", "3"].contains(w))
+            .map(str::to_owned)
+            .collect()
+    };
+    for _ in 0..20 {
+        let one = c.call(&encode_words("ZRANDMEMBER r"))?;
+        assert!(["$1\r\na\r\n", "$1\r\nb\r\n", "$1\r\nc\r\n"]
+            .contains(&String::from_utf8_lossy(&one).as_ref()));
+        let mut all = members(&c.call(&encode_words("ZRANDMEMBER r 5"))?);
+        all.sort();
+        assert_eq!(all, ["a", "b", "c"]);
+        let two = members(&c.call(&encode_words("ZRANDMEMBER r 2"))?);
+        assert_eq!(two.len(), 2);
+        assert_ne!(two[0], two[1], "a positive count picks distinct members");
+        let many = members(&c.call(&encode_words("ZRANDMEMBER r -7"))?);
+        assert_eq!(many.len(), 7);
+        let scored = members(&c.call(&encode_words("ZRANDMEMBER r -2 WITHSCORES"))?);
+        assert_eq!(scored.len(), 4);
+        for pair in scored.chunks(2) {
+            let want = match pair[0].as_str() {
+                "a" => "1",
+                "b" => "2",
+                _ => "3",
+            };
+            assert_eq!(pair[1], want, "a member with its own score");
+        }
+    }
+    // A big set: picks by rank and by random bits.
+    let mut batch = Vec::new();
+    for i in 0..1000 {
+        batch.extend(encode_words(&format!("ZADD big {i} m{i}")));
+    }
+    c.send(&batch)?;
+    c.replies(1000)?;
+    let picked = String::from_utf8_lossy(&c.call(&encode_words("ZRANDMEMBER big 10 WITHSCORES"))?)
+        .into_owned();
+    let words: Vec<&str> = picked
+        .split("\r\n")
+        .filter(|w| !w.starts_with(['*', '$']))
+        .filter(|w| !w.is_empty())
+        .collect();
+    assert_eq!(words.len(), 20);
+    for pair in words.chunks(2) {
+        assert_eq!(pair[0].trim_start_matches('m'), pair[1]);
+    }
+    Ok(())
+}
+
+/// ZSCAN over a big sorted set returns every member exactly once, with
+/// its score, across cursors.
+#[test]
+fn zscan_walks_a_big_sorted_set_once() -> TestResult {
+    let server = common::start_default()?;
+    let mut c = Raw::connect(server.addr())?;
+    let mut batch = Vec::new();
+    for i in 0..3000 {
+        batch.extend(encode_words(&format!("ZADD big {i} m{i}")));
+    }
+    c.send(&batch)?;
+    c.replies(3000)?;
+    let mut cursor = "0".to_owned();
+    let mut seen = std::collections::HashSet::new();
+    loop {
+        let reply = String::from_utf8_lossy(
+            &c.call(&encode_words(&format!("ZSCAN big {cursor} COUNT 100")))?,
+        )
+        .into_owned();
+        let words: Vec<&str> = reply
+            .split("\r\n")
+            .filter(|w| !w.starts_with(['*', '$']) && !w.is_empty())
+            .collect();
+        let (next, rest) = words.split_first().ok_or("empty ZSCAN reply")?;
+        for pair in rest.chunks(2) {
+            assert_eq!(pair[0].trim_start_matches('m'), pair[1]);
+            assert!(seen.insert(pair[0].to_owned()), "{} twice", pair[0]);
+        }
+        cursor = (*next).to_owned();
+        if cursor == "0" {
+            break;
+        }
+    }
+    assert_eq!(seen.len(), 3000);
     Ok(())
 }
 

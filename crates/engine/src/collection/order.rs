@@ -317,8 +317,7 @@ impl Order {
     }
 
     /// The item at rank `rank`.
-    #[cfg(test)]
-    fn at(&self, rank: usize) -> Option<&Item> {
+    pub(crate) fn at(&self, rank: usize) -> Option<&Item> {
         let (run, mut offset) = self.run_at(rank)?;
         for chunk in &self.runs.get(run)?.chunks {
             if offset < chunk.len() {

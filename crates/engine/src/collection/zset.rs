@@ -216,6 +216,44 @@ impl ZSet {
         }
     }
 
+    /// The member at rank `rank`, with its score.
+    pub(crate) fn at(&self, rank: usize) -> Option<(&[u8], f64)> {
+        match &self.repr {
+            Repr::Small(v) => v.get(rank).map(|(s, m)| (&m[..], *s)),
+            Repr::Big(b) => b.order.at(rank).map(|i| (i.member(), i.score)),
+        }
+    }
+
+    /// The members `picks` names, with their scores (see `Picks`): by
+    /// rank, or by random bits (a rank each, O(log N)).
+    pub(crate) fn picks(&self, picks: &super::Picks) -> Vec<(&[u8], f64)> {
+        let len = self.len().max(1);
+        match picks {
+            super::Picks::Positions(p) => p.iter().filter_map(|&r| self.at(r)).collect(),
+            super::Picks::Random(r) => r
+                .iter()
+                .filter_map(|&r| self.at(usize::try_from(r % len as u64).unwrap_or(0)))
+                .collect(),
+        }
+    }
+
+    /// One ZSCAN step from `cursor` (0 to start), asking for about `count`
+    /// members: the members and scores of this step and the next cursor
+    /// (0 when done). A small set answers whole, as Redis does for a
+    /// listpack; a big one steps through its index (`Table::scan`).
+    pub(crate) fn scan(&self, cursor: u64, count: usize) -> (u64, Vec<(&[u8], f64)>) {
+        match &self.repr {
+            Repr::Small(_) => (0, self.iter().collect()),
+            Repr::Big(b) => {
+                let (next, page) = b.index.scan(cursor, count);
+                (
+                    next,
+                    page.into_iter().map(|(m, s)| (m, score_of(s))).collect(),
+                )
+            }
+        }
+    }
+
     /// Every member in order, with its score.
     pub(crate) fn iter(&self) -> Box<dyn Iterator<Item = (&[u8], f64)> + '_> {
         self.iter_from(0)

@@ -25,6 +25,7 @@ mod sets;
 mod stats;
 mod strings;
 mod types;
+mod zset_algebra;
 mod zsets;
 
 pub use batch::Tx;
@@ -37,6 +38,7 @@ pub use stats::{ShardStats, Stats};
 pub use types::{
     ExpireCondition, Expiry, ScanOptions, ScanPage, SetCondition, SetOptions, SetOutcome, SetTtl,
 };
+pub use zset_algebra::{Aggregate, ZPopped, ZSetAlgebra, ZSetOp};
 pub use zsets::{LexBound, ScoreBound, ZAddFlags, ZAdded, ZRange, ZRangeBy, ZSets};
 
 use crate::background::Background;

@@ -16,7 +16,7 @@
 use super::access::sealed::Access;
 use super::collection;
 use super::{Db, Tx};
-use crate::collection::{Collection, Listpack, ZSet};
+use crate::collection::{Collection, Listpack, Picks, ZSet};
 use crate::entry::Entry;
 use crate::error::{Error, Result};
 use crate::keyspace::Ctx;
@@ -160,7 +160,7 @@ fn span(z: &ZSet, by: &ZRangeBy, rev: bool) -> (usize, usize) {
 }
 
 /// The members a ZRANGE request names, in the order read, with scores.
-fn select(z: &ZSet, range: &ZRange) -> Vec<(Bytes, f64)> {
+pub(super) fn select(z: &ZSet, range: &ZRange) -> Vec<(Bytes, f64)> {
     let (lo, hi) = span(z, &range.by, range.rev);
     let (offset, count) = range.limit.unwrap_or((0, -1));
     let Ok(offset) = usize::try_from(offset) else {
@@ -187,7 +187,12 @@ fn select(z: &ZSet, range: &ZRange) -> Vec<(Bytes, f64)> {
     out
 }
 
-fn read<'m>(map: &'m ShardMap, hash: u64, key: &[u8], ctx: &Ctx) -> Result<Option<&'m ZSet>> {
+pub(super) fn read<'m>(
+    map: &'m ShardMap,
+    hash: u64,
+    key: &[u8],
+    ctx: &Ctx,
+) -> Result<Option<&'m ZSet>> {
     collection::read(map, hash, key, ctx, Collection::as_zset)
 }
 
@@ -425,23 +430,71 @@ pub trait ZSets: Access {
     /// ZPOPMIN, or ZPOPMAX with `max`: up to `count` members, lowest (or
     /// highest) first, with their scores.
     fn zpop(&self, key: &[u8], max: bool, count: usize) -> Result<Vec<(Bytes, f64)>> {
-        let event = if max { "zpopmax" } else { "zpopmin" };
-        let (mut removed, entry) = self.write_key(key, |m, h| {
-            remove_where(m, h, key, event, self.ctx(), |z| {
-                let n = count.min(z.len());
-                if max {
-                    members_in(z, z.len() - n, z.len())
-                } else {
-                    members_in(z, 0, n)
-                }
-            })
-        })??;
-        drop(entry);
-        if max {
-            removed.reverse();
-        }
-        Ok(removed)
+        pop(self, key, max, count)
     }
+
+    /// ZRANDMEMBER: the members `pick` chooses, given the set's size, with
+    /// their scores; `None` if the key does not exist.
+    fn zrandmember<P: Into<Picks>>(
+        &self,
+        key: &[u8],
+        pick: impl FnOnce(usize) -> P,
+    ) -> Result<Option<Vec<(Bytes, f64)>>> {
+        self.read_key(key, |m, h| {
+            let Some(z) = read(m, h, key, self.ctx())? else {
+                return Ok(None);
+            };
+            let picks = pick(z.len()).into();
+            Ok(Some(
+                z.picks(&picks)
+                    .into_iter()
+                    .map(|(m, s)| (Bytes::copy_from_slice(m), s))
+                    .collect(),
+            ))
+        })?
+    }
+
+    /// One ZSCAN step (see `ZSet::scan`).
+    fn zscan(&self, key: &[u8], cursor: u64, count: usize) -> Result<(u64, Vec<(Bytes, f64)>)> {
+        self.read_key(key, |m, h| {
+            let Some(z) = read(m, h, key, self.ctx())? else {
+                return Ok((0, Vec::new()));
+            };
+            let (next, page) = z.scan(cursor, count);
+            Ok((
+                next,
+                page.into_iter()
+                    .map(|(m, s)| (Bytes::copy_from_slice(m), s))
+                    .collect(),
+            ))
+        })?
+    }
+}
+
+/// ZPOPMIN / ZPOPMAX on `key` (see `ZSets::zpop`), for a `Db`, a `Tx`,
+/// and ZMPOP inside its batch.
+pub(super) fn pop<A: Access + ?Sized>(
+    a: &A,
+    key: &[u8],
+    max: bool,
+    count: usize,
+) -> Result<Vec<(Bytes, f64)>> {
+    let event = if max { "zpopmax" } else { "zpopmin" };
+    let (mut removed, entry) = a.write_key(key, |m, h| {
+        remove_where(m, h, key, event, a.ctx(), |z| {
+            let n = count.min(z.len());
+            if max {
+                members_in(z, z.len() - n, z.len())
+            } else {
+                members_in(z, 0, n)
+            }
+        })
+    })??;
+    drop(entry);
+    if max {
+        removed.reverse();
+    }
+    Ok(removed)
 }
 
 impl ZSets for Tx<'_> {}

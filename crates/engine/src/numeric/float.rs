@@ -142,7 +142,8 @@ mod tests {
         assert_eq!(parse_score(b"nan"), None);
         assert_eq!(parse_score(b"1e400"), None);
         assert_eq!(parse_score(b"1x"), None);
-        assert!(parse_score(&[b'1'; 100]).is_some_and(|v| (v / 1.111_111_111_111_111e99 - 1.0).abs() < 1e-15));
+        assert!(parse_score(&[b'1'; 100])
+            .is_some_and(|v| (v / 1.111_111_111_111_111e99 - 1.0).abs() < 1e-15));
         assert_eq!(parse_score_lenient(b""), Some(0.0));
         assert_eq!(parse_score_lenient(b" 2"), Some(2.0));
         assert_eq!(parse_score_lenient(b"nan"), None);

@@ -39,7 +39,7 @@ pub(super) const COMMANDS: &[Spec] = &[
 
 /// The timeout in milliseconds (0: for ever), as Redis 7.0's
 /// `getTimeoutFromObjectOrReply` reads seconds (see `seconds_to_ms`).
-fn timeout_ms(arg: &[u8]) -> Result<u64, Reject> {
+pub(super) fn timeout_ms(arg: &[u8]) -> Result<u64, Reject> {
     let ms =
         seconds_to_ms(arg).ok_or(Reject::Static("ERR timeout is not a float or out of range"))?;
     u64::try_from(ms).map_err(|_| Reject::Static("ERR timeout is negative"))
@@ -47,7 +47,7 @@ fn timeout_ms(arg: &[u8]) -> Result<u64, Reject> {
 
 /// The null a blocking command answers when its wait ends empty.
 #[derive(Clone, Copy)]
-enum Empty {
+pub(super) enum Empty {
     Array,
     Bulk,
 }
@@ -65,12 +65,19 @@ fn reply(c: &mut Call<'_>, served: Served) {
             c.out.bulks(items.iter());
         }
         Served::Moved(item) => c.out.bulk(&item),
+        Served::Scored(key, member, score) => {
+            c.out.array(3);
+            c.out.bulk(&key);
+            c.out.bulk(&member);
+            super::zsets::reply_score(c, score);
+        }
+        Served::ScoredMany(key, items) => super::zset_algebra::reply_mpop(c, &key, &items),
     }
 }
 
 /// Tries `attempt`; if it found nothing, waits on `keys` for `op` until
 /// `timeout` (see the module header).
-fn block_on(
+pub(super) fn block_on(
     c: &mut Call<'_>,
     keys: &[&[u8]],
     timeout: u64,

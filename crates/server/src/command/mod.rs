@@ -37,6 +37,8 @@ mod session;
 mod sets;
 mod strings;
 pub(crate) mod transaction;
+mod zset_algebra;
+mod zset_blocking;
 mod zsets;
 
 pub use error::{CmdResult, Reject};
@@ -107,6 +109,8 @@ pub fn table() -> &'static [Spec] {
             lists::COMMANDS,
             list_blocking::COMMANDS,
             zsets::COMMANDS,
+            zset_algebra::COMMANDS,
+            zset_blocking::COMMANDS,
             keys::COMMANDS,
             expire::COMMANDS,
             range::COMMANDS,

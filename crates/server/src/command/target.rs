@@ -9,9 +9,9 @@
 
 use crate::resp::Out;
 use tandem_engine::{
-    Bytes, End, ExpireCondition, Expiry, FieldValue, HashPart, Hashes, KeyValue, Lists, Picks,
-    PosOptions, Result, SetAlgebra, SetOptions, SetOutcome, SetTtl, Sets, ValueType, ZAddFlags,
-    ZAdded, ZRange, ZRangeBy, ZSets,
+    Aggregate, Bytes, End, ExpireCondition, Expiry, FieldValue, HashPart, Hashes, KeyValue, Lists,
+    Picks, PosOptions, Result, SetAlgebra, SetOptions, SetOutcome, SetTtl, Sets, ValueType,
+    ZAddFlags, ZAdded, ZPopped, ZRange, ZRangeBy, ZSetAlgebra, ZSetOp, ZSets,
 };
 
 /// The per-key operations handlers use, on a `Db` or a `Tx`.
@@ -111,9 +111,35 @@ pub trait Target {
     fn zrange(&self, key: &[u8], range: &ZRange) -> Result<Vec<(Bytes, f64)>>;
     fn zremrange(&self, key: &[u8], by: &ZRangeBy) -> Result<usize>;
     fn zpop(&self, key: &[u8], max: bool, count: usize) -> Result<Vec<(Bytes, f64)>>;
+    /// ZRANDMEMBER: the members `pick` chooses, given the set's size;
+    /// `None` if the key does not exist.
+    fn zrandmember(
+        &self,
+        key: &[u8],
+        pick: &mut dyn FnMut(usize) -> Picks,
+    ) -> Result<Option<Vec<(Bytes, f64)>>>;
+    fn zscan(&self, key: &[u8], cursor: u64, count: usize) -> Result<(u64, Vec<(Bytes, f64)>)>;
+    fn zcombine(
+        &self,
+        op: ZSetOp,
+        keys: &[&[u8]],
+        weights: &[f64],
+        how: Aggregate,
+    ) -> Result<Vec<(Bytes, f64)>>;
+    fn zcombine_store(
+        &self,
+        op: ZSetOp,
+        dst: &[u8],
+        keys: &[&[u8]],
+        weights: &[f64],
+        how: Aggregate,
+    ) -> Result<usize>;
+    fn zintercard(&self, keys: &[&[u8]], limit: usize) -> Result<usize>;
+    fn zrangestore(&self, dst: &[u8], src: &[u8], range: &ZRange) -> Result<usize>;
+    fn zmpop(&self, keys: &[&[u8]], max: bool, count: usize) -> Result<Option<ZPopped>>;
 }
 
-impl<T: KeyValue + Hashes + Sets + Lists + ZSets> Target for T {
+impl<T: KeyValue + Hashes + Sets + Lists + ZSets + ZSetAlgebra> Target for T {
     fn get_into(&self, key: &[u8], out: &mut Out) -> Result<()> {
         // The value goes straight from the shard into the reply buffer.
         self.get_with(key, |v| out.bulk_or_null(v))
@@ -347,5 +373,43 @@ impl<T: KeyValue + Hashes + Sets + Lists + ZSets> Target for T {
     }
     fn zpop(&self, key: &[u8], max: bool, count: usize) -> Result<Vec<(Bytes, f64)>> {
         ZSets::zpop(self, key, max, count)
+    }
+    fn zrandmember(
+        &self,
+        key: &[u8],
+        pick: &mut dyn FnMut(usize) -> Picks,
+    ) -> Result<Option<Vec<(Bytes, f64)>>> {
+        ZSets::zrandmember(self, key, pick)
+    }
+    fn zscan(&self, key: &[u8], cursor: u64, count: usize) -> Result<(u64, Vec<(Bytes, f64)>)> {
+        ZSets::zscan(self, key, cursor, count)
+    }
+    fn zcombine(
+        &self,
+        op: ZSetOp,
+        keys: &[&[u8]],
+        weights: &[f64],
+        how: Aggregate,
+    ) -> Result<Vec<(Bytes, f64)>> {
+        ZSetAlgebra::zcombine(self, op, keys, weights, how)
+    }
+    fn zcombine_store(
+        &self,
+        op: ZSetOp,
+        dst: &[u8],
+        keys: &[&[u8]],
+        weights: &[f64],
+        how: Aggregate,
+    ) -> Result<usize> {
+        ZSetAlgebra::zcombine_store(self, op, dst, keys, weights, how)
+    }
+    fn zintercard(&self, keys: &[&[u8]], limit: usize) -> Result<usize> {
+        ZSetAlgebra::zintercard(self, keys, limit)
+    }
+    fn zrangestore(&self, dst: &[u8], src: &[u8], range: &ZRange) -> Result<usize> {
+        ZSetAlgebra::zrangestore(self, dst, src, range)
+    }
+    fn zmpop(&self, keys: &[&[u8]], max: bool, count: usize) -> Result<Option<ZPopped>> {
+        ZSetAlgebra::zmpop(self, keys, max, count)
     }
 }

@@ -2,7 +2,7 @@
 //! ZRANK, ZREVRANK, ZCOUNT, ZLEXCOUNT, ZRANGE (BYSCORE, BYLEX, REV,
 //! LIMIT, WITHSCORES) and its older forms ZREVRANGE, ZRANGEBYSCORE,
 //! ZREVRANGEBYSCORE, ZRANGEBYLEX, ZREVRANGEBYLEX, the ZREMRANGEBY*
-//! commands, ZPOPMIN and ZPOPMAX.
+//! commands, ZPOPMIN, ZPOPMAX, ZRANDMEMBER and ZSCAN.
 //!
 //! Owns reading their arguments in the order Redis 7.0 checks them
 //! (options, then scores and ranges, then the key: a syntax error wins
@@ -10,12 +10,13 @@
 //! replies (scores as Redis 7.0 prints them; with WITHSCORES, pairs in
 //! RESP3). The semantics live in the engine (`tandem_engine::ZSets`).
 
-use super::args::{int, is};
+use super::args::{cursor, int, is, scan_args};
+use super::pick::{count_arg, picks, MAX_REPEATED_PICKS};
 use super::spec::{flags::*, spec, Spec};
 use super::{Call, CmdResult, Reject};
 use tandem_engine::{
-    format_score, parse_score, parse_score_lenient, Bytes, LexBound, ScoreBound, ZAddFlags, ZAdded,
-    ZRange, ZRangeBy,
+    format_score, glob_match, parse_score, parse_score_lenient, Bytes, LexBound, ScoreBound,
+    ZAddFlags, ZAdded, ZRange, ZRangeBy,
 };
 
 pub(super) const COMMANDS: &[Spec] = &[
@@ -46,6 +47,8 @@ pub(super) const COMMANDS: &[Spec] = &[
     spec("zremrangebylex", 4, WRITE, (1, 1, 1), zremrangebylex),
     spec("zpopmin", -2, WRITE | FAST, (1, 1, 1), zpopmin),
     spec("zpopmax", -2, WRITE | FAST, (1, 1, 1), zpopmax),
+    spec("zrandmember", -2, READONLY, (1, 1, 1), zrandmember),
+    spec("zscan", -3, READONLY, (1, 1, 1), zscan),
 ];
 
 const NOT_FLOAT: Reject = Reject::Static("ERR value is not a valid float");
@@ -81,12 +84,12 @@ fn lex_bound(arg: &[u8]) -> Result<LexBound, Reject> {
     }
 }
 
-fn reply_score(c: &mut Call<'_>, v: f64) {
+pub(super) fn reply_score(c: &mut Call<'_>, v: f64) {
     c.out.double_text(format_score(v).as_bytes());
 }
 
 /// Members, with their scores when asked: flat in RESP2, pairs in RESP3.
-fn reply_members(c: &mut Call<'_>, items: &[(Bytes, f64)], with_scores: bool) {
+pub(super) fn reply_members(c: &mut Call<'_>, items: &[(Bytes, f64)], with_scores: bool) {
     if !with_scores {
         c.out.array(items.len());
         for (m, _) in items {
@@ -240,27 +243,37 @@ fn zlexcount(c: &mut Call<'_>) -> CmdResult {
 
 /// How a range's two arguments read.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum By {
+pub(super) enum By {
     Rank,
     Score,
     Lex,
 }
 
-/// The ZRANGE family, as Redis 7.0's `zrangeGenericCommand`: `by` and
-/// `rev` preset by the older forms, chosen by options for ZRANGE (`open`).
-fn range_command(c: &mut Call<'_>, mut by: By, mut rev: bool, open: bool) -> CmdResult {
+/// The ZRANGE family's arguments, as Redis 7.0's `zrangeGenericCommand`
+/// reads them: `args` is `min max [options]`; `by` and `rev` are preset
+/// by the older forms, chosen by options for ZRANGE and ZRANGESTORE
+/// (`open`); ZRANGESTORE (`store`) takes no WITHSCORES. The range, and
+/// whether WITHSCORES was given.
+pub(super) fn range_args(
+    args: &[&[u8]],
+    mut by: By,
+    mut rev: bool,
+    open: bool,
+    store: bool,
+) -> Result<(ZRange, bool), Reject> {
+    let arg = |i: usize| args.get(i).copied().unwrap_or_default();
     let mut with_scores = false;
     let mut limit = None;
     let mut chosen_by = false;
     let mut chosen_rev = false;
-    let mut at = 4;
-    while let Some(word) = c.args.get(at) {
-        let left = c.args.len() - at - 1;
-        if is(word, "withscores") {
+    let mut at = 2;
+    while let Some(word) = args.get(at) {
+        let left = args.len() - at - 1;
+        if !store && is(word, "withscores") {
             with_scores = true;
         } else if is(word, "limit") && left >= 2 {
-            let offset = int(c.arg(at + 1))?;
-            let count = int(c.arg(at + 2))?;
+            let offset = int(arg(at + 1))?;
+            let count = int(arg(at + 2))?;
             limit = Some((offset, count));
             at += 2;
         } else if open && !chosen_by && is(word, "byscore") {
@@ -290,16 +303,21 @@ fn range_command(c: &mut Call<'_>, mut by: By, mut rev: bool, open: bool) -> Cmd
     }
     // Read backwards, a score or lex range is given max first.
     let (min, max) = if rev && by != By::Rank {
-        (c.arg(3), c.arg(2))
+        (arg(1), arg(0))
     } else {
-        (c.arg(2), c.arg(3))
+        (arg(0), arg(1))
     };
     let by = match by {
         By::Rank => ZRangeBy::Rank(int(min)?, int(max)?),
         By::Score => ZRangeBy::Score(score_bound(min)?, score_bound(max)?),
         By::Lex => ZRangeBy::Lex(lex_bound(min)?, lex_bound(max)?),
     };
-    let items = c.kv().zrange(c.arg(1), &ZRange { by, rev, limit })?;
+    Ok((ZRange { by, rev, limit }, with_scores))
+}
+
+fn range_command(c: &mut Call<'_>, by: By, rev: bool, open: bool) -> CmdResult {
+    let (range, with_scores) = range_args(c.args_from(2), by, rev, open, false)?;
+    let items = c.kv().zrange(c.arg(1), &range)?;
     reply_members(c, &items, with_scores);
     Ok(())
 }
@@ -384,6 +402,68 @@ fn zpopmin(c: &mut Call<'_>) -> CmdResult {
 
 fn zpopmax(c: &mut Call<'_>) -> CmdResult {
     pop(c, true)
+}
+
+/// ZRANDMEMBER key [count [WITHSCORES]], with HRANDFIELD's rules for the
+/// count (see `pick`).
+fn zrandmember(c: &mut Call<'_>) -> CmdResult {
+    let mut rng = fastrand::Rng::new();
+    if c.args_from(2).is_empty() {
+        let picked = c
+            .kv()
+            .zrandmember(c.arg(1), &mut |size| picks(1, size, &mut rng))?;
+        let member = picked.as_ref().and_then(|p| p.first()).map(|(m, _)| &m[..]);
+        c.out.bulk_or_null(member);
+        return Ok(());
+    }
+    let count = count_arg(c.arg(2))?;
+    let with_scores = match c.args_from(3) {
+        [] => false,
+        [word] if is(word, "withscores") => true,
+        _ => return Err(Reject::Syntax),
+    };
+    if with_scores && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&count) {
+        return Err(Reject::Static("ERR value is out of range"));
+    }
+    if count < -MAX_REPEATED_PICKS {
+        return Err(Reject::Static("ERR value is out of range"));
+    }
+    let picked = c
+        .kv()
+        .zrandmember(c.arg(1), &mut |size| picks(count, size, &mut rng))?
+        .unwrap_or_default();
+    reply_members(c, &picked, with_scores);
+    Ok(())
+}
+
+/// ZSCAN key cursor [MATCH pattern] [COUNT count]: flat member, score
+/// pairs, as Redis answers in either protocol.
+fn zscan(c: &mut Call<'_>) -> CmdResult {
+    let cursor = cursor(c.arg(2))?;
+    let key = c.arg(1);
+    if c.kv().zcard(key)? == 0 {
+        c.out.array(2);
+        c.out.bulk(b"0");
+        c.out.array(0);
+        return Ok(());
+    }
+    let args = scan_args(c.args_from(3), false)?;
+    // A lone `*` matches everything, as in Redis.
+    let pattern = args.pattern.filter(|p| *p != b"*");
+    let (next, page) = c.kv().zscan(key, cursor, args.count)?;
+    let kept: Vec<_> = page
+        .iter()
+        .filter(|(m, _)| pattern.is_none_or(|p| glob_match(p, m)))
+        .collect();
+    let mut digits = itoa::Buffer::new();
+    c.out.array(2);
+    c.out.bulk(digits.format(next).as_bytes());
+    c.out.array(kept.len() * 2);
+    for (m, s) in kept {
+        c.out.bulk(m);
+        c.out.bulk(format_score(*s).as_bytes());
+    }
+    Ok(())
 }
 
 #[cfg(test)]

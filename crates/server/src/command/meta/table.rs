@@ -512,6 +512,64 @@ pub(super) const META: &[Meta] = &[
     Meta::new("zpopmax", "sorted-set", "5.0.0", "Remove and return members with the highest scores in a sorted set", "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.")
         .acl(acl::SORTEDSET)
         .keys(&[ks(key::RW | key::ACCESS | key::DELETE, 1, 0, 1)]),
+    Meta::new("zunion", "sorted-set", "6.2.0", "Add multiple sorted sets", "O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.")
+        .acl(acl::SORTEDSET)
+        .keys(&[ks_keynum(key::RO | key::ACCESS, 1, 0, 1, 1)]),
+    Meta::new("zinter", "sorted-set", "6.2.0", "Intersect multiple sorted sets", "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.")
+        .acl(acl::SORTEDSET)
+        .keys(&[ks_keynum(key::RO | key::ACCESS, 1, 0, 1, 1)]),
+    Meta::new("zdiff", "sorted-set", "6.2.0", "Subtract multiple sorted sets", "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.")
+        .acl(acl::SORTEDSET)
+        .keys(&[ks_keynum(key::RO | key::ACCESS, 1, 0, 1, 1)]),
+    Meta::new("zunionstore", "sorted-set", "2.0.0", "Add multiple sorted sets and store the resulting sorted set in a new key", "O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.")
+        .acl(acl::SORTEDSET)
+        .keys(&[
+            ks(key::OW | key::UPDATE, 1, 0, 1),
+            ks_keynum(key::RO | key::ACCESS, 2, 0, 1, 1),
+        ]),
+    Meta::new("zinterstore", "sorted-set", "2.0.0", "Intersect multiple sorted sets and store the resulting sorted set in a new key", "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.")
+        .acl(acl::SORTEDSET)
+        .keys(&[
+            ks(key::OW | key::UPDATE, 1, 0, 1),
+            ks_keynum(key::RO | key::ACCESS, 2, 0, 1, 1),
+        ]),
+    Meta::new("zdiffstore", "sorted-set", "6.2.0", "Subtract multiple sorted sets and store the resulting sorted set in a new key", "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.")
+        .acl(acl::SORTEDSET)
+        .keys(&[
+            ks(key::OW | key::UPDATE, 1, 0, 1),
+            ks_keynum(key::RO | key::ACCESS, 2, 0, 1, 1),
+        ]),
+    Meta::new("zintercard", "sorted-set", "7.0.0", "Intersect multiple sorted sets and return the cardinality of the result", "O(N*K) worst case with N being the smallest input sorted set, K being the number of input sorted sets.")
+        .acl(acl::SORTEDSET)
+        .keys(&[ks_keynum(key::RO | key::ACCESS, 1, 0, 1, 1)]),
+    Meta::new("zrangestore", "sorted-set", "6.2.0", "Store a range of members from sorted set into another key", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements stored into the destination key.")
+        .acl(acl::SORTEDSET)
+        .keys(&[
+            ks(key::OW | key::UPDATE, 1, 0, 1),
+            ks(key::RO | key::ACCESS, 2, 0, 1),
+        ]),
+    Meta::new("zmpop", "sorted-set", "7.0.0", "Remove and return members with scores in a sorted set", "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.")
+        .acl(acl::SORTEDSET)
+        .keys(&[ks_keynum(key::RW | key::ACCESS | key::DELETE, 1, 0, 1, 1)]),
+    Meta::new("zrandmember", "sorted-set", "6.2.0", "Get one or multiple random elements from a sorted set", "O(N) where N is the number of elements returned")
+        .acl(acl::SORTEDSET)
+        .tips(&["nondeterministic_output"])
+        .keys(&[ks(key::RO | key::ACCESS, 1, 0, 1)]),
+    Meta::new("zscan", "sorted-set", "2.8.0", "Incrementally iterate sorted sets elements and associated scores", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..")
+        .acl(acl::SORTEDSET)
+        .tips(&["nondeterministic_output"])
+        .keys(&[ks(key::RO | key::ACCESS, 1, 0, 1)]),
+    Meta::new("bzpopmin", "sorted-set", "5.0.0", "Remove and return the member with the lowest score from one or more sorted sets, or block until one is available", "O(log(N)) with N being the number of elements in the sorted set.")
+        .flags(NOSCRIPT)
+        .acl(acl::SORTEDSET)
+        .keys(&[ks(key::RW | key::ACCESS | key::DELETE, 1, -2, 1)]),
+    Meta::new("bzpopmax", "sorted-set", "5.0.0", "Remove and return the member with the highest score from one or more sorted sets, or block until one is available", "O(log(N)) with N being the number of elements in the sorted set.")
+        .flags(NOSCRIPT)
+        .acl(acl::SORTEDSET)
+        .keys(&[ks(key::RW | key::ACCESS | key::DELETE, 1, -2, 1)]),
+    Meta::new("bzmpop", "sorted-set", "7.0.0", "Remove and return members with scores in a sorted set or block until one is available", "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.")
+        .acl(acl::SORTEDSET)
+        .keys(&[ks_keynum(key::RW | key::ACCESS | key::DELETE, 2, 0, 1, 1)]),
     Meta::new("multi", "transactions", "1.2.0", "Starts a transaction: the commands that follow are queued", "O(1)")
         .flags(NOSCRIPT | LOADING | STALE | ALLOW_BUSY)
         .acl(acl::TRANSACTION),
