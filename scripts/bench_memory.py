@@ -8,10 +8,12 @@ the server's resident set (VmRSS) divided by N:
 - hash: HSET myhsh field:<i> <SIZE-byte value>;
 - set:  SADD myset element:<i> (SIZE is unused);
 - list: RPUSH mylist element:<i> (SIZE is unused);
+- zset: ZADD myzset <score> element:<i>, scores (i * 7919) mod 1000003, so
+  members arrive out of score order (SIZE is unused);
 - small-hashes: N/10 keys hash:<k>, each HSET with 10 fields field:<j>
   and SIZE-byte values (N counts fields, as for hash).
 
-Usage: scripts/bench_memory.py {hash|set|list|small-hashes} N [SIZE] [--rounds R] [--tandem-bin PATH]
+Usage: scripts/bench_memory.py {hash|set|list|zset|small-hashes} N [SIZE] [--rounds R] [--tandem-bin PATH]
 """
 import argparse
 import os
@@ -41,6 +43,10 @@ def request(kind, i, value):
         return b"*4\r\n$4\r\nHSET\r\n$5\r\nmyhsh\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n" % (
             len(field), field, len(value), value)
     member = b"element:%d" % i
+    if kind == "zset":
+        score = b"%d" % ((i * 7919) % 1000003)
+        return b"*4\r\n$4\r\nZADD\r\n$6\r\nmyzset\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n" % (
+            len(score), score, len(member), member)
     if kind == "list":
         return b"*3\r\n$5\r\nRPUSH\r\n$6\r\nmylist\r\n$%d\r\n%s\r\n" % (len(member), member)
     return b"*3\r\n$4\r\nSADD\r\n$5\r\nmyset\r\n$%d\r\n%s\r\n" % (len(member), member)
@@ -85,7 +91,7 @@ def measure(argv, port, kind, n, value):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("kind", choices=["hash", "set", "list", "small-hashes"])
+    ap.add_argument("kind", choices=["hash", "set", "list", "zset", "small-hashes"])
     ap.add_argument("n", type=int)
     ap.add_argument("size", type=int, nargs="?", default=8)
     ap.add_argument("--rounds", type=int, default=2)

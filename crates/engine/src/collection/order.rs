@@ -241,6 +241,9 @@ impl Order {
                 chunk.insert(p.at.min(chunk.len()), item);
                 if chunk.len() > CHUNK_MAX {
                     let tail = chunk.split_off(CHUNK_MAX / 2);
+                    // The insert that filled it doubled its capacity: the
+                    // half left behind would sit in a quarter of it.
+                    chunk.shrink_to_fit();
                     run.chunks.insert(p.chunk + 1, tail);
                 }
             }
