@@ -123,3 +123,20 @@ int tandem_format_double(double v, char *out, size_t cap) {
     if (n < 0 || (size_t)n >= cap) return 0;
     return n;
 }
+
+/*
+ * A SORT weight as Redis 7.0 reads one: strtod over the whole
+ * NUL-terminated text (empty reads as 0, leading space allowed), refused
+ * when it overflows or underflows (ERANGE) or is NaN.
+ * Returns 1 and sets *out, or 0.
+ */
+int tandem_parse_sort_score(const char *s, double *out) {
+    char *end;
+    double v;
+
+    errno = 0;
+    v = strtod(s, &end);
+    if (end[0] != '\0' || errno == ERANGE || isnan(v)) return 0;
+    *out = v;
+    return 1;
+}

@@ -75,7 +75,9 @@ pub use error::{Error, Result};
 pub use keyspace::policy::{decide, Load, Resize, ResizePolicy, ResizeReason};
 pub use keyspace::{LatenessSummary, ResizeEvent, ResizeState};
 pub use memtable::{MemtableKind, MAX_SHARDS};
-pub use numeric::{format_score, parse_i64, parse_score, parse_score_lenient, seconds_to_ms};
+pub use numeric::{
+    format_score, parse_i64, parse_score, parse_score_lenient, parse_sort_score, seconds_to_ms,
+};
 pub use options::{Options, DEFAULT_MAX_VALUE_BYTES};
 pub use persist::{check, CheckReport, Recovery, SnapshotInfo, Store, StoreOptions};
 pub use scan::{glob_match, RangeIter, RangePage};

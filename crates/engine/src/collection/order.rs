@@ -63,6 +63,9 @@ pub(crate) struct Order {
     /// Fenwick tree over the runs' lengths (1-based inside).
     tree: Vec<usize>,
     len: usize,
+    /// Item slots allocated across every chunk (their capacities), kept
+    /// as they change: a sorted set's footprint is read on every write.
+    slots: usize,
 }
 
 impl std::fmt::Debug for Order {
@@ -90,11 +93,7 @@ impl Order {
     /// Heap bytes held by the ordering itself (items' slots, not the
     /// members' bytes, which `zset.rs` counts).
     pub(crate) fn slot_bytes(&self) -> usize {
-        self.runs
-            .iter()
-            .flat_map(|r| r.chunks.iter())
-            .map(|c| c.capacity() * std::mem::size_of::<Item>())
-            .sum()
+        self.slots * std::mem::size_of::<Item>()
     }
 
     fn rebuild_tree(&mut self) {
@@ -223,8 +222,10 @@ impl Order {
             member: Packed::new(member, b""),
         };
         if self.runs.is_empty() {
+            let chunk = vec![item];
+            self.slots = chunk.capacity();
             self.runs.push(Run {
-                chunks: vec![vec![item]],
+                chunks: vec![chunk],
                 len: 1,
             });
             self.len = 1;
@@ -238,13 +239,17 @@ impl Order {
                 run.chunks.push(Vec::new());
             }
             if let Some(chunk) = run.chunks.get_mut(p.chunk) {
+                let before = chunk.capacity();
                 chunk.insert(p.at.min(chunk.len()), item);
                 if chunk.len() > CHUNK_MAX {
                     let tail = chunk.split_off(CHUNK_MAX / 2);
                     // The insert that filled it doubled its capacity: the
                     // half left behind would sit in a quarter of it.
                     chunk.shrink_to_fit();
+                    self.slots = self.slots + chunk.capacity() + tail.capacity() - before;
                     run.chunks.insert(p.chunk + 1, tail);
+                } else {
+                    self.slots = self.slots + chunk.capacity() - before;
                 }
             }
             run.len += 1;
@@ -291,6 +296,7 @@ impl Order {
                 }
                 let small = chunk.len() < CHUNK_MAX / 8;
                 if chunk.is_empty() {
+                    self.slots -= chunk.capacity();
                     run.chunks.remove(chunk_i);
                 } else if small {
                     // Merged with the next chunk while both fit in one, so
@@ -302,7 +308,9 @@ impl Order {
                     if fits {
                         let next = run.chunks.remove(chunk_i + 1);
                         if let Some(chunk) = run.chunks.get_mut(chunk_i) {
+                            let before = chunk.capacity() + next.capacity();
                             chunk.extend(next);
+                            self.slots = self.slots + chunk.capacity() - before;
                         }
                     }
                 }
@@ -362,6 +370,13 @@ mod tests {
 
     fn check(o: &Order, model: &[(f64, Vec<u8>)]) {
         assert_eq!(o.len(), model.len());
+        let slots: usize = o
+            .runs
+            .iter()
+            .flat_map(|r| r.chunks.iter())
+            .map(Vec::capacity)
+            .sum();
+        assert_eq!(o.slots, slots, "the slot count kept as chunks change");
         let got: Vec<(f64, Vec<u8>)> = o.iter().map(|i| (i.score, i.member().to_vec())).collect();
         assert_eq!(got, model);
         for (rank, (s, m)) in model.iter().enumerate().step_by(37) {

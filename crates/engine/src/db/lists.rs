@@ -435,6 +435,28 @@ pub trait Lists: Access {
     fn lmpop(&self, keys: &[&[u8]], end: End, count: usize) -> Result<Option<(Bytes, Vec<Bytes>)>> {
         lmpop(self, keys, end, count)
     }
+
+    /// SORT ... STORE: replaces whatever `key` holds with a list of
+    /// `items`, in order, without a deadline (no items: deletes it),
+    /// announcing `sortstore`; the list's length.
+    fn lstore(&self, key: &[u8], items: &[Bytes]) -> Result<usize> {
+        let ctx = self.ctx();
+        let limit = ctx.list_chunk();
+        let mut list = List::default();
+        for item in items {
+            ctx.check_len(item.len())?;
+            list.push(End::Right, item, limit);
+        }
+        let n = list.len();
+        let replaced = self.write_key(key, |m, h| {
+            collection::store(m, h, key, Collection::List(Box::new(list)), ctx)
+        })??;
+        drop(replaced);
+        if n > 0 {
+            ctx.notify_list("sortstore", key);
+        }
+        Ok(n)
+    }
 }
 
 impl Lists for Tx<'_> {}

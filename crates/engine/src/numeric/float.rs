@@ -21,12 +21,24 @@ unsafe extern "C" {
     fn tandem_ld_timeout_ms(s: *const c_uchar, len: usize, ms: *mut i64) -> c_int;
     fn tandem_parse_double(s: *const c_char, lenient: c_int, out: *mut f64) -> c_int;
     fn tandem_format_double(v: f64, out: *mut c_char, cap: usize) -> c_int;
+    fn tandem_parse_sort_score(s: *const c_char, out: *mut f64) -> c_int;
+}
+
+/// Which of the C parsers `parse_double_c` runs.
+#[derive(Clone, Copy)]
+enum Rules {
+    /// `getDoubleFromObject`.
+    Strict,
+    /// `zslParseRange` after a `(`.
+    Lenient,
+    /// SORT's weights.
+    Sort,
 }
 
 /// Runs the C parser on `text` made NUL-terminated (on the stack when
 /// short). As in Redis, whose strings end in a NUL, the text ends at its
 /// first NUL byte.
-fn parse_double_c(text: &[u8], lenient: bool) -> Option<f64> {
+fn parse_double_c(text: &[u8], rules: Rules) -> Option<f64> {
     let mut stack = [0u8; 64];
     let mut heap = Vec::new();
     let buf: &mut [u8] = if text.len() < stack.len() {
@@ -37,14 +49,16 @@ fn parse_double_c(text: &[u8], lenient: bool) -> Option<f64> {
     };
     buf.get_mut(..text.len())?.copy_from_slice(text);
     let mut out = 0.0;
-    // SAFETY: `buf` holds `text` and a NUL after it, and lives across the
-    // call; the parser reads up to the first NUL and writes `out` once.
-    let ok = unsafe {
-        tandem_parse_double(
-            buf.as_ptr().cast::<c_char>(),
-            c_int::from(lenient),
-            &mut out,
-        )
+    let s = buf.as_ptr().cast::<c_char>();
+    let ok = match rules {
+        // SAFETY: `buf` holds `text` and a NUL after it, and lives across
+        // the call; the parser reads up to the first NUL and writes `out`
+        // once.
+        Rules::Strict => unsafe { tandem_parse_double(s, 0, &mut out) },
+        // SAFETY: as above.
+        Rules::Lenient => unsafe { tandem_parse_double(s, 1, &mut out) },
+        // SAFETY: as above.
+        Rules::Sort => unsafe { tandem_parse_sort_score(s, &mut out) },
     };
     (ok == 1).then_some(out)
 }
@@ -53,13 +67,19 @@ fn parse_double_c(text: &[u8], lenient: bool) -> Option<f64> {
 /// `strtod`'s syntax over the whole text, not empty, no leading space, no
 /// overflow, not NaN.
 pub fn parse_score(text: &[u8]) -> Option<f64> {
-    parse_double_c(text, false)
+    parse_double_c(text, Rules::Strict)
+}
+
+/// A SORT weight as Redis 7.0 reads one: `strtod` over the whole text
+/// (empty reads as 0, leading space allowed), not out of range, not NaN.
+pub fn parse_sort_score(text: &[u8]) -> Option<f64> {
+    parse_double_c(text, Rules::Sort)
 }
 
 /// The number after a range's `(` (`zslParseRange`): `strtod`'s syntax
 /// over the whole text (empty reads as 0), not NaN.
 pub fn parse_score_lenient(text: &[u8]) -> Option<f64> {
-    parse_double_c(text, true)
+    parse_double_c(text, Rules::Lenient)
 }
 
 /// A score as Redis 7.0 replies with one: `%.17g`, and `inf`, `-inf`.
@@ -147,6 +167,10 @@ mod tests {
         assert_eq!(parse_score_lenient(b""), Some(0.0));
         assert_eq!(parse_score_lenient(b" 2"), Some(2.0));
         assert_eq!(parse_score_lenient(b"nan"), None);
+        assert_eq!(parse_sort_score(b""), Some(0.0));
+        assert_eq!(parse_sort_score(b" 3"), Some(3.0));
+        assert_eq!(parse_sort_score(b"1e-400"), None, "underflow");
+        assert_eq!(parse_sort_score(b"x"), None);
         assert_eq!(format_score(1.1), "1.1000000000000001");
         assert_eq!(format_score(2.0), "2");
         assert_eq!(format_score(-0.0), "-0");

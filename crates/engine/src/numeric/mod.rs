@@ -9,6 +9,6 @@ mod float;
 mod int;
 
 pub(crate) use float::incr_by_float;
-pub use float::{format_score, parse_score, parse_score_lenient, seconds_to_ms};
+pub use float::{format_score, parse_score, parse_score_lenient, parse_sort_score, seconds_to_ms};
 pub(crate) use int::format_i64;
 pub use int::parse_i64;

@@ -38,6 +38,18 @@ fn key_spec(out: &mut Out, k: &KeySpec) {
     out.bulk(b"begin_search");
     out.map(2);
     out.bulk(b"type");
+    if k.unknown {
+        out.bulk(b"unknown");
+        out.bulk(b"spec");
+        out.map(0);
+        out.bulk(b"find_keys");
+        out.map(2);
+        out.bulk(b"type");
+        out.bulk(b"unknown");
+        out.bulk(b"spec");
+        out.map(0);
+        return;
+    }
     out.bulk(b"index");
     out.bulk(b"spec");
     out.map(1);

@@ -35,6 +35,7 @@ mod range;
 mod server;
 mod session;
 mod sets;
+mod sort;
 mod strings;
 pub(crate) mod transaction;
 mod zset_algebra;
@@ -111,6 +112,7 @@ pub fn table() -> &'static [Spec] {
             zsets::COMMANDS,
             zset_algebra::COMMANDS,
             zset_blocking::COMMANDS,
+            sort::COMMANDS,
             keys::COMMANDS,
             expire::COMMANDS,
             range::COMMANDS,

@@ -95,6 +95,7 @@ pub trait Target {
     fn lpos(&self, key: &[u8], value: &[u8], opts: PosOptions) -> Result<Option<Vec<usize>>>;
     fn lmove(&self, src: &[u8], dst: &[u8], from: End, to: End) -> Result<Option<Bytes>>;
     fn lmpop(&self, keys: &[&[u8]], end: End, count: usize) -> Result<Option<(Bytes, Vec<Bytes>)>>;
+    fn lstore(&self, key: &[u8], items: &[Bytes]) -> Result<usize>;
     fn zadd(
         &self,
         key: &[u8],
@@ -337,6 +338,9 @@ impl<T: KeyValue + Hashes + Sets + Lists + ZSets + ZSetAlgebra> Target for T {
     }
     fn lmpop(&self, keys: &[&[u8]], end: End, count: usize) -> Result<Option<(Bytes, Vec<Bytes>)>> {
         Lists::lmpop(self, keys, end, count)
+    }
+    fn lstore(&self, key: &[u8], items: &[Bytes]) -> Result<usize> {
+        Lists::lstore(self, key, items)
     }
     fn zadd(
         &self,

@@ -136,6 +136,9 @@ pub struct KeySpec {
     /// Keys found by count: `(keynumidx, firstkey)`, both relative to
     /// `index`; `lastkey` is then unused.
     pub keynum: Option<(i32, i32)>,
+    /// Where the keys are is not known from the arguments (SORT's BY and
+    /// GET patterns, and its STORE): Redis's `unknown` search.
+    pub unknown: bool,
 }
 
 impl KeySpec {
@@ -144,6 +147,9 @@ impl KeySpec {
     /// count is not one).
     pub fn positions(&self, args: &[&[u8]]) -> Option<Vec<usize>> {
         let argc = i64::try_from(args.len()).ok()?;
+        if self.unknown {
+            return None;
+        }
         let first = i64::from(self.index);
         let (first, last) = match self.keynum {
             Some((keynumidx, firstkey)) => {
@@ -174,6 +180,16 @@ pub const fn ks(flags: u32, index: i32, lastkey: i32, keystep: i32) -> KeySpec {
         lastkey,
         keystep,
         keynum: None,
+        unknown: false,
+    }
+}
+
+/// A key specification Redis marks unknown, with its note.
+pub const fn ks_unknown(flags: u32, notes: &'static str) -> KeySpec {
+    KeySpec {
+        unknown: true,
+        notes: Some(notes),
+        ..ks(flags, 0, 0, 0)
     }
 }
 

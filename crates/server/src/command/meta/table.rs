@@ -6,7 +6,7 @@
 
 use super::acl;
 use super::key;
-use super::{ks, ks_keynum, ks_noted, Meta, Sub};
+use super::{ks, ks_keynum, ks_noted, ks_unknown, Meta, Sub};
 use crate::command::spec::flags::*;
 
 /// Every command's metadata.
@@ -570,6 +570,19 @@ pub(super) const META: &[Meta] = &[
     Meta::new("bzmpop", "sorted-set", "7.0.0", "Remove and return members with scores in a sorted set or block until one is available", "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.")
         .acl(acl::SORTEDSET)
         .keys(&[ks_keynum(key::RW | key::ACCESS | key::DELETE, 2, 0, 1, 1)]),
+    Meta::new("sort", "generic", "1.0.0", "Sort the elements in a list, set or sorted set", "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).")
+        .acl(acl::SET | acl::SORTEDSET | acl::LIST | acl::DANGEROUS)
+        .keys(&[
+            ks(key::RO | key::ACCESS, 1, 0, 1),
+            ks_unknown(key::RO | key::ACCESS, "For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from the content of the key we sort"),
+            ks_unknown(key::OW | key::UPDATE, "For the optional STORE keyword. It is marked 'unknown' because the keyword can appear anywhere in the argument array"),
+        ]),
+    Meta::new("sort_ro", "generic", "7.0.0", "Sort the elements in a list, set or sorted set. Read-only variant of SORT.", "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).")
+        .acl(acl::SET | acl::SORTEDSET | acl::LIST | acl::DANGEROUS)
+        .keys(&[
+            ks(key::RO | key::ACCESS, 1, 0, 1),
+            ks_unknown(key::RO | key::ACCESS, "For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from the content of the key we sort"),
+        ]),
     Meta::new("multi", "transactions", "1.2.0", "Starts a transaction: the commands that follow are queued", "O(1)")
         .flags(NOSCRIPT | LOADING | STALE | ALLOW_BUSY)
         .acl(acl::TRANSACTION),
