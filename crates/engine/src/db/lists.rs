@@ -60,7 +60,7 @@ fn index_in(index: i64, len: usize) -> Option<usize> {
 
 /// LRANGE's and LTRIM's range: `start` and `stop` counted from the tail
 /// when negative, clamped to the list; `None` when it is empty.
-fn range_in(start: i64, stop: i64, len: usize) -> Option<(usize, usize)> {
+pub(super) fn range_in(start: i64, stop: i64, len: usize) -> Option<(usize, usize)> {
     let n = i64::try_from(len).ok()?;
     let start = if start < 0 {
         start.saturating_add(n).max(0)

@@ -15,6 +15,7 @@
 
 use super::access::sealed::Access;
 use super::collection;
+use super::lists::range_in;
 use super::{Db, Tx};
 use crate::collection::{Collection, Listpack, Picks, ZSet};
 use crate::entry::Entry;
@@ -94,32 +95,11 @@ pub struct ZRange {
     pub limit: Option<(i64, i64)>,
 }
 
-/// Ranks counted from the end when negative, clamped, as LRANGE and
-/// ZRANGE count them: the first and last, or `None` when empty.
-fn ranks_in(start: i64, stop: i64, len: usize) -> Option<(usize, usize)> {
-    let n = i64::try_from(len).ok()?;
-    let start = if start < 0 {
-        start.saturating_add(n).max(0)
-    } else {
-        start
-    };
-    let stop = if stop < 0 {
-        stop.saturating_add(n)
-    } else {
-        stop
-    };
-    let stop = stop.min(n - 1);
-    if start > stop || start >= n {
-        return None;
-    }
-    Some((usize::try_from(start).ok()?, usize::try_from(stop).ok()?))
-}
-
 /// The members `by` names, as ascending ranks `lo..hi`.
 fn span(z: &ZSet, by: &ZRangeBy, rev: bool) -> (usize, usize) {
     let len = z.len();
     match by {
-        ZRangeBy::Rank(start, stop) => match ranks_in(*start, *stop, len) {
+        ZRangeBy::Rank(start, stop) => match range_in(*start, *stop, len) {
             None => (0, 0),
             Some((a, b)) if rev => (len - 1 - b, len - a),
             Some((a, b)) => (a, b + 1),

@@ -65,3 +65,37 @@ pub fn scan_args<'a>(options: &[&'a [u8]], with_type: bool) -> Result<ScanArgs<'
 pub fn text(arg: &[u8]) -> String {
     String::from_utf8_lossy(arg).into_owned()
 }
+
+/// The keys, the side and the count of LMPOP, BLMPOP, ZMPOP and BZMPOP,
+/// from `numkeys key [key ...] SIDE [COUNT count]`, where SIDE is one of
+/// `sides` (case-insensitive; `true` for the second), read as Redis
+/// does: a count of keys that leaves no room for the side is a syntax
+/// error.
+pub fn mpop<'a>(
+    numkeys: &[u8],
+    rest: &'a [&'a [u8]],
+    sides: [&str; 2],
+) -> Result<(&'a [&'a [u8]], bool, usize), Reject> {
+    let numkeys = int(numkeys)
+        .ok()
+        .filter(|n| *n > 0)
+        .and_then(|n| usize::try_from(n).ok())
+        .ok_or(Reject::Static("ERR numkeys should be greater than 0"))?;
+    let (keys, options) = rest.split_at_checked(numkeys).ok_or(Reject::Syntax)?;
+    let [first_side, second_side] = sides;
+    let (second, options) = match options.split_first() {
+        Some((word, options)) if is(word, first_side) => (false, options),
+        Some((word, options)) if is(word, second_side) => (true, options),
+        _ => return Err(Reject::Syntax),
+    };
+    let count = match options {
+        [] => 1,
+        [word, value] if is(word, "count") => int(value)
+            .ok()
+            .filter(|n| *n > 0)
+            .and_then(|n| usize::try_from(n).ok())
+            .ok_or(Reject::Static("ERR count should be greater than 0"))?,
+        _ => return Err(Reject::Syntax),
+    };
+    Ok((keys, second, count))
+}

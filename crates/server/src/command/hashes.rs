@@ -13,7 +13,7 @@
 //! is refused (see `pick`).
 
 use super::args::{cursor, int, is, scan_args};
-use super::pick::{count_arg, picks, MAX_REPEATED_PICKS};
+use super::pick::{check_count, count_arg, picks};
 use super::spec::{flags::*, spec, Spec};
 use super::{Call, CmdResult, Reject};
 use tandem_engine::glob_match;
@@ -169,12 +169,7 @@ fn hrandfield(c: &mut Call<'_>) -> CmdResult {
         [word] if is(word, "withvalues") => true,
         _ => return Err(Reject::Syntax),
     };
-    if withvalues && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&count) {
-        return Err(Reject::Static("ERR value is out of range"));
-    }
-    if count < -MAX_REPEATED_PICKS {
-        return Err(Reject::Static("ERR value is out of range"));
-    }
+    check_count(count, withvalues)?;
     let picked = c
         .kv()
         .hrandfield(c.arg(1), &mut |size| picks(count, size, &mut rng))?

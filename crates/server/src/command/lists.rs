@@ -6,7 +6,7 @@
 //! of their replies. The semantics live in the engine
 //! (`tandem_engine::Lists`); the blocking forms are in `list_blocking.rs`.
 
-use super::args::{int, is};
+use super::args::{int, is, mpop};
 use super::spec::{flags::*, spec, Spec};
 use super::{Call, CmdResult, Reject};
 use tandem_engine::{Bytes, End, PosOptions};
@@ -219,28 +219,11 @@ pub(super) struct Mpop<'a> {
     pub count: usize,
 }
 
-/// Reads `numkeys key [key ...] LEFT|RIGHT [COUNT count]` as Redis does:
-/// a count of keys that leaves no room for the end is a syntax error.
+/// Reads `numkeys key [key ...] LEFT|RIGHT [COUNT count]` as Redis does
+/// (see `args::mpop`).
 pub(super) fn mpop_args<'a>(numkeys: &[u8], rest: &'a [&'a [u8]]) -> Result<Mpop<'a>, Reject> {
-    let numkeys = int(numkeys)
-        .ok()
-        .filter(|n| *n > 0)
-        .and_then(|n| usize::try_from(n).ok())
-        .ok_or(Reject::Static("ERR numkeys should be greater than 0"))?;
-    let (keys, options) = rest.split_at_checked(numkeys).ok_or(Reject::Syntax)?;
-    let (end, options) = match options.split_first() {
-        Some((word, options)) => (end_arg(word)?, options),
-        None => return Err(Reject::Syntax),
-    };
-    let count = match options {
-        [] => 1,
-        [word, value] if is(word, "count") => int(value)
-            .ok()
-            .filter(|n| *n > 0)
-            .and_then(|n| usize::try_from(n).ok())
-            .ok_or(Reject::Static("ERR count should be greater than 0"))?,
-        _ => return Err(Reject::Syntax),
-    };
+    let (keys, right, count) = mpop(numkeys, rest, ["left", "right"])?;
+    let end = if right { End::Right } else { End::Left };
     Ok(Mpop { keys, end, count })
 }
 

@@ -83,6 +83,19 @@ fn positions(count: i64, size: usize, rng: &mut fastrand::Rng) -> Vec<usize> {
     all
 }
 
+/// The checks HRANDFIELD and ZRANDMEMBER make on a count once it is read:
+/// with pairs (WITHVALUES, WITHSCORES) Redis's half range, and Tandem's
+/// cap on repeated picks (`MAX_REPEATED_PICKS`).
+pub(super) fn check_count(count: i64, with_pairs: bool) -> Result<(), Reject> {
+    if with_pairs && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&count) {
+        return Err(Reject::Static("ERR value is out of range"));
+    }
+    if count < -MAX_REPEATED_PICKS {
+        return Err(Reject::Static("ERR value is out of range"));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::{picks, positions, Picks};

@@ -6,7 +6,7 @@
 //! and their replies. The semantics live in the engine
 //! (`tandem_engine::ZSetAlgebra`).
 
-use super::args::{int, is};
+use super::args::{int, is, mpop};
 use super::spec::{flags::*, spec, Spec};
 use super::zsets::{range_args, reply_members, reply_score, By};
 use super::{Call, CmdResult, Reject};
@@ -195,28 +195,10 @@ pub(super) struct Mpop<'a> {
     pub count: usize,
 }
 
-/// Reads `numkeys key [key ...] MIN|MAX [COUNT count]` as Redis does.
+/// Reads `numkeys key [key ...] MIN|MAX [COUNT count]` as Redis does
+/// (see `args::mpop`).
 pub(super) fn mpop_args<'a>(numkeys: &[u8], rest: &'a [&'a [u8]]) -> Result<Mpop<'a>, Reject> {
-    let numkeys = int(numkeys)
-        .ok()
-        .filter(|n| *n > 0)
-        .and_then(|n| usize::try_from(n).ok())
-        .ok_or(Reject::Static("ERR numkeys should be greater than 0"))?;
-    let (keys, options) = rest.split_at_checked(numkeys).ok_or(Reject::Syntax)?;
-    let (max, options) = match options.split_first() {
-        Some((word, options)) if is(word, "min") => (false, options),
-        Some((word, options)) if is(word, "max") => (true, options),
-        _ => return Err(Reject::Syntax),
-    };
-    let count = match options {
-        [] => 1,
-        [word, value] if is(word, "count") => int(value)
-            .ok()
-            .filter(|n| *n > 0)
-            .and_then(|n| usize::try_from(n).ok())
-            .ok_or(Reject::Static("ERR count should be greater than 0"))?,
-        _ => return Err(Reject::Syntax),
-    };
+    let (keys, max, count) = mpop(numkeys, rest, ["min", "max"])?;
     Ok(Mpop { keys, max, count })
 }
 

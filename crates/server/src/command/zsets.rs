@@ -11,7 +11,7 @@
 //! RESP3). The semantics live in the engine (`tandem_engine::ZSets`).
 
 use super::args::{cursor, int, is, scan_args};
-use super::pick::{count_arg, picks, MAX_REPEATED_PICKS};
+use super::pick::{check_count, count_arg, picks};
 use super::spec::{flags::*, spec, Spec};
 use super::{Call, CmdResult, Reject};
 use tandem_engine::{
@@ -422,12 +422,7 @@ fn zrandmember(c: &mut Call<'_>) -> CmdResult {
         [word] if is(word, "withscores") => true,
         _ => return Err(Reject::Syntax),
     };
-    if with_scores && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&count) {
-        return Err(Reject::Static("ERR value is out of range"));
-    }
-    if count < -MAX_REPEATED_PICKS {
-        return Err(Reject::Static("ERR value is out of range"));
-    }
+    check_count(count, with_scores)?;
     let picked = c
         .kv()
         .zrandmember(c.arg(1), &mut |size| picks(count, size, &mut rng))?
