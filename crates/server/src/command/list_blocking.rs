@@ -8,7 +8,9 @@
 //! when a write served it, the deadline passed, or CLIENT UNBLOCK ended
 //! the wait, and this time it answers with what the wait brought. Inside
 //! EXEC they never wait, as in Redis. The popping itself is the engine's
-//! (`tandem_engine::Lists`).
+//! (`tandem_engine::Lists`). The waiting (`block_on`), the timeout and
+//! the replies of a served wait are shared with the blocking sorted set
+//! pops (`zset_blocking.rs`).
 
 use super::lists::{end_arg, mpop_args, Mpop};
 use super::spec::{flags::*, spec, Spec};
