@@ -77,9 +77,13 @@ mod tests {
         for c in &counts {
             assert!(c.abs_diff(mean) < mean / 5, "shard counts {counts:?}");
         }
-        // ~3125 keys in shard 0 spread over 128 buckets: ~24 each.
+        // ~3125 keys in shard 0 spread over 128 buckets: ~24 each. The
+        // seed is random, so the bounds are set where a fair hash fails
+        // less than once in a million runs (a bucket of 4 or 5, 1 in 3,000
+        // runs, was seen in CI); a bucket left empty or three times full
+        // is still caught.
         for buckets in [&top7, &low] {
-            assert!(buckets.iter().all(|&c| c > 5 && c < 60), "{buckets:?}");
+            assert!(buckets.iter().all(|&c| c >= 2 && c < 72), "{buckets:?}");
         }
     }
 }
