@@ -3,7 +3,8 @@
 //! hang, or heap out of proportion to the input. Every record read is
 //! also decoded as the engine's change record, and every PUT's value
 //! checked as its type's encoding (`Db::check_stored`, the collection
-//! decoder behind it), as recovery and `tandem check` do.
+//! decoder behind it), as recovery and `tandem check` do; every EDIT's
+//! edits checked (`Db::check_edits`) and applied to a collection.
 //!
 //! The log reader verifies checksums in fuzz builds too (unlike the
 //! snapshot reader), and a fuzzer almost never forges a crc32c, so the
@@ -33,7 +34,7 @@
 
 use std::path::Path;
 use tandem_engine::journal::{record, Op};
-use tandem_engine::Db;
+use tandem_engine::{Db, Options, ValueType};
 use tandem_storage::backend::{Backend, SimFs};
 use tandem_storage::manifest::{self, Manifest};
 use tandem_storage::wal::{self, segment, Replay, FRAME_HEADER};
@@ -283,12 +284,45 @@ fn check_record(payload: &[u8]) {
 }
 
 /// Checks a PUT's value as recovery decodes it: any bytes under any tag
-/// end in its type or a reason, and a type is the tag's own.
+/// end in its type or a reason, and a type is the tag's own. Applies an
+/// EDIT's edits, once checked, to a one-element collection of their type
+/// at the record's change count, as recovery would: never a panic.
 fn check_value(op: &Op<'_>) {
-    if let Op::Put { tag, value, .. } = *op {
-        if let Ok(kind) = Db::check_stored(tag, value) {
-            assert_eq!(kind.tag(), tag, "a value checks as its own tag's type");
+    match *op {
+        Op::Put { tag, value, .. } => {
+            if let Ok(kind) = Db::check_stored(tag, value) {
+                assert_eq!(kind.tag(), tag, "a value checks as its own tag's type");
+            }
         }
+        Op::Edit {
+            tag, seq, edits, ..
+        } => {
+            if Db::check_edits(tag, edits).is_err() {
+                return;
+            }
+            let kind = ValueType::from_tag(tag).expect("checked edits name a known type");
+            let mut seed: Vec<u8> = match kind {
+                ValueType::Hash => vec![1, 1, b'f', 1, b'v'],
+                ValueType::Set => vec![1, 1, b'm'],
+                ValueType::List => vec![1, 1, b'x'],
+                ValueType::ZSet => vec![1, 1, b'm', 0, 0, 0, 0, 0, 0, 0, 0],
+                _ => panic!("edits checked for a type that is not a collection"),
+            };
+            if kind == ValueType::List {
+                let mut n = seq;
+                while n >= 0x80 {
+                    seed.push((n as u8) | 0x80);
+                    n >>= 7;
+                }
+                seed.push(n as u8);
+            }
+            let db = Db::new(Options::default().shards(1));
+            db.restore(b"k", kind, &seed, None)
+                .expect("the seed value restores");
+            db.restore_edits(b"k", kind, seq, edits)
+                .expect("checked edits apply");
+        }
+        _ => {}
     }
 }
 

@@ -11,7 +11,8 @@
 //! - set (type tag 2): member count, then per member: its length, its
 //!   bytes (an intset's members as their decimal text).
 //! - list (type tag 3): element count, then per element, head to tail:
-//!   its length, its bytes.
+//!   its length, its bytes; then, optionally (older files lack it), the
+//!   list's change count (`List::seq`), which its logged edits name.
 
 use super::{Collection, End, Hash, Limits, List, Set, ZSet};
 
@@ -69,6 +70,7 @@ pub(crate) fn encode(c: &Collection, out: &mut Vec<u8>) {
             for element in list.iter() {
                 put_bytes(out, element);
             }
+            put_varint(out, list.seq());
         }
         Collection::ZSet(z) => {
             put_varint(out, z.len() as u64);
@@ -193,6 +195,9 @@ pub(crate) fn decode(
             let mut list = List::default();
             for _ in 0..n {
                 list.push(End::Right, r.bytes()?, limits.list_chunk);
+            }
+            if !r.rest.is_empty() {
+                list.set_seq(r.varint()?);
             }
             Collection::List(Box::new(list))
         }

@@ -116,6 +116,7 @@ impl Hash {
                 self.convert();
             }
         }
+        super::edit::hash_set(field, value);
         match &mut self.fields {
             Fields::Small(p) => p.set(field, value).is_none(),
             Fields::Big(t) => t.set(field, value).is_none(),
@@ -124,10 +125,14 @@ impl Hash {
 
     /// Removes `field`; true if it was there.
     pub(crate) fn remove(&mut self, field: &[u8]) -> bool {
-        match &mut self.fields {
+        let removed = match &mut self.fields {
             Fields::Small(p) => p.remove(field).is_some(),
             Fields::Big(t) => t.remove(field).is_some(),
+        };
+        if removed {
+            super::edit::hash_del(field);
         }
+        removed
     }
 
     /// Every field and value: a small hash's in insertion order, a big

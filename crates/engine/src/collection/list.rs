@@ -161,6 +161,10 @@ pub(crate) struct List {
     len: usize,
     /// Bytes of the chunks' data, and `CHUNK_OVERHEAD` for each.
     bytes: usize,
+    /// How many changes the list has had (counted by the caller, one per
+    /// command): a logged edit names the count it applies to, which makes
+    /// replaying it over a snapshot exact (`edit`).
+    seq: u64,
 }
 
 impl PartialEq for List {
@@ -176,6 +180,15 @@ impl List {
 
     pub(crate) fn is_empty(&self) -> bool {
         self.len == 0
+    }
+
+    /// How many changes it has had (see `seq`).
+    pub(crate) fn seq(&self) -> u64 {
+        self.seq
+    }
+
+    pub(crate) fn set_seq(&mut self, seq: u64) {
+        self.seq = seq;
     }
 
     pub(crate) fn footprint(&self) -> usize {
@@ -203,6 +216,11 @@ impl List {
 
     /// Adds `value` at `end`.
     pub(crate) fn push(&mut self, end: End, value: &[u8], limit: ChunkLimit) {
+        super::edit::list_push(end, value);
+        self.push_quiet(end, value, limit);
+    }
+
+    fn push_quiet(&mut self, end: End, value: &[u8], limit: ChunkLimit) {
         let add = entry_len(value.len());
         let chunk = match end {
             End::Left => self.chunks.front_mut(),
@@ -239,6 +257,12 @@ impl List {
 
     /// Removes and returns the element at `end`.
     pub(crate) fn pop(&mut self, end: End) -> Option<Bytes> {
+        let value = self.pop_quiet(end)?;
+        super::edit::list_pop(end);
+        Some(value)
+    }
+
+    fn pop_quiet(&mut self, end: End) -> Option<Bytes> {
         let chunk = match end {
             End::Left => self.chunks.front_mut()?,
             End::Right => self.chunks.back_mut()?,
@@ -363,6 +387,7 @@ impl List {
             Some(slot) => *slot = value.to_vec(),
             None => return false,
         }
+        super::edit::list_set(index, value);
         self.rebuild(ci, values, limit);
         true
     }
@@ -387,6 +412,7 @@ impl List {
         let mut values = self.chunk_values(ci);
         let at = if before { pos } else { pos + 1 };
         values.insert(at.min(values.len()), value.to_vec());
+        super::edit::list_insert(pivot, value, before);
         self.rebuild(ci, values, limit);
         true
     }
@@ -443,12 +469,16 @@ impl List {
         }
         self.chunks.retain(|c| c.count > 0);
         self.recount();
+        if removed > 0 {
+            super::edit::list_rem(value, count, from_tail);
+        }
         removed
     }
 
     /// LTRIM: keeps the elements from `start` to `stop`, both included
     /// (within the list), or none when `keep` is false.
     pub(crate) fn trim(&mut self, start: usize, stop: usize, keep: bool, limit: ChunkLimit) {
+        super::edit::list_trim(start, stop, keep);
         if !keep {
             self.chunks.clear();
             self.recount();
@@ -458,9 +488,12 @@ impl List {
             return;
         }
         let kept = self.range(start, stop);
-        let mut fresh = List::default();
+        let mut fresh = List {
+            seq: self.seq,
+            ..List::default()
+        };
         for v in &kept {
-            fresh.push(End::Right, v, limit);
+            fresh.push_quiet(End::Right, v, limit);
         }
         *self = fresh;
     }

@@ -2,13 +2,15 @@
 //!
 //! Owns each collection type's data structure (`hash`, `set`, `list`,
 //! `zset`), their byte encoding for the log and snapshots
-//! (`codec`), the thresholds between their compact and big encodings
+//! (`codec`), the edits a change makes, logged instead of the whole
+//! collection (`edit`), the thresholds between their compact and big encodings
 //! (`Limits`), and the memory each reports. An entry keeps a collection
 //! behind one pointer, so moving the entry (a resize, a rename) moves the
 //! pointer and never the elements. This module must never look at
 //! entries, shards or locks: it is plain data, below `entry`.
 
 pub(crate) mod codec;
+pub(crate) mod edit;
 pub mod free;
 pub(crate) mod hash;
 pub(crate) mod list;
@@ -152,6 +154,32 @@ impl Collection {
         match self {
             Collection::ZSet(z) => Some(z),
             _ => None,
+        }
+    }
+
+    /// The type tag (`codec`) its encoding is stored under.
+    pub(crate) fn tag(&self) -> u8 {
+        match self {
+            Collection::Hash(_) => codec::TAG_HASH,
+            Collection::Set(_) => codec::TAG_SET,
+            Collection::List(_) => codec::TAG_LIST,
+            Collection::ZSet(_) => codec::TAG_ZSET,
+        }
+    }
+
+    /// A list's change count (`List::seq`); 0 for the other types, whose
+    /// edits need none.
+    pub(crate) fn seq(&self) -> u64 {
+        match self {
+            Collection::List(l) => l.seq(),
+            _ => 0,
+        }
+    }
+
+    /// Counts one more change, after a command changed it in place.
+    pub(crate) fn count_change(&mut self) {
+        if let Collection::List(l) = self {
+            l.set_seq(l.seq().wrapping_add(1));
         }
     }
 

@@ -118,6 +118,14 @@ impl Set {
     /// Adds `member`; true if it is new. An intset becomes a table if the
     /// member is not an integer or would take it past `intset_entries`.
     pub(crate) fn insert(&mut self, member: &[u8], intset_entries: usize) -> bool {
+        let added = self.insert_quiet(member, intset_entries);
+        if added {
+            super::edit::set_add(member);
+        }
+        added
+    }
+
+    fn insert_quiet(&mut self, member: &[u8], intset_entries: usize) -> bool {
         if let Members::Ints(v) = &mut self.members {
             match parse_i64(member).map(|n| (n, v.binary_search(&n))) {
                 Some((_, Ok(_))) => return false,
@@ -143,7 +151,7 @@ impl Set {
 
     /// Removes `member`; true if it was there.
     pub(crate) fn remove(&mut self, member: &[u8]) -> bool {
-        match &mut self.members {
+        let removed = match &mut self.members {
             Members::Ints(v) => {
                 let at = parse_i64(member).and_then(|n| v.binary_search(&n).ok());
                 let Some(at) = at else { return false };
@@ -151,7 +159,11 @@ impl Set {
                 true
             }
             Members::Big(t) => t.remove(member).is_some(),
+        };
+        if removed {
+            super::edit::set_rem(member);
         }
+        removed
     }
 
     /// Every member: an intset's in ascending order, a table's in its own

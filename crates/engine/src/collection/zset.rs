@@ -130,6 +130,7 @@ impl ZSet {
     /// Sets `member`'s score (never NaN): its old score if it was there.
     /// A small set past `limits` becomes big first.
     pub(crate) fn insert(&mut self, member: &[u8], score: f64, limits: Listpack) -> Option<f64> {
+        super::edit::zset_add(member, score);
         if let Repr::Small(v) = &self.repr {
             let present = v.iter().any(|(_, m)| &m[..] == member);
             if !present && (v.len() >= limits.entries || member.len() > limits.value) {
@@ -169,6 +170,12 @@ impl ZSet {
 
     /// Removes `member`: its score if it was there.
     pub(crate) fn remove(&mut self, member: &[u8]) -> Option<f64> {
+        let score = self.remove_quiet(member)?;
+        super::edit::zset_rem(member);
+        Some(score)
+    }
+
+    fn remove_quiet(&mut self, member: &[u8]) -> Option<f64> {
         match &mut self.repr {
             Repr::Small(v) => {
                 let i = v.iter().position(|(_, m)| &m[..] == member)?;

@@ -2,15 +2,15 @@
 //! snapshot, and putting entries back during recovery.
 //!
 //! Owns `dump` (a streaming, ordered read of every live entry with its
-//! deadline and type) and `restore` / `restore_del` (recovery's blind
-//! writes). It must never publish keyspace events or check a key's
+//! deadline and type) and `restore`, `restore_edits`, `restore_deadline`
+//! and `restore_del` (recovery's blind writes). It must never publish keyspace events or check a key's
 //! previous state: recovery replays effects, and a client never saw these
 //! as commands.
 
 use super::access::{new_entry, sealed::Access};
 use super::Db;
-use crate::collection::{codec, Limits};
-use crate::entry::{ValueIn, ValueType};
+use crate::collection::{codec, edit, Collection, Limits};
+use crate::entry::{Patch, ValueIn, ValueType};
 use crate::error::{Error, Result};
 use crate::scan::{MergeCursor, ValueAt};
 use std::ops::Bound;
@@ -90,6 +90,80 @@ impl Db {
         codec::decode(tag, value, Limits::default())
             .map_err(|why| format!("bad {} value: {why}", kind.as_str()))?;
         Ok(kind)
+    }
+
+    /// Applies `edits` (a change in place, `collection::edit`) to the
+    /// collection of type `kind` at `key`, without events: recovery's
+    /// EDIT. Nothing happens unless the key holds a collection of that
+    /// type at change count `seq`: a record older than the state replayed
+    /// onto (a snapshot read after it) is skipped, or, if the key was
+    /// deleted and made again since, changes it harmlessly until a later
+    /// record puts it back. A collection left empty is removed.
+    /// `BadStoredValue` if the edits do not decode.
+    pub fn restore_edits(&self, key: &[u8], kind: ValueType, seq: u64, edits: &[u8]) -> Result<()> {
+        let tag = kind.tag();
+        edit::check(tag, edits).map_err(|why| Error::BadStoredValue(why.to_string()))?;
+        let limits = self.ctx().limits();
+        self.write_key_blind(key, |map, hash| {
+            let version = map.next_version();
+            let Some(mut slot) = map.slot(hash, key) else {
+                return Ok(());
+            };
+            let applied = slot.with_collection(version, |c| {
+                if c.tag() != tag || c.seq() != seq {
+                    return Ok(((), false));
+                }
+                edit::apply(c, edits, limits).map(|()| ((), true))
+            });
+            if let Some(Err(why)) = applied {
+                return Err(Error::BadStoredValue(why.to_string()));
+            }
+            if slot.get().collection().is_some_and(Collection::is_empty) {
+                drop(slot.remove());
+            }
+            Ok(())
+        })?
+    }
+
+    /// Sets `key`'s deadline if the key is present, without events:
+    /// recovery's DEADLINE. A past deadline leaves the key for expiry to
+    /// take (a later record may clear it, as PERSIST after an EXPIRE).
+    pub fn restore_deadline(&self, key: &[u8], deadline: Option<u64>) -> Result<()> {
+        self.write_key_blind(key, |map, hash| {
+            let version = map.next_version();
+            let Some(mut slot) = map.slot(hash, key) else {
+                return Ok(());
+            };
+            slot.apply(Patch {
+                value: None,
+                expiry: Some(deadline),
+                version,
+            })
+            .map_err(|_| Error::BadStoredValue("a deadline that does not fit".into()))
+        })?
+    }
+
+    /// Removes `key` if its deadline is before `now`, without events;
+    /// whether it did: the end of recovery, for keys a DEADLINE record
+    /// left expired.
+    pub fn restore_del_expired(&self, key: &[u8], now: u64) -> Result<bool> {
+        self.write_key_blind(key, |map, hash| {
+            let Some(slot) = map.slot(hash, key) else {
+                return false;
+            };
+            let lapsed = slot.get().expiry().is_some_and(|d| d < now);
+            if lapsed {
+                drop(slot.remove());
+            }
+            lapsed
+        })
+    }
+
+    /// Whether `edits` are valid edits of a collection of type `tag`: says
+    /// what is wrong if not (`tandem check`, the log's fuzzer).
+    pub fn check_edits(tag: u8, edits: &[u8]) -> std::result::Result<(), String> {
+        let kind = ValueType::from_tag(tag).ok_or_else(|| format!("unknown value type {tag}"))?;
+        edit::check(tag, edits).map_err(|why| format!("bad {} edits: {why}", kind.as_str()))
     }
 
     /// Removes `key` if present, without events: recovery's DEL.

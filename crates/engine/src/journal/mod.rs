@@ -12,6 +12,9 @@
 //! patch, remove), so recording there catches every command, present and
 //! future, and records the effect (the whole new value, the absolute
 //! deadline), not the command: replay is deterministic and idempotent.
+//! A collection changed in place is recorded by its edits, which its
+//! type's mutators report (`collection::edit`), so a change costs the
+//! log what it changed, not the collection's size.
 //! Moves that change nothing a client can see (a resize's migration and
 //! pulls) run outside any scope and are not recorded.
 //!
@@ -26,6 +29,7 @@
 
 pub mod record;
 
+use crate::collection::edit::{self, Recording};
 use crate::entry::Entry;
 use std::cell::{Cell, RefCell};
 use std::sync::Arc;
@@ -126,8 +130,8 @@ pub(crate) fn take_unsettled() -> Option<String> {
 pub(crate) fn put(entry: &Entry) {
     if ACTIVE.with(Cell::get) {
         RECORDER.with_borrow_mut(|r| {
-            // A collection is logged whole, in its encoding: O(its size)
-            // per change (ARCHITECTURE, "Collections").
+            // A collection is logged whole here (created, replaced,
+            // moved): changes in place go through `changed`.
             let value = entry.encoded_value();
             let op = Op::Put {
                 db: r.db,
@@ -135,6 +139,55 @@ pub(crate) fn put(entry: &Entry) {
                 tag: entry.value_type().tag(),
                 deadline: entry.expiry(),
                 value: &value,
+            };
+            record::encode(&op, &mut r.buf);
+            r.ops += 1;
+        });
+    }
+}
+
+/// Starts catching a collection's edits for a change in place, if a
+/// scope is open (`changed` records them).
+#[inline]
+pub(crate) fn edits() -> Option<Recording> {
+    ACTIVE.with(Cell::get).then(edit::record)
+}
+
+/// Records that the collection in `entry` changed in place, from change
+/// count `seq`: as the edits `recording` caught, or whole when it caught
+/// none or more than the collection's own size.
+pub(crate) fn changed(entry: &Entry, seq: u64, recording: Option<Recording>) {
+    let Some(recording) = recording else {
+        return;
+    };
+    recording.finish(|edits| match edits {
+        Some(edits) if !edits.is_empty() && edits.len() <= entry.footprint() => {
+            RECORDER.with_borrow_mut(|r| {
+                let op = Op::Edit {
+                    db: r.db,
+                    key: entry.key(),
+                    tag: entry.value_type().tag(),
+                    seq,
+                    edits,
+                };
+                record::encode(&op, &mut r.buf);
+                r.ops += 1;
+            });
+        }
+        _ => put(entry),
+    });
+}
+
+/// Records that `entry`'s deadline changed and nothing else, if a scope
+/// is open: its value is not logged again.
+#[inline]
+pub(crate) fn deadline(entry: &Entry) {
+    if ACTIVE.with(Cell::get) {
+        RECORDER.with_borrow_mut(|r| {
+            let op = Op::Deadline {
+                db: r.db,
+                key: entry.key(),
+                deadline: entry.expiry(),
             };
             record::encode(&op, &mut r.buf);
             r.ops += 1;

@@ -4,10 +4,13 @@
 //! Owns the encoding of `Op`s into a log record's payload and their
 //! decoding, with every length checked against the bytes there before it
 //! is used. Ops carry effects, not commands: a PUT holds the key's whole
-//! new value and its absolute deadline, so replay needs no clock, no
-//! randomness and no earlier state, and replaying a record twice changes
-//! nothing (which a snapshot taken while writes go on relies on). It must
-//! never allocate on a length it has not checked.
+//! new value and its absolute deadline, an EDIT the elements one change
+//! set or removed in a collection (a list's naming the change count it
+//! applies to), a DEADLINE a key's new absolute deadline; so replay needs
+//! no clock and no randomness, and replaying a record over a state that
+//! already has it changes nothing (which a snapshot taken while writes go
+//! on relies on; see `persist`). It must never allocate on a length it
+//! has not checked.
 //!
 //! Layout (`docs/STORAGE-FORMAT.md`, "Change records"): a format byte (1),
 //! then ops, each a tag byte and its fields; integers are LEB128.
@@ -17,6 +20,10 @@
 //! - `3` FLUSHDB: db
 //! - `4` FLUSHALL
 //! - `5` SWAPDB: db, db
+//! - `6` EDIT: db, key length, key, value type, change count, edits
+//!   length, edits (`collection::edit`)
+//! - `7` DEADLINE: db, key length, key, deadline (0: none; else
+//!   deadline + 1)
 
 /// The record format this build writes and the newest it reads.
 pub const FORMAT: u8 = 1;
@@ -26,6 +33,8 @@ const DEL: u8 = 2;
 const FLUSHDB: u8 = 3;
 const FLUSHALL: u8 = 4;
 const SWAPDB: u8 = 5;
+const EDIT: u8 = 6;
+const DEADLINE: u8 = 7;
 
 /// One change, borrowed from a record's bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +65,28 @@ pub enum Op<'a> {
     FlushAll,
     /// The two databases traded numbers.
     SwapDb(u32, u32),
+    /// The collection at the key changed in place, by these edits.
+    Edit {
+        /// The database id.
+        db: u32,
+        /// The key.
+        key: &'a [u8],
+        /// The collection's type.
+        tag: u8,
+        /// The change count the edits apply to (a list's; 0 otherwise).
+        seq: u64,
+        /// The edits, encoded (`collection::edit`).
+        edits: &'a [u8],
+    },
+    /// The key's deadline changed; its value did not.
+    Deadline {
+        /// The database id.
+        db: u32,
+        /// The key.
+        key: &'a [u8],
+        /// Absolute deadline, Unix ms.
+        deadline: Option<u64>,
+    },
 }
 
 fn put_varint(out: &mut Vec<u8>, mut v: u64) {
@@ -101,6 +132,29 @@ pub fn encode(op: &Op<'_>, out: &mut Vec<u8>) {
             out.push(SWAPDB);
             put_varint(out, u64::from(a));
             put_varint(out, u64::from(b));
+        }
+        Op::Edit {
+            db,
+            key,
+            tag,
+            seq,
+            edits,
+        } => {
+            out.push(EDIT);
+            put_varint(out, u64::from(db));
+            put_varint(out, key.len() as u64);
+            out.extend_from_slice(key);
+            out.push(tag);
+            put_varint(out, seq);
+            put_varint(out, edits.len() as u64);
+            out.extend_from_slice(edits);
+        }
+        Op::Deadline { db, key, deadline } => {
+            out.push(DEADLINE);
+            put_varint(out, u64::from(db));
+            put_varint(out, key.len() as u64);
+            out.extend_from_slice(key);
+            put_varint(out, deadline.map_or(0, |d| d.saturating_add(1)));
         }
     }
 }
@@ -198,6 +252,18 @@ impl<'a> Ops<'a> {
             FLUSHDB => Op::FlushDb(self.db()?),
             FLUSHALL => Op::FlushAll,
             SWAPDB => Op::SwapDb(self.db()?, self.db()?),
+            EDIT => Op::Edit {
+                db: self.db()?,
+                key: self.bytes()?,
+                tag: self.byte()?,
+                seq: self.varint()?,
+                edits: self.bytes()?,
+            },
+            DEADLINE => Op::Deadline {
+                db: self.db()?,
+                key: self.bytes()?,
+                deadline: self.varint()?.checked_sub(1),
+            },
             _ => return Err(BadRecord("unknown op", at)),
         })
     }
@@ -254,6 +320,23 @@ mod tests {
             Op::FlushDb(9),
             Op::FlushAll,
             Op::SwapDb(0, 15),
+            Op::Edit {
+                db: 2,
+                key: b"list",
+                tag: 3,
+                seq: 1 << 40,
+                edits: &[7, 1, 1, b'x'],
+            },
+            Op::Deadline {
+                db: 0,
+                key: b"ttl",
+                deadline: Some(1_700_000_000_000),
+            },
+            Op::Deadline {
+                db: 0,
+                key: b"persisted",
+                deadline: None,
+            },
         ]
     }
 

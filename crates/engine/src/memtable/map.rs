@@ -259,6 +259,9 @@ impl Slot<'_> {
         before.add(self.get());
         // A patch that keeps or removes the deadline cannot make it earlier.
         let sets_deadline = matches!(patch.expiry, Some(Some(_)));
+        // EXPIRE or PERSIST: the log needs the deadline, not the value
+        // again (a big collection's would cost its size).
+        let deadline_only = patch.value.is_none();
         match self.tree.at_mut(&self.path).apply(patch)? {
             Applied::InPlace => {
                 self.tally.bytes -= before.bytes;
@@ -268,9 +271,13 @@ impl Slot<'_> {
                 if sets_deadline {
                     self.announce();
                 }
-                journal::put(self.get());
             }
-            Applied::Moved(new) => drop(self.replace(new)),
+            Applied::Moved(new) => drop(self.swap(new)),
+        }
+        if deadline_only {
+            journal::deadline(self.get());
+        } else {
+            journal::put(self.get());
         }
         Ok(())
     }
@@ -284,9 +291,9 @@ impl Slot<'_> {
         }
     }
 
-    /// Replaces the entry with `new` (same key), returning the old one.
-    pub(crate) fn replace(&mut self, new: Entry) -> Entry {
-        journal::put(&new);
+    /// Replaces the entry with `new` (same key), returning the old one,
+    /// for the caller to log.
+    fn swap(&mut self, new: Entry) -> Entry {
         self.tally.add(&new);
         let old = std::mem::replace(self.tree.at_mut(&self.path), new);
         self.tally.sub(&old);
@@ -313,8 +320,9 @@ impl Slot<'_> {
 
     /// Runs `f` on the entry's collection, if it holds one, keeping the
     /// byte count right. `f` says whether it changed anything; only then
-    /// does `version` become the entry's version and the change get
-    /// logged (a failed or empty-handed command must not disturb a WATCH).
+    /// does `version` become the entry's version, the collection count
+    /// the change, and the change get logged, by the edits it made (a
+    /// failed or empty-handed command must not disturb a WATCH).
     /// A collection left empty is not logged: the caller removes the key.
     pub(crate) fn with_collection<R, E>(
         &mut self,
@@ -322,8 +330,13 @@ impl Slot<'_> {
         f: impl FnOnce(&mut Collection) -> Result<(R, bool), E>,
     ) -> Option<Result<R, E>> {
         let before = self.get().footprint();
-        let entry = self.tree.at_mut(&self.path);
-        let r = f(entry.collection_mut()?);
+        let c = self.tree.at_mut(&self.path).collection_mut()?;
+        let seq = c.seq();
+        let recording = journal::edits();
+        let r = f(c);
+        if matches!(r, Ok((_, true))) {
+            c.count_change();
+        }
         self.tally.bytes = self.tally.bytes - before + self.get().footprint();
         let Ok((r, changed)) = r else {
             return Some(r.map(|(r, _)| r));
@@ -331,7 +344,7 @@ impl Slot<'_> {
         if changed {
             self.tree.at_mut(&self.path).set_version(version);
             if !self.get().collection().is_some_and(Collection::is_empty) {
-                journal::put(self.get());
+                journal::changed(self.get(), seq, recording);
             }
         }
         Some(Ok(r))

@@ -222,8 +222,10 @@ fn check_snapshot(fs: &dyn Backend, path: &Path, report: &mut CheckReport) -> Re
 /// wrong with a bad one.
 fn check_record(payload: &[u8], ops: &mut u64) -> Result<(), String> {
     for op in record::decode(payload).map_err(|e| e.to_string())? {
-        if let Op::Put { tag, value, .. } = op.map_err(|e| e.to_string())? {
-            Db::check_stored(tag, value)?;
+        match op.map_err(|e| e.to_string())? {
+            Op::Put { tag, value, .. } => drop(Db::check_stored(tag, value)?),
+            Op::Edit { tag, edits, .. } => Db::check_edits(tag, edits)?,
+            _ => {}
         }
         *ops += 1;
     }

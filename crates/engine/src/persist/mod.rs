@@ -18,10 +18,12 @@
 //! change is being logged (rule 1 below), and the snapshot records the log
 //! position `L` it started at. Replay applies every record from `L` on.
 //! Records hold effects (a key's whole new value and absolute deadline,
-//! or its removal), so applying one to a snapshot that already has it
-//! changes nothing, and the last record of each key wins: every key ends
-//! as the log last left it, and a key no record after `L` touched is as
-//! the snapshot read it, since nothing changed it while it was read. With
+//! its removal, its new deadline, or the edits a change made to its
+//! collection), so applying one to a snapshot that already has it
+//! changes nothing (a list's edits are skipped unless the list is at the
+//! change count they name; see `collection::edit`), and each key ends as
+//! the log last left it; a key no record after `L` touched is as the
+//! snapshot read it, since nothing changed it while it was read. With
 //! `appendonly no`, the log runs only while a snapshot is taken and ends
 //! (`log-end`) when it is done: the saved state is the one at that end.
 //! The memory cost is the log's buffer, never a second copy of the data.

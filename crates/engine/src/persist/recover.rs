@@ -77,6 +77,7 @@ pub(super) fn run(
             recovery.snapshot = Some(path);
         }
         let now = dbs.first().map_or_else(unix_ms, Db::now_ms);
+        let mut lapsed = Vec::new();
         let replay = wal::read(
             fs,
             dir,
@@ -84,10 +85,29 @@ pub(super) fn run(
             m.log_end,
             options.load_truncated,
             |lsn, payload| {
-                apply(payload, dbs, &mut numbering, now, &mut recovery)
-                    .map_err(|why| corrupt(&dir.join("log"), lsn, why))
+                apply(
+                    payload,
+                    dbs,
+                    &mut numbering,
+                    now,
+                    &mut recovery,
+                    &mut lapsed,
+                )
+                .map_err(|why| corrupt(&dir.join("log"), lsn, why))
             },
         )?;
+        // Keys a DEADLINE gave a past deadline, unless a later record
+        // changed it (PERSIST after EXPIRE), expired while down.
+        for (id, key) in lapsed {
+            if let Some(db) = dbs.get(id as usize) {
+                let gone = db
+                    .restore_del_expired(&key, now)
+                    .map_err(|e| corrupt(&dir.join("log"), 0, format!("change refused: {e}")))?;
+                if gone {
+                    recovery.expired += 1;
+                }
+            }
+        }
         recovery.log_records = replay.records;
         recovery.bytes += replay.bytes;
         if let Some(torn) = &replay.torn {
@@ -243,6 +263,7 @@ fn apply(
     numbering: &mut [u32],
     now: u64,
     recovery: &mut Recovery,
+    lapsed: &mut Vec<(u32, Vec<u8>)>,
 ) -> Result<(), String> {
     let db = |id: u32| {
         dbs.get(id as usize)
@@ -269,6 +290,32 @@ fn apply(
                     db.restore(key, kind, value, deadline)
                 };
                 done.map_err(|e| format!("change refused: {e}"))?;
+            }
+            Op::Edit {
+                db: id,
+                key,
+                tag,
+                seq,
+                edits,
+            } => {
+                let Some(kind) = ValueType::from_tag(tag) else {
+                    return Err(format!("unknown value type {tag}"));
+                };
+                db(id)?
+                    .restore_edits(key, kind, seq, edits)
+                    .map_err(|e| format!("change refused: {e}"))?;
+            }
+            Op::Deadline {
+                db: id,
+                key,
+                deadline,
+            } => {
+                db(id)?
+                    .restore_deadline(key, deadline)
+                    .map_err(|e| format!("change refused: {e}"))?;
+                if deadline.is_some_and(|d| d < now) {
+                    lapsed.push((id, key.to_vec()));
+                }
             }
             Op::Del { db: id, key } => db(id)?
                 .restore_del(key)

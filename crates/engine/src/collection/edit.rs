@@ -1,0 +1,504 @@
+//! Edits: what one change did to a collection, element by element, so
+//! the log can carry the change instead of the whole collection.
+//!
+//! Owns the recording (a per-thread buffer each type's mutators write to
+//! while a change is being logged), the edits' byte encoding
+//! (`docs/STORAGE-FORMAT.md`, "Edits"), and applying encoded edits to a
+//! collection during replay. The types report from their own mutators
+//! (`Hash::insert`, `List::push`, ...), so every command that changes a
+//! collection in place is covered without knowing about the log, as the
+//! memtable reports for entries (see `journal`).
+//!
+//! A hash's, set's and sorted set's edits set or remove one element to an
+//! absolute state, so replaying one twice changes nothing. A list's edits
+//! (push, pop, trim, ...) depend on the list they apply to; the record
+//! holding them names the list's change count (`List::seq`) they apply
+//! to, and replay skips them unless the list is at that count.
+//!
+//! It must never record outside a recording (building a `*STORE` result,
+//! decoding, replaying), never allocate on a length it has not checked,
+//! and never panic on edits read from disk: replay may apply a stale
+//! record to a newer incarnation of the key, which must change it
+//! harmlessly (a later record puts the key back as it was).
+
+use super::codec::BadValue;
+use super::{Collection, End, Limits};
+use std::cell::{Cell, RefCell};
+
+const HASH_SET: u8 = 1;
+const HASH_DEL: u8 = 2;
+const SET_ADD: u8 = 3;
+const SET_REM: u8 = 4;
+const ZSET_ADD: u8 = 5;
+const ZSET_REM: u8 = 6;
+const LIST_PUSH: u8 = 7;
+const LIST_POP: u8 = 8;
+const LIST_SET: u8 = 9;
+const LIST_INSERT: u8 = 10;
+const LIST_REM: u8 = 11;
+const LIST_TRIM: u8 = 12;
+
+/// Past this, a change is logged whole rather than edit by edit (its
+/// edits would be about as big, and the buffer is kept per thread).
+const MOST_BYTES: usize = 8 << 20;
+
+thread_local! {
+    static RECORDING: Cell<bool> = const { Cell::new(false) };
+    static EDITS: RefCell<Edits> = const {
+        RefCell::new(Edits { bytes: Vec::new(), overflow: false })
+    };
+}
+
+struct Edits {
+    bytes: Vec<u8>,
+    overflow: bool,
+}
+
+/// The edits recorded on this thread since `record`; stops recording
+/// when dropped.
+pub(crate) struct Recording(());
+
+/// Starts recording this thread's edits (the journal does, around one
+/// in-place change while it logs).
+pub(crate) fn record() -> Recording {
+    EDITS.with_borrow_mut(|e| {
+        e.bytes.clear();
+        e.overflow = false;
+    });
+    RECORDING.with(|r| r.set(true));
+    Recording(())
+}
+
+impl Recording {
+    /// Stops recording and passes `f` the edits, or `None` if there were
+    /// more than a record should carry.
+    pub(crate) fn finish<R>(self, f: impl FnOnce(Option<&[u8]>) -> R) -> R {
+        RECORDING.with(|r| r.set(false));
+        EDITS.with_borrow(|e| f((!e.overflow).then_some(&e.bytes[..])))
+    }
+}
+
+impl Drop for Recording {
+    fn drop(&mut self) {
+        RECORDING.with(|r| r.set(false));
+        EDITS.with_borrow_mut(|e| {
+            if e.bytes.capacity() > 64 * 1024 {
+                e.bytes = Vec::new();
+            }
+        });
+    }
+}
+
+#[inline]
+fn note(write: impl FnOnce(&mut Vec<u8>)) {
+    if !RECORDING.with(Cell::get) {
+        return;
+    }
+    EDITS.with_borrow_mut(|e| {
+        if e.overflow {
+            return;
+        }
+        write(&mut e.bytes);
+        if e.bytes.len() > MOST_BYTES {
+            e.overflow = true;
+            e.bytes = Vec::new();
+        }
+    });
+}
+
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
+    put_varint(out, b.len() as u64);
+    out.extend_from_slice(b);
+}
+
+fn end_byte(end: End) -> u8 {
+    match end {
+        End::Left => 0,
+        End::Right => 1,
+    }
+}
+
+pub(super) fn hash_set(field: &[u8], value: &[u8]) {
+    note(|b| {
+        b.push(HASH_SET);
+        put_bytes(b, field);
+        put_bytes(b, value);
+    });
+}
+
+pub(super) fn hash_del(field: &[u8]) {
+    note(|b| {
+        b.push(HASH_DEL);
+        put_bytes(b, field);
+    });
+}
+
+pub(super) fn set_add(member: &[u8]) {
+    note(|b| {
+        b.push(SET_ADD);
+        put_bytes(b, member);
+    });
+}
+
+pub(super) fn set_rem(member: &[u8]) {
+    note(|b| {
+        b.push(SET_REM);
+        put_bytes(b, member);
+    });
+}
+
+pub(super) fn zset_add(member: &[u8], score: f64) {
+    note(|b| {
+        b.push(ZSET_ADD);
+        put_bytes(b, member);
+        b.extend_from_slice(&score.to_bits().to_le_bytes());
+    });
+}
+
+pub(super) fn zset_rem(member: &[u8]) {
+    note(|b| {
+        b.push(ZSET_REM);
+        put_bytes(b, member);
+    });
+}
+
+pub(super) fn list_push(end: End, value: &[u8]) {
+    note(|b| {
+        b.push(LIST_PUSH);
+        b.push(end_byte(end));
+        put_bytes(b, value);
+    });
+}
+
+pub(super) fn list_pop(end: End) {
+    note(|b| {
+        b.push(LIST_POP);
+        b.push(end_byte(end));
+    });
+}
+
+pub(super) fn list_set(index: usize, value: &[u8]) {
+    note(|b| {
+        b.push(LIST_SET);
+        put_varint(b, index as u64);
+        put_bytes(b, value);
+    });
+}
+
+pub(super) fn list_insert(pivot: &[u8], value: &[u8], before: bool) {
+    note(|b| {
+        b.push(LIST_INSERT);
+        b.push(u8::from(before));
+        put_bytes(b, pivot);
+        put_bytes(b, value);
+    });
+}
+
+pub(super) fn list_rem(value: &[u8], count: usize, from_tail: bool) {
+    note(|b| {
+        b.push(LIST_REM);
+        b.push(u8::from(from_tail));
+        put_varint(b, count as u64);
+        put_bytes(b, value);
+    });
+}
+
+pub(super) fn list_trim(start: usize, stop: usize, keep: bool) {
+    note(|b| {
+        b.push(LIST_TRIM);
+        b.push(u8::from(keep));
+        put_varint(b, start as u64);
+        put_varint(b, stop as u64);
+    });
+}
+
+/// One edit, borrowed from the encoded bytes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Edit<'a> {
+    HashSet(&'a [u8], &'a [u8]),
+    HashDel(&'a [u8]),
+    SetAdd(&'a [u8]),
+    SetRem(&'a [u8]),
+    ZSetAdd(&'a [u8], f64),
+    ZSetRem(&'a [u8]),
+    Push(End, &'a [u8]),
+    Pop(End),
+    Set(u64, &'a [u8]),
+    Insert {
+        before: bool,
+        pivot: &'a [u8],
+        value: &'a [u8],
+    },
+    Rem {
+        from_tail: bool,
+        count: u64,
+        value: &'a [u8],
+    },
+    Trim {
+        keep: bool,
+        start: u64,
+        stop: u64,
+    },
+}
+
+impl Edit<'_> {
+    /// The type tag (`codec`) of the collections this edit applies to.
+    fn tag(&self) -> u8 {
+        use super::codec::{TAG_HASH, TAG_LIST, TAG_SET, TAG_ZSET};
+        match self {
+            Edit::HashSet(..) | Edit::HashDel(_) => TAG_HASH,
+            Edit::SetAdd(_) | Edit::SetRem(_) => TAG_SET,
+            Edit::ZSetAdd(..) | Edit::ZSetRem(_) => TAG_ZSET,
+            _ => TAG_LIST,
+        }
+    }
+}
+
+struct Reader<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    fn byte(&mut self) -> Result<u8, BadValue> {
+        let (&b, rest) = self.rest.split_first().ok_or(BadValue("truncated edit"))?;
+        self.rest = rest;
+        Ok(b)
+    }
+
+    fn flag(&mut self) -> Result<bool, BadValue> {
+        match self.byte()? {
+            0 => Ok(false),
+            1 => Ok(true),
+            _ => Err(BadValue("edit flag neither 0 nor 1")),
+        }
+    }
+
+    fn end(&mut self) -> Result<End, BadValue> {
+        Ok(if self.flag()? { End::Right } else { End::Left })
+    }
+
+    fn varint(&mut self) -> Result<u64, BadValue> {
+        let mut v = 0u64;
+        for i in 0..10 {
+            let b = self.byte()?;
+            v |= u64::from(b & 0x7f) << (7 * i);
+            if b < 0x80 {
+                return Ok(v);
+            }
+        }
+        Err(BadValue("length longer than 10 bytes"))
+    }
+
+    fn bytes(&mut self) -> Result<&'a [u8], BadValue> {
+        let len = usize::try_from(self.varint()?).map_err(|_| BadValue("length too large"))?;
+        if len > self.rest.len() {
+            return Err(BadValue("length past the end of the edits"));
+        }
+        let (b, rest) = self.rest.split_at(len);
+        self.rest = rest;
+        Ok(b)
+    }
+
+    fn score(&mut self) -> Result<f64, BadValue> {
+        let (b, rest) = self
+            .rest
+            .split_first_chunk::<8>()
+            .ok_or(BadValue("truncated score"))?;
+        self.rest = rest;
+        let score = f64::from_bits(u64::from_le_bytes(*b));
+        if score.is_nan() {
+            return Err(BadValue("score is NaN"));
+        }
+        Ok(score)
+    }
+
+    fn next(&mut self) -> Option<Result<Edit<'a>, BadValue>> {
+        if self.rest.is_empty() {
+            return None;
+        }
+        Some(self.edit())
+    }
+
+    fn edit(&mut self) -> Result<Edit<'a>, BadValue> {
+        Ok(match self.byte()? {
+            HASH_SET => Edit::HashSet(self.bytes()?, self.bytes()?),
+            HASH_DEL => Edit::HashDel(self.bytes()?),
+            SET_ADD => Edit::SetAdd(self.bytes()?),
+            SET_REM => Edit::SetRem(self.bytes()?),
+            ZSET_ADD => Edit::ZSetAdd(self.bytes()?, self.score()?),
+            ZSET_REM => Edit::ZSetRem(self.bytes()?),
+            LIST_PUSH => Edit::Push(self.end()?, self.bytes()?),
+            LIST_POP => Edit::Pop(self.end()?),
+            LIST_SET => Edit::Set(self.varint()?, self.bytes()?),
+            LIST_INSERT => Edit::Insert {
+                before: self.flag()?,
+                pivot: self.bytes()?,
+                value: self.bytes()?,
+            },
+            LIST_REM => Edit::Rem {
+                from_tail: self.flag()?,
+                count: self.varint()?,
+                value: self.bytes()?,
+            },
+            LIST_TRIM => Edit::Trim {
+                keep: self.flag()?,
+                start: self.varint()?,
+                stop: self.varint()?,
+            },
+            _ => return Err(BadValue("unknown edit")),
+        })
+    }
+}
+
+/// Whether `edits` are well-formed edits of a collection of type `tag`;
+/// says what is wrong if not (`tandem check`, and replay before it
+/// applies any).
+pub(crate) fn check(tag: u8, edits: &[u8]) -> Result<(), BadValue> {
+    if edits.is_empty() {
+        return Err(BadValue("no edits"));
+    }
+    let mut r = Reader { rest: edits };
+    while let Some(edit) = r.next() {
+        if edit?.tag() != tag {
+            return Err(BadValue("edit of another type"));
+        }
+    }
+    Ok(())
+}
+
+/// Applies `edits` (already `check`ed against `c`'s type) to `c`, with
+/// the thresholds of the moment.
+pub(crate) fn apply(c: &mut Collection, edits: &[u8], limits: Limits) -> Result<(), BadValue> {
+    let mut r = Reader { rest: edits };
+    while let Some(edit) = r.next() {
+        apply_one(c, edit?, limits);
+    }
+    Ok(())
+}
+
+fn apply_one(c: &mut Collection, edit: Edit<'_>, limits: Limits) {
+    match (c, edit) {
+        (Collection::Hash(h), Edit::HashSet(f, v)) => drop(h.insert(f, v, limits.hash)),
+        (Collection::Hash(h), Edit::HashDel(f)) => drop(h.remove(f)),
+        (Collection::Set(s), Edit::SetAdd(m)) => drop(s.insert(m, limits.set_intset_entries)),
+        (Collection::Set(s), Edit::SetRem(m)) => drop(s.remove(m)),
+        (Collection::ZSet(z), Edit::ZSetAdd(m, score)) => drop(z.insert(m, score, limits.zset)),
+        (Collection::ZSet(z), Edit::ZSetRem(m)) => drop(z.remove(m)),
+        (Collection::List(l), edit) => {
+            let len = l.len();
+            let index = |i: u64| usize::try_from(i).ok().filter(|&i| i < len);
+            match edit {
+                Edit::Push(end, v) => l.push(end, v, limits.list_chunk),
+                Edit::Pop(end) => drop(l.pop(end)),
+                Edit::Set(i, v) => {
+                    if let Some(i) = index(i) {
+                        l.set(i, v, limits.list_chunk);
+                    }
+                }
+                Edit::Insert {
+                    before,
+                    pivot,
+                    value,
+                } => drop(l.insert(pivot, value, before, limits.list_chunk)),
+                Edit::Rem {
+                    from_tail,
+                    count,
+                    value,
+                } => {
+                    let count = usize::try_from(count).unwrap_or(usize::MAX);
+                    l.remove(value, count, from_tail);
+                }
+                Edit::Trim { keep, start, stop } => match (index(start), index(stop)) {
+                    (Some(start), Some(stop)) if keep && start <= stop => {
+                        l.trim(start, stop, true, limits.list_chunk);
+                    }
+                    // Only a stale record gets here (a live trim's bounds
+                    // are within its list): any change will do.
+                    _ => l.trim(0, 0, false, limits.list_chunk),
+                },
+                _ => {}
+            }
+        }
+        // `check` refused edits of another type.
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::collection::{codec, Hash, List};
+
+    fn recorded(change: impl FnOnce()) -> Vec<u8> {
+        let rec = record();
+        change();
+        rec.finish(|e| e.map(<[u8]>::to_vec)).unwrap_or_default()
+    }
+
+    #[test]
+    fn edits_replay_what_was_recorded() {
+        let limits = Limits::default();
+        let mut list = List::default();
+        for v in [&b"a"[..], b"b", b"c", b"b", b"d"] {
+            list.push(End::Right, v, limits.list_chunk);
+        }
+        let before = Collection::List(Box::new(list.clone()));
+        let edits = recorded(|| {
+            list.push(End::Left, b"z", limits.list_chunk);
+            list.pop(End::Right);
+            list.set(1, b"A", limits.list_chunk);
+            list.insert(b"b", b"x", false, limits.list_chunk);
+            list.remove(b"b", 0, true);
+            list.trim(1, 2, true, limits.list_chunk);
+        });
+        assert!(check(codec::TAG_LIST, &edits).is_ok());
+        let mut replayed = before;
+        apply(&mut replayed, &edits, limits).unwrap();
+        assert_eq!(replayed, Collection::List(Box::new(list)));
+    }
+
+    #[test]
+    fn nothing_is_recorded_outside_a_recording() {
+        let mut h = Hash::default();
+        let rec = record();
+        drop(rec);
+        h.insert(b"f", b"v", Limits::default().hash);
+        assert!(recorded(|| {}).is_empty());
+    }
+
+    #[test]
+    fn malformed_edits_are_refused_and_stale_ones_change_harmlessly() {
+        for bad in [
+            &[][..],
+            &[LIST_PUSH, 2, 0],
+            &[HASH_SET, 5, b'a'],
+            &[ZSET_ADD, 1, b'm', 0, 0, 0, 0, 0, 0, 0xf8, 0x7f],
+            &[99],
+        ] {
+            assert!(check(codec::TAG_LIST, bad).is_err() || check(codec::TAG_HASH, bad).is_err());
+        }
+        assert_eq!(
+            check(codec::TAG_SET, &[HASH_DEL, 1, b'f']),
+            Err(BadValue("edit of another type"))
+        );
+        let limits = Limits::default();
+        let mut list = List::default();
+        list.push(End::Right, b"only", limits.list_chunk);
+        let mut c = Collection::List(Box::new(list));
+        let mut stale = vec![LIST_TRIM, 1];
+        put_varint(&mut stale, u64::MAX);
+        put_varint(&mut stale, 3);
+        stale.extend_from_slice(&[LIST_SET, 0xff, 0xff, 0xff, 0xff, 0x0f, 1, b'x']);
+        assert!(check(codec::TAG_LIST, &stale).is_ok());
+        apply(&mut c, &stale, limits).unwrap();
+        assert!(c.is_empty());
+    }
+}
