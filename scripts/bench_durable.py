@@ -11,6 +11,14 @@ same settings (issue 13's targets; results go into docs/BENCHMARKS.md).
             during the load: steady RSS against the peak while the snapshot
             runs (for Redis, parent + fork child, both as PSS), probe p99.9
             steady against during, the snapshot's time and file size.
+  collections
+            fresh server per round, appendonly yes: redis-benchmark's
+            collection tests, each growing one key (LPUSH mylist, HSET
+            myhash, SADD myset, ZADD myzset, then LPOP), one after the
+            other on the same server; per test ops/s, p99, server CPU per
+            request, and the log's bytes per request (the data directory's
+            growth). What logging a change in place costs as the collection
+            grows: its edits, or (before them) the whole collection.
   recover   prefill N keys once per server and mode, then restart the server
             on its files --rounds times, alternating servers, timing start to
             the first PONG: `snapshot` (appendonly no, SAVE, restart) and
@@ -24,8 +32,10 @@ Usage:
   scripts/bench_durable.py write --fsync everysec --baseline-bin /tmp/old-tandem  (A/B)
   scripts/bench_durable.py snapshot --rounds 5 --keys 10000000
   scripts/bench_durable.py recover --rounds 5 --keys 10000000
+  scripts/bench_durable.py collections --requests 10000 --baseline-bin /tmp/old-tandem
 """
 import argparse
+import csv
 import json
 import os
 import shlex
@@ -170,6 +180,72 @@ def write(a):
                   + (f"  records/write {med(rpw):.1f}" if rpw else ""))
     print(json.dumps({f"{k[0]}:P{k[1]}": v for k, v in results.items()}, default=str)[:20000],
           file=open(os.path.join(a.dir, "bench_durable_write.json"), "w"))
+
+
+# ---------------------------------------------------------------- collections
+
+
+def dir_bytes(path):
+    total = 0
+    for root, _, files in os.walk(path):
+        for f in files:
+            if not f.endswith(".log"):
+                total += os.path.getsize(os.path.join(root, f))
+    return total
+
+
+def collections(a):
+    servers = [("tandem", tandem_cmd(a, f"--appendonly yes --appendfsync {a.fsync}")),
+               ("redis", redis_cmd(f"--appendonly yes --appendfsync {a.fsync}"))]
+    if a.baseline_bin:
+        base_cmd = tandem_cmd(a, f"--appendonly yes --appendfsync {a.fsync}")
+        servers.append(("tandem-base", base_cmd.replace(a.tandem_bin, a.baseline_bin, 1)))
+    tests = a.tests.split(",")
+    pipelines = [int(p) for p in a.pipelines.split(",")]
+    results = {}
+    for rnd in range(a.rounds):
+        order = servers[rnd % len(servers):] + servers[:rnd % len(servers)]
+        for pipeline in pipelines:
+            for name, template in order:
+                srv = Server(name, template, free_port())
+                for test in tests:
+                    bench = [a.redis_benchmark, "-h", "127.0.0.1", "-p", str(srv.port), "-t", test,
+                             "-n", str(a.requests), "-c", str(a.clients), "-r", str(a.keyspace),
+                             "-P", str(pipeline), "--csv"]
+                    size0, cpu0 = dir_bytes(srv.dir), cpu_ticks(srv.proc.pid)
+                    res = subprocess.run(bench, capture_output=True, text=True,
+                                         stdin=subprocess.DEVNULL)
+                    cpu1 = cpu_ticks(srv.proc.pid)
+                    # The log reaches the file within a second (everysec).
+                    time.sleep(1.2)
+                    size1 = dir_bytes(srv.dir)
+                    rows = [r for r in csv.reader(res.stdout.splitlines()) if r]
+                    header = next((r for r in rows if r[0] == "test"), None)
+                    body = [r for r in rows if header and r[0] != "test"]
+                    if res.returncode != 0 or not header or len(body) != 1:
+                        fail(f"{name}: `{shlex.join(bench)}`: {res.stderr.strip()} {res.stdout.strip()}")
+                    row = dict(zip(header, body[0]))
+                    r = {"rps": float(row["rps"]), "p99_ms": float(row["p99_latency_ms"]),
+                         "cpu_us_per_req": (cpu1 - cpu0) / TICK / a.requests * 1e6,
+                         "log_bytes_per_req": (size1 - size0) / a.requests}
+                    results.setdefault((name, pipeline, test), []).append(r)
+                    log(f"round {rnd + 1} P{pipeline} {name:11} {test:6} {r['rps']:>9.0f} ops/s "
+                        f"p99 {r['p99_ms']:.3f} ms CPU {r['cpu_us_per_req']:.2f} µs/req "
+                        f"log {r['log_bytes_per_req']:.0f} B/req")
+                srv.kill()
+                srv.remove()
+    print(f"\n# collections: appendfsync {a.fsync}, -c {a.clients} -r {a.keyspace} "
+          f"-n {a.requests}, {a.rounds} rounds (medians)")
+    for pipeline in pipelines:
+        for test in tests:
+            base = results[("redis", pipeline, test)]
+            for name, _ in servers:
+                rs = results[(name, pipeline, test)]
+                ratio = med([x["rps"] / y["rps"] for x, y in zip(rs, base)])
+                print(f"P{pipeline:<3} {test:6} {name:11} ops/s {med([x['rps'] for x in rs]):>9.0f} "
+                      f"(×{ratio:.2f} Redis)  p99 {med([x['p99_ms'] for x in rs]):.3f} ms  "
+                      f"CPU {med([x['cpu_us_per_req'] for x in rs]):.2f} µs/req  "
+                      f"log {med([x['log_bytes_per_req'] for x in rs]):.0f} B/req")
 
 
 # ---------------------------------------------------------------- snapshot
@@ -318,7 +394,9 @@ def recover(a):
 def main():
     global ARGS
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("mode", choices=["write", "snapshot", "recover"])
+    ap.add_argument("mode", choices=["write", "snapshot", "recover", "collections"])
+    ap.add_argument("--tests", default="lpush,hset,sadd,zadd,lpop",
+                    help="collections: redis-benchmark tests, in order, on one server")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--fsync", default="always", choices=["always", "everysec", "no"])
     ap.add_argument("--with-memory", action="store_true",
@@ -341,7 +419,8 @@ def main():
     ARGS = a
     log(f"bench-durable {a.mode}: {os.cpu_count()} cores, load {open('/proc/loadavg').read().split()[0]}, "
         f"{subprocess.run(['git', '-C', ROOT, 'describe', '--always', '--dirty'], capture_output=True, text=True).stdout.strip()}")
-    {"write": write, "snapshot": snapshot, "recover": recover}[a.mode](a)
+    {"write": write, "snapshot": snapshot, "recover": recover,
+     "collections": collections}[a.mode](a)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 //! Persistence over the network: what a client was told is written
-//! (strings and hashes) survives a restart, a killed process and (under `appendfsync always`) a
+//! (every type, each changed in place as well as made) survives a restart, a killed process and (under `appendfsync always`) a
 //! power cut; SAVE, BGSAVE, BGREWRITEAOF, LASTSAVE, SHUTDOWN and INFO
 //! answer as Redis 7.0.15 does; a disk that fails turns writes into
 //! `-MISCONF` while reads go on, until a snapshot succeeds.
@@ -67,6 +67,24 @@ fn write_everything(c: &mut Raw) -> TestResult {
         ("HINCRBY hh n 5", ":5\r\n"),
         ("HSET gone-hash f v", ":1\r\n"),
         ("HDEL gone-hash f", ":1\r\n"),
+        ("RPUSH q a b c d", ":4\r\n"),
+        ("LPOP q", "$1\r\na\r\n"),
+        ("LSET q 0 B", "+OK\r\n"),
+        ("LINSERT q BEFORE c x", ":4\r\n"),
+        ("LREM q 1 d", ":1\r\n"),
+        ("LMOVE q q2 LEFT RIGHT", "$1\r\nB\r\n"),
+        ("RPUSH gone-list a", ":1\r\n"),
+        ("RPOP gone-list", "$1\r\na\r\n"),
+        ("SADD s 1 2 3 x", ":4\r\n"),
+        ("SREM s 2", ":1\r\n"),
+        ("SMOVE s s2 x", ":1\r\n"),
+        ("ZADD z 1 a 2 b 3 c", ":3\r\n"),
+        ("ZINCRBY z 10 a", "$2\r\n11\r\n"),
+        ("ZREM z b", ":1\r\n"),
+        ("ZPOPMIN z", "*2\r\n$1\r\nc\r\n$1\r\n3\r\n"),
+        ("ZADD z 5 e", ":1\r\n"),
+        ("EXPIRE z 3600", ":1\r\n"),
+        ("SORT s DESC STORE sorted", ":2\r\n"),
         ("SELECT 3", "+OK\r\n"),
         ("SET in3 three", "+OK\r\n"),
         ("SELECT 5", "+OK\r\n"),
@@ -99,6 +117,17 @@ fn check_everything(c: &mut Raw) -> TestResult {
         ),
         ("TYPE hh", "+hash\r\n"),
         ("EXISTS gone-hash", ":0\r\n"),
+        ("LRANGE q 0 -1", "*2\r\n$1\r\nx\r\n$1\r\nc\r\n"),
+        ("LRANGE q2 0 -1", "*1\r\n$1\r\nB\r\n"),
+        ("LRANGE sorted 0 -1", "*2\r\n$1\r\n3\r\n$1\r\n1\r\n"),
+        ("EXISTS gone-list", ":0\r\n"),
+        ("SORT s", "*2\r\n$1\r\n1\r\n$1\r\n3\r\n"),
+        ("SMEMBERS s2", "*1\r\n$1\r\nx\r\n"),
+        (
+            "ZRANGE z 0 -1 WITHSCORES",
+            "*4\r\n$1\r\ne\r\n$1\r\n5\r\n$1\r\na\r\n$2\r\n11\r\n",
+        ),
+        ("TYPE z", "+zset\r\n"),
         ("SELECT 5", "+OK\r\n"),
         ("DBSIZE", ":1\r\n"),
         ("GET after-flush", "$1\r\ny\r\n"),
@@ -111,6 +140,8 @@ fn check_everything(c: &mut Raw) -> TestResult {
         .trim()
         .parse()?;
     assert!(ttl > 3_000_000 && ttl <= 3_600_000, "PTTL {ttl}");
+    let ttl: i64 = call(c, "PTTL z")?.trim_start_matches(':').trim().parse()?;
+    assert!(ttl > 3_000_000 && ttl <= 3_600_000, "PTTL z {ttl}");
     Ok(())
 }
 

@@ -282,6 +282,21 @@ mod tests {
         assert!(decode(TAG_LIST, &[2, 1, b'a'], l).is_err(), "truncated");
     }
 
+    #[test]
+    fn a_list_keeps_its_change_count_and_an_older_list_has_none() {
+        let l = Limits::default();
+        let mut list = List::default();
+        list.push(End::Right, b"a", l.list_chunk);
+        list.set_seq(300);
+        let bytes = to_vec(&Collection::List(Box::new(list)));
+        assert_eq!(bytes, [1, 1, b'a', 0xac, 0x02]);
+        let seq = |b: &[u8]| decode(TAG_LIST, b, l).map(|c| c.map(|c| c.seq()));
+        assert_eq!(seq(&bytes), Ok(Some(300)));
+        assert_eq!(seq(&[1, 1, b'a']), Ok(Some(0)), "written before counts");
+        assert!(seq(&[1, 1, b'a', 5, 0]).is_err(), "a byte after the count");
+        assert!(seq(&[1, 1, b'a', 0x80]).is_err(), "a truncated count");
+    }
+
     const L: Limits = Limits {
         hash: crate::collection::Listpack {
             entries: 512,
