@@ -6,7 +6,10 @@ written appears. Repeats for --cycles cycles on one growing data set.
 
 Writers: --writers threads, each with its own connection and its own keys
 (w<t>:<k>), sending SET (pipelined in small batches) and, now and then,
-INCR on a counter key of its own. A write is acknowledged when its reply
+INCR on a counter key of its own, and RPUSH and LPOP on a list of its own
+(w<t>:list, logged as edits naming the list's change count): after a
+restart the list must be the acknowledged one with some prefix of the
+lost batch's list operations applied, element for element. A write is acknowledged when its reply
 arrives; the writes in the batch that was in flight when the server died
 may or may not have landed, so for those keys either the acknowledged
 value or an in-flight one is accepted. Now and then a BGREWRITEAOF runs
@@ -72,6 +75,10 @@ class Writer(threading.Thread):
         self.keys = keys
         # key -> set of values sent but not acknowledged when the server died
         self.in_flight = {}
+        # The lost batch's list operations, in order.
+        self.in_flight_list = []
+        self.list_key = f"w{tid}:list"
+        model.setdefault("__list", [])
         self.seq = model.get("seq", 0)
 
     def run(self):
@@ -80,8 +87,13 @@ class Writer(threading.Thread):
             batch = []
             for _ in range(self.rng.randint(1, 16)):
                 self.seq += 1
-                if self.rng.random() < 0.1:
+                roll = self.rng.random()
+                if roll < 0.1:
                     batch.append(("incr", f"w{self.tid}:counter", None))
+                elif roll < 0.25:
+                    batch.append(("rpush", self.list_key, f"{self.seq}"))
+                elif roll < 0.3:
+                    batch.append(("lpop", self.list_key, None))
                 else:
                     key = f"w{self.tid}:{self.rng.randrange(self.keys)}"
                     batch.append(("set", key, f"{self.tid}:{self.seq}"))
@@ -89,6 +101,10 @@ class Writer(threading.Thread):
             for op, key, value in batch:
                 if op == "set":
                     pipe.set(key, value)
+                elif op == "rpush":
+                    pipe.rpush(key, value)
+                elif op == "lpop":
+                    pipe.lpop(key)
                 else:
                     pipe.incr(key)
             try:
@@ -98,6 +114,8 @@ class Writer(threading.Thread):
                 for op, key, value in batch:
                     if op == "set":
                         self.in_flight.setdefault(key, set()).add(value)
+                    elif op in ("rpush", "lpop"):
+                        self.in_flight_list.append((op, value))
                     else:
                         self.in_flight.setdefault(key, set()).add("incr")
                 self.model["seq"] = self.seq
@@ -105,6 +123,11 @@ class Writer(threading.Thread):
             for (op, key, value), reply in zip(batch, replies):
                 if op == "set":
                     self.model[key] = value
+                elif op == "rpush":
+                    self.model["__list"].append(value)
+                elif op == "lpop":
+                    if self.model["__list"]:
+                        self.model["__list"].pop(0)
                 else:
                     self.model[key] = str(reply)
 
@@ -115,8 +138,27 @@ def check(port, models, writers):
     expected_keys = set()
     for tid, model in enumerate(models):
         w = writers[tid]
+        # The list: the acknowledged one, then a prefix of the lost batch.
+        candidates = [list(model["__list"])]
+        for op, value in w.in_flight_list:
+            nxt = list(candidates[-1])
+            if op == "rpush":
+                nxt.append(value)
+            elif nxt:
+                nxt.pop(0)
+            candidates.append(nxt)
+        got_list = client.lrange(w.list_key, 0, -1)
+        if got_list not in candidates:
+            problems.append(f"{w.list_key}: got {len(got_list)} elements "
+                            f"({got_list[:3]}..{got_list[-3:]}), acknowledged "
+                            f"{len(model['__list'])} ({model['__list'][:3]}..{model['__list'][-3:]}), "
+                            f"{len(w.in_flight_list)} list operations in flight")
+        else:
+            model["__list"] = got_list
+            if got_list:
+                expected_keys.add(w.list_key)
         for key, value in model.items():
-            if key == "seq":
+            if key in ("seq", "__list"):
                 continue
             expected_keys.add(key)
             got = client.get(key)
@@ -194,7 +236,7 @@ def main():
             proc.wait()
             for w in writers:
                 w.join(30)
-            acked = sum(len(m) - 1 for m in models if m)
+            acked = sum(len(m) - 2 for m in models if m)
             print(f"cycle {cycle + 1}: killed; {acked} keys acknowledged so far, "
                   f"restart {load:.2f} s", flush=True)
         # The last kill is checked by one more start.
