@@ -114,6 +114,16 @@ fn open(dir: &Path, options: &StoreOptions) -> Store {
     Store::open(dir, options.clone(), vec![db()]).unwrap().0
 }
 
+/// The store on what `fs` kept after a kill -9 (the page cache: every
+/// write, nothing lost that was written).
+fn killed_and_reopened(fs: &SimFs, options: StoreOptions) -> Store {
+    let options = StoreOptions {
+        fs: Arc::new(fs.kill()),
+        ..options
+    };
+    Store::open(&dir(), options, vec![db()]).unwrap().0
+}
+
 fn options(fs: &SimFs, appendonly: bool) -> StoreOptions {
     StoreOptions {
         fs: Arc::new(fs.clone()) as Arc<dyn Backend>,
@@ -268,15 +278,7 @@ fn snapshots_taken_while_collections_change_replay_exactly() {
         let now = state(&db);
         assert!(now.len() > 100, "the workload keeps keys: {}", now.len());
         store.close().unwrap();
-        let (again, _) = Store::open(
-            &dir(),
-            StoreOptions {
-                fs: Arc::new(fs.kill()),
-                ..options
-            },
-            vec![self::db()],
-        )
-        .unwrap();
+        let again = killed_and_reopened(&fs, options);
         let replayed = state(again.db(0).unwrap());
         for (key, v) in &now {
             assert_eq!(
@@ -330,15 +332,7 @@ fn a_change_to_a_big_collection_logs_what_changed_not_the_collection() {
     assert!(logged < 4_000 * 100, "{logged} bytes for 4,000 changes");
     let now = state(db);
     store.close().unwrap();
-    let (again, _) = Store::open(
-        &dir(),
-        StoreOptions {
-            fs: Arc::new(fs.kill()),
-            ..options
-        },
-        vec![self::db()],
-    )
-    .unwrap();
+    let again = killed_and_reopened(&fs, options);
     assert_eq!(state(again.db(0).unwrap()), now);
 }
 

@@ -36,7 +36,7 @@ impl std::fmt::Display for BadValue {
     }
 }
 
-fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+pub(super) fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
         out.push((v as u8) | 0x80);
         v >>= 7;
@@ -44,7 +44,7 @@ fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     out.push(v as u8);
 }
 
-fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
+pub(super) fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
     put_varint(out, b.len() as u64);
     out.extend_from_slice(b);
 }
@@ -89,12 +89,20 @@ pub(crate) fn to_vec(c: &Collection) -> Vec<u8> {
     out
 }
 
-struct Reader<'a> {
-    rest: &'a [u8],
+/// Reads lengths, bytes and scores off stored bytes, checking each
+/// against what is left (a value here, an EDIT's edits in `edit`).
+pub(super) struct Reader<'a> {
+    pub(super) rest: &'a [u8],
 }
 
 impl<'a> Reader<'a> {
-    fn varint(&mut self) -> Result<u64, BadValue> {
+    pub(super) fn byte(&mut self) -> Result<u8, BadValue> {
+        let (&b, rest) = self.rest.split_first().ok_or(BadValue("truncated"))?;
+        self.rest = rest;
+        Ok(b)
+    }
+
+    pub(super) fn varint(&mut self) -> Result<u64, BadValue> {
         let mut v = 0u64;
         for i in 0..10 {
             let (&b, rest) = self
@@ -110,7 +118,7 @@ impl<'a> Reader<'a> {
         Err(BadValue("length longer than 10 bytes"))
     }
 
-    fn bytes(&mut self) -> Result<&'a [u8], BadValue> {
+    pub(super) fn bytes(&mut self) -> Result<&'a [u8], BadValue> {
         let len = usize::try_from(self.varint()?).map_err(|_| BadValue("length too large"))?;
         if len > self.rest.len() {
             return Err(BadValue("length past the end of the value"));
@@ -123,7 +131,7 @@ impl<'a> Reader<'a> {
     /// A count of items each at least `min_bytes` long, checked against
     /// what is left, so it can size an allocation.
     /// A score: 8 bytes, never NaN.
-    fn score(&mut self) -> Result<f64, BadValue> {
+    pub(super) fn score(&mut self) -> Result<f64, BadValue> {
         let (b, rest) = self
             .rest
             .split_first_chunk::<8>()

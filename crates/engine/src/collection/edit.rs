@@ -21,7 +21,7 @@
 //! record to a newer incarnation of the key, which must change it
 //! harmlessly (a later record puts the key back as it was).
 
-use super::codec::BadValue;
+use super::codec::{put_bytes, put_varint, BadValue, Reader};
 use super::{Collection, End, Limits};
 use std::cell::{Cell, RefCell};
 
@@ -104,19 +104,6 @@ fn note(write: impl FnOnce(&mut Vec<u8>)) {
             e.bytes = Vec::new();
         }
     });
-}
-
-fn put_varint(out: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        out.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
-
-fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
-    put_varint(out, b.len() as u64);
-    out.extend_from_slice(b);
 }
 
 fn end_byte(end: End) -> u8 {
@@ -262,19 +249,12 @@ impl Edit<'_> {
     }
 }
 
-struct Reader<'a> {
-    rest: &'a [u8],
-}
+/// The edits in `rest`, one at a time.
+struct EditReader<'a>(Reader<'a>);
 
-impl<'a> Reader<'a> {
-    fn byte(&mut self) -> Result<u8, BadValue> {
-        let (&b, rest) = self.rest.split_first().ok_or(BadValue("truncated edit"))?;
-        self.rest = rest;
-        Ok(b)
-    }
-
+impl<'a> EditReader<'a> {
     fn flag(&mut self) -> Result<bool, BadValue> {
-        match self.byte()? {
+        match self.0.byte()? {
             0 => Ok(false),
             1 => Ok(true),
             _ => Err(BadValue("edit flag neither 0 nor 1")),
@@ -286,54 +266,27 @@ impl<'a> Reader<'a> {
     }
 
     fn varint(&mut self) -> Result<u64, BadValue> {
-        let mut v = 0u64;
-        for i in 0..10 {
-            let b = self.byte()?;
-            v |= u64::from(b & 0x7f) << (7 * i);
-            if b < 0x80 {
-                return Ok(v);
-            }
-        }
-        Err(BadValue("length longer than 10 bytes"))
+        self.0.varint()
     }
 
     fn bytes(&mut self) -> Result<&'a [u8], BadValue> {
-        let len = usize::try_from(self.varint()?).map_err(|_| BadValue("length too large"))?;
-        if len > self.rest.len() {
-            return Err(BadValue("length past the end of the edits"));
-        }
-        let (b, rest) = self.rest.split_at(len);
-        self.rest = rest;
-        Ok(b)
-    }
-
-    fn score(&mut self) -> Result<f64, BadValue> {
-        let (b, rest) = self
-            .rest
-            .split_first_chunk::<8>()
-            .ok_or(BadValue("truncated score"))?;
-        self.rest = rest;
-        let score = f64::from_bits(u64::from_le_bytes(*b));
-        if score.is_nan() {
-            return Err(BadValue("score is NaN"));
-        }
-        Ok(score)
+        self.0.bytes()
     }
 
     fn next(&mut self) -> Option<Result<Edit<'a>, BadValue>> {
-        if self.rest.is_empty() {
+        if self.0.rest.is_empty() {
             return None;
         }
         Some(self.edit())
     }
 
     fn edit(&mut self) -> Result<Edit<'a>, BadValue> {
-        Ok(match self.byte()? {
+        Ok(match self.0.byte()? {
             HASH_SET => Edit::HashSet(self.bytes()?, self.bytes()?),
             HASH_DEL => Edit::HashDel(self.bytes()?),
             SET_ADD => Edit::SetAdd(self.bytes()?),
             SET_REM => Edit::SetRem(self.bytes()?),
-            ZSET_ADD => Edit::ZSetAdd(self.bytes()?, self.score()?),
+            ZSET_ADD => Edit::ZSetAdd(self.bytes()?, self.0.score()?),
             ZSET_REM => Edit::ZSetRem(self.bytes()?),
             LIST_PUSH => Edit::Push(self.end()?, self.bytes()?),
             LIST_POP => Edit::Pop(self.end()?),
@@ -365,7 +318,7 @@ pub(crate) fn check(tag: u8, edits: &[u8]) -> Result<(), BadValue> {
     if edits.is_empty() {
         return Err(BadValue("no edits"));
     }
-    let mut r = Reader { rest: edits };
+    let mut r = EditReader(Reader { rest: edits });
     while let Some(edit) = r.next() {
         if edit?.tag() != tag {
             return Err(BadValue("edit of another type"));
@@ -377,7 +330,7 @@ pub(crate) fn check(tag: u8, edits: &[u8]) -> Result<(), BadValue> {
 /// Applies `edits` (already `check`ed against `c`'s type) to `c`, with
 /// the thresholds of the moment.
 pub(crate) fn apply(c: &mut Collection, edits: &[u8], limits: Limits) -> Result<(), BadValue> {
-    let mut r = Reader { rest: edits };
+    let mut r = EditReader(Reader { rest: edits });
     while let Some(edit) = r.next() {
         apply_one(c, edit?, limits);
     }
