@@ -33,6 +33,9 @@ const SPLIT_AT: usize = 3584;
 
 use super::packed::Packed;
 
+/// The most segments one scan step reads.
+const MOST_SEGMENTS_A_STEP: usize = 8;
+
 fn field_of(p: &Packed) -> &[u8] {
     p.field()
 }
@@ -302,27 +305,67 @@ impl Table {
 
     /// One scan step from `cursor` (0 to start), asking for about `count`
     /// fields: this step's fields and values and the next cursor (0 when
-    /// done). It walks the fields in the order of the table's own hash of
-    /// each (fixed for the table's life, so a field present throughout a
-    /// scan is returned exactly once); the cursor is the next hash to start
-    /// from. Each step covers a slice of the hash space sized to hold
-    /// `count` fields on average, and at least 1/64 of it, so a whole scan
-    /// costs at most 64 passes over the table.
+    /// done). Fields come in the order of their hash's bits reversed (the
+    /// table's own hash, fixed for its life), and the cursor is the
+    /// reversed hash to go on from: every field present throughout a scan
+    /// is returned exactly once, however segments split between steps.
+    /// In that order each segment holds one contiguous run (it is named by
+    /// the hash's low bits, the order's high ones), so a step reads only
+    /// the segments its run of fields lies in: O(a segment) per step, never
+    /// O(len), whatever the table's size (Redis's reverse-binary cursor,
+    /// on extendible hashing).
     pub(crate) fn scan(&self, cursor: u64, count: usize) -> (u64, Vec<Pair<'_>>) {
-        let n = self.len().max(1) as u128;
-        let share = (count.max(1) as u128).min(n);
-        let span = ((u128::from(u64::MAX) + 1) * share / n).max(1 << 58);
-        let end = u128::from(cursor) + span;
-        let mut page: Vec<Pair<'_>> = self
-            .iter()
-            .filter(|(f, _)| {
-                let h = u128::from(self.hash(f));
-                h >= u128::from(cursor) && h < end
-            })
-            .collect();
-        page.sort_unstable_by_key(|(f, _)| self.hash(f));
-        let next = u64::try_from(end).unwrap_or(0);
-        (next, page)
+        let want = count.max(1);
+        let mut page: Vec<Pair<'_>> = Vec::new();
+        let mut at = cursor;
+        // Segments emptied by deletes stay (they are never merged): a step
+        // reads a few at most, and may come back short, as Redis's does
+        // after enough empty buckets.
+        for _ in 0..MOST_SEGMENTS_A_STEP {
+            let hash = at.reverse_bits();
+            let Some(seg) = self.segments.get(self.segment_of(hash)) else {
+                return (0, page);
+            };
+            // The segment's run: the reversed hashes whose top `depth`
+            // bits are this segment's low hash bits.
+            let span = 1u128 << (64 - seg.depth.min(64));
+            let start = u128::from(at) & !(span - 1);
+            let end = start + span;
+            let mut run: Vec<(u64, Pair<'_>)> = seg
+                .fields
+                .iter()
+                .map(|p| {
+                    let pair = p.get();
+                    (self.hash(pair.0).reverse_bits(), pair)
+                })
+                .filter(|&(r, _)| r >= at)
+                .collect();
+            run.sort_unstable_by_key(|&(r, _)| r);
+            let room = want - page.len().min(want);
+            if run.len() > room {
+                // Stop inside the run, between two distinct hashes.
+                let mut cut = room.max(1);
+                let next = run.get(cut).map_or(0, |&(r, _)| r);
+                while cut > 0 && run.get(cut - 1).is_some_and(|&(r, _)| r == next) {
+                    cut -= 1;
+                }
+                if cut > 0 {
+                    page.extend(run.into_iter().take(cut).map(|(_, p)| p));
+                    return (next, page);
+                }
+                // Every field here shares one hash (never in practice):
+                // the whole run goes in this step.
+            }
+            page.extend(run.into_iter().map(|(_, p)| p));
+            let Ok(next) = u64::try_from(end) else {
+                return (0, page);
+            };
+            at = next;
+            if page.len() >= want {
+                break;
+            }
+        }
+        (at, page)
     }
 }
 
@@ -393,6 +436,47 @@ mod tests {
             "one field picked {most} times of an expected 20"
         );
         assert_eq!(Table::with_capacity(0).random(1), None);
+    }
+
+    #[test]
+    fn a_scan_step_keeps_to_its_count_and_survives_splits_between_steps() {
+        let mut t = Table::with_capacity(0);
+        let n = SPLIT_AT * 6;
+        for i in 0..n {
+            t.insert_new(format!("kept{i}").as_bytes(), b"v");
+            t.insert_new(format!("gone{i}").as_bytes(), b"v");
+        }
+        let mut seen = std::collections::HashMap::new();
+        let (mut cursor, mut steps, mut added) = (0u64, 0usize, 0usize);
+        loop {
+            let (next, page) = t.scan(cursor, 50);
+            assert!(page.len() <= 50, "{} fields in a step of 50", page.len());
+            let fields: Vec<Vec<u8>> = page.iter().map(|(f, _)| f.to_vec()).collect();
+            for f in fields {
+                *seen.entry(f).or_insert(0u32) += 1;
+            }
+            steps += 1;
+            // Between steps: enough new fields to split segments, and
+            // some fields removed.
+            for _ in 0..40 {
+                t.insert_new(format!("new{added}").as_bytes(), b"v");
+                added += 1;
+            }
+            t.remove(format!("gone{steps}").as_bytes());
+            cursor = next;
+            if cursor == 0 {
+                break;
+            }
+        }
+        assert!(t.segments.len() > 16, "{} segments", t.segments.len());
+        for i in 0..n {
+            let f = format!("kept{i}").into_bytes();
+            assert_eq!(seen.get(&f), Some(&1), "kept{i}");
+        }
+        assert!(seen.values().all(|&k| k == 1), "a field returned twice");
+        // About len/count steps, not a fixed number of passes.
+        assert!(steps > 2 * n / 50 / 2, "{steps} steps");
+        assert_eq!(Table::with_capacity(0).scan(0, 10), (0, Vec::new()));
     }
 
     #[test]

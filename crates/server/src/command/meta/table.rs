@@ -291,7 +291,7 @@ pub(super) const META: &[Meta] = &[
         .acl(acl::HASH)
         .tips(&["nondeterministic_output"])
         .keys(&[ks(key::RO | key::ACCESS, 1, 0, 1)]),
-    Meta::new("hscan", "hash", "2.8.0", "Iterates over the fields and values of a hash", "O(N) for every call, where N is the size of the hash; a complete iteration takes at most 64 calls")
+    Meta::new("hscan", "hash", "2.8.0", "Iterates over the fields and values of a hash", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.")
         .acl(acl::HASH)
         .tips(&["nondeterministic_output"])
         .keys(&[ks(key::RO | key::ACCESS, 1, 0, 1)]),
@@ -361,7 +361,7 @@ pub(super) const META: &[Meta] = &[
             ks(key::OW | key::UPDATE, 1, 0, 1),
             ks(key::RO | key::ACCESS, 2, -1, 1),
         ]),
-    Meta::new("sscan", "set", "2.8.0", "Iterates over the members of a set", "O(N) for every call, where N is the size of the set; a complete iteration takes at most 64 calls")
+    Meta::new("sscan", "set", "2.8.0", "Iterates over the members of a set", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.")
         .acl(acl::SET)
         .tips(&["nondeterministic_output"])
         .keys(&[ks(key::RO | key::ACCESS, 1, 0, 1)]),
