@@ -198,6 +198,20 @@ impl Blocking {
         }
     }
 
+    /// The keys clients wait on in database `db`: what SWAPDB may have
+    /// given them (Redis's `scanDatabaseForReadyKeys`).
+    pub fn keys_in(&self, db: usize) -> Vec<Bytes> {
+        if !self.any() {
+            return Vec::new();
+        }
+        let lines = self.lines.lock();
+        lines
+            .keys()
+            .filter(|(d, _)| *d == db)
+            .map(|(_, key)| key.clone())
+            .collect()
+    }
+
     /// Whether any client is blocked (one atomic load).
     pub fn any(&self) -> bool {
         self.waiting.load(Ordering::Acquire) > 0

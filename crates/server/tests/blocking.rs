@@ -237,6 +237,48 @@ fn pushes_from_exec_lmove_and_a_served_brpoplpush_wake_waiters() -> TestResult {
 }
 
 #[test]
+fn move_copy_and_swapdb_wake_waiters_in_the_database_they_fill() -> TestResult {
+    // Recorded from Redis 7.0.15: each of these serves a client blocked in
+    // the database the key arrives in (SWAPDB: either database).
+    let server = common::start_default()?;
+    let mut ctl = raw(&server)?;
+    let mut a = raw(&server)?;
+    a.check(&encode_words("SELECT 1"), b"+OK\r\n")?;
+    a.send(&encode_words("BLPOP k 0"))?;
+    blocked(&mut ctl, 1)?;
+    ctl.check(&encode_words("RPUSH k x"), b":1\r\n")?;
+    ctl.check(&encode_words("MOVE k 1"), b":1\r\n")?;
+    a.expect(b"*2\r\n$1\r\nk\r\n$1\r\nx\r\n")?;
+
+    a.check(&encode_words("SELECT 2"), b"+OK\r\n")?;
+    a.send(&encode_words("BLPOP c 0"))?;
+    blocked(&mut ctl, 1)?;
+    ctl.check(&encode_words("RPUSH c y"), b":1\r\n")?;
+    ctl.check(&encode_words("COPY c c DB 2"), b":1\r\n")?;
+    a.expect(b"*2\r\n$1\r\nc\r\n$1\r\ny\r\n")?;
+    ctl.check(&encode_words("LRANGE c 0 -1"), b"*1\r\n$1\r\ny\r\n")?;
+
+    a.check(&encode_words("SELECT 1"), b"+OK\r\n")?;
+    a.send(&encode_words("BZPOPMIN zz 0"))?;
+    blocked(&mut ctl, 1)?;
+    ctl.check(&encode_words("ZADD zz 1 a"), b":1\r\n")?;
+    ctl.check(&encode_words("MOVE zz 1"), b":1\r\n")?;
+    a.expect(b"*3\r\n$2\r\nzz\r\n$1\r\na\r\n$1\r\n1\r\n")?;
+
+    a.check(&encode_words("SELECT 0"), b"+OK\r\n")?;
+    a.send(&encode_words("BLPOP s 0"))?;
+    blocked(&mut ctl, 1)?;
+    ctl.check(&encode_words("SELECT 3"), b"+OK\r\n")?;
+    ctl.check(&encode_words("RPUSH s z"), b":1\r\n")?;
+    ctl.check(&encode_words("SWAPDB 0 3"), b"+OK\r\n")?;
+    a.expect(b"*2\r\n$1\r\ns\r\n$1\r\nz\r\n")?;
+    ctl.check(&encode_words("EXISTS s"), b":0\r\n")?;
+    ctl.check(&encode_words("SELECT 0"), b"+OK\r\n")?;
+    ctl.check(&encode_words("EXISTS s"), b":0\r\n")?;
+    Ok(())
+}
+
+#[test]
 fn a_waiting_client_passes_over_keys_of_another_type() -> TestResult {
     let server = common::start_default()?;
     let mut ctl = raw(&server)?;

@@ -88,8 +88,21 @@ fn copy(c: &mut Call<'_>) -> CmdResult {
     }
     let to = c.shared.dbs.get(target);
     let done = c.db().copy_to(c.arg(1), &to, c.arg(2), replace)?;
+    if done {
+        ready_in(c, target, 2);
+    }
     c.out.int(i64::from(done));
     Ok(())
+}
+
+/// Argument `arg`, a key just written in database `db` (not necessarily
+/// the client's), may be what a blocked client waits for: it is served
+/// after this request, as `run_counted` does for the client's own.
+fn ready_in(c: &mut Call<'_>, db: usize, arg: usize) {
+    if c.shared.blocking.any() {
+        let key = bytes::Bytes::copy_from_slice(c.arg(arg));
+        c.session.ready.push((db, key));
+    }
 }
 
 fn move_key(c: &mut Call<'_>) -> CmdResult {
@@ -99,6 +112,9 @@ fn move_key(c: &mut Call<'_>) -> CmdResult {
     }
     let to = c.shared.dbs.get(target);
     let done = c.db().move_to(c.arg(1), &to)?;
+    if done {
+        ready_in(c, target, 1);
+    }
     c.out.int(i64::from(done));
     Ok(())
 }
@@ -114,6 +130,13 @@ fn swapdb(c: &mut Call<'_>) -> CmdResult {
     };
     if !c.shared.dbs.swap(a, b) {
         return Err(Reject::Static("ERR DB index is out of range"));
+    }
+    // Each database now holds what the other did: any key waited on in
+    // either may have what its clients want.
+    for db in [a, b] {
+        for key in c.shared.blocking.keys_in(db) {
+            c.session.ready.push((db, key));
+        }
     }
     c.out.ok();
     Ok(())
