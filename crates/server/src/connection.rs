@@ -18,6 +18,7 @@ use crate::contained::{panic_message, Contained};
 use crate::resp::{Form, Limits, Out, RequestParser};
 use crate::session::{After, ReplyMode, Session};
 use crate::shared::Shared;
+use crate::socket::Socket;
 use bytes::{Buf, BytesMut};
 use smallvec::SmallVec;
 use std::io;
@@ -26,8 +27,6 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 use tandem_engine::pubsub::{CutOff, Message, Subscriber};
-use tokio::io::AsyncWriteExt;
-use tokio::net::{TcpStream, UnixStream};
 use tokio_util::sync::WaitForCancellationFuture;
 
 /// Bytes read per read call at least.
@@ -38,80 +37,6 @@ const MAX_RESERVE: usize = 1 << 20;
 const KEEP_OUT: usize = 4 * 1024;
 /// Most bytes of pub/sub messages encoded for one write.
 const MESSAGE_BATCH: usize = 64 * 1024;
-
-/// A client socket.
-pub enum Socket {
-    /// TCP.
-    Tcp(TcpStream),
-    /// A Unix domain socket.
-    Unix(UnixStream),
-}
-
-/// A client socket detached from any runtime, to be handed to another.
-pub enum StdSocket {
-    /// TCP.
-    Tcp(std::net::TcpStream),
-    /// A Unix domain socket.
-    Unix(std::os::unix::net::UnixStream),
-}
-
-impl Socket {
-    /// The local address, as CLIENT LIST's `laddr` shows it.
-    pub fn local_addr(&self) -> String {
-        match self {
-            Socket::Tcp(s) => s
-                .local_addr()
-                .map_or_else(|_| String::new(), |a| a.to_string()),
-            Socket::Unix(_) => "unix".to_string(),
-        }
-    }
-
-    /// Detaches the socket from this runtime's reactor.
-    pub fn into_std(self) -> io::Result<StdSocket> {
-        Ok(match self {
-            Socket::Tcp(s) => StdSocket::Tcp(s.into_std()?),
-            Socket::Unix(s) => StdSocket::Unix(s.into_std()?),
-        })
-    }
-
-    /// Registers a detached socket with the current runtime.
-    pub fn from_std(s: StdSocket) -> io::Result<Socket> {
-        Ok(match s {
-            StdSocket::Tcp(s) => Socket::Tcp(TcpStream::from_std(s)?),
-            StdSocket::Unix(s) => Socket::Unix(UnixStream::from_std(s)?),
-        })
-    }
-
-    async fn readable(&self) -> io::Result<()> {
-        match self {
-            Socket::Tcp(s) => s.readable().await,
-            Socket::Unix(s) => s.readable().await,
-        }
-    }
-
-    fn try_read_buf(&self, buf: &mut BytesMut) -> io::Result<usize> {
-        match self {
-            Socket::Tcp(s) => s.try_read_buf(buf),
-            Socket::Unix(s) => s.try_read_buf(buf),
-        }
-    }
-
-    pub(crate) async fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
-        match self {
-            Socket::Tcp(s) => s.write_all(bytes).await,
-            Socket::Unix(s) => s.write_all(bytes).await,
-        }
-    }
-
-    /// Closes the connection (best effort).
-    pub async fn shutdown(&mut self) {
-        // The peer may already be gone; closing is best effort.
-        let _ = match self {
-            Socket::Tcp(s) => s.shutdown().await,
-            Socket::Unix(s) => s.shutdown().await,
-        };
-    }
-}
 
 /// CLIENT REPLY: drops the reply just written (from `before` on) unless
 /// replies are on, keeping what the request wrote as pushes (`pushes`:

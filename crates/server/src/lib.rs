@@ -41,6 +41,7 @@ pub(crate) mod resp;
 mod server;
 mod session;
 mod shared;
+mod socket;
 mod stats;
 
 /// The name of every command the server supports, lowercase: what a

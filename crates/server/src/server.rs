@@ -14,10 +14,11 @@
 //! engine, so a connection's task runs each batch to completion.
 
 use crate::config::Config;
-use crate::connection::{self, Socket};
+use crate::connection;
 use crate::registry::ClientEntry;
 use crate::session::Session;
 use crate::shared::Shared;
+use crate::socket::Socket;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -9,6 +9,7 @@
 //! pointer and never the elements. This module must never look at
 //! entries, shards or locks: it is plain data, below `entry`.
 
+mod chunk;
 pub(crate) mod codec;
 pub(crate) mod edit;
 pub mod free;
@@ -21,10 +22,11 @@ pub(crate) mod set;
 mod table;
 pub(crate) mod zset;
 
+pub use chunk::ChunkLimit;
 pub(crate) use hash::Hash;
 pub use hash::Listpack;
+pub use list::End;
 pub(crate) use list::List;
-pub use list::{ChunkLimit, End};
 pub(crate) use set::Set;
 pub(crate) use zset::ZSet;
 
