@@ -55,7 +55,7 @@ pub(super) fn entry_len(n: usize) -> usize {
     2 * varint_len(n) + n
 }
 
-pub(super) fn put_entry(out: &mut Vec<u8>, value: &[u8]) {
+fn put_entry(out: &mut Vec<u8>, value: &[u8]) {
     let start = out.len();
     let mut n = value.len();
     while n >= 0x80 {
@@ -71,21 +71,94 @@ pub(super) fn put_entry(out: &mut Vec<u8>, value: &[u8]) {
     }
 }
 
+/// Most room made at a chunk's front at once for elements pushed there.
+const FRONT_ROOM: usize = 512;
+
 /// A run of elements, packed.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Chunk {
-    pub(super) data: Vec<u8>,
+    /// The elements are `data[head..]`; the bytes before `head` are room
+    /// for elements pushed at the front (LPUSH), so that a push or a pop
+    /// there does not move the whole chunk, as one at the back does not.
+    data: Vec<u8>,
+    head: usize,
     pub(super) count: usize,
 }
 
 impl Chunk {
+    /// The packed elements.
+    fn bytes(&self) -> &[u8] {
+        self.data.get(self.head..).unwrap_or_default()
+    }
+
+    /// The packed elements' size in bytes.
+    pub(super) fn len(&self) -> usize {
+        self.data.len() - self.head
+    }
+
+    /// Gives back the room in front (the chunk is full, and another takes
+    /// the pushes there): one move per chunk filled, not one per push.
+    pub(super) fn compact(&mut self) {
+        if self.head > 0 {
+            self.data.drain(..self.head);
+            self.data.shrink_to_fit();
+            self.head = 0;
+        }
+    }
+
+    pub(super) fn push_back(&mut self, value: &[u8]) {
+        put_entry(&mut self.data, value);
+        self.count += 1;
+    }
+
+    /// Adds `value` in front: into the room there, made first (at most
+    /// `FRONT_ROOM` more than needed, so the waste stays small) when it
+    /// is short.
+    pub(super) fn push_front(&mut self, value: &[u8]) {
+        let add = entry_len(value.len());
+        if self.head < add {
+            let room = add.max(self.len().min(FRONT_ROOM));
+            let mut fresh = Vec::with_capacity(room + self.len());
+            fresh.resize(room, 0);
+            fresh.extend_from_slice(self.bytes());
+            self.data = fresh;
+            self.head = room;
+        }
+        let start = self.head - add;
+        let mut entry = Vec::with_capacity(add);
+        put_entry(&mut entry, value);
+        if let Some(gap) = self.data.get_mut(start..self.head) {
+            gap.copy_from_slice(&entry);
+            self.head = start;
+            self.count += 1;
+        }
+    }
+
+    /// Removes the first element: its bytes.
+    pub(super) fn pop_front(&mut self) -> Option<&[u8]> {
+        let (r, next) = self.entry_at(0)?;
+        let at = self.head;
+        self.head += next;
+        self.count -= 1;
+        self.data.get(at + r.start..at + r.end)
+    }
+
+    /// Removes the last element, handing its bytes to `take` first.
+    pub(super) fn pop_back<R>(&mut self, take: impl FnOnce(&[u8]) -> R) -> Option<R> {
+        let (r, start) = self.entry_before(self.len())?;
+        let taken = take(self.bytes().get(r)?);
+        self.data.truncate(self.head + start);
+        self.count -= 1;
+        Some(taken)
+    }
+
     /// The element starting at `at`: its bytes' range and where the next
     /// element starts.
     pub(super) fn entry_at(&self, at: usize) -> Option<(Range<usize>, usize)> {
         let mut n = 0usize;
         let mut pos = at;
         for shift in (0..70).step_by(7) {
-            let b = *self.data.get(pos)?;
+            let b = *self.bytes().get(pos)?;
             pos += 1;
             n |= usize::from(b & 0x7f).checked_shl(shift)?;
             if b < 0x80 {
@@ -103,7 +176,7 @@ impl Chunk {
         let mut pos = end;
         for shift in (0..70).step_by(7) {
             pos = pos.checked_sub(1)?;
-            let b = *self.data.get(pos)?;
+            let b = *self.bytes().get(pos)?;
             n |= usize::from(b & 0x7f).checked_shl(shift)?;
             if b < 0x80 {
                 let header = end - pos;
@@ -115,7 +188,7 @@ impl Chunk {
     }
 
     pub(super) fn iter(&self) -> impl DoubleEndedIterator<Item = &[u8]> + '_ {
-        self.entries().map(|r| self.data.get(r).unwrap_or_default())
+        self.entries().map(|r| self.bytes().get(r).unwrap_or_default())
     }
 
     /// The ranges of every element's bytes, front to back.
@@ -132,9 +205,52 @@ impl Chunk {
     pub(super) fn from_values<'a>(values: impl Iterator<Item = &'a [u8]>) -> Self {
         let mut c = Chunk::default();
         for v in values {
-            put_entry(&mut c.data, v);
-            c.count += 1;
+            c.push_back(v);
         }
         c
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::VecDeque;
+
+    /// Pushes and pops at both ends, against a deque: the room in front
+    /// is made, used and given back without an element moving or lost.
+    #[test]
+    fn both_ends_push_and_pop_as_a_deque_does() {
+        let mut rng = fastrand::Rng::with_seed(11);
+        let mut chunk = Chunk::default();
+        let mut model: VecDeque<Vec<u8>> = VecDeque::new();
+        for step in 0..20_000 {
+            let value: Vec<u8> = vec![(step % 251) as u8; rng.usize(0..300)];
+            match rng.u8(0..10) {
+                0..=3 => {
+                    chunk.push_front(&value);
+                    model.push_front(value);
+                }
+                4..=5 => {
+                    chunk.push_back(&value);
+                    model.push_back(value);
+                }
+                6..=7 => {
+                    let got = chunk.pop_front().map(<[u8]>::to_vec);
+                    assert_eq!(got, model.pop_front(), "step {step}");
+                }
+                8 => {
+                    let got = chunk.pop_back(<[u8]>::to_vec);
+                    assert_eq!(got, model.pop_back(), "step {step}");
+                }
+                _ => chunk.compact(),
+            }
+            assert_eq!(chunk.count, model.len(), "step {step}");
+            let want: usize = model.iter().map(|v| entry_len(v.len())).sum();
+            assert_eq!(chunk.len(), want, "step {step}");
+            if step % 97 == 0 {
+                assert!(chunk.iter().eq(model.iter().map(Vec::as_slice)));
+                assert!(chunk.iter().rev().eq(model.iter().rev().map(Vec::as_slice)));
+            }
+        }
     }
 }

@@ -10,7 +10,7 @@
 //! It must never leave an empty chunk in the deque, nor let `len` or
 //! `bytes` drift from what it holds.
 
-use super::chunk::{entry_len, put_entry, Chunk, ChunkLimit, CHUNK_OVERHEAD};
+use super::chunk::{entry_len, Chunk, ChunkLimit, CHUNK_OVERHEAD};
 use bytes::Bytes;
 use std::collections::VecDeque;
 
@@ -79,7 +79,7 @@ impl List {
         self.bytes = self
             .chunks
             .iter()
-            .map(|c| c.data.len() + CHUNK_OVERHEAD)
+            .map(|c| c.len() + CHUNK_OVERHEAD)
             .sum();
     }
 
@@ -96,8 +96,11 @@ impl List {
             End::Right => self.chunks.back_mut(),
         };
         let chunk = match chunk {
-            Some(c) if limit.fits(c.data.len(), c.count, add) => c,
-            _ => {
+            Some(c) if limit.fits(c.len(), c.count, add) => c,
+            full => {
+                if let (End::Left, Some(full)) = (end, full) {
+                    full.compact();
+                }
                 self.bytes += CHUNK_OVERHEAD;
                 match end {
                     End::Left => self.chunks.push_front(Chunk::default()),
@@ -112,14 +115,9 @@ impl List {
             }
         };
         match end {
-            End::Right => put_entry(&mut chunk.data, value),
-            End::Left => {
-                let mut entry = Vec::with_capacity(add);
-                put_entry(&mut entry, value);
-                chunk.data.splice(0..0, entry);
-            }
+            End::Right => chunk.push_back(value),
+            End::Left => chunk.push_front(value),
         }
-        chunk.count += 1;
         self.len += 1;
         self.bytes += add;
     }
@@ -136,20 +134,11 @@ impl List {
             End::Left => self.chunks.front_mut()?,
             End::Right => self.chunks.back_mut()?,
         };
-        let (range, cut) = match end {
-            End::Left => {
-                let (r, next) = chunk.entry_at(0)?;
-                (r, 0..next)
-            }
-            End::Right => {
-                let (r, start) = chunk.entry_before(chunk.data.len())?;
-                (r, start..chunk.data.len())
-            }
+        let value = match end {
+            End::Left => Bytes::copy_from_slice(chunk.pop_front()?),
+            End::Right => chunk.pop_back(Bytes::copy_from_slice)?,
         };
-        let value = Bytes::copy_from_slice(chunk.data.get(range)?);
-        self.bytes -= cut.len();
-        chunk.data.drain(cut);
-        chunk.count -= 1;
+        self.bytes -= entry_len(value.len());
         self.len -= 1;
         if chunk.count == 0 {
             match end {
@@ -223,11 +212,10 @@ impl List {
         let mut current = Chunk::default();
         for v in &values {
             let add = entry_len(v.len());
-            if current.count > 0 && !limit.fits(current.data.len(), current.count, add) {
+            if current.count > 0 && !limit.fits(current.len(), current.count, add) {
                 fresh.push(std::mem::take(&mut current));
             }
-            put_entry(&mut current.data, v);
-            current.count += 1;
+            current.push_back(v);
         }
         if current.count > 0 {
             fresh.push(current);
