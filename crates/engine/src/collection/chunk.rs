@@ -188,7 +188,8 @@ impl Chunk {
     }
 
     pub(super) fn iter(&self) -> impl DoubleEndedIterator<Item = &[u8]> + '_ {
-        self.entries().map(|r| self.bytes().get(r).unwrap_or_default())
+        self.entries()
+            .map(|r| self.bytes().get(r).unwrap_or_default())
     }
 
     /// The ranges of every element's bytes, front to back.

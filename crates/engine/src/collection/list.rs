@@ -76,11 +76,7 @@ impl List {
 
     fn recount(&mut self) {
         self.len = self.chunks.iter().map(|c| c.count).sum();
-        self.bytes = self
-            .chunks
-            .iter()
-            .map(|c| c.len() + CHUNK_OVERHEAD)
-            .sum();
+        self.bytes = self.chunks.iter().map(|c| c.len() + CHUNK_OVERHEAD).sum();
     }
 
     /// Adds `value` at `end`.

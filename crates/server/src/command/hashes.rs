@@ -12,11 +12,11 @@
 //! One deliberate difference: a negative count past `MAX_REPEATED_PICKS`
 //! is refused (see `pick`).
 
-use super::args::{cursor, int, is, scan_args};
+use super::args::{int, is};
+use super::collection_scan::scan_collection;
 use super::pick::{check_count, count_arg, picks};
 use super::spec::{flags::*, spec, Spec};
 use super::{Call, CmdResult, Reject};
-use tandem_engine::glob_match;
 use tandem_engine::HashPart;
 
 pub(super) const COMMANDS: &[Spec] = &[
@@ -198,29 +198,15 @@ fn hrandfield(c: &mut Call<'_>) -> CmdResult {
 /// step whatever the options), then the options; MATCH filters what the
 /// step found, so a step may come back empty with a cursor to go on.
 fn hscan(c: &mut Call<'_>) -> CmdResult {
-    let cursor = cursor(c.arg(2))?;
-    let key = c.arg(1);
-    if c.kv().hlen(key)? == 0 {
-        c.out.array(2);
-        c.out.bulk(b"0");
-        c.out.array(0);
-        return Ok(());
-    }
-    let args = scan_args(c.args_from(3), false)?;
-    // A lone `*` matches everything, as in Redis.
-    let pattern = args.pattern.filter(|p| *p != b"*");
-    let (next, page) = c.kv().hscan(key, cursor, args.count)?;
-    let kept: Vec<_> = page
-        .iter()
-        .filter(|(f, _)| pattern.is_none_or(|p| glob_match(p, f)))
-        .collect();
-    let mut digits = itoa::Buffer::new();
-    c.out.array(2);
-    c.out.bulk(digits.format(next).as_bytes());
-    c.out.array(kept.len() * 2);
-    for (f, v) in kept {
-        c.out.bulk(f);
-        c.out.bulk(v);
-    }
-    Ok(())
+    scan_collection(
+        c,
+        |kv, key| kv.hlen(key),
+        |kv, key, cursor, count| kv.hscan(key, cursor, count),
+        |(f, _)| f,
+        2,
+        |out, (f, v)| {
+            out.bulk(f);
+            out.bulk(v);
+        },
+    )
 }

@@ -16,6 +16,7 @@ mod spec;
 mod target;
 
 mod client;
+mod collection_scan;
 mod config;
 mod debug;
 mod expire;

@@ -8,11 +8,12 @@
 //! array, since it may repeat). Random picks follow `pick`'s rules. The
 //! semantics live in the engine (`tandem_engine::Sets`).
 
-use super::args::{cursor, int, is, scan_args};
+use super::args::{int, is};
+use super::collection_scan::scan_collection;
 use super::pick::{count_arg, picks, MAX_REPEATED_PICKS};
 use super::spec::{flags::*, spec, Spec};
 use super::{Call, CmdResult, Reject};
-use tandem_engine::{glob_match, Bytes, SetAlgebra};
+use tandem_engine::{Bytes, SetAlgebra};
 
 pub(super) const COMMANDS: &[Spec] = &[
     spec("sadd", -3, WRITE | DENYOOM | FAST, (1, 1, 1), sadd),
@@ -218,24 +219,12 @@ fn sintercard(c: &mut Call<'_>) -> CmdResult {
 /// checks: the cursor, then the key (a missing one answers an empty step
 /// whatever the options), then the options.
 fn sscan(c: &mut Call<'_>) -> CmdResult {
-    let cursor = cursor(c.arg(2))?;
-    let key = c.arg(1);
-    if c.kv().scard(key)? == 0 {
-        c.out.array(2);
-        c.out.bulk(b"0");
-        c.out.array(0);
-        return Ok(());
-    }
-    let args = scan_args(c.args_from(3), false)?;
-    let pattern = args.pattern.filter(|p| *p != b"*");
-    let (next, page) = c.kv().sscan(key, cursor, args.count)?;
-    let kept: Vec<&Bytes> = page
-        .iter()
-        .filter(|m| pattern.is_none_or(|p| glob_match(p, m)))
-        .collect();
-    let mut digits = itoa::Buffer::new();
-    c.out.array(2);
-    c.out.bulk(digits.format(next).as_bytes());
-    c.out.bulks(kept.into_iter());
-    Ok(())
+    scan_collection(
+        c,
+        |kv, key| kv.scard(key),
+        |kv, key, cursor, count| kv.sscan(key, cursor, count),
+        |m| m,
+        1,
+        |out, m| out.bulk(m),
+    )
 }

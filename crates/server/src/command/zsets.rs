@@ -10,13 +10,14 @@
 //! replies (scores as Redis 7.0 prints them; with WITHSCORES, pairs in
 //! RESP3). The semantics live in the engine (`tandem_engine::ZSets`).
 
-use super::args::{cursor, int, is, scan_args};
+use super::args::{int, is};
+use super::collection_scan::scan_collection;
 use super::pick::{check_count, count_arg, picks};
 use super::spec::{flags::*, spec, Spec};
 use super::{Call, CmdResult, Reject};
 use tandem_engine::{
-    format_score, glob_match, parse_score, parse_score_lenient, Bytes, LexBound, ScoreBound,
-    ZAddFlags, ZAdded, ZRange, ZRangeBy,
+    format_score, parse_score, parse_score_lenient, Bytes, LexBound, ScoreBound, ZAddFlags, ZAdded,
+    ZRange, ZRangeBy,
 };
 
 pub(super) const COMMANDS: &[Spec] = &[
@@ -434,31 +435,17 @@ fn zrandmember(c: &mut Call<'_>) -> CmdResult {
 /// ZSCAN key cursor [MATCH pattern] [COUNT count]: flat member, score
 /// pairs, as Redis answers in either protocol.
 fn zscan(c: &mut Call<'_>) -> CmdResult {
-    let cursor = cursor(c.arg(2))?;
-    let key = c.arg(1);
-    if c.kv().zcard(key)? == 0 {
-        c.out.array(2);
-        c.out.bulk(b"0");
-        c.out.array(0);
-        return Ok(());
-    }
-    let args = scan_args(c.args_from(3), false)?;
-    // A lone `*` matches everything, as in Redis.
-    let pattern = args.pattern.filter(|p| *p != b"*");
-    let (next, page) = c.kv().zscan(key, cursor, args.count)?;
-    let kept: Vec<_> = page
-        .iter()
-        .filter(|(m, _)| pattern.is_none_or(|p| glob_match(p, m)))
-        .collect();
-    let mut digits = itoa::Buffer::new();
-    c.out.array(2);
-    c.out.bulk(digits.format(next).as_bytes());
-    c.out.array(kept.len() * 2);
-    for (m, s) in kept {
-        c.out.bulk(m);
-        c.out.bulk(format_score(*s).as_bytes());
-    }
-    Ok(())
+    scan_collection(
+        c,
+        |kv, key| kv.zcard(key),
+        |kv, key, cursor, count| kv.zscan(key, cursor, count),
+        |(m, _)| m,
+        2,
+        |out, (m, s)| {
+            out.bulk(m);
+            out.bulk(format_score(*s).as_bytes());
+        },
+    )
 }
 
 #[cfg(test)]
