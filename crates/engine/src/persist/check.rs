@@ -372,4 +372,53 @@ mod tests {
         assert!(text.contains("unknown record format"), "{text}");
         assert!(text.contains(&format!("log position {end}")), "{text}");
     }
+
+    #[test]
+    fn edits_and_deadlines_in_the_log_are_checked() {
+        use crate::{ExpireCondition, Expiry, Hashes, Lists};
+        let sim = SimFs::new();
+        fill(&sim);
+        let options = StoreOptions {
+            fs: Arc::new(sim.clone()),
+            ..Default::default()
+        };
+        let dbs = (0..3)
+            .map(|i| Db::new(Options::default().db_index(i)))
+            .collect();
+        let (store, _) = Store::open(&dir(), options, dbs).unwrap();
+        let a = store.db(0).unwrap();
+        a.hset(b"h", &[(b"f", b"1")]).unwrap();
+        a.hset(b"h", &[(b"g", b"2")]).unwrap();
+        a.push(b"l", crate::End::Right, &[b"x"], false).unwrap();
+        a.push(b"l", crate::End::Left, &[b"y"], false).unwrap();
+        let far = Expiry::UnixMillis(i64::MAX / 2);
+        a.expire(b"h", far, ExpireCondition::Always).unwrap();
+        store.close().unwrap();
+        drop(store);
+        let report = check(&dir(), &sim, false).unwrap();
+        assert!(report.is_sound(), "{report}");
+        // 3 from `fill`, then 2 PUTs, 2 EDITs and a DEADLINE.
+        assert_eq!(report.ops, 8, "{report}");
+
+        // An EDIT whose edits are not its type's is corruption.
+        let end = report.manifest.unwrap().log_start + report.log_bytes;
+        let wal = Wal::create(Arc::new(sim.clone()), &dir(), end, &WalOptions::default()).unwrap();
+        let mut bad = Vec::new();
+        record::start(&mut bad);
+        let op = Op::Edit {
+            db: 0,
+            key: b"h",
+            tag: 1,
+            seq: 0,
+            edits: &[7, 1, 1, b'z'],
+        };
+        record::encode(&op, &mut bad);
+        wal.append(&bad).unwrap();
+        wal.close().unwrap();
+        let text = check(&dir(), &sim, false).unwrap_err().to_string();
+        assert!(
+            text.contains("bad hash edits: edit of another type"),
+            "{text}"
+        );
+    }
 }
