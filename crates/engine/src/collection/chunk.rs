@@ -55,20 +55,28 @@ pub(super) fn entry_len(n: usize) -> usize {
     2 * varint_len(n) + n
 }
 
-fn put_entry(out: &mut Vec<u8>, value: &[u8]) {
-    let start = out.len();
-    let mut n = value.len();
-    while n >= 0x80 {
-        out.push((n as u8) | 0x80);
+/// The LEB128 bytes of `n`: the array and how many of them are used.
+fn header(mut n: usize) -> ([u8; 10], usize) {
+    let mut out = [0u8; 10];
+    let mut used = 0;
+    for slot in out.iter_mut() {
+        used += 1;
+        if n < 0x80 {
+            *slot = n as u8;
+            break;
+        }
+        *slot = (n as u8) | 0x80;
         n >>= 7;
     }
-    out.push(n as u8);
-    let header = out.len() - start;
+    (out, used)
+}
+
+fn put_entry(out: &mut Vec<u8>, value: &[u8]) {
+    let (hdr, used) = header(value.len());
+    let hdr = hdr.get(..used).unwrap_or_default();
+    out.extend_from_slice(hdr);
     out.extend_from_slice(value);
-    for i in (start..start + header).rev() {
-        let b = out.get(i).copied().unwrap_or(0);
-        out.push(b);
-    }
+    out.extend(hdr.iter().rev());
 }
 
 /// Most room made at a chunk's front at once for elements pushed there.
@@ -125,13 +133,26 @@ impl Chunk {
             self.head = room;
         }
         let start = self.head - add;
-        let mut entry = Vec::with_capacity(add);
-        put_entry(&mut entry, value);
-        if let Some(gap) = self.data.get_mut(start..self.head) {
-            gap.copy_from_slice(&entry);
-            self.head = start;
-            self.count += 1;
+        let (hdr, used) = header(value.len());
+        let hdr = hdr.get(..used).unwrap_or_default();
+        // The gap is `add` bytes: the header, the value, the header again.
+        let Some((front, rest)) = self
+            .data
+            .get_mut(start..self.head)
+            .and_then(|gap| gap.split_at_mut_checked(used))
+        else {
+            return;
+        };
+        let Some((middle, back)) = rest.split_at_mut_checked(value.len()) else {
+            return;
+        };
+        front.copy_from_slice(hdr);
+        middle.copy_from_slice(value);
+        for (b, h) in back.iter_mut().zip(hdr.iter().rev()) {
+            *b = *h;
         }
+        self.head = start;
+        self.count += 1;
     }
 
     /// Removes the first element: its bytes.

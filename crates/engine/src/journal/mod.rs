@@ -125,23 +125,31 @@ pub(crate) fn take_unsettled() -> Option<String> {
     UNSETTLED.with_borrow_mut(Option::take)
 }
 
+/// Appends the op `make` builds for the scope's database to the record,
+/// if a scope is open.
+#[inline]
+fn append_op<'a>(make: impl FnOnce(u32) -> Op<'a>) {
+    if ACTIVE.with(Cell::get) {
+        RECORDER.with_borrow_mut(|r| {
+            record::encode(&make(r.db), &mut r.buf);
+            r.ops += 1;
+        });
+    }
+}
+
 /// Records that `entry` is its key's new state, if a scope is open.
 #[inline]
 pub(crate) fn put(entry: &Entry) {
     if ACTIVE.with(Cell::get) {
-        RECORDER.with_borrow_mut(|r| {
-            // A collection is logged whole here (created, replaced,
-            // moved): changes in place go through `changed`.
-            let value = entry.encoded_value();
-            let op = Op::Put {
-                db: r.db,
-                key: entry.key(),
-                tag: entry.value_type().tag(),
-                deadline: entry.expiry(),
-                value: &value,
-            };
-            record::encode(&op, &mut r.buf);
-            r.ops += 1;
+        // A collection is logged whole here (created, replaced, moved):
+        // changes in place go through `changed`.
+        let value = entry.encoded_value();
+        append_op(|db| Op::Put {
+            db,
+            key: entry.key(),
+            tag: entry.value_type().tag(),
+            deadline: entry.expiry(),
+            value: &value,
         });
     }
 }
@@ -162,16 +170,12 @@ pub(crate) fn changed(entry: &Entry, seq: u64, recording: Option<Recording>) {
     };
     recording.finish(|edits| match edits {
         Some(edits) if !edits.is_empty() && edits.len() <= entry.footprint() => {
-            RECORDER.with_borrow_mut(|r| {
-                let op = Op::Edit {
-                    db: r.db,
-                    key: entry.key(),
-                    tag: entry.value_type().tag(),
-                    seq,
-                    edits,
-                };
-                record::encode(&op, &mut r.buf);
-                r.ops += 1;
+            append_op(|db| Op::Edit {
+                db,
+                key: entry.key(),
+                tag: entry.value_type().tag(),
+                seq,
+                edits,
             });
         }
         _ => put(entry),
@@ -182,39 +186,23 @@ pub(crate) fn changed(entry: &Entry, seq: u64, recording: Option<Recording>) {
 /// is open: its value is not logged again.
 #[inline]
 pub(crate) fn deadline(entry: &Entry) {
-    if ACTIVE.with(Cell::get) {
-        RECORDER.with_borrow_mut(|r| {
-            let op = Op::Deadline {
-                db: r.db,
-                key: entry.key(),
-                deadline: entry.expiry(),
-            };
-            record::encode(&op, &mut r.buf);
-            r.ops += 1;
-        });
-    }
+    append_op(|db| Op::Deadline {
+        db,
+        key: entry.key(),
+        deadline: entry.expiry(),
+    });
 }
 
 /// Records that `key` was removed, if a scope is open.
 #[inline]
 pub(crate) fn del(key: &[u8]) {
-    if ACTIVE.with(Cell::get) {
-        RECORDER.with_borrow_mut(|r| {
-            record::encode(&Op::Del { db: r.db, key }, &mut r.buf);
-            r.ops += 1;
-        });
-    }
+    append_op(|db| Op::Del { db, key });
 }
 
 /// Records a change that is not one key's (FLUSHDB, FLUSHALL, SWAPDB), if
 /// a scope is open.
 pub(crate) fn other(op: &Op<'_>) {
-    if ACTIVE.with(Cell::get) {
-        RECORDER.with_borrow_mut(|r| {
-            record::encode(op, &mut r.buf);
-            r.ops += 1;
-        });
-    }
+    append_op(|_| op.clone());
 }
 
 /// An open recording on this thread (rule 1). Dropping it commits.
