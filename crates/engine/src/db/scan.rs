@@ -68,9 +68,11 @@ impl Db {
     }
 
     /// RANDOMKEY: a live key picked at random, `None` when there is none.
-    /// A random shard, then a random descent of its tree: not exactly
-    /// uniform (no key is more than about four times as likely as
-    /// another), and it never walks the keyspace.
+    /// A shard picked in proportion to the entries it holds, then a random
+    /// descent of its tree: not exactly uniform (no key is more than about
+    /// four times as likely as another), and it never walks the keyspace.
+    /// Weighting by size matters: picking shards evenly missed the one
+    /// key of a sparse keyspace often enough to answer nil.
     pub fn random_key(&self) -> Option<Bytes> {
         let state = std::collections::hash_map::RandomState::new();
         let mut counter = 0u64;
@@ -85,10 +87,25 @@ impl Db {
         // few, and an empty one answers at once.
         for _ in 0..64 {
             let layout = self.keyspace().layout();
-            let sets = [Some(&layout.active), layout.frozen.as_ref()];
-            let sets: Vec<_> = sets.into_iter().flatten().collect();
-            let shards = sets.get(pick(sets.len()))?;
-            let shard = shards.shard(pick(shards.count()));
+            let shards: Vec<_> = [Some(&layout.active), layout.frozen.as_ref()]
+                .into_iter()
+                .flatten()
+                .flat_map(|set| set.iter())
+                .map(|shard| (shard, shard.read().len()))
+                .collect();
+            let total: usize = shards.iter().map(|(_, len)| len).sum();
+            if total == 0 {
+                return None;
+            }
+            let mut at = pick(total);
+            let shard = shards.iter().find_map(|(shard, len)| {
+                if at < *len {
+                    Some(*shard)
+                } else {
+                    at -= len;
+                    None
+                }
+            })?;
             let found = {
                 let map = shard.read();
                 map.random(&mut pick)
