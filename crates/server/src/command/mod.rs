@@ -357,10 +357,52 @@ pub(crate) fn run(
     run_counted(&mut call, cmd.spec, cmd.slot);
 }
 
+/// Requests running inside one atomic batch of the client's database
+/// (see `run_batch`).
+pub(crate) struct Batched<'a> {
+    db: &'a Db,
+    kv: &'a dyn Target,
+    shared: &'a Shared,
+}
+
+impl Batched<'_> {
+    /// Runs an admitted request on the batch, counted as `run` counts it.
+    /// It must be `transaction::is_atomic` and its keys among the batch's.
+    pub(crate) fn run(&self, args: &[&[u8]], cmd: Resolved, out: &mut Out, session: &mut Session) {
+        let mut call = Call {
+            args,
+            out,
+            session,
+            shared: self.shared,
+            db: self.db,
+            kv: self.kv,
+        };
+        run_counted(&mut call, cmd.spec, cmd.slot);
+    }
+}
+
+/// Runs `body` inside one atomic batch over `keys` in database `db` (the
+/// one the client has selected): the keys' shards stay locked until it
+/// returns, as for EXEC. `None` (and `body` not run) only if there is no
+/// database.
+pub(crate) fn run_batch<R>(
+    keys: &[&[u8]],
+    db: usize,
+    shared: &Shared,
+    body: impl FnOnce(&Batched<'_>) -> R,
+) -> Option<R> {
+    let table = shared.dbs.table();
+    let db = table.get(db).or_else(|| table.first())?;
+    Some(db.atomically(keys, |tx| body(&Batched { db, kv: tx, shared })))
+}
+
+/// A request's keys: most name one to four, kept without allocating.
+pub(crate) type Keys<'a> = smallvec::SmallVec<[&'a [u8]; 4]>;
+
 /// The keys of the request `args` to `spec`'s command: by its legacy key
 /// positions, or, for a command whose keys follow a count (Redis's
 /// `movablekeys`), by its key specifications.
-pub(crate) fn keys_of<'a>(spec: &Spec, args: &[&'a [u8]]) -> Vec<&'a [u8]> {
+pub(crate) fn keys_of<'a>(spec: &Spec, args: &[&'a [u8]]) -> Keys<'a> {
     if spec.flags & spec::flags::MOVABLE_KEYS != 0 {
         let positions: Vec<usize> = meta::Described::command(spec)
             .key_specs()

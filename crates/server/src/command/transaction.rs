@@ -25,6 +25,7 @@ use crate::resp::Out;
 use crate::session::{Multi, Session, Watched};
 use bytes::Bytes;
 use smallvec::SmallVec;
+use std::sync::LazyLock;
 use tandem_engine::KeyValue;
 
 pub(super) const COMMANDS: &[Spec] = &[
@@ -171,6 +172,18 @@ const ATOMIC: &[&str] = &[
     "spublish",
 ];
 
+/// Whether the command at `index` in `table()` is one of `ATOMIC`: one
+/// lookup in a table built once, since a pipeline asks for every request.
+pub(crate) fn is_atomic(index: usize) -> bool {
+    static BY_INDEX: LazyLock<Vec<bool>> = LazyLock::new(|| {
+        super::table()
+            .iter()
+            .map(|s| ATOMIC.contains(&s.name))
+            .collect()
+    });
+    BY_INDEX.get(index).copied().unwrap_or(false)
+}
+
 /// Commands that run at once even inside MULTI, as in Redis.
 fn runs_now(name: &str) -> bool {
     matches!(
@@ -247,7 +260,7 @@ fn unwatch(c: &mut Call<'_>) -> CmdResult {
 }
 
 /// The keys at a command's declared positions.
-fn keys_of<'a>(spec: &Spec, args: &'a [Bytes]) -> Vec<&'a [u8]> {
+fn keys_of<'a>(spec: &Spec, args: &'a [Bytes]) -> super::Keys<'a> {
     let args: SmallVec<[&[u8]; 8]> = args.iter().map(|a| &a[..]).collect();
     super::keys_of(spec, &args)
 }
@@ -271,8 +284,7 @@ fn exec(c: &mut Call<'_>) -> CmdResult {
             Resolved::find(&args)
         })
         .collect();
-    let atomic =
-        found.len() == multi.queue.len() && found.iter().all(|r| ATOMIC.contains(&r.spec.name));
+    let atomic = found.len() == multi.queue.len() && found.iter().all(|r| is_atomic(r.index));
     let exec_db = c.session.db;
     // Watched keys of other databases are checked first, on their own.
     for w in watched.iter().filter(|w| w.db != exec_db || !atomic) {
@@ -367,5 +379,11 @@ mod tests {
             let spec = lookup(name.as_bytes());
             assert!(spec.is_some(), "{name} is not a command");
         }
+        let by_index = crate::command::table()
+            .iter()
+            .enumerate()
+            .filter(|&(i, _)| is_atomic(i))
+            .count();
+        assert_eq!(by_index, ATOMIC.len());
     }
 }

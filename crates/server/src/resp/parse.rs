@@ -112,6 +112,7 @@ impl RequestParser {
     /// Parses the request at the start of `buf`. `Ok(None)` means it is not
     /// complete yet: call again with the same bytes plus more. After a
     /// `Some`, drop `consumed` bytes from the buffer before the next call.
+    #[inline(always)]
     pub fn parse(&mut self, buf: &[u8], limits: Limits) -> Result<Option<Parsed>, ProtocolError> {
         if buf.len() < self.need {
             return Ok(None);
@@ -126,6 +127,7 @@ impl RequestParser {
         self.parse_multibulk(buf, limits)
     }
 
+    #[inline(always)]
     fn parse_multibulk(
         &mut self,
         buf: &[u8],

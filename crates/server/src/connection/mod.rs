@@ -12,6 +12,8 @@
 //! released once it is done. Unparsed input beyond
 //! `client-query-buffer-limit` closes the connection.
 
+mod batch;
+
 use crate::command::{self, pubsub, transaction};
 use crate::config::ClassLimit;
 use crate::contained::{panic_message, Contained};
@@ -43,6 +45,7 @@ const MESSAGE_BATCH: usize = 64 * 1024;
 /// subscription confirmations, even inside EXEC), which are not replies,
 /// as in Redis 7.0, in RESP2 as in RESP3; the mode moves on all the same.
 /// Published messages never pass here: they are written between requests.
+#[inline]
 fn apply_reply_mode(
     mode: &mut ReplyMode,
     out: &mut BytesMut,
@@ -73,6 +76,43 @@ fn apply_reply_mode(
         out.extend_from_slice(&kept);
     }
     pushes.clear();
+}
+
+/// What ends every request, batched or not: CLIENT LIST's `cmd`, the
+/// panic log's request cleared, and CLIENT REPLY applied to the reply
+/// written from `before` on.
+#[inline]
+fn finish_request(
+    session: &mut Session,
+    out: &mut Out,
+    before: usize,
+    last_cmd: &mut Option<usize>,
+    running: &mut Option<Running>,
+    cmd: Option<usize>,
+) {
+    *last_cmd = cmd.or(*last_cmd);
+    *running = None;
+    apply_reply_mode(
+        &mut session.reply,
+        &mut out.buf,
+        before,
+        &mut session.pushes,
+    );
+}
+
+/// Whether CLIENT PAUSE holds this admitted request back: as Redis
+/// does, under a WRITE pause a write, a command that may replicate
+/// (PUBLISH), or an EXEC whose queue holds one, even when it would only be
+/// queued; under an ALL pause, every request.
+fn held_by_pause(spec: &command::Spec, session: &Session, shared: &Shared) -> bool {
+    let mut writes = spec.flags & (command::flags::WRITE | command::flags::MAY_REPLICATE) != 0;
+    if spec.name == "exec" {
+        writes |= session.multi.as_ref().is_some_and(|m| m.writes);
+    }
+    // The pause's one atomic load first: the name check below is paid
+    // only while a pause is on. Unlike Redis, CLIENT is never held back,
+    // so that CLIENT UNPAUSE can always lift a pause.
+    shared.pause.blocks(writes) && spec.name != "client"
 }
 
 /// What woke a waiting connection.
@@ -480,6 +520,10 @@ impl Connection {
                     return After::Close;
                 }
             };
+            // An inline request's arguments are taken out of the parser
+            // (and given back below), so that the arguments borrow only
+            // the input and a batch may parse on behind them.
+            let inline = std::mem::take(&mut self.parser.inline);
             let args: SmallVec<[&[u8]; 8]> = match parsed.form {
                 Form::Multibulk => self
                     .parser
@@ -487,7 +531,7 @@ impl Connection {
                     .iter()
                     .map(|r| self.input.get(r.clone()).unwrap_or_default())
                     .collect(),
-                Form::Inline => self.parser.inline.iter().map(Vec::as_slice).collect(),
+                Form::Inline => inline.iter().map(Vec::as_slice).collect(),
                 Form::Empty => SmallVec::new(),
             };
             // One lookup serves admission, the pause check, dispatch and
@@ -503,12 +547,33 @@ impl Connection {
             // Refusals come first, as in Redis: a refused request is
             // answered at once, even while clients are paused.
             let admitted = command::admit(&args, cmd, &mut self.out, &mut self.session, shared);
+            let mut consumed = parsed.consumed;
+            let mut finished = false;
             if let Some(cmd) = admitted {
-                if self.held_by_pause(cmd.spec, shared) {
+                if held_by_pause(cmd.spec, &self.session, shared) {
                     self.running = None;
+                    drop(args);
+                    self.parser.inline = inline;
                     return After::Paused;
                 }
-                if !transaction::queue(&args, cmd, &mut self.out, &mut self.session) {
+                let head = batch::opens(&cmd, parsed.form, &self.session)
+                    .then(|| batch::next_head(&self.input, consumed, &self.parser))
+                    .flatten();
+                let batched = head.and_then(|head| {
+                    let parts = batch::Parts {
+                        input: &self.input,
+                        parser: &mut self.parser,
+                        out: &mut self.out,
+                        session: &mut self.session,
+                        last_cmd: &mut self.last_cmd,
+                        running: &mut self.running,
+                    };
+                    batch::run(parts, head, &args, cmd, consumed, before, shared, limits)
+                });
+                if let Some(all) = batched {
+                    consumed = all;
+                    finished = true;
+                } else if !transaction::queue(&args, cmd, &mut self.out, &mut self.session) {
                     command::run(&args, cmd, &mut self.out, &mut self.session, shared);
                 }
                 // Clients blocked on the keys it wrote are served now,
@@ -519,22 +584,25 @@ impl Connection {
                         .serve(&shared.dbs, self.session.ready.drain(..));
                 }
             }
-            self.last_cmd = cmd.map(|c| c.index).or(self.last_cmd);
-            self.running = None;
-            apply_reply_mode(
-                &mut self.session.reply,
-                &mut self.out.buf,
-                before,
-                &mut self.session.pushes,
-            );
+            if !finished {
+                finish_request(
+                    &mut self.session,
+                    &mut self.out,
+                    before,
+                    &mut self.last_cmd,
+                    &mut self.running,
+                    cmd.map(|c| c.index),
+                );
+            }
             drop(args);
+            self.parser.inline = inline;
             if self.session.after == After::Blocked {
                 // The blocking command stays at the front of the input,
                 // to run again when the wait ends.
                 self.session.after = After::Continue;
                 return After::Blocked;
             }
-            self.input.advance(parsed.consumed);
+            self.input.advance(consumed);
             if self.session.after != After::Continue {
                 return self.session.after;
             }
@@ -559,21 +627,6 @@ impl Connection {
             self.shown = print;
             entry.publish(self.session.shown(self.out.resp_version()));
         }
-    }
-
-    /// Whether CLIENT PAUSE holds this admitted request back: as Redis
-    /// does, under a WRITE pause a write, a command that may replicate
-    /// (PUBLISH), or an EXEC whose queue holds one, even when it would
-    /// only be queued; under an ALL pause, every request.
-    fn held_by_pause(&self, spec: &command::Spec, shared: &Shared) -> bool {
-        let mut writes = spec.flags & (command::flags::WRITE | command::flags::MAY_REPLICATE) != 0;
-        if spec.name == "exec" {
-            writes |= self.session.multi.as_ref().is_some_and(|m| m.writes);
-        }
-        // The pause's one atomic load first: the name check below is paid
-        // only while a pause is on. Unlike Redis, CLIENT is never held
-        // back, so that CLIENT UNPAUSE can always lift a pause.
-        shared.pause.blocks(writes) && spec.name != "client"
     }
 
     /// Gives back memory between turns, so an idle connection holds
