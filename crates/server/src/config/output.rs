@@ -3,7 +3,7 @@
 //!
 //! Owns parsing and printing the setting. The limits are enforced where
 //! output waits: a pub/sub client's queue in the engine's hub
-//! (`QueueLimits`), a normal client's output buffer in `connection.rs`.
+//! (`QueueLimits`), a normal client's output buffer in `connection/mod.rs`.
 //! Tandem has no replicas, so the `replica` class is kept and reported
 //! only.
 

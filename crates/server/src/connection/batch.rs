@@ -25,7 +25,8 @@
 //! request followed by one to another key pays one comparison of a few
 //! bytes for it (`next_head`).
 
-use super::{finish_request, held_by_pause, Running};
+use super::requests::{finish_request, held_by_pause};
+use super::Running;
 use crate::command::{self, flags, transaction, Resolved};
 use crate::resp::{Form, Limits, Out, RequestParser};
 use crate::session::{After, Session};
