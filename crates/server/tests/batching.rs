@@ -302,3 +302,30 @@ fn a_batch_acknowledged_under_always_survives_a_power_cut() -> TestResult {
     }
     Ok(())
 }
+
+/// A request behind a write that has only partly arrived, cut anywhere
+/// (inside its head, inside its value, between its last two bytes), is
+/// left for when the rest comes: the parser's state for it must hold where
+/// the connection's buffer starts once the first has run.
+#[test]
+fn a_request_cut_short_behind_a_write_waits_for_its_rest() -> TestResult {
+    let server = common::start_default()?;
+    let mut c = connect(&server)?;
+    let second = encode_words("RPUSH cut second-value");
+    for (n, at) in [3, 18, second.len() - 6, second.len() - 1]
+        .into_iter()
+        .enumerate()
+    {
+        let (head, tail) = second.split_at(at);
+        let mut first = encode_words("RPUSH cut first");
+        first.extend_from_slice(head);
+        c.send(&first)?;
+        c.expect(format!(":{}\r\n", 2 * n + 1).as_bytes())?;
+        c.send(tail)?;
+        c.expect(format!(":{}\r\n", 2 * n + 2).as_bytes())?;
+    }
+    c.check(
+        &encode_words("LRANGE cut 0 1"),
+        b"*2\r\n$5\r\nfirst\r\n$12\r\nsecond-value\r\n",
+    )
+}

@@ -171,10 +171,10 @@ fn same_head(input: &[u8], at: usize, head: &[u8]) -> bool {
 /// another `cmd` with the batch's first key, and says whether it may join
 /// the batch over `keys`: all its keys among them, and no pause holding
 /// it back. If so, returns its length; its arguments are in `parser`.
-/// One that may not is left
-/// unconsumed, for the connection's own loop to parse again and run (or
-/// to wait for the rest of: the parser's state for a request cut short is
-/// relative to `at`, where the connection's buffer will start).
+/// One that may not is left unconsumed, for the connection's own loop to
+/// parse again and run (or to wait for the rest of: the parser's state
+/// for a request cut short is relative to `at`, where the connection's
+/// buffer will start).
 #[allow(clippy::too_many_arguments)]
 fn joining(
     input: &[u8],
