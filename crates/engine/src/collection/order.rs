@@ -281,16 +281,31 @@ impl Order {
         if !p.found {
             return false;
         }
-        self.remove_at(p.run, p.chunk, p.at);
-        true
+        self.remove_at(p.run, p.chunk, p.at).is_some()
     }
 
-    fn remove_at(&mut self, run_i: usize, chunk_i: usize, at: usize) {
+    /// Removes and returns the item at rank `rank`, found by rank rather
+    /// than searched for by key: ZPOPMIN's and ZPOPMAX's first or last.
+    pub(crate) fn take_at(&mut self, rank: usize) -> Option<Item> {
+        let (run, mut offset) = self.run_at(rank)?;
+        let mut chunk_i = 0;
+        for chunk in &self.runs.get(run)?.chunks {
+            if offset < chunk.len() {
+                break;
+            }
+            offset -= chunk.len();
+            chunk_i += 1;
+        }
+        self.remove_at(run, chunk_i, offset)
+    }
+
+    fn remove_at(&mut self, run_i: usize, chunk_i: usize, at: usize) -> Option<Item> {
         let mut restructured = false;
+        let mut taken = None;
         if let Some(run) = self.runs.get_mut(run_i) {
             if let Some(chunk) = run.chunks.get_mut(chunk_i) {
                 if at < chunk.len() {
-                    chunk.remove(at);
+                    taken = Some(chunk.remove(at));
                     run.len -= 1;
                     self.len -= 1;
                 }
@@ -322,9 +337,10 @@ impl Order {
         }
         if restructured {
             self.rebuild_tree();
-        } else {
+        } else if taken.is_some() {
             self.tree_add(run_i, false);
         }
+        taken
     }
 
     /// The item at rank `rank`.
@@ -390,6 +406,39 @@ mod tests {
         }
         assert!(o.at(model.len()).is_none());
         assert_eq!(o.iter_from(model.len()).count(), 0);
+    }
+
+    /// ZPOPMIN and ZPOPMAX take by rank: from both ends, and from the
+    /// middle, through chunk merges and emptied runs, the order, ranks and
+    /// slot count stay those of a model.
+    #[test]
+    fn taking_by_rank_keeps_order_and_ranks() {
+        let mut o = Order::default();
+        let mut model: Vec<(f64, Vec<u8>)> = Vec::new();
+        for i in 0..20_000u32 {
+            let score = f64::from(i % 997);
+            let member = format!("m{i:05}").into_bytes();
+            o.insert(score, &member);
+            let at = model.partition_point(|(s, m)| cmp_items((*s, m), (score, &member)).is_lt());
+            model.insert(at, (score, member));
+        }
+        check(&o, &model);
+        let mut step = 0usize;
+        while !model.is_empty() {
+            let rank = match step % 3 {
+                0 => 0,
+                1 => model.len() - 1,
+                _ => model.len() / 2,
+            };
+            let item = o.take_at(rank).map(|i| (i.score, i.member().to_vec()));
+            assert_eq!(item, Some(model.remove(rank)));
+            step += 1;
+            if step.is_multiple_of(2_500) {
+                check(&o, &model);
+            }
+        }
+        check(&o, &model);
+        assert!(o.take_at(0).is_none());
     }
 
     #[test]

@@ -175,6 +175,36 @@ impl ZSet {
         Some(score)
     }
 
+    /// Removes and returns the member with the lowest score, or with
+    /// `max` the highest (ZPOPMIN, ZPOPMAX): taken by rank from the
+    /// order, so the big encoding makes one hash lookup and no search.
+    pub(crate) fn pop_end(&mut self, max: bool) -> Option<(Box<[u8]>, f64)> {
+        let (member, score) = match &mut self.repr {
+            Repr::Small(v) => {
+                let (score, member) = if max {
+                    v.pop()?
+                } else if v.is_empty() {
+                    return None;
+                } else {
+                    v.remove(0)
+                };
+                (member, score)
+            }
+            Repr::Big(b) => {
+                let rank = if max {
+                    b.order.len().checked_sub(1)?
+                } else {
+                    0
+                };
+                let item = b.order.take_at(rank)?;
+                b.index.remove(item.member());
+                (Box::from(item.member()), item.score)
+            }
+        };
+        super::edit::zset_rem(&member);
+        Some((member, score))
+    }
+
     fn remove_quiet(&mut self, member: &[u8]) -> Option<f64> {
         match &mut self.repr {
             Repr::Small(v) => {

@@ -273,14 +273,10 @@ fn remove_where(
     key: &[u8],
     event: &'static str,
     ctx: &Ctx,
-    pick: impl FnOnce(&ZSet) -> Vec<Bytes>,
+    take: impl FnOnce(&mut ZSet) -> Scored,
 ) -> Result<(Scored, Option<Entry>)> {
     let (removed, entry) = update(map, hash, key, false, ctx, |z, _| {
-        let members = pick(z);
-        let removed: Vec<(Bytes, f64)> = members
-            .into_iter()
-            .filter_map(|m| z.remove(&m).map(|s| (m, s)))
-            .collect();
+        let removed = take(z);
         let changed = !removed.is_empty();
         Ok((removed, changed))
     })?;
@@ -292,6 +288,14 @@ fn remove_where(
         ctx.notify_generic("del", key);
     }
     Ok((removed, entry))
+}
+
+/// Removes `members` from `z`: those that were there, with their scores.
+fn remove_members(z: &mut ZSet, members: Vec<Bytes>) -> Scored {
+    members
+        .into_iter()
+        .filter_map(|m| z.remove(&m).map(|s| (m, s)))
+        .collect()
 }
 
 fn members_in(z: &ZSet, lo: usize, hi: usize) -> Vec<Bytes> {
@@ -328,8 +332,9 @@ pub trait ZSets: Access {
     /// ZREM: how many of `members` were there.
     fn zrem(&self, key: &[u8], members: &[&[u8]]) -> Result<usize> {
         let (removed, entry) = self.write_key(key, |m, h| {
-            remove_where(m, h, key, "zrem", self.ctx(), |_| {
-                members.iter().map(|m| Bytes::copy_from_slice(m)).collect()
+            remove_where(m, h, key, "zrem", self.ctx(), |z| {
+                let members = members.iter().map(|m| Bytes::copy_from_slice(m));
+                remove_members(z, members.collect())
             })
         })??;
         drop(entry);
@@ -400,7 +405,8 @@ pub trait ZSets: Access {
         let (removed, entry) = self.write_key(key, |m, h| {
             remove_where(m, h, key, event, self.ctx(), |z| {
                 let (lo, hi) = span(z, by, false);
-                members_in(z, lo, hi)
+                let members = members_in(z, lo, hi);
+                remove_members(z, members)
             })
         })??;
         drop(entry);
@@ -460,20 +466,16 @@ pub(super) fn pop<A: Access + ?Sized>(
     count: usize,
 ) -> Result<Vec<(Bytes, f64)>> {
     let event = if max { "zpopmax" } else { "zpopmin" };
-    let (mut removed, entry) = a.write_key(key, |m, h| {
+    let (removed, entry) = a.write_key(key, |m, h| {
+        // Taken by rank, one at a time: no member is looked up by name.
         remove_where(m, h, key, event, a.ctx(), |z| {
-            let n = count.min(z.len());
-            if max {
-                members_in(z, z.len() - n, z.len())
-            } else {
-                members_in(z, 0, n)
-            }
+            (0..count.min(z.len()))
+                .map_while(|_| z.pop_end(max))
+                .map(|(member, score)| (Bytes::from(member), score))
+                .collect()
         })
     })??;
     drop(entry);
-    if max {
-        removed.reverse();
-    }
     Ok(removed)
 }
 
