@@ -128,15 +128,12 @@ impl Databases {
     /// Database `index` (a cheap handle). Callers check the index with
     /// `len` first; an index out of range yields database 0.
     pub fn get(&self, index: usize) -> Db {
-        let table = self.table.load();
-        table
-            .get(index)
-            .or_else(|| table.first())
+        selected(&self.table.load(), index)
             .cloned()
             .unwrap_or_default()
     }
 
-    /// The table as it is now, borrowed without touching a shared
+    /// The table as it is now (see `selected`), borrowed without touching a shared
     /// reference count (arc-swap's guard).
     pub fn table(&self) -> arc_swap::Guard<Arc<Vec<Db>>> {
         self.table.load()
@@ -174,6 +171,13 @@ impl Databases {
             }
         }
     }
+}
+
+/// Database `index` of `table`, or database 0 for an index out of range
+/// (callers check it against the count first); `None` only for an empty
+/// table.
+pub(crate) fn selected(table: &[Db], index: usize) -> Option<&Db> {
+    table.get(index).or_else(|| table.first())
 }
 
 #[cfg(test)]

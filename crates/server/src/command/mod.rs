@@ -343,7 +343,7 @@ pub(crate) fn run(
     // The table is borrowed, not cloned: a `Db` clone would bump one
     // reference count that every core's requests share.
     let table = shared.dbs.table();
-    let Some(db) = table.get(session.db).or_else(|| table.first()) else {
+    let Some(db) = crate::databases::selected(&table, session.db) else {
         return;
     };
     let mut call = Call {
@@ -392,7 +392,7 @@ pub(crate) fn run_batch<R>(
     body: impl FnOnce(&Batched<'_>) -> R,
 ) -> Option<R> {
     let table = shared.dbs.table();
-    let db = table.get(db).or_else(|| table.first())?;
+    let db = crate::databases::selected(&table, db)?;
     Some(db.atomically(keys, |tx| body(&Batched { db, kv: tx, shared })))
 }
 

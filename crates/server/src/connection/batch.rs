@@ -84,6 +84,11 @@ pub(super) fn run(
     shared: &Shared,
     limits: Limits,
 ) -> Option<usize> {
+    // A container's subcommand is its second argument, which the head
+    // does not cover; no write that batches is one.
+    if cmd.sub.is_some() {
+        return None;
+    }
     let keys = command::keys_of(cmd.spec, args);
     let Parts {
         input,
@@ -93,11 +98,6 @@ pub(super) fn run(
         last_cmd,
         running,
     } = p;
-    // A container's subcommand is its second argument, which the head
-    // does not cover; no write that batches is one.
-    if cmd.sub.is_some() {
-        return None;
-    }
     joining(
         input, first_len, parser, limits, &cmd, &keys, session, shared,
     )?;

@@ -112,6 +112,11 @@ impl RequestParser {
     /// Parses the request at the start of `buf`. `Ok(None)` means it is not
     /// complete yet: call again with the same bytes plus more. After a
     /// `Some`, drop `consumed` bytes from the buffer before the next call.
+    ///
+    /// Inlined into its two callers (the connection's loop and a batch's)
+    /// rather than left to the compiler, which made one shared copy once
+    /// the batch called it too: 0.9% fewer instructions per SET and 0.8%
+    /// per LPUSH at pipeline 16 (`scripts/callgrind_per_request.sh`).
     #[inline(always)]
     pub fn parse(&mut self, buf: &[u8], limits: Limits) -> Result<Option<Parsed>, ProtocolError> {
         if buf.len() < self.need {
@@ -127,6 +132,7 @@ impl RequestParser {
         self.parse_multibulk(buf, limits)
     }
 
+    // Inlined with `parse`, for the same reason.
     #[inline(always)]
     fn parse_multibulk(
         &mut self,
