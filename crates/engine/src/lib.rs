@@ -65,10 +65,10 @@ pub use bytes::Bytes;
 pub use collection::free::{drained as lazyfree_drained, pending as lazyfree_pending};
 pub use collection::{ChunkLimit, End, Limits, Listpack, Picks};
 pub use db::{
-    Aggregate, Db, DumpEntry, ExpireCondition, Expiry, FieldValue, HashPart, Hashes, KeyValue,
-    LexBound, Lists, PosOptions, ScanOptions, ScanPage, ScoreBound, SetAlgebra, SetCondition,
-    SetOptions, SetOutcome, SetTtl, Sets, ShardStats, Stats, Tx, ZAddFlags, ZAdded, ZPopped,
-    ZRange, ZRangeBy, ZSetAlgebra, ZSetOp, ZSets,
+    Aggregate, Db, DumpEntry, DumpStats, ExpireCondition, Expiry, FieldValue, HashPart, Hashes,
+    KeyValue, LexBound, Lists, PosOptions, ScanOptions, ScanPage, ScoreBound, SetAlgebra,
+    SetCondition, SetOptions, SetOutcome, SetTtl, Sets, ShardStats, Stats, Tx, ZAddFlags, ZAdded,
+    ZPopped, ZRange, ZRangeBy, ZSetAlgebra, ZSetOp, ZSets,
 };
 pub use entry::{Entry, ValueType};
 pub use error::{Error, Result};

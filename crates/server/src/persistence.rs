@@ -220,7 +220,13 @@ impl Persistence {
                 s.saves += 1;
                 s.changes_at_save = changes;
                 s.last_save_secs = Some(started.elapsed().as_secs());
-                tracing::info!("DB saved on disk: {} keys in {:?}", info.keys, info.elapsed);
+                tracing::info!(
+                    "DB saved on disk: {} keys in {:?} ({} big values copied in {} steps)",
+                    info.keys,
+                    info.elapsed,
+                    info.stepped.stepped_values,
+                    info.stepped.steps
+                );
                 Ok(())
             }
             Err(e) => {

@@ -188,6 +188,14 @@ impl Hash {
         }
     }
 
+    /// The table of a big hash.
+    pub(super) fn table(&self) -> Option<&Table> {
+        match &self.fields {
+            Fields::Small(_) => None,
+            Fields::Big(t) => Some(t),
+        }
+    }
+
     /// Switches a small hash to the table, once it outgrows its buffer.
     fn convert(&mut self) {
         if let Fields::Small(p) = &self.fields {

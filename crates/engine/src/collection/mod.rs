@@ -19,6 +19,7 @@ mod order;
 mod packed;
 mod pairs;
 pub(crate) mod set;
+pub(crate) mod stepped;
 mod table;
 pub(crate) mod zset;
 
@@ -81,6 +82,16 @@ impl Collection {
             Collection::Set(s) => s.footprint(),
             Collection::List(l) => l.footprint(),
             Collection::ZSet(z) => z.footprint(),
+        }
+    }
+
+    /// How many elements (fields, members) it holds.
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Collection::Hash(h) => h.len(),
+            Collection::Set(s) => s.len(),
+            Collection::List(l) => l.len(),
+            Collection::ZSet(z) => z.len(),
         }
     }
 

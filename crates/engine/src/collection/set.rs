@@ -223,6 +223,14 @@ impl Set {
         }
     }
 
+    /// The table of a big set.
+    pub(super) fn table(&self) -> Option<&Table> {
+        match &self.members {
+            Members::Ints(_) => None,
+            Members::Big(t) => Some(t),
+        }
+    }
+
     /// Switches an intset to a table.
     fn convert(&mut self) {
         if let Members::Ints(v) = &self.members {

@@ -117,6 +117,14 @@ impl Table {
         self.state.hash_one(field)
     }
 
+    /// Names this table's scan order: tables whose orders differ (their
+    /// hashes differ) answer different numbers but for a 2^-64 chance. A
+    /// copy in steps (`stepped`) checks it at each step, because a cursor
+    /// of one order may return a field twice in another.
+    pub(crate) fn order_id(&self) -> u64 {
+        self.hash(b"tandem: the order of this table")
+    }
+
     /// The hash a segment's own table files `hash` under. A segment's
     /// fields all share the low bits that chose it, and the table places
     /// by its low bits too: fed the hash as it is, a segment of a

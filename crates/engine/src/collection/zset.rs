@@ -291,6 +291,14 @@ impl ZSet {
         }
     }
 
+    /// The member-to-score index of a big sorted set.
+    pub(super) fn table(&self) -> Option<&Table> {
+        match &self.repr {
+            Repr::Small(_) => None,
+            Repr::Big(b) => Some(&b.index),
+        }
+    }
+
     /// Every member in order, with its score.
     pub(crate) fn iter(&self) -> Box<dyn Iterator<Item = (&[u8], f64)> + '_> {
         self.iter_from(0)

@@ -32,7 +32,7 @@ pub use batch::Tx;
 pub use hashes::{FieldValue, HashPart, Hashes};
 pub use kv::KeyValue;
 pub use lists::{Lists, PosOptions};
-pub use persist::DumpEntry;
+pub use persist::{DumpEntry, DumpStats};
 pub use sets::{SetAlgebra, Sets};
 pub use stats::{ShardStats, Stats};
 pub use types::{

@@ -7,8 +7,9 @@
 //! previous state: recovery replays effects, and a client never saw these
 //! as commands.
 
-use super::access::{new_entry, sealed::Access};
+use super::access::{live, new_entry, sealed::Access};
 use super::Db;
+use crate::collection::stepped::{Step, Stepped};
 use crate::collection::{codec, edit, Collection, Limits};
 use crate::entry::{Patch, ValueIn, ValueType};
 use crate::error::{Error, Result};
@@ -29,13 +30,27 @@ pub struct DumpEntry<'a> {
     pub deadline: Option<u64>,
 }
 
+/// What `Db::dump` did besides reading entries.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DumpStats {
+    /// Big collections copied a step at a time.
+    pub stepped_values: u64,
+    /// The steps (shard lock acquisitions) those copies took.
+    pub steps: u64,
+}
+
 impl Db {
     /// Calls `f` with every live entry, in key order. Entries are copied out
-    /// in bounded batches under each shard's read lock, so no lock is held
-    /// while `f` runs and writers go on meanwhile: an entry changed during
-    /// the dump may be seen before or after the change (a snapshot makes
-    /// that exact with the log; see `persist`). Stops at `f`'s first error.
-    pub fn dump<E>(&self, mut f: impl FnMut(DumpEntry<'_>) -> Result<(), E>) -> Result<(), E> {
+    /// in bounded batches under each shard's read lock, and a big hash, set
+    /// or sorted set a step at a time (`collection::stepped`), so no lock
+    /// is held while `f` runs, nor for a whole big value, and writers go on
+    /// meanwhile: an entry changed during the dump may be seen before or
+    /// after the change, a stepped one partly (a snapshot makes that exact
+    /// with the log; see `persist`). Stops at `f`'s first error.
+    pub fn dump<E>(
+        &self,
+        mut f: impl FnMut(DumpEntry<'_>) -> Result<(), E>,
+    ) -> Result<DumpStats, E> {
         let now = Some(self.now_ms());
         let mut cursor = MergeCursor::new(
             self.keyspace().layouts(),
@@ -44,20 +59,57 @@ impl Db {
             now,
             None,
             true,
-        );
+        )
+        .stepping_big_collections();
+        let mut stats = DumpStats::default();
+        let mut stepped = Vec::new();
         while let Some(hit) = cursor.next_hit() {
+            let key = cursor.bytes(hit.buf, hit.key.clone());
             let value = match &hit.value {
                 ValueAt::Buf(r) => cursor.bytes(hit.buf, r.clone()),
                 ValueAt::Shared(b) => &b[..],
+                ValueAt::Stepped => {
+                    stepped.clear();
+                    let steps = self.copy_in_steps(key, hit.kind.tag(), &mut stepped);
+                    stats.stepped_values += 1;
+                    stats.steps += steps;
+                    if stepped.is_empty() {
+                        // Gone or replaced since: the log has it.
+                        continue;
+                    }
+                    &stepped[..]
+                }
             };
             f(DumpEntry {
-                key: cursor.bytes(hit.buf, hit.key.clone()),
+                key,
                 kind: hit.kind,
                 value,
                 deadline: hit.expiry,
             })?;
         }
-        Ok(())
+        Ok(stats)
+    }
+
+    /// Copies the big collection of type `tag` at `key` into `out` in
+    /// steps, the shard's read lock taken for each; leaves `out` empty if
+    /// the key went or came to hold another value meanwhile. Returns the
+    /// steps taken.
+    fn copy_in_steps(&self, key: &[u8], tag: u8, out: &mut Vec<u8>) -> u64 {
+        let mut copy = Stepped::new(tag);
+        loop {
+            let step = self.read_key(key, |m, h| {
+                copy.step(live(m, h, key, self.ctx()).and_then(|e| e.collection()))
+            });
+            match step {
+                Ok(Step::More) => {}
+                Ok(Step::Done) => {
+                    let steps = copy.steps();
+                    copy.finish(out);
+                    return steps;
+                }
+                Ok(Step::Changed) | Err(_) => return copy.steps(),
+            }
+        }
     }
 
     /// Sets `key` to `value` (of type `kind`, in its stored encoding) with

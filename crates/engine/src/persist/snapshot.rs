@@ -9,6 +9,7 @@
 
 use super::properties::Properties;
 use super::{unix_ms, unix_secs, Inner};
+use crate::db::DumpStats;
 use crate::journal::Journal;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
@@ -32,6 +33,9 @@ pub struct SnapshotInfo {
     pub log_start: u64,
     /// How long it took, from start to installed.
     pub elapsed: Duration,
+    /// Big collections copied a step at a time, and the steps they took
+    /// (`Db::dump`).
+    pub stepped: DumpStats,
 }
 
 /// The stem and extension (with its dot) of a snapshot file name.
@@ -68,7 +72,7 @@ pub(super) fn take_locked(inner: &Inner, journal: Option<Arc<Journal>>) -> Resul
         None => (inner.open_log()?, true),
     };
     let written = write(inner, &journal);
-    let (path, stats, lsn, failed) = match written {
+    let (path, stats, lsn, failed, stepped) = match written {
         Ok(w) => w,
         Err(e) => {
             if temporary {
@@ -120,13 +124,17 @@ pub(super) fn take_locked(inner: &Inner, journal: Option<Arc<Journal>>) -> Resul
         bytes: stats.1,
         log_start: lsn,
         elapsed: started.elapsed(),
+        stepped,
     })
 }
 
-/// Writes the snapshot file and installs it under its name (rule 2);
-/// returns its path, (entries, bytes), its start position, and whether the
-/// log had failed before it began.
-fn write(inner: &Inner, journal: &Journal) -> Result<(PathBuf, (u64, u64), u64, bool)> {
+/// What `write` made: the file's path, (entries, bytes), its start
+/// position, whether the log had failed before it began, and the stepped
+/// copies.
+type Written = (PathBuf, (u64, u64), u64, bool, DumpStats);
+
+/// Writes the snapshot file and installs it under its name (rule 2).
+fn write(inner: &Inner, journal: &Journal) -> Result<Written> {
     let fs = inner.fs.as_ref();
     let wal = journal.wal();
     let pattern = inner.state.lock().options.snapshot_name.clone();
@@ -145,10 +153,17 @@ fn write(inner: &Inner, journal: &Journal) -> Result<(PathBuf, (u64, u64), u64, 
     };
     let mut builder = SsTableBuilder::new(file, staged.path.clone(), options);
     let mut read = Ok(());
+    let mut stepped = DumpStats::default();
     for (id, db) in inner.dbs.iter().enumerate() {
-        read = db.dump(|e| builder.add(id as u32, e.key, e.kind.tag(), e.deadline, e.value));
-        if read.is_err() {
-            break;
+        match db.dump(|e| builder.add(id as u32, e.key, e.kind.tag(), e.deadline, e.value)) {
+            Ok(s) => {
+                stepped.stepped_values += s.stepped_values;
+                stepped.steps += s.steps;
+            }
+            Err(e) => {
+                read = Err(e);
+                break;
+            }
         }
     }
     let props = Properties {
@@ -171,7 +186,7 @@ fn write(inner: &Inner, journal: &Journal) -> Result<(PathBuf, (u64, u64), u64, 
         return Err(Error::Poisoned(wal.failure().unwrap_or_default()));
     }
     let path = staged.commit_synced(fs)?;
-    Ok((path, (stats.entries, stats.bytes), lsn, failed))
+    Ok((path, (stats.entries, stats.bytes), lsn, failed, stepped))
 }
 
 /// Removes the snapshots and log segments the installed `manifest` no

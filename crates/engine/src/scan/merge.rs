@@ -116,6 +116,13 @@ impl<'a> MergeCursor<'a> {
         )
     }
 
+    /// Leaves big collections uncopied (`ValueAt::Stepped`), for the
+    /// caller to copy a step at a time (`collection::stepped`).
+    pub(crate) fn stepping_big_collections(mut self) -> Self {
+        self.spec.step_big = true;
+        self
+    }
+
     /// A scan of one fixed layout.
     pub(crate) fn fixed(layout: Arc<Layout>, start: Bound<&[u8]>, end: Bound<&[u8]>) -> Self {
         Self::over(None, layout, start, end, None, None, true)
@@ -138,6 +145,7 @@ impl<'a> MergeCursor<'a> {
                 end: bound_owned(end),
                 now,
                 values,
+                step_big: false,
             },
             keep: false,
             wanted: limit,
@@ -414,6 +422,7 @@ impl Iterator for RangeIter<'_> {
             _ if hit.kind != ValueType::String => Bytes::new(),
             ValueAt::Buf(r) => Bytes::copy_from_slice(self.cursor.bytes(hit.buf, r)),
             ValueAt::Shared(b) => b,
+            ValueAt::Stepped => Bytes::new(),
         };
         Some((key, value))
     }

@@ -69,6 +69,7 @@ impl RangePage {
         let value = match v {
             ValueAt::Buf(r) => data.get(r.clone())?,
             ValueAt::Shared(b) => &b[..],
+            ValueAt::Stepped => &[],
         };
         Some((data.get(k.clone())?, value))
     }

@@ -6,6 +6,7 @@
 //! lock past one batch, nor decide the merge order across units (that is
 //! `merge` and `loser_tree`).
 
+use crate::collection::stepped::Stepped;
 use crate::entry::{Parts, ValueType};
 use crate::memtable::{Layout, Unit};
 use bytes::Bytes;
@@ -33,6 +34,9 @@ pub(crate) enum ValueAt {
     /// A large value's own shared buffer (cloning it is one increment,
     /// far cheaper than copying kilobytes).
     Shared(Bytes),
+    /// Not copied: a big collection the reader copies itself, a step at a
+    /// time (`ScanSpec::step_big`, `collection::stepped`).
+    Stepped,
 }
 
 /// One entry of a batch: its key's window (for the merge), where its key
@@ -189,8 +193,9 @@ pub(super) fn refill(
             let value = match (shared, collection) {
                 _ if !scan.values => ValueAt::Buf(0..0),
                 (Some(b), _) => ValueAt::Shared(b.clone()),
-                // A collection is copied out in its encoding, under the
-                // lock like any value (see ARCHITECTURE, "Collections").
+                (None, Some(c)) if scan.step_big && Stepped::applies(c) => ValueAt::Stepped,
+                // Any other collection is copied out in its encoding,
+                // under the lock like any value.
                 (None, Some(c)) => {
                     let at = buf.len();
                     crate::collection::codec::encode(c, buf);
@@ -238,6 +243,9 @@ pub(super) struct ScanSpec {
     pub(super) end: Bound<Box<[u8]>>,
     pub(super) now: Option<u64>,
     pub(super) values: bool,
+    /// Whether a big collection is left for the reader to copy in steps
+    /// (a snapshot), rather than encoded under the lock.
+    pub(super) step_big: bool,
 }
 
 #[cfg(test)]
