@@ -473,24 +473,21 @@ fn big_collections_copied_in_steps_while_they_change_replay_exactly() {
                 })
             })
             .collect();
-        let mut stepped = 0;
         for _ in 0..4 {
             let info = store.snapshot().unwrap();
-            stepped += info.stepped.stepped_values;
-            // Each stepped value takes at least BIG / 4,096 steps.
+            // Twelve big values (fewer if one was being made again as the
+            // snapshot read it): each hash, set and sorted set in at least
+            // BIG / 4,096 steps, each list in one.
+            let stepped = info.stepped;
             assert!(
-                info.stepped.steps >= info.stepped.stepped_values * 4,
-                "{:?}",
-                info.stepped
+                (10..=12).contains(&stepped.stepped_values) && stepped.steps >= 30,
+                "{stepped:?}"
             );
         }
         stop.store(true, Ordering::Relaxed);
         for w in writers {
             w.join().unwrap();
         }
-        // Nine big hashes, sets and sorted sets in each snapshot (fewer if
-        // one was being made again); never the lists.
-        assert!((20..=36).contains(&stepped), "{stepped} stepped copies");
         if !appendonly {
             store.snapshot().unwrap();
         }

@@ -7,9 +7,11 @@
 //! stated length: a chunk's bytes are trusted only as far as they check.
 
 use std::ops::Range;
+use std::sync::Arc;
 
-/// Fixed cost counted per chunk: its vector and place in the deque.
-pub(super) const CHUNK_OVERHEAD: usize = 48;
+/// Fixed cost counted per chunk: its place in the deque (24 bytes) and its
+/// shared vector's header and counts (a 48-byte allocation).
+pub(super) const CHUNK_OVERHEAD: usize = 72;
 
 /// Largest chunk when the limit counts elements (Redis's
 /// `SIZE_SAFETY_LIMIT`).
@@ -83,12 +85,17 @@ fn put_entry(out: &mut Vec<u8>, value: &[u8]) {
 const FRONT_ROOM: usize = 512;
 
 /// A run of elements, packed.
+///
+/// Its bytes are shared on clone and copied on the next write (`Arc`):
+/// a snapshot clones a big list under its shard's lock in O(chunks) and
+/// encodes the clone after the lock is released, and a writer meanwhile
+/// copies only the chunks it changes (`collection::stepped`).
 #[derive(Debug, Clone, Default)]
 pub(super) struct Chunk {
     /// The elements are `data[head..]`; the bytes before `head` are room
     /// for elements pushed at the front (LPUSH), so that a push or a pop
     /// there does not move the whole chunk, as one at the back does not.
-    data: Vec<u8>,
+    data: Arc<Vec<u8>>,
     head: usize,
     pub(super) count: usize,
 }
@@ -108,14 +115,13 @@ impl Chunk {
     /// the pushes there): one move per chunk filled, not one per push.
     pub(super) fn compact(&mut self) {
         if self.head > 0 {
-            self.data.drain(..self.head);
-            self.data.shrink_to_fit();
+            self.data = Arc::new(self.bytes().to_vec());
             self.head = 0;
         }
     }
 
     pub(super) fn push_back(&mut self, value: &[u8]) {
-        put_entry(&mut self.data, value);
+        put_entry(Arc::make_mut(&mut self.data), value);
         self.count += 1;
     }
 
@@ -129,15 +135,14 @@ impl Chunk {
             let mut fresh = Vec::with_capacity(room + self.len());
             fresh.resize(room, 0);
             fresh.extend_from_slice(self.bytes());
-            self.data = fresh;
+            self.data = Arc::new(fresh);
             self.head = room;
         }
         let start = self.head - add;
         let (hdr, used) = header(value.len());
         let hdr = hdr.get(..used).unwrap_or_default();
         // The gap is `add` bytes: the header, the value, the header again.
-        let Some((front, rest)) = self
-            .data
+        let Some((front, rest)) = Arc::make_mut(&mut self.data)
             .get_mut(start..self.head)
             .and_then(|gap| gap.split_at_mut_checked(used))
         else {
@@ -168,7 +173,12 @@ impl Chunk {
     pub(super) fn pop_back<R>(&mut self, take: impl FnOnce(&[u8]) -> R) -> Option<R> {
         let (r, start) = self.entry_before(self.len())?;
         let taken = take(self.bytes().get(r)?);
-        self.data.truncate(self.head + start);
+        let keep = self.head + start;
+        match Arc::get_mut(&mut self.data) {
+            Some(data) => data.truncate(keep),
+            // Shared with a snapshot's copy: copy only what stays.
+            None => self.data = Arc::new(self.data.get(..keep).unwrap_or_default().to_vec()),
+        }
         self.count -= 1;
         Some(taken)
     }

@@ -1,23 +1,27 @@
-//! `Stepped`: a big collection's `codec` encoding, copied a step at a
-//! time, so a snapshot never holds a shard lock for a whole big value.
+//! `Stepped`: a big collection's `codec` encoding, copied without
+//! holding a shard lock for the whole value, so a snapshot never stalls
+//! the writers of a big value's shard.
 //!
 //! Owns which collections are copied this way and what one step copies.
-//! A step reads about `STEP` elements along the collection's scan order
-//! (`Table::scan`, the HSCAN cursor), and the caller releases the shard
-//! lock between steps, so writes to the key and its shard go on. It must
-//! never copy an element twice: the decoder refuses a repeated field, and
+//! A hash, set or sorted set is read a step at a time: about `STEP`
+//! elements along its scan order (`Table::scan`, the HSCAN cursor), the
+//! caller releasing the shard lock between steps, so writes to the key and
+//! its shard go on. A list is taken in one step, but cheaply: its chunks
+//! are shared (`Chunk` keeps its bytes in an `Arc`, copied by the next
+//! write to them), and encoded once the lock is released. It must never
+//! copy an element twice: the decoder refuses a repeated field, and
 //! recovery would stop on the snapshot.
 //!
-//! Why a copy that is not a point in time is exact: only hashes, sets and
-//! sorted sets in their table encodings are stepped, and their logged
-//! edits set absolute states (field set to this value, member removed),
-//! so replaying the log from the snapshot's start fixes every element
-//! that changed while the copy ran. A list's edits are relative (push,
-//! pop), so a list is copied whole, under one lock. A cursor stays valid
-//! across steps only within one table's order: a step that finds the key
-//! gone, or another table there (the key was deleted or replaced, which
-//! the log records after the snapshot's start), gives the copy up, and
-//! the snapshot leaves the key to the log.
+//! Why a copy that is not a point in time is exact: the table-encoded
+//! types' logged edits set absolute states (field set to this value,
+//! member removed), so replaying the log from the snapshot's start fixes
+//! every element that changed while the copy ran. A list's edits are
+//! relative (push, pop) and name the list's change count, so a list is
+//! copied at one instant, with its count. A cursor stays valid across
+//! steps only within one table's order: a step that finds the key gone,
+//! or another table there (the key was deleted or replaced, which the log
+//! records after the snapshot's start), gives the copy up, and the
+//! snapshot leaves the key to the log.
 
 use super::codec::{put_bytes, put_varint, Reader};
 use super::order::cmp_items;
@@ -54,6 +58,8 @@ pub(crate) struct Stepped {
     /// `body`): the copy follows the table's order, and `finish` writes
     /// them in the set's order, as the format promises.
     scored: Vec<(f64, Range<usize>)>,
+    /// A list, taken whole (its chunks shared), to encode in `finish`.
+    list: Option<Collection>,
 }
 
 impl Stepped {
@@ -67,13 +73,15 @@ impl Stepped {
             body: Vec::new(),
             steps: 0,
             scored: Vec::new(),
+            list: None,
         }
     }
 
-    /// Whether `c` is copied in steps: a hash, set or sorted set in its
-    /// table encoding, with more than one step's elements.
+    /// Whether `c` is copied this way: a list, or a hash, set or sorted
+    /// set in its table encoding, with more than one step's elements.
     pub(crate) fn applies(c: &Collection) -> bool {
-        table_order(c).is_some() && c.len() > STEP
+        let steppable = matches!(c, Collection::List(_)) || table_order(c).is_some();
+        steppable && c.len() > STEP
     }
 
     /// Copies the next step of `c`, what the key holds now (`None`: it is
@@ -82,6 +90,12 @@ impl Stepped {
         let Some(c) = c.filter(|c| c.tag() == self.tag) else {
             return Step::Changed;
         };
+        if let Collection::List(list) = c {
+            // Shares the chunks: O(chunks), not O(elements).
+            self.list = Some(Collection::List(list.clone()));
+            self.steps += 1;
+            return Step::Done;
+        }
         let Some(order) = table_order(c) else {
             return Step::Changed;
         };
@@ -137,6 +151,10 @@ impl Stepped {
     /// false, appending nothing, if no element was copied (an empty
     /// collection is never stored).
     pub(crate) fn finish(self, out: &mut Vec<u8>) -> bool {
+        if let Some(list) = &self.list {
+            super::codec::encode(list, out);
+            return true;
+        }
         if self.elements == 0 {
             return false;
         }
@@ -175,8 +193,8 @@ fn table_order(c: &Collection) -> Option<u64> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::codec::{decode, to_vec, TAG_HASH, TAG_SET, TAG_ZSET};
-    use super::super::{Hash, Limits, List, Set, ZSet};
+    use super::super::codec::{decode, to_vec, TAG_HASH, TAG_LIST, TAG_SET, TAG_ZSET};
+    use super::super::{End, Hash, Limits, List, Set, ZSet};
     use super::*;
 
     fn copy(c: &Collection) -> (Vec<u8>, u64) {
@@ -239,17 +257,38 @@ mod tests {
     }
 
     #[test]
-    fn small_collections_and_lists_are_copied_whole() {
+    fn small_collections_are_copied_under_the_lock() {
         assert!(!Stepped::applies(&big(TAG_SET, STEP)));
+        assert!(!Stepped::applies(&big(TAG_HASH, 100)));
+    }
+
+    #[test]
+    fn a_list_is_taken_at_once_and_later_writes_leave_the_copy_alone() {
+        let l = Limits::default();
         let mut list = List::default();
         for i in 0..2 * STEP {
-            list.push(
-                super::super::End::Right,
-                format!("{i}").as_bytes(),
-                Limits::default().list_chunk,
-            );
+            list.push(End::Right, format!("e{i}").as_bytes(), l.list_chunk);
         }
-        assert!(!Stepped::applies(&Collection::List(Box::new(list))));
+        list.set_seq(7);
+        let c = Collection::List(Box::new(list));
+        assert!(Stepped::applies(&c));
+        let expected = to_vec(&c);
+        let mut s = Stepped::new(c.tag());
+        assert_eq!(s.step(Some(&c)), Step::Done);
+        // Writes at both ends and in the middle after the copy was taken.
+        let Collection::List(mut list) = c else {
+            unreachable!()
+        };
+        list.push(End::Left, b"new", l.list_chunk);
+        list.pop(End::Right);
+        assert!(list.set(STEP, b"changed", l.list_chunk));
+        let mut out = Vec::new();
+        assert!(s.finish(&mut out));
+        assert_eq!(out, expected);
+        assert_eq!(
+            decode(TAG_LIST, &out, l).map(|c| c.map(|c| c.seq())),
+            Ok(Some(7))
+        );
     }
 
     #[test]
