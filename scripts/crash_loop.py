@@ -6,10 +6,13 @@ written appears. Repeats for --cycles cycles on one growing data set.
 
 Writers: --writers threads, each with its own connection and its own keys
 (w<t>:<k>), sending SET (pipelined in small batches) and, now and then,
-INCR on a counter key of its own, and RPUSH and LPOP on a list of its own
-(w<t>:list, logged as edits naming the list's change count): after a
-restart the list must be the acknowledged one with some prefix of the
-lost batch's list operations applied, element for element. A write is acknowledged when its reply
+INCR on a counter key of its own, RPUSH and LPOP on a list of its own
+(w<t>:list, logged as edits naming the list's change count), and HSET/HDEL,
+SADD/SREM and ZADD/ZREM on a hash, a set and a sorted set of its own, each
+filled with 5,000 elements on its first cycle, so that a snapshot copies
+them a step at a time (`collection::stepped`): after a restart each must be
+the acknowledged one with some prefix of the lost batch's operations on it
+applied, element for element. A write is acknowledged when its reply
 arrives; the writes in the batch that was in flight when the server died
 may or may not have landed, so for those keys either the acknowledged
 value or an in-flight one is accepted. Now and then a BGREWRITEAOF runs
@@ -79,10 +82,35 @@ class Writer(threading.Thread):
         self.in_flight_list = []
         self.list_key = f"w{tid}:list"
         model.setdefault("__list", [])
+        # The hash, set and sorted set: key -> acknowledged contents, and
+        # the lost batch's operations on them, in order.
+        self.coll_keys = {kind: f"w{tid}:{kind}" for kind in ("hash", "set", "zset")}
+        model.setdefault("__coll", {kind: {} for kind in self.coll_keys})
+        self.in_flight_coll = []
         self.seq = model.get("seq", 0)
+
+    def fill(self, client):
+        """Makes the hash, set and sorted set big (5,000 elements) once."""
+        coll = self.model["__coll"]
+        if coll["hash"]:
+            return
+        pipe = client.pipeline(transaction=False)
+        pipe.hset(self.coll_keys["hash"], mapping=filled("hash"))
+        pipe.sadd(self.coll_keys["set"], *filled("set"))
+        pipe.zadd(self.coll_keys["zset"], {m: int(s) for m, s in filled("zset").items()})
+        pipe.execute()
+        for kind in self.coll_keys:
+            coll[kind] = filled(kind)
 
     def run(self):
         client = redis.Redis(port=self.port, socket_timeout=10)
+        try:
+            self.fill(client)
+        except (redis.ConnectionError, redis.TimeoutError, OSError):
+            # Killed while filling: each of the three may or may not have
+            # landed.
+            self.model["__unsure_fill"] = True
+            return
         while True:
             batch = []
             for _ in range(self.rng.randint(1, 16)):
@@ -94,6 +122,11 @@ class Writer(threading.Thread):
                     batch.append(("rpush", self.list_key, f"{self.seq}"))
                 elif roll < 0.3:
                     batch.append(("lpop", self.list_key, None))
+                elif roll < 0.45:
+                    kind = self.rng.choice(("hash", "set", "zset"))
+                    remove = self.rng.random() < 0.4
+                    member = f"{'f' if kind == 'hash' else 'm'}{self.rng.randrange(7000)}"
+                    batch.append((("del:" if remove else "add:") + kind, member, f"{self.seq}"))
                 else:
                     key = f"w{self.tid}:{self.rng.randrange(self.keys)}"
                     batch.append(("set", key, f"{self.tid}:{self.seq}"))
@@ -105,6 +138,18 @@ class Writer(threading.Thread):
                     pipe.rpush(key, value)
                 elif op == "lpop":
                     pipe.lpop(key)
+                elif op == "add:hash":
+                    pipe.hset(self.coll_keys["hash"], key, value)
+                elif op == "del:hash":
+                    pipe.hdel(self.coll_keys["hash"], key)
+                elif op == "add:set":
+                    pipe.sadd(self.coll_keys["set"], key)
+                elif op == "del:set":
+                    pipe.srem(self.coll_keys["set"], key)
+                elif op == "add:zset":
+                    pipe.zadd(self.coll_keys["zset"], {key: int(value)})
+                elif op == "del:zset":
+                    pipe.zrem(self.coll_keys["zset"], key)
                 else:
                     pipe.incr(key)
             try:
@@ -116,6 +161,8 @@ class Writer(threading.Thread):
                         self.in_flight.setdefault(key, set()).add(value)
                     elif op in ("rpush", "lpop"):
                         self.in_flight_list.append((op, value))
+                    elif ":" in op:
+                        self.in_flight_coll.append((op, key, value))
                     else:
                         self.in_flight.setdefault(key, set()).add("incr")
                 self.model["seq"] = self.seq
@@ -128,8 +175,37 @@ class Writer(threading.Thread):
                 elif op == "lpop":
                     if self.model["__list"]:
                         self.model["__list"].pop(0)
+                elif ":" in op:
+                    apply_coll(self.model["__coll"], op, key, value)
                 else:
                     self.model[key] = str(reply)
+
+
+def filled(kind):
+    """A collection's first contents, as the model keeps them."""
+    if kind == "hash":
+        return {f"f{i}": f"v{i}" for i in range(5000)}
+    if kind == "set":
+        return {f"m{i}": True for i in range(5000)}
+    return {f"m{i}": str(i) for i in range(5000)}
+
+
+def apply_coll(coll, op, member, value):
+    """One HSET/HDEL/SADD/SREM/ZADD/ZREM applied to the model."""
+    action, kind = op.split(":")
+    if action == "del":
+        coll[kind].pop(member, None)
+    else:
+        coll[kind][member] = {"hash": value, "set": True, "zset": value}[kind]
+
+
+def read_coll(client, kind, key):
+    """What the server holds at a collection key, as the model keeps it."""
+    if kind == "hash":
+        return client.hgetall(key)
+    if kind == "set":
+        return {m: True for m in client.smembers(key)}
+    return {m: str(int(s)) for m, s in client.zrange(key, 0, -1, withscores=True)}
 
 
 def check(port, models, writers):
@@ -157,8 +233,31 @@ def check(port, models, writers):
             model["__list"] = got_list
             if got_list:
                 expected_keys.add(w.list_key)
+        # The hash, set and sorted set: each the acknowledged one, then a
+        # prefix of the lost batch's operations on it.
+        unsure = model.pop("__unsure_fill", False)
+        for kind, key in w.coll_keys.items():
+            got = read_coll(client, kind, key)
+            state = dict(model["__coll"][kind])
+            candidates = [dict(state)]
+            for op, member, value in w.in_flight_coll:
+                if op.endswith(":" + kind):
+                    apply_coll({kind: state}, op, member, value)
+                    candidates.append(dict(state))
+            if unsure and not model["__coll"][kind]:
+                candidates.append(filled(kind))
+            if got not in candidates:
+                missing = [m for m in candidates[0] if m not in got][:3]
+                extra = [m for m in got if m not in candidates[0]][:3]
+                problems.append(f"{key}: {len(got)} elements, acknowledged "
+                                f"{len(candidates[0])}; missing {missing}, extra {extra}, "
+                                f"{len(candidates) - 1} operations in flight")
+            else:
+                model["__coll"][kind] = got
+                if got:
+                    expected_keys.add(key)
         for key, value in model.items():
-            if key in ("seq", "__list"):
+            if key in ("seq", "__list", "__coll"):
                 continue
             expected_keys.add(key)
             got = client.get(key)
@@ -236,7 +335,7 @@ def main():
             proc.wait()
             for w in writers:
                 w.join(30)
-            acked = sum(len(m) - 2 for m in models if m)
+            acked = sum(len(m) - 3 for m in models if m)
             print(f"cycle {cycle + 1}: killed; {acked} keys acknowledged so far, "
                   f"restart {load:.2f} s", flush=True)
         # The last kill is checked by one more start.

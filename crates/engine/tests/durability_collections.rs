@@ -16,9 +16,10 @@ use tandem_engine::storage::backend::{Backend, SimFs};
 use tandem_engine::storage::wal::SyncPolicy;
 use tandem_engine::{Background, Store, StoreOptions, ValueType, ZAddFlags};
 
-/// A value as a reader sees it: a hash's fields and a set's members
-/// sorted (their order in a table means nothing), a list in order with
-/// its change count, a sorted set in order.
+/// A value as a reader sees it: a hash's fields, a set's and a sorted
+/// set's members sorted (their order in a table means nothing; a sorted
+/// set's order follows from its scores), a list in order with its change
+/// count.
 #[derive(Debug, Clone, PartialEq)]
 enum Value {
     String(Vec<u8>),
@@ -78,7 +79,9 @@ fn value(kind: ValueType, raw: &[u8]) -> Value {
         }
         ValueType::ZSet => {
             let n = r.varint();
-            let v = (0..n)
+            // Sorted by member: a big sorted set copied in steps is
+            // written in its table's order (the loader sorts it).
+            let mut v: Vec<_> = (0..n)
                 .map(|_| {
                     let m = r.bytes();
                     let (s, rest) = r.0.split_at(8);
@@ -86,6 +89,7 @@ fn value(kind: ValueType, raw: &[u8]) -> Value {
                     (m, u64::from_le_bytes(s.try_into().unwrap()))
                 })
                 .collect();
+            v.sort();
             Value::ZSet(v)
         }
         other => panic!("no such type in this test: {other:?}"),

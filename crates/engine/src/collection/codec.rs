@@ -14,6 +14,7 @@
 //!   its length, its bytes; then, optionally (older files lack it), the
 //!   list's change count (`List::seq`), which its logged edits name.
 
+use super::order::cmp_items;
 use super::{Collection, End, Hash, Limits, List, Set, ZSet};
 
 /// The type tags, as `ValueType::tag` numbers them (stored: never reused).
@@ -23,7 +24,8 @@ pub(crate) const TAG_SET: u8 = 2;
 /// A list's tag.
 pub(crate) const TAG_LIST: u8 = 3;
 /// A sorted set: its count, then each member and its score (8 bytes,
-/// little-endian `f64`), in order.
+/// little-endian `f64`), in order (a big one copied in steps: in its
+/// table's order; the decoder sorts).
 pub(crate) const TAG_ZSET: u8 = 4;
 
 /// Bytes that do not decode as the collection their tag names.
@@ -214,10 +216,20 @@ pub(crate) fn decode(
             if n == 0 {
                 return Err(BadValue("empty sorted set"));
             }
-            let mut z = ZSet::with_capacity(n, limits.zset);
+            let mut items = Vec::with_capacity(n);
             for _ in 0..n {
                 let member = r.bytes()?;
-                let score = r.score()?;
+                items.push((r.score()?, member));
+            }
+            // A snapshot's copy in steps writes a big set in its table's
+            // order (`stepped`): sorted here, at load, where no client
+            // waits, rather than on the snapshot's thread beside them.
+            // Inserted in order, each member lands at the end.
+            if !items.is_sorted_by(|&a, &b| cmp_items(a, b).is_le()) {
+                items.sort_unstable_by(|&a, &b| cmp_items(a, b));
+            }
+            let mut z = ZSet::with_capacity(n, limits.zset);
+            for (score, member) in items {
                 if z.insert(member, score, limits.zset).is_some() {
                     return Err(BadValue("sorted set member repeated"));
                 }
@@ -352,6 +364,30 @@ mod tests {
             decode(TAG_ZSET, &[1, 1, b'a', 0, 0], L).is_err(),
             "truncated"
         );
+    }
+
+    #[test]
+    fn a_sorted_set_written_out_of_order_loads_in_order() {
+        let tiny = crate::collection::Listpack {
+            entries: 2,
+            value: 64,
+        };
+        let pairs = [("c", 3.0), ("a", 1.0), ("b", 1.0), ("", -0.5)];
+        let mut b = vec![pairs.len() as u8];
+        for (m, s) in pairs {
+            put_bytes(&mut b, m.as_bytes());
+            b.extend_from_slice(&f64::to_bits(s).to_le_bytes());
+        }
+        for limits in [L, Limits { zset: tiny, ..L }] {
+            let Ok(Some(Collection::ZSet(z))) = decode(TAG_ZSET, &b, limits) else {
+                panic!("does not decode");
+            };
+            let order: Vec<(&[u8], f64)> = z.iter().collect();
+            assert_eq!(
+                order,
+                [(&b""[..], -0.5), (b"a", 1.0), (b"b", 1.0), (b"c", 3.0)]
+            );
+        }
     }
 
     #[test]

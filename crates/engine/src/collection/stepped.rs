@@ -3,8 +3,8 @@
 //! the writers of a big value's shard.
 //!
 //! Owns which collections are copied this way and what one step copies.
-//! A hash, set or sorted set is read a step at a time: about `STEP`
-//! elements along its scan order (`Table::scan`, the HSCAN cursor), the
+//! A hash, set or sorted set is read a step at a time: one segment of its
+//! table along its scan order (`Table::copy_runs`, the HSCAN cursor), the
 //! caller releasing the shard lock between steps, so writes to the key and
 //! its shard go on. A list is taken in one step, but cheaply: its chunks
 //! are shared (`Chunk` keeps its bytes in an `Arc`, copied by the next
@@ -23,14 +23,13 @@
 //! records after the snapshot's start), gives the copy up, and the
 //! snapshot leaves the key to the log.
 
-use super::codec::{put_bytes, put_varint, Reader};
-use super::order::cmp_items;
+use super::codec::{put_bytes, put_varint, TAG_HASH, TAG_ZSET};
+use super::table::Table;
 use super::Collection;
-use std::ops::Range;
 
-/// Elements one step copies (about: a step ends between segments or
-/// distinct hashes), and the size past which a collection is stepped.
-/// 4,096 short elements are copied in about 100 µs.
+/// The size past which a collection is copied this way: a little more
+/// than one step, which copies one segment of its table (at most 3,584
+/// elements, about 100 µs for short ones).
 pub(crate) const STEP: usize = 4096;
 
 /// What one step found.
@@ -54,10 +53,6 @@ pub(crate) struct Stepped {
     elements: u64,
     body: Vec<u8>,
     steps: u64,
-    /// A sorted set's members as copied (score, where its record lies in
-    /// `body`): the copy follows the table's order, and `finish` writes
-    /// them in the set's order, as the format promises.
-    scored: Vec<(f64, Range<usize>)>,
     /// A list, taken whole (its chunks shared), to encode in `finish`.
     list: Option<Collection>,
 }
@@ -72,7 +67,6 @@ impl Stepped {
             elements: 0,
             body: Vec::new(),
             steps: 0,
-            scored: Vec::new(),
             list: None,
         }
     }
@@ -82,6 +76,18 @@ impl Stepped {
     pub(crate) fn applies(c: &Collection) -> bool {
         let steppable = matches!(c, Collection::List(_)) || table_order(c).is_some();
         steppable && c.len() > STEP
+    }
+
+    /// Makes room for the next step, to be called before the lock is
+    /// taken: a vector that grew under the lock would copy everything
+    /// copied so far while writers wait (tens of milliseconds at millions
+    /// of elements). A step that outgrows this room (a segment of fields
+    /// over 1 MiB in all) still grows under the lock.
+    pub(crate) fn make_room(&mut self) {
+        const ROOM: usize = 1 << 20;
+        if self.body.capacity() - self.body.len() < ROOM {
+            self.body.reserve(self.body.len().max(ROOM));
+        }
     }
 
     /// Copies the next step of `c`, what the key holds now (`None`: it is
@@ -102,37 +108,36 @@ impl Stepped {
         if *self.order.get_or_insert(order) != order {
             return Step::Changed;
         }
+        let Some(table) = table_of(c) else {
+            return Step::Changed;
+        };
+        if self.steps == 0 {
+            // Sized once (the table's byte count is a little over its
+            // encoding's), so it is not doubled up through copies of a
+            // large body; an allocation, not a copy, under the lock.
+            self.body.reserve(table.bytes());
+            self.body.resize(COUNT_ROOM, 0);
+        }
         self.steps += 1;
         let body = &mut self.body;
-        let (next, n) = match c {
-            Collection::Hash(h) => {
-                let (next, page) = h.scan(self.cursor, STEP);
-                for (field, value) in &page {
-                    put_bytes(body, field);
-                    put_bytes(body, value);
+        let mut n = 0usize;
+        let tag = self.tag;
+        // One segment a step: at most 3,584 fields under the lock.
+        let next = table.copy_runs(self.cursor, 1, |(field, value)| {
+            n += 1;
+            put_bytes(body, field);
+            match tag {
+                TAG_HASH => put_bytes(body, value),
+                TAG_ZSET => {
+                    // The index keeps a score as the encoding does: 8
+                    // bytes, little-endian. Written in the table's order,
+                    // not the set's: the decoder sorts, at load.
+                    let bits = value.try_into().map_or(0, u64::from_le_bytes);
+                    body.extend_from_slice(&bits.to_le_bytes());
                 }
-                (next, page.len())
+                _ => {}
             }
-            Collection::Set(s) => {
-                let (next, page) = s.scan(self.cursor, STEP);
-                let n = page.len();
-                for member in page {
-                    member.with_text(|text| put_bytes(body, text));
-                }
-                (next, n)
-            }
-            Collection::ZSet(z) => {
-                let (next, page) = z.scan(self.cursor, STEP);
-                for &(member, score) in &page {
-                    let at = body.len();
-                    put_bytes(body, member);
-                    body.extend_from_slice(&score.to_bits().to_le_bytes());
-                    self.scored.push((score, at..body.len()));
-                }
-                (next, page.len())
-            }
-            Collection::List(_) => return Step::Changed,
-        };
+        });
         self.elements += n as u64;
         self.cursor = next;
         if next == 0 {
@@ -147,48 +152,59 @@ impl Stepped {
         self.steps
     }
 
-    /// Appends the finished encoding (count, then the elements) to `out`;
-    /// false, appending nothing, if no element was copied (an empty
-    /// collection is never stored).
-    pub(crate) fn finish(self, out: &mut Vec<u8>) -> bool {
+    /// The finished encoding (count, then the elements); `None` if no
+    /// element was copied (an empty collection is never stored).
+    pub(crate) fn finish(self) -> Option<Encoded> {
         if let Some(list) = &self.list {
-            super::codec::encode(list, out);
-            return true;
+            return Some(Encoded {
+                bytes: super::codec::to_vec(list),
+                start: 0,
+            });
         }
         if self.elements == 0 {
-            return false;
+            return None;
         }
-        put_varint(out, self.elements);
-        if self.scored.is_empty() {
-            out.extend_from_slice(&self.body);
-            return true;
-        }
-        let body = &self.body;
-        let member = |r: &Range<usize>| {
-            let mut reader = Reader {
-                rest: body.get(r.clone()).unwrap_or_default(),
-            };
-            reader.bytes().unwrap_or_default()
-        };
-        let mut scored = self.scored;
-        scored.sort_unstable_by(|a, b| cmp_items((a.0, member(&a.1)), (b.0, member(&b.1))));
-        out.reserve(body.len());
-        for (_, r) in scored {
-            out.extend_from_slice(body.get(r).unwrap_or_default());
-        }
-        true
+        let mut count = Vec::with_capacity(COUNT_ROOM);
+        put_varint(&mut count, self.elements);
+        let start = COUNT_ROOM.checked_sub(count.len())?;
+        let mut bytes = self.body;
+        bytes.get_mut(start..COUNT_ROOM)?.copy_from_slice(&count);
+        Some(Encoded { bytes, start })
+    }
+}
+
+/// Room kept at the front of a copy's body for its element count (a
+/// varint, at most 10 bytes), so that `finish` writes the count in place
+/// rather than copying the body behind it.
+const COUNT_ROOM: usize = 10;
+
+/// A finished copy: a collection's `codec` encoding.
+#[derive(Debug)]
+pub(crate) struct Encoded {
+    bytes: Vec<u8>,
+    start: usize,
+}
+
+impl Encoded {
+    /// The encoding's bytes.
+    pub(crate) fn as_slice(&self) -> &[u8] {
+        self.bytes.get(self.start..).unwrap_or_default()
+    }
+}
+
+/// `c`'s table, if it is in a table encoding.
+fn table_of(c: &Collection) -> Option<&Table> {
+    match c {
+        Collection::Hash(h) => h.table(),
+        Collection::Set(s) => s.table(),
+        Collection::ZSet(z) => z.table(),
+        Collection::List(_) => None,
     }
 }
 
 /// The scan order of `c`'s table, if it is in a table encoding.
 fn table_order(c: &Collection) -> Option<u64> {
-    let table = match c {
-        Collection::Hash(h) => h.table(),
-        Collection::Set(s) => s.table(),
-        Collection::ZSet(z) => z.table(),
-        Collection::List(_) => None,
-    };
-    table.map(super::table::Table::order_id)
+    table_of(c).map(Table::order_id)
 }
 
 #[cfg(test)]
@@ -201,9 +217,7 @@ mod tests {
         let mut s = Stepped::new(c.tag());
         while s.step(Some(c)) == Step::More {}
         let steps = s.steps();
-        let mut out = Vec::new();
-        assert!(s.finish(&mut out));
-        (out, steps)
+        (s.finish().unwrap().as_slice().to_vec(), steps)
     }
 
     fn big(kind: u8, n: usize) -> Collection {
@@ -244,10 +258,6 @@ mod tests {
             assert!(Stepped::applies(&c));
             let (bytes, steps) = copy(&c);
             assert!(steps >= 3, "type {kind}: {steps} steps");
-            if kind == TAG_ZSET {
-                // In the set's order, as a copy in one piece writes it.
-                assert_eq!(bytes, to_vec(&c));
-            }
             assert_eq!(
                 decode(kind, &bytes, Limits::default()),
                 Ok(Some(c)),
@@ -282,8 +292,7 @@ mod tests {
         list.push(End::Left, b"new", l.list_chunk);
         list.pop(End::Right);
         assert!(list.set(STEP, b"changed", l.list_chunk));
-        let mut out = Vec::new();
-        assert!(s.finish(&mut out));
+        let out = s.finish().unwrap().as_slice().to_vec();
         assert_eq!(out, expected);
         assert_eq!(
             decode(TAG_LIST, &out, l).map(|c| c.map(|c| c.seq())),
@@ -310,8 +319,7 @@ mod tests {
             }
             round += 1;
         }
-        let mut out = Vec::new();
-        assert!(s.finish(&mut out));
+        let out = s.finish().unwrap().as_slice().to_vec();
         let Ok(Some(Collection::Set(copied))) = decode(TAG_SET, &out, l) else {
             panic!("the copy does not decode");
         };
@@ -332,8 +340,6 @@ mod tests {
         assert_eq!(s.step(Some(&c)), Step::More);
         assert_eq!(s.step(Some(&big(TAG_SET, 2 * STEP))), Step::Changed);
         assert_eq!(s.step(None), Step::Changed);
-        let mut out = Vec::new();
-        assert!(!Stepped::new(TAG_HASH).finish(&mut out), "nothing copied");
-        assert!(out.is_empty());
+        assert!(Stepped::new(TAG_HASH).finish().is_none(), "nothing copied");
     }
 }

@@ -9,7 +9,7 @@
 
 use super::access::{live, new_entry, sealed::Access};
 use super::Db;
-use crate::collection::stepped::{Step, Stepped};
+use crate::collection::stepped::{Encoded, Step, Stepped};
 use crate::collection::{codec, edit, Collection, Limits};
 use crate::entry::{Patch, ValueIn, ValueType};
 use crate::error::{Error, Result};
@@ -62,22 +62,23 @@ impl Db {
         )
         .stepping_big_collections();
         let mut stats = DumpStats::default();
-        let mut stepped = Vec::new();
+        // The copy the entry lends its value from, until the next entry.
+        let mut held: Option<Encoded>;
         while let Some(hit) = cursor.next_hit() {
             let key = cursor.bytes(hit.buf, hit.key.clone());
             let value = match &hit.value {
                 ValueAt::Buf(r) => cursor.bytes(hit.buf, r.clone()),
                 ValueAt::Shared(b) => &b[..],
                 ValueAt::Stepped => {
-                    stepped.clear();
-                    let steps = self.copy_in_steps(key, hit.kind.tag(), &mut stepped);
+                    let (copy, steps) = self.copy_in_steps(key, hit.kind.tag());
                     stats.stepped_values += 1;
                     stats.steps += steps;
-                    if stepped.is_empty() {
+                    held = copy;
+                    match &held {
+                        Some(copy) => copy.as_slice(),
                         // Gone or replaced since: the log has it.
-                        continue;
+                        None => continue,
                     }
-                    &stepped[..]
                 }
             };
             f(DumpEntry {
@@ -90,13 +91,13 @@ impl Db {
         Ok(stats)
     }
 
-    /// Copies the big collection of type `tag` at `key` into `out` in
-    /// steps, the shard's read lock taken for each; leaves `out` empty if
-    /// the key went or came to hold another value meanwhile. Returns the
-    /// steps taken.
-    fn copy_in_steps(&self, key: &[u8], tag: u8, out: &mut Vec<u8>) -> u64 {
+    /// Copies the big collection of type `tag` at `key` in steps, the
+    /// shard's read lock taken for each; `None` if the key went or came to
+    /// hold another value meanwhile. With the steps taken.
+    fn copy_in_steps(&self, key: &[u8], tag: u8) -> (Option<Encoded>, u64) {
         let mut copy = Stepped::new(tag);
         loop {
+            copy.make_room();
             let step = self.read_key(key, |m, h| {
                 copy.step(live(m, h, key, self.ctx()).and_then(|e| e.collection()))
             });
@@ -104,10 +105,9 @@ impl Db {
                 Ok(Step::More) => {}
                 Ok(Step::Done) => {
                     let steps = copy.steps();
-                    copy.finish(out);
-                    return steps;
+                    return (copy.finish(), steps);
                 }
-                Ok(Step::Changed) | Err(_) => return copy.steps(),
+                Ok(Step::Changed) | Err(_) => return (None, copy.steps()),
             }
         }
     }
