@@ -220,13 +220,7 @@ impl Persistence {
                 s.saves += 1;
                 s.changes_at_save = changes;
                 s.last_save_secs = Some(started.elapsed().as_secs());
-                tracing::info!(
-                    "DB saved on disk: {} keys in {:?} ({} big values copied in {} steps)",
-                    info.keys,
-                    info.elapsed,
-                    info.stepped.stepped_values,
-                    info.stepped.steps
-                );
+                log_saved(&info);
                 Ok(())
             }
             Err(e) => {
@@ -308,7 +302,7 @@ impl Persistence {
                     if enable_log {
                         store.set_appendonly(true)
                     } else {
-                        store.snapshot().map(drop)
+                        store.snapshot().map(|info| log_saved(&info))
                     }
                 }))
                 .unwrap_or_else(|_| {
@@ -551,4 +545,15 @@ pub async fn settle(shared: &Shared) -> Result<(), String> {
         }
     };
     done.map_err(|e| e.to_string())
+}
+
+/// The log line of a snapshot written (SAVE, BGSAVE, BGREWRITEAOF).
+fn log_saved(info: &tandem_engine::SnapshotInfo) {
+    tracing::info!(
+        "DB saved on disk: {} keys in {:?} ({} big values copied in {} steps)",
+        info.keys,
+        info.elapsed,
+        info.stepped.stepped_values,
+        info.stepped.steps
+    );
 }
