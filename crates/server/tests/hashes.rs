@@ -396,16 +396,7 @@ fn hash_commands_publish_redis_keyspace_events() -> TestResult {
         ("rename_to", "h3"),
         ("del", "h3"),
     ];
-    for (event, key) in recorded {
-        let channel = format!("__keyevent@0__:{event}");
-        let want = format!(
-            "*4\r\n$8\r\npmessage\r\n$12\r\n__keyevent@*\r\n${}\r\n{channel}\r\n${}\r\n{key}\r\n",
-            channel.len(),
-            key.len()
-        );
-        assert_eq!(String::from_utf8_lossy(&s.reply()?), want);
-    }
-    Ok(())
+    s.expect_keyevents(&recorded)
 }
 
 /// RESP3: HGETALL is a map, HRANDFIELD ... WITHVALUES an array of pairs

@@ -207,16 +207,7 @@ fn list_commands_publish_redis_keyspace_events() -> TestResult {
         ("lpush", "r"),
         ("rpop", "r"),
     ];
-    for (event, key) in recorded {
-        let channel = format!("__keyevent@0__:{event}");
-        let want = format!(
-            "*4\r\n$8\r\npmessage\r\n$12\r\n__keyevent@*\r\n${}\r\n{channel}\r\n${}\r\n{key}\r\n",
-            channel.len(),
-            key.len()
-        );
-        assert_eq!(String::from_utf8_lossy(&s.reply()?), want);
-    }
-    Ok(())
+    s.expect_keyevents(&recorded)
 }
 
 /// A list long enough to span many chunks, and elements longer than a

@@ -212,6 +212,23 @@ impl Raw {
         Ok(())
     }
 
+    /// Reads the keyspace events `recorded` ((event, key), in order), as a
+    /// client subscribed with `PSUBSCRIBE __keyevent@*` gets them from
+    /// database 0.
+    pub fn expect_keyevents(&mut self, recorded: &[(&str, &str)]) -> TestResult {
+        for (event, key) in recorded {
+            let channel = format!("__keyevent@0__:{event}");
+            let want = format!(
+                "*4\r\n$8\r\npmessage\r\n$12\r\n__keyevent@*\r\n${}\r\n{channel}\r\n${}\r\n{key}\r\n",
+                channel.len(),
+                key.len()
+            );
+            let got = self.reply()?;
+            assert_eq!(String::from_utf8_lossy(&got), want, "{event} of {key}");
+        }
+        Ok(())
+    }
+
     /// Sends `request` and checks the replies are exactly `expected`.
     pub fn check(&mut self, request: &[u8], expected: &[u8]) -> TestResult {
         self.send(request)?;
