@@ -20,7 +20,9 @@ phase and server, the medians over rounds of the probe's p99, p99.9 and
 max, redis-benchmark's ops/s (zadd) and DEL's round trip (del).
 
 Usage: scripts/bench_zset_probe.py [--members N] [--rounds R] [--zadds N]
-(build target/release/tandem first).
+       [--baseline-bin PATH] [--no-redis]
+(build target/release/tandem first; the probe client is always
+--tandem-bin's).
 """
 import argparse
 import json
@@ -137,18 +139,22 @@ def main():
     ap.add_argument("--zadds", type=int, default=2_000_000)
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--tandem-bin", default=os.path.join(ROOT, "target/release/tandem"))
+    ap.add_argument("--baseline-bin", help="an older Tandem build, run beside as `Tandem-base`")
+    ap.add_argument("--no-redis", action="store_true", help="leave Redis out (an A/B of builds)")
     a = ap.parse_args()
-    servers = [
-        ("Tandem", [a.tandem_bin, "server", "--port", "7301"], 7301),
-        ("Redis", shlex.split("redis-server --port 7302 --save '' --appendonly no"), 7302),
-    ]
+    servers = [("Tandem", [a.tandem_bin, "server", "--port", "7301"], 7301)]
+    if a.baseline_bin:
+        servers.append(("Tandem-base", [a.baseline_bin, "server", "--port", "7303"], 7303))
+    if not a.no_redis:
+        servers.append(("Redis", shlex.split("redis-server --port 7302 --save '' --appendonly no"), 7302))
     results = {n: [] for n, _, _ in servers}
     for r in range(a.rounds):
         order = servers if r % 2 == 0 else list(reversed(servers))
         for name, argv, port in order:
             print(f"round {r + 1}/{a.rounds}", end=" ", flush=True)
             results[name].append(one(a, name, argv, port))
-    print(f"\n`scripts/bench_zset_probe.py --members {a.members} --zadds {a.zadds} --rounds {a.rounds}`, medians:\n")
+    print(f"\n`scripts/bench_zset_probe.py --members {a.members} --zadds {a.zadds} --rounds {a.rounds}"
+          f"{' --baseline-bin ...' if a.baseline_bin else ''}{' --no-redis' if a.no_redis else ''}`, medians:\n")
     print("| server | ZADD ops/s | probe p99 / p99.9 / max ms during ZADD | DEL ms | probe p99 / p99.9 / max ms around DEL |")
     print("|---|---:|---|---:|---|")
     for name, rs in results.items():

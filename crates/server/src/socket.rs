@@ -7,6 +7,7 @@
 
 use bytes::BytesMut;
 use std::io;
+use std::task::{Context, Poll};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpStream, UnixStream};
 
@@ -57,6 +58,14 @@ impl Socket {
         match self {
             Socket::Tcp(s) => s.readable().await,
             Socket::Unix(s) => s.readable().await,
+        }
+    }
+
+    /// Ready to read, or `cx` is woken when it is.
+    pub(crate) fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self {
+            Socket::Tcp(s) => s.poll_read_ready(cx),
+            Socket::Unix(s) => s.poll_read_ready(cx),
         }
     }
 
