@@ -227,6 +227,42 @@ fn far() -> u64 {
         + 3_600_000
 }
 
+/// Stops the `writers`, takes one more snapshot if the log is off (else
+/// what they wrote since the last one is not kept), kills and reopens the
+/// store, and checks it replays to exactly what the writers left: that
+/// state, returned.
+fn stop_and_replay(
+    store: Store,
+    db: &Db,
+    fs: &SimFs,
+    options: StoreOptions,
+    stop: &AtomicBool,
+    writers: Vec<std::thread::JoinHandle<()>>,
+) -> State {
+    stop.store(true, Ordering::Relaxed);
+    for w in writers {
+        w.join().unwrap();
+    }
+    let appendonly = options.appendonly;
+    if !appendonly {
+        store.snapshot().unwrap();
+    }
+    let now = state(db);
+    store.close().unwrap();
+    let again = killed_and_reopened(fs, options);
+    let replayed = state(again.db(0).unwrap());
+    for (key, v) in &now {
+        // Not assert_eq!: a big value's debug print runs to megabytes.
+        assert!(
+            replayed.get(key) == Some(v),
+            "{} (appendonly {appendonly})",
+            String::from_utf8_lossy(key)
+        );
+    }
+    assert_eq!(replayed.len(), now.len());
+    now
+}
+
 #[test]
 fn snapshots_taken_while_collections_change_replay_exactly() {
     for appendonly in [true, false] {
@@ -272,27 +308,8 @@ fn snapshots_taken_while_collections_change_replay_exactly() {
         for _ in 0..4 {
             store.snapshot().unwrap();
         }
-        stop.store(true, Ordering::Relaxed);
-        for w in writers {
-            w.join().unwrap();
-        }
-        if !appendonly {
-            store.snapshot().unwrap();
-        }
-        let now = state(&db);
+        let now = stop_and_replay(store, &db, &fs, options, &stop, writers);
         assert!(now.len() > 100, "the workload keeps keys: {}", now.len());
-        store.close().unwrap();
-        let again = killed_and_reopened(&fs, options);
-        let replayed = state(again.db(0).unwrap());
-        for (key, v) in &now {
-            assert_eq!(
-                replayed.get(key),
-                Some(v),
-                "{} (appendonly {appendonly})",
-                String::from_utf8_lossy(key)
-            );
-        }
-        assert_eq!(replayed.len(), now.len());
     }
 }
 
@@ -488,24 +505,6 @@ fn big_collections_copied_in_steps_while_they_change_replay_exactly() {
                 "{stepped:?}"
             );
         }
-        stop.store(true, Ordering::Relaxed);
-        for w in writers {
-            w.join().unwrap();
-        }
-        if !appendonly {
-            store.snapshot().unwrap();
-        }
-        let now = state(&db);
-        store.close().unwrap();
-        let again = killed_and_reopened(&fs, options);
-        let replayed = state(again.db(0).unwrap());
-        assert_eq!(replayed.len(), now.len());
-        for (key, v) in &now {
-            assert!(
-                replayed.get(key) == Some(v),
-                "{} (appendonly {appendonly})",
-                String::from_utf8_lossy(key)
-            );
-        }
+        stop_and_replay(store, &db, &fs, options, &stop, writers);
     }
 }
