@@ -74,7 +74,7 @@ impl Stepped {
     /// Whether `c` is copied this way: a list, or a hash, set or sorted
     /// set in its table encoding, with more than one step's elements.
     pub(crate) fn applies(c: &Collection) -> bool {
-        let steppable = matches!(c, Collection::List(_)) || table_order(c).is_some();
+        let steppable = matches!(c, Collection::List(_)) || table_of(c).is_some();
         steppable && c.len() > STEP
     }
 
@@ -102,15 +102,13 @@ impl Stepped {
             self.steps += 1;
             return Step::Done;
         }
-        let Some(order) = table_order(c) else {
-            return Step::Changed;
-        };
-        if *self.order.get_or_insert(order) != order {
-            return Step::Changed;
-        }
         let Some(table) = table_of(c) else {
             return Step::Changed;
         };
+        let order = table.order_id();
+        if *self.order.get_or_insert(order) != order {
+            return Step::Changed;
+        }
         if self.steps == 0 {
             // Sized once (the table's byte count is a little over its
             // encoding's), so it is not doubled up through copies of a
@@ -200,11 +198,6 @@ fn table_of(c: &Collection) -> Option<&Table> {
         Collection::ZSet(z) => z.table(),
         Collection::List(_) => None,
     }
-}
-
-/// The scan order of `c`'s table, if it is in a table encoding.
-fn table_order(c: &Collection) -> Option<u64> {
-    table_of(c).map(Table::order_id)
 }
 
 #[cfg(test)]
