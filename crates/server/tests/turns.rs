@@ -56,13 +56,16 @@ fn a_long_pipeline_lets_another_client_in_between_its_turns() -> TestResult {
     assert_eq!(replies, BUSY);
     let text = String::from_utf8_lossy(&reply).into_owned();
     let before: usize = text.trim().trim_start_matches(':').parse()?;
-    // Each turn runs what one read brought in (16 KiB, about 700 INCRs):
-    // the other client is served after one turn or two (tokio's own
-    // budget would stop the busy one after two or three), never after
-    // the busy client's input ran dry. With many busy clients the turns
-    // matter more than here: see BENCHMARKS, "Taking turns".
+    // Each turn runs what one read brought in (16 KiB, about 700 INCRs),
+    // so on a quiet machine the other client is served after a turn or
+    // two. The bound is looser than that on purpose: the test's own four
+    // threads share two cores with the server, and the other client may
+    // not get to send for several thousand INCRs (CI once saw 8,520).
+    // What must never happen is the other client waiting until the busy
+    // client's input ran dry. With many busy clients the turns matter
+    // more than here: see BENCHMARKS, "Taking turns".
     assert!(
-        before < 8_000,
+        before < BUSY / 4,
         "{before} of the pipeline's {BUSY} INCRs ran before the other client's"
     );
     Ok(())
