@@ -33,6 +33,8 @@
 //! - `pubsub`: channels, patterns and keyspace notifications.
 //! - `scan`: the streaming k-way merge, SCAN cursors, glob patterns.
 //! - `memtable`: shards, locks, the shard map, layouts, deadline hints.
+//! - `evict`: the eviction policies, the access word (LRU/LFU) and the
+//!   pool of candidates.
 //! - `entry`: the compact per-key block.
 //! - `collection`: hashes (lists, sets and sorted sets to come) and their
 //!   encoding for the log and snapshots.
@@ -48,6 +50,7 @@ mod collection;
 mod db;
 mod entry;
 mod error;
+pub mod evict;
 mod expiry;
 pub mod journal;
 mod keyspace;
@@ -62,13 +65,16 @@ mod standalone;
 
 pub use background::{Background, Worker, WorkerState};
 pub use bytes::Bytes;
-pub use collection::free::{drained as lazyfree_drained, pending as lazyfree_pending};
+pub use collection::free::{
+    drained as lazyfree_drained, pending as lazyfree_pending,
+    pending_bytes as lazyfree_pending_bytes,
+};
 pub use collection::{ChunkLimit, End, Limits, Listpack, Picks};
 pub use db::{
-    Aggregate, Db, DumpEntry, DumpStats, ExpireCondition, Expiry, FieldValue, HashPart, Hashes,
-    KeyValue, LexBound, Lists, PosOptions, ScanOptions, ScanPage, ScoreBound, SetAlgebra,
-    SetCondition, SetOptions, SetOutcome, SetTtl, Sets, ShardStats, Stats, Tx, ZAddFlags, ZAdded,
-    ZPopped, ZRange, ZRangeBy, ZSetAlgebra, ZSetOp, ZSets,
+    evict_one, Aggregate, Db, DumpEntry, DumpStats, EvictState, Evicted, ExpireCondition, Expiry,
+    FieldValue, HashPart, Hashes, KeyValue, LexBound, Lists, PosOptions, ScanOptions, ScanPage,
+    ScoreBound, SetAlgebra, SetCondition, SetOptions, SetOutcome, SetTtl, Sets, ShardStats, Stats,
+    Tx, ZAddFlags, ZAdded, ZPopped, ZRange, ZRangeBy, ZSetAlgebra, ZSetOp, ZSets,
 };
 pub use entry::{Entry, ValueType};
 pub use error::{Error, Result};

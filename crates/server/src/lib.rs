@@ -34,6 +34,8 @@ pub mod config;
 mod connection;
 mod contained;
 mod databases;
+mod eviction;
+mod memory;
 mod pause;
 mod persistence;
 mod registry;

@@ -97,6 +97,9 @@ pub struct Multi {
     /// Whether a queued request writes (or may replicate, as PUBLISH):
     /// CLIENT PAUSE WRITE then holds EXEC back, as Redis does.
     pub writes: bool,
+    /// Whether a queued request may grow memory (`denyoom`): over the
+    /// memory bound, EXEC is then refused with `-OOM`, as Redis does.
+    pub denyoom: bool,
 }
 
 /// A key under WATCH.

@@ -4,6 +4,7 @@
 use crate::blocking::Blocking;
 use crate::config::Config;
 use crate::databases::Databases;
+use crate::eviction::Eviction;
 use crate::pause::Pause;
 use crate::persistence::Persistence;
 use crate::registry::Clients;
@@ -35,6 +36,8 @@ pub struct Shared {
     pub registry: Clients,
     /// CLIENT PAUSE.
     pub pause: Pause,
+    /// The memory bound: memory in use, eviction, time over the bound.
+    pub eviction: Eviction,
     /// Clients blocked on list keys (BLPOP and the rest).
     pub blocking: Arc<Blocking>,
     /// The next client id.
@@ -65,8 +68,9 @@ impl Shared {
         );
         for db in dbs.all().iter() {
             db.set_limits(config.limits());
+            set_access_rules(db, &config.eviction);
         }
-        Arc::new(Self {
+        let shared = Arc::new(Self {
             dbs,
             persistence: Persistence::new(),
             shard_hub: Hub::new(hub.limits()),
@@ -75,16 +79,37 @@ impl Shared {
             clients: AtomicUsize::new(0),
             registry: Clients::default(),
             pause: Pause::default(),
+            eviction: Eviction::default(),
             blocking: Arc::new(Blocking::default()),
             next_id: AtomicU64::new(1),
             stats: Stats::new(stat_slots),
             shutdown: CancellationToken::new(),
             started: Instant::now(),
-        })
+        });
+        Eviction::start_background(&shared);
+        shared
+    }
+
+    /// Tells every database how lookups stamp keys under `eviction`'s
+    /// policy (after CONFIG SET).
+    pub fn set_access_rules(&self, eviction: &crate::config::Eviction) {
+        for db in self.dbs.all().iter() {
+            set_access_rules(db, eviction);
+        }
     }
 
     /// A fresh client id.
     pub fn next_client_id(&self) -> u64 {
         self.next_id.fetch_add(1, Ordering::Relaxed)
     }
+}
+
+/// Stamps for LFU under an LFU policy, for LRU otherwise (as Redis reads
+/// its objects' `lru` field by the policy in force).
+fn set_access_rules(db: &tandem_engine::Db, eviction: &crate::config::Eviction) {
+    db.set_access_rules(
+        eviction.policy.lfu(),
+        eviction.lfu_log_factor,
+        eviction.lfu_decay_time,
+    );
 }

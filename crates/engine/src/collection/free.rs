@@ -21,13 +21,17 @@ const BIG: usize = 64 * 1024;
 const QUEUE: usize = 1024;
 
 enum Job {
-    Free(Box<Collection>),
+    /// A collection to free, with its footprint when queued.
+    Free(Box<Collection>, usize),
     /// Answered once every job queued before it is done.
     Drained(flume::Sender<()>),
 }
 
 static QUEUE_TX: OnceLock<Option<flume::Sender<Job>>> = OnceLock::new();
 static PENDING: AtomicUsize = AtomicUsize::new(0);
+/// The footprints of the collections queued: memory about to come back,
+/// which a memory bound should not evict keys for.
+static PENDING_BYTES: AtomicUsize = AtomicUsize::new(0);
 static DIED: AtomicBool = AtomicBool::new(false);
 
 fn start() -> Option<flume::Sender<Job>> {
@@ -37,8 +41,9 @@ fn start() -> Option<flume::Sender<Job>> {
         .spawn(move || {
             for job in rx.iter() {
                 match job {
-                    Job::Free(c) => {
+                    Job::Free(c, bytes) => {
                         drop(c);
+                        PENDING_BYTES.fetch_sub(bytes, Ordering::Relaxed);
                         PENDING.fetch_sub(1, Ordering::Relaxed);
                     }
                     Job::Drained(done) => {
@@ -58,16 +63,19 @@ fn start() -> Option<flume::Sender<Job>> {
 
 /// Frees `c`: here if it is small, on the `tandem-free` thread if big.
 pub(crate) fn release(c: Box<Collection>) {
-    if c.footprint() < BIG {
+    let bytes = c.footprint();
+    if bytes < BIG {
         return drop(c);
     }
     let Some(tx) = QUEUE_TX.get_or_init(start) else {
         return drop(c);
     };
     PENDING.fetch_add(1, Ordering::Relaxed);
-    match tx.try_send(Job::Free(c)) {
+    PENDING_BYTES.fetch_add(bytes, Ordering::Relaxed);
+    match tx.try_send(Job::Free(c, bytes)) {
         Ok(()) => {}
         Err(e) => {
+            PENDING_BYTES.fetch_sub(bytes, Ordering::Relaxed);
             PENDING.fetch_sub(1, Ordering::Relaxed);
             if matches!(e, flume::TrySendError::Disconnected(_))
                 && !DIED.swap(true, Ordering::Relaxed)
@@ -83,6 +91,12 @@ pub(crate) fn release(c: Box<Collection>) {
 /// `lazyfree_pending_objects`).
 pub fn pending() -> usize {
     PENDING.load(Ordering::Relaxed)
+}
+
+/// The bytes (footprints) of the big collections queued and not yet
+/// freed.
+pub fn pending_bytes() -> usize {
+    PENDING_BYTES.load(Ordering::Relaxed)
 }
 
 /// Returns once every collection queued before the call is freed (for
@@ -117,6 +131,7 @@ mod tests {
         }
         drained();
         assert_eq!(pending(), 0);
+        assert_eq!(pending_bytes(), 0);
         assert!(
             QUEUE_TX.get().is_some_and(Option::is_some),
             "the thread started"

@@ -40,8 +40,19 @@ fn expired(entry: &Entry, ctx: &Ctx) -> bool {
     entry.expiry().is_some_and(|t| ctx.now() > t)
 }
 
-/// The entry for `key` if it exists and has not expired.
+/// The entry for `key` if it exists and has not expired, counted as an
+/// access (its LRU time or LFU counter is updated, as Redis's
+/// `lookupKey` does).
 pub(crate) fn live<'m>(map: &'m ShardMap, hash: u64, key: &[u8], ctx: &Ctx) -> Option<&'m Entry> {
+    let entry = peek(map, hash, key, ctx)?;
+    ctx.access.touch(entry);
+    Some(entry)
+}
+
+/// The entry for `key` if it exists and has not expired, without counting
+/// an access: what TYPE, TTL, EXISTS and OBJECT read (Redis's
+/// `LOOKUP_NOTOUCH`).
+pub(crate) fn peek<'m>(map: &'m ShardMap, hash: u64, key: &[u8], ctx: &Ctx) -> Option<&'m Entry> {
     map.get(hash, key).filter(|e| !expired(e, ctx))
 }
 
@@ -60,6 +71,7 @@ pub(crate) fn live_slot<'m>(
         ctx.notify(NotifyFlags::EXPIRED, "expired", key);
         return None;
     }
+    ctx.access.touch(slot.get());
     Some(slot)
 }
 
@@ -88,5 +100,7 @@ pub(crate) fn new_entry(
     ctx: &Ctx,
 ) -> Result<Entry> {
     ctx.check_len(key.len())?;
-    Entry::build(key, value, version, expiry).ok_or_else(|| ctx.too_large())
+    let entry = Entry::build(key, value, version, expiry).ok_or_else(|| ctx.too_large())?;
+    ctx.access.stamp_new(&entry);
+    Ok(entry)
 }

@@ -6,7 +6,7 @@
 //! the key when the deadline has passed. Deadlines are absolute Unix
 //! milliseconds; an entry is expired once the clock is past its deadline.
 
-use super::access::{live, live_slot};
+use super::access::{live_slot, peek};
 use super::types::{ExpireCondition, Expiry, SetTtl};
 use crate::entry::Patch;
 use crate::error::{Error, Result};
@@ -173,7 +173,7 @@ pub(crate) enum Deadline {
 }
 
 pub(crate) fn deadline(map: &ShardMap, hash: u64, key: &[u8], ctx: &Ctx) -> Deadline {
-    match live(map, hash, key, ctx) {
+    match peek(map, hash, key, ctx) {
         None => Deadline::Missing,
         Some(e) => e.expiry().map_or(Deadline::Persistent, Deadline::At),
     }

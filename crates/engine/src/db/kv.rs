@@ -9,7 +9,7 @@
 //! errors occur; on a `Tx` a key the batch did not declare also fails with
 //! `Error::KeyNotInBatch`.
 
-use super::access::{delete, live, sealed::Access};
+use super::access::{delete, live, peek, sealed::Access};
 use super::expire::{self, deadline_for_expire};
 use super::types::{ExpireCondition, Expiry, SetCondition, SetOptions, SetOutcome, SetTtl};
 use super::{counters, keys, strings};
@@ -42,7 +42,7 @@ pub trait KeyValue: Access {
         string: impl FnOnce(&[u8]) -> &'static str,
     ) -> Result<Option<&'static str>> {
         self.read_key(key, |m, h| {
-            live(m, h, key, self.ctx()).map(|e| match e.collection() {
+            peek(m, h, key, self.ctx()).map(|e| match e.collection() {
                 Some(c) => c.encoding(),
                 None => string(e.value()),
             })
@@ -103,7 +103,7 @@ pub trait KeyValue: Access {
         let mut n = 0;
         for key in keys {
             let key = key.as_ref();
-            let found = self.read_key(key, |m, h| live(m, h, key, self.ctx()).is_some())?;
+            let found = self.read_key(key, |m, h| peek(m, h, key, self.ctx()).is_some())?;
             n += usize::from(found);
         }
         Ok(n)
@@ -255,13 +255,13 @@ pub trait KeyValue: Access {
     /// TYPE: the value's type, `None` if the key does not exist.
     fn key_type(&self, key: &[u8]) -> Result<Option<ValueType>> {
         self.read_key(key, |m, h| {
-            live(m, h, key, self.ctx()).map(Entry::value_type)
+            peek(m, h, key, self.ctx()).map(Entry::value_type)
         })
     }
 
     /// The entry's version, `None` if the key does not exist. Every write
     /// to a key gives it a version greater than any its shard gave before.
     fn version(&self, key: &[u8]) -> Result<Option<u64>> {
-        self.read_key(key, |m, h| live(m, h, key, self.ctx()).map(Entry::version))
+        self.read_key(key, |m, h| peek(m, h, key, self.ctx()).map(Entry::version))
     }
 }

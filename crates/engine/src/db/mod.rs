@@ -14,6 +14,7 @@ mod batch;
 mod collection;
 mod copy;
 mod counters;
+mod evict;
 mod expire;
 mod hashes;
 mod keys;
@@ -29,6 +30,7 @@ mod zset_algebra;
 mod zsets;
 
 pub use batch::Tx;
+pub use evict::{evict_one, EvictState, Evicted};
 pub use hashes::{FieldValue, HashPart, Hashes};
 pub use kv::KeyValue;
 pub use lists::{Lists, PosOptions};
@@ -108,6 +110,8 @@ impl Db {
             ],
             notifier: Notifier::new(hub, options.db_index),
             expired: AtomicU64::new(0),
+            evicted: AtomicU64::new(0),
+            access: Default::default(),
             id: options.db_index,
             journal: ArcSwapOption::empty(),
         };
@@ -381,7 +385,7 @@ impl KeyValue for Db {
         if let [key] = keys {
             let key = key.as_ref();
             return self.read_key(key, |m, h| {
-                usize::from(access::live(m, h, key, self.ctx()).is_some())
+                usize::from(access::peek(m, h, key, self.ctx()).is_some())
             });
         }
         self.snapshot(keys, |tx| tx.exists(keys))

@@ -7,7 +7,7 @@
 //! previous state: recovery replays effects, and a client never saw these
 //! as commands.
 
-use super::access::{live, new_entry, sealed::Access};
+use super::access::{new_entry, peek, sealed::Access};
 use super::Db;
 use crate::collection::stepped::{Encoded, Step, Stepped};
 use crate::collection::{codec, edit, Collection, Limits};
@@ -99,7 +99,7 @@ impl Db {
         loop {
             copy.make_room();
             let step = self.read_key(key, |m, h| {
-                copy.step(live(m, h, key, self.ctx()).and_then(|e| e.collection()))
+                copy.step(peek(m, h, key, self.ctx()).and_then(|e| e.collection()))
             });
             match step {
                 Ok(Step::More) => {}

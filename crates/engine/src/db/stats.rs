@@ -1,6 +1,6 @@
 //! Keyspace statistics: shard sizes, balance, contention and batch paths.
 
-use super::access::{live, sealed::Access};
+use super::access::{peek, sealed::Access};
 use super::Db;
 use crate::error::Result;
 use crate::keyspace::ResizeState;
@@ -165,7 +165,7 @@ impl Db {
     pub fn memory_usage(&self, key: &[u8]) -> Result<Option<usize>> {
         self.read_key(key, |m, h| {
             let index_share = m.index_bytes() / m.len().max(1);
-            live(m, h, key, self.ctx()).map(|e| e.footprint() + index_share)
+            peek(m, h, key, self.ctx()).map(|e| e.footprint() + index_share)
         })
     }
 }

@@ -18,12 +18,18 @@
 //! view; the unsafe code is allocation, deallocation, forming that view, and
 //! the pointer to a shared value.
 //!
+//! The block starts with the access word (`ACCESS_LEN` bytes, an
+//! `AtomicU32`: reads update it under a shared lock), and every `&[u8]`
+//! view starts after it, so no view ever covers memory another thread may
+//! write.
+//!
 //! The byte format is `format`; patching a block is `patch`.
 
 use super::class::{class_of, class_size};
 use super::format::{
-    get_u64, get_usize, head_len, spans, value_part_len, ALIGN, FLAGS_AT, HAS_EXPIRY, INLINE_MAX,
-    KEY_LEN_AT, REPR_INLINE, REPR_MASK, REPR_OBJECT, REPR_SHARED, TYPE_MASK, TYPE_SHIFT, WORD,
+    get_u64, get_usize, head_len, spans, value_part_len, ACCESS_LEN, ALIGN, FLAGS_AT, HAS_EXPIRY,
+    INLINE_MAX, KEY_LEN_AT, REPR_INLINE, REPR_MASK, REPR_OBJECT, REPR_SHARED, TYPE_MASK,
+    TYPE_SHIFT, WORD,
 };
 use super::varint::{get_varint, put_varint};
 use super::ValueType;
@@ -32,6 +38,7 @@ use bytes::Bytes;
 use std::alloc::{self, Layout};
 use std::borrow::Cow;
 use std::ptr::NonNull;
+use std::sync::atomic::AtomicU32;
 
 /// One stored key with its value and metadata.
 ///
@@ -127,7 +134,7 @@ impl Entry {
         let key_len32 = u32::try_from(key.len()).ok()?;
         u32::try_from(value.len()).ok()?;
         let size = head_len(key.len(), expiry.is_some()) + value.part_len();
-        let class = class_of(size)?;
+        let class = class_of(size + ACCESS_LEN)?;
         let layout = layout_of(class);
         // SAFETY: the layout has a non-zero size (at least 16 bytes).
         let ptr = unsafe { alloc::alloc_zeroed(layout) };
@@ -151,23 +158,45 @@ impl Entry {
         Some(entry)
     }
 
-    /// The whole block, before the class byte is trusted (construction).
+    /// Where the view starts: after the access word.
+    fn view_ptr(&self) -> *mut u8 {
+        // `wrapping_add` needs no unsafe block: every block is at least 16
+        // bytes, so the result stays inside the allocation.
+        self.ptr.as_ptr().wrapping_add(ACCESS_LEN)
+    }
+
+    /// The whole view, before the class byte is trusted (construction).
     fn raw_init(&mut self, class: u8) -> &mut [u8] {
         // SAFETY: `ptr` is a live, zero-initialised allocation of exactly
-        // `class_size(class)` bytes owned by `self`, borrowed mutably here.
-        unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr(), class_size(class)) }
+        // `class_size(class)` bytes owned by `self`, borrowed mutably here;
+        // the view is its bytes after the access word.
+        unsafe { std::slice::from_raw_parts_mut(self.view_ptr(), class_size(class) - ACCESS_LEN) }
     }
 
     pub(super) fn class(&self) -> u8 {
-        // SAFETY: the first byte of a live block is initialised and is
-        // the class written at construction.
-        unsafe { *self.ptr.as_ptr() }
+        // SAFETY: the first byte of a live block's view is initialised and
+        // is the class written at construction.
+        unsafe { *self.view_ptr() }
     }
 
     pub(super) fn raw(&self) -> &[u8] {
         // SAFETY: the block is live, owned by `self`, fully initialised,
-        // and `class_size(class)` bytes long.
-        unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), class_size(self.class())) }
+        // and `class_size(class)` bytes long; the view leaves out the
+        // access word, the only bytes written through `&self`.
+        unsafe {
+            std::slice::from_raw_parts(self.view_ptr(), class_size(self.class()) - ACCESS_LEN)
+        }
+    }
+
+    /// The access word: the key's LRU time or LFU counter (`crate::evict`),
+    /// written by reads under a shared lock, hence atomic.
+    pub(crate) fn access(&self) -> &AtomicU32 {
+        let p = self.ptr.as_ptr().cast::<u32>();
+        // SAFETY: the block is live for the borrow of `self`, 8-aligned
+        // (`ALIGN`), and its first `ACCESS_LEN` bytes were zeroed at
+        // allocation and are only ever accessed through this atomic (no
+        // view covers them).
+        unsafe { AtomicU32::from_ptr(p) }
     }
 
     pub(super) fn raw_mut(&mut self) -> &mut [u8] {
@@ -454,7 +483,9 @@ impl Entry {
             (None, Some(c)) => ValueIn::Object(Box::new(c.clone())),
             (None, None) => ValueIn::Slice(self.value()),
         };
-        Entry::build(key, value, self.version(), self.expiry())
+        let copy = Entry::build(key, value, self.version(), self.expiry())?;
+        copy.carry_access(self);
+        Some(copy)
     }
 
     /// This entry under another key (RENAME), moving a collection's
@@ -466,14 +497,28 @@ impl Entry {
         };
         let (version, expiry) = (self.version(), self.expiry());
         if u32::try_from(key.len()).is_err()
-            || class_of(head_len(key.len(), expiry.is_some()) + WORD).is_none()
+            || class_of(head_len(key.len(), expiry.is_some()) + WORD + ACCESS_LEN).is_none()
         {
             // Put it back where it was: the value part held this pointer.
             let at = spans(self.raw()).value_at;
             self.write_value(at, ValueIn::Object(c));
             return Err(self);
         }
-        Entry::build(key, ValueIn::Object(c), version, expiry).ok_or(self)
+        match Entry::build(key, ValueIn::Object(c), version, expiry) {
+            Some(moved) => {
+                moved.carry_access(&self);
+                Ok(moved)
+            }
+            None => Err(self),
+        }
+    }
+
+    /// Gives this (new) block the access word of `old`, which it replaces:
+    /// a rewrite is not an access of its own (Redis keeps the object's
+    /// `lru` on RENAME and, under LFU, on an overwrite).
+    pub(crate) fn carry_access(&self, old: &Entry) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.access().store(old.access().load(Relaxed), Relaxed);
     }
 
     /// The block's address, for prefetching.
@@ -545,11 +590,24 @@ mod tests {
 
     #[test]
 
-    fn sixteen_byte_key_and_64_byte_value_fit_96_bytes() {
-        let e = Entry::new(&[b'k'; 16], &[b'v'; 64], None).expect("small");
+    fn sixteen_byte_key_and_60_byte_value_fit_96_bytes() {
+        let e = Entry::new(&[b'k'; 16], &[b'v'; 60], None).expect("small");
         assert_eq!(e.footprint(), 96);
-        let e = Entry::new(&[b'k'; 16], &[b'v'; 64], Some(1)).expect("small");
+        let e = Entry::new(&[b'k'; 16], &[b'v'; 60], Some(1)).expect("small");
         assert_eq!(e.footprint(), 112);
+    }
+
+    #[test]
+    fn the_access_word_is_apart_from_the_fields_and_carried_to_copies() {
+        use std::sync::atomic::Ordering::Relaxed;
+        let e = Entry::build(b"key", ValueIn::Slice(b"value"), 7, Some(1234)).expect("small");
+        assert_eq!(e.access().load(Relaxed), 0);
+        e.access().store(u32::MAX, Relaxed);
+        assert_eq!((e.key(), e.value()), (&b"key"[..], &b"value"[..]));
+        assert_eq!((e.version(), e.expiry()), (7, Some(1234)));
+        assert_eq!(e.clone().access().load(Relaxed), u32::MAX);
+        let renamed = e.into_key(b"other").expect("fits");
+        assert_eq!(renamed.access().load(Relaxed), u32::MAX);
     }
 
     #[test]

@@ -4,8 +4,11 @@
 //! and `patch` share. Everything here reads or sizes safe `&[u8]` views;
 //! it must never allocate, free, or touch a block through a pointer.
 //!
-//! Layout (no alignment; multi-byte fields are little-endian):
+//! Layout (no alignment; multi-byte fields are little-endian). Offsets
+//! are those of the block's view, which starts after the access word:
 //! ```text
+//! -4   access   u32     LRU time or LFU counter (`Entry::access`); atomic,
+//!                       never part of a `&[u8]` view
 //! 0    class    u8      allocation size class (entry::class)
 //! 1    flags    u8      bits 0-2 representation, bit 3 has-expiry,
 //!                       bits 4-6 value type (`ValueType::tag`)
@@ -25,6 +28,11 @@ use super::varint::{get_varint, varint_len};
 /// reference instead of copying under the shard lock, and APPEND can grow
 /// the buffer in place instead of rewriting the block.
 pub(super) const INLINE_MAX: usize = 4096;
+
+/// Bytes before the view: the access word. A read under the shard's
+/// shared lock updates it (Redis's `lru` field, touched by every lookup),
+/// so it is an atomic that no `&[u8]` view of the block may cover.
+pub(super) const ACCESS_LEN: usize = 4;
 
 pub(super) const FLAGS_AT: usize = 1;
 pub(super) const KEY_LEN_AT: usize = 2;

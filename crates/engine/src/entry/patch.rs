@@ -8,7 +8,7 @@
 
 use super::block::{Entry, ValueIn};
 use super::class::{class_of, class_size};
-use super::format::{head_len, spans, FLAGS_AT, HAS_EXPIRY, WORD};
+use super::format::{head_len, spans, ACCESS_LEN, FLAGS_AT, HAS_EXPIRY, WORD};
 use super::varint::get_varint;
 
 /// A change to an entry: any of value and expiry, and always a new version.
@@ -46,8 +46,8 @@ impl Entry {
         };
         let new_size = head_len(s.key_len, new_expiry.is_some()) + new_value_part;
         let class = self.class();
-        let fits = match class_of(new_size) {
-            Some(c) => new_size <= class_size(class) && c.saturating_add(2) >= class,
+        let fits = match class_of(new_size + ACCESS_LEN) {
+            Some(c) => new_size + ACCESS_LEN <= class_size(class) && c.saturating_add(2) >= class,
             None => false,
         };
         if !fits {
@@ -58,6 +58,7 @@ impl Entry {
                     return Err(Oversize);
                 };
                 let built = Entry::build(self.key(), ValueIn::Object(c), patch.version, new_expiry);
+                built.iter().for_each(|b| b.carry_access(self));
                 return built.map(Applied::Moved).ok_or(Oversize);
             }
             let value = match patch.value {
@@ -68,9 +69,9 @@ impl Entry {
                     None => ValueIn::Slice(self.value()),
                 },
             };
-            return Entry::build(self.key(), value, patch.version, new_expiry)
-                .map(Applied::Moved)
-                .ok_or(Oversize);
+            let built = Entry::build(self.key(), value, patch.version, new_expiry);
+            built.iter().for_each(|b| b.carry_access(self));
+            return built.map(Applied::Moved).ok_or(Oversize);
         }
         let new_value_at = s.version_at + 8 + if new_expiry.is_some() { 8 } else { 0 };
         match patch.value {

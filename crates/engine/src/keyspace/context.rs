@@ -36,6 +36,10 @@ pub struct Ctx {
     pub(crate) notifier: Notifier,
     /// Keys that expired (Redis's `expired_keys`).
     pub(crate) expired: AtomicU64,
+    /// Keys evicted to stay under a memory bound (Redis's `evicted_keys`).
+    pub(crate) evicted: AtomicU64,
+    /// How lookups stamp keys' access words (LRU or LFU).
+    pub(crate) access: crate::evict::access::AccessRules,
     /// The keyspace's id in change records and snapshots: fixed for its
     /// life, unlike its number, which SWAPDB changes.
     pub(crate) id: u32,
@@ -54,6 +58,8 @@ impl Ctx {
     pub(crate) fn notify(&self, class: u32, event: &'static str, key: &[u8]) {
         if class == NotifyFlags::EXPIRED {
             self.expired.fetch_add(1, Ordering::Relaxed);
+        } else if class == NotifyFlags::EVICTED {
+            self.evicted.fetch_add(1, Ordering::Relaxed);
         }
         self.notifier.notify(class, event, key);
     }

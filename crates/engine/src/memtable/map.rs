@@ -154,6 +154,26 @@ impl ShardMap {
         self.version
     }
 
+    /// An entry with a deadline picked at random (see
+    /// `Tree::random_volatile`).
+    pub(crate) fn random_volatile(&self, pick: &mut impl FnMut(usize) -> usize) -> Option<&Entry> {
+        if self.tally.volatile == 0 {
+            return None;
+        }
+        self.tree.random_volatile(pick)
+    }
+
+    /// `n` entries picked at random, appended to `out` (see
+    /// `Tree::sample`).
+    pub(crate) fn sample<'m>(
+        &'m self,
+        n: usize,
+        pick: &mut impl FnMut(usize) -> usize,
+        out: &mut smallvec::SmallVec<[&'m Entry; 16]>,
+    ) {
+        self.tree.sample(n, pick, out);
+    }
+
     /// An entry picked at random (see `Tree::random`).
     pub(crate) fn random(&self, pick: &mut impl FnMut(usize) -> usize) -> Option<&Entry> {
         self.tree.random(pick)

@@ -4,15 +4,15 @@
 //!
 //! Owns the refusals that come from a command's flags and the client's
 //! state: arity, protected commands (`enable-debug-command`), NOAUTH,
-//! `no-multi` inside MULTI, `-MISCONF` for writes (and PING) while data
-//! cannot be persisted, the RESP2 subscribed context, and `-LOADING`. It decides
-//! only; it never runs a handler, and it never changes the session (the
-//! caller counts the refusal and dooms the transaction).
+//! `no-multi` inside MULTI, `-OOM` over the memory bound, `-MISCONF` for
+//! writes (and PING) while data cannot be persisted, the RESP2 subscribed
+//! context, and `-LOADING`. It never runs a handler, and it never changes
+//! the session (the caller counts the refusal and dooms the
+//! transaction). One check acts as well as decides, as Redis's does:
+//! over `maxmemory`, it evicts keys before any command (`eviction`).
 //!
 //! Flags COMMAND reports that decide nothing yet, and where their checks
 //! will go, in Redis's order:
-//! - `denyoom`: after the `no-multi` check, once there is a memory limit
-//!   (`maxmemory`): refused with `-OOM` while over it.
 //! - `write`: `-MISCONF` is checked; beside it, once there are replicas,
 //!   `-READONLY` and `-NOREPLICAS`. `write` (and the unreported
 //!   `MAY_REPLICATE`) also decide what CLIENT PAUSE WRITE holds back, in
@@ -29,6 +29,7 @@
 use super::spec::flags;
 use super::Resolved;
 use crate::config::Allowed;
+use crate::eviction::{Outcome, OOM};
 use crate::resp::Protocol;
 use crate::session::Session;
 use crate::shared::Shared;
@@ -69,6 +70,9 @@ pub(crate) fn refusal(
     if session.multi.is_some() && flags & flags::NO_MULTI != 0 {
         return Some(NOT_IN_MULTI.to_string());
     }
+    if let Some(msg) = out_of_memory(cmd.spec.name, flags, session, shared) {
+        return Some(msg.to_string());
+    }
     // Redis refuses PING too while it cannot persist (a health check
     // should see the problem).
     if flags & flags::WRITE != 0 || cmd.spec.name == "ping" {
@@ -89,6 +93,29 @@ pub(crate) fn refusal(
         return Some(LOADING.to_string());
     }
     None
+}
+
+/// Evicts if memory is over the bound; then, if it is still over and
+/// nothing could be evicted, Redis's `-OOM` for a command that may grow
+/// memory (`denyoom`, or EXEC of a transaction holding one), and for
+/// anything but EXEC, DISCARD, QUIT and RESET inside MULTI (queueing
+/// takes memory too).
+fn out_of_memory(
+    name: &str,
+    flags: u32,
+    session: &Session,
+    shared: &Shared,
+) -> Option<&'static str> {
+    if shared.config.load().eviction.maxmemory == 0 {
+        return None;
+    }
+    if shared.eviction.perform(&shared.config, &shared.dbs) != Outcome::Stuck {
+        return None;
+    }
+    let denyoom = flags & flags::DENYOOM != 0
+        || (name == "exec" && session.multi.as_ref().is_some_and(|m| m.denyoom));
+    let queued = session.multi.is_some() && !matches!(name, "exec" | "discard" | "quit" | "reset");
+    (denyoom || queued).then_some(OOM)
 }
 
 /// Whether `session` may run a protected command under `setting`.

@@ -10,6 +10,7 @@
 use super::args::is;
 use super::spec::{spec, Spec};
 use super::{unknown_subcommand, Call, CmdResult, Reject};
+use crate::config::eviction::{bounded, BAD_POLICY, LFU, SAMPLES, TENACITY};
 use crate::config::Config;
 
 pub(super) const COMMANDS: &[Spec] = &[spec("config", -2, 0, (0, 0, 0), config)];
@@ -17,7 +18,7 @@ pub(super) const COMMANDS: &[Spec] = &[spec("config", -2, 0, (0, 0, 0), config)]
 /// Every setting CONFIG GET knows, with its current value.
 fn settings(c: &Config) -> Vec<(&'static str, String)> {
     let yes_no = |b: bool| if b { "yes" } else { "no" }.to_string();
-    vec![
+    let mut all = vec![
         ("bind", c.bind.clone()),
         ("port", c.port.to_string()),
         (
@@ -109,7 +110,9 @@ fn settings(c: &Config) -> Vec<(&'static str, String)> {
             "zset-max-ziplist-value",
             c.zset_max_listpack_value.to_string(),
         ),
-    ]
+    ];
+    all.extend(c.eviction.settings());
+    all
 }
 
 fn config(c: &mut Call<'_>) -> CmdResult {
@@ -243,6 +246,31 @@ fn settable(name: &str) -> Option<Settable> {
             c.zset_max_listpack_value = memory(v, 0)?;
             Ok(())
         }),
+        "maxmemory" => Now(|c, v| {
+            c.eviction.maxmemory = memory(v, 0)?;
+            Ok(())
+        }),
+        "maxmemory-policy" => Now(|c, v| {
+            c.eviction.policy =
+                tandem_engine::evict::Policy::from_name(v).ok_or_else(|| BAD_POLICY.to_string())?;
+            Ok(())
+        }),
+        "maxmemory-samples" => Now(|c, v| {
+            c.eviction.samples = bounded(v, SAMPLES.0, SAMPLES.1)?;
+            Ok(())
+        }),
+        "maxmemory-eviction-tenacity" => Now(|c, v| {
+            c.eviction.tenacity = bounded(v, TENACITY.0, TENACITY.1)?;
+            Ok(())
+        }),
+        "lfu-log-factor" => Now(|c, v| {
+            c.eviction.lfu_log_factor = bounded(v, LFU.0, LFU.1)?;
+            Ok(())
+        }),
+        "lfu-decay-time" => Now(|c, v| {
+            c.eviction.lfu_decay_time = bounded(v, LFU.0, LFU.1)?;
+            Ok(())
+        }),
         "set-max-intset-entries" => Now(|c, v| {
             c.set_max_intset_entries = integer(v, 0, i64::MAX)?.unsigned_abs();
             Ok(())
@@ -369,7 +397,21 @@ fn set(c: &mut Call<'_>) -> CmdResult {
                 failed("appendonly", "Failed to set current 'appendonly' config")
             })?;
     }
+    shared.set_access_rules(&next.eviction);
+    let maxmemory = next.eviction.maxmemory;
+    let lowered = maxmemory != 0 && maxmemory != before.eviction.maxmemory;
     shared.config.store(std::sync::Arc::new(next));
+    if lowered {
+        let used = shared.eviction.memory.refresh();
+        if maxmemory < used {
+            tracing::warn!(
+                "WARNING: the new maxmemory value set via CONFIG SET ({maxmemory}) is smaller than the current memory usage ({used}). This will result in key eviction and/or the inability to accept new write commands depending on the maxmemory-policy."
+            );
+        }
+        // As Redis's `startEvictionTimeProc`: the background evicts, so
+        // that this reply does not wait for the whole drop.
+        shared.eviction.wake();
+    }
     c.out.ok();
     Ok(())
 }

@@ -108,8 +108,8 @@ impl Engine {
         self.dbs.iter().map(|(_, _, s)| s.expired_keys).sum()
     }
 
-    fn approx_bytes(&self) -> usize {
-        self.dbs.iter().map(|(_, _, s)| s.approx_bytes).sum()
+    fn evicted_keys(&self) -> u64 {
+        self.dbs.iter().map(|(_, db, _)| db.evicted_keys()).sum()
     }
 }
 
@@ -131,7 +131,7 @@ pub(crate) fn render(shared: &Shared, want: &[bool]) -> String {
         match (*section, engine) {
             ("server", _) => server(&mut text, shared),
             ("clients", _) => clients(&mut text, shared),
-            ("memory", Some(e)) => memory(&mut text, e),
+            ("memory", Some(e)) => memory(&mut text, shared, e),
             ("persistence", _) => persistence(&mut text, shared),
             ("stats", Some(e)) => stats(&mut text, shared, &totals, e),
             ("replication", _) => replication(&mut text, shared),
@@ -160,7 +160,7 @@ fn field(text: &mut String, name: &str, value: impl std::fmt::Display) {
 }
 
 /// Bytes as Redis's `bytesToHuman` prints them: `512B`, `1.50K`, `2.00M`.
-fn human(bytes: u64) -> String {
+pub(super) fn human(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["K", "M", "G", "T", "P"];
     if bytes < 1024 {
         return format!("{bytes}B");
@@ -232,43 +232,13 @@ fn clients(text: &mut String, shared: &Shared) {
     field(text, "tracking_clients", 0);
 }
 
-fn memory(text: &mut String, engine: &Engine) {
-    let (rss, total) = (
-        tandem_engine::process::rss_bytes(),
-        tandem_engine::process::total_memory_bytes(),
-    );
-    let dataset = u64::try_from(engine.approx_bytes()).unwrap_or(u64::MAX);
-    // The allocator's own count is not reachable from here, so
-    // `used_memory` is the resident set: an upper bound on what Redis's
-    // field counts. The dataset is the engine's own estimate.
-    let used = rss.unwrap_or(dataset);
-    field(text, "used_memory", used);
-    field(text, "used_memory_human", human(used));
-    if let Some(rss) = rss {
-        field(text, "used_memory_rss", rss);
-        field(text, "used_memory_rss_human", human(rss));
-    }
-    field(text, "used_memory_dataset", dataset);
-    let perc = if used == 0 {
-        0.0
-    } else {
-        dataset as f64 * 100.0 / used as f64
-    };
-    field(text, "used_memory_dataset_perc", format!("{perc:.2}%"));
-    if let Some(total) = total {
-        field(text, "total_system_memory", total);
-        field(text, "total_system_memory_human", human(total));
-    }
-    // No memory limit and no eviction yet.
-    field(text, "maxmemory", 0);
-    field(text, "maxmemory_human", "0B");
-    field(text, "maxmemory_policy", "noeviction");
-    // Big collections let go and not yet freed by `tandem-free`.
-    field(
-        text,
-        "lazyfree_pending_objects",
-        tandem_engine::lazyfree_pending(),
-    );
+fn memory(text: &mut String, shared: &Shared, engine: &Engine) {
+    let dataset: u64 = (engine.dbs.iter())
+        .map(|(_, _, s)| s.approx_bytes.saturating_sub(s.index_bytes) as u64)
+        .sum();
+    let keys: u64 = engine.dbs.iter().map(|(_, _, s)| s.keys as u64).sum();
+    super::memory::Report::gather(shared, dataset, keys)
+        .info(&mut |name, value| field(text, name, value));
 }
 
 fn persistence(text: &mut String, shared: &Shared) {
@@ -291,7 +261,11 @@ fn stats(text: &mut String, shared: &Shared, totals: &Totals, engine: &Engine) {
     );
     field(text, "rejected_connections", totals.rejected_connections);
     field(text, "expired_keys", expired);
-    field(text, "evicted_keys", 0);
+    let (exceeded, current) = shared.eviction.exceeded_ms();
+    field(text, "evicted_keys", engine.evicted_keys());
+    field(text, "evicted_clients", 0);
+    field(text, "total_eviction_exceeded_time", exceeded);
+    field(text, "current_eviction_exceeded_time", current);
     field(text, "pubsub_channels", shared.hub.channels(None).len());
     field(text, "pubsub_patterns", shared.hub.numpat());
     field(

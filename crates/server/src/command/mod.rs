@@ -28,6 +28,7 @@ mod introspection;
 mod keys;
 mod list_blocking;
 mod lists;
+mod memory;
 pub(crate) mod meta;
 mod object;
 mod pick;
@@ -125,6 +126,7 @@ pub fn table() -> &'static [Spec] {
             server::COMMANDS,
             info::COMMANDS,
             object::COMMANDS,
+            memory::COMMANDS,
             debug::COMMANDS,
             #[cfg(feature = "fault-injection")]
             fault::COMMANDS,

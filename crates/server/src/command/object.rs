@@ -1,24 +1,26 @@
-//! Per-key introspection: OBJECT and MEMORY.
+//! Per-key introspection: OBJECT.
 //!
 //! Owns what Tandem can say about how one key is stored. Its entries have
 //! no Redis objects behind them, so OBJECT answers as Redis would for the
 //! same value where that is a fact about the value (ENCODING: the name
 //! Redis gives the representation it would choose; REFCOUNT: 1, nothing is
-//! shared), and refuses with Redis's own error where it would need
-//! tracking Tandem does not do (IDLETIME, FREQ: no access times or
-//! frequencies are kept). MEMORY USAGE is the engine's estimate for the
-//! key's entry and its share of the shard's index.
+//! shared). IDLETIME and FREQ read the key's access word, as Redis reads
+//! its object's `lru` field: IDLETIME unless an LFU policy is in force,
+//! FREQ only under one, with Redis's errors otherwise.
 
-use super::args::{int, is};
+use super::args::is;
 use super::introspection::help;
 use super::spec::{spec, Spec};
 use super::{unknown_subcommand, Call, CmdResult, Reject};
 use tandem_engine::KeyValue;
 
-pub(super) const COMMANDS: &[Spec] = &[
-    spec("object", -2, 0, (0, 0, 0), object),
-    spec("memory", -2, 0, (0, 0, 0), memory),
-];
+pub(super) const COMMANDS: &[Spec] = &[spec("object", -2, 0, (0, 0, 0), object)];
+
+/// Redis's refusal of OBJECT IDLETIME under an LFU policy.
+const NO_LRU: &str = "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
+
+/// Redis's refusal of OBJECT FREQ under any other policy.
+const NO_LFU: &str = "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
 
 /// Longest string Redis stores as `embstr` (`OBJ_ENCODING_EMBSTR_SIZE_LIMIT`).
 const EMBSTR_MAX: usize = 44;
@@ -43,11 +45,11 @@ const OBJECT_HELP: &[&str] = &[
     "    Return the kind of internal representation Redis would use for the",
     "    value stored at <key>.",
     "FREQ <key>",
-    "    Return the access frequency of the <key>. Not tracked by Tandem:",
-    "    always an error.",
+    "    Return the access frequency index of the <key>. The returned integer is",
+    "    proportional to the logarithm of the recent access frequency of the key.",
     "IDLETIME <key>",
-    "    Return the seconds since the last access to the <key>. Not tracked by",
-    "    Tandem: always an error.",
+    "    Return the idle time of the <key>, that is the approximated number of",
+    "    seconds elapsed since the last access to the key.",
     "REFCOUNT <key>",
     "    Return the number of references to the value of the <key> (always 1).",
     "HELP",
@@ -76,53 +78,23 @@ fn object(c: &mut Call<'_>) -> CmdResult {
         c.out.bulk(encoding.as_bytes());
     } else if is(sub, "refcount") {
         c.out.int(1);
-    } else if is(sub, "idletime") {
-        return Err(Reject::Static(
-            "ERR An LRU maxmemory policy is not selected, access time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
-        ));
     } else {
-        return Err(Reject::Static(
-            "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
-        ));
-    }
-    Ok(())
-}
-
-const MEMORY_HELP: &[&str] = &[
-    "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-    "USAGE <key> [SAMPLES <count>]",
-    "    Return memory in bytes used by <key> and its value (an estimate: the",
-    "    key's entry and its share of the index; SAMPLES is accepted and has",
-    "    no effect, since values are strings).",
-    "HELP",
-    "    Prints this help.",
-];
-
-fn memory(c: &mut Call<'_>) -> CmdResult {
-    let sub = c.arg(1);
-    if is(sub, "help") {
-        help(c.out, MEMORY_HELP);
-        return Ok(());
-    }
-    if !is(sub, "usage") {
-        return Err(unknown_subcommand(sub, "memory"));
-    }
-    // Redis reads SAMPLES before looking the key up: a bad option is an
-    // error even for a missing key.
-    let mut options = c.args_from(3).iter();
-    while let Some(word) = options.next() {
-        match options.next() {
-            Some(n) if is(word, "samples") => {
-                if int(n)? < 0 {
-                    return Err(Reject::Syntax);
-                }
+        let lfu = c.shared.config.load().eviction.policy.lfu();
+        if is(sub, "idletime") {
+            if lfu {
+                return Err(Reject::Static(NO_LRU));
             }
-            _ => return Err(Reject::Syntax),
+            // The key may have gone since ENCODING found it: 0, as for a
+            // key just used.
+            let idle = c.db().idle_ms(key)?.unwrap_or(0);
+            c.out.int(i64::try_from(idle / 1000).unwrap_or(i64::MAX));
+        } else {
+            if !lfu {
+                return Err(Reject::Static(NO_LFU));
+            }
+            let freq = c.db().frequency(key)?.unwrap_or(0);
+            c.out.int(i64::from(freq));
         }
-    }
-    match c.db().memory_usage(c.arg(2))? {
-        Some(bytes) => c.out.count(bytes),
-        None => c.out.null(),
     }
     Ok(())
 }

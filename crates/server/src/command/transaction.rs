@@ -204,6 +204,7 @@ pub(crate) fn queue(args: &[&[u8]], cmd: Resolved, out: &mut Out, session: &mut 
         return false;
     }
     multi.writes |= cmd.spec.flags & (WRITE | MAY_REPLICATE) != 0;
+    multi.denyoom |= cmd.flags() & super::flags::DENYOOM != 0;
     // As Redis: a doomed transaction keeps no more requests, but still
     // answers each one.
     if !multi.failed {

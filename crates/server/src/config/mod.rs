@@ -7,10 +7,12 @@
 //! then flags. Names follow Redis's configuration directives, so
 //! `--maxclients`, `maxclients = 100` and `CONFIG GET maxclients` agree.
 
+pub(crate) mod eviction;
 mod output;
 mod persistence;
 mod units;
 
+pub use eviction::Eviction;
 pub use output::{ClassLimit, OutputLimits};
 pub use persistence::{SaveRules, StorageFs};
 use tandem_engine::storage::wal::SyncPolicy;
@@ -192,6 +194,38 @@ pub struct Settings {
     #[arg(long, value_name = "SIZE", alias = "zset-max-ziplist-value")]
     #[serde(alias = "zset-max-ziplist-value")]
     pub zset_max_listpack_value: Option<ByteSize>,
+
+    /// Memory bound: past it, keys are evicted by `maxmemory-policy`, or
+    /// writes refused with -OOM; 0 is none [default: 0]. Units: k, kb, m,
+    /// mb, g, gb.
+    #[arg(long, value_name = "SIZE")]
+    pub maxmemory: Option<ByteSize>,
+
+    /// What to do past `maxmemory`: noeviction, allkeys-lru, allkeys-lfu,
+    /// allkeys-random, volatile-lru, volatile-lfu, volatile-random,
+    /// volatile-ttl [default: noeviction].
+    #[arg(long, value_name = "POLICY")]
+    pub maxmemory_policy: Option<String>,
+
+    /// Keys sampled per database for each eviction (at most 1024 are
+    /// taken): more is closer to true LRU/LFU and costs more [default: 5].
+    #[arg(long, value_name = "N")]
+    pub maxmemory_samples: Option<u32>,
+
+    /// How long a request may spend evicting before the rest is left to
+    /// the background, 0 to 100 (10 is 500 µs; 100 is no limit)
+    /// [default: 10].
+    #[arg(long, value_name = "N")]
+    pub maxmemory_eviction_tenacity: Option<u32>,
+
+    /// How slowly the LFU counter grows with hits [default: 10].
+    #[arg(long, value_name = "N")]
+    pub lfu_log_factor: Option<u32>,
+
+    /// Minutes of idleness for each step an LFU counter decays; 0 never
+    /// decays [default: 1].
+    #[arg(long, value_name = "MINUTES")]
+    pub lfu_decay_time: Option<u32>,
 }
 
 /// The settings the server runs with, every one resolved.
@@ -262,6 +296,8 @@ pub struct Config {
     pub zset_max_listpack_entries: u64,
     /// Longest member in a sorted set's small encoding, in bytes.
     pub zset_max_listpack_value: u64,
+    /// The memory bound and its policy.
+    pub eviction: Eviction,
     /// The file system `dir` is on. Not a setting (see `StorageFs`).
     pub fs: StorageFs,
 }
@@ -326,6 +362,7 @@ impl Default for Config {
             list_max_listpack_size: -2,
             zset_max_listpack_entries: 128,
             zset_max_listpack_value: 64,
+            eviction: Eviction::default(),
             fs: StorageFs::default(),
         }
     }
@@ -424,6 +461,14 @@ impl Settings {
             zset_max_listpack_value: self
                 .zset_max_listpack_value
                 .or(lower.zset_max_listpack_value),
+            maxmemory: self.maxmemory.or(lower.maxmemory),
+            maxmemory_policy: self.maxmemory_policy.or(lower.maxmemory_policy),
+            maxmemory_samples: self.maxmemory_samples.or(lower.maxmemory_samples),
+            maxmemory_eviction_tenacity: self
+                .maxmemory_eviction_tenacity
+                .or(lower.maxmemory_eviction_tenacity),
+            lfu_log_factor: self.lfu_log_factor.or(lower.lfu_log_factor),
+            lfu_decay_time: self.lfu_decay_time.or(lower.lfu_decay_time),
         }
     }
 }
@@ -523,6 +568,14 @@ impl Config {
         if !plain_name(&dbfilename) {
             return Err(invalid("dbfilename", "must be a name, not a path"));
         }
+        let eviction = Eviction::resolve(
+            s.maxmemory.map(|b| b.0),
+            s.maxmemory_policy.as_deref(),
+            s.maxmemory_samples,
+            s.maxmemory_eviction_tenacity,
+            s.lfu_log_factor,
+            s.lfu_decay_time,
+        )?;
         Ok(Config {
             bind: s.bind.unwrap_or(d.bind),
             port: s.port.unwrap_or(d.port),
@@ -568,6 +621,7 @@ impl Config {
             zset_max_listpack_value: s
                 .zset_max_listpack_value
                 .map_or(d.zset_max_listpack_value, |b| b.0),
+            eviction,
             fs: d.fs,
         })
     }

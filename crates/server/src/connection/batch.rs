@@ -102,42 +102,46 @@ pub(super) fn run(
         input, first_len, parser, limits, &cmd, &keys, session, shared,
     )?;
     let batch_start = before;
+    // The batch holds its keys' shard lock: no eviction may run inside
+    // it (see `eviction`).
     command::run_batch(&keys, session.db, shared, |batch| {
-        batch.run(args, cmd, out, session);
-        finish_request(session, out, before, last_cmd, running, Some(cmd.index));
-        let mut consumed = first_len;
-        for _ in 1..MOST_REQUESTS {
-            if !session.ready.is_empty()
-                || session.after != After::Continue
-                || !same_head(input, consumed, head)
-            {
-                break;
-            }
-            let Some(len) = joining(
-                input, consumed, parser, limits, &cmd, &keys, session, shared,
-            ) else {
-                break;
-            };
-            let rest = input.get(consumed..).unwrap_or_default();
-            let next: SmallVec<[&[u8]; 8]> = parser
-                .ranges
-                .iter()
-                .map(|r| rest.get(r.clone()).unwrap_or_default())
-                .collect();
-            let before = out.buf.len();
-            // A panic drops the replies of the whole batch: none of its
-            // writes may be acknowledged before the batch is logged.
-            *running = Some(Running {
-                cmd: Some(cmd.index),
-                replied: batch_start,
-            });
-            if let Some(cmd) = command::admit(&next, Some(cmd), out, session, shared) {
-                batch.run(&next, cmd, out, session);
-            }
+        crate::eviction::holding_locks(|| {
+            batch.run(args, cmd, out, session);
             finish_request(session, out, before, last_cmd, running, Some(cmd.index));
-            consumed += len;
-        }
-        consumed
+            let mut consumed = first_len;
+            for _ in 1..MOST_REQUESTS {
+                if !session.ready.is_empty()
+                    || session.after != After::Continue
+                    || !same_head(input, consumed, head)
+                {
+                    break;
+                }
+                let Some(len) = joining(
+                    input, consumed, parser, limits, &cmd, &keys, session, shared,
+                ) else {
+                    break;
+                };
+                let rest = input.get(consumed..).unwrap_or_default();
+                let next: SmallVec<[&[u8]; 8]> = parser
+                    .ranges
+                    .iter()
+                    .map(|r| rest.get(r.clone()).unwrap_or_default())
+                    .collect();
+                let before = out.buf.len();
+                // A panic drops the replies of the whole batch: none of its
+                // writes may be acknowledged before the batch is logged.
+                *running = Some(Running {
+                    cmd: Some(cmd.index),
+                    replied: batch_start,
+                });
+                if let Some(cmd) = command::admit(&next, Some(cmd), out, session, shared) {
+                    batch.run(&next, cmd, out, session);
+                }
+                finish_request(session, out, before, last_cmd, running, Some(cmd.index));
+                consumed += len;
+            }
+            consumed
+        })
     })
 }
 

@@ -13,6 +13,11 @@
 pub mod log;
 pub mod table;
 
+// The servers run on jemalloc, as in the `tandem` binary: memory
+// accounting and the memory bound are tested as they run.
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 use std::net::SocketAddr;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};

@@ -64,6 +64,68 @@ impl Tree {
         }
         self.root_bound = due_rec(&mut self.root, now, limit, out);
     }
+
+    /// An entry with a deadline, picked at random (the volatile eviction
+    /// policies' sample, Redis's pick from `db->expires`): a descent that
+    /// enters only children whose bound says they may hold one, in a
+    /// random order, then the first entry with a deadline from a random
+    /// slot of the leaf on. A bound left too low (a split copies its
+    /// leaf's bound to both halves; a removal never raises one) may lead
+    /// to a leaf without any: the descent then backs up and tries the
+    /// next child, up to `VOLATILE_LEAVES` leaves, and answers `None`
+    /// only if those held none.
+    pub(crate) fn random_volatile(&self, pick: &mut impl FnMut(usize) -> usize) -> Option<&Entry> {
+        if self.root_bound == u64::MAX {
+            return None;
+        }
+        let mut budget = VOLATILE_LEAVES;
+        volatile_rec(&self.root, pick, &mut budget)
+    }
+}
+
+/// Leaves one `random_volatile` looks into at most.
+const VOLATILE_LEAVES: usize = 8;
+
+/// `random_volatile` below `node`, spending `budget` leaves.
+fn volatile_rec<'t>(
+    node: &'t Node,
+    pick: &mut impl FnMut(usize) -> usize,
+    budget: &mut usize,
+) -> Option<&'t Entry> {
+    match node {
+        Node::Inner(inner) => {
+            let n = inner.children.len();
+            let start = pick(n.max(1)).min(n.saturating_sub(1));
+            for i in 0..n {
+                let c = (start + i) % n;
+                if *budget == 0 {
+                    return None;
+                }
+                if inner.bounds.get(c).is_none_or(|b| *b == u64::MAX) {
+                    continue;
+                }
+                let found = inner
+                    .children
+                    .get(c)
+                    .and_then(|child| volatile_rec(child, pick, budget));
+                if found.is_some() {
+                    return found;
+                }
+            }
+            None
+        }
+        Node::Leaf(leaf) => {
+            *budget = budget.saturating_sub(1);
+            let n = leaf.len();
+            if n == 0 {
+                return None;
+            }
+            let start = pick(n).min(n - 1);
+            (0..n)
+                .map(|i| leaf.entry((start + i) % n))
+                .find(|e| e.expiry().is_some())
+        }
+    }
 }
 
 /// Reports due entries below `node` and returns a new bound for what is
@@ -180,6 +242,28 @@ mod tests {
             let earliest = model.values().flatten().min().copied();
             assert!(earliest.is_none_or(|e| t.next_deadline() <= e));
         }
+    }
+
+    #[test]
+    fn random_volatile_picks_only_entries_with_deadlines_and_reaches_them_all() {
+        let mut t = Tree::default();
+        let mut rng = fastrand::Rng::with_seed(7);
+        let mut pick = |n: usize| rng.usize(..n);
+        assert!(t.random_volatile(&mut pick).is_none());
+        for i in 0..20_000u32 {
+            let k = format!("k{i:05}").into_bytes();
+            let deadline = (i % 100 == 0).then_some(u64::from(i));
+            t.insert(fp(&k), Entry::new(&k, b"v", deadline).expect("small"));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for _ in 0..5_000 {
+            // Splits left half the leaves with a bound but no deadline:
+            // the descent backs up out of them.
+            let e = t.random_volatile(&mut pick).expect("200 have deadlines");
+            assert!(e.expiry().is_some());
+            seen.insert(e.key().to_vec());
+        }
+        assert_eq!(seen.len(), 200, "every volatile entry can be picked");
     }
 
     #[test]

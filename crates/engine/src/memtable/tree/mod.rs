@@ -276,6 +276,45 @@ impl Tree {
         }
     }
 
+    /// `n` entries picked at random, as `random` picks one, appended to
+    /// `out`; their cache misses overlap. Independent descents would pay
+    /// a leaf's miss, then its slot's, then the block's, one after
+    /// another for each pick (about fifteen misses for Redis's five
+    /// samples): here every leaf is fetched at once, then every block.
+    pub(crate) fn sample<'t>(
+        &'t self,
+        n: usize,
+        pick: &mut impl FnMut(usize) -> usize,
+        out: &mut SmallVec<[&'t Entry; 16]>,
+    ) {
+        if self.len == 0 {
+            return;
+        }
+        let mut leaves: SmallVec<[&Leaf; 16]> = SmallVec::new();
+        for _ in 0..n {
+            let mut node = &self.root;
+            while let Node::Inner(inner) = node {
+                let k = inner.children.len();
+                let Some(child) = inner.children.get(pick(k).min(k.saturating_sub(1))) else {
+                    break;
+                };
+                node = child;
+            }
+            if let Node::Leaf(leaf) = node {
+                prefetch_leaf(leaf);
+                leaves.push(leaf);
+            }
+        }
+        for leaf in leaves {
+            let k = leaf.len();
+            if k > 0 {
+                let e = leaf.entry(pick(k).min(k - 1));
+                prefetch(e);
+                out.push(e);
+            }
+        }
+    }
+
     /// The path to the entry with the smallest key.
     #[expect(
         clippy::indexing_slicing,

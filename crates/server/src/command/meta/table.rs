@@ -639,6 +639,14 @@ pub(super) const META: &[Meta] = &[
             Sub::new("memory|usage", -3, READONLY, "4.0.0", "Estimates the bytes a key and its value take", "O(log N)")
                 .keys((2, 2, 1), &[ks(key::RO, 2, 0, 1)]),
             Sub::new("memory|help", 2, LOADING | STALE, "4.0.0", "Lists the MEMORY subcommands", "O(1)"),
+            Sub::new("memory|doctor", 2, 0, "4.0.0", "Reports memory problems", "O(1)")
+                .tips(&["nondeterministic_output", "request_policy:all_shards", "response_policy:special"]),
+            Sub::new("memory|malloc-stats", 2, 0, "4.0.0", "Shows the allocator's own statistics", "Depends on how much memory is allocated, could be slow")
+                .tips(&["nondeterministic_output", "request_policy:all_shards", "response_policy:special"]),
+            Sub::new("memory|purge", 2, 0, "4.0.0", "Asks the allocator to return unused memory", "Depends on how much memory is allocated, could be slow")
+                .tips(&["request_policy:all_shards"]),
+            Sub::new("memory|stats", 2, 0, "4.0.0", "Shows memory use in detail", "O(1)")
+                .tips(&["nondeterministic_output", "request_policy:all_shards", "response_policy:special"]),
         ]),
     Meta::new("object", "generic", "2.2.3", "Inspects how a key's value is stored", "Depends on subcommand.")
         .subcommands(&[

@@ -1,0 +1,246 @@
+//! Eviction on a `Db`: sampling its shards for candidates and removing
+//! the ones chosen, and choosing across a server's databases.
+//!
+//! Owns how a policy's sample is drawn from a keyspace (one random shard
+//! per round, under its read lock, as Redis samples one dict per db) and
+//! how an evicted key leaves: the `evicted` event, the `evicted_keys`
+//! count, a DEL in the log (the shard map logs every removal), and its
+//! memory freed after the shard lock is released. It never decides how
+//! much to evict: that is the caller's, which watches memory.
+
+use super::Db;
+use crate::entry::Entry;
+use crate::error::Result;
+use crate::evict::{access::idle_ms, Clocks, Policy, Pool};
+use crate::memtable::Shard;
+use crate::pubsub::NotifyFlags;
+use bytes::Bytes;
+use smallvec::SmallVec;
+use std::sync::atomic::Ordering::Relaxed;
+
+/// What one eviction freed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Evicted {
+    /// The index of the database the key was in, in the caller's list.
+    pub db: usize,
+    /// The entry's footprint (`Entry::footprint`): roughly what its
+    /// removal gives back.
+    pub bytes: usize,
+}
+
+/// Where a thread's eviction left off: its pool, and the database a
+/// random policy takes from next (Redis's `next_db`).
+#[derive(Debug, Default)]
+pub struct EvictState {
+    /// The best candidates sampled so far.
+    pub pool: Pool,
+    next_db: usize,
+    /// Per database, evictions to go before sampling it again after a
+    /// sample found nothing: most of a server's 16 databases are empty,
+    /// and sampling one still costs its layout and a shard lock.
+    resting: Vec<u8>,
+}
+
+/// Evictions a database whose sample found nothing sits out.
+const REST: u8 = 16;
+
+/// Rounds of sampling one eviction may take before it gives up: keys can
+/// vanish between the sample and the removal, and a volatile policy's
+/// sample can miss.
+const ROUNDS: usize = 16;
+
+impl Db {
+    /// Sets how lookups stamp keys: for LFU (else LRU), with Redis's
+    /// `lfu-log-factor` and `lfu-decay-time` (minutes).
+    pub fn set_access_rules(&self, lfu: bool, log_factor: u32, decay_minutes: u32) {
+        self.ks.ctx.access.set(lfu, log_factor, decay_minutes);
+    }
+
+    /// Keys evicted from this keyspace (Redis's `evicted_keys`).
+    pub fn evicted_keys(&self) -> u64 {
+        self.ks.ctx.evicted.load(Relaxed)
+    }
+
+    /// OBJECT IDLETIME: milliseconds since the key was last used, `None`
+    /// if it does not exist. Meaningful while keys are stamped for LRU.
+    pub fn idle_ms(&self, key: &[u8]) -> Result<Option<u64>> {
+        let word = self.access_word(key)?;
+        Ok(word.map(|w| idle_ms(w, Clocks::now().lru_now)))
+    }
+
+    /// OBJECT FREQ: the key's LFU counter after decay, `None` if it does
+    /// not exist. Meaningful while keys are stamped for LFU.
+    pub fn frequency(&self, key: &[u8]) -> Result<Option<u32>> {
+        let word = self.access_word(key)?;
+        let now = Clocks::now().minutes;
+        Ok(word.map(|w| self.ks.ctx.access.decayed(w, now)))
+    }
+
+    /// The key's access word, read without counting an access.
+    fn access_word(&self, key: &[u8]) -> Result<Option<u32>> {
+        use super::access::sealed::Access;
+        self.read_key(key, |m, h| {
+            super::access::peek(m, h, key, self.ctx()).map(|e| e.access().load(Relaxed))
+        })
+    }
+
+    /// Offers `samples` keys of one random shard to `pool`, scored by
+    /// `policy` (only keys with a TTL for a volatile one). `db` is this
+    /// keyspace's index in the caller's list, kept with each candidate.
+    /// Returns how many keys it sampled: 0 when no shard holds a key that
+    /// qualifies (or every pick missed).
+    pub fn sample_for_eviction(
+        &self,
+        policy: Policy,
+        samples: usize,
+        db: usize,
+        clocks: Clocks,
+        pool: &mut Pool,
+    ) -> usize {
+        let layout = self.keyspace().layout();
+        let shards: SmallVec<[&Shard; 16]> = [Some(&layout.active), layout.frozen.as_ref()]
+            .into_iter()
+            .flatten()
+            .flat_map(|set| set.iter())
+            .collect();
+        // From a random shard on, the first with a key the policy may
+        // take: a sparse keyspace is not passed over for its empty shards.
+        let start = fastrand::usize(..shards.len().max(1));
+        let found = (0..shards.len()).find_map(|i| {
+            let map = shards.get((start + i) % shards.len())?.read();
+            let candidates = if policy.volatile_only() {
+                map.volatile()
+            } else {
+                map.len()
+            };
+            (candidates > 0).then_some(map)
+        });
+        let Some(map) = found else {
+            return 0;
+        };
+        let mut pick = |n: usize| fastrand::usize(..n.max(1));
+        let mut picked: SmallVec<[&Entry; 16]> = SmallVec::new();
+        if policy.volatile_only() {
+            picked.extend((0..samples).filter_map(|_| map.random_volatile(&mut pick)));
+        } else {
+            map.sample(samples, &mut pick, &mut picked);
+        }
+        for entry in &picked {
+            let score = self.score(policy, entry, clocks);
+            if pool.admits(score) {
+                pool.offer(score, db, entry.key());
+            }
+        }
+        picked.len()
+    }
+
+    /// How `policy` ranks `entry`: higher is evicted first.
+    fn score(&self, policy: Policy, entry: &Entry, clocks: Clocks) -> u64 {
+        let word = entry.access().load(Relaxed);
+        match policy {
+            Policy::VolatileTtl => u64::MAX - entry.expiry().unwrap_or(u64::MAX),
+            p if p.lfu() => 255 - u64::from(self.ks.ctx.access.decayed(word, clocks.minutes)),
+            _ => idle_ms(word, clocks.lru_now),
+        }
+    }
+
+    /// A random key `policy` may evict (with a TTL for a volatile one).
+    fn random_evictable(&self, volatile_only: bool) -> Option<Bytes> {
+        let layout = self.keyspace().layout();
+        let units = [Some(&layout.active), layout.frozen.as_ref()];
+        let shards: Vec<_> = units.iter().flatten().flat_map(|set| set.iter()).collect();
+        let mut pick = |n: usize| fastrand::usize(..n.max(1));
+        // A few shards may be empty, or hold no key with a TTL.
+        for _ in 0..shards.len().clamp(4, 64) {
+            let shard = shards.get(pick(shards.len()))?;
+            let map = shard.read();
+            let entry = if volatile_only {
+                map.random_volatile(&mut pick)
+            } else {
+                map.random(&mut pick)
+            };
+            if let Some(e) = entry {
+                return Some(Bytes::copy_from_slice(e.key()));
+            }
+        }
+        None
+    }
+
+    /// Evicts `key` if it is still there (and, for a volatile policy,
+    /// still has a TTL): removed with an `evicted` event, logged as a
+    /// delete. Returns the bytes its entry held, `None` if it was gone.
+    pub fn evict(&self, key: &[u8], volatile_only: bool) -> Result<Option<usize>> {
+        use super::access::sealed::Access;
+        let ctx = self.ctx();
+        let removed = self.write_key(key, |m, h| {
+            let slot = m.slot(h, key)?;
+            if volatile_only && slot.get().expiry().is_none() {
+                return None;
+            }
+            let entry = slot.remove();
+            ctx.notify(NotifyFlags::EVICTED, "evicted", key);
+            Some(entry)
+        })?;
+        // Freed here, after the shard lock (a big collection on the
+        // `tandem-free` thread).
+        Ok(removed.map(|e| e.footprint()))
+    }
+}
+
+/// Evicts one key from `dbs` by `policy`, sampling `samples` keys per
+/// database per round (Redis's `maxmemory-samples`). `None` if nothing
+/// could be evicted: the policy is `noeviction`, or no key qualifies.
+pub fn evict_one(
+    dbs: &[Db],
+    policy: Policy,
+    samples: usize,
+    state: &mut EvictState,
+) -> Result<Option<Evicted>> {
+    if policy == Policy::NoEviction || dbs.is_empty() {
+        return Ok(None);
+    }
+    let volatile = policy.volatile_only();
+    for _ in 0..ROUNDS {
+        if policy.random() {
+            // Databases take turns, as Redis's `next_db`.
+            for _ in 0..dbs.len() {
+                let i = state.next_db % dbs.len();
+                state.next_db = state.next_db.wrapping_add(1);
+                let Some(db) = dbs.get(i) else { continue };
+                if let Some(key) = db.random_evictable(volatile) {
+                    if let Some(bytes) = db.evict(&key, volatile)? {
+                        return Ok(Some(Evicted { db: i, bytes }));
+                    }
+                }
+            }
+            continue;
+        }
+        let clocks = Clocks::now();
+        state.resting.resize(dbs.len(), 0);
+        let mut asked = 0;
+        for (i, db) in dbs.iter().enumerate() {
+            let Some(rest) = state.resting.get_mut(i) else {
+                continue;
+            };
+            if *rest > 0 {
+                *rest -= 1;
+                continue;
+            }
+            asked += 1;
+            if db.sample_for_eviction(policy, samples, i, clocks, &mut state.pool) == 0 {
+                *rest = REST;
+            }
+        }
+        if asked == 0 {
+            // Every database rests: none may be passed over for good.
+            state.resting.fill(0);
+        }
+        while let Some(best) = state.pool.take_best() {
+            let Some(db) = dbs.get(best.db) else { continue };
+            if let Some(bytes) = db.evict(&best.key, volatile)? {
+                return Ok(Some(Evicted { db: best.db, bytes }));
+            }
+        }
+    }
+    Ok(None)
+}

@@ -1,0 +1,243 @@
+//! Eviction's rules on the engine: each policy takes only the keys it may
+//! (volatile ones never touch a key without a TTL, `noeviction` nothing),
+//! across every database; an evicted key leaves with an `evicted` event,
+//! counted, and logged as a delete that recovery replays; LRU and LFU keep
+//! the keys that are used; OBJECT's idle time and frequency read back.
+
+#![allow(clippy::unwrap_used, clippy::indexing_slicing, missing_docs)]
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tandem_engine::evict::Policy;
+use tandem_engine::prelude::*;
+use tandem_engine::pubsub::NotifyFlags;
+use tandem_engine::storage::backend::{Backend, SimFs};
+use tandem_engine::storage::wal::SyncPolicy;
+use tandem_engine::{evict_one, Background, EvictState, Store, StoreOptions};
+
+fn dbs(n: u32) -> Vec<Db> {
+    let background = Background::new();
+    (0..n)
+        .map(|i| {
+            Db::new(
+                Options::default()
+                    .db_index(i)
+                    .shards(4)
+                    .background(background.clone()),
+            )
+        })
+        .collect()
+}
+
+fn ttl() -> SetOptions {
+    SetOptions {
+        ttl: SetTtl::At(Expiry::Seconds(3600)),
+        ..SetOptions::default()
+    }
+}
+
+/// Fills each database with `n` keys without a TTL (`p:`) and `n` with
+/// one (`v:`).
+fn fill(dbs: &[Db], n: usize) {
+    for db in dbs {
+        for i in 0..n {
+            db.set(format!("p:{i}").as_bytes(), b"x", SetOptions::default())
+                .unwrap();
+            db.set(format!("v:{i}").as_bytes(), b"x", ttl()).unwrap();
+        }
+    }
+}
+
+/// Evicts until the policy has nothing more to take; how many went.
+fn evict_all(dbs: &[Db], policy: Policy) -> usize {
+    let mut state = EvictState::default();
+    let mut n = 0;
+    while let Some(e) = evict_one(dbs, policy, 5, &mut state).unwrap() {
+        assert!(e.bytes > 0);
+        n += 1;
+        assert!(n <= 10_000, "{policy:?} never stops");
+    }
+    n
+}
+
+fn keys(db: &Db) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    db.dump::<()>(|e| {
+        out.insert(String::from_utf8_lossy(e.key).into_owned());
+        Ok(())
+    })
+    .unwrap();
+    out
+}
+
+#[test]
+fn volatile_policies_take_only_keys_with_a_ttl_and_noeviction_nothing() {
+    for policy in Policy::ALL {
+        let dbs = dbs(3);
+        fill(&dbs, 200);
+        let evicted = evict_all(&dbs, policy);
+        let left: Vec<BTreeSet<String>> = dbs.iter().map(keys).collect();
+        match policy {
+            Policy::NoEviction => assert_eq!(evicted, 0),
+            p if p.volatile_only() => {
+                assert_eq!(evicted, 600, "{p:?}: every key with a TTL, in every db");
+                for db in &left {
+                    assert_eq!(db.len(), 200, "{p:?}");
+                    assert!(db.iter().all(|k| k.starts_with("p:")), "{p:?}");
+                }
+            }
+            p => {
+                assert_eq!(evicted, 1200, "{p:?}: everything, in every db");
+                assert!(left.iter().all(BTreeSet::is_empty), "{p:?}");
+            }
+        }
+        let counted: u64 = dbs.iter().map(Db::evicted_keys).sum();
+        assert_eq!(counted, evicted as u64, "{policy:?}");
+    }
+}
+
+#[test]
+fn an_evicted_key_sends_evicted_and_nothing_else() {
+    let dbs = dbs(1);
+    dbs[0]
+        .hub()
+        .set_notify_flags(NotifyFlags::parse(b"KEA").unwrap());
+    dbs[0].set(b"k", b"v", SetOptions::default()).unwrap();
+    let sub = dbs[0].hub().subscriber();
+    sub.psubscribe(b"__key*");
+    assert_eq!(evict_all(&dbs, Policy::AllKeysRandom), 1);
+    let mut got = Vec::new();
+    while got.len() < 2 {
+        let m = sub.recv_timeout(Duration::from_secs(10)).unwrap().unwrap();
+        got.push((m.channel().to_vec(), m.payload().to_vec()));
+    }
+    assert_eq!(
+        got,
+        vec![
+            (b"__keyspace@0__:k".to_vec(), b"evicted".to_vec()),
+            (b"__keyevent@0__:evicted".to_vec(), b"k".to_vec()),
+        ]
+    );
+    assert!(sub.try_recv().unwrap().is_none(), "no del, no expired");
+    assert_eq!(dbs[0].stats().expired_keys, 0);
+}
+
+#[test]
+fn lru_keeps_the_keys_used_since_the_others() {
+    let dbs = dbs(1);
+    let db = &dbs[0];
+    for i in 0..2_000 {
+        db.set(format!("k{i:04}").as_bytes(), b"x", SetOptions::default())
+            .unwrap();
+    }
+    // LRU time moves in 4 ms ticks: the hot keys' last use must be later.
+    std::thread::sleep(Duration::from_millis(30));
+    let hot: Vec<String> = (0..2_000).step_by(10).map(|i| format!("k{i:04}")).collect();
+    for k in &hot {
+        db.get(k.as_bytes()).unwrap();
+    }
+    let mut state = EvictState::default();
+    for _ in 0..1_000 {
+        evict_one(&dbs, Policy::AllKeysLru, 5, &mut state)
+            .unwrap()
+            .unwrap();
+    }
+    let left = keys(db);
+    let kept = hot.iter().filter(|k| left.contains(*k)).count();
+    // Sampled LRU with a pool evicts the idlest of what it sampled; a hot
+    // key goes only if a whole round's sample was hot and the pool empty.
+    assert!(kept >= 195, "{kept} of 200 recently used keys kept");
+    assert!(db.idle_ms(b"k0000").unwrap().unwrap() < 30);
+}
+
+#[test]
+fn lfu_keeps_the_keys_used_often() {
+    let dbs = dbs(1);
+    let db = &dbs[0];
+    db.set_access_rules(true, 10, 1);
+    for i in 0..2_000 {
+        db.set(format!("k{i:04}").as_bytes(), b"x", SetOptions::default())
+            .unwrap();
+    }
+    let hot: Vec<String> = (0..2_000).step_by(10).map(|i| format!("k{i:04}")).collect();
+    for _ in 0..20 {
+        for k in &hot {
+            db.get(k.as_bytes()).unwrap();
+        }
+    }
+    assert!(db.frequency(b"k0000").unwrap().unwrap() > 5);
+    assert_eq!(db.frequency(b"k0001").unwrap(), Some(5), "LFU_INIT_VAL");
+    let mut state = EvictState::default();
+    for _ in 0..1_000 {
+        evict_one(&dbs, Policy::AllKeysLfu, 5, &mut state)
+            .unwrap()
+            .unwrap();
+    }
+    let left = keys(db);
+    let kept = hot.iter().filter(|k| left.contains(*k)).count();
+    assert!(kept >= 195, "{kept} of 200 frequently used keys kept");
+}
+
+#[test]
+fn volatile_ttl_takes_the_soonest_deadlines_first() {
+    let dbs = dbs(1);
+    let db = &dbs[0];
+    for i in 0..1_000u64 {
+        let opts = SetOptions {
+            ttl: SetTtl::At(Expiry::Seconds(1_000 + i as i64)),
+            ..SetOptions::default()
+        };
+        db.set(format!("k{i:04}").as_bytes(), b"x", opts).unwrap();
+    }
+    let mut state = EvictState::default();
+    for _ in 0..500 {
+        evict_one(&dbs, Policy::VolatileTtl, 5, &mut state)
+            .unwrap()
+            .unwrap();
+    }
+    let left = keys(db);
+    let late = left.iter().filter(|k| k.as_str() >= "k0500").count();
+    assert!(
+        late >= 400,
+        "{late} of the 500 keys left are the later half"
+    );
+}
+
+#[test]
+fn reads_that_do_not_count_as_a_use_leave_the_idle_time_alone() {
+    let dbs = dbs(1);
+    let db = &dbs[0];
+    db.set(b"k", b"v", SetOptions::default()).unwrap();
+    std::thread::sleep(Duration::from_millis(40));
+    // TYPE, EXISTS, TTL, OBJECT ENCODING and MEMORY USAGE do not touch.
+    db.key_type(b"k").unwrap();
+    db.exists(&[b"k"]).unwrap();
+    db.pttl(b"k").unwrap();
+    db.memory_usage(b"k").unwrap();
+    assert!(db.idle_ms(b"k").unwrap().unwrap() >= 36);
+    db.get(b"k").unwrap();
+    assert!(db.idle_ms(b"k").unwrap().unwrap() < 36);
+    assert_eq!(db.idle_ms(b"missing").unwrap(), None);
+}
+
+#[test]
+fn an_evicted_key_stays_gone_after_recovery() {
+    let fs = SimFs::new();
+    let options = StoreOptions {
+        fs: Arc::new(fs.clone()) as Arc<dyn Backend>,
+        sync: SyncPolicy::Always,
+        ..StoreOptions::default()
+    };
+    let dir = PathBuf::from("/data");
+    let store = Store::open(&dir, options.clone(), dbs(2)).unwrap().0;
+    fill(store.dbs(), 50);
+    assert_eq!(evict_all(store.dbs(), Policy::VolatileRandom), 100);
+    let before: Vec<BTreeSet<String>> = store.dbs().iter().map(keys).collect();
+    drop(store);
+    let (store, _) = Store::open(&dir, options, dbs(2)).unwrap();
+    let after: Vec<BTreeSet<String>> = store.dbs().iter().map(keys).collect();
+    assert_eq!(after, before);
+    assert!(after.iter().all(|db| db.len() == 50));
+}
