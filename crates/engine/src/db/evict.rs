@@ -38,11 +38,14 @@ pub struct EvictState {
     /// Per database, evictions to go before sampling it again after a
     /// sample found nothing: most of a server's 16 databases are empty,
     /// and sampling one still costs its layout and a shard lock.
-    resting: Vec<u8>,
+    resting: Vec<u16>,
 }
 
-/// Evictions a database whose sample found nothing sits out.
-const REST: u8 = 16;
+/// Evictions a database whose sample found nothing sits out: looking
+/// means a read lock on each of its shards, and most of a server's 16
+/// databases are empty. A database that gets keys meanwhile waits at
+/// most this long to be sampled (at once if every other one is empty).
+const REST: u16 = 256;
 
 /// Rounds of sampling one eviction may take before it gives up: keys can
 /// vanish between the sample and the removal, and a volatile policy's

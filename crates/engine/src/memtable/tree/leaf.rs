@@ -71,6 +71,50 @@ pub(super) fn prefetch_leaf(leaf: &Leaf) {
     let _ = leaf;
 }
 
+/// Asks the CPU to start loading an entry's block's first line: its
+/// access word, flags and the start of its key (what a sample reads).
+#[inline]
+pub(super) fn prefetch_head(entry: &Entry) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use core::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        // SAFETY: SSE is part of the x86-64 baseline, and a prefetch never
+        // faults or changes program state, whatever the address.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(entry.block_addr().cast()) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = entry;
+}
+
+/// Asks the CPU to start loading the cache line of `leaf` at `offset`
+/// bytes: its header line (offset 0, which holds `len`), or one slot's.
+#[inline]
+fn prefetch_at(leaf: &Leaf, offset: usize) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use core::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        let p = std::ptr::from_ref(leaf).cast::<i8>().wrapping_add(offset);
+        // SAFETY: SSE is part of the x86-64 baseline, and a prefetch never
+        // faults or changes program state, whatever the address.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(p) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (leaf, offset);
+}
+
+/// Prefetches `leaf`'s header line, where `len` is.
+#[inline]
+pub(super) fn prefetch_header(leaf: &Leaf) {
+    prefetch_at(leaf, 0);
+}
+
+/// Prefetches the line holding slot `i`'s entry pointer.
+#[inline]
+pub(super) fn prefetch_slot(leaf: &Leaf, i: usize) {
+    let offset = std::mem::offset_of!(Leaf, entries) + i * std::mem::size_of::<Option<Entry>>();
+    prefetch_at(leaf, offset);
+}
+
 #[repr(C, align(64))]
 pub(crate) struct Leaf {
     fps: [u8; LEAF_CAP],
