@@ -241,3 +241,131 @@ fn an_evicted_key_stays_gone_after_recovery() {
     assert_eq!(after, before);
     assert!(after.iter().all(|db| db.len() == 50));
 }
+
+/// Writers create keys while evictors take them, in two databases of a
+/// keyspace that resizes itself as it grows and shrinks: every key
+/// written is either still there or was evicted exactly once (one
+/// `evicted` event, counted once), never lost and never both; keys with
+/// a TTL and without are taken by volatile and allkeys evictors alike
+/// only as their policies allow.
+#[test]
+fn concurrent_writes_and_evictions_lose_and_double_nothing() {
+    use std::collections::HashMap;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    const WRITERS: usize = 3;
+    const PER_WRITER: usize = 20_000;
+    let background = Background::new();
+    let hub = tandem_engine::pubsub::Hub::default();
+    hub.set_notify_flags(NotifyFlags::parse(b"Ee").unwrap());
+    let dbs: Vec<Db> = (0..2)
+        .map(|i| {
+            let options = Options::default().db_index(i).hub(hub.clone());
+            Db::new(options.background(background.clone()))
+        })
+        .collect();
+    let sub = hub.subscriber();
+    sub.psubscribe(b"__keyevent@*__:evicted");
+    // Events are read as they come: a subscriber that falls behind is cut
+    // off.
+    let (tx, events_rx) = std::sync::mpsc::channel();
+    let collector = std::thread::spawn(move || {
+        // Ends when the test drops its receiver, after the last event.
+        loop {
+            match sub.recv_timeout(Duration::from_millis(100)) {
+                Ok(Some(m)) => {
+                    if tx.send(m.payload().to_vec()).is_err() {
+                        return;
+                    }
+                }
+                Ok(None) => {
+                    if tx.send(Vec::new()).is_err() {
+                        return;
+                    }
+                }
+                Err(cut) => panic!("the subscriber was cut off: {cut:?}"),
+            }
+        }
+    });
+    let done = std::sync::Arc::new(AtomicBool::new(false));
+    let dbs = std::sync::Arc::new(dbs);
+    let writers: Vec<_> = (0..WRITERS)
+        .map(|w| {
+            let dbs = dbs.clone();
+            std::thread::spawn(move || {
+                for i in 0..PER_WRITER {
+                    let db = &dbs[i % 2];
+                    let key = format!("w{w}:{i}");
+                    // Every third key has a TTL, far away.
+                    let opts = if i % 3 == 0 {
+                        ttl()
+                    } else {
+                        SetOptions::default()
+                    };
+                    db.set(key.as_bytes(), b"v", opts).unwrap();
+                }
+            })
+        })
+        .collect();
+    let evictors: Vec<_> = [
+        Policy::AllKeysLru,
+        Policy::VolatileTtl,
+        Policy::AllKeysRandom,
+    ]
+    .into_iter()
+    .map(|policy| {
+        let (dbs, done) = (dbs.clone(), done.clone());
+        std::thread::spawn(move || {
+            let mut state = EvictState::default();
+            let mut taken = Vec::new();
+            while !done.load(Ordering::Relaxed) {
+                if let Some(e) = evict_one(&dbs, policy, 5, &mut state).unwrap() {
+                    taken.push(e.db);
+                }
+            }
+            (policy, taken.len())
+        })
+    })
+    .collect();
+    for w in writers {
+        w.join().unwrap();
+    }
+    done.store(true, Ordering::Relaxed);
+    let taken: usize = evictors.into_iter().map(|e| e.join().unwrap().1).sum();
+    // Every eviction announced its key once.
+    let mut events: HashMap<Vec<u8>, usize> = HashMap::new();
+    let mut quiet = 0;
+    // Events come until every eviction has its own, then 200 ms of quiet
+    // (the collector's empty beats) shows there are no more.
+    while events.values().sum::<usize>() < taken || quiet < 2 {
+        let key = events_rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("an event per eviction");
+        if key.is_empty() {
+            quiet += 1;
+            continue;
+        }
+        quiet = 0;
+        *events.entry(key).or_default() += 1;
+    }
+    drop(events_rx);
+    collector.join().unwrap();
+    assert_eq!(
+        events.values().sum::<usize>(),
+        taken,
+        "an event per eviction"
+    );
+    assert!(events.values().all(|&n| n == 1), "a key evicted twice");
+    let counted: u64 = dbs.iter().map(Db::evicted_keys).sum();
+    assert_eq!(counted, taken as u64);
+    // Written = present + evicted, key by key.
+    let present: Vec<BTreeSet<String>> = dbs.iter().map(keys).collect();
+    for w in 0..WRITERS {
+        for i in 0..PER_WRITER {
+            let key = format!("w{w}:{i}");
+            let here = present[i % 2].contains(&key);
+            let gone = events.contains_key(key.as_bytes());
+            assert!(here ^ gone, "{key}: present {here}, evicted {gone}");
+        }
+    }
+    assert!(taken > 1_000, "the evictors ran alongside ({taken})");
+}
