@@ -11,7 +11,7 @@ use super::args::is;
 use super::spec::{spec, Spec};
 use super::{unknown_subcommand, Call, CmdResult, Reject};
 use crate::config::eviction::{bounded, BAD_POLICY, LFU, SAMPLES, TENACITY};
-use crate::config::Config;
+use crate::config::{integer, Config};
 
 pub(super) const COMMANDS: &[Spec] = &[spec("config", -2, 0, (0, 0, 0), config)];
 
@@ -179,18 +179,6 @@ fn config(c: &mut Call<'_>) -> CmdResult {
 
 /// Why a value was refused, in Redis's words.
 type Refusal = String;
-
-fn integer(v: &str, min: i64, max: i64) -> Result<i64, Refusal> {
-    let n: i64 = v
-        .parse()
-        .map_err(|_| "argument couldn't be parsed into an integer".to_string())?;
-    if !(min..=max).contains(&n) {
-        return Err(format!(
-            "argument must be between {min} and {max} inclusive"
-        ));
-    }
-    Ok(n)
-}
 
 fn memory(v: &str, min: u64) -> Result<u64, Refusal> {
     let n = v

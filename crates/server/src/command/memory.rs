@@ -99,27 +99,23 @@ impl Report {
         field("maxmemory", self.maxmemory.to_string());
         field("maxmemory_human", human(self.maxmemory));
         field("maxmemory_policy", self.policy.to_string());
-        let frag = |a: u64, b: u64| format!("{:.2}", Self::ratio(a, b));
-        field("allocator_frag_ratio", frag(a.active, a.allocated));
-        field(
-            "allocator_frag_bytes",
-            (a.active as i64 - a.allocated as i64).to_string(),
-        );
-        field("allocator_rss_ratio", frag(a.resident, a.active));
-        field(
-            "allocator_rss_bytes",
-            (a.resident as i64 - a.active as i64).to_string(),
-        );
-        field("rss_overhead_ratio", frag(self.rss, a.resident));
-        field(
-            "rss_overhead_bytes",
-            (self.rss as i64 - a.resident as i64).to_string(),
-        );
-        field("mem_fragmentation_ratio", frag(self.rss, self.used));
-        field(
-            "mem_fragmentation_bytes",
-            (self.rss as i64 - self.used as i64).to_string(),
-        );
+        // Each layer's size over the one inside it, as a ratio and in bytes.
+        let layers = [
+            ("allocator_frag", a.active, a.allocated),
+            ("allocator_rss", a.resident, a.active),
+            ("rss_overhead", self.rss, a.resident),
+            ("mem_fragmentation", self.rss, self.used),
+        ];
+        for (name, outer, inner) in layers {
+            field(
+                &format!("{name}_ratio"),
+                format!("{:.2}", Self::ratio(outer, inner)),
+            );
+            field(
+                &format!("{name}_bytes"),
+                (outer as i64 - inner as i64).to_string(),
+            );
+        }
         field("mem_not_counted_for_evict", "0".into());
         field("mem_allocator", self.allocator_name().into());
         field(

@@ -41,16 +41,10 @@ impl Default for Eviction {
 /// Redis's words for a policy that is not one.
 pub const BAD_POLICY: &str = "argument(s) must be one of the following: volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction";
 
-/// An integer setting's value in `min..=max`, with Redis's words if not.
+/// An integer setting's value in `min..=max` (within `u32`), with
+/// Redis's words if not.
 pub fn bounded(v: &str, min: i64, max: i64) -> Result<u32, String> {
-    let n: i64 = v
-        .parse()
-        .map_err(|_| "argument couldn't be parsed into an integer".to_string())?;
-    if !(min..=max).contains(&n) {
-        return Err(format!(
-            "argument must be between {min} and {max} inclusive"
-        ));
-    }
+    let n = super::integer(v, min, max)?;
     u32::try_from(n).map_err(|_| "argument is out of range".to_string())
 }
 

@@ -16,7 +16,7 @@ pub use eviction::Eviction;
 pub use output::{ClassLimit, OutputLimits};
 pub use persistence::{SaveRules, StorageFs};
 use tandem_engine::storage::wal::SyncPolicy;
-pub use units::{Allowed, BadValue, ByteSize, YesNo};
+pub use units::{integer, Allowed, BadValue, ByteSize, YesNo};
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock};

@@ -170,6 +170,20 @@ impl<'de> serde::Deserialize<'de> for Allowed {
     }
 }
 
+/// An integer setting's value within `min..=max`, refused in Redis 7's
+/// words otherwise (CONFIG SET's and the file's integer settings).
+pub fn integer(v: &str, min: i64, max: i64) -> Result<i64, String> {
+    let n: i64 = v
+        .parse()
+        .map_err(|_| "argument couldn't be parsed into an integer".to_string())?;
+    if !(min..=max).contains(&n) {
+        return Err(format!(
+            "argument must be between {min} and {max} inclusive"
+        ));
+    }
+    Ok(n)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
