@@ -361,3 +361,49 @@ fn lowering_maxmemory_evicts_in_the_background() -> TestResult {
     assert!(answered < std::time::Duration::from_secs(5), "{answered:?}");
     Ok(())
 }
+
+/// Evictions around a blocked client and a transaction: the blocked
+/// client stays blocked and is served by the next push; a transaction
+/// whose EXEC finds memory over the bound after evicting all it could is
+/// refused whole (nothing of it runs), and one under the bound runs whole.
+#[test]
+fn evictions_leave_blocked_clients_and_transactions_whole() -> TestResult {
+    let server = common::start_default()?;
+    let mut c = Raw::connect(server.addr())?;
+    let mut blocked = Raw::connect(server.addr())?;
+    let mut tx = Raw::connect(server.addr())?;
+    c.check(
+        &encode_words("CONFIG SET maxmemory-eviction-tenacity 100"),
+        b"+OK\r\n",
+    )?;
+    for i in 0..100 {
+        c.check(&encode_words(&format!("SET k{i} v")), b"+OK\r\n")?;
+    }
+    blocked.send(&encode_words("BLPOP q 0"))?;
+    common::eventually("the client blocked", || {
+        Ok(info_u64(&mut c, "clients", "blocked_clients")? == 1)
+    })?;
+    tx.check(&encode_words("MULTI"), b"+OK\r\n")?;
+    tx.check(&encode_words("SET a 1"), b"+QUEUED\r\n")?;
+    tx.check(&encode_words("INCR a"), b"+QUEUED\r\n")?;
+    c.check(
+        &encode_words("CONFIG SET maxmemory-policy allkeys-random"),
+        b"+OK\r\n",
+    )?;
+    c.check(&encode_words("CONFIG SET maxmemory 1"), b"+OK\r\n")?;
+    // Every key goes; then EXEC is refused whole, as Redis refuses it.
+    tx.check(
+        &encode_words("EXEC"),
+        b"-EXECABORT Transaction discarded because of: OOM command not allowed when used memory > 'maxmemory'.\r\n",
+    )?;
+    c.check(&encode_words("DBSIZE"), b":0\r\n")?;
+    assert_eq!(info_u64(&mut c, "clients", "blocked_clients")?, 1);
+    c.check(&encode_words("CONFIG SET maxmemory 0"), b"+OK\r\n")?;
+    tx.check(&encode_words("MULTI"), b"+OK\r\n")?;
+    tx.check(&encode_words("SET a 1"), b"+QUEUED\r\n")?;
+    tx.check(&encode_words("INCR a"), b"+QUEUED\r\n")?;
+    tx.check(&encode_words("EXEC"), b"*2\r\n+OK\r\n:2\r\n")?;
+    c.check(&encode_words("LPUSH q x"), b":1\r\n")?;
+    blocked.expect(b"*2\r\n$1\r\nq\r\n$1\r\nx\r\n")?;
+    Ok(())
+}
