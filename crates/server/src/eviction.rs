@@ -75,6 +75,12 @@ pub struct Eviction {
     over_since: AtomicU64,
     /// Milliseconds spent over the bound, periods ended.
     over_total: AtomicU64,
+    /// The engine's evicted-key count at the last CONFIG RESETSTAT.
+    evicted_base: AtomicU64,
+    /// Whether the `tandem-evictor` thread started.
+    background_started: std::sync::atomic::AtomicBool,
+    /// Background slices that panicked (each logged).
+    background_panics: AtomicU64,
     /// Wakes the `tandem-evictor` thread.
     kick: flume::Sender<()>,
     kicked: flume::Receiver<()>,
@@ -88,6 +94,9 @@ impl Default for Eviction {
             memory: Memory::new(),
             over_since: AtomicU64::new(0),
             over_total: AtomicU64::new(0),
+            evicted_base: AtomicU64::new(0),
+            background_started: std::sync::atomic::AtomicBool::new(false),
+            background_panics: AtomicU64::new(0),
             kick,
             kicked,
             started: Instant::now(),
@@ -177,6 +186,33 @@ impl Eviction {
         }
     }
 
+    /// CONFIG RESETSTAT: the time over the bound starts again from zero,
+    /// and `evicted_keys` counts from the engine's `evicted` now.
+    pub fn reset_stats(&self, evicted: u64) {
+        self.over_total.store(0, Relaxed);
+        if self.over_since.load(Relaxed) != 0 {
+            self.over_since.store(self.now_ms(), Relaxed);
+        }
+        self.evicted_base.store(evicted, Relaxed);
+    }
+
+    /// Keys evicted since the last CONFIG RESETSTAT, of `evicted` in all.
+    pub fn evicted_since_reset(&self, evicted: u64) -> u64 {
+        evicted.saturating_sub(self.evicted_base.load(Relaxed))
+    }
+
+    /// The `tandem-evictor` thread's state for INFO: `running`, or
+    /// `not-started` (requests then evict within their time limit only),
+    /// and how many of its slices panicked.
+    pub fn background_state(&self) -> (&'static str, u64) {
+        let state = if self.background_started.load(Relaxed) {
+            "running"
+        } else {
+            "not-started"
+        };
+        (state, self.background_panics.load(Relaxed))
+    }
+
     /// Has the `tandem-evictor` thread get memory under the bound, if it
     /// is over (after `maxmemory` is lowered).
     pub fn wake(&self) {
@@ -206,6 +242,10 @@ impl Eviction {
         let spawned = std::thread::Builder::new()
             .name("tandem-evictor".into())
             .spawn(move || background(&weak, &kicked));
+        shared
+            .eviction
+            .background_started
+            .store(spawned.is_ok(), Relaxed);
         if let Err(e) = spawned {
             tracing::error!(
                 "could not start tandem-evictor ({e}): requests evict within their time limit only"
@@ -237,6 +277,7 @@ fn background(shared: &Weak<crate::shared::Shared>, kicked: &flume::Receiver<()>
                 }
                 Ok(_) => break,
                 Err(_) => {
+                    shared.eviction.background_panics.fetch_add(1, Relaxed);
                     tracing::error!("tandem-evictor: an eviction panicked; requests still evict");
                     break;
                 }

@@ -73,6 +73,7 @@ fn sixteen_databases_have_one_reaper_and_one_resizer() -> TestResult {
         [
             "background_reaper:state=running",
             "background_resizer:state=running",
+            "background_evictor:state=running,panics=0",
             "background_writes_refused:0"
         ]
     );

@@ -128,6 +128,17 @@ fn volatile_policies_evict_only_keys_with_a_ttl_then_refuse() -> TestResult {
     // Each round evicted every key with a TTL (a background eviction
     // still under way as the bound was lifted may have taken one more).
     assert!(info_u64(&mut c, "stats", "evicted_keys")? >= 4 * 150);
+    // CONFIG RESETSTAT counts from zero again, as Redis's does.
+    c.check(&encode_words("CONFIG RESETSTAT"), b"+OK\r\n")?;
+    assert_eq!(info_u64(&mut c, "stats", "evicted_keys")?, 0);
+    assert_eq!(
+        info_u64(&mut c, "stats", "total_eviction_exceeded_time")?,
+        0
+    );
+    assert_eq!(
+        info_field(&mut c, "shards", "background_evictor")?,
+        "state=running,panics=0"
+    );
     Ok(())
 }
 

@@ -262,7 +262,8 @@ fn stats(text: &mut String, shared: &Shared, totals: &Totals, engine: &Engine) {
     field(text, "rejected_connections", totals.rejected_connections);
     field(text, "expired_keys", expired);
     let (exceeded, current) = shared.eviction.exceeded_ms();
-    field(text, "evicted_keys", engine.evicted_keys());
+    let evicted = shared.eviction.evicted_since_reset(engine.evicted_keys());
+    field(text, "evicted_keys", evicted);
     field(text, "evicted_clients", 0);
     field(text, "total_eviction_exceeded_time", exceeded);
     field(text, "current_eviction_exceeded_time", current);
@@ -455,6 +456,11 @@ fn background(text: &mut String, shared: &Shared) {
             ),
         }
     }
+    let (state, panics) = shared.eviction.background_state();
+    line(
+        text,
+        format_args!("background_evictor:state={state},panics={panics}"),
+    );
     field(
         text,
         "background_writes_refused",
@@ -463,16 +469,15 @@ fn background(text: &mut String, shared: &Shared) {
 }
 
 /// CONFIG RESETSTAT: zeroes what INFO reports as counts since the last
-/// reset (commands, errors, connections, expired keys).
+/// reset (commands, errors, connections, expired and evicted keys, time
+/// over the memory bound).
 pub fn reset_stats(shared: &Shared) {
     shared.stats.reset();
-    let expired: u64 = shared
-        .dbs
-        .all()
-        .iter()
-        .map(|db| db.stats().expired_keys)
-        .sum();
+    let dbs = shared.dbs.all();
+    let expired: u64 = dbs.iter().map(|db| db.stats().expired_keys).sum();
     shared.stats.set_expired_baseline(expired);
+    let evicted: u64 = dbs.iter().map(|db| db.evicted_keys()).sum();
+    shared.eviction.reset_stats(evicted);
 }
 
 #[cfg(test)]
