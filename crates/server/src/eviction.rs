@@ -112,8 +112,17 @@ impl Eviction {
     }
 
     /// Gets memory under the bound if it is over, as far as the
-    /// configured time limit allows (Redis's `performEvictions`).
+    /// configured time limit allows (Redis's `performEvictions`); what is
+    /// left is the `tandem-evictor` thread's.
     pub fn perform(&self, config: &ArcSwap<Config>, dbs: &Databases) -> Outcome {
+        self.attempt(config, dbs, false)
+    }
+
+    /// A request's eviction (`perform`), or one slice of the background's
+    /// (`background`): the same, but with at least 1 ms (so that tenacity
+    /// 0 still progresses), and never held off, since the evictor holds no
+    /// shard lock.
+    fn attempt(&self, config: &ArcSwap<Config>, dbs: &Databases, background: bool) -> Outcome {
         let settings = config.load().eviction;
         let max = settings.maxmemory;
         if max == 0 || self.memory.used() <= max {
@@ -126,11 +135,15 @@ impl Eviction {
         if settings.policy == Policy::NoEviction {
             return Outcome::Stuck;
         }
-        if HOLDING_LOCKS.get() {
+        if !background && HOLDING_LOCKS.get() {
             return Outcome::Evicting;
         }
-        let outcome = self.evict_until_under(config, dbs, settings.time_limit());
-        if outcome == Outcome::Evicting {
+        let mut limit = settings.time_limit();
+        if background {
+            limit = limit.map(|l| l.max(std::time::Duration::from_millis(1)));
+        }
+        let outcome = self.evict_until_under(config, dbs, limit);
+        if outcome == Outcome::Evicting && !background {
             let _ = self.kick.try_send(());
         }
         outcome
@@ -268,7 +281,7 @@ fn background(shared: &Weak<crate::shared::Shared>, kicked: &flume::Receiver<()>
         };
         loop {
             let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                shared.eviction.perform_slice(&shared.config, &shared.dbs)
+                shared.eviction.attempt(&shared.config, &shared.dbs, true)
             }));
             match ran {
                 Ok(Outcome::Evicting) if !shared.shutdown.is_cancelled() => {
@@ -283,25 +296,5 @@ fn background(shared: &Weak<crate::shared::Shared>, kicked: &flume::Receiver<()>
                 }
             }
         }
-    }
-}
-
-impl Eviction {
-    /// One background slice: as a request's eviction, with the same
-    /// time limit (at least 1 ms, so that tenacity 0 still progresses).
-    fn perform_slice(&self, config: &ArcSwap<Config>, dbs: &Databases) -> Outcome {
-        let settings = config.load().eviction;
-        let max = settings.maxmemory;
-        if max == 0 || self.memory.used() <= max {
-            self.end_excess();
-            return Outcome::Under;
-        }
-        if settings.policy == Policy::NoEviction {
-            return Outcome::Stuck;
-        }
-        let limit = settings
-            .time_limit()
-            .map(|l| l.max(std::time::Duration::from_millis(1)));
-        self.evict_until_under(config, dbs, limit)
     }
 }

@@ -218,10 +218,11 @@ impl Memory {
         if !self.jemalloc {
             return None;
         }
-        self.refresh();
+        // The refresh advanced the epoch the other figures are read at.
+        let allocated = self.refresh();
         let read = |r: tikv_jemalloc_ctl::Result<usize>| r.map_or(0, |n| n as u64);
         Some(AllocatorStats {
-            allocated: read(stats::allocated::read()),
+            allocated,
             active: read(stats::active::read()),
             resident: read(stats::resident::read()),
         })

@@ -12,7 +12,7 @@ use super::Db;
 use crate::entry::Entry;
 use crate::error::Result;
 use crate::evict::{access::idle_ms, Clocks, Policy, Pool};
-use crate::memtable::Shard;
+use crate::memtable::{Shard, ShardMap};
 use crate::pubsub::NotifyFlags;
 use bytes::Bytes;
 use smallvec::SmallVec;
@@ -100,43 +100,53 @@ impl Db {
         clocks: Clocks,
         pool: &mut Pool,
     ) -> usize {
+        let volatile = policy.volatile_only();
+        self.on_candidate_shard(volatile, |map| {
+            let mut pick = |n: usize| fastrand::usize(..n.max(1));
+            let mut picked: SmallVec<[&Entry; 16]> = SmallVec::new();
+            if volatile {
+                picked.extend((0..samples).filter_map(|_| map.random_volatile(&mut pick)));
+            } else {
+                map.sample(samples, &mut pick, &mut picked);
+            }
+            for entry in &picked {
+                let score = self.score(policy, entry, clocks);
+                if pool.admits(score) {
+                    pool.offer(score, db, entry.key());
+                }
+            }
+            picked.len()
+        })
+        .unwrap_or(0)
+    }
+
+    /// Runs `f` on the first shard, from a random one on, holding a key a
+    /// policy may take (one with a TTL if `volatile_only`), under its read
+    /// lock: a sparse keyspace is not passed over for its empty shards.
+    /// `None` if no shard holds one.
+    fn on_candidate_shard<R>(
+        &self,
+        volatile_only: bool,
+        f: impl FnOnce(&ShardMap) -> R,
+    ) -> Option<R> {
         let layout = self.keyspace().layout();
         let shards: SmallVec<[&Shard; 16]> = [Some(&layout.active), layout.frozen.as_ref()]
             .into_iter()
             .flatten()
             .flat_map(|set| set.iter())
             .collect();
-        // From a random shard on, the first with a key the policy may
-        // take: a sparse keyspace is not passed over for its empty shards.
         let start = fastrand::usize(..shards.len().max(1));
-        let found = (0..shards.len()).find_map(|i| {
+        let map = (0..shards.len()).find_map(|i| {
             let map = shards.get((start + i) % shards.len())?.read();
-            let candidates = if policy.volatile_only() {
+            let candidates = if volatile_only {
                 map.volatile()
             } else {
                 map.len()
             };
             (candidates > 0).then_some(map)
-        });
-        let Some(map) = found else {
-            return 0;
-        };
-        let mut pick = |n: usize| fastrand::usize(..n.max(1));
-        let mut picked: SmallVec<[&Entry; 16]> = SmallVec::new();
-        if policy.volatile_only() {
-            picked.extend((0..samples).filter_map(|_| map.random_volatile(&mut pick)));
-        } else {
-            map.sample(samples, &mut pick, &mut picked);
-        }
-        for entry in &picked {
-            let score = self.score(policy, entry, clocks);
-            if pool.admits(score) {
-                pool.offer(score, db, entry.key());
-            }
-        }
-        picked.len()
+        })?;
+        Some(f(&map))
     }
-
     /// How `policy` ranks `entry`: higher is evicted first.
     fn score(&self, policy: Policy, entry: &Entry, clocks: Clocks) -> u64 {
         let word = entry.access().load(Relaxed);
@@ -149,24 +159,16 @@ impl Db {
 
     /// A random key `policy` may evict (with a TTL for a volatile one).
     fn random_evictable(&self, volatile_only: bool) -> Option<Bytes> {
-        let layout = self.keyspace().layout();
-        let units = [Some(&layout.active), layout.frozen.as_ref()];
-        let shards: Vec<_> = units.iter().flatten().flat_map(|set| set.iter()).collect();
-        let mut pick = |n: usize| fastrand::usize(..n.max(1));
-        // A few shards may be empty, or hold no key with a TTL.
-        for _ in 0..shards.len().clamp(4, 64) {
-            let shard = shards.get(pick(shards.len()))?;
-            let map = shard.read();
+        self.on_candidate_shard(volatile_only, |map| {
+            let mut pick = |n: usize| fastrand::usize(..n.max(1));
             let entry = if volatile_only {
                 map.random_volatile(&mut pick)
             } else {
                 map.random(&mut pick)
             };
-            if let Some(e) = entry {
-                return Some(Bytes::copy_from_slice(e.key()));
-            }
-        }
-        None
+            entry.map(|e| Bytes::copy_from_slice(e.key()))
+        })
+        .flatten()
     }
 
     /// Evicts `key` if it is still there (and, for a volatile policy,

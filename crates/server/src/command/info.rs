@@ -233,11 +233,7 @@ fn clients(text: &mut String, shared: &Shared) {
 }
 
 fn memory(text: &mut String, shared: &Shared, engine: &Engine) {
-    let dataset: u64 = (engine.dbs.iter())
-        .map(|(_, _, s)| s.approx_bytes.saturating_sub(s.index_bytes) as u64)
-        .sum();
-    let keys: u64 = engine.dbs.iter().map(|(_, _, s)| s.keys as u64).sum();
-    super::memory::Report::gather(shared, dataset, keys)
+    super::memory::Report::gather(shared, engine.dbs.iter().map(|(_, _, s)| s))
         .info(&mut |name, value| field(text, name, value));
 }
 

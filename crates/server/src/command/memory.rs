@@ -30,9 +30,17 @@ pub(super) struct Report {
 }
 
 impl Report {
-    /// The figures now; `dataset` and `keys` are the engine's (summed over
-    /// the databases by the caller).
-    pub(super) fn gather(shared: &Shared, dataset: u64, keys: u64) -> Report {
+    /// The figures now; the dataset and the key count are summed from the
+    /// databases' `stats` (INFO has gathered them already).
+    pub(super) fn gather<'s>(
+        shared: &Shared,
+        stats: impl Iterator<Item = &'s tandem_engine::Stats>,
+    ) -> Report {
+        let (mut dataset, mut keys) = (0u64, 0u64);
+        for s in stats {
+            dataset += s.approx_bytes.saturating_sub(s.index_bytes) as u64;
+            keys += s.keys as u64;
+        }
         let memory = &shared.eviction.memory;
         let allocator = memory.allocator();
         let used = allocator.map_or_else(|| memory.refresh(), |a| a.allocated);
@@ -49,6 +57,14 @@ impl Report {
             policy: config.eviction.policy.name(),
             total_system: tandem_engine::process::total_memory_bytes().unwrap_or(0),
         }
+    }
+
+    /// The dataset's share of what the server holds beyond its start-up.
+    fn dataset_percent(&self) -> f64 {
+        Self::percent(
+            self.dataset,
+            self.used.saturating_sub(self.startup).max(self.dataset),
+        )
     }
 
     fn overhead(&self) -> u64 {
@@ -86,10 +102,7 @@ impl Report {
         field("used_memory_overhead", self.overhead().to_string());
         field("used_memory_startup", self.startup.to_string());
         field("used_memory_dataset", self.dataset.to_string());
-        let dataset_perc = Self::percent(
-            self.dataset,
-            self.used.saturating_sub(self.startup).max(self.dataset),
-        );
+        let dataset_perc = self.dataset_percent();
         field("used_memory_dataset_perc", format!("{dataset_perc:.2}%"));
         field("allocator_allocated", a.allocated.to_string());
         field("allocator_active", a.active.to_string());
@@ -157,13 +170,7 @@ impl Report {
             ("keys.count", Int(keys as i64)),
             ("keys.bytes-per-key", Int(per_key as i64)),
             ("dataset.bytes", Int(self.dataset as i64)),
-            (
-                "dataset.percentage",
-                Float(Self::percent(
-                    self.dataset,
-                    self.used.saturating_sub(self.startup).max(self.dataset),
-                )),
-            ),
+            ("dataset.percentage", Float(self.dataset_percent())),
             (
                 "peak.percentage",
                 Float(Self::percent(self.used, self.peak)),
@@ -272,22 +279,14 @@ fn usage(c: &mut Call<'_>) -> CmdResult {
     Ok(())
 }
 
-/// The dataset's bytes and its key count, summed over the databases.
-pub(super) fn dataset(shared: &Shared) -> (u64, u64) {
-    let mut bytes = 0u64;
-    let mut keys = 0u64;
-    for db in shared.dbs.all().iter() {
-        let s = db.stats();
-        bytes += s.approx_bytes.saturating_sub(s.index_bytes) as u64;
-        keys += s.keys as u64;
-    }
-    (bytes, keys)
+/// The report now, from every database's stats.
+fn report(shared: &Shared) -> Report {
+    let stats: Vec<tandem_engine::Stats> = shared.dbs.all().iter().map(|db| db.stats()).collect();
+    Report::gather(shared, stats.iter())
 }
 
 fn stats(c: &mut Call<'_>) {
-    let (dataset, keys) = dataset(c.shared);
-    let report = Report::gather(c.shared, dataset, keys);
-    let pairs = report.stats();
+    let pairs = report(c.shared).stats();
     c.out.map(pairs.len());
     for (name, value) in pairs {
         c.out.bulk(name.as_bytes());
@@ -301,8 +300,7 @@ fn stats(c: &mut Call<'_>) {
 /// MEMORY DOCTOR: Redis's report when nothing is wrong, or the problems
 /// it would name that apply here (high fragmentation, a bound exceeded).
 fn doctor(shared: &Shared) -> String {
-    let (dataset, keys) = dataset(shared);
-    let r = Report::gather(shared, dataset, keys);
+    let r = report(shared);
     if r.used < 5 << 20 {
         return "Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting.".into();
     }
