@@ -129,7 +129,9 @@ impl Eviction {
             self.end_excess();
             return Outcome::Under;
         }
-        if self.over_since.load(Relaxed) == 0 {
+        // Periods over the bound start where requests see them: the
+        // background may act on a bound a CONFIG SET has just lifted.
+        if !background && self.over_since.load(Relaxed) == 0 {
             self.over_since.store(self.now_ms(), Relaxed);
         }
         if settings.policy == Policy::NoEviction {
