@@ -2,7 +2,8 @@
 //! (volatile ones never touch a key without a TTL, `noeviction` nothing),
 //! across every database; an evicted key leaves with an `evicted` event,
 //! counted, and logged as a delete that recovery replays; LRU and LFU keep
-//! the keys that are used; OBJECT's idle time and frequency read back.
+//! the keys that are used, and `allkeys-s3fifo` the keys used since they
+//! came; OBJECT's idle time and frequency read back.
 
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, missing_docs)]
 
@@ -156,7 +157,7 @@ fn lru_keeps_the_keys_used_since_the_others() {
 fn lfu_keeps_the_keys_used_often() {
     let dbs = dbs(1);
     let db = &dbs[0];
-    db.set_access_rules(true, 10, 1);
+    db.set_access_rules(Policy::AllKeysLfu, 10, 1);
     for i in 0..2_000 {
         db.set(format!("k{i:04}").as_bytes(), b"x", SetOptions::default())
             .unwrap();
@@ -178,6 +179,82 @@ fn lfu_keeps_the_keys_used_often() {
     let left = keys(db);
     let kept = hot.iter().filter(|k| left.contains(*k)).count();
     assert!(kept >= 195, "{kept} of 200 frequently used keys kept");
+}
+
+#[test]
+fn s3fifo_evicts_keys_never_used_again_before_keys_used_since_they_came() {
+    let dbs = dbs(1);
+    let db = &dbs[0];
+    db.set_access_rules(Policy::AllKeysS3Fifo, 10, 1);
+    // Older keys, each read once after it came; then a scan's worth of
+    // newer keys nobody reads again.
+    for i in 0..1_000 {
+        let k = format!("used:{i:04}");
+        db.set(k.as_bytes(), b"x", SetOptions::default()).unwrap();
+        db.get(k.as_bytes()).unwrap();
+    }
+    for i in 0..1_000 {
+        db.set(
+            format!("once:{i:04}").as_bytes(),
+            b"x",
+            SetOptions::default(),
+        )
+        .unwrap();
+    }
+    assert_eq!(db.on_probation(), 2_000);
+    let mut state = EvictState::default();
+    for _ in 0..800 {
+        evict_one(&dbs, Policy::AllKeysS3Fifo, 5, &mut state)
+            .unwrap()
+            .unwrap();
+    }
+    let left = keys(db);
+    let used = left.iter().filter(|k| k.starts_with("used:")).count();
+    assert_eq!(used, 1_000, "LFU would have taken some of these");
+    // Most of the first 800 one-off keys went, in the order they came
+    // (while probation passes over used keys, at most 64 per eviction,
+    // LFU picks one of the others).
+    let oldest_gone = (0..800)
+        .filter(|i| !left.contains(&format!("once:{i:04}")))
+        .count();
+    assert!(oldest_gone >= 760, "{oldest_gone} of the oldest 800 gone");
+    // Passed over keys left probation: what is left is about its share
+    // (10% of the 2,000 keys last counted), plus the few keys LFU took
+    // while probation was passing over used ones (still queued, gone).
+    let queued = db.on_probation();
+    assert!((200..=230).contains(&queued), "{queued}");
+}
+
+#[test]
+fn s3fifo_lets_a_key_evicted_from_probation_skip_it_when_it_comes_back() {
+    let dbs = dbs(1);
+    let db = &dbs[0];
+    db.set_access_rules(Policy::AllKeysS3Fifo, 10, 1);
+    for i in 0..100 {
+        db.set(format!("k{i:03}").as_bytes(), b"x", SetOptions::default())
+            .unwrap();
+    }
+    let mut state = EvictState::default();
+    evict_one(&dbs, Policy::AllKeysS3Fifo, 5, &mut state)
+        .unwrap()
+        .unwrap();
+    assert_eq!(db.get(b"k000").unwrap(), None, "the oldest went first");
+    let queued = db.on_probation();
+    db.set(b"k000", b"x", SetOptions::default()).unwrap();
+    assert_eq!(db.on_probation(), queued, "back from the ghost");
+    assert_eq!(
+        db.frequency(b"k000").unwrap(),
+        Some(6),
+        "counted as used once"
+    );
+    db.set(b"new", b"x", SetOptions::default()).unwrap();
+    assert_eq!(db.on_probation(), queued + 1);
+    assert_eq!(db.frequency(b"new").unwrap(), Some(5));
+    // Another policy turns probation off and forgets it.
+    db.set_access_rules(Policy::AllKeysLfu, 10, 1);
+    assert_eq!(db.on_probation(), 0);
+    db.set(b"later", b"x", SetOptions::default()).unwrap();
+    assert_eq!(db.on_probation(), 0);
 }
 
 #[test]
@@ -260,7 +337,11 @@ fn concurrent_writes_and_evictions_lose_and_double_nothing() {
     let dbs: Vec<Db> = (0..2)
         .map(|i| {
             let options = Options::default().db_index(i).hub(hub.clone());
-            Db::new(options.background(background.clone()))
+            let db = Db::new(options.background(background.clone()));
+            // New keys go on probation, which the s3fifo evictor takes
+            // from while the others sample.
+            db.set_access_rules(Policy::AllKeysS3Fifo, 10, 1);
+            db
         })
         .collect();
     let sub = hub.subscriber();
@@ -310,6 +391,7 @@ fn concurrent_writes_and_evictions_lose_and_double_nothing() {
         Policy::AllKeysLru,
         Policy::VolatileTtl,
         Policy::AllKeysRandom,
+        Policy::AllKeysS3Fifo,
     ]
     .into_iter()
     .map(|policy| {

@@ -108,7 +108,7 @@ impl Shared {
 /// its objects' `lru` field by the policy in force).
 fn set_access_rules(db: &tandem_engine::Db, eviction: &crate::config::Eviction) {
     db.set_access_rules(
-        eviction.policy.lfu(),
+        eviction.policy,
         eviction.lfu_log_factor,
         eviction.lfu_decay_time,
     );

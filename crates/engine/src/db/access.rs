@@ -102,5 +102,8 @@ pub(crate) fn new_entry(
     ctx.check_len(key.len())?;
     let entry = Entry::build(key, value, version, expiry).ok_or_else(|| ctx.too_large())?;
     ctx.access.stamp_new(&entry);
+    if ctx.probation.enter(key) {
+        ctx.access.stamp_returning(&entry);
+    }
     Ok(entry)
 }

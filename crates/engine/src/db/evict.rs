@@ -2,8 +2,9 @@
 //! the ones chosen, and choosing across a server's databases.
 //!
 //! Owns how a policy's sample is drawn from a keyspace (one random shard
-//! per round, under its read lock, as Redis samples one dict per db) and
-//! how an evicted key leaves: the `evicted` event, the `evicted_keys`
+//! per round, under its read lock, as Redis samples one dict per db), how
+//! `allkeys-s3fifo` judges the key at the head of probation (under that
+//! key's shard lock), and how an evicted key leaves: the `evicted` event, the `evicted_keys`
 //! count, a DEL in the log (the shard map logs every removal), and its
 //! memory freed after the shard lock is released. It never decides how
 //! much to evict: that is the caller's, which watches memory.
@@ -53,10 +54,18 @@ const REST: u16 = 256;
 const ROUNDS: usize = 16;
 
 impl Db {
-    /// Sets how lookups stamp keys: for LFU (else LRU), with Redis's
-    /// `lfu-log-factor` and `lfu-decay-time` (minutes).
-    pub fn set_access_rules(&self, lfu: bool, log_factor: u32, decay_minutes: u32) {
-        self.ks.ctx.access.set(lfu, log_factor, decay_minutes);
+    /// Sets how lookups stamp keys for `policy`: for LFU (else LRU), with
+    /// Redis's `lfu-log-factor` and `lfu-decay-time` (minutes); and
+    /// whether new keys go on probation (`allkeys-s3fifo`).
+    pub fn set_access_rules(&self, policy: Policy, log_factor: u32, decay_minutes: u32) {
+        let ctx = &self.ks.ctx;
+        ctx.access.set(policy.lfu(), log_factor, decay_minutes);
+        ctx.probation.set_on(policy.probation());
+    }
+
+    /// Keys on probation (`allkeys-s3fifo`), counting ones since deleted.
+    pub fn on_probation(&self) -> usize {
+        self.ks.ctx.probation.queued()
     }
 
     /// Keys evicted from this keyspace (Redis's `evicted_keys`).
@@ -175,11 +184,17 @@ impl Db {
     /// still has a TTL): removed with an `evicted` event, logged as a
     /// delete. Returns the bytes its entry held, `None` if it was gone.
     pub fn evict(&self, key: &[u8], volatile_only: bool) -> Result<Option<usize>> {
+        self.evict_if(key, |e| !volatile_only || e.expiry().is_some())
+    }
+
+    /// Evicts `key` if it is there and `may(entry)` under its shard's
+    /// write lock; as `evict`.
+    fn evict_if(&self, key: &[u8], may: impl FnOnce(&Entry) -> bool) -> Result<Option<usize>> {
         use super::access::sealed::Access;
         let ctx = self.ctx();
         let removed = self.write_key(key, |m, h| {
             let slot = m.slot(h, key)?;
-            if volatile_only && slot.get().expiry().is_none() {
+            if !may(slot.get()) {
                 return None;
             }
             let entry = slot.remove();
@@ -190,7 +205,37 @@ impl Db {
         // `tandem-free` thread).
         Ok(removed.map(|e| e.footprint()))
     }
+
+    /// Evicts the oldest key on probation that was not used since it was
+    /// created, if probation holds more than its share of the keys: the
+    /// used ones it passes leave probation and stay. Returns the bytes
+    /// freed, `None` when probation is within its share or runs dry.
+    pub fn evict_from_probation(&self, clocks: Clocks) -> Result<Option<usize>> {
+        let ctx = &self.ks.ctx;
+        let keys = ctx.probation.keys(|| self.ks.len());
+        for _ in 0..PROBATION_LOOKS {
+            if !ctx.probation.over_share(keys) {
+                return Ok(None);
+            }
+            let Some(key) = ctx.probation.pop() else {
+                return Ok(None);
+            };
+            let unused = |e: &Entry| {
+                !ctx.access
+                    .used_since_new(e.access().load(Relaxed), clocks.minutes)
+            };
+            if let Some(bytes) = self.evict_if(&key, unused)? {
+                ctx.probation.remember(&key, keys);
+                return Ok(Some(bytes));
+            }
+        }
+        Ok(None)
+    }
 }
+
+/// Keys on probation one eviction may look at before it leaves the
+/// choice to LFU: each costs a shard's write lock.
+const PROBATION_LOOKS: usize = 64;
 
 /// Evicts one key from `dbs` by `policy`, sampling `samples` keys per
 /// database per round (Redis's `maxmemory-samples`). `None` if nothing
@@ -205,6 +250,17 @@ pub fn evict_one(
         return Ok(None);
     }
     let volatile = policy.volatile_only();
+    if policy.probation() {
+        let clocks = Clocks::now();
+        for _ in 0..dbs.len() {
+            let i = state.next_db % dbs.len();
+            state.next_db = state.next_db.wrapping_add(1);
+            let Some(db) = dbs.get(i) else { continue };
+            if let Some(bytes) = db.evict_from_probation(clocks)? {
+                return Ok(Some(Evicted { db: i, bytes }));
+            }
+        }
+    }
     for _ in 0..ROUNDS {
         if policy.random() {
             // Databases take turns, as Redis's `next_db`.

@@ -112,6 +112,7 @@ impl Db {
             expired: AtomicU64::new(0),
             evicted: AtomicU64::new(0),
             access: Default::default(),
+            probation: Default::default(),
             id: options.db_index,
             journal: ArcSwapOption::empty(),
         };
@@ -289,6 +290,7 @@ impl Db {
     /// alive past its deadline.
     pub fn flush(&self) {
         self.ks.flush();
+        self.ks.ctx.probation.clear();
         if let Err(why) = self.ks.settle() {
             journal::set_unsettled(why);
         }

@@ -77,6 +77,23 @@ impl AccessRules {
         entry.access().store(word, Relaxed);
     }
 
+    /// Stamps a key just created that was evicted lately and is back
+    /// (`probation`'s ghost): its LFU counter starts one use above a new
+    /// key's, so probation lets it pass.
+    pub(crate) fn stamp_returning(&self, entry: &Entry) {
+        if self.lfu() {
+            entry
+                .access()
+                .store(lfu_word(minutes(), LFU_INIT + 1), Relaxed);
+        }
+    }
+
+    /// Whether an LFU word shows a use since its key was created (the
+    /// counter above a new key's, after decay).
+    pub fn used_since_new(&self, word: u32, now_minutes: u32) -> bool {
+        self.decayed(word, now_minutes) > LFU_INIT
+    }
+
     /// Records an access to `entry` (Redis's `updateLFU`, or the LRU
     /// clock stored in the object).
     pub(crate) fn touch(&self, entry: &Entry) {

@@ -15,6 +15,7 @@
 //! LRU close to true LRU.
 
 pub mod access;
+pub mod probation;
 
 use bytes::Bytes;
 
@@ -38,11 +39,15 @@ pub enum Policy {
     VolatileRandom,
     /// Keys with a TTL, the soonest to expire first.
     VolatileTtl,
+    /// Any key: new keys on probation first, oldest first, unless used
+    /// meanwhile (S3-FIFO's small queue and ghost, `probation`), then the
+    /// least frequently used (Redis's LFU). Tandem's own, not Redis's.
+    AllKeysS3Fifo,
 }
 
 impl Policy {
-    /// Every policy, in Redis's order.
-    pub const ALL: [Policy; 8] = [
+    /// Every policy: Redis's, in Redis's order, then Tandem's own.
+    pub const ALL: [Policy; 9] = [
         Policy::VolatileLru,
         Policy::VolatileLfu,
         Policy::VolatileRandom,
@@ -51,6 +56,7 @@ impl Policy {
         Policy::AllKeysLfu,
         Policy::AllKeysRandom,
         Policy::NoEviction,
+        Policy::AllKeysS3Fifo,
     ];
 
     /// The policy's name in Redis's configuration.
@@ -64,6 +70,7 @@ impl Policy {
             Policy::VolatileLfu => "volatile-lfu",
             Policy::VolatileRandom => "volatile-random",
             Policy::VolatileTtl => "volatile-ttl",
+            Policy::AllKeysS3Fifo => "allkeys-s3fifo",
         }
     }
 
@@ -87,7 +94,15 @@ impl Policy {
 
     /// Whether keys are stamped for frequency rather than recency.
     pub fn lfu(self) -> bool {
-        matches!(self, Policy::AllKeysLfu | Policy::VolatileLfu)
+        matches!(
+            self,
+            Policy::AllKeysLfu | Policy::VolatileLfu | Policy::AllKeysS3Fifo
+        )
+    }
+
+    /// Whether new keys go on probation before LFU judges them.
+    pub fn probation(self) -> bool {
+        self == Policy::AllKeysS3Fifo
     }
 
     /// Whether the policy picks keys at random (no pool).

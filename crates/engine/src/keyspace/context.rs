@@ -40,6 +40,8 @@ pub struct Ctx {
     pub(crate) evicted: AtomicU64,
     /// How lookups stamp keys' access words (LRU or LFU).
     pub(crate) access: crate::evict::access::AccessRules,
+    /// New keys on probation, under `allkeys-s3fifo`.
+    pub(crate) probation: crate::evict::probation::Probation,
     /// The keyspace's id in change records and snapshots: fixed for its
     /// life, unlike its number, which SWAPDB changes.
     pub(crate) id: u32,

@@ -38,8 +38,9 @@ impl Default for Eviction {
     }
 }
 
-/// Redis's words for a policy that is not one.
-pub const BAD_POLICY: &str = "argument(s) must be one of the following: volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction";
+/// Redis's words for a policy that is not one, with Tandem's own policy
+/// added to Redis's list.
+pub const BAD_POLICY: &str = "argument(s) must be one of the following: volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction, allkeys-s3fifo";
 
 /// An integer setting's value in `min..=max` (within `u32`), with
 /// Redis's words if not.
