@@ -4,10 +4,11 @@
 //! Owns how a policy's sample is drawn from a keyspace (one random shard
 //! per round, under its read lock, as Redis samples one dict per db), how
 //! `allkeys-s3fifo` judges the key at the head of probation (under that
-//! key's shard lock), and how an evicted key leaves: the `evicted` event, the `evicted_keys`
-//! count, a DEL in the log (the shard map logs every removal), and its
-//! memory freed after the shard lock is released. It never decides how
-//! much to evict: that is the caller's, which watches memory.
+//! key's shard lock), and how an evicted key leaves: the `evicted` event,
+//! the `evicted_keys` count, a DEL in the log (the shard map logs every
+//! removal), and its memory freed after the shard lock is released. It
+//! never decides how much to evict: that is the caller's, which watches
+//! memory.
 
 use super::Db;
 use crate::entry::Entry;
