@@ -141,6 +141,16 @@ pub struct Candidate {
     pub db: usize,
     /// The key.
     pub key: Bytes,
+    /// A hash of the key: a key offered again is found by comparing
+    /// these first, not 16 keys' bytes on every offer (that memcmp was
+    /// a tenth of a cache-full SET's CPU, `docs/BENCHMARKS.md`).
+    fingerprint: u64,
+}
+
+/// The pool's hash of a key: fixed, so it needs no state.
+fn fingerprint(key: &[u8]) -> u64 {
+    use std::hash::BuildHasher;
+    foldhash::fast::FixedState::with_seed(0x9001).hash_one(key)
 }
 
 /// The best candidates seen so far, lowest score first (Redis keeps 16).
@@ -163,7 +173,9 @@ impl Pool {
     /// Offers a candidate; one already pooled (same db and key) is
     /// rescored instead of added twice.
     pub fn offer(&mut self, score: u64, db: usize, key: &[u8]) {
-        if let Some(i) = self.cands.iter().position(|c| c.db == db && c.key == key) {
+        let fingerprint = fingerprint(key);
+        let same = |c: &Candidate| c.fingerprint == fingerprint && c.db == db && c.key == key;
+        if let Some(i) = self.cands.iter().position(same) {
             self.cands.remove(i);
         } else if !self.admits(score) {
             return;
@@ -177,6 +189,7 @@ impl Pool {
                 score,
                 db,
                 key: Bytes::copy_from_slice(key),
+                fingerprint,
             },
         );
     }
