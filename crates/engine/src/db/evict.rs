@@ -14,7 +14,7 @@ use super::Db;
 use crate::entry::Entry;
 use crate::error::Result;
 use crate::evict::{access::idle_ms, Clocks, Policy, Pool};
-use crate::memtable::{Shard, ShardMap};
+use crate::memtable::ShardMap;
 use crate::pubsub::NotifyFlags;
 use bytes::Bytes;
 use smallvec::SmallVec;
@@ -140,14 +140,22 @@ impl Db {
         f: impl FnOnce(&ShardMap) -> R,
     ) -> Option<R> {
         let layout = self.keyspace().layout();
-        let shards: SmallVec<[&Shard; 16]> = [Some(&layout.active), layout.frozen.as_ref()]
-            .into_iter()
-            .flatten()
-            .flat_map(|set| set.iter())
-            .collect();
-        let start = fastrand::usize(..shards.len().max(1));
-        let map = (0..shards.len()).find_map(|i| {
-            let map = shards.get((start + i) % shards.len())?.read();
+        let active = layout.active.count();
+        let total = active + layout.frozen.as_ref().map_or(0, |f| f.count());
+        // The i-th shard across the active set and the frozen one, without
+        // gathering them: a keyspace has dozens of shards, and a list of
+        // them per sample was an allocation per eviction.
+        let nth = |i: usize| {
+            let (set, at) = if i < active {
+                (Some(&layout.active), i)
+            } else {
+                (layout.frozen.as_ref(), i - active)
+            };
+            set.map(|s| s.shard(at))
+        };
+        let start = fastrand::usize(..total.max(1));
+        let map = (0..total).find_map(|i| {
+            let map = nth((start + i) % total)?.read();
             let candidates = if volatile_only {
                 map.volatile()
             } else {

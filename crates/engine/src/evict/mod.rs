@@ -17,7 +17,7 @@
 pub mod access;
 pub mod probation;
 
-use bytes::Bytes;
+use smallvec::SmallVec;
 
 /// Redis's `maxmemory-policy`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -139,8 +139,9 @@ pub struct Candidate {
     pub score: u64,
     /// The index of the database holding it, in the caller's list.
     pub db: usize,
-    /// The key.
-    pub key: Bytes,
+    /// The key, inline when short: most candidates are dropped again,
+    /// and an allocation for each was a cost of every eviction.
+    pub key: SmallVec<[u8; 32]>,
     /// A hash of the key: a key offered again is found by comparing
     /// these first, not 16 keys' bytes on every offer (that memcmp was
     /// a tenth of a cache-full SET's CPU, `docs/BENCHMARKS.md`).
@@ -174,7 +175,8 @@ impl Pool {
     /// rescored instead of added twice.
     pub fn offer(&mut self, score: u64, db: usize, key: &[u8]) {
         let fingerprint = fingerprint(key);
-        let same = |c: &Candidate| c.fingerprint == fingerprint && c.db == db && c.key == key;
+        let same =
+            |c: &Candidate| c.fingerprint == fingerprint && c.db == db && c.key.as_slice() == key;
         if let Some(i) = self.cands.iter().position(same) {
             self.cands.remove(i);
         } else if !self.admits(score) {
@@ -188,7 +190,7 @@ impl Pool {
             Candidate {
                 score,
                 db,
-                key: Bytes::copy_from_slice(key),
+                key: SmallVec::from_slice(key),
                 fingerprint,
             },
         );
