@@ -39,6 +39,12 @@ const SHARE_PERCENT: usize = 10;
 /// shard's read lock, and the share it is compared with moves slowly.
 const RECOUNT: usize = 1024;
 
+/// Keys probation holds at most while the keyspace's size is unknown or
+/// small: with no eviction to drain it (no bound yet, or not reached),
+/// the oldest leave without judgment, as if used, so that a copy of
+/// every key created is never kept.
+const CAP_MIN: usize = 65_536;
+
 /// A stripe's capacity past which it is shrunk when three quarters empty.
 const SHRINK_FROM: usize = 256;
 
@@ -162,6 +168,9 @@ impl Probation {
                 let mut queue = stripe.lock();
                 queue.push_back(key);
                 self.queued.fetch_add(1, Relaxed);
+                if self.queued() > self.cap() && queue.pop_front().is_some() {
+                    self.queued.fetch_sub(1, Relaxed);
+                }
             }
         }
         back
@@ -179,6 +188,13 @@ impl Probation {
         let n = count();
         self.keys.store(n, Relaxed);
         n
+    }
+
+    /// The most keys probation keeps: twice its share of the keyspace as
+    /// last counted, and never less than `CAP_MIN`.
+    fn cap(&self) -> usize {
+        let share = self.keys.load(Relaxed).saturating_mul(2 * SHARE_PERCENT) / 100;
+        share.max(CAP_MIN)
     }
 
     /// Whether probation holds more than its share of a keyspace of
@@ -276,6 +292,19 @@ mod tests {
         p.set_on(true);
         assert_eq!(p.queued(), 0);
         assert!(!p.enter(b"k"), "a policy change forgets the ghost");
+    }
+
+    #[test]
+    fn without_evictions_probation_keeps_a_bounded_number_of_keys() {
+        let p = Probation::default();
+        p.set_on(true);
+        for i in 0..100_000u32 {
+            p.enter(&i.to_be_bytes());
+        }
+        assert_eq!(p.queued(), CAP_MIN);
+        // The oldest left; the newest are still on probation.
+        let first = p.pop().expect("queued");
+        assert_eq!(&*first, &(100_000u32 - CAP_MIN as u32).to_be_bytes()[..]);
     }
 
     #[test]
