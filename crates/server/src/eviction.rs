@@ -202,12 +202,14 @@ impl Eviction {
     }
 
     /// CONFIG RESETSTAT: the time over the bound starts again from zero,
-    /// and `evicted_keys` counts from the engine's `evicted` now.
+    /// and `evicted_keys` counts from the engine's `evicted` now. A period
+    /// running is closed, as Redis's `resetServerStats` does: if memory is
+    /// still over the bound, the next request opens a new one. (Kept open
+    /// from the reset's instant, a period a lifted bound had left open,
+    /// which no request closes while there is no bound, went on growing.)
     pub fn reset_stats(&self, evicted: u64) {
         self.over_total.store(0, Relaxed);
-        if self.over_since.load(Relaxed) != 0 {
-            self.over_since.store(self.now_ms(), Relaxed);
-        }
+        self.over_since.store(0, Relaxed);
         self.evicted_base.store(evicted, Relaxed);
     }
 
