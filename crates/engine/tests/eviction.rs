@@ -51,6 +51,17 @@ fn fill(dbs: &[Db], n: usize) {
     }
 }
 
+/// Waits until the access clock (the coarse clock LRU words are stamped
+/// from) reads `ms` past what it reads now: the wait is on the clock the
+/// code reads, which may lag the thread's sleep by a tick.
+fn let_access_clock_pass(ms: u64) {
+    use tandem_engine::evict::access::clock_ms;
+    let from = clock_ms();
+    while clock_ms() < from + ms {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
 /// Evicts until the policy has nothing more to take; how many went.
 fn evict_all(dbs: &[Db], policy: Policy) -> usize {
     let mut state = EvictState::default();
@@ -134,7 +145,7 @@ fn lru_keeps_the_keys_used_since_the_others() {
             .unwrap();
     }
     // LRU time moves in 4 ms ticks: the hot keys' last use must be later.
-    std::thread::sleep(Duration::from_millis(30));
+    let_access_clock_pass(30);
     let hot: Vec<String> = (0..2_000).step_by(10).map(|i| format!("k{i:04}")).collect();
     for k in &hot {
         db.get(k.as_bytes()).unwrap();
@@ -287,7 +298,9 @@ fn reads_that_do_not_count_as_a_use_leave_the_idle_time_alone() {
     let dbs = dbs(1);
     let db = &dbs[0];
     db.set(b"k", b"v", SetOptions::default()).unwrap();
-    std::thread::sleep(Duration::from_millis(40));
+    // 44 ms on the access clock after the stamp: at least 10 whole ticks,
+    // whatever the stamp's place in its tick.
+    let_access_clock_pass(44);
     // TYPE, EXISTS, TTL, OBJECT ENCODING and MEMORY USAGE do not touch.
     db.key_type(b"k").unwrap();
     db.exists(&[b"k"]).unwrap();
