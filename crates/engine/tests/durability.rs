@@ -4,13 +4,15 @@
 
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, missing_docs)]
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tandem_engine::prelude::*;
 use tandem_engine::storage::backend::{Backend, SimFs};
 use tandem_engine::storage::wal::SyncPolicy;
-use tandem_engine::{Background, Store, StoreOptions};
+use tandem_engine::{Store, StoreOptions};
 
 /// Every live key of `db` with its value and deadline.
 type State = BTreeMap<Vec<u8>, (Vec<u8>, Option<u64>)>;
@@ -29,22 +31,10 @@ fn states(store: &Store) -> Vec<State> {
     store.dbs().iter().map(state).collect()
 }
 
-fn dbs(n: usize) -> Vec<Db> {
-    let background = Background::new();
-    (0..n as u32)
-        .map(|i| {
-            Db::new(
-                Options::default()
-                    .db_index(i)
-                    .shards(4)
-                    .background(background.clone()),
-            )
-        })
-        .collect()
-}
-
 fn open(dir: &Path, options: &StoreOptions, n: usize) -> Store {
-    Store::open(dir, options.clone(), dbs(n)).unwrap().0
+    Store::open(dir, options.clone(), common::dbs(n, 4))
+        .unwrap()
+        .0
 }
 
 fn sim(fs: &SimFs) -> StoreOptions {
@@ -113,7 +103,7 @@ fn every_kind_of_change_survives_a_clean_close() {
     let before = states(&store);
     store.close().unwrap();
     drop(store);
-    let (store, recovery) = Store::open(&dir(), options, dbs(3)).unwrap();
+    let (store, recovery) = Store::open(&dir(), options, common::dbs(3, 4)).unwrap();
     assert_eq!(states(&store), before);
     assert!(recovery.log_records > 10);
     assert_eq!(recovery.snapshot, None);
@@ -129,7 +119,7 @@ fn under_always_a_power_cut_loses_nothing_acknowledged() {
         let before = states(&store);
         // No close: the power goes while the store runs.
         let after = fs.crash(seed);
-        let (store2, _) = Store::open(&dir(), sim(&after), dbs(3)).unwrap();
+        let (store2, _) = Store::open(&dir(), sim(&after), common::dbs(3, 4)).unwrap();
         assert_eq!(states(&store2), before, "seed {seed}");
         drop(store);
     }
@@ -152,7 +142,7 @@ fn under_everysec_a_killed_process_loses_nothing_acknowledged() {
             fs: Arc::new(after),
             ..options
         },
-        dbs(3),
+        common::dbs(3, 4),
     )
     .unwrap();
     assert_eq!(states(&store2), before);
@@ -174,7 +164,7 @@ fn a_snapshot_replaces_the_log_and_the_state_survives() {
         .unwrap();
     let before = states(&store);
     let after = fs.crash(7);
-    let (store2, recovery) = Store::open(&dir(), sim(&after), dbs(3)).unwrap();
+    let (store2, recovery) = Store::open(&dir(), sim(&after), common::dbs(3, 4)).unwrap();
     assert_eq!(states(&store2), before);
     assert_eq!(recovery.snapshot, Some(info.path));
     assert_eq!(recovery.log_records, 1);
@@ -198,12 +188,12 @@ fn swapdb_survives_and_a_snapshot_records_the_numbering() {
         .unwrap();
     assert!(store.swap(0, 2, || {}));
     assert_eq!(store.numbering(), vec![2, 1, 0]);
-    let (s2, _) = Store::open(&dir(), sim(&fs.crash(1)), dbs(3)).unwrap();
+    let (s2, _) = Store::open(&dir(), sim(&fs.crash(1)), common::dbs(3, 4)).unwrap();
     assert_eq!(s2.numbering(), vec![2, 1, 0]);
     assert_eq!(s2.db(2).unwrap().get(b"k").unwrap().unwrap(), "two");
     store.snapshot().unwrap();
     assert!(store.swap(1, 2, || {}));
-    let (s3, _) = Store::open(&dir(), sim(&fs.crash(2)), dbs(3)).unwrap();
+    let (s3, _) = Store::open(&dir(), sim(&fs.crash(2)), common::dbs(3, 4)).unwrap();
     assert_eq!(s3.numbering(), vec![2, 0, 1]);
     drop(store);
 }
@@ -241,7 +231,7 @@ fn keys_that_expired_while_down_are_gone() {
     while db.now_ms() <= soon + 1 {
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
-    let (s2, recovery) = Store::open(&dir(), options, dbs(1)).unwrap();
+    let (s2, recovery) = Store::open(&dir(), options, common::dbs(1, 4)).unwrap();
     let got = state(s2.db(0).unwrap());
     assert_eq!(
         got.keys().cloned().collect::<Vec<_>>(),
@@ -278,7 +268,7 @@ fn without_appendonly_only_snapshots_persist() {
             fs: Arc::new(fs.crash(3)),
             ..options.clone()
         },
-        dbs(2),
+        common::dbs(2, 4),
     )
     .unwrap();
     assert_eq!(states(&s2), saved);
@@ -291,7 +281,7 @@ fn without_appendonly_only_snapshots_persist() {
             fs: Arc::new(fs.crash(4)),
             ..options
         },
-        dbs(2),
+        common::dbs(2, 4),
     )
     .unwrap();
     assert_eq!(states(&s3), saved2);
@@ -373,7 +363,7 @@ fn a_snapshot_taken_while_writers_run_is_exact() {
                     fs: Arc::new(fs.kill()),
                     ..options
                 },
-                dbs(1),
+                common::dbs(1, 4),
             )
             .unwrap();
             assert_eq!(states(&s2), now);
@@ -387,7 +377,7 @@ fn a_snapshot_taken_while_writers_run_is_exact() {
                     fs: Arc::new(fs.crash(9)),
                     ..options
                 },
-                dbs(1),
+                common::dbs(1, 4),
             )
             .unwrap();
             assert_eq!(states(&s2), now);

@@ -7,6 +7,8 @@
 
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, missing_docs)]
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -14,7 +16,7 @@ use tandem_engine::prelude::*;
 use tandem_engine::storage::backend::{Backend, SimFs};
 use tandem_engine::storage::manifest::Manifest;
 use tandem_engine::storage::wal::{segment, SyncPolicy};
-use tandem_engine::{Background, Store, StoreOptions};
+use tandem_engine::{Store, StoreOptions};
 
 type State = BTreeMap<Vec<u8>, (Vec<u8>, Option<u64>)>;
 
@@ -34,20 +36,6 @@ fn states(store: &Store) -> Vec<State> {
                 })
                 .unwrap();
             out
-        })
-        .collect()
-}
-
-fn dbs(n: usize) -> Vec<Db> {
-    let background = Background::new();
-    (0..n as u32)
-        .map(|i| {
-            Db::new(
-                Options::default()
-                    .db_index(i)
-                    .shards(2)
-                    .background(background.clone()),
-            )
         })
         .collect()
 }
@@ -134,7 +122,7 @@ fn recovery_after_faults_and_a_power_cut_holds_what_was_acknowledged() {
     for seed in 0..300u64 {
         let mut rng = fastrand::Rng::with_seed(seed);
         let fs = SimFs::new();
-        let (store, _) = Store::open(dir, options(&fs), dbs(DBS)).unwrap();
+        let (store, _) = Store::open(dir, options(&fs), common::dbs(DBS, 2)).unwrap();
         let fault = inject(&fs, &mut rng);
         // The state before the change that failed, and after it (in
         // memory): recovery must find one of the two.
@@ -187,7 +175,7 @@ fn recovery_after_faults_and_a_power_cut_holds_what_was_acknowledged() {
 
 fn recover(dir: &Path, fs: &SimFs, seed: u64) -> Vec<State> {
     let after = fs.crash(seed);
-    match Store::open(dir, options(&after), dbs(DBS)) {
+    match Store::open(dir, options(&after), common::dbs(DBS, 2)) {
         Ok((store, _)) => states(&store),
         Err(e) => panic!("seed {seed}: recovery failed: {e}"),
     }
@@ -197,7 +185,7 @@ fn recover(dir: &Path, fs: &SimFs, seed: u64) -> Vec<State> {
 fn a_flipped_bit_in_a_durable_file_stops_recovery_naming_it() {
     let dir = Path::new("/data");
     let fs = SimFs::new();
-    let (store, _) = Store::open(dir, options(&fs), dbs(DBS)).unwrap();
+    let (store, _) = Store::open(dir, options(&fs), common::dbs(DBS, 2)).unwrap();
     let db = store.db(0).unwrap();
     for i in 0..50u32 {
         db.set(
@@ -242,7 +230,7 @@ fn a_flipped_bit_in_a_durable_file_stops_recovery_naming_it() {
         {
             let copy = fs.kill();
             copy.flip_bit(&path, offset, (offset % 8) as u8).unwrap();
-            match Store::open(dir, options(&copy), dbs(DBS)) {
+            match Store::open(dir, options(&copy), common::dbs(DBS, 2)) {
                 Err(e) => {
                     assert!(
                         e.is_corruption(),

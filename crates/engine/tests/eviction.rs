@@ -7,6 +7,8 @@
 
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, missing_docs)]
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -17,20 +19,6 @@ use tandem_engine::pubsub::NotifyFlags;
 use tandem_engine::storage::backend::{Backend, SimFs};
 use tandem_engine::storage::wal::SyncPolicy;
 use tandem_engine::{evict_one, Background, EvictState, Store, StoreOptions};
-
-fn dbs(n: u32) -> Vec<Db> {
-    let background = Background::new();
-    (0..n)
-        .map(|i| {
-            Db::new(
-                Options::default()
-                    .db_index(i)
-                    .shards(4)
-                    .background(background.clone()),
-            )
-        })
-        .collect()
-}
 
 fn ttl() -> SetOptions {
     SetOptions {
@@ -87,7 +75,7 @@ fn keys(db: &Db) -> BTreeSet<String> {
 #[test]
 fn volatile_policies_take_only_keys_with_a_ttl_and_noeviction_nothing() {
     for policy in Policy::ALL {
-        let dbs = dbs(3);
+        let dbs = common::dbs(3, 4);
         fill(&dbs, 200);
         let evicted = evict_all(&dbs, policy);
         let left: Vec<BTreeSet<String>> = dbs.iter().map(keys).collect();
@@ -112,7 +100,7 @@ fn volatile_policies_take_only_keys_with_a_ttl_and_noeviction_nothing() {
 
 #[test]
 fn an_evicted_key_sends_evicted_and_nothing_else() {
-    let dbs = dbs(1);
+    let dbs = common::dbs(1, 4);
     dbs[0]
         .hub()
         .set_notify_flags(NotifyFlags::parse(b"KEA").unwrap());
@@ -138,7 +126,7 @@ fn an_evicted_key_sends_evicted_and_nothing_else() {
 
 #[test]
 fn lru_keeps_the_keys_used_since_the_others() {
-    let dbs = dbs(1);
+    let dbs = common::dbs(1, 4);
     let db = &dbs[0];
     for i in 0..2_000 {
         db.set(format!("k{i:04}").as_bytes(), b"x", SetOptions::default())
@@ -166,7 +154,7 @@ fn lru_keeps_the_keys_used_since_the_others() {
 
 #[test]
 fn lfu_keeps_the_keys_used_often() {
-    let dbs = dbs(1);
+    let dbs = common::dbs(1, 4);
     let db = &dbs[0];
     db.set_access_rules(Policy::AllKeysLfu, 10, 1);
     for i in 0..2_000 {
@@ -194,7 +182,7 @@ fn lfu_keeps_the_keys_used_often() {
 
 #[test]
 fn s3fifo_evicts_keys_never_used_again_before_keys_used_since_they_came() {
-    let dbs = dbs(1);
+    let dbs = common::dbs(1, 4);
     let db = &dbs[0];
     db.set_access_rules(Policy::AllKeysS3Fifo, 10, 1);
     // Older keys, each read once after it came; then a scan's worth of
@@ -238,7 +226,7 @@ fn s3fifo_evicts_keys_never_used_again_before_keys_used_since_they_came() {
 
 #[test]
 fn s3fifo_lets_a_key_evicted_from_probation_skip_it_when_it_comes_back() {
-    let dbs = dbs(1);
+    let dbs = common::dbs(1, 4);
     let db = &dbs[0];
     db.set_access_rules(Policy::AllKeysS3Fifo, 10, 1);
     for i in 0..100 {
@@ -270,7 +258,7 @@ fn s3fifo_lets_a_key_evicted_from_probation_skip_it_when_it_comes_back() {
 
 #[test]
 fn volatile_ttl_takes_the_soonest_deadlines_first() {
-    let dbs = dbs(1);
+    let dbs = common::dbs(1, 4);
     let db = &dbs[0];
     for i in 0..1_000u64 {
         let opts = SetOptions {
@@ -295,7 +283,7 @@ fn volatile_ttl_takes_the_soonest_deadlines_first() {
 
 #[test]
 fn reads_that_do_not_count_as_a_use_leave_the_idle_time_alone() {
-    let dbs = dbs(1);
+    let dbs = common::dbs(1, 4);
     let db = &dbs[0];
     db.set(b"k", b"v", SetOptions::default()).unwrap();
     // 44 ms on the access clock after the stamp: at least 10 whole ticks,
@@ -321,12 +309,14 @@ fn an_evicted_key_stays_gone_after_recovery() {
         ..StoreOptions::default()
     };
     let dir = PathBuf::from("/data");
-    let store = Store::open(&dir, options.clone(), dbs(2)).unwrap().0;
+    let store = Store::open(&dir, options.clone(), common::dbs(2, 4))
+        .unwrap()
+        .0;
     fill(store.dbs(), 50);
     assert_eq!(evict_all(store.dbs(), Policy::VolatileRandom), 100);
     let before: Vec<BTreeSet<String>> = store.dbs().iter().map(keys).collect();
     drop(store);
-    let (store, _) = Store::open(&dir, options, dbs(2)).unwrap();
+    let (store, _) = Store::open(&dir, options, common::dbs(2, 4)).unwrap();
     let after: Vec<BTreeSet<String>> = store.dbs().iter().map(keys).collect();
     assert_eq!(after, before);
     assert!(after.iter().all(|db| db.len() == 50));

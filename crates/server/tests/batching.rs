@@ -23,16 +23,6 @@ fn pipeline(lines: &[&str]) -> Vec<u8> {
     lines.iter().flat_map(|l| encode_words(l)).collect()
 }
 
-/// An INFO field's value.
-fn info_field(c: &mut Raw, section: &str, name: &str) -> Result<u64, Error> {
-    let all =
-        String::from_utf8_lossy(&c.call(&encode_words(&format!("INFO {section}")))?).into_owned();
-    all.lines()
-        .find_map(|l| l.strip_prefix(&format!("{name}:")))
-        .and_then(|v| v.trim().parse().ok())
-        .ok_or_else(|| format!("INFO {section} has no {name}: {all}").into())
-}
-
 /// Each pipeline sent as one write, and the bytes Redis 7.0.15 answered.
 #[test]
 fn pipelined_writes_to_one_key_reply_as_redis_does() -> TestResult {
@@ -130,7 +120,7 @@ fn a_client_blocked_on_the_key_is_served_between_pipelined_pushes() -> TestResul
     let mut waiter = connect(&server)?;
     waiter.send(&encode_words("BLPOP q 0"))?;
     eventually("one blocked client", || {
-        Ok(info_field(&mut ctl, "clients", "blocked_clients")? == 1)
+        Ok(common::info_u64(&mut ctl, "clients", "blocked_clients")? == 1)
     })?;
     let mut pusher = connect(&server)?;
     pusher.check(
@@ -153,14 +143,14 @@ fn a_client_blocked_on_the_key_is_served_between_pipelined_pushes() -> TestResul
 fn a_pipeline_to_one_key_takes_the_lock_once_per_batch() -> TestResult {
     let server = common::start_default()?;
     let mut c = connect(&server)?;
-    let before = info_field(&mut c, "shards", "fast_path_batches")?;
+    let before = common::info_u64(&mut c, "shards", "fast_path_batches")?;
     let lines: Vec<String> = (0..100).map(|i| format!("RPUSH list {i}")).collect();
     let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
     c.send(&pipeline(&lines))?;
     for (i, reply) in c.replies(100)?.into_iter().enumerate() {
         assert_eq!(reply, format!(":{}\r\n", i + 1).into_bytes());
     }
-    let batches = info_field(&mut c, "shards", "fast_path_batches")? - before;
+    let batches = common::info_u64(&mut c, "shards", "fast_path_batches")? - before;
     // At least 4 (100 / 32); more if the requests arrived in pieces.
     assert!((4..=50).contains(&batches), "{batches} batches");
     Ok(())

@@ -14,22 +14,8 @@
 
 mod common;
 
-use common::{encode_words, Raw, TestResult};
+use common::{encode_words, info_field, info_u64, Raw, TestResult};
 use std::time::Instant;
-
-fn info_field(c: &mut Raw, section: &str, name: &str) -> Result<String, common::Error> {
-    let reply =
-        String::from_utf8_lossy(&c.call(&encode_words(&format!("INFO {section}")))?).into_owned();
-    reply
-        .lines()
-        .find_map(|l| l.strip_prefix(&format!("{name}:")))
-        .map(|v| v.trim().to_string())
-        .ok_or_else(|| format!("no {name} in INFO {section}").into())
-}
-
-fn info_u64(c: &mut Raw, section: &str, name: &str) -> Result<u64, common::Error> {
-    Ok(info_field(c, section, name)?.parse()?)
-}
 
 const OOM: &[u8] = b"-OOM command not allowed when used memory > 'maxmemory'.\r\n";
 

@@ -12,15 +12,6 @@ mod common;
 
 use common::{encode, encode_words, Raw, TestResult};
 
-fn used_memory(c: &mut Raw) -> Result<u64, common::Error> {
-    let reply = String::from_utf8_lossy(&c.call(&encode_words("INFO memory"))?).into_owned();
-    let line = reply
-        .lines()
-        .find_map(|l| l.strip_prefix("used_memory:"))
-        .ok_or("no used_memory")?;
-    Ok(line.trim().parse()?)
-}
-
 #[test]
 fn rss_stays_near_the_bound_under_a_churn_of_mixed_sizes() -> TestResult {
     const BOUND: u64 = 16 << 20;
@@ -55,7 +46,7 @@ fn rss_stays_near_the_bound_under_a_churn_of_mixed_sizes() -> TestResult {
         }
     }
     common::eventually("memory under the bound", || {
-        Ok(used_memory(&mut c)? <= BOUND)
+        Ok(common::info_u64(&mut c, "memory", "used_memory")? <= BOUND)
     })?;
     let held: u64 = String::from_utf8_lossy(&c.call(&encode_words("DBSIZE"))?)
         .trim_start_matches(':')

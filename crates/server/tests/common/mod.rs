@@ -310,6 +310,21 @@ pub fn fence(c: &mut Raw) -> TestResult {
     Ok(())
 }
 
+/// A field of `INFO section`, as text.
+pub fn info_field(c: &mut Raw, section: &str, name: &str) -> Result<String, Error> {
+    let all =
+        String::from_utf8_lossy(&c.call(&encode_words(&format!("INFO {section}")))?).into_owned();
+    all.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}:")))
+        .map(|v| v.trim().to_string())
+        .ok_or_else(|| format!("INFO {section} has no {name}: {all}").into())
+}
+
+/// A numeric field of `INFO section`.
+pub fn info_u64(c: &mut Raw, section: &str, name: &str) -> Result<u64, Error> {
+    Ok(info_field(c, section, name)?.parse()?)
+}
+
 /// Polls `check` until it holds, failing after `TIMEOUT`: for what the
 /// server does in the background (the reaper, a closing connection), so
 /// that a test waits exactly as long as it must, and never by a fixed
