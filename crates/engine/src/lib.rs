@@ -74,7 +74,7 @@ pub use db::{
     evict_one, Aggregate, Db, DumpEntry, DumpStats, EvictState, Evicted, ExpireCondition, Expiry,
     FieldValue, HashPart, Hashes, KeyValue, LexBound, Lists, PosOptions, ScanOptions, ScanPage,
     ScoreBound, SetAlgebra, SetCondition, SetOptions, SetOutcome, SetTtl, Sets, ShardStats, Stats,
-    Tx, ZAddFlags, ZAdded, ZPopped, ZRange, ZRangeBy, ZSetAlgebra, ZSetOp, ZSets,
+    Tx, Watch, ZAddFlags, ZAdded, ZPopped, ZRange, ZRangeBy, ZSetAlgebra, ZSetOp, ZSets,
 };
 pub use entry::{Entry, ValueType};
 pub use error::{Error, Result};

@@ -55,7 +55,7 @@ impl SingleLock {
     /// An empty memtable.
     pub fn new() -> Self {
         Self {
-            shards: Arc::new(Shards::new(1, KeyHasher::random(), 0, &Arc::default())),
+            shards: Arc::new(Shards::new(1, KeyHasher::random(), &Arc::default())),
         }
     }
 }
@@ -75,7 +75,7 @@ impl Sharded {
     /// An empty memtable with `shards` shards (at least one).
     pub fn new(shards: usize) -> Self {
         Self {
-            shards: Arc::new(Shards::new(shards, KeyHasher::random(), 0, &Arc::default())),
+            shards: Arc::new(Shards::new(shards, KeyHasher::random(), &Arc::default())),
         }
     }
 }

@@ -610,3 +610,84 @@ fn requests_take_paced_steps_not_one_each() {
     while db.migrate_step(64) {}
     assert_eq!(db.dbsize(), 1_000);
 }
+
+/// WATCH's check-and-set (watch, read, then write in a batch only if the
+/// key is unchanged) across resizes: a watch that passed for a key written
+/// since would let two clients both add to the value they read, and the
+/// total would fall behind the successful writes. Resizes move keys to
+/// other memtables, whose write counts have nothing to do with the ones
+/// the watches recorded.
+#[test]
+fn watched_check_and_set_loses_no_update_across_resizes() {
+    const KEYS: usize = 4;
+    const ATTEMPTS: usize = 3_000;
+    let db = fixed_db();
+    for i in 0..KEYS {
+        db.set(format!("cas{i}").as_bytes(), b"0", SetOptions::default())
+            .unwrap();
+    }
+    // Keys around them, so that migrations take many steps.
+    for i in 0..2_000 {
+        db.set(format!("filler{i}").as_bytes(), b"x", SetOptions::default())
+            .unwrap();
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let finished = Arc::new(AtomicUsize::new(0));
+    let resizes = resizer(db.clone(), stop.clone(), finished.clone());
+    let workers: Vec<_> = (0..4)
+        .map(|t| {
+            let db = db.clone();
+            thread::spawn(move || {
+                let mut rng = seeded(t + 40);
+                let mut won = 0u64;
+                for _ in 0..ATTEMPTS {
+                    let key = format!("cas{}", rng.usize(..KEYS)).into_bytes();
+                    let seen = db.watch(&key).unwrap();
+                    let value = parse_i64(&db.get(&key).unwrap().unwrap()).unwrap();
+                    let wrote = db.atomically(&[&key], |tx| {
+                        if !tx.unchanged(&key, &seen)? {
+                            return Ok::<_, tandem_engine::Error>(false);
+                        }
+                        let next = (value + 1).to_string();
+                        tx.set(&key, next.as_bytes(), SetOptions::default())?;
+                        Ok(true)
+                    });
+                    if wrote.unwrap() {
+                        won += 1;
+                    }
+                }
+                won
+            })
+        })
+        .collect();
+    let won: u64 = workers.into_iter().map(|w| w.join().unwrap()).sum();
+    stop.store(true, Ordering::SeqCst);
+    resizes.join().unwrap();
+    let total: i64 = (0..KEYS)
+        .map(|i| parse_i64(&db.get(format!("cas{i}").as_bytes()).unwrap().unwrap()).unwrap())
+        .sum();
+    assert_eq!(total, won as i64, "every successful write added one");
+    assert!(won > 0, "some writes went through");
+    assert!(finished.load(Ordering::SeqCst) > 0, "resizes ran meanwhile");
+}
+
+/// A key's version keeps 32 bits of its shard's write count, and a new
+/// memtable counts from zero: after a resize, the first write to a key in
+/// its new shard can leave the very bits the key had before it. A watch
+/// must still see the write.
+#[test]
+fn a_write_after_a_resize_that_repeats_the_old_version_bits_fails_the_watch() {
+    let db = fixed_db();
+    db.set(b"k", b"before", SetOptions::default()).unwrap();
+    let before = db.version(b"k").unwrap();
+    let seen = db.watch(b"k").unwrap();
+    assert!(db.unchanged(b"k", &seen).unwrap(), "nothing happened yet");
+    db.resize(2).unwrap();
+    db.set(b"k", b"after", SetOptions::default()).unwrap();
+    assert_eq!(db.version(b"k").unwrap(), before, "the same bits again");
+    assert!(!db.unchanged(b"k", &seen).unwrap());
+    // Watched after the resize, untouched: it holds.
+    let seen = db.watch(b"k").unwrap();
+    db.set(b"other", b"x", SetOptions::default()).unwrap();
+    assert!(db.unchanged(b"k", &seen).unwrap());
+}

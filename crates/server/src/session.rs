@@ -109,10 +109,9 @@ pub struct Watched {
     pub db: usize,
     /// The key.
     pub key: Bytes,
-    /// Its version then (`None`: it did not exist). Any write gives a key
-    /// a new version, and expiry or deletion makes it `None`, so a change
-    /// of version is exactly "modified since WATCH".
-    pub version: Option<u64>,
+    /// What WATCH saw of it, for EXEC to compare (`KeyValue::unchanged`):
+    /// a write, deletion or expiry since always shows as a change.
+    pub seen: tandem_engine::Watch,
 }
 
 impl Session {

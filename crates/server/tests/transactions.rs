@@ -128,6 +128,31 @@ fn watch_aborts_on_writes_expiry_deletion_and_flush() -> TestResult {
     Ok(())
 }
 
+/// Recorded from Redis 7.0.15: SWAPDB fails the EXEC of a client
+/// watching a key that existed, and leaves alone one watching a key that
+/// exists in neither database.
+#[test]
+fn watch_aborts_when_swapdb_replaces_the_watched_database() -> TestResult {
+    let server = common::start(common::config())?;
+    let mut c = Raw::connect(server.addr())?;
+    let mut other = Raw::connect(server.addr())?;
+    // The same key written once in each database: each database's first
+    // write of that shard, so the two entries' versions alone look alike.
+    other.check(&w("SET k 1"), b"+OK\r\n")?;
+    other.check(&w("SELECT 1"), b"+OK\r\n")?;
+    other.check(&w("SET k 1"), b"+OK\r\n")?;
+    c.check(&w("WATCH k"), b"+OK\r\n")?;
+    other.check(&w("SWAPDB 0 1"), b"+OK\r\n")?;
+    c.check(&w("MULTI"), b"+OK\r\n")?;
+    c.check(&w("GET k"), b"+QUEUED\r\n")?;
+    assert_eq!(c.call(&w("EXEC"))?, b"*-1\r\n");
+    c.check(&w("WATCH nokey"), b"+OK\r\n")?;
+    other.check(&w("SWAPDB 0 1"), b"+OK\r\n")?;
+    c.check(&w("MULTI"), b"+OK\r\n")?;
+    assert_eq!(c.call(&w("EXEC"))?, b"*0\r\n");
+    Ok(())
+}
+
 #[test]
 fn transactions_with_keyspace_wide_commands_run_in_order() -> TestResult {
     let server = common::start_default()?;

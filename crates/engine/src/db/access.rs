@@ -20,6 +20,14 @@ pub(crate) mod sealed {
         fn ctx(&self) -> &Ctx;
         /// Runs `f` with the key's shard locked for reading, and the key's hash.
         fn read_key<R>(&self, key: &[u8], f: impl FnOnce(&ShardMap, u64) -> R) -> Result<R>;
+        /// Like `read_key`, also passing the key's shard in the active
+        /// memtable, where a write to the key would land: the same map
+        /// unless the key is still in a frozen one (what a watch reads).
+        fn read_key_with_active<R>(
+            &self,
+            key: &[u8],
+            f: impl FnOnce(&ShardMap, &ShardMap, u64) -> R,
+        ) -> Result<R>;
         /// Runs `f` with the key's shard locked for writing, and the key's hash.
         fn write_key<R>(&self, key: &[u8], f: impl FnOnce(&mut ShardMap, u64) -> R) -> Result<R>;
         /// Like `write_key`, for a write that replaces the key whatever it

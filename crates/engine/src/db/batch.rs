@@ -86,6 +86,14 @@ impl Access for Tx<'_> {
     }
 
     fn read_key<R>(&self, key: &[u8], f: impl FnOnce(&ShardMap, u64) -> R) -> Result<R> {
+        self.read_key_with_active(key, |map, _, hash| f(map, hash))
+    }
+
+    fn read_key_with_active<R>(
+        &self,
+        key: &[u8],
+        f: impl FnOnce(&ShardMap, &ShardMap, u64) -> R,
+    ) -> Result<R> {
         let (pos, hash) = self.find(key)?;
         let locks = self.locks.borrow();
         let map: &ShardMap = match locks.guards.get(pos) {
@@ -99,11 +107,11 @@ impl Access for Tx<'_> {
             if let Some(frozen) = &locks.layout.frozen {
                 let index = frozen.index(hash);
                 if let Some((_, old)) = locks.frozen.iter().find(|(i, _)| *i == index) {
-                    return Ok(f(old, hash));
+                    return Ok(f(old, map, hash));
                 }
             }
         }
-        Ok(f(map, hash))
+        Ok(f(map, map, hash))
     }
 
     fn write_key<R>(&self, key: &[u8], f: impl FnOnce(&mut ShardMap, u64) -> R) -> Result<R> {

@@ -12,6 +12,7 @@
 use super::access::{delete, live, peek, sealed::Access};
 use super::expire::{self, deadline_for_expire};
 use super::types::{ExpireCondition, Expiry, SetCondition, SetOptions, SetOutcome, SetTtl};
+use super::watch::Watch;
 use super::{counters, keys, strings};
 use crate::entry::{Entry, ValueType};
 use crate::error::{Error, Result};
@@ -259,9 +260,27 @@ pub trait KeyValue: Access {
         })
     }
 
-    /// The entry's version, `None` if the key does not exist. Every write
-    /// to a key gives it a version greater than any its shard gave before.
-    fn version(&self, key: &[u8]) -> Result<Option<u64>> {
+    /// The entry's version, `None` if the key does not exist: the low 32
+    /// bits of its shard's write count when the key was last written.
+    /// Every write changes it, unless it lands 2^32 writes of the shard
+    /// later; to tell whether a key changed, use `watch` and `unchanged`.
+    fn version(&self, key: &[u8]) -> Result<Option<u32>> {
         self.read_key(key, |m, h| peek(m, h, key, self.ctx()).map(Entry::version))
+    }
+
+    /// WATCH: what `unchanged` compares the key with later.
+    fn watch(&self, key: &[u8]) -> Result<Watch> {
+        self.read_key_with_active(key, |m, active, h| {
+            Watch::record(peek(m, h, key, self.ctx()), active)
+        })
+    }
+
+    /// Whether `key` is as `watch` saw it: never true if it was written,
+    /// deleted or expired since; false, now and then, for a key that was
+    /// not (after a resize, for one), which costs a WATCH client a retry.
+    fn unchanged(&self, key: &[u8], watch: &Watch) -> Result<bool> {
+        self.read_key_with_active(key, |m, active, h| {
+            watch.holds(peek(m, h, key, self.ctx()), active)
+        })
     }
 }

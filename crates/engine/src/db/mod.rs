@@ -26,6 +26,7 @@ mod sets;
 mod stats;
 mod strings;
 mod types;
+mod watch;
 mod zset_algebra;
 mod zsets;
 
@@ -40,6 +41,7 @@ pub use stats::{ShardStats, Stats};
 pub use types::{
     ExpireCondition, Expiry, ScanOptions, ScanPage, SetCondition, SetOptions, SetOutcome, SetTtl,
 };
+pub use watch::Watch;
 pub use zset_algebra::{Aggregate, ZPopped, ZSetAlgebra, ZSetOp};
 pub use zsets::{LexBound, ScoreBound, ZAddFlags, ZAdded, ZRange, ZRangeBy, ZSets};
 
@@ -344,6 +346,14 @@ impl Access for Db {
 
     fn read_key<R>(&self, key: &[u8], f: impl FnOnce(&ShardMap, u64) -> R) -> Result<R> {
         Ok(self.ks.read(key, f))
+    }
+
+    fn read_key_with_active<R>(
+        &self,
+        key: &[u8],
+        f: impl FnOnce(&ShardMap, &ShardMap, u64) -> R,
+    ) -> Result<R> {
+        Ok(self.ks.read_with_active(key, f))
     }
 
     fn write_key<R>(&self, key: &[u8], f: impl FnOnce(&mut ShardMap, u64) -> R) -> Result<R> {

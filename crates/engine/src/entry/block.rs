@@ -27,9 +27,9 @@
 
 use super::class::{class_of, class_size};
 use super::format::{
-    get_u64, get_usize, head_len, spans, value_part_len, ACCESS_LEN, ALIGN, FLAGS_AT, HAS_EXPIRY,
-    INLINE_MAX, KEY_LEN_AT, REPR_INLINE, REPR_MASK, REPR_OBJECT, REPR_SHARED, TYPE_MASK,
-    TYPE_SHIFT, WORD,
+    get_u32, get_u64, get_usize, head_len, spans, value_part_len, ACCESS_LEN, ALIGN, FLAGS_AT,
+    HAS_EXPIRY, INLINE_MAX, KEY_LEN_AT, REPR_INLINE, REPR_MASK, REPR_OBJECT, REPR_SHARED,
+    TYPE_MASK, TYPE_SHIFT, VERSION_LEN, WORD,
 };
 use super::varint::{get_varint, put_varint};
 use super::ValueType;
@@ -111,6 +111,11 @@ pub(super) fn layout_of(class: u8) -> Layout {
     Layout::from_size_align(class_size(class), ALIGN).unwrap_or(Layout::new::<u64>())
 }
 
+/// The part of a shard's write counter an entry keeps (`VERSION_LEN`).
+pub(super) fn truncate(version: u64) -> u32 {
+    version as u32
+}
+
 impl Entry {
     /// Creates an entry holding a string value. The version starts at 0; a
     /// memtable assigns a fresh one when the entry is inserted.
@@ -148,8 +153,8 @@ impl Entry {
         let mut at = KEY_LEN_AT + put_varint(&mut raw[KEY_LEN_AT..], key_len32);
         raw[at..at + key.len()].copy_from_slice(key);
         at += key.len();
-        raw[at..at + 8].copy_from_slice(&version.to_le_bytes());
-        at += 8;
+        raw[at..at + VERSION_LEN].copy_from_slice(&truncate(version).to_le_bytes());
+        at += VERSION_LEN;
         if let Some(t) = expiry {
             raw[at..at + 8].copy_from_slice(&t.to_le_bytes());
             at += 8;
@@ -356,10 +361,13 @@ impl Entry {
         &raw[s.key_at..s.key_at + s.key_len]
     }
 
-    /// The version: changed by every write to the entry.
-    pub fn version(&self) -> u64 {
+    /// The version: the low 32 bits of the shard's write counter when the
+    /// entry was last written. Every write changes it, except one that
+    /// lands exactly 2^32 writes of its shard later; a watch rules that
+    /// case out (`db::watch`).
+    pub fn version(&self) -> u32 {
         let raw = self.raw();
-        get_u64(raw, spans(raw).version_at)
+        get_u32(raw, spans(raw).version_at)
     }
 
     /// The absolute expiry deadline in Unix milliseconds, if any.
@@ -372,7 +380,7 @@ impl Entry {
         if raw[FLAGS_AT] & HAS_EXPIRY == 0 {
             return None;
         }
-        Some(get_u64(raw, spans(raw).version_at + 8))
+        Some(get_u64(raw, spans(raw).expiry_at))
     }
 
     /// Whether the entry is past its deadline at `now_ms`. As in Redis, a
@@ -413,7 +421,7 @@ impl Entry {
         let raw = self.raw();
         let s = spans(raw);
         let key = &raw[s.key_at..s.key_at + s.key_len];
-        let expiry = (raw[FLAGS_AT] & HAS_EXPIRY != 0).then(|| get_u64(raw, s.version_at + 8));
+        let expiry = (raw[FLAGS_AT] & HAS_EXPIRY != 0).then(|| get_u64(raw, s.expiry_at));
         if raw[FLAGS_AT] & REPR_MASK == REPR_SHARED {
             // SAFETY: as in `value`.
             let shared = self.shared_ptr().map(|p| unsafe { &*p });
@@ -483,7 +491,7 @@ impl Entry {
             (None, Some(c)) => ValueIn::Object(Box::new(c.clone())),
             (None, None) => ValueIn::Slice(self.value()),
         };
-        let copy = Entry::build(key, value, self.version(), self.expiry())?;
+        let copy = Entry::build(key, value, u64::from(self.version()), self.expiry())?;
         copy.carry_access(self);
         Some(copy)
     }
@@ -495,7 +503,7 @@ impl Entry {
         let Some(c) = self.take_collection() else {
             return self.with_key(key).ok_or(self);
         };
-        let (version, expiry) = (self.version(), self.expiry());
+        let (version, expiry) = (u64::from(self.version()), self.expiry());
         if u32::try_from(key.len()).is_err()
             || class_of(head_len(key.len(), expiry.is_some()) + WORD + ACCESS_LEN).is_none()
         {
@@ -528,11 +536,11 @@ impl Entry {
 
     #[expect(
         clippy::indexing_slicing,
-        reason = "the version sits 8 bytes at `version_at` (`spans`), inside every block"
+        reason = "the version sits `VERSION_LEN` bytes at `version_at` (`spans`), inside every block"
     )]
     pub(crate) fn set_version(&mut self, version: u64) {
         let at = spans(self.raw()).version_at;
-        self.raw_mut()[at..at + 8].copy_from_slice(&version.to_le_bytes());
+        self.raw_mut()[at..at + VERSION_LEN].copy_from_slice(&truncate(version).to_le_bytes());
     }
 }
 

@@ -14,7 +14,8 @@
 //!                       bits 4-6 value type (`ValueType::tag`)
 //! 2    key_len  LEB128  u32
 //! ..   key      key_len bytes
-//! ..   version  u64
+//! ..   version  u32     the low 32 bits of the shard's write counter
+//!                       (`Entry::version`)
 //! ..   expiry   u64     Unix ms; present only with has-expiry
 //! ..   value    inline: LEB128 u32 length, then the bytes
 //!               shared: the address of a `Box<Bytes>` (usize)
@@ -33,6 +34,13 @@ pub(super) const INLINE_MAX: usize = 4096;
 /// shared lock updates it (Redis's `lru` field, touched by every lookup),
 /// so it is an atomic that no `&[u8]` view of the block may cover.
 pub(super) const ACCESS_LEN: usize = 4;
+
+/// Bytes of the version: the low half of the shard's 64-bit write
+/// counter. The access word took the other half: together they fill the
+/// 8 bytes a whole counter would, as Redis's 24-bit `lru` shares its word
+/// with the object's type and encoding. A watch compares versions with a
+/// window check that makes the truncation safe (`db::watch`).
+pub(super) const VERSION_LEN: usize = 4;
 
 pub(super) const FLAGS_AT: usize = 1;
 pub(super) const KEY_LEN_AT: usize = 2;
@@ -60,6 +68,16 @@ pub(super) fn get_u64(raw: &[u8], at: usize) -> u64 {
     clippy::indexing_slicing,
     reason = "callers pass field offsets from `spans`, inside a block this module wrote"
 )]
+pub(super) fn get_u32(raw: &[u8], at: usize) -> u32 {
+    let mut b = [0u8; 4];
+    b.copy_from_slice(&raw[at..at + 4]);
+    u32::from_le_bytes(b)
+}
+
+#[expect(
+    clippy::indexing_slicing,
+    reason = "callers pass field offsets from `spans`, inside a block this module wrote"
+)]
 pub(super) fn get_usize(raw: &[u8], at: usize) -> usize {
     let mut b = [0u8; WORD];
     b.copy_from_slice(&raw[at..at + WORD]);
@@ -71,6 +89,8 @@ pub(super) struct Spans {
     pub(super) key_at: usize,
     pub(super) key_len: usize,
     pub(super) version_at: usize,
+    /// Where the deadline sits when the block has one.
+    pub(super) expiry_at: usize,
     pub(super) value_at: usize,
 }
 
@@ -83,6 +103,7 @@ pub(super) fn spans(raw: &[u8]) -> Spans {
     let key_at = KEY_LEN_AT + n;
     let key_len = key_len as usize;
     let version_at = key_at + key_len;
+    let expiry_at = version_at + VERSION_LEN;
     let expiry_len = if raw[FLAGS_AT] & HAS_EXPIRY != 0 {
         8
     } else {
@@ -92,13 +113,14 @@ pub(super) fn spans(raw: &[u8]) -> Spans {
         key_at,
         key_len,
         version_at,
-        value_at: version_at + 8 + expiry_len,
+        expiry_at,
+        value_at: expiry_at + expiry_len,
     }
 }
 
 /// Bytes from the start of the block to the start of the value.
 pub(super) fn head_len(key_len: usize, has_expiry: bool) -> usize {
-    KEY_LEN_AT + varint_len(key_len as u32) + key_len + 8 + if has_expiry { 8 } else { 0 }
+    KEY_LEN_AT + varint_len(key_len as u32) + key_len + VERSION_LEN + if has_expiry { 8 } else { 0 }
 }
 
 /// Bytes the value part takes for a value of `len` bytes.

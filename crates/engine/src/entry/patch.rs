@@ -6,9 +6,10 @@
 //! the class byte of a block (`Drop` rebuilds the allocation layout from
 //! it).
 
+use super::block::truncate;
 use super::block::{Entry, ValueIn};
 use super::class::{class_of, class_size};
-use super::format::{head_len, spans, ACCESS_LEN, FLAGS_AT, HAS_EXPIRY, WORD};
+use super::format::{head_len, spans, ACCESS_LEN, FLAGS_AT, HAS_EXPIRY, VERSION_LEN, WORD};
 use super::varint::get_varint;
 
 /// A change to an entry: any of value and expiry, and always a new version.
@@ -73,7 +74,7 @@ impl Entry {
             built.iter().for_each(|b| b.carry_access(self));
             return built.map(Applied::Moved).ok_or(Oversize);
         }
-        let new_value_at = s.version_at + 8 + if new_expiry.is_some() { 8 } else { 0 };
+        let new_value_at = s.expiry_at + if new_expiry.is_some() { 8 } else { 0 };
         match patch.value {
             None => {
                 if new_value_at != s.value_at {
@@ -87,11 +88,12 @@ impl Entry {
             }
         }
         let raw = self.raw_mut();
-        raw[s.version_at..s.version_at + 8].copy_from_slice(&patch.version.to_le_bytes());
+        raw[s.version_at..s.version_at + VERSION_LEN]
+            .copy_from_slice(&truncate(patch.version).to_le_bytes());
         match new_expiry {
             Some(t) => {
                 raw[FLAGS_AT] |= HAS_EXPIRY;
-                raw[s.version_at + 8..s.version_at + 16].copy_from_slice(&t.to_le_bytes());
+                raw[s.expiry_at..s.expiry_at + 8].copy_from_slice(&t.to_le_bytes());
             }
             None => raw[FLAGS_AT] &= !HAS_EXPIRY,
         }

@@ -111,7 +111,7 @@ impl Keyspace {
             MemtableKind::SingleLock => 1,
             MemtableKind::Sharded => shards,
         };
-        let active = Arc::new(Shards::new(shards, hasher, 0, &alarm));
+        let active = Arc::new(Shards::new(shards, hasher, &alarm));
         Self {
             layout: ArcSwap::from_pointee(Layout {
                 id: 0,
@@ -147,6 +147,17 @@ impl Keyspace {
 
     /// Runs `f` on the map that holds `key` (or would), read-locked.
     pub(crate) fn read<R>(&self, key: &[u8], f: impl FnOnce(&ShardMap, u64) -> R) -> R {
+        self.read_with_active(key, |map, _, hash| f(map, hash))
+    }
+
+    /// Like `read`, also passing the key's shard in the active memtable,
+    /// where a write to the key would land (the same map unless the key
+    /// is still in a frozen memtable), read-locked too.
+    pub(crate) fn read_with_active<R>(
+        &self,
+        key: &[u8],
+        f: impl FnOnce(&ShardMap, &ShardMap, u64) -> R,
+    ) -> R {
         let hash = self.hash(key);
         let r = loop {
             let layout = self.layout.load();
@@ -162,10 +173,10 @@ impl Keyspace {
                 if !old.is_drained() && !map.contains(hash, key) {
                     // Rule 4: read the frozen shard while holding the
                     // active one, so the key cannot move in between.
-                    break f(&old.read(), hash);
+                    break f(&old.read(), &map, hash);
                 }
             }
-            break f(&map, hash);
+            break f(&map, &map, hash);
         };
         self.assist_resize();
         r

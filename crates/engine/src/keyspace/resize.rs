@@ -156,7 +156,8 @@ pub(crate) struct ResizeControl {
     events: Mutex<VecDeque<ResizeEvent>>,
     created: Instant,
     last_end: Mutex<Instant>,
-    generations: AtomicU64,
+    /// The id the next resize gets.
+    next_id: AtomicU64,
     resizes: AtomicU64,
     /// Whether a resize is running, readable without the control lock.
     running: AtomicBool,
@@ -178,7 +179,7 @@ impl ResizeControl {
             events: Mutex::new(VecDeque::new()),
             created: now,
             last_end: Mutex::new(long_ago),
-            generations: AtomicU64::new(1),
+            next_id: AtomicU64::new(1),
             resizes: AtomicU64::new(0),
             running: AtomicBool::new(false),
             pace,
@@ -208,9 +209,9 @@ impl Keyspace {
         if to == from {
             return None;
         }
-        let generation = self.resize.generations.fetch_add(1, Ordering::Relaxed);
+        let id = self.resize.next_id.fetch_add(1, Ordering::Relaxed);
         let old = Arc::clone(&layout.active);
-        let new = Arc::new(Shards::new(to, old.hasher(), generation, &self.alarm));
+        let new = Arc::new(Shards::new(to, old.hasher(), &self.alarm));
         let total = old.iter().map(|s| s.read().len()).sum();
         let next = Arc::new(Layout {
             id: layout.id + 1,
@@ -226,7 +227,7 @@ impl Keyspace {
         self.layout.store(next);
         self.resize.running.store(true, Ordering::Release);
         *current = Some(Migration {
-            id: generation,
+            id,
             from,
             to,
             reason,
@@ -237,7 +238,7 @@ impl Keyspace {
             purged: 0,
             total,
         });
-        Some(generation)
+        Some(id)
     }
 
     /// Moves up to `max` entries of the running resize, and completes it

@@ -32,16 +32,6 @@ fn fingerprint(hash: u64) -> u8 {
     hash as u8
 }
 
-/// Versions are `generation << GENERATION_SHIFT | counter`: every resize
-/// starts a new generation, so a write to the new memtable always gets a
-/// version above any the old one handed out, without reading the old
-/// shards' counters. 2^40 writes per shard per generation is ~30 hours at
-/// ten million writes a second (beyond that a counter runs into the
-/// generation bits, which keeps versions growing). 2^24 generations, one
-/// per resize, is half a year at a resize a second; after that versions
-/// would wrap, which matters once something compares them (WATCH).
-const GENERATION_SHIFT: u32 = 40;
-
 /// What a shard's entries add up to, kept as entries come and go so
 /// that stats never walk the entries.
 #[derive(Debug, Clone, Copy, Default)]
@@ -77,20 +67,27 @@ pub struct ShardMap {
     tree: Tree,
     /// Bytes, deadlines and their sum, of the entries.
     tally: Tally,
-    /// The last version handed out; versions only grow.
+    /// The last version handed out: a count of this shard's writes. An
+    /// entry keeps its low 32 bits; a watch keeps the whole count, to
+    /// tell whether a version it sees could have been handed out since
+    /// (`db::watch`).
     version: u64,
+    /// The memtable this shard belongs to (`memtable::Shards::id`). A
+    /// watch reads versions only against the shard that gave them.
+    memtable: u64,
     /// The shard's deadline hint, shared with its `Shard`.
     due: Arc<DueHint>,
 }
 
 impl ShardMap {
-    /// An empty map of memtable generation `generation`, announcing its
-    /// deadlines through `due`.
-    pub(crate) fn new(generation: u64, due: Arc<DueHint>) -> Self {
+    /// An empty map of memtable `memtable`, announcing its deadlines
+    /// through `due`.
+    pub(crate) fn new(memtable: u64, due: Arc<DueHint>) -> Self {
         Self {
             tree: Tree::default(),
             tally: Tally::default(),
-            version: generation << GENERATION_SHIFT,
+            version: 0,
+            memtable,
             due,
         }
     }
@@ -152,6 +149,22 @@ impl ShardMap {
     pub(crate) fn next_version(&mut self) -> u64 {
         self.version += 1;
         self.version
+    }
+
+    /// An empty map of memtable `memtable` that has handed out `written`
+    /// versions, as if after that many writes.
+    #[cfg(test)]
+    pub(crate) fn after_writes(memtable: u64, written: u64) -> Self {
+        let alarm = Arc::default();
+        let mut map = Self::new(memtable, Arc::new(DueHint::new(alarm)));
+        map.version = written;
+        map
+    }
+
+    /// The memtable of this shard and the last version it handed out:
+    /// what a watch records.
+    pub(crate) fn write_mark(&self) -> (u64, u64) {
+        (self.memtable, self.version)
     }
 
     /// An entry with a deadline picked at random (see
@@ -253,6 +266,7 @@ impl ShardMap {
             tree: Tree::default(),
             tally: Tally::default(),
             version: self.version,
+            memtable: self.memtable,
             due: self.due.clone(),
         };
         std::mem::replace(self, fresh)

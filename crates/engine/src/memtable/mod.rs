@@ -33,7 +33,7 @@ pub(crate) use layout::{Layout, Unit};
 pub(crate) use map::{ShardMap, Slot};
 pub(crate) use shard::Padded;
 pub use shard::{Shard, ShardCounters};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 pub(crate) use tree::common_prefix;
 
@@ -70,16 +70,18 @@ pub(crate) struct Shards {
     frozen: AtomicBool,
 }
 
+/// Numbers memtables across the process, so that no two of any keyspace
+/// share one: a watch that finds another memtable than the one it
+/// recorded (after a resize, or SWAPDB) knows the versions it compares
+/// came from different counters.
+static MEMTABLES: AtomicU64 = AtomicU64::new(1);
+
 impl Shards {
     /// `count` empty shards whose deadlines ring `alarm`.
-    pub(crate) fn new(
-        count: usize,
-        hasher: KeyHasher,
-        generation: u64,
-        alarm: &Arc<Alarm>,
-    ) -> Self {
+    pub(crate) fn new(count: usize, hasher: KeyHasher, alarm: &Arc<Alarm>) -> Self {
+        let id = MEMTABLES.fetch_add(1, Ordering::Relaxed);
         let shards = (0..count.max(1))
-            .map(|_| Padded(Shard::new(generation, alarm.clone())))
+            .map(|_| Padded(Shard::new(id, alarm.clone())))
             .collect();
         Self {
             shards,

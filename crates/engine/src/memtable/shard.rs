@@ -54,10 +54,11 @@ impl ShardCounters {
 }
 
 impl Shard {
-    pub(crate) fn new(generation: u64, alarm: Arc<Alarm>) -> Self {
+    /// An empty shard of memtable `memtable` whose deadlines ring `alarm`.
+    pub(crate) fn new(memtable: u64, alarm: Arc<Alarm>) -> Self {
         let due = Arc::new(DueHint::new(alarm));
         Self {
-            map: RwLock::new(ShardMap::new(generation, due.clone())),
+            map: RwLock::new(ShardMap::new(memtable, due.clone())),
             due,
             drained: AtomicBool::new(false),
             read_waits: AtomicU64::new(0),

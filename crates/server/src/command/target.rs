@@ -10,7 +10,7 @@
 use crate::resp::Out;
 use tandem_engine::{
     Aggregate, Bytes, End, ExpireCondition, Expiry, FieldValue, HashPart, Hashes, KeyValue, Lists,
-    Picks, PosOptions, Result, SetAlgebra, SetOptions, SetOutcome, SetTtl, Sets, ValueType,
+    Picks, PosOptions, Result, SetAlgebra, SetOptions, SetOutcome, SetTtl, Sets, ValueType, Watch,
     ZAddFlags, ZAdded, ZPopped, ZRange, ZRangeBy, ZSetAlgebra, ZSetOp, ZSets,
 };
 
@@ -43,8 +43,8 @@ pub trait Target {
     fn pttl(&self, key: &[u8]) -> Result<i64>;
     fn expire_time(&self, key: &[u8]) -> Result<i64>;
     fn pexpire_time(&self, key: &[u8]) -> Result<i64>;
-    /// The key's version (WATCH), `None` if it does not exist.
-    fn version(&self, key: &[u8]) -> Result<Option<u64>>;
+    /// WATCH: what `KeyValue::unchanged` compares the key with at EXEC.
+    fn watch(&self, key: &[u8]) -> Result<Watch>;
     fn hset(&self, key: &[u8], pairs: &[(&[u8], &[u8])]) -> Result<usize>;
     fn hsetnx(&self, key: &[u8], field: &[u8], value: &[u8]) -> Result<bool>;
     fn hdel(&self, key: &[u8], fields: &[&[u8]]) -> Result<usize>;
@@ -217,8 +217,8 @@ impl<T: KeyValue + Hashes + Sets + Lists + ZSets + ZSetAlgebra> Target for T {
     fn pexpire_time(&self, key: &[u8]) -> Result<i64> {
         KeyValue::pexpire_time(self, key)
     }
-    fn version(&self, key: &[u8]) -> Result<Option<u64>> {
-        KeyValue::version(self, key)
+    fn watch(&self, key: &[u8]) -> Result<Watch> {
+        KeyValue::watch(self, key)
     }
     fn hset(&self, key: &[u8], pairs: &[(&[u8], &[u8])]) -> Result<usize> {
         Hashes::hset(self, key, pairs)

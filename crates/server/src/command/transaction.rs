@@ -16,8 +16,9 @@
 //! one after another instead, each atomic on its own, after checking the
 //! watches: taking those commands' locks inside a batch could deadlock.
 //!
-//! WATCH takes no lock beyond the watched keys' shards: it records each
-//! key's version, and EXEC compares.
+//! WATCH takes no lock beyond the watched keys' shards: it records what
+//! the engine needs to tell whether each key changed (`KeyValue::watch`),
+//! and EXEC asks it.
 
 use super::spec::{flags::*, spec, Spec};
 use super::{run_counted, Call, CmdResult, Reject, Resolved};
@@ -242,11 +243,11 @@ fn watch(c: &mut Call<'_>) -> CmdResult {
     for &key in c.args_from(1) {
         let seen = c.session.watched.iter().any(|w| w.db == db && w.key == key);
         if !seen {
-            let version = c.kv().version(key)?;
+            let seen = c.kv().watch(key)?;
             c.session.watched.push(Watched {
                 db,
                 key: Bytes::copy_from_slice(key),
-                version,
+                seen,
             });
         }
     }
@@ -289,7 +290,7 @@ fn exec(c: &mut Call<'_>) -> CmdResult {
     let exec_db = c.session.db;
     // Watched keys of other databases are checked first, on their own.
     for w in watched.iter().filter(|w| w.db != exec_db || !atomic) {
-        if c.shared.dbs.get(w.db).version(&w.key)? != w.version {
+        if !c.shared.dbs.get(w.db).unchanged(&w.key, &w.seen)? {
             c.out.null_array();
             return Ok(());
         }
@@ -320,7 +321,7 @@ fn exec(c: &mut Call<'_>) -> CmdResult {
     let (out, session, shared) = (&mut *c.out, &mut *c.session, c.shared);
     db.atomically(&keys, |tx| {
         for w in &mine {
-            if tx.version(&w.key).ok().flatten() != w.version {
+            if !tx.unchanged(&w.key, &w.seen).unwrap_or(false) {
                 out.null_array();
                 return;
             }
