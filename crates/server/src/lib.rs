@@ -43,8 +43,10 @@ pub(crate) mod resp;
 mod server;
 mod session;
 mod shared;
+mod slowlog;
 mod socket;
 mod stats;
+mod ticks;
 
 /// The name of every command the server supports, lowercase: what a
 /// client (or the compatibility runner) may expect an answer to.

@@ -59,6 +59,11 @@ pub struct Session {
     pub peer: String,
     /// What to do once the current replies are written.
     pub after: After,
+    /// While the connection runs a turn of requests, the `ticks` reading
+    /// taken when its last command ended: the next one's slow-log time
+    /// starts there, one clock read per command instead of two. `None`
+    /// between turns, so that no idle wait is ever counted.
+    pub turn_clock: Option<u64>,
     /// Channel and pattern subscriptions, once it has subscribed.
     pub sub: Option<Subscriber>,
     /// Shard-channel subscriptions (SSUBSCRIBE), once it has any.
@@ -125,6 +130,7 @@ impl Session {
             authenticated: !needs_auth,
             name: None,
             after: After::Continue,
+            turn_clock: None,
             sub: None,
             ssub: None,
             multi: None,

@@ -8,6 +8,7 @@ use crate::eviction::Eviction;
 use crate::pause::Pause;
 use crate::persistence::Persistence;
 use crate::registry::Clients;
+use crate::slowlog::SlowLog;
 pub use crate::stats::Stats;
 use arc_swap::ArcSwap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -44,6 +45,8 @@ pub struct Shared {
     next_id: AtomicU64,
     /// Counters.
     pub stats: Stats,
+    /// SLOWLOG's entries and settings.
+    pub slowlog: SlowLog,
     /// Cancelled to shut the server down.
     pub shutdown: CancellationToken,
     /// When the server started.
@@ -70,6 +73,7 @@ impl Shared {
             db.set_limits(config.limits());
             set_access_rules(db, &config.eviction);
         }
+        let slowlog = SlowLog::new(config.slowlog_log_slower_than, config.slowlog_max_len);
         let shared = Arc::new(Self {
             dbs,
             persistence: Persistence::new(),
@@ -83,6 +87,7 @@ impl Shared {
             blocking: Arc::new(Blocking::default()),
             next_id: AtomicU64::new(1),
             stats: Stats::new(stat_slots),
+            slowlog,
             shutdown: CancellationToken::new(),
             started: Instant::now(),
         });

@@ -11,13 +11,15 @@
 //! instruction; INFO sums every table. A table outlives its thread, so
 //! counts survive a thread's exit.
 //!
-//! Time is sampled: one command in `TIME_ONE_IN` (picked at random per
-//! thread), and every command the first time its thread runs it. Reading
-//! the clock costs ~110 ns per read on the virtual machines we measure on
-//! (reading the TSC traps to the hypervisor), and timing every command, as
-//! Redis does, measured 0.10–0.11 µs more server CPU per request at
-//! pipeline 16 (10–13%; SET 1.09 against 0.99 µs, GET 0.98 against 0.87);
-//! sampled, the difference is within the noise (≤ 0.04 µs). Calls,
+//! Time is sampled while the slow log is off: one command in
+//! `TIME_ONE_IN` (picked at random per thread), and every command the
+//! first time its thread runs it. While it is on (the default, as in
+//! Redis) every command is timed anyway, and every time is counted. On
+//! the virtual machines this was first measured on, a clock read cost
+//! ~110 ns (the TSC trapped to the hypervisor) and timing every command
+//! measured 0.10–0.11 µs more server CPU per request at pipeline 16;
+//! see `ticks` for the clock used now and docs/BENCHMARKS.md for what
+//! timing every command costs today. Calls,
 //! rejections and failures are still counted exactly; a command's total
 //! time is estimated as its mean sampled time times its calls.
 //!

@@ -11,7 +11,7 @@ use super::args::is;
 use super::spec::{spec, Spec};
 use super::{unknown_subcommand, Call, CmdResult, Reject};
 use crate::config::eviction::{bounded, BAD_POLICY, LFU, SAMPLES, TENACITY};
-use crate::config::{integer, Config};
+use crate::config::{integer, Config, SLOWLOG_MAX_LEN, SLOWLOG_THRESHOLD};
 
 pub(super) const COMMANDS: &[Spec] = &[spec("config", -2, 0, (0, 0, 0), config)];
 
@@ -112,6 +112,11 @@ fn settings(c: &Config) -> Vec<(&'static str, String)> {
         ),
     ];
     all.extend(c.eviction.settings());
+    all.push((
+        "slowlog-log-slower-than",
+        c.slowlog_log_slower_than.to_string(),
+    ));
+    all.push(("slowlog-max-len", c.slowlog_max_len.to_string()));
     all
 }
 
@@ -259,6 +264,14 @@ fn settable(name: &str) -> Option<Settable> {
             c.eviction.lfu_decay_time = bounded(v, LFU.0, LFU.1)?;
             Ok(())
         }),
+        "slowlog-log-slower-than" => Now(|c, v| {
+            c.slowlog_log_slower_than = integer(v, SLOWLOG_THRESHOLD.0, SLOWLOG_THRESHOLD.1)?;
+            Ok(())
+        }),
+        "slowlog-max-len" => Now(|c, v| {
+            c.slowlog_max_len = integer(v, SLOWLOG_MAX_LEN.0, SLOWLOG_MAX_LEN.1)?.unsigned_abs();
+            Ok(())
+        }),
         "set-max-intset-entries" => Now(|c, v| {
             c.set_max_intset_entries = integer(v, 0, i64::MAX)?.unsigned_abs();
             Ok(())
@@ -386,6 +399,9 @@ fn set(c: &mut Call<'_>) -> CmdResult {
             })?;
     }
     shared.set_access_rules(&next.eviction);
+    shared
+        .slowlog
+        .configure(next.slowlog_log_slower_than, next.slowlog_max_len);
     let maxmemory = next.eviction.maxmemory;
     let lowered = maxmemory != 0 && maxmemory != before.eviction.maxmemory;
     shared.config.store(std::sync::Arc::new(next));

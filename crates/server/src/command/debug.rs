@@ -9,10 +9,10 @@
 //! DEBUG is off unless `enable-debug-command` allows it: it is marked
 //! `PROTECTED`, and `command::admit` refuses it before this module runs.
 
-use super::args::{int, is, text};
+use super::args::{int, is};
 use super::introspection::help;
 use super::spec::{flags::*, spec, Spec};
-use super::{Call, CmdResult, Reject};
+use super::{subcommand_syntax_error, Call, CmdResult, Reject};
 use std::time::Duration;
 use tandem_engine::MAX_SHARDS;
 
@@ -33,15 +33,6 @@ const HELP: &[&str] = &[
     "HELP",
     "    Prints this help.",
 ];
-
-/// Redis's reply to a DEBUG subcommand it does not know, or one given
-/// the wrong number of arguments.
-fn syntax_error(sub: &[u8]) -> Reject {
-    let sub = text(sub.get(..128).unwrap_or(sub));
-    Reject::Owned(format!(
-        "ERR unknown subcommand or wrong number of arguments for '{sub}'. Try DEBUG HELP."
-    ))
-}
 
 fn debug(c: &mut Call<'_>) -> CmdResult {
     let sub = c.arg(1);
@@ -126,7 +117,7 @@ fn debug(c: &mut Call<'_>) -> CmdResult {
             c.shared.dbs.background().inject_panic(worker);
             c.out.ok();
         }
-        _ => return Err(syntax_error(sub)),
+        _ => return Err(subcommand_syntax_error(sub, "debug")),
     }
     Ok(())
 }

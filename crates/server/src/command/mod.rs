@@ -37,6 +37,7 @@ mod range;
 mod server;
 mod session;
 mod sets;
+mod slowlog;
 mod sort;
 mod strings;
 pub(crate) mod transaction;
@@ -55,7 +56,6 @@ use crate::stats::Slot;
 use bytes::Bytes;
 use std::collections::HashMap;
 use std::sync::LazyLock;
-use std::time::Instant;
 use tandem_engine::Db;
 
 /// Everything a handler may use: its arguments (the name first), the
@@ -127,6 +127,7 @@ pub fn table() -> &'static [Spec] {
             info::COMMANDS,
             object::COMMANDS,
             memory::COMMANDS,
+            slowlog::COMMANDS,
             debug::COMMANDS,
             #[cfg(feature = "fault-injection")]
             fault::COMMANDS,
@@ -442,11 +443,38 @@ pub(crate) fn keys_of<'a>(spec: &Spec, args: &[&'a [u8]]) -> Keys<'a> {
 /// EXEC does for each command it runs inside one batch.
 pub(crate) fn run_counted(call: &mut Call<'_>, spec: &Spec, slot: Slot) {
     let stats = &call.shared.stats;
-    // Timed one time in 16, not every time as Redis does: a clock read
-    // costs ~110 ns on our virtual machines (see `stats`).
-    let start = stats.should_time(slot).then(Instant::now);
+    // Timed one time in 16 for the stats. While the slow log is on (by
+    // default, as in Redis) every command is timed too, but from where
+    // the connection's previous command ended (`Session::turn_clock`):
+    // one clock read per command. That time also holds the parsing of
+    // this request, tens of nanoseconds, which the stats' own reads
+    // leave out.
+    let sampled = stats.should_time(slot).then(crate::ticks::now);
+    let logging = call.shared.slowlog.enabled();
+    let chained = if logging {
+        sampled
+            .or(call.session.turn_clock)
+            .or_else(|| Some(crate::ticks::now()))
+    } else {
+        None
+    };
     let result = (spec.handler)(call);
-    let took = start.map(|s| s.elapsed());
+    let end = (sampled.is_some() || logging).then(crate::ticks::now);
+    let took = sampled.zip(end).map(|(s, e)| crate::ticks::between(s, e));
+    if let (Some(start), Some(end)) = (chained, end) {
+        call.session.turn_clock = Some(end);
+        // A blocked command is logged when it runs again to answer, with
+        // that run's time, as Redis logs it once unblocked.
+        if spec.flags & spec::flags::SKIP_SLOWLOG == 0 && call.session.after != After::Blocked {
+            let session = &call.session;
+            call.shared.slowlog.record(
+                crate::ticks::between(start, end),
+                call.args,
+                &session.peer,
+                session.name.as_deref(),
+            );
+        }
+    }
     match result {
         Ok(()) => {
             if call.session.after == After::Blocked {
@@ -498,6 +526,17 @@ pub(crate) fn unknown_command(args: &[&[u8]]) -> Vec<u8> {
     msg.extend_from_slice(b"', with args beginning with: ");
     msg.extend_from_slice(&listed);
     msg
+}
+
+/// Redis's reply to a subcommand of `command` it does not know, or one
+/// given the wrong number of arguments, where the command checks both at
+/// once (Redis's `addReplySubcommandSyntaxError`).
+pub fn subcommand_syntax_error(sub: &[u8], command: &str) -> Reject {
+    let sub = String::from_utf8_lossy(sub.get(..128).unwrap_or(sub)).into_owned();
+    Reject::Owned(format!(
+        "ERR unknown subcommand or wrong number of arguments for '{sub}'. Try {} HELP.",
+        command.to_ascii_uppercase()
+    ))
 }
 
 /// Redis's reply to an unknown subcommand of `command`.

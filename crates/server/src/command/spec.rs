@@ -38,8 +38,10 @@ pub mod flags {
     /// CLIENT PAUSE WRITE holds it back as it holds writes.
     pub const MAY_REPLICATE: u32 = 1 << 11;
 
-    // Flags Redis reports that name no behaviour of Tandem's (there is no
-    // loading phase, replica, script or slow log). COMMAND reports them
+    // Flags Redis reports that name no behaviour of Tandem's yet (there is
+    // no loading phase, replica or script), except `SKIP_SLOWLOG`, which
+    // keeps EXEC out of the slow log (its commands go in on their own).
+    // COMMAND reports them
     // so that clients see what Redis would say; `command::meta` adds them.
     // `command::admit` says where each check will go once the state it
     // tests exists.
@@ -50,7 +52,7 @@ pub mod flags {
     pub const LOADING: u32 = 1 << 17;
     /// Allowed on a replica with stale data.
     pub const STALE: u32 = 1 << 18;
-    /// Not logged in the slow log.
+    /// Not logged in the slow log (`crate::slowlog`).
     pub const SKIP_SLOWLOG: u32 = 1 << 19;
     /// Allowed while a script is busy.
     pub const ALLOW_BUSY: u32 = 1 << 20;

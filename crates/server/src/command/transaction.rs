@@ -31,7 +31,7 @@ use tandem_engine::KeyValue;
 
 pub(super) const COMMANDS: &[Spec] = &[
     spec("multi", 1, FAST, (0, 0, 0), multi),
-    spec("exec", 1, 0, (0, 0, 0), exec),
+    spec("exec", 1, SKIP_SLOWLOG, (0, 0, 0), exec),
     spec("discard", 1, FAST, (0, 0, 0), discard),
     spec("watch", -2, FAST, (1, -1, 1), watch),
     spec("unwatch", 1, FAST, (0, 0, 0), unwatch),

@@ -95,6 +95,11 @@ pub struct Config {
     pub zset_max_listpack_value: u64,
     /// The memory bound and its policy.
     pub eviction: Eviction,
+    /// Commands at least this slow (µs) go in the slow log; 0 is every
+    /// command, -1 none.
+    pub slowlog_log_slower_than: i64,
+    /// Most entries the slow log keeps.
+    pub slowlog_max_len: u64,
     /// The file system `dir` is on. Not a setting (see `StorageFs`).
     pub fs: StorageFs,
 }
@@ -123,6 +128,11 @@ impl PartialEq for ExpiryClock {
 }
 
 impl Eq for ExpiryClock {}
+
+/// `slowlog-log-slower-than`'s range (Redis 7.0's): -1 logs nothing.
+pub const SLOWLOG_THRESHOLD: (i64, i64) = (-1, i64::MAX);
+/// `slowlog-max-len`'s range (Redis 7.0's).
+pub const SLOWLOG_MAX_LEN: (i64, i64) = (0, i64::MAX);
 
 impl Default for Config {
     fn default() -> Self {
@@ -160,6 +170,8 @@ impl Default for Config {
             zset_max_listpack_entries: 128,
             zset_max_listpack_value: 64,
             eviction: Eviction::default(),
+            slowlog_log_slower_than: 10_000,
+            slowlog_max_len: 128,
             fs: StorageFs::default(),
         }
     }
@@ -289,6 +301,22 @@ impl Config {
         if !plain_name(&dbfilename) {
             return Err(invalid("dbfilename", "must be a name, not a path"));
         }
+        let slowlog_log_slower_than = s
+            .slowlog_log_slower_than
+            .map_or(Ok(d.slowlog_log_slower_than), |n| {
+                integer(&n.to_string(), SLOWLOG_THRESHOLD.0, SLOWLOG_THRESHOLD.1)
+            })
+            .map_err(|why| invalid("slowlog-log-slower-than", &why))?;
+        let slowlog_max_len = s
+            .slowlog_max_len
+            .map_or(Ok(d.slowlog_max_len), |n| {
+                let max = SLOWLOG_MAX_LEN.1;
+                match i64::try_from(n) {
+                    Ok(n) if n <= max => Ok(n.unsigned_abs()),
+                    _ => Err(format!("argument must be between 0 and {max} inclusive")),
+                }
+            })
+            .map_err(|why| invalid("slowlog-max-len", &why))?;
         let eviction = Eviction::resolve(
             s.maxmemory.map(|b| b.0),
             s.maxmemory_policy.as_deref(),
@@ -343,6 +371,8 @@ impl Config {
                 .zset_max_listpack_value
                 .map_or(d.zset_max_listpack_value, |b| b.0),
             eviction,
+            slowlog_log_slower_than,
+            slowlog_max_len,
             fs: d.fs,
         })
     }

@@ -211,6 +211,15 @@ pub struct Settings {
     /// decays [default: 1].
     #[arg(long, value_name = "MINUTES")]
     pub lfu_decay_time: Option<u32>,
+
+    /// Log commands that run at least this many microseconds in the slow
+    /// log (SLOWLOG); 0 logs every command, -1 none [default: 10000].
+    #[arg(long, value_name = "MICROSECONDS", allow_negative_numbers = true)]
+    pub slowlog_log_slower_than: Option<i64>,
+
+    /// Most entries the slow log keeps; the oldest go first [default: 128].
+    #[arg(long, value_name = "N")]
+    pub slowlog_max_len: Option<u64>,
 }
 
 impl Settings {
@@ -285,6 +294,10 @@ impl Settings {
                 .or(lower.maxmemory_eviction_tenacity),
             lfu_log_factor: self.lfu_log_factor.or(lower.lfu_log_factor),
             lfu_decay_time: self.lfu_decay_time.or(lower.lfu_decay_time),
+            slowlog_log_slower_than: self
+                .slowlog_log_slower_than
+                .or(lower.slowlog_log_slower_than),
+            slowlog_max_len: self.slowlog_max_len.or(lower.slowlog_max_len),
         }
     }
 }

@@ -207,7 +207,10 @@ impl Connection {
                     return Ok(());
                 }
             }
+            // A turn's slow-log clock starts afresh and ends with it.
+            self.session.turn_clock = None;
             let after = self.execute_all(shared, limits);
+            self.session.turn_clock = None;
             // Nothing written is acknowledged before it is as durable as
             // `appendfsync` promises; if it cannot be, no reply goes out.
             if let Err(why) = crate::persistence::settle(shared).await {

@@ -648,6 +648,16 @@ pub(super) const META: &[Meta] = &[
             Sub::new("memory|stats", 2, 0, "4.0.0", "Shows memory use in detail", "O(1)")
                 .tips(&["nondeterministic_output", "request_policy:all_shards", "response_policy:special"]),
         ]),
+    Meta::new("slowlog", "server", "2.2.12", "Reads and clears the slow log", "Depends on subcommand.")
+        .subcommands(&[
+            Sub::new("slowlog|get", -2, ADMIN | LOADING | STALE, "2.2.12", "Returns the newest entries of the slow log", "O(N) where N is the number of entries returned")
+                .tips(&["request_policy:all_nodes", "nondeterministic_output"]),
+            Sub::new("slowlog|help", 2, LOADING | STALE, "6.2.0", "Lists the SLOWLOG subcommands", "O(1)"),
+            Sub::new("slowlog|len", 2, ADMIN | LOADING | STALE, "2.2.12", "Counts the entries in the slow log", "O(1)")
+                .tips(&["request_policy:all_nodes", "response_policy:agg_sum", "nondeterministic_output"]),
+            Sub::new("slowlog|reset", 2, ADMIN | LOADING | STALE, "2.2.12", "Clears the slow log", "O(N) where N is the number of entries in the slowlog")
+                .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"]),
+        ]),
     Meta::new("object", "generic", "2.2.3", "Inspects how a key's value is stored", "Depends on subcommand.")
         .subcommands(&[
             Sub::new("object|encoding", 3, READONLY, "2.2.3", "Returns the name Redis would give a key's value's representation", "O(log N)")
