@@ -202,3 +202,26 @@ fn the_threshold_and_the_length_are_kept() -> TestResult {
     )?;
     Ok(())
 }
+
+/// A command's time runs from where the connection's previous command
+/// ended, within one turn of its requests: a slow command's time is its
+/// own, not the next one's, and the wait for a client's next request is
+/// never counted.
+#[test]
+fn a_commands_time_is_its_own_in_a_pipeline_and_idle_time_is_not_counted() -> TestResult {
+    let server = common::start_with_debug()?;
+    let mut raw = common::Raw::connect(server.addr())?;
+    raw.check(b"CONFIG SET slowlog-log-slower-than 40000\r\n", b"+OK\r\n")?;
+    // One pipeline: the sleep, then a PING in the same turn.
+    raw.send(b"DEBUG SLEEP 0.05\r\nPING\r\n")?;
+    assert_eq!(raw.reply()?, b"+OK\r\n");
+    assert_eq!(raw.reply()?, b"+PONG\r\n");
+    // The client idles longer than the threshold, then asks again.
+    std::thread::sleep(std::time::Duration::from_millis(60));
+    raw.check(b"PING\r\n", b"+PONG\r\n")?;
+    let mut con = connect(&server)?;
+    let got = entries(&mut con, "SLOWLOG GET")?;
+    let logged: Vec<String> = got.iter().map(|e| args(e)).collect();
+    assert_eq!(logged, ["[\"DEBUG\", \"SLEEP\", \"0.05\"]"]);
+    Ok(())
+}
