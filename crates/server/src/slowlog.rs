@@ -44,6 +44,9 @@ pub struct SlowEntry {
 pub struct SlowLog {
     /// `slowlog-log-slower-than`, in µs; negative: log nothing.
     threshold: AtomicI64,
+    /// The same in `ticks` readings (`ticks::at_least`), `u64::MAX` when
+    /// nothing is logged: what each command's time is compared with.
+    threshold_ticks: AtomicU64,
     /// `slowlog-max-len`.
     max_len: AtomicUsize,
     next_id: AtomicU64,
@@ -56,6 +59,7 @@ impl SlowLog {
     pub fn new(threshold_us: i64, max_len: u64) -> Self {
         let log = SlowLog {
             threshold: AtomicI64::new(-1),
+            threshold_ticks: AtomicU64::new(u64::MAX),
             max_len: AtomicUsize::new(0),
             next_id: AtomicU64::new(0),
             entries: Mutex::new(VecDeque::new()),
@@ -68,6 +72,10 @@ impl SlowLog {
     /// log drops its oldest entries now, as Redis's next push would.
     pub fn configure(&self, threshold_us: i64, max_len: u64) {
         self.threshold.store(threshold_us, Relaxed);
+        let ticks = u64::try_from(threshold_us).map_or(u64::MAX, |us| {
+            crate::ticks::at_least(Duration::from_micros(us)).min(u64::MAX - 1)
+        });
+        self.threshold_ticks.store(ticks, Relaxed);
         let max_len = usize::try_from(max_len).unwrap_or(usize::MAX);
         self.max_len.store(max_len, Relaxed);
         self.entries.lock().truncate(max_len);
@@ -75,7 +83,14 @@ impl SlowLog {
 
     /// Whether commands must be timed for the log.
     pub fn enabled(&self) -> bool {
-        self.threshold.load(Relaxed) >= 0
+        self.threshold_ticks.load(Relaxed) != u64::MAX
+    }
+
+    /// Whether a command that ran from `start` to `end` (`ticks`
+    /// readings) may be slow enough to log: a raw comparison, cheap on
+    /// every command; `record` decides exactly.
+    pub fn may_log(&self, start: u64, end: u64) -> bool {
+        end.saturating_sub(start) >= self.threshold_ticks.load(Relaxed)
     }
 
     /// Logs a command that ran for `took`, if that is slow enough.

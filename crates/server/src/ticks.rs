@@ -24,6 +24,19 @@ pub fn between(start: u64, end: u64) -> Duration {
     CLOCK.delta(start, end)
 }
 
+/// The fewest readings apart two `now`s are when `d` or more passed
+/// between them (rounded down, so that a comparison against it never
+/// misses an interval of `d`): a threshold to compare raw readings
+/// against without converting each interval.
+pub fn at_least(d: Duration) -> u64 {
+    const PROBE: u64 = 1 << 32;
+    let probe_ns = CLOCK.delta_as_nanos(0, PROBE).max(1);
+    let ns = u128::from(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
+    let ticks = ns * u128::from(PROBE) / u128::from(probe_ns);
+    // A part in a thousand of slack for the scale's rounding.
+    u64::try_from(ticks - ticks / 1000).unwrap_or(u64::MAX)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -40,5 +53,19 @@ mod tests {
             took <= real + Duration::from_millis(5),
             "{took:?} against {real:?}"
         );
+    }
+
+    #[test]
+    fn a_threshold_in_readings_never_exceeds_the_interval() {
+        for d in [0, 1, 999, 10_000, 1_000_000, 60_000_000] {
+            let d = Duration::from_micros(d);
+            let ticks = at_least(d);
+            assert!(between(0, ticks) <= d, "{d:?}");
+            // And not far below it.
+            assert!(
+                between(0, ticks) + d / 100 + Duration::from_nanos(100) >= d,
+                "{d:?}"
+            );
+        }
     }
 }

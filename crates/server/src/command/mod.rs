@@ -465,7 +465,10 @@ pub(crate) fn run_counted(call: &mut Call<'_>, spec: &Spec, slot: Slot) {
         call.session.turn_clock = Some(end);
         // A blocked command is logged when it runs again to answer, with
         // that run's time, as Redis logs it once unblocked.
-        if spec.flags & spec::flags::SKIP_SLOWLOG == 0 && call.session.after != After::Blocked {
+        if spec.flags & spec::flags::SKIP_SLOWLOG == 0
+            && call.session.after != After::Blocked
+            && call.shared.slowlog.may_log(start, end)
+        {
             let session = &call.session;
             call.shared.slowlog.record(
                 crate::ticks::between(start, end),
