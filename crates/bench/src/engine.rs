@@ -15,6 +15,7 @@
 
 use crate::args::{EngineArgs, MemtableArg, Workload};
 use crate::keys::{key, Rng};
+use crate::progress;
 use crate::report::new_histogram;
 use crate::report::Report;
 use hdrhistogram::Histogram;
@@ -65,7 +66,10 @@ fn parallel<T: Send + 'static>(
 fn load(db: &Db, args: &EngineArgs, timed: bool) -> (f64, Histogram<u64>) {
     let threads = args.threads.max(1);
     let (db, args2) = (db.clone(), args.clone());
+    let bar = progress::bar(args.keys, "load");
+    let shown = bar.clone();
     let (elapsed, hists) = parallel(threads, move |t| {
+        let mut done = progress::Counter::new(&shown);
         let mut h = new_histogram();
         let value = vec![b'v'; args2.value_size];
         let opts = set_options(args2.ttl);
@@ -78,9 +82,11 @@ fn load(db: &Db, args: &EngineArgs, timed: bool) -> (f64, Histogram<u64>) {
             if let Some(t0) = t0 {
                 record(&mut h, t0);
             }
+            done.tick();
         }
         h
     });
+    bar.finish_and_clear();
     (elapsed, merge(hists))
 }
 
@@ -199,7 +205,10 @@ pub fn run(args: &EngineArgs) -> Report {
     let waits_before = lock_waits(&db);
     let per_thread = args.ops.div_ceil(threads as u64);
     let (d, a) = (db.clone(), args.clone());
+    let bar = progress::bar(per_thread * threads as u64, &report.workload);
+    let shown = bar.clone();
     let (elapsed, hists) = parallel(threads, move |t| {
+        let mut done = progress::Counter::new(&shown);
         let mut h = new_histogram();
         let mut rng = Rng::new(t as u64 + 1);
         let value = vec![b'w'; a.value_size];
@@ -227,9 +236,11 @@ pub fn run(args: &EngineArgs) -> Report {
                 }
             }
             record(&mut h, t0);
+            done.tick();
         }
         h
     });
+    bar.finish_and_clear();
     report.ops = per_thread * threads as u64;
     report.elapsed_s = elapsed;
     report.ops_per_sec = report.ops as f64 / elapsed;

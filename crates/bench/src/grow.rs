@@ -9,6 +9,7 @@
 //! marked.
 
 use crate::keys::key;
+use crate::progress;
 use crate::report::new_histogram;
 use hdrhistogram::Histogram;
 use serde::Serialize;
@@ -193,6 +194,8 @@ pub fn run(db: Db, threads: usize, keys: u64, key_size: usize, value_size: usize
     // Insert and delete cursors: writers take keys in small chunks, so all
     // of them stay busy until the keys run out.
     let cursors = Arc::new((AtomicU64::new(0), AtomicU64::new(0)));
+    // Every key is inserted, then deleted.
+    let bar = progress::bar(2 * keys, "grow");
     let handles: Vec<_> = (0..threads)
         .map(|_| {
             let (db, barrier, pause, watch, cursors) = (
@@ -202,6 +205,7 @@ pub fn run(db: Db, threads: usize, keys: u64, key_size: usize, value_size: usize
                 watch.clone(),
                 cursors.clone(),
             );
+            let mut done = progress::Counter::new(&bar);
             std::thread::spawn(move || {
                 let mut log = ThreadLog {
                     steady: new_histogram(),
@@ -242,6 +246,7 @@ pub fn run(db: Db, threads: usize, keys: u64, key_size: usize, value_size: usize
                 let mut phase = |cursor: &AtomicU64, insert: bool, log: &mut ThreadLog| {
                     let began = start.elapsed();
                     while let Some(chunk) = next_chunk(cursor, keys) {
+                        done.add(chunk.end - chunk.start);
                         for i in chunk {
                             op(insert, i, log);
                         }
@@ -280,6 +285,7 @@ pub fn run(db: Db, threads: usize, keys: u64, key_size: usize, value_size: usize
         })
         .collect();
     let logs: Vec<ThreadLog> = handles.into_iter().filter_map(|h| h.join().ok()).collect();
+    bar.finish_and_clear();
     // Time under load: both phases, not the pause between them.
     let phase = |f: fn(&ThreadLog) -> (Duration, Duration)| {
         let began = logs.iter().map(|l| f(l).0).min().unwrap_or_default();

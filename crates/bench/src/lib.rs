@@ -18,6 +18,7 @@ pub mod fanout;
 pub mod grow;
 mod keys;
 pub mod net;
+mod progress;
 mod report;
 pub mod resp;
 
