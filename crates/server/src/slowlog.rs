@@ -77,8 +77,9 @@ impl SlowLog {
         });
         self.threshold_ticks.store(ticks, Relaxed);
         let max_len = usize::try_from(max_len).unwrap_or(usize::MAX);
+        let mut entries = self.entries.lock();
         self.max_len.store(max_len, Relaxed);
-        self.entries.lock().truncate(max_len);
+        entries.truncate(max_len);
     }
 
     /// Whether commands must be timed for the log.
@@ -111,8 +112,10 @@ impl SlowLog {
             peer: peer.to_string(),
             name: name.map(<[u8]>::to_vec).unwrap_or_default(),
         };
-        let max_len = self.max_len.load(Relaxed);
         let mut entries = self.entries.lock();
+        // Read under the lock, so that a `configure` that shortened the
+        // log is not undone by a push with the old length.
+        let max_len = self.max_len.load(Relaxed);
         entries.push_front(entry);
         entries.truncate(max_len);
     }

@@ -225,3 +225,35 @@ fn a_commands_time_is_its_own_in_a_pipeline_and_idle_time_is_not_counted() -> Te
     assert_eq!(logged, ["[\"DEBUG\", \"SLEEP\", \"0.05\"]"]);
     Ok(())
 }
+
+/// Turning the log off and on again inside one pipeline: the command
+/// after it starts its own time, not from the last command timed before
+/// the log went off.
+#[test]
+fn turning_the_log_off_and_on_in_a_pipeline_charges_no_command_for_the_gap() -> TestResult {
+    let server = common::start_with_debug()?;
+    let mut raw = common::Raw::connect(server.addr())?;
+    // Each command once first: a thread times a command the first time
+    // it runs it, from its own start, which would hide the gap.
+    for warm in [
+        "CONFIG SET slowlog-log-slower-than 40000",
+        "PING",
+        "DEBUG SLEEP 0",
+    ] {
+        raw.send(format!("{warm}\r\n").as_bytes())?;
+        raw.reply()?;
+    }
+    // Three times over, as a PING timed one time in 16 for the stats also
+    // starts from its own start.
+    let toggle = "CONFIG SET slowlog-log-slower-than -1\r\nDEBUG SLEEP 0.05\r\n\
+                  CONFIG SET slowlog-log-slower-than 40000\r\nPING\r\n";
+    raw.send(toggle.repeat(3).as_bytes())?;
+    for _ in 0..3 {
+        for want in [&b"+OK\r\n"[..], b"+OK\r\n", b"+OK\r\n", b"+PONG\r\n"] {
+            assert_eq!(raw.reply()?, want);
+        }
+    }
+    let mut con = connect(&server)?;
+    assert!(entries(&mut con, "SLOWLOG GET")?.is_empty());
+    Ok(())
+}

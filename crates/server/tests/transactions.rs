@@ -146,8 +146,37 @@ fn watch_aborts_when_swapdb_replaces_the_watched_database() -> TestResult {
     c.check(&w("MULTI"), b"+OK\r\n")?;
     c.check(&w("GET k"), b"+QUEUED\r\n")?;
     assert_eq!(c.call(&w("EXEC"))?, b"*-1\r\n");
+    // Redis runs this one (`*0`): the key exists in neither database.
+    // Tandem cannot tell it from a key created and deleted before the
+    // swap, which must fail, so it fails it too (WATCH's contract allows
+    // a needless failure; the client retries).
     c.check(&w("WATCH nokey"), b"+OK\r\n")?;
     other.check(&w("SWAPDB 0 1"), b"+OK\r\n")?;
+    c.check(&w("MULTI"), b"+OK\r\n")?;
+    assert_eq!(c.call(&w("EXEC"))?, b"*-1\r\n");
+    Ok(())
+}
+
+/// Recorded from Redis 7.0.15: a key absent at WATCH that another client
+/// creates and deletes again fails EXEC; another key created and deleted
+/// meanwhile does not.
+#[test]
+fn watch_aborts_when_an_absent_key_is_created_and_deleted() -> TestResult {
+    let server = common::start(common::config())?;
+    let mut c = Raw::connect(server.addr())?;
+    let mut other = Raw::connect(server.addr())?;
+    c.check(&w("WATCH ghost"), b"+OK\r\n")?;
+    other.check(&w("SET ghost 1"), b"+OK\r\n")?;
+    other.check(&w("DEL ghost"), b":1\r\n")?;
+    c.check(&w("MULTI"), b"+OK\r\n")?;
+    assert_eq!(c.call(&w("EXEC"))?, b"*-1\r\n");
+    // Expired rather than deleted: the same.
+    c.check(&w("WATCH ghost"), b"+OK\r\n")?;
+    other.check(&w("SET ghost 1 PX 1"), b"+OK\r\n")?;
+    c.check(&w("MULTI"), b"+OK\r\n")?;
+    assert_eq!(c.call(&w("EXEC"))?, b"*-1\r\n");
+    c.check(&w("WATCH ghost2"), b"+OK\r\n")?;
+    other.check(&w("SET unrelated 1"), b"+OK\r\n")?;
     c.check(&w("MULTI"), b"+OK\r\n")?;
     assert_eq!(c.call(&w("EXEC"))?, b"*0\r\n");
     Ok(())

@@ -271,7 +271,8 @@ pub trait KeyValue: Access {
     /// WATCH: what `unchanged` compares the key with later.
     fn watch(&self, key: &[u8]) -> Result<Watch> {
         self.read_key_with_active(key, |m, active, h| {
-            Watch::record(peek(m, h, key, self.ctx()), active)
+            let live = peek(m, h, key, self.ctx()).is_some();
+            Watch::record(m.get(h, key), live, active)
         })
     }
 
@@ -280,7 +281,8 @@ pub trait KeyValue: Access {
     /// not (after a resize, for one), which costs a WATCH client a retry.
     fn unchanged(&self, key: &[u8], watch: &Watch) -> Result<bool> {
         self.read_key_with_active(key, |m, active, h| {
-            watch.holds(peek(m, h, key, self.ctx()), active)
+            let live = peek(m, h, key, self.ctx()).is_some();
+            watch.holds(m.get(h, key), live, active)
         })
     }
 }

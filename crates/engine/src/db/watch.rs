@@ -15,9 +15,16 @@
 //! the same bits, asks whether that shard handed out a version with those
 //! bits since. If it did, or could have (2^32 writes or more since, or the
 //! key now routes to another memtable), the key counts as changed.
+//!
+//! A key absent at WATCH and absent at EXEC may have been created and
+//! removed in between (Redis fails EXEC then: the write touched it). The
+//! shard remembers the newest version among the entries removed from it
+//! (`WriteMark::newest_removed`); if that is newer than the watch, the
+//! key counts as changed. So does any key of a shard that lost a key
+//! created since, which is the price of not keeping tombstones.
 
 use crate::entry::Entry;
-use crate::memtable::ShardMap;
+use crate::memtable::{ShardMap, WriteMark};
 
 /// Versions an entry keeps apart: its version is a write count modulo this.
 const VERSION_SPAN: u64 = 1 << 32;
@@ -25,38 +32,55 @@ const VERSION_SPAN: u64 = 1 << 32;
 /// What WATCH saw of a key, for EXEC to compare (`KeyValue::watch`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Watch {
-    /// The memtable of the key's active shard then.
-    memtable: u64,
-    /// The last version that shard had handed out then.
-    written: u64,
-    /// The key's version then; `None` if it did not exist (or had expired).
+    /// The key's active shard then.
+    mark: WriteMark,
+    /// The version of the key's entry then, expired or not; `None` if
+    /// there was none.
     version: Option<u32>,
+    /// Whether the key existed then (had an entry, not expired).
+    live: bool,
 }
 
 impl Watch {
-    /// Records `found` (the live entry, if any) against `active`, the
-    /// key's shard in the active memtable, both read under their locks.
-    pub(crate) fn record(found: Option<&Entry>, active: &ShardMap) -> Watch {
-        let (memtable, written) = active.write_mark();
+    /// Records the key's entry (`raw`, expired or not; `live` if it has
+    /// not expired) against `active`, the key's shard in the active
+    /// memtable, all read under their locks.
+    pub(crate) fn record(raw: Option<&Entry>, live: bool, active: &ShardMap) -> Watch {
         Watch {
-            memtable,
-            written,
-            version: found.map(Entry::version),
+            mark: active.write_mark(),
+            version: raw.map(Entry::version),
+            live,
         }
     }
 
-    /// Whether `found` and `active`, read as `record` read them, show the
-    /// key as the watch saw it. Never true for a key written, deleted or
-    /// expired since; sometimes false for one that was not (see the module).
-    pub(crate) fn holds(&self, found: Option<&Entry>, active: &ShardMap) -> bool {
-        let (memtable, written) = active.write_mark();
-        match (self.version, found.map(Entry::version)) {
-            // Absent then and now, as Redis sees it: a key created and
-            // deleted again in between goes unnoticed there too unless
-            // something touched it, and SWAPDB leaves it alone.
-            (None, None) => true,
-            (Some(then), Some(now)) if then == now => {
-                memtable == self.memtable && !handed_out_since(self.written, written, then)
+    /// Whether the key, read as `record` read it, is as the watch saw
+    /// it. Never true for a key written, deleted or expired since;
+    /// sometimes false for one that was not (see the module).
+    pub(crate) fn holds(&self, raw: Option<&Entry>, live: bool, active: &ShardMap) -> bool {
+        let now = active.write_mark();
+        let then = self.mark;
+        if now.memtable != then.memtable || now.written.wrapping_sub(then.written) >= VERSION_SPAN {
+            return false;
+        }
+        let bits = raw.map(Entry::version);
+        match (self.live, live) {
+            (true, true) => match (self.version, bits) {
+                (Some(a), Some(b)) => a == b && !handed_out_since(then.written, now.written, a),
+                _ => false,
+            },
+            // Absent (or expired) then and now. A key created since and
+            // removed again left its version in `newest_removed`; one
+            // created since and still there (expired) has a version
+            // handed out since, or the same bits only if one was.
+            (false, false) => {
+                now.newest_removed <= then.written
+                    && match (self.version, bits) {
+                        (_, None) => true,
+                        (Some(a), Some(b)) => {
+                            a == b && !handed_out_since(then.written, now.written, a)
+                        }
+                        (None, Some(_)) => false,
+                    }
             }
             _ => false,
         }
@@ -88,47 +112,78 @@ mod tests {
         Entry::build(b"k", ValueIn::Slice(b"v"), version, None).expect("small")
     }
 
+    fn shard(written: u64) -> ShardMap {
+        ShardMap::after_writes(1, written)
+    }
+
     #[test]
     fn a_key_left_alone_holds_while_others_are_written() {
         let e = entry(5);
-        let w = Watch::record(Some(&e), &ShardMap::after_writes(1, 5));
-        assert!(w.holds(Some(&e), &ShardMap::after_writes(1, 5)));
-        assert!(w.holds(Some(&e), &ShardMap::after_writes(1, 1_000_000)));
+        let w = Watch::record(Some(&e), true, &shard(5));
+        assert!(w.holds(Some(&e), true, &shard(5)));
+        assert!(w.holds(Some(&e), true, &shard(1_000_000)));
+        // Other keys removed meanwhile do not matter to a key that exists.
+        assert!(w.holds(Some(&e), true, &shard(9).after_removing(8)));
     }
 
     #[test]
     fn a_write_delete_or_expiry_never_holds() {
         let e = entry(5);
-        let w = Watch::record(Some(&e), &ShardMap::after_writes(1, 5));
-        assert!(!w.holds(Some(&entry(6)), &ShardMap::after_writes(1, 6)));
-        assert!(!w.holds(None, &ShardMap::after_writes(1, 5)));
-        let absent = Watch::record(None, &ShardMap::after_writes(1, 5));
-        assert!(!absent.holds(Some(&entry(6)), &ShardMap::after_writes(1, 6)));
-        assert!(absent.holds(None, &ShardMap::after_writes(1, 9)));
+        let w = Watch::record(Some(&e), true, &shard(5));
+        assert!(!w.holds(Some(&entry(6)), true, &shard(6)));
+        assert!(!w.holds(None, false, &shard(5)), "deleted");
+        assert!(!w.holds(Some(&e), false, &shard(5)), "expired");
+        let absent = Watch::record(None, false, &shard(5));
+        assert!(!absent.holds(Some(&entry(6)), true, &shard(6)), "created");
+        assert!(
+            !absent.holds(Some(&entry(6)), false, &shard(6)),
+            "created, already expired"
+        );
+        assert!(absent.holds(None, false, &shard(9)));
+    }
+
+    #[test]
+    fn a_key_created_and_removed_since_the_watch_does_not_hold() {
+        let absent = Watch::record(None, false, &shard(5));
+        // Version 7 was handed out after the watch and removed since.
+        assert!(!absent.holds(None, false, &shard(9).after_removing(7)));
+        // A key removed that was written before the watch: it could not
+        // be this one, absent then.
+        assert!(absent.holds(None, false, &shard(9).after_removing(4)));
+    }
+
+    #[test]
+    fn a_key_expired_at_the_watch_holds_when_reaped() {
+        // As Redis: a key already expired when watched is not modified by
+        // its removal.
+        let e = entry(3);
+        let w = Watch::record(Some(&e), false, &shard(5));
+        assert!(w.holds(Some(&e), false, &shard(8)), "still there");
+        assert!(w.holds(None, false, &shard(8).after_removing(3)), "reaped");
     }
 
     #[test]
     fn a_write_2_pow_32_versions_later_does_not_pass_for_the_old_one() {
         // The key's version 5 was handed out at the watch's count; a write
         // 2^32 versions later leaves the same 32 bits in the entry.
-        let w = Watch::record(Some(&entry(5)), &ShardMap::after_writes(1, 5));
+        let w = Watch::record(Some(&entry(5)), true, &shard(5));
         let again = entry(5 + VERSION_SPAN);
         assert_eq!(again.version(), 5);
-        let active = ShardMap::after_writes(1, 5 + VERSION_SPAN);
-        assert!(!w.holds(Some(&again), &active));
+        assert!(!w.holds(Some(&again), true, &shard(5 + VERSION_SPAN)));
         // A key written long before the watch: a write with the same bits
         // less than 2^32 versions after the watch is caught by the window.
-        let old = entry(3);
-        let w = Watch::record(Some(&old), &ShardMap::after_writes(1, VERSION_SPAN));
-        let active = ShardMap::after_writes(1, VERSION_SPAN + 3);
-        assert!(!w.holds(Some(&entry(VERSION_SPAN + 3)), &active));
+        let w = Watch::record(Some(&entry(3)), true, &shard(VERSION_SPAN));
+        let active = shard(VERSION_SPAN + 3);
+        assert!(!w.holds(Some(&entry(VERSION_SPAN + 3)), true, &active));
     }
 
     #[test]
-    fn another_memtable_never_holds_for_a_key_that_exists() {
+    fn another_memtable_never_holds() {
         let e = entry(5);
-        let w = Watch::record(Some(&e), &ShardMap::after_writes(1, 5));
-        assert!(!w.holds(Some(&e), &ShardMap::after_writes(2, 5)));
+        let w = Watch::record(Some(&e), true, &shard(5));
+        assert!(!w.holds(Some(&e), true, &ShardMap::after_writes(2, 5)));
+        let absent = Watch::record(None, false, &shard(5));
+        assert!(!absent.holds(None, false, &ShardMap::after_writes(2, 5)));
     }
 
     #[test]

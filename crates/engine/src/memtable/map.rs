@@ -42,6 +42,9 @@ struct Tally {
     volatile: usize,
     /// The sum of those deadlines, in Unix ms, for the mean TTL.
     deadlines: u128,
+    /// The newest version among the entries removed from this map (see
+    /// `WriteMark::newest_removed`).
+    newest_removed: u64,
 }
 
 impl Tally {
@@ -60,6 +63,28 @@ impl Tally {
             self.deadlines -= u128::from(d);
         }
     }
+}
+
+/// What a watch reads of a shard (`ShardMap::write_mark`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct WriteMark {
+    /// The memtable the shard belongs to.
+    pub(crate) memtable: u64,
+    /// The last version the shard handed out.
+    pub(crate) written: u64,
+    /// The newest version of any entry removed from the shard (deleted,
+    /// expired, evicted, flushed), as `full_version` recovers it from the
+    /// entry's 32 bits: never older than the truth for an entry written
+    /// in the last 2^32 versions, so a key created and removed after a
+    /// watch always shows here as newer than the watch.
+    pub(crate) newest_removed: u64,
+}
+
+/// The newest version at or below `written` whose low 32 bits are
+/// `bits`: the whole version of an entry written in the shard's last
+/// 2^32 versions, and something newer than the truth for an older one.
+pub(crate) fn full_version(bits: u32, written: u64) -> u64 {
+    written.saturating_sub(u64::from((written as u32).wrapping_sub(bits)))
 }
 
 /// Entries of one shard, in key order.
@@ -161,10 +186,20 @@ impl ShardMap {
         map
     }
 
-    /// The memtable of this shard and the last version it handed out:
-    /// what a watch records.
-    pub(crate) fn write_mark(&self) -> (u64, u64) {
-        (self.memtable, self.version)
+    /// This map, as if an entry of version `newest` had been removed.
+    #[cfg(test)]
+    pub(crate) fn after_removing(mut self, newest: u64) -> Self {
+        self.tally.newest_removed = self.tally.newest_removed.max(newest);
+        self
+    }
+
+    /// What a watch records of this shard.
+    pub(crate) fn write_mark(&self) -> WriteMark {
+        WriteMark {
+            memtable: self.memtable,
+            written: self.version,
+            newest_removed: self.tally.newest_removed,
+        }
     }
 
     /// An entry with a deadline picked at random (see
@@ -203,6 +238,7 @@ impl ShardMap {
             tree: &mut self.tree,
             tally: &mut self.tally,
             due: &self.due,
+            written: self.version,
             path,
         })
     }
@@ -264,7 +300,11 @@ impl ShardMap {
         // and raises it.
         let fresh = ShardMap {
             tree: Tree::default(),
-            tally: Tally::default(),
+            // Everything written so far may have been among what went.
+            tally: Tally {
+                newest_removed: self.version,
+                ..Tally::default()
+            },
             version: self.version,
             memtable: self.memtable,
             due: self.due.clone(),
@@ -279,6 +319,8 @@ pub(crate) struct Slot<'a> {
     tree: &'a mut Tree,
     tally: &'a mut Tally,
     due: &'a DueHint,
+    /// The map's last version handed out, for `remove`'s record.
+    written: u64,
     path: Path,
 }
 
@@ -388,6 +430,25 @@ impl Slot<'_> {
         journal::del(self.get().key());
         let old = self.tree.remove_at(&self.path);
         self.tally.sub(&old);
+        let removed = full_version(old.version(), self.written);
+        self.tally.newest_removed = self.tally.newest_removed.max(removed);
         old
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::full_version;
+
+    const SPAN: u64 = 1 << 32;
+
+    #[test]
+    fn full_versions_come_back_from_their_bits() {
+        assert_eq!(full_version(7, 9), 7);
+        assert_eq!(full_version(9, 9), 9);
+        assert_eq!(full_version(5, SPAN + 10), SPAN + 5);
+        assert_eq!(full_version(u32::MAX, SPAN + 1), SPAN - 1);
+        // Bits from another counter, above this one: never below zero.
+        assert_eq!(full_version(100, 10), 0);
     }
 }

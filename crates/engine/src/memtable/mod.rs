@@ -30,7 +30,7 @@ use crate::entry::Entry;
 pub(crate) use alarm::{Alarm, DueHint, Woken};
 use hashing::{shard_index, KeyHasher};
 pub(crate) use layout::{Layout, Unit};
-pub(crate) use map::{ShardMap, Slot};
+pub(crate) use map::{ShardMap, Slot, WriteMark};
 pub(crate) use shard::Padded;
 pub use shard::{Shard, ShardCounters};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

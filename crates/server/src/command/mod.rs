@@ -456,6 +456,9 @@ pub(crate) fn run_counted(call: &mut Call<'_>, spec: &Spec, slot: Slot) {
             .or(call.session.turn_clock)
             .or_else(|| Some(crate::ticks::now()))
     } else {
+        // A reading left from before the log was turned off must not be
+        // the start of a command after it is turned on again.
+        call.session.turn_clock = None;
         None
     };
     let result = (spec.handler)(call);

@@ -300,6 +300,8 @@ fn exec(c: &mut Call<'_>) -> CmdResult {
         // moves the rest); checked when queued, so not admitted again.
         c.out.array(multi.queue.len());
         c.session.in_exec = true;
+        // The watches' checks are EXEC's time, not its first command's.
+        c.session.turn_clock = None;
         for args in &multi.queue {
             let args: SmallVec<[&[u8]; 8]> = args.iter().map(|a| &a[..]).collect();
             match Resolved::find(&args) {
@@ -327,6 +329,9 @@ fn exec(c: &mut Call<'_>) -> CmdResult {
             }
         }
         out.array(multi.queue.len());
+        // Taking the locks and checking the watches are EXEC's time, not
+        // its first command's.
+        session.turn_clock = None;
         for (cmd, args) in found.iter().zip(&multi.queue) {
             let args: SmallVec<[&[u8]; 8]> = args.iter().map(|a| &a[..]).collect();
             let mut call = Call {

@@ -159,16 +159,24 @@ impl Connection {
                 if let Some(all) = batched {
                     consumed = all;
                     finished = true;
-                } else if !transaction::queue(&args, cmd, &mut self.out, &mut self.session) {
+                } else if transaction::queue(&args, cmd, &mut self.out, &mut self.session) {
+                    // Queueing is no command's time (`Session::turn_clock`).
+                    self.session.turn_clock = None;
+                } else {
                     command::run(&args, cmd, &mut self.out, &mut self.session, shared);
                 }
                 // Clients blocked on the keys it wrote are served now,
-                // before its reply and its next request.
+                // before its reply and its next request: work for other
+                // clients, no command's time of this one.
                 if !self.session.ready.is_empty() {
                     shared
                         .blocking
                         .serve(&shared.dbs, self.session.ready.drain(..));
+                    self.session.turn_clock = None;
                 }
+            } else {
+                // A refusal is no command's time either.
+                self.session.turn_clock = None;
             }
             if !finished {
                 finish_request(
