@@ -36,6 +36,7 @@ mod contained;
 mod databases;
 mod eviction;
 mod memory;
+mod monitor;
 mod pause;
 mod persistence;
 mod registry;

@@ -68,6 +68,8 @@ pub struct Session {
     pub sub: Option<Subscriber>,
     /// Shard-channel subscriptions (SSUBSCRIBE), once it has any.
     pub ssub: Option<Subscriber>,
+    /// MONITOR's feed, once it has asked for it.
+    pub monitor: Option<crate::monitor::Monitor>,
     /// The transaction being queued, between MULTI and EXEC or DISCARD.
     pub multi: Option<Multi>,
     /// Keys under WATCH, with what they were when watched.
@@ -133,6 +135,7 @@ impl Session {
             turn_clock: None,
             sub: None,
             ssub: None,
+            monitor: None,
             multi: None,
             watched: Vec::new(),
             reply: ReplyMode::On,

@@ -5,6 +5,7 @@ use crate::blocking::Blocking;
 use crate::config::Config;
 use crate::databases::Databases;
 use crate::eviction::Eviction;
+use crate::monitor::Monitors;
 use crate::pause::Pause;
 use crate::persistence::Persistence;
 use crate::registry::Clients;
@@ -47,6 +48,8 @@ pub struct Shared {
     pub stats: Stats,
     /// SLOWLOG's entries and settings.
     pub slowlog: SlowLog,
+    /// MONITOR's feed.
+    pub monitors: Monitors,
     /// Cancelled to shut the server down.
     pub shutdown: CancellationToken,
     /// When the server started.
@@ -73,6 +76,7 @@ impl Shared {
             db.set_limits(config.limits());
             set_access_rules(db, &config.eviction);
         }
+        let monitors = Monitors::new(config.client_output_buffer_limit.pubsub_queue());
         let slowlog = SlowLog::new(config.slowlog_log_slower_than, config.slowlog_max_len);
         let shared = Arc::new(Self {
             dbs,
@@ -88,6 +92,7 @@ impl Shared {
             next_id: AtomicU64::new(1),
             stats: Stats::new(stat_slots),
             slowlog,
+            monitors,
             shutdown: CancellationToken::new(),
             started: Instant::now(),
         });

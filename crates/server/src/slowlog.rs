@@ -169,10 +169,10 @@ fn kept_args(args: &[&[u8]]) -> Vec<Vec<u8>> {
     out
 }
 
-/// The positions of `args` Redis redacts from its logs: AUTH's username
-/// and password, HELLO's after AUTH, and the value CONFIG SET gives
-/// `requirepass`.
-fn secret_positions(args: &[&[u8]]) -> Vec<usize> {
+/// The positions of `args` Redis redacts from its logs (the slow log and
+/// MONITOR's feed): AUTH's username and password, HELLO's after AUTH,
+/// and the value CONFIG SET gives `requirepass`.
+pub(crate) fn secret_positions(args: &[&[u8]]) -> Vec<usize> {
     let is = |i: usize, word: &str| {
         args.get(i)
             .is_some_and(|a| a.eq_ignore_ascii_case(word.as_bytes()))

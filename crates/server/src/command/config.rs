@@ -379,6 +379,7 @@ fn set(c: &mut Call<'_>) -> CmdResult {
     let queue = next.client_output_buffer_limit.pubsub_queue();
     shared.hub.set_limits(queue);
     shared.shard_hub.set_limits(queue);
+    shared.monitors.set_limits(queue);
     let max_value = usize::try_from(next.proto_max_bulk_len).unwrap_or(usize::MAX);
     for db in shared.dbs.all().iter() {
         db.set_max_value_bytes(max_value);

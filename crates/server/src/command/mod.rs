@@ -30,6 +30,7 @@ mod list_blocking;
 mod lists;
 mod memory;
 pub(crate) mod meta;
+mod monitor;
 mod object;
 mod pick;
 pub(crate) mod pubsub;
@@ -127,6 +128,7 @@ pub fn table() -> &'static [Spec] {
             info::COMMANDS,
             object::COMMANDS,
             memory::COMMANDS,
+            monitor::COMMANDS,
             slowlog::COMMANDS,
             debug::COMMANDS,
             #[cfg(feature = "fault-injection")]
@@ -357,7 +359,7 @@ pub(crate) fn run(
         db,
         kv: db,
     };
-    run_counted(&mut call, cmd.spec, cmd.slot);
+    run_counted(&mut call, &cmd);
 }
 
 /// Requests running inside one atomic batch of the client's database
@@ -380,7 +382,7 @@ impl Batched<'_> {
             db: self.db,
             kv: self.kv,
         };
-        run_counted(&mut call, cmd.spec, cmd.slot);
+        run_counted(&mut call, &cmd);
     }
 }
 
@@ -441,7 +443,8 @@ pub(crate) fn keys_of<'a>(spec: &Spec, args: &[&'a [u8]]) -> Keys<'a> {
 /// it fails, counting the call (and any error) in the stats under
 /// `slot`: what `execute` does once a request passes its checks, and what
 /// EXEC does for each command it runs inside one batch.
-pub(crate) fn run_counted(call: &mut Call<'_>, spec: &Spec, slot: Slot) {
+pub(crate) fn run_counted(call: &mut Call<'_>, cmd: &Resolved) {
+    let (spec, slot) = (cmd.spec, cmd.slot);
     let stats = &call.shared.stats;
     // Timed one time in 16 for the stats. While the slow log is on (by
     // default, as in Redis) every command is timed too, but from where
@@ -480,6 +483,17 @@ pub(crate) fn run_counted(call: &mut Call<'_>, spec: &Spec, slot: Slot) {
                 session.name.as_deref(),
             );
         }
+    }
+    // MONITOR's feed, after the command ran, as Redis 7 feeds it; a
+    // blocked command when it is served. Administrative commands are not
+    // shown.
+    if call.shared.monitors.active()
+        && cmd.flags() & spec::flags::ADMIN == 0
+        && call.session.after != After::Blocked
+    {
+        call.shared
+            .monitors
+            .feed(call.session.db, &call.session.peer, call.args);
     }
     match result {
         Ok(()) => {
@@ -612,9 +626,11 @@ mod tests {
                     db,
                     kv: db,
                 };
-                let slot = Resolved::find(&args).map_or(0, |r| r.slot);
+                let Some(cmd) = Resolved::find(&args) else {
+                    panic!("{} is in the table", spec.name);
+                };
                 // The property is that this returns: a panic fails the test.
-                run_counted(&mut call, spec, slot);
+                run_counted(&mut call, &cmd);
             }
         }
     }

@@ -183,6 +183,7 @@ fn quit(c: &mut Call<'_>) -> CmdResult {
 fn reset(c: &mut Call<'_>) -> CmdResult {
     c.session.sub = None;
     c.session.ssub = None;
+    c.session.monitor = None;
     c.session.multi = None;
     c.session.watched.clear();
     c.session.db = 0;

@@ -342,7 +342,7 @@ fn exec(c: &mut Call<'_>) -> CmdResult {
                 db,
                 kv: tx,
             };
-            run_counted(&mut call, cmd.spec, cmd.slot);
+            run_counted(&mut call, cmd);
         }
     });
     c.session.in_exec = false;

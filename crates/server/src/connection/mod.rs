@@ -43,8 +43,28 @@ const MESSAGE_BATCH: usize = 64 * 1024;
 enum Woke {
     /// The socket is readable (`None`: the idle timeout passed first).
     Input(Option<io::Result<()>>),
-    /// A message arrived, from the shard-channel subscriber if `true`.
-    Message(Result<Message, CutOff>, bool),
+    /// A message arrived, from the feed named.
+    Message(Result<Message, CutOff>, Feed),
+}
+
+/// Where a connection's messages come from.
+#[derive(Clone, Copy)]
+enum Feed {
+    /// Channels and patterns (SUBSCRIBE, PSUBSCRIBE).
+    Channels,
+    /// Shard channels (SSUBSCRIBE).
+    Shard,
+    /// MONITOR's lines, each already a whole reply.
+    Monitor,
+}
+
+/// Writes `msg` from `feed` to `out`.
+fn write_fed(out: &mut Out, msg: &Message, feed: Feed) {
+    match feed {
+        Feed::Channels => pubsub::write_message(out, msg, false),
+        Feed::Shard => pubsub::write_message(out, msg, true),
+        Feed::Monitor => out.buf.extend_from_slice(msg.payload()),
+    }
 }
 
 /// The next message for `sub`; never resolves without a subscriber.
@@ -339,7 +359,12 @@ impl Connection {
     ) -> io::Result<Option<Stop>> {
         // As in Redis, the idle timeout spares subscribers: they may wait
         // for messages as long as they like.
-        let timeout = timeout.filter(|_| self.session.sub.is_none() && self.session.ssub.is_none());
+        // Subscribers and monitors are never idle-closed, as in Redis.
+        let timeout = timeout.filter(|_| {
+            self.session.sub.is_none()
+                && self.session.ssub.is_none()
+                && self.session.monitor.is_none()
+        });
         // Whether this read had to wait for input (see below).
         let mut waited = false;
         loop {
@@ -361,8 +386,11 @@ impl Connection {
                 // not polled at all; `run` checks the shutdown flag each turn.
                 biased;
                 r = ready => Woke::Input(r),
-                m = next_message(self.session.sub.as_ref()) => Woke::Message(m, false),
-                m = next_message(self.session.ssub.as_ref()) => Woke::Message(m, true),
+                m = next_message(self.session.sub.as_ref()) => Woke::Message(m, Feed::Channels),
+                m = next_message(self.session.ssub.as_ref()) => Woke::Message(m, Feed::Shard),
+                m = next_message(self.session.monitor.as_ref().map(|m| m.subscriber())) => {
+                    Woke::Message(m, Feed::Monitor)
+                }
                 () = &mut shutdown => return Ok(Some(Stop::Shutdown)),
             };
             match woke {
@@ -370,8 +398,8 @@ impl Connection {
                 Woke::Input(Some(Err(_))) => return Ok(Some(Stop::Gone)),
                 Woke::Input(Some(Ok(()))) => {}
                 Woke::Message(Err(reason), _) => return Ok(Some(Stop::CutOff(reason))),
-                Woke::Message(Ok(msg), shard) => {
-                    pubsub::write_message(&mut self.out, &msg, shard);
+                Woke::Message(Ok(msg), feed) => {
+                    write_fed(&mut self.out, &msg, feed);
                     return Ok(self.drain_messages().err().map(Stop::CutOff));
                 }
             }
@@ -404,11 +432,17 @@ impl Connection {
     /// and what is not taken yet stays counted against the subscriber's
     /// limits in the hub.
     fn drain_messages(&mut self) -> Result<(), CutOff> {
-        for (sub, shard) in [(&self.session.sub, false), (&self.session.ssub, true)] {
+        let monitor = self.session.monitor.as_ref().map(|m| m.subscriber());
+        let feeds = [
+            (self.session.sub.as_ref(), Feed::Channels),
+            (self.session.ssub.as_ref(), Feed::Shard),
+            (monitor, Feed::Monitor),
+        ];
+        for (sub, feed) in feeds {
             let Some(sub) = sub else { continue };
             while self.out.buf.len() < MESSAGE_BATCH {
                 match sub.try_recv()? {
-                    Some(msg) => pubsub::write_message(&mut self.out, &msg, shard),
+                    Some(msg) => write_fed(&mut self.out, &msg, feed),
                     None => break,
                 }
             }
@@ -423,7 +457,7 @@ impl Connection {
     fn output_class(&self, config: &crate::config::Config) -> Option<ClassLimit> {
         let normal = config.client_output_buffer_limit.normal;
         let limited = normal.hard > 0 || normal.soft > 0;
-        (limited && !self.session.subscribed()).then_some(normal)
+        (limited && !self.session.subscribed() && self.session.monitor.is_none()).then_some(normal)
     }
 
     /// Writes the pending output. `false` when it broke the client's

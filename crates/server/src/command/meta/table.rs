@@ -648,6 +648,8 @@ pub(super) const META: &[Meta] = &[
             Sub::new("memory|stats", 2, 0, "4.0.0", "Shows memory use in detail", "O(1)")
                 .tips(&["nondeterministic_output", "request_policy:all_shards", "response_policy:special"]),
         ]),
+    Meta::new("monitor", "server", "1.0.0", "Streams every command the server runs to this client", "O(1)")
+        .flags(NOSCRIPT | LOADING | STALE),
     Meta::new("slowlog", "server", "2.2.12", "Reads and clears the slow log", "Depends on subcommand.")
         .subcommands(&[
             Sub::new("slowlog|get", -2, ADMIN | LOADING | STALE, "2.2.12", "Returns the newest entries of the slow log", "O(N) where N is the number of entries returned")
