@@ -357,9 +357,8 @@ impl Connection {
         mut shutdown: Pin<&mut WaitForCancellationFuture<'_>>,
         timeout: Option<Duration>,
     ) -> io::Result<Option<Stop>> {
-        // As in Redis, the idle timeout spares subscribers: they may wait
-        // for messages as long as they like.
-        // Subscribers and monitors are never idle-closed, as in Redis.
+        // As in Redis, the idle timeout spares subscribers and monitors:
+        // they may wait for messages as long as they like.
         let timeout = timeout.filter(|_| {
             self.session.sub.is_none()
                 && self.session.ssub.is_none()
