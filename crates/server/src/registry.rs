@@ -36,6 +36,8 @@ pub struct Shown {
     pub resp: u8,
     /// Waiting in a blocking command (flag `b`).
     pub blocked: bool,
+    /// In MONITOR mode (flag `O`).
+    pub monitor: bool,
 }
 
 /// One connected client as others see it.
@@ -88,6 +90,10 @@ impl ClientEntry {
             .unwrap_or(u64::MAX)
             .saturating_sub(self.last_active_ms.load(Ordering::Relaxed));
         let mut flags = String::new();
+        // Redis's order: O, then P, x, b, ...
+        if shown.monitor {
+            flags.push('O');
+        }
         if shown.sub + shown.psub + shown.ssub > 0 {
             flags.push('P');
         }

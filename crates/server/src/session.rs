@@ -183,6 +183,7 @@ impl Session {
                 .map_or(-1, |m| i64::try_from(m.queue.len()).unwrap_or(i64::MAX)),
             resp,
             blocked: self.blocked.is_some(),
+            monitor: self.monitor.is_some(),
         }
     }
 }

@@ -86,6 +86,14 @@ fn a_second_monitor_gets_no_reply_and_reset_leaves_the_mode() -> TestResult {
     let mut monitor = Raw::connect(server.addr())?;
     let mut other = Raw::connect(server.addr())?;
     monitor.check(&encode_words("MONITOR"), b"+OK\r\n")?;
+    // Recorded from Redis 7.0.15: CLIENT LIST flags a monitor `O`.
+    other.send(&encode_words("CLIENT LIST"))?;
+    let list = String::from_utf8_lossy(&other.reply()?).into_owned();
+    let flags: Vec<&str> = list
+        .lines()
+        .filter_map(|l| l.split(' ').find_map(|f| f.strip_prefix("flags=")))
+        .collect();
+    assert_eq!(flags, ["O", "N"], "{list}");
     // No reply to the second: the PING's answer comes first, then the
     // line for the PING itself (its own commands are shown too).
     monitor.send(&encode_words("MONITOR"))?;

@@ -109,7 +109,7 @@ pub async fn serve(mut socket: Socket, session: Session, shared: Arc<Shared>) ->
         session,
         last_cmd: None,
         running: None,
-        shown: (0, 2, None, None, 0, 0, false),
+        shown: (0, 2, None, None, 0, 0, false, false),
     };
     let peer = conn.session.peer.clone();
     let outcome = {
@@ -173,9 +173,19 @@ struct Connection {
     shown: Fingerprint,
 }
 
-/// Database, protocol, name, MULTI queue and subscription counts: when
-/// none changed, the registry already shows this client right.
-type Fingerprint = (usize, u8, Option<usize>, Option<usize>, usize, usize, bool);
+/// Database, protocol, name, MULTI queue, subscription counts, blocked
+/// and monitoring: when none changed, the registry already shows this
+/// client right.
+type Fingerprint = (
+    usize,
+    u8,
+    Option<usize>,
+    Option<usize>,
+    usize,
+    usize,
+    bool,
+    bool,
+);
 
 impl Connection {
     async fn run(&mut self, socket: &mut Socket, shared: &Shared) -> io::Result<()> {
@@ -502,6 +512,7 @@ impl Connection {
             self.session.subscriptions(),
             self.session.shard_subscriptions(),
             self.session.blocked.is_some(),
+            self.session.monitor.is_some(),
         );
         if print != self.shown {
             self.shown = print;
