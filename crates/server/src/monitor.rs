@@ -2,8 +2,9 @@
 //! client that asked for it, in Redis 7.0's format.
 //!
 //! Owns the line's format (time, database, client address, the arguments
-//! quoted as Redis's `sdscatrepr` quotes them, secrets redacted), which
-//! commands are shown, and the hub the lines travel through. It must
+//! quoted as Redis's `sdscatrepr` quotes them, secrets redacted) and the
+//! hub the lines travel through (`command::run_counted` decides which
+//! commands are fed: not the administrative ones). It must
 //! cost a request nothing but one atomic load while nobody monitors, and
 //! a slow monitor must never hold anyone back: lines queue in a pub/sub
 //! hub, under the pubsub output limits, and a monitor that falls behind
@@ -11,43 +12,14 @@
 
 use bytes::Bytes;
 use std::io::Write;
-use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
-use std::sync::Arc;
 use tandem_engine::pubsub::{Hub, QueueLimits, Subscriber};
 
 /// The one channel of the monitors' hub.
 const CHANNEL: &[u8] = b"monitor";
 
-/// The monitors of a server.
+/// The monitors of a server: the subscribers of a hub of their own.
 pub struct Monitors {
     hub: Hub,
-    /// Clients monitoring now, shared with their `Monitor`s.
-    count: Arc<AtomicUsize>,
-}
-
-/// A client's subscription to the feed; dropping it stops the feed.
-pub struct Monitor {
-    sub: Subscriber,
-    count: Arc<AtomicUsize>,
-}
-
-impl std::fmt::Debug for Monitor {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Monitor")
-    }
-}
-
-impl Drop for Monitor {
-    fn drop(&mut self) {
-        self.count.fetch_sub(1, Relaxed);
-    }
-}
-
-impl Monitor {
-    /// Where the lines arrive, each a complete RESP simple string.
-    pub fn subscriber(&self) -> &Subscriber {
-        &self.sub
-    }
 }
 
 impl Monitors {
@@ -55,7 +27,6 @@ impl Monitors {
     pub fn new(limits: QueueLimits) -> Self {
         Self {
             hub: Hub::new(limits),
-            count: Arc::new(AtomicUsize::new(0)),
         }
     }
 
@@ -65,20 +36,18 @@ impl Monitors {
         self.hub.set_limits(limits);
     }
 
-    /// Starts a feed for one client.
-    pub fn start(&self) -> Monitor {
+    /// Starts a feed for one client: its lines arrive at the subscriber,
+    /// each a complete RESP simple string; dropping it stops the feed.
+    pub fn start(&self) -> Subscriber {
         let sub = self.hub.subscriber();
         sub.subscribe(CHANNEL);
-        self.count.fetch_add(1, Relaxed);
-        Monitor {
-            sub,
-            count: Arc::clone(&self.count),
-        }
+        sub
     }
 
-    /// Whether anyone monitors: the only cost of the feed otherwise.
+    /// Whether anyone monitors (the hub's count of subscriptions): the
+    /// only cost of the feed otherwise.
     pub fn active(&self) -> bool {
-        self.count.load(Relaxed) > 0
+        self.hub.has_subscribers()
     }
 
     /// Feeds a command that ran in database `db` for the client at
@@ -183,9 +152,9 @@ mod tests {
         let m = monitors.start();
         assert!(monitors.active());
         monitors.feed(0, "p", &[b"get", b"k"]);
-        let msg = m.subscriber().try_recv().expect("open").expect("a line");
+        let msg = m.try_recv().expect("open").expect("a line");
         assert!(msg.payload().ends_with(b"[0 p] \"get\" \"k\"\r\n"));
-        assert!(m.subscriber().try_recv().expect("open").is_none());
+        assert!(m.try_recv().expect("open").is_none());
         drop(m);
         assert!(!monitors.active());
     }

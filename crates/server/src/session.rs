@@ -69,7 +69,7 @@ pub struct Session {
     /// Shard-channel subscriptions (SSUBSCRIBE), once it has any.
     pub ssub: Option<Subscriber>,
     /// MONITOR's feed, once it has asked for it.
-    pub monitor: Option<crate::monitor::Monitor>,
+    pub monitor: Option<Subscriber>,
     /// The transaction being queued, between MULTI and EXEC or DISCARD.
     pub multi: Option<Multi>,
     /// Keys under WATCH, with what they were when watched.

@@ -465,14 +465,17 @@ pub(crate) fn run_counted(call: &mut Call<'_>, cmd: &Resolved) {
         None
     };
     let result = (spec.handler)(call);
+    // A command that waits has not run yet: it is logged, fed to MONITOR
+    // and counted when it runs again to answer.
+    let blocked = call.session.after == After::Blocked;
     let end = (sampled.is_some() || logging).then(crate::ticks::now);
     let took = sampled.zip(end).map(|(s, e)| crate::ticks::between(s, e));
     if let (Some(start), Some(end)) = (chained, end) {
         call.session.turn_clock = Some(end);
-        // A blocked command is logged when it runs again to answer, with
-        // that run's time, as Redis logs it once unblocked.
+        // Logged with the time of the run that answers, as Redis logs a
+        // blocked command once unblocked.
         if spec.flags & spec::flags::SKIP_SLOWLOG == 0
-            && call.session.after != After::Blocked
+            && !blocked
             && call.shared.slowlog.may_log(start, end)
         {
             let session = &call.session;
@@ -484,22 +487,17 @@ pub(crate) fn run_counted(call: &mut Call<'_>, cmd: &Resolved) {
             );
         }
     }
-    // MONITOR's feed, after the command ran, as Redis 7 feeds it; a
-    // blocked command when it is served. Administrative commands are not
-    // shown.
-    if call.shared.monitors.active()
-        && cmd.flags() & spec::flags::ADMIN == 0
-        && call.session.after != After::Blocked
-    {
+    // MONITOR's feed, after the command ran, as Redis 7 feeds it.
+    // Administrative commands are not shown.
+    if !blocked && call.shared.monitors.active() && cmd.flags() & spec::flags::ADMIN == 0 {
         call.shared
             .monitors
             .feed(call.session.db, &call.session.peer, call.args);
     }
     match result {
         Ok(()) => {
-            if call.session.after == After::Blocked {
-                // A blocking command that waits has written nothing yet;
-                // it is counted once, when it answers.
+            if blocked {
+                // It has written nothing yet (see above).
                 return;
             }
             stats.call(slot, took, false);

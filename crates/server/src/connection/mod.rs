@@ -397,7 +397,7 @@ impl Connection {
                 r = ready => Woke::Input(r),
                 m = next_message(self.session.sub.as_ref()) => Woke::Message(m, Feed::Channels),
                 m = next_message(self.session.ssub.as_ref()) => Woke::Message(m, Feed::Shard),
-                m = next_message(self.session.monitor.as_ref().map(|m| m.subscriber())) => {
+                m = next_message(self.session.monitor.as_ref()) => {
                     Woke::Message(m, Feed::Monitor)
                 }
                 () = &mut shutdown => return Ok(Some(Stop::Shutdown)),
@@ -441,7 +441,7 @@ impl Connection {
     /// and what is not taken yet stays counted against the subscriber's
     /// limits in the hub.
     fn drain_messages(&mut self) -> Result<(), CutOff> {
-        let monitor = self.session.monitor.as_ref().map(|m| m.subscriber());
+        let monitor = self.session.monitor.as_ref();
         let feeds = [
             (self.session.sub.as_ref(), Feed::Channels),
             (self.session.ssub.as_ref(), Feed::Shard),
