@@ -17,6 +17,7 @@ pub mod expiry;
 pub mod fanout;
 pub mod grow;
 mod keys;
+pub mod metrics_cost;
 pub mod net;
 mod progress;
 mod report;
@@ -32,6 +33,9 @@ pub enum Target {
     /// Benchmark a running Redis-protocol server over TCP (Tandem or
     /// Redis): MULTI/EXEC transactions or pub/sub fan-out.
     Net(net::NetArgs),
+    /// Measure what recording one request costs through each Prometheus
+    /// client, against the server's per-thread counters.
+    Metrics(metrics_cost::Args),
 }
 
 /// Runs the benchmark `target` names and prints its report (one JSON
@@ -72,6 +76,10 @@ pub fn run(target: Target) -> i32 {
                 }
             }
         },
+        Target::Metrics(args) => {
+            let report = metrics_cost::run(&args);
+            print(args.json, &report, || report.to_text());
+        }
         Target::Net(args) => match net::run(&args) {
             Ok(report) => print(args.json, &report, || report.to_text()),
             Err(e) => {
