@@ -80,7 +80,7 @@ pub use entry::{Entry, ValueType};
 pub use error::{Error, Result};
 pub use keyspace::policy::{decide, Load, Resize, ResizePolicy, ResizeReason};
 pub use keyspace::{LatenessSummary, ResizeEvent, ResizeState};
-pub use memtable::{MemtableKind, MAX_SHARDS};
+pub use memtable::{MemtableKind, ShardCounters, MAX_SHARDS, WAIT_BOUNDS_NS, WAIT_BUCKETS};
 pub use numeric::{
     format_score, parse_i64, parse_score, parse_score_lenient, parse_sort_score, seconds_to_ms,
 };

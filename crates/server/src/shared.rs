@@ -5,6 +5,7 @@ use crate::blocking::Blocking;
 use crate::config::Config;
 use crate::databases::Databases;
 use crate::eviction::Eviction;
+use crate::latency::Latency;
 use crate::monitor::Monitors;
 use crate::pause::Pause;
 use crate::persistence::Persistence;
@@ -50,6 +51,8 @@ pub struct Shared {
     pub slowlog: SlowLog,
     /// MONITOR's feed.
     pub monitors: Monitors,
+    /// Latency tracking's switch and the latency monitor.
+    pub latency: Latency,
     /// Cancelled to shut the server down.
     pub shutdown: CancellationToken,
     /// When the server started.
@@ -78,6 +81,7 @@ impl Shared {
         }
         let monitors = Monitors::new(config.client_output_buffer_limit.pubsub_queue());
         let slowlog = SlowLog::new(config.slowlog_log_slower_than, config.slowlog_max_len);
+        let latency = Latency::new(&config.observability);
         let shared = Arc::new(Self {
             dbs,
             persistence: Persistence::new(),
@@ -93,6 +97,7 @@ impl Shared {
             stats: Stats::new(stat_slots),
             slowlog,
             monitors,
+            latency,
             shutdown: CancellationToken::new(),
             started: Instant::now(),
         });

@@ -30,11 +30,13 @@
 //! that later reads subtract: a reader must never write a counter that
 //! another thread owns.
 
+use crate::latency::histogram::Buckets;
+use crate::latency::Snapshot;
 use parking_lot::Mutex;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 /// One command in this many is timed (a power of two).
@@ -57,6 +59,10 @@ struct Counters {
     nanos: AtomicU64,
     rejected: AtomicU64,
     failed: AtomicU64,
+    /// Every call's duration, while `latency-tracking` is on; made on the
+    /// command's first call on this thread (a few kilobytes), so that
+    /// commands never run cost nothing.
+    latency: OnceLock<Box<Buckets>>,
 }
 
 /// Adds `n` to a counter only this thread writes: a plain load and store
@@ -223,6 +229,8 @@ pub struct Stats {
     rejected: AtomicU64,
     /// The totals at the last reset, subtracted from reads.
     baseline: Mutex<Option<Totals>>,
+    /// The latency histograms at the last reset.
+    latency_base: Mutex<Option<Vec<Snapshot>>>,
     /// The engine's expired-key count at the last reset (the engine's
     /// counter is its own; INFO subtracts this).
     expired_base: AtomicU64,
@@ -243,6 +251,7 @@ impl Stats {
             connections: AtomicU64::new(0),
             rejected: AtomicU64::new(0),
             baseline: Mutex::new(None),
+            latency_base: Mutex::new(None),
             expired_base: AtomicU64::new(0),
             run_id: random_hex(40),
             replid: random_hex(40),
@@ -297,11 +306,15 @@ impl Stats {
     }
 
     /// Command `slot` ran, taking `took` if it was timed; `failed` if it
-    /// replied with an error (count the error itself with `error`).
-    pub fn call(&self, slot: Slot, took: Option<Duration>, failed: bool) {
+    /// replied with an error (count the error itself with `error`);
+    /// `tracked`, its duration in nanoseconds for its latency histogram.
+    pub fn call(&self, slot: Slot, took: Option<Duration>, failed: bool, tracked: Option<u64>) {
         self.with_table(|t| {
             if let Some(c) = t.commands.get(slot) {
                 bump(&c.calls, 1);
+                if let Some(ns) = tracked {
+                    c.latency.get_or_init(Box::default).record(ns);
+                }
                 if let Some(took) = took {
                     bump(&c.timed, 1);
                     bump(&c.nanos, u64::try_from(took.as_nanos()).unwrap_or(u64::MAX));
@@ -404,6 +417,28 @@ impl Stats {
         totals
     }
 
+    /// Every command's latency histogram since the last reset, by
+    /// `Slot`, summed over threads (empty for a command never tracked).
+    pub fn latencies(&self) -> Vec<Snapshot> {
+        let raw = self.raw_latencies();
+        match &*self.latency_base.lock() {
+            Some(base) => raw.into_iter().zip(base).map(|(r, b)| r.minus(b)).collect(),
+            None => raw,
+        }
+    }
+
+    fn raw_latencies(&self) -> Vec<Snapshot> {
+        let mut out = vec![Snapshot::default(); self.slots];
+        for table in self.tables.lock().iter() {
+            for (sum, c) in out.iter_mut().zip(table.commands.iter()) {
+                if let Some(b) = c.latency.get() {
+                    sum.add(b);
+                }
+            }
+        }
+        out
+    }
+
     /// The engine's expired-key count at the last reset.
     pub fn expired_baseline(&self) -> u64 {
         self.expired_base.load(Ordering::Relaxed)
@@ -419,6 +454,8 @@ impl Stats {
     pub fn reset(&self) {
         let raw = self.raw_totals();
         *self.baseline.lock() = Some(raw);
+        let raw = self.raw_latencies();
+        *self.latency_base.lock() = Some(raw);
     }
 }
 
@@ -434,9 +471,9 @@ mod tests {
                 let stats = Arc::clone(&stats);
                 std::thread::spawn(move || {
                     for _ in 0..1000 {
-                        stats.call(1, Some(Duration::from_nanos(10)), false);
+                        stats.call(1, Some(Duration::from_nanos(10)), false, None);
                     }
-                    stats.call(2, None, true);
+                    stats.call(2, None, true, None);
                     stats.reject(0);
                     stats.error(b"WRONGTYPE Operation against a key");
                 })
@@ -466,7 +503,7 @@ mod tests {
         for _ in 0..16_000 {
             let time = stats.should_time(0);
             timed += u32::from(time);
-            stats.call(0, time.then_some(Duration::from_micros(2)), false);
+            stats.call(0, time.then_some(Duration::from_micros(2)), false, None);
         }
         assert!((500..1500).contains(&timed), "{timed} of 16000 timed");
         let c = stats.totals().commands[0];
@@ -493,14 +530,14 @@ mod tests {
     #[test]
     fn reset_zeroes_what_is_read_and_counting_goes_on() {
         let stats = Stats::new(1);
-        stats.call(0, Some(Duration::from_micros(1)), false);
+        stats.call(0, Some(Duration::from_micros(1)), false, None);
         stats.error(b"ERR x");
         stats.count_connection();
         stats.reset();
         assert_eq!(stats.totals().commands_processed(), 0);
         assert_eq!(stats.totals().codes, Vec::new());
         assert_eq!(stats.totals().connections, 0);
-        stats.call(0, Some(Duration::from_micros(1)), false);
+        stats.call(0, Some(Duration::from_micros(1)), false, None);
         stats.error(b"ERR y");
         let t = stats.totals();
         assert_eq!((t.commands[0].calls, t.errors), (1, 1));
@@ -508,11 +545,38 @@ mod tests {
     }
 
     #[test]
+    fn latency_histograms_sum_threads_and_reset() {
+        let stats = Arc::new(Stats::new(2));
+        let threads: Vec<_> = (0..3)
+            .map(|_| {
+                let stats = Arc::clone(&stats);
+                std::thread::spawn(move || {
+                    for ns in 1..=100 {
+                        stats.call(1, None, false, Some(ns * 1000));
+                    }
+                    stats.call(0, None, false, None);
+                })
+            })
+            .collect();
+        for t in threads {
+            assert!(t.join().is_ok());
+        }
+        let l = stats.latencies();
+        assert_eq!(l[0].count(), 0, "not tracked");
+        assert_eq!(l[1].count(), 300);
+        assert_eq!(l[1].sum_ns(), 3 * 5050 * 1000);
+        stats.reset();
+        assert_eq!(stats.latencies()[1].count(), 0);
+        stats.call(1, None, false, Some(7));
+        assert_eq!(stats.latencies()[1].count(), 1);
+    }
+
+    #[test]
     fn servers_on_one_thread_keep_their_own_counts() {
         let (a, b) = (Stats::new(1), Stats::new(1));
-        a.call(0, None, false);
-        b.call(0, None, false);
-        b.call(0, None, false);
+        a.call(0, None, false, None);
+        b.call(0, None, false, None);
+        b.call(0, None, false, None);
         assert_eq!(a.totals().commands_processed(), 1);
         assert_eq!(b.totals().commands_processed(), 2);
     }

@@ -24,6 +24,11 @@ pub fn between(start: u64, end: u64) -> Duration {
     CLOCK.delta(start, end)
 }
 
+/// The time from `start` to `end` in nanoseconds (no `Duration` made).
+pub fn nanos_between(start: u64, end: u64) -> u64 {
+    CLOCK.delta_as_nanos(start, end)
+}
+
 /// The fewest readings apart two `now`s are when `d` or more passed
 /// between them (rounded down, so that a comparison against it never
 /// misses an interval of `d`): a threshold to compare raw readings

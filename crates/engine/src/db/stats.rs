@@ -59,6 +59,11 @@ pub struct Stats {
     pub read_waits: u64,
     /// See `read_waits`.
     pub write_waits: u64,
+    /// How long those waits took: counts per `WAIT_BOUNDS_NS` bucket (the
+    /// overflow last), and their total in nanoseconds.
+    pub lock_wait_buckets: [u64; crate::memtable::WAIT_BUCKETS],
+    /// See `lock_wait_buckets`.
+    pub lock_wait_nanos: u64,
     /// Atomic batches that took one lock.
     pub fast_path_batches: u64,
     /// Atomic batches that spanned several shards.
@@ -71,6 +76,10 @@ pub struct Stats {
     /// How late the reaper removed the keys it removed (keys a request
     /// met first expire on the spot, and are not counted here).
     pub expiry_lateness: crate::keyspace::LatenessSummary,
+    /// The same, as a histogram: `(largest lateness in ms, keys)` per
+    /// bucket, not cumulative (exact buckets below 16 ms, then powers of
+    /// two).
+    pub expiry_lateness_buckets: Vec<(u64, u64)>,
     /// Per-shard numbers of the active memtable, in shard order.
     pub shards: Vec<ShardStats>,
 }
@@ -147,11 +156,14 @@ impl Db {
             imbalance,
             read_waits: counters.read_waits,
             write_waits: counters.write_waits,
+            lock_wait_buckets: counters.wait_buckets,
+            lock_wait_nanos: counters.wait_nanos,
             fast_path_batches: counters.fast_batches,
             multi_shard_batches: counters.multi_batches,
             resize_batches: counters.resize_batches,
             expired_keys: ks.ctx.expired.load(std::sync::atomic::Ordering::Relaxed),
             expiry_lateness: ks.lateness.summary(),
+            expiry_lateness_buckets: ks.lateness.buckets(),
             shards,
         }
     }

@@ -77,6 +77,15 @@ impl Lateness {
         self.max.fetch_max(ms, Ordering::Relaxed);
     }
 
+    /// Every bucket's `(upper bound in ms, count)`, in order.
+    pub(crate) fn buckets(&self) -> Vec<(u64, u64)> {
+        self.buckets
+            .iter()
+            .enumerate()
+            .map(|(i, b)| (upper(i), b.load(Ordering::Relaxed)))
+            .collect()
+    }
+
     /// The summary so far.
     pub(crate) fn summary(&self) -> LatenessSummary {
         let counts: Vec<u64> = self

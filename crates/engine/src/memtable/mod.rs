@@ -32,7 +32,7 @@ use hashing::{shard_index, KeyHasher};
 pub(crate) use layout::{Layout, Unit};
 pub(crate) use map::{ShardMap, Slot, WriteMark};
 pub(crate) use shard::Padded;
-pub use shard::{Shard, ShardCounters};
+pub use shard::{Shard, ShardCounters, WAIT_BOUNDS_NS, WAIT_BUCKETS};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 pub(crate) use tree::common_prefix;

@@ -11,7 +11,7 @@ use super::args::is;
 use super::spec::{spec, Spec};
 use super::{unknown_subcommand, Call, CmdResult, Reject};
 use crate::config::eviction::{bounded, BAD_POLICY, LFU, SAMPLES, TENACITY};
-use crate::config::{integer, Config, SLOWLOG_MAX_LEN, SLOWLOG_THRESHOLD};
+use crate::config::{integer, Config, LATENCY_THRESHOLD, SLOWLOG_MAX_LEN, SLOWLOG_THRESHOLD};
 
 pub(super) const COMMANDS: &[Spec] = &[spec("config", -2, 0, (0, 0, 0), config)];
 
@@ -117,6 +117,7 @@ fn settings(c: &Config) -> Vec<(&'static str, String)> {
         c.slowlog_log_slower_than.to_string(),
     ));
     all.push(("slowlog-max-len", c.slowlog_max_len.to_string()));
+    all.extend(c.observability.settings());
     all
 }
 
@@ -272,6 +273,20 @@ fn settable(name: &str) -> Option<Settable> {
             c.slowlog_max_len = integer(v, SLOWLOG_MAX_LEN.0, SLOWLOG_MAX_LEN.1)?.unsigned_abs();
             Ok(())
         }),
+        "latency-tracking" => Now(|c, v| {
+            c.observability.latency_tracking = yes_no(v)?;
+            Ok(())
+        }),
+        "latency-tracking-info-percentiles" => Now(|c, v| {
+            c.observability.percentiles =
+                crate::config::Percentiles(crate::latency::parse_percentiles(v)?);
+            Ok(())
+        }),
+        "latency-monitor-threshold" => Now(|c, v| {
+            c.observability.latency_monitor_threshold =
+                integer(v, LATENCY_THRESHOLD.0, LATENCY_THRESHOLD.1)?.unsigned_abs();
+            Ok(())
+        }),
         "set-max-intset-entries" => Now(|c, v| {
             c.set_max_intset_entries = integer(v, 0, i64::MAX)?.unsigned_abs();
             Ok(())
@@ -336,7 +351,7 @@ fn settable(name: &str) -> Option<Settable> {
         // Redis can move `dir` and rename `dbfilename` at run time; here
         // the store is opened in them once, at start-up.
         "bind" | "port" | "unixsocket" | "tcp-backlog" | "databases" | "io-threads"
-        | "loglevel" | "dir" | "dbfilename" | "appenddirname" => Immutable,
+        | "loglevel" | "dir" | "dbfilename" | "appenddirname" | "metrics-port" => Immutable,
         // Redis 7 refuses to change a protected command's switch at run
         // time, with the immutable settings' words.
         "enable-debug-command" => Immutable,
@@ -403,6 +418,7 @@ fn set(c: &mut Call<'_>) -> CmdResult {
     shared
         .slowlog
         .configure(next.slowlog_log_slower_than, next.slowlog_max_len);
+    shared.latency.configure(&next.observability);
     let maxmemory = next.eviction.maxmemory;
     let lowered = maxmemory != 0 && maxmemory != before.eviction.maxmemory;
     shared.config.store(std::sync::Arc::new(next));

@@ -33,6 +33,7 @@ const SECTIONS: &[&str] = &[
     "modules",
     "commandstats",
     "errorstats",
+    "latencystats",
     "cluster",
     "keyspace",
     "shards",
@@ -51,6 +52,7 @@ fn title(section: &str) -> &str {
         "modules" => "Modules",
         "commandstats" => "Commandstats",
         "errorstats" => "Errorstats",
+        "latencystats" => "Latencystats",
         "cluster" => "Cluster",
         "keyspace" => "Keyspace",
         "shards" => "Shards",
@@ -59,7 +61,7 @@ fn title(section: &str) -> &str {
 }
 
 /// Sections printed only when asked for by name, `all` or `everything`.
-const NOT_DEFAULT: &[&str] = &["commandstats"];
+const NOT_DEFAULT: &[&str] = &["commandstats", "latencystats"];
 
 /// The sections a request asks for, as flags in `SECTIONS` order.
 fn wanted(args: &[&[u8]]) -> Vec<bool> {
@@ -138,6 +140,7 @@ pub(crate) fn render(shared: &Shared, want: &[bool]) -> String {
             ("cpu", _) => cpu(&mut text),
             ("commandstats", _) => commandstats(&mut text, &totals),
             ("errorstats", _) => errorstats(&mut text, &totals),
+            ("latencystats", _) => latencystats(&mut text, shared),
             ("cluster", _) => line(&mut text, format_args!("cluster_enabled:0")),
             ("keyspace", Some(e)) => keyspace(&mut text, e),
             ("shards", Some(e)) => shards(&mut text, shared, e),
@@ -320,6 +323,36 @@ fn commandstats(text: &mut String, totals: &Totals) {
 fn errorstats(text: &mut String, totals: &Totals) {
     for (code, count) in &totals.codes {
         line(text, format_args!("errorstat_{code}:count={count}"));
+    }
+}
+
+/// `latency_percentiles_usec_<command>:p50=…,p99=…` for every command
+/// with a histogram, while latency tracking is on, as Redis 7.0 prints
+/// them (µs, three decimals).
+fn latencystats(text: &mut String, shared: &Shared) {
+    if !shared.latency.tracking() {
+        return;
+    }
+    let percentiles = shared.config.load().observability.percentiles.clone();
+    for (name, h) in stat_names().iter().zip(shared.stats.latencies()) {
+        if h.count() == 0 {
+            continue;
+        }
+        let values: Vec<String> = percentiles
+            .0
+            .iter()
+            .map(|p| {
+                format!(
+                    "p{}={:.3}",
+                    crate::latency::percentile_name(*p),
+                    h.percentile(*p) as f64 / 1000.0
+                )
+            })
+            .collect();
+        line(
+            text,
+            format_args!("latency_percentiles_usec_{name}:{}", values.join(",")),
+        );
     }
 }
 

@@ -26,6 +26,7 @@ mod hashes;
 pub(crate) mod info;
 mod introspection;
 mod keys;
+mod latency;
 mod list_blocking;
 mod lists;
 mod memory;
@@ -130,6 +131,7 @@ pub fn table() -> &'static [Spec] {
             memory::COMMANDS,
             monitor::COMMANDS,
             slowlog::COMMANDS,
+            latency::COMMANDS,
             debug::COMMANDS,
             #[cfg(feature = "fault-injection")]
             fault::COMMANDS,
@@ -454,12 +456,15 @@ pub(crate) fn run_counted(call: &mut Call<'_>, cmd: &Resolved) {
     // leave out.
     let sampled = stats.should_time(slot).then(crate::ticks::now);
     let logging = call.shared.slowlog.enabled();
-    let chained = if logging {
+    // Latency tracking (on by default, as in Redis) and the latency
+    // monitor read the same chained time as the slow log.
+    let timing = logging || call.shared.latency.timing();
+    let chained = if timing {
         sampled
             .or(call.session.turn_clock)
             .or_else(|| Some(crate::ticks::now()))
     } else {
-        // A reading left from before the log was turned off must not be
+        // A reading left from before timing was turned off must not be
         // the start of a command after it is turned on again.
         call.session.turn_clock = None;
         None
@@ -468,13 +473,15 @@ pub(crate) fn run_counted(call: &mut Call<'_>, cmd: &Resolved) {
     // A command that waits has not run yet: it is logged, fed to MONITOR
     // and counted when it runs again to answer.
     let blocked = call.session.after == After::Blocked;
-    let end = (sampled.is_some() || logging).then(crate::ticks::now);
+    let end = (sampled.is_some() || timing).then(crate::ticks::now);
     let took = sampled.zip(end).map(|(s, e)| crate::ticks::between(s, e));
+    let mut tracked = None;
     if let (Some(start), Some(end)) = (chained, end) {
         call.session.turn_clock = Some(end);
         // Logged with the time of the run that answers, as Redis logs a
         // blocked command once unblocked.
-        if spec.flags & spec::flags::SKIP_SLOWLOG == 0
+        if logging
+            && spec.flags & spec::flags::SKIP_SLOWLOG == 0
             && !blocked
             && call.shared.slowlog.may_log(start, end)
         {
@@ -485,6 +492,9 @@ pub(crate) fn run_counted(call: &mut Call<'_>, cmd: &Resolved) {
                 &session.peer,
                 session.name.as_deref(),
             );
+        }
+        if !blocked {
+            tracked = track_latency(call.shared, cmd, start, end);
         }
     }
     // MONITOR's feed, after the command ran, as Redis 7 feeds it.
@@ -500,7 +510,7 @@ pub(crate) fn run_counted(call: &mut Call<'_>, cmd: &Resolved) {
                 // It has written nothing yet (see above).
                 return;
             }
-            stats.call(slot, took, false);
+            stats.call(slot, took, false, tracked);
             if spec.flags & spec::flags::WRITE != 0 {
                 stats.changed();
                 // A write may have given a blocked client what it waits
@@ -518,10 +528,27 @@ pub(crate) fn run_counted(call: &mut Call<'_>, cmd: &Resolved) {
         Err(reject) => {
             let msg = reject.message(spec.name);
             call.out.error(&msg);
-            stats.call(slot, took, true);
+            stats.call(slot, took, true, tracked);
             stats.error(msg.as_bytes());
         }
     }
+}
+
+/// Feeds a command that ran from `start` to `end` (`ticks` readings) to
+/// the latency monitor, as Redis does (`fast-command` for a command
+/// flagged fast, `command` otherwise, EXEC excepted as the slow log
+/// excepts it); its duration in nanoseconds if it goes in its histogram.
+fn track_latency(shared: &Shared, cmd: &Resolved, start: u64, end: u64) -> Option<u64> {
+    let latency = &shared.latency;
+    if latency.monitor.threshold() != 0 && cmd.spec.flags & spec::flags::SKIP_SLOWLOG == 0 {
+        let ms = u64::try_from(crate::ticks::between(start, end).as_millis()).unwrap_or(u64::MAX);
+        let fast = cmd.flags() & spec::flags::FAST != 0;
+        let event = if fast { "fast-command" } else { "command" };
+        latency.monitor.observe(event, ms);
+    }
+    latency
+        .tracking()
+        .then(|| crate::ticks::nanos_between(start, end))
 }
 
 /// Redis's reply to an unknown command: its name and the start of its

@@ -8,12 +8,14 @@
 //! `--maxclients`, `maxclients = 100` and `CONFIG GET maxclients` agree.
 
 pub(crate) mod eviction;
+mod observability;
 mod output;
 mod persistence;
 mod settings;
 mod units;
 
 pub use eviction::Eviction;
+pub use observability::{Observability, Percentiles, THRESHOLD as LATENCY_THRESHOLD};
 pub use output::{ClassLimit, OutputLimits};
 pub use persistence::{SaveRules, StorageFs};
 pub use settings::Settings;
@@ -100,6 +102,8 @@ pub struct Config {
     pub slowlog_log_slower_than: i64,
     /// Most entries the slow log keeps.
     pub slowlog_max_len: u64,
+    /// Latency tracking, the latency monitor and the metrics port.
+    pub observability: Observability,
     /// The file system `dir` is on. Not a setting (see `StorageFs`).
     pub fs: StorageFs,
 }
@@ -172,6 +176,7 @@ impl Default for Config {
             eviction: Eviction::default(),
             slowlog_log_slower_than: 10_000,
             slowlog_max_len: 128,
+            observability: Observability::default(),
             fs: StorageFs::default(),
         }
     }
@@ -317,6 +322,12 @@ impl Config {
                 }
             })
             .map_err(|why| invalid("slowlog-max-len", &why))?;
+        let observability = Observability::resolve(
+            s.latency_tracking.map(|y| y.0),
+            s.latency_tracking_info_percentiles.as_deref(),
+            s.latency_monitor_threshold,
+            s.metrics_port,
+        )?;
         let eviction = Eviction::resolve(
             s.maxmemory.map(|b| b.0),
             s.maxmemory_policy.as_deref(),
@@ -373,6 +384,7 @@ impl Config {
             eviction,
             slowlog_log_slower_than,
             slowlog_max_len,
+            observability,
             fs: d.fs,
         })
     }

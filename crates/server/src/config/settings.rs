@@ -220,6 +220,27 @@ pub struct Settings {
     /// Most entries the slow log keeps; the oldest go first [default: 128].
     #[arg(long, value_name = "N")]
     pub slowlog_max_len: Option<u64>,
+
+    /// Keep every command's latency histogram (LATENCY HISTOGRAM, INFO
+    /// latencystats, /metrics) [default: yes].
+    #[arg(long, value_name = "yes|no")]
+    pub latency_tracking: Option<YesNo>,
+
+    /// The percentiles INFO latencystats prints, separated by spaces
+    /// [default: "50 99 99.9"].
+    #[arg(long, value_name = "PERCENTILES")]
+    pub latency_tracking_info_percentiles: Option<String>,
+
+    /// Record latency spikes of at least this many milliseconds (LATENCY
+    /// LATEST, HISTORY, DOCTOR); 0 records none [default: 0].
+    #[arg(long, value_name = "MILLISECONDS")]
+    pub latency_monitor_threshold: Option<u64>,
+
+    /// Serve Prometheus metrics (`/metrics`) and the live shard page
+    /// (`/`) over HTTP on this port, on the `bind` address; 0 serves
+    /// nothing [default: 0].
+    #[arg(long, value_name = "PORT")]
+    pub metrics_port: Option<u16>,
 }
 
 impl Settings {
@@ -298,6 +319,14 @@ impl Settings {
                 .slowlog_log_slower_than
                 .or(lower.slowlog_log_slower_than),
             slowlog_max_len: self.slowlog_max_len.or(lower.slowlog_max_len),
+            latency_tracking: self.latency_tracking.or(lower.latency_tracking),
+            latency_tracking_info_percentiles: self
+                .latency_tracking_info_percentiles
+                .or(lower.latency_tracking_info_percentiles),
+            latency_monitor_threshold: self
+                .latency_monitor_threshold
+                .or(lower.latency_monitor_threshold),
+            metrics_port: self.metrics_port.or(lower.metrics_port),
         }
     }
 }

@@ -660,6 +660,20 @@ pub(super) const META: &[Meta] = &[
             Sub::new("slowlog|reset", 2, ADMIN | LOADING | STALE, "2.2.12", "Clears the slow log", "O(N) where N is the number of entries in the slowlog")
                 .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"]),
         ]),
+    Meta::new("latency", "server", "2.8.13", "Reads and clears the latency monitor and the commands' latency histograms", "Depends on subcommand.")
+        .subcommands(&[
+            Sub::new("latency|doctor", 2, ADMIN | NOSCRIPT | LOADING | STALE, "2.8.13", "Analyses the latency spikes recorded, in words", "O(1)")
+                .tips(&["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"]),
+            Sub::new("latency|help", 2, LOADING | STALE, "2.8.13", "Lists the LATENCY subcommands", "O(1)"),
+            Sub::new("latency|histogram", -2, ADMIN | NOSCRIPT | LOADING | STALE, "7.0.0", "Returns the cumulative distribution of latencies of the named commands, or of all", "O(N) where N is the number of commands with latency information being retrieved.")
+                .tips(&["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"]),
+            Sub::new("latency|history", 3, ADMIN | NOSCRIPT | LOADING | STALE, "2.8.13", "Returns an event's latency spikes, one per second", "O(1)")
+                .tips(&["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"]),
+            Sub::new("latency|latest", 2, ADMIN | NOSCRIPT | LOADING | STALE, "2.8.13", "Returns every event's latest latency spike", "O(1)")
+                .tips(&["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"]),
+            Sub::new("latency|reset", -2, ADMIN | NOSCRIPT | LOADING | STALE, "2.8.13", "Forgets the spikes of the named events, or of all", "O(1)")
+                .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"]),
+        ]),
     Meta::new("object", "generic", "2.2.3", "Inspects how a key's value is stored", "Depends on subcommand.")
         .subcommands(&[
             Sub::new("object|encoding", 3, READONLY, "2.2.3", "Returns the name Redis would give a key's value's representation", "O(log N)")
