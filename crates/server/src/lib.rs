@@ -37,6 +37,7 @@ mod databases;
 mod eviction;
 mod latency;
 mod memory;
+mod metrics;
 mod monitor;
 mod pause;
 mod persistence;

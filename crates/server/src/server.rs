@@ -39,6 +39,8 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct Server {
     tcp: TcpListener,
     unix: Option<UnixListener>,
+    /// The metrics port's listener, when `metrics-port` is set.
+    metrics: Option<TcpListener>,
     shared: Arc<Shared>,
 }
 
@@ -88,13 +90,24 @@ impl Server {
             }
             None => None,
         };
+        let metrics = crate::metrics::bind(&config.bind, config.observability.metrics_port).await?;
         let shared = Shared::new(config, crate::command::stat_names().len());
-        Ok(Server { tcp, unix, shared })
+        Ok(Server {
+            tcp,
+            unix,
+            metrics,
+            shared,
+        })
     }
 
     /// The TCP address it listens on (the real port when 0 was asked).
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.tcp.local_addr()
+    }
+
+    /// The metrics port's address, if it serves one.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().and_then(|l| l.local_addr().ok())
     }
 
     /// A handle that shuts this server down.
@@ -110,7 +123,12 @@ impl Server {
     /// Serves clients until shutdown, then waits for connections to
     /// finish (at most `DRAIN_TIMEOUT`).
     pub async fn run(self) -> io::Result<()> {
-        let Server { tcp, unix, shared } = self;
+        let Server {
+            tcp,
+            unix,
+            metrics,
+            shared,
+        } = self;
         let tracker = TaskTracker::new();
         let token = shared.shutdown.clone();
         let cores = Cores::start(shared.config.load().serving_threads(), &token, &tracker)?;
@@ -118,6 +136,7 @@ impl Server {
         // `-LOADING` (`command::admit`).
         let loader = load(&shared)?;
         let rules = tokio::spawn(save_rules(Arc::clone(&shared)));
+        let metrics = metrics.map(|l| tokio::spawn(crate::metrics::serve(l, Arc::clone(&shared))));
         loop {
             let accepted = tokio::select! {
                 () = token.cancelled() => break,
@@ -144,6 +163,9 @@ impl Server {
         }
         cores.join();
         rules.abort();
+        if let Some(metrics) = metrics {
+            metrics.abort();
+        }
         if let Some(path) = &shared.config.load().unixsocket {
             let _ = std::fs::remove_file(path);
         }

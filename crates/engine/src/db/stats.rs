@@ -80,6 +80,8 @@ pub struct Stats {
     /// bucket, not cumulative (exact buckets below 16 ms, then powers of
     /// two).
     pub expiry_lateness_buckets: Vec<(u64, u64)>,
+    /// Their lateness summed, in ms.
+    pub expiry_lateness_sum_ms: u64,
     /// Per-shard numbers of the active memtable, in shard order.
     pub shards: Vec<ShardStats>,
 }
@@ -164,6 +166,7 @@ impl Db {
             expired_keys: ks.ctx.expired.load(std::sync::atomic::Ordering::Relaxed),
             expiry_lateness: ks.lateness.summary(),
             expiry_lateness_buckets: ks.lateness.buckets(),
+            expiry_lateness_sum_ms: ks.lateness.sum_ms(),
             shards,
         }
     }

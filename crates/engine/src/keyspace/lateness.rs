@@ -22,6 +22,8 @@ const BUCKETS: usize = EXACT as usize + 60;
 pub(crate) struct Lateness {
     buckets: [AtomicU64; BUCKETS],
     max: AtomicU64,
+    /// The lateness of every key reaped, summed (ms).
+    sum: AtomicU64,
 }
 
 impl Default for Lateness {
@@ -29,6 +31,7 @@ impl Default for Lateness {
         Self {
             buckets: std::array::from_fn(|_| AtomicU64::new(0)),
             max: AtomicU64::new(0),
+            sum: AtomicU64::new(0),
         }
     }
 }
@@ -75,6 +78,12 @@ impl Lateness {
             b.fetch_add(1, Ordering::Relaxed);
         }
         self.max.fetch_max(ms, Ordering::Relaxed);
+        self.sum.fetch_add(ms, Ordering::Relaxed);
+    }
+
+    /// The lateness of every key reaped, summed, in ms.
+    pub(crate) fn sum_ms(&self) -> u64 {
+        self.sum.load(Ordering::Relaxed)
     }
 
     /// Every bucket's `(upper bound in ms, count)`, in order.

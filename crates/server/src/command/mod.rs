@@ -38,6 +38,7 @@ pub(crate) mod pubsub;
 mod range;
 mod server;
 mod session;
+pub(crate) use session::REDIS_VERSION;
 mod sets;
 mod slowlog;
 mod sort;
@@ -201,6 +202,27 @@ pub fn stat_names() -> &'static [&'static str] {
     });
     &NAMES
 }
+
+/// Each stats slot's command flags (`spec::flags`), in `stat_names`
+/// order: a command's own and its metadata's, or a subcommand's with its
+/// container's.
+pub fn stat_flags() -> &'static [u32] {
+    static FLAGS: LazyLock<Vec<u32>> = LazyLock::new(|| {
+        let commands = table()
+            .iter()
+            .map(|s| s.flags | meta::of(s.name).map_or(0, |m| m.flags));
+        let subs = table()
+            .iter()
+            .zip(containers())
+            .filter_map(|(s, c)| c.map(|(m, _)| (s, m)))
+            .flat_map(|(s, m)| m.subcommands.iter().map(move |sub| sub.flags | s.flags));
+        commands.chain(subs).collect()
+    });
+    &FLAGS
+}
+
+/// The command flags (`spec::flags`) a stats slot's command carries.
+pub use spec::flags as spec_flags;
 
 /// A request's command, found: the command, the subcommand when it is a
 /// container with a listed one, and where its statistics go.

@@ -166,15 +166,6 @@ impl Snapshot {
         }
         upper(BUCKETS - 1)
     }
-
-    /// `(bucket upper bound in ns, count)` for every non-empty bucket.
-    pub fn nonzero(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
-        self.counts
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| **c > 0)
-            .map(|(i, c)| (upper(i), *c))
-    }
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! `pread`/`pwrite`, `fdatasync` for a file, `fsync` of an opened
 //! directory for its entries. It must never buffer: a write returns once
 //! the kernel has the bytes, and durability is only what `sync` says.
+//! Every sync is timed (`sync_timing`).
 
 use super::{Backend, StorageFile};
 use std::fs::{File, OpenOptions};
@@ -59,7 +60,8 @@ impl Backend for StdFs {
     }
 
     fn sync_dir(&self, dir: &Path) -> io::Result<()> {
-        File::open(dir)?.sync_all()
+        let dir = File::open(dir)?;
+        super::sync_timing::timed(|| dir.sync_all())
     }
 }
 
@@ -86,6 +88,6 @@ impl StorageFile for StdFile {
     }
 
     fn sync(&self) -> io::Result<()> {
-        self.0.sync_data()
+        super::sync_timing::timed(|| self.0.sync_data())
     }
 }

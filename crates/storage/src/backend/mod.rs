@@ -10,6 +10,7 @@
 
 mod fs;
 pub mod sim;
+pub mod sync_timing;
 
 pub use fs::StdFs;
 pub use sim::SimFs;
