@@ -69,6 +69,7 @@ use std::thread::JoinHandle;
 /// waits for it.
 pub struct Running {
     addr: SocketAddr,
+    metrics: Option<SocketAddr>,
     handle: ShutdownHandle,
     thread: Option<JoinHandle<std::io::Result<()>>>,
 }
@@ -77,6 +78,11 @@ impl Running {
     /// The TCP address it listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The metrics port's address, when `metrics-port` is set.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics
     }
 
     /// A handle that shuts it down.
@@ -117,6 +123,7 @@ pub fn start(mut config: Config, threads: usize) -> std::io::Result<Running> {
         .build()?;
     let server = runtime.block_on(Server::bind(config))?;
     let addr = server.local_addr()?;
+    let metrics = server.metrics_addr();
     let handle = server.shutdown_handle();
     let persistence = server.persistence();
     let thread = std::thread::Builder::new()
@@ -124,6 +131,7 @@ pub fn start(mut config: Config, threads: usize) -> std::io::Result<Running> {
         .spawn(move || runtime.block_on(server.run()))?;
     let mut running = Running {
         addr,
+        metrics,
         handle,
         thread: Some(thread),
     };

@@ -231,7 +231,7 @@ fn every_call_goes_in_its_commands_histogram() -> TestResult {
         .split(['=', ','])
         .nth(1)
         .and_then(|v| v.parse().ok())
-        .ok_or(format!("{debug}"))?;
+        .ok_or(debug.to_string())?;
     assert!((10_000.0..11_000.0).contains(&p50), "{debug}");
     // Not in the default sections; RESETSTAT empties it; off stops it.
     assert!(!text(run(&mut con, "INFO")?).contains("# Latencystats"));

@@ -181,7 +181,13 @@ impl Collector for Scrape {
 
 fn server(e: &mut DescriptorEncoder, shared: &Shared) -> Result<(), Error> {
     let config = shared.config.load();
-    let mut f = family(e, "build_info", "Tandem's version and the Redis version it answers as", None, MetricType::Gauge)?;
+    let mut f = family(
+        e,
+        "build_info",
+        "Tandem's version and the Redis version it answers as",
+        None,
+        MetricType::Gauge,
+    )?;
     f.int_gauge(
         &vec![
             ("version", env!("CARGO_PKG_VERSION").to_string()),
@@ -190,42 +196,132 @@ fn server(e: &mut DescriptorEncoder, shared: &Shared) -> Result<(), Error> {
         1,
     )?;
     let uptime = shared.started.elapsed().as_secs_f64();
-    family(e, "uptime", "Time since the server started", Some(&Unit::Seconds), MetricType::Gauge)?
-        .gauge(&none(), uptime)?;
-    family(e, "connected_clients", "Client connections open", None, MetricType::Gauge)?
-        .int_gauge(&none(), clamp(shared.clients.load(Ordering::Relaxed) as u64))?;
-    family(e, "max_clients", "The most client connections allowed (maxclients)", None, MetricType::Gauge)?
-        .int_gauge(&none(), i64::from(config.maxclients))?;
-    family(e, "blocked_clients", "Clients waiting in a blocking command", None, MetricType::Gauge)?
-        .int_gauge(&none(), clamp(shared.blocking.blocked_clients() as u64))?;
+    family(
+        e,
+        "uptime",
+        "Time since the server started",
+        Some(&Unit::Seconds),
+        MetricType::Gauge,
+    )?
+    .gauge(&none(), uptime)?;
+    family(
+        e,
+        "connected_clients",
+        "Client connections open",
+        None,
+        MetricType::Gauge,
+    )?
+    .int_gauge(
+        &none(),
+        clamp(shared.clients.load(Ordering::Relaxed) as u64),
+    )?;
+    family(
+        e,
+        "max_clients",
+        "The most client connections allowed (maxclients)",
+        None,
+        MetricType::Gauge,
+    )?
+    .int_gauge(&none(), i64::from(config.maxclients))?;
+    family(
+        e,
+        "blocked_clients",
+        "Clients waiting in a blocking command",
+        None,
+        MetricType::Gauge,
+    )?
+    .int_gauge(&none(), clamp(shared.blocking.blocked_clients() as u64))?;
     let totals = shared.stats.totals();
-    family(e, "connections_received", "Connections accepted", None, MetricType::Counter)?
-        .counter(&none(), totals.connections)?;
-    family(e, "rejected_connections", "Connections refused (maxclients, protected mode)", None, MetricType::Counter)?
-        .counter(&none(), totals.rejected_connections)?;
-    family(e, "pubsub_channels", "Channels with subscribers", None, MetricType::Gauge)?
-        .int_gauge(&none(), clamp(shared.hub.channels(None).len() as u64))?;
-    family(e, "pubsub_patterns", "Pattern subscriptions", None, MetricType::Gauge)?
-        .int_gauge(&none(), clamp(shared.hub.numpat() as u64))?;
+    family(
+        e,
+        "connections_received",
+        "Connections accepted",
+        None,
+        MetricType::Counter,
+    )?
+    .counter(&none(), totals.connections)?;
+    family(
+        e,
+        "rejected_connections",
+        "Connections refused (maxclients, protected mode)",
+        None,
+        MetricType::Counter,
+    )?
+    .counter(&none(), totals.rejected_connections)?;
+    family(
+        e,
+        "pubsub_channels",
+        "Channels with subscribers",
+        None,
+        MetricType::Gauge,
+    )?
+    .int_gauge(&none(), clamp(shared.hub.channels(None).len() as u64))?;
+    family(
+        e,
+        "pubsub_patterns",
+        "Pattern subscriptions",
+        None,
+        MetricType::Gauge,
+    )?
+    .int_gauge(&none(), clamp(shared.hub.numpat() as u64))?;
     if let Some(cpu) = tandem_engine::process::CpuTicks::now() {
         let secs = |ticks: u64| ticks as f64 / 100.0;
-        family(e, "cpu_user_seconds", "CPU time in user mode, every thread", None, MetricType::Counter)?
-            .counter_f64(&none(), secs(cpu.user))?;
-        family(e, "cpu_system_seconds", "CPU time in the kernel on the server's behalf", None, MetricType::Counter)?
-            .counter_f64(&none(), secs(cpu.system))?;
+        family(
+            e,
+            "cpu_user_seconds",
+            "CPU time in user mode, every thread",
+            None,
+            MetricType::Counter,
+        )?
+        .counter_f64(&none(), secs(cpu.user))?;
+        family(
+            e,
+            "cpu_system_seconds",
+            "CPU time in the kernel on the server's behalf",
+            None,
+            MetricType::Counter,
+        )?
+        .counter_f64(&none(), secs(cpu.system))?;
     }
     let memory = &shared.eviction.memory;
     let used = memory
         .allocator()
         .map_or_else(|| memory.refresh(), |a| a.allocated);
-    family(e, "memory_used", "Bytes allocated (used_memory)", Some(&Unit::Bytes), MetricType::Gauge)?
-        .int_gauge(&none(), clamp(used))?;
-    family(e, "memory_peak", "The most bytes allocated so far (used_memory_peak)", Some(&Unit::Bytes), MetricType::Gauge)?
-        .int_gauge(&none(), clamp(memory.peak().max(used)))?;
-    family(e, "memory_rss", "Resident set size (used_memory_rss)", Some(&Unit::Bytes), MetricType::Gauge)?
-        .int_gauge(&none(), clamp(tandem_engine::process::rss_bytes().unwrap_or(0)))?;
-    family(e, "memory_max", "The memory bound (maxmemory); 0 is none", Some(&Unit::Bytes), MetricType::Gauge)?
-        .int_gauge(&none(), clamp(config.eviction.maxmemory))?;
+    family(
+        e,
+        "memory_used",
+        "Bytes allocated (used_memory)",
+        Some(&Unit::Bytes),
+        MetricType::Gauge,
+    )?
+    .int_gauge(&none(), clamp(used))?;
+    family(
+        e,
+        "memory_peak",
+        "The most bytes allocated so far (used_memory_peak)",
+        Some(&Unit::Bytes),
+        MetricType::Gauge,
+    )?
+    .int_gauge(&none(), clamp(memory.peak().max(used)))?;
+    family(
+        e,
+        "memory_rss",
+        "Resident set size (used_memory_rss)",
+        Some(&Unit::Bytes),
+        MetricType::Gauge,
+    )?
+    .int_gauge(
+        &none(),
+        clamp(tandem_engine::process::rss_bytes().unwrap_or(0)),
+    )?;
+    family(
+        e,
+        "memory_max",
+        "The memory bound (maxmemory); 0 is none",
+        Some(&Unit::Bytes),
+        MetricType::Gauge,
+    )?
+    .int_gauge(&none(), clamp(config.eviction.maxmemory))?;
     Ok(())
 }
 
@@ -245,33 +341,76 @@ fn commands(e: &mut DescriptorEncoder, shared: &Shared) -> Result<(), Error> {
         .map(|(i, n)| (i, *n))
         .collect();
     let cmd = |name: &str| -> Labels { vec![("cmd", name.to_string())] };
-    family(e, "commands_processed", "Commands run (total_commands_processed)", None, MetricType::Counter)?
-        .counter(&none(), totals.commands_processed())?;
+    family(
+        e,
+        "commands_processed",
+        "Commands run (total_commands_processed)",
+        None,
+        MetricType::Counter,
+    )?
+    .counter(&none(), totals.commands_processed())?;
     let mut f = family(e, "commands", "Calls by command", None, MetricType::Counter)?;
     for (i, name) in &used {
         f.counter(&cmd(name), totals.commands.get(*i).map_or(0, |c| c.calls))?;
     }
-    let mut f = family(e, "commands_failed_calls", "Calls that replied with an error, by command", None, MetricType::Counter)?;
+    let mut f = family(
+        e,
+        "commands_failed_calls",
+        "Calls that replied with an error, by command",
+        None,
+        MetricType::Counter,
+    )?;
     for (i, name) in &used {
         f.counter(&cmd(name), totals.commands.get(*i).map_or(0, |c| c.failed))?;
     }
-    let mut f = family(e, "commands_rejected_calls", "Calls refused before running (arity, authentication), by command", None, MetricType::Counter)?;
+    let mut f = family(
+        e,
+        "commands_rejected_calls",
+        "Calls refused before running (arity, authentication), by command",
+        None,
+        MetricType::Counter,
+    )?;
     for (i, name) in &used {
-        f.counter(&cmd(name), totals.commands.get(*i).map_or(0, |c| c.rejected))?;
+        f.counter(
+            &cmd(name),
+            totals.commands.get(*i).map_or(0, |c| c.rejected),
+        )?;
     }
-    let mut f = family(e, "commands_duration_seconds", "Time spent running each command (commandstats' usec: sampled, scaled to every call)", None, MetricType::Counter)?;
+    let mut f = family(
+        e,
+        "commands_duration_seconds",
+        "Time spent running each command (commandstats' usec: sampled, scaled to every call)",
+        None,
+        MetricType::Counter,
+    )?;
     for (i, name) in &used {
         let usec = totals.commands.get(*i).map_or(0, |c| c.usec());
         f.counter_f64(&cmd(name), usec as f64 / 1e6)?;
     }
-    let mut f = family(e, "errors", "Error replies by code (errorstats)", None, MetricType::Counter)?;
+    let mut f = family(
+        e,
+        "errors",
+        "Error replies by code (errorstats)",
+        None,
+        MetricType::Counter,
+    )?;
     for (code, n) in &totals.codes {
         f.counter(&vec![("err", code.clone())], *n)?;
     }
     // Durations: per command, and by kind for the memtable's series.
-    let mut by_kind = [Snapshot::default(), Snapshot::default(), Snapshot::default()];
+    let mut by_kind = [
+        Snapshot::default(),
+        Snapshot::default(),
+        Snapshot::default(),
+    ];
     let mut write_ops = 0;
-    let mut f = family(e, "command_duration", "Each call's duration, by command (latency-tracking)", Some(&Unit::Seconds), MetricType::Histogram)?;
+    let mut f = family(
+        e,
+        "command_duration",
+        "Each call's duration, by command (latency-tracking)",
+        Some(&Unit::Seconds),
+        MetricType::Histogram,
+    )?;
     let flags = stat_flags();
     for (i, name) in names.iter().enumerate() {
         let kind = kind_of(name, flags.get(i).copied().unwrap_or(0));
@@ -286,14 +425,37 @@ fn commands(e: &mut DescriptorEncoder, shared: &Shared) -> Result<(), Error> {
                 sum.merge(h);
             }
         }
-        f.histogram(&cmd(name), h.sum_ns() as f64 / 1e9, h.count(), &duration_buckets(h))?;
+        f.histogram(
+            &cmd(name),
+            h.sum_ns() as f64 / 1e9,
+            h.count(),
+            &duration_buckets(h),
+        )?;
     }
-    family(e, "memtable_write_ops", "Write commands run (each counts once, however many keys it writes)", None, MetricType::Counter)?
-        .counter(&none(), write_ops)?;
+    family(
+        e,
+        "memtable_write_ops",
+        "Write commands run (each counts once, however many keys it writes)",
+        None,
+        MetricType::Counter,
+    )?
+    .counter(&none(), write_ops)?;
     for (kind, name, help) in [
-        (Kind::Write, "memtable_write_latency", "Durations of write commands"),
-        (Kind::Read, "memtable_read_latency", "Durations of read commands other than scans"),
-        (Kind::Scan, "memtable_scan_latency", "Durations of SCAN, HSCAN, SSCAN, ZSCAN and KEYS"),
+        (
+            Kind::Write,
+            "memtable_write_latency",
+            "Durations of write commands",
+        ),
+        (
+            Kind::Read,
+            "memtable_read_latency",
+            "Durations of read commands other than scans",
+        ),
+        (
+            Kind::Scan,
+            "memtable_scan_latency",
+            "Durations of SCAN, HSCAN, SSCAN, ZSCAN and KEYS",
+        ),
     ] {
         let h = by_kind.get(kind as usize).cloned().unwrap_or_default();
         family(e, name, help, Some(&Unit::Seconds), MetricType::Histogram)?.histogram(
@@ -321,46 +483,122 @@ fn engine(e: &mut DescriptorEncoder, shared: &Shared) -> Result<(), Error> {
         .collect();
     let size: usize = stats.iter().map(|(_, s, _)| s.approx_bytes).sum();
     let index: usize = stats.iter().map(|(_, s, _)| s.index_bytes).sum();
-    family(e, "memtable_size", "Approximate heap bytes of every database's entries and indexes", Some(&Unit::Bytes), MetricType::Gauge)?
-        .int_gauge(&none(), clamp(size as u64))?;
-    family(e, "memtable_index", "Of memtable_size_bytes, the indexes' share", Some(&Unit::Bytes), MetricType::Gauge)?
-        .int_gauge(&none(), clamp(index as u64))?;
+    family(
+        e,
+        "memtable_size",
+        "Approximate heap bytes of every database's entries and indexes",
+        Some(&Unit::Bytes),
+        MetricType::Gauge,
+    )?
+    .int_gauge(&none(), clamp(size as u64))?;
+    family(
+        e,
+        "memtable_index",
+        "Of memtable_size_bytes, the indexes' share",
+        Some(&Unit::Bytes),
+        MetricType::Gauge,
+    )?
+    .int_gauge(&none(), clamp(index as u64))?;
     let expired: u64 = stats.iter().map(|(_, s, _)| s.expired_keys).sum();
-    family(e, "expired_keys", "Keys that expired", None, MetricType::Counter)?.counter(&none(), expired)?;
+    family(
+        e,
+        "expired_keys",
+        "Keys that expired",
+        None,
+        MetricType::Counter,
+    )?
+    .counter(&none(), expired)?;
     let evicted: u64 = stats.iter().map(|(_, _, n)| n).sum();
-    family(e, "evicted_keys", "Keys evicted to keep under maxmemory", None, MetricType::Counter)?
-        .counter(&none(), evicted)?;
-    let mut f = family(e, "db_keys", "Keys per database, expired ones included until removed", None, MetricType::Gauge)?;
+    family(
+        e,
+        "evicted_keys",
+        "Keys evicted to keep under maxmemory",
+        None,
+        MetricType::Counter,
+    )?
+    .counter(&none(), evicted)?;
+    let mut f = family(
+        e,
+        "db_keys",
+        "Keys per database, expired ones included until removed",
+        None,
+        MetricType::Gauge,
+    )?;
     for (i, s, _) in &live {
         f.int_gauge(&db(i), clamp(s.keys as u64))?;
     }
-    let mut f = family(e, "db_keys_expiring", "Keys with a time to live, per database", None, MetricType::Gauge)?;
+    let mut f = family(
+        e,
+        "db_keys_expiring",
+        "Keys with a time to live, per database",
+        None,
+        MetricType::Gauge,
+    )?;
     for (i, s, _) in &live {
         f.int_gauge(&db(i), clamp(s.volatile_keys as u64))?;
     }
-    let mut f = family(e, "memtable_shards", "Shards in each database's active memtable", None, MetricType::Gauge)?;
+    let mut f = family(
+        e,
+        "memtable_shards",
+        "Shards in each database's active memtable",
+        None,
+        MetricType::Gauge,
+    )?;
     for (i, s, _) in &live {
         f.int_gauge(&db(i), clamp(s.shard_count as u64))?;
     }
-    let mut f = family(e, "memtable_resizing", "1 while a database's keyspace is being resized", None, MetricType::Gauge)?;
+    let mut f = family(
+        e,
+        "memtable_resizing",
+        "1 while a database's keyspace is being resized",
+        None,
+        MetricType::Gauge,
+    )?;
     for (i, s, _) in &live {
-        f.int_gauge(&db(i), i64::from(matches!(s.resize, ResizeState::Migrating { .. })))?;
+        f.int_gauge(
+            &db(i),
+            i64::from(matches!(s.resize, ResizeState::Migrating { .. })),
+        )?;
     }
-    let mut f = family(e, "memtable_resizes", "Resizes finished", None, MetricType::Counter)?;
+    let mut f = family(
+        e,
+        "memtable_resizes",
+        "Resizes finished",
+        None,
+        MetricType::Counter,
+    )?;
     for (i, s, _) in &live {
         f.counter(&db(i), s.resizes)?;
     }
-    let mut f = family(e, "memtable_shard_imbalance_ratio", "The largest shard's key count over the mean (1 is even)", None, MetricType::Gauge)?;
+    let mut f = family(
+        e,
+        "memtable_shard_imbalance_ratio",
+        "The largest shard's key count over the mean (1 is even)",
+        None,
+        MetricType::Gauge,
+    )?;
     for (i, s, _) in &live {
         f.gauge(&db(i), s.imbalance)?;
     }
-    let mut f = family(e, "memtable_lock_contention", "Shard lock acquisitions that had to wait", None, MetricType::Counter)?;
+    let mut f = family(
+        e,
+        "memtable_lock_contention",
+        "Shard lock acquisitions that had to wait",
+        None,
+        MetricType::Counter,
+    )?;
     for (i, s, _) in &live {
         for (mode, n) in [("read", s.read_waits), ("write", s.write_waits)] {
             f.counter(&vec![("db", i.clone()), ("mode", mode.to_string())], n)?;
         }
     }
-    let mut f = family(e, "memtable_lock_wait", "How long waits for a shard lock took", Some(&Unit::Seconds), MetricType::Histogram)?;
+    let mut f = family(
+        e,
+        "memtable_lock_wait",
+        "How long waits for a shard lock took",
+        Some(&Unit::Seconds),
+        MetricType::Histogram,
+    )?;
     for (i, s, _) in &live {
         let mut buckets: Vec<(f64, u64)> = WAIT_BOUNDS_NS
             .iter()
@@ -371,7 +609,13 @@ fn engine(e: &mut DescriptorEncoder, shared: &Shared) -> Result<(), Error> {
         let count = s.lock_wait_buckets.iter().sum();
         f.histogram(&db(i), s.lock_wait_nanos as f64 / 1e9, count, &buckets)?;
     }
-    let mut f = family(e, "expiry_lateness", "How long after its deadline the reaper removed each key", Some(&Unit::Seconds), MetricType::Histogram)?;
+    let mut f = family(
+        e,
+        "expiry_lateness",
+        "How long after its deadline the reaper removed each key",
+        Some(&Unit::Seconds),
+        MetricType::Histogram,
+    )?;
     for (i, s, _) in &live {
         f.histogram(
             &db(i),
@@ -381,23 +625,45 @@ fn engine(e: &mut DescriptorEncoder, shared: &Shared) -> Result<(), Error> {
         )?;
     }
     // Per shard: bounded by the shard limit (1,024) per database.
-    let shard = |i: &String, n: usize| -> Labels { vec![("db", i.clone()), ("shard", n.to_string())] };
-    let mut f = family(e, "memtable_shard_size", "Approximate heap bytes per shard", Some(&Unit::Bytes), MetricType::Gauge)?;
+    let shard =
+        |i: &String, n: usize| -> Labels { vec![("db", i.clone()), ("shard", n.to_string())] };
+    let mut f = family(
+        e,
+        "memtable_shard_size",
+        "Approximate heap bytes per shard",
+        Some(&Unit::Bytes),
+        MetricType::Gauge,
+    )?;
     for (i, s, _) in &live {
         for (n, sh) in s.shards.iter().enumerate() {
             f.int_gauge(&shard(i, n), clamp(sh.approx_bytes as u64))?;
         }
     }
-    let mut f = family(e, "memtable_shard_keys", "Keys per shard", None, MetricType::Gauge)?;
+    let mut f = family(
+        e,
+        "memtable_shard_keys",
+        "Keys per shard",
+        None,
+        MetricType::Gauge,
+    )?;
     for (i, s, _) in &live {
         for (n, sh) in s.shards.iter().enumerate() {
             f.int_gauge(&shard(i, n), clamp(sh.keys as u64))?;
         }
     }
-    let mut f = family(e, "memtable_shard_lock_waits", "Lock acquisitions that waited, per shard of the active memtable", None, MetricType::Counter)?;
+    let mut f = family(
+        e,
+        "memtable_shard_lock_waits",
+        "Lock acquisitions that waited, per shard of the active memtable",
+        None,
+        MetricType::Counter,
+    )?;
     for (i, s, _) in &live {
         for (n, sh) in s.shards.iter().enumerate() {
-            f.counter(&shard(i, n), sh.counters.read_waits + sh.counters.write_waits)?;
+            f.counter(
+                &shard(i, n),
+                sh.counters.read_waits + sh.counters.write_waits,
+            )?;
         }
     }
     Ok(())
@@ -406,7 +672,9 @@ fn engine(e: &mut DescriptorEncoder, shared: &Shared) -> Result<(), Error> {
 /// The lateness buckets (`(largest ms, keys)`, exact below 16 ms, then
 /// powers of two) at a fixed set of bounds, then +Inf.
 fn lateness_buckets(all: &[(u64, u64)]) -> Vec<(f64, u64)> {
-    const BOUNDS_MS: [u64; 14] = [1, 2, 5, 10, 15, 31, 63, 127, 255, 511, 1023, 4095, 16383, 65535];
+    const BOUNDS_MS: [u64; 14] = [
+        1, 2, 5, 10, 15, 31, 63, 127, 255, 511, 1023, 4095, 16383, 65535,
+    ];
     let mut out = Vec::with_capacity(BOUNDS_MS.len() + 1);
     let mut rest = all.iter().peekable();
     for bound in BOUNDS_MS {
@@ -429,18 +697,54 @@ fn persistence(e: &mut DescriptorEncoder, shared: &Shared) -> Result<(), Error> 
         });
     let number = |name: &str| -> i64 { fields.get(name).and_then(|v| v.parse().ok()).unwrap_or(0) };
     let ok = |name: &str| -> i64 { i64::from(fields.get(name).is_some_and(|v| v == "ok")) };
-    family(e, "loading", "1 while the data set is being loaded", None, MetricType::Gauge)?
-        .int_gauge(&none(), number("loading"))?;
-    family(e, "rdb_changes_since_last_save", "Writes since the last snapshot", None, MetricType::Gauge)?
-        .int_gauge(&none(), number("rdb_changes_since_last_save"))?;
-    family(e, "rdb_last_save_timestamp", "When the last snapshot was taken (Unix time)", Some(&Unit::Seconds), MetricType::Gauge)?
-        .int_gauge(&none(), number("rdb_last_save_time"))?;
-    family(e, "rdb_last_bgsave_ok", "1 if the last snapshot succeeded", None, MetricType::Gauge)?
-        .int_gauge(&none(), ok("rdb_last_bgsave_status"))?;
-    family(e, "aof_enabled", "1 while the write-ahead log is on", None, MetricType::Gauge)?
-        .int_gauge(&none(), number("aof_enabled"))?;
-    family(e, "aof_last_write_ok", "1 if the last write to the log succeeded", None, MetricType::Gauge)?
-        .int_gauge(&none(), ok("aof_last_write_status"))?;
+    family(
+        e,
+        "loading",
+        "1 while the data set is being loaded",
+        None,
+        MetricType::Gauge,
+    )?
+    .int_gauge(&none(), number("loading"))?;
+    family(
+        e,
+        "rdb_changes_since_last_save",
+        "Writes since the last snapshot",
+        None,
+        MetricType::Gauge,
+    )?
+    .int_gauge(&none(), number("rdb_changes_since_last_save"))?;
+    family(
+        e,
+        "rdb_last_save_timestamp",
+        "When the last snapshot was taken (Unix time)",
+        Some(&Unit::Seconds),
+        MetricType::Gauge,
+    )?
+    .int_gauge(&none(), number("rdb_last_save_time"))?;
+    family(
+        e,
+        "rdb_last_bgsave_ok",
+        "1 if the last snapshot succeeded",
+        None,
+        MetricType::Gauge,
+    )?
+    .int_gauge(&none(), ok("rdb_last_bgsave_status"))?;
+    family(
+        e,
+        "aof_enabled",
+        "1 while the write-ahead log is on",
+        None,
+        MetricType::Gauge,
+    )?
+    .int_gauge(&none(), number("aof_enabled"))?;
+    family(
+        e,
+        "aof_last_write_ok",
+        "1 if the last write to the log succeeded",
+        None,
+        MetricType::Gauge,
+    )?
+    .int_gauge(&none(), ok("aof_last_write_status"))?;
     let syncs = tandem_engine::storage::backend::sync_timing::SYNCS.read();
     let mut buckets: Vec<(f64, u64)> = tandem_engine::storage::backend::sync_timing::BOUNDS_NS
         .iter()
@@ -448,10 +752,27 @@ fn persistence(e: &mut DescriptorEncoder, shared: &Shared) -> Result<(), Error> 
         .map(|(b, n)| (*b as f64 / 1e9, *n))
         .collect();
     buckets.push((f64::MAX, syncs.buckets.last().copied().unwrap_or(0)));
-    family(e, "fsync_duration", "How long each fsync of the log, snapshots and their directory took", Some(&Unit::Seconds), MetricType::Histogram)?
-        .histogram(&none(), syncs.sum_ns as f64 / 1e9, syncs.buckets.iter().sum(), &buckets)?;
-    family(e, "fsync_failures", "fsyncs that returned an error", None, MetricType::Counter)?
-        .counter(&none(), syncs.failed)?;
+    family(
+        e,
+        "fsync_duration",
+        "How long each fsync of the log, snapshots and their directory took",
+        Some(&Unit::Seconds),
+        MetricType::Histogram,
+    )?
+    .histogram(
+        &none(),
+        syncs.sum_ns as f64 / 1e9,
+        syncs.buckets.iter().sum(),
+        &buckets,
+    )?;
+    family(
+        e,
+        "fsync_failures",
+        "fsyncs that returned an error",
+        None,
+        MetricType::Counter,
+    )?
+    .counter(&none(), syncs.failed)?;
     Ok(())
 }
 
@@ -461,7 +782,10 @@ mod tests {
 
     #[test]
     fn lateness_buckets_regroup_without_losing_a_key() {
-        let all: Vec<(u64, u64)> = (0..16).map(|ms| (ms, 1)).chain([(31, 5), (1u64 << 40, 2)]).collect();
+        let all: Vec<(u64, u64)> = (0..16)
+            .map(|ms| (ms, 1))
+            .chain([(31, 5), (1u64 << 40, 2)])
+            .collect();
         let b = lateness_buckets(&all);
         assert_eq!(b[0], (0.001, 2), "0 and 1 ms");
         assert_eq!(b.iter().map(|(_, n)| n).sum::<u64>(), 16 + 5 + 2);

@@ -371,3 +371,32 @@ pub fn start_with_debug() -> Result<Running, Error> {
         ..config()
     })
 }
+
+/// A server that also serves its metrics port, on a free port, with
+/// DEBUG allowed (to force resizes).
+pub fn start_with_metrics() -> Result<Running, Error> {
+    // The kernel's choice of a free port, released for the server to
+    // take: `metrics-port` 0 means off, so the server cannot pick.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let mut config = Config {
+        enable_debug_command: tandem_server::config::Allowed::Yes,
+        ..config()
+    };
+    config.observability.metrics_port = port;
+    start(config)
+}
+
+/// An HTTP GET of `path` on `server`'s metrics port: status and body.
+pub fn http_get(server: &Running, path: &str) -> Result<(u16, String), Error> {
+    let addr = server.metrics_addr().ok_or("no metrics port")?;
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(10)))
+        .build()
+        .into();
+    let mut response = agent.get(&format!("http://{addr}{path}")).call()?;
+    let status = response.status().as_u16();
+    Ok((status, response.body_mut().read_to_string()?))
+}
