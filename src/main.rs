@@ -2,10 +2,13 @@
 //!
 //! Owns the command line, logging and signals. Each subcommand hands off to
 //! a crate: `server` to `tandem-server`, `bench` to `tandem-bench`, `check`
-//! to `tandem-engine` (this file only turns its result into an exit code).
+//! to `tandem-engine` (this file only turns its result into an exit code);
+//! `top` is a client of a running server (`top.rs`).
 
 // As in every crate of the workspace: no index that can panic outside tests.
 #![deny(clippy::indexing_slicing)]
+
+mod top;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -42,6 +45,10 @@ enum Command {
     /// below can also go in a TOML file given with --config; flags win over
     /// the file.
     Server(Box<tandem_server::Settings>),
+    /// Watch a running server: keys, memory, clients, commands per second,
+    /// each database's shards and the fullest shards of one, refreshed in
+    /// place (through the Redis protocol, as `redis-cli --stat`).
+    Top(top::TopArgs),
     /// Run a benchmark.
     Bench {
         #[command(subcommand)]
@@ -173,6 +180,7 @@ fn main() {
     let code = match Cli::parse().command {
         Command::Server(settings) => run_server(*settings),
         Command::Bench { target } => tandem_bench::run(target),
+        Command::Top(args) => top::run(&args),
         Command::Check {
             dir,
             appenddirname,

@@ -37,6 +37,7 @@ const SECTIONS: &[&str] = &[
     "cluster",
     "keyspace",
     "shards",
+    "shardlist",
 ];
 
 /// Each section's title, as its `# Title` line prints it.
@@ -56,12 +57,17 @@ fn title(section: &str) -> &str {
         "cluster" => "Cluster",
         "keyspace" => "Keyspace",
         "shards" => "Shards",
+        "shardlist" => "Shardlist",
         other => other,
     }
 }
 
 /// Sections printed only when asked for by name, `all` or `everything`.
-const NOT_DEFAULT: &[&str] = &["commandstats", "latencystats"];
+const NOT_DEFAULT: &[&str] = &["commandstats", "latencystats", "shardlist"];
+
+/// Sections printed only when asked for by name: a line per shard, up to
+/// 1,024 per database, is too much for `all`.
+const BY_NAME_ONLY: &[&str] = &["shardlist"];
 
 /// The sections a request asks for, as flags in `SECTIONS` order.
 fn wanted(args: &[&[u8]]) -> Vec<bool> {
@@ -74,7 +80,7 @@ fn wanted(args: &[&[u8]]) -> Vec<bool> {
         let arg = arg.to_ascii_lowercase();
         for (w, s) in want.iter_mut().zip(SECTIONS) {
             *w |= match &arg[..] {
-                b"all" | b"everything" => true,
+                b"all" | b"everything" => !BY_NAME_ONLY.contains(s),
                 b"default" => default(s),
                 name => name == s.as_bytes(),
             };
@@ -120,7 +126,7 @@ pub(crate) fn render(shared: &Shared, want: &[bool]) -> String {
     let needs_engine = SECTIONS
         .iter()
         .zip(want)
-        .any(|(s, w)| *w && matches!(*s, "memory" | "stats" | "keyspace" | "shards"));
+        .any(|(s, w)| *w && matches!(*s, "memory" | "stats" | "keyspace" | "shards" | "shardlist"));
     let engine = needs_engine.then(|| Engine::gather(shared));
     let totals = shared.stats.totals();
     let mut text = String::new();
@@ -144,6 +150,7 @@ pub(crate) fn render(shared: &Shared, want: &[bool]) -> String {
             ("cluster", _) => line(&mut text, format_args!("cluster_enabled:0")),
             ("keyspace", Some(e)) => keyspace(&mut text, e),
             ("shards", Some(e)) => shards(&mut text, shared, e),
+            ("shardlist", Some(e)) => shardlist(&mut text, e),
             // Modules: there are none.
             _ => {}
         }
@@ -463,6 +470,29 @@ fn shards(text: &mut String, shared: &Shared, engine: &Engine) {
     }
 }
 
+/// Tandem's own, by name only: one line per shard of the active memtable
+/// of each database that holds keys (`tandem top` reads it).
+fn shardlist(text: &mut String, engine: &Engine) {
+    for (i, _, s) in &engine.dbs {
+        if s.keys == 0 {
+            continue;
+        }
+        for (n, sh) in s.shards.iter().enumerate() {
+            line(
+                text,
+                format_args!(
+                    "db{i}_shard_{n}:keys={},expires={},bytes={},read_waits={},write_waits={}",
+                    sh.keys,
+                    sh.volatile,
+                    sh.approx_bytes,
+                    sh.counters.read_waits,
+                    sh.counters.write_waits
+                ),
+            );
+        }
+    }
+}
+
 /// The background threads' health: `background_<worker>:state=<state>`,
 /// with `,cause=<why>` last for a dead one (the cause may hold commas; it
 /// is one line), and whether writes are refused because of it.
@@ -534,8 +564,10 @@ mod tests {
         };
         assert!(!on(&[]).contains(&"commandstats"));
         assert!(on(&[]).contains(&"keyspace"));
-        assert_eq!(on(&[b"all"]).len(), SECTIONS.len());
-        assert_eq!(on(&[b"EVERYTHING"]).len(), SECTIONS.len());
+        assert_eq!(on(&[b"all"]).len(), SECTIONS.len() - 1);
+        assert_eq!(on(&[b"EVERYTHING"]).len(), SECTIONS.len() - 1);
+        assert!(!on(&[b"all"]).contains(&"shardlist"));
+        assert_eq!(on(&[b"shardlist"]), vec!["shardlist"]);
         assert_eq!(on(&[b"keyspace", b"Server"]), vec!["server", "keyspace"]);
         assert_eq!(on(&[b"default"]), on(&[]));
         assert!(on(&[b"nosuch"]).is_empty());
