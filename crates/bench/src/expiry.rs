@@ -108,6 +108,7 @@ pub fn run(args: &EngineArgs) -> ExpiryReport {
         };
         let _ = db.set(format!("probe:{i}").as_bytes(), b"v", opts);
     }
+    let _progress = crate::progress::clock(Duration::from_millis(spread_ms + 1_000), "expiry");
     let mut hist = new_histogram();
     let mut seen = vec![false; probes as usize];
     let mut delivered = 0;

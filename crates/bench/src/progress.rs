@@ -5,10 +5,12 @@
 //! Owns the bar's look and when it shows. It must never write to
 //! standard output (reports go there) and never cost a measured
 //! operation more than an atomic add: workers report in batches of
-//! `EVERY` operations.
+//! `EVERY` operations, and a run of fixed length is moved by a thread of
+//! its own that only reads the clock (`clock`).
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
+use std::time::{Duration, Instant};
 
 /// Operations a worker counts before it reports them.
 pub const EVERY: u64 = 4096;
@@ -29,6 +31,59 @@ pub fn bar(total: u64, what: &str) -> ProgressBar {
     }
     bar.set_message(what.to_string());
     bar
+}
+
+/// A bar over a run of fixed length, labelled `what`, that moves with the
+/// clock: for the benchmarks that run for a time rather than a count.
+/// Hidden (and no thread) unless standard error is a terminal; the bar
+/// ends when the guard is dropped.
+pub fn clock(total: Duration, what: &str) -> Clock {
+    if !std::io::stderr().is_terminal() {
+        return Clock { ticker: None };
+    }
+    let bar = ProgressBar::with_draw_target(
+        Some(u64::try_from(total.as_millis()).unwrap_or(u64::MAX)),
+        ProgressDrawTarget::stderr(),
+    );
+    if let Ok(style) = ProgressStyle::with_template("{msg:>8} [{bar:40}] {elapsed} of {len_secs}") {
+        bar.set_style(
+            style
+                .with_key(
+                    "len_secs",
+                    |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                        let _ = write!(w, "{}s", s.len().unwrap_or(0) / 1000);
+                    },
+                )
+                .progress_chars("=> "),
+        );
+    }
+    bar.set_message(what.to_string());
+    let (stop, stopped) = std::sync::mpsc::channel::<()>();
+    let ticking = bar.clone();
+    let started = Instant::now();
+    let thread = std::thread::spawn(move || {
+        while stopped.recv_timeout(Duration::from_millis(200)).is_err() {
+            ticking.set_position(u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX));
+        }
+        ticking.finish_and_clear();
+    });
+    Clock {
+        ticker: Some((stop, thread)),
+    }
+}
+
+/// Keeps a `clock` bar moving until dropped.
+pub struct Clock {
+    ticker: Option<(std::sync::mpsc::Sender<()>, std::thread::JoinHandle<()>)>,
+}
+
+impl Drop for Clock {
+    fn drop(&mut self) {
+        if let Some((stop, thread)) = self.ticker.take() {
+            let _ = stop.send(());
+            let _ = thread.join();
+        }
+    }
 }
 
 /// Counts operations for `bar` and reports them every `EVERY`, and the

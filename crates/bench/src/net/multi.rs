@@ -141,6 +141,7 @@ pub(super) fn run(args: &NetArgs, rt: &tokio::runtime::Runtime) -> Result<MultiR
         let cpu0 = CpuMark::now(args.server_pid);
         let start = Instant::now();
         let deadline = start + super::secs(args.seconds);
+        let _progress = crate::progress::clock(super::secs(args.seconds), "multi");
         let handles: Vec<_> = conns
             .into_iter()
             .enumerate()

@@ -99,6 +99,7 @@ pub fn run(args: &NetArgs) -> Result<ProbeReport, String> {
     }
     let interval = Duration::from_micros(args.interval_us.max(1));
     let run_for = super::secs(args.seconds);
+    let _progress = crate::progress::clock(run_for, "probe");
     let mut rng = Rng::new(args.seed);
     let mut hist = new_histogram();
     let mut worst: Vec<(f64, f64)> = Vec::with_capacity(WORST + 1);
