@@ -7,10 +7,11 @@
 //! request, small headers, no body read. What the series are is
 //! `collect`'s; the page is a static file that reads `/metrics` itself.
 //! It must never run on a serving thread: it runs on the runtime that
-//! accepts clients, and renders on a blocking thread, so a scrape never
-//! holds up a request or an accept.
+//! accepts clients, and renders on a thread of its own at idle priority
+//! (`render_thread`), so a scrape never holds up a request or an accept.
 
 mod collect;
+mod render_thread;
 
 use crate::shared::Shared;
 use bytes::Bytes;
@@ -28,7 +29,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
-pub(crate) use collect::render;
+use render_thread::RenderThread;
 
 /// Connections served at once; more wait to be accepted.
 const MAX_CONNECTIONS: usize = 16;
@@ -60,6 +61,13 @@ pub(crate) async fn bind(bind: &str, port: u16) -> io::Result<Option<TcpListener
 
 /// Serves the metrics port until shutdown.
 pub(crate) async fn serve(listener: TcpListener, shared: Arc<Shared>) {
+    let renderer = match RenderThread::start(Arc::clone(&shared)) {
+        Ok(r) => Arc::new(r),
+        Err(e) => {
+            tracing::error!("metrics port: cannot start the render thread: {e}");
+            return;
+        }
+    };
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     let token = shared.shutdown.clone();
     loop {
@@ -78,10 +86,10 @@ pub(crate) async fn serve(listener: TcpListener, shared: Arc<Shared>) {
                 continue;
             }
         };
-        let shared = Arc::clone(&shared);
+        let renderer = Arc::clone(&renderer);
         let token = token.clone();
         tokio::spawn(async move {
-            let service = service_fn(move |req| respond(Arc::clone(&shared), req));
+            let service = service_fn(move |req| respond(Arc::clone(&renderer), req));
             let mut builder = http1::Builder::new();
             builder
                 .timer(TokioTimer::new())
@@ -100,7 +108,7 @@ pub(crate) async fn serve(listener: TcpListener, shared: Arc<Shared>) {
 }
 
 async fn respond(
-    shared: Arc<Shared>,
+    renderer: Arc<RenderThread>,
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let reply = |status: StatusCode, kind: &str, body: Bytes| {
@@ -122,19 +130,14 @@ async fn respond(
         ));
     }
     Ok(match req.uri().path() {
-        "/metrics" => {
-            // Reading every shard takes milliseconds with many shards:
-            // off the runtime that accepts clients.
-            let rendered = tokio::task::spawn_blocking(move || render(&shared)).await;
-            match rendered {
-                Ok(Ok(text)) => reply(StatusCode::OK, OPENMETRICS, Bytes::from(text)),
-                _ => reply(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "text/plain",
-                    Bytes::from_static(b"could not render the metrics\n"),
-                ),
-            }
-        }
+        "/metrics" => match renderer.render().await {
+            Some(Ok(text)) => reply(StatusCode::OK, OPENMETRICS, Bytes::from(text)),
+            _ => reply(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "text/plain",
+                Bytes::from_static(b"could not render the metrics\n"),
+            ),
+        },
         "/" => reply(
             StatusCode::OK,
             "text/html; charset=utf-8",
