@@ -54,6 +54,7 @@ pub mod evict;
 mod expiry;
 pub mod journal;
 mod keyspace;
+pub mod lookups;
 pub mod memtable;
 mod numeric;
 mod options;

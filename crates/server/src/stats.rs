@@ -81,6 +81,9 @@ struct Table {
     errors: AtomicU64,
     /// Write commands that succeeded: the save rules' "changes".
     changes: AtomicU64,
+    /// Read lookups that found their key, and that did not.
+    hits: AtomicU64,
+    misses: AtomicU64,
     /// Error replies by code. A lock, but only its thread and INFO take
     /// it, and only on an error reply.
     codes: Mutex<HashMap<Box<str>, u64>>,
@@ -92,6 +95,8 @@ impl Table {
             commands: (0..slots).map(|_| Counters::default()).collect(),
             errors: AtomicU64::new(0),
             changes: AtomicU64::new(0),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
             codes: Mutex::new(HashMap::new()),
         }
     }
@@ -171,6 +176,10 @@ pub struct Totals {
     pub connections: u64,
     /// Connections refused (maxclients, protected mode).
     pub rejected_connections: u64,
+    /// Read lookups that found their key (Redis's `keyspace_hits`).
+    pub keyspace_hits: u64,
+    /// Read lookups that did not (`keyspace_misses`).
+    pub keyspace_misses: u64,
 }
 
 impl Totals {
@@ -195,6 +204,8 @@ impl Totals {
         self.rejected_connections = self
             .rejected_connections
             .saturating_sub(base.rejected_connections);
+        self.keyspace_hits = self.keyspace_hits.saturating_sub(base.keyspace_hits);
+        self.keyspace_misses = self.keyspace_misses.saturating_sub(base.keyspace_misses);
         self
     }
 }
@@ -307,9 +318,23 @@ impl Stats {
 
     /// Command `slot` ran, taking `took` if it was timed; `failed` if it
     /// replied with an error (count the error itself with `error`);
-    /// `tracked`, its duration in nanoseconds for its latency histogram.
-    pub fn call(&self, slot: Slot, took: Option<Duration>, failed: bool, tracked: Option<u64>) {
+    /// `tracked`, its duration in nanoseconds for its latency histogram;
+    /// `lookups`, the keyspace hits and misses it made.
+    pub fn call(
+        &self,
+        slot: Slot,
+        took: Option<Duration>,
+        failed: bool,
+        tracked: Option<u64>,
+        (hits, misses): (u64, u64),
+    ) {
         self.with_table(|t| {
+            if hits != 0 {
+                bump(&t.hits, hits);
+            }
+            if misses != 0 {
+                bump(&t.misses, misses);
+            }
             if let Some(c) = t.commands.get(slot) {
                 bump(&c.calls, 1);
                 if let Some(ns) = tracked {
@@ -407,6 +432,8 @@ impl Stats {
                 sum.add(c);
             }
             totals.errors += table.errors.load(Ordering::Relaxed);
+            totals.keyspace_hits += table.hits.load(Ordering::Relaxed);
+            totals.keyspace_misses += table.misses.load(Ordering::Relaxed);
             for (code, n) in table.codes.lock().iter() {
                 *codes.entry(code.to_string()).or_default() += n;
             }
@@ -471,9 +498,9 @@ mod tests {
                 let stats = Arc::clone(&stats);
                 std::thread::spawn(move || {
                     for _ in 0..1000 {
-                        stats.call(1, Some(Duration::from_nanos(10)), false, None);
+                        stats.call(1, Some(Duration::from_nanos(10)), false, None, (0, 0));
                     }
-                    stats.call(2, None, true, None);
+                    stats.call(2, None, true, None, (0, 0));
                     stats.reject(0);
                     stats.error(b"WRONGTYPE Operation against a key");
                 })
@@ -503,7 +530,13 @@ mod tests {
         for _ in 0..16_000 {
             let time = stats.should_time(0);
             timed += u32::from(time);
-            stats.call(0, time.then_some(Duration::from_micros(2)), false, None);
+            stats.call(
+                0,
+                time.then_some(Duration::from_micros(2)),
+                false,
+                None,
+                (0, 0),
+            );
         }
         assert!((500..1500).contains(&timed), "{timed} of 16000 timed");
         let c = stats.totals().commands[0];
@@ -530,14 +563,14 @@ mod tests {
     #[test]
     fn reset_zeroes_what_is_read_and_counting_goes_on() {
         let stats = Stats::new(1);
-        stats.call(0, Some(Duration::from_micros(1)), false, None);
+        stats.call(0, Some(Duration::from_micros(1)), false, None, (0, 0));
         stats.error(b"ERR x");
         stats.count_connection();
         stats.reset();
         assert_eq!(stats.totals().commands_processed(), 0);
         assert_eq!(stats.totals().codes, Vec::new());
         assert_eq!(stats.totals().connections, 0);
-        stats.call(0, Some(Duration::from_micros(1)), false, None);
+        stats.call(0, Some(Duration::from_micros(1)), false, None, (0, 0));
         stats.error(b"ERR y");
         let t = stats.totals();
         assert_eq!((t.commands[0].calls, t.errors), (1, 1));
@@ -552,9 +585,9 @@ mod tests {
                 let stats = Arc::clone(&stats);
                 std::thread::spawn(move || {
                     for ns in 1..=100 {
-                        stats.call(1, None, false, Some(ns * 1000));
+                        stats.call(1, None, false, Some(ns * 1000), (0, 0));
                     }
-                    stats.call(0, None, false, None);
+                    stats.call(0, None, false, None, (0, 0));
                 })
             })
             .collect();
@@ -567,16 +600,29 @@ mod tests {
         assert_eq!(l[1].sum_ns(), 3 * 5050 * 1000);
         stats.reset();
         assert_eq!(stats.latencies()[1].count(), 0);
-        stats.call(1, None, false, Some(7));
+        stats.call(1, None, false, Some(7), (0, 0));
         assert_eq!(stats.latencies()[1].count(), 1);
+    }
+
+    #[test]
+    fn keyspace_hits_and_misses_add_up_and_reset() {
+        let stats = Stats::new(1);
+        stats.call(0, None, false, None, (3, 1));
+        stats.call(0, None, false, None, (0, 2));
+        let t = stats.totals();
+        assert_eq!((t.keyspace_hits, t.keyspace_misses), (3, 3));
+        stats.reset();
+        stats.call(0, None, false, None, (1, 0));
+        let t = stats.totals();
+        assert_eq!((t.keyspace_hits, t.keyspace_misses), (1, 0));
     }
 
     #[test]
     fn servers_on_one_thread_keep_their_own_counts() {
         let (a, b) = (Stats::new(1), Stats::new(1));
-        a.call(0, None, false, None);
-        b.call(0, None, false, None);
-        b.call(0, None, false, None);
+        a.call(0, None, false, None, (0, 0));
+        b.call(0, None, false, None, (0, 0));
+        b.call(0, None, false, None, (0, 0));
         assert_eq!(a.totals().commands_processed(), 1);
         assert_eq!(b.totals().commands_processed(), 2);
     }

@@ -297,3 +297,57 @@ fn the_dashboard_and_the_alerts_name_only_exported_metrics() -> TestResult {
     assert!(missing.is_empty(), "named but not exported: {missing:?}");
     Ok(())
 }
+
+/// Keyspace hits and misses after each command from an empty database,
+/// as Redis 7.0.15 counted them (`INFO stats`, after CONFIG RESETSTAT):
+/// reads count each key once, writes' lookups not at all.
+const HITS_AND_MISSES: &[(&str, u64, u64)] = &[
+    ("SET a 1", 0, 0),
+    ("GET a", 1, 0),
+    ("GET b", 0, 1),
+    ("EXISTS a b", 1, 1),
+    ("TYPE a", 1, 0),
+    ("MGET a b c", 1, 2),
+    ("INCR a", 0, 0),
+    ("TTL a", 1, 0),
+    ("OBJECT ENCODING a", 1, 0),
+    ("RANDOMKEY", 0, 0),
+    ("HSET h f v", 0, 0),
+    ("HGET h f", 1, 0),
+    ("HGET h g", 1, 0),
+    ("SADD s x", 0, 0),
+    ("SISMEMBER s x", 1, 0),
+    ("SUNION s t", 1, 1),
+    ("SINTER s t", 1, 1),
+    ("SMOVE s t x", 0, 0),
+    ("RENAME a b", 0, 0),
+    ("COPY b c", 1, 0),
+    ("GETEX b", 1, 0),
+    ("SET b 2 GET", 1, 0),
+    ("LPUSH l a", 0, 0),
+    ("LMOVE l l2 LEFT LEFT", 0, 0),
+    ("ZADD z 1 m", 0, 0),
+    ("ZUNION 2 z y", 1, 1),
+];
+
+#[test]
+fn keyspace_hits_and_misses_count_as_redis_counts() -> TestResult {
+    let server = common::start_with_metrics()?;
+    let mut con = connect(&server)?;
+    for (line, hits, misses) in HITS_AND_MISSES {
+        run(&mut con, "CONFIG RESETSTAT")?;
+        run(&mut con, line)?;
+        let got = (
+            info_number(&mut con, "stats", "keyspace_hits")?.parse::<u64>()?,
+            info_number(&mut con, "stats", "keyspace_misses")?.parse::<u64>()?,
+        );
+        assert_eq!(got, (*hits, *misses), "{line}");
+    }
+    // And /metrics reports the same counters.
+    run(&mut con, "CONFIG RESETSTAT")?;
+    run(&mut con, "MGET a b c nope")?;
+    let s = parse(&http_get(&server, "/metrics")?.1)?;
+    assert_eq!(get(&s, "tandem_keyspace_hits_total", &[]), Some(2.0));
+    assert_eq!(get(&s, "tandem_keyspace_misses_total", &[]), Some(2.0));
+    Ok(())
+}

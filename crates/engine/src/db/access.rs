@@ -52,9 +52,24 @@ fn expired(entry: &Entry, ctx: &Ctx) -> bool {
 /// access (its LRU time or LFU counter is updated, as Redis's
 /// `lookupKey` does).
 pub(crate) fn live<'m>(map: &'m ShardMap, hash: u64, key: &[u8], ctx: &Ctx) -> Option<&'m Entry> {
-    let entry = peek(map, hash, key, ctx)?;
+    let found = peek(map, hash, key, ctx);
+    crate::lookups::record(found.is_some());
+    let entry = found?;
     ctx.access.touch(entry);
     Some(entry)
+}
+
+/// `peek`, counted as a keyspace hit or miss (EXISTS and TYPE, which
+/// Redis counts though they do not touch the key).
+pub(crate) fn peek_counted<'m>(
+    map: &'m ShardMap,
+    hash: u64,
+    key: &[u8],
+    ctx: &Ctx,
+) -> Option<&'m Entry> {
+    let found = peek(map, hash, key, ctx);
+    crate::lookups::record(found.is_some());
+    found
 }
 
 /// The entry for `key` if it exists and has not expired, without counting

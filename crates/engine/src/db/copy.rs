@@ -31,7 +31,13 @@ fn transfer<A: Access + ?Sized, B: Access + ?Sized>(
 ) -> Result<bool> {
     let (fc, tc) = (from.ctx(), to.ctx());
     tc.check_len(dst.len())?;
-    let built = from.read_key(src, |m, h| live(m, h, src, fc).map(|e| e.with_key(dst)))?;
+    // COPY's source is a read lookup in Redis (a keyspace hit or miss),
+    // MOVE's a write's; a destination is never counted.
+    let read_src = || from.read_key(src, |m, h| live(m, h, src, fc).map(|e| e.with_key(dst)));
+    let built = match kind {
+        Transfer::Copy { .. } => read_src(),
+        _ => crate::lookups::quietly(read_src),
+    }?;
     let new = match built {
         Some(Some(new)) => new,
         Some(None) => return Err(tc.too_large()),
@@ -43,7 +49,9 @@ fn transfer<A: Access + ?Sized, B: Access + ?Sized>(
         }
     };
     let replace = kind == Transfer::Copy { replace: true };
-    if !replace && to.read_key(dst, |m, h| live(m, h, dst, tc).is_some())? {
+    if !replace
+        && crate::lookups::quietly(|| to.read_key(dst, |m, h| live(m, h, dst, tc).is_some()))?
+    {
         return Ok(false);
     }
     let replaced = to.write_key(dst, |m, h| {

@@ -6,7 +6,7 @@
 //! the key when the deadline has passed. Deadlines are absolute Unix
 //! milliseconds; an entry is expired once the clock is past its deadline.
 
-use super::access::{live_slot, peek};
+use super::access::live_slot;
 use super::types::{ExpireCondition, Expiry, SetTtl};
 use crate::entry::Patch;
 use crate::error::{Error, Result};
@@ -146,7 +146,10 @@ pub(crate) fn get_ex(
     ttl: SetTtl,
     ctx: &Ctx,
 ) -> Result<Option<Bytes>> {
-    let Some(slot) = live_slot(map, hash, key, ctx) else {
+    // GETEX reads as GET does: a keyspace hit or miss.
+    let slot = live_slot(map, hash, key, ctx);
+    crate::lookups::record(slot.is_some());
+    let Some(slot) = slot else {
         return Ok(None);
     };
     super::strings::string_value(slot.get())?;
@@ -173,7 +176,8 @@ pub(crate) enum Deadline {
 }
 
 pub(crate) fn deadline(map: &ShardMap, hash: u64, key: &[u8], ctx: &Ctx) -> Deadline {
-    match peek(map, hash, key, ctx) {
+    // TTL, PTTL and EXPIRETIME count as keyspace hits or misses in Redis.
+    match super::access::peek_counted(map, hash, key, ctx) {
         None => Deadline::Missing,
         Some(e) => e.expiry().map_or(Deadline::Persistent, Deadline::At),
     }

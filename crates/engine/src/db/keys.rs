@@ -10,6 +10,11 @@ use crate::error::{Error, Result};
 
 /// RENAME (`nx` false) or RENAMENX (`nx` true). Returns whether it renamed.
 pub(crate) fn rename<A: Access + ?Sized>(a: &A, src: &[u8], dst: &[u8], nx: bool) -> Result<bool> {
+    // A write's lookups: no keyspace hits or misses, as in Redis.
+    crate::lookups::quietly(|| rename_quietly(a, src, dst, nx))
+}
+
+fn rename_quietly<A: Access + ?Sized>(a: &A, src: &[u8], dst: &[u8], nx: bool) -> Result<bool> {
     let ctx = a.ctx();
     if src == dst {
         // Redis answers without changing anything or announcing events.

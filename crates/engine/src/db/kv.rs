@@ -43,7 +43,7 @@ pub trait KeyValue: Access {
         string: impl FnOnce(&[u8]) -> &'static str,
     ) -> Result<Option<&'static str>> {
         self.read_key(key, |m, h| {
-            peek(m, h, key, self.ctx()).map(|e| match e.collection() {
+            super::access::peek_counted(m, h, key, self.ctx()).map(|e| match e.collection() {
                 Some(c) => c.encoding(),
                 None => string(e.value()),
             })
@@ -104,7 +104,9 @@ pub trait KeyValue: Access {
         let mut n = 0;
         for key in keys {
             let key = key.as_ref();
-            let found = self.read_key(key, |m, h| peek(m, h, key, self.ctx()).is_some())?;
+            let found = self.read_key(key, |m, h| {
+                super::access::peek_counted(m, h, key, self.ctx()).is_some()
+            })?;
             n += usize::from(found);
         }
         Ok(n)
@@ -256,7 +258,7 @@ pub trait KeyValue: Access {
     /// TYPE: the value's type, `None` if the key does not exist.
     fn key_type(&self, key: &[u8]) -> Result<Option<ValueType>> {
         self.read_key(key, |m, h| {
-            peek(m, h, key, self.ctx()).map(Entry::value_type)
+            super::access::peek_counted(m, h, key, self.ctx()).map(Entry::value_type)
         })
     }
 

@@ -269,11 +269,14 @@ fn lmove<A: Access + ?Sized>(
     to: End,
 ) -> Result<Option<Bytes>> {
     let ctx = a.ctx();
-    let present = a.read_key(src, |m, h| Ok::<_, Error>(read(m, h, src, ctx)?.is_some()))??;
+    // Checks before a write: no keyspace hit or miss, as in Redis.
+    let present = crate::lookups::quietly(|| {
+        a.read_key(src, |m, h| Ok::<_, Error>(read(m, h, src, ctx)?.is_some()))
+    })??;
     if !present {
         return Ok(None);
     }
-    a.read_key(dst, |m, h| read(m, h, dst, ctx).map(drop))??;
+    crate::lookups::quietly(|| a.read_key(dst, |m, h| read(m, h, dst, ctx).map(drop)))??;
     if src == dst {
         // A rotation: the list never empties on the way.
         let (moved, _) = a.write_key(src, |m, h| {

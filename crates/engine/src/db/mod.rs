@@ -397,7 +397,7 @@ impl KeyValue for Db {
         if let [key] = keys {
             let key = key.as_ref();
             return self.read_key(key, |m, h| {
-                usize::from(access::peek(m, h, key, self.ctx()).is_some())
+                usize::from(access::peek_counted(m, h, key, self.ctx()).is_some())
             });
         }
         self.snapshot(keys, |tx| tx.exists(keys))

@@ -5,7 +5,7 @@
 //! batches (no lock is held between batches).
 
 use super::types::{ScanOptions, ScanPage};
-use super::{Db, KeyValue};
+use super::Db;
 use crate::error::{Error, Result};
 use crate::scan::{glob_match, prefix_end, MergeCursor, RangeIter, RangePage};
 use bytes::Bytes;
@@ -115,7 +115,12 @@ impl Db {
             // A frozen copy may be stale; the key counts only if it still
             // exists as the keyspace sees it.
             if let Some(key) = found {
-                if self.exists(&[&key[..]]).unwrap_or(0) > 0 {
+                // Not EXISTS: RANDOMKEY is no keyspace hit in Redis.
+                use super::access::sealed::Access;
+                let live = self.read_key(&key, |m, h| {
+                    super::access::peek(m, h, &key, self.ctx()).is_some()
+                });
+                if live.unwrap_or(false) {
                     return Some(key);
                 }
             } else if self.dbsize() == 0 {

@@ -163,7 +163,18 @@ fn sizes<A: Access + ?Sized>(a: &A, keys: &[&[u8]]) -> Result<Vec<Option<usize>>
 /// SINTER, SUNION or SDIFF of `keys`: the members, as Redis orders them
 /// (SINTER in the smallest set's order, the others in the result set's).
 fn combine<A: Access + ?Sized>(a: &A, op: SetAlgebra, keys: &[&[u8]]) -> Result<Vec<Bytes>> {
+    // Every key counts once as a keyspace hit or miss, here, as Redis
+    // looks each up once; the reads for the work are not counted.
     let sizes = sizes(a, keys)?;
+    crate::lookups::quietly(|| combine_sized(a, op, keys, &sizes))
+}
+
+fn combine_sized<A: Access + ?Sized>(
+    a: &A,
+    op: SetAlgebra,
+    keys: &[&[u8]],
+    sizes: &[Option<usize>],
+) -> Result<Vec<Bytes>> {
     let limit = a.ctx().set_intset_entries();
     match op {
         SetAlgebra::Inter => {
@@ -245,6 +256,11 @@ fn combine_store<A: Access + ?Sized>(
 }
 
 fn smove<A: Access + ?Sized>(a: &A, src: &[u8], dst: &[u8], member: &[u8]) -> Result<bool> {
+    // A write's lookups: no keyspace hits or misses, as in Redis.
+    crate::lookups::quietly(|| smove_quietly(a, src, dst, member))
+}
+
+fn smove_quietly<A: Access + ?Sized>(a: &A, src: &[u8], dst: &[u8], member: &[u8]) -> Result<bool> {
     let ctx = a.ctx();
     let found = a.read_key(src, |m, h| {
         Ok::<_, Error>(read(m, h, src, ctx)?.map(|s| s.contains(member)))

@@ -48,7 +48,12 @@ pub(crate) fn set(
         SetTtl::Clear | SetTtl::Keep => None,
     };
     let version = map.next_version();
-    match live_slot(map, hash, key, ctx) {
+    let slot = live_slot(map, hash, key, ctx);
+    if opts.get {
+        // SET ... GET (and GETSET) reads the old value as GET does.
+        crate::lookups::record(slot.is_some());
+    }
+    match slot {
         Some(mut slot) => {
             // SET replaces a value of any type, but with GET the old value
             // must be a string (WRONGTYPE, and nothing is written).

@@ -273,6 +273,8 @@ fn stats(text: &mut String, shared: &Shared, totals: &Totals, engine: &Engine) {
     field(text, "evicted_clients", 0);
     field(text, "total_eviction_exceeded_time", exceeded);
     field(text, "current_eviction_exceeded_time", current);
+    field(text, "keyspace_hits", totals.keyspace_hits);
+    field(text, "keyspace_misses", totals.keyspace_misses);
     field(text, "pubsub_channels", shared.hub.channels(None).len());
     field(text, "pubsub_patterns", shared.hub.numpat());
     field(

@@ -532,7 +532,7 @@ pub(crate) fn run_counted(call: &mut Call<'_>, cmd: &Resolved) {
                 // It has written nothing yet (see above).
                 return;
             }
-            stats.call(slot, took, false, tracked);
+            stats.call(slot, took, false, tracked, tandem_engine::lookups::take());
             if spec.flags & spec::flags::WRITE != 0 {
                 stats.changed();
                 // A write may have given a blocked client what it waits
@@ -550,7 +550,7 @@ pub(crate) fn run_counted(call: &mut Call<'_>, cmd: &Resolved) {
         Err(reject) => {
             let msg = reject.message(spec.name);
             call.out.error(&msg);
-            stats.call(slot, took, true, tracked);
+            stats.call(slot, took, true, tracked, tandem_engine::lookups::take());
             stats.error(msg.as_bytes());
         }
     }

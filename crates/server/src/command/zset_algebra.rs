@@ -68,7 +68,8 @@ fn keys_after_count<'a>(
     let (keys, options) = rest.split_at_checked(n).ok_or(Reject::Syntax)?;
     // Every key's type before any option, as Redis reads them.
     for key in keys {
-        match c.kv().key_type(key)? {
+        // Counted as a keyspace hit or miss when read for the work.
+        match tandem_engine::lookups::quietly(|| c.kv().key_type(key))? {
             None | Some(ValueType::ZSet) | Some(ValueType::Set) => {}
             Some(_) => return Err(tandem_engine::Error::WrongType.into()),
         }

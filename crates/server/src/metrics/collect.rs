@@ -343,6 +343,22 @@ fn commands(e: &mut DescriptorEncoder, shared: &Shared) -> Result<(), Error> {
     let cmd = |name: &str| -> Labels { vec![("cmd", name.to_string())] };
     family(
         e,
+        "keyspace_hits",
+        "Read lookups that found their key",
+        None,
+        MetricType::Counter,
+    )?
+    .counter(&none(), totals.keyspace_hits)?;
+    family(
+        e,
+        "keyspace_misses",
+        "Read lookups that did not find their key",
+        None,
+        MetricType::Counter,
+    )?
+    .counter(&none(), totals.keyspace_misses)?;
+    family(
+        e,
         "commands_processed",
         "Commands run (total_commands_processed)",
         None,
