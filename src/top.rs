@@ -273,7 +273,13 @@ fn watch(args: &TopArgs) -> Result<(), String> {
         ask(&mut client, &[b"AUTH", password.as_bytes()])?;
     }
     let terminal = std::io::stdout().is_terminal();
-    let interval = Duration::from_secs_f64(args.interval.max(0.1));
+    // Between 0.1 s and an hour (and 1 s for what is not a number).
+    let seconds = if args.interval.is_finite() {
+        args.interval.clamp(0.1, 3600.0)
+    } else {
+        1.0
+    };
+    let interval = Duration::from_secs_f64(seconds);
     let mut before: Option<(Info, Instant)> = None;
     let mut taken = 0;
     loop {

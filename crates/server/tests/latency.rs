@@ -210,8 +210,11 @@ fn every_call_goes_in_its_commands_histogram() -> TestResult {
             .all(|w| w[0].0 < w[1].0 && w[0].1 < w[1].1));
         assert_eq!(points.last().map(|p| p.1), Some(calls));
         if render(name) == "\"debug\"" {
-            // 10 ms: Redis's label for 2^24 - 1 ns is 16777 µs.
-            assert!(points[0].0 >= 8388 && points[0].0 <= 16777, "{points:?}");
+            // 10 ms is under 2^24 ns: Redis 7.0.15 labels that bucket
+            // 16908 (DEBUG SLEEP 0.01 answered `16908 1` there); the next
+            // one, 33816, if the sleep ran 7 ms late.
+            assert_eq!(points.len(), 1, "{points:?}");
+            assert!([(16908, 1), (33816, 1)].contains(&points[0]), "{points:?}");
         }
     }
     let info = text(run(&mut con, "INFO latencystats")?);
@@ -232,7 +235,8 @@ fn every_call_goes_in_its_commands_histogram() -> TestResult {
         .nth(1)
         .and_then(|v| v.parse().ok())
         .ok_or(debug.to_string())?;
-    assert!((10_000.0..11_000.0).contains(&p50), "{debug}");
+    // A 10 ms sleep, in µs (a sleep may run late on a loaded machine).
+    assert!((10_000.0..20_000.0).contains(&p50), "{debug}");
     // Not in the default sections; RESETSTAT empties it; off stops it.
     assert!(!text(run(&mut con, "INFO")?).contains("# Latencystats"));
     check(

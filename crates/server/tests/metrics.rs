@@ -328,6 +328,13 @@ const HITS_AND_MISSES: &[(&str, u64, u64)] = &[
     ("LMOVE l l2 LEFT LEFT", 0, 0),
     ("ZADD z 1 m", 0, 0),
     ("ZUNION 2 z y", 1, 1),
+    ("SADD t x", 0, 0),
+    ("SINTERSTORE d s t", 1, 1),
+    ("SUNIONSTORE d s nope", 0, 2),
+    ("ZUNIONSTORE o 2 z y", 1, 1),
+    ("LMPOP 2 nope l2 LEFT", 0, 0),
+    ("ZMPOP 2 nope z MIN", 0, 0),
+    ("SINTERCARD 2 s t", 1, 1),
 ];
 
 #[test]

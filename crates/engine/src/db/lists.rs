@@ -317,7 +317,10 @@ fn lmpop<A: Access + ?Sized>(
 ) -> Result<Option<(Bytes, Vec<Bytes>)>> {
     let ctx = a.ctx();
     for key in keys {
-        let present = a.read_key(key, |m, h| Ok::<_, Error>(read(m, h, key, ctx)?.is_some()))??;
+        // Redis looks the keys up as a write's: no keyspace hit or miss.
+        let present = crate::lookups::quietly(|| {
+            a.read_key(key, |m, h| Ok::<_, Error>(read(m, h, key, ctx)?.is_some()))
+        })??;
         if !present {
             continue;
         }

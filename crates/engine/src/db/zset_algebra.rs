@@ -228,8 +228,11 @@ fn mpop<A: Access + ?Sized>(
     count: usize,
 ) -> Result<Option<ZPopped>> {
     for key in keys {
-        let present = a.read_key(key, |m, h| {
-            Ok::<_, Error>(read(m, h, key, a.ctx())?.is_some())
+        // Redis looks the keys up as a write's: no keyspace hit or miss.
+        let present = crate::lookups::quietly(|| {
+            a.read_key(key, |m, h| {
+                Ok::<_, Error>(read(m, h, key, a.ctx())?.is_some())
+            })
         })??;
         if present {
             let popped = pop(a, key, max, count)?;

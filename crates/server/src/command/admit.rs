@@ -109,7 +109,18 @@ fn out_of_memory(
     if shared.config.load().eviction.maxmemory == 0 {
         return None;
     }
-    if shared.eviction.perform(&shared.config, &shared.dbs) != Outcome::Stuck {
+    // Timed only while the latency monitor is on (Redis's
+    // `eviction-cycle` event: a request's eviction that took long).
+    let monitor = &shared.latency.monitor;
+    let started = (monitor.threshold() != 0).then(std::time::Instant::now);
+    let outcome = shared.eviction.perform(&shared.config, &shared.dbs);
+    // An attempt that found memory under the bound takes microseconds:
+    // only evicting can reach a threshold of milliseconds.
+    if let Some(started) = started {
+        let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        monitor.observe("eviction-cycle", ms);
+    }
+    if outcome != Outcome::Stuck {
         return None;
     }
     let denyoom = flags & flags::DENYOOM != 0

@@ -92,9 +92,8 @@ fn clamp(n: u64) -> i64 {
 }
 
 /// HISTOGRAM: per command with data, `calls` and `histogram_usec`, the
-/// cumulative count at each power-of-two bucket (as Redis's labels:
-/// 2^k − 1 ns in whole µs, so 1, 2, 4, … 65, 131, …) where the count
-/// grows.
+/// cumulative count at each power-of-two bucket, labelled as Redis labels
+/// them (see `cumulative_usec`), where the count grows.
 fn histogram(c: &mut Call<'_>) {
     let names = stat_names();
     let latencies = c.shared.stats.latencies();
@@ -137,16 +136,27 @@ fn histogram(c: &mut Call<'_>) {
 }
 
 /// `(label in µs, cumulative count)` at each power of two of nanoseconds
-/// from 2^10, where the count grows, as Redis's `fillCommandCDF`.
+/// from 2^10 to 2^30, where the count grows, as Redis's `fillCommandCDF`
+/// reports them. Redis's label is the top of its HDR histogram's bucket
+/// holding 2^k ns (two significant digits: 2^k + 2^(k-7) - 1 ns), in whole
+/// µs: 1, 2, 4, 8, 16, 33, 66, 132, ...; the count here is of durations
+/// under 2^k ns, so one of the 1/128 just above 2^k is counted one bucket
+/// later than Redis counts it. Redis clamps durations at 1 s, so its last
+/// bucket (2^30) holds every longer one; so does this.
 pub(crate) fn cumulative_usec(h: &Snapshot) -> Vec<(u64, u64)> {
+    const LAST: u32 = 30;
     let total = h.count();
     let mut out = Vec::new();
     let mut previous = 0;
-    for exp in 10..64 {
-        let edge = (1u64 << exp) - 1;
-        let count = h.at_most(edge);
+    for exp in 10..=LAST {
+        let label = ((1u64 << exp) + (1u64 << (exp - 7)) - 1) / 1000;
+        let count = if exp == LAST {
+            total
+        } else {
+            h.at_most((1u64 << exp) - 1)
+        };
         if count > previous {
-            out.push((edge / 1000, count));
+            out.push((label, count));
         }
         previous = count;
         if count == total {

@@ -18,8 +18,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// Sub-buckets per power of two, as a shift.
 const SUB_BITS: u32 = 4;
 const SUB: u64 = 1 << SUB_BITS;
-/// The largest power of two tracked; longer durations (over ~73 minutes)
-/// land in the last bucket.
+/// The largest power of two tracked: durations from 2^43 ns (~2.4 hours)
+/// up land in the last bucket.
 const MAX_EXP: u32 = 42;
 /// Buckets in all.
 pub const BUCKETS: usize = ((MAX_EXP - SUB_BITS + 2) as usize) * SUB as usize;
@@ -156,7 +156,10 @@ impl Snapshot {
         if total == 0 {
             return 0;
         }
-        let rank = ((p / 100.0 * total as f64).ceil() as u64).clamp(1, total);
+        // Rounded to the nearest rank, as HDR histograms (and so Redis)
+        // do: a ceiling turns 99.9% of 1,000 (999.0000000000001) into
+        // the 1,000th, the slowest.
+        let rank = ((p / 100.0 * total as f64 + 0.5) as u64).clamp(1, total);
         let mut seen = 0;
         for (i, c) in self.counts.iter().enumerate() {
             seen += c;
@@ -221,6 +224,8 @@ mod tests {
         let p999 = s.percentile(99.9);
         assert!((999_000..=999_000 * 17 / 16).contains(&p999), "{p999}");
         assert_eq!(s.percentile(100.0), upper(index(1_000_000)));
+        // The 999th of 1,000, not the slowest.
+        assert_eq!(s.percentile(99.9), upper(index(999_000)));
         assert_eq!(s.at_most((1 << 19) - 1), 524);
         assert_eq!(s.at_most(u64::MAX), 1000);
         let later = s.clone();

@@ -11,16 +11,14 @@
 //! numbers are gathered shard by shard under each shard's read lock, as
 //! INFO gathers them. It must never write what it reads.
 
+use super::gather::{DbNumbers, Gathered};
 use crate::command::{stat_flags, stat_names};
 use crate::latency::Snapshot;
-use crate::shared::Shared;
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, MetricEncoder};
 use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::{Registry, Unit};
 use std::fmt::Error;
-use std::sync::atomic::Ordering;
-use std::sync::Arc;
 use tandem_engine::{ResizeState, WAIT_BOUNDS_NS};
 
 /// Labels: names and values.
@@ -36,24 +34,22 @@ const SCANS: &[&str] = &["scan", "hscan", "sscan", "zscan", "keys"];
 /// of the latency histograms' own buckets, so the counts are exact.
 const DURATION_EXPONENTS: std::ops::RangeInclusive<u32> = 10..=33;
 
-/// The scrape: a collector over the server's state.
-pub(crate) struct Scrape {
-    shared: Arc<Shared>,
+/// The scrape: a collector over what `gather` read.
+struct Scrape {
+    g: Gathered,
 }
 
-/// The collector trait asks for `Debug`; the server's state has none.
+/// The collector trait asks for `Debug`; the numbers need none.
 impl std::fmt::Debug for Scrape {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Scrape")
     }
 }
 
-/// The metrics text for `shared`, now.
-pub(crate) fn render(shared: &Arc<Shared>) -> Result<String, Error> {
+/// The metrics text for what `gather` read.
+pub(crate) fn render(g: Gathered) -> Result<String, Error> {
     let mut registry = Registry::with_prefix("tandem");
-    registry.register_collector(Box::new(Scrape {
-        shared: Arc::clone(shared),
-    }));
+    registry.register_collector(Box::new(Scrape { g }));
     let mut text = String::new();
     prometheus_client::encoding::text::encode(&mut text, &registry)?;
     Ok(text)
@@ -170,17 +166,16 @@ fn kind_of(name: &str, flags: u32) -> Option<Kind> {
 
 impl Collector for Scrape {
     fn encode(&self, mut e: DescriptorEncoder) -> Result<(), Error> {
-        let shared = &*self.shared;
-        server(&mut e, shared)?;
-        commands(&mut e, shared)?;
-        engine(&mut e, shared)?;
-        persistence(&mut e, shared)?;
+        let g = &self.g;
+        server(&mut e, g)?;
+        commands(&mut e, g)?;
+        engine(&mut e, g)?;
+        persistence(&mut e, g)?;
         Ok(())
     }
 }
 
-fn server(e: &mut DescriptorEncoder, shared: &Shared) -> Result<(), Error> {
-    let config = shared.config.load();
+fn server(e: &mut DescriptorEncoder, g: &Gathered) -> Result<(), Error> {
     let mut f = family(
         e,
         "build_info",
@@ -195,7 +190,7 @@ fn server(e: &mut DescriptorEncoder, shared: &Shared) -> Result<(), Error> {
         ],
         1,
     )?;
-    let uptime = shared.started.elapsed().as_secs_f64();
+    let uptime = g.uptime_secs;
     family(
         e,
         "uptime",
@@ -211,10 +206,7 @@ fn server(e: &mut DescriptorEncoder, shared: &Shared) -> Result<(), Error> {
         None,
         MetricType::Gauge,
     )?
-    .int_gauge(
-        &none(),
-        clamp(shared.clients.load(Ordering::Relaxed) as u64),
-    )?;
+    .int_gauge(&none(), clamp(g.clients))?;
     family(
         e,
         "max_clients",
@@ -222,7 +214,7 @@ fn server(e: &mut DescriptorEncoder, shared: &Shared) -> Result<(), Error> {
         None,
         MetricType::Gauge,
     )?
-    .int_gauge(&none(), i64::from(config.maxclients))?;
+    .int_gauge(&none(), i64::from(g.maxclients))?;
     family(
         e,
         "blocked_clients",
@@ -230,8 +222,8 @@ fn server(e: &mut DescriptorEncoder, shared: &Shared) -> Result<(), Error> {
         None,
         MetricType::Gauge,
     )?
-    .int_gauge(&none(), clamp(shared.blocking.blocked_clients() as u64))?;
-    let totals = shared.stats.totals();
+    .int_gauge(&none(), clamp(g.blocked))?;
+    let totals = &g.totals;
     family(
         e,
         "connections_received",
@@ -255,7 +247,7 @@ fn server(e: &mut DescriptorEncoder, shared: &Shared) -> Result<(), Error> {
         None,
         MetricType::Gauge,
     )?
-    .int_gauge(&none(), clamp(shared.hub.channels(None).len() as u64))?;
+    .int_gauge(&none(), clamp(g.channels))?;
     family(
         e,
         "pubsub_patterns",
@@ -263,8 +255,8 @@ fn server(e: &mut DescriptorEncoder, shared: &Shared) -> Result<(), Error> {
         None,
         MetricType::Gauge,
     )?
-    .int_gauge(&none(), clamp(shared.hub.numpat() as u64))?;
-    if let Some(cpu) = tandem_engine::process::CpuTicks::now() {
+    .int_gauge(&none(), clamp(g.patterns))?;
+    if let Some(cpu) = g.cpu {
         let secs = |ticks: u64| ticks as f64 / 100.0;
         family(
             e,
@@ -283,10 +275,7 @@ fn server(e: &mut DescriptorEncoder, shared: &Shared) -> Result<(), Error> {
         )?
         .counter_f64(&none(), secs(cpu.system))?;
     }
-    let memory = &shared.eviction.memory;
-    let used = memory
-        .allocator()
-        .map_or_else(|| memory.refresh(), |a| a.allocated);
+    let used = g.used;
     family(
         e,
         "memory_used",
@@ -302,7 +291,7 @@ fn server(e: &mut DescriptorEncoder, shared: &Shared) -> Result<(), Error> {
         Some(&Unit::Bytes),
         MetricType::Gauge,
     )?
-    .int_gauge(&none(), clamp(memory.peak().max(used)))?;
+    .int_gauge(&none(), clamp(g.peak))?;
     family(
         e,
         "memory_rss",
@@ -310,10 +299,7 @@ fn server(e: &mut DescriptorEncoder, shared: &Shared) -> Result<(), Error> {
         Some(&Unit::Bytes),
         MetricType::Gauge,
     )?
-    .int_gauge(
-        &none(),
-        clamp(tandem_engine::process::rss_bytes().unwrap_or(0)),
-    )?;
+    .int_gauge(&none(), clamp(g.rss))?;
     family(
         e,
         "memory_max",
@@ -321,13 +307,13 @@ fn server(e: &mut DescriptorEncoder, shared: &Shared) -> Result<(), Error> {
         Some(&Unit::Bytes),
         MetricType::Gauge,
     )?
-    .int_gauge(&none(), clamp(config.eviction.maxmemory))?;
+    .int_gauge(&none(), clamp(g.maxmemory))?;
     Ok(())
 }
 
-fn commands(e: &mut DescriptorEncoder, shared: &Shared) -> Result<(), Error> {
-    let totals = shared.stats.totals();
-    let latencies = shared.stats.latencies();
+fn commands(e: &mut DescriptorEncoder, g: &Gathered) -> Result<(), Error> {
+    let totals = &g.totals;
+    let latencies = &g.latencies;
     let names = stat_names();
     let used: Vec<(usize, &str)> = names
         .iter()
@@ -395,13 +381,17 @@ fn commands(e: &mut DescriptorEncoder, shared: &Shared) -> Result<(), Error> {
     let mut f = family(
         e,
         "commands_duration_seconds",
-        "Time spent running each command (commandstats' usec: sampled, scaled to every call)",
+        "Time spent running each command, every call summed (latency-tracking)",
         None,
         MetricType::Counter,
     )?;
+    // From the latency histograms' sums, which only grow: commandstats'
+    // usec is a sampled mean times the calls, which a faster sample can
+    // lower, and a counter that goes down reads as a reset.
     for (i, name) in &used {
-        let usec = totals.commands.get(*i).map_or(0, |c| c.usec());
-        f.counter_f64(&cmd(name), usec as f64 / 1e6)?;
+        if let Some(h) = latencies.get(*i).filter(|h| h.count() > 0) {
+            f.counter_f64(&cmd(name), h.sum_ns() as f64 / 1e9)?;
+        }
     }
     let mut f = family(
         e,
@@ -484,18 +474,23 @@ fn commands(e: &mut DescriptorEncoder, shared: &Shared) -> Result<(), Error> {
     Ok(())
 }
 
-fn engine(e: &mut DescriptorEncoder, shared: &Shared) -> Result<(), Error> {
-    let dbs = shared.dbs.all();
-    let stats: Vec<(String, tandem_engine::Stats, u64)> = dbs
+fn engine(e: &mut DescriptorEncoder, g: &Gathered) -> Result<(), Error> {
+    let stats: Vec<(&String, &tandem_engine::Stats, u64)> = g
+        .dbs
         .iter()
-        .enumerate()
-        .map(|(i, db)| (i.to_string(), db.stats(), db.evicted_keys()))
+        .map(
+            |DbNumbers {
+                 index,
+                 stats,
+                 evicted,
+             }| (index, stats, *evicted),
+        )
         .collect();
     let db = |i: &String| -> Labels { vec![("db", i.clone())] };
     // Per-database series for every database that holds keys or resized.
-    let live: Vec<&(String, tandem_engine::Stats, u64)> = stats
+    let live: Vec<&(&String, &tandem_engine::Stats, u64)> = stats
         .iter()
-        .filter(|(i, s, _)| i == "0" || s.keys > 0 || s.resizes > 0)
+        .filter(|(i, s, _)| *i == "0" || s.keys > 0 || s.resizes > 0)
         .collect();
     let size: usize = stats.iter().map(|(_, s, _)| s.approx_bytes).sum();
     let index: usize = stats.iter().map(|(_, s, _)| s.index_bytes).sum();
@@ -605,7 +600,7 @@ fn engine(e: &mut DescriptorEncoder, shared: &Shared) -> Result<(), Error> {
     )?;
     for (i, s, _) in &live {
         for (mode, n) in [("read", s.read_waits), ("write", s.write_waits)] {
-            f.counter(&vec![("db", i.clone()), ("mode", mode.to_string())], n)?;
+            f.counter(&vec![("db", i.to_string()), ("mode", mode.to_string())], n)?;
         }
     }
     let mut f = family(
@@ -633,11 +628,15 @@ fn engine(e: &mut DescriptorEncoder, shared: &Shared) -> Result<(), Error> {
         MetricType::Histogram,
     )?;
     for (i, s, _) in &live {
+        // The count from the buckets written, not the summary read
+        // apart, so that `_count` and the +Inf bucket always agree.
+        let buckets = lateness_buckets(&s.expiry_lateness_buckets);
+        let count = buckets.iter().map(|(_, n)| n).sum();
         f.histogram(
             &db(i),
             s.expiry_lateness_sum_ms as f64 / 1e3,
-            s.expiry_lateness.reaped,
-            &lateness_buckets(&s.expiry_lateness_buckets),
+            count,
+            &buckets,
         )?;
     }
     // Per shard: bounded by the shard limit (1,024) per database.
@@ -704,13 +703,8 @@ fn lateness_buckets(all: &[(u64, u64)]) -> Vec<(f64, u64)> {
     out
 }
 
-fn persistence(e: &mut DescriptorEncoder, shared: &Shared) -> Result<(), Error> {
-    let mut fields = std::collections::HashMap::new();
-    shared
-        .persistence
-        .info(shared.stats.changes(), |name, value| {
-            fields.insert(name.to_string(), value);
-        });
+fn persistence(e: &mut DescriptorEncoder, g: &Gathered) -> Result<(), Error> {
+    let fields = &g.persistence;
     let number = |name: &str| -> i64 { fields.get(name).and_then(|v| v.parse().ok()).unwrap_or(0) };
     let ok = |name: &str| -> i64 { i64::from(fields.get(name).is_some_and(|v| v == "ok")) };
     family(
@@ -761,7 +755,7 @@ fn persistence(e: &mut DescriptorEncoder, shared: &Shared) -> Result<(), Error> 
         MetricType::Gauge,
     )?
     .int_gauge(&none(), ok("aof_last_write_status"))?;
-    let syncs = tandem_engine::storage::backend::sync_timing::SYNCS.read();
+    let syncs = &g.syncs;
     let mut buckets: Vec<(f64, u64)> = tandem_engine::storage::backend::sync_timing::BOUNDS_NS
         .iter()
         .zip(&syncs.buckets)

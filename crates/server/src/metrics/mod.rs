@@ -7,10 +7,15 @@
 //! request, small headers, no body read. What the series are is
 //! `collect`'s; the page is a static file that reads `/metrics` itself.
 //! It must never run on a serving thread: it runs on the runtime that
-//! accepts clients, and renders on a thread of its own at idle priority
-//! (`render_thread`), so a scrape never holds up a request or an accept.
+//! accepts clients; a scrape reads the numbers on a blocking thread
+//! (`gather`: shard locks, briefly, at normal priority) and writes the
+//! text on a thread of its own at idle priority (`render_thread`), so a
+//! scrape never holds up a request or an accept. Connections are closed
+//! after each response (no keep-alive) and live at most
+//! `CONNECTION_LIFETIME`, so a client that stops reading frees its slot.
 
 mod collect;
+mod gather;
 mod render_thread;
 
 use crate::shared::Shared;
@@ -37,6 +42,10 @@ const MAX_CONNECTIONS: usize = 16;
 const HEAD_TIMEOUT: Duration = Duration::from_secs(5);
 /// The largest request head read (hyper's smallest allowed buffer).
 const MAX_HEAD: usize = 8192;
+/// The longest a connection is served, its response included: a client
+/// that stops reading a scrape (megabytes with many shards) must not hold
+/// one of the `MAX_CONNECTIONS` for ever.
+const CONNECTION_LIFETIME: Duration = Duration::from_secs(30);
 
 /// The live page: self-contained (no request leaves the port).
 const PAGE: &str = include_str!("page.html");
@@ -61,7 +70,7 @@ pub(crate) async fn bind(bind: &str, port: u16) -> io::Result<Option<TcpListener
 
 /// Serves the metrics port until shutdown.
 pub(crate) async fn serve(listener: TcpListener, shared: Arc<Shared>) {
-    let renderer = match RenderThread::start(Arc::clone(&shared)) {
+    let renderer = match RenderThread::start() {
         Ok(r) => Arc::new(r),
         Err(e) => {
             tracing::error!("metrics port: cannot start the render thread: {e}");
@@ -86,20 +95,22 @@ pub(crate) async fn serve(listener: TcpListener, shared: Arc<Shared>) {
                 continue;
             }
         };
-        let renderer = Arc::clone(&renderer);
+        let (renderer, shared) = (Arc::clone(&renderer), Arc::clone(&shared));
         let token = token.clone();
         tokio::spawn(async move {
-            let service = service_fn(move |req| respond(Arc::clone(&renderer), req));
+            let service =
+                service_fn(move |req| respond(Arc::clone(&shared), Arc::clone(&renderer), req));
             let mut builder = http1::Builder::new();
             builder
                 .timer(TokioTimer::new())
                 .header_read_timeout(HEAD_TIMEOUT)
                 .max_buf_size(MAX_HEAD)
-                .keep_alive(true);
+                .keep_alive(false);
             let conn = builder.serve_connection(TokioIo::new(stream), service);
             tokio::pin!(conn);
             tokio::select! {
                 _ = conn.as_mut() => {}
+                () = tokio::time::sleep(CONNECTION_LIFETIME) => {}
                 () = token.cancelled() => conn.as_mut().graceful_shutdown(),
             }
             drop(permit);
@@ -108,6 +119,7 @@ pub(crate) async fn serve(listener: TcpListener, shared: Arc<Shared>) {
 }
 
 async fn respond(
+    shared: Arc<Shared>,
     renderer: Arc<RenderThread>,
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
@@ -130,14 +142,24 @@ async fn respond(
         ));
     }
     Ok(match req.uri().path() {
-        "/metrics" => match renderer.render().await {
-            Some(Ok(text)) => reply(StatusCode::OK, OPENMETRICS, Bytes::from(text)),
-            _ => reply(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "text/plain",
-                Bytes::from_static(b"could not render the metrics\n"),
-            ),
-        },
+        "/metrics" => {
+            // Reading takes the shards' locks in turn: off the runtime
+            // that accepts clients, at normal priority; the writing is the
+            // render thread's, at idle priority.
+            let gathered = tokio::task::spawn_blocking(move || gather::gather(&shared)).await;
+            let text = match gathered {
+                Ok(numbers) => renderer.render(numbers).await,
+                Err(_) => None,
+            };
+            match text {
+                Some(text) => reply(StatusCode::OK, OPENMETRICS, Bytes::from(text)),
+                _ => reply(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "text/plain",
+                    Bytes::from_static(b"could not render the metrics\n"),
+                ),
+            }
+        }
         "/" => reply(
             StatusCode::OK,
             "text/html; charset=utf-8",

@@ -1,4 +1,4 @@
-//! The thread scrapes are rendered on: one per metrics port, at the
+//! The thread scrapes are written on: one per metrics port, at the
 //! scheduler's idle priority (Linux's `SCHED_IDLE`).
 //!
 //! Owns that thread and the hand-off to it. Why a thread of its own at
@@ -7,16 +7,18 @@
 //! serving threads keep busy, a scrape at normal priority took a core
 //! from them and showed in clients' tail latency (docs/BENCHMARKS.md,
 //! "/metrics"). At idle priority it runs only on CPU time nobody else
-//! wants, so a busy server's scrape takes longer instead. It must never
-//! be given other work: anything it runs waits behind every other thread.
+//! wants, so a busy server's scrape takes longer instead. It is given
+//! numbers already read (`gather`, at normal priority): it must never
+//! take a lock others wait for, since it may not run again for a long
+//! time. A panic while writing is caught, logged and answered as a
+//! failed scrape; the thread goes on.
 
 use super::collect::render;
-use crate::shared::Shared;
-use std::sync::Arc;
+use super::gather::Gathered;
 use tokio::sync::oneshot;
 
-/// A request for one rendering, answered on the channel it carries.
-type Job = oneshot::Sender<Result<String, std::fmt::Error>>;
+/// What to write, and where to send the text.
+type Job = (Gathered, oneshot::Sender<Option<String>>);
 
 /// The render thread's inbox; the thread ends when this is dropped.
 pub(super) struct RenderThread {
@@ -24,8 +26,8 @@ pub(super) struct RenderThread {
 }
 
 impl RenderThread {
-    /// Starts the thread for `shared`'s scrapes.
-    pub(super) fn start(shared: Arc<Shared>) -> std::io::Result<RenderThread> {
+    /// Starts the thread.
+    pub(super) fn start() -> std::io::Result<RenderThread> {
         let (jobs, inbox) = flume::bounded::<Job>(4);
         std::thread::Builder::new()
             .name("tandem-metrics".into())
@@ -33,18 +35,34 @@ impl RenderThread {
                 if let Err(e) = idle_priority() {
                     tracing::warn!("metrics: cannot lower the render thread's priority: {e}");
                 }
-                for job in inbox.iter() {
-                    let _ = job.send(render(&shared));
+                for (numbers, reply) in inbox.iter() {
+                    if reply.is_closed() {
+                        continue;
+                    }
+                    let written = std::panic::catch_unwind(move || render(numbers));
+                    let text = match written {
+                        Ok(Ok(text)) => Some(text),
+                        Ok(Err(e)) => {
+                            tracing::error!("metrics: cannot write the scrape: {e}");
+                            None
+                        }
+                        Err(_) => {
+                            tracing::error!("metrics: writing the scrape panicked");
+                            None
+                        }
+                    };
+                    let _ = reply.send(text);
                 }
             })?;
         Ok(RenderThread { jobs })
     }
 
-    /// The metrics text, rendered on the thread; `None` if it is gone.
-    pub(super) async fn render(&self) -> Option<Result<String, std::fmt::Error>> {
+    /// The metrics text for `numbers`, written on the thread; `None` if it
+    /// could not be written.
+    pub(super) async fn render(&self, numbers: Gathered) -> Option<String> {
         let (reply, answer) = oneshot::channel();
-        self.jobs.send_async(reply).await.ok()?;
-        answer.await.ok()
+        self.jobs.send_async((numbers, reply)).await.ok()?;
+        answer.await.ok().flatten()
     }
 }
 
