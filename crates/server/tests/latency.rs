@@ -148,6 +148,28 @@ fn spikes_at_or_over_the_threshold_are_recorded_by_event() -> TestResult {
     };
     assert_eq!(history.len(), 1);
     assert_eq!(ints(&history[0]), vec![*time, *ms]);
+    // GRAPH: Redis 7.0.15's title, rule and a one-sample sparkline (a
+    // flat series sits on the floor), labelled with its age.
+    let graph = text(run(&mut con, "LATENCY GRAPH command")?);
+    let mut lines = graph.lines();
+    assert_eq!(
+        lines.next(),
+        Some(format!("command - high {ms} ms, low {ms} ms (all time high {ms} ms)").as_str())
+    );
+    assert_eq!(lines.next(), Some("-".repeat(80).as_str()));
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows[..5], [" ", " ", " ", "_", " "], "{graph}");
+    assert!(
+        rows[5].chars().all(|c| c.is_ascii_digit()) && rows[rows.len() - 1] == "s",
+        "{graph}"
+    );
+    check(
+        &mut con,
+        &[(
+            "LATENCY GRAPH nosuch",
+            "-ERR No samples available for event 'nosuch'",
+        )],
+    )?;
     let doctor = text(run(&mut con, "LATENCY DOCTOR")?);
     assert!(
         doctor.contains("1. command: 1 latency spikes (average ")

@@ -1,14 +1,14 @@
-//! LATENCY: LATEST, HISTORY, RESET, DOCTOR, HISTOGRAM and HELP, in Redis
-//! 7.0's reply shapes and words.
+//! LATENCY: LATEST, HISTORY, RESET, GRAPH, DOCTOR, HISTOGRAM and HELP, in
+//! Redis 7.0's reply shapes and words.
 //!
 //! Owns the replies. The spikes are `latency::events`'s, the histograms
-//! `stats`'s; this module only reads them (and RESET clears spikes).
-//! GRAPH (an ASCII sparkline) is not offered.
+//! `stats`'s, GRAPH's drawing `latency::sparkline`'s; this module only
+//! reads them (and RESET clears spikes).
 
 use super::args::is;
 use super::introspection::help;
 use super::spec::{spec, Spec};
-use super::{stat_names, subcommand_syntax_error, unknown_subcommand, Call, CmdResult};
+use super::{stat_names, subcommand_syntax_error, unknown_subcommand, Call, CmdResult, Reject};
 use crate::latency::events::{analyze, Series};
 use crate::latency::Snapshot;
 use crate::shared::Shared;
@@ -20,6 +20,8 @@ const HELP: &[&str] = &[
     "LATENCY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
     "DOCTOR",
     "    Return a human readable latency analysis report.",
+    "GRAPH <event>",
+    "    Return an ASCII latency graph for the <event> class.",
     "HISTORY <event>",
     "    Return time-latency samples for the <event> class.",
     "LATEST",
@@ -71,12 +73,23 @@ fn latency(c: &mut Call<'_>) -> CmdResult {
             };
             c.out.count(reset);
         }
+        3 if is(sub, "graph") => {
+            let event = c.arg(2);
+            let Some(series) = monitor.series(event) else {
+                return Err(Reject::Owned(format!(
+                    "ERR No samples available for event '{}'",
+                    String::from_utf8_lossy(event)
+                )));
+            };
+            let text = graph(&String::from_utf8_lossy(event), &series);
+            c.out.verbatim_text(text.as_bytes());
+        }
         2 if is(sub, "doctor") => {
             let report = doctor(c.shared);
             c.out.verbatim_text(report.as_bytes());
         }
         _ if is(sub, "histogram") => histogram(c),
-        _ if ["latest", "history", "doctor", "help"]
+        _ if ["latest", "history", "graph", "doctor", "help"]
             .iter()
             .any(|s| is(sub, s)) =>
         {
@@ -85,6 +98,29 @@ fn latency(c: &mut Call<'_>) -> CmdResult {
         _ => return Err(unknown_subcommand(sub, "latency")),
     }
     Ok(())
+}
+
+/// GRAPH's text: a title, a rule, and the spikes drawn 4 rows high, 80
+/// to a block, each labelled with how long ago it was.
+fn graph(event: &str, series: &Series) -> String {
+    use crate::latency::sparkline::{ago, render, Sample};
+    let now = unix_secs();
+    let samples: Vec<Sample> = series
+        .samples
+        .iter()
+        .map(|s| Sample {
+            value: s.latency as f64,
+            label: ago(now.saturating_sub(s.time)),
+        })
+        .collect();
+    let high = series.samples.iter().map(|s| s.latency).max().unwrap_or(0);
+    let low = series.samples.iter().map(|s| s.latency).min().unwrap_or(0);
+    format!(
+        "{event} - high {high} ms, low {low} ms (all time high {} ms)\n{}\n{}",
+        series.max,
+        "-".repeat(80),
+        render(&samples, 80, 4)
+    )
 }
 
 fn clamp(n: u64) -> i64 {

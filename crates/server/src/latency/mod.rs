@@ -9,6 +9,7 @@
 
 pub mod events;
 pub mod histogram;
+pub mod sparkline;
 
 pub use events::LatencyMonitor;
 pub use histogram::Snapshot;

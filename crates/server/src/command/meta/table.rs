@@ -664,6 +664,8 @@ pub(super) const META: &[Meta] = &[
         .subcommands(&[
             Sub::new("latency|doctor", 2, ADMIN | NOSCRIPT | LOADING | STALE, "2.8.13", "Analyses the latency spikes recorded, in words", "O(1)")
                 .tips(&["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"]),
+            Sub::new("latency|graph", 3, ADMIN | NOSCRIPT | LOADING | STALE, "2.8.13", "Draws an event's latency spikes as an ASCII graph", "O(1)")
+                .tips(&["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"]),
             Sub::new("latency|help", 2, LOADING | STALE, "2.8.13", "Lists the LATENCY subcommands", "O(1)"),
             Sub::new("latency|histogram", -2, ADMIN | NOSCRIPT | LOADING | STALE, "7.0.0", "Returns the cumulative distribution of latencies of the named commands, or of all", "O(N) where N is the number of commands with latency information being retrieved.")
                 .tips(&["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"]),
