@@ -15,6 +15,8 @@
 //! `CONNECTION_LIFETIME`, so a client that stops reading frees its slot.
 
 mod collect;
+mod command_series;
+mod engine_series;
 mod gather;
 mod render_thread;
 
