@@ -93,6 +93,11 @@ fn fields(v: &str) -> HashMap<&str, &str> {
     v.split(',').filter_map(|kv| kv.split_once('=')).collect()
 }
 
+/// Field `name` of such a map as a number (0 if absent or not one).
+fn field(f: &HashMap<&str, &str>, name: &str) -> f64 {
+    f.get(name).and_then(|v| v.parse().ok()).unwrap_or(0.0)
+}
+
 fn number(info: &Info, name: &str) -> f64 {
     info.get(name).and_then(|v| v.parse().ok()).unwrap_or(0.0)
 }
@@ -122,16 +127,11 @@ fn shards_of(info: &Info, db: usize) -> Vec<Shard> {
         .filter_map(|(k, v)| {
             let n = k.strip_prefix(&prefix)?.parse().ok()?;
             let f = fields(v);
-            let get = |name: &str| {
-                f.get(name)
-                    .and_then(|v| v.parse::<f64>().ok())
-                    .unwrap_or(0.0)
-            };
             Some(Shard {
                 n,
-                keys: get("keys"),
-                bytes: get("bytes"),
-                waits: get("read_waits") + get("write_waits"),
+                keys: field(&f, "keys"),
+                bytes: field(&f, "bytes"),
+                waits: field(&f, "read_waits") + field(&f, "write_waits"),
             })
         })
         .collect();
@@ -158,12 +158,7 @@ fn draw(args: &TopArgs, addr: SocketAddr, now: &Info, before: Option<&Info>, dt:
     ));
     let keys: f64 = (0..64)
         .filter_map(|i| now.get(&format!("db{i}")))
-        .map(|v| {
-            fields(v)
-                .get("keys")
-                .and_then(|k| k.parse::<f64>().ok())
-                .unwrap_or(0.0)
-        })
+        .map(|v| field(&fields(v), "keys"))
         .sum();
     out.push_str(&format!(
         "keys {}  memory {}  clients {}  blocked {}  commands/s {}  expired/s {}  evicted/s {}  shards {}  resizes {}\n\n",
@@ -186,8 +181,7 @@ fn draw(args: &TopArgs, addr: SocketAddr, now: &Info, before: Option<&Info>, dt:
         let waits = |info: &Info| {
             info.get(&format!("db{i}")).map_or(0.0, |v| {
                 let f = fields(v);
-                let get = |n: &str| f.get(n).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-                get("read_waits") + get("write_waits")
+                field(&f, "read_waits") + field(&f, "write_waits")
             })
         };
         let waits_rate = match before {
@@ -197,7 +191,7 @@ fn draw(args: &TopArgs, addr: SocketAddr, now: &Info, before: Option<&Info>, dt:
         out.push_str(&format!(
             "db{i:<4} {:>6} {:>9} {:>11} {:>9} {:>13}\n",
             f.get("shards").unwrap_or(&"?"),
-            human(f.get("keys").and_then(|k| k.parse().ok()).unwrap_or(0.0)),
+            human(field(&f, "keys")),
             f.get("imbalance").unwrap_or(&"?"),
             if f.get("resizing") == Some(&"1") {
                 "yes"

@@ -13,20 +13,33 @@
 
 use std::cell::Cell;
 
-thread_local! {
-    static HITS: Cell<u64> = const { Cell::new(0) };
-    static MISSES: Cell<u64> = const { Cell::new(0) };
+/// This thread's counts, in one thread-local so that a lookup costs one
+/// access to it, not one per counter.
+struct Counts {
+    hits: Cell<u64>,
+    misses: Cell<u64>,
     /// While above 0, lookups are not counted (`quietly`).
-    static QUIET: Cell<u32> = const { Cell::new(0) };
+    quiet: Cell<u32>,
+}
+
+thread_local! {
+    static COUNTS: Counts = const {
+        Counts {
+            hits: Cell::new(0),
+            misses: Cell::new(0),
+            quiet: Cell::new(0),
+        }
+    };
 }
 
 /// A lookup found its key (`true`) or not.
 pub(crate) fn record(found: bool) {
-    if QUIET.try_with(Cell::get).unwrap_or(0) != 0 {
-        return;
-    }
-    let counter = if found { &HITS } else { &MISSES };
-    let _ = counter.try_with(|c| c.set(c.get().wrapping_add(1)));
+    let _ = COUNTS.try_with(|c| {
+        if c.quiet.get() == 0 {
+            let counter = if found { &c.hits } else { &c.misses };
+            counter.set(counter.get().wrapping_add(1));
+        }
+    });
 }
 
 /// Runs `f` without counting its lookups: a command that reads a key
@@ -36,19 +49,19 @@ pub fn quietly<R>(f: impl FnOnce() -> R) -> R {
     struct Loud;
     impl Drop for Loud {
         fn drop(&mut self) {
-            let _ = QUIET.try_with(|q| q.set(q.get().saturating_sub(1)));
+            let _ = COUNTS.try_with(|c| c.quiet.set(c.quiet.get().saturating_sub(1)));
         }
     }
-    let _ = QUIET.try_with(|q| q.set(q.get().saturating_add(1)));
+    let _ = COUNTS.try_with(|c| c.quiet.set(c.quiet.get().saturating_add(1)));
     let _loud = Loud;
     f()
 }
 
 /// This thread's hits and misses since it last took them, zeroing them.
 pub fn take() -> (u64, u64) {
-    let hits = HITS.try_with(|c| c.replace(0)).unwrap_or(0);
-    let misses = MISSES.try_with(|c| c.replace(0)).unwrap_or(0);
-    (hits, misses)
+    COUNTS
+        .try_with(|c| (c.hits.replace(0), c.misses.replace(0)))
+        .unwrap_or((0, 0))
 }
 
 #[cfg(test)]

@@ -30,7 +30,7 @@
 //! that later reads subtract: a reader must never write a counter that
 //! another thread owns.
 
-use crate::latency::histogram::Buckets;
+use crate::latency::histogram::{bump, Buckets};
 use crate::latency::Snapshot;
 use parking_lot::Mutex;
 use std::cell::RefCell;
@@ -63,15 +63,6 @@ struct Counters {
     /// command's first call on this thread (a few kilobytes), so that
     /// commands never run cost nothing.
     latency: OnceLock<Box<Buckets>>,
-}
-
-/// Adds `n` to a counter only this thread writes: a plain load and store
-/// (a `fetch_add` would be a locked instruction, and is not needed).
-fn bump(counter: &AtomicU64, n: u64) {
-    counter.store(
-        counter.load(Ordering::Relaxed).wrapping_add(n),
-        Ordering::Relaxed,
-    );
 }
 
 /// One thread's counters for one server.

@@ -9,10 +9,9 @@ use super::args::is;
 use super::introspection::help;
 use super::spec::{spec, Spec};
 use super::{stat_names, subcommand_syntax_error, unknown_subcommand, Call, CmdResult, Reject};
-use crate::latency::events::{analyze, Series};
+use crate::latency::events::{analyze, unix_secs, Series};
 use crate::latency::Snapshot;
 use crate::shared::Shared;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 pub(super) const COMMANDS: &[Spec] = &[spec("latency", -2, 0, (0, 0, 0), latency)];
 
@@ -200,12 +199,6 @@ pub(crate) fn cumulative_usec(h: &Snapshot) -> Vec<(u64, u64)> {
         }
     }
     out
-}
-
-fn unix_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 /// DOCTOR's report: Redis 7.0's text for the events Tandem records.

@@ -43,7 +43,8 @@ pub struct LatencyMonitor {
     events: Mutex<Vec<(String, Series)>>,
 }
 
-fn unix_secs() -> u64 {
+/// Now, in Unix seconds (the samples' and LATENCY's clock).
+pub fn unix_secs() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())

@@ -53,8 +53,10 @@ pub struct Buckets {
     sum_ns: AtomicU64,
 }
 
-/// Adds `n` to a counter only this thread writes: a plain load and store.
-fn bump(counter: &AtomicU64, n: u64) {
+/// Adds `n` to a counter only this thread writes: a plain load and store
+/// (a `fetch_add` would be a locked instruction, and is not needed). The
+/// per-thread tables of `stats` count with it too.
+pub(crate) fn bump(counter: &AtomicU64, n: u64) {
     counter.store(
         counter.load(Ordering::Relaxed).wrapping_add(n),
         Ordering::Relaxed,
