@@ -43,6 +43,7 @@ mod pause;
 mod persistence;
 mod registry;
 pub(crate) mod resp;
+mod script;
 mod server;
 mod session;
 mod shared;

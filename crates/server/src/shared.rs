@@ -51,6 +51,8 @@ pub struct Shared {
     pub slowlog: SlowLog,
     /// MONITOR's feed.
     pub monitors: Monitors,
+    /// The scripts EVAL and SCRIPT LOAD were given.
+    pub scripts: crate::script::ScriptCache,
     /// Latency tracking's switch and the latency monitor.
     pub latency: Latency,
     /// Cancelled to shut the server down.
@@ -97,6 +99,7 @@ impl Shared {
             stats: Stats::new(stat_slots),
             slowlog,
             monitors,
+            scripts: crate::script::ScriptCache::default(),
             latency,
             shutdown: CancellationToken::new(),
             started: Instant::now(),

@@ -27,6 +27,8 @@ pub(super) struct Report {
     maxmemory: u64,
     policy: &'static str,
     total_system: u64,
+    /// Every serving thread's Lua interpreter, and the cached scripts.
+    scripts: crate::script::Usage,
 }
 
 impl Report {
@@ -56,6 +58,7 @@ impl Report {
             maxmemory: config.eviction.maxmemory,
             policy: config.eviction.policy.name(),
             total_system: tandem_engine::process::total_memory_bytes().unwrap_or(0),
+            scripts: crate::script::usage(&shared.scripts),
         }
     }
 
@@ -109,6 +112,21 @@ impl Report {
         field("allocator_resident", a.resident.to_string());
         field("total_system_memory", self.total_system.to_string());
         field("total_system_memory_human", human(self.total_system));
+        let s = self.scripts;
+        field("used_memory_lua", s.vm_bytes.to_string());
+        field("used_memory_vm_eval", s.vm_bytes.to_string());
+        field("used_memory_lua_human", human(s.vm_bytes));
+        field("used_memory_scripts_eval", s.script_bytes.to_string());
+        field("number_of_cached_scripts", s.scripts.to_string());
+        // FUNCTION has no libraries yet (Redis counts its empty engine).
+        field("number_of_functions", "0".into());
+        field("number_of_libraries", "0".into());
+        field("used_memory_vm_functions", "0".into());
+        field("used_memory_vm_total", s.vm_bytes.to_string());
+        field("used_memory_vm_total_human", human(s.vm_bytes));
+        field("used_memory_functions", "0".into());
+        field("used_memory_scripts", s.script_bytes.to_string());
+        field("used_memory_scripts_human", human(s.script_bytes));
         field("maxmemory", self.maxmemory.to_string());
         field("maxmemory_human", human(self.maxmemory));
         field("maxmemory_policy", self.policy.to_string());

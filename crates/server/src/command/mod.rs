@@ -37,6 +37,7 @@ mod pick;
 pub(crate) mod pubsub;
 mod range;
 mod run;
+mod scripting;
 mod server;
 mod session;
 pub(crate) use session::REDIS_VERSION;
@@ -81,6 +82,26 @@ pub struct Call<'a> {
 }
 
 impl<'a> Call<'a> {
+    /// A call of `args` in `db`, its per-key operations on `kv` (the
+    /// database, or a batch of it): for commands run from inside a script.
+    pub(crate) fn new(
+        args: &'a [&'a [u8]],
+        out: &'a mut Out,
+        session: &'a mut Session,
+        shared: &'a Shared,
+        db: &'a Db,
+        kv: &'a dyn Target,
+    ) -> Self {
+        Call {
+            args,
+            out,
+            session,
+            shared,
+            db,
+            kv,
+        }
+    }
+
     /// The database the client had selected when the request began, for
     /// operations beyond single keys (SCAN, FLUSHDB, ...).
     pub fn db(&self) -> &'a Db {
@@ -119,6 +140,7 @@ pub fn table() -> &'static [Spec] {
             zset_algebra::COMMANDS,
             zset_blocking::COMMANDS,
             sort::COMMANDS,
+            scripting::COMMANDS,
             keys::COMMANDS,
             expire::COMMANDS,
             range::COMMANDS,

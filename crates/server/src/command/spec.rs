@@ -58,6 +58,10 @@ pub mod flags {
     pub const ALLOW_BUSY: u32 = 1 << 20;
     /// Refused while a replica loads a dataset in the background.
     pub const NO_ASYNC_LOADING: u32 = 1 << 21;
+    /// Fed to MONITOR by the command itself (EVAL), not after it.
+    pub const SKIP_MONITOR: u32 = 1 << 22;
+    /// May be called with no key at all although it takes keys.
+    pub const NO_MANDATORY_KEYS: u32 = 1 << 23;
 
     /// Each flag with the name COMMAND prints for it, in Redis's order.
     pub const NAMES: &[(u32, &str)] = &[
@@ -70,9 +74,11 @@ pub mod flags {
         (BLOCKING, "blocking"),
         (LOADING, "loading"),
         (STALE, "stale"),
+        (SKIP_MONITOR, "skip_monitor"),
         (SKIP_SLOWLOG, "skip_slowlog"),
         (FAST, "fast"),
         (NO_AUTH, "no_auth"),
+        (NO_MANDATORY_KEYS, "no_mandatory_keys"),
         (NO_ASYNC_LOADING, "no_async_loading"),
         (NO_MULTI, "no_multi"),
         (ALLOW_BUSY, "allow_busy"),

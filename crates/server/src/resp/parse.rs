@@ -287,7 +287,7 @@ fn parse_len(line: &[u8]) -> Option<i64> {
 /// Splits an inline request as Redis's `sdssplitargs`: words separated by
 /// blanks, `"..."` with C-style escapes, `'...'` with `\'`. `None` for
 /// unbalanced quotes, or a closing quote not followed by a blank.
-fn split_args(line: &[u8], out: &mut Vec<Vec<u8>>) -> Option<()> {
+pub(crate) fn split_args(line: &[u8], out: &mut Vec<Vec<u8>>) -> Option<()> {
     let mut i = 0;
     loop {
         while line.get(i).is_some_and(|&c| is_space(c)) {

@@ -55,6 +55,8 @@ pub mod acl {
     pub const LIST: u32 = 1 << 14;
     /// Works on sorted sets.
     pub const SORTEDSET: u32 = 1 << 15;
+    /// Scripting.
+    pub const SCRIPTING: u32 = 1 << 16;
 
     /// Each category with its name, in Redis's order.
     pub const NAMES: &[(u32, &str)] = &[
@@ -74,6 +76,7 @@ pub mod acl {
         (DANGEROUS, "@dangerous"),
         (CONNECTION, "@connection"),
         (TRANSACTION, "@transaction"),
+        (SCRIPTING, "@scripting"),
     ];
 }
 

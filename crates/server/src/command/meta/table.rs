@@ -6,7 +6,20 @@
 
 use super::acl;
 use super::key;
-use super::{ks, ks_keynum, ks_noted, ks_unknown, Meta, Sub};
+use super::{ks, ks_keynum, ks_noted, ks_unknown, KeySpec, Meta, Sub};
+
+/// EVAL's keys: counted by `numkeys`, and read and written as the script
+/// pleases.
+const EVAL_RW_KEYS: KeySpec = KeySpec {
+    notes: Some("We cannot tell how the keys will be used so we assume the worst, RW and UPDATE"),
+    ..ks_keynum(key::RW | key::ACCESS | key::UPDATE, 2, 0, 1, 1)
+};
+
+/// EVAL_RO's keys.
+const EVAL_RO_KEYS: KeySpec = KeySpec {
+    notes: Some("We cannot tell how the keys will be used so we assume the worst, RO and ACCESS"),
+    ..ks_keynum(key::RO | key::ACCESS, 2, 0, 1, 1)
+};
 use crate::command::spec::flags::*;
 
 /// Every command's metadata.
@@ -582,6 +595,39 @@ pub(super) const META: &[Meta] = &[
         .keys(&[
             ks(key::RO | key::ACCESS, 1, 0, 1),
             ks_unknown(key::RO | key::ACCESS, "For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from the content of the key we sort"),
+        ]),
+    Meta::new("eval", "scripting", "2.6.0", "Executes a server-side Lua script", "Depends on the script that is executed.")
+        .flags(STALE | SKIP_MONITOR | NO_MANDATORY_KEYS)
+        .acl(acl::SCRIPTING)
+        .keys(&[EVAL_RW_KEYS]),
+    Meta::new("evalsha", "scripting", "2.6.0", "Executes a server-side Lua script by SHA1 digest", "Depends on the script that is executed.")
+        .flags(STALE | SKIP_MONITOR | NO_MANDATORY_KEYS)
+        .acl(acl::SCRIPTING)
+        .keys(&[EVAL_RW_KEYS]),
+    Meta::new("eval_ro", "scripting", "7.0.0", "Executes a read-only server-side Lua script", "Depends on the script that is executed.")
+        .flags(STALE | SKIP_MONITOR | NO_MANDATORY_KEYS)
+        .acl(acl::SCRIPTING)
+        .keys(&[EVAL_RO_KEYS]),
+    Meta::new("evalsha_ro", "scripting", "7.0.0", "Executes a read-only server-side Lua script by SHA1 digest", "Depends on the script that is executed.")
+        .flags(STALE | SKIP_MONITOR | NO_MANDATORY_KEYS)
+        .acl(acl::SCRIPTING)
+        .keys(&[EVAL_RO_KEYS]),
+    Meta::new("script", "scripting", "2.6.0", "A container for Lua scripts management commands", "Depends on subcommand.")
+        .subcommands(&[
+            Sub::new("script|help", 2, LOADING | STALE, "5.0.0", "Show helpful text about the different subcommands", "O(1)")
+                .acl(acl::SCRIPTING),
+            Sub::new("script|exists", -3, NOSCRIPT, "2.6.0", "Check existence of scripts in the script cache.", "O(N) with N being the number of scripts to check (so checking a single script is an O(1) operation).")
+                .acl(acl::SCRIPTING)
+                .tips(&["request_policy:all_shards", "response_policy:agg_logical_and"]),
+            Sub::new("script|kill", 2, NOSCRIPT | ALLOW_BUSY, "2.6.0", "Kill the script currently in execution.", "O(1)")
+                .acl(acl::SCRIPTING)
+                .tips(&["request_policy:all_shards", "response_policy:one_succeeded"]),
+            Sub::new("script|load", 3, NOSCRIPT | STALE, "2.6.0", "Load the specified Lua script into the script cache.", "O(N) with N being the length in bytes of the script body.")
+                .acl(acl::SCRIPTING)
+                .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"]),
+            Sub::new("script|flush", -2, NOSCRIPT, "2.6.0", "Remove all the scripts from the script cache.", "O(N) with N being the number of scripts in cache")
+                .acl(acl::SCRIPTING)
+                .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"]),
         ]),
     Meta::new("multi", "transactions", "1.2.0", "Starts a transaction: the commands that follow are queued", "O(1)")
         .flags(NOSCRIPT | LOADING | STALE | ALLOW_BUSY)

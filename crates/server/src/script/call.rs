@@ -1,0 +1,239 @@
+//! `redis.call` and `redis.pcall`: a command run from inside a script, with
+//! Redis 7.0's checks, on the keys the script holds, and its reply turned
+//! into Lua values.
+//!
+//! Owns the rules for what a script may run (see ARCHITECTURE.md,
+//! "Scripts"): the command must exist, have its arity, not be `noscript`,
+//! not write in a read-only script, and touch only keys the run holds.
+//! It must never run a command whose keys the run does not hold: that
+//! would reach a shard lock this thread may already hold, or change a key
+//! outside the script's atomic view.
+
+use super::error::error_table;
+use super::flags::ScriptFlags;
+use super::random::Rand48;
+use super::reply;
+use crate::command::{flags, keys_of, run_counted, transaction, Call, Resolved, Target};
+use crate::resp::{Out, Protocol};
+use crate::session::Session;
+use crate::shared::Shared;
+use mlua::{Lua, MultiValue, Table, Value};
+use smallvec::SmallVec;
+use std::cell::Cell;
+use std::rc::Rc;
+use std::sync::Arc;
+use tandem_engine::Db;
+
+/// What the `redis` API's functions other than `call` may read or set of
+/// the running script (kept as the interpreter's app data while it runs).
+#[derive(Debug, Clone)]
+pub struct RunState {
+    resp3: Rc<Cell<bool>>,
+    /// The server's `math.random` generator.
+    pub random: Arc<Rand48>,
+}
+
+impl RunState {
+    /// A run's state, RESP2 to start with, as Redis's.
+    pub fn new(random: Arc<Rand48>) -> Self {
+        RunState {
+            resp3: Rc::new(Cell::new(false)),
+            random,
+        }
+    }
+
+    /// `redis.setresp(3)` (true) or `(2)`.
+    pub fn set_resp(&self, resp3: bool) {
+        self.resp3.set(resp3);
+    }
+
+    /// Whether the script asked for RESP3.
+    pub fn resp3(&self) -> bool {
+        self.resp3.get()
+    }
+}
+
+/// Why a command inside a script was refused before it ran.
+pub const UNDECLARED: &str = "Script attempted to access a key that was not declared in KEYS \
+     (Tandem runs a script on the shards of its declared keys)";
+/// A command that reaches beyond named keys (KEYS, SCAN, FLUSHDB, ...).
+pub const BEYOND_KEYS: &str = "This command reaches beyond the keys a script declared, \
+     which Tandem does not allow inside scripts";
+
+/// One script run's side of `redis.call`: where its commands go and what
+/// it has done so far.
+pub struct Dispatch<'a> {
+    /// The batch holding the declared keys (or the database).
+    pub target: &'a dyn Target,
+    /// The database the script runs in.
+    pub db: &'a Db,
+    /// The server.
+    pub shared: &'a Shared,
+    /// The calling client's session, lent to each command.
+    pub session: &'a mut Session,
+    /// The keys the run holds (KEYS, or a function's keys).
+    pub declared: &'a [&'a [u8]],
+    /// What the script declared.
+    pub flags: ScriptFlags,
+    /// EVAL_RO, FCALL_RO, or a `no-writes` script.
+    pub read_only: bool,
+    /// Memory was over the bound (and nothing evictable) as the run began.
+    pub oom: bool,
+    /// The script has run a write.
+    pub dirty: bool,
+    /// RESP version and other state the API reads.
+    pub run: RunState,
+    /// Each command's reply, parsed back into Lua.
+    out: Out,
+}
+
+impl<'a> Dispatch<'a> {
+    /// A dispatcher for one run.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        target: &'a dyn Target,
+        db: &'a Db,
+        shared: &'a Shared,
+        session: &'a mut Session,
+        declared: &'a [&'a [u8]],
+        flags: ScriptFlags,
+        read_only: bool,
+        oom: bool,
+        run: RunState,
+    ) -> Self {
+        Dispatch {
+            target,
+            db,
+            shared,
+            session,
+            declared,
+            flags,
+            read_only,
+            oom,
+            dirty: false,
+            run,
+            out: Out::default(),
+        }
+    }
+
+    /// `redis.call(...)`'s Rust half: `(true, reply)` or `(false, error
+    /// table)`; `redis.call` raises the latter, `redis.pcall` returns it.
+    pub fn call(&mut self, lua: &Lua, args: MultiValue) -> mlua::Result<(bool, Value)> {
+        let argv = match arguments(&args) {
+            Ok(a) => a,
+            Err(msg) => return refused(lua, msg),
+        };
+        let refs: SmallVec<[&[u8]; 8]> = argv.iter().map(Vec::as_slice).collect();
+        let Some(cmd) = Resolved::find(&refs) else {
+            return self.reject(lua, None, "Unknown Redis command called from script");
+        };
+        if let Err(msg) = self.admit(&cmd, &refs) {
+            return self.reject(lua, Some(&cmd), msg);
+        }
+        if cmd.flags() & flags::WRITE != 0 {
+            self.dirty = true;
+        }
+        self.out.buf.clear();
+        self.out.protocol = if self.run.resp3() {
+            Protocol::Resp3
+        } else {
+            Protocol::Resp2
+        };
+        // Each command is timed from its own start, not from where the
+        // script's previous command ended.
+        self.session.turn_clock = None;
+        let mut call = Call::new(
+            &refs,
+            &mut self.out,
+            self.session,
+            self.shared,
+            self.db,
+            self.target,
+        );
+        run_counted(&mut call, &cmd);
+        let value = reply::to_lua(lua, &self.out.buf)?;
+        match value {
+            Value::Table(t) if is_error(&t) => {
+                // Counted already, as the command's error.
+                t.raw_set("ignore_error_stats_update", true)?;
+                Ok((false, Value::Table(t)))
+            }
+            v => Ok((true, v)),
+        }
+    }
+
+    /// Redis 7.0's checks of a command called from a script, in its order
+    /// (`scriptCall`), and Tandem's one: its keys must be held.
+    fn admit(&self, cmd: &Resolved, args: &[&[u8]]) -> Result<(), &'static str> {
+        if cmd.arity_error(args.len()).is_some() {
+            return Err("Wrong number of args calling Redis command from script");
+        }
+        let f = cmd.flags();
+        if f & flags::NOSCRIPT != 0 {
+            return Err("This Redis command is not allowed from script");
+        }
+        if self.read_only && f & (flags::WRITE | flags::MAY_REPLICATE) != 0 {
+            return Err("Write commands are not allowed from read-only scripts.");
+        }
+        if f & flags::WRITE != 0 && !self.dirty {
+            if let Some(_msg) = self.shared.persistence.refusal(&self.shared.config.load()) {
+                return Err(MISCONF);
+            }
+            let allow_oom = !self.flags.compat && self.flags.allow_oom;
+            if self.oom && !allow_oom && f & flags::DENYOOM != 0 {
+                return Err("-OOM command not allowed when used memory > 'maxmemory'.");
+            }
+        }
+        if !transaction::is_atomic(cmd.index) {
+            return Err(BEYOND_KEYS);
+        }
+        let keys = keys_of(cmd.spec, args);
+        if keys.iter().any(|k| !self.declared.contains(k)) {
+            return Err(UNDECLARED);
+        }
+        Ok(())
+    }
+
+    fn reject(&self, lua: &Lua, cmd: Option<&Resolved>, msg: &str) -> mlua::Result<(bool, Value)> {
+        let t = error_table(lua, msg)?;
+        // Counted as Redis counts a refusal: the command's rejected call
+        // and the error, so not again when the script fails with it.
+        if let Some(cmd) = cmd {
+            self.shared.stats.reject(cmd.slot);
+        }
+        if let Ok(Value::String(s)) = t.raw_get::<Value>("err") {
+            self.shared.stats.error(&s.as_bytes());
+        }
+        t.raw_set("ignore_error_stats_update", true)?;
+        Ok((false, Value::Table(t)))
+    }
+}
+
+/// Redis's words for a write refused while the server cannot persist.
+const MISCONF: &str = "-MISCONF Errors writing to disk: writes are refused until the problem is \
+     fixed (see INFO persistence)";
+
+fn refused(lua: &Lua, msg: &str) -> mlua::Result<(bool, Value)> {
+    Ok((false, Value::Table(error_table(lua, msg)?)))
+}
+
+fn is_error(t: &Table) -> bool {
+    matches!(t.raw_get::<Value>("err"), Ok(Value::String(_))) && t.raw_len() == 0
+}
+
+/// A command's arguments from Lua values, as Redis takes them: strings as
+/// they are, numbers as `%.17g`; anything else is refused.
+pub fn arguments(args: &MultiValue) -> Result<Vec<Vec<u8>>, &'static str> {
+    if args.is_empty() {
+        return Err("Please specify at least one argument for this redis lib call");
+    }
+    args.iter()
+        .map(|v| match v {
+            Value::String(s) => Ok(s.as_bytes().to_vec()),
+            // Lua 5.1 has only doubles: an integral one is still `%.17g`.
+            Value::Integer(i) => Ok(tandem_engine::format_score(*i as f64).into_bytes()),
+            Value::Number(n) => Ok(tandem_engine::format_score(*n).into_bytes()),
+            _ => Err("Lua redis lib command arguments must be strings or integers"),
+        })
+        .collect()
+}

@@ -1,0 +1,221 @@
+//! Scripting: Lua scripts run atomically on the keyspace, as Redis 7.0
+//! runs EVAL.
+//!
+//! Owns running a script: its interpreter (one per serving thread,
+//! `vm.rs`), the cache of scripts by SHA-1 (`cache.rs`), the shebang's
+//! flags (`flags.rs`), `redis.call` (`call.rs`), replies between RESP and
+//! Lua (`reply.rs`) and errors (`error.rs`). A script holds its declared
+//! keys' shards for its whole run, through the engine batch EXEC uses, so
+//! no other client sees it half done; see ARCHITECTURE.md, "Scripts", for
+//! the rule on keys it did not declare. It must never run a script
+//! without that batch, nor let a script's command take a lock of its own.
+
+pub mod cache;
+mod call;
+mod error;
+pub mod flags;
+mod raising;
+mod random;
+mod reply;
+mod vm;
+
+pub use cache::{Script, ScriptCache};
+
+use crate::command::{Call, CmdResult, Reject};
+use crate::eviction::Outcome;
+use std::cell::{Cell, RefCell};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use vm::Vm;
+
+thread_local! {
+    /// This thread's interpreter, made at its first script.
+    static VM: RefCell<Option<Vm>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` on this thread's interpreter, making it first if needed.
+fn with_vm<R>(f: impl FnOnce(&mut Vm) -> Result<R, Reject>) -> Result<R, Reject> {
+    VM.with_borrow_mut(|slot| {
+        if slot.is_none() {
+            let vm = Vm::new().map_err(|e| {
+                Reject::Owned(format!("ERR Error creating the Lua interpreter: {e}"))
+            })?;
+            *slot = Some(vm);
+        }
+        match slot.as_mut() {
+            Some(vm) => {
+                let r = f(vm);
+                publish_vm_bytes(vm);
+                r
+            }
+            None => Err(Reject::Static("ERR no Lua interpreter")),
+        }
+    })
+}
+
+/// The cached script of `body`, compiling and caching it if it is new
+/// (EVAL, SCRIPT LOAD); Redis's error if its shebang or its code is bad.
+pub fn load(cache: &ScriptCache, body: &[u8]) -> Result<Arc<Script>, Reject> {
+    let sha = cache::sha1_hex(body);
+    if let Some(script) = cache.get(sha.as_bytes()) {
+        return Ok(script);
+    }
+    let script = ScriptCache::prepare(body).map_err(|e| Reject::Owned(format!("ERR {e}")))?;
+    let generation = cache.generation();
+    with_vm(|vm| {
+        vm.function(&script, generation)
+            .map(|_| ())
+            .map_err(|e| Reject::Owned(format!("ERR {e}")))
+    })?;
+    Ok(cache.insert(script))
+}
+
+/// What a script run was asked: its keys and arguments, and whether the
+/// command was EVAL_RO / EVALSHA_RO.
+pub struct Invocation<'a> {
+    /// The script.
+    pub script: &'a Script,
+    /// KEYS.
+    pub keys: &'a [&'a [u8]],
+    /// ARGV.
+    pub argv: &'a [&'a [u8]],
+    /// Called as a read-only command (`*_RO`).
+    pub read_only_command: bool,
+}
+
+/// Runs a script for the client of `c` and writes its reply: Redis 7.0's
+/// checks before it runs (`scriptPrepareForRun`), then the run on a batch
+/// holding its keys.
+pub fn run(c: &mut Call<'_>, inv: &Invocation<'_>) -> CmdResult {
+    let flags = inv.script.flags;
+    let shared = c.shared;
+    let config = shared.config.load();
+    if !flags.compat && !flags.no_writes {
+        if shared.persistence.refusal(&config).is_some() {
+            return Err(Reject::Static(
+                "MISCONF Redis is configured to persist data to AOF, but it's currently unable to \
+                 persist to disk. Writable scripts are blocked. Use 'no-writes' flag for read only \
+                 scripts.",
+            ));
+        }
+        if inv.read_only_command {
+            return Err(Reject::Static(
+                "ERR Can not execute a script with write flag using *_ro command.",
+            ));
+        }
+    }
+    // Redis's `pre_command_oom_state`: evicting here, before the batch
+    // holds any lock that eviction could need.
+    let oom = config.eviction.maxmemory != 0
+        && shared.eviction.perform(&shared.config, &shared.dbs) == Outcome::Stuck;
+    if oom && !flags.compat && !(flags.allow_oom || flags.no_writes) {
+        return Err(Reject::Static(
+            "OOM allow-oom flag is not set on the script, can not run it when used memory > \
+             'maxmemory'",
+        ));
+    }
+    drop(config);
+    let read_only = inv.read_only_command || (!flags.compat && flags.no_writes);
+    let generation = shared.scripts.generation();
+    let outcome = with_vm(|vm| {
+        let f = vm
+            .function(inv.script, generation)
+            .map_err(|e| Reject::Owned(format!("ERR {e}")))?;
+        let state = call::RunState::new(shared.scripts.random.clone());
+        vm.lua().set_app_data(state.clone());
+        let db = c.db();
+        let session = &mut *c.session;
+        let (was_in_exec, was_db) = (session.in_exec, session.db);
+        // No command inside a script blocks (Redis's CLIENT_DENY_BLOCKING):
+        // BLPOP and friends answer at once, as inside EXEC.
+        session.in_exec = true;
+        let result = db.atomically(inv.keys, |tx| {
+            crate::eviction::holding_locks(|| {
+                let mut dispatch = call::Dispatch::new(
+                    tx,
+                    db,
+                    shared,
+                    session,
+                    inv.keys,
+                    flags,
+                    read_only,
+                    oom,
+                    state.clone(),
+                );
+                vm.lua().scope(|scope| {
+                    let call = scope.create_function_mut(|lua, args| dispatch.call(lua, args))?;
+                    Ok(vm.run_eval(&f, inv.keys, inv.argv, call))
+                })
+            })
+        });
+        session.in_exec = was_in_exec;
+        session.db = was_db;
+        vm.lua().remove_app_data::<call::RunState>();
+        let written = match result {
+            Ok(Ok(value)) => {
+                reply::write(c.out, &value, state.resp3());
+                Ok(())
+            }
+            Ok(Err(e)) => Err(e),
+            Err(e) => Err(error::ScriptError::internal(e)),
+        };
+        Ok(written)
+    })?;
+    match outcome {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let line = e.line(inv.script.name());
+            if e.counted() {
+                // Counted when the command inside failed.
+                c.out.error_bytes(&line);
+                Ok(())
+            } else {
+                Err(Reject::Owned(String::from_utf8_lossy(&line).into_owned()))
+            }
+        }
+    }
+}
+
+/// Bytes held by every thread's interpreter, as last published.
+static VM_BYTES: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    /// What this thread's interpreter last added to `VM_BYTES`.
+    static PUBLISHED: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Adds this thread's interpreter's change in size to `VM_BYTES` when it
+/// moved by 16 KiB or more: one shared write now and then, not per script.
+fn publish_vm_bytes(vm: &Vm) {
+    let now = u64::try_from(vm.used_memory()).unwrap_or(u64::MAX);
+    let before = PUBLISHED.get();
+    if now.abs_diff(before) >= 16 * 1024 || before == 0 {
+        if now >= before {
+            VM_BYTES.fetch_add(now - before, Ordering::Relaxed);
+        } else {
+            VM_BYTES.fetch_sub(before - now, Ordering::Relaxed);
+        }
+        PUBLISHED.set(now);
+    }
+}
+
+/// What scripting holds, for INFO's memory section.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Usage {
+    /// The interpreters' bytes (`used_memory_lua`).
+    pub vm_bytes: u64,
+    /// The cached scripts' bytes (`used_memory_scripts_eval`).
+    pub script_bytes: u64,
+    /// How many scripts are cached.
+    pub scripts: u64,
+}
+
+/// What scripting holds now.
+pub fn usage(cache: &ScriptCache) -> Usage {
+    let (scripts, bytes) = cache.usage();
+    Usage {
+        vm_bytes: VM_BYTES.load(Ordering::Relaxed),
+        script_bytes: u64::try_from(bytes).unwrap_or(u64::MAX),
+        scripts: u64::try_from(scripts).unwrap_or(u64::MAX),
+    }
+}

@@ -1,0 +1,84 @@
+//! The `redis` API's functions that raise errors, as C functions.
+//!
+//! Owns one small C closure: it calls the Rust function stored under a
+//! name in the API table and raises the value it gets back when that
+//! says so. Redis's own API functions are C functions, and that matters
+//! for where an error is reported: a script's `return redis.call(...)` is
+//! a tail call, which in Lua 5.1 drops the script's frame if the callee
+//! is a Lua function but not if it is a C one. A Lua wrapper would report
+//! errors without the script's line. mlua raises a Rust callback's error
+//! as its own userdata, never as the table or string Redis raises, hence
+//! this. It must never do more than that call and that raise.
+
+use mlua::ffi::{self, lua_State};
+use mlua::{Function, Lua, Table};
+use std::os::raw::c_int;
+
+/// A C function that calls `api[name](...)`, which returns `(ok, value)`,
+/// and returns `value`, raising it first if not `ok` and `raise` is set.
+pub fn raising(lua: &Lua, api: &Table, name: &str, raise: bool) -> mlua::Result<Function> {
+    // SAFETY: `exec_raw` runs the closure with the three pushed values on
+    // top of the stack, in a protected call; `lua_pushcclosure` pops them
+    // as the closure's upvalues and pushes one function, the result.
+    unsafe { lua.exec_raw::<Function>((api.clone(), name, raise), push_closure) }
+}
+
+fn push_closure(state: *mut lua_State) {
+    // SAFETY: called by `exec_raw` with the three upvalues on top of a
+    // valid state's stack.
+    unsafe { ffi::lua_pushcclosure(state, trampoline, 3) };
+}
+
+/// The closure's body. Upvalue 1 is the API table, 2 the function's name,
+/// 3 whether to raise. Lua calls it with a valid state and those upvalues;
+/// every stack index used is an argument or a value pushed here.
+/// `lua_call` and `lua_error` may leave by `longjmp`, over a frame that
+/// holds nothing to drop.
+unsafe extern "C-unwind" fn trampoline(state: *mut lua_State) -> c_int {
+    // SAFETY: see above, for each call below.
+    let argc = unsafe { ffi::lua_gettop(state) };
+    // SAFETY: as above.
+    unsafe { ffi::lua_pushvalue(state, ffi::lua_upvalueindex(2)) };
+    // SAFETY: as above; upvalue 1 is a table.
+    unsafe { ffi::lua_rawget(state, ffi::lua_upvalueindex(1)) };
+    // SAFETY: as above.
+    unsafe { ffi::lua_insert(state, 1) };
+    // SAFETY: as above; the function and its `argc` arguments are on top.
+    unsafe { ffi::lua_call(state, argc, 2) };
+    // SAFETY: as above; the call left two results.
+    let ok = unsafe { ffi::lua_toboolean(state, -2) } != 0;
+    // SAFETY: as above.
+    let raise = unsafe { ffi::lua_toboolean(state, ffi::lua_upvalueindex(3)) } != 0;
+    if ok || !raise {
+        return 1;
+    }
+    // SAFETY: as above; the value raised is on top.
+    unsafe { ffi::lua_error(state) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raises_what_the_function_returns() -> mlua::Result<()> {
+        let lua = Lua::new();
+        let api = lua.create_table()?;
+        api.set(
+            "f",
+            lua.create_function(|lua, fail: bool| {
+                let t = lua.create_table()?;
+                t.set("err", "ERR nope")?;
+                Ok((!fail, t))
+            })?,
+        )?;
+        lua.globals().set("f", raising(&lua, &api, "f", true)?)?;
+        let ok: bool = lua.load("return type(f(false)) == 'table'").eval()?;
+        assert!(ok);
+        let caught: String = lua
+            .load("local ok, e = pcall(f, true); return e.err")
+            .eval()?;
+        assert_eq!(caught, "ERR nope");
+        Ok(())
+    }
+}

@@ -1,0 +1,458 @@
+//! A serving thread's Lua state: the sandbox (`sandbox.lua`), the
+//! `redis` API's functions that need no running script, the scripts
+//! this thread has compiled, and how one is run and its error reported.
+//!
+//! Owns the interpreter. Each serving thread has its own (Lua states are
+//! single-threaded, and one per thread means scripts on different cores
+//! never wait for each other's interpreter); what a script may reach is
+//! the same in all of them, since the sandbox leaves no global a script
+//! can change. It must never run a script outside `Vm::run`, which is
+//! where a script's errors become Redis's error replies.
+
+use super::cache::Script;
+use super::error::{error_table, ScriptError};
+use super::raising::raising;
+use super::random;
+use mlua::{chunk::ChunkMode, Function, Lua, LuaOptions, MultiValue, StdLib, Table, Value};
+use std::collections::HashMap;
+
+/// The chunk name Redis gives a script: errors read `user_script:1:`.
+pub const SCRIPT_CHUNK: &str = "@user_script";
+
+/// A thread's interpreter and what it compiled.
+pub struct Vm {
+    lua: Lua,
+    /// The protected globals every script runs in.
+    env: Table,
+    /// `set_args(keys, argv)`: sets KEYS and ARGV for the next run.
+    set_args: Function,
+    /// `xpcall`, kept before scripts could see it.
+    xpcall: Function,
+    /// The error handler runs are protected by (Redis's
+    /// `__redis__err__handler`).
+    handler: Function,
+    /// The table `redis.call` finds its Rust half in; `call` is set for
+    /// the length of each run.
+    api: Table,
+    /// Compiled scripts by SHA-1, with the cache generation they belong to.
+    compiled: HashMap<[u8; 40], Function>,
+    /// The script cache's generation these were compiled under.
+    generation: u64,
+}
+
+impl Vm {
+    /// A fresh interpreter with Redis's libraries and sandbox.
+    pub fn new() -> mlua::Result<Vm> {
+        let lua = Lua::new_with(
+            StdLib::TABLE | StdLib::STRING | StdLib::MATH,
+            LuaOptions::default(),
+        )?;
+        let globals = lua.globals();
+        let xpcall: Function = globals.get("xpcall")?;
+        let api = lua.create_table()?;
+        api.raw_set(
+            "call",
+            lua.create_function(|lua, _: MultiValue| outside(lua))?,
+        )?;
+        api.raw_set("sha1hex", lua.create_function(sha1hex)?)?;
+        api.raw_set("log", lua.create_function(log)?)?;
+        api.raw_set("setresp", lua.create_function(setresp)?)?;
+        api.raw_set("set_repl", lua.create_function(set_repl)?)?;
+        api.raw_set("acl_check_cmd", lua.create_function(acl_check_cmd)?)?;
+        api.raw_set("random", lua.create_function(random::lua_random)?)?;
+        api.raw_set("randomseed", lua.create_function(random::lua_randomseed)?)?;
+        let redis = lua.create_table()?;
+        redis.raw_set("call", raising(&lua, &api, "call", true)?)?;
+        redis.raw_set("pcall", raising(&lua, &api, "call", false)?)?;
+        for name in ["sha1hex", "log", "setresp", "set_repl", "acl_check_cmd"] {
+            redis.raw_set(name, raising(&lua, &api, name, true)?)?;
+        }
+        redis.raw_set("error_reply", lua.create_function(error_reply)?)?;
+        redis.raw_set("status_reply", lua.create_function(status_reply)?)?;
+        redis.raw_set(
+            "replicate_commands",
+            lua.create_function(|_, _: MultiValue| Ok(true))?,
+        )?;
+        redis.raw_set(
+            "breakpoint",
+            lua.create_function(|_, _: MultiValue| Ok(false))?,
+        )?;
+        redis.raw_set("debug", lua.create_function(|_, _: MultiValue| Ok(()))?)?;
+        for (name, n) in [
+            ("LOG_DEBUG", 0),
+            ("LOG_VERBOSE", 1),
+            ("LOG_NOTICE", 2),
+            ("LOG_WARNING", 3),
+        ] {
+            redis.raw_set(name, n)?;
+        }
+        for (name, n) in [
+            ("REPL_NONE", 0),
+            ("REPL_AOF", 1),
+            ("REPL_SLAVE", 2),
+            ("REPL_REPLICA", 2),
+            ("REPL_ALL", 3),
+        ] {
+            redis.raw_set(name, n)?;
+        }
+        redis.raw_set("REDIS_VERSION", crate::command::REDIS_VERSION)?;
+        redis.raw_set("REDIS_VERSION_NUM", version_num())?;
+        globals.raw_set("redis", redis)?;
+        let math: Table = globals.get("math")?;
+        math.raw_set("random", raising(&lua, &api, "random", true)?)?;
+        math.raw_set("randomseed", raising(&lua, &api, "randomseed", true)?)?;
+        let (env, set_args): (Table, Function) = lua
+            .load(include_str!("sandbox.lua"))
+            .set_name("=sandbox")
+            .set_mode(ChunkMode::Text)
+            .call(globals.clone())?;
+        let handler = lua.create_function(error_handler)?;
+        globals.raw_set("__redis__err__handler", handler.clone())?;
+        lua.set_globals(env.clone())?;
+        Ok(Vm {
+            lua,
+            env,
+            set_args,
+            xpcall,
+            handler,
+            api,
+            compiled: HashMap::new(),
+            generation: 0,
+        })
+    }
+
+    /// The interpreter.
+    pub fn lua(&self) -> &Lua {
+        &self.lua
+    }
+
+    /// Compiles `body` (the script's text after its shebang) as Redis
+    /// does, or Redis's error for it.
+    pub fn compile(&self, body: &[u8]) -> Result<Function, String> {
+        self.lua
+            .load(body)
+            .set_name(SCRIPT_CHUNK)
+            .set_mode(ChunkMode::Text)
+            .set_environment(self.env.clone())
+            .into_function()
+            .map_err(|e| {
+                format!(
+                    "Error compiling script (new function): {}",
+                    syntax_message(&e)
+                )
+            })
+    }
+
+    /// The function of `script`, compiled on this thread once per cache
+    /// generation (SCRIPT FLUSH starts a new one).
+    pub fn function(&mut self, script: &Script, generation: u64) -> Result<Function, String> {
+        if generation != self.generation {
+            self.compiled.clear();
+            self.generation = generation;
+        }
+        if let Some(f) = self.compiled.get(&script.sha) {
+            return Ok(f.clone());
+        }
+        let f = self.compile(script.code())?;
+        self.compiled.insert(script.sha, f.clone());
+        Ok(f)
+    }
+
+    /// Runs `f` with KEYS and ARGV set (EVAL) and `call` as the API's
+    /// `redis.call`, protected by the error handler. The script's result,
+    /// or its error as Redis reports it.
+    pub fn run_eval(
+        &self,
+        f: &Function,
+        keys: &[&[u8]],
+        argv: &[&[u8]],
+        call: Function,
+    ) -> Result<Value, ScriptError> {
+        let setup = || -> mlua::Result<()> {
+            let keys = self.array(keys)?;
+            let argv = self.array(argv)?;
+            self.set_args.call::<()>((keys, argv))?;
+            self.api.raw_set("call", call)
+        };
+        setup().map_err(ScriptError::internal)?;
+        let result = self
+            .xpcall
+            .call::<MultiValue>((f.clone(), self.handler.clone()));
+        let reset = self.api.raw_set(
+            "call",
+            self.lua
+                .create_function(|lua, _: MultiValue| outside(lua))
+                .ok(),
+        );
+        let mut values = result.map_err(ScriptError::internal)?.into_iter();
+        reset.map_err(ScriptError::internal)?;
+        match values.next() {
+            Some(Value::Boolean(true)) => Ok(values.next().unwrap_or(Value::Nil)),
+            _ => Err(ScriptError::from_value(values.next().unwrap_or(Value::Nil))),
+        }
+    }
+
+    fn array(&self, items: &[&[u8]]) -> mlua::Result<Table> {
+        let t = self.lua.create_table_with_capacity(items.len(), 0)?;
+        for (i, item) in items.iter().enumerate() {
+            t.raw_seti(i + 1, self.lua.create_string(item)?)?;
+        }
+        Ok(t)
+    }
+
+    /// The bytes the interpreter holds (INFO's `used_memory_lua`).
+    pub fn used_memory(&self) -> usize {
+        self.lua.used_memory()
+    }
+}
+
+/// What `redis.call` answers outside a run (at a library's load).
+fn outside(lua: &Lua) -> mlua::Result<(bool, Table)> {
+    Ok((
+        false,
+        error_table(
+            lua,
+            "redis.call/pcall can only be called inside a script invocation",
+        )?,
+    ))
+}
+
+/// Redis's number for its version: 7.0.15 is 0x07000f.
+fn version_num() -> u32 {
+    let mut parts = crate::command::REDIS_VERSION
+        .split('.')
+        .map(|p| p.parse::<u32>().unwrap_or(0));
+    let (a, b, c) = (
+        parts.next().unwrap_or(0),
+        parts.next().unwrap_or(0),
+        parts.next().unwrap_or(0),
+    );
+    (a << 16) | (b << 8) | c
+}
+
+/// A syntax error's text as Lua gives it (`user_script:1: ...`), without
+/// what mlua adds around it.
+fn syntax_message(e: &mlua::Error) -> String {
+    match e {
+        mlua::Error::SyntaxError { message, .. } => message.clone(),
+        mlua::Error::RuntimeError(m) => m.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Redis's `__redis__err__handler`: the error as a table with `err`
+/// ("ERR " and the message, for a plain error), and where the script was
+/// when it failed: the function that raised it, or its caller when that
+/// was a C function or the sandbox's own Lua (the `raising` wrappers).
+fn error_handler(lua: &Lua, err: Value) -> mlua::Result<Table> {
+    let table = match err {
+        Value::Table(t) => t,
+        other => {
+            let msg = match &other {
+                Value::Nil => "nil".to_owned(),
+                Value::Boolean(b) => b.to_string(),
+                Value::Error(e) => e.to_string(),
+                v => match lua.coerce_string(v.clone()) {
+                    Ok(Some(s)) => s.to_string_lossy(),
+                    _ => format!("{}: {:p}", v.type_name(), v.to_pointer()),
+                },
+            };
+            error_table(lua, &msg)?
+        }
+    };
+    for level in 1..16 {
+        let frame = lua.inspect_stack(level, |d| {
+            let src = d.source();
+            (
+                src.what,
+                src.source.map(|s| s.into_owned()),
+                d.current_line(),
+            )
+        });
+        let Some((what, source, line)) = frame else {
+            break;
+        };
+        if what == "C" || source.as_deref() == Some("=sandbox") {
+            continue;
+        }
+        if let Some(source) = source {
+            table.raw_set("source", source)?;
+        }
+        if let Some(line) = line {
+            table.raw_set("line", line)?;
+        }
+        break;
+    }
+    Ok(table)
+}
+
+/// A string or number as Lua's `tostring` writes it (numbers `%.14g`);
+/// `None` for other values.
+fn text_of(lua: &Lua, v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.to_string_lossy()),
+        Value::Integer(_) | Value::Number(_) => lua
+            .coerce_string(v.clone())
+            .ok()
+            .flatten()
+            .map(|s| s.to_string_lossy()),
+        _ => None,
+    }
+}
+
+fn sha1hex(lua: &Lua, args: MultiValue) -> mlua::Result<(bool, Value)> {
+    if args.len() != 1 {
+        let t = error_table(lua, "wrong number of arguments")?;
+        return Ok((false, Value::Table(t)));
+    }
+    let bytes = match args.front() {
+        Some(Value::String(s)) => s.as_bytes().to_vec(),
+        Some(v) => text_of(lua, v).unwrap_or_default().into_bytes(),
+        None => Vec::new(),
+    };
+    let hex = super::cache::sha1_hex(&bytes);
+    Ok((true, Value::String(lua.create_string(hex)?)))
+}
+
+fn single_field(lua: &Lua, args: &MultiValue, field: &str) -> mlua::Result<Table> {
+    match (args.len(), args.front()) {
+        (1, Some(Value::String(s))) => {
+            let t = lua.create_table()?;
+            t.raw_set(field, s.clone())?;
+            Ok(t)
+        }
+        _ => error_table(lua, "wrong number or type of arguments"),
+    }
+}
+
+fn error_reply(lua: &Lua, args: MultiValue) -> mlua::Result<Table> {
+    match (args.len(), args.front()) {
+        (1, Some(Value::String(s))) => {
+            let text = s.as_bytes();
+            let mut dashed = Vec::with_capacity(text.len() + 1);
+            if text.first() != Some(&b'-') {
+                dashed.push(b'-');
+            }
+            dashed.extend_from_slice(&text);
+            super::error::push_error_table(lua, &dashed)
+        }
+        _ => error_table(lua, "wrong number or type of arguments"),
+    }
+}
+
+fn status_reply(lua: &Lua, args: MultiValue) -> mlua::Result<Table> {
+    single_field(lua, &args, "ok")
+}
+
+fn log(lua: &Lua, args: MultiValue) -> mlua::Result<(bool, Value)> {
+    let fail = |msg: &str| -> mlua::Result<(bool, Value)> {
+        Ok((false, Value::Table(error_table(lua, msg)?)))
+    };
+    if args.len() < 2 {
+        return fail("redis.log() requires two arguments or more.");
+    }
+    let level = match args.front() {
+        Some(Value::Integer(i)) => *i as f64,
+        Some(Value::Number(n)) => *n,
+        Some(Value::String(s)) => match s.to_str().ok().and_then(|t| t.trim().parse().ok()) {
+            Some(n) => n,
+            None => return fail("First argument must be a number (log level)."),
+        },
+        _ => return fail("First argument must be a number (log level)."),
+    };
+    let level = level as i64;
+    if !(0..=3).contains(&level) {
+        return fail("Invalid debug level.");
+    }
+    let mut text = String::new();
+    for (i, v) in args.iter().skip(1).enumerate() {
+        let Some(piece) = text_of(lua, v) else {
+            continue;
+        };
+        if i > 0 {
+            text.push(' ');
+        }
+        text.push_str(&piece);
+    }
+    match level {
+        0 => tracing::debug!(target: "tandem::script", "{text}"),
+        1 => tracing::info!(target: "tandem::script", "{text}"),
+        2 => tracing::info!(target: "tandem::script", "{text}"),
+        _ => tracing::warn!(target: "tandem::script", "{text}"),
+    }
+    Ok((true, Value::Nil))
+}
+
+fn setresp(lua: &Lua, args: MultiValue) -> mlua::Result<(bool, Value)> {
+    let fail = |msg: &str| -> mlua::Result<(bool, Value)> {
+        Ok((false, Value::Table(error_table(lua, msg)?)))
+    };
+    let Some(run) = lua
+        .app_data_ref::<super::call::RunState>()
+        .map(|r| r.clone())
+    else {
+        return fail("redis.setresp can only be called inside a script invocation");
+    };
+    if args.len() != 1 {
+        return fail("redis.setresp() requires one argument.");
+    }
+    let resp = match args.front() {
+        Some(Value::Integer(i)) => *i,
+        Some(Value::Number(n)) => *n as i64,
+        Some(Value::String(s)) => s
+            .to_str()
+            .ok()
+            .and_then(|t| t.trim().parse::<f64>().ok())
+            .map_or(0, |n| n as i64),
+        _ => 0,
+    };
+    if resp != 2 && resp != 3 {
+        return fail("RESP version must be 2 or 3.");
+    }
+    run.set_resp(resp == 3);
+    Ok((true, Value::Nil))
+}
+
+fn set_repl(lua: &Lua, args: MultiValue) -> mlua::Result<(bool, Value)> {
+    let fail = |msg: &str| -> mlua::Result<(bool, Value)> {
+        Ok((false, Value::Table(error_table(lua, msg)?)))
+    };
+    if lua.app_data_ref::<super::call::RunState>().is_none() {
+        return fail("redis.set_repl can only be called inside a script invocation");
+    }
+    if args.len() != 1 {
+        return fail("redis.set_repl() requires two arguments.");
+    }
+    let flags = match args.front() {
+        Some(Value::Integer(i)) => *i,
+        Some(Value::Number(n)) => *n as i64,
+        _ => 0,
+    };
+    // Effects are what is logged, whatever the script asks: a no-op
+    // beyond Redis's check of the value.
+    if flags & !3 != 0 {
+        return fail(
+            "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.",
+        );
+    }
+    Ok((true, Value::Nil))
+}
+
+fn acl_check_cmd(lua: &Lua, args: MultiValue) -> mlua::Result<(bool, Value)> {
+    let fail = |msg: &str| -> mlua::Result<(bool, Value)> {
+        Ok((false, Value::Table(error_table(lua, msg)?)))
+    };
+    if lua.app_data_ref::<super::call::RunState>().is_none() {
+        return fail("redis.acl_check_cmd can only be called inside a script invocation");
+    }
+    let args = match super::call::arguments(&args) {
+        Ok(a) => a,
+        Err(msg) => return fail(msg),
+    };
+    let refs: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
+    match crate::command::Resolved::find(&refs) {
+        // Every client is the default user, allowed every command.
+        Some(_) => Ok((true, Value::Boolean(true))),
+        None => fail("Invalid command passed to redis.acl_check_cmd()"),
+    }
+}
