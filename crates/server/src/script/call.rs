@@ -9,7 +9,7 @@
 //! would reach a shard lock this thread may already hold, or change a key
 //! outside the script's atomic view.
 
-use super::error::error_table;
+use super::error::{error_table, raised};
 use super::flags::ScriptFlags;
 use super::random::Rand48;
 use super::reply;
@@ -17,7 +17,7 @@ use crate::command::{flags, keys_of, run_counted, transaction, Call, Resolved, T
 use crate::resp::{Out, Protocol};
 use crate::session::Session;
 use crate::shared::Shared;
-use mlua::{Lua, MultiValue, Table, Value};
+use mlua::{Lua, MultiValue, Value};
 use smallvec::SmallVec;
 use std::cell::Cell;
 use std::rc::Rc;
@@ -121,7 +121,7 @@ impl<'a> Dispatch<'a> {
     pub fn call(&mut self, lua: &Lua, args: MultiValue) -> mlua::Result<(bool, Value)> {
         let argv = match arguments(&args) {
             Ok(a) => a,
-            Err(msg) => return refused(lua, msg),
+            Err(msg) => return raised(lua, msg),
         };
         let refs: SmallVec<[&[u8]; 8]> = argv.iter().map(Vec::as_slice).collect();
         let Some(cmd) = Resolved::find(&refs) else {
@@ -153,8 +153,8 @@ impl<'a> Dispatch<'a> {
         run_counted(&mut call, &cmd);
         let value = reply::to_lua(lua, &self.out.buf)?;
         match value {
-            Value::Table(t) if is_error(&t) => {
-                // Counted already, as the command's error.
+            // An error reply: counted already, as the command's error.
+            Value::Table(t) if self.out.buf.first() == Some(&b'-') => {
                 t.raw_set("ignore_error_stats_update", true)?;
                 Ok((false, Value::Table(t)))
             }
@@ -212,14 +212,6 @@ impl<'a> Dispatch<'a> {
 /// Redis's words for a write refused while the server cannot persist.
 const MISCONF: &str = "-MISCONF Errors writing to disk: writes are refused until the problem is \
      fixed (see INFO persistence)";
-
-fn refused(lua: &Lua, msg: &str) -> mlua::Result<(bool, Value)> {
-    Ok((false, Value::Table(error_table(lua, msg)?)))
-}
-
-fn is_error(t: &Table) -> bool {
-    matches!(t.raw_get::<Value>("err"), Ok(Value::String(_))) && t.raw_len() == 0
-}
 
 /// A command's arguments from Lua values, as Redis takes them: strings as
 /// they are, numbers as `%.17g`; anything else is refused.

@@ -40,6 +40,20 @@ pub fn push_error_table(lua: &Lua, msg: &[u8]) -> mlua::Result<Table> {
     Ok(t)
 }
 
+/// `(false, error table for msg)`: what a raising API function returns
+/// (see `raising.rs`) to raise Redis's error for `msg`.
+pub fn raised(lua: &Lua, msg: &str) -> mlua::Result<(bool, Value)> {
+    Ok((false, Value::Table(error_table(lua, msg)?)))
+}
+
+/// `text` with CR and LF made spaces, as Redis writes a status or error
+/// line it did not compose.
+pub fn one_line(text: &[u8]) -> Vec<u8> {
+    text.iter()
+        .map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b })
+        .collect()
+}
+
 /// As `sdstrim(s, "\r\n")`: CR and LF off both ends.
 fn trim_newlines(s: &[u8]) -> &[u8] {
     let start = s
@@ -113,7 +127,7 @@ impl ScriptError {
     /// The reply's error line (without the `-`), for the script or
     /// function called `name`.
     pub fn line(&self, name: &str) -> Vec<u8> {
-        let mut line = match self {
+        let line = match self {
             ScriptError::Raised { msg, at, .. } => {
                 let mut line = msg.clone();
                 if let Some((source, n)) = at {
@@ -127,12 +141,7 @@ impl ScriptError {
             }
         };
         // A reply line holds no CR or LF (Redis turns them into spaces).
-        for b in &mut line {
-            if *b == b'\r' || *b == b'\n' {
-                *b = b' ';
-            }
-        }
-        line
+        one_line(&line)
     }
 
     /// Whether the error was counted already, when the command inside the

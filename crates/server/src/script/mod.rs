@@ -125,7 +125,7 @@ pub fn run(c: &mut Call<'_>, inv: &Invocation<'_>) -> CmdResult {
         vm.lua().set_app_data(state.clone());
         let db = c.db();
         let session = &mut *c.session;
-        let (was_in_exec, was_db) = (session.in_exec, session.db);
+        let was_in_exec = session.in_exec;
         // No command inside a script blocks (Redis's CLIENT_DENY_BLOCKING):
         // BLPOP and friends answer at once, as inside EXEC.
         session.in_exec = true;
@@ -149,7 +149,6 @@ pub fn run(c: &mut Call<'_>, inv: &Invocation<'_>) -> CmdResult {
             })
         });
         session.in_exec = was_in_exec;
-        session.db = was_db;
         vm.lua().remove_app_data::<call::RunState>();
         let written = match result {
             Ok(Ok(value)) => {

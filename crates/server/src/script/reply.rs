@@ -19,6 +19,7 @@
 //! reply; any other table to an array of its items up to the first nil;
 //! anything else to null.
 
+use super::error::one_line;
 use crate::resp::{Out, Protocol};
 use bytes::BufMut;
 use mlua::{Lua, Table, Value};
@@ -202,21 +203,11 @@ fn boolean(out: &mut Out, b: bool) {
 
 fn table(out: &mut Out, t: &Table, resp3: bool, depth: usize) {
     if let Ok(Value::String(e)) = t.raw_get::<Value>("err") {
-        let mut line = e.as_bytes().to_vec();
-        for b in &mut line {
-            if *b == b'\r' || *b == b'\n' {
-                *b = b' ';
-            }
-        }
-        out.error_bytes(&line);
+        out.error_bytes(&one_line(&e.as_bytes()));
         return;
     }
     if let Ok(Value::String(s)) = t.raw_get::<Value>("ok") {
-        let text: Vec<u8> = s
-            .as_bytes()
-            .iter()
-            .map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b })
-            .collect();
+        let text = one_line(&s.as_bytes());
         out.buf.put_u8(b'+');
         out.buf.put_slice(&text);
         out.buf.put_slice(b"\r\n");
@@ -228,11 +219,7 @@ fn table(out: &mut Out, t: &Table, resp3: bool, depth: usize) {
         _ => {}
     }
     if let Ok(Value::String(s)) = t.raw_get::<Value>("big_number") {
-        let text: Vec<u8> = s
-            .as_bytes()
-            .iter()
-            .map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b })
-            .collect();
+        let text = one_line(&s.as_bytes());
         match out.protocol {
             Protocol::Resp3 => {
                 out.buf.put_u8(b'(');

@@ -10,7 +10,7 @@
 //! where a script's errors become Redis's error replies.
 
 use super::cache::Script;
-use super::error::{error_table, ScriptError};
+use super::error::{error_table, raised, ScriptError};
 use super::raising::raising;
 use super::random;
 use mlua::{chunk::ChunkMode, Function, Lua, LuaOptions, MultiValue, StdLib, Table, Value};
@@ -32,8 +32,10 @@ pub struct Vm {
     /// `__redis__err__handler`).
     handler: Function,
     /// The table `redis.call` finds its Rust half in; `call` is set for
-    /// the length of each run.
+    /// the length of each run, and is `outside` between runs.
     api: Table,
+    /// `redis.call`'s Rust half between runs: an error.
+    outside: Function,
     /// Compiled scripts by SHA-1, with the cache generation they belong to.
     compiled: HashMap<[u8; 40], Function>,
     /// The script cache's generation these were compiled under.
@@ -50,10 +52,8 @@ impl Vm {
         let globals = lua.globals();
         let xpcall: Function = globals.get("xpcall")?;
         let api = lua.create_table()?;
-        api.raw_set(
-            "call",
-            lua.create_function(|lua, _: MultiValue| outside(lua))?,
-        )?;
+        let outside_fn = lua.create_function(|lua, _: MultiValue| outside(lua))?;
+        api.raw_set("call", outside_fn.clone())?;
         api.raw_set("sha1hex", lua.create_function(sha1hex)?)?;
         api.raw_set("log", lua.create_function(log)?)?;
         api.raw_set("setresp", lua.create_function(setresp)?)?;
@@ -116,6 +116,7 @@ impl Vm {
             xpcall,
             handler,
             api,
+            outside: outside_fn,
             compiled: HashMap::new(),
             generation: 0,
         })
@@ -178,12 +179,7 @@ impl Vm {
         let result = self
             .xpcall
             .call::<MultiValue>((f.clone(), self.handler.clone()));
-        let reset = self.api.raw_set(
-            "call",
-            self.lua
-                .create_function(|lua, _: MultiValue| outside(lua))
-                .ok(),
-        );
+        let reset = self.api.raw_set("call", self.outside.clone());
         let mut values = result.map_err(ScriptError::internal)?.into_iter();
         reset.map_err(ScriptError::internal)?;
         match values.next() {
@@ -345,9 +341,7 @@ fn status_reply(lua: &Lua, args: MultiValue) -> mlua::Result<Table> {
 }
 
 fn log(lua: &Lua, args: MultiValue) -> mlua::Result<(bool, Value)> {
-    let fail = |msg: &str| -> mlua::Result<(bool, Value)> {
-        Ok((false, Value::Table(error_table(lua, msg)?)))
-    };
+    let fail = |msg: &str| raised(lua, msg);
     if args.len() < 2 {
         return fail("redis.log() requires two arguments or more.");
     }
@@ -384,9 +378,7 @@ fn log(lua: &Lua, args: MultiValue) -> mlua::Result<(bool, Value)> {
 }
 
 fn setresp(lua: &Lua, args: MultiValue) -> mlua::Result<(bool, Value)> {
-    let fail = |msg: &str| -> mlua::Result<(bool, Value)> {
-        Ok((false, Value::Table(error_table(lua, msg)?)))
-    };
+    let fail = |msg: &str| raised(lua, msg);
     let Some(run) = lua
         .app_data_ref::<super::call::RunState>()
         .map(|r| r.clone())
@@ -414,9 +406,7 @@ fn setresp(lua: &Lua, args: MultiValue) -> mlua::Result<(bool, Value)> {
 }
 
 fn set_repl(lua: &Lua, args: MultiValue) -> mlua::Result<(bool, Value)> {
-    let fail = |msg: &str| -> mlua::Result<(bool, Value)> {
-        Ok((false, Value::Table(error_table(lua, msg)?)))
-    };
+    let fail = |msg: &str| raised(lua, msg);
     if lua.app_data_ref::<super::call::RunState>().is_none() {
         return fail("redis.set_repl can only be called inside a script invocation");
     }
@@ -439,9 +429,7 @@ fn set_repl(lua: &Lua, args: MultiValue) -> mlua::Result<(bool, Value)> {
 }
 
 fn acl_check_cmd(lua: &Lua, args: MultiValue) -> mlua::Result<(bool, Value)> {
-    let fail = |msg: &str| -> mlua::Result<(bool, Value)> {
-        Ok((false, Value::Table(error_table(lua, msg)?)))
-    };
+    let fail = |msg: &str| raised(lua, msg);
     if lua.app_data_ref::<super::call::RunState>().is_none() {
         return fail("redis.acl_check_cmd can only be called inside a script invocation");
     }
