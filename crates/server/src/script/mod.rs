@@ -14,6 +14,7 @@ pub mod cache;
 mod call;
 mod error;
 pub mod flags;
+mod libs;
 mod raising;
 mod random;
 mod reply;

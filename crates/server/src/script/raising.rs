@@ -14,8 +14,10 @@ use mlua::ffi::{self, lua_State};
 use mlua::{Function, Lua, Table};
 use std::os::raw::c_int;
 
-/// A C function that calls `api[name](...)`, which returns `(ok, value)`,
-/// and returns `value`, raising it first if not `ok` and `raise` is set.
+/// A C function that calls `api[name](...)`, which returns `ok` and then
+/// its values (`(true, ...)`) or what to raise (`(false, error)`), and
+/// returns those values; the error is raised if `raise` is set, and
+/// returned otherwise (`redis.pcall`).
 pub fn raising(lua: &Lua, api: &Table, name: &str, raise: bool) -> mlua::Result<Function> {
     // SAFETY: `exec_raw` runs the closure with the three pushed values on
     // top of the stack, in a protected call; `lua_pushcclosure` pops them
@@ -43,17 +45,42 @@ unsafe extern "C-unwind" fn trampoline(state: *mut lua_State) -> c_int {
     unsafe { ffi::lua_rawget(state, ffi::lua_upvalueindex(1)) };
     // SAFETY: as above.
     unsafe { ffi::lua_insert(state, 1) };
-    // SAFETY: as above; the function and its `argc` arguments are on top.
-    unsafe { ffi::lua_call(state, argc, 2) };
-    // SAFETY: as above; the call left two results.
-    let ok = unsafe { ffi::lua_toboolean(state, -2) } != 0;
+    // SAFETY: as above; the function and its `argc` arguments are on the
+    // stack from index 1; its results replace them from index 1.
+    unsafe { ffi::lua_call(state, argc, ffi::LUA_MULTRET) };
+    // SAFETY: as above.
+    let results = unsafe { ffi::lua_gettop(state) };
+    // SAFETY: as above; index 1 is the first result (`ok`), or none.
+    let ok = unsafe { ffi::lua_toboolean(state, 1) } != 0;
     // SAFETY: as above.
     let raise = unsafe { ffi::lua_toboolean(state, ffi::lua_upvalueindex(3)) } != 0;
-    if ok || !raise {
-        return 1;
+    if results == 0 {
+        return 0;
     }
+    // SAFETY: as above; drops `ok`, leaving the values (or the error).
+    unsafe { ffi::lua_remove(state, 1) };
+    if ok || !raise {
+        return results - 1;
+    }
+    // SAFETY: as above; the error is now at index 1.
+    unsafe { ffi::lua_settop(state, 1) };
     // SAFETY: as above; the value raised is on top.
     unsafe { ffi::lua_error(state) }
+}
+
+/// Where the script that called a raising function is, as `luaL_where`
+/// writes it (`user_script:3: `): the caller of the C closure, two levels
+/// above the Rust function it called. Empty when that caller is a C
+/// function (`pcall`), as in Lua.
+pub fn position(lua: &Lua) -> String {
+    lua.inspect_stack(2, |d| {
+        let src = d.source();
+        match (src.short_src, d.current_line()) {
+            (Some(s), Some(line)) if line > 0 => format!("{s}:{line}: "),
+            _ => String::new(),
+        }
+    })
+    .unwrap_or_default()
 }
 
 #[cfg(test)]

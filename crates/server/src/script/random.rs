@@ -6,6 +6,7 @@
 //! Owns the generator. It must never read the clock or the OS's
 //! randomness: the same calls give the same numbers, as in Redis.
 
+use super::libs::{arg_error, fail, ok, to_number, type_error, Ret};
 use mlua::{Lua, MultiValue, Value};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -52,99 +53,68 @@ fn generator(lua: &Lua) -> Option<std::sync::Arc<Rand48>> {
 /// `RAND_MAX` of Redis's generator.
 const RAND_MAX: i64 = 2_147_483_647;
 
-/// Where the script that called a raising API function is, as
-/// `luaL_where` writes it: `user_script:3: ` (level 2: above the Rust
-/// function and the C closure that called it).
-fn position(lua: &Lua) -> String {
-    lua.inspect_stack(2, |d| {
-        let src = d.source();
-        match (src.short_src, d.current_line()) {
-            (Some(s), Some(line)) if line > 0 => format!("{s}:{line}: "),
-            _ => String::new(),
-        }
-    })
-    .unwrap_or_default()
-}
-
 /// `luaL_checkint`: a number, or text that reads as one, truncated to 32
-/// bits; the error `luaL_typerror` raises otherwise.
-fn check_int(lua: &Lua, v: Option<&Value>, n: usize, fname: &str) -> Result<i64, String> {
-    let number = match v {
-        Some(Value::Integer(i)) => Some(*i as f64),
-        Some(Value::Number(x)) => Some(*x),
-        Some(Value::String(s)) => s.to_str().ok().and_then(|t| t.trim().parse::<f64>().ok()),
-        _ => None,
-    };
-    match number {
+/// bits; `luaL_typerror`'s error otherwise.
+fn check_int(lua: &Lua, args: &MultiValue, n: usize, fname: &str) -> Result<i64, Ret> {
+    match to_number(lua, args.get(n - 1)) {
         Some(x) => Ok(i64::from(x as i64 as i32)),
-        None => {
-            let got = v.map_or("no value", Value::type_name);
-            Err(format!(
-                "{}bad argument #{n} to '{fname}' (number expected, got {got})",
-                position(lua)
-            ))
-        }
+        None => Err(type_error(lua, args, n, fname, "number")),
     }
 }
 
-/// `math.random` as Redis's: `(true, number)`, or `(false, error)`.
-pub fn lua_random(lua: &Lua, args: MultiValue) -> mlua::Result<(bool, Value)> {
-    let fail = |msg: String| -> mlua::Result<(bool, Value)> {
-        Ok((false, Value::String(lua.create_string(msg)?)))
-    };
+/// `math.random` as Redis's.
+pub fn lua_random(lua: &Lua, args: MultiValue) -> Ret {
     let Some(rand) = generator(lua) else {
-        return fail("math.random can only be called inside a script invocation".into());
+        return fail(
+            lua,
+            "math.random can only be called inside a script invocation",
+        );
     };
     let r = (rand.next() % RAND_MAX) as f64 / RAND_MAX as f64;
     let n = match args.len() {
         0 => r,
         1 => {
-            let u = match check_int(lua, args.front(), 1, "random") {
+            let u = match check_int(lua, &args, 1, "random") {
                 Ok(u) => u,
-                Err(e) => return fail(e),
+                Err(e) => return e,
             };
             if u < 1 {
-                return fail(format!(
-                    "{}bad argument #1 to 'random' (interval is empty)",
-                    position(lua)
-                ));
+                return arg_error(lua, 1, "random", "interval is empty");
             }
             (r * u as f64).floor() + 1.0
         }
         2 => {
-            let l = match check_int(lua, args.front(), 1, "random") {
-                Ok(l) => l,
-                Err(e) => return fail(e),
-            };
-            let u = match check_int(lua, args.get(1), 2, "random") {
-                Ok(u) => u,
-                Err(e) => return fail(e),
+            let (l, u) = match (
+                check_int(lua, &args, 1, "random"),
+                check_int(lua, &args, 2, "random"),
+            ) {
+                (Ok(l), Ok(u)) => (l, u),
+                (Err(e), _) | (_, Err(e)) => return e,
             };
             if l > u {
-                return fail(format!(
-                    "{}bad argument #2 to 'random' (interval is empty)",
-                    position(lua)
-                ));
+                return arg_error(lua, 2, "random", "interval is empty");
             }
             (r * (u - l + 1) as f64).floor() + l as f64
         }
-        _ => return fail(format!("{}wrong number of arguments", position(lua))),
+        _ => return fail(lua, "wrong number of arguments"),
     };
-    Ok((true, Value::Number(n)))
+    ok([Value::Number(n)])
 }
 
 /// `math.randomseed` as Redis's.
-pub fn lua_randomseed(lua: &Lua, args: MultiValue) -> mlua::Result<(bool, Value)> {
+pub fn lua_randomseed(lua: &Lua, args: MultiValue) -> Ret {
     let Some(rand) = generator(lua) else {
-        let msg = "math.randomseed can only be called inside a script invocation";
-        return Ok((false, Value::String(lua.create_string(msg)?)));
+        return fail(
+            lua,
+            "math.randomseed can only be called inside a script invocation",
+        );
     };
-    match check_int(lua, args.front(), 1, "randomseed") {
+    match check_int(lua, &args, 1, "randomseed") {
         Ok(s) => {
             rand.seed(i32::try_from(s).unwrap_or(0));
-            Ok((true, Value::Nil))
+            ok([])
         }
-        Err(e) => Ok((false, Value::String(lua.create_string(e)?))),
+        Err(e) => e,
     }
 }
 

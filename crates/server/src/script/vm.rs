@@ -101,6 +101,7 @@ impl Vm {
         let math: Table = globals.get("math")?;
         math.raw_set("random", raising(&lua, &api, "random", true)?)?;
         math.raw_set("randomseed", raising(&lua, &api, "randomseed", true)?)?;
+        super::libs::install(&lua, &globals)?;
         let (env, set_args): (Table, Function) = lua
             .load(include_str!("sandbox.lua"))
             .set_name("=sandbox")
