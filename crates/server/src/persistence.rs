@@ -79,6 +79,9 @@ struct Inner {
     save_failed: AtomicBool,
     /// The store was closed for shutdown.
     closed: AtomicBool,
+    /// SHUTDOWN NOSAVE came while a script was busy: the shutdown at the
+    /// server's end saves nothing (see `skip_save`).
+    skip_save: AtomicBool,
     /// When the server started (Unix seconds): LASTSAVE before loading.
     started: u64,
     status: Mutex<Status>,
@@ -113,6 +116,7 @@ impl Persistence {
                 loaded_cv: Condvar::new(),
                 save_failed: AtomicBool::new(false),
                 closed: AtomicBool::new(false),
+                skip_save: AtomicBool::new(false),
                 started: unix_secs(),
                 status: Mutex::new(Status {
                     last_save_ok: true,
@@ -406,6 +410,7 @@ impl Persistence {
         let Some(store) = self.store() else {
             return Ok(());
         };
+        let save = save && !self.inner.skip_save.load(Ordering::Acquire);
         if self.inner.closed.load(Ordering::Acquire) {
             return Ok(());
         }
@@ -417,6 +422,14 @@ impl Persistence {
             tracing::error!("could not sync the log at shutdown: {e}");
             "ERR".to_string()
         })
+    }
+
+    /// Makes the shutdown at the server's end save nothing: SHUTDOWN NOSAVE
+    /// while a script is busy leaves the log's sync to then, once the
+    /// script has stopped (its open changes unlogged) and released its
+    /// keys, which syncing now would wait for.
+    pub fn skip_save(&self) {
+        self.inner.skip_save.store(true, Ordering::Release);
     }
 
     /// INFO's `# Persistence` fields, in Redis 7's order.

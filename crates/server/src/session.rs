@@ -29,6 +29,10 @@ pub enum After {
     /// its timeout, or CLIENT UNBLOCK, then run the blocking command
     /// again (it is still at the front of the input).
     Blocked,
+    /// The next request runs a script: run the rest of the turn on a
+    /// stack of its own (`script::stack`), from that request (still at
+    /// the front of the input).
+    OnStack,
 }
 
 /// CLIENT REPLY: which replies the client gets.
@@ -107,6 +111,9 @@ pub struct Multi {
     /// Whether a queued request may grow memory (`denyoom`): over the
     /// memory bound, EXEC is then refused with `-OOM`, as Redis does.
     pub denyoom: bool,
+    /// Whether a queued command runs a script (EXEC then needs a stack of
+    /// its own, see `script::stack`).
+    pub scripts: bool,
 }
 
 /// A key under WATCH.

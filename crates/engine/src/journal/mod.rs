@@ -106,6 +106,8 @@ struct Recorder {
 
 thread_local! {
     static ACTIVE: Cell<bool> = const { Cell::new(false) };
+    /// The open scope ends without a record (`discard_open_record`).
+    static DISCARD: Cell<bool> = const { Cell::new(false) };
     static RECORDER: RefCell<Recorder> = const {
         RefCell::new(Recorder { db: 0, buf: Vec::new(), ops: 0 })
     };
@@ -238,6 +240,17 @@ pub(crate) fn begin(journal: Option<&Journal>, db: u32) -> Scope<'_> {
     }
 }
 
+/// Makes the scope open on this thread end without a record: its changes
+/// stay in memory and never reach the log. Only for a server about to
+/// stop without saving (SHUTDOWN NOSAVE while a script that wrote is
+/// running), whose memory goes with it: what the log holds is then what
+/// was there before the script, as Redis's AOF would hold it.
+pub fn discard_open_record() {
+    if ACTIVE.with(Cell::get) {
+        DISCARD.with(|d| d.set(true));
+    }
+}
+
 /// Within an open scope, records the following changes as database
 /// `db`'s (each side of a transfer between databases).
 #[inline]
@@ -257,8 +270,9 @@ impl Drop for Scope<'_> {
             return;
         };
         ACTIVE.with(|a| a.set(false));
+        let discard = DISCARD.with(|d| d.replace(false));
         RECORDER.with_borrow_mut(|r| {
-            if r.ops > 0 {
+            if r.ops > 0 && !discard {
                 journal.append(&r.buf);
             }
             // A big value's record is not kept around for the next one.

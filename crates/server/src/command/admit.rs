@@ -6,7 +6,10 @@
 //! state: arity, protected commands (`enable-debug-command`), NOAUTH,
 //! `no-multi` inside MULTI, `-OOM` over the memory bound, `-MISCONF` for
 //! writes (and PING) while data cannot be persisted, the RESP2 subscribed
-//! context, and `-LOADING`. It never runs a handler, and it never changes
+//! context, `-LOADING`, and `-BUSY` while a script runs past
+//! `busy-reply-threshold` (only `allow_busy` commands run then, WATCH
+//! excepted: it reads its key's shard, which the script may hold). It
+//! never runs a handler, and it never changes
 //! the session (the caller counts the refusal and dooms the
 //! transaction). One check acts as well as decides, as Redis's does:
 //! over `maxmemory`, it evicts keys before any command (`eviction`).
@@ -19,8 +22,7 @@
 //!   the connection.
 //! - `stale`: after the subscribed-context check, once Tandem can be a
 //!   replica with stale data (`-MASTERDOWN`).
-//! - `noscript` and `allow_busy`: once there are scripts; `noscript` in the
-//!   scripting call path, `allow_busy` after `loading` (`-BUSY`).
+//! - `noscript`: in the scripting call path (`script::call`), not here.
 //! - `blocking`: no command Tandem serves blocks; a blocking command
 //!   inside MULTI will run without blocking, in its handler.
 //! - `fast`, `admin`, `pubsub` (as a flag), `skip_slowlog`: ACL categories
@@ -91,6 +93,12 @@ pub(crate) fn refusal(
     }
     if flags & flags::LOADING == 0 && shared.persistence.loading() {
         return Some(LOADING.to_string());
+    }
+    // While a script is busy only what Redis allows runs (one atomic load
+    // otherwise). WATCH is allowed there but not here: it reads its key's
+    // shard, which the script may hold.
+    if shared.scripts.busy.any() && (flags & flags::ALLOW_BUSY == 0 || cmd.spec.name == "watch") {
+        return Some(crate::script::busy::BUSY_EVAL.to_string());
     }
     None
 }

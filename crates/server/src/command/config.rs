@@ -117,6 +117,8 @@ fn settings(c: &Config) -> Vec<(&'static str, String)> {
         c.slowlog_log_slower_than.to_string(),
     ));
     all.push(("slowlog-max-len", c.slowlog_max_len.to_string()));
+    all.push(("lua-time-limit", c.busy_reply_threshold.to_string()));
+    all.push(("busy-reply-threshold", c.busy_reply_threshold.to_string()));
     all.extend(c.observability.settings());
     all
 }
@@ -271,6 +273,10 @@ fn settable(name: &str) -> Option<Settable> {
         }),
         "slowlog-max-len" => Now(|c, v| {
             c.slowlog_max_len = integer(v, SLOWLOG_MAX_LEN.0, SLOWLOG_MAX_LEN.1)?.unsigned_abs();
+            Ok(())
+        }),
+        "busy-reply-threshold" | "lua-time-limit" => Now(|c, v| {
+            c.busy_reply_threshold = integer(v, 0, i64::MAX)?.unsigned_abs();
             Ok(())
         }),
         "latency-tracking" => Now(|c, v| {

@@ -8,6 +8,7 @@ use super::args::is;
 use super::introspection::help;
 use super::spec::{flags::*, spec, Spec};
 use super::{unknown_subcommand, Call, CmdResult, Reject};
+use crate::script::busy::Kill;
 use crate::script::{self, Invocation};
 
 pub(super) const COMMANDS: &[Spec] = &[
@@ -51,6 +52,10 @@ const HELP: &[&str] = &[
 ];
 
 const NOSCRIPT_ERR: &str = "NOSCRIPT No matching script. Please use EVAL.";
+
+const UNKILLABLE: &str = "UNKILLABLE Sorry the script already executed write commands against the \
+     dataset. You can either wait the script termination or kill the server in a hard way using \
+     the SHUTDOWN NOSAVE command.";
 
 fn eval(c: &mut Call<'_>) -> CmdResult {
     generic(c, false, false)
@@ -146,9 +151,13 @@ fn script_command(c: &mut Call<'_>) -> CmdResult {
         let script = script::load(&c.shared.scripts, c.arg(2))?;
         c.out.bulk(&script.sha);
     } else if argc == 2 && is(sub, "kill") {
-        // A script runs to its end on its serving thread, holding its
-        // keys; none is ever seen running from another client yet.
-        return Err(Reject::Static("NOTBUSY No scripts in execution right now."));
+        match c.shared.scripts.busy.kill() {
+            Kill::Killed => c.out.ok(),
+            Kill::NotBusy => {
+                return Err(Reject::Static("NOTBUSY No scripts in execution right now."))
+            }
+            Kill::Unkillable => return Err(Reject::Static(UNKILLABLE)),
+        }
     } else {
         return Err(unknown_subcommand(sub, "script"));
     }

@@ -42,6 +42,18 @@ fn shutdown(c: &mut Call<'_>) -> CmdResult {
     if abort {
         return Err(Reject::Static("ERR No shutdown in progress."));
     }
+    // While a script is busy only SHUTDOWN NOSAVE goes on, and the
+    // script stops without its writes reaching the log.
+    let busy = &c.shared.scripts.busy;
+    if busy.any() {
+        if !nosave {
+            return Err(Reject::Static(crate::script::busy::BUSY_EVAL));
+        }
+        busy.abort_all();
+        c.shared.persistence.skip_save();
+        c.session.after = After::Shutdown;
+        return Ok(());
+    }
     // Redis saves when asked, or when save rules are set and NOSAVE is
     // not given; then the log is synced. If that fails the server stays
     // up. On success Redis closes the connection without a reply.

@@ -38,9 +38,10 @@ pub mod flags {
     /// CLIENT PAUSE WRITE holds it back as it holds writes.
     pub const MAY_REPLICATE: u32 = 1 << 11;
 
-    // Flags Redis reports that name no behaviour of Tandem's yet (there is
-    // no loading phase, replica or script), except `SKIP_SLOWLOG`, which
-    // keeps EXEC out of the slow log (its commands go in on their own).
+    // Flags Redis reports, most of them now deciding what they say:
+    // `NOSCRIPT` (scripts' commands), `LOADING`, `ALLOW_BUSY` (`-BUSY`),
+    // `SKIP_SLOWLOG`, which keeps EXEC out of the slow log (its commands
+    // go in on their own); `STALE` and the rest name no behaviour yet.
     // COMMAND reports them
     // so that clients see what Redis would say; `command::meta` adds them.
     // `command::admit` says where each check will go once the state it

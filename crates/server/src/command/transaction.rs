@@ -206,6 +206,7 @@ pub(crate) fn queue(args: &[&[u8]], cmd: Resolved, out: &mut Out, session: &mut 
     }
     multi.writes |= cmd.spec.flags & (WRITE | MAY_REPLICATE) != 0;
     multi.denyoom |= cmd.flags() & super::flags::DENYOOM != 0;
+    multi.scripts |= crate::script::runs_script(cmd.spec.name);
     // As Redis: a doomed transaction keeps no more requests, but still
     // answers each one.
     if !multi.failed {

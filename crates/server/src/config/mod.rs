@@ -102,6 +102,9 @@ pub struct Config {
     pub slowlog_log_slower_than: i64,
     /// Most entries the slow log keeps.
     pub slowlog_max_len: u64,
+    /// `busy-reply-threshold` (`lua-time-limit`): milliseconds a script
+    /// runs before others are answered -BUSY; 0 never.
+    pub busy_reply_threshold: u64,
     /// Latency tracking, the latency monitor and the metrics port.
     pub observability: Observability,
     /// The file system `dir` is on. Not a setting (see `StorageFs`).
@@ -176,6 +179,7 @@ impl Default for Config {
             eviction: Eviction::default(),
             slowlog_log_slower_than: 10_000,
             slowlog_max_len: 128,
+            busy_reply_threshold: 5000,
             observability: Observability::default(),
             fs: StorageFs::default(),
         }
@@ -322,6 +326,16 @@ impl Config {
                 }
             })
             .map_err(|why| invalid("slowlog-max-len", &why))?;
+        let busy_reply_threshold = s
+            .busy_reply_threshold
+            .map_or(Ok(d.busy_reply_threshold), |n| match i64::try_from(n) {
+                Ok(n) => Ok(n.unsigned_abs()),
+                Err(_) => Err(format!(
+                    "argument must be between 0 and {} inclusive",
+                    i64::MAX
+                )),
+            })
+            .map_err(|why| invalid("busy-reply-threshold", &why))?;
         let observability = Observability::resolve(
             s.latency_tracking.map(|y| y.0),
             s.latency_tracking_info_percentiles.as_deref(),
@@ -384,6 +398,7 @@ impl Config {
             eviction,
             slowlog_log_slower_than,
             slowlog_max_len,
+            busy_reply_threshold,
             observability,
             fs: d.fs,
         })

@@ -221,6 +221,12 @@ pub struct Settings {
     #[arg(long, value_name = "N")]
     pub slowlog_max_len: Option<u64>,
 
+    /// Milliseconds a script may run before other clients' commands answer
+    /// -BUSY and SCRIPT KILL may stop it; 0 never [default: 5000]. Redis's
+    /// older name, lua-time-limit, is accepted by CONFIG SET.
+    #[arg(long, value_name = "MILLISECONDS")]
+    pub busy_reply_threshold: Option<u64>,
+
     /// Keep every command's latency histogram (LATENCY HISTOGRAM, INFO
     /// latencystats, /metrics) [default: yes].
     #[arg(long, value_name = "yes|no")]
@@ -319,6 +325,7 @@ impl Settings {
                 .slowlog_log_slower_than
                 .or(lower.slowlog_log_slower_than),
             slowlog_max_len: self.slowlog_max_len.or(lower.slowlog_max_len),
+            busy_reply_threshold: self.busy_reply_threshold.or(lower.busy_reply_threshold),
             latency_tracking: self.latency_tracking.or(lower.latency_tracking),
             latency_tracking_info_percentiles: self
                 .latency_tracking_info_percentiles

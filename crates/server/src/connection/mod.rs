@@ -239,7 +239,10 @@ impl Connection {
             }
             // A turn's slow-log clock starts afresh and ends with it.
             self.session.turn_clock = None;
-            let after = self.execute_all(shared, limits);
+            let mut after = self.execute_all(shared, limits);
+            if after == After::OnStack {
+                after = crate::script::stack::run(|| self.execute_all(shared, limits)).await;
+            }
             self.session.turn_clock = None;
             // Nothing written is acknowledged before it is as durable as
             // `appendfsync` promises; if it cannot be, no reply goes out.
@@ -265,7 +268,6 @@ impl Connection {
                 return Ok(());
             }
             match after {
-                After::Continue => {}
                 After::Paused => {
                     tokio::select! {
                         () = shared.pause.wait() => {}
@@ -282,6 +284,9 @@ impl Connection {
                     }
                     held = true;
                 }
+                // Not returned from a stack (`execute_all` runs on one to
+                // the turn's end).
+                After::Continue | After::OnStack => {}
                 After::Close => return Ok(()),
                 After::Shutdown => {
                     tracing::warn!(peer = %self.session.peer, "SHUTDOWN requested by a client");

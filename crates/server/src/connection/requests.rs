@@ -10,6 +10,7 @@
 use super::{batch, Connection, Running};
 use crate::command::{self, transaction};
 use crate::resp::{Form, Limits, Out};
+use crate::script;
 use crate::session::{After, ReplyMode, Session};
 use crate::shared::Shared;
 use bytes::{Buf, BytesMut};
@@ -123,6 +124,15 @@ impl Connection {
             // One lookup serves admission, the pause check, dispatch and
             // CLIENT LIST's `cmd`.
             let cmd = command::Resolved::find(&args);
+            // A script runs on a stack of its own; the request stays in
+            // the input for the turn's rest, run there.
+            if let Some(c) = cmd {
+                if !script::stack::on_stack() && script::needs_stack(c.spec.name, &self.session) {
+                    drop(args);
+                    self.parser.inline = inline;
+                    return After::OnStack;
+                }
+            }
             let before = self.out.buf.len();
             // What a panic in this request reports, and where its partial
             // reply starts (see `contained`).

@@ -59,6 +59,8 @@ pub struct ScriptCache {
     generation: AtomicU64,
     /// `math.random`'s generator, one for the server as in Redis.
     pub random: Arc<super::random::Rand48>,
+    /// The scripts running past `busy-reply-threshold`.
+    pub busy: Arc<super::busy::Busy>,
 }
 
 impl ScriptCache {

@@ -13,6 +13,7 @@ use super::error::{error_table, raised};
 use super::flags::ScriptFlags;
 use super::random::Rand48;
 use super::reply;
+use super::watch::Watch;
 use crate::command::{flags, keys_of, run_counted, transaction, Call, Resolved, Target};
 use crate::resp::{Out, Protocol};
 use crate::session::Session;
@@ -31,14 +32,17 @@ pub struct RunState {
     resp3: Rc<Cell<bool>>,
     /// The server's `math.random` generator.
     pub random: Arc<Rand48>,
+    /// How long it has run, and whether it was asked to stop.
+    pub watch: Rc<Watch>,
 }
 
 impl RunState {
     /// A run's state, RESP2 to start with, as Redis's.
-    pub fn new(random: Arc<Rand48>) -> Self {
+    pub fn new(random: Arc<Rand48>, watch: Watch) -> Self {
         RunState {
             resp3: Rc::new(Cell::new(false)),
             random,
+            watch: Rc::new(watch),
         }
     }
 
@@ -130,8 +134,14 @@ impl<'a> Dispatch<'a> {
         if let Err(msg) = self.admit(&cmd, &refs) {
             return self.reject(lua, Some(&cmd), msg);
         }
-        if cmd.flags() & flags::WRITE != 0 {
+        if cmd.flags() & flags::WRITE != 0 && !self.dirty {
             self.dirty = true;
+            // SCRIPT KILL must not stop it now.
+            self.run
+                .watch
+                .flags
+                .dirty
+                .store(true, std::sync::atomic::Ordering::Release);
         }
         self.out.buf.clear();
         self.out.protocol = if self.run.resp3() {

@@ -10,6 +10,7 @@
 //! the rule on keys it did not declare. It must never run a script
 //! without that batch, nor let a script's command take a lock of its own.
 
+pub mod busy;
 pub mod cache;
 mod call;
 mod error;
@@ -18,7 +19,9 @@ mod libs;
 mod raising;
 mod random;
 mod reply;
+pub mod stack;
 mod vm;
+mod watch;
 
 pub use cache::{Script, ScriptCache};
 
@@ -71,6 +74,17 @@ pub fn load(cache: &ScriptCache, body: &[u8]) -> Result<Arc<Script>, Reject> {
     Ok(cache.insert(script))
 }
 
+/// Whether the command named `name` runs a script.
+pub fn runs_script(name: &str) -> bool {
+    matches!(name, "eval" | "evalsha" | "eval_ro" | "evalsha_ro")
+}
+
+/// Whether a request to `name` from `session` must run on a stack of its
+/// own (`stack`): it runs a script, or it is an EXEC whose queue does.
+pub fn needs_stack(name: &str, session: &crate::session::Session) -> bool {
+    runs_script(name) || (name == "exec" && session.multi.as_ref().is_some_and(|m| m.scripts))
+}
+
 /// What a script run was asked: its keys and arguments, and whether the
 /// command was EVAL_RO / EVALSHA_RO.
 pub struct Invocation<'a> {
@@ -115,6 +129,7 @@ pub fn run(c: &mut Call<'_>, inv: &Invocation<'_>) -> CmdResult {
              'maxmemory'",
         ));
     }
+    let threshold = config.busy_reply_threshold;
     drop(config);
     let read_only = inv.read_only_command || (!flags.compat && flags.no_writes);
     let generation = shared.scripts.generation();
@@ -122,8 +137,22 @@ pub fn run(c: &mut Call<'_>, inv: &Invocation<'_>) -> CmdResult {
         let f = vm
             .function(inv.script, generation)
             .map_err(|e| Reject::Owned(format!("ERR {e}")))?;
-        let state = call::RunState::new(shared.scripts.random.clone());
+        let watch = watch::Watch::new(
+            threshold,
+            Arc::clone(&shared.scripts.busy),
+            inv.script.name(),
+        );
+        let state = call::RunState::new(Arc::clone(&shared.scripts.random), watch);
+        // Taken out whichever way the run ends, so that a run that
+        // panicked does not stay registered as busy.
+        struct Running<'l>(&'l mlua::Lua);
+        impl Drop for Running<'_> {
+            fn drop(&mut self) {
+                self.0.remove_app_data::<call::RunState>();
+            }
+        }
         vm.lua().set_app_data(state.clone());
+        let running = Running(vm.lua());
         let db = c.db();
         let session = &mut *c.session;
         let was_in_exec = session.in_exec;
@@ -150,7 +179,7 @@ pub fn run(c: &mut Call<'_>, inv: &Invocation<'_>) -> CmdResult {
             })
         });
         session.in_exec = was_in_exec;
-        vm.lua().remove_app_data::<call::RunState>();
+        drop(running);
         let written = match result {
             Ok(Ok(value)) => {
                 reply::write(c.out, &value, state.resp3());

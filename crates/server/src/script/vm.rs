@@ -107,6 +107,10 @@ impl Vm {
             .set_name("=sandbox")
             .set_mode(ChunkMode::Text)
             .call(globals.clone())?;
+        lua.set_hook(
+            mlua::HookTriggers::new().every_nth_instruction(super::watch::HOOK_EVERY),
+            |lua, _| super::watch::hook(lua),
+        )?;
         let handler = lua.create_function(error_handler)?;
         globals.raw_set("__redis__err__handler", handler.clone())?;
         lua.set_globals(env.clone())?;
@@ -248,7 +252,7 @@ fn error_handler(lua: &Lua, err: Value) -> mlua::Result<Table> {
             let msg = match &other {
                 Value::Nil => "nil".to_owned(),
                 Value::Boolean(b) => b.to_string(),
-                Value::Error(e) => e.to_string(),
+                Value::Error(e) => raised_text(e),
                 v => match lua.coerce_string(v.clone()) {
                     Ok(Some(s)) => s.to_string_lossy(),
                     _ => format!("{}: {:p}", v.type_name(), v.to_pointer()),
@@ -281,6 +285,16 @@ fn error_handler(lua: &Lua, err: Value) -> mlua::Result<Table> {
         break;
     }
     Ok(table)
+}
+
+/// The message of an error a Rust function raised (the count hook's
+/// kill): its own words, without mlua's wrapping.
+fn raised_text(e: &mlua::Error) -> String {
+    match e {
+        mlua::Error::RuntimeError(m) => m.clone(),
+        mlua::Error::CallbackError { cause, .. } => raised_text(cause),
+        other => other.to_string(),
+    }
 }
 
 /// A string or number as Lua's `tostring` writes it (numbers `%.14g`);
