@@ -9,7 +9,7 @@ use super::introspection::help;
 use super::spec::{flags::*, spec, Spec};
 use super::{unknown_subcommand, Call, CmdResult, Reject};
 use crate::script::busy::Kill;
-use crate::script::{self, Invocation};
+use crate::script::{self, Source};
 
 pub(super) const COMMANDS: &[Spec] = &[
     spec("eval", -3, NOSCRIPT | MOVABLE_KEYS, (0, 0, 0), eval),
@@ -50,8 +50,6 @@ const HELP: &[&str] = &[
     "HELP",
     "    Prints this help.",
 ];
-
-const NOSCRIPT_ERR: &str = "NOSCRIPT No matching script. Please use EVAL.";
 
 const UNKILLABLE: &str = "UNKILLABLE Sorry the script already executed write commands against the \
      dataset. You can either wait the script termination or kill the server in a hard way using \
@@ -102,26 +100,12 @@ pub(super) fn split_keys<'a>(
 fn generic(c: &mut Call<'_>, by_sha: bool, read_only_command: bool) -> CmdResult {
     let body = c.arg(1);
     let (keys, argv) = split_keys(c.args, 2)?;
-    let script = if by_sha {
-        if body.len() != 40 {
-            return Err(Reject::Static(NOSCRIPT_ERR));
-        }
-        c.shared
-            .scripts
-            .get(body)
-            .ok_or(Reject::Static(NOSCRIPT_ERR))?
+    let source = if by_sha {
+        Source::Sha(body)
     } else {
-        script::load(&c.shared.scripts, body)?
+        Source::Body(body)
     };
-    script::run(
-        c,
-        &Invocation {
-            script: &script,
-            keys,
-            argv,
-            read_only_command,
-        },
-    )
+    script::run(c, source, keys, argv, read_only_command)
 }
 
 fn script_command(c: &mut Call<'_>) -> CmdResult {

@@ -33,11 +33,6 @@ impl Script {
     pub fn code(&self) -> &[u8] {
         self.body.get(self.shebang..).unwrap_or_default()
     }
-
-    /// The SHA-1 as text.
-    pub fn name(&self) -> &str {
-        std::str::from_utf8(&self.sha).unwrap_or_default()
-    }
 }
 
 /// The SHA-1 of `bytes`, lowercase hex.
@@ -45,8 +40,23 @@ pub fn sha1_hex(bytes: &[u8]) -> String {
     sha1_smol::Sha1::from(bytes).digest().to_string()
 }
 
+/// The SHA-1 of `bytes` as a cache key (lowercase hex), without
+/// allocating.
+pub fn sha1_key(bytes: &[u8]) -> [u8; 40] {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let digest = sha1_smol::Sha1::from(bytes).digest().bytes();
+    let mut key = [0u8; 40];
+    for (pair, b) in key.chunks_exact_mut(2).zip(digest) {
+        if let [hi, lo] = pair {
+            *hi = HEX.get(usize::from(b >> 4)).copied().unwrap_or(b'0');
+            *lo = HEX.get(usize::from(b & 15)).copied().unwrap_or(b'0');
+        }
+    }
+    key
+}
+
 /// `sha` as a cache key: 40 hex digits, in either case.
-fn key(sha: &[u8]) -> Option<[u8; 40]> {
+pub fn key(sha: &[u8]) -> Option<[u8; 40]> {
     let mut k: [u8; 40] = sha.try_into().ok()?;
     k.make_ascii_lowercase();
     Some(k)
@@ -74,10 +84,8 @@ impl ScriptCache {
     /// Redis's error for its shebang.
     pub fn prepare(body: &[u8]) -> Result<Script, String> {
         let (flags, shebang) = flags::parse(body)?;
-        let mut sha = [0u8; 40];
-        sha.copy_from_slice(sha1_hex(body).as_bytes());
         Ok(Script {
-            sha,
+            sha: sha1_key(body),
             body: Bytes::copy_from_slice(body),
             flags,
             shebang,

@@ -11,7 +11,6 @@
 
 use super::error::{error_table, raised};
 use super::flags::ScriptFlags;
-use super::random::Rand48;
 use super::reply;
 use super::watch::Watch;
 use crate::command::{flags, keys_of, run_counted, transaction, Call, Resolved, Target};
@@ -20,32 +19,20 @@ use crate::session::Session;
 use crate::shared::Shared;
 use mlua::{Lua, MultiValue, Value};
 use smallvec::SmallVec;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
-use std::sync::Arc;
 use tandem_engine::Db;
 
 /// What the `redis` API's functions other than `call` may read or set of
-/// the running script (kept as the interpreter's app data while it runs).
-#[derive(Debug, Clone)]
+/// the script running on this thread (see `begin`).
+#[derive(Debug)]
 pub struct RunState {
-    resp3: Rc<Cell<bool>>,
-    /// The server's `math.random` generator.
-    pub random: Arc<Rand48>,
+    resp3: Cell<bool>,
     /// How long it has run, and whether it was asked to stop.
     pub watch: Rc<Watch>,
 }
 
 impl RunState {
-    /// A run's state, RESP2 to start with, as Redis's.
-    pub fn new(random: Arc<Rand48>, watch: Watch) -> Self {
-        RunState {
-            resp3: Rc::new(Cell::new(false)),
-            random,
-            watch: Rc::new(watch),
-        }
-    }
-
     /// `redis.setresp(3)` (true) or `(2)`.
     pub fn set_resp(&self, resp3: bool) {
         self.resp3.set(resp3);
@@ -55,6 +42,57 @@ impl RunState {
     pub fn resp3(&self) -> bool {
         self.resp3.get()
     }
+}
+
+thread_local! {
+    /// The run on this thread, if a script is running.
+    static RUN: RefCell<Option<RunState>> = const { RefCell::new(None) };
+    /// Its dispatcher, while the script runs (see `Dispatch::enter`).
+    static CURRENT: Cell<*mut Dispatch<'static>> = const { Cell::new(std::ptr::null_mut()) };
+}
+
+/// The run on this thread, ended (and its watch's busy entry removed)
+/// when dropped, whichever way the run ends.
+pub struct Run(());
+
+/// Starts a run on this thread: RESP2 to start with, as Redis's.
+pub fn begin(watch: Watch) -> Run {
+    RUN.set(Some(RunState {
+        resp3: Cell::new(false),
+        watch: Rc::new(watch),
+    }));
+    Run(())
+}
+
+impl Drop for Run {
+    fn drop(&mut self) {
+        drop(RUN.take());
+    }
+}
+
+/// `f` on the run on this thread, if a script is running.
+pub fn with_run<R>(f: impl FnOnce(&RunState) -> R) -> Option<R> {
+    RUN.with_borrow(|run| run.as_ref().map(f))
+}
+
+/// `redis.call`'s Rust half, registered once per interpreter: the
+/// running script's dispatcher, or Redis's error outside a run.
+pub fn call_current(lua: &Lua, args: MultiValue) -> mlua::Result<(bool, Value)> {
+    let p = CURRENT.get();
+    if p.is_null() {
+        return raised(
+            lua,
+            "redis.call/pcall can only be called inside a script invocation",
+        );
+    }
+    // SAFETY: `CURRENT` points at the dispatcher `Dispatch::enter` set for
+    // the run on this thread, which outlives the run (it is cleared before
+    // `enter` returns, unwinding included); Lua calls this only from that
+    // run, on this thread, and never while another `&mut` to it is live
+    // (the run's own frame only waits for Lua). A command inside cannot
+    // run a script (`noscript`), so calls never nest.
+    let dispatch = unsafe { &mut *p };
+    dispatch.call(lua, args)
 }
 
 /// Why a command inside a script was refused before it ran.
@@ -85,8 +123,6 @@ pub struct Dispatch<'a> {
     pub oom: bool,
     /// The script has run a write.
     pub dirty: bool,
-    /// RESP version and other state the API reads.
-    pub run: RunState,
     /// Each command's reply, parsed back into Lua.
     out: Out,
 }
@@ -103,7 +139,6 @@ impl<'a> Dispatch<'a> {
         flags: ScriptFlags,
         read_only: bool,
         oom: bool,
-        run: RunState,
     ) -> Self {
         Dispatch {
             target,
@@ -115,9 +150,21 @@ impl<'a> Dispatch<'a> {
             read_only,
             oom,
             dirty: false,
-            run,
             out: Out::default(),
         }
+    }
+
+    /// Runs `f` (the script) with this as the thread's `redis.call`.
+    pub fn enter<R>(&mut self, f: impl FnOnce() -> R) -> R {
+        struct Leave(*mut Dispatch<'static>);
+        impl Drop for Leave {
+            fn drop(&mut self) {
+                CURRENT.set(self.0);
+            }
+        }
+        let me: *mut Dispatch<'_> = self;
+        let _leave = Leave(CURRENT.replace(me.cast()));
+        f()
     }
 
     /// `redis.call(...)`'s Rust half: `(true, reply)` or `(false, error
@@ -137,14 +184,10 @@ impl<'a> Dispatch<'a> {
         if cmd.flags() & flags::WRITE != 0 && !self.dirty {
             self.dirty = true;
             // SCRIPT KILL must not stop it now.
-            self.run
-                .watch
-                .flags
-                .dirty
-                .store(true, std::sync::atomic::Ordering::Release);
+            with_run(|r| r.watch.wrote());
         }
         self.out.buf.clear();
-        self.out.protocol = if self.run.resp3() {
+        self.out.protocol = if with_run(RunState::resp3).unwrap_or(false) {
             Protocol::Resp3
         } else {
             Protocol::Resp2

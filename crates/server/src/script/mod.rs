@@ -27,6 +27,8 @@ pub use cache::{Script, ScriptCache};
 
 use crate::command::{Call, CmdResult, Reject};
 use crate::eviction::Outcome;
+use flags::ScriptFlags;
+use mlua::Function;
 use std::cell::{Cell, RefCell};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -38,10 +40,13 @@ thread_local! {
 }
 
 /// Runs `f` on this thread's interpreter, making it first if needed.
-fn with_vm<R>(f: impl FnOnce(&mut Vm) -> Result<R, Reject>) -> Result<R, Reject> {
+fn with_vm<R>(
+    random: &Arc<random::Rand48>,
+    f: impl FnOnce(&mut Vm) -> Result<R, Reject>,
+) -> Result<R, Reject> {
     VM.with_borrow_mut(|slot| {
         if slot.is_none() {
-            let vm = Vm::new().map_err(|e| {
+            let vm = Vm::new(Arc::clone(random)).map_err(|e| {
                 Reject::Owned(format!("ERR Error creating the Lua interpreter: {e}"))
             })?;
             *slot = Some(vm);
@@ -60,18 +65,64 @@ fn with_vm<R>(f: impl FnOnce(&mut Vm) -> Result<R, Reject>) -> Result<R, Reject>
 /// The cached script of `body`, compiling and caching it if it is new
 /// (EVAL, SCRIPT LOAD); Redis's error if its shebang or its code is bad.
 pub fn load(cache: &ScriptCache, body: &[u8]) -> Result<Arc<Script>, Reject> {
-    let sha = cache::sha1_hex(body);
-    if let Some(script) = cache.get(sha.as_bytes()) {
+    let sha = cache::sha1_key(body);
+    if let Some(script) = cache.get(&sha) {
         return Ok(script);
     }
     let script = ScriptCache::prepare(body).map_err(|e| Reject::Owned(format!("ERR {e}")))?;
     let generation = cache.generation();
-    with_vm(|vm| {
-        vm.function(&script, generation)
-            .map(|_| ())
-            .map_err(|e| Reject::Owned(format!("ERR {e}")))
-    })?;
+    with_vm(&cache.random, |vm| compile(vm, &script, generation))?;
     Ok(cache.insert(script))
+}
+
+fn compile(
+    vm: &mut Vm,
+    script: &Script,
+    generation: u64,
+) -> Result<(Function, ScriptFlags), Reject> {
+    vm.function(script, generation)
+        .map_err(|e| Reject::Owned(format!("ERR {e}")))
+}
+
+/// The script a run is asked for.
+#[derive(Debug, Clone, Copy)]
+pub enum Source<'a> {
+    /// EVALSHA's: a SHA-1, in either case.
+    Sha(&'a [u8]),
+    /// EVAL's: the text.
+    Body(&'a [u8]),
+}
+
+const NOSCRIPT: &str = "NOSCRIPT No matching script. Please use EVAL.";
+
+/// The function and flags of `source`, from this thread's interpreter if
+/// it ran the script before (nothing shared touched), else from the cache
+/// (EVALSHA) or compiled and cached (EVAL).
+fn resolve(
+    vm: &mut Vm,
+    cache: &ScriptCache,
+    source: Source<'_>,
+) -> Result<(Function, ScriptFlags, [u8; 40]), Reject> {
+    let generation = cache.generation();
+    let sha = match source {
+        Source::Sha(sha) => cache::key(sha).ok_or(Reject::Static(NOSCRIPT))?,
+        Source::Body(body) => cache::sha1_key(body),
+    };
+    if let Some((f, flags)) = vm.cached(&sha, generation) {
+        return Ok((f, flags, sha));
+    }
+    let script = match (cache.get(&sha), source) {
+        (Some(script), _) => script,
+        (None, Source::Sha(_)) => return Err(Reject::Static(NOSCRIPT)),
+        (None, Source::Body(body)) => {
+            let script =
+                ScriptCache::prepare(body).map_err(|e| Reject::Owned(format!("ERR {e}")))?;
+            compile(vm, &script, generation)?;
+            cache.insert(script)
+        }
+    };
+    let (f, flags) = compile(vm, &script, generation)?;
+    Ok((f, flags, sha))
 }
 
 /// Whether the command named `name` runs a script.
@@ -85,24 +136,34 @@ pub fn needs_stack(name: &str, session: &crate::session::Session) -> bool {
     runs_script(name) || (name == "exec" && session.multi.as_ref().is_some_and(|m| m.scripts))
 }
 
-/// What a script run was asked: its keys and arguments, and whether the
-/// command was EVAL_RO / EVALSHA_RO.
-pub struct Invocation<'a> {
-    /// The script.
-    pub script: &'a Script,
-    /// KEYS.
-    pub keys: &'a [&'a [u8]],
-    /// ARGV.
-    pub argv: &'a [&'a [u8]],
-    /// Called as a read-only command (`*_RO`).
-    pub read_only_command: bool,
-}
-
 /// Runs a script for the client of `c` and writes its reply: Redis 7.0's
 /// checks before it runs (`scriptPrepareForRun`), then the run on a batch
 /// holding its keys.
-pub fn run(c: &mut Call<'_>, inv: &Invocation<'_>) -> CmdResult {
-    let flags = inv.script.flags;
+pub fn run(
+    c: &mut Call<'_>,
+    source: Source<'_>,
+    keys: &[&[u8]],
+    argv: &[&[u8]],
+    read_only_command: bool,
+) -> CmdResult {
+    let shared = c.shared;
+    with_vm(&shared.scripts.random, |vm| {
+        let (f, flags, sha) = resolve(vm, &shared.scripts, source)?;
+        run_resolved(c, vm, &f, flags, sha, keys, argv, read_only_command)
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_resolved(
+    c: &mut Call<'_>,
+    vm: &mut Vm,
+    f: &Function,
+    flags: ScriptFlags,
+    sha: [u8; 40],
+    keys: &[&[u8]],
+    argv: &[&[u8]],
+    read_only_command: bool,
+) -> CmdResult {
     let shared = c.shared;
     let config = shared.config.load();
     if !flags.compat && !flags.no_writes {
@@ -113,7 +174,7 @@ pub fn run(c: &mut Call<'_>, inv: &Invocation<'_>) -> CmdResult {
                  scripts.",
             ));
         }
-        if inv.read_only_command {
+        if read_only_command {
             return Err(Reject::Static(
                 "ERR Can not execute a script with write flag using *_ro command.",
             ));
@@ -131,69 +192,32 @@ pub fn run(c: &mut Call<'_>, inv: &Invocation<'_>) -> CmdResult {
     }
     let threshold = config.busy_reply_threshold;
     drop(config);
-    let read_only = inv.read_only_command || (!flags.compat && flags.no_writes);
-    let generation = shared.scripts.generation();
-    let outcome = with_vm(|vm| {
-        let f = vm
-            .function(inv.script, generation)
-            .map_err(|e| Reject::Owned(format!("ERR {e}")))?;
-        let watch = watch::Watch::new(
-            threshold,
-            Arc::clone(&shared.scripts.busy),
-            inv.script.name(),
-        );
-        let state = call::RunState::new(Arc::clone(&shared.scripts.random), watch);
-        // Taken out whichever way the run ends, so that a run that
-        // panicked does not stay registered as busy.
-        struct Running<'l>(&'l mlua::Lua);
-        impl Drop for Running<'_> {
-            fn drop(&mut self) {
-                self.0.remove_app_data::<call::RunState>();
-            }
-        }
-        vm.lua().set_app_data(state.clone());
-        let running = Running(vm.lua());
-        let db = c.db();
-        let session = &mut *c.session;
-        let was_in_exec = session.in_exec;
-        // No command inside a script blocks (Redis's CLIENT_DENY_BLOCKING):
-        // BLPOP and friends answer at once, as inside EXEC.
-        session.in_exec = true;
-        let result = db.atomically(inv.keys, |tx| {
-            crate::eviction::holding_locks(|| {
-                let mut dispatch = call::Dispatch::new(
-                    tx,
-                    db,
-                    shared,
-                    session,
-                    inv.keys,
-                    flags,
-                    read_only,
-                    oom,
-                    state.clone(),
-                );
-                vm.lua().scope(|scope| {
-                    let call = scope.create_function_mut(|lua, args| dispatch.call(lua, args))?;
-                    Ok(vm.run_eval(&f, inv.keys, inv.argv, call))
-                })
-            })
-        });
-        session.in_exec = was_in_exec;
-        drop(running);
-        let written = match result {
-            Ok(Ok(value)) => {
-                reply::write(c.out, &value, state.resp3());
-                Ok(())
-            }
-            Ok(Err(e)) => Err(e),
-            Err(e) => Err(error::ScriptError::internal(e)),
-        };
-        Ok(written)
-    })?;
+    let read_only = read_only_command || (!flags.compat && flags.no_writes);
+    let watch = watch::Watch::new(threshold, Arc::clone(&shared.scripts.busy), sha);
+    let run = call::begin(watch);
+    let db = c.db();
+    let session = &mut *c.session;
+    let was_in_exec = session.in_exec;
+    // No command inside a script blocks (Redis's CLIENT_DENY_BLOCKING):
+    // BLPOP and friends answer at once, as inside EXEC.
+    session.in_exec = true;
+    let result = db.atomically(keys, |tx| {
+        crate::eviction::holding_locks(|| {
+            let mut dispatch =
+                call::Dispatch::new(tx, db, shared, session, keys, flags, read_only, oom);
+            dispatch.enter(|| vm.run_eval(f, keys, argv))
+        })
+    });
+    session.in_exec = was_in_exec;
+    let outcome = result.map(|value| {
+        let resp3 = call::with_run(call::RunState::resp3).unwrap_or(false);
+        reply::write(c.out, &value, resp3);
+    });
+    drop(run);
     match outcome {
         Ok(()) => Ok(()),
         Err(e) => {
-            let line = e.line(inv.script.name());
+            let line = e.line(std::str::from_utf8(&sha).unwrap_or_default());
             if e.counted() {
                 // Counted when the command inside failed.
                 c.out.error_bytes(&line);

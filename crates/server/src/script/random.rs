@@ -44,10 +44,11 @@ impl Rand48 {
     }
 }
 
-/// The running script's server's generator.
-fn generator(lua: &Lua) -> Option<std::sync::Arc<Rand48>> {
-    lua.app_data_ref::<super::call::RunState>()
-        .map(|r| r.random.clone())
+/// The generator of the server this interpreter serves (the
+/// interpreter's app data, set when it was made), while a script runs.
+fn generator(lua: &Lua) -> Option<mlua::AppDataRef<'_, std::sync::Arc<Rand48>>> {
+    super::call::with_run(|_| ())?;
+    lua.app_data_ref::<std::sync::Arc<Rand48>>()
 }
 
 /// `RAND_MAX` of Redis's generator.

@@ -11,6 +11,7 @@
 
 use super::cache::Script;
 use super::error::{error_table, raised, ScriptError};
+use super::flags::ScriptFlags;
 use super::raising::raising;
 use super::random;
 use mlua::{chunk::ChunkMode, Function, Lua, LuaOptions, MultiValue, StdLib, Table, Value};
@@ -31,20 +32,18 @@ pub struct Vm {
     /// The error handler runs are protected by (Redis's
     /// `__redis__err__handler`).
     handler: Function,
-    /// The table `redis.call` finds its Rust half in; `call` is set for
-    /// the length of each run, and is `outside` between runs.
-    api: Table,
-    /// `redis.call`'s Rust half between runs: an error.
-    outside: Function,
-    /// Compiled scripts by SHA-1, with the cache generation they belong to.
-    compiled: HashMap<[u8; 40], Function>,
+    /// The table `redis.call` finds its Rust half in.
+    _api: Table,
+    /// Compiled scripts by SHA-1, with their flags, so that a script
+    /// this thread has run needs nothing shared to run again.
+    compiled: HashMap<[u8; 40], (Function, ScriptFlags)>,
     /// The script cache's generation these were compiled under.
     generation: u64,
 }
 
 impl Vm {
     /// A fresh interpreter with Redis's libraries and sandbox.
-    pub fn new() -> mlua::Result<Vm> {
+    pub fn new(random: std::sync::Arc<super::random::Rand48>) -> mlua::Result<Vm> {
         let lua = Lua::new_with(
             StdLib::TABLE | StdLib::STRING | StdLib::MATH,
             LuaOptions::default(),
@@ -52,8 +51,8 @@ impl Vm {
         let globals = lua.globals();
         let xpcall: Function = globals.get("xpcall")?;
         let api = lua.create_table()?;
-        let outside_fn = lua.create_function(|lua, _: MultiValue| outside(lua))?;
-        api.raw_set("call", outside_fn.clone())?;
+        lua.set_app_data(random);
+        api.raw_set("call", lua.create_function(super::call::call_current)?)?;
         api.raw_set("sha1hex", lua.create_function(sha1hex)?)?;
         api.raw_set("log", lua.create_function(log)?)?;
         api.raw_set("setresp", lua.create_function(setresp)?)?;
@@ -109,7 +108,7 @@ impl Vm {
             .call(globals.clone())?;
         lua.set_hook(
             mlua::HookTriggers::new().every_nth_instruction(super::watch::HOOK_EVERY),
-            |lua, _| super::watch::hook(lua),
+            |_, _| super::watch::hook(),
         )?;
         let handler = lua.create_function(error_handler)?;
         globals.raw_set("__redis__err__handler", handler.clone())?;
@@ -120,16 +119,10 @@ impl Vm {
             set_args,
             xpcall,
             handler,
-            api,
-            outside: outside_fn,
+            _api: api,
             compiled: HashMap::new(),
             generation: 0,
         })
-    }
-
-    /// The interpreter.
-    pub fn lua(&self) -> &Lua {
-        &self.lua
     }
 
     /// Compiles `body` (the script's text after its shebang) as Redis
@@ -149,73 +142,65 @@ impl Vm {
             })
     }
 
-    /// The function of `script`, compiled on this thread once per cache
-    /// generation (SCRIPT FLUSH starts a new one).
-    pub fn function(&mut self, script: &Script, generation: u64) -> Result<Function, String> {
+    /// The function and flags of the script named `sha`, if this thread
+    /// compiled it in the cache's current generation (SCRIPT FLUSH starts
+    /// a new one, and what was compiled before is dropped).
+    pub fn cached(&mut self, sha: &[u8; 40], generation: u64) -> Option<(Function, ScriptFlags)> {
         if generation != self.generation {
             self.compiled.clear();
             self.generation = generation;
         }
-        if let Some(f) = self.compiled.get(&script.sha) {
-            return Ok(f.clone());
-        }
-        let f = self.compile(script.code())?;
-        self.compiled.insert(script.sha, f.clone());
-        Ok(f)
+        self.compiled.get(sha).cloned()
     }
 
-    /// Runs `f` with KEYS and ARGV set (EVAL) and `call` as the API's
-    /// `redis.call`, protected by the error handler. The script's result,
-    /// or its error as Redis reports it.
+    /// Compiles `script` on this thread and keeps it (see `cached`).
+    pub fn function(
+        &mut self,
+        script: &Script,
+        generation: u64,
+    ) -> Result<(Function, ScriptFlags), String> {
+        if let Some(found) = self.cached(&script.sha, generation) {
+            return Ok(found);
+        }
+        let f = self.compile(script.code())?;
+        self.compiled.insert(script.sha, (f.clone(), script.flags));
+        Ok((f, script.flags))
+    }
+
+    /// Runs `f` with KEYS and ARGV set (EVAL), protected by the error
+    /// handler. The script's result, or its error as Redis reports it.
     pub fn run_eval(
         &self,
         f: &Function,
         keys: &[&[u8]],
         argv: &[&[u8]],
-        call: Function,
     ) -> Result<Value, ScriptError> {
-        let setup = || -> mlua::Result<()> {
-            let keys = self.array(keys)?;
-            let argv = self.array(argv)?;
-            self.set_args.call::<()>((keys, argv))?;
-            self.api.raw_set("call", call)
-        };
-        setup().map_err(ScriptError::internal)?;
-        let result = self
+        let keys = self.array(keys).map_err(ScriptError::internal)?;
+        let argv = self.array(argv).map_err(ScriptError::internal)?;
+        self.set_args
+            .call::<()>((keys, argv))
+            .map_err(ScriptError::internal)?;
+        let (ok, value) = self
             .xpcall
-            .call::<MultiValue>((f.clone(), self.handler.clone()));
-        let reset = self.api.raw_set("call", self.outside.clone());
-        let mut values = result.map_err(ScriptError::internal)?.into_iter();
-        reset.map_err(ScriptError::internal)?;
-        match values.next() {
-            Some(Value::Boolean(true)) => Ok(values.next().unwrap_or(Value::Nil)),
-            _ => Err(ScriptError::from_value(values.next().unwrap_or(Value::Nil))),
+            .call::<(bool, Value)>((f, &self.handler))
+            .map_err(ScriptError::internal)?;
+        if ok {
+            Ok(value)
+        } else {
+            Err(ScriptError::from_value(value))
         }
     }
 
     fn array(&self, items: &[&[u8]]) -> mlua::Result<Table> {
-        let t = self.lua.create_table_with_capacity(items.len(), 0)?;
-        for (i, item) in items.iter().enumerate() {
-            t.raw_seti(i + 1, self.lua.create_string(item)?)?;
-        }
-        Ok(t)
+        let strings = items.iter().map(|item| self.lua.create_string(item));
+        let strings: Vec<mlua::LuaString> = strings.collect::<mlua::Result<_>>()?;
+        self.lua.create_sequence_from(strings)
     }
 
     /// The bytes the interpreter holds (INFO's `used_memory_lua`).
     pub fn used_memory(&self) -> usize {
         self.lua.used_memory()
     }
-}
-
-/// What `redis.call` answers outside a run (at a library's load).
-fn outside(lua: &Lua) -> mlua::Result<(bool, Table)> {
-    Ok((
-        false,
-        error_table(
-            lua,
-            "redis.call/pcall can only be called inside a script invocation",
-        )?,
-    ))
 }
 
 /// Redis's number for its version: 7.0.15 is 0x07000f.
@@ -394,12 +379,9 @@ fn log(lua: &Lua, args: MultiValue) -> mlua::Result<(bool, Value)> {
 
 fn setresp(lua: &Lua, args: MultiValue) -> mlua::Result<(bool, Value)> {
     let fail = |msg: &str| raised(lua, msg);
-    let Some(run) = lua
-        .app_data_ref::<super::call::RunState>()
-        .map(|r| r.clone())
-    else {
+    if super::call::with_run(|_| ()).is_none() {
         return fail("redis.setresp can only be called inside a script invocation");
-    };
+    }
     if args.len() != 1 {
         return fail("redis.setresp() requires one argument.");
     }
@@ -416,13 +398,13 @@ fn setresp(lua: &Lua, args: MultiValue) -> mlua::Result<(bool, Value)> {
     if resp != 2 && resp != 3 {
         return fail("RESP version must be 2 or 3.");
     }
-    run.set_resp(resp == 3);
+    super::call::with_run(|run| run.set_resp(resp == 3));
     Ok((true, Value::Nil))
 }
 
 fn set_repl(lua: &Lua, args: MultiValue) -> mlua::Result<(bool, Value)> {
     let fail = |msg: &str| raised(lua, msg);
-    if lua.app_data_ref::<super::call::RunState>().is_none() {
+    if super::call::with_run(|_| ()).is_none() {
         return fail("redis.set_repl can only be called inside a script invocation");
     }
     if args.len() != 1 {
@@ -445,7 +427,7 @@ fn set_repl(lua: &Lua, args: MultiValue) -> mlua::Result<(bool, Value)> {
 
 fn acl_check_cmd(lua: &Lua, args: MultiValue) -> mlua::Result<(bool, Value)> {
     let fail = |msg: &str| raised(lua, msg);
-    if lua.app_data_ref::<super::call::RunState>().is_none() {
+    if super::call::with_run(|_| ()).is_none() {
         return fail("redis.acl_check_cmd can only be called inside a script invocation");
     }
     let args = match super::call::arguments(&args) {

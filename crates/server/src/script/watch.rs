@@ -12,8 +12,8 @@
 //! ends.
 
 use super::busy::{Busy, Flags};
-use super::call::RunState;
-use mlua::{Lua, VmState};
+use super::call::with_run;
+use mlua::VmState;
 use std::cell::Cell;
 use std::rc::Rc;
 use std::sync::atomic::Ordering;
@@ -39,21 +39,26 @@ pub struct Watch {
     busy: Arc<Busy>,
     /// Its id in the registry, once busy.
     entry: Cell<Option<u64>>,
-    /// The script's name, for the log.
-    name: String,
+    /// The script's name (its SHA-1), for the log.
+    name: [u8; 40],
 }
 
 impl Watch {
     /// A watch starting now; `threshold_ms` 0 never makes the run busy.
-    pub fn new(threshold_ms: u64, busy: Arc<Busy>, name: &str) -> Watch {
+    pub fn new(threshold_ms: u64, busy: Arc<Busy>, name: [u8; 40]) -> Watch {
         Watch {
             started: Instant::now(),
             threshold: (threshold_ms != 0).then(|| Duration::from_millis(threshold_ms)),
             flags: Arc::new(Flags::default()),
             busy,
             entry: Cell::new(None),
-            name: name.to_owned(),
+            name,
         }
+    }
+
+    /// The script ran a write: SCRIPT KILL must not stop it now.
+    pub fn wrote(&self) {
+        self.flags.dirty.store(true, Ordering::Release);
     }
 
     /// Why the run must stop now, if it must.
@@ -83,7 +88,7 @@ impl Watch {
             "Slow script detected: still in execution after {} milliseconds. You can try killing \
              the script using the SCRIPT KILL command. Script name is: {}.",
             elapsed.as_millis(),
-            self.name
+            String::from_utf8_lossy(&self.name)
         );
         self.entry
             .set(Some(self.busy.enter(Arc::clone(&self.flags))));
@@ -100,8 +105,8 @@ impl Drop for Watch {
 }
 
 /// The count hook.
-pub fn hook(lua: &Lua) -> mlua::Result<VmState> {
-    let Some(watch) = lua.app_data_ref::<RunState>().map(|r| Rc::clone(&r.watch)) else {
+pub fn hook() -> mlua::Result<VmState> {
+    let Some(watch) = with_run(|r| Rc::clone(&r.watch)) else {
         return Ok(VmState::Continue);
     };
     if let Some(why) = watch.stop() {
