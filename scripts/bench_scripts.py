@@ -83,8 +83,10 @@ def run_cell(a, srv, sha, keys, n, pipeline):
 
 def memory_per_script(cmd, port, count):
     """Starts `cmd` (which must listen on `port`), loads `count` distinct
-    scripts and runs each once on every serving thread (EVALSHA from
-    several connections), then reads used_memory; bytes per script."""
+    scripts and runs each from four connections (so on every serving
+    thread), then reads used_memory and used_memory_lua; the bytes per
+    script of each (Redis counts its interpreter apart from used_memory,
+    Tandem inside it)."""
     proc = subprocess.Popen(shlex.split(cmd), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 20
@@ -96,14 +98,14 @@ def memory_per_script(cmd, port, count):
                 if time.monotonic() > deadline:
                     fail(f"`{cmd}` did not start")
                 time.sleep(0.05)
-        before = info_field(port, "memory", "used_memory")
+        before = (info_field(port, "memory", "used_memory"), info_field(port, "memory", "used_memory_lua"))
         for i in range(count):
             body = f"local x = {i} return redis.call('get', KEYS[1]) or x"
             sha = call(port, "SCRIPT", "LOAD", body)
             for _ in range(4):
                 call(port, "EVALSHA", sha, "1", "k")
-        after = info_field(port, "memory", "used_memory")
-        return (after - before) / count
+        after = (info_field(port, "memory", "used_memory"), info_field(port, "memory", "used_memory_lua"))
+        return ((after[0] - before[0]) / count, (after[1] - before[1]) / count)
     finally:
         call(port, "SHUTDOWN", "NOSAVE") if proc.poll() is None else None
         proc.wait(timeout=20)
@@ -121,6 +123,7 @@ def main():
     p.add_argument("--memory-cmd", nargs=3, action="append", default=[],
                    metavar=("NAME", "PORT", "CMD"), help="a fresh server for the memory cell")
     p.add_argument("--scripts", type=int, default=10_000, help="scripts for the memory cell")
+    p.add_argument("--memory-only", action="store_true", help="only the memory cells")
     a = p.parse_args()
     a.tick = os.sysconf("SC_CLK_TCK")
     servers = [(n, int(port), int(pid)) for n, port, pid in a.server]
@@ -131,6 +134,8 @@ def main():
             fail(f"the servers named {key} differently: {got}")
         shas[key] = got.pop()
     cells = [(f"{k} P{p}", k, n, p) for p, n in ((1, a.n_p1), (16, a.n_p16)) for k in SCRIPTS]
+    if a.memory_only:
+        cells = []
     results = {c[0]: {s[0]: [] for s in servers} for c in cells}
     ratios = {c[0]: [] for c in cells}
     for r in range(a.rounds):
@@ -146,9 +151,10 @@ def main():
                 f"{s} {got[s]['rps']:.0f}/s p99 {got[s]['p99_ms']:.3f} ms cpu {got[s]['cpu_us_per_req']:.2f} us"
                 for s in got))
     first, second = servers[0][0], servers[1][0]
-    print(f"| cell | {first} ops/s | {second} ops/s | ratio (median of rounds) | "
+    if cells:
+        print(f"| cell | {first} ops/s | {second} ops/s | ratio (median of rounds) | "
           f"{first} p99 ms | {second} p99 ms | {first} CPU us/req | {second} CPU us/req |")
-    print("|---|---|---|---|---|---|---|---|")
+        print("|---|---|---|---|---|---|---|---|")
     for label, *_ in cells:
         m = {s: {k: med([x[k] for x in results[label][s]]) for k in ("rps", "p99_ms", "cpu_us_per_req")}
              for s in (first, second)}
@@ -156,8 +162,9 @@ def main():
               f"{statistics.median(ratios[label]):.2f} | {m[first]['p99_ms']:.3f} | {m[second]['p99_ms']:.3f} | "
               f"{m[first]['cpu_us_per_req']:.2f} | {m[second]['cpu_us_per_req']:.2f} |")
     for name, port, cmd in a.memory_cmd:
-        per = memory_per_script(cmd, int(port), a.scripts)
-        print(f"| memory per cached script, {name} | {per:.0f} bytes ({a.scripts} scripts, each run on every thread) |")
+        mem, lua = memory_per_script(cmd, int(port), a.scripts)
+        print(f"| memory per cached script, {name} | used_memory {mem:.0f} B, used_memory_lua {lua:.0f} B "
+              f"({a.scripts} scripts, each run from 4 connections) |")
 
 
 if __name__ == "__main__":
