@@ -160,6 +160,15 @@ impl Server {
             .is_err()
         {
             tracing::warn!("some clients did not close within {DRAIN_TIMEOUT:?}");
+            // A script still running would keep its thread forever: it is
+            // stopped as SHUTDOWN NOSAVE stops it (its open changes never
+            // logged), and nothing is saved, which would hold half of it.
+            if shared.scripts.busy.any() {
+                tracing::warn!("stopping the scripts still running; nothing is saved");
+                shared.persistence.skip_save();
+                shared.scripts.busy.abort_all();
+                let _ = tokio::time::timeout(DRAIN_TIMEOUT, tracker.wait()).await;
+            }
         }
         cores.join();
         rules.abort();

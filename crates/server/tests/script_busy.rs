@@ -89,6 +89,34 @@ fn a_busy_script_answers_busy_and_script_kill_stops_it() -> TestResult {
     Ok(())
 }
 
+/// A killed script cannot catch its own kill with pcall, xpcall or a
+/// coroutine (it looped forever before they re-raised it).
+#[test]
+fn a_kill_cannot_be_caught() -> TestResult {
+    let server = common::start(config(None))?;
+    let mut others = others(server.addr())?;
+    for body in [
+        "local function f() local i = 0 while true do i = i + 1 end end while true do pcall(f) end",
+        "local function f() while true do end end while true do xpcall(f, function(e) return e end) end",
+        "while true do coroutine.resume(coroutine.create(function() while true do end end)) end",
+    ] {
+        let mut runner = Raw::connect(server.addr())?;
+        runner.send(&eval(body, &[]))?;
+        wait_busy(&mut others[0])?;
+        others[1].check(&w("SCRIPT KILL"), b"+OK\r\n")?;
+        let killed = runner.reply()?;
+        assert!(
+            killed.starts_with(b"-ERR Script killed by user with SCRIPT KILL..."),
+            "{body}: {}",
+            common::text(&killed)
+        );
+        common::eventually("the script to be gone", || {
+            Ok(others[0].call(&w("PING"))? == b"+PONG\r\n")
+        })?;
+    }
+    Ok(())
+}
+
 #[test]
 fn a_script_that_ends_in_time_is_never_busy() -> TestResult {
     let server = common::start(config(None))?;

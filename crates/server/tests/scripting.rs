@@ -61,6 +61,50 @@ fn replies_match_redis() -> TestResult {
     Ok(())
 }
 
+/// The sandbox holds against what a review found: `pairs` handed out
+/// the real globals (a script could then change them for every later
+/// script on its thread), and a raised nesting limit let cjson recurse
+/// until the thread's stack overflowed.
+#[test]
+fn sandbox_escapes_found_in_review_are_closed() -> TestResult {
+    let server = common::start_default()?;
+    let mut c = Raw::connect(server.addr())?;
+    for body in [
+        "local _, g = pairs(_G) g.leaked = 1",
+        "local _, r = pairs(redis) r.call = nil",
+        "local _, s = pairs(string) s.len = nil",
+        "local _, m = pairs(getmetatable('')) m.__index = nil",
+    ] {
+        let r = c.call(&eval(body, &[], &[]))?;
+        assert!(
+            r.starts_with(b"-ERR user_script:1: Attempt to modify a readonly table"),
+            "{body}: {}",
+            common::text(&r)
+        );
+    }
+    let r = c.call(&eval("return leaked", &[], &[]))?;
+    assert!(r.starts_with(b"-ERR user_script:1: Script attempted to access nonexistent global"));
+    c.check(&eval("return redis.call('ping')", &[], &[]), b"+PONG\r\n")?;
+    c.check(&eval("return ('abc'):len()", &[], &[]), b":3\r\n")?;
+    let deep = "cjson.decode_max_depth(100000) \
+        return cjson.decode(string.rep('[', 100000) .. string.rep(']', 100000))";
+    let r = c.call(&eval(deep, &[], &[]))?;
+    assert!(
+        r.starts_with(b"-ERR user_script:1: Found too many nested data structures (1001)"),
+        "{}",
+        common::text(&r)
+    );
+    let deep = "cjson.encode_max_depth(100000) local t = {} local c = t \
+        for i = 1, 100000 do c[1] = {} c = c[1] end return cjson.encode(t)";
+    let r = c.call(&eval(deep, &[], &[]))?;
+    assert!(
+        r.starts_with(b"-ERR user_script:1: Cannot serialise, excessive nesting (1001)"),
+        "{}",
+        common::text(&r)
+    );
+    Ok(())
+}
+
 /// A script reaches only the keys it declared: anything else is an error
 /// inside the script (which `redis.pcall` catches), and so is a command
 /// that reaches beyond named keys.

@@ -114,7 +114,9 @@ fn out_of_memory(
     session: &Session,
     shared: &Shared,
 ) -> Option<&'static str> {
-    if shared.config.load().eviction.maxmemory == 0 {
+    // No eviction while a script is busy, as in Redis: it could wait for
+    // the script's shard locks; the command is refused with -BUSY after.
+    if shared.config.load().eviction.maxmemory == 0 || shared.scripts.busy.any() {
         return None;
     }
     // Timed only while the latency monitor is on (Redis's

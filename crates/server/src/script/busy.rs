@@ -8,7 +8,7 @@
 //! to add, remove and list entries, not to run.
 
 use parking_lot::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 /// Redis's reply while a script (EVAL's) is busy.
@@ -16,14 +16,49 @@ pub const BUSY_EVAL: &str =
     "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
 
 /// One running script's flags, shared between its run and the registry.
+/// Whether it wrote and whether it was killed are one state, changed by
+/// compare-and-swap, so that SCRIPT KILL and a first write cannot both
+/// win: a script is either killed before it wrote, or unkillable.
 #[derive(Debug, Default)]
 pub struct Flags {
-    /// The script has run a write command.
-    pub dirty: AtomicBool,
-    /// SCRIPT KILL asked it to stop.
-    pub killed: AtomicBool,
+    /// `CLEAN`, `DIRTY` or `KILLED`.
+    state: AtomicU8,
     /// SHUTDOWN NOSAVE asked it to stop, its writes unlogged.
     pub aborted: AtomicBool,
+}
+
+const CLEAN: u8 = 0;
+const DIRTY: u8 = 1;
+const KILLED: u8 = 2;
+
+impl Flags {
+    /// The script is about to write: false if it was killed (the write
+    /// must not happen), true otherwise (it can no longer be killed).
+    pub fn write(&self) -> bool {
+        match self
+            .state
+            .compare_exchange(CLEAN, DIRTY, Ordering::AcqRel, Ordering::Acquire)
+        {
+            Ok(_) => true,
+            Err(now) => now == DIRTY,
+        }
+    }
+
+    /// Whether SCRIPT KILL stopped it.
+    pub fn killed(&self) -> bool {
+        self.state.load(Ordering::Acquire) == KILLED
+    }
+
+    /// SCRIPT KILL: false if it has written.
+    fn kill(&self) -> bool {
+        match self
+            .state
+            .compare_exchange(CLEAN, KILLED, Ordering::AcqRel, Ordering::Acquire)
+        {
+            Ok(_) => true,
+            Err(now) => now == KILLED,
+        }
+    }
 }
 
 /// The scripts running past the threshold.
@@ -71,19 +106,22 @@ impl Busy {
         }
     }
 
-    /// SCRIPT KILL: stops every busy script, unless one of them wrote.
+    /// SCRIPT KILL: stops every busy script that has not written;
+    /// `Unkillable` if one had.
     pub fn kill(&self) -> Kill {
         let scripts = self.scripts.lock();
         if scripts.is_empty() {
             return Kill::NotBusy;
         }
-        if scripts.iter().any(|(_, f)| f.dirty.load(Ordering::Acquire)) {
-            return Kill::Unkillable;
-        }
+        let mut unkillable = false;
         for (_, f) in scripts.iter() {
-            f.killed.store(true, Ordering::Release);
+            unkillable |= !f.kill();
         }
-        Kill::Killed
+        if unkillable {
+            Kill::Unkillable
+        } else {
+            Kill::Killed
+        }
     }
 
     /// SHUTDOWN NOSAVE: stops every busy script, and none of its writes
@@ -103,17 +141,19 @@ mod tests {
     fn a_script_that_wrote_is_not_killed() {
         let busy = Busy::default();
         assert_eq!(busy.kill(), Kill::NotBusy);
+        let writer = Arc::new(Flags::default());
+        assert!(writer.write());
+        let wid = busy.enter(writer.clone());
+        assert!(busy.any());
+        assert_eq!(busy.kill(), Kill::Unkillable);
+        assert!(!writer.killed());
+        busy.leave(wid);
         let reader = Arc::new(Flags::default());
         let id = busy.enter(reader.clone());
-        assert!(busy.any());
-        let writer = Arc::new(Flags::default());
-        writer.dirty.store(true, Ordering::Relaxed);
-        let wid = busy.enter(writer);
-        assert_eq!(busy.kill(), Kill::Unkillable);
-        assert!(!reader.killed.load(Ordering::Relaxed));
-        busy.leave(wid);
         assert_eq!(busy.kill(), Kill::Killed);
-        assert!(reader.killed.load(Ordering::Relaxed));
+        assert!(reader.killed());
+        // Killed first: its write is refused.
+        assert!(!reader.write());
         busy.leave(id);
         assert!(!busy.any());
     }

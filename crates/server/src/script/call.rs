@@ -182,9 +182,13 @@ impl<'a> Dispatch<'a> {
             return self.reject(lua, Some(&cmd), msg);
         }
         if cmd.flags() & flags::WRITE != 0 && !self.dirty {
+            // SCRIPT KILL either stopped it already, or cannot now.
+            if !with_run(|r| r.watch.write()).unwrap_or(true) {
+                let stop =
+                    mlua::Error::RuntimeError("Script killed by user with SCRIPT KILL...".into());
+                return Err(stop);
+            }
             self.dirty = true;
-            // SCRIPT KILL must not stop it now.
-            with_run(|r| r.watch.wrote());
         }
         self.out.buf.clear();
         self.out.protocol = if with_run(RunState::resp3).unwrap_or(false) {

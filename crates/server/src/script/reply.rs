@@ -2,9 +2,10 @@
 //!
 //! Owns both directions: a command's reply (the RESP the server wrote for
 //! it) into Lua values for `redis.call`, and a script's result into the
-//! reply the client gets. It must never trust a depth: a table that holds
-//! itself, or a reply nested past `MAX_DEPTH`, ends in an error, never in
-//! a stack overflow.
+//! reply the client gets. It must never trust a depth: a reply or result
+//! nested past `MAX_DEPTH` (a table that holds itself) ends in an error,
+//! never in a stack overflow. (A result that holds one table many times
+//! over is written out in full, as Redis writes it.)
 //!
 //! RESP to Lua: integer to number; bulk string to string; null bulk and
 //! null array to false (RESP2) and RESP3's null to nil; array to array

@@ -7,10 +7,13 @@
 -- that walk a table (next, pairs) see through them.
 --
 -- Arguments: the real globals, with `redis` and Redis's math.random
--- already in place (from Rust).
+-- already in place (from Rust), and `stopping()`, true once the running
+-- script was killed: the protected calls below re-raise then, so that a
+-- script cannot catch its own kill (Redis makes sure of it by raising the
+-- kill on every line).
 -- Returns: the protected globals (the scripts' environment) and the
 -- function that sets KEYS and ARGV.
-local G = ...
+local G, stopping = ...
 
 local error, type, tostring, select = error, type, tostring, select
 local setmetatable, getmetatable = setmetatable, getmetatable
@@ -53,6 +56,9 @@ local function caught(ok, ...)
     return true, ...
   end
   local e = ...
+  if stopping() then
+    error(e, 0)
+  end
   if type(e) == 'table' then
     local msg = e.err
     if type(msg) == 'string' or type(msg) == 'number' then
@@ -63,6 +69,21 @@ local function caught(ok, ...)
 end
 G.pcall = function(...)
   return caught(raw_pcall(...))
+end
+
+local raw_xpcall = xpcall
+local function rethrow_if_stopping(ok, ...)
+  if not ok and stopping() then
+    error((...), 0)
+  end
+  return ok, ...
+end
+G.xpcall = function(f, handler)
+  return rethrow_if_stopping(raw_xpcall(f, handler))
+end
+local raw_resume = coroutine.resume
+G.coroutine.resume = function(co, ...)
+  return rethrow_if_stopping(raw_resume(co, ...))
 end
 
 -- Writes that bypass __newindex refuse the proxies.
@@ -82,13 +103,13 @@ G.table.sort = function(t, ...)
   refuse_proxy(t)
   return tsort(t, ...)
 end
--- Walks see the table a proxy stands for.
+-- Walks see the table a proxy stands for, without handing it out.
 G.next = function(t, k)
   return raw_next(real_of[t] or t, k)
 end
 local next = G.next
 G.pairs = function(t)
-  return next, real_of[t] or t, nil
+  return next, t, nil
 end
 
 -- Bytecode is read as text, as Redis 7.0 reads it (its loader refuses

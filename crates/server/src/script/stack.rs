@@ -22,11 +22,14 @@ thread_local! {
     static POOL: RefCell<Vec<DefaultStack>> = const { RefCell::new(Vec::new()) };
     /// The yielder of the stack this thread is running on, or null.
     static CURRENT: Cell<*const Yielder<(), ()>> = const { Cell::new(ptr::null()) };
+    /// A turn runs here because no stack could be had (see `run`).
+    static INLINE: Cell<bool> = const { Cell::new(false) };
 }
 
-/// Whether this thread is running on a request stack (see `run`).
+/// Whether this thread is running a turn meant for a request stack (see
+/// `run`): on one, or here when none could be had.
 pub fn on_stack() -> bool {
-    !CURRENT.get().is_null()
+    !CURRENT.get().is_null() || INLINE.get()
 }
 
 /// A coroutine held across `await`s.
@@ -48,6 +51,14 @@ pub async fn run<R, F: FnOnce() -> R>(f: F) -> R {
         .with_borrow_mut(Vec::pop)
         .map_or_else(|| DefaultStack::new(STACK_BYTES), Ok);
     let Ok(stack) = stack else {
+        struct Leave;
+        impl Drop for Leave {
+            fn drop(&mut self) {
+                INLINE.set(false);
+            }
+        }
+        INLINE.set(true);
+        let _leave = Leave;
         return f();
     };
     let body = move |yielder: &Yielder<(), ()>, ()| {

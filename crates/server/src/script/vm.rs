@@ -46,7 +46,9 @@ impl Vm {
     pub fn new(random: std::sync::Arc<super::random::Rand48>) -> mlua::Result<Vm> {
         let lua = Lua::new_with(
             StdLib::TABLE | StdLib::STRING | StdLib::MATH,
-            LuaOptions::default(),
+            // A Rust panic is not a Lua error a script's pcall may catch:
+            // it goes on to the connection, which closes (`contained`).
+            LuaOptions::new().catch_rust_panics(false),
         )?;
         let globals = lua.globals();
         let xpcall: Function = globals.get("xpcall")?;
@@ -105,8 +107,13 @@ impl Vm {
             .load(include_str!("sandbox.lua"))
             .set_name("=sandbox")
             .set_mode(ChunkMode::Text)
-            .call(globals.clone())?;
-        lua.set_hook(
+            .call((
+                globals.clone(),
+                lua.create_function(|_, ()| Ok(super::watch::stopping()))?,
+            ))?;
+        // Global: the coroutines a script makes inherit it (a loop inside
+        // one must still be seen, and killed).
+        lua.set_global_hook(
             mlua::HookTriggers::new().every_nth_instruction(super::watch::HOOK_EVERY),
             |_, _| super::watch::hook(),
         )?;

@@ -56,19 +56,20 @@ impl Watch {
         }
     }
 
-    /// The script ran a write: SCRIPT KILL must not stop it now.
-    pub fn wrote(&self) {
-        self.flags.dirty.store(true, Ordering::Release);
+    /// The script is about to write: false if SCRIPT KILL stopped it
+    /// first (the write must not happen).
+    pub fn write(&self) -> bool {
+        self.flags.write()
     }
 
     /// Why the run must stop now, if it must.
-    fn stop(&self) -> Option<&'static str> {
+    pub fn stop(&self) -> Option<&'static str> {
         if self.flags.aborted.load(Ordering::Acquire) {
             // The script's changes so far stay out of the log.
             tandem_engine::journal::discard_open_record();
             return Some(ABORTED);
         }
-        self.flags.killed.load(Ordering::Acquire).then_some(KILLED)
+        self.flags.killed().then_some(KILLED)
     }
 
     /// Registers the run as busy the first time it is past the threshold;
@@ -104,6 +105,13 @@ impl Drop for Watch {
     }
 }
 
+/// Why the script running on this thread must stop, if it must: the
+/// sandbox's `pcall`, `xpcall` and `coroutine.resume` re-raise a kill
+/// rather than catch it, as Redis's line hook makes sure.
+pub fn stopping() -> bool {
+    with_run(|r| r.watch.stop().is_some()).unwrap_or(false)
+}
+
 /// The count hook.
 pub fn hook() -> mlua::Result<VmState> {
     let Some(watch) = with_run(|r| Rc::clone(&r.watch)) else {
@@ -113,7 +121,11 @@ pub fn hook() -> mlua::Result<VmState> {
         return Err(mlua::Error::RuntimeError(why.to_owned()));
     }
     if watch.busy_now() {
+        // The thread's other connections may settle meanwhile: the log
+        // position of this turn's writes is kept apart from theirs.
+        let lsn = tandem_engine::journal::take_thread_lsn();
         super::stack::suspend();
+        tandem_engine::journal::note_thread_lsn(lsn);
         if let Some(why) = watch.stop() {
             return Err(mlua::Error::RuntimeError(why.to_owned()));
         }

@@ -1,6 +1,11 @@
 //! A `cjson` module's settings (lua-cjson's defaults), shared by its
 //! functions.
 
+/// The deepest nesting encoded or decoded, whatever the settings say:
+/// both recurse on the thread's stack (lua-cjson stops where Lua's stack
+/// does, a few thousand levels). Past it, the settings' own error.
+pub const HARD_MAX_DEPTH: i64 = 1000;
+
 use std::cell::RefCell;
 use std::rc::Rc;
 

@@ -249,7 +249,7 @@ impl Parser<'_> {
 
     fn descend(&mut self) -> Result<(), String> {
         self.depth += 1;
-        if self.depth > self.cfg.decode_max_depth {
+        if self.depth > self.cfg.decode_max_depth.min(super::config::HARD_MAX_DEPTH) {
             return Err(format!(
                 "Found too many nested data structures ({}) at character {}",
                 self.depth, self.at

@@ -28,7 +28,7 @@ fn append(cfg: &Config, v: &Value, depth: i64, out: &mut Vec<u8>) -> Result<(), 
         Value::LightUserData(p) if p.0.is_null() => out.extend_from_slice(b"null"),
         Value::Table(t) => {
             let depth = depth + 1;
-            if depth > cfg.encode_max_depth {
+            if depth > cfg.encode_max_depth.min(super::config::HARD_MAX_DEPTH) {
                 return Err(format!("Cannot serialise, excessive nesting ({depth})"));
             }
             match array_length(cfg, t)? {
