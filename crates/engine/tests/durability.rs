@@ -199,6 +199,39 @@ fn swapdb_survives_and_a_snapshot_records_the_numbering() {
 }
 
 #[test]
+fn named_blobs_survive_through_the_log_and_through_snapshots() {
+    let fs = SimFs::new();
+    let options = sim(&fs);
+    let store = open(&dir(), &options, 1);
+    assert!(!store.set_meta("bad name", Some(b"x")));
+    assert!(store.set_meta("functions", Some(b"\xf5one\n")));
+    assert!(store.set_meta("other", Some(b"gone soon")));
+    // Logged (synced under `always`): a power cut keeps them.
+    let (s2, _) = Store::open(&dir(), sim(&fs.crash(1)), common::dbs(1, 4)).unwrap();
+    assert_eq!(s2.meta("functions").as_deref(), Some(&b"\xf5one\n"[..]));
+    assert_eq!(s2.meta("other").as_deref(), Some(&b"gone soon"[..]));
+    drop(s2);
+    // A snapshot holds them; the log after it changes and removes them.
+    store.snapshot().unwrap();
+    let (s3, _) = Store::open(&dir(), sim(&fs.crash(2)), common::dbs(1, 4)).unwrap();
+    assert_eq!(s3.meta("other").as_deref(), Some(&b"gone soon"[..]));
+    drop(s3);
+    assert!(store.set_meta("functions", Some(b"two")));
+    assert!(store.set_meta("other", None));
+    let (s4, _) = Store::open(&dir(), sim(&fs.crash(3)), common::dbs(1, 4)).unwrap();
+    assert_eq!(s4.meta("functions").as_deref(), Some(&b"two"[..]));
+    assert_eq!(s4.meta("other"), None);
+    drop(s4);
+    // And the next snapshot has the last values alone.
+    store.snapshot().unwrap();
+    drop(store);
+    let (s5, recovery) = Store::open(&dir(), sim(&fs.crash(4)), common::dbs(1, 4)).unwrap();
+    assert_eq!(recovery.log_records, 0);
+    assert_eq!(s5.meta("functions").as_deref(), Some(&b"two"[..]));
+    assert_eq!(s5.meta("other"), None);
+}
+
+#[test]
 fn keys_that_expired_while_down_are_gone() {
     let fs = SimFs::new();
     let options = sim(&fs);

@@ -24,6 +24,9 @@
 //!   length, edits (`collection::edit`)
 //! - `7` DEADLINE: db, key length, key, deadline (0: none; else
 //!   deadline + 1)
+//! - `8` META: name length, name, then 0 (the blob is gone) or 1, value
+//!   length, value: a whole named blob the embedding program keeps beside
+//!   the keyspaces (a server's function libraries)
 
 /// The record format this build writes and the newest it reads.
 pub const FORMAT: u8 = 1;
@@ -35,6 +38,7 @@ const FLUSHALL: u8 = 4;
 const SWAPDB: u8 = 5;
 const EDIT: u8 = 6;
 const DEADLINE: u8 = 7;
+const META: u8 = 8;
 
 /// One change, borrowed from a record's bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,6 +90,13 @@ pub enum Op<'a> {
         key: &'a [u8],
         /// Absolute deadline, Unix ms.
         deadline: Option<u64>,
+    },
+    /// The named blob now holds this value (`None`: it is gone).
+    Meta {
+        /// The blob's name.
+        name: &'a [u8],
+        /// Its whole new value.
+        value: Option<&'a [u8]>,
     },
 }
 
@@ -155,6 +166,19 @@ pub fn encode(op: &Op<'_>, out: &mut Vec<u8>) {
             put_varint(out, key.len() as u64);
             out.extend_from_slice(key);
             put_varint(out, deadline.map_or(0, |d| d.saturating_add(1)));
+        }
+        Op::Meta { name, value } => {
+            out.push(META);
+            put_varint(out, name.len() as u64);
+            out.extend_from_slice(name);
+            match value {
+                None => out.push(0),
+                Some(value) => {
+                    out.push(1);
+                    put_varint(out, value.len() as u64);
+                    out.extend_from_slice(value);
+                }
+            }
         }
     }
 }
@@ -264,6 +288,15 @@ impl<'a> Ops<'a> {
                 key: self.bytes()?,
                 deadline: self.varint()?.checked_sub(1),
             },
+            META => {
+                let name = self.bytes()?;
+                let value = match self.byte()? {
+                    0 => None,
+                    1 => Some(self.bytes()?),
+                    _ => return Err(BadRecord("bad blob presence byte", self.pos)),
+                };
+                Op::Meta { name, value }
+            }
             _ => return Err(BadRecord("unknown op", at)),
         })
     }
@@ -336,6 +369,14 @@ mod tests {
                 db: 0,
                 key: b"persisted",
                 deadline: None,
+            },
+            Op::Meta {
+                name: b"functions",
+                value: Some(b"\xf5lib"),
+            },
+            Op::Meta {
+                name: b"functions",
+                value: None,
             },
         ]
     }

@@ -146,9 +146,12 @@ struct Inner {
     dir: PathBuf,
     fs: Arc<dyn Backend>,
     dbs: Vec<Db>,
-    /// Database number to keyspace id; its lock also orders SWAPDB against
-    /// a snapshot's start.
+    /// Database number to keyspace id; its lock also orders SWAPDB and
+    /// `set_meta` against a snapshot's start.
     numbering: Mutex<Vec<u32>>,
+    /// The named blobs kept beside the keyspaces (`set_meta`); changed
+    /// only under `numbering`'s lock.
+    meta: Mutex<properties::Meta>,
     state: Mutex<State>,
     /// One snapshot at a time.
     snapshotting: Mutex<()>,
@@ -180,7 +183,12 @@ impl Store {
     /// from then on. Fails on any corruption, naming the file and offset;
     /// nothing is dropped silently.
     pub fn open(dir: &Path, options: StoreOptions, dbs: Vec<Db>) -> Result<(Store, Recovery)> {
-        let (state, numbering, recovery) = recover::run(dir, &options, &dbs)?;
+        let recover::Recovered {
+            state,
+            numbering,
+            meta,
+            recovery,
+        } = recover::run(dir, &options, &dbs)?;
         let store = Store {
             inner: Arc::new(Inner {
                 journal: ArcSwapOption::new(state.journal.clone()),
@@ -188,6 +196,7 @@ impl Store {
                 fs: options.fs.clone(),
                 dbs,
                 numbering: Mutex::new(numbering),
+                meta: Mutex::new(meta),
                 state: Mutex::new(state),
                 snapshotting: Mutex::new(()),
                 last_save: AtomicU64::new(unix_secs()),
@@ -236,6 +245,48 @@ impl Store {
         journal::other(&Op::SwapDb(a as u32, b as u32));
         drop(scope);
         apply();
+        drop(numbering);
+        if let Some(journal) = journal {
+            // A failure poisons the log, which then refuses every write.
+            let _ = journal.after_write();
+        }
+        true
+    }
+
+    /// The blob named `name` (see `set_meta`), as recovery left it or
+    /// the last `set_meta` set it.
+    pub fn meta(&self, name: &str) -> Option<Vec<u8>> {
+        self.inner.meta.lock().get(name).cloned()
+    }
+
+    /// Sets (or, with `None`, removes) the blob named `name`: state the
+    /// embedding program keeps beside the keyspaces and wants as durable
+    /// as they are (a server's function libraries). The whole value is
+    /// logged as one record, and snapshots hold every blob; after a
+    /// restart `meta` returns the last value set. Calls are ordered by the
+    /// caller: two racing calls are logged in the order they take the
+    /// store's lock. Names are 1 to 64 ASCII letters, digits, `-` or `_`;
+    /// false (and nothing done) for another name.
+    pub fn set_meta(&self, name: &str, value: Option<&[u8]>) -> bool {
+        if !properties::valid_meta_name(name) {
+            return false;
+        }
+        let numbering = self.inner.numbering.lock();
+        // Whatever log the keyspaces write to now: `appendonly`'s, or a
+        // snapshot's while one runs with `appendonly no`.
+        let journal = self.inner.dbs.first().and_then(Db::journal);
+        let scope = journal::begin(journal.as_deref(), 0);
+        journal::other(&Op::Meta {
+            name: name.as_bytes(),
+            value,
+        });
+        drop(scope);
+        let mut meta = self.inner.meta.lock();
+        match value {
+            Some(v) => meta.insert(name.to_owned(), v.to_vec()),
+            None => meta.remove(name),
+        };
+        drop(meta);
         drop(numbering);
         if let Some(journal) = journal {
             // A failure poisons the log, which then refuses every write.
@@ -325,15 +376,22 @@ impl Store {
             }
         }
         let options = self.inner.state.lock().options.clone();
-        let (state, numbering, recovery) =
-            recover::run(&self.inner.dir, &options, &self.inner.dbs)?;
+        let recover::Recovered {
+            state,
+            numbering,
+            meta,
+            recovery,
+        } = recover::run(&self.inner.dir, &options, &self.inner.dbs)?;
         if let Some(journal) = &state.journal {
             for db in &self.inner.dbs {
                 db.set_journal(Some(journal.clone()));
             }
         }
         self.inner.journal.store(state.journal.clone());
-        *self.inner.numbering.lock() = numbering;
+        let mut numbering_now = self.inner.numbering.lock();
+        *numbering_now = numbering;
+        *self.inner.meta.lock() = meta;
+        drop(numbering_now);
         *self.inner.state.lock() = state;
         Ok(recovery)
     }

@@ -6,7 +6,7 @@
 //! removed, and the log reopened when `appendonly` is on. It must never
 //! skip what it cannot read: any error stops start-up, naming the file.
 
-use super::properties::Properties;
+use super::properties::{Meta, Properties};
 use super::{unix_ms, State, StoreOptions};
 use crate::db::Db;
 use crate::entry::ValueType;
@@ -54,13 +54,17 @@ fn corrupt(path: &Path, offset: u64, why: impl Into<String>) -> Error {
     Error::corrupt(path, offset, why)
 }
 
-/// Recovers `dbs` from `dir`; returns the store's state, the numbering and
-/// what was done.
-pub(super) fn run(
-    dir: &Path,
-    options: &StoreOptions,
-    dbs: &[Db],
-) -> Result<(State, Vec<u32>, Recovery)> {
+/// What recovery read besides the keys: the numbering and the blobs.
+pub(super) struct Recovered {
+    pub(super) state: State,
+    pub(super) numbering: Vec<u32>,
+    pub(super) meta: Meta,
+    pub(super) recovery: Recovery,
+}
+
+/// Recovers `dbs` from `dir`; returns the store's state, the numbering, the
+/// blobs and what was done.
+pub(super) fn run(dir: &Path, options: &StoreOptions, dbs: &[Db]) -> Result<Recovered> {
     let started = Instant::now();
     let fs = options.fs.as_ref();
     fs.create_dir_all(dir)
@@ -68,12 +72,13 @@ pub(super) fn run(
     remove_temporaries(fs, dir)?;
     let mut recovery = Recovery::default();
     let mut numbering: Vec<u32> = (0..dbs.len() as u32).collect();
+    let mut meta = Meta::new();
     let manifest = Manifest::load(fs, dir)?;
     let mut next_lsn = 0;
     if let Some(m) = &manifest {
         if let Some(name) = &m.snapshot {
             let path = dir.join(name);
-            numbering = load_snapshot(fs, &path, dbs, &mut recovery)?;
+            (numbering, meta) = load_snapshot(fs, &path, dbs, &mut recovery)?;
             recovery.snapshot = Some(path);
         }
         let now = dbs.first().map_or_else(unix_ms, Db::now_ms);
@@ -89,6 +94,7 @@ pub(super) fn run(
                     payload,
                     dbs,
                     &mut numbering,
+                    &mut meta,
                     now,
                     &mut recovery,
                     &mut lapsed,
@@ -169,7 +175,12 @@ pub(super) fn run(
         next_lsn,
         manifest,
     };
-    Ok((state, numbering, recovery))
+    Ok(Recovered {
+        state,
+        numbering,
+        meta,
+        recovery,
+    })
 }
 
 /// Removes files an install left half done (their names end in `.tmp`):
@@ -203,13 +214,13 @@ fn remove_unreachable(fs: &dyn Backend, dir: &Path, m: &Manifest, end: u64) -> R
 }
 
 /// Loads every entry of the snapshot at `path` into `dbs`; returns the
-/// numbering it recorded.
+/// numbering and the blobs it recorded.
 fn load_snapshot(
     fs: &dyn Backend,
     path: &Path,
     dbs: &[Db],
     recovery: &mut Recovery,
-) -> Result<Vec<u32>> {
+) -> Result<(Vec<u32>, Meta)> {
     let file = fs.open(path).map_err(|e| Error::io("open", path, e))?;
     recovery.bytes += file.len().map_err(|e| Error::io("stat", path, e))?;
     let table = SsTable::open(file, path.to_owned())?;
@@ -253,7 +264,7 @@ fn load_snapshot(
             .map_err(|err| corrupt(path, 0, format!("entry refused: {err}")))?;
         recovery.snapshot_keys += 1;
     }
-    Ok(numbering)
+    Ok((numbering, props.meta))
 }
 
 /// Applies one log record.
@@ -261,6 +272,7 @@ fn apply(
     payload: &[u8],
     dbs: &[Db],
     numbering: &mut [u32],
+    meta: &mut Meta,
     now: u64,
     recovery: &mut Recovery,
     lapsed: &mut Vec<(u32, Vec<u8>)>,
@@ -328,6 +340,16 @@ fn apply(
                     return Err(format!("SWAPDB of unknown database number {a} or {b}"));
                 }
                 numbering.swap(a, b);
+            }
+            Op::Meta { name, value } => {
+                let name = std::str::from_utf8(name)
+                    .ok()
+                    .filter(|n| super::properties::valid_meta_name(n))
+                    .ok_or("bad blob name")?;
+                match value {
+                    Some(value) => meta.insert(name.to_owned(), value.to_vec()),
+                    None => meta.remove(name),
+                };
             }
         }
     }

@@ -139,9 +139,12 @@ fn write(inner: &Inner, journal: &Journal) -> Result<Written> {
     let wal = journal.wal();
     let pattern = inner.state.lock().options.snapshot_name.clone();
     let failed = wal.has_failed();
-    let (numbering, lsn) = {
+    // The blobs are read under the numbering's lock too: `set_meta` logs
+    // and changes them under it, so a change is either in them or in the
+    // log from `lsn` on.
+    let (numbering, meta, lsn) = {
         let numbering = inner.numbering.lock();
-        (numbering.clone(), wal.next_lsn())
+        (numbering.clone(), inner.meta.lock().clone(), wal.next_lsn())
     };
     let (staged, file) = install::stage(fs, &inner.dir, &name(&pattern, lsn))?;
     // Sized from the key count now, so the filter is built as entries
@@ -170,6 +173,7 @@ fn write(inner: &Inner, journal: &Journal) -> Result<Written> {
         log_start: lsn,
         numbering,
         created_ms: unix_ms(),
+        meta,
     };
     let finished = read.and_then(|()| builder.finish(&props.encode()));
     let stats = match finished {
