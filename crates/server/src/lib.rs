@@ -41,6 +41,7 @@ mod metrics;
 mod monitor;
 mod pause;
 mod persistence;
+mod rdb;
 mod registry;
 pub(crate) mod resp;
 mod script;

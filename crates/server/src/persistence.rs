@@ -128,17 +128,25 @@ impl Persistence {
     }
 
     /// Loads the data in `config`'s directory into `dbs`, and from then on
-    /// keeps it durable as `config` says. Ends the loading phase.
-    pub fn load(&self, config: &Config, dbs: &Databases) -> tandem_engine::storage::Result<()> {
+    /// keeps it durable as `config` says; `restore` brings back what the
+    /// server keeps beside the keys (its function libraries) before the
+    /// loading phase ends.
+    pub fn load(
+        &self,
+        config: &Config,
+        dbs: &Databases,
+        restore: &dyn Fn() -> Result<(), String>,
+    ) -> tandem_engine::storage::Result<()> {
         // A panic must still end the loading phase (as a failure), or
         // `wait_loaded` would wait forever.
-        let result =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.open(config, dbs)))
-                .unwrap_or_else(|_| {
-                    Err(tandem_engine::storage::Error::Poisoned(
-                        "the loading thread panicked".into(),
-                    ))
-                });
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.open(config, dbs, restore)
+        }))
+        .unwrap_or_else(|_| {
+            Err(tandem_engine::storage::Error::Poisoned(
+                "the loading thread panicked".into(),
+            ))
+        });
         *self.inner.loaded.lock() = Some(result.as_ref().map(drop).map_err(ToString::to_string));
         self.inner.loaded_cv.notify_all();
         result
@@ -155,7 +163,12 @@ impl Persistence {
         }
     }
 
-    fn open(&self, config: &Config, dbs: &Databases) -> tandem_engine::storage::Result<()> {
+    fn open(
+        &self,
+        config: &Config,
+        dbs: &Databases,
+        restore: &dyn Fn() -> Result<(), String>,
+    ) -> tandem_engine::storage::Result<()> {
         let options = StoreOptions {
             fs: config.fs.0.clone(),
             appendonly: config.appendonly,
@@ -169,7 +182,15 @@ impl Persistence {
         dbs.renumber(&store.numbering());
         dbs.attach(store.clone());
         self.inner.status.lock().loaded = Some(recovery);
+        let dir = store.dir().to_owned();
         let _ = self.inner.store.set(store);
+        restore().map_err(|why| {
+            tandem_engine::storage::Error::corrupt(
+                &dir,
+                0,
+                format!("the function libraries it keeps do not load: {why}"),
+            )
+        })?;
         self.inner.loading.store(false, Ordering::Release);
         Ok(())
     }

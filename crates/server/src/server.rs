@@ -209,7 +209,8 @@ fn load(shared: &Arc<Shared>) -> io::Result<std::thread::JoinHandle<Result<(), S
         .spawn(move || {
             let config = shared.config.load_full();
             tracing::info!("loading the data in {}", config.store_dir().display());
-            let loaded = shared.persistence.load(&config, &shared.dbs);
+            let restore = || crate::command::restore_functions(&shared);
+            let loaded = shared.persistence.load(&config, &shared.dbs, &restore);
             if let Err(e) = &loaded {
                 tracing::error!("could not load the data: {e}");
                 shared.shutdown.cancel();

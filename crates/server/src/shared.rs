@@ -53,6 +53,8 @@ pub struct Shared {
     pub monitors: Monitors,
     /// The scripts EVAL and SCRIPT LOAD were given.
     pub scripts: crate::script::ScriptCache,
+    /// The function libraries FUNCTION LOAD was given.
+    pub functions: crate::script::function::Functions,
     /// Latency tracking's switch and the latency monitor.
     pub latency: Latency,
     /// Cancelled to shut the server down.
@@ -100,6 +102,7 @@ impl Shared {
             slowlog,
             monitors,
             scripts: crate::script::ScriptCache::default(),
+            functions: crate::script::function::Functions::default(),
             latency,
             shutdown: CancellationToken::new(),
             started: Instant::now(),

@@ -186,3 +186,76 @@ fn busy_reply_threshold_is_a_config_setting_with_its_old_name() -> TestResult {
     )?;
     Ok(())
 }
+
+const BUSY_FUNCTION: &[u8] =
+    b"-BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.\r\n";
+
+/// A busy function: other clients get FUNCTION's BUSY reply, FUNCTION
+/// STATS shows it, SCRIPT KILL refuses it and FUNCTION KILL stops it.
+#[test]
+fn a_busy_function_is_shown_and_function_kill_stops_it() -> TestResult {
+    let server = common::start(config(None))?;
+    let mut others = others(server.addr())?;
+    let mut runner = Raw::connect(server.addr())?;
+    let code = "#!lua name=spin\nredis.register_function('spin', function(keys, args) \
+                local i = 0 while true do i = i + 1 end end)";
+    runner.check(
+        &common::encode(&[b"FUNCTION", b"LOAD", code.as_bytes()]),
+        b"$4\r\nspin\r\n",
+    )?;
+    others[0].check(
+        &w("FUNCTION KILL"),
+        b"-NOTBUSY No scripts in execution right now.\r\n",
+    )?;
+    runner.send(&w("FCALL spin 0 an-argument"))?;
+    common::eventually("the function to be busy", || {
+        Ok(others[0].call(&w("PING"))? == BUSY_FUNCTION)
+    })?;
+    for c in &mut others {
+        c.check(&w("GET k"), BUSY_FUNCTION)?;
+        c.check(&w("SHUTDOWN"), BUSY_FUNCTION)?;
+    }
+    let stats = others[1].call(&w("FUNCTION STATS"))?;
+    let expected_start: &[u8] =
+        b"*4\r\n$14\r\nrunning_script\r\n*6\r\n$4\r\nname\r\n$4\r\nspin\r\n\
+        $7\r\ncommand\r\n*4\r\n$5\r\nFCALL\r\n$4\r\nspin\r\n$1\r\n0\r\n$11\r\nan-argument\r\n\
+        $11\r\nduration_ms\r\n:";
+    assert!(
+        stats.starts_with(expected_start),
+        "{}",
+        common::text(&stats)
+    );
+    others[2].check(&w("SCRIPT KILL"), BUSY_FUNCTION)?;
+    others[2].check(&w("FUNCTION KILL"), b"+OK\r\n")?;
+    let killed = runner.reply()?;
+    assert!(
+        killed.starts_with(
+            b"-ERR Script killed by user with SCRIPT KILL... script: spin, on @user_function:2."
+        ),
+        "{}",
+        common::text(&killed)
+    );
+    for c in &mut others {
+        common::eventually("the function to be gone", || {
+            Ok(c.call(&w("PING"))? == b"+PONG\r\n")
+        })?;
+    }
+    Ok(())
+}
+
+/// While an EVAL is busy, FUNCTION KILL and FUNCTION STATS answer with
+/// EVAL's BUSY reply, as in Redis.
+#[test]
+fn function_kill_leaves_a_busy_eval_alone() -> TestResult {
+    let server = common::start(config(None))?;
+    let mut others = others(server.addr())?;
+    let mut runner = Raw::connect(server.addr())?;
+    runner.send(&eval("while true do end", &[]))?;
+    wait_busy(&mut others[0])?;
+    others[0].check(&w("FUNCTION KILL"), BUSY)?;
+    others[0].check(&w("FUNCTION STATS"), BUSY)?;
+    others[1].check(&w("SCRIPT KILL"), b"+OK\r\n")?;
+    let killed = runner.reply()?;
+    assert!(killed.starts_with(b"-ERR Script killed by user"));
+    Ok(())
+}

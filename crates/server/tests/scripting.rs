@@ -29,34 +29,10 @@ fn eval(script: &str, keys: &[&str], args: &[&str]) -> Vec<u8> {
 fn replies_match_redis() -> TestResult {
     let server = common::start_default()?;
     let mut c = Raw::connect(server.addr())?;
-    let fixture = include_str!("fixtures/redis-7.0.15-scripting.jsonl");
-    let mut wrong = Vec::new();
-    for line in fixture.lines().filter(|l| !l.trim().is_empty()) {
-        let case: serde_json::Value = serde_json::from_str(line)?;
-        let request: Vec<Vec<u8>> = case["request"]
-            .as_array()
-            .ok_or("a request is an array")?
-            .iter()
-            .map(|a| a.as_str().map(|s| s.as_bytes().to_vec()).ok_or("text"))
-            .collect::<Result<_, _>>()?;
-        // Replies were recorded as Latin-1 text: one char per byte.
-        let expected: Vec<u8> = case["reply"]
-            .as_str()
-            .ok_or("a reply is text")?
-            .chars()
-            .map(|ch| u8::try_from(u32::from(ch)).unwrap_or(b'?'))
-            .collect();
-        let refs: Vec<&[u8]> = request.iter().map(Vec::as_slice).collect();
-        let got = c.call(&common::encode(&refs))?;
-        if got != expected {
-            wrong.push(format!(
-                "{:?}\n  redis:  {}\n  tandem: {}",
-                refs.iter().map(|a| common::text(a)).collect::<Vec<_>>(),
-                common::text(&expected),
-                common::text(&got)
-            ));
-        }
-    }
+    let wrong = common::fixture::replay(
+        &mut c,
+        include_str!("fixtures/redis-7.0.15-scripting.jsonl"),
+    )?;
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     Ok(())
 }

@@ -98,7 +98,7 @@ pub(crate) fn refusal(
     // otherwise). WATCH is allowed there but not here: it reads its key's
     // shard, which the script may hold.
     if shared.scripts.busy.any() && (flags & flags::ALLOW_BUSY == 0 || cmd.spec.name == "watch") {
-        return Some(crate::script::busy::BUSY_EVAL.to_string());
+        return Some(shared.scripts.busy.reply().to_string());
     }
     None
 }

@@ -79,6 +79,10 @@ fn debug(c: &mut Call<'_>) -> CmdResult {
                 Reject::Static("ERR Error trying to load the RDB dump, check server logs.")
             })?;
             c.shared.dbs.renumber(&store.numbering());
+            super::function::recover(c.shared).map_err(|e| {
+                tracing::error!("DEBUG RELOAD: the function libraries do not load: {e}");
+                Reject::Static("ERR Error trying to load the RDB dump, check server logs.")
+            })?;
             c.out.ok();
         }
         4 if is(sub, "resize") => {

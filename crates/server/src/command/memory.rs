@@ -58,7 +58,7 @@ impl Report {
             maxmemory: config.eviction.maxmemory,
             policy: config.eviction.policy.name(),
             total_system: tandem_engine::process::total_memory_bytes().unwrap_or(0),
-            scripts: crate::script::usage(&shared.scripts),
+            scripts: crate::script::usage(&shared.scripts, &shared.functions),
         }
     }
 
@@ -118,15 +118,17 @@ impl Report {
         field("used_memory_lua_human", human(s.vm_bytes));
         field("used_memory_scripts_eval", s.script_bytes.to_string());
         field("number_of_cached_scripts", s.scripts.to_string());
-        // FUNCTION has no libraries yet (Redis counts its empty engine).
-        field("number_of_functions", "0".into());
-        field("number_of_libraries", "0".into());
+        field("number_of_functions", s.functions.to_string());
+        field("number_of_libraries", s.libraries.to_string());
+        // Functions share each thread's interpreter with scripts: its
+        // bytes are counted once, as EVAL's.
         field("used_memory_vm_functions", "0".into());
         field("used_memory_vm_total", s.vm_bytes.to_string());
         field("used_memory_vm_total_human", human(s.vm_bytes));
-        field("used_memory_functions", "0".into());
-        field("used_memory_scripts", s.script_bytes.to_string());
-        field("used_memory_scripts_human", human(s.script_bytes));
+        field("used_memory_functions", s.function_bytes.to_string());
+        let scripts = s.script_bytes + s.function_bytes;
+        field("used_memory_scripts", scripts.to_string());
+        field("used_memory_scripts_human", human(scripts));
         field("maxmemory", self.maxmemory.to_string());
         field("maxmemory_human", human(self.maxmemory));
         field("maxmemory_policy", self.policy.to_string());

@@ -22,6 +22,7 @@ mod debug;
 mod expire;
 #[cfg(feature = "fault-injection")]
 mod fault;
+mod function;
 mod hashes;
 pub(crate) mod info;
 mod introspection;
@@ -51,6 +52,7 @@ mod zset_blocking;
 mod zsets;
 
 pub use error::{CmdResult, Reject};
+pub(crate) use function::recover as restore_functions;
 pub(crate) use run::{keys_of, run, run_batch, run_counted, Keys};
 pub use spec::{flags, Spec};
 pub use target::Target;
@@ -141,6 +143,7 @@ pub fn table() -> &'static [Spec] {
             zset_blocking::COMMANDS,
             sort::COMMANDS,
             scripting::COMMANDS,
+            function::COMMANDS,
             keys::COMMANDS,
             expire::COMMANDS,
             range::COMMANDS,

@@ -51,7 +51,8 @@ const HELP: &[&str] = &[
     "    Prints this help.",
 ];
 
-const UNKILLABLE: &str = "UNKILLABLE Sorry the script already executed write commands against the \
+pub(super) const UNKILLABLE: &str =
+    "UNKILLABLE Sorry the script already executed write commands against the \
      dataset. You can either wait the script termination or kill the server in a hard way using \
      the SHUTDOWN NOSAVE command.";
 
@@ -135,12 +136,13 @@ fn script_command(c: &mut Call<'_>) -> CmdResult {
         let script = script::load(&c.shared.scripts, c.arg(2))?;
         c.out.bulk(&script.sha);
     } else if argc == 2 && is(sub, "kill") {
-        match c.shared.scripts.busy.kill() {
+        match c.shared.scripts.busy.kill(true) {
             Kill::Killed => c.out.ok(),
             Kill::NotBusy => {
                 return Err(Reject::Static("NOTBUSY No scripts in execution right now."))
             }
             Kill::Unkillable => return Err(Reject::Static(UNKILLABLE)),
+            Kill::OtherKind(busy) => return Err(Reject::Static(busy)),
         }
     } else {
         return Err(unknown_subcommand(sub, "script"));

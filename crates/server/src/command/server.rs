@@ -47,7 +47,7 @@ fn shutdown(c: &mut Call<'_>) -> CmdResult {
     let busy = &c.shared.scripts.busy;
     if busy.any() {
         if !nosave {
-            return Err(Reject::Static(crate::script::busy::BUSY_EVAL));
+            return Err(Reject::Static(busy.reply()));
         }
         busy.abort_all();
         c.shared.persistence.skip_save();

@@ -37,6 +37,20 @@ impl ScriptFlags {
         allow_cross_slot: false,
     };
 
+    /// The names of the flags set, in Redis's order (FUNCTION LIST).
+    pub fn names(&self) -> Vec<&'static str> {
+        [
+            (self.no_writes, "no-writes"),
+            (self.allow_oom, "allow-oom"),
+            (self.allow_stale, "allow-stale"),
+            (self.no_cluster, "no-cluster"),
+            (self.allow_cross_slot, "allow-cross-slot-keys"),
+        ]
+        .into_iter()
+        .filter_map(|(set, name)| set.then_some(name))
+        .collect()
+    }
+
     /// Sets the flag named `name`; false if there is no such flag.
     pub fn set(&mut self, name: &[u8]) -> bool {
         let flag = match name {

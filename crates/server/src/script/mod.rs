@@ -15,6 +15,7 @@ pub mod cache;
 mod call;
 mod error;
 pub mod flags;
+pub mod function;
 mod libs;
 mod raising;
 mod random;
@@ -125,9 +126,12 @@ fn resolve(
     Ok((f, flags, sha))
 }
 
-/// Whether the command named `name` runs a script.
+/// Whether the command named `name` runs a script or a function.
 pub fn runs_script(name: &str) -> bool {
-    matches!(name, "eval" | "evalsha" | "eval_ro" | "evalsha_ro")
+    matches!(
+        name,
+        "eval" | "evalsha" | "eval_ro" | "evalsha_ro" | "fcall" | "fcall_ro"
+    )
 }
 
 /// Whether a request to `name` from `session` must run on a stack of its
@@ -149,21 +153,123 @@ pub fn run(
     let shared = c.shared;
     with_vm(&shared.scripts.random, |vm| {
         let (f, flags, sha) = resolve(vm, &shared.scripts, source)?;
-        run_resolved(c, vm, &f, flags, sha, keys, argv, read_only_command)
+        let target = Target {
+            f: &f,
+            flags,
+            running: busy::Running::Eval(sha),
+            function: false,
+        };
+        run_resolved(c, vm, target, keys, argv, read_only_command)
     })
 }
 
-#[allow(clippy::too_many_arguments)]
-fn run_resolved(
+/// Runs the function named `name` for the client of `c` (FCALL,
+/// FCALL_RO) and writes its reply, as `run` runs a script.
+pub fn fcall(
     c: &mut Call<'_>,
-    vm: &mut Vm,
-    f: &Function,
-    flags: ScriptFlags,
-    sha: [u8; 40],
+    name: &[u8],
     keys: &[&[u8]],
     argv: &[&[u8]],
     read_only_command: bool,
 ) -> CmdResult {
+    let shared = c.shared;
+    let command: std::sync::Arc<[Vec<u8>]> = c.args.iter().map(|a| a.to_vec()).collect();
+    with_vm(&shared.scripts.random, |vm| {
+        let found = function_on_thread(vm, &shared.functions, name)?;
+        let target = Target {
+            f: &found.callback,
+            flags: found.flags,
+            running: busy::Running::Function {
+                name: found.name,
+                command,
+            },
+            function: true,
+        };
+        run_resolved(c, vm, target, keys, argv, read_only_command)
+    })
+}
+
+const FUNCTION_NOT_FOUND: &str = "ERR Function not found";
+
+/// The function named `name` (either case) as this thread loaded it,
+/// loading its library first if this thread has not since the registry
+/// last changed.
+fn function_on_thread(
+    vm: &mut Vm,
+    functions: &function::Functions,
+    name: &[u8],
+) -> Result<vm::CompiledFunction, Reject> {
+    // Read before the library: a change in between makes what is kept
+    // below stale at once, never current when it is not.
+    let generation = functions.generation();
+    let lower = name.to_ascii_lowercase();
+    if let Some(found) = vm.loaded_function(&lower, generation) {
+        return Ok(found);
+    }
+    let library = functions
+        .read(|l| l.library_of(name).cloned())
+        .ok_or(Reject::Static(FUNCTION_NOT_FOUND))?;
+    let md =
+        function::library::parse(&library.code).map_err(|e| Reject::Owned(format!("ERR {e}")))?;
+    let registered = vm
+        .load_library(md.code, None)
+        .map_err(|e| Reject::Owned(format!("ERR {e}")))?;
+    vm.keep_functions(generation, registered);
+    vm.loaded_function(&lower, generation)
+        .ok_or(Reject::Static(FUNCTION_NOT_FOUND))
+}
+
+/// Loads `text` (a library, first line included) on this thread's
+/// interpreter, as FUNCTION LOAD does, and returns the library to add to
+/// the registry, or Redis's error (without `ERR `). `timeout`: FUNCTION
+/// LOAD's limit, or none.
+pub fn prepare_library(
+    random: &Arc<random::Rand48>,
+    text: &[u8],
+    timeout: Option<std::time::Duration>,
+) -> Result<function::Library, String> {
+    let md = function::library::parse(text)?;
+    let registered = with_vm(random, |vm| {
+        vm.load_library(md.code, timeout).map_err(Reject::Owned)
+    })
+    .map_err(|e| match e {
+        Reject::Owned(text) => text,
+        other => other.message("function|load"),
+    })?;
+    if registered.is_empty() {
+        return Err("No functions registered".into());
+    }
+    Ok(function::Library {
+        name: md.name,
+        code: bytes::Bytes::copy_from_slice(text),
+        functions: registered.into_iter().map(|r| r.info).collect(),
+    })
+}
+
+/// What a run runs.
+struct Target<'a> {
+    f: &'a Function,
+    flags: ScriptFlags,
+    running: busy::Running,
+    /// A function (FCALL): called with its keys and arguments, not with
+    /// KEYS and ARGV set.
+    function: bool,
+}
+
+fn run_resolved(
+    c: &mut Call<'_>,
+    vm: &mut Vm,
+    target: Target<'_>,
+    keys: &[&[u8]],
+    argv: &[&[u8]],
+    read_only_command: bool,
+) -> CmdResult {
+    let Target {
+        f,
+        flags,
+        running,
+        function,
+    } = target;
     let shared = c.shared;
     let config = shared.config.load();
     if !flags.compat && !flags.no_writes {
@@ -193,7 +299,9 @@ fn run_resolved(
     let threshold = config.busy_reply_threshold;
     drop(config);
     let read_only = read_only_command || (!flags.compat && flags.no_writes);
-    let watch = watch::Watch::new(threshold, Arc::clone(&shared.scripts.busy), sha);
+    // A copy, not an allocation: a SHA-1's bytes, or two references.
+    let shown = running.clone();
+    let watch = watch::Watch::new(threshold, Arc::clone(&shared.scripts.busy), running);
     let run = call::begin(watch);
     let db = c.db();
     let session = &mut *c.session;
@@ -205,7 +313,13 @@ fn run_resolved(
         crate::eviction::holding_locks(|| {
             let mut dispatch =
                 call::Dispatch::new(tx, db, shared, session, keys, flags, read_only, oom);
-            dispatch.enter(|| vm.run_eval(f, keys, argv))
+            dispatch.enter(|| {
+                if function {
+                    vm.run_function(f, keys, argv)
+                } else {
+                    vm.run_eval(f, keys, argv)
+                }
+            })
         })
     });
     session.in_exec = was_in_exec;
@@ -217,7 +331,7 @@ fn run_resolved(
     match outcome {
         Ok(()) => Ok(()),
         Err(e) => {
-            let line = e.line(std::str::from_utf8(&sha).unwrap_or_default());
+            let line = e.line(&String::from_utf8_lossy(shown.name()));
             if e.counted() {
                 // Counted when the command inside failed.
                 c.out.error_bytes(&line);
@@ -261,14 +375,25 @@ pub struct Usage {
     pub script_bytes: u64,
     /// How many scripts are cached.
     pub scripts: u64,
+    /// How many function libraries there are (`number_of_libraries`).
+    pub libraries: u64,
+    /// How many functions they registered (`number_of_functions`).
+    pub functions: u64,
+    /// The bytes the libraries take (`used_memory_functions`).
+    pub function_bytes: u64,
 }
 
 /// What scripting holds now.
-pub fn usage(cache: &ScriptCache) -> Usage {
+pub fn usage(cache: &ScriptCache, functions: &function::Functions) -> Usage {
     let (scripts, bytes) = cache.usage();
+    let (libraries, count) = functions.read(function::Libraries::counts);
+    let n = |v: usize| u64::try_from(v).unwrap_or(u64::MAX);
     Usage {
         vm_bytes: VM_BYTES.load(Ordering::Relaxed),
-        script_bytes: u64::try_from(bytes).unwrap_or(u64::MAX),
-        scripts: u64::try_from(scripts).unwrap_or(u64::MAX),
+        script_bytes: n(bytes),
+        scripts: n(scripts),
+        libraries: n(libraries),
+        functions: n(count),
+        function_bytes: n(functions.bytes()),
     }
 }

@@ -7,13 +7,16 @@
 -- that walk a table (next, pairs) see through them.
 --
 -- Arguments: the real globals, with `redis` and Redis's math.random
--- already in place (from Rust), and `stopping()`, true once the running
+-- already in place (from Rust); `stopping()`, true once the running
 -- script was killed: the protected calls below re-raise then, so that a
 -- script cannot catch its own kill (Redis makes sure of it by raising the
--- kill on every line).
--- Returns: the protected globals (the scripts' environment) and the
--- function that sets KEYS and ARGV.
-local G, stopping = ...
+-- kill on every line); and `register_function` (from Rust), for the
+-- library API.
+-- Returns: the protected globals (the scripts' environment), the
+-- function that sets KEYS and ARGV, the functions' environment, the
+-- function that switches it to the library API and back, and the one
+-- that calls a function with its keys and arguments.
+local G, stopping, register_function = ...
 
 local error, type, tostring, select = error, type, tostring, select
 local setmetatable, getmetatable = setmetatable, getmetatable
@@ -143,11 +146,13 @@ G.load = function(reader, name)
 end
 
 -- A global that does not exist is an error, as in Redis.
-setmetatable(G, {
+local missing = {
   __index = function(_, name)
     error("Script attempted to access nonexistent global variable '" .. tostring(name) .. "'", 2)
   end,
-})
+}
+setmetatable(G, missing)
+local real_redis = rawget(G, 'redis')
 
 -- Every library table, and the string metatable, behind a proxy.
 for _, name in ipairs({ 'string', 'math', 'table', 'coroutine', 'redis', 'bit', 'struct', 'cjson',
@@ -169,4 +174,47 @@ local function set_args(keys, argv)
   raw_rawset(G, 'ARGV', argv)
 end
 
-return env, set_args
+-- Functions. Redis 7.0 gives them a Lua state of their own, whose globals
+-- are a script's but for KEYS, ARGV, the error handler and the
+-- debugger's entries in `redis`. Every library's code runs in one
+-- environment, read-only, which reads through to the library API while a
+-- library loads (`redis.register_function`, `redis.log` and the
+-- constants, nothing else) and to the functions' globals otherwise.
+local FG = {}
+for k, v in raw_next, G do
+  FG[k] = v
+end
+local function_redis = {}
+for k, v in raw_next, real_redis do
+  if k ~= 'breakpoint' and k ~= 'debug' and k ~= 'replicate_commands' then
+    function_redis[k] = v
+  end
+end
+FG.redis = protect(function_redis)
+setmetatable(FG, missing)
+local function_globals = protect(FG)
+raw_rawset(FG, '_G', function_globals)
+
+local library_redis = { register_function = register_function }
+for _, k in ipairs({ 'log', 'LOG_DEBUG', 'LOG_VERBOSE', 'LOG_NOTICE', 'LOG_WARNING', 'REDIS_VERSION',
+  'REDIS_VERSION_NUM' }) do
+  library_redis[k] = real_redis[k]
+end
+local library_api = protect(setmetatable({ redis = protect(setmetatable(library_redis, missing)) },
+  missing))
+
+local function_env = {}
+local function_meta = { __index = function_globals, __newindex = readonly, __metatable = false }
+setmetatable(function_env, function_meta)
+
+local function set_loading(on)
+  function_meta.__index = on and library_api or function_globals
+end
+
+local function call_function(f, handler, keys, args)
+  return raw_xpcall(function()
+    return f(keys, args)
+  end, handler)
+end
+
+return env, set_args, function_env, set_loading, call_function

@@ -19,19 +19,44 @@ use std::collections::HashMap;
 
 /// The chunk name Redis gives a script: errors read `user_script:1:`.
 pub const SCRIPT_CHUNK: &str = "@user_script";
+/// The chunk name Redis gives a function library.
+pub const FUNCTION_CHUNK: &str = "@user_function";
+
+/// A function this thread loaded: its callback, its flags and its name
+/// as registered.
+#[derive(Debug, Clone)]
+pub struct CompiledFunction {
+    /// The callback.
+    pub callback: Function,
+    /// Its flags.
+    pub flags: ScriptFlags,
+    /// Its name, as registered (errors and FUNCTION STATS show it).
+    pub name: std::sync::Arc<[u8]>,
+}
 
 /// A thread's interpreter and what it compiled.
 pub struct Vm {
-    lua: Lua,
+    pub(super) lua: Lua,
     /// The protected globals every script runs in.
     env: Table,
     /// `set_args(keys, argv)`: sets KEYS and ARGV for the next run.
     set_args: Function,
     /// `xpcall`, kept before scripts could see it.
-    xpcall: Function,
+    pub(super) xpcall: Function,
     /// The error handler runs are protected by (Redis's
     /// `__redis__err__handler`).
-    handler: Function,
+    pub(super) handler: Function,
+    /// The environment every library's code runs in.
+    pub(super) function_env: Table,
+    /// `set_loading(on)`: points `function_env` at the library API (on)
+    /// or the functions' globals.
+    pub(super) set_loading: Function,
+    /// `call_function(f, handler, keys, args)`: FCALL's protected call.
+    call_function: Function,
+    /// Functions loaded on this thread, by name in lowercase.
+    functions: HashMap<Vec<u8>, CompiledFunction>,
+    /// The function registry's generation they were loaded under.
+    functions_generation: u64,
     /// The table `redis.call` finds its Rust half in.
     _api: Table,
     /// Compiled scripts by SHA-1, with their flags, so that a script
@@ -62,6 +87,10 @@ impl Vm {
         api.raw_set("acl_check_cmd", lua.create_function(acl_check_cmd)?)?;
         api.raw_set("random", lua.create_function(random::lua_random)?)?;
         api.raw_set("randomseed", lua.create_function(random::lua_randomseed)?)?;
+        api.raw_set(
+            "register_function",
+            lua.create_function(super::function::load::register_function)?,
+        )?;
         let redis = lua.create_table()?;
         redis.raw_set("call", raising(&lua, &api, "call", true)?)?;
         redis.raw_set("pcall", raising(&lua, &api, "call", false)?)?;
@@ -103,13 +132,20 @@ impl Vm {
         math.raw_set("random", raising(&lua, &api, "random", true)?)?;
         math.raw_set("randomseed", raising(&lua, &api, "randomseed", true)?)?;
         super::libs::install(&lua, &globals)?;
-        let (env, set_args): (Table, Function) = lua
+        let (env, set_args, function_env, set_loading, call_function): (
+            Table,
+            Function,
+            Table,
+            Function,
+            Function,
+        ) = lua
             .load(include_str!("sandbox.lua"))
             .set_name("=sandbox")
             .set_mode(ChunkMode::Text)
             .call((
                 globals.clone(),
                 lua.create_function(|_, ()| Ok(super::watch::stopping()))?,
+                raising(&lua, &api, "register_function", true)?,
             ))?;
         // Global: the coroutines a script makes inherit it (a loop inside
         // one must still be seen, and killed).
@@ -126,6 +162,11 @@ impl Vm {
             set_args,
             xpcall,
             handler,
+            function_env,
+            set_loading,
+            call_function,
+            functions: HashMap::new(),
+            functions_generation: 0,
             _api: api,
             compiled: HashMap::new(),
             generation: 0,
@@ -198,6 +239,63 @@ impl Vm {
         }
     }
 
+    /// Runs the function `f` with its keys and arguments (FCALL),
+    /// protected by the error handler, as `run_eval`.
+    pub fn run_function(
+        &self,
+        f: &Function,
+        keys: &[&[u8]],
+        argv: &[&[u8]],
+    ) -> Result<Value, ScriptError> {
+        let keys = self.array(keys).map_err(ScriptError::internal)?;
+        let argv = self.array(argv).map_err(ScriptError::internal)?;
+        let (ok, value) = self
+            .call_function
+            .call::<(bool, Value)>((f, &self.handler, keys, argv))
+            .map_err(ScriptError::internal)?;
+        if ok {
+            Ok(value)
+        } else {
+            Err(ScriptError::from_value(value))
+        }
+    }
+
+    /// The function named `lower` (in lowercase), if this thread loaded
+    /// it under the registry's generation `generation` (a change of the
+    /// registry drops what was loaded before).
+    pub fn loaded_function(&mut self, lower: &[u8], generation: u64) -> Option<CompiledFunction> {
+        if generation != self.functions_generation {
+            self.functions.clear();
+            self.functions_generation = generation;
+        }
+        self.functions.get(lower).cloned()
+    }
+
+    /// Keeps the functions a library registered on this thread, under
+    /// the registry's generation `generation` (see `loaded_function`).
+    pub fn keep_functions(
+        &mut self,
+        generation: u64,
+        registered: Vec<super::function::load::Registered>,
+    ) {
+        if generation != self.functions_generation {
+            self.functions.clear();
+            self.functions_generation = generation;
+        }
+        for r in registered {
+            let compiled = CompiledFunction {
+                callback: r.callback,
+                flags: r.info.flags,
+                name: std::sync::Arc::from(r.info.name.as_slice()),
+            };
+            // The first of two names that differ only in case is the one
+            // FCALL finds (see `Libraries::add`).
+            self.functions
+                .entry(r.info.name.to_ascii_lowercase())
+                .or_insert(compiled);
+        }
+    }
+
     fn array(&self, items: &[&[u8]]) -> mlua::Result<Table> {
         let strings = items.iter().map(|item| self.lua.create_string(item));
         let strings: Vec<mlua::LuaString> = strings.collect::<mlua::Result<_>>()?;
@@ -225,7 +323,7 @@ fn version_num() -> u32 {
 
 /// A syntax error's text as Lua gives it (`user_script:1: ...`), without
 /// what mlua adds around it.
-fn syntax_message(e: &mlua::Error) -> String {
+pub(super) fn syntax_message(e: &mlua::Error) -> String {
     match e {
         mlua::Error::SyntaxError { message, .. } => message.clone(),
         mlua::Error::RuntimeError(m) => m.clone(),

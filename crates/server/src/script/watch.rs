@@ -11,7 +11,7 @@
 //! request stack, nor let a registered script stay registered after it
 //! ends.
 
-use super::busy::{Busy, Flags};
+use super::busy::{Busy, Flags, Running};
 use super::call::with_run;
 use mlua::VmState;
 use std::cell::Cell;
@@ -39,20 +39,20 @@ pub struct Watch {
     busy: Arc<Busy>,
     /// Its id in the registry, once busy.
     entry: Cell<Option<u64>>,
-    /// The script's name (its SHA-1), for the log.
-    name: [u8; 40],
+    /// What runs: the registry shows it once busy.
+    running: Running,
 }
 
 impl Watch {
     /// A watch starting now; `threshold_ms` 0 never makes the run busy.
-    pub fn new(threshold_ms: u64, busy: Arc<Busy>, name: [u8; 40]) -> Watch {
+    pub fn new(threshold_ms: u64, busy: Arc<Busy>, running: Running) -> Watch {
         Watch {
             started: Instant::now(),
             threshold: (threshold_ms != 0).then(|| Duration::from_millis(threshold_ms)),
             flags: Arc::new(Flags::default()),
             busy,
             entry: Cell::new(None),
-            name,
+            running,
         }
     }
 
@@ -89,10 +89,13 @@ impl Watch {
             "Slow script detected: still in execution after {} milliseconds. You can try killing \
              the script using the SCRIPT KILL command. Script name is: {}.",
             elapsed.as_millis(),
-            String::from_utf8_lossy(&self.name)
+            String::from_utf8_lossy(self.running.name())
         );
-        self.entry
-            .set(Some(self.busy.enter(Arc::clone(&self.flags))));
+        self.entry.set(Some(self.busy.enter(
+            Arc::clone(&self.flags),
+            self.running.clone(),
+            self.started,
+        )));
         true
     }
 }
@@ -114,6 +117,11 @@ pub fn stopping() -> bool {
 
 /// The count hook.
 pub fn hook() -> mlua::Result<VmState> {
+    if super::function::load::past_deadline() {
+        return Err(mlua::Error::RuntimeError(
+            super::function::load::TIMED_OUT.to_owned(),
+        ));
+    }
     let Some(watch) = with_run(|r| Rc::clone(&r.watch)) else {
         return Ok(VmState::Continue);
     };

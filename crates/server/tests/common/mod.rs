@@ -10,6 +10,7 @@
 // Each test file uses a different subset of these helpers.
 #![allow(dead_code)]
 
+pub mod fixture;
 pub mod log;
 pub mod table;
 

@@ -629,6 +629,42 @@ pub(super) const META: &[Meta] = &[
                 .acl(acl::SCRIPTING)
                 .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"]),
         ]),
+    Meta::new("fcall", "scripting", "7.0.0", "Invokes a function", "Depends on the function that is executed.")
+        .flags(STALE | SKIP_MONITOR | NO_MANDATORY_KEYS)
+        .acl(acl::SCRIPTING)
+        .keys(&[EVAL_RW_KEYS]),
+    Meta::new("fcall_ro", "scripting", "7.0.0", "Invokes a read-only function", "Depends on the function that is executed.")
+        .flags(STALE | SKIP_MONITOR | NO_MANDATORY_KEYS)
+        .acl(acl::SCRIPTING)
+        .keys(&[EVAL_RO_KEYS]),
+    Meta::new("function", "scripting", "7.0.0", "A container for function commands", "Depends on subcommand.")
+        .subcommands(&[
+            Sub::new("function|delete", 3, WRITE | NOSCRIPT, "7.0.0", "Delete a function by name", "O(1)")
+                .acl(acl::WRITE | acl::SCRIPTING)
+                .tips(&["request_policy:all_shards", "response_policy:all_succeeded"]),
+            Sub::new("function|dump", 2, NOSCRIPT, "7.0.0", "Dump all functions into a serialized binary payload", "O(N) where N is the number of functions")
+                .acl(acl::SCRIPTING),
+            Sub::new("function|flush", -2, WRITE | NOSCRIPT, "7.0.0", "Deleting all functions", "O(N) where N is the number of functions deleted")
+                .acl(acl::WRITE | acl::SCRIPTING)
+                .tips(&["request_policy:all_shards", "response_policy:all_succeeded"]),
+            Sub::new("function|help", 2, LOADING | STALE, "7.0.0", "Show helpful text about the different subcommands", "O(1)")
+                .acl(acl::SCRIPTING),
+            Sub::new("function|kill", 2, NOSCRIPT | ALLOW_BUSY, "7.0.0", "Kill the function currently in execution.", "O(1)")
+                .acl(acl::SCRIPTING)
+                .tips(&["request_policy:all_shards", "response_policy:one_succeeded"]),
+            Sub::new("function|list", -2, NOSCRIPT, "7.0.0", "List information about all the functions", "O(N) where N is the number of functions")
+                .acl(acl::SCRIPTING)
+                .tips(&["nondeterministic_output_order"]),
+            Sub::new("function|load", -3, WRITE | DENYOOM | NOSCRIPT, "7.0.0", "Create a function with the given arguments (name, code, description)", "O(1) (considering compilation time is redundant)")
+                .acl(acl::WRITE | acl::SCRIPTING)
+                .tips(&["request_policy:all_shards", "response_policy:all_succeeded"]),
+            Sub::new("function|restore", -3, WRITE | DENYOOM | NOSCRIPT, "7.0.0", "Restore all the functions on the given payload", "O(N) where N is the number of functions on the payload")
+                .acl(acl::WRITE | acl::SCRIPTING)
+                .tips(&["request_policy:all_shards", "response_policy:all_succeeded"]),
+            Sub::new("function|stats", 2, NOSCRIPT | ALLOW_BUSY, "7.0.0", "Return information about the function currently running (name, description, duration)", "O(1)")
+                .acl(acl::SCRIPTING)
+                .tips(&["nondeterministic_output", "request_policy:all_shards", "response_policy:special"]),
+        ]),
     Meta::new("multi", "transactions", "1.2.0", "Starts a transaction: the commands that follow are queued", "O(1)")
         .flags(NOSCRIPT | LOADING | STALE | ALLOW_BUSY)
         .acl(acl::TRANSACTION),
