@@ -121,6 +121,31 @@ pub fn heap_peak<T>(f: impl FnOnce() -> T) -> (T, usize) {
     (out, PEAK.load(Relaxed).saturating_sub(base))
 }
 
+/// Reads `data` as a FUNCTION RESTORE payload, as given and sealed (the
+/// RDB version and the CRC-64 appended, as FUNCTION DUMP ends one): never
+/// a panic, and heap bounded by what LZF can expand the input to.
+pub fn check_function_payload(data: &[u8]) {
+    let mut sealed = data.to_vec();
+    sealed.extend_from_slice(&10u16.to_le_bytes());
+    let crc = crc::Crc::<u64>::new(&crc::CRC_64_REDIS).checksum(&sealed);
+    sealed.extend_from_slice(&crc.to_le_bytes());
+    for payload in [data, sealed.as_slice()] {
+        let (read, peak) = heap_peak(|| tandem_server::read_function_payload(payload));
+        // An LZF string expands at most 88 times; every text is kept.
+        let bound = 200 * payload.len() + HEAP_FIXED;
+        assert!(
+            peak <= bound,
+            "{peak} bytes of heap for a {}-byte payload",
+            payload.len()
+        );
+        if let Ok(texts) = read {
+            for text in texts {
+                assert!(text.starts_with(b"#!"), "a library text has its first line");
+            }
+        }
+    }
+}
+
 static LIVE: AtomicUsize = AtomicUsize::new(0);
 static PEAK: AtomicUsize = AtomicUsize::new(0);
 

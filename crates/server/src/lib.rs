@@ -63,6 +63,17 @@ pub use server::{Server, ShutdownHandle};
 /// drive the parser directly; the server itself is the only other user.
 pub use resp::{Form, Limits, Parsed, ProtocolError, RequestParser, MAX_INLINE};
 
+/// FUNCTION RESTORE's reading of a payload, without running the code:
+/// the library texts it holds and each one's first line read, or the
+/// first error. Public only for the fuzz target in `fuzz/`.
+pub fn read_function_payload(payload: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+    let texts = script::function::payload::texts(payload)?;
+    for text in &texts {
+        script::function::library::parse(text)?;
+    }
+    Ok(texts)
+}
+
 use std::net::SocketAddr;
 use std::thread::JoinHandle;
 
