@@ -18,7 +18,6 @@ use crate::resp::{Out, Protocol};
 use crate::session::Session;
 use crate::shared::Shared;
 use mlua::{Lua, MultiValue, Value};
-use smallvec::SmallVec;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use tandem_engine::Db;
@@ -75,24 +74,90 @@ pub fn with_run<R>(f: impl FnOnce(&RunState) -> R) -> Option<R> {
     RUN.with_borrow(|run| run.as_ref().map(f))
 }
 
-/// `redis.call`'s Rust half, registered once per interpreter: the
-/// running script's dispatcher, or Redis's error outside a run.
-pub fn call_current(lua: &Lua, args: MultiValue) -> mlua::Result<(bool, Value)> {
+/// What the last `redis.call` on this thread came to, between its two
+/// halves (see `fastcall.rs`): the command runs while its arguments are
+/// borrowed from the Lua stack, and its reply is made into Lua values
+/// after.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pending {
+    /// Nothing is pending (a reply half called on its own).
+    Nothing,
+    /// No script runs on this thread.
+    Outside,
+    /// The arguments were not what `redis.call` takes.
+    BadArguments(&'static str),
+    /// The command was refused before it ran; its stats slot if it was
+    /// known.
+    Refused(Option<crate::stats::Slot>, &'static str),
+    /// SCRIPT KILL stopped the script before this write.
+    Killed,
+    /// The command ran; its reply is in the dispatcher's buffer.
+    Ran,
+}
+
+thread_local! {
+    static PENDING: Cell<Pending> = const { Cell::new(Pending::Nothing) };
+    /// The reply buffer runs on this thread share, one run after another
+    /// (a new one per run was an allocation per EVALSHA).
+    static SCRATCH: RefCell<Out> = RefCell::new(Out::default());
+}
+
+/// A reply buffer is kept for the next run only up to this size.
+const SCRATCH_KEPT: usize = 64 * 1024;
+
+/// `redis.call`'s first half: runs the command `args` for the script
+/// running on this thread, and keeps what came of it for `reply_current`.
+/// Touches no Lua state: `args` may borrow from the Lua stack.
+pub fn run_current(args: Result<&[&[u8]], &'static str>) {
+    let pending = match args {
+        Err(msg) => Pending::BadArguments(msg),
+        Ok(args) => {
+            let p = CURRENT.get();
+            if p.is_null() {
+                Pending::Outside
+            } else {
+                // SAFETY: `CURRENT` points at the dispatcher
+                // `Dispatch::enter` set for the run on this thread, which
+                // outlives the run (it is cleared before `enter` returns,
+                // unwinding included); Lua calls this only from that run,
+                // on this thread, and never while another `&mut` to it is
+                // live (the run's own frame only waits for Lua). A command
+                // inside cannot run a script (`noscript`), so calls never
+                // nest.
+                let dispatch = unsafe { &mut *p };
+                dispatch.execute(args)
+            }
+        }
+    };
+    PENDING.set(pending);
+}
+
+/// `redis.call`'s second half, registered once per interpreter: what the
+/// first half came to, as `(true, reply)` or `(false, error table)`;
+/// `redis.call` raises the latter, `redis.pcall` returns it.
+pub fn reply_current(lua: &Lua, _: ()) -> mlua::Result<(bool, Value)> {
+    const OUTSIDE: &str = "redis.call/pcall can only be called inside a script invocation";
+    let pending = PENDING.replace(Pending::Nothing);
     let p = CURRENT.get();
-    if p.is_null() {
-        return raised(
-            lua,
-            "redis.call/pcall can only be called inside a script invocation",
-        );
+    match pending {
+        Pending::Nothing | Pending::Outside => raised(lua, OUTSIDE),
+        Pending::BadArguments(msg) => raised(lua, msg),
+        Pending::Killed => Err(mlua::Error::RuntimeError(
+            "Script killed by user with SCRIPT KILL...".into(),
+        )),
+        _ if p.is_null() => raised(lua, OUTSIDE),
+        Pending::Refused(slot, msg) => {
+            // SAFETY: as in `run_current`; the first half has returned,
+            // so no other reference to the dispatcher is live.
+            let dispatch = unsafe { &*p };
+            dispatch.reject(lua, slot, msg)
+        }
+        Pending::Ran => {
+            // SAFETY: as above.
+            let dispatch = unsafe { &*p };
+            dispatch.reply(lua)
+        }
     }
-    // SAFETY: `CURRENT` points at the dispatcher `Dispatch::enter` set for
-    // the run on this thread, which outlives the run (it is cleared before
-    // `enter` returns, unwinding included); Lua calls this only from that
-    // run, on this thread, and never while another `&mut` to it is live
-    // (the run's own frame only waits for Lua). A command inside cannot
-    // run a script (`noscript`), so calls never nest.
-    let dispatch = unsafe { &mut *p };
-    dispatch.call(lua, args)
 }
 
 /// Why a command inside a script was refused before it ran.
@@ -150,7 +215,7 @@ impl<'a> Dispatch<'a> {
             read_only,
             oom,
             dirty: false,
-            out: Out::default(),
+            out: SCRATCH.with_borrow_mut(std::mem::take),
         }
     }
 
@@ -167,26 +232,19 @@ impl<'a> Dispatch<'a> {
         f()
     }
 
-    /// `redis.call(...)`'s Rust half: `(true, reply)` or `(false, error
-    /// table)`; `redis.call` raises the latter, `redis.pcall` returns it.
-    pub fn call(&mut self, lua: &Lua, args: MultiValue) -> mlua::Result<(bool, Value)> {
-        let argv = match arguments(&args) {
-            Ok(a) => a,
-            Err(msg) => return raised(lua, msg),
+    /// Runs the command `args` on the run's batch, with Redis 7.0's
+    /// checks first; its reply is left in `out`.
+    fn execute(&mut self, args: &[&[u8]]) -> Pending {
+        let Some(cmd) = Resolved::find(args) else {
+            return Pending::Refused(None, "Unknown Redis command called from script");
         };
-        let refs: SmallVec<[&[u8]; 8]> = argv.iter().map(Vec::as_slice).collect();
-        let Some(cmd) = Resolved::find(&refs) else {
-            return self.reject(lua, None, "Unknown Redis command called from script");
-        };
-        if let Err(msg) = self.admit(&cmd, &refs) {
-            return self.reject(lua, Some(&cmd), msg);
+        if let Err(msg) = self.admit(&cmd, args) {
+            return Pending::Refused(Some(cmd.slot), msg);
         }
         if cmd.flags() & flags::WRITE != 0 && !self.dirty {
             // SCRIPT KILL either stopped it already, or cannot now.
             if !with_run(|r| r.watch.write()).unwrap_or(true) {
-                let stop =
-                    mlua::Error::RuntimeError("Script killed by user with SCRIPT KILL...".into());
-                return Err(stop);
+                return Pending::Killed;
             }
             self.dirty = true;
         }
@@ -200,7 +258,7 @@ impl<'a> Dispatch<'a> {
         // script's previous command ended.
         self.session.turn_clock = None;
         let mut call = Call::new(
-            &refs,
+            args,
             &mut self.out,
             self.session,
             self.shared,
@@ -208,6 +266,11 @@ impl<'a> Dispatch<'a> {
             self.target,
         );
         run_counted(&mut call, &cmd);
+        Pending::Ran
+    }
+
+    /// The reply `execute` left, as Lua values.
+    fn reply(&self, lua: &Lua) -> mlua::Result<(bool, Value)> {
         let value = reply::to_lua(lua, &self.out.buf)?;
         match value {
             // An error reply: counted already, as the command's error.
@@ -251,18 +314,32 @@ impl<'a> Dispatch<'a> {
         Ok(())
     }
 
-    fn reject(&self, lua: &Lua, cmd: Option<&Resolved>, msg: &str) -> mlua::Result<(bool, Value)> {
+    fn reject(
+        &self,
+        lua: &Lua,
+        slot: Option<crate::stats::Slot>,
+        msg: &str,
+    ) -> mlua::Result<(bool, Value)> {
         let t = error_table(lua, msg)?;
         // Counted as Redis counts a refusal: the command's rejected call
         // and the error, so not again when the script fails with it.
-        if let Some(cmd) = cmd {
-            self.shared.stats.reject(cmd.slot);
+        if let Some(slot) = slot {
+            self.shared.stats.reject(slot);
         }
         if let Ok(Value::String(s)) = t.raw_get::<Value>("err") {
             self.shared.stats.error(&s.as_bytes());
         }
         t.raw_set("ignore_error_stats_update", true)?;
         Ok((false, Value::Table(t)))
+    }
+}
+
+impl Drop for Dispatch<'_> {
+    fn drop(&mut self) {
+        if self.out.buf.capacity() <= SCRATCH_KEPT {
+            let out = std::mem::take(&mut self.out);
+            SCRATCH.with_borrow_mut(|kept| *kept = out);
+        }
     }
 }
 

@@ -12,10 +12,10 @@
 -- script cannot catch its own kill (Redis makes sure of it by raising the
 -- kill on every line); and `register_function` (from Rust), for the
 -- library API.
--- Returns: the protected globals (the scripts' environment), the
--- function that sets KEYS and ARGV, the functions' environment, the
--- function that switches it to the library API and back, and the one
--- that calls a function with its keys and arguments.
+-- Returns: the protected globals (the scripts' environment; KEYS and
+-- ARGV are set in the real ones for each run, `invoke.rs`), the
+-- functions' environment, and the function that switches it to the
+-- library API and back.
 local G, stopping, register_function = ...
 
 local error, type, tostring, select = error, type, tostring, select
@@ -169,11 +169,6 @@ string_meta.__metatable = protect(string_meta)
 local env = protect(G)
 raw_rawset(G, '_G', env)
 
-local function set_args(keys, argv)
-  raw_rawset(G, 'KEYS', keys)
-  raw_rawset(G, 'ARGV', argv)
-end
-
 -- Functions. Redis 7.0 gives them a Lua state of their own, whose globals
 -- are a script's but for KEYS, ARGV, the error handler and the
 -- debugger's entries in `redis`. Every library's code runs in one
@@ -211,10 +206,4 @@ local function set_loading(on)
   function_meta.__index = on and library_api or function_globals
 end
 
-local function call_function(f, handler, keys, args)
-  return raw_xpcall(function()
-    return f(keys, args)
-  end, handler)
-end
-
-return env, set_args, function_env, set_loading, call_function
+return env, function_env, set_loading

@@ -39,8 +39,8 @@ pub struct Vm {
     pub(super) lua: Lua,
     /// The protected globals every script runs in.
     env: Table,
-    /// `set_args(keys, argv)`: sets KEYS and ARGV for the next run.
-    set_args: Function,
+    /// How a compiled script or function is called.
+    invoker: super::invoke::Invoker,
     /// `xpcall`, kept before scripts could see it.
     pub(super) xpcall: Function,
     /// The error handler runs are protected by (Redis's
@@ -51,8 +51,6 @@ pub struct Vm {
     /// `set_loading(on)`: points `function_env` at the library API (on)
     /// or the functions' globals.
     pub(super) set_loading: Function,
-    /// `call_function(f, handler, keys, args)`: FCALL's protected call.
-    call_function: Function,
     /// Functions loaded on this thread, by name in lowercase.
     functions: HashMap<Vec<u8>, CompiledFunction>,
     /// The function registry's generation they were loaded under.
@@ -61,7 +59,9 @@ pub struct Vm {
     _api: Table,
     /// Compiled scripts by SHA-1, with their flags, so that a script
     /// this thread has run needs nothing shared to run again.
-    compiled: HashMap<[u8; 40], (Function, ScriptFlags)>,
+    /// (foldhash with a random seed: SipHash was a tenth of EVALSHA's
+    /// own cost, and the seed keeps crafted names from colliding.)
+    compiled: HashMap<[u8; 40], (Function, ScriptFlags), foldhash::fast::RandomState>,
     /// The script cache's generation these were compiled under.
     generation: u64,
 }
@@ -79,7 +79,8 @@ impl Vm {
         let xpcall: Function = globals.get("xpcall")?;
         let api = lua.create_table()?;
         lua.set_app_data(random);
-        api.raw_set("call", lua.create_function(super::call::call_current)?)?;
+        let reply = lua.create_function(super::call::reply_current)?;
+        api.raw_set("call", super::fastcall::make(&lua, reply)?)?;
         api.raw_set("sha1hex", lua.create_function(sha1hex)?)?;
         api.raw_set("log", lua.create_function(log)?)?;
         api.raw_set("setresp", lua.create_function(setresp)?)?;
@@ -132,13 +133,7 @@ impl Vm {
         math.raw_set("random", raising(&lua, &api, "random", true)?)?;
         math.raw_set("randomseed", raising(&lua, &api, "randomseed", true)?)?;
         super::libs::install(&lua, &globals)?;
-        let (env, set_args, function_env, set_loading, call_function): (
-            Table,
-            Function,
-            Table,
-            Function,
-            Function,
-        ) = lua
+        let (env, function_env, set_loading): (Table, Table, Function) = lua
             .load(include_str!("sandbox.lua"))
             .set_name("=sandbox")
             .set_mode(ChunkMode::Text)
@@ -156,19 +151,23 @@ impl Vm {
         let handler = lua.create_function(error_handler)?;
         globals.raw_set("__redis__err__handler", handler.clone())?;
         lua.set_globals(env.clone())?;
+        let invoker = super::invoke::Invoker {
+            globals,
+            names: super::invoke::Names::new(&lua)?,
+            handler: handler.clone(),
+        };
         Ok(Vm {
             lua,
             env,
-            set_args,
+            invoker,
             xpcall,
             handler,
             function_env,
             set_loading,
-            call_function,
             functions: HashMap::new(),
             functions_generation: 0,
             _api: api,
-            compiled: HashMap::new(),
+            compiled: HashMap::default(),
             generation: 0,
         })
     }
@@ -223,20 +222,7 @@ impl Vm {
         keys: &[&[u8]],
         argv: &[&[u8]],
     ) -> Result<Value, ScriptError> {
-        let keys = self.array(keys).map_err(ScriptError::internal)?;
-        let argv = self.array(argv).map_err(ScriptError::internal)?;
-        self.set_args
-            .call::<()>((keys, argv))
-            .map_err(ScriptError::internal)?;
-        let (ok, value) = self
-            .xpcall
-            .call::<(bool, Value)>((f, &self.handler))
-            .map_err(ScriptError::internal)?;
-        if ok {
-            Ok(value)
-        } else {
-            Err(ScriptError::from_value(value))
-        }
+        self.invoke(f, super::invoke::Style::Globals, keys, argv)
     }
 
     /// Runs the function `f` with its keys and arguments (FCALL),
@@ -247,11 +233,19 @@ impl Vm {
         keys: &[&[u8]],
         argv: &[&[u8]],
     ) -> Result<Value, ScriptError> {
-        let keys = self.array(keys).map_err(ScriptError::internal)?;
-        let argv = self.array(argv).map_err(ScriptError::internal)?;
+        self.invoke(f, super::invoke::Style::Arguments, keys, argv)
+    }
+
+    fn invoke(
+        &self,
+        f: &Function,
+        style: super::invoke::Style,
+        keys: &[&[u8]],
+        argv: &[&[u8]],
+    ) -> Result<Value, ScriptError> {
         let (ok, value) = self
-            .call_function
-            .call::<(bool, Value)>((f, &self.handler, keys, argv))
+            .invoker
+            .call(&self.lua, f, style, keys, argv)
             .map_err(ScriptError::internal)?;
         if ok {
             Ok(value)
@@ -294,12 +288,6 @@ impl Vm {
                 .entry(r.info.name.to_ascii_lowercase())
                 .or_insert(compiled);
         }
-    }
-
-    fn array(&self, items: &[&[u8]]) -> mlua::Result<Table> {
-        let strings = items.iter().map(|item| self.lua.create_string(item));
-        let strings: Vec<mlua::LuaString> = strings.collect::<mlua::Result<_>>()?;
-        self.lua.create_sequence_from(strings)
     }
 
     /// The bytes the interpreter holds (INFO's `used_memory_lua`).
