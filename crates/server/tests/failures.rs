@@ -187,3 +187,22 @@ fn a_killed_client_is_forgotten_before_it_sees_the_close() -> TestResult {
     )?;
     Ok(())
 }
+
+/// A command that panics inside a script: the panic is not an error the
+/// script can catch (`redis.pcall`, `pcall`), the connection closes as
+/// for any panic, and the script's keys are free again.
+#[test]
+fn a_panic_inside_a_script_is_not_caught_by_it() -> TestResult {
+    let server = start()?;
+    let mut c = Raw::connect(server.addr())?;
+    let mut other = Raw::connect(server.addr())?;
+    let body = "pcall(redis.pcall, 'tandem.panic', 'marker-script') \
+                return redis.call('set', KEYS[1], 'after')";
+    c.send(&common::encode(&[b"EVAL", body.as_bytes(), b"1", b"k"]))?;
+    c.expect_then_closed(b"")?;
+    other.check(&w("GET k"), b"$-1\r\n")?;
+    other.check(&w("SET k free"), b"+OK\r\n")?;
+    let lines = common::log::lines_with("marker-script");
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    Ok(())
+}

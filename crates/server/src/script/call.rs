@@ -93,10 +93,18 @@ pub enum Pending {
     Killed,
     /// The command ran; its reply is in the dispatcher's buffer.
     Ran,
+    /// The command panicked: the script fails with an error it cannot
+    /// catch (`watch::stopping`), and the panic goes on once the script
+    /// has let go of Lua (`take_panic`).
+    Panicked,
 }
+
+/// A panic caught in the first half, resumed in the second.
+type Panic = Box<dyn std::any::Any + Send>;
 
 thread_local! {
     static PENDING: Cell<Pending> = const { Cell::new(Pending::Nothing) };
+    static PANIC: RefCell<Option<Panic>> = const { RefCell::new(None) };
     /// The reply buffer runs on this thread share, one run after another
     /// (a new one per run was an allocation per EVALSHA).
     static SCRATCH: RefCell<Out> = RefCell::new(Out::default());
@@ -132,6 +140,23 @@ pub fn run_current(args: Result<&[&[u8]], &'static str>) {
     PENDING.set(pending);
 }
 
+/// The first half panicked: the panic is kept for `take_panic`.
+pub fn panicked(panic: Panic) {
+    PANIC.set(Some(panic));
+    PENDING.set(Pending::Panicked);
+}
+
+/// Whether a command inside the script running on this thread panicked.
+pub fn panic_pending() -> bool {
+    PANIC.with_borrow(Option::is_some)
+}
+
+/// The panic of a command inside the script, to resume once the script
+/// is out of Lua (a panic must not unwind through Lua's C frames).
+pub fn take_panic() -> Option<Panic> {
+    PANIC.take()
+}
+
 /// `redis.call`'s second half, registered once per interpreter: what the
 /// first half came to, as `(true, reply)` or `(false, error table)`;
 /// `redis.call` raises the latter, `redis.pcall` returns it.
@@ -144,6 +169,9 @@ pub fn reply_current(lua: &Lua, _: ()) -> mlua::Result<(bool, Value)> {
         Pending::BadArguments(msg) => raised(lua, msg),
         Pending::Killed => Err(mlua::Error::RuntimeError(
             "Script killed by user with SCRIPT KILL...".into(),
+        )),
+        Pending::Panicked => Err(mlua::Error::RuntimeError(
+            "A command inside the script panicked".into(),
         )),
         _ if p.is_null() => raised(lua, OUTSIDE),
         Pending::Refused(slot, msg) => {

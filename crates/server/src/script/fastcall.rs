@@ -10,7 +10,9 @@
 //! call a Lua function that can raise an error (allocate, convert a
 //! number in place) while Rust values that need dropping are alive: an
 //! error leaves by `longjmp`. The arguments are read, and the command
-//! run, in `run` below, which has returned before Lua is called again.
+//! run, in `run` below, which has returned before Lua is called again;
+//! nor let a panic unwind through Lua's C frames (it is caught, and
+//! resumed once the script is out of Lua).
 
 use super::call;
 use mlua::ffi::{self, lua_State};
@@ -38,7 +40,12 @@ fn push_closure(state: *mut lua_State) {
 unsafe extern "C-unwind" fn call_c(state: *mut lua_State) -> c_int {
     // SAFETY: Lua calls this with a valid state.
     let n = unsafe { ffi::lua_gettop(state) };
-    run(state, n);
+    // A panic must not unwind through Lua's C frames: it is caught here,
+    // the script fails, and the panic goes on once it is out of Lua
+    // (`call::take_panic`).
+    if let Err(panic) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(state, n))) {
+        call::panicked(panic);
+    }
     // SAFETY: as above; a C function has at least LUA_MINSTACK free slots,
     // and one is used.
     unsafe { ffi::lua_pushvalue(state, ffi::lua_upvalueindex(1)) };

@@ -315,13 +315,20 @@ fn run_resolved(
         crate::eviction::holding_locks(|| {
             let mut dispatch =
                 call::Dispatch::new(tx, db, shared, session, keys, flags, read_only, oom);
-            dispatch.enter(|| {
+            let result = dispatch.enter(|| {
                 if function {
                     vm.run_function(f, keys, argv)
                 } else {
                     vm.run_eval(f, keys, argv)
                 }
-            })
+            });
+            // A command inside panicked: the panic goes on from here, out
+            // of Lua, as any command's (the connection closes, the
+            // batch lets go of the keys).
+            if let Some(panic) = call::take_panic() {
+                std::panic::resume_unwind(panic);
+            }
+            result
         })
     });
     session.in_exec = was_in_exec;

@@ -108,11 +108,12 @@ impl Drop for Watch {
     }
 }
 
-/// Why the script running on this thread must stop, if it must: the
-/// sandbox's `pcall`, `xpcall` and `coroutine.resume` re-raise a kill
-/// rather than catch it, as Redis's line hook makes sure.
+/// Whether the script running on this thread must stop (killed, or a
+/// command inside panicked): the sandbox's `pcall`, `xpcall` and
+/// `coroutine.resume` re-raise the error rather than catch it, as
+/// Redis's line hook makes sure for a kill.
 pub fn stopping() -> bool {
-    with_run(|r| r.watch.stop().is_some()).unwrap_or(false)
+    super::call::panic_pending() || with_run(|r| r.watch.stop().is_some()).unwrap_or(false)
 }
 
 /// The count hook.
