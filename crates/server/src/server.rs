@@ -211,6 +211,7 @@ fn load(shared: &Arc<Shared>) -> io::Result<std::thread::JoinHandle<Result<(), S
             tracing::info!("loading the data in {}", config.store_dir().display());
             let restore = || crate::command::restore_functions(&shared);
             let loaded = shared.persistence.load(&config, &shared.dbs, &restore);
+            crate::script::release_thread_vm();
             if let Err(e) = &loaded {
                 tracing::error!("could not load the data: {e}");
                 shared.shutdown.cancel();

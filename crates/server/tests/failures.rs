@@ -194,15 +194,25 @@ fn a_killed_client_is_forgotten_before_it_sees_the_close() -> TestResult {
 #[test]
 fn a_panic_inside_a_script_is_not_caught_by_it() -> TestResult {
     let server = start()?;
-    let mut c = Raw::connect(server.addr())?;
     let mut other = Raw::connect(server.addr())?;
-    let body = "pcall(redis.pcall, 'tandem.panic', 'marker-script') \
-                return redis.call('set', KEYS[1], 'after')";
-    c.send(&common::encode(&[b"EVAL", body.as_bytes(), b"1", b"k"]))?;
-    c.expect_then_closed(b"")?;
-    other.check(&w("GET k"), b"$-1\r\n")?;
+    for (i, body) in [
+        "pcall(redis.pcall, 'tandem.panic', 'marker-script') \
+         return redis.call('set', KEYS[1], 'after')",
+        // An xpcall handler runs before the error unwinds: it must not
+        // run commands either.
+        "xpcall(function() redis.call('tandem.panic', 'marker-script') end, \
+         function(e) redis.call('set', KEYS[1], 'after') return e end)",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut c = Raw::connect(server.addr())?;
+        c.send(&common::encode(&[b"EVAL", body.as_bytes(), b"1", b"k"]))?;
+        c.expect_then_closed(b"")?;
+        other.check(&w("GET k"), b"$-1\r\n")?;
+        let lines = common::log::lines_with("marker-script");
+        assert_eq!(lines.len(), i + 1, "{lines:?}");
+    }
     other.check(&w("SET k free"), b"+OK\r\n")?;
-    let lines = common::log::lines_with("marker-script");
-    assert_eq!(lines.len(), 1, "{lines:?}");
     Ok(())
 }

@@ -266,7 +266,10 @@ impl Store {
     /// restart `meta` returns the last value set. Calls are ordered by the
     /// caller: two racing calls are logged in the order they take the
     /// store's lock. Names are 1 to 64 ASCII letters, digits, `-` or `_`;
-    /// false (and nothing done) for another name.
+    /// false (and nothing done) for another name. Never call it with a
+    /// change being recorded on the thread (inside a write of the
+    /// keyspaces): its record would join that one, logged after the lock
+    /// that orders it is released.
     pub fn set_meta(&self, name: &str, value: Option<&[u8]>) -> bool {
         if !properties::valid_meta_name(name) {
             return false;
@@ -475,6 +478,9 @@ impl Inner {
         for db in &self.dbs {
             db.barrier();
         }
+        // `set_meta` appends under the numbering's lock, not a shard's:
+        // one that found this log has appended by the time it is free.
+        drop(self.numbering.lock());
         let closed = journal.wal().close();
         let end = journal.wal().next_lsn();
         let mut state = self.state.lock();

@@ -159,9 +159,15 @@ fn function(c: &mut Call<'_>) -> CmdResult {
     Ok(())
 }
 
+/// The most the libraries may take stored (their FUNCTION DUMP payload):
+/// the store logs them whole, and a log record or snapshot block past
+/// its bound would not load again.
+const MAX_STORED: usize = 256 * 1024 * 1024;
+
 /// Changes the libraries and, if that succeeds, hands them to the store
 /// (under the registry's lock, so that changes are logged in order) and
-/// counts a change for the save rules. Redis's error otherwise.
+/// counts a change for the save rules. Redis's error otherwise, or ours
+/// for libraries too big to store (nothing changed then).
 fn change(
     shared: &Shared,
     f: impl FnOnce(&mut Libraries) -> Result<(), String>,
@@ -169,7 +175,16 @@ fn change(
     let persist = |l: &Libraries| persist(shared, l);
     shared
         .functions
-        .change(&persist, f)
+        .change(&persist, |l| {
+            f(l)?;
+            if payload::dump(l, true).len() > MAX_STORED {
+                return Err(format!(
+                    "the function libraries would take more than {} MiB stored",
+                    MAX_STORED >> 20
+                ));
+            }
+            Ok(())
+        })
         .map_err(|e| Reject::Owned(format!("ERR {e}")))?;
     shared.stats.changed();
     Ok(())
@@ -250,6 +265,14 @@ pub fn libraries_of(
 ) -> Result<Libraries, String> {
     let mut libraries = Libraries::default();
     for text in payload::texts(bytes)? {
+        // Redis's order: a name given twice is found before the code runs.
+        let name = library::parse(&text)?.name;
+        if libraries.get(&name).is_some() {
+            return Err(format!(
+                "Library '{}' already exists",
+                String::from_utf8_lossy(&name)
+            ));
+        }
         let library = script::prepare_library(&shared.scripts.random, &text, timeout)?;
         libraries.add(library, false)?;
     }

@@ -28,6 +28,10 @@ const ENC_LZF: u64 = 3;
 /// come out of `n` compressed bytes than `n * 88`.
 const LZF_MAX_RATIO: u64 = 88;
 
+/// The longest string an LZF one may expand to: Redis's default
+/// `proto-max-bulk-len`, the most a client can send as one argument.
+pub const MAX_EXPANDED: u64 = 512 * 1024 * 1024;
+
 /// Appends `len` as Redis writes a length.
 pub fn put_len(out: &mut Vec<u8>, len: u64) {
     if len < 1 << 6 {
@@ -185,13 +189,19 @@ impl<'a> Reader<'a> {
                 let packed_len = self.len()?;
                 let len = self.len()?;
                 let packed = self.take(packed_len)?;
-                if len > packed_len.saturating_mul(LZF_MAX_RATIO) {
+                if len > packed_len.saturating_mul(LZF_MAX_RATIO) || len > MAX_EXPANDED {
                     return Err(Truncated);
                 }
                 let len = usize::try_from(len).map_err(|_| Truncated)?;
                 if len == 0 {
                     return Err(Truncated);
                 }
+                // The decompressor allocates `len` infallibly: an
+                // allocation the machine cannot make is refused here
+                // rather than aborting the process there.
+                let mut probe: Vec<u8> = Vec::new();
+                probe.try_reserve_exact(len).map_err(|_| Truncated)?;
+                drop(probe);
                 let out = lzf::decompress(packed, len).map_err(|_| Truncated)?;
                 if out.len() != len {
                     return Err(Truncated);

@@ -117,6 +117,12 @@ const SCRATCH_KEPT: usize = 64 * 1024;
 /// running on this thread, and keeps what came of it for `reply_current`.
 /// Touches no Lua state: `args` may borrow from the Lua stack.
 pub fn run_current(args: Result<&[&[u8]], &'static str>) {
+    // After a command panicked nothing more runs: not even from an
+    // `xpcall` handler, which Lua calls before the error unwinds.
+    if panic_pending() {
+        PENDING.set(Pending::Panicked);
+        return;
+    }
     let pending = match args {
         Err(msg) => Pending::BadArguments(msg),
         Ok(args) => {

@@ -1,7 +1,7 @@
-//! `redis.call`'s C half: the command's arguments read straight off the
-//! Lua stack, the command run (`call::run_current`), then the Rust half
-//! (`call::reply_current`, an mlua function kept as this closure's
-//! upvalue) called to make the reply into Lua values.
+//! `redis.call`'s first half: the command's arguments read straight off
+//! the Lua stack and the command run (`call::run_current`). The raising
+//! wrapper then calls the second half (`call::reply_current`), which
+//! makes the reply into Lua values (`raising::raising_then`).
 //!
 //! Owns reading the arguments. Through mlua each argument became a handle
 //! and a copy, a tenth of an EVALSHA's instructions; here a string is
@@ -20,23 +20,15 @@ use mlua::{Function, Lua};
 use smallvec::SmallVec;
 use std::os::raw::c_int;
 
-/// The C function `redis.call`'s raising wrapper calls: `reply` (the
-/// Rust half) is its upvalue.
-pub fn make(lua: &Lua, reply: Function) -> mlua::Result<Function> {
-    // SAFETY: `exec_raw` runs the closure with `reply` on top of the
-    // stack, in a protected call; `lua_pushcclosure` pops it as the
-    // closure's upvalue and pushes one function, the result.
-    unsafe { lua.exec_raw::<Function>(reply, push_closure) }
+/// The C function `redis.call`'s raising wrapper calls first.
+pub fn make(lua: &Lua) -> mlua::Result<Function> {
+    // SAFETY: `call_c` is a C function that keeps to the Lua API's rules
+    // (see it).
+    unsafe { lua.create_c_function(call_c) }
 }
 
-fn push_closure(state: *mut lua_State) {
-    // SAFETY: called by `exec_raw` with the upvalue on top of a valid
-    // state's stack.
-    unsafe { ffi::lua_pushcclosure(state, call_c, 1) };
-}
-
-/// Lua calls this with the command's arguments at 1..=n and its upvalue
-/// (the Rust half). Returns what the Rust half returns.
+/// Lua calls this with the command's arguments at 1..=n. Returns nothing:
+/// what came of the command is kept for the second half.
 unsafe extern "C-unwind" fn call_c(state: *mut lua_State) -> c_int {
     // SAFETY: Lua calls this with a valid state.
     let n = unsafe { ffi::lua_gettop(state) };
@@ -46,16 +38,7 @@ unsafe extern "C-unwind" fn call_c(state: *mut lua_State) -> c_int {
     if let Err(panic) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(state, n))) {
         call::panicked(panic);
     }
-    // SAFETY: as above; a C function has at least LUA_MINSTACK free slots,
-    // and one is used.
-    unsafe { ffi::lua_pushvalue(state, ffi::lua_upvalueindex(1)) };
-    // SAFETY: as above; the Rust half takes no arguments, and its results
-    // are pushed above the arguments. Nothing in this frame needs
-    // dropping if it raises.
-    unsafe { ffi::lua_call(state, 0, ffi::LUA_MULTRET) };
-    // SAFETY: as above.
-    let top = unsafe { ffi::lua_gettop(state) };
-    top - n
+    0
 }
 
 /// An argument: where it lies on the stack, or the index of its text

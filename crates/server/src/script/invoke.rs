@@ -66,6 +66,9 @@ pub enum Style {
 pub struct Invoker {
     /// The real globals.
     pub globals: Table,
+    /// The functions' globals: the thread's while a function runs, so
+    /// that a chunk it loads (`loadstring`) gets them, not EVAL's.
+    pub function_globals: Table,
     /// KEYS and ARGV, interned.
     pub names: Names,
     /// Redis's `__redis__err__handler`.
@@ -85,8 +88,9 @@ impl Invoker {
         argv: &[&[u8]],
     ) -> mlua::Result<(bool, Value)> {
         let names = self.names;
-        // SAFETY: `exec_raw` pushes the three values (stack 1: the
-        // globals, 2: the function, 3: the handler) and runs the closure
+        // SAFETY: `exec_raw` pushes the four values (stack 1: the
+        // globals, 2: the function, 3: the handler, 4: the functions'
+        // globals) and runs the closure
         // in a protected call, with three free slots checked; the closure
         // checks for the rest it uses. It owns nothing that needs
         // dropping (two slices, two integers and a `Style`), so a Lua
@@ -94,7 +98,8 @@ impl Invoker {
         // exactly `(ok, value)` on the stack, which `exec_raw` reads as
         // its results.
         unsafe {
-            lua.exec_raw::<(bool, Value)>((&self.globals, f, &self.handler), |state| {
+            let args = (&self.globals, f, &self.handler, &self.function_globals);
+            lua.exec_raw::<(bool, Value)>(args, |state| {
                 body(state, names, style, keys, argv);
             })
         }
@@ -104,7 +109,7 @@ impl Invoker {
 /// The closure's body; see `call` for the stack it starts with.
 fn body(state: *mut lua_State, names: Names, style: Style, keys: &[&[u8]], argv: &[&[u8]]) {
     // SAFETY: `state` is the valid state `exec_raw` runs the closure on.
-    let room = unsafe { ffi::lua_checkstack(state, 8) };
+    let room = unsafe { ffi::lua_checkstack(state, 10) };
     if room == 0 {
         // SAFETY: as above; three slots are free whatever happens.
         unsafe { ffi::lua_settop(state, 0) };
@@ -127,21 +132,37 @@ fn body(state: *mut lua_State, names: Names, style: Style, keys: &[&[u8]], argv:
             unsafe { ffi::lua_pushvalue(state, 2) };
             push_array(state, keys);
             push_array(state, argv);
+            // Everything that may fail is done: the thread's globals are
+            // switched only around the protected call, which returns.
+            // SAFETY: as above; stack: 1..4, the function, its two tables.
+            unsafe { ffi::lua_pushvalue(state, ffi::LUA_GLOBALSINDEX) };
+            // SAFETY: as above; the thread's globals go to index 5, below
+            // the function and its tables.
+            unsafe { ffi::lua_insert(state, 5) };
+            // SAFETY: as above; index 4 is the functions' globals.
+            unsafe { ffi::lua_pushvalue(state, 4) };
+            // SAFETY: as above; pops them into the thread's globals.
+            unsafe { ffi::lua_replace(state, ffi::LUA_GLOBALSINDEX) };
             2
         }
     };
     // SAFETY: as above; the function and its `nargs` arguments are on
-    // top, the handler at index 3. The stack after: globals, function,
-    // handler, and one value (the result, or the handler's).
+    // top, the handler at index 3; one value (the result, or the
+    // handler's) replaces them.
     let status = unsafe { ffi::lua_pcall(state, nargs, 1, 3) };
+    if style == Style::Arguments {
+        // SAFETY: as above; index 5 holds the thread's globals.
+        unsafe { ffi::lua_pushvalue(state, 5) };
+        // SAFETY: as above; puts them back.
+        unsafe { ffi::lua_replace(state, ffi::LUA_GLOBALSINDEX) };
+    }
     // SAFETY: as above.
     unsafe { ffi::lua_pushboolean(state, c_int::from(status == 0)) };
-    // SAFETY: as above; moves `ok` to index 1: ok, function, handler,
-    // value.
+    // SAFETY: as above; moves `ok` to index 1.
     unsafe { ffi::lua_replace(state, 1) };
-    // SAFETY: as above; moves the value to index 2: ok, value, handler.
+    // SAFETY: as above; moves the value (now on top) to index 2.
     unsafe { ffi::lua_replace(state, 2) };
-    // SAFETY: as above; drops the handler.
+    // SAFETY: as above; drops the rest.
     unsafe { ffi::lua_settop(state, 2) };
 }
 

@@ -352,6 +352,19 @@ fn run_resolved(
     }
 }
 
+/// Drops this thread's interpreter and takes its bytes out of INFO's
+/// count: for a thread that loaded libraries and now ends (start-up's
+/// loading thread), whose interpreter would otherwise be counted forever.
+pub fn release_thread_vm() {
+    let vm = VM.with_borrow_mut(Option::take);
+    drop(vm);
+    let published = PUBLISHED.replace(0);
+    VM_BYTES.fetch_sub(
+        published.min(VM_BYTES.load(Ordering::Relaxed)),
+        Ordering::Relaxed,
+    );
+}
+
 /// Bytes held by every thread's interpreter, as last published.
 static VM_BYTES: AtomicU64 = AtomicU64::new(0);
 

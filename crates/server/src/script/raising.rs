@@ -19,10 +19,27 @@ use std::os::raw::c_int;
 /// returns those values; the error is raised if `raise` is set, and
 /// returned otherwise (`redis.pcall`).
 pub fn raising(lua: &Lua, api: &Table, name: &str, raise: bool) -> mlua::Result<Function> {
-    // SAFETY: `exec_raw` runs the closure with the three pushed values on
-    // top of the stack, in a protected call; `lua_pushcclosure` pops them
-    // as the closure's upvalues and pushes one function, the result.
+    // SAFETY: `exec_raw` runs the closure with the pushed values on top
+    // of the stack, in a protected call; `lua_pushcclosure` pops them as
+    // the closure's upvalues and pushes one function, the result.
     unsafe { lua.exec_raw::<Function>((api.clone(), name, raise), push_closure) }
+}
+
+/// As `raising`, for a function in two halves: `api[name]` is called with
+/// the arguments (and returns nothing), then `api[then]` with none,
+/// whose values are taken as above. The two are called one after the
+/// other from here, at the same depth of C calls, so that if the first
+/// could be called the second can too (`redis.call` runs its command in
+/// the first: it must never fail after it).
+pub fn raising_then(
+    lua: &Lua,
+    api: &Table,
+    name: &str,
+    then: &str,
+    raise: bool,
+) -> mlua::Result<Function> {
+    // SAFETY: as in `raising`, with four upvalues.
+    unsafe { lua.exec_raw::<Function>((api.clone(), name, raise, then), push_closure_then) }
 }
 
 fn push_closure(state: *mut lua_State) {
@@ -31,8 +48,16 @@ fn push_closure(state: *mut lua_State) {
     unsafe { ffi::lua_pushcclosure(state, trampoline, 3) };
 }
 
+fn push_closure_then(state: *mut lua_State) {
+    // SAFETY: called by `exec_raw` with the four upvalues on top of a
+    // valid state's stack.
+    unsafe { ffi::lua_pushcclosure(state, trampoline, 4) };
+}
+
 /// The closure's body. Upvalue 1 is the API table, 2 the function's name,
-/// 3 whether to raise. Lua calls it with a valid state and those upvalues;
+/// 3 whether to raise, and 4 (a `raising_then` closure's only; nil in
+/// Lua 5.1 for a closure with three) the second half's name. Lua calls it
+/// with a valid state and those upvalues;
 /// every stack index used is an argument or a value pushed here.
 /// `lua_call` and `lua_error` may leave by `longjmp`, over a frame that
 /// holds nothing to drop.
@@ -45,9 +70,25 @@ unsafe extern "C-unwind" fn trampoline(state: *mut lua_State) -> c_int {
     unsafe { ffi::lua_rawget(state, ffi::lua_upvalueindex(1)) };
     // SAFETY: as above.
     unsafe { ffi::lua_insert(state, 1) };
-    // SAFETY: as above; the function and its `argc` arguments are on the
-    // stack from index 1; its results replace them from index 1.
-    unsafe { ffi::lua_call(state, argc, ffi::LUA_MULTRET) };
+    // SAFETY: as above; upvalue 4 is a string or nil.
+    let then = unsafe { ffi::lua_type(state, ffi::lua_upvalueindex(4)) } == ffi::LUA_TSTRING;
+    if then {
+        // SAFETY: as above; the first half and its `argc` arguments are
+        // on the stack from index 1; it leaves nothing.
+        unsafe { ffi::lua_call(state, argc, 0) };
+        // SAFETY: as above.
+        unsafe { ffi::lua_settop(state, 0) };
+        // SAFETY: as above.
+        unsafe { ffi::lua_pushvalue(state, ffi::lua_upvalueindex(4)) };
+        // SAFETY: as above; upvalue 1 is a table.
+        unsafe { ffi::lua_rawget(state, ffi::lua_upvalueindex(1)) };
+        // SAFETY: as above; the second half's values from index 1.
+        unsafe { ffi::lua_call(state, 0, ffi::LUA_MULTRET) };
+    } else {
+        // SAFETY: as above; the function and its `argc` arguments are on
+        // the stack from index 1; its results replace them from index 1.
+        unsafe { ffi::lua_call(state, argc, ffi::LUA_MULTRET) };
+    }
     // SAFETY: as above.
     let results = unsafe { ffi::lua_gettop(state) };
     // SAFETY: as above; index 1 is the first result (`ok`), or none.

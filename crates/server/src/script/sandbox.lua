@@ -14,8 +14,9 @@
 -- library API.
 -- Returns: the protected globals (the scripts' environment; KEYS and
 -- ARGV are set in the real ones for each run, `invoke.rs`), the
--- functions' environment, and the function that switches it to the
--- library API and back.
+-- functions' environment, the function that switches it to the library
+-- API and back, and the functions' globals (the thread's globals while a
+-- function runs, so that a chunk it loads gets them, `invoke.rs`).
 local G, stopping, register_function = ...
 
 local error, type, tostring, select = error, type, tostring, select
@@ -206,4 +207,4 @@ local function set_loading(on)
   function_meta.__index = on and library_api or function_globals
 end
 
-return env, function_env, set_loading
+return env, function_env, set_loading, function_globals

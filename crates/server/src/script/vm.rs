@@ -12,7 +12,7 @@
 use super::cache::Script;
 use super::error::{error_table, raised, ScriptError};
 use super::flags::ScriptFlags;
-use super::raising::raising;
+use super::raising::{raising, raising_then};
 use super::random;
 use mlua::{chunk::ChunkMode, Function, Lua, LuaOptions, MultiValue, StdLib, Table, Value};
 use std::collections::HashMap;
@@ -79,8 +79,8 @@ impl Vm {
         let xpcall: Function = globals.get("xpcall")?;
         let api = lua.create_table()?;
         lua.set_app_data(random);
-        let reply = lua.create_function(super::call::reply_current)?;
-        api.raw_set("call", super::fastcall::make(&lua, reply)?)?;
+        api.raw_set("call", super::fastcall::make(&lua)?)?;
+        api.raw_set("reply", lua.create_function(super::call::reply_current)?)?;
         api.raw_set("sha1hex", lua.create_function(sha1hex)?)?;
         api.raw_set("log", lua.create_function(log)?)?;
         api.raw_set("setresp", lua.create_function(setresp)?)?;
@@ -93,8 +93,8 @@ impl Vm {
             lua.create_function(super::function::load::register_function)?,
         )?;
         let redis = lua.create_table()?;
-        redis.raw_set("call", raising(&lua, &api, "call", true)?)?;
-        redis.raw_set("pcall", raising(&lua, &api, "call", false)?)?;
+        redis.raw_set("call", raising_then(&lua, &api, "call", "reply", true)?)?;
+        redis.raw_set("pcall", raising_then(&lua, &api, "call", "reply", false)?)?;
         for name in ["sha1hex", "log", "setresp", "set_repl", "acl_check_cmd"] {
             redis.raw_set(name, raising(&lua, &api, name, true)?)?;
         }
@@ -133,15 +133,15 @@ impl Vm {
         math.raw_set("random", raising(&lua, &api, "random", true)?)?;
         math.raw_set("randomseed", raising(&lua, &api, "randomseed", true)?)?;
         super::libs::install(&lua, &globals)?;
-        let (env, function_env, set_loading): (Table, Table, Function) = lua
-            .load(include_str!("sandbox.lua"))
-            .set_name("=sandbox")
-            .set_mode(ChunkMode::Text)
-            .call((
-                globals.clone(),
-                lua.create_function(|_, ()| Ok(super::watch::stopping()))?,
-                raising(&lua, &api, "register_function", true)?,
-            ))?;
+        let (env, function_env, set_loading, function_globals): (Table, Table, Function, Table) =
+            lua.load(include_str!("sandbox.lua"))
+                .set_name("=sandbox")
+                .set_mode(ChunkMode::Text)
+                .call((
+                    globals.clone(),
+                    lua.create_function(|_, ()| Ok(super::watch::stopping()))?,
+                    raising(&lua, &api, "register_function", true)?,
+                ))?;
         // Global: the coroutines a script makes inherit it (a loop inside
         // one must still be seen, and killed).
         lua.set_global_hook(
@@ -153,6 +153,7 @@ impl Vm {
         lua.set_globals(env.clone())?;
         let invoker = super::invoke::Invoker {
             globals,
+            function_globals,
             names: super::invoke::Names::new(&lua)?,
             handler: handler.clone(),
         };

@@ -118,6 +118,11 @@ pub fn stopping() -> bool {
 
 /// The count hook.
 pub fn hook() -> mlua::Result<VmState> {
+    if super::call::panic_pending() {
+        return Err(mlua::Error::RuntimeError(
+            "A command inside the script panicked".to_owned(),
+        ));
+    }
     if super::function::load::past_deadline() {
         return Err(mlua::Error::RuntimeError(
             super::function::load::TIMED_OUT.to_owned(),

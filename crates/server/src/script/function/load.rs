@@ -61,8 +61,12 @@ struct LoadGuard<'a> {
 
 impl Drop for LoadGuard<'_> {
     fn drop(&mut self) {
-        let _ = self.set_loading.call::<()>(false);
+        // The load ends first, so that its time limit cannot fail the
+        // switch back (the count hook raises while a load is past it).
         LOADING.with_borrow_mut(|l| *l = None);
+        if let Err(e) = self.set_loading.call::<()>(false) {
+            tracing::error!("could not switch the functions' globals back after a load: {e}");
+        }
     }
 }
 

@@ -185,15 +185,18 @@ impl Functions {
         f(&self.libraries.read())
     }
 
-    /// Changes the libraries by `change`; if it succeeds, a new generation
-    /// starts and `persist` is given the result, both under the lock.
+    /// Changes the libraries by `change`, on a copy: if it succeeds, the
+    /// copy is taken, a new generation starts and `persist` is given the
+    /// result, all under the lock; if it fails, nothing changed.
     pub fn change<R>(
         &self,
         persist: Persist<'_>,
         change: impl FnOnce(&mut Libraries) -> Result<R, String>,
     ) -> Result<R, String> {
         let mut libraries = self.libraries.write();
-        let r = change(&mut libraries)?;
+        let mut next = libraries.clone();
+        let r = change(&mut next)?;
+        *libraries = next;
         self.generation.fetch_add(1, Ordering::AcqRel);
         persist(&libraries);
         Ok(r)
