@@ -299,3 +299,51 @@ fn evalsha_from_every_thread_and_inside_multi() -> TestResult {
     first.check(&w("EXEC"), b"*2\r\n:5\r\n:6\r\n")?;
     Ok(())
 }
+
+/// A pipeline of EVALSHAs of one script on the same keys runs under one
+/// batch (`connection/batch.rs`): each still answers on its own and in
+/// order, an error in one leaves the others alone, and a request on
+/// other keys (or another command) between them is run as it comes.
+#[test]
+fn pipelined_evalshas_on_the_same_keys_answer_in_order() -> TestResult {
+    let server = common::start_default()?;
+    let mut c = Raw::connect(server.addr())?;
+    let body: &[u8] = b"if ARGV[1] == 'fail' then return redis.call('incr', 'undeclared') end \
+        return redis.call('incr', KEYS[1])";
+    let sha = c.call(&common::encode(&[b"SCRIPT", b"LOAD", body]))?;
+    let sha = String::from_utf8(sha)?;
+    let sha = sha.lines().nth(1).ok_or("a bulk reply")?.to_owned();
+    let mut pipeline = Vec::new();
+    let mut expected = Vec::new();
+    let mut n = 0;
+    for i in 0..40 {
+        if i == 17 {
+            pipeline.extend(w(&format!("EVALSHA {sha} 1 hot fail")));
+            expected.push(None);
+        } else if i == 25 {
+            pipeline.extend(w(&format!("EVALSHA {sha} 1 cold go")));
+            expected.push(Some(b":1\r\n".to_vec()));
+        } else if i == 30 {
+            pipeline.extend(w("GET hot"));
+            expected.push(Some(format!("$2\r\n{n}\r\n").into_bytes()));
+        } else {
+            n += 1;
+            pipeline.extend(w(&format!("EVALSHA {sha} 1 hot go")));
+            expected.push(Some(format!(":{n}\r\n").into_bytes()));
+        }
+    }
+    c.send(&pipeline)?;
+    for (i, want) in expected.iter().enumerate() {
+        let got = c.reply()?;
+        match want {
+            Some(want) => assert_eq!(&got, want, "reply {i}: {}", common::text(&got)),
+            None => assert!(
+                got.starts_with(b"-ERR Script attempted to access a key that was not declared"),
+                "reply {i}: {}",
+                common::text(&got)
+            ),
+        }
+    }
+    c.check(&w("GET hot"), format!("$2\r\n{n}\r\n").as_bytes())?;
+    Ok(())
+}

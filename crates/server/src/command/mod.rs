@@ -110,6 +110,15 @@ impl<'a> Call<'a> {
         self.db
     }
 
+    /// The batch this request runs in, when it runs in one (a pipeline's
+    /// batch, `connection/batch.rs`): its keys' shards are held already,
+    /// and a script runs on it rather than taking them again.
+    pub(crate) fn batch(&self) -> Option<&'a dyn Target> {
+        let kv: *const dyn Target = self.kv;
+        let db: *const Db = self.db;
+        (kv.cast::<()>() != db.cast::<()>()).then_some(self.kv)
+    }
+
     /// Where per-key operations go (see `Target`).
     pub fn kv(&self) -> &'a dyn Target {
         self.kv

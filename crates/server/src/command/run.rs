@@ -80,6 +80,29 @@ pub(crate) fn run_batch<R>(
     Some(db.atomically(keys, |tx| body(&Batched { db, kv: tx, shared })))
 }
 
+/// The keys of `args` as `spec`'s key specifications place them.
+fn keys_by_spec<'a>(spec: &Spec, args: &[&'a [u8]]) -> Keys<'a> {
+    let positions: Vec<usize> = meta::Described::command(spec)
+        .key_specs()
+        .iter()
+        .filter_map(|k| k.positions(args))
+        .flatten()
+        .collect();
+    positions
+        .into_iter()
+        .filter_map(|i| args.get(i).copied())
+        .collect()
+}
+
+/// Whether `name` is a script's command: its keys are counted by its
+/// second argument and follow it (EVAL's and FCALL's key specification).
+fn counted_at_two(name: &str) -> bool {
+    matches!(
+        name,
+        "eval" | "evalsha" | "eval_ro" | "evalsha_ro" | "fcall" | "fcall_ro"
+    )
+}
+
 /// A request's keys: most name one to four, kept without allocating.
 pub(crate) type Keys<'a> = smallvec::SmallVec<[&'a [u8]; 4]>;
 
@@ -87,17 +110,22 @@ pub(crate) type Keys<'a> = smallvec::SmallVec<[&'a [u8]; 4]>;
 /// positions, or, for a command whose keys follow a count (Redis's
 /// `movablekeys`), by its key specifications.
 pub(crate) fn keys_of<'a>(spec: &Spec, args: &[&'a [u8]]) -> Keys<'a> {
+    if spec.flags & spec::flags::MOVABLE_KEYS != 0 && counted_at_two(spec.name) {
+        // What their key specification says (a count at 2, keys from 3),
+        // without reading it: a pipeline's batch of EVALSHAs asks per
+        // request.
+        let n = args
+            .get(2)
+            .and_then(|a| tandem_engine::parse_i64(a))
+            .filter(|&n| n > 0)
+            .and_then(|n| usize::try_from(n).ok());
+        return match n.and_then(|n| args.get(3..n.checked_add(3)?)) {
+            Some(keys) => keys.iter().copied().collect(),
+            None => Keys::new(),
+        };
+    }
     if spec.flags & spec::flags::MOVABLE_KEYS != 0 {
-        let positions: Vec<usize> = meta::Described::command(spec)
-            .key_specs()
-            .iter()
-            .filter_map(|k| k.positions(args))
-            .flatten()
-            .collect();
-        return positions
-            .into_iter()
-            .filter_map(|i| args.get(i).copied())
-            .collect();
+        return keys_by_spec(spec, args);
     }
     let (first, last, step) = spec.keys;
     let len = i64::try_from(args.len()).unwrap_or(i64::MAX);
@@ -226,4 +254,41 @@ fn track_latency(shared: &Shared, cmd: &Resolved, start: u64, end: u64) -> Optio
     latency
         .tracking()
         .then(|| crate::ticks::nanos_between(start, end))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_scripts_keys_are_what_its_key_specification_says() {
+        for name in [
+            "eval",
+            "evalsha",
+            "eval_ro",
+            "evalsha_ro",
+            "fcall",
+            "fcall_ro",
+        ] {
+            let Some(spec) = crate::command::lookup(name.as_bytes()) else {
+                panic!("{name} is a command");
+            };
+            for args in [
+                &[&b"x"[..], b"s", b"2", b"a", b"b", b"c"][..],
+                &[b"x", b"s", b"0", b"a"],
+                &[b"x", b"s", b"3", b"a", b"b"],
+                &[b"x", b"s", b"-1", b"a"],
+                &[b"x", b"s", b"one", b"a"],
+                &[b"x", b"s"],
+                &[b"x", b"s", b"1", b"k"],
+                &[b"x", b"s", b"99999999999999999999", b"k"],
+            ] {
+                assert_eq!(
+                    keys_of(spec, args),
+                    keys_by_spec(spec, args),
+                    "{name} {args:?}"
+                );
+            }
+        }
+    }
 }

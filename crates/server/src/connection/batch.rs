@@ -3,7 +3,8 @@
 //! Owns the choice of which requests of a pipeline run together. When a
 //! connection's input holds, behind a write, more complete writes to the
 //! same keys (redis-benchmark's LPUSH to one list, an application's
-//! pipelined HSETs to one hash, a queue's pushes), they run inside one
+//! pipelined HSETs to one hash, a queue's pushes, a client's EVALSHAs of
+//! one script on the same keys), they run inside one
 //! atomic batch of the engine (`command::run_batch`), which locks the
 //! keys' shard once for all of them. Why: with one serving thread per
 //! core, writes to one hot key otherwise take its lock one request at a
@@ -49,11 +50,14 @@ pub(super) struct Parts<'a> {
     pub running: &'a mut Option<Running>,
 }
 
-/// Whether a request may be part of a batch at all.
+/// Whether a request may be part of a batch at all: an atomic write, or
+/// an EVALSHA (a script's keys are declared, and it runs on the batch
+/// holding them: `script::run`).
 fn joins(cmd: &Resolved) -> bool {
-    cmd.spec.flags & flags::WRITE != 0
+    let write = cmd.spec.flags & flags::WRITE != 0
         && cmd.spec.flags & flags::BLOCKING == 0
-        && transaction::is_atomic(cmd.index)
+        && transaction::is_atomic(cmd.index);
+    write || cmd.spec.name == "evalsha"
 }
 
 /// Whether the admitted request `cmd`, parsed as `form`, may open a
@@ -157,8 +161,14 @@ pub(super) fn next_head<'i>(
     input: &'i [u8],
     first_len: usize,
     parser: &RequestParser,
+    cmd: &Resolved,
 ) -> Option<&'i [u8]> {
-    let head = input.get(..parser.ranges.get(1)?.end)?;
+    // An EVALSHA's first key is its fourth argument (after the SHA-1 and
+    // the count): the head covers it, so that EVALSHAs of one script on
+    // other keys (a pipeline over a keyspace) cost a comparison, not a
+    // parse.
+    let last = if cmd.spec.name == "evalsha" { 3 } else { 1 };
+    let head = input.get(..parser.ranges.get(last)?.end)?;
     same_head(input, first_len, head).then_some(head)
 }
 

@@ -153,7 +153,7 @@ impl Connection {
                     return After::Paused;
                 }
                 let head = batch::opens(&cmd, parsed.form, &self.session)
-                    .then(|| batch::next_head(&self.input, consumed, &self.parser))
+                    .then(|| batch::next_head(&self.input, consumed, &self.parser, &cmd))
                     .flatten();
                 let batched = head.and_then(|head| {
                     let parts = batch::Parts {

@@ -306,12 +306,19 @@ fn run_resolved(
     let watch = watch::Watch::new(threshold, Arc::clone(&shared.scripts.busy), running);
     let run = call::begin(watch);
     let db = c.db();
+    let batch = c.batch();
     let session = &mut *c.session;
     let was_in_exec = session.in_exec;
     // No command inside a script blocks (Redis's CLIENT_DENY_BLOCKING):
     // BLPOP and friends answer at once, as inside EXEC.
     session.in_exec = true;
-    let result = db.atomically(keys, |tx| {
+    let in_batch = |f: &mut dyn FnMut(&dyn crate::command::Target) -> _| match batch {
+        // A pipeline's batch holds the keys already (`connection/batch.rs`
+        // lets only EVALSHAs whose keys it holds join).
+        Some(tx) => f(tx),
+        None => db.atomically(keys, |tx| f(tx)),
+    };
+    let result = in_batch(&mut |tx| {
         crate::eviction::holding_locks(|| {
             let mut dispatch =
                 call::Dispatch::new(tx, db, shared, session, keys, flags, read_only, oom);
