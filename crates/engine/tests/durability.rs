@@ -418,3 +418,24 @@ fn a_snapshot_taken_while_writers_run_is_exact() {
         drop(store);
     }
 }
+
+#[test]
+fn a_batch_cut_back_to_a_mark_logs_only_what_came_before_it() {
+    let fs = SimFs::new();
+    let options = sim(&fs);
+    let store = open(&dir(), &options, 1);
+    let db = store.db(0).unwrap();
+    db.atomically(&["before", "after"], |tx| {
+        tx.set(b"before", b"1", SetOptions::default()).unwrap();
+        let mark = tandem_engine::journal::mark().expect("a scope is open");
+        tx.set(b"after", b"2", SetOptions::default()).unwrap();
+        tandem_engine::journal::discard_since(mark);
+    });
+    // In memory both changes stand; the log has the first alone.
+    assert_eq!(db.get(b"after").unwrap().unwrap(), "2");
+    let (s2, _) = Store::open(&dir(), sim(&fs.crash(1)), common::dbs(1, 4)).unwrap();
+    let d2 = s2.db(0).unwrap();
+    assert_eq!(d2.get(b"before").unwrap().unwrap(), "1");
+    assert!(d2.get(b"after").unwrap().is_none());
+    drop(store);
+}

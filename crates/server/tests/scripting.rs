@@ -347,3 +347,31 @@ fn pipelined_evalshas_on_the_same_keys_answer_in_order() -> TestResult {
     c.check(&w("GET hot"), format!("$2\r\n{n}\r\n").as_bytes())?;
     Ok(())
 }
+
+/// Over the memory bound, pipelined EVALSHAs on one key are each refused
+/// as one alone would be (found in review: under a batch's locks a script
+/// could not evict, and ran as if under the bound).
+#[test]
+fn pipelined_evalshas_over_the_memory_bound_are_each_refused() -> TestResult {
+    let server = common::start_default()?;
+    let mut c = Raw::connect(server.addr())?;
+    c.check(&w("CONFIG SET maxmemory-policy volatile-lru"), b"+OK\r\n")?;
+    let body: &[u8] = b"#!lua\nreturn redis.call('set', KEYS[1], ARGV[1])";
+    let sha = c.call(&common::encode(&[b"SCRIPT", b"LOAD", body]))?;
+    let sha = String::from_utf8(sha)?;
+    let sha = sha.lines().nth(1).ok_or("a bulk reply")?.to_owned();
+    c.check(&w("CONFIG SET maxmemory 1"), b"+OK\r\n")?;
+    let one = w(&format!("EVALSHA {sha} 1 k v"));
+    c.send(&[one.clone(), one.clone(), one].concat())?;
+    for _ in 0..3 {
+        let got = c.reply()?;
+        assert!(
+            got.starts_with(b"-OOM allow-oom flag is not set on the script"),
+            "{}",
+            common::text(&got)
+        );
+    }
+    c.check(&w("CONFIG SET maxmemory 0"), b"+OK\r\n")?;
+    c.check(&w("EXISTS k"), b":0\r\n")?;
+    Ok(())
+}

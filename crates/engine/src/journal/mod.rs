@@ -251,6 +251,40 @@ pub fn discard_open_record() {
     }
 }
 
+/// Where the open record stands (see `discard_since`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mark {
+    len: usize,
+    ops: u32,
+}
+
+/// Where the record open on this thread stands now, if a scope is open.
+pub fn mark() -> Option<Mark> {
+    if !ACTIVE.with(Cell::get) {
+        return None;
+    }
+    Some(RECORDER.with_borrow(|r| Mark {
+        len: r.buf.len(),
+        ops: r.ops,
+    }))
+}
+
+/// Drops the changes recorded in the open scope since `mark`, keeping
+/// those before it: for a script stopped by SHUTDOWN NOSAVE inside a
+/// batch of several (the scripts before it stay logged, as Redis's AOF
+/// would have them). Their effects stay in memory, which the stopping
+/// server is about to drop.
+pub fn discard_since(mark: Mark) {
+    if ACTIVE.with(Cell::get) {
+        RECORDER.with_borrow_mut(|r| {
+            if mark.len <= r.buf.len() && mark.ops <= r.ops {
+                r.buf.truncate(mark.len);
+                r.ops = mark.ops;
+            }
+        });
+    }
+}
+
 /// Within an open scope, records the following changes as database
 /// `db`'s (each side of a transfer between databases).
 #[inline]

@@ -51,7 +51,8 @@ pub(crate) struct Batched<'a> {
 
 impl Batched<'_> {
     /// Runs an admitted request on the batch, counted as `run` counts it.
-    /// It must be `transaction::is_atomic` and its keys among the batch's.
+    /// It must be `transaction::is_atomic` (or an EVALSHA, which runs its
+    /// script on the batch: `script::run`) and its keys among the batch's.
     pub(crate) fn run(&self, args: &[&[u8]], cmd: Resolved, out: &mut Out, session: &mut Session) {
         let mut call = Call {
             args,

@@ -93,6 +93,13 @@ pub(super) fn run(
     if cmd.sub.is_some() {
         return None;
     }
+    // A script decides whether memory is over the bound before it takes
+    // its keys (`script::run`); under a batch's locks it could not evict,
+    // and would run as if under the bound. So with a bound set, EVALSHAs
+    // run one at a time.
+    if cmd.spec.name == "evalsha" && shared.config.load().eviction.maxmemory != 0 {
+        return None;
+    }
     let keys = command::keys_of(cmd.spec, args);
     let Parts {
         input,

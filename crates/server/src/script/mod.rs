@@ -289,7 +289,8 @@ fn run_resolved(
         }
     }
     // Redis's `pre_command_oom_state`: evicting here, before the batch
-    // holds any lock that eviction could need.
+    // holds any lock that eviction could need (a pipeline's batch of
+    // EVALSHAs forms only while there is no memory bound).
     let oom = config.eviction.maxmemory != 0
         && shared.eviction.perform(&shared.config, &shared.dbs) == Outcome::Stuck;
     if oom && !flags.compat && !(flags.allow_oom || flags.no_writes) {
@@ -320,6 +321,7 @@ fn run_resolved(
     };
     let result = in_batch(&mut |tx| {
         crate::eviction::holding_locks(|| {
+            call::with_run(|r| r.watch.begin_record());
             let mut dispatch =
                 call::Dispatch::new(tx, db, shared, session, keys, flags, read_only, oom);
             let result = dispatch.enter(|| {

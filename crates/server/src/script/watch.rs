@@ -41,6 +41,9 @@ pub struct Watch {
     entry: Cell<Option<u64>>,
     /// What runs: the registry shows it once busy.
     running: Running,
+    /// Where the log record stood when the script began (`begin_record`):
+    /// what SHUTDOWN NOSAVE cuts it back to.
+    record: Cell<Option<tandem_engine::journal::Mark>>,
 }
 
 impl Watch {
@@ -53,7 +56,14 @@ impl Watch {
             busy,
             entry: Cell::new(None),
             running,
+            record: Cell::new(None),
         }
+    }
+
+    /// The script begins now, inside the scope recording its changes
+    /// (its own, or a pipeline batch's it shares).
+    pub fn begin_record(&self) {
+        self.record.set(tandem_engine::journal::mark());
     }
 
     /// The script is about to write: false if SCRIPT KILL stopped it
@@ -65,8 +75,12 @@ impl Watch {
     /// Why the run must stop now, if it must.
     pub fn stop(&self) -> Option<&'static str> {
         if self.flags.aborted.load(Ordering::Acquire) {
-            // The script's changes so far stay out of the log.
-            tandem_engine::journal::discard_open_record();
+            // The script's changes so far stay out of the log; in a
+            // pipeline batch, the scripts before it stay in.
+            match self.record.get() {
+                Some(mark) => tandem_engine::journal::discard_since(mark),
+                None => tandem_engine::journal::discard_open_record(),
+            }
             return Some(ABORTED);
         }
         self.flags.killed().then_some(KILLED)
