@@ -12,6 +12,12 @@ fn w(line: &str) -> Vec<u8> {
     common::encode_words(line)
 }
 
+/// SCRIPT LOAD's reply: the script's SHA-1.
+fn script_load(c: &mut Raw, body: &[u8]) -> Result<String, common::Error> {
+    let reply = String::from_utf8(c.call(&common::encode(&[b"SCRIPT", b"LOAD", body]))?)?;
+    Ok(reply.lines().nth(1).ok_or("a bulk reply")?.to_owned())
+}
+
 fn eval(script: &str, keys: &[&str], args: &[&str]) -> Vec<u8> {
     let n = keys.len().to_string();
     let mut all: Vec<&[u8]> = vec![b"EVAL", script.as_bytes(), n.as_bytes()];
@@ -283,9 +289,7 @@ fn evalsha_from_every_thread_and_inside_multi() -> TestResult {
     let server = common::start_default()?;
     let mut first = Raw::connect(server.addr())?;
     let body: &[u8] = b"return redis.call('incr', KEYS[1])";
-    let sha = first.call(&common::encode(&[b"SCRIPT", b"LOAD", body]))?;
-    let sha = String::from_utf8(sha)?;
-    let sha = sha.lines().nth(1).ok_or("a bulk reply")?.to_owned();
+    let sha = script_load(&mut first, body)?;
     for n in 1..=4 {
         let mut c = Raw::connect(server.addr())?;
         c.check(
@@ -310,9 +314,7 @@ fn pipelined_evalshas_on_the_same_keys_answer_in_order() -> TestResult {
     let mut c = Raw::connect(server.addr())?;
     let body: &[u8] = b"if ARGV[1] == 'fail' then return redis.call('incr', 'undeclared') end \
         return redis.call('incr', KEYS[1])";
-    let sha = c.call(&common::encode(&[b"SCRIPT", b"LOAD", body]))?;
-    let sha = String::from_utf8(sha)?;
-    let sha = sha.lines().nth(1).ok_or("a bulk reply")?.to_owned();
+    let sha = script_load(&mut c, body)?;
     let mut pipeline = Vec::new();
     let mut expected = Vec::new();
     let mut n = 0;
@@ -357,9 +359,7 @@ fn pipelined_evalshas_over_the_memory_bound_are_each_refused() -> TestResult {
     let mut c = Raw::connect(server.addr())?;
     c.check(&w("CONFIG SET maxmemory-policy volatile-lru"), b"+OK\r\n")?;
     let body: &[u8] = b"#!lua\nreturn redis.call('set', KEYS[1], ARGV[1])";
-    let sha = c.call(&common::encode(&[b"SCRIPT", b"LOAD", body]))?;
-    let sha = String::from_utf8(sha)?;
-    let sha = sha.lines().nth(1).ok_or("a bulk reply")?.to_owned();
+    let sha = script_load(&mut c, body)?;
     c.check(&w("CONFIG SET maxmemory 1"), b"+OK\r\n")?;
     let one = w(&format!("EVALSHA {sha} 1 k v"));
     c.send(&[one.clone(), one.clone(), one].concat())?;

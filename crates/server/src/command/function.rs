@@ -88,17 +88,8 @@ fn generic(c: &mut Call<'_>, read_only_command: bool) -> CmdResult {
     if !c.shared.functions.read(|l| l.library_of(name).is_some()) {
         return Err(Reject::Static("ERR Function not found"));
     }
-    let count = tandem_engine::parse_i64(c.arg(2))
-        .ok_or(Reject::Static("ERR Bad number of keys provided"))?;
-    let rest = c.args_from(3);
-    if count > rest.len() as i64 {
-        return Err(Reject::Static(
-            "ERR Number of keys can't be greater than number of args",
-        ));
-    }
-    let count = usize::try_from(count)
-        .map_err(|_| Reject::Static("ERR Number of keys can't be negative"))?;
-    let (keys, argv) = rest.split_at(count);
+    let (keys, argv) =
+        super::scripting::split_keys(c.args, 2, Reject::Static("ERR Bad number of keys provided"))?;
     script::fcall(c, name, keys, argv, read_only_command)
 }
 

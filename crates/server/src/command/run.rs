@@ -95,15 +95,6 @@ fn keys_by_spec<'a>(spec: &Spec, args: &[&'a [u8]]) -> Keys<'a> {
         .collect()
 }
 
-/// Whether `name` is a script's command: its keys are counted by its
-/// second argument and follow it (EVAL's and FCALL's key specification).
-fn counted_at_two(name: &str) -> bool {
-    matches!(
-        name,
-        "eval" | "evalsha" | "eval_ro" | "evalsha_ro" | "fcall" | "fcall_ro"
-    )
-}
-
 /// A request's keys: most name one to four, kept without allocating.
 pub(crate) type Keys<'a> = smallvec::SmallVec<[&'a [u8]; 4]>;
 
@@ -111,10 +102,10 @@ pub(crate) type Keys<'a> = smallvec::SmallVec<[&'a [u8]; 4]>;
 /// positions, or, for a command whose keys follow a count (Redis's
 /// `movablekeys`), by its key specifications.
 pub(crate) fn keys_of<'a>(spec: &Spec, args: &[&'a [u8]]) -> Keys<'a> {
-    if spec.flags & spec::flags::MOVABLE_KEYS != 0 && counted_at_two(spec.name) {
-        // What their key specification says (a count at 2, keys from 3),
-        // without reading it: a pipeline's batch of EVALSHAs asks per
-        // request.
+    if spec.flags & spec::flags::MOVABLE_KEYS != 0 && crate::script::runs_script(spec.name) {
+        // A script's command (EVAL's, FCALL's): what its key
+        // specification says (a count at 2, keys from 3), without reading
+        // it, as a pipeline's batch of EVALSHAs asks per request.
         let n = args
             .get(2)
             .and_then(|a| tandem_engine::parse_i64(a))

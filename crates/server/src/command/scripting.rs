@@ -76,15 +76,17 @@ fn evalsha_ro(c: &mut Call<'_>) -> CmdResult {
 type KeysAndArgs<'a> = (&'a [&'a [u8]], &'a [&'a [u8]]);
 
 /// The keys and arguments after `numkeys` (argument `count_at`), with
-/// Redis's errors for a bad count.
+/// Redis's errors for a bad count (`not_a_count` for one that is not a
+/// number: EVAL's and FCALL's differ).
 pub(super) fn split_keys<'a>(
     args: &'a [&'a [u8]],
     count_at: usize,
+    not_a_count: Reject,
 ) -> Result<KeysAndArgs<'a>, Reject> {
     let n = args
         .get(count_at)
         .and_then(|a| tandem_engine::parse_i64(a))
-        .ok_or(Reject::NotInteger)?;
+        .ok_or(not_a_count)?;
     let rest = args.get(count_at + 1..).unwrap_or_default();
     if n < 0 {
         return Err(Reject::Static("ERR Number of keys can't be negative"));
@@ -100,7 +102,7 @@ pub(super) fn split_keys<'a>(
 
 fn generic(c: &mut Call<'_>, by_sha: bool, read_only_command: bool) -> CmdResult {
     let body = c.arg(1);
-    let (keys, argv) = split_keys(c.args, 2)?;
+    let (keys, argv) = split_keys(c.args, 2, Reject::NotInteger)?;
     let source = if by_sha {
         Source::Sha(body)
     } else {

@@ -376,18 +376,23 @@ fn raised_text(e: &mlua::Error) -> String {
     }
 }
 
-/// A string or number as Lua's `tostring` writes it (numbers `%.14g`);
-/// `None` for other values.
-fn text_of(lua: &Lua, v: &Value) -> Option<String> {
+/// A string or number as Lua's `tostring` writes it (numbers `%.14g`),
+/// as Lua's `lua_isstring` takes it; `None` for other values.
+pub(super) fn text_bytes(lua: &Lua, v: &Value) -> Option<Vec<u8>> {
     match v {
-        Value::String(s) => Some(s.to_string_lossy()),
+        Value::String(s) => Some(s.as_bytes().to_vec()),
         Value::Integer(_) | Value::Number(_) => lua
             .coerce_string(v.clone())
             .ok()
             .flatten()
-            .map(|s| s.to_string_lossy()),
+            .map(|s| s.as_bytes().to_vec()),
         _ => None,
     }
+}
+
+/// `text_bytes` as text.
+fn text_of(lua: &Lua, v: &Value) -> Option<String> {
+    text_bytes(lua, v).map(|b| String::from_utf8_lossy(&b).into_owned())
 }
 
 fn sha1hex(lua: &Lua, args: MultiValue) -> mlua::Result<(bool, Value)> {

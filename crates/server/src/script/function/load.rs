@@ -12,7 +12,7 @@
 
 use super::super::error::raised;
 use super::super::flags::ScriptFlags;
-use super::super::vm::{Vm, FUNCTION_CHUNK};
+use super::super::vm::{text_bytes as text, Vm, FUNCTION_CHUNK};
 use super::library::{valid_name, BAD_NAME};
 use super::FunctionInfo;
 use mlua::{chunk::ChunkMode, Function, Lua, MultiValue, Value};
@@ -122,20 +122,6 @@ impl Vm {
                 ))
             }
         }
-    }
-}
-
-/// A string argument as Lua's `lua_isstring` takes it: a string, or a
-/// number as its text.
-fn text(lua: &Lua, v: &Value) -> Option<Vec<u8>> {
-    match v {
-        Value::String(s) => Some(s.as_bytes().to_vec()),
-        Value::Integer(_) | Value::Number(_) => lua
-            .coerce_string(v.clone())
-            .ok()
-            .flatten()
-            .map(|s| s.as_bytes().to_vec()),
-        _ => None,
     }
 }
 
