@@ -16,18 +16,45 @@ use crate::memtable::{Alarm, Woken};
 use std::sync::Arc;
 use std::time::Instant;
 
-/// Lock waits so far in the current layout's active memtable.
-fn waits(ks: &Keyspace) -> (u64, u64) {
+/// The current layout's lock waits so far: how many, and each active
+/// shard's time spent waiting.
+struct Sample {
+    layout: u64,
+    waits: u64,
+    nanos: Vec<u64>,
+}
+
+fn sample(ks: &Keyspace) -> Sample {
     let layout = ks.layout();
-    let total = layout
+    let mut waits = 0;
+    let nanos = layout
         .active
         .iter()
         .map(|s| {
             let c = s.counters();
-            c.read_waits + c.write_waits
+            waits += c.read_waits + c.write_waits;
+            c.wait_nanos
         })
-        .sum();
-    (layout.id, total)
+        .collect();
+    Sample {
+        layout: layout.id,
+        waits,
+        nanos,
+    }
+}
+
+/// Seconds waited per second between `before` and `after` (one layout's),
+/// over every shard but the one waited on most. A hot key keeps its one
+/// shard's lock busy however many shards there are: growing would move
+/// every key and leave those waits as they were, so they do not count.
+fn spread_wait_share(before: &Sample, after: &Sample, secs: f64) -> f64 {
+    let deltas = after
+        .nanos
+        .iter()
+        .zip(&before.nanos)
+        .map(|(a, b)| a.saturating_sub(*b));
+    let (sum, max) = deltas.fold((0u64, 0u64), |(s, m), d| (s.saturating_add(d), m.max(d)));
+    (sum - max) as f64 / 1e9 / secs
 }
 
 /// One keyspace's measuring state.
@@ -38,8 +65,8 @@ struct Gauge {
     /// When the next measure is due.
     due: Instant,
     last: Instant,
-    /// Layout id and waits at the last measure.
-    baseline: Option<(u64, u64)>,
+    /// The waits at the last measure.
+    baseline: Option<Sample>,
     /// Keys at the last measure.
     keys: usize,
 }
@@ -53,7 +80,7 @@ impl Gauge {
             policy,
             due: now + policy.interval,
             last: now,
-            baseline: Some(waits(ks)),
+            baseline: Some(sample(ks)),
             keys: ks.len(),
         }
     }
@@ -62,24 +89,27 @@ impl Gauge {
         // Finish a resize someone else started (a forced one).
         ks.drain_paced();
         let now = Instant::now();
-        let (layout, total) = waits(ks);
+        let now_sample = sample(ks);
         let keys = ks.len();
         let secs = now.duration_since(self.last).as_secs_f64().max(1e-3);
         // Counters restart with every new memtable: measure from the
         // layout's own first sample. An interval without a measure decides
         // nothing: read as "no waits", it would look idle and undo a growth.
-        let measured = match self.baseline {
-            Some((id, before)) if id == layout => Some(total.saturating_sub(before) as f64 / secs),
+        let measured = match &self.baseline {
+            Some(before) if before.layout == now_sample.layout => Some((
+                now_sample.waits.saturating_sub(before.waits) as f64 / secs,
+                spread_wait_share(before, &now_sample, secs),
+            )),
             _ => None,
         };
         // Over the same interval as the waits. The interval a resize ran
         // in decides nothing (no baseline), so the keys DBSIZE counts
         // twice during a migration (shadowed copies) never make a rate.
         let keys_per_sec = (keys as f64 - self.keys as f64) / secs;
-        self.baseline = Some((layout, total));
+        self.baseline = Some(now_sample);
         self.last = now;
         self.keys = keys;
-        let Some(waits_per_sec) = measured else {
+        let Some((waits_per_sec, wait_share)) = measured else {
             return;
         };
         let load = Load {
@@ -87,6 +117,7 @@ impl Gauge {
             keys,
             keys_per_sec,
             waits_per_sec,
+            wait_share,
             since_last_resize: ks.since_last_resize(),
         };
         if let Some(decision) = decide(&self.policy, &load) {
@@ -125,5 +156,31 @@ pub(crate) fn run(mut keyspaces: impl FnMut() -> Vec<(u64, Arc<Keyspace>)>, bell
         if bell.sleep(until) == Woken::Closed {
             return;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(nanos: &[u64]) -> Sample {
+        Sample {
+            layout: 1,
+            waits: 0,
+            nanos: nanos.to_vec(),
+        }
+    }
+
+    #[test]
+    fn the_most_waited_on_shard_does_not_count() {
+        let before = at(&[0, 0, 0, 0]);
+        // One hot shard: nothing left once it is set aside.
+        let hot = at(&[900_000_000, 1_000_000, 0, 0]);
+        assert!((spread_wait_share(&before, &hot, 1.0) - 0.001).abs() < 1e-12);
+        // Waits spread over the shards: all but the largest count.
+        let spread = at(&[300_000_000, 200_000_000, 200_000_000, 100_000_000]);
+        assert!((spread_wait_share(&before, &spread, 2.0) - 0.25).abs() < 1e-12);
+        // Counters only go up; a smaller value reads as no waits.
+        assert_eq!(spread_wait_share(&hot, &before, 1.0), 0.0);
     }
 }
