@@ -90,6 +90,43 @@ fn sandbox_escapes_found_in_review_are_closed() -> TestResult {
 /// A script reaches only the keys it declared: anything else is an error
 /// inside the script (which `redis.pcall` catches), and so is a command
 /// that reaches beyond named keys.
+/// A `redis.call` either runs its command and returns its reply, or
+/// fails without running it, at every depth of nested C calls: its parts
+/// are called from one depth, so making the reply into Lua values cannot
+/// fail with "C stack overflow" after the command ran. The script dives
+/// through `pcall` until Lua refuses, popping one element at each level
+/// (an array reply: the slow way to Lua values) and counting with INCR
+/// (a number: the fast way).
+#[test]
+fn redis_call_never_fails_after_its_command_ran() -> TestResult {
+    let server = common::start_default()?;
+    let mut c = Raw::connect(server.addr())?;
+    let script = "local t = {} for i = 1, 1000 do t[i] = i end \
+        redis.call('rpush', KEYS[1], unpack(t)) \
+        local popped, counted, failed = 0, 0, 0 \
+        local function dive() \
+          local ok, r = pcall(redis.call, 'lpop', KEYS[1], 1) \
+          if ok then popped = popped + #r else failed = failed + 1 end \
+          if pcall(redis.call, 'incr', KEYS[2]) then counted = counted + 1 end \
+          pcall(dive) \
+        end \
+        dive() \
+        return {popped, 1000 - redis.call('llen', KEYS[1]), \
+          counted, tonumber(redis.call('get', KEYS[2])), failed}";
+    let r = c.call(&eval(script, &["list", "count"], &[]))?;
+    let n: Vec<i64> = String::from_utf8_lossy(&r)
+        .split("\r\n")
+        .filter_map(|l| l.strip_prefix(':')?.parse().ok())
+        .collect();
+    let [popped, gone, counted, count, failed] = n[..] else {
+        panic!("five numbers: {}", common::text(&r));
+    };
+    assert_eq!(popped, gone, "pops the script saw against pops done");
+    assert_eq!(counted, count, "increments seen against done");
+    assert!(popped > 100 && failed > 0, "dived to Lua's limit: {n:?}");
+    Ok(())
+}
+
 #[test]
 fn undeclared_keys_are_refused() -> TestResult {
     let server = common::start_default()?;

@@ -87,6 +87,20 @@ pub fn format_score(v: f64) -> String {
     if v.is_infinite() {
         return if v > 0.0 { "inf" } else { "-inf" }.to_owned();
     }
+    // `%.17g` writes an integral value under 1e17 as its exact digits, with
+    // no point and no exponent: the common case (a counter a script passes
+    // to `redis.call`, a whole score) skips `snprintf`, ~2,000 instructions.
+    // -0 keeps its sign there, so it takes the C path.
+    if v.fract() == 0.0 && v.abs() < 1e17 && !(v == 0.0 && v.is_sign_negative()) {
+        // Exact: |v| < 1e17 < 2^63.
+        #[allow(clippy::cast_possible_truncation)]
+        return (v as i64).to_string();
+    }
+    format_score_c(v)
+}
+
+/// `format_score` through C's `snprintf`.
+fn format_score_c(v: f64) -> String {
     let mut buf = [0u8; 64];
     // SAFETY: `buf` is valid for `cap` bytes; the formatter writes at most
     // that many, NUL included, and keeps no pointer.
@@ -176,6 +190,33 @@ mod tests {
         assert_eq!(format_score(-0.0), "-0");
         assert_eq!(format_score(1e300), "1.0000000000000001e+300");
         assert_eq!(format_score(f64::INFINITY), "inf");
+    }
+
+    #[test]
+    fn whole_numbers_print_as_snprintf_prints_them() {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut values = vec![
+            0.0,
+            1.0,
+            -1.0,
+            9_007_199_254_740_992.0,
+            9_007_199_254_740_993.0,
+            99_999_999_999_999_984.0,
+            -99_999_999_999_999_984.0,
+            1e17,
+            -1e17,
+            1e16,
+        ];
+        for shift in 0..64 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let v = (x >> shift) as f64;
+            values.extend([v, -v, v.trunc() * 0.5]);
+        }
+        for v in values {
+            assert_eq!(format_score(v), format_score_c(v), "{v:e}");
+        }
     }
 
     #[test]

@@ -163,6 +163,43 @@ pub fn take_panic() -> Option<Panic> {
     PANIC.take()
 }
 
+/// A reply `fastcall::reply_c` pushes itself: `reply::Plain` with its
+/// bytes as pointers into the run's reply buffer, which stays as it is
+/// until the script runs its next command (after the push).
+#[derive(Debug, Clone, Copy)]
+pub enum Simple {
+    /// A number.
+    Integer(i64),
+    /// False.
+    False,
+    /// A string.
+    Bulk(*const u8, usize),
+    /// `{ok = ...}`.
+    Status(*const u8, usize),
+}
+
+/// What the first half came to, taken, if it is a command's reply simple
+/// enough for `Simple`; otherwise left for `reply_current`.
+pub fn take_simple() -> Option<Simple> {
+    if PENDING.get() != Pending::Ran {
+        return None;
+    }
+    let p = CURRENT.get();
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: as in `reply_current`.
+    let dispatch = unsafe { &*p };
+    let simple = match reply::plain(&dispatch.out.buf)? {
+        reply::Plain::Integer(n) => Simple::Integer(n),
+        reply::Plain::False => Simple::False,
+        reply::Plain::Bulk(b) => Simple::Bulk(b.as_ptr(), b.len()),
+        reply::Plain::Status(s) => Simple::Status(s.as_ptr(), s.len()),
+    };
+    PENDING.set(Pending::Nothing);
+    Some(simple)
+}
+
 /// `redis.call`'s second half, registered once per interpreter: what the
 /// first half came to, as `(true, reply)` or `(false, error table)`;
 /// `redis.call` raises the latter, `redis.pcall` returns it.

@@ -1,9 +1,12 @@
-//! `redis.call`'s first half: the command's arguments read straight off
-//! the Lua stack and the command run (`call::run_current`). The raising
-//! wrapper then calls the second half (`call::reply_current`), which
-//! makes the reply into Lua values (`raising::raising_then`).
+//! `redis.call`'s two halves as C functions. The first reads the
+//! command's arguments straight off the Lua stack and runs the command
+//! (`call::run_current`). The raising wrapper then calls the second
+//! (`raising::raising_then`), which pushes the reply: a number, a string,
+//! false or an `{ok = ...}` table here, anything else through
+//! `call::reply_current` (mlua's conversions cost ~800 instructions a
+//! call, a tenth of a four-key script's).
 //!
-//! Owns reading the arguments. Through mlua each argument became a handle
+//! Owns reading the arguments and pushing plain replies. Through mlua each argument became a handle
 //! and a copy, a tenth of an EVALSHA's instructions; here a string is
 //! borrowed where it lies (it stays on the stack until the call returns)
 //! and a number is written as Redis writes it (`%.17g`). It must never
@@ -25,6 +28,51 @@ pub fn make(lua: &Lua) -> mlua::Result<Function> {
     // SAFETY: `call_c` is a C function that keeps to the Lua API's rules
     // (see it).
     unsafe { lua.create_c_function(call_c) }
+}
+
+/// The C function `redis.call`'s raising wrapper calls second.
+pub fn make_reply(lua: &Lua) -> mlua::Result<Function> {
+    // SAFETY: `reply_c` is a C function that keeps to the Lua API's rules
+    // (see it).
+    unsafe { lua.create_c_function(reply_c) }
+}
+
+/// Lua calls this with no arguments. Pushes `true` and the reply when it
+/// is plain, or nothing, and the raising wrapper then calls
+/// `call::reply_current` (not called from here: one C call deeper, it
+/// could fail after the command ran). The pushes may raise (memory) and
+/// leave by `longjmp`: no value here needs dropping by then (`Simple` is
+/// plain data). A C function may push LUA_MINSTACK (20) values; this
+/// pushes at most four at once.
+unsafe extern "C-unwind" fn reply_c(state: *mut lua_State) -> c_int {
+    let simple = std::panic::catch_unwind(call::take_simple).unwrap_or(None);
+    let Some(simple) = simple else {
+        return 0;
+    };
+    // SAFETY: Lua calls this with a valid state; for each push below.
+    unsafe { ffi::lua_pushboolean(state, 1) };
+    match simple {
+        // SAFETY: as above.
+        call::Simple::Integer(n) => unsafe { ffi::lua_pushnumber(state, n as ffi::lua_Number) },
+        // SAFETY: as above.
+        call::Simple::False => unsafe { ffi::lua_pushboolean(state, 0) },
+        call::Simple::Bulk(p, len) => {
+            // SAFETY: as above; `p` is readable for `len` bytes until the
+            // script's next command (`take_simple`).
+            unsafe { ffi::lua_pushlstring(state, p.cast(), len) };
+        }
+        call::Simple::Status(p, len) => {
+            // SAFETY: as above.
+            unsafe { ffi::lua_createtable(state, 0, 1) };
+            // SAFETY: as above; a static string.
+            unsafe { ffi::lua_pushlstring(state, c"ok".as_ptr(), 2) };
+            // SAFETY: as for `Bulk`.
+            unsafe { ffi::lua_pushlstring(state, p.cast(), len) };
+            // SAFETY: as above; the table is below the key and value.
+            unsafe { ffi::lua_rawset(state, -3) };
+        }
+    }
+    2
 }
 
 /// Lua calls this with the command's arguments at 1..=n. Returns nothing:

@@ -25,21 +25,38 @@ pub fn raising(lua: &Lua, api: &Table, name: &str, raise: bool) -> mlua::Result<
     unsafe { lua.exec_raw::<Function>((api.clone(), name, raise), push_closure) }
 }
 
-/// As `raising`, for a function in two halves: `api[name]` is called with
-/// the arguments (and returns nothing), then `api[then]` with none,
-/// whose values are taken as above. The two are called one after the
-/// other from here, at the same depth of C calls, so that if the first
-/// could be called the second can too (`redis.call` runs its command in
-/// the first: it must never fail after it).
+/// The names of a two-half function's parts in the API table (see
+/// `raising_then`).
+pub struct Halves<'a> {
+    /// Called with the arguments; returns nothing.
+    pub first: &'a str,
+    /// Called with none; its values are taken as `raising`'s, unless it
+    /// returns none.
+    pub then: &'a str,
+    /// Called with none when `then` returned none, its values taken.
+    pub fallback: &'a str,
+}
+
+/// As `raising`, for a function in two halves (see `Halves`). The parts
+/// are called one after the other from here, at the same depth of C
+/// calls, so that if the first could be called the others can too
+/// (`redis.call` runs its command in the first: it must never fail after
+/// it).
 pub fn raising_then(
     lua: &Lua,
     api: &Table,
-    name: &str,
-    then: &str,
+    halves: &Halves<'_>,
     raise: bool,
 ) -> mlua::Result<Function> {
-    // SAFETY: as in `raising`, with four upvalues.
-    unsafe { lua.exec_raw::<Function>((api.clone(), name, raise, then), push_closure_then) }
+    let upvalues = (
+        api.clone(),
+        halves.first,
+        raise,
+        halves.then,
+        halves.fallback,
+    );
+    // SAFETY: as in `raising`, with five upvalues.
+    unsafe { lua.exec_raw::<Function>(upvalues, push_closure_then) }
 }
 
 fn push_closure(state: *mut lua_State) {
@@ -49,14 +66,15 @@ fn push_closure(state: *mut lua_State) {
 }
 
 fn push_closure_then(state: *mut lua_State) {
-    // SAFETY: called by `exec_raw` with the four upvalues on top of a
+    // SAFETY: called by `exec_raw` with the five upvalues on top of a
     // valid state's stack.
-    unsafe { ffi::lua_pushcclosure(state, trampoline, 4) };
+    unsafe { ffi::lua_pushcclosure(state, trampoline, 5) };
 }
 
 /// The closure's body. Upvalue 1 is the API table, 2 the function's name,
-/// 3 whether to raise, and 4 (a `raising_then` closure's only; nil in
-/// Lua 5.1 for a closure with three) the second half's name. Lua calls it
+/// 3 whether to raise, and 4 and 5 (a `raising_then` closure's only; nil
+/// in Lua 5.1 for a closure with three) the second half's name and its
+/// fallback's. Lua calls it
 /// with a valid state and those upvalues;
 /// every stack index used is an argument or a value pushed here.
 /// `lua_call` and `lua_error` may leave by `longjmp`, over a frame that
@@ -84,6 +102,15 @@ unsafe extern "C-unwind" fn trampoline(state: *mut lua_State) -> c_int {
         unsafe { ffi::lua_rawget(state, ffi::lua_upvalueindex(1)) };
         // SAFETY: as above; the second half's values from index 1.
         unsafe { ffi::lua_call(state, 0, ffi::LUA_MULTRET) };
+        // SAFETY: as above.
+        if unsafe { ffi::lua_gettop(state) } == 0 {
+            // SAFETY: as above; upvalue 5 is a string.
+            unsafe { ffi::lua_pushvalue(state, ffi::lua_upvalueindex(5)) };
+            // SAFETY: as above; upvalue 1 is a table.
+            unsafe { ffi::lua_rawget(state, ffi::lua_upvalueindex(1)) };
+            // SAFETY: as above; the fallback's values from index 1.
+            unsafe { ffi::lua_call(state, 0, ffi::LUA_MULTRET) };
+        }
     } else {
         // SAFETY: as above; the function and its `argc` arguments are on
         // the stack from index 1; its results replace them from index 1.

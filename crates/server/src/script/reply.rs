@@ -34,6 +34,41 @@ pub fn to_lua(lua: &Lua, bytes: &[u8]) -> mlua::Result<Value> {
     read(lua, bytes, &mut at, 0)
 }
 
+/// A reply `to_lua` makes into one plain value or an `{ok = ...}` table,
+/// which `redis.call` can push without mlua (see `fastcall.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Plain<'a> {
+    /// `:n`, a number.
+    Integer(i64),
+    /// RESP2's null bulk, false.
+    False,
+    /// A bulk string.
+    Bulk(&'a [u8]),
+    /// A status, `{ok = ...}`.
+    Status(&'a [u8]),
+}
+
+/// `bytes` (one whole reply) as a `Plain`, if it is one.
+pub fn plain(bytes: &[u8]) -> Option<Plain<'_>> {
+    let (&tag, rest) = bytes.split_first()?;
+    let end = memchr::memmem::find(rest, b"\r\n")?;
+    let head = rest.get(..end)?;
+    let after = rest.get(end + 2..)?;
+    match tag {
+        b':' if after.is_empty() => tandem_engine::parse_i64(head).map(Plain::Integer),
+        b'+' if after.is_empty() => Some(Plain::Status(head)),
+        b'$' => {
+            let n = tandem_engine::parse_i64(head)?;
+            let Ok(len) = usize::try_from(n) else {
+                return after.is_empty().then_some(Plain::False);
+            };
+            let body = after.get(..len)?;
+            (after.get(len..)? == b"\r\n").then_some(Plain::Bulk(body))
+        }
+        _ => None,
+    }
+}
+
 fn line<'b>(bytes: &'b [u8], at: &mut usize) -> mlua::Result<&'b [u8]> {
     let rest = bytes.get(*at..).unwrap_or_default();
     let end = memchr::memmem::find(rest, b"\r\n")
@@ -347,6 +382,33 @@ mod tests {
             round_trip(&lua, b"_\r\n", Protocol::Resp3),
             b"_\r\n".to_vec()
         );
+    }
+
+    #[test]
+    fn plain_replies_read_as_to_lua_reads_them() {
+        assert_eq!(plain(b":-12\r\n"), Some(Plain::Integer(-12)));
+        assert_eq!(plain(b"$3\r\na\r\n\r\n"), Some(Plain::Bulk(b"a\r\n")));
+        assert_eq!(plain(b"$0\r\n\r\n"), Some(Plain::Bulk(b"")));
+        assert_eq!(plain(b"$-1\r\n"), Some(Plain::False));
+        assert_eq!(plain(b"+OK\r\n"), Some(Plain::Status(b"OK")));
+        // Everything else goes the slow way, to `to_lua`: other types,
+        // and replies that are cut short or run on.
+        for r in [
+            &b""[..],
+            b"-ERR x\r\n",
+            b"*1\r\n:1\r\n",
+            b"_\r\n",
+            b",1.5\r\n",
+            b"$5\r\nab",
+            b"$2\r\nabc\r\n",
+            b"$1\r\na",
+            b":1\r\n:2\r\n",
+            b"+OK\r\nx",
+            b"$-1\r\nx",
+            b":x\r\n",
+        ] {
+            assert_eq!(plain(r), None, "{r:?}");
+        }
     }
 
     #[test]

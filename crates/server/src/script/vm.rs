@@ -12,7 +12,7 @@
 use super::cache::Script;
 use super::error::{error_table, raised, ScriptError};
 use super::flags::ScriptFlags;
-use super::raising::{raising, raising_then};
+use super::raising::{raising, raising_then, Halves};
 use super::random;
 use mlua::{chunk::ChunkMode, Function, Lua, LuaOptions, MultiValue, StdLib, Table, Value};
 use std::collections::HashMap;
@@ -80,7 +80,11 @@ impl Vm {
         let api = lua.create_table()?;
         lua.set_app_data(random);
         api.raw_set("call", super::fastcall::make(&lua)?)?;
-        api.raw_set("reply", lua.create_function(super::call::reply_current)?)?;
+        api.raw_set("reply", super::fastcall::make_reply(&lua)?)?;
+        api.raw_set(
+            "reply_lua",
+            lua.create_function(super::call::reply_current)?,
+        )?;
         api.raw_set("sha1hex", lua.create_function(sha1hex)?)?;
         api.raw_set("log", lua.create_function(log)?)?;
         api.raw_set("setresp", lua.create_function(setresp)?)?;
@@ -93,8 +97,13 @@ impl Vm {
             lua.create_function(super::function::load::register_function)?,
         )?;
         let redis = lua.create_table()?;
-        redis.raw_set("call", raising_then(&lua, &api, "call", "reply", true)?)?;
-        redis.raw_set("pcall", raising_then(&lua, &api, "call", "reply", false)?)?;
+        let halves = Halves {
+            first: "call",
+            then: "reply",
+            fallback: "reply_lua",
+        };
+        redis.raw_set("call", raising_then(&lua, &api, &halves, true)?)?;
+        redis.raw_set("pcall", raising_then(&lua, &api, &halves, false)?)?;
         for name in ["sha1hex", "log", "setresp", "set_repl", "acl_check_cmd"] {
             redis.raw_set(name, raising(&lua, &api, name, true)?)?;
         }
