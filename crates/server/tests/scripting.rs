@@ -87,9 +87,6 @@ fn sandbox_escapes_found_in_review_are_closed() -> TestResult {
     Ok(())
 }
 
-/// A script reaches only the keys it declared: anything else is an error
-/// inside the script (which `redis.pcall` catches), and so is a command
-/// that reaches beyond named keys.
 /// A `redis.call` either runs its command and returns its reply, or
 /// fails without running it, at every depth of nested C calls: its parts
 /// are called from one depth, so making the reply into Lua values cannot
@@ -127,6 +124,9 @@ fn redis_call_never_fails_after_its_command_ran() -> TestResult {
     Ok(())
 }
 
+/// A script reaches only the keys it declared: anything else is an error
+/// inside the script (which `redis.pcall` catches), and so is a command
+/// that reaches beyond named keys.
 #[test]
 fn undeclared_keys_are_refused() -> TestResult {
     let server = common::start_default()?;

@@ -12,7 +12,11 @@
 //! of every second waiting on only ~2,000 waits a second per shard (see
 //! BENCHMARKS.md, "Scripting: issue 17, third part"). Time waited on the
 //! most waited-on shard is left out (see `resizer.rs`): a hot key's waits
-//! stay whatever the shard count. Keys are judged by where they are heading, not only where
+//! stay whatever the shard count. The share must hold over two intervals
+//! (a wait is counted when it ends, so one long one lands in a single
+//! interval), and a doubling it caused must have cut it by a quarter
+//! before it may cause another: waits that more shards do not spread (a
+//! second hot key) stop growth after one doubling, not at the ceiling. Keys are judged by where they are heading, not only where
 //! they are: the keys now plus what the current insert rate adds over
 //! `lookahead` (2 s). A migration moves every key present when it starts,
 //! so growing while the keyspace is small is cheap and growing late is
@@ -88,11 +92,13 @@ pub struct ResizePolicy {
     pub grow_waits_per_sec: f64,
     /// Shrink only below this many waits per second per shard (100).
     pub shrink_waits_per_sec: f64,
-    /// Grow when the serving threads together spend more than this share
-    /// of each second waiting for shard locks, the most waited-on shard
-    /// left out (0.25: a quarter of one thread's time).
+    /// Grow when threads together (serving threads, and the background
+    /// ones that lock shards) spend more than this share of each second
+    /// waiting for shard locks, the most waited-on shard left out (0.25:
+    /// a quarter of one thread's time).
     pub grow_wait_share: f64,
-    /// Shrink only below this share (0.02).
+    /// Shrink only below this share (0.02), and never to fewer shards
+    /// than would bring it, spread over them, to half `grow_wait_share`.
     pub shrink_wait_share: f64,
     /// No shrink within this long of the last resize ending (200 ms).
     pub cooldown: Duration,
@@ -135,11 +141,18 @@ pub struct Load {
     /// Lock acquisitions that had to wait, per second, over all shards.
     pub waits_per_sec: f64,
     /// Seconds spent waiting for shard locks per second, over all shards
-    /// but the most waited-on one.
+    /// but the most waited-on one: the lower of the last two intervals'.
     pub wait_share: f64,
+    /// `wait_share` when it last caused a growth, while it has stayed
+    /// above `grow_wait_share` since.
+    pub share_before_growth: Option<f64>,
     /// Time since the last resize ended (or since start).
     pub since_last_resize: Duration,
 }
+
+/// How much a wait-driven doubling must have cut the wait share (to this
+/// fraction of it) before the share may cause another.
+const HELPED: f64 = 0.75;
 
 /// Whether to resize, and to what.
 pub fn decide(policy: &ResizePolicy, load: &Load) -> Option<Resize> {
@@ -152,8 +165,11 @@ pub fn decide(policy: &ResizePolicy, load: &Load) -> Option<Resize> {
     let projected = load.keys.saturating_add(coming as usize);
     let waits_per_shard = load.waits_per_sec / shards as f64;
     let full = projected / shards > policy.grow_keys_per_shard;
-    let contended =
-        waits_per_shard > policy.grow_waits_per_sec || load.wait_share > policy.grow_wait_share;
+    let waiting = load.wait_share > policy.grow_wait_share
+        && load
+            .share_before_growth
+            .is_none_or(|before| load.wait_share <= before * HELPED);
+    let contended = waits_per_shard > policy.grow_waits_per_sec || waiting;
     if (full || contended) && shards < policy.max_shards {
         let mut to = shards.saturating_mul(2);
         while projected / to > policy.grow_keys_per_shard && to < policy.max_shards {
@@ -176,7 +192,14 @@ pub fn decide(policy: &ResizePolicy, load: &Load) -> Option<Resize> {
         while to / 2 >= policy.min_shards.max(1) && projected / (to / 2) <= landing {
             to /= 2;
         }
-        let to = to.max(policy.min_shards).max(1);
+        let mut to = to.max(policy.min_shards).max(1);
+        // The waits left, spread over fewer shards, grow about as the
+        // shards fall: land where they would not grow it back.
+        while to < shards
+            && load.wait_share * shards as f64 / to as f64 >= policy.grow_wait_share / 2.0
+        {
+            to = to.saturating_mul(2);
+        }
         return (to < shards).then_some(Resize {
             to,
             reason: ResizeReason::Shrink,
@@ -196,6 +219,7 @@ mod tests {
             keys_per_sec: 0.0,
             waits_per_sec,
             wait_share: 0.0,
+            share_before_growth: None,
             since_last_resize: Duration::from_secs(10),
         }
     }
@@ -246,6 +270,35 @@ mod tests {
         };
         assert_eq!(decide(&p, &quiet(0.05)), None);
         assert_eq!(to(decide(&p, &quiet(0.0))), Some((8, ResizeReason::Shrink)));
+        // A little waiting left: the shrink stops where it would not grow
+        // back (0.01 over 16 of 128 shards reads as 0.08, under 0.125).
+        assert_eq!(
+            to(decide(&p, &quiet(0.01))),
+            Some((16, ResizeReason::Shrink))
+        );
+    }
+
+    #[test]
+    fn a_growth_that_did_not_help_is_not_repeated() {
+        let p = ResizePolicy::default();
+        let after = |share, before| Load {
+            wait_share: share,
+            share_before_growth: Some(before),
+            ..load(32, 100_000, 0.0)
+        };
+        // 0.72 led to the last doubling: 0.5 now means it helped.
+        assert_eq!(
+            to(decide(&p, &after(0.5, 0.72))),
+            Some((64, ResizeReason::Growth))
+        );
+        // 0.7 means it did not: waits more shards do not spread.
+        assert_eq!(decide(&p, &after(0.7, 0.72)), None);
+        // Keys still grow it.
+        let full = Load {
+            keys: 10_000_000,
+            ..after(0.7, 0.72)
+        };
+        assert_eq!(to(decide(&p, &full)), Some((256, ResizeReason::Growth)));
     }
 
     #[test]

@@ -10,7 +10,7 @@
 //! only while awake, and ends when its bell closes (the last `Background`
 //! handle went).
 
-use super::policy::{decide, Load, ResizePolicy};
+use super::policy::{decide, Load, ResizePolicy, ResizeReason};
 use super::Keyspace;
 use crate::memtable::{Alarm, Woken};
 use std::sync::Arc;
@@ -69,6 +69,10 @@ struct Gauge {
     baseline: Option<Sample>,
     /// Keys at the last measure.
     keys: usize,
+    /// The wait share of the last interval measured on this layout.
+    last_share: Option<f64>,
+    /// See `Load::share_before_growth`.
+    grew_from: Option<f64>,
 }
 
 impl Gauge {
@@ -82,6 +86,8 @@ impl Gauge {
             last: now,
             baseline: Some(sample(ks)),
             keys: ks.len(),
+            last_share: None,
+            grew_from: None,
         }
     }
 
@@ -109,8 +115,23 @@ impl Gauge {
         self.baseline = Some(now_sample);
         self.last = now;
         self.keys = keys;
-        let Some((waits_per_sec, wait_share)) = measured else {
+        let Some((waits_per_sec, share)) = measured else {
+            self.last_share = None;
             return;
+        };
+        // A wait is counted when it ends: one long wait (behind a busy
+        // script, a FLUSHALL) puts all its time in one interval. Only a
+        // share held over two intervals grows the keyspace; the first on
+        // a layout can only keep it from shrinking.
+        let wait_share = match self.last_share.replace(share) {
+            Some(last) => {
+                let held = last.min(share);
+                if held <= self.policy.grow_wait_share {
+                    self.grew_from = None;
+                }
+                held
+            }
+            None => share.min(self.policy.grow_wait_share),
         };
         let load = Load {
             shards: ks.layout().active.count(),
@@ -118,12 +139,17 @@ impl Gauge {
             keys_per_sec,
             waits_per_sec,
             wait_share,
+            share_before_growth: self.grew_from,
             since_last_resize: ks.since_last_resize(),
         };
         if let Some(decision) = decide(&self.policy, &load) {
             if ks.begin_resize(decision.to, decision.reason) {
                 ks.drain_paced();
                 self.baseline = None;
+                self.last_share = None;
+                self.grew_from = (decision.reason == ResizeReason::Growth
+                    && wait_share > self.policy.grow_wait_share)
+                    .then_some(wait_share);
             }
         }
     }

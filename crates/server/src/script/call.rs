@@ -80,7 +80,8 @@ pub fn with_run<R>(f: impl FnOnce(&RunState) -> R) -> Option<R> {
 /// after.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pending {
-    /// Nothing is pending (a reply half called on its own).
+    /// Nothing is pending: the reply was taken (`take_simple`,
+    /// `reply_current`), or a reply half was called on its own.
     Nothing,
     /// No script runs on this thread.
     Outside,

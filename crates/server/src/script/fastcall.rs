@@ -43,7 +43,11 @@ pub fn make_reply(lua: &Lua) -> mlua::Result<Function> {
 /// could fail after the command ran). The pushes may raise (memory) and
 /// leave by `longjmp`: no value here needs dropping by then (`Simple` is
 /// plain data). A C function may push LUA_MINSTACK (20) values; this
-/// pushes at most four at once.
+/// pushes at most four at once. The pushes may also run a step of the
+/// garbage collector, before the reply's bytes are copied: that is safe
+/// only because no finalizer a script can set runs Lua (the sandbox takes
+/// away `newproxy`, the one way to give a userdata a `__gc` in Lua 5.1),
+/// so nothing can run a command and rewrite the reply buffer meanwhile.
 unsafe extern "C-unwind" fn reply_c(state: *mut lua_State) -> c_int {
     let simple = std::panic::catch_unwind(call::take_simple).unwrap_or(None);
     let Some(simple) = simple else {

@@ -1,14 +1,15 @@
 //! The `redis` API's functions that raise errors, as C functions.
 //!
-//! Owns one small C closure: it calls the Rust function stored under a
-//! name in the API table and raises the value it gets back when that
-//! says so. Redis's own API functions are C functions, and that matters
+//! Owns one small C closure: it calls the function stored under a name in
+//! the API table (or, for `redis.call`, the two or three parts stored
+//! under names, one after the other) and raises the value it gets back
+//! when that says so. Redis's own API functions are C functions, and that matters
 //! for where an error is reported: a script's `return redis.call(...)` is
 //! a tail call, which in Lua 5.1 drops the script's frame if the callee
 //! is a Lua function but not if it is a C one. A Lua wrapper would report
 //! errors without the script's line. mlua raises a Rust callback's error
 //! as its own userdata, never as the table or string Redis raises, hence
-//! this. It must never do more than that call and that raise.
+//! this. It must never do more than those calls and that raise.
 
 use mlua::ffi::{self, lua_State};
 use mlua::{Function, Lua, Table};
