@@ -36,6 +36,7 @@
 //! - `evict`: the eviction policies, the access word (LRU/LFU) and the
 //!   pool of candidates.
 //! - `entry`: the compact per-key block.
+//! - `bitmap`: bits of a string value (BITCOUNT, BITPOS, BITFIELD, BITOP).
 //! - `collection`: hashes (lists, sets and sorted sets to come) and their
 //!   encoding for the log and snapshots.
 //! - `numeric`: Redis's integer and float rules; `clock`; `error`.
@@ -45,6 +46,7 @@
 #![deny(clippy::indexing_slicing)]
 
 mod background;
+pub mod bitmap;
 pub mod clock;
 mod collection;
 mod db;
@@ -72,10 +74,11 @@ pub use collection::free::{
 };
 pub use collection::{ChunkLimit, End, Limits, Listpack, Picks};
 pub use db::{
-    evict_one, Aggregate, Db, DumpEntry, DumpStats, EvictState, Evicted, ExpireCondition, Expiry,
-    FieldValue, HashPart, Hashes, KeyValue, LexBound, Lists, PosOptions, ScanOptions, ScanPage,
-    ScoreBound, SetAlgebra, SetCondition, SetOptions, SetOutcome, SetTtl, Sets, ShardStats, Stats,
-    Tx, Watch, ZAddFlags, ZAdded, ZPopped, ZRange, ZRangeBy, ZSetAlgebra, ZSetOp, ZSets,
+    evict_one, Aggregate, Bits, Db, DumpEntry, DumpStats, EvictState, Evicted, ExpireCondition,
+    Expiry, FieldValue, HashPart, Hashes, KeyValue, LexBound, Lists, PosOptions, ScanOptions,
+    ScanPage, ScoreBound, SetAlgebra, SetCondition, SetOptions, SetOutcome, SetTtl, Sets,
+    ShardStats, Stats, Tx, Watch, ZAddFlags, ZAdded, ZPopped, ZRange, ZRangeBy, ZSetAlgebra,
+    ZSetOp, ZSets,
 };
 pub use entry::{Entry, ValueType};
 pub use error::{Error, Result};

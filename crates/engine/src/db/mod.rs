@@ -11,6 +11,7 @@
 
 mod access;
 mod batch;
+mod bits;
 mod collection;
 mod copy;
 mod counters;
@@ -31,6 +32,7 @@ mod zset_algebra;
 mod zsets;
 
 pub use batch::Tx;
+pub use bits::Bits;
 pub use evict::{evict_one, EvictState, Evicted};
 pub use hashes::{FieldValue, HashPart, Hashes};
 pub use kv::KeyValue;

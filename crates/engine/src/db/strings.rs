@@ -168,7 +168,7 @@ pub(crate) fn append(
 
 /// A buffer we may write to: the same allocation when no reader shares
 /// it, otherwise a copy with room to grow.
-fn writable(buf: Bytes, want: usize) -> BytesMut {
+pub(crate) fn writable(buf: Bytes, want: usize) -> BytesMut {
     match buf.try_into_mut() {
         Ok(mut m) => {
             m.reserve(want.saturating_sub(m.len()));

@@ -11,6 +11,7 @@
 
 mod admit;
 pub(crate) mod args;
+mod bits;
 pub(crate) mod error;
 mod spec;
 mod target;
@@ -28,6 +29,7 @@ pub(crate) mod info;
 mod introspection;
 mod keys;
 mod latency;
+mod lcs;
 mod list_blocking;
 mod lists;
 mod memory;
@@ -143,6 +145,8 @@ pub fn table() -> &'static [Spec] {
         [
             session::COMMANDS,
             strings::COMMANDS,
+            bits::COMMANDS,
+            lcs::COMMANDS,
             hashes::COMMANDS,
             sets::COMMANDS,
             lists::COMMANDS,

@@ -8,10 +8,11 @@
 //! handlers use is here.
 
 use crate::resp::Out;
+use tandem_engine::bitmap::{BitOp, Field};
 use tandem_engine::{
-    Aggregate, Bytes, End, ExpireCondition, Expiry, FieldValue, HashPart, Hashes, KeyValue, Lists,
-    Picks, PosOptions, Result, SetAlgebra, SetOptions, SetOutcome, SetTtl, Sets, ValueType, Watch,
-    ZAddFlags, ZAdded, ZPopped, ZRange, ZRangeBy, ZSetAlgebra, ZSetOp, ZSets,
+    Aggregate, Bits, Bytes, End, ExpireCondition, Expiry, FieldValue, HashPart, Hashes, KeyValue,
+    Lists, Picks, PosOptions, Result, SetAlgebra, SetOptions, SetOutcome, SetTtl, Sets, ValueType,
+    Watch, ZAddFlags, ZAdded, ZPopped, ZRange, ZRangeBy, ZSetAlgebra, ZSetOp, ZSets,
 };
 
 /// The per-key operations handlers use, on a `Db` or a `Tx`.
@@ -83,6 +84,11 @@ pub trait Target {
     fn sintercard(&self, keys: &[&[u8]], limit: usize) -> Result<usize>;
     fn combine_store(&self, op: SetAlgebra, dst: &[u8], keys: &[&[u8]]) -> Result<usize>;
     fn smove(&self, src: &[u8], dst: &[u8], member: &[u8]) -> Result<bool>;
+    /// `f` on the string `key` holds; whether it exists.
+    fn read_string(&self, key: &[u8], f: &mut dyn FnMut(&[u8])) -> Result<bool>;
+    fn setbit(&self, key: &[u8], offset: u64, on: bool) -> Result<bool>;
+    fn bitfield(&self, key: &[u8], fields: &[Field]) -> Result<Vec<Option<i64>>>;
+    fn bitop(&self, op: BitOp, dst: &[u8], keys: &[&[u8]]) -> Result<usize>;
     fn push(&self, key: &[u8], end: End, values: &[&[u8]], only_existing: bool) -> Result<usize>;
     fn pop(&self, key: &[u8], end: End, count: usize) -> Result<Option<Vec<Bytes>>>;
     fn llen(&self, key: &[u8]) -> Result<usize>;
@@ -140,7 +146,7 @@ pub trait Target {
     fn zmpop(&self, keys: &[&[u8]], max: bool, count: usize) -> Result<Option<ZPopped>>;
 }
 
-impl<T: KeyValue + Hashes + Sets + Lists + ZSets + ZSetAlgebra> Target for T {
+impl<T: KeyValue + Hashes + Sets + Lists + ZSets + ZSetAlgebra + Bits> Target for T {
     fn get_into(&self, key: &[u8], out: &mut Out) -> Result<()> {
         // The value goes straight from the shard into the reply buffer.
         self.get_with(key, |v| out.bulk_or_null(v))
@@ -302,6 +308,18 @@ impl<T: KeyValue + Hashes + Sets + Lists + ZSets + ZSetAlgebra> Target for T {
     }
     fn smove(&self, src: &[u8], dst: &[u8], member: &[u8]) -> Result<bool> {
         Sets::smove(self, src, dst, member)
+    }
+    fn read_string(&self, key: &[u8], f: &mut dyn FnMut(&[u8])) -> Result<bool> {
+        Ok(self.with_string(key, f)?.is_some())
+    }
+    fn setbit(&self, key: &[u8], offset: u64, on: bool) -> Result<bool> {
+        Bits::setbit(self, key, offset, on)
+    }
+    fn bitfield(&self, key: &[u8], fields: &[Field]) -> Result<Vec<Option<i64>>> {
+        Bits::bitfield(self, key, fields)
+    }
+    fn bitop(&self, op: BitOp, dst: &[u8], keys: &[&[u8]]) -> Result<usize> {
+        Bits::bitop(self, op, dst, keys)
     }
     fn push(&self, key: &[u8], end: End, values: &[&[u8]], only_existing: bool) -> Result<usize> {
         Lists::push(self, key, end, values, only_existing)

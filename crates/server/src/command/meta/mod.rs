@@ -57,6 +57,8 @@ pub mod acl {
     pub const SORTEDSET: u32 = 1 << 15;
     /// Scripting.
     pub const SCRIPTING: u32 = 1 << 16;
+    /// Works on bitmaps.
+    pub const BITMAP: u32 = 1 << 17;
 
     /// Each category with its name, in Redis's order.
     pub const NAMES: &[(u32, &str)] = &[
@@ -68,6 +70,7 @@ pub mod acl {
         (LIST, "@list"),
         (HASH, "@hash"),
         (STRING, "@string"),
+        (BITMAP, "@bitmap"),
         (PUBSUB, "@pubsub"),
         (ADMIN, "@admin"),
         (FAST, "@fast"),

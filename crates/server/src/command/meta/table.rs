@@ -254,6 +254,33 @@ pub(super) const META: &[Meta] = &[
     Meta::new("setrange", "string", "2.2.0", "Overwrites part of a key's value from a byte offset, growing it if needed", "O(log N + M) where M is the length written")
         .acl(acl::STRING)
         .keys(&[ks(key::RW | key::UPDATE, 1, 0, 1)]),
+    Meta::new("setbit", "bitmap", "2.2.0", "Sets or clears the bit at an offset of a key's value, growing it if needed", "O(1)")
+        .acl(acl::BITMAP)
+        .keys(&[ks(key::RW | key::ACCESS | key::UPDATE, 1, 0, 1)]),
+    Meta::new("getbit", "bitmap", "2.2.0", "Returns the bit at an offset of a key's value", "O(1)")
+        .acl(acl::BITMAP)
+        .keys(&[ks(key::RO | key::ACCESS, 1, 0, 1)]),
+    Meta::new("bitcount", "bitmap", "2.6.0", "Counts the set bits of a key's value, or of a range of it", "O(N)")
+        .acl(acl::BITMAP)
+        .keys(&[ks(key::RO | key::ACCESS, 1, 0, 1)]),
+    Meta::new("bitpos", "bitmap", "2.8.7", "Finds the first set or clear bit of a key's value, or of a range of it", "O(N)")
+        .acl(acl::BITMAP)
+        .keys(&[ks(key::RO | key::ACCESS, 1, 0, 1)]),
+    Meta::new("bitop", "bitmap", "2.6.0", "Stores the AND, OR, XOR or NOT of strings in a key", "O(N)")
+        .acl(acl::BITMAP)
+        .keys(&[
+            ks(key::OW | key::UPDATE, 2, 0, 1),
+            ks(key::RO | key::ACCESS, 3, -1, 1),
+        ]),
+    Meta::new("bitfield", "bitmap", "3.2.0", "Reads, sets and increments integer fields of any width at any bit offset of a key's value", "O(1) for each subcommand specified")
+        .acl(acl::BITMAP)
+        .keys(&[ks_noted(key::RW | key::ACCESS | key::UPDATE | key::VARIABLE_FLAGS, 1, 0, 1, "This command allows both access and modification of the key")]),
+    Meta::new("bitfield_ro", "bitmap", "6.0.0", "Reads integer fields of any width at any bit offset of a key's value", "O(1) for each subcommand specified")
+        .acl(acl::BITMAP)
+        .keys(&[ks(key::RO | key::ACCESS, 1, 0, 1)]),
+    Meta::new("lcs", "string", "7.0.0", "Finds the longest common subsequence of two keys' values", "O(N*M) where N and M are the lengths of s1 and s2, respectively")
+        .acl(acl::STRING)
+        .keys(&[ks(key::RO | key::ACCESS, 1, 1, 1)]),
     Meta::new("hset", "hash", "2.0.0", "Sets fields of a hash, creating it if needed", "O(1) for each field/value pair added")
         .acl(acl::HASH)
         .keys(&[ks(key::RW | key::UPDATE, 1, 0, 1)]),

@@ -1,0 +1,286 @@
+//! Bit commands on string values: SETBIT, BITFIELD's writes, BITOP, and
+//! the read that GETBIT, BITCOUNT, BITPOS, BITFIELD_RO and LCS share.
+//!
+//! Owns when a bit command writes and what it logs and announces: as in
+//! Redis 7.0, a write that creates the key or lengthens it counts as a
+//! change even when no bit differs, and one that changes nothing leaves
+//! the key alone (no new version, so a WATCH stays clean; nothing
+//! logged; no event). The arithmetic is `crate::bitmap`'s. It must never
+//! write past the length it made room for.
+
+use super::access::{delete, live, live_slot, new_entry};
+use super::strings::{self, string_value, writable};
+use super::{Access, Db, SetOptions, Tx};
+use crate::bitmap::{self, BitOp, BitStore, Field};
+use crate::entry::{Patch, ValueIn};
+use crate::error::Result;
+use crate::keyspace::Ctx;
+use crate::memtable::ShardMap;
+use std::collections::BTreeMap;
+
+/// Bytes to write into a string, by index, over what it holds.
+type Changes = BTreeMap<usize, u8>;
+
+/// A string with changes laid over it, for running fields before knowing
+/// whether anything changes.
+struct Overlay<'a> {
+    base: &'a [u8],
+    changes: Changes,
+}
+
+impl Overlay<'_> {
+    fn byte(&self, i: usize) -> u8 {
+        self.changes
+            .get(&i)
+            .copied()
+            .unwrap_or_else(|| self.base.get(i).copied().unwrap_or(0))
+    }
+}
+
+impl BitStore for Overlay<'_> {
+    fn bit(&self, offset: u64) -> bool {
+        usize::try_from(offset >> 3).is_ok_and(|i| self.byte(i) & (0x80 >> (offset & 7)) != 0)
+    }
+
+    fn set_bit(&mut self, offset: u64, on: bool) {
+        let Ok(i) = usize::try_from(offset >> 3) else {
+            return;
+        };
+        let mut b = [self.byte(i)];
+        bitmap::set_bit(&mut b, offset & 7, on);
+        self.changes.insert(i, b[0]);
+    }
+}
+
+/// The byte length a write reaching bit `last` needs.
+fn bytes_for(last: u64, ctx: &Ctx) -> Result<usize> {
+    usize::try_from(last >> 3)
+        .ok()
+        .and_then(|b| b.checked_add(1))
+        .ok_or_else(|| ctx.too_large())
+}
+
+/// Makes `key` a string of at least `len` bytes (zero-filled) and writes
+/// `changes` into it, then announces `event` if there is one. The caller
+/// has checked the key holds a string or nothing.
+fn write(
+    map: &mut ShardMap,
+    hash: u64,
+    key: &[u8],
+    len: usize,
+    changes: &Changes,
+    event: Option<&'static str>,
+    ctx: &Ctx,
+) -> Result<()> {
+    ctx.check_len(len)?;
+    let version = map.next_version();
+    let apply = |bytes: &mut [u8]| {
+        for (&i, &b) in changes {
+            if let Some(slot) = bytes.get_mut(i) {
+                *slot = b;
+            }
+        }
+    };
+    let Some(mut slot) = live_slot(map, hash, key, ctx) else {
+        let mut value = vec![0u8; len];
+        apply(&mut value);
+        let entry = new_entry(key, ValueIn::Owned(value), version, None, ctx)?;
+        map.insert_new(hash, entry);
+        ctx.notify_new(key);
+        if let Some(event) = event {
+            ctx.notify_string(event, key);
+        }
+        return Ok(());
+    };
+    let new_len = slot.get().value().len().max(len);
+    // A large bitmap changes in place, as Redis's does, not by a copy.
+    let in_place = slot.with_shared(version, |buf| {
+        let mut m = writable(std::mem::take(buf), new_len);
+        if m.len() < new_len {
+            m.resize(new_len, 0);
+        }
+        apply(&mut m);
+        *buf = m.freeze();
+    });
+    if in_place.is_none() {
+        let mut value = slot.get().value().to_vec();
+        value.resize(new_len, 0);
+        apply(&mut value);
+        slot.apply(Patch {
+            value: Some(ValueIn::Owned(value)),
+            expiry: None,
+            version,
+        })
+        .map_err(|_| ctx.too_large())?;
+    }
+    if let Some(event) = event {
+        ctx.notify_string(event, key);
+    }
+    Ok(())
+}
+
+fn setbit(
+    map: &mut ShardMap,
+    hash: u64,
+    key: &[u8],
+    offset: u64,
+    on: bool,
+    ctx: &Ctx,
+) -> Result<bool> {
+    let len = bytes_for(offset, ctx)?;
+    let i = len - 1;
+    let (byte, grows) = match live_slot(map, hash, key, ctx) {
+        Some(slot) => {
+            let value = string_value(slot.get())?;
+            (value.get(i).copied().unwrap_or(0), value.len() < len)
+        }
+        None => (0, true),
+    };
+    let old = bitmap::get_bit(&[byte], offset & 7);
+    if grows || old != on {
+        let mut b = [byte];
+        bitmap::set_bit(&mut b, offset & 7, on);
+        write(
+            map,
+            hash,
+            key,
+            len,
+            &Changes::from([(i, b[0])]),
+            Some("setbit"),
+            ctx,
+        )?;
+    }
+    Ok(old)
+}
+
+/// BITFIELD with at least one write: every field run in order over the
+/// string as it stands, the string made long enough for the farthest
+/// write first (as Redis does, even if that write then fails).
+fn bitfield_write(
+    map: &mut ShardMap,
+    hash: u64,
+    key: &[u8],
+    fields: &[Field],
+    ctx: &Ctx,
+) -> Result<Vec<Option<i64>>> {
+    let farthest = fields.iter().filter_map(Field::last_written_bit).max();
+    let len = farthest.map_or(Ok(0), |b| bytes_for(b, ctx))?;
+    let (replies, changed, dirty, announce) = {
+        // A write's lookup (the caller keeps it out of the hit counts).
+        let base = match live(map, hash, key, ctx) {
+            Some(e) => Some(string_value(e)?),
+            None => None,
+        };
+        let dirty = base.is_none_or(|b| b.len() < len);
+        let mut overlay = Overlay {
+            base: base.unwrap_or_default(),
+            changes: Changes::new(),
+        };
+        // As Redis counts changes: a write that went through and either
+        // made room or changed the field. A FAIL refused changes nothing,
+        // though the room made for it stays.
+        let mut changes = 0;
+        let replies = fields
+            .iter()
+            .map(|f| {
+                let out = f.run(&mut overlay);
+                let wrote = f.last_written_bit().is_some() && out.reply.is_some();
+                if wrote && (dirty || out.changed) {
+                    changes += 1;
+                }
+                out.reply
+            })
+            .collect::<Vec<_>>();
+        (replies, overlay.changes, dirty, changes > 0)
+    };
+    if dirty || announce {
+        let event = announce.then_some("setbit");
+        write(map, hash, key, len, &changed, event, ctx)?;
+    }
+    Ok(replies)
+}
+
+fn bitop<A: Access + ?Sized>(a: &A, op: BitOp, dst: &[u8], keys: &[&[u8]]) -> Result<usize> {
+    let ctx = a.ctx();
+    let mut values = Vec::with_capacity(keys.len());
+    for k in keys {
+        let v = a.read_key(k, |m, h| match live(m, h, k, ctx) {
+            Some(e) => string_value(e).map(|_| e.value_bytes()),
+            None => Ok(bytes::Bytes::new()),
+        })??;
+        values.push(v);
+    }
+    let sources: Vec<&[u8]> = values.iter().map(|v| &v[..]).collect();
+    let result = bitmap::combine(op, &sources);
+    if result.is_empty() {
+        drop(a.write_key(dst, |m, h| delete(m, h, dst, ctx))?);
+    } else {
+        a.write_key(dst, |m, h| {
+            strings::set(m, h, dst, &result, SetOptions::default(), ctx)
+        })??;
+    }
+    Ok(result.len())
+}
+
+/// Bit operations on string values. Import it to call them on a `Db` or
+/// `Tx`.
+pub trait Bits: Access {
+    /// `f` on the string `key` holds (counted as a read); `None` if it
+    /// does not exist.
+    ///
+    /// Errors: `WrongType` if `key` holds another type.
+    fn with_string<R>(&self, key: &[u8], f: impl FnOnce(&[u8]) -> R) -> Result<Option<R>> {
+        self.read_key(key, |m, h| match live(m, h, key, self.ctx()) {
+            Some(e) => string_value(e).map(|v| Some(f(v))),
+            None => Ok(None),
+        })?
+    }
+
+    /// SETBIT: sets the bit at `offset` (growing the string, zero-filled),
+    /// returning the old bit.
+    fn setbit(&self, key: &[u8], offset: u64, on: bool) -> Result<bool> {
+        crate::lookups::quietly(|| {
+            self.write_key(key, |m, h| setbit(m, h, key, offset, on, self.ctx()))?
+        })
+    }
+
+    /// BITFIELD and BITFIELD_RO: each field's reply, in order. Without a
+    /// write among `fields` nothing is created.
+    fn bitfield(&self, key: &[u8], fields: &[Field]) -> Result<Vec<Option<i64>>> {
+        if fields.iter().all(|f| f.last_written_bit().is_none()) {
+            let read = |v: &[u8]| {
+                let mut v = v.to_vec();
+                fields
+                    .iter()
+                    .map(|f| f.run(v.as_mut_slice()).reply)
+                    .collect()
+            };
+            return Ok(match self.with_string(key, read)? {
+                Some(replies) => replies,
+                None => fields.iter().map(|f| f.run(&mut [][..]).reply).collect(),
+            });
+        }
+        crate::lookups::quietly(|| {
+            self.write_key(key, |m, h| bitfield_write(m, h, key, fields, self.ctx()))?
+        })
+    }
+
+    /// BITOP: stores `op` over the sources at `dst` (replacing whatever it
+    /// held, with no expiry; deleting it when the result is empty) and
+    /// returns the result's length.
+    fn bitop(&self, op: BitOp, dst: &[u8], keys: &[&[u8]]) -> Result<usize> {
+        bitop(self, op, dst, keys)
+    }
+}
+
+impl Bits for Tx<'_> {}
+
+/// On a `Db`, BITOP runs as one batch, as it is atomic in Redis.
+impl Bits for Db {
+    fn bitop(&self, op: BitOp, dst: &[u8], keys: &[&[u8]]) -> Result<usize> {
+        let mut all = Vec::with_capacity(keys.len() + 1);
+        all.push(dst);
+        all.extend_from_slice(keys);
+        self.settled(self.atomically(&all, |tx| bitop(tx, op, dst, keys)))
+    }
+}
