@@ -15,7 +15,7 @@ use crate::bitmap::{self, BitOp, BitStore, Field};
 use crate::entry::{Patch, ValueIn};
 use crate::error::Result;
 use crate::keyspace::Ctx;
-use crate::memtable::ShardMap;
+use crate::memtable::{ShardMap, Slot};
 use std::collections::BTreeMap;
 
 /// Bytes to write into a string, by index, over what it holds.
@@ -60,10 +60,9 @@ fn bytes_for(last: u64, ctx: &Ctx) -> Result<usize> {
         .ok_or_else(|| ctx.too_large())
 }
 
-/// Makes `key` a string of at least `len` bytes (zero-filled) and writes
-/// `changes` into it, then announces `event` if there is one. The caller
-/// has checked the key holds a string or nothing.
-fn write(
+/// Writes `changes` into a string of `len` bytes (zero-filled) at `key`,
+/// which holds nothing, and announces `event` if there is one.
+fn create(
     map: &mut ShardMap,
     hash: u64,
     key: &[u8],
@@ -74,38 +73,44 @@ fn write(
 ) -> Result<()> {
     ctx.check_len(len)?;
     let version = map.next_version();
-    let apply = |bytes: &mut [u8]| {
-        for (&i, &b) in changes {
-            if let Some(slot) = bytes.get_mut(i) {
-                *slot = b;
-            }
-        }
-    };
-    let Some(mut slot) = live_slot(map, hash, key, ctx) else {
-        let mut value = vec![0u8; len];
-        apply(&mut value);
-        let entry = new_entry(key, ValueIn::Owned(value), version, None, ctx)?;
-        map.insert_new(hash, entry);
-        ctx.notify_new(key);
-        if let Some(event) = event {
-            ctx.notify_string(event, key);
-        }
-        return Ok(());
-    };
+    let mut value = vec![0u8; len];
+    apply(&mut value, changes);
+    let entry = new_entry(key, ValueIn::Owned(value), version, None, ctx)?;
+    map.insert_new(hash, entry);
+    ctx.notify_new(key);
+    if let Some(event) = event {
+        ctx.notify_string(event, key);
+    }
+    Ok(())
+}
+
+/// Makes the string in `slot` at least `len` bytes long (zero-filled) and
+/// writes `changes` into it, as `version`; announces `event` if there is
+/// one.
+fn patch(
+    mut slot: Slot<'_>,
+    version: u64,
+    key: &[u8],
+    len: usize,
+    changes: &Changes,
+    event: Option<&'static str>,
+    ctx: &Ctx,
+) -> Result<()> {
     let new_len = slot.get().value().len().max(len);
+    ctx.check_len(new_len)?;
     // A large bitmap changes in place, as Redis's does, not by a copy.
     let in_place = slot.with_shared(version, |buf| {
         let mut m = writable(std::mem::take(buf), new_len);
         if m.len() < new_len {
             m.resize(new_len, 0);
         }
-        apply(&mut m);
+        apply(&mut m, changes);
         *buf = m.freeze();
     });
     if in_place.is_none() {
         let mut value = slot.get().value().to_vec();
         value.resize(new_len, 0);
-        apply(&mut value);
+        apply(&mut value, changes);
         slot.apply(Patch {
             value: Some(ValueIn::Owned(value)),
             expiry: None,
@@ -119,6 +124,14 @@ fn write(
     Ok(())
 }
 
+fn apply(bytes: &mut [u8], changes: &Changes) {
+    for (&i, &b) in changes {
+        if let Some(slot) = bytes.get_mut(i) {
+            *slot = b;
+        }
+    }
+}
+
 fn setbit(
     map: &mut ShardMap,
     hash: u64,
@@ -129,20 +142,30 @@ fn setbit(
 ) -> Result<bool> {
     let len = bytes_for(offset, ctx)?;
     let i = len - 1;
-    let (byte, grows) = match live_slot(map, hash, key, ctx) {
-        Some(slot) => {
-            let value = string_value(slot.get())?;
-            (value.get(i).copied().unwrap_or(0), value.len() < len)
-        }
-        None => (0, true),
-    };
-    let old = bitmap::get_bit(&[byte], offset & 7);
-    if grows || old != on {
-        let mut b = [byte];
-        bitmap::set_bit(&mut b, offset & 7, on);
-        write(
+    let bit = offset & 7;
+    let version = map.next_version();
+    let Some(slot) = live_slot(map, hash, key, ctx) else {
+        let mut b = [0u8];
+        bitmap::set_bit(&mut b, bit, on);
+        create(
             map,
             hash,
+            key,
+            len,
+            &Changes::from([(i, b[0])]),
+            Some("setbit"),
+            ctx,
+        )?;
+        return Ok(false);
+    };
+    let value = string_value(slot.get())?;
+    let mut b = [value.get(i).copied().unwrap_or(0)];
+    let old = bitmap::get_bit(&b, bit);
+    if value.len() < len || old != on {
+        bitmap::set_bit(&mut b, bit, on);
+        patch(
+            slot,
+            version,
             key,
             len,
             &Changes::from([(i, b[0])]),
@@ -165,37 +188,40 @@ fn bitfield_write(
 ) -> Result<Vec<Option<i64>>> {
     let farthest = fields.iter().filter_map(Field::last_written_bit).max();
     let len = farthest.map_or(Ok(0), |b| bytes_for(b, ctx))?;
-    let (replies, changed, dirty, announce) = {
-        // A write's lookup (the caller keeps it out of the hit counts).
-        let base = match live(map, hash, key, ctx) {
-            Some(e) => Some(string_value(e)?),
-            None => None,
-        };
-        let dirty = base.is_none_or(|b| b.len() < len);
-        let mut overlay = Overlay {
-            base: base.unwrap_or_default(),
-            changes: Changes::new(),
-        };
-        // As Redis counts changes: a write that went through and either
-        // made room or changed the field. A FAIL refused changes nothing,
-        // though the room made for it stays.
-        let mut changes = 0;
-        let replies = fields
-            .iter()
-            .map(|f| {
-                let out = f.run(&mut overlay);
-                let wrote = f.last_written_bit().is_some() && out.reply.is_some();
-                if wrote && (dirty || out.changed) {
-                    changes += 1;
-                }
-                out.reply
-            })
-            .collect::<Vec<_>>();
-        (replies, overlay.changes, dirty, changes > 0)
+    let version = map.next_version();
+    let slot = live_slot(map, hash, key, ctx);
+    let base = match &slot {
+        Some(slot) => Some(string_value(slot.get())?),
+        None => None,
     };
-    if dirty || announce {
-        let event = announce.then_some("setbit");
-        write(map, hash, key, len, &changed, event, ctx)?;
+    let dirty = base.is_none_or(|b| b.len() < len);
+    let mut overlay = Overlay {
+        base: base.unwrap_or_default(),
+        changes: Changes::new(),
+    };
+    // As Redis counts changes: a write that went through and either made
+    // room or changed the field. A FAIL refused changes nothing, though
+    // the room made for it stays.
+    let mut changes = 0;
+    let replies = fields
+        .iter()
+        .map(|f| {
+            let out = f.run(&mut overlay);
+            let wrote = f.last_written_bit().is_some() && out.reply.is_some();
+            if wrote && (dirty || out.changed) {
+                changes += 1;
+            }
+            out.reply
+        })
+        .collect::<Vec<_>>();
+    let overlay = overlay.changes;
+    if !dirty && changes == 0 {
+        return Ok(replies);
+    }
+    let event = (changes > 0).then_some("setbit");
+    match slot {
+        Some(slot) => patch(slot, version, key, len, &overlay, event, ctx)?,
+        None => create(map, hash, key, len, &overlay, event, ctx)?,
     }
     Ok(replies)
 }
