@@ -64,10 +64,15 @@ def main():
             log(f"round {r + 1} {label}: " + ", ".join(
                 f"{s} {got[s]['rps']:.0f}/s p99 {got[s]['p99_ms']:.3f} ms cpu {got[s]['cpu_us_per_req']:.2f} us"
                 for s in got))
+    print_table([c[0] for c in cells], results, ratios, first, second)
+
+
+def print_table(labels, results, ratios, first, second):
+    """The Markdown table of medians for cells `labels`."""
     print(f"| cell | {first} ops/s | {second} ops/s | ratio (median of rounds) | "
           f"{first} p99 ms | {second} p99 ms | {first} CPU us/req | {second} CPU us/req |")
     print("|---|---|---|---|---|---|---|---|")
-    for label, *_ in cells:
+    for label in labels:
         m = {s: {k: med([x[k] for x in results[label][s]]) for k in ("rps", "p99_ms", "cpu_us_per_req")}
              for s in (first, second)}
         print(f"| {label} | {m[first]['rps']:.0f} | {m[second]['rps']:.0f} | "

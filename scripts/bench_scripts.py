@@ -17,17 +17,16 @@ process each (`--memory-cmd NAME CMD`), used_memory before and after.
   python3 scripts/bench_scripts.py --server tandem 6400 PID --server redis 6390 PID
 """
 import argparse
-import csv
 import os
 import shlex
 import socket
-import statistics
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_vs_redis import cpu_ticks, fail, log, med, run_child  # noqa: E402
+import bench_commands  # noqa: E402
+from bench_vs_redis import fail, log  # noqa: E402
 
 SCRIPTS = {
     "incr": ("return redis.call('incr', KEYS[1])", ["counter"]),
@@ -64,21 +63,8 @@ def info_field(port, section, field):
 
 
 def run_cell(a, srv, sha, keys, n, pipeline):
-    name, port, pid = srv
-    argv = [a.redis_benchmark, "-h", "127.0.0.1", "-p", str(port), "-n", str(n),
-            "-c", str(a.clients), "-r", str(a.keyspace), "-P", str(pipeline), "--csv",
-            "evalsha", sha, str(len(keys))] + keys
-    cpu0 = cpu_ticks(pid)
-    res = run_child(argv)
-    cpu1 = cpu_ticks(pid)
-    if res.returncode != 0 or "Error" in res.stderr:
-        fail(f"{name}: {shlex.join(argv)} failed:\n{res.stderr}\n{res.stdout}")
-    rows = [r for r in csv.reader(res.stdout.splitlines()) if r]
-    header, body = rows[0], rows[-1]
-    row = dict(zip(header, body))
-    cpu_s = (cpu1 - cpu0) / a.tick
-    return {"rps": float(row["rps"]), "p99_ms": float(row["p99_latency_ms"]),
-            "cpu_us_per_req": cpu_s / n * 1e6}
+    command = shlex.join(["evalsha", sha, str(len(keys))] + keys)
+    return bench_commands.run_cell(a, srv, command, n, pipeline)
 
 
 def memory_per_script(cmd, port, count):
@@ -152,15 +138,7 @@ def main():
                 for s in got))
     first, second = servers[0][0], servers[1][0]
     if cells:
-        print(f"| cell | {first} ops/s | {second} ops/s | ratio (median of rounds) | "
-          f"{first} p99 ms | {second} p99 ms | {first} CPU us/req | {second} CPU us/req |")
-        print("|---|---|---|---|---|---|---|---|")
-    for label, *_ in cells:
-        m = {s: {k: med([x[k] for x in results[label][s]]) for k in ("rps", "p99_ms", "cpu_us_per_req")}
-             for s in (first, second)}
-        print(f"| {label} | {m[first]['rps']:.0f} | {m[second]['rps']:.0f} | "
-              f"{statistics.median(ratios[label]):.2f} | {m[first]['p99_ms']:.3f} | {m[second]['p99_ms']:.3f} | "
-              f"{m[first]['cpu_us_per_req']:.2f} | {m[second]['cpu_us_per_req']:.2f} |")
+        bench_commands.print_table([c[0] for c in cells], results, ratios, first, second)
     for name, port, cmd in a.memory_cmd:
         mem, lua = memory_per_script(cmd, int(port), a.scripts)
         print(f"| memory per cached script, {name} | used_memory {mem:.0f} B, used_memory_lua {lua:.0f} B "
