@@ -132,3 +132,27 @@ fn bitmaps_survive_a_snapshot_and_a_restart() -> TestResult {
     c.check(&encode_words("BITCOUNT inv"), b":14\r\n")?;
     Ok(())
 }
+
+/// Offsets are bounded by `proto-max-bulk-len`, a field's end is not: a
+/// 64-bit field at the last allowed offset makes the string 8 bytes
+/// longer than the bound, as in Redis 7.0.15 (replies recorded there).
+#[test]
+fn a_field_at_the_last_offset_reaches_past_the_bound() -> TestResult {
+    let server = common::start_default()?;
+    let mut c = Raw::connect(server.addr())?;
+    for (request, reply) in [
+        ("CONFIG SET proto-max-bulk-len 1mb", &b"+OK\r\n"[..]),
+        ("BITFIELD bfx SET i64 8388607 -1", b"*1\r\n:0\r\n"),
+        ("STRLEN bfx", b":1048584\r\n"),
+        ("BITFIELD bfx GET i64 8388607", b"*1\r\n:-1\r\n"),
+        (
+            "SETBIT bfy 8388608 1",
+            b"-ERR bit offset is not an integer or out of range\r\n",
+        ),
+        ("SETBIT bfy 8388607 1", b":0\r\n"),
+        ("STRLEN bfy", b":1048576\r\n"),
+    ] {
+        c.check(&encode_words(request), reply)?;
+    }
+    Ok(())
+}

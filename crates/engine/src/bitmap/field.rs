@@ -103,15 +103,20 @@ impl Field {
         }
     }
 
+    /// The field's value in `store`, read in place (a GET).
+    pub fn get<S: BitStore + ?Sized>(&self, store: &S) -> i64 {
+        let raw = read(store, self.offset, self.ty.bits);
+        if self.ty.signed {
+            sign_extend(raw, self.ty.bits)
+        } else {
+            raw as i64
+        }
+    }
+
     /// Runs the operation on `store`.
     pub fn run<S: BitStore + ?Sized>(&self, store: &mut S) -> Outcome {
         let bits = self.ty.bits;
-        let raw = read(store, self.offset, bits);
-        let old = if self.ty.signed {
-            sign_extend(raw, bits)
-        } else {
-            raw as i64
-        };
+        let old = self.get(store);
         let (new, reply) = match self.op {
             FieldOp::Get => {
                 return Outcome {

@@ -16,6 +16,7 @@ use crate::entry::{Patch, ValueIn};
 use crate::error::Result;
 use crate::keyspace::Ctx;
 use crate::memtable::{ShardMap, Slot};
+use bytes::Bytes;
 use std::collections::BTreeMap;
 
 /// Bytes to write into a string, by index, over what it holds.
@@ -71,7 +72,6 @@ fn create(
     event: Option<&'static str>,
     ctx: &Ctx,
 ) -> Result<()> {
-    ctx.check_len(len)?;
     let version = map.next_version();
     let mut value = vec![0u8; len];
     apply(&mut value, changes);
@@ -97,7 +97,6 @@ fn patch(
     ctx: &Ctx,
 ) -> Result<()> {
     let new_len = slot.get().value().len().max(len);
-    ctx.check_len(new_len)?;
     // A large bitmap changes in place, as Redis's does, not by a copy.
     let in_place = slot.with_shared(version, |buf| {
         let mut m = writable(std::mem::take(buf), new_len);
@@ -141,6 +140,7 @@ fn setbit(
     ctx: &Ctx,
 ) -> Result<bool> {
     let len = bytes_for(offset, ctx)?;
+    ctx.check_len(len)?;
     let i = len - 1;
     let bit = offset & 7;
     let version = map.next_version();
@@ -188,6 +188,9 @@ fn bitfield_write(
 ) -> Result<Vec<Option<i64>>> {
     let farthest = fields.iter().filter_map(Field::last_written_bit).max();
     let len = farthest.map_or(Ok(0), |b| bytes_for(b, ctx))?;
+    // Redis bounds a field's offset, not its end: a 64-bit field at the
+    // last allowed offset reaches 8 bytes past the bound.
+    ctx.check_len(len.saturating_sub(8))?;
     let version = map.next_version();
     let slot = live_slot(map, hash, key, ctx);
     let base = match &slot {
@@ -232,7 +235,7 @@ fn bitop<A: Access + ?Sized>(a: &A, op: BitOp, dst: &[u8], keys: &[&[u8]]) -> Re
     for k in keys {
         let v = a.read_key(k, |m, h| match live(m, h, k, ctx) {
             Some(e) => string_value(e).map(|_| e.value_bytes()),
-            None => Ok(bytes::Bytes::new()),
+            None => Ok(Bytes::new()),
         })??;
         values.push(v);
     }
@@ -246,6 +249,19 @@ fn bitop<A: Access + ?Sized>(a: &A, op: BitOp, dst: &[u8], keys: &[&[u8]]) -> Re
         })??;
     }
     Ok(result.len())
+}
+
+fn strings_of<A: Access + ?Sized>(a: &A, keys: &[&[u8]]) -> Result<Vec<Option<Bytes>>> {
+    let ctx = a.ctx();
+    let found = keys
+        .iter()
+        .map(|k| {
+            a.read_key(k, |m, h| {
+                live(m, h, k, ctx).map(|e| string_value(e).map(|_| e.value_bytes()))
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    found.into_iter().map(Option::transpose).collect()
 }
 
 /// Bit operations on string values. Import it to call them on a `Db` or
@@ -262,6 +278,14 @@ pub trait Bits: Access {
         })?
     }
 
+    /// The strings `keys` hold (`None` for a missing key), every key
+    /// looked up (and counted) before any is judged: LCS's read.
+    ///
+    /// Errors: `WrongType` if any holds another type.
+    fn strings(&self, keys: &[&[u8]]) -> Result<Vec<Option<Bytes>>> {
+        strings_of(self, keys)
+    }
+
     /// SETBIT: sets the bit at `offset` (growing the string, zero-filled),
     /// returning the old bit.
     fn setbit(&self, key: &[u8], offset: u64, on: bool) -> Result<bool> {
@@ -274,17 +298,11 @@ pub trait Bits: Access {
     /// write among `fields` nothing is created.
     fn bitfield(&self, key: &[u8], fields: &[Field]) -> Result<Vec<Option<i64>>> {
         if fields.iter().all(|f| f.last_written_bit().is_none()) {
-            let read = |v: &[u8]| {
-                let mut v = v.to_vec();
-                fields
-                    .iter()
-                    .map(|f| f.run(v.as_mut_slice()).reply)
-                    .collect()
-            };
-            return Ok(match self.with_string(key, read)? {
-                Some(replies) => replies,
-                None => fields.iter().map(|f| f.run(&mut [][..]).reply).collect(),
-            });
+            // Read where they lie: a GET copies nothing of the string.
+            let read = |v: &[u8]| fields.iter().map(|f| Some(f.get(v))).collect();
+            return Ok(self
+                .with_string(key, read)?
+                .unwrap_or_else(|| fields.iter().map(|f| Some(f.get(&[][..]))).collect()));
         }
         crate::lookups::quietly(|| {
             self.write_key(key, |m, h| bitfield_write(m, h, key, fields, self.ctx()))?
@@ -301,8 +319,13 @@ pub trait Bits: Access {
 
 impl Bits for Tx<'_> {}
 
-/// On a `Db`, BITOP runs as one batch, as it is atomic in Redis.
+/// On a `Db`, BITOP runs as one batch, and LCS reads its keys as one
+/// snapshot, as both are atomic in Redis.
 impl Bits for Db {
+    fn strings(&self, keys: &[&[u8]]) -> Result<Vec<Option<Bytes>>> {
+        self.snapshot(keys, |tx| strings_of(tx, keys))
+    }
+
     fn bitop(&self, op: BitOp, dst: &[u8], keys: &[&[u8]]) -> Result<usize> {
         let mut all = Vec::with_capacity(keys.len() + 1);
         all.push(dst);

@@ -107,20 +107,18 @@ fn walk(a: &[u8], b: &[u8], t: &[u32]) -> Found {
 }
 
 fn lcs(c: &mut Call<'_>) -> CmdResult {
-    // Both keys are looked up (and counted) before either is judged.
-    let (mut a, mut b) = (Vec::new(), Vec::new());
-    let ra = c.kv().read_string(c.arg(1), &mut |v| a = v.to_vec());
-    let rb = c.kv().read_string(c.arg(2), &mut |v| b = v.to_vec());
-    for r in [ra, rb] {
-        match r {
-            Err(EngineError::WrongType) => {
-                return Err(Reject::Static(
-                    "ERR The specified keys must contain string values",
-                ))
-            }
-            other => drop(other?),
+    // Both keys are looked up (and counted) before either is judged, in
+    // one snapshot; the values are shared, not copied.
+    let values = match c.kv().strings(&[c.arg(1), c.arg(2)]) {
+        Err(EngineError::WrongType) => {
+            return Err(Reject::Static(
+                "ERR The specified keys must contain string values",
+            ))
         }
-    }
+        other => other?,
+    };
+    let value = |i: usize| values.get(i).cloned().flatten().unwrap_or_default();
+    let (a, b) = (value(0), value(1));
     let (mut len_only, mut idx, mut with_len, mut min_len) = (false, false, false, 0usize);
     let mut i = 3;
     while let Some(&opt) = c.args.get(i) {

@@ -86,6 +86,7 @@ pub trait Target {
     fn smove(&self, src: &[u8], dst: &[u8], member: &[u8]) -> Result<bool>;
     /// `f` on the string `key` holds; whether it exists.
     fn read_string(&self, key: &[u8], f: &mut dyn FnMut(&[u8])) -> Result<bool>;
+    fn strings(&self, keys: &[&[u8]]) -> Result<Vec<Option<Bytes>>>;
     fn setbit(&self, key: &[u8], offset: u64, on: bool) -> Result<bool>;
     fn bitfield(&self, key: &[u8], fields: &[Field]) -> Result<Vec<Option<i64>>>;
     fn bitop(&self, op: BitOp, dst: &[u8], keys: &[&[u8]]) -> Result<usize>;
@@ -311,6 +312,9 @@ impl<T: KeyValue + Hashes + Sets + Lists + ZSets + ZSetAlgebra + Bits> Target fo
     }
     fn read_string(&self, key: &[u8], f: &mut dyn FnMut(&[u8])) -> Result<bool> {
         Ok(self.with_string(key, f)?.is_some())
+    }
+    fn strings(&self, keys: &[&[u8]]) -> Result<Vec<Option<Bytes>>> {
+        Bits::strings(self, keys)
     }
     fn setbit(&self, key: &[u8], offset: u64, on: bool) -> Result<bool> {
         Bits::setbit(self, key, offset, on)
