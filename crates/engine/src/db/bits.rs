@@ -9,10 +9,10 @@
 //! write past the length it made room for.
 
 use super::access::{delete, live, live_slot, new_entry};
-use super::strings::{self, string_value, writable};
+use super::strings::{self, rewrite, string_value};
 use super::{Access, Db, SetOptions, Tx};
 use crate::bitmap::{self, BitOp, BitStore, Field};
-use crate::entry::{Patch, ValueIn};
+use crate::entry::ValueIn;
 use crate::error::Result;
 use crate::keyspace::Ctx;
 use crate::memtable::{ShardMap, Slot};
@@ -97,26 +97,9 @@ fn patch(
     ctx: &Ctx,
 ) -> Result<()> {
     let new_len = slot.get().value().len().max(len);
-    // A large bitmap changes in place, as Redis's does, not by a copy.
-    let in_place = slot.with_shared(version, |buf| {
-        let mut m = writable(std::mem::take(buf), new_len);
-        if m.len() < new_len {
-            m.resize(new_len, 0);
-        }
-        apply(&mut m, changes);
-        *buf = m.freeze();
-    });
-    if in_place.is_none() {
-        let mut value = slot.get().value().to_vec();
-        value.resize(new_len, 0);
-        apply(&mut value, changes);
-        slot.apply(Patch {
-            value: Some(ValueIn::Owned(value)),
-            expiry: None,
-            version,
-        })
-        .map_err(|_| ctx.too_large())?;
-    }
+    rewrite(&mut slot, version, new_len, ctx, |bytes| {
+        apply(bytes, changes)
+    })?;
     if let Some(event) = event {
         ctx.notify_string(event, key);
     }

@@ -10,7 +10,7 @@ use super::types::{SetCondition, SetOptions, SetOutcome, SetTtl};
 use crate::entry::{Entry, Patch, ValueIn, ValueType};
 use crate::error::{Error, Result};
 use crate::keyspace::Ctx;
-use crate::memtable::ShardMap;
+use crate::memtable::{ShardMap, Slot};
 use bytes::{Bytes, BytesMut};
 
 /// The string `entry` holds, or `WrongType`.
@@ -142,19 +142,46 @@ pub(crate) fn append(
         ctx.notify_string("append", key);
         return Ok(tail.len());
     };
-    let new_len = string_value(slot.get())?.len() + tail.len();
+    let old_len = string_value(slot.get())?.len();
+    let new_len = old_len + tail.len();
     ctx.check_len(new_len)?;
     // A large value grows its shared buffer in place (amortised O(1), as
     // Redis's sdscatlen), instead of copying the whole value each time.
-    let grown = slot.with_shared(version, |buf| {
+    rewrite(&mut slot, version, new_len, ctx, |value| {
+        if let Some(end) = value.get_mut(old_len..) {
+            end.copy_from_slice(tail);
+        }
+    })?;
+    ctx.notify_string("append", key);
+    Ok(new_len)
+}
+
+/// Makes the string in `slot` `new_len` bytes long (zero-filled past its
+/// end; never shorter) and runs `f` on its bytes, as `version`: in place
+/// when its buffer is shared, as Redis changes its strings (no copy of a
+/// large value), otherwise through a copy.
+pub(crate) fn rewrite(
+    slot: &mut Slot<'_>,
+    version: u64,
+    new_len: usize,
+    ctx: &Ctx,
+    f: impl Fn(&mut [u8]),
+) -> Result<()> {
+    let in_place = slot.with_shared(version, |buf| {
         let mut m = writable(std::mem::take(buf), new_len);
-        m.extend_from_slice(tail);
+        if m.len() < new_len {
+            m.resize(new_len, 0);
+        }
+        f(&mut m);
         *buf = m.freeze();
     });
-    if grown.is_none() {
+    if in_place.is_none() {
         let mut value = Vec::with_capacity(new_len);
         value.extend_from_slice(slot.get().value());
-        value.extend_from_slice(tail);
+        if value.len() < new_len {
+            value.resize(new_len, 0);
+        }
+        f(&mut value);
         slot.apply(Patch {
             value: Some(ValueIn::Owned(value)),
             expiry: None,
@@ -162,13 +189,12 @@ pub(crate) fn append(
         })
         .map_err(|_| ctx.too_large())?;
     }
-    ctx.notify_string("append", key);
-    Ok(new_len)
+    Ok(())
 }
 
 /// A buffer we may write to: the same allocation when no reader shares
 /// it, otherwise a copy with room to grow.
-pub(crate) fn writable(buf: Bytes, want: usize) -> BytesMut {
+fn writable(buf: Bytes, want: usize) -> BytesMut {
     match buf.try_into_mut() {
         Ok(mut m) => {
             m.reserve(want.saturating_sub(m.len()));
@@ -261,30 +287,11 @@ pub(crate) fn set_range(
         .ok_or_else(|| ctx.too_large())?;
     ctx.check_len(end)?;
     let new_len = old_len.max(end);
-    let written = slot.with_shared(version, |buf| {
-        let mut m = writable(std::mem::take(buf), new_len);
-        if m.len() < new_len {
-            m.resize(new_len, 0);
-        }
-        if let Some(span) = m.get_mut(offset..end) {
-            span.copy_from_slice(patch);
-        }
-        *buf = m.freeze();
-    });
-    if written.is_none() {
-        let mut value = Vec::with_capacity(new_len);
-        value.extend_from_slice(slot.get().value());
-        value.resize(new_len, 0);
+    rewrite(&mut slot, version, new_len, ctx, |value| {
         if let Some(span) = value.get_mut(offset..end) {
             span.copy_from_slice(patch);
         }
-        slot.apply(Patch {
-            value: Some(ValueIn::Owned(value)),
-            expiry: None,
-            version,
-        })
-        .map_err(|_| ctx.too_large())?;
-    }
+    })?;
     ctx.notify_string("setrange", key);
     Ok(new_len)
 }
