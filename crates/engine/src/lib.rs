@@ -68,17 +68,18 @@ mod standalone;
 
 pub use background::{Background, Worker, WorkerState};
 pub use bytes::Bytes;
+pub use collection::build::{visit_value, BuildError, Builder, Value, Visit};
 pub use collection::free::{
     drained as lazyfree_drained, pending as lazyfree_pending,
     pending_bytes as lazyfree_pending_bytes,
 };
 pub use collection::{ChunkLimit, End, Limits, Listpack, Picks};
 pub use db::{
-    evict_one, Aggregate, Bits, Db, DumpEntry, DumpStats, EvictState, Evicted, ExpireCondition,
-    Expiry, FieldValue, HashPart, Hashes, KeyValue, LexBound, Lists, PosOptions, ScanOptions,
-    ScanPage, ScoreBound, SetAlgebra, SetCondition, SetOptions, SetOutcome, SetTtl, Sets,
-    ShardStats, Stats, Tx, Watch, ZAddFlags, ZAdded, ZPopped, ZRange, ZRangeBy, ZSetAlgebra,
-    ZSetOp, ZSets,
+    evict_one, Aggregate, Bits, Db, DumpEntry, DumpStats, Dumps, EvictState, Evicted,
+    ExpireCondition, Expiry, FieldValue, HashPart, Hashes, KeyValue, LexBound, Lists, PosOptions,
+    Restore, Restored, ScanOptions, ScanPage, ScoreBound, SetAlgebra, SetCondition, SetOptions,
+    SetOutcome, SetTtl, Sets, ShardStats, Stamp, Stats, Tx, Watch, ZAddFlags, ZAdded, ZPopped,
+    ZRange, ZRangeBy, ZSetAlgebra, ZSetOp, ZSets,
 };
 pub use entry::{Entry, ValueType};
 pub use error::{Error, Result};

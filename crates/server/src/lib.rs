@@ -35,6 +35,7 @@ mod connection;
 mod contained;
 mod databases;
 mod eviction;
+mod import;
 mod latency;
 mod memory;
 mod metrics;

@@ -129,8 +129,8 @@ impl Persistence {
 
     /// Loads the data in `config`'s directory into `dbs`, and from then on
     /// keeps it durable as `config` says; `restore` brings back what the
-    /// server keeps beside the keys (its function libraries) before the
-    /// loading phase ends.
+    /// server keeps beside the keys (its function libraries), and runs an
+    /// import if one was asked for, before the loading phase ends.
     pub fn load(
         &self,
         config: &Config,
@@ -184,13 +184,7 @@ impl Persistence {
         self.inner.status.lock().loaded = Some(recovery);
         let dir = store.dir().to_owned();
         let _ = self.inner.store.set(store);
-        restore().map_err(|why| {
-            tandem_engine::storage::Error::corrupt(
-                &dir,
-                0,
-                format!("the function libraries it keeps do not load: {why}"),
-            )
-        })?;
+        restore().map_err(|why| tandem_engine::storage::Error::corrupt(&dir, 0, why))?;
         self.inner.loading.store(false, Ordering::Release);
         Ok(())
     }

@@ -209,7 +209,14 @@ fn load(shared: &Arc<Shared>) -> io::Result<std::thread::JoinHandle<Result<(), S
         .spawn(move || {
             let config = shared.config.load_full();
             tracing::info!("loading the data in {}", config.store_dir().display());
-            let restore = || crate::command::restore_functions(&shared);
+            let restore = || {
+                crate::command::restore_functions(&shared)
+                    .map_err(|why| format!("the function libraries it keeps do not load: {why}"))?;
+                if let Some(path) = &config.import {
+                    crate::import::run(&shared, path)?;
+                }
+                Ok(())
+            };
             let loaded = shared.persistence.load(&config, &shared.dbs, &restore);
             crate::script::release_thread_vm();
             if let Err(e) = &loaded {

@@ -9,6 +9,7 @@
 //! pointer and never the elements. This module must never look at
 //! entries, shards or locks: it is plain data, below `entry`.
 
+pub mod build;
 mod chunk;
 pub(crate) mod codec;
 pub(crate) mod edit;

@@ -15,6 +15,7 @@ mod bits;
 mod collection;
 mod copy;
 mod counters;
+mod dump;
 mod evict;
 mod expire;
 mod hashes;
@@ -33,6 +34,7 @@ mod zsets;
 
 pub use batch::Tx;
 pub use bits::Bits;
+pub use dump::{Dumps, Restore, Restored, Stamp};
 pub use evict::{evict_one, EvictState, Evicted};
 pub use hashes::{FieldValue, HashPart, Hashes};
 pub use kv::KeyValue;

@@ -88,6 +88,24 @@ impl AccessRules {
         }
     }
 
+    /// Stamps a restored key as RESTORE's IDLETIME or FREQ asks (Redis's
+    /// `objectSetLRUOrLFU`): an idle time counts only while keys are
+    /// stamped for LRU, a frequency only for LFU. An idle time past what
+    /// the tick clock holds is kept as the longest it holds.
+    pub(crate) fn stamp_restored(&self, entry: &Entry, stamp: crate::db::Stamp) {
+        use crate::db::Stamp;
+        let word = match stamp {
+            Stamp::IdleSeconds(s) if !self.lfu() => {
+                let ticks = s.saturating_mul(1000) / LRU_UNIT_MS;
+                let ticks = u32::try_from(ticks).unwrap_or(u32::MAX).min(u32::MAX - 1);
+                lru_ticks().wrapping_sub(ticks)
+            }
+            Stamp::Frequency(f) if self.lfu() => lfu_word(minutes(), u32::from(f)),
+            _ => return,
+        };
+        entry.access().store(word, Relaxed);
+    }
+
     /// Whether an LFU word shows a use since its key was created (the
     /// counter above a new key's, after decay).
     pub fn used_since_new(&self, word: u32, now_minutes: u32) -> bool {
@@ -195,13 +213,10 @@ pub(crate) fn minutes_at(ms: u64) -> u32 {
 /// Milliseconds since an LRU word was stamped (Redis's
 /// `estimateObjectIdleTime`, in ms), at LRU tick `now`.
 pub fn idle_ms(word: u32, now: u32) -> u64 {
-    let ticks = if now >= word {
-        now - word
-    } else {
-        // One wrap of the 32-bit tick clock.
-        u32::MAX - word + now
-    };
-    u64::from(ticks) * LRU_UNIT_MS
+    // One wrap of the 32-bit tick clock at most; counted exactly (Redis's
+    // formula is a tick short across a wrap, and a RESTORE's IDLETIME
+    // longer than the process has run is stamped across one).
+    u64::from(now.wrapping_sub(word)) * LRU_UNIT_MS
 }
 
 #[cfg(test)]
@@ -249,8 +264,39 @@ mod tests {
     #[test]
     fn idle_time_survives_one_wrap_of_the_tick_clock() {
         assert_eq!(idle_ms(10, 35), 25 * LRU_UNIT_MS);
-        assert_eq!(idle_ms(u32::MAX - 5, 4), 9 * LRU_UNIT_MS);
+        assert_eq!(idle_ms(u32::MAX - 5, 4), 10 * LRU_UNIT_MS);
         assert_eq!(idle_ms(7, 7), 0);
+    }
+
+    #[test]
+    fn a_restored_key_takes_the_stamp_of_its_policy_only() {
+        use crate::db::Stamp;
+        let rules = AccessRules::default();
+        let e = Entry::new(b"k", b"v", None).expect("small");
+        rules.stamp_new(&e);
+        rules.stamp_restored(&e, Stamp::IdleSeconds(100));
+        let idle = idle_ms(e.access().load(Relaxed), lru_ticks());
+        assert!((100_000..101_000).contains(&idle), "{idle}");
+        let before = e.access().load(Relaxed);
+        rules.stamp_restored(&e, Stamp::Frequency(200));
+        assert_eq!(e.access().load(Relaxed), before, "FREQ ignored under LRU");
+        rules.stamp_restored(&e, Stamp::IdleSeconds(u64::MAX));
+        let idle = idle_ms(e.access().load(Relaxed), lru_ticks());
+        assert!(
+            idle > 190 * 86_400_000,
+            "the longest the clock holds: {idle}"
+        );
+
+        rules.set(true, 10, 1);
+        rules.stamp_restored(&e, Stamp::Frequency(200));
+        assert_eq!(rules.decayed(e.access().load(Relaxed), minutes()), 200);
+        let before = e.access().load(Relaxed);
+        rules.stamp_restored(&e, Stamp::IdleSeconds(5));
+        assert_eq!(
+            e.access().load(Relaxed),
+            before,
+            "IDLETIME ignored under LFU"
+        );
     }
 
     #[test]

@@ -270,6 +270,15 @@ pub fn libraries_of(
     Ok(libraries)
 }
 
+/// An import's libraries (a FUNCTION DUMP payload made of an RDB file's
+/// records), added as FUNCTION RESTORE's APPEND adds them; how many.
+pub fn import_libraries(shared: &Shared, payload: &[u8]) -> Result<usize, String> {
+    let restored = libraries_of(shared, payload, None)?;
+    let n = restored.counts().0;
+    change(shared, |l| l.join(restored, Policy::Append)).map_err(|e| e.message("function"))?;
+    Ok(n)
+}
+
 /// Brings back the libraries the store kept (start-up, DEBUG RELOAD).
 pub fn recover(shared: &Shared) -> Result<(), String> {
     let Some(store) = shared.persistence.store() else {

@@ -20,6 +20,7 @@ mod client;
 mod collection_scan;
 mod config;
 mod debug;
+mod dump;
 mod expire;
 #[cfg(feature = "fault-injection")]
 mod fault;
@@ -54,7 +55,7 @@ mod zset_blocking;
 mod zsets;
 
 pub use error::{CmdResult, Reject};
-pub(crate) use function::recover as restore_functions;
+pub(crate) use function::{import_libraries, recover as restore_functions};
 pub(crate) use run::{keys_of, run, run_batch, run_counted, Keys};
 pub use spec::{flags, Spec};
 pub use target::Target;
@@ -158,6 +159,7 @@ pub fn table() -> &'static [Spec] {
             scripting::COMMANDS,
             function::COMMANDS,
             keys::COMMANDS,
+            dump::COMMANDS,
             expire::COMMANDS,
             range::COMMANDS,
             pubsub::COMMANDS,

@@ -10,9 +10,10 @@
 use crate::resp::Out;
 use tandem_engine::bitmap::{BitOp, Field};
 use tandem_engine::{
-    Aggregate, Bits, Bytes, End, ExpireCondition, Expiry, FieldValue, HashPart, Hashes, KeyValue,
-    Lists, Picks, PosOptions, Result, SetAlgebra, SetOptions, SetOutcome, SetTtl, Sets, ValueType,
-    Watch, ZAddFlags, ZAdded, ZPopped, ZRange, ZRangeBy, ZSetAlgebra, ZSetOp, ZSets,
+    Aggregate, Bits, Bytes, Dumps, End, ExpireCondition, Expiry, FieldValue, HashPart, Hashes,
+    KeyValue, Lists, Picks, PosOptions, Restore, Restored, Result, SetAlgebra, SetOptions,
+    SetOutcome, SetTtl, Sets, Value, ValueType, Visit, Watch, ZAddFlags, ZAdded, ZPopped, ZRange,
+    ZRangeBy, ZSetAlgebra, ZSetOp, ZSets,
 };
 
 /// The per-key operations handlers use, on a `Db` or a `Tx`.
@@ -88,6 +89,9 @@ pub trait Target {
     fn read_string(&self, key: &[u8], f: &mut dyn FnMut(&[u8])) -> Result<bool>;
     fn strings(&self, keys: &[&[u8]]) -> Result<Vec<Option<Bytes>>>;
     fn setbit(&self, key: &[u8], offset: u64, on: bool) -> Result<bool>;
+    /// DUMP's read: the value handed to `v`, and `Some(deadline)`.
+    fn dump_value(&self, key: &[u8], v: &mut dyn Visit) -> Result<Option<Option<u64>>>;
+    fn restore_value(&self, key: &[u8], value: Value, how: Restore) -> Result<Restored>;
     fn bitfield(&self, key: &[u8], fields: &[Field]) -> Result<Vec<Option<i64>>>;
     fn bitop(&self, op: BitOp, dst: &[u8], keys: &[&[u8]]) -> Result<usize>;
     fn push(&self, key: &[u8], end: End, values: &[&[u8]], only_existing: bool) -> Result<usize>;
@@ -147,7 +151,7 @@ pub trait Target {
     fn zmpop(&self, keys: &[&[u8]], max: bool, count: usize) -> Result<Option<ZPopped>>;
 }
 
-impl<T: KeyValue + Hashes + Sets + Lists + ZSets + ZSetAlgebra + Bits> Target for T {
+impl<T: KeyValue + Hashes + Sets + Lists + ZSets + ZSetAlgebra + Bits + Dumps> Target for T {
     fn get_into(&self, key: &[u8], out: &mut Out) -> Result<()> {
         // The value goes straight from the shard into the reply buffer.
         self.get_with(key, |v| out.bulk_or_null(v))
@@ -318,6 +322,12 @@ impl<T: KeyValue + Hashes + Sets + Lists + ZSets + ZSetAlgebra + Bits> Target fo
     }
     fn setbit(&self, key: &[u8], offset: u64, on: bool) -> Result<bool> {
         Bits::setbit(self, key, offset, on)
+    }
+    fn dump_value(&self, key: &[u8], v: &mut dyn Visit) -> Result<Option<Option<u64>>> {
+        Dumps::dump_value(self, key, v)
+    }
+    fn restore_value(&self, key: &[u8], value: Value, how: Restore) -> Result<Restored> {
+        Dumps::restore_value(self, key, value, how)
     }
     fn bitfield(&self, key: &[u8], fields: &[Field]) -> Result<Vec<Option<i64>>> {
         Bits::bitfield(self, key, fields)

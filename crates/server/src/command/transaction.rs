@@ -69,6 +69,8 @@ const ATOMIC: &[&str] = &[
     "bitfield",
     "bitfield_ro",
     "lcs",
+    "dump",
+    "restore",
     "hset",
     "hsetnx",
     "hmset",

@@ -77,6 +77,8 @@ pub struct Config {
     pub appenddirname: String,
     /// The snapshot file name pattern.
     pub dbfilename: String,
+    /// A Redis RDB file to load at start-up (`import.rs`).
+    pub import: Option<PathBuf>,
     /// Snapshot rules.
     pub save: SaveRules,
     /// Whether a torn log tail is cut off at start-up.
@@ -167,6 +169,7 @@ impl Default for Config {
             appendfsync: SyncPolicy::EverySec,
             appenddirname: "appendonlydir".into(),
             dbfilename: "dump.tdb".into(),
+            import: None,
             save: SaveRules::default(),
             aof_load_truncated: true,
             stop_writes_on_bgsave_error: true,
@@ -376,6 +379,7 @@ impl Config {
             appendfsync,
             appenddirname,
             dbfilename,
+            import: s.import,
             save: s.save.unwrap_or(d.save),
             aof_load_truncated: s.aof_load_truncated.map_or(d.aof_load_truncated, |y| y.0),
             stop_writes_on_bgsave_error: s

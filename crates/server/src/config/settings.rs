@@ -125,6 +125,13 @@ pub struct Settings {
     #[arg(long, value_name = "NAME")]
     pub dbfilename: Option<String>,
 
+    /// Load this Redis RDB file (Redis's dump.rdb, RDB version 10 or
+    /// older) at start-up into a store that holds no key yet, then save it
+    /// in Tandem's own format; clients get -LOADING meanwhile
+    /// [default: none].
+    #[arg(long, value_name = "FILE")]
+    pub import: Option<PathBuf>,
+
     /// Snapshot rules, pairs of `<seconds> <changes>`; "" for none
     /// [default: "3600 1 300 100 60 10000", as Redis 7].
     #[arg(long, value_name = "RULES")]
@@ -294,6 +301,7 @@ impl Settings {
             appendfsync: self.appendfsync.or(lower.appendfsync),
             appenddirname: self.appenddirname.or(lower.appenddirname),
             dbfilename: self.dbfilename.or(lower.dbfilename),
+            import: self.import.or(lower.import),
             save: self.save.or(lower.save),
             aof_load_truncated: self.aof_load_truncated.or(lower.aof_load_truncated),
             stop_writes_on_bgsave_error: self

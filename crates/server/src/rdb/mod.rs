@@ -7,6 +7,9 @@
 //! (`string.rs`). It must never trust a length it reads: every one is
 //! checked against the bytes there before anything is allocated.
 
+pub mod file;
+pub mod object;
+pub mod packed;
 pub mod string;
 
 use crc::{Crc, CRC_64_REDIS};

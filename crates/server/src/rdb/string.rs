@@ -7,6 +7,8 @@
 //! an error, and an LZF string may claim at most what its compressed
 //! bytes could expand to.
 
+use std::borrow::Cow;
+
 /// Why a string could not be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Truncated;
@@ -119,7 +121,8 @@ impl<'a> Reader<'a> {
         Ok(b)
     }
 
-    fn take(&mut self, n: u64) -> Result<&'a [u8], Truncated> {
+    /// The next `n` bytes.
+    pub fn take(&mut self, n: u64) -> Result<&'a [u8], Truncated> {
         let n = usize::try_from(n).map_err(|_| Truncated)?;
         let end = self.pos.checked_add(n).ok_or(Truncated)?;
         let s = self.bytes.get(self.pos..end).ok_or(Truncated)?;
@@ -167,11 +170,17 @@ impl<'a> Reader<'a> {
 
     /// A string, in any of its encodings.
     pub fn string(&mut self) -> Result<Vec<u8>, Truncated> {
+        self.string_cow().map(Cow::into_owned)
+    }
+
+    /// A string, in any of its encodings: borrowed where it lies when
+    /// it is stored plain, the common case a load reads most.
+    pub fn string_cow(&mut self) -> Result<Cow<'a, [u8]>, Truncated> {
         let (n, encoded) = self.len_or_encoding()?;
         if !encoded {
-            return Ok(self.take(n)?.to_vec());
+            return Ok(Cow::Borrowed(self.take(n)?));
         }
-        let int = |b: &[u8]| -> Vec<u8> {
+        let int = |b: &[u8]| -> Cow<'a, [u8]> {
             let mut buf = itoa::Buffer::new();
             let n: i64 = match *b {
                 [a] => i64::from(i8::from_le_bytes([a])),
@@ -179,7 +188,7 @@ impl<'a> Reader<'a> {
                 [a, b, c, d] => i64::from(i32::from_le_bytes([a, b, c, d])),
                 _ => 0,
             };
-            buf.format(n).as_bytes().to_vec()
+            Cow::Owned(buf.format(n).as_bytes().to_vec())
         };
         match n {
             ENC_INT8 => Ok(int(self.take(1)?)),
@@ -206,10 +215,20 @@ impl<'a> Reader<'a> {
                 if out.len() != len {
                     return Err(Truncated);
                 }
-                Ok(out)
+                Ok(Cow::Owned(out))
             }
             _ => Err(Truncated),
         }
+    }
+
+    /// How many bytes were read.
+    pub fn pos(&self) -> usize {
+        self.pos
+    }
+
+    /// How many bytes are left.
+    pub fn remaining(&self) -> usize {
+        self.bytes.len().saturating_sub(self.pos)
     }
 }
 

@@ -12,6 +12,7 @@
 
 pub mod fixture;
 pub mod log;
+pub mod redis;
 pub mod table;
 
 // The servers run on jemalloc, as in the `tandem` binary: memory

@@ -135,6 +135,13 @@ pub(super) const META: &[Meta] = &[
     Meta::new("copy", "generic", "6.2.0", "Copies a key's value to another key, in this or another database", "O(log N) plus the value's length")
         .acl(acl::KEYSPACE)
         .keys(&[ks(key::RO | key::ACCESS, 1, 0, 1), ks(key::OW | key::UPDATE, 2, 0, 1)]),
+    Meta::new("dump", "generic", "2.6.0", "Returns a key's value serialized in Redis's format", "O(1) to find the key, plus O(N*M) to serialize it: N items of average size M")
+        .acl(acl::KEYSPACE)
+        .tips(&["nondeterministic_output"])
+        .keys(&[ks(key::RO | key::ACCESS, 1, 0, 1)]),
+    Meta::new("restore", "generic", "2.6.0", "Creates a key from a value serialized by DUMP", "O(1) to create the key, plus O(N*M) to rebuild the value: N items of average size M")
+        .acl(acl::KEYSPACE | acl::DANGEROUS)
+        .keys(&[ks(key::OW | key::UPDATE, 1, 0, 1)]),
     Meta::new("move", "generic", "1.0.0", "Moves a key to another database", "O(log N)")
         .acl(acl::KEYSPACE)
         .keys(&[ks(key::RW | key::ACCESS | key::UPDATE, 1, 0, 1)]),
