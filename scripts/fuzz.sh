@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fuzzes the request parser, the snapshot reader and the log reader (with
 # the manifest, change records, and the stored values both carry), and
-# FUNCTION RESTORE's payload reader: builds
+# FUNCTION RESTORE's payload reader, RESTORE's payload reader and the RDB
+# file reader of --import: builds
 # fuzz/ with cargo-fuzz and runs each target for a bounded time
 # (FUZZ_SECONDS, default 60). Installs cargo-fuzz when missing. Stable
 # Rust only: `--sanitizer none` keeps cargo-fuzz from asking rustc for the
@@ -21,7 +22,7 @@ cd "$(dirname "$0")/.."
 seconds="${FUZZ_SECONDS:-60}"
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(multibulk inline snapshot wal function_payload)
+    targets=(multibulk inline snapshot wal function_payload dump_payload rdb_file)
 fi
 
 if ! cargo fuzz --version >/dev/null 2>&1; then

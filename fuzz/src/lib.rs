@@ -125,10 +125,7 @@ pub fn heap_peak<T>(f: impl FnOnce() -> T) -> (T, usize) {
 /// RDB version and the CRC-64 appended, as FUNCTION DUMP ends one): never
 /// a panic, and heap bounded by what LZF can expand the input to.
 pub fn check_function_payload(data: &[u8]) {
-    let mut sealed = data.to_vec();
-    sealed.extend_from_slice(&10u16.to_le_bytes());
-    let crc = crc::Crc::<u64>::new(&crc::CRC_64_REDIS).checksum(&sealed);
-    sealed.extend_from_slice(&crc.to_le_bytes());
+    let sealed = sealed(data);
     for payload in [data, sealed.as_slice()] {
         let (read, peak) = heap_peak(|| tandem_server::read_function_payload(payload));
         // An LZF string expands at most 88 times; every text is kept.
@@ -143,6 +140,61 @@ pub fn check_function_payload(data: &[u8]) {
                 assert!(text.starts_with(b"#!"), "a library text has its first line");
             }
         }
+    }
+}
+
+/// `data` sealed as a DUMP payload: the RDB version and the CRC-64
+/// appended, so the fuzzer's effort goes past the checksum.
+fn sealed(data: &[u8]) -> Vec<u8> {
+    let mut sealed = data.to_vec();
+    sealed.extend_from_slice(&10u16.to_le_bytes());
+    let crc = crc::Crc::<u64>::new(&crc::CRC_64_REDIS).checksum(&sealed);
+    sealed.extend_from_slice(&crc.to_le_bytes());
+    sealed
+}
+
+/// Heap a value built from `n` input bytes may take: LZF expands a byte
+/// at most 88 times, and a built element costs tens of bytes of table
+/// and block for the one or two bytes it took in the payload.
+fn value_heap_bound(n: usize) -> usize {
+    88 * 64 * n + HEAP_FIXED
+}
+
+/// Reads `data` as a RESTORE payload, as given and sealed: never a panic,
+/// and heap bounded by what the payload could hold.
+pub fn check_dump_payload(data: &[u8]) {
+    let sealed = sealed(data);
+    for payload in [data, sealed.as_slice()] {
+        let (read, peak) = heap_peak(|| tandem_server::read_dump_payload(payload));
+        drop(read);
+        let bound = value_heap_bound(payload.len());
+        assert!(
+            peak <= bound,
+            "{peak} bytes of heap for a {}-byte payload",
+            payload.len()
+        );
+    }
+}
+
+/// Reads `data` as an RDB file's body: with Redis 7.0's header before it
+/// and its end mark and CRC-64 after (so the walk gets past the checks),
+/// and as given. Never a panic; heap bounded as for a payload, since each
+/// key is built and dropped in turn.
+pub fn check_rdb_file(data: &[u8]) {
+    let mut file = b"REDIS0010".to_vec();
+    file.extend_from_slice(data);
+    file.push(0xff);
+    let crc = crc::Crc::<u64>::new(&crc::CRC_64_REDIS).checksum(&file);
+    file.extend_from_slice(&crc.to_le_bytes());
+    for bytes in [data, file.as_slice()] {
+        let (read, peak) = heap_peak(|| tandem_server::read_rdb_file(bytes));
+        drop(read);
+        let bound = value_heap_bound(bytes.len());
+        assert!(
+            peak <= bound,
+            "{peak} bytes of heap for a {}-byte file",
+            bytes.len()
+        );
     }
 }
 

@@ -75,6 +75,41 @@ pub fn read_function_payload(payload: &[u8]) -> Result<Vec<Vec<u8>>, String> {
     Ok(texts)
 }
 
+/// RESTORE's reading of a payload: the footer checked, then the value
+/// built (with the default encoding limits) as RESTORE builds it, or why
+/// not. Public only for the fuzz target in `fuzz/`.
+pub fn read_dump_payload(payload: &[u8]) -> Result<tandem_engine::Value, String> {
+    rdb::open(payload).ok_or("DUMP payload version or checksum are wrong")?;
+    let mut r = rdb::string::Reader::new(payload);
+    let ty = r.byte().map_err(|_| "no type")?;
+    if !rdb::object::is_value_type(ty) {
+        return Err("not a value type".into());
+    }
+    rdb::object::load(ty, &mut r, tandem_engine::Limits::default()).map_err(|e| e.to_string())
+}
+
+/// An import's reading of an RDB file: every key built and dropped, the
+/// keys counted, or where and why the file is wrong. Public only for the
+/// fuzz target in `fuzz/`.
+pub fn read_rdb_file(bytes: &[u8]) -> Result<u64, String> {
+    struct Drop;
+    impl rdb::file::Sink<'_> for Drop {
+        fn aux(&mut self, _: &[u8], _: &[u8]) {}
+        fn resize(&mut self, _: u64, _: u64, _: u64) {}
+        fn key(&mut self, _: rdb::file::Key<'_>) -> Result<(), String> {
+            Ok(())
+        }
+        fn empty(&mut self, _: u64, _: &[u8]) {}
+        fn function(&mut self, _: &[u8]) -> Result<(), String> {
+            Ok(())
+        }
+        fn progress(&mut self, _: usize) {}
+    }
+    rdb::file::walk(bytes, tandem_engine::Limits::default(), &mut Drop)
+        .map(|w| w.keys)
+        .map_err(|e| e.to_string())
+}
+
 use std::net::SocketAddr;
 use std::thread::JoinHandle;
 

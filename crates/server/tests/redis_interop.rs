@@ -376,3 +376,71 @@ fn a_corrupt_rdb_file_is_refused() -> TestResult {
     assert!(why.contains("bad.rdb: at byte"), "{why}");
     Ok(())
 }
+
+/// A file of more keys than one import batch (65,536) loads whole: Redis's
+/// DEBUG POPULATE keys, a share with deadlines.
+#[test]
+fn a_large_file_imports_in_batches() -> TestResult {
+    let Some(redis) = Redis::start(&[("enable-debug-command", "yes")])? else {
+        return Ok(());
+    };
+    let mut r = redis.connect()?;
+    r.check(&encode_words("DEBUG POPULATE 200000 key 8"), b"+OK\r\n")?;
+    for i in (0..200_000).step_by(1000) {
+        r.check(
+            &encode_words(&format!("PEXPIRE key:{i} 9000000")),
+            b":1\r\n",
+        )?;
+    }
+    r.check(&encode_words("SAVE"), b"+OK\r\n")?;
+    let server = common::start(common::Config {
+        import: Some(redis.rdb_path()),
+        ..common::config()
+    })?;
+    let mut t = Raw::connect(server.addr())?;
+    t.check(&encode_words("DBSIZE"), b":200000\r\n")?;
+    for i in (0..200_000).step_by(9973) {
+        let key = format!("key:{i}");
+        assert_eq!(
+            describe(&mut t, key.as_bytes())?,
+            describe(&mut r, key.as_bytes())?,
+            "{key}"
+        );
+    }
+    Ok(())
+}
+
+/// A file naming one key twice in a database is refused, as Redis's
+/// loader refuses it, whichever batch each copy falls in.
+#[test]
+fn a_key_twice_in_a_file_is_refused() -> TestResult {
+    use crc::{Crc, CRC_64_REDIS};
+    for gap in [0usize, 70_000] {
+        let mut f = b"REDIS0010".to_vec();
+        let string = |f: &mut Vec<u8>, key: &[u8]| {
+            f.push(0);
+            f.push(key.len() as u8);
+            f.extend_from_slice(key);
+            f.extend_from_slice(b"\x01v");
+        };
+        string(&mut f, b"twice");
+        for i in 0..gap {
+            string(&mut f, format!("k{i}").as_bytes());
+        }
+        string(&mut f, b"twice");
+        f.push(0xff);
+        let crc = Crc::<u64>::new(&CRC_64_REDIS).checksum(&f);
+        f.extend_from_slice(&crc.to_le_bytes());
+        let dir = common::data_dir();
+        std::fs::create_dir_all(&dir)?;
+        let path = dir.join("twice.rdb");
+        std::fs::write(&path, &f)?;
+        let refused = common::start(common::Config {
+            import: Some(path),
+            ..common::config()
+        });
+        let why = refused.err().ok_or("the import was refused")?.to_string();
+        assert!(why.contains("'twice' appears twice"), "{why}");
+    }
+    Ok(())
+}

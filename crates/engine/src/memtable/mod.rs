@@ -28,7 +28,8 @@ mod tree;
 
 use crate::entry::Entry;
 pub(crate) use alarm::{Alarm, DueHint, Woken};
-use hashing::{shard_index, KeyHasher};
+pub(crate) use hashing::shard_index;
+use hashing::KeyHasher;
 pub(crate) use layout::{Layout, Unit};
 pub(crate) use map::{ShardMap, Slot, WriteMark};
 pub(crate) use shard::Padded;

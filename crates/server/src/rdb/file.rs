@@ -14,6 +14,7 @@ use super::object::{self, LoadError};
 use super::string::{Reader, Truncated};
 use super::{OPCODE_FUNCTION2, OPCODE_FUNCTION_PRE_GA, RDB_VERSION};
 use crc::{Crc, CRC_64_REDIS};
+use std::borrow::Cow;
 use tandem_engine::{Limits, Stamp, Value};
 
 const OPCODE_MODULE_AUX: u8 = 247;
@@ -26,14 +27,15 @@ const OPCODE_EXPIRETIME: u8 = 253;
 const OPCODE_SELECTDB: u8 = 254;
 const OPCODE_EOF: u8 = 255;
 
-/// What the file's walk hands on.
-pub trait Sink {
+/// What the file's walk hands on; `'f` is the file's bytes, which a
+/// key's name may borrow.
+pub trait Sink<'f> {
     /// An auxiliary field (`redis-ver`, `ctime`, ...).
     fn aux(&mut self, key: &[u8], value: &[u8]);
     /// The size hint of database `db`: keys, and keys with a deadline.
     fn resize(&mut self, db: u64, keys: u64, volatile: u64);
     /// A key of database `db`. `Err` stops the walk with that message.
-    fn key(&mut self, key: Key<'_>) -> Result<(), String>;
+    fn key(&mut self, key: Key<'f>) -> Result<(), String>;
     /// A key Redis would skip: an empty collection.
     fn empty(&mut self, db: u64, key: &[u8]);
     /// A function library's record, opcode included, as FUNCTION DUMP's
@@ -44,11 +46,11 @@ pub trait Sink {
 }
 
 /// A key as the file gives it.
-pub struct Key<'a> {
+pub struct Key<'f> {
     /// Its database.
     pub db: u64,
-    /// Its name.
-    pub name: &'a [u8],
+    /// Its name, borrowed from the file where it lies plain there.
+    pub name: Cow<'f, [u8]>,
     /// Its value.
     pub value: Value,
     /// Its deadline, Unix ms.
@@ -87,7 +89,11 @@ pub struct Walked {
 }
 
 /// Walks the RDB file `bytes`, building values for `limits`.
-pub fn walk(bytes: &[u8], limits: Limits, sink: &mut dyn Sink) -> Result<Walked, FileError> {
+pub fn walk<'f>(
+    bytes: &'f [u8],
+    limits: Limits,
+    sink: &mut dyn Sink<'f>,
+) -> Result<Walked, FileError> {
     let fail = |at: usize, why: &str| FileError {
         at,
         why: why.to_owned(),
@@ -157,7 +163,7 @@ pub fn walk(bytes: &[u8], limits: Limits, sink: &mut dyn Sink) -> Result<Walked,
                     Ok(value) => {
                         let key = Key {
                             db,
-                            name: &name,
+                            name,
                             value,
                             deadline: deadline.take(),
                             stamp: stamp.take(),
@@ -238,7 +244,7 @@ mod tests {
         empty: usize,
     }
 
-    impl Sink for Seen {
+    impl Sink<'_> for Seen {
         fn aux(&mut self, key: &[u8], value: &[u8]) {
             self.aux.push((key.to_vec(), value.to_vec()));
         }
