@@ -76,8 +76,12 @@ pub fn run(shared: &Shared, path: &Path) -> Result<Imported, String> {
             name: &shown,
         };
         let walked = file::walk(&bytes, limits, &mut loader);
-        // Whatever the walk found, the batch in flight is waited for.
-        let flushed = loader.flush().and_then(|()| loader.wait());
+        // The batch in flight is waited for whatever the walk found; the
+        // last one goes in only if the walk finished.
+        let flushed = match walked {
+            Ok(_) => loader.flush().and_then(|()| loader.wait()),
+            Err(_) => loader.wait(),
+        };
         let walked = walked.map_err(|e| format!("{shown}: {e}"))?;
         flushed.map_err(|e| format!("{shown}: {e}"))?;
         Ok::<_, String>((walked, loader.imported, loader.functions))

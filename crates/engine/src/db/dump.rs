@@ -72,7 +72,7 @@ pub trait Dumps: Access {
             self.write_key(key, |m, h| {
                 let live = live_slot(m, h, key, ctx).is_some();
                 if live && !how.replace {
-                    return Ok((Restored::Busy, None));
+                    return Ok::<_, crate::Error>((Restored::Busy, None));
                 }
                 if how.deadline.is_some_and(|t| t <= ctx.now()) {
                     let replaced = take_live(m, h, key, ctx);
@@ -156,7 +156,9 @@ impl Db {
         stamp: Option<Stamp>,
     ) -> Result<bool> {
         let ctx = self.ctx();
-        let replaced = self.write_key_blind(key, |map, hash| {
+        // Not a blind write: during a resize a first copy of the key may
+        // still be in the frozen memtable, and a repeat must be seen.
+        let replaced = self.write_key(key, |map, hash| {
             let version = map.next_version();
             let entry = new_entry(key, value_in(value), version, deadline, ctx)?;
             if let Some(stamp) = stamp {

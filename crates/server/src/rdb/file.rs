@@ -128,12 +128,13 @@ pub fn walk<'f>(
             OPCODE_EXPIRETIME => {
                 let s = r.take(4).map_err(|_| truncated(&r))?;
                 let s = i32::from_le_bytes(s.try_into().map_err(|_| truncated(&r))?);
-                deadline = Some(u64::try_from(i64::from(s) * 1000).unwrap_or(0));
+                deadline = (s != -1).then(|| u64::try_from(i64::from(s) * 1000).unwrap_or(0));
             }
             OPCODE_EXPIRETIME_MS => {
                 let ms = r.take(8).map_err(|_| truncated(&r))?;
                 let ms = i64::from_le_bytes(ms.try_into().map_err(|_| truncated(&r))?);
-                deadline = Some(u64::try_from(ms).unwrap_or(0));
+                // -1 is Redis's "no deadline"; any other past one expires.
+                deadline = (ms != -1).then(|| u64::try_from(ms).unwrap_or(0));
             }
             OPCODE_FREQ => stamp = Some(Stamp::Frequency(r.byte().map_err(|_| truncated(&r))?)),
             OPCODE_IDLE => stamp = Some(Stamp::IdleSeconds(r.len().map_err(|_| truncated(&r))?)),

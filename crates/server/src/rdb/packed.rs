@@ -240,7 +240,8 @@ pub fn intset(is: &[u8], mut f: impl FnMut(i64) -> Result<(), Corrupt>) -> Resul
         _ => return Err(Corrupt),
     };
     let count = usize::try_from(count).map_err(|_| Corrupt)?;
-    if count.checked_mul(width).and_then(|n| n.checked_add(8)) != Some(is.len()) {
+    // Redis's `intsetValidateIntegrity` refuses an empty one.
+    if count == 0 || count.checked_mul(width).and_then(|n| n.checked_add(8)) != Some(is.len()) {
         return Err(Corrupt);
     }
     let mut prev: Option<i64> = None;
@@ -302,7 +303,8 @@ pub fn zipmap<'a>(
         f(field, value)?;
         count += 1;
     }
-    if at + 1 != zm.len() || (claimed < BIGLEN && usize::from(claimed) != count) {
+    // Redis's `zipmapValidateIntegrity` refuses an empty one.
+    if count == 0 || at + 1 != zm.len() || (claimed < BIGLEN && usize::from(claimed) != count) {
         return Err(Corrupt);
     }
     Ok(count)
