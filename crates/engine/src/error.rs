@@ -61,6 +61,13 @@ pub enum Error {
     /// COPY or MOVE onto itself: the same key in the same keyspace.
     #[error("source and destination objects are the same")]
     SameObject,
+    /// A HyperLogLog command on a string that is not one (Redis's
+    /// WRONGTYPE for it, with its own words).
+    #[error("key is not a valid HyperLogLog string value")]
+    NotHll,
+    /// A HyperLogLog whose sparse runs do not add up (Redis's INVALIDOBJ).
+    #[error("corrupted HLL object detected")]
+    CorruptHll,
     /// A SCAN cursor that the engine never issued, or one too old to resume.
     #[error("invalid cursor")]
     InvalidCursor,

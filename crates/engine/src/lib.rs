@@ -54,6 +54,7 @@ mod entry;
 mod error;
 pub mod evict;
 mod expiry;
+pub mod hll;
 pub mod journal;
 mod keyspace;
 pub mod lookups;
@@ -76,10 +77,10 @@ pub use collection::free::{
 pub use collection::{ChunkLimit, End, Limits, Listpack, Picks};
 pub use db::{
     evict_one, Aggregate, Bits, Db, DumpEntry, DumpStats, Dumps, EvictState, Evicted,
-    ExpireCondition, Expiry, FieldValue, HashPart, Hashes, KeyValue, LexBound, Lists, PosOptions,
-    Restore, Restored, ScanOptions, ScanPage, ScoreBound, SetAlgebra, SetCondition, SetOptions,
-    SetOutcome, SetTtl, Sets, ShardStats, Stamp, Stats, Tx, Watch, ZAddFlags, ZAdded, ZPopped,
-    ZRange, ZRangeBy, ZSetAlgebra, ZSetOp, ZSets,
+    ExpireCondition, Expiry, FieldValue, HashPart, Hashes, HyperLogLogs, KeyValue, LexBound, Lists,
+    PfDebug, PfDebugReply, PosOptions, Restore, Restored, ScanOptions, ScanPage, ScoreBound,
+    SetAlgebra, SetCondition, SetOptions, SetOutcome, SetTtl, Sets, ShardStats, Stamp, Stats, Tx,
+    Watch, ZAddFlags, ZAdded, ZPopped, ZRange, ZRangeBy, ZSetAlgebra, ZSetOp, ZSets,
 };
 pub use entry::{Entry, ValueType};
 pub use error::{Error, Result};

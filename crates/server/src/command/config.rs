@@ -86,6 +86,7 @@ fn settings(c: &Config) -> Vec<(&'static str, String)> {
             "set-max-intset-entries",
             c.set_max_intset_entries.to_string(),
         ),
+        ("hll-sparse-max-bytes", c.hll_sparse_max_bytes.to_string()),
         (
             "list-max-listpack-size",
             c.list_max_listpack_size.to_string(),
@@ -291,6 +292,10 @@ fn settable(name: &str) -> Option<Settable> {
         "latency-monitor-threshold" => Now(|c, v| {
             c.observability.latency_monitor_threshold =
                 integer(v, LATENCY_THRESHOLD.0, LATENCY_THRESHOLD.1)?.unsigned_abs();
+            Ok(())
+        }),
+        "hll-sparse-max-bytes" => Now(|c, v| {
+            c.hll_sparse_max_bytes = memory(v, 0)?;
             Ok(())
         }),
         "set-max-intset-entries" => Now(|c, v| {

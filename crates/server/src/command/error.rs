@@ -70,6 +70,8 @@ fn engine_message(e: &EngineError, name: &str) -> String {
         EngineError::ScoreNaN => "ERR resulting score is not a number (NaN)".into(),
         EngineError::SameObject => "ERR source and destination objects are the same".into(),
         EngineError::InvalidCursor => "ERR invalid cursor".into(),
+        EngineError::NotHll => "WRONGTYPE Key is not a valid HyperLogLog string value.".into(),
+        EngineError::CorruptHll => "INVALIDOBJ Corrupted HLL object detected".into(),
         // Tandem's own (Redis has no background thread that can die): the
         // thread, why, and what it means for the client, in Redis's style.
         EngineError::BackgroundDied { .. } => format!("ERR {e}"),

@@ -26,6 +26,7 @@ mod expire;
 mod fault;
 mod function;
 mod hashes;
+mod hll;
 pub(crate) mod info;
 mod introspection;
 mod keys;
@@ -148,6 +149,7 @@ pub fn table() -> &'static [Spec] {
             strings::COMMANDS,
             bits::COMMANDS,
             lcs::COMMANDS,
+            hll::COMMANDS,
             hashes::COMMANDS,
             sets::COMMANDS,
             lists::COMMANDS,

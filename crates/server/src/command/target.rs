@@ -11,9 +11,9 @@ use crate::resp::Out;
 use tandem_engine::bitmap::{BitOp, Field};
 use tandem_engine::{
     Aggregate, Bits, Bytes, Dumps, End, ExpireCondition, Expiry, FieldValue, HashPart, Hashes,
-    KeyValue, Lists, Picks, PosOptions, Restore, Restored, Result, SetAlgebra, SetOptions,
-    SetOutcome, SetTtl, Sets, Value, ValueType, Visit, Watch, ZAddFlags, ZAdded, ZPopped, ZRange,
-    ZRangeBy, ZSetAlgebra, ZSetOp, ZSets,
+    HyperLogLogs, KeyValue, Lists, PfDebug, PfDebugReply, Picks, PosOptions, Restore, Restored,
+    Result, SetAlgebra, SetOptions, SetOutcome, SetTtl, Sets, Value, ValueType, Visit, Watch,
+    ZAddFlags, ZAdded, ZPopped, ZRange, ZRangeBy, ZSetAlgebra, ZSetOp, ZSets,
 };
 
 /// The per-key operations handlers use, on a `Db` or a `Tx`.
@@ -92,6 +92,11 @@ pub trait Target {
     /// DUMP's read: the value handed to `v`, and `Some(deadline)`.
     fn dump_value(&self, key: &[u8], v: &mut dyn Visit) -> Result<Option<Option<u64>>>;
     fn restore_value(&self, key: &[u8], value: Value, how: Restore) -> Result<Restored>;
+    fn pfadd(&self, key: &[u8], elements: &[&[u8]], sparse_max: usize) -> Result<bool>;
+    fn pfcount_one(&self, key: &[u8]) -> Result<u64>;
+    fn pfcount_union(&self, keys: &[&[u8]]) -> Result<u64>;
+    fn pfmerge(&self, dst: &[u8], sources: &[&[u8]], sparse_max: usize) -> Result<()>;
+    fn pfdebug(&self, key: &[u8], what: PfDebug) -> Result<Option<PfDebugReply>>;
     fn bitfield(&self, key: &[u8], fields: &[Field]) -> Result<Vec<Option<i64>>>;
     fn bitop(&self, op: BitOp, dst: &[u8], keys: &[&[u8]]) -> Result<usize>;
     fn push(&self, key: &[u8], end: End, values: &[&[u8]], only_existing: bool) -> Result<usize>;
@@ -151,7 +156,10 @@ pub trait Target {
     fn zmpop(&self, keys: &[&[u8]], max: bool, count: usize) -> Result<Option<ZPopped>>;
 }
 
-impl<T: KeyValue + Hashes + Sets + Lists + ZSets + ZSetAlgebra + Bits + Dumps> Target for T {
+impl<T> Target for T
+where
+    T: KeyValue + Hashes + Sets + Lists + ZSets + ZSetAlgebra + Bits + Dumps + HyperLogLogs,
+{
     fn get_into(&self, key: &[u8], out: &mut Out) -> Result<()> {
         // The value goes straight from the shard into the reply buffer.
         self.get_with(key, |v| out.bulk_or_null(v))
@@ -328,6 +336,21 @@ impl<T: KeyValue + Hashes + Sets + Lists + ZSets + ZSetAlgebra + Bits + Dumps> T
     }
     fn restore_value(&self, key: &[u8], value: Value, how: Restore) -> Result<Restored> {
         Dumps::restore_value(self, key, value, how)
+    }
+    fn pfadd(&self, key: &[u8], elements: &[&[u8]], sparse_max: usize) -> Result<bool> {
+        HyperLogLogs::pfadd(self, key, elements, sparse_max)
+    }
+    fn pfcount_one(&self, key: &[u8]) -> Result<u64> {
+        HyperLogLogs::pfcount_one(self, key)
+    }
+    fn pfcount_union(&self, keys: &[&[u8]]) -> Result<u64> {
+        HyperLogLogs::pfcount_union(self, keys)
+    }
+    fn pfmerge(&self, dst: &[u8], sources: &[&[u8]], sparse_max: usize) -> Result<()> {
+        HyperLogLogs::pfmerge(self, dst, sources, sparse_max)
+    }
+    fn pfdebug(&self, key: &[u8], what: PfDebug) -> Result<Option<PfDebugReply>> {
+        HyperLogLogs::pfdebug(self, key, what)
     }
     fn bitfield(&self, key: &[u8], fields: &[Field]) -> Result<Vec<Option<i64>>> {
         Bits::bitfield(self, key, fields)

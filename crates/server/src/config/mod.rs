@@ -91,6 +91,8 @@ pub struct Config {
     pub hash_max_listpack_value: u64,
     /// Most integers in a set's intset encoding.
     pub set_max_intset_entries: u64,
+    /// Largest a HyperLogLog's sparse encoding grows, in bytes.
+    pub hll_sparse_max_bytes: u64,
     /// How full a list's chunk gets (Redis's `list-max-listpack-size`).
     pub list_max_listpack_size: i64,
     /// Most members in a sorted set's small encoding.
@@ -176,6 +178,7 @@ impl Default for Config {
             hash_max_listpack_entries: 512,
             hash_max_listpack_value: 64,
             set_max_intset_entries: 512,
+            hll_sparse_max_bytes: 3000,
             list_max_listpack_size: -2,
             zset_max_listpack_entries: 128,
             zset_max_listpack_value: 64,
@@ -392,6 +395,9 @@ impl Config {
                 .hash_max_listpack_value
                 .map_or(d.hash_max_listpack_value, |b| b.0),
             set_max_intset_entries: s.set_max_intset_entries.unwrap_or(d.set_max_intset_entries),
+            hll_sparse_max_bytes: s
+                .hll_sparse_max_bytes
+                .map_or(d.hll_sparse_max_bytes, |b| b.0),
             list_max_listpack_size: s.list_max_listpack_size.unwrap_or(d.list_max_listpack_size),
             zset_max_listpack_entries: s
                 .zset_max_listpack_entries

@@ -159,6 +159,11 @@ pub struct Settings {
     #[serde(alias = "hash-max-ziplist-value")]
     pub hash_max_listpack_value: Option<ByteSize>,
 
+    /// Largest a HyperLogLog's sparse encoding grows, header included,
+    /// before it becomes dense [default: 3000].
+    #[arg(long, value_name = "BYTES")]
+    pub hll_sparse_max_bytes: Option<ByteSize>,
+
     /// Most members a set of integers keeps in its compact encoding
     /// (intset) before it becomes a hash table [default: 512].
     #[arg(long, value_name = "N")]
@@ -314,6 +319,7 @@ impl Settings {
                 .hash_max_listpack_value
                 .or(lower.hash_max_listpack_value),
             set_max_intset_entries: self.set_max_intset_entries.or(lower.set_max_intset_entries),
+            hll_sparse_max_bytes: self.hll_sparse_max_bytes.or(lower.hll_sparse_max_bytes),
             list_max_listpack_size: self.list_max_listpack_size.or(lower.list_max_listpack_size),
             zset_max_listpack_entries: self
                 .zset_max_listpack_entries

@@ -59,6 +59,8 @@ pub mod acl {
     pub const SCRIPTING: u32 = 1 << 16;
     /// Works on bitmaps.
     pub const BITMAP: u32 = 1 << 17;
+    /// Works on HyperLogLogs.
+    pub const HYPERLOGLOG: u32 = 1 << 18;
 
     /// Each category with its name, in Redis's order.
     pub const NAMES: &[(u32, &str)] = &[
@@ -71,6 +73,7 @@ pub mod acl {
         (HASH, "@hash"),
         (STRING, "@string"),
         (BITMAP, "@bitmap"),
+        (HYPERLOGLOG, "@hyperloglog"),
         (PUBSUB, "@pubsub"),
         (ADMIN, "@admin"),
         (FAST, "@fast"),

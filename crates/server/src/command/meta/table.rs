@@ -288,6 +288,20 @@ pub(super) const META: &[Meta] = &[
     Meta::new("lcs", "string", "7.0.0", "Finds the longest common subsequence of two keys' values", "O(N*M) where N and M are the lengths of s1 and s2, respectively")
         .acl(acl::STRING)
         .keys(&[ks(key::RO | key::ACCESS, 1, 1, 1)]),
+    Meta::new("pfadd", "hyperloglog", "2.8.9", "Adds elements to a HyperLogLog, creating it if needed", "O(1) to add every element.")
+        .acl(acl::HYPERLOGLOG)
+        .keys(&[ks(key::RW | key::INSERT, 1, 0, 1)]),
+    Meta::new("pfcount", "hyperloglog", "2.8.9", "Estimates how many distinct elements the HyperLogLogs at the keys saw", "O(1) with a very small average constant time for one key; O(N) for N keys, with much bigger constant times.")
+        .acl(acl::HYPERLOGLOG)
+        .keys(&[ks(key::RW | key::ACCESS, 1, -1, 1)]),
+    Meta::new("pfmerge", "hyperloglog", "2.8.9", "Merges HyperLogLogs into one", "O(N) to merge N HyperLogLogs, but with high constant times.")
+        .acl(acl::HYPERLOGLOG)
+        .keys(&[ks(key::RW | key::ACCESS | key::INSERT, 1, 0, 1), ks(key::RO | key::ACCESS, 2, -1, 1)]),
+    Meta::new("pfdebug", "hyperloglog", "2.8.9", "Internal commands for debugging HyperLogLog values", "N/A")
+        .acl(acl::HYPERLOGLOG | acl::DANGEROUS)
+        .keys(&[ks(key::RW | key::ACCESS, 2, 0, 1)]),
+    Meta::new("pfselftest", "hyperloglog", "2.8.9", "An internal command for testing HyperLogLog values", "N/A")
+        .acl(acl::HYPERLOGLOG | acl::DANGEROUS),
     Meta::new("hset", "hash", "2.0.0", "Sets fields of a hash, creating it if needed", "O(1) for each field/value pair added")
         .acl(acl::HASH)
         .keys(&[ks(key::RW | key::UPDATE, 1, 0, 1)]),
