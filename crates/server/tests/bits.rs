@@ -28,16 +28,7 @@ fn replies_match_redis() -> TestResult {
 #[test]
 fn bit_commands_publish_redis_keyspace_events() -> TestResult {
     let server = common::start(common::config())?;
-    let mut c = Raw::connect(server.addr())?;
-    let mut s = Raw::connect(server.addr())?;
-    c.check(
-        &encode_words("CONFIG SET notify-keyspace-events KEA"),
-        b"+OK\r\n",
-    )?;
-    s.check(
-        &encode_words("PSUBSCRIBE __keyevent@*"),
-        b"*3\r\n$10\r\npsubscribe\r\n$12\r\n__keyevent@*\r\n:1\r\n",
-    )?;
+    let (mut c, mut s) = common::keyevents(&server, "KEA")?;
     for command in [
         "SETBIT b 7 1",
         "SETBIT b 7 1",

@@ -51,16 +51,7 @@ fn a_repeated_hash_field_is_refused() -> TestResult {
 #[test]
 fn restore_publishes_redis_keyspace_events() -> TestResult {
     let server = common::start(common::config())?;
-    let mut c = Raw::connect(server.addr())?;
-    let mut s = Raw::connect(server.addr())?;
-    c.check(
-        &encode_words("CONFIG SET notify-keyspace-events KEAn"),
-        b"+OK\r\n",
-    )?;
-    s.check(
-        &encode_words("PSUBSCRIBE __keyevent@*"),
-        b"*3\r\n$10\r\npsubscribe\r\n$12\r\n__keyevent@*\r\n:1\r\n",
-    )?;
+    let (mut c, mut s) = common::keyevents(&server, "KEAn")?;
     let payload = seal(b"\x00\x05hello");
     c.check(&encode(&[b"RESTORE", b"k", b"0", &payload]), b"+OK\r\n")?;
     c.check(

@@ -86,18 +86,27 @@ pub fn listpack<'a>(
     Ok(count)
 }
 
+/// A string entry at `at`: its `len` bytes after `head` bytes of
+/// encoding, and the length of both.
+fn string_at(buf: &[u8], at: usize, head: usize, len: u64) -> Result<(Item<'_>, usize), Corrupt> {
+    let len = usize::try_from(len).map_err(|_| Corrupt)?;
+    let start = at.checked_add(head).ok_or(Corrupt)?;
+    let s = buf
+        .get(start..start.checked_add(len).ok_or(Corrupt)?)
+        .ok_or(Corrupt)?;
+    Ok((Item::Bytes(s), head + len))
+}
+
+/// The byte at `i`, widened.
+fn byte_at(buf: &[u8], i: usize) -> Result<u64, Corrupt> {
+    buf.get(i).copied().map(u64::from).ok_or(Corrupt)
+}
+
 /// The entry at `at` (first byte `first`) and the length of its
 /// encoding and data.
 fn listpack_entry(lp: &[u8], at: usize, first: u8) -> Result<(Item<'_>, usize), Corrupt> {
-    let string = |head: usize, len: u64| -> Result<(Item<'_>, usize), Corrupt> {
-        let len = usize::try_from(len).map_err(|_| Corrupt)?;
-        let start = at + head;
-        let s = lp
-            .get(start..start.checked_add(len).ok_or(Corrupt)?)
-            .ok_or(Corrupt)?;
-        Ok((Item::Bytes(s), head + len))
-    };
-    let byte = |i: usize| lp.get(at + i).copied().map(u64::from).ok_or(Corrupt);
+    let string = |head: usize, len: u64| string_at(lp, at, head, len);
+    let byte = |i: usize| byte_at(lp, at + i);
     Ok(match first {
         0x00..=0x7f => (Item::Int(i64::from(first)), 1),
         0x80..=0xbf => return string(1, u64::from(first & 0x3f)),
@@ -199,15 +208,8 @@ pub fn ziplist<'a>(
 /// The ziplist entry whose encoding byte `enc` is at `at`, and the
 /// length of its encoding and data.
 fn ziplist_entry(zl: &[u8], at: usize, enc: u8) -> Result<(Item<'_>, usize), Corrupt> {
-    let string = |head: usize, len: u64| -> Result<(Item<'_>, usize), Corrupt> {
-        let len = usize::try_from(len).map_err(|_| Corrupt)?;
-        let start = at + head;
-        let s = zl
-            .get(start..start.checked_add(len).ok_or(Corrupt)?)
-            .ok_or(Corrupt)?;
-        Ok((Item::Bytes(s), head + len))
-    };
-    let byte = |i: usize| zl.get(at + i).copied().map(u64::from).ok_or(Corrupt);
+    let string = |head: usize, len: u64| string_at(zl, at, head, len);
+    let byte = |i: usize| byte_at(zl, at + i);
     match enc >> 6 {
         0 => return string(1, u64::from(enc & 0x3f)),
         1 => return string(2, (u64::from(enc & 0x3f) << 8) | byte(1)?),

@@ -288,6 +288,23 @@ impl Raw {
     }
 }
 
+/// A client and a subscriber to every keyspace event of the server
+/// (`notify-keyspace-events` set to `flags`, `PSUBSCRIBE __keyevent@*`),
+/// for `Raw::expect_keyevents`.
+pub fn keyevents(server: &Running, flags: &str) -> Result<(Raw, Raw), Error> {
+    let mut c = Raw::connect(server.addr())?;
+    let mut s = Raw::connect(server.addr())?;
+    c.check(
+        &encode_words(&format!("CONFIG SET notify-keyspace-events {flags}")),
+        b"+OK\r\n",
+    )?;
+    s.check(
+        &encode_words("PSUBSCRIBE __keyevent@*"),
+        b"*3\r\n$10\r\npsubscribe\r\n$12\r\n__keyevent@*\r\n:1\r\n",
+    )?;
+    Ok((c, s))
+}
+
 /// Proves that the server sent `c` nothing more before this point: sends
 /// a PING with a message no reply could hold by chance, and requires the
 /// very next reply to be its echo (a fence). "Nothing arrived" is shown by
