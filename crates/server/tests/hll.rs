@@ -76,9 +76,16 @@ fn pfdebug_and_pfselftest_need_the_debug_switch() -> TestResult {
     let server = common::start_default()?;
     let mut c = Raw::connect(server.addr())?;
     c.check(&encode_words("PFADD h a"), b":1\r\n")?;
-    for command in ["PFDEBUG ENCODING h", "PFSELFTEST"] {
-        let reply = c.call(&encode_words(command))?;
-        assert!(reply.starts_with(b"-ERR"), "{}", common::text(&reply));
+    for (command, name) in [
+        ("PFDEBUG ENCODING h", "PFDEBUG"),
+        ("PFSELFTEST", "PFSELFTEST"),
+    ] {
+        let refused = format!(
+            "-ERR {name} command not allowed. If the enable-debug-command option is set to \"local\", \
+             you can run it from a local connection, otherwise you need to set this option in the \
+             configuration file, and then restart the server.\r\n"
+        );
+        c.check(&encode_words(command), refused.as_bytes())?;
     }
     let server = common::start_with_debug()?;
     let mut c = Raw::connect(server.addr())?;

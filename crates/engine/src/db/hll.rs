@@ -2,8 +2,10 @@
 //! PFDEBUG's writes, with Redis 7.0's rules for when a value changes.
 //!
 //! Owns reading a key's HyperLogLog under its shard's lock, changing a
-//! copy with `crate::hll` (at most 12 KiB), and writing it back only
-//! when a byte differs: PFADD that raises no register leaves the key
+//! copy with `crate::hll` (a valid one is at most 12 KiB; a string a
+//! client stored may be longer, and is refused or copied whole), and
+//! writing it back only when a byte differs, all or nothing (Redis
+//! leaves a corrupt sparse value half-edited when PFADD fails on it): PFADD that raises no register leaves the key
 //! alone (no version, nothing logged, no event); PFCOUNT stores the
 //! cardinality it computed in the header's cache, as Redis does, which
 //! WATCH sees but no event announces. It must never write a value that
@@ -186,7 +188,8 @@ pub trait HyperLogLogs: Access {
         })
     }
 
-    /// PFDEBUG on `key`: `None` if it does not exist.
+    /// PFDEBUG on `key`: `None` if it does not exist. GETREG and TODENSE
+    /// make a sparse value dense, a change WATCH sees (Redis's does not).
     fn pfdebug(&self, key: &[u8], what: PfDebug) -> Result<Option<PfDebugReply>> {
         let ctx = self.ctx();
         crate::lookups::quietly(|| {

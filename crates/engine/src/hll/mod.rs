@@ -183,7 +183,12 @@ impl Op {
         let b = *s.get(p)?;
         Some(match b & 0xc0 {
             0x00 => Op::Zero(usize::from(b & 0x3f) + 1),
-            0x40 => Op::XZero(((usize::from(b & 0x3f) << 8) | usize::from(*s.get(p + 1)?)) + 1),
+            // A second byte past the end reads as 0, as Redis reads the
+            // string's terminating NUL.
+            0x40 => Op::XZero(
+                ((usize::from(b & 0x3f) << 8) | usize::from(s.get(p + 1).copied().unwrap_or(0)))
+                    + 1,
+            ),
             _ => Op::Val(((b >> 2) & 0x1f) + 1, usize::from(b & 0x3) + 1),
         })
     }
@@ -232,10 +237,10 @@ fn walk_sparse(value: &[u8], mut f: impl FnMut(usize, Op)) -> Result<(), Corrupt
     let mut idx = 0usize;
     while p < value.len() {
         let op = Op::at(value, p).ok_or(Corrupt)?;
-        if let Op::Val(..) = op {
-            if idx + op.span() > REGISTERS {
-                return Err(Corrupt);
-            }
+        // Any run past the registers makes the value invalid, as Redis
+        // finds at the end; found here, no count can overflow.
+        if idx + op.span() > REGISTERS {
+            return Err(Corrupt);
         }
         f(idx, op);
         idx += op.span();
@@ -296,6 +301,9 @@ pub fn set_register(
     let op = loop {
         let op = Op::at(value, p).ok_or(Corrupt)?;
         if index < first + op.span() {
+            if p + op.bytes() > value.len() {
+                return Err(Corrupt);
+            }
             break op;
         }
         prev = Some(p);
@@ -427,8 +435,15 @@ fn estimate(histo: &[u32; 64]) -> u64 {
         z *= 0.5;
     }
     z += m * sigma(at(0) / m);
-    // Redis's `llroundl` on a long double: rounding half away from zero.
-    (0.721_347_520_444_481_7 * m * m / z).round() as u64
+    // Redis's `llroundl`: rounding half away from zero; a value it cannot
+    // hold (only a crafted value's registers give one) is LLONG_MIN, read
+    // back as 2^63.
+    let e = (0.721_347_520_444_481_7 * m * m / z).round();
+    if e < 9_223_372_036_854_775_808.0 {
+        e as u64
+    } else {
+        1 << 63
+    }
 }
 
 fn sigma(mut x: f64) -> f64 {
@@ -540,8 +555,8 @@ pub fn set_registers(
 
 /// PFSELFTEST: the dense registers hold what is set, and dense and
 /// sparse estimates agree and stay within bounds, as Redis's self-test
-/// checks. `Err` says what failed.
-pub fn self_test(mut random: impl FnMut() -> u64) -> Result<(), String> {
+/// checks, with `hll-sparse-max-bytes` as set. `Err` says what failed.
+pub fn self_test(sparse_max: usize, mut random: impl FnMut() -> u64) -> Result<(), String> {
     let mut regs = vec![0u8; DENSE_SIZE - HEADER];
     let mut bytes = vec![0u8; REGISTERS];
     for _ in 0..1000 {
@@ -566,12 +581,12 @@ pub fn self_test(mut random: impl FnMut() -> u64) -> Result<(), String> {
     let mut checkpoint = 1u64;
     for j in 1..=10_000_000u64 {
         let ele = (j ^ seed).to_le_bytes();
-        add(&mut dense, &ele, SPARSE_MAX_BYTES).map_err(|_| "TESTFAILED corrupt dense")?;
-        add(&mut sparse, &ele, SPARSE_MAX_BYTES).map_err(|_| "TESTFAILED corrupt sparse")?;
+        add(&mut dense, &ele, sparse_max).map_err(|_| "TESTFAILED corrupt dense")?;
+        add(&mut sparse, &ele, sparse_max).map_err(|_| "TESTFAILED corrupt sparse")?;
         if j != checkpoint {
             continue;
         }
-        if j < (SPARSE_MAX_BYTES / 2) as u64 && !is_sparse(&sparse) {
+        if j < (sparse_max / 2) as u64 && !is_sparse(&sparse) {
             return Err("TESTFAILED sparse encoding not used".into());
         }
         let (d, s) = (count(&dense), count(&sparse));

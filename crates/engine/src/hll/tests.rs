@@ -2,7 +2,7 @@ use super::*;
 
 /// Every register of a value, dense or sparse.
 fn regs(value: &[u8]) -> Vec<u8> {
-    registers(value).unwrap_or_default()
+    registers(value).expect("a valid value")
 }
 
 #[test]
@@ -101,8 +101,47 @@ fn malformed_values_are_errors_never_panics() {
     }
 }
 
+/// A sparse value of enough zero runs to overflow a 32-bit count is
+/// refused, not counted (a client may store half a megabyte of them).
+#[test]
+fn runs_past_the_registers_are_corrupt_however_long() {
+    let mut v = new_sparse();
+    v.truncate(HEADER);
+    for _ in 0..262_144 {
+        v.extend_from_slice(&[0x7f, 0xff]);
+    }
+    assert_eq!(count(&v), Err(Corrupt));
+    let mut max = [0u8; REGISTERS];
+    assert_eq!(merge_into(&mut max, &v), Err(Corrupt));
+    assert_eq!(to_dense(&v).map(|_| ()), Err(Corrupt));
+}
+
+/// Registers no PFADD can set (52 and up) give an estimate C cannot
+/// round: Redis's LLONG_MIN, read back as 2^63.
+#[test]
+fn an_estimate_past_i64_is_what_redis_gives() {
+    let mut v = new_sparse();
+    v = to_dense(&v).unwrap();
+    let regs = v.get_mut(HEADER..).unwrap();
+    for i in 0..REGISTERS {
+        dense_set(regs, i, 60);
+    }
+    assert_eq!(count(&v), Ok(1 << 63));
+}
+
+/// A value ending in half an XZERO reads the missing byte as 0, as
+/// Redis reads the string's terminator.
+#[test]
+fn a_lone_trailing_xzero_reads_as_redis_reads_it() {
+    let mut v = new_sparse();
+    v.truncate(HEADER);
+    v.extend_from_slice(&[0x7e, 0xfe, 0x41]);
+    assert_eq!(decode(&v), Ok("Z:16127 Z:257".into()));
+    assert_eq!(count(&v), Ok(0));
+}
+
 #[test]
 fn the_self_test_passes() {
     let mut rng = fastrand::Rng::with_seed(11);
-    assert_eq!(self_test(|| rng.u64(..)), Ok(()));
+    assert_eq!(self_test(SPARSE_MAX_BYTES, || rng.u64(..)), Ok(()));
 }

@@ -64,7 +64,9 @@ pub(crate) fn refusal(
     let name = cmd.sub.map_or(cmd.spec.name, |sub| sub.full_name);
     if flags & flags::PROTECTED != 0 && !allowed(shared.config.load().enable_debug_command, session)
     {
-        return Some(DEBUG_NOT_ALLOWED.to_string());
+        // Redis words it for DEBUG; PFDEBUG and PFSELFTEST, which Tandem
+        // also keeps behind the switch, are named the same way.
+        return Some(DEBUG_NOT_ALLOWED.replacen("DEBUG", &name.to_uppercase(), 1));
     }
     if !session.authenticated && flags & flags::NO_AUTH == 0 {
         return Some("NOAUTH Authentication required.".to_string());

@@ -42,7 +42,9 @@ fn pfcount(c: &mut Call<'_>) -> CmdResult {
         [one] => c.kv().pfcount_one(one)?,
         keys => c.kv().pfcount_union(keys)?,
     };
-    c.out.int(i64::try_from(card).unwrap_or(i64::MAX));
+    // Redis replies with the unsigned count as a signed one: a crafted
+    // value's 2^63 comes out negative there too.
+    c.out.int(card as i64);
     Ok(())
 }
 
@@ -101,7 +103,7 @@ fn pfdebug(c: &mut Call<'_>) -> CmdResult {
 
 fn pfselftest(c: &mut Call<'_>) -> CmdResult {
     let mut rng = fastrand::Rng::new();
-    match hll::self_test(|| rng.u64(..)) {
+    match hll::self_test(sparse_max(c), || rng.u64(..)) {
         Ok(()) => c.out.ok(),
         Err(why) => return Err(Reject::Owned(format!("ERR {why}"))),
     }
