@@ -68,6 +68,16 @@ impl ValueType {
     }
 }
 
+/// Every type, so that a lookup by name cannot miss one (SCAN TYPE
+/// zset found nothing while this list was written out by hand).
+const ALL: [ValueType; 5] = [
+    ValueType::String,
+    ValueType::Hash,
+    ValueType::Set,
+    ValueType::List,
+    ValueType::ZSet,
+];
+
 impl ValueType {
     /// The type of a collection.
     pub(crate) fn of(c: &crate::collection::Collection) -> Self {
@@ -81,13 +91,22 @@ impl ValueType {
 
     /// The type a TYPE name stands for (SCAN's TYPE option), if any.
     pub fn from_name(name: &[u8]) -> Option<Self> {
-        [
-            ValueType::String,
-            ValueType::Hash,
-            ValueType::Set,
-            ValueType::List,
-        ]
-        .into_iter()
-        .find(|t| t.as_str().as_bytes().eq_ignore_ascii_case(name))
+        ALL.into_iter()
+            .find(|t| t.as_str().as_bytes().eq_ignore_ascii_case(name))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression: SCAN's TYPE zset matched nothing.
+    #[test]
+    fn every_type_is_found_by_its_name() {
+        for t in ALL {
+            assert_eq!(ValueType::from_name(t.as_str().as_bytes()), Some(t));
+        }
+        assert_eq!(ValueType::from_name(b"ZSET"), Some(ValueType::ZSet));
+        assert_eq!(ValueType::from_name(b"stream"), None);
     }
 }
