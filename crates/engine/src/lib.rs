@@ -54,6 +54,7 @@ mod entry;
 mod error;
 pub mod evict;
 mod expiry;
+pub mod geo;
 pub mod hll;
 pub mod journal;
 mod keyspace;

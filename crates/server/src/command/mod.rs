@@ -25,6 +25,7 @@ mod expire;
 #[cfg(feature = "fault-injection")]
 mod fault;
 mod function;
+mod geo;
 mod hashes;
 mod hll;
 pub(crate) mod info;
@@ -150,6 +151,7 @@ pub fn table() -> &'static [Spec] {
             bits::COMMANDS,
             lcs::COMMANDS,
             hll::COMMANDS,
+            geo::COMMANDS,
             hashes::COMMANDS,
             sets::COMMANDS,
             lists::COMMANDS,

@@ -61,6 +61,8 @@ pub mod acl {
     pub const BITMAP: u32 = 1 << 17;
     /// Works on HyperLogLogs.
     pub const HYPERLOGLOG: u32 = 1 << 18;
+    /// Works on geospatial indexes.
+    pub const GEO: u32 = 1 << 19;
 
     /// Each category with its name, in Redis's order.
     pub const NAMES: &[(u32, &str)] = &[
@@ -74,6 +76,7 @@ pub mod acl {
         (STRING, "@string"),
         (BITMAP, "@bitmap"),
         (HYPERLOGLOG, "@hyperloglog"),
+        (GEO, "@geo"),
         (PUBSUB, "@pubsub"),
         (ADMIN, "@admin"),
         (FAST, "@fast"),

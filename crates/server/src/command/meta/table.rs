@@ -302,6 +302,18 @@ pub(super) const META: &[Meta] = &[
         .keys(&[ks(key::RW | key::ACCESS, 2, 0, 1)]),
     Meta::new("pfselftest", "hyperloglog", "2.8.9", "An internal command for testing HyperLogLog values", "N/A")
         .acl(acl::HYPERLOGLOG | acl::DANGEROUS),
+    Meta::new("geoadd", "geo", "3.2.0", "Adds positions to a geospatial index (a sorted set), creating it if needed", "O(log(N)) for each item added, where N is the number of elements in the sorted set.")
+        .acl(acl::GEO)
+        .keys(&[ks(key::RW | key::UPDATE, 1, 0, 1)]),
+    Meta::new("geopos", "geo", "3.2.0", "Returns the longitude and latitude of members of a geospatial index", "O(N) where N is the number of members requested.")
+        .acl(acl::GEO)
+        .keys(&[ks(key::RO | key::ACCESS, 1, 0, 1)]),
+    Meta::new("geodist", "geo", "3.2.0", "Returns the distance between two members of a geospatial index", "O(log(N))")
+        .acl(acl::GEO)
+        .keys(&[ks(key::RO | key::ACCESS, 1, 0, 1)]),
+    Meta::new("geohash", "geo", "3.2.0", "Returns members of a geospatial index as geohash strings", "O(log(N)) for each member requested, where N is the number of elements in the sorted set.")
+        .acl(acl::GEO)
+        .keys(&[ks(key::RO | key::ACCESS, 1, 0, 1)]),
     Meta::new("hset", "hash", "2.0.0", "Sets fields of a hash, creating it if needed", "O(1) for each field/value pair added")
         .acl(acl::HASH)
         .keys(&[ks(key::RW | key::UPDATE, 1, 0, 1)]),
