@@ -3,7 +3,9 @@
 //! requests (`fixtures/redis-7.0.15-geo.jsonl`, made by
 //! `scripts/redis-fixtures/geo_cases.py`): scores, positions, hashes and
 //! distances to the last digit over 68 positions at the edges and across
-//! the globe, in RESP2 and RESP3, and every error in Redis's order.
+//! the globe, scores only ZADD can store (negative, infinite, past 2^64)
+//! decoded as Redis on x86-64 decodes them, RESP2 and RESP3, and the
+//! errors in Redis's order.
 
 mod common;
 
@@ -23,7 +25,8 @@ fn replies_match_redis() -> TestResult {
 }
 
 /// GEOADD is ZADD underneath: Redis 7.0.15 sent `zadd` (and `new` for a
-/// new key) for it, and nothing for a GEOADD that changed nothing.
+/// new key) for it, and nothing for a GEOADD that changed nothing
+/// (recorded with PSUBSCRIBE, `notify-keyspace-events KEAn`).
 #[test]
 fn geoadd_publishes_zadd_events() -> TestResult {
     let server = common::start(common::config())?;

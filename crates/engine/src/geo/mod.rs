@@ -77,10 +77,25 @@ pub fn score(long: f64, lat: f64) -> f64 {
     encode_in(long, lat, LAT_MIN, LAT_MAX, STEP_MAX) as f64
 }
 
+/// A score as Redis's `(uint64_t)score` gives it on x86-64, where Redis
+/// runs here (the C conversion is undefined outside 0..2^64, and that is
+/// what the machine does): a negative score wraps through i64, one of
+/// 2^64 or more (or infinite) is 0. Only ZADD can store such a score
+/// where GEOPOS reads one.
+fn score_bits(score: f64) -> u64 {
+    if score < 0.0 {
+        score as i64 as u64
+    } else if score < 18_446_744_073_709_551_616.0 {
+        score as u64
+    } else {
+        0
+    }
+}
+
 /// The position a score stands for: the centre of its cell, clamped to
 /// the valid range (Redis's `geohashDecodeToLongLatWGS84`).
 pub fn position(score: f64) -> (f64, f64) {
-    let (ilat, ilong) = deinterleave(score as u64);
+    let (ilat, ilong) = deinterleave(score_bits(score));
     let cells = (1u64 << STEP_MAX) as f64;
     let lat_scale = LAT_MAX - LAT_MIN;
     let long_scale = LONG_MAX - LONG_MIN;
@@ -137,6 +152,12 @@ pub fn distance_text(d: f64) -> String {
         return "0.0000".into();
     }
     let scaled = (d * 10_000.0).round_ties_even();
+    // `llrint` of what a long long cannot hold (or NaN) is LLONG_MIN.
+    let scaled = if (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&scaled) {
+        scaled
+    } else {
+        -9_223_372_036_854_775_808.0
+    };
     let negative = scaled < 0.0;
     let digits = format!("{:.0}", scaled.abs());
     let digits = format!("{digits:0>5}");

@@ -51,3 +51,10 @@ fn the_edges_decode_inside_the_range() {
         assert!((x - long).abs() < 1e-5 && (y - lat).abs() < 1e-5);
     }
 }
+
+/// What `llrint` cannot hold prints as LLONG_MIN does.
+#[test]
+fn a_distance_past_i64_prints_as_llong_min() {
+    assert_eq!(distance_text(f64::NAN), "-922337203685477.5808");
+    assert_eq!(distance_text(1e300), "-922337203685477.5808");
+}
