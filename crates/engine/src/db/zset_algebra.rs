@@ -281,6 +281,18 @@ pub trait ZSetAlgebra: Access {
         range_store(self, dst, src, range)
     }
 
+    /// GEORADIUS's and GEOSEARCHSTORE's store: replaces `dst` with a
+    /// sorted set of `pairs` (none deletes it, announcing `del`),
+    /// announcing `event`; how many members it holds.
+    fn zstore(&self, dst: &[u8], pairs: &[(f64, &[u8])], event: &'static str) -> Result<usize> {
+        let limits = self.ctx().zset_listpack();
+        let mut z = ZSet::with_capacity(pairs.len(), limits);
+        for (s, m) in pairs {
+            z.insert(m, *s, limits);
+        }
+        store(self, dst, z, event)
+    }
+
     /// ZMPOP: the first of `keys` holding a sorted set, and up to `count`
     /// members popped from its low (or, with `max`, high) end.
     fn zmpop(&self, keys: &[&[u8]], max: bool, count: usize) -> Result<Option<ZPopped>> {

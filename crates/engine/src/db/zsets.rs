@@ -395,6 +395,37 @@ pub trait ZSets: Access {
         })?
     }
 
+    /// GEO's read: for each `[min, max)` score range in turn, hands its
+    /// members in order to `f`, which returns false to stop; under one
+    /// read lock, so all ranges see one state. False if the key does
+    /// not exist.
+    ///
+    /// Errors: `WrongType`.
+    fn zscore_ranges(
+        &self,
+        key: &[u8],
+        ranges: &[(f64, f64)],
+        f: &mut dyn FnMut(&[u8], f64) -> bool,
+    ) -> Result<bool> {
+        self.read_key(key, |m, h| {
+            let Some(z) = read(m, h, key, self.ctx())? else {
+                return Ok(false);
+            };
+            'ranges: for &(min, max) in ranges {
+                let start = z.count_below(|s, _| s < min);
+                for (member, score) in z.iter_from(start) {
+                    if score >= max {
+                        break;
+                    }
+                    if !f(member, score) {
+                        break 'ranges;
+                    }
+                }
+            }
+            Ok(true)
+        })?
+    }
+
     /// ZREMRANGEBYRANK, ZREMRANGEBYSCORE, ZREMRANGEBYLEX: how many went.
     fn zremrange(&self, key: &[u8], by: &ZRangeBy) -> Result<usize> {
         let event = match by {

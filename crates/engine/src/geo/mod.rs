@@ -8,10 +8,14 @@
 //! standard 11-character geohash text, and the haversine distance on
 //! Redis's Earth radius; the arithmetic is Redis's, operation for
 //! operation, and the trigonometry is the C library's, as Redis's is.
-//! Pure functions: no locks, no keys.
+//! The radius and box searches' areas are `search`'s. Pure functions:
+//! no locks, no keys.
 
+mod search;
 #[cfg(test)]
 mod tests;
+
+pub use search::{Search, Shape};
 
 /// Steps of the hash: 26 each way, 52 bits.
 const STEP_MAX: u32 = 26;

@@ -26,6 +26,7 @@ mod expire;
 mod fault;
 mod function;
 mod geo;
+mod geo_search;
 mod hashes;
 mod hll;
 pub(crate) mod info;
@@ -152,6 +153,7 @@ pub fn table() -> &'static [Spec] {
             lcs::COMMANDS,
             hll::COMMANDS,
             geo::COMMANDS,
+            geo_search::COMMANDS,
             hashes::COMMANDS,
             sets::COMMANDS,
             lists::COMMANDS,

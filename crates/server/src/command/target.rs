@@ -123,6 +123,13 @@ pub trait Target {
     fn zrem(&self, key: &[u8], members: &[&[u8]]) -> Result<usize>;
     fn zcard(&self, key: &[u8]) -> Result<usize>;
     fn zmscore(&self, key: &[u8], members: &[&[u8]]) -> Result<Vec<Option<f64>>>;
+    fn zscore_ranges(
+        &self,
+        key: &[u8],
+        ranges: &[(f64, f64)],
+        f: &mut dyn FnMut(&[u8], f64) -> bool,
+    ) -> Result<bool>;
+    fn zstore(&self, dst: &[u8], pairs: &[(f64, &[u8])], event: &'static str) -> Result<usize>;
     fn zrank(&self, key: &[u8], member: &[u8], rev: bool) -> Result<Option<usize>>;
     fn zcount(&self, key: &[u8], by: &ZRangeBy) -> Result<usize>;
     fn zrange(&self, key: &[u8], range: &ZRange) -> Result<Vec<(Bytes, f64)>>;
@@ -414,6 +421,17 @@ where
     }
     fn zcard(&self, key: &[u8]) -> Result<usize> {
         ZSets::zcard(self, key)
+    }
+    fn zscore_ranges(
+        &self,
+        key: &[u8],
+        ranges: &[(f64, f64)],
+        f: &mut dyn FnMut(&[u8], f64) -> bool,
+    ) -> Result<bool> {
+        ZSets::zscore_ranges(self, key, ranges, f)
+    }
+    fn zstore(&self, dst: &[u8], pairs: &[(f64, &[u8])], event: &'static str) -> Result<usize> {
+        ZSetAlgebra::zstore(self, dst, pairs, event)
     }
     fn zmscore(&self, key: &[u8], members: &[&[u8]]) -> Result<Vec<Option<f64>>> {
         ZSets::zmscore(self, key, members)

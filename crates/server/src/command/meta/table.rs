@@ -314,6 +314,24 @@ pub(super) const META: &[Meta] = &[
     Meta::new("geohash", "geo", "3.2.0", "Returns members of a geospatial index as geohash strings", "O(log(N)) for each member requested, where N is the number of elements in the sorted set.")
         .acl(acl::GEO)
         .keys(&[ks(key::RO | key::ACCESS, 1, 0, 1)]),
+    Meta::new("georadius", "geo", "3.2.0", "Finds members of a geospatial index within a radius of a position; STORE keeps them", "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.")
+        .acl(acl::GEO)
+        .keys(&[ks(key::RO | key::ACCESS, 1, 0, 1), ks_unknown(key::OW | key::UPDATE, "For the optional STORE and STOREDIST keywords. It is marked 'unknown' because the keyword can appear anywhere in the argument array")]),
+    Meta::new("georadius_ro", "geo", "3.2.10", "Finds members of a geospatial index within a radius of a position", "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.")
+        .acl(acl::GEO)
+        .keys(&[ks(key::RO | key::ACCESS, 1, 0, 1)]),
+    Meta::new("georadiusbymember", "geo", "3.2.0", "Finds members of a geospatial index within a radius of a member; STORE keeps them", "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.")
+        .acl(acl::GEO)
+        .keys(&[ks(key::RO | key::ACCESS, 1, 0, 1), ks_unknown(key::OW | key::UPDATE, "For the optional STORE and STOREDIST keywords. It is marked 'unknown' because the keyword can appear anywhere in the argument array")]),
+    Meta::new("georadiusbymember_ro", "geo", "3.2.10", "Finds members of a geospatial index within a radius of a member", "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.")
+        .acl(acl::GEO)
+        .keys(&[ks(key::RO | key::ACCESS, 1, 0, 1)]),
+    Meta::new("geosearch", "geo", "6.2.0", "Finds members of a geospatial index within a circle or a box", "O(N+log(M)) where N is the number of elements in the grid-aligned bounding box area around the shape provided as the filter and M is the number of items inside the shape")
+        .acl(acl::GEO)
+        .keys(&[ks(key::RO | key::ACCESS, 1, 0, 1)]),
+    Meta::new("geosearchstore", "geo", "6.2.0", "Finds members of a geospatial index within a circle or a box and stores them", "O(N+log(M)) where N is the number of elements in the grid-aligned bounding box area around the shape provided as the filter and M is the number of items inside the shape")
+        .acl(acl::GEO)
+        .keys(&[ks(key::OW | key::UPDATE, 1, 0, 1), ks(key::RO | key::ACCESS, 2, 0, 1)]),
     Meta::new("hset", "hash", "2.0.0", "Sets fields of a hash, creating it if needed", "O(1) for each field/value pair added")
         .acl(acl::HASH)
         .keys(&[ks(key::RW | key::UPDATE, 1, 0, 1)]),
