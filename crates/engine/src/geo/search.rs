@@ -67,32 +67,33 @@ fn decode(cell: Cell) -> Area {
     }
 }
 
-/// Moves a cell east (`d` 1) or west (-1): the longitude's (odd) bits.
-fn move_x(c: Cell, d: i8) -> Cell {
-    let x = c.bits & 0xaaaa_aaaa_aaaa_aaaa;
-    let y = c.bits & 0x5555_5555_5555_5555;
-    let zz = 0x5555_5555_5555_5555u64 >> (64 - c.step * 2);
+/// Moves a cell one step along the coordinate whose bits `moving` masks
+/// (Redis's `geohash_move_x` and `geohash_move_y`): `d` 1 east or north,
+/// -1 west or south.
+fn shift(c: Cell, d: i8, moving: u64) -> Cell {
+    let width = 64 - c.step * 2;
+    let x = c.bits & moving;
+    let y = c.bits & !moving;
+    let zz = !moving >> width;
     let x = if d > 0 {
         x.wrapping_add(zz + 1)
     } else {
         (x | zz).wrapping_sub(zz + 1)
     };
-    let x = x & (0xaaaa_aaaa_aaaa_aaaa_u64 >> (64 - c.step * 2));
-    Cell { bits: x | y, ..c }
+    Cell {
+        bits: (x & (moving >> width)) | y,
+        ..c
+    }
 }
 
-/// Moves a cell north (`d` 1) or south (-1): the latitude's (even) bits.
+/// East (1) or west (-1): the longitude's (odd) bits.
+fn move_x(c: Cell, d: i8) -> Cell {
+    shift(c, d, 0xaaaa_aaaa_aaaa_aaaa)
+}
+
+/// North (1) or south (-1): the latitude's (even) bits.
 fn move_y(c: Cell, d: i8) -> Cell {
-    let x = c.bits & 0xaaaa_aaaa_aaaa_aaaa;
-    let y = c.bits & 0x5555_5555_5555_5555;
-    let zz = 0xaaaa_aaaa_aaaa_aaaa_u64 >> (64 - c.step * 2);
-    let y = if d > 0 {
-        y.wrapping_add(zz + 1)
-    } else {
-        (y | zz).wrapping_sub(zz + 1)
-    };
-    let y = y & (0x5555_5555_5555_5555_u64 >> (64 - c.step * 2));
-    Cell { bits: x | y, ..c }
+    shift(c, d, 0x5555_5555_5555_5555)
 }
 
 /// Redis's `geohashEstimateStepsByRadius`.
