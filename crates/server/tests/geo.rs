@@ -66,3 +66,92 @@ fn geoadd_publishes_zadd_events() -> TestResult {
         ("set", "end"),
     ])
 }
+
+/// The stores' events as Redis 7.0.15 sent them (PSUBSCRIBE, KEAn):
+/// `new` and the command's own, and `del` when nothing was found.
+#[test]
+fn geo_stores_publish_redis_keyspace_events() -> TestResult {
+    let server = common::start(common::config())?;
+    let mut c = Raw::connect(server.addr())?;
+    c.check(
+        &encode_words("GEOADD g 13.361389 38.115556 Palermo 15.087269 37.502669 Catania"),
+        b":2\r\n",
+    )?;
+    let (mut c, mut s) = common::keyevents(&server, "KEAn")?;
+    for (command, reply) in [
+        (
+            "GEOSEARCHSTORE d g FROMLONLAT 15 37 BYRADIUS 200 km",
+            &b":2\r\n"[..],
+        ),
+        ("GEORADIUS g 15 37 200 km STORE d", b":2\r\n"),
+        ("GEORADIUS g 15 37 200 km STOREDIST e", b":2\r\n"),
+        (
+            "GEOSEARCHSTORE d nokey FROMLONLAT 15 37 BYRADIUS 200 km",
+            b":0\r\n",
+        ),
+        ("GEORADIUS g 0 0 1 km STORE e", b":0\r\n"),
+        ("SET end 1", b"+OK\r\n"),
+    ] {
+        c.check(&encode_words(command), reply)?;
+    }
+    s.expect_keyevents(&[
+        ("new", "d"),
+        ("geosearchstore", "d"),
+        ("georadiusstore", "d"),
+        ("new", "e"),
+        ("georadiusstore", "e"),
+        ("del", "d"),
+        ("del", "e"),
+        ("new", "end"),
+        ("set", "end"),
+    ])
+}
+
+/// A search looks its key up once, as Redis counts it: two hits and a
+/// miss for these three (Redis 7.0.15's INFO after the same).
+#[test]
+fn a_search_counts_one_keyspace_lookup() -> TestResult {
+    let server = common::start_default()?;
+    let mut c = Raw::connect(server.addr())?;
+    c.check(
+        &encode_words("GEOADD g 13.361389 38.115556 Palermo"),
+        b":1\r\n",
+    )?;
+    c.check(&encode_words("CONFIG RESETSTAT"), b"+OK\r\n")?;
+    c.call(&encode_words("GEORADIUSBYMEMBER g Palermo 200 km"))?;
+    c.call(&encode_words(
+        "GEOSEARCH g FROMMEMBER Palermo BYRADIUS 200 km",
+    ))?;
+    c.call(&encode_words("GEORADIUS nokey 0 0 1 km"))?;
+    assert_eq!(common::info_u64(&mut c, "stats", "keyspace_hits")?, 2);
+    assert_eq!(common::info_u64(&mut c, "stats", "keyspace_misses")?, 1);
+    Ok(())
+}
+
+/// A client blocked on GEORADIUS's STORE key is served by the store,
+/// though that key is found by its keyword, not its position.
+#[test]
+fn a_store_serves_a_client_blocked_on_its_key() -> TestResult {
+    let server = common::start_default()?;
+    let mut c = Raw::connect(server.addr())?;
+    let mut waiting = Raw::connect(server.addr())?;
+    c.check(
+        &encode_words("GEOADD g 13.361389 38.115556 Palermo"),
+        b":1\r\n",
+    )?;
+    waiting.send(&encode_words("BZPOPMIN dst 10"))?;
+    common::eventually("the client blocks", || {
+        Ok(common::info_u64(&mut c, "clients", "blocked_clients")? == 1)
+    })?;
+    c.check(
+        &encode_words("GEORADIUS g 13 38 200 km STORE dst"),
+        b":1\r\n",
+    )?;
+    let reply = waiting.reply()?;
+    assert!(
+        reply.starts_with(b"*3\r\n$3\r\ndst\r\n$7\r\nPalermo\r\n"),
+        "{}",
+        common::text(&reply)
+    );
+    Ok(())
+}

@@ -7,8 +7,9 @@
 //! right, then the checks between them), collecting the members of the
 //! areas `tandem_engine::geo::Search` names in its order (one read of the
 //! key for all of them), sorting by distance (stable, as glibc's qsort
-//! sorts), and the reply or the stored set. It must never read more
-//! members than ANY's count asks for.
+//! sorts; with COUNT, Redis's partial quicksort may order equal
+//! distances otherwise), and the reply or the stored set. It must never
+//! read more members than ANY's count asks for.
 
 use super::args::{int, is};
 use super::spec::{flags::*, spec, Spec};
@@ -139,8 +140,10 @@ fn search(c: &mut Call<'_>, kind: Kind) -> CmdResult {
     });
     // The key's type first: a WRONGTYPE comes before anything else.
     let exists = c.kv().zscore_ranges(key, &[], &mut |_, _| false)?;
+    // Redis looks the key up once: the reads after the first count no
+    // keyspace hit or miss, and stamp no access.
     let position = |c: &Call<'_>, member: &[u8]| -> Result<Option<(f64, f64)>, Reject> {
-        let score = c.kv().zmscore(key, &[member])?;
+        let score = tandem_engine::lookups::quietly(|| c.kv().zmscore(key, &[member]))?;
         Ok(score.first().copied().flatten().map(geo::position))
     };
     let mut o = Options::default();
@@ -295,13 +298,15 @@ fn search(c: &mut Call<'_>, kind: Kind) -> CmdResult {
     };
     let limit = if o.any { o.count } else { 0 };
     let mut found: Vec<(Vec<u8>, f64, f64, f64, f64)> = Vec::new();
-    c.kv()
-        .zscore_ranges(key, &s.ranges(), &mut |member, score| {
-            if let Some((d, x, y)) = s.within(score) {
-                found.push((member.to_vec(), score, d, x, y));
-            }
-            !(limit > 0 && found.len() >= limit)
-        })?;
+    tandem_engine::lookups::quietly(|| {
+        c.kv()
+            .zscore_ranges(key, &s.ranges(), &mut |member, score| {
+                if let Some((d, x, y)) = s.within(score) {
+                    found.push((member.to_vec(), score, d, x, y));
+                }
+                !(limit > 0 && found.len() >= limit)
+            })
+    })?;
     let desc = match o.desc {
         None if o.count > 0 && !o.any => Some(false),
         other => other,
@@ -330,6 +335,14 @@ fn search(c: &mut Call<'_>, kind: Kind) -> CmdResult {
             "georadiusstore"
         };
         let n = c.kv().zstore(dst, &pairs, event)?;
+        // GEORADIUS's STORE key is not where the dispatcher finds keys
+        // (its key specification is a keyword's): clients blocked on it
+        // are served here, as SORT's are.
+        if n > 0 && !is_search && c.shared.blocking.any() {
+            c.session
+                .ready
+                .push((c.session.db, bytes::Bytes::copy_from_slice(dst)));
+        }
         c.out.count(n);
         return Ok(());
     }

@@ -315,15 +315,19 @@ pub(super) const META: &[Meta] = &[
         .acl(acl::GEO)
         .keys(&[ks(key::RO | key::ACCESS, 1, 0, 1)]),
     Meta::new("georadius", "geo", "3.2.0", "Finds members of a geospatial index within a radius of a position; STORE keeps them", "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.")
+        .deprecated("6.2.0", "`GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` argument")
         .acl(acl::GEO)
         .keys(&[ks(key::RO | key::ACCESS, 1, 0, 1), ks_unknown(key::OW | key::UPDATE, "For the optional STORE and STOREDIST keywords. It is marked 'unknown' because the keyword can appear anywhere in the argument array")]),
     Meta::new("georadius_ro", "geo", "3.2.10", "Finds members of a geospatial index within a radius of a position", "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.")
+        .deprecated("6.2.0", "`GEOSEARCH` with the `BYRADIUS` argument")
         .acl(acl::GEO)
         .keys(&[ks(key::RO | key::ACCESS, 1, 0, 1)]),
     Meta::new("georadiusbymember", "geo", "3.2.0", "Finds members of a geospatial index within a radius of a member; STORE keeps them", "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.")
+        .deprecated("6.2.0", "`GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` and `FROMMEMBER` arguments")
         .acl(acl::GEO)
         .keys(&[ks(key::RO | key::ACCESS, 1, 0, 1), ks_unknown(key::OW | key::UPDATE, "For the optional STORE and STOREDIST keywords. It is marked 'unknown' because the keyword can appear anywhere in the argument array")]),
     Meta::new("georadiusbymember_ro", "geo", "3.2.10", "Finds members of a geospatial index within a radius of a member", "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.")
+        .deprecated("6.2.0", "`GEOSEARCH` with the `BYRADIUS` and `FROMMEMBER` arguments")
         .acl(acl::GEO)
         .keys(&[ks(key::RO | key::ACCESS, 1, 0, 1)]),
     Meta::new("geosearch", "geo", "6.2.0", "Finds members of a geospatial index within a circle or a box", "O(N+log(M)) where N is the number of elements in the grid-aligned bounding box area around the shape provided as the filter and M is the number of items inside the shape")
