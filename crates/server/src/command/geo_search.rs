@@ -161,16 +161,11 @@ fn search(c: &mut Call<'_>, kind: Kind) -> CmdResult {
             o.shape = Some((Shape::Radius(r), unit));
             5
         }
-        Kind::Search { store } => {
-            if store {
-                o.store = Some(c.arg(1));
-            }
-            if store {
-                3
-            } else {
-                2
-            }
+        Kind::Search { store: true } => {
+            o.store = Some(c.arg(1));
+            3
         }
+        Kind::Search { store: false } => 2,
     };
     let (is_search, can_store) = match kind {
         Kind::Search { store } => (true, store),
