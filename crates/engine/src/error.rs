@@ -94,6 +94,21 @@ pub enum Error {
     /// type its record names (recovery refuses it; never from a client).
     #[error("stored value does not decode: {0}")]
     BadStoredValue(String),
+    /// XADD's ID is not above the stream's last ID.
+    #[error("the ID specified in XADD is equal or smaller than the target stream top item")]
+    StreamIdTooSmall,
+    /// The stream's last ID is the largest there is.
+    #[error("the stream has exhausted the last possible ID")]
+    StreamExhausted,
+    /// An entry's fields and values add up past what a node holds.
+    #[error("elements are too large to be stored")]
+    StreamElementsTooLarge,
+    /// XSETID below the stream's last entry.
+    #[error("the ID specified in XSETID is smaller than the target stream top item")]
+    XSetIdTooSmall,
+    /// XSETID's ENTRIESADDED below the stream's length.
+    #[error("the entries_added specified in XSETID is smaller than the target stream length")]
+    XSetIdEntriesAdded,
 }
 
 /// Shorthand for engine results.

@@ -75,13 +75,17 @@ pub use collection::free::{
     drained as lazyfree_drained, pending as lazyfree_pending,
     pending_bytes as lazyfree_pending_bytes,
 };
-pub use collection::{ChunkLimit, End, Limits, Listpack, Picks};
+pub use collection::stream::{
+    IdArg, StreamEntry, StreamId, StreamMeta, StreamNodeLimit, Trim, TrimTo, MAX_NODE_BYTES,
+};
+pub use collection::{ChunkLimit, End, Limits, Listpack, Picks, Stream};
 pub use db::{
     evict_one, Aggregate, Bits, Db, DumpEntry, DumpStats, Dumps, EvictState, Evicted,
     ExpireCondition, Expiry, FieldValue, HashPart, Hashes, HyperLogLogs, KeyValue, LexBound, Lists,
     PfDebug, PfDebugReply, PosOptions, Restore, Restored, ScanOptions, ScanPage, ScoreBound,
-    SetAlgebra, SetCondition, SetOptions, SetOutcome, SetTtl, Sets, ShardStats, Stamp, Stats, Tx,
-    Watch, ZAddFlags, ZAdded, ZPopped, ZRange, ZRangeBy, ZSetAlgebra, ZSetOp, ZSets,
+    SetAlgebra, SetCondition, SetOptions, SetOutcome, SetTtl, Sets, ShardStats, Stamp, Stats,
+    Streams, Tx, Watch, XAdd, XAdded, XRead, ZAddFlags, ZAdded, ZPopped, ZRange, ZRangeBy,
+    ZSetAlgebra, ZSetOp, ZSets,
 };
 pub use entry::{Entry, ValueType};
 pub use error::{Error, Result};

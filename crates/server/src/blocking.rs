@@ -1,5 +1,5 @@
 //! Clients blocked on keys: BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP,
-//! BZPOPMIN, BZPOPMAX, BZMPOP.
+//! BZPOPMIN, BZPOPMAX, BZMPOP, and XREAD with BLOCK.
 //!
 //! Owns the waiting line of each key and the serving of it. A client
 //! whose blocking command finds nothing registers a `Waiter` (what it
@@ -10,7 +10,9 @@
 //! first waiter in a key's line that waits for the key's type (a list or
 //! a sorted set) is served from that key, on the writer's thread, and the
 //! next, while the key holds elements, as Redis does in
-//! `handleClientsBlockedOnKeys`. So clients are served strictly in the
+//! `handleClientsBlockedOnKeys`. A stream's readers take nothing away:
+//! every one in its line whose ID the stream's last ID has passed is
+//! served from it, first in line first. So clients are served strictly in the
 //! order they blocked, an element pushed for a waiting client is never
 //! seen by a later request, and a served BLMOVE's push serves the
 //! destination's line in turn. The served client is handed what it got
@@ -27,7 +29,9 @@ use parking_lot::Mutex;
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use tandem_engine::{End, Error as EngineError, Lists, ZSets};
+use tandem_engine::{
+    End, Error as EngineError, Lists, StreamEntry, StreamId, Streams, XRead, ZSets,
+};
 use tokio::sync::Notify;
 
 /// How CLIENT UNBLOCK ends a wait.
@@ -49,6 +53,11 @@ pub enum Op {
     /// BZPOPMIN, BZPOPMAX (`many` false: one member) and BZMPOP: from the
     /// low end, or the high end with `max`.
     ZPop { max: bool, count: usize, many: bool },
+    /// XREAD: entries past each key's ID, at most `count` (0: all).
+    XRead {
+        after: Vec<(Bytes, StreamId)>,
+        count: usize,
+    },
 }
 
 /// What a served client got.
@@ -64,6 +73,8 @@ pub enum Served {
     Scored(Bytes, Bytes, f64),
     /// BZMPOP: the key and the members with their scores.
     ScoredMany(Bytes, Vec<(Bytes, f64)>),
+    /// XREAD: each key read and its entries.
+    Streams(Vec<(Bytes, Vec<StreamEntry>)>),
 }
 
 /// How a wait ended.
@@ -228,6 +239,7 @@ impl Blocking {
         let mut lines = self.lines.lock();
         while let Some((db, key)) = ready.pop_front() {
             let id = (db, key);
+            self.serve_readers(&mut lines, dbs, &id);
             loop {
                 let handle = dbs.get(db);
                 // The key's type decides who can be served: the first in
@@ -241,6 +253,7 @@ impl Blocking {
                         .find(|w| match w.op {
                             Op::Pop { .. } | Op::Move { .. } => is_list,
                             Op::ZPop { .. } => is_zset,
+                            Op::XRead { .. } => false,
                         })
                         .cloned()
                 });
@@ -268,6 +281,8 @@ impl Blocking {
                         Ok(None) => break,
                         Err(e) => Err(e),
                     },
+                    // Served by `serve_readers`; never found above.
+                    Op::XRead { .. } => break,
                     Op::Move { dst, from, to } => match handle.lmove(&id.1, dst, *from, *to) {
                         Ok(Some(item)) => {
                             ready.push_back((db, dst.clone()));
@@ -284,6 +299,40 @@ impl Blocking {
                 self.remove(&mut lines, &first);
                 first.woken.notify_one();
             }
+        }
+    }
+
+    /// Serves the stream readers in `id`'s line whose ID the stream's last
+    /// ID has passed, each with that stream's entries alone (the lines'
+    /// lock held). A key that is not a stream serves none of them.
+    fn serve_readers(&self, lines: &mut Lines, dbs: &Databases, id: &(usize, Bytes)) {
+        let readers: Vec<Arc<Waiter>> = match lines.get(id) {
+            Some(line) => line
+                .iter()
+                .filter(|w| matches!(w.op, Op::XRead { .. }))
+                .cloned()
+                .collect(),
+            None => return,
+        };
+        if readers.is_empty() {
+            return;
+        }
+        let handle = dbs.get(id.0);
+        for w in readers {
+            let Op::XRead { after, count } = &w.op else {
+                continue;
+            };
+            let Some(&(_, since)) = after.iter().find(|(k, _)| *k == id.1) else {
+                continue;
+            };
+            let Ok(XRead::Entries(entries)) = handle.xread(&id.1, since, *count, true) else {
+                continue;
+            };
+            let lsn = tandem_engine::journal::thread_lsn();
+            let got = Served::Streams(vec![(id.1.clone(), entries)]);
+            *w.state.lock() = State::Done(Outcome::Served(Ok(got), lsn));
+            self.remove(lines, &w);
+            w.woken.notify_one();
         }
     }
 

@@ -9,7 +9,7 @@
 //! than a hint: capacity is the caller's bound, and growth is by need.
 
 use super::order::cmp_items;
-use super::{Collection, End, Hash, Limits, List, Set, ZSet};
+use super::{Collection, End, Hash, Limits, List, Set, Stream, ZSet};
 use crate::entry::ValueType;
 
 /// The most items a claimed count reserves room for up front: past it,
@@ -42,6 +42,7 @@ impl Value {
                 Collection::Set(_) => ValueType::Set,
                 Collection::List(_) => ValueType::List,
                 Collection::ZSet(_) => ValueType::ZSet,
+                Collection::Stream(_) => ValueType::Stream,
             },
         }
     }
@@ -91,7 +92,8 @@ enum Building {
 
 impl Builder {
     /// A collection of type `kind` expecting about `count` items (a hint,
-    /// never trusted past `MOST_RESERVED`); `None` for a string.
+    /// never trusted past `MOST_RESERVED`); `None` for a string, and for
+    /// a stream, which is built from its own parts (`Value::stream`).
     pub fn new(kind: ValueType, count: usize, limits: Limits) -> Option<Builder> {
         let n = count.min(MOST_RESERVED);
         let into = match kind {
@@ -99,7 +101,7 @@ impl Builder {
             ValueType::Set => Building::Set(Set::with_capacity(n, limits.set_intset_entries)),
             ValueType::Hash => Building::Hash(Hash::with_capacity(n, limits.hash)),
             ValueType::ZSet => Building::ZSet(Vec::with_capacity(n)),
-            ValueType::String => return None,
+            ValueType::String | ValueType::Stream => return None,
         };
         Some(Builder { limits, into })
     }
@@ -203,6 +205,8 @@ pub trait Visit {
     fn pair(&mut self, field: &[u8], value: &[u8]);
     /// A sorted set's member and its score.
     fn scored(&mut self, member: &[u8], score: f64);
+    /// A stream, whole: its parts are read through `Stream`'s own API.
+    fn stream(&mut self, stream: &Stream);
 }
 
 /// Hands `value`'s items to `v`, as DUMP hands a key's.
@@ -235,6 +239,10 @@ pub(crate) fn visit(c: &Collection, v: &mut dyn Visit) {
             v.begin(ValueType::ZSet, z.len());
             z.iter().for_each(|(m, s)| v.scored(m, s));
         }
+        Collection::Stream(s) => {
+            v.begin(ValueType::Stream, c.len());
+            v.stream(s);
+        }
     }
 }
 
@@ -265,6 +273,9 @@ mod tests {
         fn scored(&mut self, member: &[u8], score: f64) {
             self.0
                 .push(format!("{}:{score}", String::from_utf8_lossy(member)));
+        }
+        fn stream(&mut self, stream: &Stream) {
+            self.0.push(format!("stream of {}", stream.len()));
         }
     }
 

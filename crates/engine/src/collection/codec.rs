@@ -13,9 +13,11 @@
 //! - list (type tag 3): element count, then per element, head to tail:
 //!   its length, its bytes; then, optionally (older files lack it), the
 //!   list's change count (`List::seq`), which its logged edits name.
+//! - sorted set (4) and stream (5): see their tags below.
 
 use super::order::cmp_items;
-use super::{Collection, End, Hash, Limits, List, Set, ZSet};
+use super::stream::{StreamId, StreamMeta};
+use super::{Collection, End, Hash, Limits, List, Set, Stream, ZSet};
 
 /// The type tags, as `ValueType::tag` numbers them (stored: never reused).
 pub(crate) const TAG_HASH: u8 = 1;
@@ -27,6 +29,11 @@ pub(crate) const TAG_LIST: u8 = 3;
 /// little-endian `f64`), in order (a big one copied in steps: in its
 /// table's order; the decoder sorts).
 pub(crate) const TAG_ZSET: u8 = 4;
+/// A stream: its counters (last, first and largest deleted IDs, each as
+/// ms and seq; entries ever added), its node count, then per node its
+/// first ID and its buffer (`stream::node`'s layout), then how many
+/// consumer groups follow (none yet).
+pub(crate) const TAG_STREAM: u8 = 5;
 
 /// Bytes that do not decode as the collection their tag names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,7 +88,27 @@ pub(crate) fn encode(c: &Collection, out: &mut Vec<u8>) {
                 out.extend_from_slice(&score.to_bits().to_le_bytes());
             }
         }
+        Collection::Stream(s) => encode_stream(s, out),
     }
+}
+
+fn put_id(out: &mut Vec<u8>, id: StreamId) {
+    put_varint(out, id.ms);
+    put_varint(out, id.seq);
+}
+
+fn encode_stream(s: &Stream, out: &mut Vec<u8>) {
+    let meta = s.meta();
+    put_id(out, meta.last_id);
+    put_id(out, meta.first_id);
+    put_id(out, meta.max_deleted);
+    put_varint(out, meta.entries_added);
+    put_varint(out, s.node_count() as u64);
+    for (first, raw) in s.raw_nodes() {
+        put_id(out, first);
+        put_bytes(out, raw);
+    }
+    put_varint(out, 0);
 }
 
 /// `c` encoded, in a buffer of its own.
@@ -130,8 +157,6 @@ impl<'a> Reader<'a> {
         Ok(b)
     }
 
-    /// A count of items each at least `min_bytes` long, checked against
-    /// what is left, so it can size an allocation.
     /// A score: 8 bytes, never NaN.
     pub(super) fn score(&mut self) -> Result<f64, BadValue> {
         let (b, rest) = self
@@ -146,6 +171,8 @@ impl<'a> Reader<'a> {
         Ok(score)
     }
 
+    /// A count of items each at least `min_bytes` long, checked against
+    /// what is left, so it can size an allocation.
     fn count(&mut self, min_bytes: usize) -> Result<usize, BadValue> {
         let n = self.varint()?;
         let fits = usize::try_from(n)
@@ -153,6 +180,30 @@ impl<'a> Reader<'a> {
             .filter(|&n| n.saturating_mul(min_bytes) <= self.rest.len());
         fits.ok_or(BadValue("element count larger than the value"))
     }
+}
+
+fn read_id(r: &mut Reader<'_>) -> Result<StreamId, BadValue> {
+    Ok(StreamId::new(r.varint()?, r.varint()?))
+}
+
+fn decode_stream(r: &mut Reader<'_>) -> Result<Stream, BadValue> {
+    let meta = StreamMeta {
+        last_id: read_id(r)?,
+        first_id: read_id(r)?,
+        max_deleted: read_id(r)?,
+        entries_added: r.varint()?,
+    };
+    // Each node takes at least its two IDs and its buffer's length.
+    let n = r.count(5)?;
+    let mut nodes = Vec::with_capacity(n);
+    for _ in 0..n {
+        let first = read_id(r)?;
+        nodes.push((first, r.bytes()?.to_vec()));
+    }
+    if r.varint()? != 0 {
+        return Err(BadValue("stream consumer groups this build does not know"));
+    }
+    Stream::from_raw(meta, nodes)
 }
 
 /// Decodes a collection of type `tag` from `bytes`, small or big by
@@ -236,6 +287,7 @@ pub(crate) fn decode(
             }
             Collection::ZSet(z)
         }
+        TAG_STREAM => Collection::Stream(Box::new(decode_stream(&mut r)?)),
         _ => return Ok(None),
     };
     if !r.rest.is_empty() {
@@ -327,6 +379,10 @@ mod tests {
         zset: crate::collection::Listpack {
             entries: 128,
             value: 64,
+        },
+        stream_node: super::super::stream::StreamNodeLimit {
+            bytes: 4096,
+            entries: 100,
         },
     };
 

@@ -13,7 +13,10 @@
 //! absolute state, so replaying one twice changes nothing. A list's edits
 //! (push, pop, trim, ...) depend on the list they apply to; the record
 //! holding them names the list's change count (`List::seq`) they apply
-//! to, and replay skips them unless the list is at that count.
+//! to, and replay skips them unless the list is at that count. A
+//! stream's edits are absolute too: an entry added (skipped when the
+//! stream already reaches past it), deleted, marked deleted by a trim, a
+//! node dropped by one, and the counters as they ended.
 //!
 //! It must never record outside a recording (building a `*STORE` result,
 //! decoding, replaying), never allocate on a length it has not checked,
@@ -22,6 +25,7 @@
 //! harmlessly (a later record puts the key back as it was).
 
 use super::codec::{put_bytes, put_varint, BadValue, Reader};
+use super::stream::{StreamId, StreamMeta};
 use super::{Collection, End, Limits};
 use std::cell::{Cell, RefCell};
 
@@ -37,6 +41,11 @@ const LIST_SET: u8 = 9;
 const LIST_INSERT: u8 = 10;
 const LIST_REM: u8 = 11;
 const LIST_TRIM: u8 = 12;
+const STREAM_ADD: u8 = 13;
+const STREAM_DEL: u8 = 14;
+const STREAM_MARK: u8 = 15;
+const STREAM_DROP: u8 = 16;
+const STREAM_META: u8 = 17;
 
 /// Past this, a change is logged whole rather than edit by edit (its
 /// edits would be about as big, and the buffer is kept per thread).
@@ -207,6 +216,53 @@ pub(super) fn list_trim(start: usize, stop: usize, keep: bool) {
     });
 }
 
+fn put_id(b: &mut Vec<u8>, id: StreamId) {
+    put_varint(b, id.ms);
+    put_varint(b, id.seq);
+}
+
+pub(super) fn stream_add(id: StreamId, pairs: &[&[u8]]) {
+    note(|b| {
+        b.push(STREAM_ADD);
+        put_id(b, id);
+        put_varint(b, pairs.len() as u64);
+        for p in pairs {
+            put_bytes(b, p);
+        }
+    });
+}
+
+pub(super) fn stream_del(id: StreamId) {
+    note(|b| {
+        b.push(STREAM_DEL);
+        put_id(b, id);
+    });
+}
+
+pub(super) fn stream_mark(id: StreamId) {
+    note(|b| {
+        b.push(STREAM_MARK);
+        put_id(b, id);
+    });
+}
+
+pub(super) fn stream_drop(first: StreamId) {
+    note(|b| {
+        b.push(STREAM_DROP);
+        put_id(b, first);
+    });
+}
+
+pub(super) fn stream_meta(meta: &StreamMeta) {
+    note(|b| {
+        b.push(STREAM_META);
+        put_id(b, meta.last_id);
+        put_id(b, meta.first_id);
+        put_id(b, meta.max_deleted);
+        put_varint(b, meta.entries_added);
+    });
+}
+
 /// One edit, borrowed from the encoded bytes.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Edit<'a> {
@@ -234,13 +290,24 @@ enum Edit<'a> {
         start: u64,
         stop: u64,
     },
+    /// An entry: its ID, how many fields and values, and them encoded.
+    StreamAdd(StreamId, usize, &'a [u8]),
+    StreamDel(StreamId),
+    StreamMark(StreamId),
+    StreamDrop(StreamId),
+    StreamMeta(StreamMeta),
 }
 
 impl Edit<'_> {
     /// The type tag (`codec`) of the collections this edit applies to.
     fn tag(&self) -> u8 {
-        use super::codec::{TAG_HASH, TAG_LIST, TAG_SET, TAG_ZSET};
+        use super::codec::{TAG_HASH, TAG_LIST, TAG_SET, TAG_STREAM, TAG_ZSET};
         match self {
+            Edit::StreamAdd(..)
+            | Edit::StreamDel(_)
+            | Edit::StreamMark(_)
+            | Edit::StreamDrop(_)
+            | Edit::StreamMeta(_) => TAG_STREAM,
             Edit::HashSet(..) | Edit::HashDel(_) => TAG_HASH,
             Edit::SetAdd(_) | Edit::SetRem(_) => TAG_SET,
             Edit::ZSetAdd(..) | Edit::ZSetRem(_) => TAG_ZSET,
@@ -271,6 +338,25 @@ impl<'a> EditReader<'a> {
 
     fn bytes(&mut self) -> Result<&'a [u8], BadValue> {
         self.0.bytes()
+    }
+
+    fn id(&mut self) -> Result<StreamId, BadValue> {
+        Ok(StreamId::new(self.varint()?, self.varint()?))
+    }
+
+    /// A stream entry's fields and values: their count, and the bytes
+    /// holding them, each checked against what is left.
+    fn pairs(&mut self) -> Result<(usize, &'a [u8]), BadValue> {
+        let n = usize::try_from(self.varint()?).map_err(|_| BadValue("count"))?;
+        if n > self.0.rest.len() || n % 2 != 0 || n == 0 {
+            return Err(BadValue("a stream entry's field count"));
+        }
+        let all = self.0.rest;
+        for _ in 0..n {
+            self.bytes()?;
+        }
+        let used = all.len() - self.0.rest.len();
+        Ok((n, all.get(..used).unwrap_or_default()))
     }
 
     fn next(&mut self) -> Option<Result<Edit<'a>, BadValue>> {
@@ -306,6 +392,20 @@ impl<'a> EditReader<'a> {
                 start: self.varint()?,
                 stop: self.varint()?,
             },
+            STREAM_ADD => {
+                let id = self.id()?;
+                let (n, body) = self.pairs()?;
+                Edit::StreamAdd(id, n, body)
+            }
+            STREAM_DEL => Edit::StreamDel(self.id()?),
+            STREAM_MARK => Edit::StreamMark(self.id()?),
+            STREAM_DROP => Edit::StreamDrop(self.id()?),
+            STREAM_META => Edit::StreamMeta(StreamMeta {
+                last_id: self.id()?,
+                first_id: self.id()?,
+                max_deleted: self.id()?,
+                entries_added: self.varint()?,
+            }),
             _ => return Err(BadValue("unknown edit")),
         })
     }
@@ -380,6 +480,18 @@ fn apply_one(c: &mut Collection, edit: Edit<'_>, limits: Limits) {
                 _ => {}
             }
         }
+        (Collection::Stream(s), edit) => match edit {
+            Edit::StreamAdd(id, n, body) => {
+                let mut r = Reader { rest: body };
+                let pairs: Vec<&[u8]> = (0..n).map_while(|_| r.bytes().ok()).collect();
+                s.replay_add(id, &pairs, limits.stream_node);
+            }
+            Edit::StreamDel(id) => s.replay_del(id),
+            Edit::StreamMark(id) => s.replay_mark(id),
+            Edit::StreamDrop(first) => s.replay_drop(first),
+            Edit::StreamMeta(meta) => s.replay_meta(meta),
+            _ => {}
+        },
         // `check` refused edits of another type.
         _ => {}
     }

@@ -1,7 +1,7 @@
 //! Collections: the values a key holds when it is not a string.
 //!
 //! Owns each collection type's data structure (`hash`, `set`, `list`,
-//! `zset`), their byte encoding for the log and snapshots
+//! `zset`, `stream`), their byte encoding for the log and snapshots
 //! (`codec`), the edits a change makes, logged instead of the whole
 //! collection (`edit`), the thresholds between their compact and big encodings
 //! (`Limits`), and the memory each reports. An entry keeps a collection
@@ -21,6 +21,7 @@ mod packed;
 mod pairs;
 pub(crate) mod set;
 pub(crate) mod stepped;
+pub mod stream;
 mod table;
 pub(crate) mod zset;
 
@@ -30,6 +31,7 @@ pub use hash::Listpack;
 pub use list::End;
 pub(crate) use list::List;
 pub(crate) use set::Set;
+pub use stream::Stream;
 pub(crate) use zset::ZSet;
 
 /// When compact encodings give way to big ones, per type: Redis's
@@ -44,6 +46,8 @@ pub struct Limits {
     pub list_chunk: ChunkLimit,
     /// Sorted sets: `zset-max-listpack-entries` and `-value`.
     pub zset: Listpack,
+    /// Streams: `stream-node-max-bytes` and `-entries`.
+    pub stream_node: stream::StreamNodeLimit,
 }
 
 impl Default for Limits {
@@ -56,6 +60,7 @@ impl Default for Limits {
                 entries: 128,
                 value: 64,
             },
+            stream_node: stream::StreamNodeLimit::default(),
         }
     }
 }
@@ -73,6 +78,8 @@ pub(crate) enum Collection {
     List(Box<List>),
     /// A sorted set: members ordered by score.
     ZSet(ZSet),
+    /// A stream of entries; boxed, as its counters make it big.
+    Stream(Box<Stream>),
 }
 
 impl Collection {
@@ -83,6 +90,7 @@ impl Collection {
             Collection::Set(s) => s.footprint(),
             Collection::List(l) => l.footprint(),
             Collection::ZSet(z) => z.footprint(),
+            Collection::Stream(s) => s.footprint(),
         }
     }
 
@@ -93,17 +101,21 @@ impl Collection {
             Collection::Set(s) => s.len(),
             Collection::List(l) => l.len(),
             Collection::ZSet(z) => z.len(),
+            Collection::Stream(s) => usize::try_from(s.len()).unwrap_or(usize::MAX),
         }
     }
 
     /// Whether it holds no element: an empty collection is never stored
-    /// (the last element removed deletes the key, as in Redis).
+    /// (the last element removed deletes the key, as in Redis). A stream
+    /// is never empty in this sense: Redis keeps an empty stream, with its
+    /// last ID and groups.
     pub(crate) fn is_empty(&self) -> bool {
         match self {
             Collection::Hash(h) => h.is_empty(),
             Collection::Set(s) => s.is_empty(),
             Collection::List(l) => l.is_empty(),
             Collection::ZSet(z) => z.is_empty(),
+            Collection::Stream(_) => false,
         }
     }
 
@@ -171,6 +183,22 @@ impl Collection {
         }
     }
 
+    /// The stream, if this is one.
+    pub(crate) fn as_stream(&self) -> Option<&Stream> {
+        match self {
+            Collection::Stream(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The stream, if this is one, to change.
+    pub(crate) fn as_stream_mut(&mut self) -> Option<&mut Stream> {
+        match self {
+            Collection::Stream(s) => Some(s),
+            _ => None,
+        }
+    }
+
     /// The type tag (`codec`) its encoding is stored under.
     pub(crate) fn tag(&self) -> u8 {
         match self {
@@ -178,6 +206,7 @@ impl Collection {
             Collection::Set(_) => codec::TAG_SET,
             Collection::List(_) => codec::TAG_LIST,
             Collection::ZSet(_) => codec::TAG_ZSET,
+            Collection::Stream(_) => codec::TAG_STREAM,
         }
     }
 
@@ -204,6 +233,7 @@ impl Collection {
             Collection::Set(s) => s.encoding(),
             Collection::List(l) => l.encoding(),
             Collection::ZSet(z) => z.encoding(),
+            Collection::Stream(_) => "stream",
         }
     }
 }

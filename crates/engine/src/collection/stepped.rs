@@ -196,7 +196,7 @@ fn table_of(c: &Collection) -> Option<&Table> {
         Collection::Hash(h) => h.table(),
         Collection::Set(s) => s.table(),
         Collection::ZSet(z) => z.table(),
-        Collection::List(_) => None,
+        Collection::List(_) | Collection::Stream(_) => None,
     }
 }
 

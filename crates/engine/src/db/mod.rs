@@ -27,6 +27,7 @@ mod persist;
 mod scan;
 mod sets;
 mod stats;
+mod streams;
 mod strings;
 mod types;
 mod watch;
@@ -44,6 +45,7 @@ pub use lists::{Lists, PosOptions};
 pub use persist::{DumpEntry, DumpStats};
 pub use sets::{SetAlgebra, Sets};
 pub use stats::{ShardStats, Stats};
+pub use streams::{Streams, XAdd, XAdded, XRead};
 pub use types::{
     ExpireCondition, Expiry, ScanOptions, ScanPage, SetCondition, SetOptions, SetOutcome, SetTtl,
 };
@@ -115,6 +117,10 @@ impl Db {
             zset_listpack: [
                 AtomicUsize::new(Limits::default().zset.entries),
                 AtomicUsize::new(Limits::default().zset.value),
+            ],
+            stream_node: [
+                AtomicUsize::new(Limits::default().stream_node.bytes),
+                AtomicUsize::new(Limits::default().stream_node.entries),
             ],
             notifier: Notifier::new(hub, options.db_index),
             expired: AtomicU64::new(0),
@@ -233,6 +239,8 @@ impl Db {
         ctx.list_chunk.store(limits.list_chunk.0, Ordering::Relaxed);
         ctx.zset_listpack[0].store(limits.zset.entries, Ordering::Relaxed);
         ctx.zset_listpack[1].store(limits.zset.value, Ordering::Relaxed);
+        ctx.stream_node[0].store(limits.stream_node.bytes, Ordering::Relaxed);
+        ctx.stream_node[1].store(limits.stream_node.entries, Ordering::Relaxed);
     }
 
     /// Changes when a set of integers becomes a table (Redis's

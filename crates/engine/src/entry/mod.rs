@@ -29,6 +29,8 @@ pub enum ValueType {
     List,
     /// A sorted set: members ordered by score.
     ZSet,
+    /// A stream of entries.
+    Stream,
 }
 
 impl ValueType {
@@ -40,6 +42,7 @@ impl ValueType {
             ValueType::Set => "set",
             ValueType::List => "list",
             ValueType::ZSet => "zset",
+            ValueType::Stream => "stream",
         }
     }
 
@@ -52,6 +55,7 @@ impl ValueType {
             ValueType::Set => crate::collection::codec::TAG_SET,
             ValueType::List => crate::collection::codec::TAG_LIST,
             ValueType::ZSet => crate::collection::codec::TAG_ZSET,
+            ValueType::Stream => crate::collection::codec::TAG_STREAM,
         }
     }
 
@@ -63,6 +67,7 @@ impl ValueType {
             crate::collection::codec::TAG_SET => Some(ValueType::Set),
             crate::collection::codec::TAG_LIST => Some(ValueType::List),
             crate::collection::codec::TAG_ZSET => Some(ValueType::ZSet),
+            crate::collection::codec::TAG_STREAM => Some(ValueType::Stream),
             _ => None,
         }
     }
@@ -70,12 +75,13 @@ impl ValueType {
 
 /// Every type, so that a lookup by name cannot miss one (SCAN TYPE
 /// zset found nothing while this list was written out by hand).
-const ALL: [ValueType; 5] = [
+const ALL: [ValueType; 6] = [
     ValueType::String,
     ValueType::Hash,
     ValueType::Set,
     ValueType::List,
     ValueType::ZSet,
+    ValueType::Stream,
 ];
 
 impl ValueType {
@@ -86,6 +92,7 @@ impl ValueType {
             crate::collection::Collection::Set(_) => ValueType::Set,
             crate::collection::Collection::List(_) => ValueType::List,
             crate::collection::Collection::ZSet(_) => ValueType::ZSet,
+            crate::collection::Collection::Stream(_) => ValueType::Stream,
         }
     }
 
@@ -110,7 +117,8 @@ mod tests {
             | ValueType::Hash
             | ValueType::Set
             | ValueType::List
-            | ValueType::ZSet => ALL.contains(&t),
+            | ValueType::ZSet
+            | ValueType::Stream => ALL.contains(&t),
         };
         for t in ALL {
             assert!(listed(t));

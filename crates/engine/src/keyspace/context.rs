@@ -6,6 +6,7 @@
 //! reaper and the migrator alike.
 
 use crate::clock::Clock;
+use crate::collection::stream::StreamNodeLimit;
 use crate::collection::{ChunkLimit, Limits, Listpack};
 use crate::error::{Error, Result};
 use crate::journal::Journal;
@@ -33,6 +34,9 @@ pub struct Ctx {
     /// Redis's `zset-max-listpack-entries` and `-value`; changeable at run
     /// time (`Db::set_limits`).
     pub(crate) zset_listpack: [AtomicUsize; 2],
+    /// Redis's `stream-node-max-bytes` and `-entries`; changeable at run
+    /// time (`Db::set_limits`).
+    pub(crate) stream_node: [AtomicUsize; 2],
     pub(crate) notifier: Notifier,
     /// Keys that expired (Redis's `expired_keys`).
     pub(crate) expired: AtomicU64,
@@ -102,7 +106,21 @@ impl Ctx {
             set_intset_entries: self.set_intset_entries(),
             list_chunk: self.list_chunk(),
             zset: self.zset_listpack(),
+            stream_node: self.stream_node(),
         }
+    }
+
+    /// Where a stream's node ends, as set now.
+    pub(crate) fn stream_node(&self) -> StreamNodeLimit {
+        StreamNodeLimit {
+            bytes: self.stream_node[0].load(Ordering::Relaxed),
+            entries: self.stream_node[1].load(Ordering::Relaxed),
+        }
+    }
+
+    /// A stream-command event (`xadd`, `xdel`, `xtrim`, ...).
+    pub(crate) fn notify_stream(&self, event: &'static str, key: &[u8]) {
+        self.notify(NotifyFlags::STREAM, event, key);
     }
 
     /// When a small sorted set becomes big, as set now.

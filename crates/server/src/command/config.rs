@@ -111,6 +111,12 @@ fn settings(c: &Config) -> Vec<(&'static str, String)> {
             "zset-max-ziplist-value",
             c.zset_max_listpack_value.to_string(),
         ),
+        // In the order Redis 7.0.15 lists them for `stream-node-*`.
+        (
+            "stream-node-max-entries",
+            c.stream_node_max_entries.to_string(),
+        ),
+        ("stream-node-max-bytes", c.stream_node_max_bytes.to_string()),
     ];
     all.extend(c.eviction.settings());
     all.push((
@@ -241,6 +247,14 @@ fn settable(name: &str) -> Option<Settable> {
         }),
         "zset-max-listpack-value" | "zset-max-ziplist-value" => Now(|c, v| {
             c.zset_max_listpack_value = memory(v, 0)?;
+            Ok(())
+        }),
+        "stream-node-max-bytes" => Now(|c, v| {
+            c.stream_node_max_bytes = memory(v, 0)?;
+            Ok(())
+        }),
+        "stream-node-max-entries" => Now(|c, v| {
+            c.stream_node_max_entries = integer(v, 0, i64::MAX)?.unsigned_abs();
             Ok(())
         }),
         "maxmemory" => Now(|c, v| {

@@ -72,6 +72,21 @@ fn engine_message(e: &EngineError, name: &str) -> String {
         EngineError::InvalidCursor => "ERR invalid cursor".into(),
         EngineError::NotHll => "WRONGTYPE Key is not a valid HyperLogLog string value.".into(),
         EngineError::CorruptHll => "INVALIDOBJ Corrupted HLL object detected".into(),
+        EngineError::StreamIdTooSmall => {
+            "ERR The ID specified in XADD is equal or smaller than the target stream top item"
+                .into()
+        }
+        EngineError::StreamExhausted => {
+            "ERR The stream has exhausted the last possible ID, unable to add more items".into()
+        }
+        EngineError::StreamElementsTooLarge => "ERR Elements are too large to be stored".into(),
+        EngineError::XSetIdTooSmall => {
+            "ERR The ID specified in XSETID is smaller than the target stream top item".into()
+        }
+        EngineError::XSetIdEntriesAdded => {
+            "ERR The entries_added specified in XSETID is smaller than the target stream length"
+                .into()
+        }
         // Tandem's own (Redis has no background thread that can die): the
         // thread, why, and what it means for the client, in Redis's style.
         EngineError::BackgroundDied { .. } => format!("ERR {e}"),

@@ -50,11 +50,21 @@ fn key_spec(out: &mut Out, k: &KeySpec) {
         out.map(0);
         return;
     }
-    out.bulk(b"index");
-    out.bulk(b"spec");
-    out.map(1);
-    out.bulk(b"index");
-    out.int(i64::from(k.index));
+    if let Some((word, startfrom)) = k.keyword {
+        out.bulk(b"keyword");
+        out.bulk(b"spec");
+        out.map(2);
+        out.bulk(b"keyword");
+        out.bulk(word.as_bytes());
+        out.bulk(b"startfrom");
+        out.int(i64::from(startfrom));
+    } else {
+        out.bulk(b"index");
+        out.bulk(b"spec");
+        out.map(1);
+        out.bulk(b"index");
+        out.int(i64::from(k.index));
+    }
     out.bulk(b"find_keys");
     out.map(2);
     out.bulk(b"type");
@@ -78,7 +88,7 @@ fn key_spec(out: &mut Out, k: &KeySpec) {
     out.bulk(b"keystep");
     out.int(i64::from(k.keystep));
     out.bulk(b"limit");
-    out.int(0);
+    out.int(i64::from(k.limit));
 }
 
 /// One command's COMMAND INFO entry, in Redis 7's ten-element shape:

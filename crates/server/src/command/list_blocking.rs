@@ -74,6 +74,7 @@ fn reply(c: &mut Call<'_>, served: Served) {
             super::zsets::reply_score(c, score);
         }
         Served::ScoredMany(key, items) => super::zset_algebra::reply_mpop(c, &key, &items),
+        Served::Streams(read) => super::stream_read::reply_read(c, &read),
     }
 }
 

@@ -51,6 +51,8 @@ pub(crate) use session::REDIS_VERSION;
 mod sets;
 mod slowlog;
 mod sort;
+mod stream_read;
+mod streams;
 mod strings;
 pub(crate) mod transaction;
 mod zset_algebra;
@@ -161,6 +163,8 @@ pub fn table() -> &'static [Spec] {
             zsets::COMMANDS,
             zset_algebra::COMMANDS,
             zset_blocking::COMMANDS,
+            streams::COMMANDS,
+            stream_read::COMMANDS,
             sort::COMMANDS,
             scripting::COMMANDS,
             function::COMMANDS,

@@ -12,8 +12,9 @@ use tandem_engine::bitmap::{BitOp, Field};
 use tandem_engine::{
     Aggregate, Bits, Bytes, Dumps, End, ExpireCondition, Expiry, FieldValue, HashPart, Hashes,
     HyperLogLogs, KeyValue, Lists, PfDebug, PfDebugReply, Picks, PosOptions, Restore, Restored,
-    Result, SetAlgebra, SetOptions, SetOutcome, SetTtl, Sets, Value, ValueType, Visit, Watch,
-    ZAddFlags, ZAdded, ZPopped, ZRange, ZRangeBy, ZSetAlgebra, ZSetOp, ZSets,
+    Result, SetAlgebra, SetOptions, SetOutcome, SetTtl, Sets, StreamEntry, StreamId, StreamMeta,
+    Streams, Trim, Value, ValueType, Visit, Watch, XAdd, XAdded, XRead, ZAddFlags, ZAdded, ZPopped,
+    ZRange, ZRangeBy, ZSetAlgebra, ZSetOp, ZSets,
 };
 
 /// The per-key operations handlers use, on a `Db` or a `Tx`.
@@ -161,11 +162,41 @@ pub trait Target {
     fn zintercard(&self, keys: &[&[u8]], limit: usize) -> Result<usize>;
     fn zrangestore(&self, dst: &[u8], src: &[u8], range: &ZRange) -> Result<usize>;
     fn zmpop(&self, keys: &[&[u8]], max: bool, count: usize) -> Result<Option<ZPopped>>;
+    fn xadd(&self, key: &[u8], add: &XAdd<'_>) -> Result<Option<XAdded>>;
+    fn xlen(&self, key: &[u8]) -> Result<u64>;
+    fn xrange(
+        &self,
+        key: &[u8],
+        start: StreamId,
+        end: StreamId,
+        count: Option<usize>,
+        rev: bool,
+    ) -> Result<Option<Vec<StreamEntry>>>;
+    fn xmeta(&self, key: &[u8]) -> Result<Option<(StreamMeta, Option<StreamId>, u64)>>;
+    fn xread(&self, key: &[u8], after: StreamId, count: usize, blocked: bool) -> Result<XRead>;
+    fn xdel(&self, key: &[u8], ids: &[StreamId]) -> Result<u64>;
+    fn xtrim(&self, key: &[u8], trim: Trim) -> Result<u64>;
+    fn xsetid(
+        &self,
+        key: &[u8],
+        last_id: StreamId,
+        entries_added: Option<u64>,
+        max_deleted: StreamId,
+    ) -> Result<()>;
 }
 
 impl<T> Target for T
 where
-    T: KeyValue + Hashes + Sets + Lists + ZSets + ZSetAlgebra + Bits + Dumps + HyperLogLogs,
+    T: KeyValue
+        + Hashes
+        + Sets
+        + Lists
+        + ZSets
+        + ZSetAlgebra
+        + Bits
+        + Dumps
+        + HyperLogLogs
+        + Streams,
 {
     fn get_into(&self, key: &[u8], out: &mut Out) -> Result<()> {
         // The value goes straight from the shard into the reply buffer.
@@ -488,5 +519,42 @@ where
     }
     fn zmpop(&self, keys: &[&[u8]], max: bool, count: usize) -> Result<Option<ZPopped>> {
         ZSetAlgebra::zmpop(self, keys, max, count)
+    }
+    fn xadd(&self, key: &[u8], add: &XAdd<'_>) -> Result<Option<XAdded>> {
+        Streams::xadd(self, key, add)
+    }
+    fn xlen(&self, key: &[u8]) -> Result<u64> {
+        Streams::xlen(self, key)
+    }
+    fn xrange(
+        &self,
+        key: &[u8],
+        start: StreamId,
+        end: StreamId,
+        count: Option<usize>,
+        rev: bool,
+    ) -> Result<Option<Vec<StreamEntry>>> {
+        Streams::xrange(self, key, start, end, count, rev)
+    }
+    fn xmeta(&self, key: &[u8]) -> Result<Option<(StreamMeta, Option<StreamId>, u64)>> {
+        Streams::xmeta(self, key)
+    }
+    fn xread(&self, key: &[u8], after: StreamId, count: usize, blocked: bool) -> Result<XRead> {
+        Streams::xread(self, key, after, count, blocked)
+    }
+    fn xdel(&self, key: &[u8], ids: &[StreamId]) -> Result<u64> {
+        Streams::xdel(self, key, ids)
+    }
+    fn xtrim(&self, key: &[u8], trim: Trim) -> Result<u64> {
+        Streams::xtrim(self, key, trim)
+    }
+    fn xsetid(
+        &self,
+        key: &[u8],
+        last_id: StreamId,
+        entries_added: Option<u64>,
+        max_deleted: StreamId,
+    ) -> Result<()> {
+        Streams::xsetid(self, key, last_id, entries_added, max_deleted)
     }
 }

@@ -99,6 +99,10 @@ pub struct Config {
     pub zset_max_listpack_entries: u64,
     /// Longest member in a sorted set's small encoding, in bytes.
     pub zset_max_listpack_value: u64,
+    /// Most bytes in a stream node (Redis's `stream-node-max-bytes`).
+    pub stream_node_max_bytes: u64,
+    /// Most entries in a stream node (`stream-node-max-entries`).
+    pub stream_node_max_entries: u64,
     /// The memory bound and its policy.
     pub eviction: Eviction,
     /// Commands at least this slow (µs) go in the slow log; 0 is every
@@ -182,6 +186,8 @@ impl Default for Config {
             list_max_listpack_size: -2,
             zset_max_listpack_entries: 128,
             zset_max_listpack_value: 64,
+            stream_node_max_bytes: 4096,
+            stream_node_max_entries: 100,
             eviction: Eviction::default(),
             slowlog_log_slower_than: 10_000,
             slowlog_max_len: 128,
@@ -236,6 +242,10 @@ impl Config {
             zset: tandem_engine::Listpack {
                 entries: clamp(self.zset_max_listpack_entries),
                 value: clamp(self.zset_max_listpack_value),
+            },
+            stream_node: tandem_engine::StreamNodeLimit {
+                bytes: clamp(self.stream_node_max_bytes),
+                entries: clamp(self.stream_node_max_entries),
             },
         }
     }
@@ -405,6 +415,12 @@ impl Config {
             zset_max_listpack_value: s
                 .zset_max_listpack_value
                 .map_or(d.zset_max_listpack_value, |b| b.0),
+            stream_node_max_bytes: s
+                .stream_node_max_bytes
+                .map_or(d.stream_node_max_bytes, |b| b.0),
+            stream_node_max_entries: s
+                .stream_node_max_entries
+                .unwrap_or(d.stream_node_max_entries),
             eviction,
             slowlog_log_slower_than,
             slowlog_max_len,

@@ -192,6 +192,17 @@ pub struct Settings {
     #[serde(alias = "zset-max-ziplist-value")]
     pub zset_max_listpack_value: Option<ByteSize>,
 
+    /// Most bytes of a stream's node before a new one starts, as Redis
+    /// measures its listpack (0: no limit) [default: 4096]. Units: k, kb,
+    /// m, mb, g, gb.
+    #[arg(long, value_name = "SIZE")]
+    pub stream_node_max_bytes: Option<ByteSize>,
+
+    /// Most entries in a stream's node, deleted ones included (0: no
+    /// limit) [default: 100].
+    #[arg(long, value_name = "N")]
+    pub stream_node_max_entries: Option<u64>,
+
     /// Memory bound: past it, keys are evicted by `maxmemory-policy`, or
     /// writes refused with -OOM; 0 is none [default: 0]. Units: k, kb, m,
     /// mb, g, gb.
@@ -327,6 +338,10 @@ impl Settings {
             zset_max_listpack_value: self
                 .zset_max_listpack_value
                 .or(lower.zset_max_listpack_value),
+            stream_node_max_bytes: self.stream_node_max_bytes.or(lower.stream_node_max_bytes),
+            stream_node_max_entries: self
+                .stream_node_max_entries
+                .or(lower.stream_node_max_entries),
             maxmemory: self.maxmemory.or(lower.maxmemory),
             maxmemory_policy: self.maxmemory_policy.or(lower.maxmemory_policy),
             maxmemory_samples: self.maxmemory_samples.or(lower.maxmemory_samples),

@@ -353,6 +353,10 @@ impl Visit for Writer<'_> {
         put_string(self.out, member, self.compress);
         self.out.extend_from_slice(&score.to_le_bytes());
     }
+
+    fn stream(&mut self, _stream: &tandem_engine::Stream) {
+        self.unsupported = true;
+    }
 }
 
 #[cfg(test)]

@@ -128,6 +128,12 @@ fn resolve(
     Ok((f, flags, sha))
 }
 
+/// Whether this thread is running a script's command now (Redis's
+/// `CLIENT_SCRIPT`): XREAD refuses BLOCK then.
+pub fn in_script() -> bool {
+    call::with_run(|_| ()).is_some()
+}
+
 /// Whether the command named `name` runs a script or a function.
 pub fn runs_script(name: &str) -> bool {
     matches!(

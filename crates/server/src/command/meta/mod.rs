@@ -63,6 +63,8 @@ pub mod acl {
     pub const HYPERLOGLOG: u32 = 1 << 18;
     /// Works on geospatial indexes.
     pub const GEO: u32 = 1 << 19;
+    /// Works on streams.
+    pub const STREAM: u32 = 1 << 20;
 
     /// Each category with its name, in Redis's order.
     pub const NAMES: &[(u32, &str)] = &[
@@ -77,6 +79,7 @@ pub mod acl {
         (BITMAP, "@bitmap"),
         (HYPERLOGLOG, "@hyperloglog"),
         (GEO, "@geo"),
+        (STREAM, "@stream"),
         (PUBSUB, "@pubsub"),
         (ADMIN, "@admin"),
         (FAST, "@fast"),
@@ -132,7 +135,10 @@ pub mod key {
 /// -1 being the last argument), every `keystep` arguments: Redis's
 /// `begin_search` by index with `find_keys` by range. Or, with `keynum`,
 /// Redis's `find_keys` by count: the count at `index + keynumidx`, the
-/// first key at `index + firstkey` (SINTERCARD, ZUNION, LMPOP).
+/// first key at `index + firstkey` (SINTERCARD, ZUNION, LMPOP). With
+/// `keyword`, the search begins after a word instead of at `index`
+/// (XREAD's `STREAMS`), and a range's `limit` takes that share of what
+/// follows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KeySpec {
     /// `key::*` flags.
@@ -151,6 +157,12 @@ pub struct KeySpec {
     /// Where the keys are is not known from the arguments (SORT's BY and
     /// GET patterns, and its STORE): Redis's `unknown` search.
     pub unknown: bool,
+    /// Redis's `begin_search` by keyword: the word, and where the search
+    /// starts (from the end when negative).
+    pub keyword: Option<(&'static str, i32)>,
+    /// A range's `limit` (0: none): with `lastkey` -1, the keys are the
+    /// first 1/`limit` of the arguments after the beginning.
+    pub limit: i32,
 }
 
 impl KeySpec {
@@ -162,7 +174,10 @@ impl KeySpec {
         if self.unknown {
             return None;
         }
-        let first = i64::from(self.index);
+        let first = match self.keyword {
+            Some((word, from)) => i64::try_from(keyword_at(args, word, from)?).ok()? + 1,
+            None => i64::from(self.index),
+        };
         let (first, last) = match self.keynum {
             Some((keynumidx, firstkey)) => {
                 let at = usize::try_from(first + i64::from(keynumidx)).ok()?;
@@ -172,6 +187,10 @@ impl KeySpec {
                 (from, from.checked_add((n - 1).checked_mul(step)?)?)
             }
             None if self.lastkey >= 0 => (first, first + i64::from(self.lastkey)),
+            None if self.limit > 0 => (
+                first,
+                first + (argc - first) / i64::from(self.limit) + i64::from(self.lastkey),
+            ),
             None => (first, argc + i64::from(self.lastkey)),
         };
         if first < 1 || last >= argc || last < first {
@@ -181,6 +200,31 @@ impl KeySpec {
         let (first, last) = (usize::try_from(first).ok()?, usize::try_from(last).ok()?);
         Some((first..=last).step_by(step).collect())
     }
+}
+
+/// Where Redis's keyword search finds `word` in `args`: from `from` on
+/// (from the end when negative), never at the last argument nor the
+/// command's name, as `getKeysUsingKeySpecs` looks.
+fn keyword_at(args: &[&[u8]], word: &str, from: i32) -> Option<usize> {
+    let argc = i64::try_from(args.len()).ok()?;
+    let start = if from > 0 {
+        i64::from(from)
+    } else {
+        argc + i64::from(from)
+    };
+    let end = if from > 0 { argc - 1 } else { 0 };
+    let mut i = start;
+    while i != end {
+        if i >= argc || i < 1 {
+            return None;
+        }
+        let at = usize::try_from(i).ok()?;
+        if args.get(at)?.eq_ignore_ascii_case(word.as_bytes()) {
+            return Some(at);
+        }
+        i += if start <= end { 1 } else { -1 };
+    }
+    None
 }
 
 /// A key specification by index and range (see `KeySpec`).
@@ -193,6 +237,24 @@ pub const fn ks(flags: u32, index: i32, lastkey: i32, keystep: i32) -> KeySpec {
         keystep,
         keynum: None,
         unknown: false,
+        keyword: None,
+        limit: 0,
+    }
+}
+
+/// A key specification found after a keyword, by range (see `KeySpec`).
+pub const fn ks_keyword(
+    flags: u32,
+    keyword: &'static str,
+    startfrom: i32,
+    lastkey: i32,
+    keystep: i32,
+    limit: i32,
+) -> KeySpec {
+    KeySpec {
+        keyword: Some((keyword, startfrom)),
+        limit,
+        ..ks(flags, 0, lastkey, keystep)
     }
 }
 

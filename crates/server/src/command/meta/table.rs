@@ -6,7 +6,7 @@
 
 use super::acl;
 use super::key;
-use super::{ks, ks_keynum, ks_noted, ks_unknown, KeySpec, Meta, Sub};
+use super::{ks, ks_keynum, ks_keyword, ks_noted, ks_unknown, KeySpec, Meta, Sub};
 
 /// EVAL's keys: counted by `numkeys`, and read and written as the script
 /// pleases.
@@ -665,6 +665,32 @@ pub(super) const META: &[Meta] = &[
     Meta::new("bzmpop", "sorted-set", "7.0.0", "Remove and return members with scores in a sorted set or block until one is available", "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.")
         .acl(acl::SORTEDSET)
         .keys(&[ks_keynum(key::RW | key::ACCESS | key::DELETE, 2, 0, 1, 1)]),
+    Meta::new("xadd", "stream", "5.0.0", "Appends an entry to a stream, creating it if needed, and trims it if asked", "O(1) when adding a new entry, O(N) when trimming where N being the number of entries evicted.")
+        .acl(acl::STREAM)
+        .tips(&["nondeterministic_output"])
+        .keys(&[ks_noted(key::RW | key::UPDATE, 1, 0, 1, "UPDATE instead of INSERT because of the optional trimming feature")]),
+    Meta::new("xlen", "stream", "5.0.0", "Returns the number of entries in a stream", "O(1)")
+        .acl(acl::STREAM)
+        .keys(&[ks(key::RO, 1, 0, 1)]),
+    Meta::new("xrange", "stream", "5.0.0", "Returns the entries of a stream whose IDs lie in a range", "O(N) with N being the number of elements being returned. If N is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1).")
+        .acl(acl::STREAM)
+        .keys(&[ks(key::RO | key::ACCESS, 1, 0, 1)]),
+    Meta::new("xrevrange", "stream", "5.0.0", "Returns the entries of a stream whose IDs lie in a range, from the highest ID down", "O(N) with N being the number of elements returned. If N is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1).")
+        .acl(acl::STREAM)
+        .keys(&[ks(key::RO | key::ACCESS, 1, 0, 1)]),
+    Meta::new("xdel", "stream", "5.0.0", "Deletes entries from a stream; returns how many were there", "O(1) for each single item to delete in the stream, regardless of the stream size.")
+        .acl(acl::STREAM)
+        .keys(&[ks(key::RW | key::DELETE, 1, 0, 1)]),
+    Meta::new("xtrim", "stream", "5.0.0", "Trims a stream's oldest entries, to a length or below an ID (by whole nodes with ~)", "O(N), with N being the number of evicted entries. Constant times are very small however, since entries are organized in macro nodes containing multiple entries that can be released with a single deallocation.")
+        .acl(acl::STREAM)
+        .tips(&["nondeterministic_output"])
+        .keys(&[ks(key::RW | key::DELETE, 1, 0, 1)]),
+    Meta::new("xsetid", "stream", "5.0.0", "Sets a stream's last ID and counters (how replicas and AOF carry them)", "O(1)")
+        .acl(acl::STREAM)
+        .keys(&[ks(key::RW | key::UPDATE, 1, 0, 1)]),
+    Meta::new("xread", "stream", "5.0.0", "Returns the entries of one or more streams past the IDs given; can wait for them", "For each stream mentioned: O(N) with N being the number of elements being returned, it means that XREAD-ing with a fixed COUNT is O(1). Note that when the BLOCK option is used, XADD will pay O(M) time in order to serve the M clients blocked on the stream getting new data.")
+        .acl(acl::STREAM)
+        .keys(&[ks_keyword(key::RO | key::ACCESS, "STREAMS", 1, -1, 1, 2)]),
     Meta::new("sort", "generic", "1.0.0", "Sort the elements in a list, set or sorted set", "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).")
         .acl(acl::SET | acl::SORTEDSET | acl::LIST | acl::DANGEROUS)
         .keys(&[

@@ -1,0 +1,466 @@
+//! `Stream`: an append-only log of entries, each an ID and field-value
+//! pairs, as Redis 7.0's stream type holds them.
+//!
+//! Owns the entries (runs of them in `Node`s, keyed by their first ID,
+//! split where Redis splits its listpacks), the stream's counters (length,
+//! last ID, first ID, largest deleted ID, entries ever added), reading
+//! ranges either way, deleting (tombstones, as Redis keeps them, a node
+//! going once its last live entry does), and trimming by length or by
+//! ID, exact or approximate, step for step as `streamTrim` does. It
+//! reports its changes to `edit` as absolute states, so replaying them
+//! twice changes nothing. It must never look at keys, locks or clients.
+
+mod id;
+mod node;
+
+pub use id::{IdArg, StreamId};
+
+use super::edit;
+use bytes::Bytes;
+use node::{Node, DELETED};
+use std::collections::BTreeMap;
+
+/// Where a stream's node ends: Redis's `stream-node-max-bytes` (of its
+/// listpack) and `stream-node-max-entries` (0: no limit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamNodeLimit {
+    /// Most listpack bytes in a node.
+    pub bytes: usize,
+    /// Most entries in a node, deleted ones included.
+    pub entries: usize,
+}
+
+impl Default for StreamNodeLimit {
+    fn default() -> Self {
+        Self {
+            bytes: 4096,
+            entries: 100,
+        }
+    }
+}
+
+/// Redis's `STREAM_LISTPACK_MAX_SIZE`: the most a node may hold, and the
+/// most an entry's fields and values may add up to.
+pub const MAX_NODE_BYTES: usize = 1 << 30;
+
+/// One entry, read out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamEntry {
+    /// Its ID.
+    pub id: StreamId,
+    /// Its fields and values, interleaved.
+    pub pairs: Vec<Bytes>,
+}
+
+/// How a stream is trimmed (XADD's and XTRIM's options).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrimTo {
+    /// At most this many entries.
+    MaxLen(u64),
+    /// No entry below this ID.
+    MinId(StreamId),
+}
+
+/// A trim: what to keep, whether whole nodes only (`~`), and the most
+/// entries it may remove (0: no limit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Trim {
+    /// What to keep.
+    pub to: TrimTo,
+    /// Only whole nodes (`~`).
+    pub approx: bool,
+    /// The most entries removed (LIMIT); 0 for no limit.
+    pub limit: u64,
+}
+
+/// The counters a stream keeps besides its entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StreamMeta {
+    /// The last ID given out (XADD's floor).
+    pub last_id: StreamId,
+    /// The first live entry's ID, as Redis records it (0-0 when empty).
+    pub first_id: StreamId,
+    /// The largest ID deleted (XDEL's, not trimming's).
+    pub max_deleted: StreamId,
+    /// Entries ever added.
+    pub entries_added: u64,
+}
+
+/// A stream (see the module header).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Stream {
+    nodes: BTreeMap<StreamId, Node>,
+    len: u64,
+    meta: StreamMeta,
+    /// Heap bytes held by the nodes.
+    bytes: usize,
+}
+
+impl Stream {
+    /// Live entries.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Whether no live entry is left (the stream itself stays).
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The counters.
+    pub fn meta(&self) -> StreamMeta {
+        self.meta
+    }
+
+    /// How many nodes hold the entries (XINFO's `radix-tree-keys`).
+    pub fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Heap bytes held, approximately.
+    pub(crate) fn footprint(&self) -> usize {
+        self.bytes + self.nodes.len() * 48
+    }
+
+    /// The ID the next XADD gets from `arg` (`None`: `*`, from the clock
+    /// at `now_ms`), or `None` when it is not above the last ID.
+    pub fn next_id(&self, arg: Option<IdArg>, now_ms: u64) -> Option<StreamId> {
+        let last = self.meta.last_id;
+        let id = match arg {
+            Some(IdArg::Id(id)) => id,
+            Some(IdArg::AutoSeq(ms)) if ms == last.ms => last.next().filter(|n| n.ms == ms)?,
+            Some(IdArg::AutoSeq(ms)) => StreamId::new(ms, 0),
+            None if now_ms > last.ms => StreamId::new(now_ms, 0),
+            None => last.next()?,
+        };
+        (id > last).then_some(id)
+    }
+
+    /// Appends entry `id` (above the last ID: see `next_id`) with
+    /// `pairs`, field, value, ...; a new node when the tail one is full
+    /// as Redis judges it.
+    pub fn append(&mut self, id: StreamId, pairs: &[&[u8]], limit: StreamNodeLimit) {
+        edit::stream_add(id, pairs);
+        self.push(id, pairs, limit);
+        self.meta.last_id = id;
+        self.meta.entries_added += 1;
+        if self.len == 1 {
+            self.meta.first_id = id;
+        }
+        edit::stream_meta(&self.meta);
+    }
+
+    fn push(&mut self, id: StreamId, pairs: &[&[u8]], limit: StreamNodeLimit) {
+        let sum: usize = pairs.iter().map(|p| p.len()).sum();
+        let max_bytes = match limit.bytes {
+            0 => MAX_NODE_BYTES,
+            b => b.min(MAX_NODE_BYTES),
+        };
+        let tail = self.nodes.last_entry();
+        if let Some(mut tail) = tail {
+            let node = tail.get_mut();
+            let full = node.lp_bytes() + sum >= max_bytes
+                || (limit.entries > 0 && node.entries() >= limit.entries);
+            if !full {
+                let before = node.footprint();
+                node.push(id, pairs);
+                self.bytes = self.bytes - before + node.footprint();
+                self.len += 1;
+                return;
+            }
+            let before = node.footprint();
+            node.seal();
+            self.bytes = self.bytes - before + node.footprint();
+        }
+        let node = Node::new(id, pairs);
+        self.bytes += node.footprint();
+        self.nodes.insert(id, node);
+        self.len += 1;
+    }
+
+    /// The last live entry's ID (`streamLastValidID`).
+    pub fn last_live_id(&self) -> Option<StreamId> {
+        self.range(StreamId::MIN, StreamId::MAX, 1, true)
+            .into_iter()
+            .next()
+            .map(|e| e.id)
+    }
+
+    /// The first live entry's ID.
+    fn first_live_id(&self) -> Option<StreamId> {
+        self.nodes
+            .values()
+            .flat_map(Node::iter)
+            .find(|e| e.flags & DELETED == 0)
+            .map(|e| e.id)
+    }
+
+    /// Live entries from `start` to `end` inclusive, at most `count` (0:
+    /// all), in order or (`rev`) from `end` down.
+    pub fn range(
+        &self,
+        start: StreamId,
+        end: StreamId,
+        count: usize,
+        rev: bool,
+    ) -> Vec<StreamEntry> {
+        let mut out = Vec::new();
+        if start > end {
+            return out;
+        }
+        let full = |out: &Vec<StreamEntry>| count > 0 && out.len() >= count;
+        if rev {
+            for node in self.nodes.range(..=end).rev().map(|(_, n)| n) {
+                if node.last() < start {
+                    break;
+                }
+                for e in node.iter_rev() {
+                    if e.id < start {
+                        return out;
+                    }
+                    if e.id <= end && e.flags & DELETED == 0 {
+                        out.push(StreamEntry {
+                            id: e.id,
+                            pairs: node.pairs(&e),
+                        });
+                        if full(&out) {
+                            return out;
+                        }
+                    }
+                }
+            }
+            return out;
+        }
+        let from = self
+            .nodes
+            .range(..=start)
+            .next_back()
+            .map_or(StreamId::MIN, |(k, _)| *k);
+        for node in self.nodes.range(from..).map(|(_, n)| n) {
+            if node.first() > end {
+                break;
+            }
+            if node.last() < start {
+                continue;
+            }
+            for e in node.iter() {
+                if e.id > end {
+                    return out;
+                }
+                if e.id >= start && e.flags & DELETED == 0 {
+                    out.push(StreamEntry {
+                        id: e.id,
+                        pairs: node.pairs(&e),
+                    });
+                    if full(&out) {
+                        return out;
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The node that may hold `id`.
+    fn node_key(&self, id: StreamId) -> Option<StreamId> {
+        self.nodes.range(..=id).next_back().map(|(k, _)| *k)
+    }
+
+    /// Deletes live entry `id` (XDEL); whether it was there. Its node goes
+    /// with its last live entry, as Redis's does.
+    pub fn delete(&mut self, id: StreamId) -> bool {
+        if !self.remove_entry(id) {
+            return false;
+        }
+        edit::stream_del(id);
+        if id == self.meta.first_id {
+            self.meta.first_id = self.first_live_id().unwrap_or_default();
+        }
+        if id > self.meta.max_deleted {
+            self.meta.max_deleted = id;
+        }
+        if self.len == 0 {
+            self.meta.first_id = StreamId::MIN;
+        }
+        edit::stream_meta(&self.meta);
+        true
+    }
+
+    fn remove_entry(&mut self, id: StreamId) -> bool {
+        let Some(key) = self.node_key(id) else {
+            return false;
+        };
+        let Some(node) = self.nodes.get_mut(&key) else {
+            return false;
+        };
+        let Some(at) = node
+            .find(id)
+            .filter(|e| e.flags & DELETED == 0)
+            .map(|e| e.at)
+        else {
+            return false;
+        };
+        self.len -= 1;
+        if node.live == 1 {
+            self.bytes -= node.footprint();
+            self.nodes.remove(&key);
+        } else {
+            node.mark_deleted(at);
+        }
+        true
+    }
+
+    /// Trims as `trim` says, step for step as Redis's `streamTrim`;
+    /// how many entries went.
+    pub fn trim(&mut self, trim: Trim) -> u64 {
+        let mut removed = 0u64;
+        let keys: Vec<StreamId> = self.nodes.keys().copied().collect();
+        for key in keys {
+            if let TrimTo::MaxLen(max) = trim.to {
+                if self.len <= max {
+                    break;
+                }
+            }
+            let Some(node) = self.nodes.get_mut(&key) else {
+                continue;
+            };
+            let live = node.live as u64;
+            if trim.limit > 0 && removed + live > trim.limit {
+                break;
+            }
+            let whole = match trim.to {
+                TrimTo::MaxLen(max) => self.len - live >= max,
+                TrimTo::MinId(min) => node.last() < min,
+            };
+            if whole {
+                self.bytes -= node.footprint();
+                self.nodes.remove(&key);
+                edit::stream_drop(key);
+                self.len -= live;
+                removed += live;
+                continue;
+            }
+            if trim.approx {
+                break;
+            }
+            let mut marks = Vec::new();
+            let mut len = self.len;
+            for e in node.iter() {
+                let stop = match trim.to {
+                    TrimTo::MaxLen(max) => len <= max,
+                    TrimTo::MinId(min) => e.id >= min,
+                };
+                if stop {
+                    break;
+                }
+                if e.flags & DELETED == 0 {
+                    marks.push((e.at, e.id));
+                    len -= 1;
+                }
+            }
+            for &(at, id) in &marks {
+                node.mark_deleted(at);
+                edit::stream_mark(id);
+            }
+            self.len = len;
+            removed += marks.len() as u64;
+            break;
+        }
+        if self.len == 0 {
+            self.meta.first_id = StreamId::MIN;
+        } else if removed > 0 {
+            self.meta.first_id = self.first_live_id().unwrap_or_default();
+        }
+        if removed > 0 {
+            edit::stream_meta(&self.meta);
+        }
+        removed
+    }
+
+    /// Sets the counters (XSETID, after its checks).
+    pub fn set_meta(&mut self, meta: StreamMeta) {
+        self.meta = meta;
+        edit::stream_meta(&self.meta);
+    }
+
+    /// The first node's first ID, deleted or not (what Redis's
+    /// `streamGetEdgeID(s,1,0)` finds): an approximate trim's rewritten
+    /// MINID.
+    pub fn first_entry_id(&self) -> Option<StreamId> {
+        self.nodes.keys().next().copied()
+    }
+
+    /// Replays a logged edit: an entry added, unless one at or past it is
+    /// already here.
+    pub(crate) fn replay_add(&mut self, id: StreamId, pairs: &[&[u8]], limit: StreamNodeLimit) {
+        let tail = self.nodes.values().next_back().map(Node::last);
+        if tail.is_none_or(|t| id > t) {
+            self.push(id, pairs, limit);
+        }
+    }
+
+    /// Replays a logged XDEL.
+    pub(crate) fn replay_del(&mut self, id: StreamId) {
+        self.remove_entry(id);
+    }
+
+    /// Replays a trim's tombstone: `id` marked deleted, its node kept.
+    pub(crate) fn replay_mark(&mut self, id: StreamId) {
+        let Some(key) = self.node_key(id) else { return };
+        let Some(node) = self.nodes.get_mut(&key) else {
+            return;
+        };
+        if let Some(at) = node
+            .find(id)
+            .filter(|e| e.flags & DELETED == 0)
+            .map(|e| e.at)
+        {
+            node.mark_deleted(at);
+            self.len -= 1;
+        }
+    }
+
+    /// Replays a trim's whole node going.
+    pub(crate) fn replay_drop(&mut self, key: StreamId) {
+        if let Some(node) = self.nodes.remove(&key) {
+            self.bytes -= node.footprint();
+            self.len -= node.live as u64;
+        }
+    }
+
+    /// Replays the counters.
+    pub(crate) fn replay_meta(&mut self, meta: StreamMeta) {
+        self.meta = meta;
+    }
+
+    /// The nodes, first ID and buffer each, for the snapshot encoding.
+    pub(crate) fn raw_nodes(&self) -> impl Iterator<Item = (StreamId, &[u8])> {
+        self.nodes.iter().map(|(k, n)| (*k, n.raw()))
+    }
+
+    /// A stream from its encoded parts, each node checked.
+    pub(crate) fn from_raw(
+        meta: StreamMeta,
+        nodes: impl IntoIterator<Item = (StreamId, Vec<u8>)>,
+    ) -> Result<Self, super::codec::BadValue> {
+        let mut s = Stream {
+            meta,
+            ..Stream::default()
+        };
+        let mut prev = None;
+        for (first, data) in nodes {
+            let node = Node::check(first, data, prev)?;
+            prev = Some(node.last());
+            s.len += node.live as u64;
+            s.bytes += node.footprint();
+            s.nodes.insert(first, node);
+        }
+        if prev.is_some_and(|last| last > meta.last_id) {
+            return Err(super::codec::BadValue("a stream entry past its last ID"));
+        }
+        Ok(s)
+    }
+}
+
+#[cfg(test)]
+mod tests;
