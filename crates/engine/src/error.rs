@@ -103,6 +103,12 @@ pub enum Error {
     /// An entry's fields and values add up past what a node holds.
     #[error("elements are too large to be stored")]
     StreamElementsTooLarge,
+    /// A consumer group command on a key that does not exist.
+    #[error("no such stream key")]
+    NoStreamKey,
+    /// A consumer group that does not exist.
+    #[error("no such consumer group")]
+    NoGroup,
     /// XSETID below the stream's last entry.
     #[error("the ID specified in XSETID is smaller than the target stream top item")]
     XSetIdTooSmall,

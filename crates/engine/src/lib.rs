@@ -76,16 +76,17 @@ pub use collection::free::{
     pending_bytes as lazyfree_pending_bytes,
 };
 pub use collection::stream::{
-    IdArg, StreamEntry, StreamId, StreamMeta, StreamNodeLimit, Trim, TrimTo, MAX_NODE_BYTES,
+    AutoClaim, AutoClaimed, ClaimOptions, Consumer, Delivered, DeliveryTime, Group, IdArg, Pending,
+    StreamEntry, StreamId, StreamMeta, StreamNodeLimit, Trim, TrimTo, MAX_NODE_BYTES,
 };
 pub use collection::{ChunkLimit, End, Limits, Listpack, Picks, Stream};
 pub use db::{
     evict_one, Aggregate, Bits, Db, DumpEntry, DumpStats, Dumps, EvictState, Evicted,
-    ExpireCondition, Expiry, FieldValue, HashPart, Hashes, HyperLogLogs, KeyValue, LexBound, Lists,
-    PfDebug, PfDebugReply, PosOptions, Restore, Restored, ScanOptions, ScanPage, ScoreBound,
-    SetAlgebra, SetCondition, SetOptions, SetOutcome, SetTtl, Sets, ShardStats, Stamp, Stats,
-    Streams, Tx, Watch, XAdd, XAdded, XRead, ZAddFlags, ZAdded, ZPopped, ZRange, ZRangeBy,
-    ZSetAlgebra, ZSetOp, ZSets,
+    ExpireCondition, Expiry, FieldValue, GroupOp, GroupOutcome, HashPart, Hashes, HyperLogLogs,
+    KeyValue, LexBound, Lists, PfDebug, PfDebugReply, PosOptions, Restore, Restored, ScanOptions,
+    ScanPage, ScoreBound, SetAlgebra, SetCondition, SetOptions, SetOutcome, SetTtl, Sets,
+    ShardStats, Stamp, Stats, StreamGroups, Streams, Tx, Watch, XAdd, XAdded, XRead, ZAddFlags,
+    ZAdded, ZPopped, ZRange, ZRangeBy, ZSetAlgebra, ZSetOp, ZSets,
 };
 pub use entry::{Entry, ValueType};
 pub use error::{Error, Result};

@@ -30,7 +30,8 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use tandem_engine::{
-    End, Error as EngineError, Lists, StreamEntry, StreamId, Streams, XRead, ZSets,
+    Delivered, End, Error as EngineError, GroupOp, GroupOutcome, Lists, StreamEntry, StreamGroups,
+    StreamId, Streams, XRead, ZSets,
 };
 use tokio::sync::Notify;
 
@@ -58,6 +59,13 @@ pub enum Op {
         after: Vec<(Bytes, StreamId)>,
         count: usize,
     },
+    /// XREADGROUP with `>`: new entries for `consumer` of `group`.
+    XReadGroup {
+        group: Bytes,
+        consumer: Bytes,
+        count: usize,
+        noack: bool,
+    },
 }
 
 /// What a served client got.
@@ -75,6 +83,10 @@ pub enum Served {
     ScoredMany(Bytes, Vec<(Bytes, f64)>),
     /// XREAD: each key read and its entries.
     Streams(Vec<(Bytes, Vec<StreamEntry>)>),
+    /// XREADGROUP: each key read and what it delivered.
+    Delivered(Vec<(Bytes, Vec<Delivered>)>),
+    /// An error line: a reader whose stream or group went away.
+    Failed(&'static str),
 }
 
 /// How a wait ended.
@@ -253,7 +265,7 @@ impl Blocking {
                         .find(|w| match w.op {
                             Op::Pop { .. } | Op::Move { .. } => is_list,
                             Op::ZPop { .. } => is_zset,
-                            Op::XRead { .. } => false,
+                            Op::XRead { .. } | Op::XReadGroup { .. } => false,
                         })
                         .cloned()
                 });
@@ -282,7 +294,7 @@ impl Blocking {
                         Err(e) => Err(e),
                     },
                     // Served by `serve_readers`; never found above.
-                    Op::XRead { .. } => break,
+                    Op::XRead { .. } | Op::XReadGroup { .. } => break,
                     Op::Move { dst, from, to } => match handle.lmove(&id.1, dst, *from, *to) {
                         Ok(Some(item)) => {
                             ready.push_back((db, dst.clone()));
@@ -302,14 +314,17 @@ impl Blocking {
         }
     }
 
-    /// Serves the stream readers in `id`'s line whose ID the stream's last
-    /// ID has passed, each with that stream's entries alone (the lines'
-    /// lock held). A key that is not a stream serves none of them.
+    /// Serves the stream readers in `id`'s line whose ID (or group's last
+    /// ID) the stream's last ID has passed, each with that stream's
+    /// entries alone, first in line first (the lines' lock held). A key
+    /// that is not a stream serves no XREAD, and ends every XREADGROUP's
+    /// wait with an error, as its group went with it; so does a group
+    /// destroyed.
     fn serve_readers(&self, lines: &mut Lines, dbs: &Databases, id: &(usize, Bytes)) {
         let readers: Vec<Arc<Waiter>> = match lines.get(id) {
             Some(line) => line
                 .iter()
-                .filter(|w| matches!(w.op, Op::XRead { .. }))
+                .filter(|w| matches!(w.op, Op::XRead { .. } | Op::XReadGroup { .. }))
                 .cloned()
                 .collect(),
             None => return,
@@ -318,18 +333,49 @@ impl Blocking {
             return;
         }
         let handle = dbs.get(id.0);
+        let key = &id.1;
         for w in readers {
-            let Op::XRead { after, count } = &w.op else {
-                continue;
-            };
-            let Some(&(_, since)) = after.iter().find(|(k, _)| *k == id.1) else {
-                continue;
-            };
-            let Ok(XRead::Entries(entries)) = handle.xread(&id.1, since, *count, true) else {
-                continue;
+            let got = match &w.op {
+                Op::XRead { after, count } => {
+                    let Some(&(_, since)) = after.iter().find(|(k, _)| k == key) else {
+                        continue;
+                    };
+                    match handle.xread(key, since, *count, true) {
+                        Ok(XRead::Entries(entries)) => {
+                            Served::Streams(vec![(key.clone(), entries)])
+                        }
+                        _ => continue,
+                    }
+                }
+                Op::XReadGroup {
+                    group,
+                    consumer,
+                    count,
+                    noack,
+                } => {
+                    let op = GroupOp::Read {
+                        group,
+                        consumer,
+                        after: None,
+                        count: *count,
+                        noack: *noack,
+                        blocked: true,
+                    };
+                    match handle.xgroup(key, &op) {
+                        Ok(GroupOutcome::New(Some(entries))) => Served::Delivered(vec![(
+                            key.clone(),
+                            entries.into_iter().map(Delivered::Entry).collect(),
+                        )]),
+                        Ok(_) => continue,
+                        Err(EngineError::NoGroup) => Served::Failed(
+                            "NOGROUP the consumer group this client was blocked on no longer exists",
+                        ),
+                        Err(_) => Served::Failed("UNBLOCKED the stream key no longer exists"),
+                    }
+                }
+                _ => continue,
             };
             let lsn = tandem_engine::journal::thread_lsn();
-            let got = Served::Streams(vec![(id.1.clone(), entries)]);
             *w.state.lock() = State::Done(Outcome::Served(Ok(got), lsn));
             self.remove(lines, &w);
             w.woken.notify_one();

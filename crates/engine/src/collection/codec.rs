@@ -16,7 +16,7 @@
 //! - sorted set (4) and stream (5): see their tags below.
 
 use super::order::cmp_items;
-use super::stream::{StreamId, StreamMeta};
+use super::stream::{Group, Pending, StreamId, StreamMeta};
 use super::{Collection, End, Hash, Limits, List, Set, Stream, ZSet};
 
 /// The type tags, as `ValueType::tag` numbers them (stored: never reused).
@@ -32,7 +32,9 @@ pub(crate) const TAG_ZSET: u8 = 4;
 /// A stream: its counters (last, first and largest deleted IDs, each as
 /// ms and seq; entries ever added), its node count, then per node its
 /// first ID and its buffer (`stream::node`'s layout), then how many
-/// consumer groups follow (none yet).
+/// consumer groups follow, each with its name, last ID, read counter (a
+/// known flag, then the count), its consumers (name, seen time) and its
+/// pending entries (ID, consumer, delivery time, delivery count).
 pub(crate) const TAG_STREAM: u8 = 5;
 
 /// Bytes that do not decode as the collection their tag names.
@@ -108,7 +110,33 @@ fn encode_stream(s: &Stream, out: &mut Vec<u8>) {
         put_id(out, first);
         put_bytes(out, raw);
     }
-    put_varint(out, 0);
+    put_varint(out, s.groups().len() as u64);
+    for (name, g) in s.groups() {
+        put_bytes(out, name);
+        put_id(out, g.last_id);
+        out.push(u8::from(g.entries_read.is_some()));
+        put_varint(out, g.entries_read.unwrap_or(0));
+        put_varint(out, g.consumers().len() as u64);
+        for (cname, c) in g.consumers() {
+            put_bytes(out, cname);
+            put_varint(out, zigzag(c.seen_time));
+        }
+        put_varint(out, g.pel().len() as u64);
+        for (id, p) in g.pel() {
+            put_id(out, *id);
+            put_bytes(out, &p.consumer);
+            put_varint(out, zigzag(p.delivery_time));
+            put_varint(out, p.delivery_count);
+        }
+    }
+}
+
+fn zigzag(v: i64) -> u64 {
+    ((v << 1) ^ (v >> 63)) as u64
+}
+
+fn unzigzag(v: u64) -> i64 {
+    ((v >> 1) as i64) ^ -((v & 1) as i64)
 }
 
 /// `c` encoded, in a buffer of its own.
@@ -200,10 +228,39 @@ fn decode_stream(r: &mut Reader<'_>) -> Result<Stream, BadValue> {
         let first = read_id(r)?;
         nodes.push((first, r.bytes()?.to_vec()));
     }
-    if r.varint()? != 0 {
-        return Err(BadValue("stream consumer groups this build does not know"));
+    // Each group takes at least its name's length, ID, flag and counts.
+    let groups = r.count(6)?;
+    let mut all = std::collections::BTreeMap::new();
+    for _ in 0..groups {
+        let name = bytes::Bytes::copy_from_slice(r.bytes()?);
+        let last_id = read_id(r)?;
+        let known = r.byte()? != 0;
+        let read = r.varint()?;
+        let mut g = Group::new(last_id, known.then_some(read));
+        for _ in 0..r.count(2)? {
+            let cname = r.bytes()?.to_vec();
+            let seen = unzigzag(r.varint()?);
+            if !g.add_consumer_at(&cname, seen) {
+                return Err(BadValue("a consumer repeated"));
+            }
+        }
+        // Each pending entry: its ID, its consumer's name, time, count.
+        for _ in 0..r.count(5)? {
+            let id = read_id(r)?;
+            let p = Pending {
+                consumer: bytes::Bytes::copy_from_slice(r.bytes()?),
+                delivery_time: unzigzag(r.varint()?),
+                delivery_count: r.varint()?,
+            };
+            if !g.add_pending_at(id, p) {
+                return Err(BadValue("a pending entry repeated or without its consumer"));
+            }
+        }
+        if all.insert(name, g).is_some() {
+            return Err(BadValue("a consumer group repeated"));
+        }
     }
-    Stream::from_raw(meta, nodes)
+    Stream::from_raw(meta, nodes, all)
 }
 
 /// Decodes a collection of type `tag` from `bytes`, small or big by

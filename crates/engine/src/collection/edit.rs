@@ -25,7 +25,7 @@
 //! harmlessly (a later record puts the key back as it was).
 
 use super::codec::{put_bytes, put_varint, BadValue, Reader};
-use super::stream::{StreamId, StreamMeta};
+use super::stream::{Pending, StreamId, StreamMeta};
 use super::{Collection, End, Limits};
 use std::cell::{Cell, RefCell};
 
@@ -46,6 +46,12 @@ const STREAM_DEL: u8 = 14;
 const STREAM_MARK: u8 = 15;
 const STREAM_DROP: u8 = 16;
 const STREAM_META: u8 = 17;
+const GROUP_SET: u8 = 18;
+const GROUP_DEL: u8 = 19;
+const CONSUMER_SET: u8 = 20;
+const CONSUMER_DEL: u8 = 21;
+const PENDING_SET: u8 = 22;
+const PENDING_DEL: u8 = 23;
 
 /// Past this, a change is logged whole rather than edit by edit (its
 /// edits would be about as big, and the buffer is kept per thread).
@@ -263,6 +269,72 @@ pub(super) fn stream_meta(meta: &StreamMeta) {
     });
 }
 
+/// A read counter that may be unknown: a flag, then the count.
+fn put_read(b: &mut Vec<u8>, n: Option<u64>) {
+    b.push(u8::from(n.is_some()));
+    put_varint(b, n.unwrap_or(0));
+}
+
+fn zigzag(v: i64) -> u64 {
+    ((v << 1) ^ (v >> 63)) as u64
+}
+
+fn unzigzag(v: u64) -> i64 {
+    ((v >> 1) as i64) ^ -((v & 1) as i64)
+}
+
+pub(super) fn stream_group(name: &[u8], last_id: StreamId, entries_read: Option<u64>) {
+    note(|b| {
+        b.push(GROUP_SET);
+        put_bytes(b, name);
+        put_id(b, last_id);
+        put_read(b, entries_read);
+    });
+}
+
+pub(super) fn stream_group_del(name: &[u8]) {
+    note(|b| {
+        b.push(GROUP_DEL);
+        put_bytes(b, name);
+    });
+}
+
+pub(super) fn stream_consumer(group: &[u8], name: &[u8], seen: i64) {
+    note(|b| {
+        b.push(CONSUMER_SET);
+        put_bytes(b, group);
+        put_bytes(b, name);
+        put_varint(b, zigzag(seen));
+    });
+}
+
+pub(super) fn stream_consumer_del(group: &[u8], name: &[u8]) {
+    note(|b| {
+        b.push(CONSUMER_DEL);
+        put_bytes(b, group);
+        put_bytes(b, name);
+    });
+}
+
+pub(super) fn stream_pending(group: &[u8], id: StreamId, p: &Pending) {
+    note(|b| {
+        b.push(PENDING_SET);
+        put_bytes(b, group);
+        put_id(b, id);
+        put_bytes(b, &p.consumer);
+        put_varint(b, zigzag(p.delivery_time));
+        put_varint(b, p.delivery_count);
+    });
+}
+
+pub(super) fn stream_pending_del(group: &[u8], id: StreamId) {
+    note(|b| {
+        b.push(PENDING_DEL);
+        put_bytes(b, group);
+        put_id(b, id);
+    });
+}
+
 /// One edit, borrowed from the encoded bytes.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Edit<'a> {
@@ -296,6 +368,13 @@ enum Edit<'a> {
     StreamMark(StreamId),
     StreamDrop(StreamId),
     StreamMeta(StreamMeta),
+    GroupSet(&'a [u8], StreamId, Option<u64>),
+    GroupDel(&'a [u8]),
+    ConsumerSet(&'a [u8], &'a [u8], i64),
+    ConsumerDel(&'a [u8], &'a [u8]),
+    /// Group, ID, consumer, delivery time, delivery count.
+    PendingSet(&'a [u8], StreamId, &'a [u8], i64, u64),
+    PendingDel(&'a [u8], StreamId),
 }
 
 impl Edit<'_> {
@@ -307,7 +386,13 @@ impl Edit<'_> {
             | Edit::StreamDel(_)
             | Edit::StreamMark(_)
             | Edit::StreamDrop(_)
-            | Edit::StreamMeta(_) => TAG_STREAM,
+            | Edit::StreamMeta(_)
+            | Edit::GroupSet(..)
+            | Edit::GroupDel(_)
+            | Edit::ConsumerSet(..)
+            | Edit::ConsumerDel(..)
+            | Edit::PendingSet(..)
+            | Edit::PendingDel(..) => TAG_STREAM,
             Edit::HashSet(..) | Edit::HashDel(_) => TAG_HASH,
             Edit::SetAdd(_) | Edit::SetRem(_) => TAG_SET,
             Edit::ZSetAdd(..) | Edit::ZSetRem(_) => TAG_ZSET,
@@ -338,6 +423,12 @@ impl<'a> EditReader<'a> {
 
     fn bytes(&mut self) -> Result<&'a [u8], BadValue> {
         self.0.bytes()
+    }
+
+    fn read_count(&mut self) -> Result<Option<u64>, BadValue> {
+        let known = self.flag()?;
+        let n = self.varint()?;
+        Ok(known.then_some(n))
     }
 
     fn id(&mut self) -> Result<StreamId, BadValue> {
@@ -406,6 +497,20 @@ impl<'a> EditReader<'a> {
                 max_deleted: self.id()?,
                 entries_added: self.varint()?,
             }),
+            GROUP_SET => Edit::GroupSet(self.bytes()?, self.id()?, self.read_count()?),
+            GROUP_DEL => Edit::GroupDel(self.bytes()?),
+            CONSUMER_SET => {
+                Edit::ConsumerSet(self.bytes()?, self.bytes()?, unzigzag(self.varint()?))
+            }
+            CONSUMER_DEL => Edit::ConsumerDel(self.bytes()?, self.bytes()?),
+            PENDING_SET => Edit::PendingSet(
+                self.bytes()?,
+                self.id()?,
+                self.bytes()?,
+                unzigzag(self.varint()?),
+                self.varint()?,
+            ),
+            PENDING_DEL => Edit::PendingDel(self.bytes()?, self.id()?),
             _ => return Err(BadValue("unknown edit")),
         })
     }
@@ -490,6 +595,20 @@ fn apply_one(c: &mut Collection, edit: Edit<'_>, limits: Limits) {
             Edit::StreamMark(id) => s.replay_mark(id),
             Edit::StreamDrop(first) => s.replay_drop(first),
             Edit::StreamMeta(meta) => s.replay_meta(meta),
+            Edit::GroupSet(name, id, read) => s.replay_group(name, id, read),
+            Edit::GroupDel(name) => s.replay_group_del(name),
+            Edit::ConsumerSet(group, name, seen) => s.replay_consumer(group, name, seen),
+            Edit::ConsumerDel(group, name) => s.replay_consumer_del(group, name),
+            Edit::PendingSet(group, id, consumer, time, count) => s.replay_pending(
+                group,
+                id,
+                Pending {
+                    consumer: bytes::Bytes::copy_from_slice(consumer),
+                    delivery_time: time,
+                    delivery_count: count,
+                },
+            ),
+            Edit::PendingDel(group, id) => s.replay_pending_del(group, id),
             _ => {}
         },
         // `check` refused edits of another type.

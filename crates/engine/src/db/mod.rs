@@ -27,6 +27,7 @@ mod persist;
 mod scan;
 mod sets;
 mod stats;
+mod stream_groups;
 mod streams;
 mod strings;
 mod types;
@@ -45,6 +46,7 @@ pub use lists::{Lists, PosOptions};
 pub use persist::{DumpEntry, DumpStats};
 pub use sets::{SetAlgebra, Sets};
 pub use stats::{ShardStats, Stats};
+pub use stream_groups::{GroupOp, GroupOutcome, StreamGroups};
 pub use streams::{Streams, XAdd, XAdded, XRead};
 pub use types::{
     ExpireCondition, Expiry, ScanOptions, ScanPage, SetCondition, SetOptions, SetOutcome, SetTtl,

@@ -75,6 +75,9 @@ fn reply(c: &mut Call<'_>, served: Served) {
         }
         Served::ScoredMany(key, items) => super::zset_algebra::reply_mpop(c, &key, &items),
         Served::Streams(read) => super::stream_read::reply_read(c, &read),
+        Served::Delivered(read) => super::stream_read::reply_delivered(c, &read),
+        // Answered as the command's error by `block_on`.
+        Served::Failed(line) => c.out.error(line),
     }
 }
 
@@ -138,7 +141,11 @@ pub(super) fn block_on(
             // Served on another client's thread: this reply waits for
             // that thread's record too.
             tandem_engine::journal::note_thread_lsn(lsn);
-            reply(c, got?);
+            match got? {
+                // Counted as the command's error, as Redis counts it.
+                Served::Failed(line) => return Err(Reject::Static(line)),
+                got => reply(c, got),
+            }
         }
         Some(Outcome::Unblocked(Unblocked::Error)) => {
             return Err(Reject::Static(

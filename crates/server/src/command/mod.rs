@@ -51,6 +51,8 @@ pub(crate) use session::REDIS_VERSION;
 mod sets;
 mod slowlog;
 mod sort;
+mod stream_groups;
+mod stream_info;
 mod stream_read;
 mod streams;
 mod strings;
@@ -165,6 +167,8 @@ pub fn table() -> &'static [Spec] {
             zset_blocking::COMMANDS,
             streams::COMMANDS,
             stream_read::COMMANDS,
+            stream_groups::COMMANDS,
+            stream_info::COMMANDS,
             sort::COMMANDS,
             scripting::COMMANDS,
             function::COMMANDS,

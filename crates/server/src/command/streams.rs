@@ -10,7 +10,7 @@
 use super::args::{int, is};
 use super::spec::{flags::*, spec, Spec};
 use super::{Call, CmdResult, Reject};
-use tandem_engine::{IdArg, StreamEntry, StreamId, Trim, TrimTo, XAdd};
+use tandem_engine::{Delivered, IdArg, StreamEntry, StreamId, Trim, TrimTo, XAdd};
 
 pub(super) const COMMANDS: &[Spec] = &[
     spec("xadd", -5, WRITE | DENYOOM | FAST, (1, 1, 1), xadd),
@@ -38,6 +38,25 @@ pub(super) fn reply_entries(c: &mut Call<'_>, entries: &[StreamEntry]) {
         c.out.array(2);
         c.out.bulk(e.id.to_string().as_bytes());
         c.out.bulks(e.pairs.iter());
+    }
+}
+
+/// Writes entries delivered by a group: an entry gone from the stream as
+/// its ID and a null, as Redis replies with a consumer's history.
+pub(super) fn reply_delivered(c: &mut Call<'_>, delivered: &[Delivered]) {
+    c.out.array(delivered.len());
+    for d in delivered {
+        c.out.array(2);
+        match d {
+            Delivered::Entry(e) => {
+                c.out.bulk(e.id.to_string().as_bytes());
+                c.out.bulks(e.pairs.iter());
+            }
+            Delivered::Missing(id) => {
+                c.out.bulk(id.to_string().as_bytes());
+                c.out.null_array();
+            }
+        }
     }
 }
 
@@ -178,7 +197,7 @@ fn xlen(c: &mut Call<'_>) -> CmdResult {
 }
 
 /// A range bound: `(` before it excludes it (then read strictly).
-fn bound(arg: &[u8], missing_seq: u64) -> Result<(StreamId, bool), Reject> {
+pub(super) fn bound(arg: &[u8], missing_seq: u64) -> Result<(StreamId, bool), Reject> {
     match arg.split_first() {
         Some((b'(', rest)) if arg.len() > 1 => Ok((
             StreamId::parse(rest, missing_seq, true).ok_or(INVALID_ID)?,

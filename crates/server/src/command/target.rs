@@ -10,11 +10,11 @@
 use crate::resp::Out;
 use tandem_engine::bitmap::{BitOp, Field};
 use tandem_engine::{
-    Aggregate, Bits, Bytes, Dumps, End, ExpireCondition, Expiry, FieldValue, HashPart, Hashes,
-    HyperLogLogs, KeyValue, Lists, PfDebug, PfDebugReply, Picks, PosOptions, Restore, Restored,
-    Result, SetAlgebra, SetOptions, SetOutcome, SetTtl, Sets, StreamEntry, StreamId, StreamMeta,
-    Streams, Trim, Value, ValueType, Visit, Watch, XAdd, XAdded, XRead, ZAddFlags, ZAdded, ZPopped,
-    ZRange, ZRangeBy, ZSetAlgebra, ZSetOp, ZSets,
+    Aggregate, Bits, Bytes, Dumps, End, ExpireCondition, Expiry, FieldValue, GroupOp, GroupOutcome,
+    HashPart, Hashes, HyperLogLogs, KeyValue, Lists, PfDebug, PfDebugReply, Picks, PosOptions,
+    Restore, Restored, Result, SetAlgebra, SetOptions, SetOutcome, SetTtl, Sets, Stream,
+    StreamEntry, StreamGroups, StreamId, StreamMeta, Streams, Trim, Value, ValueType, Visit, Watch,
+    XAdd, XAdded, XRead, ZAddFlags, ZAdded, ZPopped, ZRange, ZRangeBy, ZSetAlgebra, ZSetOp, ZSets,
 };
 
 /// The per-key operations handlers use, on a `Db` or a `Tx`.
@@ -183,6 +183,8 @@ pub trait Target {
         entries_added: Option<u64>,
         max_deleted: StreamId,
     ) -> Result<()>;
+    fn xgroup(&self, key: &[u8], op: &GroupOp<'_>) -> Result<GroupOutcome>;
+    fn xinspect(&self, key: &[u8], f: &mut dyn FnMut(&Stream)) -> Result<bool>;
 }
 
 impl<T> Target for T
@@ -196,7 +198,8 @@ where
         + Bits
         + Dumps
         + HyperLogLogs
-        + Streams,
+        + Streams
+        + StreamGroups,
 {
     fn get_into(&self, key: &[u8], out: &mut Out) -> Result<()> {
         // The value goes straight from the shard into the reply buffer.
@@ -556,5 +559,11 @@ where
         max_deleted: StreamId,
     ) -> Result<()> {
         Streams::xsetid(self, key, last_id, entries_added, max_deleted)
+    }
+    fn xgroup(&self, key: &[u8], op: &GroupOp<'_>) -> Result<GroupOutcome> {
+        StreamGroups::xgroup(self, key, op)
+    }
+    fn xinspect(&self, key: &[u8], f: &mut dyn FnMut(&Stream)) -> Result<bool> {
+        StreamGroups::xinspect(self, key, f)
     }
 }

@@ -10,9 +10,13 @@
 //! reports its changes to `edit` as absolute states, so replaying them
 //! twice changes nothing. It must never look at keys, locks or clients.
 
+mod group;
+mod groups;
 mod id;
 mod node;
 
+pub use group::{Consumer, Group, Pending};
+pub use groups::{AutoClaim, AutoClaimed, ClaimOptions, Delivered, DeliveryTime};
 pub use id::{IdArg, StreamId};
 
 use super::edit;
@@ -94,6 +98,8 @@ pub struct Stream {
     meta: StreamMeta,
     /// Heap bytes held by the nodes.
     bytes: usize,
+    /// The consumer groups, by name.
+    groups: BTreeMap<Bytes, Group>,
 }
 
 impl Stream {
@@ -117,9 +123,23 @@ impl Stream {
         self.nodes.len()
     }
 
+    /// How many nodes Redis's radix tree would have for the same node
+    /// keys (XINFO's `radix-tree-nodes`): a trie of the 16-byte keys with
+    /// each chain of single-child, non-key nodes compressed into one, as
+    /// `rax` keeps it.
+    pub fn radix_tree_nodes(&self) -> usize {
+        let keys: Vec<[u8; 16]> = self.nodes.keys().map(|k| k.to_be_bytes()).collect();
+        radix_nodes(&keys)
+    }
+
     /// Heap bytes held, approximately.
     pub(crate) fn footprint(&self) -> usize {
-        self.bytes + self.nodes.len() * 48
+        let groups: usize = self
+            .groups
+            .iter()
+            .map(|(name, g)| name.len() + g.footprint())
+            .sum();
+        self.bytes + self.nodes.len() * 48 + groups
     }
 
     /// The ID the next XADD gets from `arg` (`None`: `*`, from the clock
@@ -438,13 +458,21 @@ impl Stream {
         self.nodes.iter().map(|(k, n)| (*k, n.raw()))
     }
 
-    /// A stream from its encoded parts, each node checked.
+    /// A stream from its encoded parts, each node checked, and each
+    /// group's PEL checked against its consumers.
     pub(crate) fn from_raw(
         meta: StreamMeta,
         nodes: impl IntoIterator<Item = (StreamId, Vec<u8>)>,
+        groups: BTreeMap<Bytes, Group>,
     ) -> Result<Self, super::codec::BadValue> {
+        if !groups.values().all(Group::check) {
+            return Err(super::codec::BadValue(
+                "a consumer group's pending entries and consumers disagree",
+            ));
+        }
         let mut s = Stream {
             meta,
+            groups,
             ..Stream::default()
         };
         let mut prev = None;
@@ -460,6 +488,55 @@ impl Stream {
         }
         Ok(s)
     }
+}
+
+/// See `Stream::radix_tree_nodes`; `keys` sorted and distinct.
+fn radix_nodes(keys: &[[u8; 16]]) -> usize {
+    const LEN: usize = 16;
+    let Some(first) = keys.first() else {
+        // An empty tree still has its head.
+        return 1;
+    };
+    let mut total = LEN + 1;
+    let mut absorbed = 0;
+    // Children of each node on the current path, by depth.
+    let mut children = [1usize; LEN + 1];
+    children[LEN] = 0;
+    let mut prev = first;
+    // Counts the nodes below depth `down_to` on the path as they close;
+    // `joined`: the parent at `down_to` is about to gain a child.
+    let mut close = |children: &[usize; LEN + 1], down_to: usize, joined: bool| {
+        for d in (down_to + 1..LEN).rev() {
+            let parent = if d - 1 == down_to && joined {
+                2
+            } else {
+                children.get(d - 1).copied().unwrap_or(0)
+            };
+            if parent == 1 && children.get(d).copied() == Some(1) {
+                absorbed += 1;
+            }
+        }
+    };
+    for k in keys.iter().skip(1) {
+        let lcp = prev
+            .iter()
+            .zip(k)
+            .take_while(|(a, b)| a == b)
+            .count()
+            .min(LEN - 1);
+        close(&children, lcp, true);
+        if let Some(c) = children.get_mut(lcp) {
+            *c += 1;
+        }
+        for c in children.iter_mut().skip(lcp + 1).take(LEN - lcp - 1) {
+            *c = 1;
+        }
+        children[LEN] = 0;
+        total += LEN - lcp;
+        prev = k;
+    }
+    close(&children, 0, false);
+    total - absorbed
 }
 
 #[cfg(test)]

@@ -691,6 +691,59 @@ pub(super) const META: &[Meta] = &[
     Meta::new("xread", "stream", "5.0.0", "Returns the entries of one or more streams past the IDs given; can wait for them", "For each stream mentioned: O(N) with N being the number of elements being returned, it means that XREAD-ing with a fixed COUNT is O(1). Note that when the BLOCK option is used, XADD will pay O(M) time in order to serve the M clients blocked on the stream getting new data.")
         .acl(acl::STREAM)
         .keys(&[ks_keyword(key::RO | key::ACCESS, "STREAMS", 1, -1, 1, 2)]),
+    Meta::new("xreadgroup", "stream", "5.0.0", "Delivers a stream's new entries to a consumer of a group, or reads its pending history; can wait for them", "For each stream mentioned: O(M) with M being the number of elements returned. If M is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1). On the other side when XREADGROUP blocks, XADD will pay the O(N) time in order to serve the N clients blocked on the stream getting new data.")
+        .acl(acl::STREAM)
+        .keys(&[ks_keyword(key::RO | key::ACCESS, "STREAMS", 4, -1, 1, 2)]),
+    Meta::new("xgroup", "stream", "5.0.0", "Creates, moves and destroys consumer groups and their consumers", "Depends on subcommand.")
+        .subcommands(&[
+            Sub::new("xgroup|create", -5, WRITE | DENYOOM, "5.0.0", "Creates a consumer group (and with MKSTREAM, its stream)", "O(1)")
+                .acl(acl::STREAM)
+                .keys((2, 2, 1), &[ks(key::RW | key::INSERT, 2, 0, 1)]),
+            Sub::new("xgroup|setid", -5, WRITE, "5.0.0", "Sets a consumer group's last delivered ID", "O(1)")
+                .acl(acl::STREAM)
+                .keys((2, 2, 1), &[ks(key::RW | key::UPDATE, 2, 0, 1)]),
+            Sub::new("xgroup|help", 2, LOADING | STALE, "5.0.0", "Lists the XGROUP subcommands", "O(1)")
+                .acl(acl::STREAM),
+            Sub::new("xgroup|destroy", 4, WRITE, "5.0.0", "Destroys a consumer group", "O(N) where N is the number of entries in the group's pending entries list (PEL).")
+                .acl(acl::STREAM)
+                .keys((2, 2, 1), &[ks(key::RW | key::DELETE, 2, 0, 1)]),
+            Sub::new("xgroup|createconsumer", 5, WRITE | DENYOOM, "6.2.0", "Creates a consumer in a consumer group", "O(1)")
+                .acl(acl::STREAM)
+                .keys((2, 2, 1), &[ks(key::RW | key::INSERT, 2, 0, 1)]),
+            Sub::new("xgroup|delconsumer", 5, WRITE, "5.0.0", "Deletes a consumer from a consumer group, with its pending entries", "O(1)")
+                .acl(acl::STREAM)
+                .keys((2, 2, 1), &[ks(key::RW | key::DELETE, 2, 0, 1)]),
+        ]),
+    Meta::new("xack", "stream", "5.0.0", "Acknowledges entries of a consumer group: they leave its pending entries list", "O(1) for each message ID processed.")
+        .acl(acl::STREAM)
+        .keys(&[ks(key::RW | key::UPDATE, 1, 0, 1)]),
+    Meta::new("xclaim", "stream", "5.0.0", "Gives pending entries of a consumer group to another consumer", "O(log N) with N being the number of messages in the PEL of the consumer group.")
+        .acl(acl::STREAM)
+        .tips(&["nondeterministic_output"])
+        .keys(&[ks(key::RW | key::UPDATE, 1, 0, 1)]),
+    Meta::new("xautoclaim", "stream", "6.2.0", "Gives a consumer the pending entries of its group idle past a time, scanning from an ID", "O(1) if COUNT is small.")
+        .acl(acl::STREAM)
+        .tips(&["nondeterministic_output"])
+        .keys(&[ks(key::RW | key::DELETE, 1, 0, 1)]),
+    Meta::new("xpending", "stream", "5.0.0", "Summarises or lists a consumer group's pending entries", "O(N) with N being the number of elements returned, so asking for a small fixed number of entries per call is O(1). O(M), where M is the total number of entries scanned when used with the IDLE filter. When the command returns just the summary and the list of consumers is small, it runs in O(1) time; otherwise, an additional O(N) time for iterating every consumer.")
+        .acl(acl::STREAM)
+        .tips(&["nondeterministic_output"])
+        .keys(&[ks(key::RO | key::ACCESS, 1, 0, 1)]),
+    Meta::new("xinfo", "stream", "5.0.0", "Describes a stream, its consumer groups or a group's consumers", "Depends on subcommand.")
+        .subcommands(&[
+            Sub::new("xinfo|stream", -3, READONLY, "5.0.0", "Describes a stream; with FULL, its entries, groups and pending entries too", "O(1)")
+                .acl(acl::STREAM)
+                .keys((2, 2, 1), &[ks(key::RO | key::ACCESS, 2, 0, 1)]),
+            Sub::new("xinfo|help", 2, LOADING | STALE, "5.0.0", "Lists the XINFO subcommands", "O(1)")
+                .acl(acl::STREAM),
+            Sub::new("xinfo|groups", 3, READONLY, "5.0.0", "Lists a stream's consumer groups", "O(1)")
+                .acl(acl::STREAM)
+                .keys((2, 2, 1), &[ks(key::RO | key::ACCESS, 2, 0, 1)]),
+            Sub::new("xinfo|consumers", 4, READONLY, "5.0.0", "Lists the consumers of a consumer group", "O(1)")
+                .acl(acl::STREAM)
+                .tips(&["nondeterministic_output"])
+                .keys((2, 2, 1), &[ks(key::RO | key::ACCESS, 2, 0, 1)]),
+        ]),
     Meta::new("sort", "generic", "1.0.0", "Sort the elements in a list, set or sorted set", "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).")
         .acl(acl::SET | acl::SORTEDSET | acl::LIST | acl::DANGEROUS)
         .keys(&[
