@@ -229,3 +229,84 @@ fn groups_match_redis() -> TestResult {
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     Ok(())
 }
+
+/// XREADGROUP BLOCK as Redis 7.0.15 answered the same steps: waiters
+/// served first in line first, each entry delivered to one consumer;
+/// NOACK leaves nothing pending; a group destroyed, a key deleted or
+/// replaced end the wait with Redis's errors; a history read never
+/// waits; XREAD and XREADGROUP waiters are served by the same write.
+#[test]
+fn blocked_group_readers_are_served_as_redis_serves_them() -> TestResult {
+    let server = common::start_default()?;
+    let mut ctl = Raw::connect(server.addr())?;
+    let mut a = Raw::connect(server.addr())?;
+    let mut b = Raw::connect(server.addr())?;
+    let mut w = Raw::connect(server.addr())?;
+    call(&mut w, "XGROUP CREATE s g $ MKSTREAM")?;
+    a.send(&encode_words(
+        "XREADGROUP GROUP g alice BLOCK 0 STREAMS s >",
+    ))?;
+    blocked(&mut ctl, 1)?;
+    b.send(&encode_words(
+        "XREADGROUP GROUP g bob BLOCK 0 COUNT 1 STREAMS s >",
+    ))?;
+    blocked(&mut ctl, 2)?;
+    call(&mut w, "XADD s 1-0 f v")?;
+    a.expect(&read_reply("s", &["1-0"]))?;
+    blocked(&mut ctl, 1)?;
+    call(&mut w, "XADD s 2-0 f v")?;
+    b.expect(&read_reply("s", &["2-0"]))?;
+    let pending: &[u8] = b"*4\r\n:2\r\n$3\r\n1-0\r\n$3\r\n2-0\r\n*2\r\n*2\r\n$5\r\nalice\r\n$1\r\n1\r\n*2\r\n$3\r\nbob\r\n$1\r\n1\r\n";
+    assert_eq!(call(&mut w, "XPENDING s g")?, pending);
+    a.send(&encode_words(
+        "XREADGROUP GROUP g alice BLOCK 0 NOACK STREAMS s >",
+    ))?;
+    blocked(&mut ctl, 1)?;
+    call(&mut w, "XADD s 3-0 f v")?;
+    a.expect(&read_reply("s", &["3-0"]))?;
+    assert_eq!(call(&mut w, "XPENDING s g")?, pending);
+    a.send(&encode_words(
+        "XREADGROUP GROUP g alice BLOCK 0 STREAMS s >",
+    ))?;
+    blocked(&mut ctl, 1)?;
+    assert_eq!(call(&mut w, "XGROUP DESTROY s g")?, b":1\r\n");
+    a.expect(b"-NOGROUP the consumer group this client was blocked on no longer exists\r\n")?;
+    call(&mut w, "XGROUP CREATE s g $")?;
+    a.send(&encode_words(
+        "XREADGROUP GROUP g alice BLOCK 0 STREAMS s >",
+    ))?;
+    blocked(&mut ctl, 1)?;
+    assert_eq!(call(&mut w, "DEL s")?, b":1\r\n");
+    a.expect(b"-UNBLOCKED the stream key no longer exists\r\n")?;
+    call(&mut w, "XGROUP CREATE s g $ MKSTREAM")?;
+    a.send(&encode_words(
+        "XREADGROUP GROUP g alice BLOCK 0 STREAMS s >",
+    ))?;
+    blocked(&mut ctl, 1)?;
+    call(&mut w, "SET s x")?;
+    a.expect(b"-UNBLOCKED the stream key no longer exists\r\n")?;
+    call(&mut w, "DEL s")?;
+    call(&mut w, "XGROUP CREATE s g $ MKSTREAM")?;
+    assert_eq!(
+        call(&mut a, "XREADGROUP GROUP g alice BLOCK 0 STREAMS s 0")?,
+        b"*1\r\n*2\r\n$1\r\ns\r\n*0\r\n"
+    );
+    assert_eq!(
+        call(&mut a, "XREADGROUP GROUP g alice BLOCK 30 STREAMS s >")?,
+        b"*-1\r\n"
+    );
+    a.send(&encode_words(
+        "XREADGROUP GROUP g alice BLOCK 0 STREAMS s >",
+    ))?;
+    blocked(&mut ctl, 1)?;
+    b.send(&encode_words("XREAD BLOCK 0 STREAMS s $"))?;
+    blocked(&mut ctl, 2)?;
+    call(&mut w, "XADD s 7-0 f v")?;
+    a.expect(&read_reply("s", &["7-0"]))?;
+    b.expect(&read_reply("s", &["7-0"]))?;
+    assert_eq!(
+        call(&mut w, "XINFO GROUPS s")?,
+        b"*1\r\n*12\r\n$4\r\nname\r\n$1\r\ng\r\n$9\r\nconsumers\r\n:1\r\n$7\r\npending\r\n:1\r\n$17\r\nlast-delivered-id\r\n$3\r\n7-0\r\n$12\r\nentries-read\r\n:1\r\n$3\r\nlag\r\n:0\r\n"
+    );
+    Ok(())
+}

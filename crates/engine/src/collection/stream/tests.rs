@@ -227,3 +227,205 @@ fn a_trim_to_a_tombstone_leaves_an_empty_node_as_redis_does() {
     let back = codec::decode(TAG_STREAM, &codec::to_vec(&c), Limits::default()).unwrap();
     assert_eq!(back, Some(c));
 }
+
+#[derive(Debug, Clone)]
+enum GroupStep {
+    Add,
+    Del(u8),
+    Trim(u8),
+    Create(u8),
+    Destroy(u8),
+    ReadNew {
+        g: u8,
+        c: u8,
+        count: u8,
+        noack: bool,
+    },
+    History {
+        g: u8,
+        c: u8,
+    },
+    Ack {
+        g: u8,
+        at: u8,
+    },
+    Claim {
+        g: u8,
+        c: u8,
+        at: u8,
+        force: bool,
+        just_id: bool,
+    },
+    AutoClaim {
+        g: u8,
+        c: u8,
+        count: u8,
+    },
+    DelConsumer {
+        g: u8,
+        c: u8,
+    },
+    SetId {
+        g: u8,
+        at: u8,
+    },
+}
+
+fn group_step() -> impl Strategy<Value = GroupStep> {
+    prop_oneof![
+        4 => Just(GroupStep::Add),
+        1 => any::<u8>().prop_map(GroupStep::Del),
+        1 => (0u8..20).prop_map(GroupStep::Trim),
+        1 => (0u8..3).prop_map(GroupStep::Create),
+        1 => (0u8..3).prop_map(GroupStep::Destroy),
+        3 => (0u8..3, 0u8..3, 0u8..4, any::<bool>())
+            .prop_map(|(g, c, count, noack)| GroupStep::ReadNew { g, c, count, noack }),
+        1 => (0u8..3, 0u8..3).prop_map(|(g, c)| GroupStep::History { g, c }),
+        2 => (0u8..3, any::<u8>()).prop_map(|(g, at)| GroupStep::Ack { g, at }),
+        1 => (0u8..3, 0u8..3, any::<u8>(), any::<bool>(), any::<bool>())
+            .prop_map(|(g, c, at, force, just_id)| GroupStep::Claim { g, c, at, force, just_id }),
+        1 => (0u8..3, 0u8..3, 1u8..5).prop_map(|(g, c, count)| GroupStep::AutoClaim { g, c, count }),
+        1 => (0u8..3, 0u8..3).prop_map(|(g, c)| GroupStep::DelConsumer { g, c }),
+        1 => (0u8..3, any::<u8>()).prop_map(|(g, at)| GroupStep::SetId { g, at }),
+    ]
+}
+
+fn name(prefix: &str, n: u8) -> Vec<u8> {
+    format!("{prefix}{n}").into_bytes()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// Groups against their invariants: every pending entry in exactly
+    /// its consumer's share; an entry delivered by `>` never delivered
+    /// by `>` again to the same group unless SETID moved it back; the
+    /// group's last ID at least every ID `>` delivered; and the logged
+    /// edits and the snapshot encoding give back the same groups.
+    #[test]
+    fn groups_keep_their_invariants_and_replay(steps in proptest::collection::vec(group_step(), 1..150)) {
+        let limit = small();
+        let mut s = Stream::default();
+        let start = s.clone();
+        let rec = edit::record();
+        let mut ms = 0u64;
+        let mut now = 1_000i64;
+        for step in steps {
+            now += 7;
+            match step {
+                GroupStep::Add => {
+                    ms += 1;
+                    s.append(StreamId::new(ms, 0), &[b"f", b"v"], limit);
+                }
+                GroupStep::Del(i) => {
+                    let live = s.range(StreamId::MIN, StreamId::MAX, 0, false);
+                    if let Some(e) = live.get(usize::from(i) % live.len().max(1)) {
+                        prop_assert!(s.delete(e.id));
+                    }
+                }
+                GroupStep::Trim(n) => {
+                    s.trim(Trim { to: TrimTo::MaxLen(u64::from(n)), approx: n % 2 == 0, limit: 0 });
+                }
+                GroupStep::Create(g) => {
+                    let before = s.group(&name("g", g)).is_some();
+                    prop_assert_eq!(s.create_group(&name("g", g), StreamId::MIN, Some(0)), !before);
+                }
+                GroupStep::Destroy(g) => {
+                    let before = s.group(&name("g", g)).is_some();
+                    prop_assert_eq!(s.destroy_group(&name("g", g)), before);
+                }
+                GroupStep::ReadNew { g, c, count, noack } => {
+                    let last = s.group(&name("g", g)).map(|gr| gr.last_id);
+                    if let Some((got, _)) = s.read_new(&name("g", g), &name("c", c), usize::from(count), noack, now) {
+                        let last = last.unwrap_or_default();
+                        prop_assert!(got.iter().all(|e| e.id > last), "delivered again");
+                        prop_assert!(got.windows(2).all(|w| w[0].id < w[1].id));
+                        let gr = s.group(&name("g", g)).unwrap();
+                        if let Some(top) = got.last() {
+                            prop_assert_eq!(gr.last_id, top.id);
+                        }
+                        if !noack {
+                            for e in &got {
+                                let p = gr.pel().get(&e.id).unwrap();
+                                prop_assert_eq!(&p.consumer[..], &name("c", c)[..]);
+                                prop_assert_eq!(p.delivery_count, 1);
+                            }
+                        }
+                    }
+                }
+                GroupStep::History { g, c } => {
+                    if let Some((got, _)) = s.read_history(&name("g", g), &name("c", c), StreamId::MIN, 0, now) {
+                        let gr = s.group(&name("g", g)).unwrap();
+                        let mine: Vec<StreamId> = gr.consumer(&name("c", c)).map(|cs| cs.pending_ids().collect()).unwrap_or_default();
+                        let ids: Vec<StreamId> = got.iter().map(|d| match d { Delivered::Entry(e) => e.id, Delivered::Missing(id) => *id }).collect();
+                        prop_assert_eq!(ids, mine);
+                    }
+                }
+                GroupStep::Ack { g, at } => {
+                    let pel: Vec<StreamId> = s.group(&name("g", g)).map(|gr| gr.pel().keys().copied().collect()).unwrap_or_default();
+                    if let Some(&id) = pel.get(usize::from(at) % pel.len().max(1)) {
+                        prop_assert_eq!(s.ack(&name("g", g), &[id, id]), 1);
+                        prop_assert!(s.group(&name("g", g)).unwrap().pel().get(&id).is_none());
+                    }
+                }
+                GroupStep::Claim { g, c, at, force, just_id } => {
+                    let id = StreamId::new(u64::from(at) % (ms + 2), 0);
+                    let opts = ClaimOptions { min_idle: 0, delivery: None, retry_count: None, force, just_id, last_id: None };
+                    if let Some((got, _)) = s.claim(&name("g", g), &name("c", c), &[id], opts, now) {
+                        let gr = s.group(&name("g", g)).unwrap();
+                        if !got.is_empty() {
+                            prop_assert_eq!(&gr.pel().get(&id).unwrap().consumer[..], &name("c", c)[..]);
+                        }
+                        if !s.contains(id) {
+                            prop_assert!(gr.pel().get(&id).is_none(), "a claim of a gone entry drops it");
+                        }
+                    }
+                }
+                GroupStep::AutoClaim { g, c, count } => {
+                    let args = AutoClaim { start: StreamId::MIN, count: usize::from(count), min_idle: 0, just_id: false };
+                    if let Some((auto, _)) = s.autoclaim(&name("g", g), &name("c", c), args, now) {
+                        prop_assert!(auto.claimed.len() + auto.deleted.len() <= usize::from(count));
+                        for id in &auto.deleted {
+                            prop_assert!(!s.contains(*id));
+                        }
+                    }
+                }
+                GroupStep::DelConsumer { g, c } => {
+                    let had = s.group(&name("g", g)).and_then(|gr| gr.consumer(&name("c", c)).map(|cs| cs.pending()));
+                    prop_assert_eq!(s.delete_consumer(&name("g", g), &name("c", c)).flatten(), had);
+                }
+                GroupStep::SetId { g, at } => {
+                    s.set_group_id(&name("g", g), StreamId::new(u64::from(at) % (ms + 2), 0), None);
+                }
+            }
+            for gr in s.groups().values() {
+                prop_assert!(gr.check(), "PEL and consumers disagree");
+            }
+        }
+        let edits = rec.finish(|e| e.map(<[u8]>::to_vec)).unwrap_or_default();
+        let limits = Limits { stream_node: limit, ..Limits::default() };
+        let mut replayed = Collection::Stream(Box::new(start));
+        if !edits.is_empty() {
+            prop_assert!(edit::check(TAG_STREAM, &edits).is_ok());
+            edit::apply(&mut replayed, &edits, limits).unwrap();
+            edit::apply(&mut replayed, &edits, limits).unwrap();
+        }
+        let Collection::Stream(r) = &replayed else { unreachable!() };
+        prop_assert_eq!(r.groups(), s.groups());
+        prop_assert_eq!(r.meta(), s.meta());
+        prop_assert_eq!(&r.nodes, &s.nodes);
+        let c = Collection::Stream(Box::new(s.clone()));
+        let back = codec::decode(TAG_STREAM, &codec::to_vec(&c), limits).unwrap().unwrap();
+        prop_assert_eq!(back, c);
+    }
+}
+
+#[test]
+fn radix_tree_nodes_count_as_rax_does() {
+    // One key: a compressed node and the key's leaf.
+    assert_eq!(radix_nodes(&[]), 1);
+    let k = |ms: u64, seq: u64| StreamId::new(ms, seq).to_be_bytes();
+    assert_eq!(radix_nodes(&[k(1, 0)]), 2);
+    // Two keys differing in the last byte: prefix, branch, two leaves.
+    assert_eq!(radix_nodes(&[k(1, 0), k(1, 1)]), 4);
+}
