@@ -41,7 +41,7 @@ type Res<T> = Result<T, Box<dyn Error>>;
 /// How many cases pass today (in-process Tandem; Redis 7.0 passes more).
 /// Raise it when more pass; it only falls if the runner stops running
 /// what it should.
-const MIN_PASSED: usize = 325;
+const MIN_PASSED: usize = 348;
 
 /// Reads the case file from the repository (not from outside it, so a
 /// fresh clone runs the same cases).
