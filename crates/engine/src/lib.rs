@@ -76,8 +76,9 @@ pub use collection::free::{
     pending_bytes as lazyfree_pending_bytes,
 };
 pub use collection::stream::{
-    AutoClaim, AutoClaimed, ClaimOptions, Consumer, Delivered, DeliveryTime, Group, IdArg, Pending,
-    StreamEntry, StreamId, StreamMeta, StreamNodeLimit, Trim, TrimTo, MAX_NODE_BYTES,
+    AutoClaim, AutoClaimed, ClaimOptions, Consumer, Delivered, DeliveryTime, EntryParts, Group,
+    IdArg, NodeParts, Pending, StreamEntry, StreamId, StreamMeta, StreamNodeLimit, Trim, TrimTo,
+    MAX_NODE_BYTES,
 };
 pub use collection::{ChunkLimit, End, Limits, Listpack, Picks, Stream};
 pub use db::{

@@ -26,7 +26,7 @@
 use crate::databases::Databases;
 use bytes::Bytes;
 use parking_lot::Mutex;
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use tandem_engine::{
@@ -151,6 +151,23 @@ pub struct Blocking {
     waiting: AtomicUsize,
     lines: Mutex<Lines>,
     clients: Mutex<HashMap<u64, Arc<Waiter>>>,
+    /// Streams XADD added to since they were last served: only these
+    /// serve their readers entries (Redis signals a stream key from XADD
+    /// alone; another write to it, such as XDEL or XSETID, serves no
+    /// reader, though it may end an XREADGROUP's wait with an error).
+    appended: Mutex<HashSet<(usize, Bytes)>>,
+}
+
+/// What woke a stream's readers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Feed {
+    /// Some write to the key: only a key or group gone is answered.
+    Write,
+    /// XADD: readers whose ID the last ID passed are served.
+    Added,
+    /// A reader just registered: served if a live entry is past its ID
+    /// (an XADD between its first try and its registration).
+    Registered,
 }
 
 impl Blocking {
@@ -240,10 +257,38 @@ impl Blocking {
         self.waiting.load(Ordering::Acquire) > 0
     }
 
+    /// XADD added to stream `key` in `db`: its readers may be served.
+    pub fn note_appended(&self, db: usize, key: &[u8]) {
+        if self.any() {
+            self.appended
+                .lock()
+                .insert((db, Bytes::copy_from_slice(key)));
+        }
+    }
+
     /// A client wrote `ready` (database, key): serves the waiters of each
     /// key, first in line first, while the key holds what they want (see
     /// the module header). Runs on the writer's thread, before its reply.
     pub fn serve(&self, dbs: &Databases, ready: impl IntoIterator<Item = (usize, Bytes)>) {
+        self.serve_as(dbs, ready, false);
+    }
+
+    /// A client just waited on `ready`: serves what arrived between its
+    /// first try and its registration.
+    pub fn serve_registered(
+        &self,
+        dbs: &Databases,
+        ready: impl IntoIterator<Item = (usize, Bytes)>,
+    ) {
+        self.serve_as(dbs, ready, true);
+    }
+
+    fn serve_as(
+        &self,
+        dbs: &Databases,
+        ready: impl IntoIterator<Item = (usize, Bytes)>,
+        registered: bool,
+    ) {
         if !self.any() {
             return;
         }
@@ -251,7 +296,15 @@ impl Blocking {
         let mut lines = self.lines.lock();
         while let Some((db, key)) = ready.pop_front() {
             let id = (db, key);
-            self.serve_readers(&mut lines, dbs, &id);
+            let feed = if registered {
+                Feed::Registered
+            } else if self.appended.lock().remove(&id) {
+                Feed::Added
+            } else {
+                Feed::Write
+            };
+            // Keyspace reads made to serve others are not this client's.
+            tandem_engine::lookups::quietly(|| self.serve_readers(&mut lines, dbs, &id, feed));
             loop {
                 let handle = dbs.get(db);
                 // The key's type decides who can be served: the first in
@@ -320,7 +373,7 @@ impl Blocking {
     /// that is not a stream serves no XREAD, and ends every XREADGROUP's
     /// wait with an error, as its group went with it; so does a group
     /// destroyed.
-    fn serve_readers(&self, lines: &mut Lines, dbs: &Databases, id: &(usize, Bytes)) {
+    fn serve_readers(&self, lines: &mut Lines, dbs: &Databases, id: &(usize, Bytes), feed: Feed) {
         let readers: Vec<Arc<Waiter>> = match lines.get(id) {
             Some(line) => line
                 .iter()
@@ -340,7 +393,10 @@ impl Blocking {
                     let Some(&(_, since)) = after.iter().find(|(k, _)| k == key) else {
                         continue;
                     };
-                    match handle.xread(key, since, *count, true) {
+                    if feed == Feed::Write {
+                        continue;
+                    }
+                    match handle.xread(key, since, *count, feed == Feed::Added) {
                         Ok(XRead::Entries(entries)) => {
                             Served::Streams(vec![(key.clone(), entries)])
                         }
@@ -353,15 +409,28 @@ impl Blocking {
                     count,
                     noack,
                 } => {
-                    let op = GroupOp::Read {
-                        group,
-                        consumer,
-                        after: None,
-                        count: *count,
-                        noack: *noack,
-                        blocked: true,
+                    let outcome = if feed == Feed::Write {
+                        // Only whether the key and the group are still there.
+                        let mut has_group = false;
+                        handle
+                            .xinspect(key, &mut |s| has_group = s.group(group).is_some())
+                            .and_then(|exists| match (exists, has_group) {
+                                (false, _) => Err(EngineError::NoStreamKey),
+                                (true, false) => Err(EngineError::NoGroup),
+                                (true, true) => Ok(GroupOutcome::New(None)),
+                            })
+                    } else {
+                        let op = GroupOp::Read {
+                            group,
+                            consumer,
+                            after: None,
+                            count: *count,
+                            noack: *noack,
+                            blocked: feed == Feed::Added,
+                        };
+                        handle.xgroup(key, &op)
                     };
-                    match handle.xgroup(key, &op) {
+                    match outcome {
                         Ok(GroupOutcome::New(Some(entries))) => Served::Delivered(vec![(
                             key.clone(),
                             entries.into_iter().map(Delivered::Entry).collect(),

@@ -310,3 +310,44 @@ fn blocked_group_readers_are_served_as_redis_serves_them() -> TestResult {
     );
     Ok(())
 }
+
+/// Regression: every write to a stream (XSETID, EXPIRE, XACK, XDEL) and
+/// a reader's own registration served blocked readers whose ID the last
+/// ID had passed over tombstones, with an empty reply at once, where
+/// Redis 7.0.15 (recorded doing the same) keeps them waiting until an
+/// XADD; and FLUSHALL left an XREADGROUP waiting where Redis ends it.
+#[test]
+fn only_xadd_serves_blocked_readers() -> TestResult {
+    let server = common::start_default()?;
+    let mut ctl = Raw::connect(server.addr())?;
+    let mut a = Raw::connect(server.addr())?;
+    let mut w = Raw::connect(server.addr())?;
+    for line in ["XADD s 1-0 f v", "XADD s 2-0 f v", "XDEL s 2-0"] {
+        call(&mut w, line)?;
+    }
+    a.send(&encode_words("XREAD BLOCK 0 STREAMS s 1-0"))?;
+    blocked(&mut ctl, 1)?;
+    for line in ["XSETID s 5-0", "EXPIRE s 1000", "PERSIST s"] {
+        call(&mut w, line)?;
+    }
+    common::fence(&mut w)?;
+    blocked(&mut ctl, 1)?;
+    call(&mut w, "XADD s 6-0 f v")?;
+    a.expect(&read_reply("s", &["6-0"]))?;
+    for line in [
+        "XGROUP CREATE s g 0",
+        "XREADGROUP GROUP g c STREAMS s >",
+        "XADD s 7-0 f v",
+        "XDEL s 7-0",
+    ] {
+        call(&mut w, line)?;
+    }
+    a.send(&encode_words("XREADGROUP GROUP g c BLOCK 0 STREAMS s >"))?;
+    blocked(&mut ctl, 1)?;
+    assert_eq!(call(&mut w, "XACK s g 1-0")?, b":1\r\n");
+    assert_eq!(call(&mut w, "XDEL s 6-0")?, b":1\r\n");
+    blocked(&mut ctl, 1)?;
+    call(&mut w, "FLUSHALL")?;
+    a.expect(b"-UNBLOCKED the stream key no longer exists\r\n")?;
+    Ok(())
+}

@@ -33,6 +33,11 @@ impl Value {
         Value(Kind::String(bytes))
     }
 
+    /// A stream value (built from its parts: `Stream::from_parts`).
+    pub fn stream(s: Stream) -> Value {
+        Value(Kind::Collection(Box::new(Collection::Stream(Box::new(s)))))
+    }
+
     /// Its type.
     pub fn kind(&self) -> ValueType {
         match &self.0 {

@@ -252,10 +252,11 @@ pub(super) fn stream_mark(id: StreamId) {
     });
 }
 
-pub(super) fn stream_drop(first: StreamId) {
+pub(super) fn stream_drop(first: StreamId, last: StreamId) {
     note(|b| {
         b.push(STREAM_DROP);
         put_id(b, first);
+        put_id(b, last);
     });
 }
 
@@ -366,7 +367,8 @@ enum Edit<'a> {
     StreamAdd(StreamId, usize, &'a [u8]),
     StreamDel(StreamId),
     StreamMark(StreamId),
-    StreamDrop(StreamId),
+    /// A node's first and last IDs: every entry between them goes.
+    StreamDrop(StreamId, StreamId),
     StreamMeta(StreamMeta),
     GroupSet(&'a [u8], StreamId, Option<u64>),
     GroupDel(&'a [u8]),
@@ -385,7 +387,7 @@ impl Edit<'_> {
             Edit::StreamAdd(..)
             | Edit::StreamDel(_)
             | Edit::StreamMark(_)
-            | Edit::StreamDrop(_)
+            | Edit::StreamDrop(..)
             | Edit::StreamMeta(_)
             | Edit::GroupSet(..)
             | Edit::GroupDel(_)
@@ -490,7 +492,7 @@ impl<'a> EditReader<'a> {
             }
             STREAM_DEL => Edit::StreamDel(self.id()?),
             STREAM_MARK => Edit::StreamMark(self.id()?),
-            STREAM_DROP => Edit::StreamDrop(self.id()?),
+            STREAM_DROP => Edit::StreamDrop(self.id()?, self.id()?),
             STREAM_META => Edit::StreamMeta(StreamMeta {
                 last_id: self.id()?,
                 first_id: self.id()?,
@@ -593,7 +595,7 @@ fn apply_one(c: &mut Collection, edit: Edit<'_>, limits: Limits) {
             }
             Edit::StreamDel(id) => s.replay_del(id),
             Edit::StreamMark(id) => s.replay_mark(id),
-            Edit::StreamDrop(first) => s.replay_drop(first),
+            Edit::StreamDrop(first, last) => s.replay_drop(first, last),
             Edit::StreamMeta(meta) => s.replay_meta(meta),
             Edit::GroupSet(name, id, read) => s.replay_group(name, id, read),
             Edit::GroupDel(name) => s.replay_group_del(name),

@@ -219,9 +219,19 @@ fn flush_mode(c: &Call<'_>) -> CmdResult {
     }
 }
 
+/// Every key waited on in `db`, just emptied: its blocked XREADGROUP
+/// clients learn their stream is gone, as Redis tells them.
+fn flushed(c: &mut Call<'_>, db: usize) {
+    for key in c.shared.blocking.keys_in(db) {
+        c.session.ready.push((db, key));
+    }
+}
+
 fn flushdb(c: &mut Call<'_>) -> CmdResult {
     flush_mode(c)?;
     c.db().flush();
+    let db = c.session.db;
+    flushed(c, db);
     c.out.ok();
     Ok(())
 }
@@ -230,6 +240,9 @@ fn flushall(c: &mut Call<'_>) -> CmdResult {
     flush_mode(c)?;
     for db in c.shared.dbs.all().iter() {
         db.flush();
+    }
+    for db in 0..c.shared.dbs.len() {
+        flushed(c, db);
     }
     c.out.ok();
     Ok(())

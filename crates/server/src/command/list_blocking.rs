@@ -120,7 +120,7 @@ pub(super) fn block_on(
                 let blocked = Blocked::new(blocking, id, db, keys, op, deadline);
                 // An element that arrived between the attempt and the
                 // registration is served now: no write will come for it.
-                blocking.serve(
+                blocking.serve_registered(
                     &c.shared.dbs,
                     keys.iter().map(|k| (db, bytes::Bytes::copy_from_slice(k))),
                 );

@@ -208,7 +208,8 @@ pub(crate) fn run_counted(call: &mut Call<'_>, cmd: &Resolved) {
                 return;
             }
             stats.call(slot, took, false, tracked, tandem_engine::lookups::take());
-            if spec.flags & spec::flags::WRITE != 0 {
+            // A container's subcommand (XGROUP CREATE) writes by its own flags.
+            if cmd.flags() & spec::flags::WRITE != 0 {
                 stats.changed();
                 // A write may have given a blocked client what it waits
                 // for: its keys are served after the request (after EXEC

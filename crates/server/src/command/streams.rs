@@ -31,12 +31,25 @@ pub(super) fn strict_id(arg: &[u8]) -> Result<StreamId, Reject> {
     StreamId::parse(arg, 0, true).ok_or(INVALID_ID)
 }
 
+/// Writes `id` as a bulk string, `<ms>-<seq>`, without allocating.
+pub(super) fn bulk_id(c: &mut Call<'_>, id: StreamId) {
+    let mut ms = itoa::Buffer::new();
+    let mut seq = itoa::Buffer::new();
+    let (ms, seq) = (ms.format(id.ms).as_bytes(), seq.format(id.seq).as_bytes());
+    let mut text = [0u8; 41];
+    let len = ms.len() + 1 + seq.len();
+    for (slot, b) in text.iter_mut().zip(ms.iter().chain(b"-").chain(seq)) {
+        *slot = *b;
+    }
+    c.out.bulk(text.get(..len).unwrap_or_default());
+}
+
 /// Writes entries as Redis replies with them.
 pub(super) fn reply_entries(c: &mut Call<'_>, entries: &[StreamEntry]) {
     c.out.array(entries.len());
     for e in entries {
         c.out.array(2);
-        c.out.bulk(e.id.to_string().as_bytes());
+        bulk_id(c, e.id);
         c.out.bulks(e.pairs.iter());
     }
 }
@@ -49,7 +62,7 @@ pub(super) fn reply_delivered(c: &mut Call<'_>, delivered: &[Delivered]) {
         c.out.array(2);
         match d {
             Delivered::Entry(e) => {
-                c.out.bulk(e.id.to_string().as_bytes());
+                bulk_id(c, e.id);
                 c.out.bulks(e.pairs.iter());
             }
             Delivered::Missing(id) => {
@@ -184,7 +197,10 @@ fn xadd(c: &mut Call<'_>) -> CmdResult {
         trim: parsed.trim,
     };
     match c.kv().xadd(c.arg(1), &add)? {
-        Some(added) => c.out.bulk(added.id.to_string().as_bytes()),
+        Some(added) => {
+            c.shared.blocking.note_appended(c.session.db, c.arg(1));
+            bulk_id(c, added.id);
+        }
         None => c.out.null(),
     }
     Ok(())

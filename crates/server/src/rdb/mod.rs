@@ -10,6 +10,7 @@
 pub mod file;
 pub mod object;
 pub mod packed;
+pub mod stream;
 pub mod string;
 
 use crc::{Crc, CRC_64_REDIS};

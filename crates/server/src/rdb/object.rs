@@ -2,10 +2,11 @@
 //! and as RESTORE and an RDB file's loader read them.
 //!
 //! Owns the value types Redis 7.0 reads (every encoding back to Redis
-//! 2.4's zipmaps) and the ones Tandem writes: the plain forms (a list as
-//! its elements, a set as its members, a hash as its pairs, a sorted set
-//! with binary scores), which every Redis since 4.0 loads and converts to
-//! its compact encodings by its own settings. Loading refuses what Redis
+//! 2.4's zipmaps; streams are `stream`'s) and the ones Tandem writes: the
+//! plain forms (a list as its elements, a set as its members, a hash as
+//! its pairs, a sorted set with binary scores), which every Redis since
+//! 4.0 loads and converts to its compact encodings by its own settings,
+//! and a stream in Redis 7.0's own form. Loading refuses what Redis
 //! refuses (a repeated member, a NaN score, an empty collection) and
 //! must never panic or allocate on a count the bytes do not back.
 
@@ -52,7 +53,7 @@ pub enum LoadError {
     /// A collection with no element, which Redis skips in a file and
     /// refuses in a payload.
     Empty,
-    /// A type this build cannot hold (a stream, a module's value).
+    /// A type this build cannot hold (a module's value).
     Unsupported(&'static str),
 }
 
@@ -170,7 +171,9 @@ pub fn load(ty: u8, r: &mut Reader<'_>, limits: Limits) -> Result<Value, LoadErr
             let blob = r.string_cow()?;
             load_packed(ty, &blob, limits)
         }
-        TYPE_STREAM_LISTPACKS | TYPE_STREAM_LISTPACKS_2 => Err(LoadError::Unsupported("stream")),
+        TYPE_STREAM_LISTPACKS | TYPE_STREAM_LISTPACKS_2 => {
+            super::stream::load(r, ty == TYPE_STREAM_LISTPACKS_2)
+        }
         TYPE_MODULE | TYPE_MODULE_2 => Err(LoadError::Unsupported("module")),
         _ => Err(LoadError::Corrupt("an unknown value type")),
     }
@@ -327,6 +330,11 @@ impl Visit for Writer<'_> {
             ValueType::Set => TYPE_SET,
             ValueType::Hash => TYPE_HASH,
             ValueType::ZSet => TYPE_ZSET_2,
+            // Its body, counts included, comes from `stream`.
+            ValueType::Stream => {
+                self.out.push(TYPE_STREAM_LISTPACKS_2);
+                return;
+            }
             _ => {
                 self.unsupported = true;
                 return;
@@ -354,8 +362,8 @@ impl Visit for Writer<'_> {
         self.out.extend_from_slice(&score.to_le_bytes());
     }
 
-    fn stream(&mut self, _stream: &tandem_engine::Stream) {
-        self.unsupported = true;
+    fn stream(&mut self, stream: &tandem_engine::Stream) {
+        super::stream::write(self.out, stream, self.compress);
     }
 }
 
@@ -389,10 +397,7 @@ mod tests {
         let mut nan = b"\x05\x01\x01m".to_vec();
         nan.extend_from_slice(&f64::NAN.to_le_bytes());
         assert!(matches!(load_all(&nan), Err(LoadError::Corrupt(_))));
-        assert_eq!(
-            load_all(b"\x0f\x00").err(),
-            Some(LoadError::Unsupported("stream"))
-        );
+        assert!(matches!(load_all(b"\x0f\x00"), Err(LoadError::Corrupt(_))));
         assert!(matches!(load_all(b"\x08"), Err(LoadError::Corrupt(_))));
         // A count far past the bytes: refused, nothing reserved for it.
         assert!(load_all(b"\x01\x81\xff\xff\xff\xff\xff\xff\xff\xff").is_err());

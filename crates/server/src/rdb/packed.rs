@@ -151,6 +151,73 @@ fn backlen(len: usize, size: usize) -> Vec<u8> {
         .collect()
 }
 
+/// A listpack holding `items`, encoded as Redis's `lpAppend` and
+/// `lpAppendInteger` encode them: a string that is a canonical integer of
+/// at most 20 characters is stored as that integer, each integer in the
+/// smallest of Redis's integer encodings.
+pub fn listpack_write(items: &[Item<'_>]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for item in items {
+        let start = body.len();
+        let as_int = match *item {
+            Item::Int(n) => Some(n),
+            Item::Bytes(b) if b.len() <= 20 => tandem_engine::parse_i64(b),
+            Item::Bytes(_) => None,
+        };
+        match (as_int, item) {
+            (Some(n), _) => put_lp_int(&mut body, n),
+            (None, Item::Bytes(b)) => {
+                let len = b.len();
+                if len < 64 {
+                    body.push(0x80 | len as u8);
+                } else if len < 4096 {
+                    body.push(0xe0 | (len >> 8) as u8);
+                    body.push((len & 0xff) as u8);
+                } else {
+                    body.push(0xf0);
+                    body.extend_from_slice(&(len as u32).to_le_bytes());
+                }
+                body.extend_from_slice(b);
+            }
+            (None, Item::Int(_)) => {}
+        }
+        let len = body.len() - start;
+        body.extend_from_slice(&backlen(len, backlen_size(len)));
+    }
+    let total = 6 + body.len() + 1;
+    let mut lp = Vec::with_capacity(total);
+    lp.extend_from_slice(&(total as u32).to_le_bytes());
+    let count = u16::try_from(items.len()).unwrap_or(u16::MAX);
+    lp.extend_from_slice(&count.to_le_bytes());
+    lp.extend_from_slice(&body);
+    lp.push(END);
+    lp
+}
+
+/// An integer entry's encoding and data (`lpEncodeIntegerGetType`).
+fn put_lp_int(out: &mut Vec<u8>, n: i64) {
+    if (0..=127).contains(&n) {
+        out.push(n as u8);
+    } else if (-4096..=4095).contains(&n) {
+        let v = (n as u64) & 0x1fff;
+        out.push(0xc0 | (v >> 8) as u8);
+        out.push((v & 0xff) as u8);
+    } else if let Ok(v) = i16::try_from(n) {
+        out.push(0xf1);
+        out.extend_from_slice(&v.to_le_bytes());
+    } else if (-8_388_608..=8_388_607).contains(&n) {
+        out.push(0xf2);
+        let [a, b, c, _] = (n as i32).to_le_bytes();
+        out.extend_from_slice(&[a, b, c]);
+    } else if let Ok(v) = i32::try_from(n) {
+        out.push(0xf3);
+        out.extend_from_slice(&v.to_le_bytes());
+    } else {
+        out.push(0xf4);
+        out.extend_from_slice(&n.to_le_bytes());
+    }
+}
+
 /// Calls `f` on each entry of a ziplist; returns how many there were.
 pub fn ziplist<'a>(
     zl: &'a [u8],

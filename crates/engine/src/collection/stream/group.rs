@@ -136,13 +136,13 @@ impl Group {
     }
 
     /// Adds a consumer read off disk; false if it is there already.
-    pub(crate) fn add_consumer_at(&mut self, name: &[u8], seen: i64) -> bool {
+    pub fn add_consumer_at(&mut self, name: &[u8], seen: i64) -> bool {
         self.add_consumer(name, seen)
     }
 
     /// Adds a pending entry read off disk; false if it is there already
     /// or its consumer is not.
-    pub(crate) fn add_pending_at(&mut self, id: StreamId, p: Pending) -> bool {
+    pub fn add_pending_at(&mut self, id: StreamId, p: Pending) -> bool {
         if self.pel.contains_key(&id) || !self.consumers.contains_key(&p.consumer) {
             return false;
         }

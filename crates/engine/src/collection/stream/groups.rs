@@ -254,7 +254,9 @@ impl Stream {
         for e in &entries {
             if e.id > g.last_id {
                 match g.entries_read {
-                    Some(n) if !has_tombstones(&meta, len, e.id) => g.entries_read = Some(n + 1),
+                    Some(n) if !has_tombstones(&meta, len, e.id) => {
+                        g.entries_read = Some(n.wrapping_add(1))
+                    }
                     _ if meta.entries_added != 0 => g.entries_read = estimate(&meta, len, e.id),
                     _ => {}
                 }
@@ -508,6 +510,16 @@ impl Stream {
             deleted,
         };
         Some((auto, touched.unwrap_or(false)))
+    }
+
+    /// Each group's read counter estimated from its last ID, as Redis
+    /// fills in groups loaded from a version 1 RDB stream, which has none.
+    pub fn with_estimated_reads(mut self) -> Self {
+        let (meta, len) = (self.meta, self.len);
+        for g in self.groups.values_mut() {
+            g.entries_read = estimate(&meta, len, g.last_id);
+        }
+        self
     }
 
     /// Replays a group's position (created if missing).

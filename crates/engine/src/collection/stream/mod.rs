@@ -14,10 +14,12 @@ mod group;
 mod groups;
 mod id;
 mod node;
+mod parts;
 
 pub use group::{Consumer, Group, Pending};
 pub use groups::{AutoClaim, AutoClaimed, ClaimOptions, Delivered, DeliveryTime};
 pub use id::{IdArg, StreamId};
+pub use parts::{EntryParts, NodeParts};
 
 use super::edit;
 use bytes::Bytes;
@@ -211,9 +213,11 @@ impl Stream {
 
     /// The last live entry's ID (`streamLastValidID`).
     pub fn last_live_id(&self) -> Option<StreamId> {
-        self.range(StreamId::MIN, StreamId::MAX, 1, true)
-            .into_iter()
-            .next()
+        // A walk of the last node with a live entry: no entry copied.
+        let node = self.nodes.values().rev().find(|n| n.live > 0)?;
+        node.iter()
+            .filter(|e| e.flags & DELETED == 0)
+            .last()
             .map(|e| e.id)
     }
 
@@ -245,6 +249,7 @@ impl Stream {
                 if node.last() < start {
                     break;
                 }
+                let mut shared = node::Shared::default();
                 for e in node.iter_rev() {
                     if e.id < start {
                         return out;
@@ -252,7 +257,7 @@ impl Stream {
                     if e.id <= end && e.flags & DELETED == 0 {
                         out.push(StreamEntry {
                             id: e.id,
-                            pairs: node.pairs(&e),
+                            pairs: node.pairs(&e, &mut shared),
                         });
                         if full(&out) {
                             return out;
@@ -274,6 +279,7 @@ impl Stream {
             if node.last() < start {
                 continue;
             }
+            let mut shared = node::Shared::default();
             for e in node.iter() {
                 if e.id > end {
                     return out;
@@ -281,7 +287,7 @@ impl Stream {
                 if e.id >= start && e.flags & DELETED == 0 {
                     out.push(StreamEntry {
                         id: e.id,
-                        pairs: node.pairs(&e),
+                        pairs: node.pairs(&e, &mut shared),
                     });
                     if full(&out) {
                         return out;
@@ -364,9 +370,9 @@ impl Stream {
                 TrimTo::MinId(min) => node.last() < min,
             };
             if whole {
+                edit::stream_drop(key, node.last());
                 self.bytes -= node.footprint();
                 self.nodes.remove(&key);
-                edit::stream_drop(key);
                 self.len -= live;
                 removed += live;
                 continue;
@@ -451,11 +457,36 @@ impl Stream {
         }
     }
 
-    /// Replays a trim's whole node going.
-    pub(crate) fn replay_drop(&mut self, key: StreamId) {
-        if let Some(node) = self.nodes.remove(&key) {
-            self.bytes -= node.footprint();
-            self.len -= node.live as u64;
+    /// Replays a trim's whole node going: every entry from `first` to
+    /// `last` removed, whichever nodes hold them now (a replay may have
+    /// built them with other boundaries: other limits, or entries added
+    /// again over a snapshot that had them gone).
+    pub(crate) fn replay_drop(&mut self, first: StreamId, last: StreamId) {
+        let keys: Vec<StreamId> = self
+            .nodes
+            .range(..=last)
+            .filter(|(_, n)| n.last() >= first)
+            .map(|(k, _)| *k)
+            .collect();
+        for key in keys {
+            let Some(node) = self.nodes.get_mut(&key) else {
+                continue;
+            };
+            if node.first() >= first && node.last() <= last {
+                self.bytes -= node.footprint();
+                self.len -= node.live as u64;
+                self.nodes.remove(&key);
+                continue;
+            }
+            let marks: Vec<usize> = node
+                .iter()
+                .filter(|e| e.id >= first && e.id <= last && e.flags & DELETED == 0)
+                .map(|e| e.at)
+                .collect();
+            for at in &marks {
+                node.mark_deleted(*at);
+            }
+            self.len -= marks.len() as u64;
         }
     }
 

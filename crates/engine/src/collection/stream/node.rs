@@ -78,6 +78,13 @@ fn count_i64(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
+/// What a read of one node shares between its entries: the master
+/// fields, copied once.
+#[derive(Debug, Default)]
+pub(super) struct Shared {
+    master: Option<Vec<Bytes>>,
+}
+
 /// One entry as read from a node.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct RawEntry<'a> {
@@ -115,27 +122,74 @@ impl Node {
     /// A node holding one entry, `id` with `pairs` (field, value, ...),
     /// whose fields become the master fields.
     pub(super) fn new(id: StreamId, pairs: &[&[u8]]) -> Self {
+        let fields: Vec<&[u8]> = pairs.iter().step_by(2).copied().collect();
+        let mut node = Self::with_master(id, &fields);
+        node.push(id, pairs);
+        node
+    }
+
+    /// An empty node for entries from `first` on, with `master` fields
+    /// (its first entry's, in every node Redis writes).
+    pub(super) fn with_master(first: StreamId, master: &[&[u8]]) -> Self {
         let mut data = Vec::new();
-        let n = pairs.len() / 2;
-        put_varint(&mut data, n as u64);
-        let mut lp_rest = LP_OVERHEAD + lp_int(count_i64(n)) + lp_int(0);
-        for field in pairs.iter().step_by(2) {
+        put_varint(&mut data, master.len() as u64);
+        let mut lp_rest = LP_OVERHEAD + lp_int(count_i64(master.len())) + lp_int(0);
+        for field in master {
             put_bytes(&mut data, field);
             lp_rest += lp_str(field);
         }
         let start = data.len();
-        let mut node = Self {
+        Self {
             data,
-            first: id,
-            last: id,
+            first,
+            last: first,
             start,
-            master_fields: n,
+            master_fields: master.len(),
             live: 0,
             deleted: 0,
             lp_rest,
-        };
-        node.push(id, pairs);
-        node
+        }
+    }
+
+    /// The master fields.
+    pub(super) fn master_fields(&self) -> Vec<&[u8]> {
+        self.master().collect()
+    }
+
+    /// `e`'s fields and values, interleaved, borrowed.
+    pub(super) fn pair_refs<'a>(&'a self, e: &RawEntry<'a>) -> Vec<&'a [u8]> {
+        let mut out = Vec::with_capacity(e.pairs * 2);
+        let mut r = Reader { rest: e.body };
+        if e.same {
+            for field in self.master() {
+                let Ok(value) = r.bytes() else { break };
+                out.push(field);
+                out.push(value);
+            }
+        } else {
+            for _ in 0..e.pairs * 2 {
+                let Ok(part) = r.bytes() else { break };
+                out.push(part);
+            }
+        }
+        out
+    }
+
+    /// Appends entry `id` as described: with its fields left out when
+    /// `same` (which they must then be: false if not).
+    pub(super) fn push_as(&mut self, id: StreamId, pairs: &[&[u8]], same: bool) -> bool {
+        if same && !self.same_fields(pairs) {
+            return false;
+        }
+        self.push_flagged(id, pairs, same);
+        true
+    }
+
+    /// Marks the last entry deleted.
+    pub(super) fn delete_last(&mut self) {
+        if let Some(at) = self.iter().last().map(|e| e.at) {
+            self.mark_deleted(at);
+        }
     }
 
     pub(super) fn first(&self) -> StreamId {
@@ -187,6 +241,10 @@ impl Node {
     /// Appends entry `id` (greater than every ID here) with `pairs`.
     pub(super) fn push(&mut self, id: StreamId, pairs: &[&[u8]]) {
         let same = self.same_fields(pairs);
+        self.push_flagged(id, pairs, same);
+    }
+
+    fn push_flagged(&mut self, id: StreamId, pairs: &[&[u8]], same: bool) {
         let ms = id.ms.wrapping_sub(self.first.ms);
         let seq = id.seq.wrapping_sub(self.first.seq) as i64;
         self.data.push(if same { SAME_FIELDS } else { 0 });
@@ -248,23 +306,46 @@ impl Node {
         self.iter().take_while(|e| e.id <= id).find(|e| e.id == id)
     }
 
-    /// `e`'s fields and values, interleaved.
-    pub(super) fn pairs(&self, e: &RawEntry<'_>) -> Vec<Bytes> {
+    /// `e`'s fields and values, interleaved: one copy of the entry's
+    /// bytes, each field and value a slice of it (and the master fields,
+    /// copied once per node into `shared`, slices of that).
+    pub(super) fn pairs(&self, e: &RawEntry<'_>, shared: &mut Shared) -> Vec<Bytes> {
         let mut out = Vec::with_capacity(e.pairs * 2);
+        let body = Bytes::copy_from_slice(e.body);
         let mut r = Reader { rest: e.body };
+        let slice = |part: &[u8]| {
+            let at = part.as_ptr() as usize - e.body.as_ptr() as usize;
+            body.slice(at..at + part.len())
+        };
         if e.same {
-            for field in self.master() {
+            if shared.master.is_none() {
+                shared.master = Some(self.master_bytes());
+            }
+            let master = shared.master.as_deref().unwrap_or_default();
+            for field in master {
                 let Ok(value) = r.bytes() else { break };
-                out.push(Bytes::copy_from_slice(field));
-                out.push(Bytes::copy_from_slice(value));
+                out.push(field.clone());
+                out.push(slice(value));
             }
         } else {
             for _ in 0..e.pairs * 2 {
                 let Ok(part) = r.bytes() else { break };
-                out.push(Bytes::copy_from_slice(part));
+                out.push(slice(part));
             }
         }
         out
+    }
+
+    /// The master fields, as slices of one copy.
+    fn master_bytes(&self) -> Vec<Bytes> {
+        let region = self.data.get(..self.start).unwrap_or_default();
+        let copy = Bytes::copy_from_slice(region);
+        self.master()
+            .map(|f| {
+                let at = f.as_ptr() as usize - region.as_ptr() as usize;
+                copy.slice(at..at + f.len())
+            })
+            .collect()
     }
 
     /// The raw buffer and its counters, for the snapshot encoding.
@@ -451,9 +532,10 @@ mod tests {
         let rev: Vec<_> = n.iter_rev().map(|e| e.id).collect();
         assert_eq!(rev.first(), Some(&StreamId::new(9, 0)));
         let e = n.find(StreamId::new(9, 0)).unwrap();
-        assert_eq!(n.pairs(&e), [&b"other"[..], b"z"]);
+        let mut shared = Shared::default();
+        assert_eq!(n.pairs(&e, &mut shared), [&b"other"[..], b"z"]);
         let e = n.find(StreamId::new(5, 4)).unwrap();
-        assert_eq!(n.pairs(&e), [&b"f"[..], b"x", b"g", b"y"]);
+        assert_eq!(n.pairs(&e, &mut shared), [&b"f"[..], b"x", b"g", b"y"]);
         assert!(n.find(StreamId::new(6, 0)).is_none());
         n.mark_deleted(e.at);
         assert_eq!((n.live, n.deleted), (2, 1));

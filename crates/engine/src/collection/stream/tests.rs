@@ -429,3 +429,66 @@ fn radix_tree_nodes_count_as_rax_does() {
     // Two keys differing in the last byte: prefix, branch, two leaves.
     assert_eq!(radix_nodes(&[k(1, 0), k(1, 1)]), 4);
 }
+
+/// Regression: a trim's dropped node was logged by its first ID alone,
+/// so a replay whose nodes had other boundaries (other limits, or an
+/// entry added again over a snapshot taken after the trim) removed the
+/// wrong entries or none.
+#[test]
+fn a_dropped_node_replays_whatever_the_nodes_are() {
+    let replay = |start: &Stream, edits: &[u8], limit: StreamNodeLimit| {
+        let limits = Limits {
+            stream_node: limit,
+            ..Limits::default()
+        };
+        let mut c = Collection::Stream(Box::new(start.clone()));
+        edit::apply(&mut c, edits, limits).unwrap();
+        let Collection::Stream(s) = c else {
+            unreachable!()
+        };
+        *s
+    };
+    // Entries re-added over a snapshot copied after the trim.
+    let mut s = Stream::default();
+    s.append(StreamId::new(1, 0), &[b"f", b"v"], small());
+    let rec = edit::record();
+    s.append(StreamId::new(2, 0), &[b"f", b"v"], small());
+    assert_eq!(
+        s.trim(Trim {
+            to: TrimTo::MaxLen(0),
+            approx: false,
+            limit: 0
+        }),
+        2
+    );
+    let edits = rec.finish(|e| e.map(<[u8]>::to_vec)).unwrap_or_default();
+    let after = replay(&s, &edits, small());
+    assert_eq!(after.len(), 0);
+    assert_eq!(after.meta(), s.meta());
+    // Nodes of 2 entries, trimmed by whole nodes; replayed with nodes of
+    // 100, where the two dropped entries share a node with the kept ones.
+    let two = StreamNodeLimit {
+        bytes: 4096,
+        entries: 2,
+    };
+    let mut s = Stream::default();
+    let rec = edit::record();
+    for ms in 1..=4 {
+        s.append(StreamId::new(ms, 0), &[b"f", b"v"], two);
+    }
+    assert_eq!(
+        s.trim(Trim {
+            to: TrimTo::MaxLen(2),
+            approx: true,
+            limit: 0
+        }),
+        2
+    );
+    let edits = rec.finish(|e| e.map(<[u8]>::to_vec)).unwrap_or_default();
+    let back = replay(&Stream::default(), &edits, StreamNodeLimit::default());
+    assert_eq!(back.len(), 2);
+    assert_eq!(
+        back.range(StreamId::MIN, StreamId::MAX, 0, false),
+        s.range(StreamId::MIN, StreamId::MAX, 0, false)
+    );
+}
