@@ -125,6 +125,7 @@ mod tests {
             assert_eq!(ValueType::from_name(t.as_str().as_bytes()), Some(t));
         }
         assert_eq!(ValueType::from_name(b"ZSET"), Some(ValueType::ZSet));
-        assert_eq!(ValueType::from_name(b"stream"), None);
+        assert_eq!(ValueType::from_name(b"STREAM"), Some(ValueType::Stream));
+        assert_eq!(ValueType::from_name(b"module"), None);
     }
 }
