@@ -213,8 +213,12 @@ impl Stream {
 
     /// The last live entry's ID (`streamLastValidID`).
     pub fn last_live_id(&self) -> Option<StreamId> {
-        // A walk of the last node with a live entry: no entry copied.
+        // The last node with a live entry: its last entry, read in place,
+        // when that one is live, else a walk of it (no entry copied).
         let node = self.nodes.values().rev().find(|n| n.live > 0)?;
+        if let Some(id) = node.last_if_live() {
+            return Some(id);
+        }
         node.iter()
             .filter(|e| e.flags & DELETED == 0)
             .last()

@@ -107,6 +107,8 @@ pub(super) struct Node {
     first: StreamId,
     /// The last entry's ID (deleted or not).
     last: StreamId,
+    /// Where the last entry's flags byte is (0: no entry yet).
+    last_at: usize,
     /// Where the entries begin, after the master fields.
     start: usize,
     /// How many master fields.
@@ -143,6 +145,7 @@ impl Node {
             data,
             first,
             last: first,
+            last_at: 0,
             start,
             master_fields: master.len(),
             live: 0,
@@ -183,6 +186,12 @@ impl Node {
         }
         self.push_flagged(id, pairs, same);
         true
+    }
+
+    /// The last entry's ID, if it is live: read in place, no walk.
+    pub(super) fn last_if_live(&self) -> Option<StreamId> {
+        let flags = self.data.get(self.last_at)?;
+        (self.live > 0 && self.last_at >= self.start && flags & DELETED == 0).then_some(self.last)
     }
 
     /// Marks the last entry deleted.
@@ -245,6 +254,7 @@ impl Node {
     }
 
     fn push_flagged(&mut self, id: StreamId, pairs: &[&[u8]], same: bool) {
+        self.last_at = self.data.len();
         let ms = id.ms.wrapping_sub(self.first.ms);
         let seq = id.seq.wrapping_sub(self.first.seq) as i64;
         self.data.push(if same { SAME_FIELDS } else { 0 });
@@ -375,6 +385,7 @@ impl Node {
             data: Vec::new(),
             first,
             last: first,
+            last_at: 0,
             start,
             master_fields,
             live: 0,
@@ -411,6 +422,7 @@ impl Node {
                     node.deleted += 1;
                 }
                 node.last = e.id;
+                node.last_at = e.at;
                 prev = Some(e.id);
                 count += 1;
             }
