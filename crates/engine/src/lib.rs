@@ -77,8 +77,8 @@ pub use collection::free::{
 };
 pub use collection::stream::{
     AutoClaim, AutoClaimed, ClaimOptions, Consumer, Delivered, DeliveryTime, EntryParts, Group,
-    IdArg, NodeParts, Pending, StreamEntry, StreamId, StreamMeta, StreamNodeLimit, Trim, TrimTo,
-    MAX_NODE_BYTES,
+    IdArg, NodeParts, Pending, StreamBuilder, StreamEntry, StreamId, StreamMeta, StreamNodeLimit,
+    Trim, TrimTo, MAX_NODE_BYTES,
 };
 pub use collection::{ChunkLimit, End, Limits, Listpack, Picks, Stream};
 pub use db::{

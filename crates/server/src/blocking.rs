@@ -290,6 +290,9 @@ impl Blocking {
         registered: bool,
     ) {
         if !self.any() {
+            // No reader left to feed: what XADDs noted is of no use, and
+            // would serve a later reader on a write that is no XADD.
+            self.appended.lock().clear();
             return;
         }
         let mut ready: VecDeque<(usize, Bytes)> = ready.into_iter().collect();

@@ -71,6 +71,13 @@ fn write_streams(c: &mut Raw, round: u32) -> TestResult {
             &format!("XADD {key} 50-0 late entry"),
             &format!("XSETID {key} 60-0 ENTRIESADDED 100 MAXDELETEDID 55-0"),
             &format!("XGROUP CREATE e{round} g $ MKSTREAM"),
+            // An entry after a larger tombstone, as Redis allows.
+            &format!("XADD e{round} 1-0 f v"),
+            &format!("XADD e{round} 5-0 f v"),
+            &format!("XDEL e{round} 5-0"),
+            &format!("XSETID e{round} 2-0"),
+            &format!("XADD e{round} 3-0 f w"),
+            &format!("XADD e{round} 5-0 f x"),
         ],
     )
 }

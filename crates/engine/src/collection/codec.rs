@@ -34,7 +34,8 @@ pub(crate) const TAG_ZSET: u8 = 4;
 /// first ID and its buffer (`stream::node`'s layout), then how many
 /// consumer groups follow, each with its name, last ID, read counter (a
 /// known flag, then the count), its consumers (name, seen time) and its
-/// pending entries (ID, consumer, delivery time, delivery count).
+/// pending entries (ID, consumer, delivery time, delivery count); then
+/// the stream's change count (`Stream::seq`), which its logged edits name.
 pub(crate) const TAG_STREAM: u8 = 5;
 
 /// Bytes that do not decode as the collection their tag names.
@@ -129,6 +130,7 @@ fn encode_stream(s: &Stream, out: &mut Vec<u8>) {
             put_varint(out, p.delivery_count);
         }
     }
+    put_varint(out, s.seq());
 }
 
 fn zigzag(v: i64) -> u64 {
@@ -260,7 +262,9 @@ fn decode_stream(r: &mut Reader<'_>) -> Result<Stream, BadValue> {
             return Err(BadValue("a consumer group repeated"));
         }
     }
-    Stream::from_raw(meta, nodes, all)
+    let mut s = Stream::from_raw(meta, nodes, all)?;
+    s.set_seq(r.varint()?);
+    Ok(s)
 }
 
 /// Decodes a collection of type `tag` from `bytes`, small or big by

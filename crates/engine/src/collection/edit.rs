@@ -14,9 +14,11 @@
 //! (push, pop, trim, ...) depend on the list they apply to; the record
 //! holding them names the list's change count (`List::seq`) they apply
 //! to, and replay skips them unless the list is at that count. A
-//! stream's edits are absolute too: an entry added (skipped when the
-//! stream already reaches past it), deleted, marked deleted by a trim, a
-//! node dropped by one, and the counters as they ended.
+//! stream's record names its change count too (`Stream::seq`); its edits
+//! are states where they can be: an entry added (only above the last
+//! ID), deleted, marked deleted by a trim, the entries of a node a trim
+//! dropped (by its first and last IDs, whichever nodes a replay built),
+//! the counters as they ended, a group's and a consumer's state.
 //!
 //! It must never record outside a recording (building a `*STORE` result,
 //! decoding, replaying), never allocate on a length it has not checked,

@@ -210,19 +210,22 @@ impl Collection {
         }
     }
 
-    /// A list's change count (`List::seq`); 0 for the other types, whose
-    /// edits need none.
+    /// A list's or a stream's change count (`List::seq`, `Stream::seq`);
+    /// 0 for the other types, whose edits need none.
     pub(crate) fn seq(&self) -> u64 {
         match self {
             Collection::List(l) => l.seq(),
+            Collection::Stream(s) => s.seq(),
             _ => 0,
         }
     }
 
     /// Counts one more change, after a command changed it in place.
     pub(crate) fn count_change(&mut self) {
-        if let Collection::List(l) = self {
-            l.set_seq(l.seq().wrapping_add(1));
+        match self {
+            Collection::List(l) => l.set_seq(l.seq().wrapping_add(1)),
+            Collection::Stream(s) => s.count_change(),
+            _ => {}
         }
     }
 

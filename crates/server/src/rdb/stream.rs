@@ -15,7 +15,8 @@ use super::packed::{self, Corrupt, Item};
 use super::string::{put_len, put_string, Reader};
 use std::collections::BTreeMap;
 use tandem_engine::{
-    Bytes, EntryParts, Group, NodeParts, Pending, Stream, StreamId, StreamMeta, Value,
+    Bytes, EntryParts, Group, NodeParts, Pending, Stream, StreamBuilder, StreamId, StreamMeta,
+    Value,
 };
 
 /// An entry's flags in Redis's listpack (`STREAM_ITEM_FLAG_*`).
@@ -183,7 +184,9 @@ fn read_node<'a>(
         } else {
             usize::try_from(next_int(&mut at)?).map_err(|_| corrupt("a negative field count"))?
         };
-        if fields > items.len() {
+        // Each field takes at least one item (its value), two unless it
+        // is a master field: a count is never trusted past what is left.
+        if fields > items.len().saturating_sub(at) {
             return Err(corrupt("a field count past the listpack"));
         }
         let mut pairs = Vec::with_capacity(fields * 2);
@@ -229,21 +232,20 @@ pub fn load(r: &mut Reader<'_>, v2: bool) -> Result<Value, LoadError> {
     if n > (r.remaining() / 20) as u64 {
         return Err(corrupt("more stream nodes than bytes"));
     }
-    let mut raw: Vec<(StreamId, Vec<u8>)> = Vec::new();
+    // One node at a time, read, checked and built: what a node's items
+    // take is held for that node alone.
+    let mut built = StreamBuilder::default();
+    let mut first_live: Option<StreamId> = None;
     for _ in 0..n {
         let key = r.string_cow()?;
         let key: [u8; 16] = key
             .as_ref()
             .try_into()
             .map_err(|_| corrupt("a stream node key not the size of a stream ID"))?;
-        let lp = r.string_cow()?.into_owned();
-        raw.push((StreamId::from_be_bytes(key), lp));
-    }
-    // Each listpack read into its items (integers' texts kept beside).
-    let mut decoded: Vec<(StreamId, Vec<Item<'_>>, Vec<Vec<u8>>)> = Vec::with_capacity(raw.len());
-    for (first, lp) in &raw {
+        let first = StreamId::from_be_bytes(key);
+        let lp = r.string_cow()?;
         let mut items = Vec::new();
-        packed::listpack(lp, |i| {
+        packed::listpack(&lp, |i| {
             items.push(i);
             Ok(())
         })
@@ -251,30 +253,25 @@ pub fn load(r: &mut Reader<'_>, v2: bool) -> Result<Value, LoadError> {
         if items.is_empty() {
             return Err(corrupt("an empty listpack inside a stream"));
         }
-        let texts = items
+        let texts: Vec<Vec<u8>> = items
             .iter()
             .map(|i| match i {
                 Item::Int(n) => itoa::Buffer::new().format(*n).as_bytes().to_vec(),
                 Item::Bytes(_) => Vec::new(),
             })
             .collect();
-        decoded.push((*first, items, texts));
-    }
-    let mut nodes = Vec::with_capacity(decoded.len());
-    for (first, items, texts) in &decoded {
-        nodes.push(read_node(*first, items, texts)?);
+        let node = read_node(first, &items, &texts)?;
+        if first_live.is_none() {
+            first_live = node.entries.iter().find(|e| !e.deleted).map(|e| e.id);
+        }
+        built.add_node(node).map_err(|e| LoadError::Corrupt(e.0))?;
     }
     let len = r.len()?;
     let last_id = read_id(r)?;
     let (first_id, max_deleted, entries_added) = if v2 {
         (read_id(r)?, read_id(r)?, r.len()?)
     } else {
-        let first = nodes
-            .iter()
-            .flat_map(|n| n.entries.iter())
-            .find(|e| !e.deleted)
-            .map_or(StreamId::MIN, |e| e.id);
-        (first, StreamId::MIN, len)
+        (first_live.unwrap_or_default(), StreamId::MIN, len)
     };
     let meta = StreamMeta {
         last_id,
@@ -344,7 +341,9 @@ pub fn load(r: &mut Reader<'_>, v2: bool) -> Result<Value, LoadError> {
         }
     }
     // Version 1 knows no read counters: estimated once the stream is built.
-    let s = Stream::from_parts(meta, len, nodes, groups).map_err(|e| LoadError::Corrupt(e.0))?;
+    let s = built
+        .finish(meta, len, groups)
+        .map_err(|e| LoadError::Corrupt(e.0))?;
     let s = if v2 { s } else { s.with_estimated_reads() };
     Ok(Value::stream(s))
 }

@@ -7,9 +7,8 @@
 //! the count can be kept exact (no tombstone ahead), else estimates it;
 //! an entry delivered again moves to its new consumer with a count of 1;
 //! a claim of an entry no longer in the stream drops it from the PEL.
-//! Each change is reported to `edit` as an absolute state (a group's
-//! position, a consumer seen, an entry pending or not), so replaying
-//! them twice changes nothing. It must never leave a pending entry
+//! Each change is reported to `edit` as a state (a group's position, a
+//! consumer seen, an entry pending or not). It must never leave a pending entry
 //! outside its consumer's share (`group`).
 
 use super::group::{Group, Pending};

@@ -7,8 +7,10 @@
 //! ranges either way, deleting (tombstones, as Redis keeps them, a node
 //! going once its last live entry does), and trimming by length or by
 //! ID, exact or approximate, step for step as `streamTrim` does. It
-//! reports its changes to `edit` as absolute states, so replaying them
-//! twice changes nothing. It must never look at keys, locks or clients.
+//! counts its changes (`seq`: a logged change applies only to the stream
+//! at the count it names) and reports them to `edit` as states where it
+//! can, so a replay under other node limits reaches the same entries. It
+//! must never look at keys, locks or clients.
 
 mod group;
 mod groups;
@@ -19,7 +21,7 @@ mod parts;
 pub use group::{Consumer, Group, Pending};
 pub use groups::{AutoClaim, AutoClaimed, ClaimOptions, Delivered, DeliveryTime};
 pub use id::{IdArg, StreamId};
-pub use parts::{EntryParts, NodeParts};
+pub use parts::{EntryParts, NodeParts, StreamBuilder};
 
 use super::edit;
 use bytes::Bytes;
@@ -102,6 +104,11 @@ pub struct Stream {
     bytes: usize,
     /// The consumer groups, by name.
     groups: BTreeMap<Bytes, Group>,
+    /// Changes made in place so far: a logged change names the count it
+    /// was made at, and replay applies it only to the stream at that
+    /// count (as a list's, `List::seq`), so a record older than a
+    /// snapshot's copy is skipped rather than applied over it.
+    seq: u64,
 }
 
 /// Equal when they hold the same: the heap bytes counted are left out
@@ -112,6 +119,7 @@ impl PartialEq for Stream {
             && self.len == other.len
             && self.meta == other.meta
             && self.groups == other.groups
+            && self.seq == other.seq
     }
 }
 
@@ -119,6 +127,21 @@ impl Stream {
     /// Live entries.
     pub fn len(&self) -> u64 {
         self.len
+    }
+
+    /// Changes made in place so far (see the field).
+    pub(crate) fn seq(&self) -> u64 {
+        self.seq
+    }
+
+    /// Counts one more change made in place.
+    pub(crate) fn count_change(&mut self) {
+        self.seq = self.seq.wrapping_add(1);
+    }
+
+    /// Sets the change count, read off disk.
+    pub(crate) fn set_seq(&mut self, seq: u64) {
+        self.seq = seq;
     }
 
     /// Whether no live entry is left (the stream itself stays).
@@ -176,7 +199,7 @@ impl Stream {
         edit::stream_add(id, pairs);
         self.push(id, pairs, limit);
         self.meta.last_id = id;
-        self.meta.entries_added += 1;
+        self.meta.entries_added = self.meta.entries_added.wrapping_add(1);
         if self.len == 1 {
             self.meta.first_id = id;
         }
@@ -255,10 +278,15 @@ impl Stream {
                 }
                 let mut shared = node::Shared::default();
                 for e in node.iter_rev() {
+                    // A tombstone may be out of order (XSETID below it,
+                    // then XADD): like Redis, only live entries end a range.
+                    if e.flags & DELETED != 0 {
+                        continue;
+                    }
                     if e.id < start {
                         return out;
                     }
-                    if e.id <= end && e.flags & DELETED == 0 {
+                    if e.id <= end {
                         out.push(StreamEntry {
                             id: e.id,
                             pairs: node.pairs(&e, &mut shared),
@@ -285,10 +313,13 @@ impl Stream {
             }
             let mut shared = node::Shared::default();
             for e in node.iter() {
+                if e.flags & DELETED != 0 {
+                    continue;
+                }
                 if e.id > end {
                     return out;
                 }
-                if e.id >= start && e.flags & DELETED == 0 {
+                if e.id >= start {
                     out.push(StreamEntry {
                         id: e.id,
                         pairs: node.pairs(&e, &mut shared),
@@ -302,9 +333,14 @@ impl Stream {
         out
     }
 
-    /// The node that may hold `id`.
+    /// The node that may hold `id`: the last one keyed at or below it,
+    /// else the first (as Redis's iterator seeks).
     fn node_key(&self, id: StreamId) -> Option<StreamId> {
-        self.nodes.range(..=id).next_back().map(|(k, _)| *k)
+        self.nodes
+            .range(..=id)
+            .next_back()
+            .or_else(|| self.nodes.iter().next())
+            .map(|(k, _)| *k)
     }
 
     /// Deletes live entry `id` (XDEL); whether it was there. Its node goes
@@ -334,11 +370,7 @@ impl Stream {
         let Some(node) = self.nodes.get_mut(&key) else {
             return false;
         };
-        let Some(at) = node
-            .find(id)
-            .filter(|e| e.flags & DELETED == 0)
-            .map(|e| e.at)
-        else {
+        let Some(at) = node.find_live(id).map(|e| e.at) else {
             return false;
         };
         self.len -= 1;
@@ -431,11 +463,12 @@ impl Stream {
         self.nodes.keys().next().copied()
     }
 
-    /// Replays a logged edit: an entry added, unless one at or past it is
-    /// already here.
+    /// Replays a logged edit: an entry added. The record applies to this
+    /// stream at its change count, so the entry is above the last ID; one
+    /// that is not (a stale record meeting a stream made again since) is
+    /// skipped rather than put out of order.
     pub(crate) fn replay_add(&mut self, id: StreamId, pairs: &[&[u8]], limit: StreamNodeLimit) {
-        let tail = self.nodes.values().next_back().map(Node::last);
-        if tail.is_none_or(|t| id > t) {
+        if id > self.meta.last_id {
             self.push(id, pairs, limit);
         }
     }
@@ -451,11 +484,7 @@ impl Stream {
         let Some(node) = self.nodes.get_mut(&key) else {
             return;
         };
-        if let Some(at) = node
-            .find(id)
-            .filter(|e| e.flags & DELETED == 0)
-            .map(|e| e.at)
-        {
+        if let Some(at) = node.find_live(id).map(|e| e.at) {
             node.mark_deleted(at);
             self.len -= 1;
         }
@@ -491,6 +520,10 @@ impl Stream {
                 node.mark_deleted(*at);
             }
             self.len -= marks.len() as u64;
+            if node.live == 0 && node.last() <= last {
+                self.bytes -= node.footprint();
+                self.nodes.remove(&key);
+            }
         }
     }
 
@@ -521,15 +554,19 @@ impl Stream {
             groups,
             ..Stream::default()
         };
-        let mut prev = None;
+        let mut prev_live = None;
+        let mut prev_key = None;
         for (first, data) in nodes {
-            let node = Node::check(first, data, prev)?;
-            prev = Some(node.last());
+            if prev_key.is_some_and(|k| first <= k) {
+                return Err(super::codec::BadValue("stream nodes out of order"));
+            }
+            prev_key = Some(first);
+            let node = Node::check(first, data, &mut prev_live)?;
             s.len += node.live as u64;
             s.bytes += node.footprint();
             s.nodes.insert(first, node);
         }
-        if prev.is_some_and(|last| last > meta.last_id) {
+        if prev_live.is_some_and(|last| last > meta.last_id) {
             return Err(super::codec::BadValue("a stream entry past its last ID"));
         }
         Ok(s)

@@ -311,9 +311,11 @@ impl Node {
         all.into_iter().rev()
     }
 
-    /// The entry `id`, if it is here (deleted or not).
-    pub(super) fn find(&self, id: StreamId) -> Option<RawEntry<'_>> {
-        self.iter().take_while(|e| e.id <= id).find(|e| e.id == id)
+    /// The live entry `id`, if it is here. The whole node is looked at:
+    /// a tombstone may be out of order, and may share a live entry's ID
+    /// (XSETID below it, then XADD), as in Redis.
+    pub(super) fn find_live(&self, id: StreamId) -> Option<RawEntry<'_>> {
+        self.iter().find(|e| e.id == id && e.flags & DELETED == 0)
     }
 
     /// `e`'s fields and values, interleaved: one copy of the entry's
@@ -364,12 +366,13 @@ impl Node {
     }
 
     /// A node from its buffer, read off disk: walked whole, so that every
-    /// later read of it is of well-formed bytes. `after` is the last ID of
-    /// the node before it (its entries must be greater).
+    /// later read of it is of well-formed bytes. `prev_live` is the last
+    /// live ID before it, updated: live entries must ascend (a tombstone
+    /// may be out of order, as Redis allows after XSETID below it).
     pub(super) fn check(
         first: StreamId,
         data: Vec<u8>,
-        after: Option<StreamId>,
+        prev_live: &mut Option<StreamId>,
     ) -> Result<Self, BadValue> {
         let mut r = Reader { rest: &data };
         let master_fields = usize::try_from(r.varint()?).map_err(|_| BadValue("field count"))?;
@@ -392,7 +395,6 @@ impl Node {
             deleted: 0,
             lp_rest,
         };
-        let mut prev = after;
         let mut count = 0usize;
         let mut lp = 0usize;
         {
@@ -409,7 +411,8 @@ impl Node {
                 if count == 0 && e.id != first {
                     return Err(BadValue("a node's first entry is not its key"));
                 }
-                if prev.is_some_and(|p| e.id <= p) {
+                let live = e.flags & DELETED == 0;
+                if live && prev_live.is_some_and(|p| e.id <= p) {
                     return Err(BadValue("stream entries out of order"));
                 }
                 if e.flags & !(DELETED | SAME_FIELDS) != 0 {
@@ -423,7 +426,9 @@ impl Node {
                 }
                 node.last = e.id;
                 node.last_at = e.at;
-                prev = Some(e.id);
+                if live {
+                    *prev_live = Some(e.id);
+                }
                 count += 1;
             }
         }
@@ -543,15 +548,15 @@ mod tests {
         );
         let rev: Vec<_> = n.iter_rev().map(|e| e.id).collect();
         assert_eq!(rev.first(), Some(&StreamId::new(9, 0)));
-        let e = n.find(StreamId::new(9, 0)).unwrap();
+        let e = n.find_live(StreamId::new(9, 0)).unwrap();
         let mut shared = Shared::default();
         assert_eq!(n.pairs(&e, &mut shared), [&b"other"[..], b"z"]);
-        let e = n.find(StreamId::new(5, 4)).unwrap();
+        let e = n.find_live(StreamId::new(5, 4)).unwrap();
         assert_eq!(n.pairs(&e, &mut shared), [&b"f"[..], b"x", b"g", b"y"]);
-        assert!(n.find(StreamId::new(6, 0)).is_none());
+        assert!(n.find_live(StreamId::new(6, 0)).is_none());
         n.mark_deleted(e.at);
         assert_eq!((n.live, n.deleted), (2, 1));
-        let back = Node::check(n.first(), n.raw().to_vec(), None).unwrap();
+        let back = Node::check(n.first(), n.raw().to_vec(), &mut None).unwrap();
         assert_eq!(back, n);
     }
 
@@ -576,20 +581,20 @@ mod tests {
         let n = Node::new(StreamId::new(1, 0), &[b"f", b"v"]);
         let good = n.raw().to_vec();
         for cut in 0..good.len() {
-            assert!(Node::check(n.first(), good[..cut].to_vec(), None).is_err());
+            assert!(Node::check(n.first(), good[..cut].to_vec(), &mut None).is_err());
         }
         let mut moved = good.clone();
         moved[n.start + 1] = 1;
         assert_eq!(
-            Node::check(n.first(), moved, None),
+            Node::check(n.first(), moved, &mut None),
             Err(BadValue("a node's first entry is not its key"))
         );
-        assert!(Node::check(n.first(), good.clone(), Some(StreamId::new(1, 0))).is_err());
+        assert!(Node::check(n.first(), good.clone(), &mut Some(StreamId::new(1, 0))).is_err());
         let mut bad = good.clone();
         bad[n.start] = 0x80;
-        assert!(Node::check(n.first(), bad, None).is_err());
+        assert!(Node::check(n.first(), bad, &mut None).is_err());
         let mut flags = good;
         flags[n.start] |= 8;
-        assert!(Node::check(n.first(), flags, None).is_err());
+        assert!(Node::check(n.first(), flags, &mut None).is_err());
     }
 }

@@ -70,15 +70,78 @@ impl Stream {
     }
 
     /// A stream from a description: its counters, its length, its nodes
-    /// and its groups. Refused when the nodes are out of order or empty,
-    /// a node's first entry is not its key, an entry says it has the
-    /// master fields and has not, a node's counts or the length disagree
-    /// with its entries, an entry is past the last ID, or a group's
-    /// pending entries and consumers disagree.
+    /// and its groups (see `StreamBuilder`).
     pub fn from_parts(
         meta: StreamMeta,
         len: u64,
         nodes: Vec<NodeParts<'_>>,
+        groups: BTreeMap<Bytes, Group>,
+    ) -> Result<Stream, BadValue> {
+        let mut b = StreamBuilder::default();
+        for n in nodes {
+            b.add_node(n)?;
+        }
+        b.finish(meta, len, groups)
+    }
+}
+
+/// A stream built node by node from descriptions, so that a reader
+/// holds one node's description at a time. Refused: nodes out of order or
+/// empty, a node's first entry not its key, live entries not ascending (a
+/// tombstone may be out of order, as Redis allows after XSETID below it),
+/// an entry saying it has the master fields when it has not, a node's
+/// counts or the length disagreeing with its entries, a live entry past
+/// the last ID, a group's pending entries and consumers disagreeing.
+#[derive(Debug, Default)]
+pub struct StreamBuilder {
+    s: Stream,
+    prev_live: Option<StreamId>,
+    prev_key: Option<StreamId>,
+}
+
+impl StreamBuilder {
+    /// Adds the next node.
+    pub fn add_node(&mut self, parts: NodeParts<'_>) -> Result<(), BadValue> {
+        let first = parts.entries.first().ok_or(bad("an empty stream node"))?;
+        if first.id != parts.first {
+            return Err(bad("a node's first entry is not its key"));
+        }
+        if self.prev_key.is_some_and(|k| parts.first <= k) {
+            return Err(bad("stream nodes out of order"));
+        }
+        self.prev_key = Some(parts.first);
+        let mut node = Node::with_master(parts.first, &parts.master);
+        for e in &parts.entries {
+            if !e.deleted && self.prev_live.is_some_and(|p| e.id <= p) {
+                return Err(bad("stream entries out of order"));
+            }
+            if e.pairs.len() % 2 != 0 {
+                return Err(bad("a field without its value"));
+            }
+            if !node.push_as(e.id, &e.pairs, e.same_fields) {
+                return Err(bad("an entry's fields are not its node's master fields"));
+            }
+            if e.deleted {
+                node.delete_last();
+            } else {
+                self.prev_live = Some(e.id);
+            }
+        }
+        if node.live != parts.live || node.deleted != parts.deleted {
+            return Err(bad("a stream node's counts disagree with its entries"));
+        }
+        self.s.len += node.live as u64;
+        node.seal();
+        self.s.bytes += node.footprint();
+        self.s.nodes.insert(parts.first, node);
+        Ok(())
+    }
+
+    /// The stream, with its counters, claimed length and groups.
+    pub fn finish(
+        self,
+        meta: StreamMeta,
+        len: u64,
         groups: BTreeMap<Bytes, Group>,
     ) -> Result<Stream, BadValue> {
         if !groups.values().all(Group::check) {
@@ -86,47 +149,16 @@ impl Stream {
                 "a consumer group's pending entries and consumers disagree",
             ));
         }
-        let mut s = Stream {
-            meta,
-            groups,
-            ..Stream::default()
-        };
-        let mut prev: Option<StreamId> = None;
-        for parts in nodes {
-            let first = parts.entries.first().ok_or(bad("an empty stream node"))?;
-            if first.id != parts.first {
-                return Err(bad("a node's first entry is not its key"));
-            }
-            let mut node = Node::with_master(parts.first, &parts.master);
-            for e in &parts.entries {
-                if prev.is_some_and(|p| e.id <= p) {
-                    return Err(bad("stream entries out of order"));
-                }
-                if e.pairs.len() % 2 != 0 {
-                    return Err(bad("a field without its value"));
-                }
-                if !node.push_as(e.id, &e.pairs, e.same_fields) {
-                    return Err(bad("an entry's fields are not its node's master fields"));
-                }
-                if e.deleted {
-                    node.delete_last();
-                }
-                prev = Some(e.id);
-            }
-            if node.live != parts.live || node.deleted != parts.deleted {
-                return Err(bad("a stream node's counts disagree with its entries"));
-            }
-            s.len += node.live as u64;
-            s.bytes += node.footprint();
-            node.seal();
-            s.nodes.insert(parts.first, node);
-        }
-        if s.len != len {
+        if self.s.len != len {
             return Err(bad("a stream's length disagrees with its entries"));
         }
-        if prev.is_some_and(|last| last > meta.last_id) {
+        if self.prev_live.is_some_and(|last| last > meta.last_id) {
             return Err(bad("a stream entry past its last ID"));
         }
-        Ok(s)
+        Ok(Stream {
+            meta,
+            groups,
+            ..self.s
+        })
     }
 }
