@@ -95,7 +95,7 @@ pub(crate) fn encode(c: &Collection, out: &mut Vec<u8>) {
     }
 }
 
-fn put_id(out: &mut Vec<u8>, id: StreamId) {
+pub(super) fn put_id(out: &mut Vec<u8>, id: StreamId) {
     put_varint(out, id.ms);
     put_varint(out, id.seq);
 }
@@ -133,11 +133,13 @@ fn encode_stream(s: &Stream, out: &mut Vec<u8>) {
     put_varint(out, s.seq());
 }
 
-fn zigzag(v: i64) -> u64 {
+/// A signed number as an unsigned one, small when near 0 either way.
+pub(super) fn zigzag(v: i64) -> u64 {
     ((v << 1) ^ (v >> 63)) as u64
 }
 
-fn unzigzag(v: u64) -> i64 {
+/// `zigzag` undone.
+pub(super) fn unzigzag(v: u64) -> i64 {
     ((v >> 1) as i64) ^ -((v & 1) as i64)
 }
 

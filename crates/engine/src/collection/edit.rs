@@ -26,8 +26,12 @@
 //! record to a newer incarnation of the key, which must change it
 //! harmlessly (a later record puts the key back as it was).
 
-use super::codec::{put_bytes, put_varint, BadValue, Reader};
+use super::codec::{put_bytes, put_varint, unzigzag, BadValue, Reader};
 use super::stream::{Pending, StreamId, StreamMeta};
+pub(super) use super::stream_edits::{
+    stream_add, stream_consumer, stream_consumer_del, stream_del, stream_drop, stream_group,
+    stream_group_del, stream_mark, stream_meta, stream_pending, stream_pending_del,
+};
 use super::{Collection, End, Limits};
 use std::cell::{Cell, RefCell};
 
@@ -43,17 +47,17 @@ const LIST_SET: u8 = 9;
 const LIST_INSERT: u8 = 10;
 const LIST_REM: u8 = 11;
 const LIST_TRIM: u8 = 12;
-const STREAM_ADD: u8 = 13;
-const STREAM_DEL: u8 = 14;
-const STREAM_MARK: u8 = 15;
-const STREAM_DROP: u8 = 16;
-const STREAM_META: u8 = 17;
-const GROUP_SET: u8 = 18;
-const GROUP_DEL: u8 = 19;
-const CONSUMER_SET: u8 = 20;
-const CONSUMER_DEL: u8 = 21;
-const PENDING_SET: u8 = 22;
-const PENDING_DEL: u8 = 23;
+pub(super) const STREAM_ADD: u8 = 13;
+pub(super) const STREAM_DEL: u8 = 14;
+pub(super) const STREAM_MARK: u8 = 15;
+pub(super) const STREAM_DROP: u8 = 16;
+pub(super) const STREAM_META: u8 = 17;
+pub(super) const GROUP_SET: u8 = 18;
+pub(super) const GROUP_DEL: u8 = 19;
+pub(super) const CONSUMER_SET: u8 = 20;
+pub(super) const CONSUMER_DEL: u8 = 21;
+pub(super) const PENDING_SET: u8 = 22;
+pub(super) const PENDING_DEL: u8 = 23;
 
 /// Past this, a change is logged whole rather than edit by edit (its
 /// edits would be about as big, and the buffer is kept per thread).
@@ -107,7 +111,7 @@ impl Drop for Recording {
 }
 
 #[inline]
-fn note(write: impl FnOnce(&mut Vec<u8>)) {
+pub(super) fn note(write: impl FnOnce(&mut Vec<u8>)) {
     if !RECORDING.with(Cell::get) {
         return;
     }
@@ -221,120 +225,6 @@ pub(super) fn list_trim(start: usize, stop: usize, keep: bool) {
         b.push(u8::from(keep));
         put_varint(b, start as u64);
         put_varint(b, stop as u64);
-    });
-}
-
-fn put_id(b: &mut Vec<u8>, id: StreamId) {
-    put_varint(b, id.ms);
-    put_varint(b, id.seq);
-}
-
-pub(super) fn stream_add(id: StreamId, pairs: &[&[u8]]) {
-    note(|b| {
-        b.push(STREAM_ADD);
-        put_id(b, id);
-        put_varint(b, pairs.len() as u64);
-        for p in pairs {
-            put_bytes(b, p);
-        }
-    });
-}
-
-pub(super) fn stream_del(id: StreamId) {
-    note(|b| {
-        b.push(STREAM_DEL);
-        put_id(b, id);
-    });
-}
-
-pub(super) fn stream_mark(id: StreamId) {
-    note(|b| {
-        b.push(STREAM_MARK);
-        put_id(b, id);
-    });
-}
-
-pub(super) fn stream_drop(first: StreamId, last: StreamId) {
-    note(|b| {
-        b.push(STREAM_DROP);
-        put_id(b, first);
-        put_id(b, last);
-    });
-}
-
-pub(super) fn stream_meta(meta: &StreamMeta) {
-    note(|b| {
-        b.push(STREAM_META);
-        put_id(b, meta.last_id);
-        put_id(b, meta.first_id);
-        put_id(b, meta.max_deleted);
-        put_varint(b, meta.entries_added);
-    });
-}
-
-/// A read counter that may be unknown: a flag, then the count.
-fn put_read(b: &mut Vec<u8>, n: Option<u64>) {
-    b.push(u8::from(n.is_some()));
-    put_varint(b, n.unwrap_or(0));
-}
-
-fn zigzag(v: i64) -> u64 {
-    ((v << 1) ^ (v >> 63)) as u64
-}
-
-fn unzigzag(v: u64) -> i64 {
-    ((v >> 1) as i64) ^ -((v & 1) as i64)
-}
-
-pub(super) fn stream_group(name: &[u8], last_id: StreamId, entries_read: Option<u64>) {
-    note(|b| {
-        b.push(GROUP_SET);
-        put_bytes(b, name);
-        put_id(b, last_id);
-        put_read(b, entries_read);
-    });
-}
-
-pub(super) fn stream_group_del(name: &[u8]) {
-    note(|b| {
-        b.push(GROUP_DEL);
-        put_bytes(b, name);
-    });
-}
-
-pub(super) fn stream_consumer(group: &[u8], name: &[u8], seen: i64) {
-    note(|b| {
-        b.push(CONSUMER_SET);
-        put_bytes(b, group);
-        put_bytes(b, name);
-        put_varint(b, zigzag(seen));
-    });
-}
-
-pub(super) fn stream_consumer_del(group: &[u8], name: &[u8]) {
-    note(|b| {
-        b.push(CONSUMER_DEL);
-        put_bytes(b, group);
-        put_bytes(b, name);
-    });
-}
-
-pub(super) fn stream_pending(group: &[u8], id: StreamId, p: &Pending) {
-    note(|b| {
-        b.push(PENDING_SET);
-        put_bytes(b, group);
-        put_id(b, id);
-        put_bytes(b, &p.consumer);
-        put_varint(b, zigzag(p.delivery_time));
-        put_varint(b, p.delivery_count);
-    });
-}
-
-pub(super) fn stream_pending_del(group: &[u8], id: StreamId) {
-    note(|b| {
-        b.push(PENDING_DEL);
-        put_bytes(b, group);
-        put_id(b, id);
     });
 }
 

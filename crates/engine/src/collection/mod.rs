@@ -22,6 +22,7 @@ mod pairs;
 pub(crate) mod set;
 pub(crate) mod stepped;
 pub mod stream;
+mod stream_edits;
 mod table;
 pub(crate) mod zset;
 

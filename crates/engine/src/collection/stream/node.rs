@@ -16,7 +16,7 @@
 //! values alone (same fields) or a field count and each field and value.
 
 use super::id::StreamId;
-use crate::collection::codec::{put_bytes, put_varint, BadValue, Reader};
+use crate::collection::codec::{put_bytes, put_varint, unzigzag, zigzag, BadValue, Reader};
 use bytes::Bytes;
 
 /// An entry's flag: deleted, kept as a tombstone as Redis keeps it.
@@ -462,14 +462,6 @@ fn entry_lp(first: StreamId, e: &RawEntry<'_>) -> Result<usize, BadValue> {
         lp += lp_int(count_i64(n)) + lp_int(count_i64(2 * n + 4));
     }
     Ok(lp)
-}
-
-fn zigzag(v: i64) -> u64 {
-    ((v << 1) ^ (v >> 63)) as u64
-}
-
-fn unzigzag(v: u64) -> i64 {
-    ((v >> 1) as i64) ^ -((v & 1) as i64)
 }
 
 /// A walk over a node's entries.
