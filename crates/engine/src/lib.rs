@@ -84,10 +84,10 @@ pub use collection::{ChunkLimit, End, Limits, Listpack, Picks, Stream};
 pub use db::{
     evict_one, Aggregate, Bits, Db, DumpEntry, DumpStats, Dumps, EvictState, Evicted,
     ExpireCondition, Expiry, FieldValue, GroupOp, GroupOutcome, HashPart, Hashes, HyperLogLogs,
-    KeyValue, LexBound, Lists, PfDebug, PfDebugReply, PosOptions, Restore, Restored, ScanOptions,
-    ScanPage, ScoreBound, SetAlgebra, SetCondition, SetOptions, SetOutcome, SetTtl, Sets,
-    ShardStats, Stamp, Stats, StreamGroups, Streams, Tx, Watch, XAdd, XAdded, XRead, ZAddFlags,
-    ZAdded, ZPopped, ZRange, ZRangeBy, ZSetAlgebra, ZSetOp, ZSets,
+    KeyValue, LexBound, Lists, Loadable, PfDebug, PfDebugReply, PosOptions, ResizeHold, Restore,
+    Restored, ScanOptions, ScanPage, ScoreBound, SetAlgebra, SetCondition, SetOptions, SetOutcome,
+    SetTtl, Sets, ShardStats, Stamp, Stats, StreamGroups, Streams, Tx, Watch, XAdd, XAdded, XRead,
+    ZAddFlags, ZAdded, ZPopped, ZRange, ZRangeBy, ZSetAlgebra, ZSetOp, ZSets,
 };
 pub use entry::{Entry, ValueType};
 pub use error::{Error, Result};

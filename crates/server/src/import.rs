@@ -16,17 +16,15 @@ use std::borrow::Cow;
 use std::path::Path;
 use std::thread::ScopedJoinHandle;
 use std::time::{Duration, Instant};
-use tandem_engine::{Db, Stamp, Value};
+use tandem_engine::{Db, Loadable, Stamp, Value};
 
 /// How often progress is logged.
 const PROGRESS_EVERY: Duration = Duration::from_secs(1);
 
-/// Keys read before they go in, as one batch: sorted first, so that each
-/// shard's ordered map takes them as an ascending run, and put in on a
-/// thread of their own while the file's next batch is read. Small enough
+/// Keys read before they are built, as one batch, on a thread for each
+/// half of the shards while the file's next batch is read. Small enough
 /// that a batch's memory is reused hot rather than freshly faulted in
-/// (for 1.1M keys, batches of 16,384 to 131,072 keys all took 0.9-1.0 s;
-/// one batch of 1,048,576 keys took 1.5 s: docs/BENCHMARKS.md).
+/// (docs/BENCHMARKS.md, "RDB import").
 const BATCH: usize = 1 << 16;
 
 /// What an import did.
@@ -60,11 +58,15 @@ pub fn run(shared: &Shared, path: &Path) -> Result<Imported, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
     tracing::info!("importing {shown} ({} bytes)", bytes.len());
     let limits = dbs.first().map(Db::value_limits).unwrap_or_default();
+    // Until every key is in: the keyspaces stay empty while the file is
+    // read, then take all their keys at once.
+    let holds: Vec<_> = dbs.iter().map(Db::hold_resizes).collect();
     let (walked, mut imported, functions) = std::thread::scope(|scope| {
         let mut loader = Loader {
             dbs: &dbs,
             scope,
-            inserting: Vec::new(),
+            building: Vec::new(),
+            built: [Vec::new(), Vec::new()],
             in_flight: 0,
             now: dbs.first().map_or(0, Db::now_ms),
             total: bytes.len(),
@@ -77,15 +79,17 @@ pub fn run(shared: &Shared, path: &Path) -> Result<Imported, String> {
         };
         let walked = file::walk(&bytes, limits, &mut loader);
         // The batch in flight is waited for whatever the walk found; the
-        // last one goes in only if the walk finished.
+        // last one is built, and all go in, only if the walk finished.
         let flushed = match walked {
             Ok(_) => loader.flush().and_then(|()| loader.wait()),
             Err(_) => loader.wait(),
         };
         let walked = walked.map_err(|e| format!("{shown}: {e}"))?;
         flushed.map_err(|e| format!("{shown}: {e}"))?;
+        loader.load().map_err(|e| format!("{shown}: {e}"))?;
         Ok::<_, String>((walked, loader.imported, loader.functions))
     })?;
+    drop(holds);
     drop(bytes);
     imported.empty = walked.empty;
     if !functions.is_empty() {
@@ -128,9 +132,11 @@ struct Pending<'f> {
 struct Loader<'s, 'e, 'f> {
     dbs: &'e [Db],
     scope: &'s std::thread::Scope<'s, 'e>,
-    /// The batch being put in, a thread for each half of the shards, and
+    /// The batch being built, a thread for each half of the shards, and
     /// how many keys it holds.
-    inserting: Vec<ScopedJoinHandle<'s, Result<(), String>>>,
+    building: Vec<ScopedJoinHandle<'s, Result<Built, String>>>,
+    /// Each half's keys built so far (taken while its thread runs).
+    built: [Built; 2],
     in_flight: u64,
     now: u64,
     total: usize,
@@ -145,9 +151,9 @@ struct Loader<'s, 'e, 'f> {
 }
 
 impl<'s, 'e, 'f: 'e> Loader<'s, 'e, 'f> {
-    /// Hands the batch to two threads, each taking the keys of its half of
-    /// the shards (so they never wait on each other's locks), after the
-    /// batch before it is in; the walk reads on meanwhile.
+    /// Hands the batch to two threads, each building the keys of its half
+    /// of the shards, after the batch before it is built; the walk reads
+    /// on meanwhile.
     fn flush(&mut self) -> Result<(), String> {
         self.wait()?;
         if self.batch.is_empty() {
@@ -166,9 +172,10 @@ impl<'s, 'e, 'f: 'e> Loader<'s, 'e, 'f> {
                 h.push(p);
             }
         }
-        for half in halves {
-            self.inserting
-                .push(self.scope.spawn(move || insert(dbs, half)));
+        for (half, built) in halves.into_iter().zip(&mut self.built) {
+            let built = std::mem::take(built);
+            self.building
+                .push(self.scope.spawn(move || build(dbs, half, built)));
         }
         Ok(())
     }
@@ -176,64 +183,69 @@ impl<'s, 'e, 'f: 'e> Loader<'s, 'e, 'f> {
     /// Waits for the batch in flight; its error, if it had one.
     fn wait(&mut self) -> Result<(), String> {
         let mut result = Ok(());
-        for handle in self.inserting.drain(..) {
-            let done = handle
-                .join()
-                .unwrap_or_else(|_| Err("an import thread panicked".into()));
-            result = result.and(done);
+        for (handle, slot) in self.building.drain(..).zip(&mut self.built) {
+            match handle.join() {
+                Ok(Ok(built)) => *slot = built,
+                Ok(Err(e)) => result = result.and(Err(e)),
+                Err(_) => result = result.and(Err("an import thread panicked".into())),
+            }
         }
         result?;
         self.imported.keys += std::mem::take(&mut self.in_flight);
         Ok(())
     }
+
+    /// Puts every key built in, each half of the shards on its own thread.
+    fn load(&mut self) -> Result<(), String> {
+        let dbs = self.dbs;
+        let loading: Vec<_> = std::mem::take(&mut self.built)
+            .into_iter()
+            .map(|built| self.scope.spawn(move || load(dbs, built)))
+            .collect();
+        let mut result = Ok(());
+        for handle in loading {
+            let done = handle
+                .join()
+                .unwrap_or_else(|_| Err("an import thread panicked".into()));
+            result = result.and(done);
+        }
+        result
+    }
 }
 
-/// Puts a batch in, in key order. A key met twice is an error, as in
-/// Redis.
-fn insert(dbs: &[Db], batch: Vec<Pending<'_>>) -> Result<(), String> {
-    // Sorted through small records (the name's first 16 bytes beside its
-    // place), not by moving the keys themselves about.
-    let mut order: Vec<(usize, u128, usize)> = batch
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (p.db, prefix(&p.name), i))
-        .collect();
-    let name = |i: usize| batch.get(i).map(|p| &p.name[..]);
-    order.sort_unstable_by(|a, b| {
-        (a.0, a.1)
-            .cmp(&(b.0, b.1))
-            .then_with(|| name(a.2).cmp(&name(b.2)))
-    });
-    let same =
-        |a: &(usize, u128, usize), b: &(usize, u128, usize)| a.0 == b.0 && name(a.2) == name(b.2);
-    if let Some(&[a, _]) = order.windows(2).find(|w| matches!(w, [a, b] if same(a, b))) {
-        return Err(twice_error(name(a.2).unwrap_or_default(), a.0));
+/// Keys built for the databases, by database index.
+type Built = Vec<Vec<Loadable>>;
+
+/// Builds a batch's keys, each for its database, onto `built`. Takes no
+/// lock: the keys go in at the end (`load`).
+fn build(dbs: &[Db], batch: Vec<Pending<'_>>, mut built: Built) -> Result<Built, String> {
+    if built.len() < dbs.len() {
+        built.resize_with(dbs.len(), Vec::new);
     }
-    let mut slots: Vec<Option<Pending<'_>>> = batch.into_iter().map(Some).collect();
-    for &(_, _, i) in &order {
-        let Some(p) = slots.get_mut(i).and_then(Option::take) else {
-            continue;
-        };
+    for p in batch {
         let db = dbs.get(p.db).ok_or("a database that went")?;
-        let again = db
-            .load_value(&p.name, p.value, p.deadline, p.stamp)
+        let key = db
+            .loadable(&p.name, p.value, p.deadline, p.stamp)
             .map_err(|e| format!("key '{}': {e}", String::from_utf8_lossy(&p.name)))?;
-        if again {
-            return Err(twice_error(&p.name, p.db));
+        if let Some(list) = built.get_mut(p.db) {
+            list.push(key);
+        }
+    }
+    Ok(built)
+}
+
+/// Puts built keys in. A key met twice is an error, as in Redis.
+fn load(dbs: &[Db], built: Built) -> Result<(), String> {
+    for (i, keys) in built.into_iter().enumerate() {
+        if keys.is_empty() {
+            continue;
+        }
+        let db = dbs.get(i).ok_or("a database that went")?;
+        if let Some(twice) = db.load(keys).map_err(|e| e.to_string())? {
+            return Err(twice_error(&twice, i));
         }
     }
     Ok(())
-}
-
-/// A name's first 16 bytes as a number that sorts as the bytes do
-/// (shorter names padded with zeros, ties broken by the whole name).
-fn prefix(name: &[u8]) -> u128 {
-    let mut b = [0u8; 16];
-    let n = name.len().min(16);
-    if let (Some(dst), Some(src)) = (b.get_mut(..n), name.get(..n)) {
-        dst.copy_from_slice(src);
-    }
-    u128::from_be_bytes(b)
 }
 
 fn twice_error(name: &[u8], db: usize) -> String {

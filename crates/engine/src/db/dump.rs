@@ -110,69 +110,10 @@ impl Db {
     pub fn value_limits(&self) -> crate::collection::Limits {
         self.ctx().limits()
     }
-
-    /// An import's sizing: with `keys` about to arrive, grows an empty
-    /// keyspace now to the shards its resize policy would grow to for
-    /// them (with room to spare), so the import never waits on a
-    /// migration. Nothing happens if keys are already held or no policy
-    /// resizes this keyspace.
-    pub fn presize(&self, keys: usize) {
-        let Some(policy) = self.ks.policy else {
-            return;
-        };
-        if self.dbsize() > 0 {
-            return;
-        }
-        let per_shard = (policy.grow_keys_per_shard / 2).max(1);
-        let mut shards = self.shard_count().max(1);
-        while keys / shards > per_shard && shards < policy.max_shards {
-            shards *= 2;
-        }
-        if shards > self.shard_count() {
-            self.resize(shards.min(policy.max_shards));
-        }
-    }
-
-    /// Which of `parts` groups of shards `key` falls in: keys in
-    /// different parts never share a shard, so an import's threads, each
-    /// given a part, never wait on each other (while the shard count is a
-    /// multiple of `parts`, as a power of two is of 2).
-    pub fn part_of(&self, key: &[u8], parts: usize) -> usize {
-        crate::memtable::shard_index(self.ks.hash(key), parts.max(1))
-    }
-
-    /// An import's write: sets `key` to `value` with `deadline` and the
-    /// access `stamp`, without events (no client sees an import as
-    /// commands) and without a log record: the import ends in a snapshot,
-    /// so a crash before it leaves the store as it was, and each key is
-    /// not written twice. Returns whether the key already held a value,
-    /// which the import refuses as Redis refuses a key twice in one file.
-    /// A deadline already past is kept, for expiry to take.
-    pub fn load_value(
-        &self,
-        key: &[u8],
-        value: Value,
-        deadline: Option<u64>,
-        stamp: Option<Stamp>,
-    ) -> Result<bool> {
-        let ctx = self.ctx();
-        // Not a blind write: during a resize a first copy of the key may
-        // still be in the frozen memtable, and a repeat must be seen.
-        let replaced = self.write_key(key, |map, hash| {
-            let version = map.next_version();
-            let entry = new_entry(key, value_in(value), version, deadline, ctx)?;
-            if let Some(stamp) = stamp {
-                ctx.access.stamp_restored(&entry, stamp);
-            }
-            crate::journal::discard_open_record();
-            Ok::<_, crate::Error>(map.upsert(hash, entry))
-        })??;
-        Ok(replaced.is_some())
-    }
 }
 
 /// The entry's value as `Value`'s maker gave it.
-fn value_in(value: Value) -> ValueIn<'static> {
+pub(super) fn value_in(value: Value) -> ValueIn<'static> {
     match value.0 {
         Kind::String(s) => ValueIn::Owned(s),
         Kind::Collection(c) => ValueIn::Object(c),

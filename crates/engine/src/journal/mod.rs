@@ -244,9 +244,7 @@ pub(crate) fn begin(journal: Option<&Journal>, db: u32) -> Scope<'_> {
 /// stay in memory and never reach the log. Only for a server about to
 /// stop without saving (SHUTDOWN NOSAVE while a script that wrote is
 /// running), whose memory goes with it: what the log holds is then what
-/// was there before the script, as Redis's AOF would hold it; and for an
-/// import's writes (`Db::load_value`), which a snapshot makes durable
-/// when the import ends.
+/// was there before the script, as Redis's AOF would hold it.
 pub fn discard_open_record() {
     if ACTIVE.with(Cell::get) {
         DISCARD.with(|d| d.set(true));

@@ -57,6 +57,7 @@
 //! memtable, if a blind write shadowed it and the migrator has not reached
 //! the stale copy yet.
 
+mod bulk;
 mod context;
 mod lateness;
 pub mod policy;
@@ -68,6 +69,7 @@ use crate::memtable::hashing::KeyHasher;
 use crate::memtable::{Alarm, Layout, MemtableKind, ShardMap, Shards};
 use crate::scan::CursorTable;
 use arc_swap::ArcSwap;
+pub(crate) use bulk::Built;
 pub use context::Ctx;
 pub(crate) use lateness::Lateness;
 pub use lateness::LatenessSummary;

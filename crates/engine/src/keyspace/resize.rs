@@ -27,7 +27,7 @@ use crate::memtable::{Shard, ShardCounters, ShardMap, Shards};
 use parking_lot::{Mutex, RwLockWriteGuard};
 use smallvec::SmallVec;
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -161,6 +161,8 @@ pub(crate) struct ResizeControl {
     resizes: AtomicU64,
     /// Whether a resize is running, readable without the control lock.
     running: AtomicBool,
+    /// Holds taken on the resizer's own decisions (`hold_resizes`).
+    held: AtomicUsize,
     pace: Pace,
     /// When the next paced step may start, in nanoseconds since `created`.
     next_step: AtomicU64,
@@ -182,6 +184,7 @@ impl ResizeControl {
             next_id: AtomicU64::new(1),
             resizes: AtomicU64::new(0),
             running: AtomicBool::new(false),
+            held: AtomicUsize::new(0),
             pace,
             next_step: AtomicU64::new(0),
             retired: Mutex::new(ShardCounters::default()),
@@ -526,6 +529,25 @@ impl Keyspace {
     /// Time since the last resize finished (or since creation).
     pub(crate) fn since_last_resize(&self) -> Duration {
         self.resize.last_end.lock().elapsed()
+    }
+
+    /// Keeps the resizer from deciding anything for this keyspace until
+    /// the hold is dropped; forced resizes still run. For an import, whose
+    /// keyspace stays empty while the file is read and then takes every
+    /// key at once: measured meanwhile, it would look idle (a shrink) and
+    /// then fill at millions of keys a second (a growth).
+    pub(crate) fn hold_resizes(&self) {
+        self.resize.held.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Ends one `hold_resizes`.
+    pub(crate) fn release_resizes(&self) {
+        self.resize.held.fetch_sub(1, Ordering::AcqRel);
+    }
+
+    /// Whether a hold is taken.
+    pub(crate) fn resizes_held(&self) -> bool {
+        self.resize.held.load(Ordering::Acquire) > 0
     }
 
     /// Whether a resize is running; one atomic load.

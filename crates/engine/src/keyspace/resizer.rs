@@ -97,6 +97,15 @@ impl Gauge {
         let now = Instant::now();
         let now_sample = sample(ks);
         let keys = ks.len();
+        if ks.resizes_held() {
+            // Nothing measured under a hold counts: the interval after it
+            // only takes a new baseline.
+            self.baseline = None;
+            self.last_share = None;
+            self.last = now;
+            self.keys = keys;
+            return;
+        }
         let secs = now.duration_since(self.last).as_secs_f64().max(1e-3);
         // Counters restart with every new memtable: measure from the
         // layout's own first sample. An interval without a measure decides
@@ -195,6 +204,39 @@ mod tests {
             waits: 0,
             nanos: nanos.to_vec(),
         }
+    }
+
+    /// An empty keyspace of 32 shards, which the policy would shrink at
+    /// once, is left alone while held; after the hold, the first measure
+    /// only takes a baseline and the next decides again.
+    #[test]
+    fn a_held_keyspace_is_left_alone() {
+        let policy = ResizePolicy {
+            min_shards: 1,
+            cooldown: std::time::Duration::ZERO,
+            // The resizer thread never measures in this test: it would race
+            // the measures made here.
+            interval: std::time::Duration::from_secs(3600),
+            ..ResizePolicy::default()
+        };
+        let db = crate::Db::new(
+            crate::Options::default()
+                .resize_policy(policy)
+                .migration_share(1.0),
+        );
+        db.resize(32);
+        let ks = db.keyspace();
+        let mut gauge = Gauge::new(1, ks, policy, Instant::now());
+        let shards = |ks: &Keyspace| ks.layout().active.count();
+        let hold = db.hold_resizes();
+        gauge.measure(ks);
+        gauge.measure(ks);
+        assert_eq!(shards(ks), 32, "held");
+        drop(hold);
+        gauge.measure(ks);
+        assert_eq!(shards(ks), 32, "the measure after a hold decides nothing");
+        gauge.measure(ks);
+        assert!(shards(ks) < 32, "shrinks once measured again");
     }
 
     #[test]

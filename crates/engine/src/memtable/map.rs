@@ -13,9 +13,10 @@
 //!
 //! Every change a client can see is reported to the journal here (`put`
 //! after a key's new state is known, `del` before it goes), which records
-//! it only inside a scope (see `journal`). `insert_absent`, `pop_first`
-//! and `take` report nothing: they move entries between memtables or
-//! empty one whole, and their callers log what that means.
+//! it only inside a scope (see `journal`). `insert_absent`, `pop_first`,
+//! `take` and `fill` report nothing: they move entries between memtables,
+//! empty one whole or fill one for an import, and their callers log what
+//! that means.
 
 use super::tree::{Iter, Path, Tree};
 use super::DueHint;
@@ -256,6 +257,29 @@ impl ShardMap {
         self.tally.bytes += added.bytes;
         self.tally.volatile += added.volatile;
         self.tally.deadlines += added.deadlines;
+        self.announce();
+        Ok(())
+    }
+
+    /// Fills an empty map with `entries` (each with its key's hash), which
+    /// are in ascending key order with no key twice, in one build instead
+    /// of an insert each; each entry gets the next version. Reports nothing
+    /// to the journal, as `insert_absent`: an import, the one caller, ends
+    /// in a snapshot. An entry list for a map that is not empty comes back.
+    pub(crate) fn fill(&mut self, entries: Vec<(u64, Entry)>) -> Result<(), Vec<(u64, Entry)>> {
+        if self.len() > 0 {
+            return Err(entries);
+        }
+        let mut tally = self.tally;
+        let mut version = self.version;
+        self.tree = Tree::from_sorted(entries.into_iter().map(|(hash, mut entry)| {
+            version += 1;
+            entry.set_version(version);
+            tally.add(&entry);
+            (fingerprint(hash), entry)
+        }));
+        self.tally = tally;
+        self.version = version;
         self.announce();
         Ok(())
     }

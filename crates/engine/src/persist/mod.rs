@@ -45,6 +45,7 @@
 //!    then the manifest, then `Wal::resume`).
 
 mod check;
+mod pipe;
 mod properties;
 mod recover;
 mod snapshot;

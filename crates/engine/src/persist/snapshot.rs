@@ -7,6 +7,7 @@
 //! install a snapshot whose log tail is not durable, nor one taken while
 //! the log lost records.
 
+use super::pipe;
 use super::properties::Properties;
 use super::{unix_ms, unix_secs, Inner};
 use crate::db::DumpStats;
@@ -155,27 +156,19 @@ fn write(inner: &Inner, journal: &Journal) -> Result<Written> {
         ..BuildOptions::default()
     };
     let mut builder = SsTableBuilder::new(file, staged.path.clone(), options);
-    let mut read = Ok(());
-    let mut stepped = DumpStats::default();
-    for (id, db) in inner.dbs.iter().enumerate() {
-        match db.dump(|e| builder.add(id as u32, e.key, e.kind.tag(), e.deadline, e.value)) {
-            Ok(s) => {
-                stepped.stepped_values += s.stepped_values;
-                stepped.steps += s.steps;
-            }
-            Err(e) => {
-                read = Err(e);
-                break;
-            }
-        }
-    }
+    let read = pipe::read_into(
+        &inner.dbs,
+        &staged.path,
+        &mut |db, key, tag, deadline, value| builder.add(db, key, tag, deadline, value),
+    );
+    let stepped = read.as_ref().copied().unwrap_or_default();
     let props = Properties {
         log_start: lsn,
         numbering,
         created_ms: unix_ms(),
         meta,
     };
-    let finished = read.and_then(|()| builder.finish(&props.encode()));
+    let finished = read.and_then(|_| builder.finish(&props.encode()));
     let stats = match finished {
         Ok(stats) => stats,
         Err(e) => {

@@ -13,7 +13,6 @@
 use super::object::{self, LoadError};
 use super::string::{Reader, Truncated};
 use super::{OPCODE_FUNCTION2, OPCODE_FUNCTION_PRE_GA, RDB_VERSION};
-use crc::{Crc, CRC_64_REDIS};
 use std::borrow::Cow;
 use tandem_engine::{Limits, Stamp, Value};
 
@@ -197,7 +196,7 @@ pub fn walk<'f>(
         // A file saved with `rdbchecksum no` stores 0.
         if stored != 0 {
             let covered = bytes.get(..end).ok_or_else(|| fail(end, "checksum"))?;
-            let crc = Crc::<u64>::new(&CRC_64_REDIS).checksum(covered);
+            let crc = super::CRC64.checksum(covered);
             if crc != stored {
                 return Err(fail(
                     end,
@@ -233,6 +232,7 @@ fn skip_function(r: &mut Reader<'_>, opcode: u8) -> Result<(), Truncated> {
 mod tests {
     use super::*;
     use crate::rdb::string::put_string;
+    use crc::{Crc, CRC_64_REDIS};
 
     /// A key as the test sink records it: database, name, deadline, stamp.
     type SeenKey = (u64, Vec<u8>, Option<u64>, Option<Stamp>);

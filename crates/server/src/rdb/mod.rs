@@ -13,7 +13,7 @@ pub mod packed;
 pub mod stream;
 pub mod string;
 
-use crc::{Crc, CRC_64_REDIS};
+use crc::{Crc, Table, CRC_64_REDIS};
 
 /// The RDB version Redis 7.0 writes (and the newest it reads).
 pub const RDB_VERSION: u16 = 10;
@@ -24,7 +24,10 @@ pub const OPCODE_FUNCTION2: u8 = 245;
 /// description, code), still read by Redis 7.0.
 pub const OPCODE_FUNCTION_PRE_GA: u8 = 246;
 
-const CRC64: Crc<u64> = Crc::<u64>::new(&CRC_64_REDIS);
+/// Redis's CRC-64, sliced by 16 bytes: a byte-at-a-time table reads an
+/// RDB file's 32 MB in about 90 ms, a tenth of the import (perf); this
+/// reads it several times faster. The table is built at compile time.
+pub(crate) const CRC64: Crc<u64, Table<16>> = Crc::<u64, Table<16>>::new(&CRC_64_REDIS);
 
 /// Ends `body` as a payload: the version and the checksum of everything
 /// before it.

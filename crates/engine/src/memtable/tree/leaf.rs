@@ -138,6 +138,27 @@ impl Leaf {
         })
     }
 
+    /// A leaf holding `items` (at most `LEAF_CAP`, in key order, no key
+    /// twice), for a tree built whole (`bulk`). The next insert after
+    /// the last slot starts a leaf of its own, as after an ascending load.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "`n` stops at `LEAF_CAP`, the arrays' length"
+    )]
+    pub(super) fn filled(items: impl Iterator<Item = (u8, Entry)>) -> Box<Leaf> {
+        let mut leaf = Leaf::new();
+        let mut n = 0;
+        for (fp, entry) in items.take(LEAF_CAP) {
+            leaf.fps[n] = fp;
+            leaf.entries[n] = Some(entry);
+            n += 1;
+        }
+        leaf.len = u8::try_from(n).unwrap_or(0);
+        leaf.last_insert = u8::try_from(n.saturating_sub(1)).unwrap_or(0);
+        leaf.rebuild_heads();
+        leaf
+    }
+
     pub(super) fn len(&self) -> usize {
         usize::from(self.len)
     }

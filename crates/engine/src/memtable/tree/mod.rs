@@ -24,6 +24,7 @@
 //! (see `due`).
 
 mod balance;
+mod bulk;
 #[cfg(test)]
 mod check;
 mod due;
