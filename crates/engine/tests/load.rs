@@ -90,3 +90,110 @@ fn a_resize_half_done_still_takes_every_key() {
     while db.migrate_step(1_000) {}
     check(&db, 9_000);
 }
+
+#[test]
+fn a_filled_shard_keeps_its_counts_and_announces_its_deadlines() {
+    let db = db(4);
+    assert_eq!(db.load(built(&db, 0..5_000)).unwrap(), None);
+    let stats = db.stats();
+    assert_eq!(stats.keys, 5_000);
+    assert_eq!(stats.volatile_keys, 500);
+    assert!(stats.avg_ttl_ms > 0);
+
+    // Keys due in a moment go without anyone touching them: the shards'
+    // deadline hints woke the reaper.
+    let reaped = Db::new(Options::default().shards(4));
+    let due = reaped.now_ms() + 100;
+    let keys = (0..2_000u32)
+        .map(|i| {
+            let key = format!("due:{i}");
+            reaped
+                .loadable(
+                    key.as_bytes(),
+                    Value::string(b"v".to_vec()),
+                    Some(due),
+                    None,
+                )
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(reaped.load(keys).unwrap(), None);
+    assert_eq!(reaped.dbsize(), 2_000);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while reaped.dbsize() > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the reaper never came"
+        );
+        std::thread::yield_now();
+    }
+}
+
+/// The keys `db` holds, in key order, read whole.
+fn keys(db: &Db) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    db.dump(|e| {
+        out.push(e.key.to_vec());
+        Ok::<_, ()>(())
+    })
+    .unwrap();
+    out
+}
+
+#[test]
+fn a_load_during_resizes_puts_each_key_in_once() {
+    for round in 0..20u32 {
+        let db = std::sync::Arc::new(db(2));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let resizer = {
+            let (db, stop) = (db.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let targets = [4, 8, 3, 16, 2, 5];
+                let mut t = round as usize;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    t += 1;
+                    if db.begin_resize(targets[t % targets.len()]) {
+                        while db.migrate_step(300) {}
+                    }
+                }
+            })
+        };
+        let loaded = db.load(built(&db, 0..30_000)).unwrap();
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        resizer.join().unwrap();
+        while db.migrate_step(10_000) {}
+        assert_eq!(loaded, None, "round {round}");
+        let got = keys(&db);
+        assert_eq!(got.len(), 30_000, "round {round}");
+        assert!(
+            got.windows(2).all(|w| w[0] < w[1]),
+            "round {round}: a key twice"
+        );
+        check(&db, 30_000);
+    }
+}
+
+#[test]
+fn two_loads_at_once_into_shared_shards() {
+    for shards in [1, 3] {
+        let db = db(shards);
+        let (a, b) = (built(&db, 0..20_000), built(&db, 20_000..40_000));
+        let (ra, rb) = std::thread::scope(|s| {
+            let ta = s.spawn(|| db.load(a).unwrap());
+            let tb = s.spawn(|| db.load(b).unwrap());
+            (ta.join().unwrap(), tb.join().unwrap())
+        });
+        assert_eq!((ra, rb), (None, None));
+        assert_eq!(keys(&db).len(), 40_000);
+        check(&db, 40_000);
+    }
+}
+
+#[test]
+fn a_key_built_for_another_database_is_routed_again() {
+    let (home, other) = (db(8), db(8));
+    let keys = built(&other, 0..3_000);
+    assert_eq!(home.load(keys).unwrap(), None);
+    check(&home, 3_000);
+    assert_eq!(other.dbsize(), 0);
+}

@@ -5,7 +5,9 @@
 //! Owns the import's rules: only into a store that holds no key yet (so
 //! a restart that keeps the flag cannot put old data over new), keys
 //! whose deadline has passed are left out and a key met twice stops the
-//! import (as Redis's loader does), and progress is logged every second.
+//! import (as Redis's loader does), and progress is logged every second
+//! while the file is read (the keys then go in at once, in well under a
+//! second for a million).
 //! It runs on the loading thread, while clients get `-LOADING`. It must
 //! never serve a half-imported store: any error stops the server before
 //! loading ends.
@@ -22,9 +24,10 @@ use tandem_engine::{Db, Loadable, Stamp, Value};
 const PROGRESS_EVERY: Duration = Duration::from_secs(1);
 
 /// Keys read before they are built, as one batch, on a thread for each
-/// half of the shards while the file's next batch is read. Small enough
-/// that a batch's memory is reused hot rather than freshly faulted in
-/// (docs/BENCHMARKS.md, "RDB import").
+/// half of the shards while the file's next batch is read. The built
+/// keys are kept (32 bytes each beside the data) until the walk ends;
+/// the batch itself, the values read but not yet built, is what this
+/// bounds (docs/BENCHMARKS.md, "RDB import").
 const BATCH: usize = 1 << 16;
 
 /// What an import did.
@@ -102,7 +105,7 @@ pub fn run(shared: &Shared, path: &Path) -> Result<Imported, String> {
     }
     let loaded_in = started.elapsed();
     store
-        .snapshot()
+        .snapshot_on_two_threads()
         .map_err(|e| format!("imported {shown}, but could not save it: {e}"))?;
     tracing::info!(
         "imported {shown} (RDB version {}): {} keys, {} already expired and left out, \
@@ -127,8 +130,8 @@ struct Pending<'f> {
     stamp: Option<Stamp>,
 }
 
-/// The walk's sink: keys into the databases a batch at a time,
-/// libraries kept for the end.
+/// The walk's sink: keys built a batch at a time and kept, put in when
+/// the walk ends; libraries kept for the end.
 struct Loader<'s, 'e, 'f> {
     dbs: &'e [Db],
     scope: &'s std::thread::Scope<'s, 'e>,

@@ -1,6 +1,6 @@
-//! DUMP and RESTORE, and an import's loading: a key's whole value read
-//! out item by item, and a value built outside (`collection::build`) put
-//! back as a key.
+//! DUMP and RESTORE: a key's whole value read out item by item, and a
+//! value built outside (`collection::build`) put back as a key. An
+//! import's loading is `load`.
 //!
 //! Owns RESTORE's rules as Redis 7.0 keeps them: a live key refuses it
 //! unless it replaces; a deadline already past leaves no key (and

@@ -17,7 +17,13 @@ use crate::error::Result;
 use crate::keyspace::Built;
 
 /// A key built by `Db::loadable`, to put in with `Db::load`.
-pub struct Loadable(Built);
+pub struct Loadable {
+    built: Built,
+    /// The keyspace whose hash it carries (its address): each keyspace
+    /// seeds its own hasher, so a key built for one is routed again when
+    /// loaded into another.
+    home: usize,
+}
 
 /// While alive, the resizer decides nothing for the database it was taken
 /// on (`Db::hold_resizes`).
@@ -86,7 +92,10 @@ impl Db {
         if let Some(stamp) = stamp {
             ctx.access.stamp_restored(&entry, stamp);
         }
-        Ok(Loadable(Built::new(self.ks.hash(key), entry)))
+        Ok(Loadable {
+            built: Built::new(self.ks.hash(key), entry),
+            home: self.home(),
+        })
     }
 
     /// Puts keys built by `loadable` in: an empty shard takes its keys as
@@ -96,7 +105,22 @@ impl Db {
     /// after it may not have gone in. Refused while writes are.
     pub fn load(&self, keys: Vec<Loadable>) -> Result<Option<Vec<u8>>> {
         self.check_writable()?;
-        let built = keys.into_iter().map(|l| l.0).collect();
+        let home = self.home();
+        let built = keys
+            .into_iter()
+            .map(|l| {
+                if l.home == home {
+                    l.built
+                } else {
+                    let entry = l.built.entry;
+                    Built::new(self.ks.hash(entry.key()), entry)
+                }
+            })
+            .collect();
         Ok(self.ks.load_built(built).map(|e| e.key().to_vec()))
+    }
+
+    fn home(&self) -> usize {
+        std::sync::Arc::as_ptr(&self.ks) as usize
     }
 }

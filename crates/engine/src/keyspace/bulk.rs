@@ -49,46 +49,52 @@ impl Keyspace {
     /// Puts `items` in. Returns an entry whose key was already present
     /// (given twice, or held before); the entries after it in its shard's
     /// order may not have gone in.
-    pub(crate) fn load_built(&self, items: Vec<Built>) -> Option<Entry> {
+    ///
+    /// Sorted where they lie, by shard and then key, and handed to each
+    /// shard as a run of that one vector: no second copy of the records
+    /// (an import holds one for every key it read).
+    pub(crate) fn load_built(&self, mut items: Vec<Built>) -> Option<Entry> {
         let layout = self.layout();
         let shards = &layout.active;
-        let mut groups: Vec<Vec<Built>> = (0..shards.count()).map(|_| Vec::new()).collect();
-        for b in items {
-            if let Some(g) = groups.get_mut(shards.index(b.hash)) {
-                g.push(b);
+        let shard_of = |b: &Built| shards.index(b.hash);
+        items.sort_unstable_by(|a, b| {
+            (shard_of(a), a.order)
+                .cmp(&(shard_of(b), b.order))
+                .then_with(|| a.entry.key().cmp(b.entry.key()))
+        });
+        // A key given twice has one hash, so one shard: its copies are
+        // neighbours.
+        let same = |a: &Built, b: &Built| a.order == b.order && a.entry.key() == b.entry.key();
+        if let Some(at) = items
+            .windows(2)
+            .position(|w| matches!(w, [a, b] if same(a, b)))
+        {
+            return items.into_iter().nth(at + 1).map(|b| b.entry);
+        }
+        // Each shard's run, as (shard, length).
+        let mut runs: Vec<(usize, usize)> = Vec::new();
+        for b in &items {
+            let i = shard_of(b);
+            match runs.last_mut() {
+                Some((j, n)) if *j == i => *n += 1,
+                _ => runs.push((i, 1)),
             }
         }
-        for (i, mut group) in groups.into_iter().enumerate() {
-            if group.is_empty() {
-                continue;
-            }
-            group.sort_unstable_by(|a, b| {
-                a.order
-                    .cmp(&b.order)
-                    .then_with(|| a.entry.key().cmp(b.entry.key()))
-            });
-            if let Some(at) = group.windows(2).position(
-                |w| matches!(w, [a, b] if a.order == b.order && a.entry.key() == b.entry.key()),
-            ) {
-                return group.into_iter().nth(at + 1).map(|b| b.entry);
-            }
-            let run: Vec<(u64, Entry)> = group.into_iter().map(|b| (b.hash, b.entry)).collect();
-            let refused = if layout.frozen.is_none() {
+        let mut rest = items.into_iter();
+        for (i, n) in runs {
+            let mut run = rest.by_ref().take(n).map(|b| (b.hash, b.entry));
+            if layout.frozen.is_none() {
                 let mut map = shards.shard(i).write();
-                // Rule 1: a resize that began since the load moves what
-                // this memtable holds; the keys go in one by one instead.
-                if shards.is_frozen() {
-                    Err(run)
-                } else {
-                    map.fill(run)
+                // Rule 1: once a resize has begun, what this memtable
+                // holds is being moved; the keys go in one by one instead
+                // (and so do the runs after this one, routed by this
+                // layout to the frozen memtable).
+                if !shards.is_frozen() && map.fill(&mut run) {
+                    continue;
                 }
-            } else {
-                Err(run)
-            };
-            if let Err(run) = refused {
-                if let Some(twice) = self.load_each(run) {
-                    return Some(twice);
-                }
+            }
+            if let Some(twice) = self.load_each(run) {
+                return Some(twice);
             }
         }
         None
@@ -96,7 +102,7 @@ impl Keyspace {
 
     /// Puts each entry in by the write protocol; returns the first whose
     /// key was present.
-    fn load_each(&self, run: Vec<(u64, Entry)>) -> Option<Entry> {
+    fn load_each(&self, run: impl Iterator<Item = (u64, Entry)>) -> Option<Entry> {
         for (_, mut entry) in run {
             let key = entry.key().to_vec();
             let back = self.write(&key, move |map, hash| {

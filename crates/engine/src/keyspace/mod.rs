@@ -5,7 +5,8 @@
 //! operations need besides a shard (`context`), resizing (`resize`:
 //! freeze, serve, drain), the policy that decides when (`policy`), the
 //! loop that applies it (`resizer`, run by the `Background` the keyspace
-//! is on), and the reaper's lateness record (`lateness`). It must never
+//! is on), an import's bulk load (`bulk`), and the reaper's lateness
+//! record (`lateness`). It must never
 //! use `db`, `expiry` or `background`: they sit above it.
 //!
 //! # Freeze, serve, drain

@@ -265,14 +265,17 @@ impl ShardMap {
     /// are in ascending key order with no key twice, in one build instead
     /// of an insert each; each entry gets the next version. Reports nothing
     /// to the journal, as `insert_absent`: an import, the one caller, ends
-    /// in a snapshot. An entry list for a map that is not empty comes back.
-    pub(crate) fn fill(&mut self, entries: Vec<(u64, Entry)>) -> Result<(), Vec<(u64, Entry)>> {
+    /// in a snapshot. Returns false, taking nothing, if the map holds keys.
+    pub(crate) fn fill(
+        &mut self,
+        entries: &mut impl ExactSizeIterator<Item = (u64, Entry)>,
+    ) -> bool {
         if self.len() > 0 {
-            return Err(entries);
+            return false;
         }
         let mut tally = self.tally;
         let mut version = self.version;
-        self.tree = Tree::from_sorted(entries.into_iter().map(|(hash, mut entry)| {
+        self.tree = Tree::from_sorted(entries.map(|(hash, mut entry)| {
             version += 1;
             entry.set_version(version);
             tally.add(&entry);
@@ -281,7 +284,7 @@ impl ShardMap {
         self.tally = tally;
         self.version = version;
         self.announce();
-        Ok(())
+        true
     }
 
     /// Adds or replaces the entry for `entry`'s key, returning the old one.

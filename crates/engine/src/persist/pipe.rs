@@ -3,10 +3,14 @@
 //! Owns handing the entries `Db::dump` reads (the merge of every shard
 //! in key order) to the SSTable builder (blocks, compression, checksums,
 //! the filter) through a short queue of chunks, so the two halves of a
-//! snapshot run at once: each took about half of a snapshot's time (perf,
-//! 1.1M keys). Entries keep the order the read gives them. It must never
-//! reorder, drop or repeat an entry, nor let the reader run more than a
-//! few chunks ahead (memory stays bounded whatever the keyspace holds).
+//! snapshot run at once (perf, 1.1M keys: the read 22% of samples, the
+//! build 15%; the snapshot ran in 0.47 s against 0.64 s on one thread).
+//! Only for a snapshot no client waits behind
+//! (`Store::snapshot_on_two_threads`); a served store's snapshot reads
+//! and builds on one thread (`inline`). Entries keep the order the read
+//! gives them. It must never reorder, drop or repeat an entry, nor let
+//! the reader run more than a few chunks ahead: in flight are at most
+//! `QUEUED + 2` chunks, each about 1 MB or one entry past that.
 
 use crate::db::{Db, DumpStats};
 use std::path::Path;
@@ -30,10 +34,19 @@ struct Item {
 }
 
 /// Entries read and not yet written.
-#[derive(Default)]
 struct Chunk {
     bytes: Vec<u8>,
     items: Vec<Item>,
+}
+
+impl Chunk {
+    /// Sized for a full chunk of small entries, so it seldom regrows.
+    fn new() -> Chunk {
+        Chunk {
+            bytes: Vec::with_capacity(CHUNK_BYTES + 4096),
+            items: Vec::with_capacity(CHUNK_BYTES / 64),
+        }
+    }
 }
 
 /// What the writer calls with each entry: database, key, type tag,
@@ -54,6 +67,7 @@ pub(super) fn read_into(dbs: &[Db], path: &Path, add: &mut Add<'_>) -> Result<Du
         let Ok(reader) = reader else {
             return inline(dbs, add);
         };
+
         let written = write(&rx, path, add);
         // The reader's next hand-over fails once the queue is gone.
         drop(rx);
@@ -73,7 +87,7 @@ pub(super) fn read_into(dbs: &[Db], path: &Path, add: &mut Add<'_>) -> Result<Du
 /// The reader's side. An error only says the writer stopped.
 fn read(dbs: &[Db], tx: &SyncSender<Chunk>) -> Result<DumpStats> {
     let mut stats = DumpStats::default();
-    let mut chunk = Chunk::default();
+    let mut chunk = Chunk::new();
     for (id, db) in dbs.iter().enumerate() {
         let db_id = u32::try_from(id).unwrap_or(u32::MAX);
         let s = db.dump(|e| {
@@ -87,7 +101,7 @@ fn read(dbs: &[Db], tx: &SyncSender<Chunk>) -> Result<DumpStats> {
                 value_len: e.value.len(),
             });
             if chunk.bytes.len() >= CHUNK_BYTES {
-                tx.send(std::mem::take(&mut chunk))
+                tx.send(std::mem::replace(&mut chunk, Chunk::new()))
                     .map_err(|_| Error::Closed)?;
             }
             Ok(())
@@ -127,8 +141,8 @@ fn write(rx: &Receiver<Chunk>, path: &Path, add: &mut Add<'_>) -> Result<()> {
     Ok(())
 }
 
-/// Both sides on this thread.
-fn inline(dbs: &[Db], add: &mut Add<'_>) -> Result<DumpStats> {
+/// Both sides on this thread: a served store's snapshot.
+pub(super) fn inline(dbs: &[Db], add: &mut Add<'_>) -> Result<DumpStats> {
     let mut stats = DumpStats::default();
     for (id, db) in dbs.iter().enumerate() {
         let db_id = u32::try_from(id).unwrap_or(u32::MAX);
@@ -178,7 +192,9 @@ mod tests {
         let mut seen = Seen::new();
         let mut add = |db: u32, key: &[u8], tag: u8, deadline: Option<u64>, value: &[u8]| {
             if fail_after == Some(seen.len()) {
-                return Err(Error::Closed);
+                // Not `Closed`, which is what the reader says once the
+                // writer is gone: the writer's own error must win.
+                return Err(Error::Poisoned("the test's writer failed".into()));
             }
             seen.push((db, key.to_vec(), tag, deadline, value.to_vec()));
             Ok(())
@@ -207,7 +223,7 @@ mod tests {
         let dbs = filled();
         for at in [0, 1, 700, 2_505] {
             let (r, seen) = collect(&dbs, true, Some(at));
-            assert!(matches!(r, Err(Error::Closed)), "at {at}");
+            assert!(matches!(r, Err(Error::Poisoned(_))), "at {at}: {r:?}");
             assert_eq!(seen.len(), at);
         }
     }

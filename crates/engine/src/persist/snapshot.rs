@@ -64,15 +64,20 @@ fn is_snapshot(pattern: &str, name: &str) -> bool {
 }
 
 /// Takes a snapshot. `journal` is the log `appendonly` keeps, or `None`
-/// to log to a new one only while the snapshot is taken. The caller holds
+/// to log to a new one only while the snapshot is taken; `two_threads`
+/// reads on a thread of its own (`pipe`). The caller holds
 /// `snapshotting`.
-pub(super) fn take_locked(inner: &Inner, journal: Option<Arc<Journal>>) -> Result<SnapshotInfo> {
+pub(super) fn take_locked(
+    inner: &Inner,
+    journal: Option<Arc<Journal>>,
+    two_threads: bool,
+) -> Result<SnapshotInfo> {
     let started = Instant::now();
     let (journal, temporary) = match journal {
         Some(journal) => (journal, false),
         None => (inner.open_log()?, true),
     };
-    let written = write(inner, &journal);
+    let written = write(inner, &journal, two_threads);
     let (path, stats, lsn, failed, stepped) = match written {
         Ok(w) => w,
         Err(e) => {
@@ -135,7 +140,7 @@ pub(super) fn take_locked(inner: &Inner, journal: Option<Arc<Journal>>) -> Resul
 type Written = (PathBuf, (u64, u64), u64, bool, DumpStats);
 
 /// Writes the snapshot file and installs it under its name (rule 2).
-fn write(inner: &Inner, journal: &Journal) -> Result<Written> {
+fn write(inner: &Inner, journal: &Journal, two_threads: bool) -> Result<Written> {
     let fs = inner.fs.as_ref();
     let wal = journal.wal();
     let pattern = inner.state.lock().options.snapshot_name.clone();
@@ -156,11 +161,13 @@ fn write(inner: &Inner, journal: &Journal) -> Result<Written> {
         ..BuildOptions::default()
     };
     let mut builder = SsTableBuilder::new(file, staged.path.clone(), options);
-    let read = pipe::read_into(
-        &inner.dbs,
-        &staged.path,
-        &mut |db, key, tag, deadline, value| builder.add(db, key, tag, deadline, value),
-    );
+    let mut add =
+        |db, key: &[u8], tag, deadline, value: &[u8]| builder.add(db, key, tag, deadline, value);
+    let read = if two_threads {
+        pipe::read_into(&inner.dbs, &staged.path, &mut add)
+    } else {
+        pipe::inline(&inner.dbs, &mut add)
+    };
     let stepped = read.as_ref().copied().unwrap_or_default();
     let props = Properties {
         log_start: lsn,

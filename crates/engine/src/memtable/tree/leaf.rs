@@ -139,8 +139,8 @@ impl Leaf {
     }
 
     /// A leaf holding `items` (at most `LEAF_CAP`, in key order, no key
-    /// twice), for a tree built whole (`bulk`). The next insert after
-    /// the last slot starts a leaf of its own, as after an ascending load.
+    /// twice), for a tree built whole (`bulk`). The last slot counts as
+    /// the latest insert, as after an ascending load.
     #[expect(
         clippy::indexing_slicing,
         reason = "`n` stops at `LEAF_CAP`, the arrays' length"
