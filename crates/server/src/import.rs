@@ -25,7 +25,7 @@ const PROGRESS_EVERY: Duration = Duration::from_secs(1);
 
 /// Keys read before they are built, as one batch, on a thread for each
 /// half of the shards while the file's next batch is read. The built
-/// keys are kept (32 bytes each beside the data) until the walk ends;
+/// keys are kept (40 bytes each beside the data) until the walk ends;
 /// the batch itself, the values read but not yet built, is what this
 /// bounds (docs/BENCHMARKS.md, "RDB import").
 const BATCH: usize = 1 << 16;

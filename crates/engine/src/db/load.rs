@@ -19,10 +19,10 @@ use crate::keyspace::Built;
 /// A key built by `Db::loadable`, to put in with `Db::load`.
 pub struct Loadable {
     built: Built,
-    /// The keyspace whose hash it carries (its address): each keyspace
-    /// seeds its own hasher, so a key built for one is routed again when
-    /// loaded into another.
-    home: usize,
+    /// The keyspace whose hash it carries (`Keyspace::uid`): each
+    /// keyspace seeds its own hasher, so a key built for one is routed
+    /// again when loaded into another.
+    home: u64,
 }
 
 /// While alive, the resizer decides nothing for the database it was taken
@@ -94,18 +94,19 @@ impl Db {
         }
         Ok(Loadable {
             built: Built::new(self.ks.hash(key), entry),
-            home: self.home(),
+            home: self.ks.uid,
         })
     }
 
     /// Puts keys built by `loadable` in: an empty shard takes its keys as
     /// one tree built in key order, any other shard one key at a time.
-    /// Returns a key found twice (given twice, or already held), which
-    /// the import refuses as Redis refuses a key twice in one file; keys
-    /// after it may not have gone in. Refused while writes are.
+    /// Returns a key found twice, which the import refuses as Redis
+    /// refuses a key twice in one file: given twice, and then nothing
+    /// goes in; or already held, and then the keys after it may not have
+    /// gone in. Refused while writes are.
     pub fn load(&self, keys: Vec<Loadable>) -> Result<Option<Vec<u8>>> {
         self.check_writable()?;
-        let home = self.home();
+        let home = self.ks.uid;
         let built = keys
             .into_iter()
             .map(|l| {
@@ -118,9 +119,5 @@ impl Db {
             })
             .collect();
         Ok(self.ks.load_built(built).map(|e| e.key().to_vec()))
-    }
-
-    fn home(&self) -> usize {
-        std::sync::Arc::as_ptr(&self.ks) as usize
     }
 }

@@ -13,9 +13,8 @@ use super::Keyspace;
 use crate::entry::Entry;
 
 /// An entry ready to load: its key's hash and first 16 bytes (as two
-/// big-endian numbers, zero-padded), which order it without opening its
-/// block. Two `u64`s rather than a `u128`, which would align the whole
-/// record to 16 bytes and make it half as large again.
+/// big-endian numbers, zero-padded, high one first), which order it
+/// without opening its block.
 pub(crate) struct Built {
     pub(crate) hash: u64,
     order: (u64, u64),
@@ -42,13 +41,14 @@ impl Built {
     }
 }
 
-// 32 bytes; with a `u128` it would be 48.
+// An import holds one per key until its keys go in.
 const _: () = assert!(std::mem::size_of::<Built>() == 32);
 
 impl Keyspace {
-    /// Puts `items` in. Returns an entry whose key was already present
-    /// (given twice, or held before); the entries after it in its shard's
-    /// order may not have gone in.
+    /// Puts `items` in. Returns an entry whose key was already present:
+    /// given twice (found before anything goes in, so nothing does), or
+    /// held before (then the entries after it, in its shard and in the
+    /// shards after, may not have gone in).
     ///
     /// Sorted where they lie, by shard and then key, and handed to each
     /// shard as a run of that one vector: no second copy of the records

@@ -81,8 +81,15 @@ pub use resize::{ResizeEvent, ResizeState};
 pub(crate) use resizer::run as run_resizer;
 use std::sync::Arc;
 
+/// Numbers each keyspace made in this process, for `Keyspace::uid`.
+static KEYSPACES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// A keyspace: one database's data.
 pub(crate) struct Keyspace {
+    /// This keyspace's number, never reused in the process: each seeds
+    /// its own hasher, so something built with one keyspace's hashes
+    /// (an import's `Loadable`) is told apart from another's by it.
+    pub(crate) uid: u64,
     layout: ArcSwap<Layout>,
     hasher: KeyHasher,
     pub(crate) kind: MemtableKind,
@@ -116,6 +123,7 @@ impl Keyspace {
         };
         let active = Arc::new(Shards::new(shards, hasher, &alarm));
         Self {
+            uid: KEYSPACES.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             layout: ArcSwap::from_pointee(Layout {
                 id: 0,
                 active,

@@ -364,8 +364,8 @@ impl Store {
     /// one builds the file (`pipe`): about a quarter faster with two cores,
     /// for a snapshot no client waits behind (an import's, while clients
     /// get `-LOADING`). A served store saves on one thread, leaving the
-    /// other cores to requests; here a few 1 MB chunks, each with at most
-    /// one value past that size, are in flight between the two.
+    /// other cores to requests; here a few chunks of about 1.6 MB, or one
+    /// value past that size, are in flight between the two.
     pub fn snapshot_on_two_threads(&self) -> Result<SnapshotInfo> {
         let _one = self.inner.snapshotting.lock();
         let journal = self.journal();

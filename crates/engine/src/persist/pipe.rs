@@ -10,7 +10,8 @@
 //! and builds on one thread (`inline`). Entries keep the order the read
 //! gives them. It must never reorder, drop or repeat an entry, nor let
 //! the reader run more than a few chunks ahead: in flight are at most
-//! `QUEUED + 2` chunks, each about 1 MB or one entry past that.
+//! `QUEUED + 2` chunks, each about 1 MB of keys and values (or one entry
+//! past that) and 640 KB of records.
 
 use crate::db::{Db, DumpStats};
 use std::path::Path;
@@ -19,6 +20,10 @@ use tandem_storage::{Error, Result};
 
 /// Bytes of keys and values a chunk collects before it is handed over.
 const CHUNK_BYTES: usize = 1 << 20;
+
+/// Entries a chunk collects at most: small entries fill a chunk's records
+/// before its bytes (an `Item` is 40 bytes).
+const CHUNK_ITEMS: usize = 16_384;
 
 /// Chunks the reader may have handed over and the writer not yet taken.
 const QUEUED: usize = 4;
@@ -44,7 +49,7 @@ impl Chunk {
     fn new() -> Chunk {
         Chunk {
             bytes: Vec::with_capacity(CHUNK_BYTES + 4096),
-            items: Vec::with_capacity(CHUNK_BYTES / 64),
+            items: Vec::with_capacity(CHUNK_ITEMS),
         }
     }
 }
@@ -100,7 +105,7 @@ fn read(dbs: &[Db], tx: &SyncSender<Chunk>) -> Result<DumpStats> {
                 key_len: e.key.len(),
                 value_len: e.value.len(),
             });
-            if chunk.bytes.len() >= CHUNK_BYTES {
+            if chunk.bytes.len() >= CHUNK_BYTES || chunk.items.len() >= CHUNK_ITEMS {
                 tx.send(std::mem::replace(&mut chunk, Chunk::new()))
                     .map_err(|_| Error::Closed)?;
             }
@@ -163,10 +168,11 @@ mod tests {
 
     fn filled() -> Vec<Db> {
         let dbs: Vec<Db> = (0..3).map(|_| Db::new(Options::default())).collect();
-        // About 5 MB in the first database (several chunks), a few keys in
-        // the third, none in the second.
+        // About 14 MB in the first database: more chunks than the queue
+        // holds, so a reader whose writer fails early is still sending and
+        // ends with `Closed`. A few keys in the third, none in the second.
         let big = vec![b'x'; 2_000];
-        for i in 0..2_500u32 {
+        for i in 0..7_000u32 {
             let key = format!("key:{i:06}");
             dbs[0]
                 .set(key.as_bytes(), &big, SetOptions::default())
@@ -213,7 +219,7 @@ mod tests {
         let (piped, seen) = collect(&dbs, true, None);
         let (inline, want) = collect(&dbs, false, None);
         assert!(piped.is_ok() && inline.is_ok());
-        assert_eq!(seen.len(), 2_510);
+        assert_eq!(seen.len(), 7_010);
         assert_eq!(seen, want);
         assert!(seen.iter().filter(|s| s.0 == 2).all(|s| s.3.is_some()));
     }
@@ -221,7 +227,10 @@ mod tests {
     #[test]
     fn a_writer_that_fails_stops_the_reader() {
         let dbs = filled();
-        for at in [0, 1, 700, 2_505] {
+        // Early failures leave the reader blocked on a full queue, so it
+        // surely ends with its own error, which must not be the one
+        // returned; later ones check that entries before them arrived.
+        for at in [0, 1, 700, 7_005] {
             let (r, seen) = collect(&dbs, true, Some(at));
             assert!(matches!(r, Err(Error::Poisoned(_))), "at {at}: {r:?}");
             assert_eq!(seen.len(), at);
