@@ -187,10 +187,9 @@ impl<'s, 'e, 'f: 'e> Loader<'s, 'e, 'f> {
     fn wait(&mut self) -> Result<(), String> {
         let mut result = Ok(());
         for (handle, slot) in self.building.drain(..).zip(&mut self.built) {
-            match handle.join() {
-                Ok(Ok(built)) => *slot = built,
-                Ok(Err(e)) => result = result.and(Err(e)),
-                Err(_) => result = result.and(Err("an import thread panicked".into())),
+            match joined(handle) {
+                Ok(built) => *slot = built,
+                Err(e) => result = result.and(Err(e)),
             }
         }
         result?;
@@ -207,13 +206,17 @@ impl<'s, 'e, 'f: 'e> Loader<'s, 'e, 'f> {
             .collect();
         let mut result = Ok(());
         for handle in loading {
-            let done = handle
-                .join()
-                .unwrap_or_else(|_| Err("an import thread panicked".into()));
-            result = result.and(done);
+            result = result.and(joined(handle));
         }
         result
     }
+}
+
+/// What an import thread returned, a panic as an error.
+fn joined<T>(handle: ScopedJoinHandle<'_, Result<T, String>>) -> Result<T, String> {
+    handle
+        .join()
+        .unwrap_or_else(|_| Err("an import thread panicked".into()))
 }
 
 /// Keys built for the databases, by database index.

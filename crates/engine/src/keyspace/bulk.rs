@@ -11,6 +11,7 @@
 
 use super::Keyspace;
 use crate::entry::Entry;
+use crate::scan::window;
 
 /// An entry ready to load: its key's hash and first 16 bytes (as two
 /// big-endian numbers, zero-padded, high one first), which order it
@@ -23,21 +24,9 @@ pub(crate) struct Built {
 
 impl Built {
     pub(crate) fn new(hash: u64, entry: Entry) -> Built {
-        let mut b = [0u8; 16];
         let key = entry.key();
-        let n = key.len().min(16);
-        if let (Some(dst), Some(src)) = (b.get_mut(..n), key.get(..n)) {
-            dst.copy_from_slice(src);
-        }
-        let [a0, a1, a2, a3, a4, a5, a6, a7, b0, b1, b2, b3, b4, b5, b6, b7] = b;
-        Built {
-            hash,
-            order: (
-                u64::from_be_bytes([a0, a1, a2, a3, a4, a5, a6, a7]),
-                u64::from_be_bytes([b0, b1, b2, b3, b4, b5, b6, b7]),
-            ),
-            entry,
-        }
+        let order = (window(key, 0), window(key, 8));
+        Built { hash, order, entry }
     }
 }
 

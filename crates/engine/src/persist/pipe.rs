@@ -89,31 +89,26 @@ pub(super) fn read_into(dbs: &[Db], path: &Path, add: &mut Add<'_>) -> Result<Du
     })
 }
 
-/// The reader's side. An error only says the writer stopped.
+/// The reader's side: `inline`'s read, each entry copied into a chunk.
+/// An error only says the writer stopped.
 fn read(dbs: &[Db], tx: &SyncSender<Chunk>) -> Result<DumpStats> {
-    let mut stats = DumpStats::default();
     let mut chunk = Chunk::new();
-    for (id, db) in dbs.iter().enumerate() {
-        let db_id = u32::try_from(id).unwrap_or(u32::MAX);
-        let s = db.dump(|e| {
-            chunk.bytes.extend_from_slice(e.key);
-            chunk.bytes.extend_from_slice(e.value);
-            chunk.items.push(Item {
-                db: db_id,
-                tag: e.kind.tag(),
-                deadline: e.deadline,
-                key_len: e.key.len(),
-                value_len: e.value.len(),
-            });
-            if chunk.bytes.len() >= CHUNK_BYTES || chunk.items.len() >= CHUNK_ITEMS {
-                tx.send(std::mem::replace(&mut chunk, Chunk::new()))
-                    .map_err(|_| Error::Closed)?;
-            }
-            Ok(())
-        })?;
-        stats.stepped_values += s.stepped_values;
-        stats.steps += s.steps;
-    }
+    let stats = inline(dbs, &mut |db, key, tag, deadline, value| {
+        chunk.bytes.extend_from_slice(key);
+        chunk.bytes.extend_from_slice(value);
+        chunk.items.push(Item {
+            db,
+            tag,
+            deadline,
+            key_len: key.len(),
+            value_len: value.len(),
+        });
+        if chunk.bytes.len() >= CHUNK_BYTES || chunk.items.len() >= CHUNK_ITEMS {
+            tx.send(std::mem::replace(&mut chunk, Chunk::new()))
+                .map_err(|_| Error::Closed)?;
+        }
+        Ok(())
+    })?;
     if !chunk.items.is_empty() {
         tx.send(chunk).map_err(|_| Error::Closed)?;
     }

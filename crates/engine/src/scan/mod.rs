@@ -14,7 +14,7 @@ pub(crate) use cursor::CursorTable;
 pub use glob::glob_match;
 pub(crate) use merge::MergeCursor;
 pub use merge::RangeIter;
-pub(crate) use shard_cursor::ValueAt;
+pub(crate) use shard_cursor::{window, ValueAt};
 
 use bytes::Bytes;
 use std::ops::{Bound, Range};

@@ -228,7 +228,7 @@ pub(super) fn refill(
     clippy::indexing_slicing,
     reason = "`n` is at most 8 and at most `rest.len()`"
 )]
-pub(super) fn window(key: &[u8], offset: usize) -> u64 {
+pub(crate) fn window(key: &[u8], offset: usize) -> u64 {
     let mut b = [0u8; 8];
     if let Some(rest) = key.get(offset..) {
         let n = rest.len().min(8);
