@@ -28,6 +28,7 @@
 
 // The command table is the server's own business; outside users need only
 // the list of names (the compatibility runner skips unsupported commands).
+mod acl;
 mod blocking;
 pub(crate) mod command;
 pub mod config;

@@ -61,6 +61,12 @@ pub struct ClientEntry {
     /// CLIENT NO-EVICT.
     pub no_evict: AtomicBool,
     shown: Mutex<Shown>,
+    /// The user it runs as (CLIENT LIST's `user`, CLIENT KILL USER, ACL
+    /// DELUSER), set when it authenticates.
+    user: Mutex<Vec<u8>>,
+    /// Woken when its user's channel permissions narrow: a subscribed
+    /// connection waits on it and checks its subscriptions again.
+    pub acl_check: tokio::sync::Notify,
 }
 
 impl ClientEntry {
@@ -72,6 +78,24 @@ impl ClientEntry {
             self.last_cmd
                 .store(u64::try_from(i).unwrap_or(u64::MAX), Ordering::Relaxed);
         }
+    }
+
+    /// Records the user it now runs as.
+    pub fn set_user(&self, name: &[u8]) {
+        let mut user = self.user.lock();
+        if *user != name {
+            *user = name.to_vec();
+        }
+    }
+
+    /// The user it runs as.
+    pub fn user(&self) -> Vec<u8> {
+        self.user.lock().clone()
+    }
+
+    /// Whether it runs as `name`.
+    pub fn is_user(&self, name: &[u8]) -> bool {
+        *self.user.lock() == name
     }
 
     /// Publishes what the client shows now (CLIENT LIST and INFO show
@@ -119,7 +143,7 @@ impl ClientEntry {
             .map(|n| String::from_utf8_lossy(n).into_owned())
             .unwrap_or_default();
         format!(
-            "id={} addr={} laddr={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} cmd={} user=default resp={}",
+            "id={} addr={} laddr={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} cmd={} user={} resp={}",
             self.id,
             self.addr,
             self.laddr,
@@ -133,6 +157,7 @@ impl ClientEntry {
             shown.ssub,
             shown.multi,
             cmd,
+            String::from_utf8_lossy(&self.user.lock()),
             shown.resp
         )
     }
@@ -173,6 +198,8 @@ impl Clients {
                 resp: 2,
                 ..Shown::default()
             }),
+            user: Mutex::new(b"default".to_vec()),
+            acl_check: tokio::sync::Notify::new(),
         });
         self.map.lock().insert(id, Arc::clone(&entry));
         entry

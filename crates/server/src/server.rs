@@ -91,7 +91,9 @@ impl Server {
             None => None,
         };
         let metrics = crate::metrics::bind(&config.bind, config.observability.metrics_port).await?;
-        let shared = Shared::new(config, crate::command::stat_names().len());
+        let shared = Shared::new(config, crate::command::acl_catalog());
+        crate::command::load_users(&shared)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("ACL: {e}")))?;
         Ok(Server {
             tcp,
             unix,
@@ -257,7 +259,7 @@ async fn admit(
     let refusal = if shared.clients.load(Ordering::Relaxed) >= config.maxclients as usize {
         Some("-ERR max number of clients reached\r\n")
     } else if config.protected_mode
-        && config.requirepass.is_none()
+        && shared.acl.default_user().nopass()
         && peer.is_some_and(|p| !is_loopback(p.ip()))
     {
         Some(PROTECTED_MODE_ERROR)
@@ -276,7 +278,7 @@ async fn admit(
     let addr = peer.map_or_else(|| "unix".to_string(), |p| p.to_string());
     let laddr = socket.local_addr();
     let seat = Seat::take(shared, id, addr, laddr);
-    let session = Session::new(Arc::clone(&seat.entry), config.requirepass.is_some());
+    let session = Session::new(Arc::clone(&seat.entry), &shared.acl);
     // The socket leaves this runtime's reactor and joins its core's.
     let socket = match socket.into_std() {
         Ok(s) => s,

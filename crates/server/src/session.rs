@@ -7,6 +7,7 @@
 //! subscriptions live here too: one engine `Subscriber` on the server's
 //! hub (channels and patterns) and one on the shard-channel hub.
 
+use crate::acl::{Acl, User};
 use crate::registry::{ClientEntry, Shown};
 use bytes::Bytes;
 use std::ops::Range;
@@ -55,8 +56,17 @@ pub struct Session {
     pub id: u64,
     /// The selected database.
     pub db: usize,
-    /// Whether commands other than AUTH, HELLO, QUIT and RESET may run.
+    /// Whether it has authenticated (or needed not to): commands other
+    /// than AUTH, HELLO, QUIT and RESET may run once it has, or while the
+    /// `default` user needs no password.
     pub authenticated: bool,
+    /// The user it runs as: `default` until AUTH says otherwise. A copy,
+    /// taken again when the ACL's generation moves (`refresh_user`).
+    pub user: Arc<User>,
+    /// The ACL generation `user` was taken at.
+    acl_gen: u64,
+    /// Whether `user` may run anything: the permission check is skipped.
+    pub unrestricted: bool,
     /// The name given by HELLO SETNAME.
     pub name: Option<Bytes>,
     /// The peer's address, for logs.
@@ -129,14 +139,19 @@ pub struct Watched {
 }
 
 impl Session {
-    /// A new client's state: database 0, authenticated only if no
-    /// password is required.
-    pub fn new(entry: Arc<ClientEntry>, needs_auth: bool) -> Self {
+    /// A new client's state: database 0, the `default` user,
+    /// authenticated only if that user needs no password.
+    pub fn new(entry: Arc<ClientEntry>, acl: &Acl) -> Self {
+        let acl_gen = acl.generation();
+        let user = acl.default_user();
         Self {
             id: entry.id,
             peer: entry.addr.clone(),
             db: 0,
-            authenticated: !needs_auth,
+            authenticated: !acl.auth_required(),
+            unrestricted: user.unrestricted(),
+            user,
+            acl_gen,
             name: None,
             after: After::Continue,
             turn_clock: None,
@@ -152,6 +167,34 @@ impl Session {
             in_exec: false,
             ready: Vec::new(),
         }
+    }
+
+    /// Takes its user again if any user changed since it was taken: a
+    /// change applies from the next command on. A user deleted meanwhile
+    /// leaves it as `default`, unauthenticated (its connection is being
+    /// closed).
+    #[inline]
+    pub fn refresh_user(&mut self, acl: &Acl) {
+        let now = acl.generation();
+        if now != self.acl_gen {
+            self.acl_gen = now;
+            match acl.user(&self.user.name) {
+                Some(u) => self.user = u,
+                None => {
+                    self.user = acl.default_user();
+                    self.authenticated = false;
+                }
+            }
+            self.unrestricted = self.user.unrestricted();
+        }
+    }
+
+    /// Runs as `user` from now on (AUTH, HELLO AUTH, RESET), as the
+    /// registry shows too.
+    pub fn set_user(&mut self, user: Arc<User>) {
+        self.entry.set_user(&user.name);
+        self.unrestricted = user.unrestricted();
+        self.user = user;
     }
 
     /// Channels and patterns subscribed to (Redis's subscription count).

@@ -57,6 +57,8 @@ pub struct Shared {
     pub functions: crate::script::function::Functions,
     /// Latency tracking's switch and the latency monitor.
     pub latency: Latency,
+    /// Users and their permissions, and the ACL log.
+    pub acl: crate::acl::Acl,
     /// Cancelled to shut the server down.
     pub shutdown: CancellationToken,
     /// When the server started.
@@ -64,10 +66,13 @@ pub struct Shared {
 }
 
 impl Shared {
-    /// Shared state for `config`, counting calls for `stat_slots`
-    /// commands and subcommands (`command::stat_names`; passed in because
-    /// the command table sits above this module).
-    pub fn new(config: Config, stat_slots: usize) -> Arc<Self> {
+    /// Shared state for `config`, counting calls for every command and
+    /// subcommand of `catalog` (`command::acl_catalog`, one id per stats
+    /// slot; passed in because the command table sits above this module),
+    /// whose names the users' rules use.
+    pub fn new(config: Config, catalog: &'static crate::acl::Catalog) -> Arc<Self> {
+        let stat_slots = catalog.len();
+        let acl = crate::acl::Acl::new(catalog, config.requirepass.as_deref().map(str::as_bytes));
         let hub = Hub::new(config.client_output_buffer_limit.pubsub_queue());
         hub.set_notify_flags(config.notify_keyspace_events);
         let max_value = usize::try_from(config.proto_max_bulk_len).unwrap_or(usize::MAX);
@@ -104,6 +109,7 @@ impl Shared {
             scripts: crate::script::ScriptCache::default(),
             functions: crate::script::function::Functions::default(),
             latency,
+            acl,
             shutdown: CancellationToken::new(),
             started: Instant::now(),
         });

@@ -4,7 +4,8 @@
 //!
 //! Owns the refusals that come from a command's flags and the client's
 //! state: arity, protected commands (`enable-debug-command`), NOAUTH,
-//! `no-multi` inside MULTI, `-OOM` over the memory bound, `-MISCONF` for
+//! `no-multi` inside MULTI, the user's permissions (`-NOPERM`, logged:
+//! `access`), `-OOM` over the memory bound, `-MISCONF` for
 //! writes (and PING) while data cannot be persisted, the RESP2 subscribed
 //! context, `-LOADING`, and `-BUSY` while a script runs past
 //! `busy-reply-threshold` (only `allow_busy` commands run then, WATCH
@@ -51,12 +52,12 @@ pub const NOT_IN_MULTI: &str = "ERR Command not allowed inside a transaction";
 /// now; `None` when it may.
 pub(crate) fn refusal(
     cmd: &Resolved,
-    argc: usize,
+    args: &[&[u8]],
     session: &Session,
     protocol: Protocol,
     shared: &Shared,
 ) -> Option<String> {
-    if let Some(msg) = cmd.arity_error(argc) {
+    if let Some(msg) = cmd.arity_error(args.len()) {
         return Some(msg);
     }
     // A subcommand's own flags, as Redis looks them up (`c->cmd`).
@@ -68,11 +69,14 @@ pub(crate) fn refusal(
         // also keeps behind the switch, are named the same way.
         return Some(DEBUG_NOT_ALLOWED.replacen("DEBUG", &name.to_uppercase(), 1));
     }
-    if !session.authenticated && flags & flags::NO_AUTH == 0 {
+    if !session.authenticated && flags & flags::NO_AUTH == 0 && shared.acl.auth_required() {
         return Some("NOAUTH Authentication required.".to_string());
     }
     if session.multi.is_some() && flags & flags::NO_MULTI != 0 {
         return Some(NOT_IN_MULTI.to_string());
+    }
+    if let Some(msg) = super::access::refusal(cmd, args, session, shared) {
+        return Some(msg);
     }
     if let Some(msg) = out_of_memory(cmd.spec.name, flags, session, shared) {
         return Some(msg.to_string());

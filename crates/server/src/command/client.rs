@@ -251,9 +251,14 @@ fn kill(c: &mut Call<'_>) -> CmdResult {
             let addr = value.to_vec();
             filters.push(Box::new(move |e: &ClientEntry| e.laddr.as_bytes() == addr));
         } else if is(opt, "user") {
-            // Everyone is the default user.
-            let is_default = value == b"default";
-            filters.push(Box::new(move |_| is_default));
+            if c.shared.acl.user(value).is_none() {
+                return Err(Reject::Owned(format!(
+                    "ERR No such user '{}'",
+                    String::from_utf8_lossy(value)
+                )));
+            }
+            let name = value.to_vec();
+            filters.push(Box::new(move |e: &ClientEntry| e.is_user(&name)));
         } else if is(opt, "type") {
             let t = client_type(value)?;
             filters.push(Box::new(move |e: &ClientEntry| of_type(e, t)));
@@ -284,6 +289,6 @@ fn kill(c: &mut Call<'_>) -> CmdResult {
 
 /// The name of the command at `index` in the table, for CLIENT LIST's
 /// `cmd` (the registry stores only the index).
-fn command_name(index: usize) -> Option<&'static str> {
+pub(crate) fn command_name(index: usize) -> Option<&'static str> {
     super::table().get(index).map(|s| s.name)
 }

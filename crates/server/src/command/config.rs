@@ -30,6 +30,14 @@ fn settings(c: &Config) -> Vec<(&'static str, String)> {
         ),
         ("tcp-backlog", c.tcp_backlog.to_string()),
         ("requirepass", c.requirepass.clone().unwrap_or_default()),
+        (
+            "aclfile",
+            c.aclfile
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+        ),
+        ("acllog-max-len", c.acllog_max_len.to_string()),
         ("protected-mode", yes_no(c.protected_mode)),
         ("databases", c.databases.to_string()),
         ("maxclients", c.maxclients.to_string()),
@@ -325,6 +333,10 @@ fn settable(name: &str) -> Option<Settable> {
             c.requirepass = (!v.is_empty()).then(|| v.to_string());
             Ok(())
         }),
+        "acllog-max-len" => Now(|c, v| {
+            c.acllog_max_len = integer(v, 0, i64::MAX)?.unsigned_abs();
+            Ok(())
+        }),
         "protected-mode" => Now(|c, v| {
             c.protected_mode = yes_no(v)?;
             Ok(())
@@ -376,7 +388,9 @@ fn settable(name: &str) -> Option<Settable> {
         // Redis can move `dir` and rename `dbfilename` at run time; here
         // the store is opened in them once, at start-up.
         "bind" | "port" | "unixsocket" | "tcp-backlog" | "databases" | "io-threads"
-        | "loglevel" | "dir" | "dbfilename" | "appenddirname" | "metrics-port" => Immutable,
+        | "loglevel" | "dir" | "dbfilename" | "appenddirname" | "metrics-port" | "aclfile" => {
+            Immutable
+        }
         // Redis 7 refuses to change a protected command's switch at run
         // time, with the immutable settings' words.
         "enable-debug-command" => Immutable,
@@ -397,9 +411,11 @@ fn set(c: &mut Call<'_>) -> CmdResult {
         ))
     };
     let mut next = Config::clone(&c.shared.config.load());
+    let mut requirepass_given = false;
     for pair in pairs.chunks_exact(2) {
         let [name, value] = pair else { continue };
         let name = String::from_utf8_lossy(name).to_ascii_lowercase();
+        requirepass_given |= name == "requirepass";
         let value = String::from_utf8_lossy(value);
         match settable(&name) {
             None => {
@@ -444,6 +460,17 @@ fn set(c: &mut Call<'_>) -> CmdResult {
         .slowlog
         .configure(next.slowlog_log_slower_than, next.slowlog_max_len);
     shared.latency.configure(&next.observability);
+    shared
+        .acl
+        .log
+        .lock()
+        .truncate(usize::try_from(next.acllog_max_len).unwrap_or(usize::MAX));
+    if requirepass_given {
+        // As Redis: the default user's passwords become this one alone.
+        shared
+            .acl
+            .set_default_password(next.requirepass.as_deref().map(str::as_bytes));
+    }
     let maxmemory = next.eviction.maxmemory;
     let lowered = maxmemory != 0 && maxmemory != before.eviction.maxmemory;
     shared.config.store(std::sync::Arc::new(next));

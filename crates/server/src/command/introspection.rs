@@ -255,50 +255,23 @@ fn docs_named(out: &mut Out, named: &Named) {
 fn keys_of<'a>(args: &[&'a [u8]]) -> Result<Vec<(&'a [u8], u32)>, Reject> {
     let invalid = Reject::Static("ERR Invalid command specified");
     let found = Resolved::find(args).ok_or(invalid.clone())?;
-    let described = match found.sub {
-        Some(sub) => Described::sub(sub),
-        // A container whose subcommand is not listed: no such command.
-        None if !subcommands_of(found.spec).is_empty() => return Err(invalid),
-        None => Described::command(found.spec),
-    };
+    // A container whose subcommand is not listed: no such command.
+    if found.sub.is_none() && !subcommands_of(found.spec).is_empty() {
+        return Err(invalid);
+    }
     if found.arity_error(args.len()).is_some() {
         return Err(Reject::Static(
             "ERR Invalid number of arguments specified for command",
         ));
     }
-    let mut keys = Vec::new();
-    // Shard channels are routed like keys but are not keys: Redis leaves
-    // them out.
-    for k in described
-        .key_specs()
-        .iter()
-        .filter(|k| k.flags & key::NOT_KEY == 0)
-    {
-        let flags = if k.flags & key::VARIABLE_FLAGS == 0 {
-            k.flags
-        } else {
-            variable_key_flags(found.spec.name, args)
-        };
-        for i in k.positions(args).into_iter().flatten() {
-            if let Some(&arg) = args.get(i) {
-                keys.push((arg, flags));
-            }
-        }
-    }
+    let keys: Vec<(&'a [u8], u32)> = super::access::key_positions(&found, args)
+        .into_iter()
+        .filter_map(|(at, flags)| args.get(at).map(|&k| (k, flags)))
+        .collect();
     if keys.is_empty() {
         return Err(Reject::Static("ERR The command has no key arguments"));
     }
     Ok(keys)
-}
-
-/// The key flags of a command whose flags depend on its arguments, as
-/// Redis's own key-finding function for it says. SET is the only one:
-/// with GET it reads the old value.
-fn variable_key_flags(name: &str, args: &[&[u8]]) -> u32 {
-    match name {
-        "set" if args.iter().skip(3).any(|a| is(a, "get")) => key::RW | key::ACCESS | key::UPDATE,
-        _ => key::OW | key::UPDATE,
-    }
 }
 
 /// COMMAND HELP's lines.

@@ -9,6 +9,8 @@
 //! the engine does the work, so handlers only read arguments and shape
 //! replies.
 
+pub(crate) mod access;
+mod acl;
 mod admit;
 pub(crate) mod args;
 mod bits;
@@ -61,6 +63,7 @@ mod zset_algebra;
 mod zset_blocking;
 mod zsets;
 
+pub(crate) use acl::load_at_startup as load_users;
 pub use error::{CmdResult, Reject};
 pub(crate) use function::{import_libraries, recover as restore_functions};
 pub(crate) use run::{keys_of, run, run_batch, run_counted, Keys};
@@ -177,6 +180,7 @@ pub fn table() -> &'static [Spec] {
             expire::COMMANDS,
             range::COMMANDS,
             pubsub::COMMANDS,
+            acl::COMMANDS,
             transaction::COMMANDS,
             client::COMMANDS,
             config::COMMANDS,
@@ -274,6 +278,45 @@ pub fn stat_flags() -> &'static [u32] {
         commands.chain(subs).collect()
     });
     &FLAGS
+}
+
+/// The commands as ACL rules name them: one id per stats slot (every
+/// command, then every listed subcommand), with its categories.
+pub(crate) fn acl_catalog() -> &'static crate::acl::Catalog {
+    static CATALOG: LazyLock<crate::acl::Catalog> = LazyLock::new(|| {
+        use crate::acl::catalog::Entry;
+        let mut entries: Vec<Entry> = table()
+            .iter()
+            .map(|s| {
+                let d = meta::Described::command(s);
+                Entry {
+                    name: s.name,
+                    categories: d.acl,
+                    parent: None,
+                    children: Vec::new(),
+                    no_auth: d.flags & flags::NO_AUTH != 0,
+                }
+            })
+            .collect();
+        for (i, (s, c)) in table().iter().zip(containers()).enumerate() {
+            let Some((m, first)) = c else { continue };
+            for (j, sub) in m.subcommands.iter().enumerate() {
+                let d = meta::Described::sub(sub);
+                entries.push(Entry {
+                    name: sub.full_name,
+                    categories: d.acl,
+                    parent: Some(i),
+                    children: Vec::new(),
+                    no_auth: (d.flags | s.flags) & flags::NO_AUTH != 0,
+                });
+                if let Some(parent) = entries.get_mut(i) {
+                    parent.children.push(first + j);
+                }
+            }
+        }
+        crate::acl::Catalog::new(entries)
+    });
+    &CATALOG
 }
 
 /// The command flags (`spec::flags`) a stats slot's command carries.
@@ -383,6 +426,7 @@ pub(crate) fn admit(
     if args.is_empty() {
         return None;
     }
+    session.refresh_user(&shared.acl);
     let Some(cmd) = cmd else {
         let msg = unknown_command(args);
         out.error_bytes(&msg);
@@ -390,7 +434,7 @@ pub(crate) fn admit(
         doom_transaction(session);
         return None;
     };
-    let Some(mut msg) = admit::refusal(&cmd, args.len(), session, out.protocol, shared) else {
+    let Some(mut msg) = admit::refusal(&cmd, args, session, out.protocol, shared) else {
         return Some(cmd);
     };
     if cmd.spec.name == "exec" {
@@ -492,7 +536,7 @@ mod tests {
     /// `Call::args_from`. It panicked on `c.args[1]` before those.
     #[test]
     fn handlers_survive_missing_arguments() {
-        let shared = Shared::new(crate::Config::default(), stat_names().len());
+        let shared = Shared::new(crate::Config::default(), acl_catalog());
         // The fault hook (built into test builds) panics by design.
         for spec in table().iter().filter(|s| s.name != "tandem.panic") {
             for argc in 1..=3 {
@@ -504,7 +548,7 @@ mod tests {
                     "test".into(),
                     shared.shutdown.child_token(),
                 );
-                let mut session = Session::new(entry, false);
+                let mut session = Session::new(entry, &shared.acl);
                 let mut out = Out::default();
                 let db = &shared.dbs.table()[0];
                 let mut call = Call {

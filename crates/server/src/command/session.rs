@@ -1,12 +1,13 @@
 //! Session commands: PING, ECHO, HELLO, AUTH, SELECT, QUIT, RESET.
 //!
-//! Owns protocol negotiation and authentication. The one password
-//! (`requirepass`) belongs to Redis's `default` user, so `AUTH pass` and
-//! `AUTH default pass` are the same.
+//! Owns protocol negotiation and authentication: AUTH and HELLO AUTH log
+//! in as an ACL user (`crate::acl`); `AUTH pass` is `AUTH default pass`,
+//! the password `requirepass` sets.
 
 use super::args::{int, is, text};
 use super::spec::{flags::*, spec, Spec};
-use super::{Call, CmdResult, Reject};
+use super::{access, Call, CmdResult, Reject};
+use crate::acl::log::{Context, Reason};
 use crate::resp::Protocol;
 use crate::session::After;
 
@@ -50,30 +51,42 @@ fn echo(c: &mut Call<'_>) -> CmdResult {
     Ok(())
 }
 
-/// Compares without stopping at the first difference, so the time taken
-/// does not reveal how much of a guess was right.
-fn same_secret(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-/// Checks a user and password against the `default` user.
-fn check_password(c: &Call<'_>, user: &[u8], pass: &[u8]) -> Result<(), Reject> {
-    let wrong = Reject::Static("WRONGPASS invalid username-password pair or user is disabled.");
-    if user != b"default" {
-        return Err(wrong);
-    }
-    match &c.shared.config.load().requirepass {
-        // With no password the default user accepts any (Redis's nopass).
-        None => Ok(()),
-        Some(p) if same_secret(p.as_bytes(), pass) => Ok(()),
-        Some(_) => Err(wrong),
+/// Logs in as `user` if `pass` is its password (AUTH, HELLO AUTH); a
+/// refusal is logged in the ACL log, as Redis logs it.
+fn login(c: &mut Call<'_>, user: &[u8], pass: &[u8]) -> Result<(), Reject> {
+    match c.shared.acl.authenticate(user, pass) {
+        Some(u) => {
+            c.session.authenticated = true;
+            c.session.set_user(u);
+            Ok(())
+        }
+        None => {
+            let context = if c.session.multi.is_some() || c.session.in_exec {
+                Context::Multi
+            } else {
+                Context::Toplevel
+            };
+            let object = c.arg(0).to_vec();
+            if let Some(found) = super::Resolved::find(c.args) {
+                c.session.entry.touch(Some(found.index));
+            }
+            access::log_entry(
+                c.shared,
+                c.session,
+                Reason::Auth,
+                context,
+                object,
+                user.to_vec(),
+            );
+            Err(Reject::Static(crate::acl::WRONGPASS))
+        }
     }
 }
 
 fn auth(c: &mut Call<'_>) -> CmdResult {
     let (user, pass) = match c.args {
         [_, pass] => {
-            if c.shared.config.load().requirepass.is_none() {
+            if c.shared.acl.default_user().nopass() {
                 return Err(Reject::Static(
                     "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
                 ));
@@ -83,8 +96,7 @@ fn auth(c: &mut Call<'_>) -> CmdResult {
         [_, user, pass] => (*user, *pass),
         _ => return Err(Reject::Syntax),
     };
-    check_password(c, user, pass)?;
-    c.session.authenticated = true;
+    login(c, user, pass)?;
     c.out.ok();
     Ok(())
 }
@@ -122,7 +134,7 @@ fn hello(c: &mut Call<'_>) -> CmdResult {
         }
     }
     match creds {
-        Some((user, pass)) => check_password(c, user, pass)?,
+        Some((user, pass)) => login(c, user, pass)?,
         None if !c.session.authenticated => {
             return Err(Reject::Static(
                 "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time",
@@ -136,9 +148,6 @@ fn hello(c: &mut Call<'_>) -> CmdResult {
                 "ERR Client names cannot contain spaces, newlines or special characters.",
             ));
         }
-    }
-    if creds.is_some() {
-        c.session.authenticated = true;
     }
     if let Some(name) = name {
         c.session.name = (!name.is_empty()).then(|| bytes::Bytes::copy_from_slice(name));
@@ -188,7 +197,8 @@ fn reset(c: &mut Call<'_>) -> CmdResult {
     c.session.watched.clear();
     c.session.db = 0;
     c.session.name = None;
-    c.session.authenticated = c.shared.config.load().requirepass.is_none();
+    c.session.set_user(c.shared.acl.default_user());
+    c.session.authenticated = !c.shared.acl.auth_required();
     c.out.protocol = Protocol::Resp2;
     c.out.simple("RESET");
     Ok(())

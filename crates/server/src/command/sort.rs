@@ -35,7 +35,13 @@ struct Options<'a> {
     store: Option<&'a [u8]>,
 }
 
-fn options<'a>(args: &'a [&'a [u8]], read_only: bool) -> Result<Options<'a>, Reject> {
+/// Reads SORT's options; `every_key` says whether the user may read any
+/// key (BY with a pattern and GET need it, as in Redis).
+fn options<'a>(
+    args: &'a [&'a [u8]],
+    read_only: bool,
+    every_key: bool,
+) -> Result<Options<'a>, Reject> {
     let mut o = Options {
         desc: false,
         alpha: false,
@@ -63,9 +69,19 @@ fn options<'a>(args: &'a [&'a [u8]], read_only: bool) -> Result<Options<'a>, Rej
             o.store = next;
             at += 1;
         } else if is(word, "by") && left >= 1 {
+            if !every_key && next.is_some_and(|p| p.contains(&b'*')) {
+                return Err(Reject::Static(
+                    "ERR BY option of SORT denied due to insufficient ACL permissions.",
+                ));
+            }
             o.by = next;
             at += 1;
         } else if is(word, "get") && left >= 1 {
+            if !every_key {
+                return Err(Reject::Static(
+                    "ERR GET option of SORT denied due to insufficient ACL permissions.",
+                ));
+            }
             o.gets.extend(next);
             at += 1;
         } else {
@@ -154,7 +170,8 @@ fn sort_ro(c: &mut Call<'_>) -> CmdResult {
 }
 
 fn sort_generic(c: &mut Call<'_>, read_only: bool) -> CmdResult {
-    let mut o = options(c.args_from(2), read_only)?;
+    let every_key = super::access::every_key_readable(c.args, c.session);
+    let mut o = options(c.args_from(2), read_only, every_key)?;
     let key = c.arg(1);
     let kind = c.kv().key_type(key)?;
     if !matches!(

@@ -345,6 +345,8 @@ fn exec(c: &mut Call<'_>) -> CmdResult {
         for args in &multi.queue {
             let args: SmallVec<[&[u8]; 8]> = args.iter().map(|a| &a[..]).collect();
             match Resolved::find(&args) {
+                Some(cmd)
+                    if super::access::refused_at_exec(&cmd, &args, c.out, c.session, c.shared) => {}
                 Some(cmd) => super::run(&args, cmd, c.out, c.session, c.shared),
                 None => super::execute(&args, c.out, c.session, c.shared),
             }
@@ -374,6 +376,9 @@ fn exec(c: &mut Call<'_>) -> CmdResult {
         session.turn_clock = None;
         for (cmd, args) in found.iter().zip(&multi.queue) {
             let args: SmallVec<[&[u8]; 8]> = args.iter().map(|a| &a[..]).collect();
+            if super::access::refused_at_exec(cmd, &args, out, session, shared) {
+                continue;
+            }
             let mut call = Call {
                 args: &args,
                 out: &mut *out,

@@ -40,6 +40,13 @@ pub struct Config {
     pub tcp_backlog: u32,
     /// The password, if one is required.
     pub requirepass: Option<String>,
+    /// Users given in the configuration (`user` lines, without the word
+    /// `user`): `name rules...`.
+    pub users: Vec<String>,
+    /// The ACL file, if any.
+    pub aclfile: Option<PathBuf>,
+    /// Most entries the ACL log keeps.
+    pub acllog_max_len: u64,
     /// Protected mode.
     pub protected_mode: bool,
     /// Number of databases.
@@ -157,6 +164,9 @@ impl Default for Config {
             unixsocket: None,
             tcp_backlog: 511,
             requirepass: None,
+            users: Vec::new(),
+            aclfile: None,
+            acllog_max_len: 128,
             protected_mode: true,
             databases: 16,
             maxclients: 10_000,
@@ -372,6 +382,12 @@ impl Config {
             unixsocket: s.unixsocket.or(d.unixsocket),
             tcp_backlog: s.tcp_backlog.unwrap_or(d.tcp_backlog),
             requirepass: s.requirepass.filter(|p| !p.is_empty()).or(d.requirepass),
+            users: s.user.unwrap_or(d.users),
+            aclfile: s
+                .aclfile
+                .filter(|p| !p.as_os_str().is_empty())
+                .or(d.aclfile),
+            acllog_max_len: s.acllog_max_len.unwrap_or(d.acllog_max_len),
             protected_mode: s.protected_mode.map_or(d.protected_mode, |y| y.0),
             databases,
             maxclients,

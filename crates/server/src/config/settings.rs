@@ -41,6 +41,21 @@ pub struct Settings {
     #[arg(long, value_name = "PASSWORD")]
     pub requirepass: Option<String>,
 
+    /// A user and its ACL rules, as Redis's `user` directive gives them
+    /// (`alice on >secret ~app:* +@read`); may be repeated. Not with
+    /// `aclfile` [default: none].
+    #[arg(long = "user", value_name = "RULES")]
+    pub user: Option<Vec<String>>,
+
+    /// The ACL file: users as `user <name> <rules>` lines, loaded at
+    /// start-up and by ACL LOAD, written by ACL SAVE [default: none].
+    #[arg(long, value_name = "PATH")]
+    pub aclfile: Option<PathBuf>,
+
+    /// Most entries the ACL log keeps (ACL LOG) [default: 128].
+    #[arg(long, value_name = "N")]
+    pub acllog_max_len: Option<u64>,
+
     /// yes|no: with no password set, refuse clients that are not on the
     /// loopback interface or the Unix socket [default: yes].
     #[arg(long, value_name = "yes|no")]
@@ -294,6 +309,9 @@ impl Settings {
             unixsocket: self.unixsocket.or(lower.unixsocket),
             tcp_backlog: self.tcp_backlog.or(lower.tcp_backlog),
             requirepass: self.requirepass.or(lower.requirepass),
+            user: self.user.or(lower.user),
+            aclfile: self.aclfile.or(lower.aclfile),
+            acllog_max_len: self.acllog_max_len.or(lower.acllog_max_len),
             protected_mode: self.protected_mode.or(lower.protected_mode),
             databases: self.databases.or(lower.databases),
             maxclients: self.maxclients.or(lower.maxclients),

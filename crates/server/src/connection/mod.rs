@@ -45,6 +45,9 @@ enum Woke {
     Input(Option<io::Result<()>>),
     /// A message arrived, from the feed named.
     Message(Result<Message, CutOff>, Feed),
+    /// Its user's channel rules narrowed (ACL SETUSER): its
+    /// subscriptions must be checked again.
+    AclCheck,
 }
 
 /// Where a connection's messages come from.
@@ -56,6 +59,16 @@ enum Feed {
     Shard,
     /// MONITOR's lines, each already a whole reply.
     Monitor,
+}
+
+/// Resolves when the client's user's channel rules narrow, for a client
+/// holding subscriptions; never for one without.
+async fn acl_check(session: &Session) {
+    if session.sub.is_some() || session.ssub.is_some() {
+        session.entry.acl_check.notified().await;
+    } else {
+        std::future::pending::<()>().await;
+    }
 }
 
 /// Writes `msg` from `feed` to `out`.
@@ -86,6 +99,8 @@ enum Stop {
     /// A subscriber fell too far behind (client-output-buffer-limit
     /// pubsub) and the hub cut it off.
     CutOff(CutOff),
+    /// Its user's channel rules changed: see `lost_channels`.
+    AclCheck,
 }
 
 /// Serves one client until it leaves, misbehaves, idles out, or the
@@ -228,6 +243,17 @@ impl Connection {
                     return Ok(());
                 }
                 Some(Stop::Shutdown) => return Ok(()),
+                Some(Stop::AclCheck) => {
+                    if self.lost_channels(shared) {
+                        tracing::info!(
+                            id = self.session.id,
+                            peer = %self.session.peer,
+                            "closing subscriber: its user may no longer use one of its channels"
+                        );
+                        return Ok(());
+                    }
+                    continue;
+                }
                 Some(Stop::CutOff(reason)) => {
                     tracing::warn!(
                         id = self.session.id,
@@ -405,6 +431,7 @@ impl Connection {
                 m = next_message(self.session.monitor.as_ref()) => {
                     Woke::Message(m, Feed::Monitor)
                 }
+                () = acl_check(&self.session) => Woke::AclCheck,
                 () = &mut shutdown => return Ok(Some(Stop::Shutdown)),
             };
             match woke {
@@ -412,6 +439,7 @@ impl Connection {
                 Woke::Input(Some(Err(_))) => return Ok(Some(Stop::Gone)),
                 Woke::Input(Some(Ok(()))) => {}
                 Woke::Message(Err(reason), _) => return Ok(Some(Stop::CutOff(reason))),
+                Woke::AclCheck => return Ok(Some(Stop::AclCheck)),
                 Woke::Message(Ok(msg), feed) => {
                     write_fed(&mut self.out, &msg, feed);
                     return Ok(self.drain_messages().err().map(Stop::CutOff));
@@ -502,6 +530,25 @@ impl Connection {
         if self.input.capacity() - self.input.len() < room / 2 {
             self.input.reserve(room);
         }
+    }
+
+    /// Takes the user's new rules and says whether a channel or pattern
+    /// it is subscribed to is no longer allowed: Redis closes such a
+    /// subscriber (`ACLKillPubsubClientsIfNeeded`).
+    fn lost_channels(&mut self, shared: &Shared) -> bool {
+        use crate::acl::check::channel_allowed;
+        self.session.refresh_user(&shared.acl);
+        let user = &self.session.user;
+        let mut all = Vec::new();
+        if let Some(sub) = &self.session.sub {
+            all.extend(sub.patterns().into_iter().map(|p| (p, true)));
+            all.extend(sub.channels().into_iter().map(|c| (c, false)));
+        }
+        if let Some(ssub) = &self.session.ssub {
+            all.extend(ssub.channels().into_iter().map(|c| (c, false)));
+        }
+        all.iter()
+            .any(|(c, pattern)| !channel_allowed(user, c, *pattern))
     }
 
     /// Shows this turn to the registry: when it was, its last command, and

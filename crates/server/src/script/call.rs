@@ -13,7 +13,8 @@ use super::error::{error_table, raised};
 use super::flags::ScriptFlags;
 use super::reply;
 use super::watch::Watch;
-use crate::command::{flags, keys_of, run_counted, transaction, Call, Resolved, Target};
+use crate::acl::log::Context;
+use crate::command::{access, flags, keys_of, run_counted, transaction, Call, Resolved, Target};
 use crate::resp::{Out, Protocol};
 use crate::session::Session;
 use crate::shared::Shared;
@@ -363,6 +364,10 @@ impl<'a> Dispatch<'a> {
         let f = cmd.flags();
         if f & flags::NOSCRIPT != 0 {
             return Err("This Redis command is not allowed from script");
+        }
+        if let Err(denied) = access::check(cmd, args, self.session) {
+            access::log_denied(self.shared, self.session, cmd, args, denied, Context::Lua);
+            return Err(access::script_message(denied));
         }
         if self.read_only && f & (flags::WRITE | flags::MAY_REPLICATE) != 0 {
             return Err("Write commands are not allowed from read-only scripts.");

@@ -57,6 +57,22 @@ pub(super) const META: &[Meta] = &[
             Sub::new("config|resetstat", 2, ADMIN | NOSCRIPT | LOADING | STALE, "2.0.0", "Zeroes the statistics INFO reports", "O(1)"),
             Sub::new("config|help", 2, LOADING | STALE, "5.0.0", "Lists the CONFIG subcommands", "O(1)"),
         ]),
+    Meta::new("acl", "server", "6.0.0", "A container for access control commands", "Depends on subcommand.")
+        .subcommands(&[
+            Sub::new("acl|cat", -2, NOSCRIPT | LOADING | STALE, "6.0.0", "Lists the ACL categories, or the commands in one", "O(1) since the categories and commands are a fixed set."),
+            Sub::new("acl|deluser", -3, ADMIN | NOSCRIPT | LOADING | STALE, "6.0.0", "Removes users, closing their connections", "O(1) amortized time considering the typical user."),
+            Sub::new("acl|dryrun", -4, ADMIN | NOSCRIPT | LOADING | STALE, "7.0.0", "Says whether a user could run a command, without running it", "O(1)."),
+            Sub::new("acl|genpass", -2, NOSCRIPT | LOADING | STALE, "6.0.0", "Makes a random password from the OS's random source", "O(1)"),
+            Sub::new("acl|getuser", 3, ADMIN | NOSCRIPT | LOADING | STALE, "6.0.0", "Shows a user's flags, password digests and permissions", "O(N). Where N is the number of password, command and pattern rules that the user has."),
+            Sub::new("acl|help", 2, LOADING | STALE, "6.0.0", "Lists the ACL subcommands", "O(1)"),
+            Sub::new("acl|list", 2, ADMIN | NOSCRIPT | LOADING | STALE, "6.0.0", "Lists the users as ACL file lines", "O(N). Where N is the number of configured users."),
+            Sub::new("acl|load", 2, ADMIN | NOSCRIPT | LOADING | STALE, "6.0.0", "Replaces the users with the ACL file's, all or none", "O(N). Where N is the number of configured users."),
+            Sub::new("acl|log", -2, ADMIN | NOSCRIPT | LOADING | STALE, "6.0.0", "Lists the latest refusals, or clears them", "O(N) with N being the number of entries shown."),
+            Sub::new("acl|save", 2, ADMIN | NOSCRIPT | LOADING | STALE, "6.0.0", "Writes the users to the ACL file, atomically", "O(N). Where N is the number of configured users."),
+            Sub::new("acl|setuser", -3, ADMIN | NOSCRIPT | LOADING | STALE, "6.0.0", "Creates a user or changes its rules, all or none", "O(N). Where N is the number of rules provided."),
+            Sub::new("acl|users", 2, ADMIN | NOSCRIPT | LOADING | STALE, "6.0.0", "Lists the users' names", "O(N). Where N is the number of configured users."),
+            Sub::new("acl|whoami", 2, NOSCRIPT | LOADING | STALE, "6.0.0", "Names the connection's user", "O(1)"),
+        ]),
     Meta::new("ping", "connection", "1.0.0", "Answers PONG, or echoes its argument", "O(1)")
         .acl(acl::CONNECTION)
         .tips(&["request_policy:all_shards", "response_policy:all_succeeded"]),

@@ -1,0 +1,290 @@
+//! What a request touches, for the ACL check and COMMAND GETKEYS: its
+//! keys with how it uses each, and the channels it publishes or
+//! subscribes to; and the ACL check itself, with its refusals and log.
+//!
+//! Owns the bridge between the command table (key specifications, and
+//! the few commands whose keys only their own parsing finds: SORT's and
+//! GEORADIUS's STORE, as Redis's `sortGetKeys` and `georadiusGetKeys`
+//! find them) and `crate::acl`, which decides. It never runs a command.
+
+use super::args::is;
+use super::meta::{key, Described};
+use super::Resolved;
+use crate::acl::log::{self, Context, Reason};
+use crate::acl::{self, selector, Denied, Refs};
+use crate::session::Session;
+use crate::shared::Shared;
+use smallvec::SmallVec;
+
+/// Each key of `args` (a request to `found`) by position, with its key
+/// specification flags (`meta::key`), in the order Redis lists them.
+/// Shard channels, routed like keys, are left out.
+pub(crate) fn key_positions(found: &Resolved, args: &[&[u8]]) -> SmallVec<[(usize, u32); 4]> {
+    let name = found.spec.name;
+    let mut out = SmallVec::new();
+    match name {
+        "sort" | "georadius" | "georadiusbymember" => {
+            out.push((1, key::RO | key::ACCESS));
+            if let Some(at) = store_key(name, args) {
+                out.push((at, key::OW | key::UPDATE));
+            }
+            return out;
+        }
+        _ => {}
+    }
+    let described = match found.sub {
+        Some(sub) => Described::sub(sub),
+        None => Described::command(found.spec),
+    };
+    for k in described
+        .key_specs()
+        .iter()
+        .filter(|k| k.flags & key::NOT_KEY == 0)
+    {
+        let flags = if k.flags & key::VARIABLE_FLAGS == 0 {
+            k.flags
+        } else {
+            variable_key_flags(name, args)
+        };
+        for i in k.positions(args).into_iter().flatten() {
+            if i < args.len() {
+                out.push((i, flags));
+            }
+        }
+    }
+    out
+}
+
+/// Where SORT's or GEORADIUS's STORE (or STOREDIST) key is, if given:
+/// the last one wins, as the commands themselves read it.
+fn store_key(name: &str, args: &[&[u8]]) -> Option<usize> {
+    let mut found = None;
+    if name == "sort" {
+        let mut i = 2;
+        while let Some(arg) = args.get(i) {
+            if is(arg, "limit") {
+                i += 2;
+            } else if is(arg, "get") || is(arg, "by") {
+                i += 1;
+            } else if is(arg, "store") && i + 1 < args.len() {
+                found = Some(i + 1);
+            }
+            i += 1;
+        }
+    } else {
+        let mut i = 5;
+        while let Some(arg) = args.get(i) {
+            if (is(arg, "store") || is(arg, "storedist")) && i + 1 < args.len() {
+                found = Some(i + 1);
+                i += 1;
+            }
+            i += 1;
+        }
+    }
+    found
+}
+
+/// The key flags of a command whose flags depend on its arguments, as
+/// Redis's own key-finding function for it says. SET is the only one:
+/// with GET it reads the old value.
+fn variable_key_flags(name: &str, args: &[&[u8]]) -> u32 {
+    match name {
+        "set" if args.iter().skip(3).any(|a| is(a, "get")) => key::RW | key::ACCESS | key::UPDATE,
+        _ => key::OW | key::UPDATE,
+    }
+}
+
+/// The access a key's flags ask of a key pattern: reading when the
+/// command returns its data, writing when it inserts, deletes or updates
+/// (Redis's `ACLSelectorCheckKey`).
+fn perms(flags: u32) -> u8 {
+    let mut p = 0;
+    if flags & key::ACCESS != 0 {
+        p |= selector::READ;
+    }
+    if flags & (key::INSERT | key::DELETE | key::UPDATE) != 0 {
+        p |= selector::WRITE;
+    }
+    p
+}
+
+/// What the ACL check looks at in a request: its keys and channels.
+pub(crate) fn refs(found: &Resolved, args: &[&[u8]]) -> Refs {
+    let keys = key_positions(found, args)
+        .into_iter()
+        .map(|(at, flags)| (at, perms(flags)))
+        .collect();
+    let all_from_1 = |pattern| (1..args.len()).map(move |at| (at, pattern)).collect();
+    let channels = match found.spec.name {
+        "subscribe" | "ssubscribe" => all_from_1(false),
+        "psubscribe" => all_from_1(true),
+        "publish" | "spublish" if args.len() > 1 => SmallVec::from_slice(&[(1, false)]),
+        _ => SmallVec::new(),
+    };
+    Refs { keys, channels }
+}
+
+/// The ACL's decision on `args` for `session`'s user (one flag read for
+/// a user who may run anything).
+pub(crate) fn check(found: &Resolved, args: &[&[u8]], session: &Session) -> Result<(), Denied> {
+    if session.unrestricted {
+        return Ok(());
+    }
+    let catalog = crate::command::acl_catalog();
+    acl::check(&session.user, catalog, found.slot, args, &refs(found, args))
+}
+
+/// Whether `session`'s user may run `args` and read any key (Redis's
+/// `ACLUserCheckCmdWithUnrestrictedKeyAccess`): SORT's BY and GET
+/// patterns name keys only the data knows.
+pub(crate) fn every_key_readable(args: &[&[u8]], session: &Session) -> bool {
+    if session.unrestricted {
+        return true;
+    }
+    let Some(found) = Resolved::find(args) else {
+        return false;
+    };
+    let catalog = crate::command::acl_catalog();
+    let refs = refs(&found, args);
+    acl::check::allows_every_key(
+        &session.user,
+        catalog,
+        found.slot,
+        args,
+        &refs,
+        selector::READ,
+    )
+}
+
+/// Adds a refusal to the ACL log: the command's name, or the key or
+/// channel refused, with the client as CLIENT LIST shows it.
+pub(crate) fn log_denied(
+    shared: &Shared,
+    session: &Session,
+    found: &Resolved,
+    args: &[&[u8]],
+    denied: Denied,
+    context: Context,
+) {
+    let (reason, object) = match denied {
+        Denied::Command => (Reason::Command, full_name(found).as_bytes().to_vec()),
+        Denied::Key(at) => (
+            Reason::Key,
+            args.get(at).copied().unwrap_or_default().to_vec(),
+        ),
+        Denied::Channel(at) => (
+            Reason::Channel,
+            args.get(at).copied().unwrap_or_default().to_vec(),
+        ),
+    };
+    log_entry(
+        shared,
+        session,
+        reason,
+        context,
+        object,
+        session.user.name.clone(),
+    );
+}
+
+/// Adds an entry to the ACL log.
+pub(crate) fn log_entry(
+    shared: &Shared,
+    session: &Session,
+    reason: Reason,
+    context: Context,
+    object: Vec<u8>,
+    username: Vec<u8>,
+) {
+    let entry = log::Entry {
+        count: 1,
+        reason,
+        context,
+        object,
+        username,
+        ctime: log::now_ms(),
+        client_info: session.entry.line(super::client::command_name),
+    };
+    let max = usize::try_from(shared.config.load().acllog_max_len).unwrap_or(usize::MAX);
+    shared.acl.log.lock().add(entry, max);
+}
+
+/// `name` or `container|name`, as Redis names a command in refusals.
+pub(crate) fn full_name(found: &Resolved) -> &'static str {
+    found.sub.map_or(found.spec.name, |s| s.full_name)
+}
+
+/// The refusal of a client's own request (or one queued in MULTI) by
+/// the ACL, logged, in Redis 7.0's words; `None` when it may run.
+pub(crate) fn refusal(
+    found: &Resolved,
+    args: &[&[u8]],
+    session: &Session,
+    shared: &Shared,
+) -> Option<String> {
+    let denied = check(found, args, session).err()?;
+    // The log shows the client running this command, as Redis's does.
+    session.entry.touch(Some(found.index));
+    let context = if session.multi.is_some() {
+        Context::Multi
+    } else {
+        Context::Toplevel
+    };
+    log_denied(shared, session, found, args, denied, context);
+    Some(match denied {
+        Denied::Command => format!(
+            "NOPERM this user has no permissions to run the '{}' command",
+            full_name(found)
+        ),
+        Denied::Key(_) => {
+            "NOPERM this user has no permissions to access one of the keys used as arguments".into()
+        }
+        Denied::Channel(_) => {
+            "NOPERM this user has no permissions to access one of the channels used as arguments"
+                .into()
+        }
+    })
+}
+
+/// Redis's words for a denial inside a script (`scriptVerifyACL` with
+/// `getAclErrorMessage`).
+pub(crate) fn script_message(denied: Denied) -> &'static str {
+    match denied {
+        Denied::Command => "The user executing the script can't run this command or subcommand",
+        Denied::Key(_) => "The user executing the script can't access at least one of the keys mentioned in the command arguments",
+        Denied::Channel(_) => {
+            "The user executing the script can't publish to the channel mentioned in the command"
+        }
+    }
+}
+
+/// Redis's reason for refusing a queued command at EXEC, when the rules
+/// changed after it was queued.
+pub(crate) fn exec_message(denied: Denied) -> String {
+    let reason = match denied {
+        Denied::Command => "no permission to execute the command or subcommand",
+        Denied::Key(_) => "no permission to touch the specified keys",
+        Denied::Channel(_) => "no permission to access one of the channels used as arguments",
+    };
+    format!("NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: {reason}")
+}
+
+/// At EXEC, before each queued command runs: refuses it (with Redis's
+/// error as its reply, logged) if the rules changed since it was queued
+/// and no longer allow it. Returns whether it was refused.
+pub(crate) fn refused_at_exec(
+    found: &Resolved,
+    args: &[&[u8]],
+    out: &mut crate::resp::Out,
+    session: &Session,
+    shared: &Shared,
+) -> bool {
+    let Err(denied) = check(found, args, session) else {
+        return false;
+    };
+    log_denied(shared, session, found, args, denied, Context::Multi);
+    let msg = exec_message(denied);
+    out.error(&msg);
+    shared.stats.error(msg.as_bytes());
+    true
+}
