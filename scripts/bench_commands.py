@@ -9,6 +9,10 @@ median of the per-round ratios first/second.
 
   python3 scripts/bench_commands.py --server tandem 6400 PID --server redis 6390 PID \\
       --cell setbit 'SETBIT bm:__rand_int__ __rand_int__ 1' --rounds 5
+
+Two names may be one server seen two ways: `--extra NAME ARGS` adds
+redis-benchmark arguments for that name alone (`--user bench -a pw` to run
+as an ACL user, `--tls --cacert ...` for a TLS port).
 """
 import argparse
 import csv
@@ -24,7 +28,8 @@ from bench_vs_redis import cpu_ticks, fail, log, med, run_child  # noqa: E402
 def run_cell(a, srv, command, n, pipeline):
     name, port, pid = srv
     argv = [a.redis_benchmark, "-h", "127.0.0.1", "-p", str(port), "-n", str(n),
-            "-c", str(a.clients), "-r", str(a.keyspace), "-P", str(pipeline), "--csv"] + shlex.split(command)
+            "-c", str(a.clients), "-r", str(a.keyspace), "-P", str(pipeline), "--csv"]
+    argv += shlex.split(a.extras.get(name, "")) + shlex.split(command)
     cpu0 = cpu_ticks(pid)
     res = run_child(argv)
     cpu1 = cpu_ticks(pid)
@@ -46,7 +51,9 @@ def main():
     p.add_argument("--n-p1", type=int, default=200_000)
     p.add_argument("--n-p16", type=int, default=1_000_000)
     p.add_argument("--redis-benchmark", default="redis-benchmark")
+    p.add_argument("--extra", nargs=2, action="append", default=[], metavar=("NAME", "ARGS"))
     a = p.parse_args()
+    a.extras = dict(a.extra)
     a.tick = os.sysconf("SC_CLK_TCK")
     servers = [(n, int(port), int(pid)) for n, port, pid in a.server]
     cells = [(f"{name} P{pl}", cmd, n, pl) for pl, n in ((1, a.n_p1), (16, a.n_p16)) for name, cmd in a.cell]

@@ -22,7 +22,7 @@ cd "$(dirname "$0")/.."
 seconds="${FUZZ_SECONDS:-60}"
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(multibulk inline snapshot wal function_payload dump_payload rdb_file)
+    targets=(multibulk inline snapshot wal function_payload dump_payload rdb_file acl_file)
 fi
 
 if ! cargo fuzz --version >/dev/null 2>&1; then

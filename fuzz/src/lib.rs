@@ -198,6 +198,18 @@ pub fn check_rdb_file(data: &[u8]) {
     }
 }
 
+/// Any bytes as an ACL file (from disk): never a panic, and users read
+/// from it, saved as ACL SAVE writes them, load back the same.
+pub fn check_acl_file(data: &[u8]) {
+    if let Err(e) = tandem_server::read_acl_file(data) {
+        assert!(
+            !e.starts_with("a saved file"),
+            "{e}: {}",
+            String::from_utf8_lossy(data)
+        );
+    }
+}
+
 static LIVE: AtomicUsize = AtomicUsize::new(0);
 static PEAK: AtomicUsize = AtomicUsize::new(0);
 

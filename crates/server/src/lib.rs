@@ -54,6 +54,7 @@ mod slowlog;
 mod socket;
 mod stats;
 mod ticks;
+mod tls;
 
 /// The name of every command the server supports, lowercase: what a
 /// client (or the compatibility runner) may expect an answer to.
@@ -74,6 +75,23 @@ pub fn read_function_payload(payload: &[u8]) -> Result<Vec<Vec<u8>>, String> {
         script::function::library::parse(text)?;
     }
     Ok(texts)
+}
+
+/// Reads an ACL file's bytes (as ACL LOAD and start-up do), and, when
+/// they hold users, writes those back as ACL SAVE would and reads that
+/// again: the users must come back the same. For the fuzzer: input from
+/// disk must never panic, and a saved file must load as what was saved.
+pub fn read_acl_file(bytes: &[u8]) -> Result<usize, String> {
+    let catalog = command::acl_catalog();
+    let users = acl::file::parse_bytes(bytes, "fuzz", catalog)?;
+    let list: Vec<_> = users.values().cloned().collect();
+    let written = acl::file::render(&list, catalog);
+    let again = acl::file::parse_bytes(&written, "fuzz", catalog)
+        .map_err(|e| format!("a saved file does not load: {e}"))?;
+    if again != users {
+        return Err("a saved file loads as different users".into());
+    }
+    Ok(users.len())
 }
 
 /// RESTORE's reading of a payload: the footer checked, then the value

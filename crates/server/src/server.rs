@@ -38,6 +38,8 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 /// A bound server, ready to run.
 pub struct Server {
     tcp: TcpListener,
+    /// The TLS port's listener, when `tls-port` is set.
+    tls: Option<TcpListener>,
     unix: Option<UnixListener>,
     /// The metrics port's listener, when `metrics-port` is set.
     metrics: Option<TcpListener>,
@@ -64,21 +66,27 @@ impl Server {
                 format!("bind address '{}' is not an IP address", config.bind),
             )
         })?;
-        let addr = SocketAddr::new(ip, config.port);
-        let socket = if ip.is_ipv4() {
-            TcpSocket::new_v4()?
-        } else {
-            TcpSocket::new_v6()?
-        };
-        socket.set_reuseaddr(true)?;
-        socket.set_nodelay(true)?;
-        socket.bind(addr)?;
-        let tcp = socket.listen(config.tcp_backlog)?;
+        let tcp = listen(SocketAddr::new(ip, config.port), config.tcp_backlog)?;
         // Port 0 asks for a free port: record the one chosen, so that
         // CONFIG GET port says where the server listens.
-        let config = Config {
+        let mut config = Config {
             port: tcp.local_addr()?.port(),
             ..config
+        };
+        let tls = if config.tls.port != 0 || config.tls.cert_file.is_some() {
+            let built = crate::tls::server_config(&config.tls)
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("TLS: {e}")))?;
+            Some(built)
+        } else {
+            None
+        };
+        let tls_listener = match config.tls.port {
+            0 => None,
+            port => {
+                let l = listen(SocketAddr::new(ip, port), config.tcp_backlog)?;
+                config.tls.port = l.local_addr()?.port();
+                Some(l)
+            }
         };
         let unix = match &config.unixsocket {
             Some(path) => {
@@ -92,10 +100,12 @@ impl Server {
         };
         let metrics = crate::metrics::bind(&config.bind, config.observability.metrics_port).await?;
         let shared = Shared::new(config, crate::command::acl_catalog());
+        shared.tls.store(tls);
         crate::command::load_users(&shared)
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("ACL: {e}")))?;
         Ok(Server {
             tcp,
+            tls: tls_listener,
             unix,
             metrics,
             shared,
@@ -127,10 +137,17 @@ impl Server {
     pub async fn run(self) -> io::Result<()> {
         let Server {
             tcp,
+            tls,
             unix,
             metrics,
             shared,
         } = self;
+        // TLS clients shake hands on tasks of their own (a slow or silent
+        // one holds up no one), then come back here to be admitted.
+        let (handshaken, mut secured) = tokio::sync::mpsc::channel(64);
+        let handshakes = Arc::new(tokio::sync::Semaphore::new(
+            usize::try_from(shared.config.load().maxclients).unwrap_or(usize::MAX),
+        ));
         let tracker = TaskTracker::new();
         let token = shared.shutdown.clone();
         let cores = Cores::start(shared.config.load().serving_threads(), &token, &tracker)?;
@@ -144,6 +161,17 @@ impl Server {
                 () = token.cancelled() => break,
                 r = tcp.accept() => r.map(|(s, peer)| (Socket::Tcp(s), Some(peer))),
                 r = accept_unix(unix.as_ref()) => r.map(|s| (Socket::Unix(s), None)),
+                Some((s, peer)) = secured.recv() => Ok((s, Some(peer))),
+                r = accept_tcp(tls.as_ref()) => {
+                    match r {
+                        Ok((s, peer)) => handshake(s, peer, &shared, &handshakes, &handshaken),
+                        Err(e) => {
+                            tracing::warn!("accept failed on the TLS port: {e}");
+                            tokio::time::sleep(Duration::from_millis(10)).await;
+                        }
+                    }
+                    continue;
+                }
             };
             match accepted {
                 Ok((socket, peer)) => admit(socket, peer, &shared, &tracker, &cores).await,
@@ -237,6 +265,64 @@ async fn save_rules(shared: Arc<Shared>) {
         let config = shared.config.load();
         shared.persistence.tick(&config, shared.stats.changes());
     }
+}
+
+/// A listening socket on `addr`, Nagle off for the clients it accepts.
+fn listen(addr: SocketAddr, backlog: u32) -> io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.set_nodelay(true)?;
+    socket.bind(addr)?;
+    socket.listen(backlog)
+}
+
+async fn accept_tcp(l: Option<&TcpListener>) -> io::Result<(tokio::net::TcpStream, SocketAddr)> {
+    match l {
+        Some(l) => l.accept().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Runs a TLS client's handshake on a task of its own, bounded in time
+/// (`Tls::handshake_timeout`) and in number (`maxclients` at once: past
+/// that a new one is closed at once), then hands the connection back to
+/// the accept loop through `done`. A client that sends garbage or never
+/// finishes only costs its own task.
+fn handshake(
+    tcp: tokio::net::TcpStream,
+    peer: SocketAddr,
+    shared: &Arc<Shared>,
+    slots: &Arc<tokio::sync::Semaphore>,
+    done: &tokio::sync::mpsc::Sender<(Socket, SocketAddr)>,
+) {
+    let Ok(slot) = Arc::clone(slots).try_acquire_owned() else {
+        tracing::warn!(%peer, "too many TLS handshakes under way: closing");
+        shared.stats.count_rejected();
+        return;
+    };
+    let Some(config) = shared.tls.load_full() else {
+        return;
+    };
+    let timeout = shared.config.load().tls.handshake_timeout;
+    let done = done.clone();
+    tokio::spawn(async move {
+        let acceptor = tokio_rustls::TlsAcceptor::from(config);
+        match tokio::time::timeout(timeout, acceptor.accept(tcp)).await {
+            Ok(Ok(stream)) => {
+                drop(slot);
+                let (tcp, conn) = stream.into_inner();
+                let socket = Socket::Tls(Box::new(crate::tls::stream::TlsStream::new(tcp, conn)));
+                // The loop is gone only at shutdown: the client is dropped.
+                let _ = done.send((socket, peer)).await;
+            }
+            Ok(Err(e)) => tracing::debug!(%peer, "TLS handshake failed: {e}"),
+            Err(_) => tracing::debug!(%peer, "TLS handshake not done in {timeout:?}: closing"),
+        }
+    });
 }
 
 async fn accept_unix(unix: Option<&UnixListener>) -> io::Result<tokio::net::UnixStream> {

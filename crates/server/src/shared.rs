@@ -59,6 +59,9 @@ pub struct Shared {
     pub latency: Latency,
     /// Users and their permissions, and the ACL log.
     pub acl: crate::acl::Acl,
+    /// The TLS configuration new TLS clients get (`tls-port`), swapped
+    /// whole when CONFIG SET changes a certificate.
+    pub tls: arc_swap::ArcSwapOption<rustls::ServerConfig>,
     /// Cancelled to shut the server down.
     pub shutdown: CancellationToken,
     /// When the server started.
@@ -110,6 +113,7 @@ impl Shared {
             functions: crate::script::function::Functions::default(),
             latency,
             acl,
+            tls: arc_swap::ArcSwapOption::empty(),
             shutdown: CancellationToken::new(),
             started: Instant::now(),
         });

@@ -19,6 +19,9 @@ pub mod log;
 pub mod selector;
 pub mod user;
 
+#[cfg(test)]
+mod tests;
+
 pub use catalog::Catalog;
 pub use check::{check, Denied, Refs};
 pub use user::User;

@@ -66,7 +66,7 @@ pub struct KeyPattern {
 }
 
 /// One set of permissions.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Selector {
     /// Any key (`allkeys`, `~*`).
     pub(super) allkeys: bool,
@@ -88,6 +88,23 @@ pub struct Selector {
     /// Channel patterns, in the order given.
     pub(super) channels: Vec<Vec<u8>>,
 }
+
+/// Two selectors are equal when they grant the same: `allcommands` is a
+/// shortcut the bits already say (`+@all -get +get` grants what `+@all`
+/// does, without it).
+impl PartialEq for Selector {
+    fn eq(&self, other: &Self) -> bool {
+        self.allkeys == other.allkeys
+            && self.allchannels == other.allchannels
+            && self.future == other.future
+            && self.commands == other.commands
+            && self.firstargs == other.firstargs
+            && self.keys == other.keys
+            && self.channels == other.channels
+    }
+}
+
+impl Eq for Selector {}
 
 /// Whether a pattern or name holds a space or NUL (Redis refuses them,
 /// so that ACL LIST and the ACL file read back as written).
@@ -250,7 +267,12 @@ impl Selector {
         let sub = sub.filter(|s| !s.is_empty()).ok_or(RuleError::Syntax)?;
         if entry.children.is_empty() {
             // A first argument of a command without subcommands
-            // (`+select|0`): Redis allows it, deprecated.
+            // (`+select|0`): Redis allows it, deprecated. Beside the
+            // command's own bit it would change nothing, and any rule that
+            // clears the bit forgets it, so it is not kept.
+            if self.allows(id) {
+                return Ok(());
+            }
             let args = self.firstargs.entry(id).or_default();
             if !args.iter().any(|a| a.eq_ignore_ascii_case(sub)) {
                 args.push(sub.to_vec());

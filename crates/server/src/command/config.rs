@@ -15,6 +15,16 @@ use crate::config::{integer, Config, LATENCY_THRESHOLD, SLOWLOG_MAX_LEN, SLOWLOG
 
 pub(super) const COMMANDS: &[Spec] = &[spec("config", -2, 0, (0, 0, 0), config)];
 
+/// A path setting as CONFIG GET shows it: empty when unset.
+fn path_text(p: Option<&std::path::PathBuf>) -> String {
+    p.map(|p| p.display().to_string()).unwrap_or_default()
+}
+
+/// A path setting as CONFIG SET takes it: empty unsets it.
+fn path_value(v: &str) -> Option<std::path::PathBuf> {
+    (!v.is_empty()).then(|| std::path::PathBuf::from(v))
+}
+
 /// Every setting CONFIG GET knows, with its current value.
 fn settings(c: &Config) -> Vec<(&'static str, String)> {
     let yes_no = |b: bool| if b { "yes" } else { "no" }.to_string();
@@ -38,6 +48,14 @@ fn settings(c: &Config) -> Vec<(&'static str, String)> {
                 .unwrap_or_default(),
         ),
         ("acllog-max-len", c.acllog_max_len.to_string()),
+        ("tls-port", c.tls.port.to_string()),
+        ("tls-cert-file", path_text(c.tls.cert_file.as_ref())),
+        ("tls-key-file", path_text(c.tls.key_file.as_ref())),
+        ("tls-ca-cert-file", path_text(c.tls.ca_cert_file.as_ref())),
+        ("tls-auth-clients", c.tls.auth_clients.as_str().into()),
+        ("tls-protocols", c.tls.protocols.clone()),
+        ("tls-ciphersuites", c.tls.ciphersuites.clone()),
+        ("tls-ciphers", c.tls.ciphers.clone()),
         ("protected-mode", yes_no(c.protected_mode)),
         ("databases", c.databases.to_string()),
         ("maxclients", c.maxclients.to_string()),
@@ -333,6 +351,37 @@ fn settable(name: &str) -> Option<Settable> {
             c.requirepass = (!v.is_empty()).then(|| v.to_string());
             Ok(())
         }),
+        // A change of these builds the TLS configuration again (`set`):
+        // Redis's way to rotate certificates without a restart.
+        "tls-cert-file" => Now(|c, v| {
+            c.tls.cert_file = path_value(v);
+            Ok(())
+        }),
+        "tls-key-file" => Now(|c, v| {
+            c.tls.key_file = path_value(v);
+            Ok(())
+        }),
+        "tls-ca-cert-file" => Now(|c, v| {
+            c.tls.ca_cert_file = path_value(v);
+            Ok(())
+        }),
+        "tls-auth-clients" => Now(|c, v| {
+            c.tls.auth_clients = crate::config::tls::AuthClients::parse(v)?;
+            Ok(())
+        }),
+        "tls-protocols" => Now(|c, v| {
+            crate::config::tls::protocols(v)?;
+            c.tls.protocols = v.to_string();
+            Ok(())
+        }),
+        "tls-ciphersuites" => Now(|c, v| {
+            c.tls.ciphersuites = v.to_string();
+            Ok(())
+        }),
+        "tls-ciphers" => Now(|c, v| {
+            c.tls.ciphers = v.to_string();
+            Ok(())
+        }),
         "acllog-max-len" => Now(|c, v| {
             c.acllog_max_len = integer(v, 0, i64::MAX)?.unsigned_abs();
             Ok(())
@@ -388,9 +437,8 @@ fn settable(name: &str) -> Option<Settable> {
         // Redis can move `dir` and rename `dbfilename` at run time; here
         // the store is opened in them once, at start-up.
         "bind" | "port" | "unixsocket" | "tcp-backlog" | "databases" | "io-threads"
-        | "loglevel" | "dir" | "dbfilename" | "appenddirname" | "metrics-port" | "aclfile" => {
-            Immutable
-        }
+        | "loglevel" | "dir" | "dbfilename" | "appenddirname" | "metrics-port" | "aclfile"
+        | "tls-port" => Immutable,
         // Redis 7 refuses to change a protected command's switch at run
         // time, with the immutable settings' words.
         "enable-debug-command" => Immutable,
@@ -412,10 +460,14 @@ fn set(c: &mut Call<'_>) -> CmdResult {
     };
     let mut next = Config::clone(&c.shared.config.load());
     let mut requirepass_given = false;
+    let mut tls_given: Option<String> = None;
     for pair in pairs.chunks_exact(2) {
         let [name, value] = pair else { continue };
         let name = String::from_utf8_lossy(name).to_ascii_lowercase();
         requirepass_given |= name == "requirepass";
+        if name.starts_with("tls-") && tls_given.is_none() {
+            tls_given = Some(name.clone());
+        }
         let value = String::from_utf8_lossy(value);
         match settable(&name) {
             None => {
@@ -429,8 +481,26 @@ fn set(c: &mut Call<'_>) -> CmdResult {
             }
         }
     }
-    // Everything checked: now the engine and hubs, then the new config.
+    // A TLS change is checked by building it, before anything applies.
     let shared = c.shared;
+    let tls = match &tls_given {
+        Some(name) if shared.tls.load().is_some() || next.tls.cert_file.is_some() => {
+            let built = crate::tls::server_config(&next.tls).map_err(|why| {
+                tracing::warn!("CONFIG SET {name}: the TLS configuration cannot be built: {why}");
+                failed(
+                    name,
+                    "Unable to update TLS configuration. Check server logs.",
+                )
+            })?;
+            Some(built)
+        }
+        _ => None,
+    };
+    // Everything checked: now the engine and hubs, then the new config.
+    if let Some(tls) = tls {
+        // New handshakes use it; connections already up keep theirs.
+        shared.tls.store(Some(tls));
+    }
     shared.hub.set_notify_flags(next.notify_keyspace_events);
     let queue = next.client_output_buffer_limit.pubsub_queue();
     shared.hub.set_limits(queue);

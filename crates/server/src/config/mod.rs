@@ -12,6 +12,7 @@ mod observability;
 mod output;
 mod persistence;
 mod settings;
+pub mod tls;
 mod units;
 
 pub use eviction::Eviction;
@@ -47,6 +48,8 @@ pub struct Config {
     pub aclfile: Option<PathBuf>,
     /// Most entries the ACL log keeps.
     pub acllog_max_len: u64,
+    /// TLS: its port, certificates and rules.
+    pub tls: tls::Tls,
     /// Protected mode.
     pub protected_mode: bool,
     /// Number of databases.
@@ -167,6 +170,7 @@ impl Default for Config {
             users: Vec::new(),
             aclfile: None,
             acllog_max_len: 128,
+            tls: tls::Tls::default(),
             protected_mode: true,
             databases: 16,
             maxclients: 10_000,
@@ -376,6 +380,22 @@ impl Config {
             s.lfu_log_factor,
             s.lfu_decay_time,
         )?;
+        let tls = tls::Tls {
+            port: s.tls_port.unwrap_or(d.tls.port),
+            cert_file: s.tls_cert_file.or(d.tls.cert_file),
+            key_file: s.tls_key_file.or(d.tls.key_file),
+            ca_cert_file: s.tls_ca_cert_file.or(d.tls.ca_cert_file),
+            auth_clients: s
+                .tls_auth_clients
+                .as_deref()
+                .map_or(Ok(d.tls.auth_clients), tls::AuthClients::parse)
+                .map_err(|why| invalid("tls-auth-clients", &why))?,
+            protocols: s.tls_protocols.unwrap_or(d.tls.protocols),
+            ciphersuites: s.tls_ciphersuites.unwrap_or(d.tls.ciphersuites),
+            ciphers: s.tls_ciphers.unwrap_or(d.tls.ciphers),
+            handshake_timeout: d.tls.handshake_timeout,
+        };
+        tls::protocols(&tls.protocols).map_err(|why| invalid("tls-protocols", &why))?;
         Ok(Config {
             bind: s.bind.unwrap_or(d.bind),
             port: s.port.unwrap_or(d.port),
@@ -388,6 +408,7 @@ impl Config {
                 .filter(|p| !p.as_os_str().is_empty())
                 .or(d.aclfile),
             acllog_max_len: s.acllog_max_len.unwrap_or(d.acllog_max_len),
+            tls,
             protected_mode: s.protected_mode.map_or(d.protected_mode, |y| y.0),
             databases,
             maxclients,

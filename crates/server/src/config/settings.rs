@@ -56,6 +56,42 @@ pub struct Settings {
     #[arg(long, value_name = "N")]
     pub acllog_max_len: Option<u64>,
 
+    /// Also serve clients over TLS on this port; 0 serves none [default: 0].
+    #[arg(long, value_name = "PORT")]
+    pub tls_port: Option<u16>,
+
+    /// The server's certificate chain, PEM [default: none].
+    #[arg(long, value_name = "PATH")]
+    pub tls_cert_file: Option<PathBuf>,
+
+    /// The server's private key, PEM [default: none].
+    #[arg(long, value_name = "PATH")]
+    pub tls_key_file: Option<PathBuf>,
+
+    /// The CA certificates clients' certificates must be signed by, PEM
+    /// [default: none].
+    #[arg(long, value_name = "PATH")]
+    pub tls_ca_cert_file: Option<PathBuf>,
+
+    /// yes|no|optional: whether a TLS client must show a certificate
+    /// signed by tls-ca-cert-file [default: yes].
+    #[arg(long, value_name = "yes|no|optional")]
+    pub tls_auth_clients: Option<String>,
+
+    /// The TLS versions allowed, e.g. "TLSv1.2 TLSv1.3" [default: both].
+    #[arg(long, value_name = "VERSIONS")]
+    pub tls_protocols: Option<String>,
+
+    /// TLS 1.3 cipher suites, OpenSSL names separated by ':' [default: all
+    /// rustls offers].
+    #[arg(long, value_name = "SUITES")]
+    pub tls_ciphersuites: Option<String>,
+
+    /// TLS 1.2 ciphers, OpenSSL names separated by ':' [default: all
+    /// rustls offers].
+    #[arg(long, value_name = "CIPHERS")]
+    pub tls_ciphers: Option<String>,
+
     /// yes|no: with no password set, refuse clients that are not on the
     /// loopback interface or the Unix socket [default: yes].
     #[arg(long, value_name = "yes|no")]
@@ -312,6 +348,14 @@ impl Settings {
             user: self.user.or(lower.user),
             aclfile: self.aclfile.or(lower.aclfile),
             acllog_max_len: self.acllog_max_len.or(lower.acllog_max_len),
+            tls_port: self.tls_port.or(lower.tls_port),
+            tls_cert_file: self.tls_cert_file.or(lower.tls_cert_file),
+            tls_key_file: self.tls_key_file.or(lower.tls_key_file),
+            tls_ca_cert_file: self.tls_ca_cert_file.or(lower.tls_ca_cert_file),
+            tls_auth_clients: self.tls_auth_clients.or(lower.tls_auth_clients),
+            tls_protocols: self.tls_protocols.or(lower.tls_protocols),
+            tls_ciphersuites: self.tls_ciphersuites.or(lower.tls_ciphersuites),
+            tls_ciphers: self.tls_ciphers.or(lower.tls_ciphers),
             protected_mode: self.protected_mode.or(lower.protected_mode),
             databases: self.databases.or(lower.databases),
             maxclients: self.maxclients.or(lower.maxclients),

@@ -340,7 +340,7 @@ impl Connection {
     /// shutting down.
     async fn wait_unblocked(
         &mut self,
-        socket: &Socket,
+        socket: &mut Socket,
         mut shutdown: Pin<&mut WaitForCancellationFuture<'_>>,
         query_limit: usize,
     ) -> io::Result<bool> {
@@ -394,7 +394,7 @@ impl Connection {
     /// buffer. `None` when there is something to process or send.
     async fn read(
         &mut self,
-        socket: &Socket,
+        socket: &mut Socket,
         mut shutdown: Pin<&mut WaitForCancellationFuture<'_>>,
         timeout: Option<Duration>,
     ) -> io::Result<Option<Stop>> {
