@@ -101,3 +101,31 @@ expect yes get before-term
 redis-cli -p "$PORT" shutdown >/dev/null 2>&1 || true
 wait "$PID" || fail "server exited with status $?"
 echo "smoke: restart after SIGTERM and kill -9 ok"
+
+# TLS beside the plain port, mutual TLS (the default tls-auth-clients
+# yes), and an ACL user from the command line: redis-cli --tls --user and
+# redis-py with ssl=True and a username, against certificates made here.
+CERTS="$DATA/certs"
+scripts/tls_certs.sh "$CERTS"
+TLS_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$BIN" server --port "$PORT" --dir "$DATA" --tls-port "$TLS_PORT" \
+  --tls-cert-file "$CERTS/server.pem" --tls-key-file "$CERTS/server.key" \
+  --tls-ca-cert-file "$CERTS/ca.pem" \
+  --user "app on >apppw ~app:* +@all -@dangerous" >"$LOG" 2>&1 &
+PID=$!
+wait_ready
+tls_cli() {
+  redis-cli --no-auth-warning --tls -h localhost -p "$TLS_PORT" --cacert "$CERTS/ca.pem" \
+    --cert "$CERTS/client.pem" --key "$CERTS/client.key" "$@" 2>&1
+}
+[ "$(tls_cli --user app --pass apppw set app:1 v)" = OK ] || fail "redis-cli --tls --user: set"
+[ "$(tls_cli --user app --pass apppw get app:1)" = v ] || fail "redis-cli --tls --user: get"
+got=$(tls_cli --user app --pass apppw set other v)
+[ "$got" = "NOPERM this user has no permissions to access one of the keys used as arguments" ] ||
+  fail "redis-cli --tls --user: a key outside the user's patterns: $got"
+got=$(redis-cli --tls -h localhost -p "$TLS_PORT" --cacert "$CERTS/ca.pem" ping 2>&1 || true)
+[ "$got" != PONG ] || fail "a client without its certificate was served"
+python3 scripts/smoke_tls.py "$TLS_PORT" "$CERTS" || fail "redis-py over TLS"
+echo "smoke: TLS and ACL ok"
+redis-cli -p "$PORT" shutdown >/dev/null 2>&1 || true
+wait "$PID" || fail "server exited with status $?"
