@@ -63,6 +63,51 @@ pub struct KeyPattern {
     pub pattern: Vec<u8>,
     /// `READ`, `WRITE` or `ALL`.
     pub perms: u8,
+    /// How it matches, found once: most patterns are a name or a prefix.
+    shape: Shape,
+}
+
+/// A pattern's shape: a literal and `prefix*` match without the glob.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// No wildcard: the key itself.
+    Literal,
+    /// Wildcards only as one `*` at the end.
+    Prefix,
+    /// Anything else.
+    Glob,
+}
+
+impl KeyPattern {
+    fn new(pattern: &[u8], perms: u8) -> Self {
+        let special = |b: &u8| matches!(b, b'*' | b'?' | b'[' | b'\\');
+        let shape = match pattern.split_last() {
+            _ if !pattern.iter().any(special) => Shape::Literal,
+            Some((b'*', head)) if !head.iter().any(special) => Shape::Prefix,
+            _ => Shape::Glob,
+        };
+        Self {
+            pattern: pattern.to_vec(),
+            perms,
+            shape,
+        }
+    }
+
+    /// Whether `key` matches, as Redis's glob says (an empty key matches
+    /// only an empty pattern, `*` included).
+    fn matches(&self, key: &[u8]) -> bool {
+        match self.shape {
+            Shape::Literal => self.pattern == key,
+            Shape::Prefix => {
+                let head = self
+                    .pattern
+                    .get(..self.pattern.len() - 1)
+                    .unwrap_or_default();
+                !key.is_empty() && key.starts_with(head)
+            }
+            Shape::Glob => tandem_engine::glob_match(&self.pattern, key),
+        }
+    }
 }
 
 /// One set of permissions.
@@ -243,10 +288,7 @@ impl Selector {
         }
         match self.keys.iter_mut().find(|k| k.pattern == pattern) {
             Some(k) => k.perms |= perms,
-            None => self.keys.push(KeyPattern {
-                pattern: pattern.to_vec(),
-                perms,
-            }),
+            None => self.keys.push(KeyPattern::new(pattern, perms)),
         }
         Ok(())
     }
@@ -291,7 +333,7 @@ impl Selector {
             || self
                 .keys
                 .iter()
-                .any(|k| k.perms & perms == perms && tandem_engine::glob_match(&k.pattern, key))
+                .any(|k| k.perms & perms == perms && k.matches(key))
     }
 
     /// Whether `perms` are granted on every key (`allkeys`, or a `*`
@@ -343,4 +385,31 @@ fn key_perms(rest: &[u8]) -> Result<(u8, &[u8]), RuleError> {
         return Err(RuleError::Syntax);
     }
     Ok((perms, rest.get(at..).unwrap_or_default()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The shortcuts agree with the glob on every shape, the empty key
+    /// (which `*` does not match, as in Redis) included.
+    #[test]
+    fn literal_and_prefix_patterns_match_as_the_glob_does() {
+        let patterns: &[&[u8]] = &[
+            b"", b"*", b"a", b"a*", b"ab*", b"a?", b"a*b", b"[a]*", b"a\\*", b"**",
+        ];
+        let keys: &[&[u8]] = &[b"", b"a", b"ab", b"abc", b"b", b"a*", b"ba"];
+        for &p in patterns {
+            let k = KeyPattern::new(p, ALL);
+            for &key in keys {
+                assert_eq!(
+                    k.matches(key),
+                    tandem_engine::glob_match(p, key),
+                    "{:?} against {:?}",
+                    String::from_utf8_lossy(p),
+                    String::from_utf8_lossy(key)
+                );
+            }
+        }
+    }
 }

@@ -8,48 +8,98 @@
 //! find them) and `crate::acl`, which decides. It never runs a command.
 
 use super::args::is;
-use super::meta::{key, Described};
+use super::meta::{key, Described, KeySpec};
 use super::Resolved;
 use crate::acl::log::{self, Context, Reason};
 use crate::acl::{self, selector, Denied, Refs};
 use crate::session::Session;
 use crate::shared::Shared;
 use smallvec::SmallVec;
+use std::sync::LazyLock;
+
+/// What a command's requests touch, found once per command from its
+/// metadata, so that a request pays no lookup by name.
+struct Plan {
+    /// Its key specifications, shard channels (`not_key`) left out.
+    specs: Vec<KeySpec>,
+    /// SORT, GEORADIUS, GEORADIUSBYMEMBER: the key, then a STORE key only
+    /// their own parsing finds.
+    store: bool,
+    /// Its keys' flags depend on its arguments (SET).
+    variable: bool,
+    /// Where its channels are.
+    channels: Channels,
+}
+
+/// Where a command names channels, as Redis's `getChannelsFromCommand`
+/// says (the unsubscribing commands are not checked).
+#[derive(Debug, Clone, Copy)]
+enum Channels {
+    /// Nowhere.
+    None,
+    /// Every argument from the first (SUBSCRIBE, SSUBSCRIBE), or every
+    /// one a pattern (PSUBSCRIBE).
+    All { patterns: bool },
+    /// The first argument (PUBLISH, SPUBLISH).
+    First,
+}
+
+/// Every command's and subcommand's plan, by stats slot.
+fn plans() -> &'static [Plan] {
+    static PLANS: LazyLock<Vec<Plan>> = LazyLock::new(|| {
+        let plan = |name: &str, d: Described| Plan {
+            specs: d
+                .key_specs()
+                .into_iter()
+                .filter(|k| k.flags & key::NOT_KEY == 0)
+                .collect(),
+            store: matches!(name, "sort" | "georadius" | "georadiusbymember"),
+            variable: d.keys.iter().any(|k| k.flags & key::VARIABLE_FLAGS != 0),
+            channels: match name {
+                "subscribe" | "ssubscribe" => Channels::All { patterns: false },
+                "psubscribe" => Channels::All { patterns: true },
+                "publish" | "spublish" => Channels::First,
+                _ => Channels::None,
+            },
+        };
+        let table = super::table();
+        let commands = table.iter().map(|s| plan(s.name, Described::command(s)));
+        let subs = table
+            .iter()
+            .filter_map(|s| super::meta::of(s.name))
+            .flat_map(|m| {
+                m.subcommands
+                    .iter()
+                    .map(|sub| plan(sub.full_name, Described::sub(sub)))
+            });
+        commands.chain(subs).collect()
+    });
+    &PLANS
+}
 
 /// Each key of `args` (a request to `found`) by position, with its key
 /// specification flags (`meta::key`), in the order Redis lists them.
 /// Shard channels, routed like keys, are left out.
 pub(crate) fn key_positions(found: &Resolved, args: &[&[u8]]) -> SmallVec<[(usize, u32); 4]> {
-    let name = found.spec.name;
     let mut out = SmallVec::new();
-    match name {
-        "sort" | "georadius" | "georadiusbymember" => {
-            out.push((1, key::RO | key::ACCESS));
-            if let Some(at) = store_key(name, args) {
-                out.push((at, key::OW | key::UPDATE));
-            }
-            return out;
-        }
-        _ => {}
-    }
-    let described = match found.sub {
-        Some(sub) => Described::sub(sub),
-        None => Described::command(found.spec),
+    let Some(plan) = plans().get(found.slot) else {
+        return out;
     };
-    for k in described
-        .key_specs()
-        .iter()
-        .filter(|k| k.flags & key::NOT_KEY == 0)
-    {
-        let flags = if k.flags & key::VARIABLE_FLAGS == 0 {
-            k.flags
+    if plan.store {
+        out.push((1, key::RO | key::ACCESS));
+        if let Some(at) = store_key(found.spec.name, args) {
+            out.push((at, key::OW | key::UPDATE));
+        }
+        return out;
+    }
+    for k in &plan.specs {
+        let flags = if plan.variable && k.flags & key::VARIABLE_FLAGS != 0 {
+            variable_key_flags(found.spec.name, args)
         } else {
-            variable_key_flags(name, args)
+            k.flags
         };
-        for i in k.positions(args).into_iter().flatten() {
-            if i < args.len() {
-                out.push((i, flags));
-            }
+        if let Some((first, last, step)) = k.range(args) {
+            out.extend((first..=last).step_by(step).map(|i| (i, flags)));
         }
     }
     out
@@ -114,12 +164,14 @@ pub(crate) fn refs(found: &Resolved, args: &[&[u8]]) -> Refs {
         .into_iter()
         .map(|(at, flags)| (at, perms(flags)))
         .collect();
-    let all_from_1 = |pattern| (1..args.len()).map(move |at| (at, pattern)).collect();
-    let channels = match found.spec.name {
-        "subscribe" | "ssubscribe" => all_from_1(false),
-        "psubscribe" => all_from_1(true),
-        "publish" | "spublish" if args.len() > 1 => SmallVec::from_slice(&[(1, false)]),
-        _ => SmallVec::new(),
+    let channels = match plans()
+        .get(found.slot)
+        .map_or(Channels::None, |p| p.channels)
+    {
+        Channels::None => SmallVec::new(),
+        Channels::All { patterns } => (1..args.len()).map(|at| (at, patterns)).collect(),
+        Channels::First if args.len() > 1 => SmallVec::from_slice(&[(1, false)]),
+        Channels::First => SmallVec::new(),
     };
     Refs { keys, channels }
 }
@@ -287,4 +339,25 @@ pub(crate) fn refused_at_exec(
     out.error(&msg);
     shared.stats.error(msg.as_bytes());
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_stats_slot_has_its_plan() {
+        assert_eq!(plans().len(), super::super::stat_names().len());
+        let set = Resolved::find(&[b"set", b"k", b"v"]).map(|f| f.slot);
+        assert_eq!(
+            set.and_then(|s| plans().get(s)).map(|p| p.specs.len()),
+            Some(1)
+        );
+        let sub = Resolved::find(&[b"psubscribe", b"a*"]).map(|f| f.slot);
+        let channels = sub.and_then(|s| plans().get(s)).map(|p| p.channels);
+        assert!(matches!(channels, Some(Channels::All { patterns: true })));
+        let get = Resolved::find(&[b"config", b"get", b"x"]);
+        let keys = get.map(|f| key_positions(&f, &[b"config", b"get", b"x"]).len());
+        assert_eq!(keys, Some(0));
+    }
 }

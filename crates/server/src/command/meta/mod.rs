@@ -103,6 +103,13 @@ impl KeySpec {
     /// the request is too short to hold them (or, found by count, its
     /// count is not one).
     pub fn positions(&self, args: &[&[u8]]) -> Option<Vec<usize>> {
+        let (first, last, step) = self.range(args)?;
+        Some((first..=last).step_by(step).collect())
+    }
+
+    /// The keys' positions as a range: first, last and step (what
+    /// `positions` lists), without allocating.
+    pub fn range(&self, args: &[&[u8]]) -> Option<(usize, usize, usize)> {
         let argc = i64::try_from(args.len()).ok()?;
         if self.unknown {
             return None;
@@ -131,7 +138,7 @@ impl KeySpec {
         }
         let step = usize::try_from(self.keystep.max(1)).ok()?;
         let (first, last) = (usize::try_from(first).ok()?, usize::try_from(last).ok()?);
-        Some((first..=last).step_by(step).collect())
+        Some((first, last, step))
     }
 }
 
