@@ -125,6 +125,8 @@ got=$(tls_cli --user app --pass apppw set other v)
   fail "redis-cli --tls --user: a key outside the user's patterns: $got"
 got=$(redis-cli --tls -h localhost -p "$TLS_PORT" --cacert "$CERTS/ca.pem" ping 2>&1 || true)
 [ "$got" != PONG ] || fail "a client without its certificate was served"
+# ...refused by the server, which is still up and serving TLS clients.
+[ "$(tls_cli ping)" = PONG ] || fail "after refusing a client without a certificate"
 python3 scripts/smoke_tls.py "$TLS_PORT" "$CERTS" || fail "redis-py over TLS"
 echo "smoke: TLS and ACL ok"
 redis-cli -p "$PORT" shutdown >/dev/null 2>&1 || true

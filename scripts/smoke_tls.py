@@ -32,4 +32,6 @@ try:
     raise AssertionError("served without a client certificate")
 except redis.exceptions.ConnectionError:
     pass
+# ...by the server, which is still up and serving clients with one.
+assert redis.Redis(username="app", password="apppw", **tls).ping() is True
 print("redis-py over TLS ok")

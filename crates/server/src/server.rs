@@ -73,7 +73,8 @@ impl Server {
             port: tcp.local_addr()?.port(),
             ..config
         };
-        let tls = if config.tls.port != 0 || config.tls.cert_file.is_some() {
+        // As Redis: the files are read only when there is a TLS port.
+        let tls = if config.tls.port != 0 {
             let built = crate::tls::server_config(&config.tls)
                 .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("TLS: {e}")))?;
             Some(built)
@@ -145,9 +146,7 @@ impl Server {
         // TLS clients shake hands on tasks of their own (a slow or silent
         // one holds up no one), then come back here to be admitted.
         let (handshaken, mut secured) = tokio::sync::mpsc::channel(64);
-        let handshakes = Arc::new(tokio::sync::Semaphore::new(
-            usize::try_from(shared.config.load().maxclients).unwrap_or(usize::MAX),
-        ));
+        let handshakes = Arc::new(AtomicUsize::new(0));
         let tracker = TaskTracker::new();
         let token = shared.shutdown.clone();
         let cores = Cores::start(shared.config.load().serving_threads(), &token, &tracker)?;
@@ -288,22 +287,32 @@ async fn accept_tcp(l: Option<&TcpListener>) -> io::Result<(tokio::net::TcpStrea
 }
 
 /// Runs a TLS client's handshake on a task of its own, bounded in time
-/// (`Tls::handshake_timeout`) and in number (`maxclients` at once: past
-/// that a new one is closed at once), then hands the connection back to
-/// the accept loop through `done`. A client that sends garbage or never
-/// finishes only costs its own task.
+/// (`Tls::handshake_timeout`) and in number (`maxclients` at once, as it
+/// is now: past that a new one is closed at once), then hands the
+/// connection back to the accept loop through `done`. A client that
+/// sends garbage or never finishes only costs its own task.
 fn handshake(
     tcp: tokio::net::TcpStream,
     peer: SocketAddr,
     shared: &Arc<Shared>,
-    slots: &Arc<tokio::sync::Semaphore>,
+    under_way: &Arc<AtomicUsize>,
     done: &tokio::sync::mpsc::Sender<(Socket, SocketAddr)>,
 ) {
-    let Ok(slot) = Arc::clone(slots).try_acquire_owned() else {
+    /// Counts a handshake under way until dropped.
+    struct Slot(Arc<AtomicUsize>);
+    impl Drop for Slot {
+        fn drop(&mut self) {
+            self.0.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+    let limit = usize::try_from(shared.config.load().maxclients).unwrap_or(usize::MAX);
+    if under_way.fetch_add(1, Ordering::Relaxed) >= limit {
+        under_way.fetch_sub(1, Ordering::Relaxed);
         tracing::warn!(%peer, "too many TLS handshakes under way: closing");
         shared.stats.count_rejected();
         return;
-    };
+    }
+    let slot = Slot(Arc::clone(under_way));
     let Some(config) = shared.tls.load_full() else {
         return;
     };

@@ -170,11 +170,12 @@ impl Session {
     }
 
     /// Takes its user again if any user changed since it was taken: a
-    /// change applies from the next command on. A user deleted meanwhile
-    /// leaves it as `default`, unauthenticated (its connection is being
-    /// closed).
+    /// change applies from the next command on. Returns `false` when its
+    /// user was deleted meanwhile: it is then left as `default`,
+    /// unauthenticated, and must run nothing more (its connection is
+    /// being closed, as Redis frees such a client).
     #[inline]
-    pub fn refresh_user(&mut self, acl: &Acl) {
+    pub fn refresh_user(&mut self, acl: &Acl) -> bool {
         let now = acl.generation();
         if now != self.acl_gen {
             self.acl_gen = now;
@@ -183,10 +184,14 @@ impl Session {
                 None => {
                     self.user = acl.default_user();
                     self.authenticated = false;
+                    self.unrestricted = false;
+                    self.after = After::Close;
+                    return false;
                 }
             }
             self.unrestricted = self.user.unrestricted();
         }
+        true
     }
 
     /// Runs as `user` from now on (AUTH, HELLO AUTH, RESET), as the

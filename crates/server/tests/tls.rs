@@ -437,3 +437,24 @@ fn bad_tls_settings_stop_the_start() -> TestResult {
     );
     Ok(())
 }
+
+#[test]
+fn without_a_tls_port_the_tls_settings_are_only_kept() -> TestResult {
+    // As in Redis: no file is read while there is no TLS port.
+    let server = common::start(common::config())?;
+    let mut c = Raw::connect(server.addr())?;
+    c.check(b"CONFIG SET tls-cert-file /no/such.pem\r\n", b"+OK\r\n")?;
+    c.check(
+        b"CONFIG GET tls-cert-file\r\n",
+        b"*2\r\n$13\r\ntls-cert-file\r\n$12\r\n/no/such.pem\r\n",
+    )?;
+    c.check(
+        b"CONFIG SET tls-port 6390\r\n",
+        b"-ERR CONFIG SET failed (possibly related to argument 'tls-port') - can't set immutable config\r\n",
+    )?;
+    c.check(
+        b"CONFIG SET tls-auth-clients maybe\r\n",
+        b"-ERR CONFIG SET failed (possibly related to argument 'tls-auth-clients') - argument(s) must be one of the following: no, yes, optional\r\n",
+    )?;
+    Ok(())
+}

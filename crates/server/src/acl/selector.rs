@@ -6,7 +6,7 @@
 //! `~pattern`, `%R~pattern`, `&channel`, `allkeys`, ...) with its error
 //! for each malformed rule, and the per-selector half of the permission
 //! check. It never sees a request's bytes beyond the positions the
-//! caller found (`check::Access`), and never changes a user: rules apply
+//! caller found (`check::Refs`), and never changes a user: rules apply
 //! to a copy, which replaces the user whole.
 
 use super::catalog::Catalog;

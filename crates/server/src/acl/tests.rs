@@ -2,6 +2,8 @@
 //! straightforward reference that replays a user's rules for each
 //! request, over random users, commands, keys and channels; and users
 //! written back as rules (ACL LIST, the ACL file) reading back the same.
+//! The reference must never share code with what it checks: it replays
+//! the rules one by one, without bits or the selector's own matching.
 
 use super::catalog::{Catalog, Entry};
 use super::category::{ADMIN, CONNECTION, DANGEROUS, FAST, READ, WRITE};

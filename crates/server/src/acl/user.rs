@@ -7,6 +7,8 @@
 //! password check. Passwords are kept only as SHA-256 digests and compared
 //! in constant time. A `User` is a value: a change is made on a copy that
 //! replaces it whole, so a rule list that fails half-way changes nothing.
+//! It never keeps a password in clear, and never compares digests with
+//! an early exit.
 
 use super::catalog::Catalog;
 use super::selector::{has_spaces, RuleError, Selector};
@@ -186,8 +188,12 @@ impl User {
         } else if let Some(inner) = op.strip_prefix(b"(").and_then(|o| o.strip_suffix(b")")) {
             let mut s = Selector::new(catalog.len());
             s.allchannels = allchannels;
-            for rule in split_args(inner).ok_or(RuleError::Syntax)? {
-                s.apply(&rule, catalog)?;
+            // Redis splits a selector's inside as it splits an inline
+            // request (`sdssplitargs`).
+            let mut rules = Vec::new();
+            crate::resp::parse::split_args(inner, &mut rules).ok_or(RuleError::Syntax)?;
+            for rule in &rules {
+                s.apply(rule, catalog)?;
             }
             self.more.push(s);
         } else if is("clearselectors") {
@@ -273,58 +279,5 @@ pub fn merge_selectors(args: &[&[u8]]) -> Result<Vec<Vec<u8>>, Vec<u8>> {
     match open {
         Some((_, start)) => Err(start.to_vec()),
         None => Ok(merged),
-    }
-}
-
-/// Splits a selector's inside into rules as Redis's `sdssplitargs`
-/// would: by spaces, with double and single quotes; `None` for unbalanced
-/// quotes.
-pub fn split_args(s: &[u8]) -> Option<Vec<Vec<u8>>> {
-    let mut out = Vec::new();
-    let mut i = 0;
-    loop {
-        while s.get(i).is_some_and(|b| b.is_ascii_whitespace()) {
-            i += 1;
-        }
-        if i >= s.len() {
-            return Some(out);
-        }
-        let mut cur = Vec::new();
-        let mut quote: Option<u8> = None;
-        loop {
-            let Some(&b) = s.get(i) else {
-                if quote.is_some() {
-                    return None;
-                }
-                break;
-            };
-            match quote {
-                Some(q) if b == b'\\' && q == b'"' => {
-                    i += 1;
-                    let esc = *s.get(i)?;
-                    cur.push(match esc {
-                        b'n' => b'\n',
-                        b'r' => b'\r',
-                        b't' => b'\t',
-                        b'b' => 8,
-                        b'a' => 7,
-                        other => other,
-                    });
-                }
-                Some(q) if b == q => {
-                    quote = None;
-                    // A closing quote must be followed by a space or the end.
-                    if s.get(i + 1).is_some_and(|n| !n.is_ascii_whitespace()) {
-                        return None;
-                    }
-                }
-                Some(_) => cur.push(b),
-                None if b.is_ascii_whitespace() => break,
-                None if b == b'"' || b == b'\'' => quote = Some(b),
-                None => cur.push(b),
-            }
-            i += 1;
-        }
-        out.push(cur);
     }
 }

@@ -4,8 +4,9 @@
 //!
 //! Owns the bridge between the command table (key specifications, and
 //! the few commands whose keys only their own parsing finds: SORT's and
-//! GEORADIUS's STORE, as Redis's `sortGetKeys` and `georadiusGetKeys`
-//! find them) and `crate::acl`, which decides. It never runs a command.
+//! GEORADIUS's STORE, XREAD's and XREADGROUP's streams, read as the
+//! commands read them, so that the key checked is the key used) and
+//! `crate::acl`, which decides. It never runs a command.
 
 use super::args::is;
 use super::meta::{key, Described, KeySpec};
@@ -25,6 +26,8 @@ struct Plan {
     /// SORT, GEORADIUS, GEORADIUSBYMEMBER: the key, then a STORE key only
     /// their own parsing finds.
     store: bool,
+    /// XREAD, XREADGROUP: keys found as their parsing finds them.
+    streams: bool,
     /// Its keys' flags depend on its arguments (SET).
     variable: bool,
     /// Where its channels are.
@@ -54,6 +57,7 @@ fn plans() -> &'static [Plan] {
                 .filter(|k| k.flags & key::NOT_KEY == 0)
                 .collect(),
             store: matches!(name, "sort" | "georadius" | "georadiusbymember"),
+            streams: matches!(name, "xread" | "xreadgroup"),
             variable: d.keys.iter().any(|k| k.flags & key::VARIABLE_FLAGS != 0),
             channels: match name {
                 "subscribe" | "ssubscribe" => Channels::All { patterns: false },
@@ -92,6 +96,15 @@ pub(crate) fn key_positions(found: &Resolved, args: &[&[u8]]) -> SmallVec<[(usiz
         }
         return out;
     }
+    if plan.streams {
+        // The flags their key specification gives (Redis's).
+        let flags = plan
+            .specs
+            .first()
+            .map_or(key::RO | key::ACCESS, |k| k.flags);
+        out.extend(stream_keys(args).map(|i| (i, flags)));
+        return out;
+    }
     for k in &plan.specs {
         let flags = if plan.variable && k.flags & key::VARIABLE_FLAGS != 0 {
             variable_key_flags(found.spec.name, args)
@@ -105,19 +118,25 @@ pub(crate) fn key_positions(found: &Resolved, args: &[&[u8]]) -> SmallVec<[(usiz
     out
 }
 
-/// Where SORT's or GEORADIUS's STORE (or STOREDIST) key is, if given:
-/// the last one wins, as the commands themselves read it.
+/// Where SORT's or GEORADIUS's STORE (or STOREDIST) key is, if given,
+/// read as the commands themselves read their options (the last one
+/// wins), so that the key checked is the key written.
 fn store_key(name: &str, args: &[&[u8]]) -> Option<usize> {
     let mut found = None;
     if name == "sort" {
+        // `command/sort.rs`'s `options`: LIMIT takes two, BY, GET and
+        // STORE one; a word without its arguments ends the parse (SORT
+        // then refuses the request).
         let mut i = 2;
         while let Some(arg) = args.get(i) {
-            if is(arg, "limit") {
+            let left = args.len() - i - 1;
+            if is(arg, "limit") && left >= 2 {
                 i += 2;
-            } else if is(arg, "get") || is(arg, "by") {
-                i += 1;
-            } else if is(arg, "store") && i + 1 < args.len() {
+            } else if is(arg, "store") && left >= 1 {
                 found = Some(i + 1);
+                i += 1;
+            } else if (is(arg, "by") || is(arg, "get")) && left >= 1 {
+                i += 1;
             }
             i += 1;
         }
@@ -132,6 +151,29 @@ fn store_key(name: &str, args: &[&[u8]]) -> Option<usize> {
         }
     }
     found
+}
+
+/// XREAD's and XREADGROUP's keys, found as `command/stream_read.rs`
+/// reads the options (GROUP takes two words, COUNT and BLOCK one), not by
+/// searching for the word STREAMS, which a group or consumer may be
+/// named: the first half of what follows STREAMS.
+fn stream_keys(args: &[&[u8]]) -> std::ops::Range<usize> {
+    let mut i = 1;
+    while let Some(opt) = args.get(i) {
+        let more = args.len() - i - 1;
+        if (is(opt, "block") || is(opt, "count")) && more > 0 {
+            i += 1;
+        } else if is(opt, "group") && more >= 2 {
+            i += 2;
+        } else if is(opt, "streams") && more > 0 {
+            let first = i + 1;
+            return first..first + (args.len() - first) / 2;
+        } else if !is(opt, "noack") {
+            break;
+        }
+        i += 1;
+    }
+    0..0
 }
 
 /// The key flags of a command whose flags depend on its arguments, as

@@ -5,7 +5,9 @@
 //! a change does to live connections, as Redis does it: a deleted user's
 //! clients are closed (all but `default`'s on ACL LOAD), and a user's
 //! subscribers are told to check their channels when its channel rules
-//! narrow. The rules themselves are `crate::acl`'s.
+//! narrow. The rules themselves are `crate::acl`'s; this module never
+//! decides a permission itself, nor touches a connection but through the
+//! registry (its kill token, its ACL wake-up).
 
 use super::args::{int, is};
 use super::spec::{spec, Spec};
@@ -317,8 +319,12 @@ fn dryrun(c: &mut Call<'_>) -> CmdResult {
         )));
     };
     let args = c.args_from(3);
+    // As Redis's `lookupCommand`: a container alone is the container (and
+    // fails its arity below); with an unknown subcommand, nothing.
     let found = Resolved::find(args).filter(|f| {
-        f.sub.is_some() || super::meta::of(f.spec.name).is_none_or(|m| m.subcommands.is_empty())
+        f.sub.is_some()
+            || args.len() == 1
+            || super::meta::of(f.spec.name).is_none_or(|m| m.subcommands.is_empty())
     });
     let Some(found) = found else {
         return Err(Reject::Owned(format!(

@@ -484,7 +484,8 @@ fn set(c: &mut Call<'_>) -> CmdResult {
     // A TLS change is checked by building it, before anything applies.
     let shared = c.shared;
     let tls = match &tls_given {
-        Some(name) if shared.tls.load().is_some() || next.tls.cert_file.is_some() => {
+        // Without a TLS port the settings are only kept, as in Redis.
+        Some(name) if next.tls.port != 0 => {
             let built = crate::tls::server_config(&next.tls).map_err(|why| {
                 tracing::warn!("CONFIG SET {name}: the TLS configuration cannot be built: {why}");
                 failed(

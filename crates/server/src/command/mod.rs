@@ -426,7 +426,10 @@ pub(crate) fn admit(
     if args.is_empty() {
         return None;
     }
-    session.refresh_user(&shared.acl);
+    if !session.refresh_user(&shared.acl) {
+        // Its user was deleted: nothing more runs (see `refresh_user`).
+        return None;
+    }
     let Some(cmd) = cmd else {
         let msg = unknown_command(args);
         out.error_bytes(&msg);

@@ -425,13 +425,15 @@ impl Connection {
                 // Input first: when it is ready (the busy case) the rest is
                 // not polled at all; `run` checks the shutdown flag each turn.
                 biased;
+                // A narrowed user's subscriber is checked before anything
+                // else it does, so that traffic cannot put the check off.
+                () = acl_check(&self.session) => Woke::AclCheck,
                 r = ready => Woke::Input(r),
                 m = next_message(self.session.sub.as_ref()) => Woke::Message(m, Feed::Channels),
                 m = next_message(self.session.ssub.as_ref()) => Woke::Message(m, Feed::Shard),
                 m = next_message(self.session.monitor.as_ref()) => {
                     Woke::Message(m, Feed::Monitor)
                 }
-                () = acl_check(&self.session) => Woke::AclCheck,
                 () = &mut shutdown => return Ok(Some(Stop::Shutdown)),
             };
             match woke {
@@ -537,7 +539,9 @@ impl Connection {
     /// subscriber (`ACLKillPubsubClientsIfNeeded`).
     fn lost_channels(&mut self, shared: &Shared) -> bool {
         use crate::acl::check::channel_allowed;
-        self.session.refresh_user(&shared.acl);
+        if !self.session.refresh_user(&shared.acl) {
+            return true;
+        }
         let user = &self.session.user;
         let mut all = Vec::new();
         if let Some(sub) = &self.session.sub {

@@ -98,7 +98,9 @@ impl TlsStream {
                     None => 0,
                 };
                 buf.truncate(start + got);
-                self.pending = got < ready;
+                // A close_notify read with the data is seen on the next
+                // read, even if no more bytes (nor a FIN) ever come.
+                self.pending = got < ready || state.peer_has_closed();
                 return Ok(got);
             }
             self.pending = false;
@@ -145,10 +147,11 @@ impl TlsStream {
         self.flush_tls().await
     }
 
-    /// Says goodbye (close_notify) and closes the socket, best effort.
+    /// Says goodbye (close_notify) as far as the socket takes it now, and
+    /// closes it: never waits for a client that does not read.
     pub async fn shutdown(&mut self) {
         self.conn.send_close_notify();
-        let _ = self.flush_tls().await;
+        let _ = self.send_what_can_go();
         let _ = tokio::io::AsyncWriteExt::shutdown(&mut self.tcp).await;
     }
 }
