@@ -171,14 +171,24 @@ impl Session {
 
     /// Takes its user again if any user changed since it was taken: a
     /// change applies from the next command on. Returns `false` when its
-    /// user was deleted meanwhile: it is then left as `default`,
-    /// unauthenticated, and must run nothing more (its connection is
-    /// being closed, as Redis frees such a client).
+    /// user was deleted meanwhile, or an ACL change closed its client
+    /// (ACL LOAD replaces users under the same names): it is then left as
+    /// `default`, unauthenticated, and must run nothing more (its
+    /// connection is being closed, as Redis frees such a client). The
+    /// closing is seen here because the ACL's generation moves again
+    /// after the clients are told (`Acl::touch`).
     #[inline]
     pub fn refresh_user(&mut self, acl: &Acl) -> bool {
         let now = acl.generation();
         if now != self.acl_gen {
             self.acl_gen = now;
+            if self.entry.kill.is_cancelled() {
+                self.user = acl.default_user();
+                self.authenticated = false;
+                self.unrestricted = false;
+                self.after = After::Close;
+                return false;
+            }
             match acl.user(&self.user.name) {
                 Some(u) => self.user = u,
                 None => {

@@ -729,7 +729,11 @@ fn keys_are_checked_where_the_command_finds_them() -> TestResult {
         &[
             // `limit` and `streams` are allowed keys, so that checking the
             // wrong argument would let the request through.
-            (1, "acl setuser r on nopass +@all ~app:* ~limit ~streams", "+OK"),
+            (
+                1,
+                "acl setuser r on nopass +@all ~app:* ~limit ~streams",
+                "+OK",
+            ),
             (1, "set secret s", "+OK"),
             (1, "rpush app:list 1", ":1"),
             (2, "auth r x", "+OK"),
@@ -759,7 +763,16 @@ fn keys_are_checked_where_the_command_finds_them() -> TestResult {
                 "tandem.range - + withvalues",
                 "-NOPERM this user has no permissions to access one of the keys used as arguments",
             ),
-            (1, "tandem.range [app: (app;", "[nil, [\"app:list\", \"app:out\"]]"),
+            (
+                1,
+                "acl dryrun r tandem.range - +",
+                "\"This user has no permissions to access the \\'tandem.range\\' key\"",
+            ),
+            (
+                1,
+                "tandem.range [app: (app;",
+                "[nil, [\"app:list\", \"app:out\"]]",
+            ),
             // A container alone is found, and fails its arity (Redis's).
             (
                 1,
@@ -768,4 +781,30 @@ fn keys_are_checked_where_the_command_finds_them() -> TestResult {
             ),
         ],
     )
+}
+
+#[test]
+fn a_blocked_client_is_served_even_if_its_rules_narrowed_meanwhile() -> TestResult {
+    let server = common::start(common::config())?;
+    let mut admin = connect(&server)?;
+    reply(&mut admin, "acl setuser w on nopass +blpop +ping ~q")?;
+    let mut waiting = Raw::connect(server.addr())?;
+    waiting.check(b"AUTH w x\r\n", b"+OK\r\n")?;
+    waiting.send(b"BLPOP q 0\r\n")?;
+    common::eventually("the client blocks", || {
+        let list = reply(&mut admin, "client list")?;
+        Ok(list.contains("flags=b"))
+    })?;
+    assert_eq!(reply(&mut admin, "acl setuser w resetkeys ~other")?, "+OK");
+    assert_eq!(reply(&mut admin, "rpush q x")?, ":1");
+    // Served as Redis serves it: the element is its, not lost.
+    waiting.expect(b"*2\r\n$1\r\nq\r\n$1\r\nx\r\n")?;
+    // Its next command is checked under the new rules.
+    waiting.check(
+        b"BLPOP q 1\r\n",
+        b"-NOPERM this user has no permissions to access one of the keys used as arguments\r\n",
+    )?;
+    waiting.check(b"PING\r\n", b"+PONG\r\n")?;
+    assert_eq!(reply(&mut admin, "llen q")?, ":0");
+    Ok(())
 }

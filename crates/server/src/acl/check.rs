@@ -23,6 +23,10 @@ pub struct Refs {
     /// Each channel's position, and whether it is a subscription
     /// pattern (PSUBSCRIBE's, matched letter for letter).
     pub channels: SmallVec<[(usize, bool); 2]>,
+    /// The access the request needs to every key, for a command that
+    /// returns keys its arguments do not name (TANDEM.RANGE): refused
+    /// as a key at position 0 (the command's name) unless granted.
+    pub every_key: Option<u8>,
 }
 
 /// Why a request is refused.
@@ -91,6 +95,11 @@ fn check_selector(
         }
     }
     if !s.allkeys {
+        if let Some(perms) = refs.every_key {
+            if !s.allows_every_key(perms) {
+                return Err(Denied::Key(0));
+            }
+        }
         for &(at, perms) in &refs.keys {
             let key = args.get(at).copied().unwrap_or_default();
             if !s.allows_key(key, perms) {

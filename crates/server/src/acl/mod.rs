@@ -99,6 +99,12 @@ impl Acl {
         self.catalog
     }
 
+    /// Makes every session take its user again (after the clients a
+    /// change closes were told, so that none misses it).
+    pub fn touch(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+
     /// Bumped by every change to any user.
     pub fn generation(&self) -> u64 {
         self.generation.load(Ordering::Acquire)

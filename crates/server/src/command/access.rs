@@ -28,6 +28,9 @@ struct Plan {
     store: bool,
     /// XREAD, XREADGROUP: keys found as their parsing finds them.
     streams: bool,
+    /// TANDEM.RANGE: returns keys (and values) it does not name, so it
+    /// needs read access to every key.
+    every_key: bool,
     /// Its keys' flags depend on its arguments (SET).
     variable: bool,
     /// Where its channels are.
@@ -58,6 +61,7 @@ fn plans() -> &'static [Plan] {
                 .collect(),
             store: matches!(name, "sort" | "georadius" | "georadiusbymember"),
             streams: matches!(name, "xread" | "xreadgroup"),
+            every_key: name == "tandem.range",
             variable: d.keys.iter().any(|k| k.flags & key::VARIABLE_FLAGS != 0),
             channels: match name {
                 "subscribe" | "ssubscribe" => Channels::All { patterns: false },
@@ -215,7 +219,15 @@ pub(crate) fn refs(found: &Resolved, args: &[&[u8]]) -> Refs {
         Channels::First if args.len() > 1 => SmallVec::from_slice(&[(1, false)]),
         Channels::First => SmallVec::new(),
     };
-    Refs { keys, channels }
+    let every_key = plans()
+        .get(found.slot)
+        .is_some_and(|p| p.every_key)
+        .then_some(selector::READ);
+    Refs {
+        keys,
+        channels,
+        every_key,
+    }
 }
 
 /// The ACL's decision on `args` for `session`'s user (one flag read for

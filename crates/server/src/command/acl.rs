@@ -145,6 +145,9 @@ fn close_clients_of(c: &mut Call<'_>, gone: impl Fn(&[u8]) -> bool) {
             entry.kill.cancel();
         }
     }
+    // A client that took its user between the change and the cancelling
+    // takes it again before its next command, and sees it is closing.
+    c.shared.acl.touch();
 }
 
 fn deluser(c: &mut Call<'_>) -> CmdResult {

@@ -422,11 +422,13 @@ impl Connection {
                 }
             };
             let woke = tokio::select! {
-                // Input first: when it is ready (the busy case) the rest is
-                // not polled at all; `run` checks the shutdown flag each turn.
+                // In order: a narrowed user's subscriber is checked before
+                // anything else it does, so that traffic cannot put the check
+                // off (for a client without subscriptions it is never
+                // ready); then input: when it is ready (the busy case) the
+                // rest is not polled at all; `run` checks the shutdown flag
+                // each turn.
                 biased;
-                // A narrowed user's subscriber is checked before anything
-                // else it does, so that traffic cannot put the check off.
                 () = acl_check(&self.session) => Woke::AclCheck,
                 r = ready => Woke::Input(r),
                 m = next_message(self.session.sub.as_ref()) => Woke::Message(m, Feed::Channels),

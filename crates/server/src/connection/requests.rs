@@ -142,7 +142,15 @@ impl Connection {
             });
             // Refusals come first, as in Redis: a refused request is
             // answered at once, even while clients are paused.
-            let admitted = command::admit(&args, cmd, &mut self.out, &mut self.session, shared);
+            let admitted = if self.session.blocked.is_some() && cmd.is_some() {
+                // A blocking command run again once its wait ended: it was
+                // admitted when it blocked, and Redis serves a woken client
+                // without checking it again (an element may be waiting for
+                // it). Only a client whose user is gone runs nothing.
+                cmd.filter(|_| command::still_allowed(&mut self.session, shared))
+            } else {
+                command::admit(&args, cmd, &mut self.out, &mut self.session, shared)
+            };
             let mut consumed = parsed.consumed;
             let mut finished = false;
             if let Some(cmd) = admitted {
