@@ -203,6 +203,19 @@ mod tests {
         assert_eq!(users, again);
     }
 
+    /// Found by the fuzzer: a pattern ending in `)` inside a selector
+    /// was saved as a line that ends the selector early on reading.
+    #[test]
+    fn a_selector_rule_that_would_not_read_back_is_refused() {
+        let c = catalog();
+        let err = parse("user a on (+get ~x))\n", "f", &c).unwrap_err();
+        assert!(err.starts_with("f:1: Syntax error."), "{err}");
+        let users = parse("user a on ~x) (+get ~y)\n", "f", &c).expect("valid");
+        let list: Vec<_> = users.values().cloned().collect();
+        let again = parse_bytes(&render(&list, &c), "f", &c).expect("reads back");
+        assert_eq!(users, again);
+    }
+
     #[test]
     fn errors_are_redis_s_and_change_nothing() {
         let c = catalog();

@@ -193,6 +193,13 @@ impl User {
             let mut rules = Vec::new();
             crate::resp::parse::split_args(inner, &mut rules).ok_or(RuleError::Syntax)?;
             for rule in &rules {
+                // A rule ending in `)` inside a selector would end it when
+                // ACL SAVE's line is read back (`merge_selectors`), so the
+                // file would not load: refused (Redis takes it, and writes
+                // a file it cannot load).
+                if rule.ends_with(b")") {
+                    return Err(RuleError::Syntax);
+                }
                 s.apply(rule, catalog)?;
             }
             self.more.push(s);
