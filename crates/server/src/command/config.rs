@@ -40,13 +40,7 @@ fn settings(c: &Config) -> Vec<(&'static str, String)> {
         ),
         ("tcp-backlog", c.tcp_backlog.to_string()),
         ("requirepass", c.requirepass.clone().unwrap_or_default()),
-        (
-            "aclfile",
-            c.aclfile
-                .as_ref()
-                .map(|p| p.display().to_string())
-                .unwrap_or_default(),
-        ),
+        ("aclfile", path_text(c.aclfile.as_ref())),
         ("acllog-max-len", c.acllog_max_len.to_string()),
         ("tls-port", c.tls.port.to_string()),
         ("tls-cert-file", path_text(c.tls.cert_file.as_ref())),

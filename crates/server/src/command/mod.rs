@@ -426,7 +426,9 @@ pub(crate) fn admit(
     if args.is_empty() {
         return None;
     }
-    if !still_allowed(session, shared) {
+    // Its user deleted, or its client closed by an ACL change: nothing
+    // more of its input runs (`Session::refresh_user`).
+    if !session.refresh_user(&shared.acl) {
         return None;
     }
     let Some(cmd) = cmd else {
@@ -452,15 +454,6 @@ pub(crate) fn admit(
     shared.stats.error(msg.as_bytes());
     doom_transaction(session);
     None
-}
-
-/// Takes the session's user again if the ACL changed; `false` (and the
-/// connection closing) when its user was deleted or its client closed by
-/// an ACL change (ACL DELUSER, ACL LOAD): nothing more of its input runs,
-/// as Redis frees such a client. One atomic load while nothing changed.
-#[inline]
-pub(crate) fn still_allowed(session: &mut Session, shared: &Shared) -> bool {
-    session.refresh_user(&shared.acl)
 }
 
 /// Makes the transaction being queued, if any, fail at EXEC.

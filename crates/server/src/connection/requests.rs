@@ -147,7 +147,7 @@ impl Connection {
                 // admitted when it blocked, and Redis serves a woken client
                 // without checking it again (an element may be waiting for
                 // it). Only a client whose user is gone runs nothing.
-                cmd.filter(|_| command::still_allowed(&mut self.session, shared))
+                cmd.filter(|_| self.session.refresh_user(&shared.acl))
             } else {
                 command::admit(&args, cmd, &mut self.out, &mut self.session, shared)
             };
