@@ -121,6 +121,14 @@ pub fn selector(sel: &Selector, catalog: &Catalog) -> Vec<u8> {
         for k in &sel.keys {
             out.extend_from_slice(&key_rule(k));
             out.push(b' ');
+            // `%R~*` then `%W~*` leave a pattern `*` for both, written `~*`,
+            // which reads back as `allkeys`, after which another pattern is
+            // refused. Redis 7.0 writes the patterns after it anyway (`~*
+            // ~b`), and its ACL file then fails to load. They grant nothing
+            // more, so they are left out.
+            if k.pattern == b"*" && k.perms == ALL {
+                break;
+            }
         }
     }
     if sel.allchannels {
