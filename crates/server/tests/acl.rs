@@ -7,42 +7,19 @@
 //! order (`scripts/acl_record.py`), so a difference is a difference from
 //! Redis. Replies Redis orders by its hash tables (ACL CAT, several
 //! single commands in one rule list) are left out of the tables and
-//! checked as sets.
+//! checked as sets. Where users come from (the ACL file, the
+//! configuration) is `acl_users.rs`'s.
 
 mod common;
 
-use common::table::{connect, render, reply, run, run_args};
-use common::{Config, Raw, Running, TestResult};
+use common::table::{check_on, connect, render, reply, run, run_args};
+use common::{Config, Raw, TestResult};
 use redis::{Connection, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 /// How long a connection the server closes may take to see it.
 const CLOSING: Duration = Duration::from_secs(10);
-
-/// Runs `(connection, request, reply)` rows in order and fails listing
-/// every reply that differs.
-fn check_on(server: &Running, rows: &[(usize, &str, &str)]) -> TestResult {
-    let mut cons: BTreeMap<usize, Connection> = BTreeMap::new();
-    let mut wrong = Vec::new();
-    for &(n, request, expected) in rows {
-        let con = match cons.entry(n) {
-            std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::btree_map::Entry::Vacant(e) => e.insert(connect(server)?),
-        };
-        let got = reply(con, request)?;
-        if got != expected {
-            wrong.push(format!(
-                "[{n}] {request}\n    got:  {got}\n    want: {expected}"
-            ));
-        }
-    }
-    if wrong.is_empty() {
-        Ok(())
-    } else {
-        Err(wrong.join("\n").into())
-    }
-}
 
 #[test]
 fn rules_read_back_and_malformed_ones_are_refused() -> TestResult {
@@ -594,131 +571,6 @@ fn acl_cat_lists_redis_s_categories_and_their_commands() -> TestResult {
         .collect();
     assert_eq!(geo, want);
     Ok(())
-}
-
-/// A fresh directory with an ACL file holding `text`.
-fn acl_file(text: &str) -> Result<std::path::PathBuf, common::Error> {
-    let dir = common::data_dir();
-    std::fs::create_dir_all(&dir)?;
-    let path = dir.join("users.acl");
-    std::fs::write(&path, text)?;
-    Ok(path)
-}
-
-#[test]
-fn the_acl_file_is_loaded_saved_and_reloaded() -> TestResult {
-    let path = acl_file("user alice on >apw ~a:* +@read\nuser default on nopass ~* &* +@all\n")?;
-    let server = common::start(Config {
-        aclfile: Some(path.clone()),
-        ..common::config()
-    })?;
-    check_on(
-        &server,
-        &[
-            (2, "auth alice apw", "+OK"),
-            (2, "get a:1", "nil"),
-            (
-                2,
-                "get b:1",
-                "-NOPERM this user has no permissions to access one of the keys used as arguments",
-            ),
-            (1, "acl setuser bob on >bpw +ping", "+OK"),
-            (1, "acl save", "+OK"),
-            (
-                1,
-                "config get aclfile",
-                &format!("[\"aclfile\", \"{}\"]", path.display()),
-            ),
-        ],
-    )?;
-    let saved = std::fs::read_to_string(&path)?;
-    // SHA-256 of "apw" and "bpw" (Python's hashlib), as Redis stores them.
-    assert_eq!(
-        saved,
-        "user alice on #e528e908837a6f2c169a132a07f95107a5cc523f61d09d028c2fa799aeef4257 ~a:* resetchannels -@all +@read\n\
-         user bob on #9310c3b61938c1dad30836509b0802e94943c56221c6e1b077bbd7c8ed5a427e resetchannels -@all +ping\n\
-         user default on nopass ~* &* +@all\n"
-    );
-    // A file with an error changes nothing, and says why as Redis does.
-    std::fs::write(&path, "user carol on +nosuch\nnot a user line\n")?;
-    let mut admin = connect(&server)?;
-    assert_eq!(
-        reply(&mut admin, "acl load")?,
-        format!(
-            "-ERR {p}:1: Error in applying operation '+nosuch': Unknown command or category name in ACL. {p}:2 should start with user keyword followed by the username. WARNING: ACL errors detected, no change to the previously active ACL rules was performed",
-            p = path.display()
-        )
-    );
-    assert_eq!(
-        reply(&mut admin, "acl users")?,
-        "[\"alice\", \"bob\", \"default\"]"
-    );
-    // A good one replaces every user, closing their clients.
-    let mut alice = Raw::connect(server.addr())?;
-    alice.check(b"AUTH alice apw\r\n", b"+OK\r\n")?;
-    std::fs::write(&path, "user carol on >cpw +@all ~*\n")?;
-    assert_eq!(reply(&mut admin, "acl load")?, "+OK");
-    assert!(alice.closed_within(CLOSING)?);
-    assert_eq!(reply(&mut admin, "acl users")?, "[\"carol\", \"default\"]");
-    assert_eq!(reply(&mut admin, "get x")?, "nil", "default's client stays");
-    // An ACL file that cannot be read: Redis's words, nothing changed.
-    std::fs::remove_file(&path)?;
-    assert_eq!(
-        reply(&mut admin, "acl load")?,
-        format!(
-            "-ERR Error loading ACLs, opening file '{}': No such file or directory",
-            path.display()
-        )
-    );
-    Ok(())
-}
-
-#[test]
-fn a_server_with_a_bad_acl_file_or_both_sources_does_not_start() -> TestResult {
-    let bad = acl_file("user x on bogus\n")?;
-    let err = common::start(Config {
-        aclfile: Some(bad.clone()),
-        ..common::config()
-    })
-    .err()
-    .ok_or("a bad ACL file must stop the start")?;
-    assert!(
-        err.to_string()
-            .contains(&format!("{}:1: Syntax error.", bad.display())),
-        "{err}"
-    );
-    let good = acl_file("user x on\n")?;
-    let both = common::start(Config {
-        aclfile: Some(good),
-        users: vec!["y on".into()],
-        ..common::config()
-    });
-    assert!(both.is_err(), "users in the configuration and an ACL file");
-    Ok(())
-}
-
-#[test]
-fn users_can_be_given_in_the_configuration() -> TestResult {
-    let server = common::start(Config {
-        requirepass: Some("secret".into()),
-        users: vec!["app on >apppw ~app:* +@all -@dangerous".into()],
-        ..common::config()
-    })?;
-    check_on(
-        &server,
-        &[
-            (1, "get k", "-NOAUTH Authentication required."),
-            (1, "auth app apppw", "+OK"),
-            (1, "set app:1 v", "+OK"),
-            (
-                1,
-                "set k v",
-                "-NOPERM this user has no permissions to access one of the keys used as arguments",
-            ),
-            (2, "auth secret", "+OK"),
-            (2, "acl users", "[\"app\", \"default\"]"),
-        ],
-    )
 }
 
 #[test]

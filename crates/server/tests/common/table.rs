@@ -5,6 +5,7 @@
 
 use super::{Error, Running, TestResult};
 use redis::{Connection, ConnectionLike, Value};
+use std::collections::BTreeMap;
 
 /// A client connection, RESP2 (the `redis` crate's default).
 pub fn connect(server: &Running) -> Result<Connection, Error> {
@@ -83,5 +84,29 @@ pub fn check(con: &mut Connection, table: &[(&str, &str)]) -> TestResult {
         Ok(())
     } else {
         Err(format!("{} replies differ:\n  {}", wrong.len(), wrong.join("\n  ")).into())
+    }
+}
+
+/// Runs `(connection, request, reply)` rows in order and fails listing
+/// every reply that differs.
+pub fn check_on(server: &Running, rows: &[(usize, &str, &str)]) -> TestResult {
+    let mut cons: BTreeMap<usize, Connection> = BTreeMap::new();
+    let mut wrong = Vec::new();
+    for &(n, request, expected) in rows {
+        let con = match cons.entry(n) {
+            std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::btree_map::Entry::Vacant(e) => e.insert(connect(server)?),
+        };
+        let got = reply(con, request)?;
+        if got != expected {
+            wrong.push(format!(
+                "[{n}] {request}\n    got:  {got}\n    want: {expected}"
+            ));
+        }
+    }
+    if wrong.is_empty() {
+        Ok(())
+    } else {
+        Err(wrong.join("\n").into())
     }
 }
