@@ -76,6 +76,7 @@ impl Shared {
     pub fn new(config: Config, catalog: &'static crate::acl::Catalog) -> Arc<Self> {
         let stat_slots = catalog.len();
         let acl = crate::acl::Acl::new(catalog, config.requirepass.as_deref().map(str::as_bytes));
+        acl.set_pubsub_default(config.acl_pubsub_allchannels);
         let hub = Hub::new(config.client_output_buffer_limit.pubsub_queue());
         hub.set_notify_flags(config.notify_keyspace_events);
         let max_value = usize::try_from(config.proto_max_bulk_len).unwrap_or(usize::MAX);

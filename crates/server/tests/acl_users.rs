@@ -136,3 +136,52 @@ fn users_can_be_given_in_the_configuration() -> TestResult {
         ],
     )
 }
+
+#[test]
+fn acl_pubsub_default_gives_new_users_their_channels() -> TestResult {
+    let server = common::start(common::config())?;
+    check_on(
+        &server,
+        &[
+            (1, "config get acl-pubsub-default", "[\"acl-pubsub-default\", \"resetchannels\"]"),
+            (1, "acl setuser before on nopass +subscribe", "+OK"),
+            (1, "config set acl-pubsub-default allchannels", "+OK"),
+            (1, "config get acl-pubsub-default", "[\"acl-pubsub-default\", \"allchannels\"]"),
+            (1, "acl setuser p1 on nopass +subscribe", "+OK"),
+            (1, "acl setuser p2 on nopass (+get ~x) resetchannels +subscribe", "+OK"),
+            (1, "acl list", "[\"user before on nopass resetchannels -@all +subscribe\", \"user default on nopass ~* &* +@all\", \"user p1 on nopass &* -@all +subscribe\", \"user p2 on nopass resetchannels -@all +subscribe (~x &* -@all +get)\"]"),
+            (1, "acl setuser p1 reset", "+OK"),
+            (1, "acl getuser p1", "[\"flags\", [\"off\", \"sanitize-payload\"], \"passwords\", [], \"commands\", \"-@all\", \"keys\", \"\", \"channels\", \"&*\", \"selectors\", []]"),
+            (1, "acl setuser before (+set)", "+OK"),
+            (1, "acl list", "[\"user before on nopass resetchannels -@all +subscribe (&* -@all +set)\", \"user default on nopass ~* &* +@all\", \"user p1 off sanitize-payload &* -@all\", \"user p2 on nopass resetchannels -@all +subscribe (~x &* -@all +get)\"]"),
+            (2, "auth p2 x", "+OK"),
+            (2, "subscribe anything", "-NOPERM this user has no permissions to access one of the channels used as arguments"),
+            (1, "config set acl-pubsub-default foo", "-ERR CONFIG SET failed (possibly related to argument 'acl-pubsub-default') - argument(s) must be one of the following: allchannels, resetchannels"),
+            (1, "config set acl-pubsub-default RESETCHANNELS", "+OK"),
+            (1, "config get acl-pubsub-default", "[\"acl-pubsub-default\", \"resetchannels\"]"),
+            (1, "acl setuser p3 on", "+OK"),
+            (1, "acl list", "[\"user before on nopass resetchannels -@all +subscribe (&* -@all +set)\", \"user default on nopass ~* &* +@all\", \"user p1 off sanitize-payload &* -@all\", \"user p2 on nopass resetchannels -@all +subscribe (~x &* -@all +get)\", \"user p3 on resetchannels -@all\"]"),
+            (1, "acl deluser before p1 p2 p3", ":4"),
+        ],
+    )
+}
+
+#[test]
+fn acl_pubsub_default_applies_to_users_loaded_from_the_file() -> TestResult {
+    let path = acl_file("user f on nopass +subscribe\nuser default on nopass ~* &* +@all\n")?;
+    let server = common::start(Config {
+        aclfile: Some(path),
+        acl_pubsub_allchannels: true,
+        ..common::config()
+    })?;
+    check_on(
+        &server,
+        &[
+            (1, "config get acl-pubsub-default", "[\"acl-pubsub-default\", \"allchannels\"]"),
+            (1, "acl list", "[\"user default on nopass ~* &* +@all\", \"user f on nopass &* -@all +subscribe\"]"),
+            (1, "config set acl-pubsub-default resetchannels", "+OK"),
+            (1, "acl load", "+OK"),
+            (1, "acl list", "[\"user default on nopass ~* &* +@all\", \"user f on nopass resetchannels -@all +subscribe\"]"),
+        ],
+    )
+}

@@ -22,14 +22,25 @@ const NOT_APPLIED: &str =
 
 /// Reads users from `text` (the file at `origin`, named in errors): every
 /// line `user <name> <rules...>`, blank lines skipped. `Err` holds every
-/// problem found, in Redis's words.
-pub fn parse(text: &str, origin: &str, catalog: &Catalog) -> Result<Users, String> {
-    parse_bytes(text.as_bytes(), origin, catalog)
+/// problem found, in Redis's words. `allchannels` is
+/// `acl-pubsub-default`: what channels a user starts with.
+pub fn parse(
+    text: &str,
+    origin: &str,
+    catalog: &Catalog,
+    allchannels: bool,
+) -> Result<Users, String> {
+    parse_bytes(text.as_bytes(), origin, catalog, allchannels)
 }
 
 /// `parse` over the file's bytes (names and patterns may be any bytes but
 /// spaces).
-pub fn parse_bytes(text: &[u8], origin: &str, catalog: &Catalog) -> Result<Users, String> {
+pub fn parse_bytes(
+    text: &[u8],
+    origin: &str,
+    catalog: &Catalog,
+    allchannels: bool,
+) -> Result<Users, String> {
     let mut users = Users::new();
     let mut errors = String::new();
     for (i, line) in text.split(|&b| b == b'\n').enumerate() {
@@ -65,7 +76,7 @@ pub fn parse_bytes(text: &[u8], origin: &str, catalog: &Catalog) -> Result<Users
             );
             continue;
         }
-        let mut u = User::new(name, catalog, false);
+        let mut u = User::new(name, catalog, allchannels);
         let rules = match merge_selectors(argv.get(2..).unwrap_or_default()) {
             Ok(rules) => rules,
             Err(_) => {
@@ -79,7 +90,7 @@ pub fn parse_bytes(text: &[u8], origin: &str, catalog: &Catalog) -> Result<Users
         let mut syntax_error = false;
         for rule in &rules {
             let rule = trim(rule, b"\t\r\n");
-            match u.apply(rule, catalog, false) {
+            match u.apply(rule, catalog, allchannels) {
                 Ok(()) => {}
                 Err(RuleError::UnknownCommand) => {
                     let _ = write!(
@@ -196,10 +207,10 @@ mod tests {
     fn a_file_reads_back_as_written() {
         let c = catalog();
         let text = "user alice on >pw ~k* &ch +get\n\n  user bob off %R~r* (+set ~w*)\r\n";
-        let users = parse(text, "users.acl", &c).expect("valid");
+        let users = parse(text, "users.acl", &c, false).expect("valid");
         let list: Vec<_> = users.values().cloned().collect();
         let written = render(&list, &c);
-        let again = parse_bytes(&written, "users.acl", &c).expect("valid");
+        let again = parse_bytes(&written, "users.acl", &c, false).expect("valid");
         assert_eq!(users, again);
     }
 
@@ -208,18 +219,18 @@ mod tests {
     #[test]
     fn a_selector_rule_that_would_not_read_back_is_refused() {
         let c = catalog();
-        let err = parse("user a on (+get ~x))\n", "f", &c).unwrap_err();
+        let err = parse("user a on (+get ~x))\n", "f", &c, false).unwrap_err();
         assert!(err.starts_with("f:1: Syntax error."), "{err}");
-        let users = parse("user a on ~x) (+get ~y)\n", "f", &c).expect("valid");
+        let users = parse("user a on ~x) (+get ~y)\n", "f", &c, false).expect("valid");
         let list: Vec<_> = users.values().cloned().collect();
-        let again = parse_bytes(&render(&list, &c), "f", &c).expect("reads back");
+        let again = parse_bytes(&render(&list, &c), "f", &c, false).expect("reads back");
         assert_eq!(users, again);
     }
 
     #[test]
     fn errors_are_redis_s_and_change_nothing() {
         let c = catalog();
-        let err = parse("group x\nuser a +nosuch\nuser a on\n", "f", &c).unwrap_err();
+        let err = parse("group x\nuser a +nosuch\nuser a on\n", "f", &c, false).unwrap_err();
         assert_eq!(
             err,
             "f:1 should start with user keyword followed by the username. \

@@ -46,6 +46,9 @@ pub struct Acl {
     /// Whether the `default` user needs no password (on and `nopass`):
     /// new connections start authenticated.
     default_open: AtomicBool,
+    /// `acl-pubsub-default allchannels`: new users and selectors start
+    /// with every channel.
+    pubsub_all: AtomicBool,
     /// The ACL log.
     pub log: Mutex<log::Log>,
 }
@@ -87,6 +90,7 @@ impl Acl {
             users: RwLock::new(Users::new()),
             generation: AtomicU64::new(0),
             default_open: AtomicBool::new(true),
+            pubsub_all: AtomicBool::new(false),
             log: Mutex::new(log::Log::default()),
         };
         acl.replace_all(Users::new());
@@ -97,6 +101,17 @@ impl Acl {
     /// The commands the rules name.
     pub fn catalog(&self) -> &'static Catalog {
         self.catalog
+    }
+
+    /// `acl-pubsub-default`: true for `allchannels`. Users that exist keep
+    /// their channels (as in Redis, it applies to users made from now on).
+    pub fn set_pubsub_default(&self, allchannels: bool) {
+        self.pubsub_all.store(allchannels, Ordering::Release);
+    }
+
+    /// Whether new users start with every channel.
+    pub fn pubsub_default(&self) -> bool {
+        self.pubsub_all.load(Ordering::Acquire)
     }
 
     /// Makes every session take its user again (after the clients a
@@ -159,13 +174,14 @@ impl Acl {
         // The table's lock is held from the read to the swap, so two
         // changes to one user never lose one another.
         let mut users = self.users.write();
+        let allchannels = self.pubsub_default();
         let before = users.get(name).cloned();
         let mut u = match &before {
             Some(u) => User::clone(u),
-            None => User::new(name, self.catalog, false),
+            None => User::new(name, self.catalog, allchannels),
         };
         for rule in &rules {
-            u.apply(rule, self.catalog, false).map_err(|e| {
+            u.apply(rule, self.catalog, allchannels).map_err(|e| {
                 format!(
                     "Error in ACL SETUSER modifier '{}': {}",
                     String::from_utf8_lossy(rule),

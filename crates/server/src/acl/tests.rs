@@ -315,8 +315,11 @@ proptest! {
         root in prop::collection::vec(rule(), 0..8),
         more in prop::collection::vec(prop::collection::vec(rule(), 0..5), 0..3),
         q in request(),
+        pubsub_all in any::<bool>(),
     ) {
         let acl = Acl::new(catalog(), None);
+        // `acl-pubsub-default`: the channels each selector starts with.
+        acl.set_pubsub_default(pubsub_all);
         let mut words: Vec<String> = root.iter().map(Rule::text).collect();
         for s in &more {
             let inner: Vec<String> = s.iter().map(Rule::text).collect();
@@ -329,7 +332,7 @@ proptest! {
         // subcommand), where `args_and_refs` puts it.
         let reference: Option<Vec<bool>> = std::iter::once(&root)
             .chain(&more)
-            .map(|rules| reference_selector(rules, &q, false))
+            .map(|rules| reference_selector(rules, &q, pubsub_all))
             .collect();
         match (applied, reference) {
             (Err(_), None) => {}
@@ -366,7 +369,7 @@ proptest! {
             return Ok(());
         };
         let written = file::render(&[Arc::clone(&changed.after)], catalog());
-        let read = file::parse_bytes(&written, "test", catalog());
+        let read = file::parse_bytes(&written, "test", catalog(), false);
         prop_assert!(read.is_ok(), "{}", String::from_utf8_lossy(&written));
         let read = read.unwrap_or_default();
         let again = read.get(&b"u"[..]).map(|u| settled(u));
@@ -405,7 +408,7 @@ fn a_pattern_star_for_both_after_other_patterns_is_saved_so_it_loads() {
         String::from_utf8_lossy(&written),
         "user u on sanitize-payload ~* resetchannels -@all\n"
     );
-    let read = file::parse_bytes(&written, "test", catalog());
+    let read = file::parse_bytes(&written, "test", catalog(), false);
     let read = read.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
         read.get(&b"u"[..]).map(|u| settled(u)),

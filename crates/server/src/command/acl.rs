@@ -212,8 +212,14 @@ fn load(c: &mut Call<'_>) -> CmdResult {
             file::os_error_text(&e)
         ))
     })?;
-    let users = file::parse_bytes(&text, &path.display().to_string(), c.shared.acl.catalog())
-        .map_err(|e| Reject::Owned(format!("ERR {e}")))?;
+    let acl = &c.shared.acl;
+    let users = file::parse_bytes(
+        &text,
+        &path.display().to_string(),
+        acl.catalog(),
+        acl.pubsub_default(),
+    )
+    .map_err(|e| Reject::Owned(format!("ERR {e}")))?;
     c.shared.acl.replace_all(users);
     // Every user but `default` was replaced: their clients are closed.
     close_clients_of(c, |u| u != b"default");
@@ -381,11 +387,21 @@ pub(crate) fn load_at_startup(shared: &Shared) -> Result<(), String> {
                 file::os_error_text(&e)
             )
         })?;
-        let users = file::parse_bytes(&text, &path.display().to_string(), catalog)?;
+        let users = file::parse_bytes(
+            &text,
+            &path.display().to_string(),
+            catalog,
+            shared.acl.pubsub_default(),
+        )?;
         shared.acl.replace_all(users);
     } else if !config.users.is_empty() {
         let lines: String = config.users.iter().map(|u| format!("user {u}\n")).collect();
-        let users = file::parse(&lines, "configuration", catalog)?;
+        let users = file::parse(
+            &lines,
+            "configuration",
+            catalog,
+            shared.acl.pubsub_default(),
+        )?;
         // As in Redis, `requirepass` still sets the default user's
         // password when the configuration does not define that user.
         let has_default = users.contains_key(&b"default"[..]);

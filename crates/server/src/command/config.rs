@@ -42,6 +42,15 @@ fn settings(c: &Config) -> Vec<(&'static str, String)> {
         ("requirepass", c.requirepass.clone().unwrap_or_default()),
         ("aclfile", path_text(c.aclfile.as_ref())),
         ("acllog-max-len", c.acllog_max_len.to_string()),
+        (
+            "acl-pubsub-default",
+            if c.acl_pubsub_allchannels {
+                "allchannels"
+            } else {
+                "resetchannels"
+            }
+            .into(),
+        ),
         ("tls-port", c.tls.port.to_string()),
         ("tls-cert-file", path_text(c.tls.cert_file.as_ref())),
         ("tls-key-file", path_text(c.tls.key_file.as_ref())),
@@ -376,6 +385,10 @@ fn settable(name: &str) -> Option<Settable> {
             c.tls.ciphers = v.to_string();
             Ok(())
         }),
+        "acl-pubsub-default" => Now(|c, v| {
+            c.acl_pubsub_allchannels = crate::config::acl_pubsub_default(v)?;
+            Ok(())
+        }),
         "acllog-max-len" => Now(|c, v| {
             c.acllog_max_len = integer(v, 0, i64::MAX)?.unsigned_abs();
             Ok(())
@@ -530,6 +543,7 @@ fn set(c: &mut Call<'_>) -> CmdResult {
         .log
         .lock()
         .truncate(usize::try_from(next.acllog_max_len).unwrap_or(usize::MAX));
+    shared.acl.set_pubsub_default(next.acl_pubsub_allchannels);
     if requirepass_given {
         // As Redis: the default user's passwords become this one alone.
         shared

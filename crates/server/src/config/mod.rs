@@ -48,6 +48,10 @@ pub struct Config {
     pub aclfile: Option<PathBuf>,
     /// Most entries the ACL log keeps.
     pub acllog_max_len: u64,
+    /// `acl-pubsub-default`: whether a new user (or selector) starts with
+    /// every channel (`allchannels`) or none (`resetchannels`, Redis 7.0's
+    /// default).
+    pub acl_pubsub_allchannels: bool,
     /// TLS: its port, certificates and rules.
     pub tls: tls::Tls,
     /// Protected mode.
@@ -159,6 +163,15 @@ pub const SLOWLOG_THRESHOLD: (i64, i64) = (-1, i64::MAX);
 /// `slowlog-max-len`'s range (Redis 7.0's).
 pub const SLOWLOG_MAX_LEN: (i64, i64) = (0, i64::MAX);
 
+/// Reads `acl-pubsub-default`'s words: true for `allchannels`.
+pub fn acl_pubsub_default(s: &str) -> Result<bool, String> {
+    match s.to_ascii_lowercase().as_str() {
+        "allchannels" => Ok(true),
+        "resetchannels" => Ok(false),
+        _ => Err("argument(s) must be one of the following: allchannels, resetchannels".into()),
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Self {
@@ -170,6 +183,7 @@ impl Default for Config {
             users: Vec::new(),
             aclfile: None,
             acllog_max_len: 128,
+            acl_pubsub_allchannels: false,
             tls: tls::Tls::default(),
             protected_mode: true,
             databases: 16,
@@ -408,6 +422,11 @@ impl Config {
                 .filter(|p| !p.as_os_str().is_empty())
                 .or(d.aclfile),
             acllog_max_len: s.acllog_max_len.unwrap_or(d.acllog_max_len),
+            acl_pubsub_allchannels: s
+                .acl_pubsub_default
+                .as_deref()
+                .map_or(Ok(d.acl_pubsub_allchannels), acl_pubsub_default)
+                .map_err(|why| invalid("acl-pubsub-default", &why))?,
             tls,
             protected_mode: s.protected_mode.map_or(d.protected_mode, |y| y.0),
             databases,

@@ -56,6 +56,11 @@ pub struct Settings {
     #[arg(long, value_name = "N")]
     pub acllog_max_len: Option<u64>,
 
+    /// allchannels|resetchannels: the channels a new user starts with
+    /// [default: resetchannels].
+    #[arg(long, value_name = "allchannels|resetchannels")]
+    pub acl_pubsub_default: Option<String>,
+
     /// Also serve clients over TLS on this port; 0 serves none [default: 0].
     #[arg(long, value_name = "PORT")]
     pub tls_port: Option<u16>,
@@ -348,6 +353,7 @@ impl Settings {
             user: self.user.or(lower.user),
             aclfile: self.aclfile.or(lower.aclfile),
             acllog_max_len: self.acllog_max_len.or(lower.acllog_max_len),
+            acl_pubsub_default: self.acl_pubsub_default.or(lower.acl_pubsub_default),
             tls_port: self.tls_port.or(lower.tls_port),
             tls_cert_file: self.tls_cert_file.or(lower.tls_cert_file),
             tls_key_file: self.tls_key_file.or(lower.tls_key_file),
