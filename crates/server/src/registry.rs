@@ -56,7 +56,8 @@ pub struct ClientEntry {
     pub kill: CancellationToken,
     /// Milliseconds after `created` of its last turn.
     last_active_ms: AtomicU64,
-    /// Its last command's name, as an index into the command table.
+    /// Its last command, as its stats slot (a subcommand has its own, so
+    /// CLIENT LIST shows `client|list` as Redis 7.0 does).
     last_cmd: AtomicU64,
     /// CLIENT NO-EVICT.
     pub no_evict: AtomicBool,
@@ -105,14 +106,24 @@ impl ClientEntry {
     }
 
     /// The CLIENT LIST line (without the newline), in Redis's field order
-    /// for the fields Tandem tracks. `command_name` maps a command's table index to its name: the
-    /// table lives above the registry, which only stores the index.
-    pub fn line(&self, command_name: impl Fn(usize) -> Option<&'static str>) -> String {
+    /// for the fields Tandem tracks. `command_name` maps a command's stats
+    /// slot to its name: the table lives above the registry, which only
+    /// stores the slot. `running` is the command the client runs now, for
+    /// its own line (CLIENT INFO, its ACL log entries): Redis shows that
+    /// one, with no idle time, where other clients' lines show their last.
+    pub fn line(
+        &self,
+        command_name: impl Fn(usize) -> Option<&'static str>,
+        running: Option<usize>,
+    ) -> String {
         let shown = self.shown.lock().clone();
         let age = self.created.elapsed().as_secs();
-        let idle_ms = u64::try_from(self.created.elapsed().as_millis())
-            .unwrap_or(u64::MAX)
-            .saturating_sub(self.last_active_ms.load(Ordering::Relaxed));
+        let idle_ms = match running {
+            Some(_) => 0,
+            None => u64::try_from(self.created.elapsed().as_millis())
+                .unwrap_or(u64::MAX)
+                .saturating_sub(self.last_active_ms.load(Ordering::Relaxed)),
+        };
         let mut flags = String::new();
         // Redis's order: O, then P, x, b, ...
         if shown.monitor {
@@ -133,8 +144,8 @@ impl ClientEntry {
         if flags.is_empty() {
             flags.push('N');
         }
-        let cmd = usize::try_from(self.last_cmd.load(Ordering::Relaxed))
-            .ok()
+        let cmd = running
+            .or_else(|| usize::try_from(self.last_cmd.load(Ordering::Relaxed)).ok())
             .and_then(command_name)
             .unwrap_or("NULL");
         let name = shown

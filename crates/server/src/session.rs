@@ -67,6 +67,9 @@ pub struct Session {
     acl_gen: u64,
     /// Whether `user` may run anything: the permission check is skipped.
     pub unrestricted: bool,
+    /// The stats slot of the command it runs now (set at admission), for
+    /// its own CLIENT INFO line and ACL log entries.
+    pub running: Option<usize>,
     /// The name given by HELLO SETNAME.
     pub name: Option<Bytes>,
     /// The peer's address, for logs.
@@ -150,6 +153,7 @@ impl Session {
             db: 0,
             authenticated: !acl.auth_required(),
             unrestricted: user.unrestricted(),
+            running: None,
             user,
             acl_gen,
             name: None,

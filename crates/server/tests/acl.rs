@@ -343,6 +343,7 @@ fn the_acl_log_records_every_kind_of_refusal() -> TestResult {
         "multi",
         "set k v",
         "exec",
+        "client kill id 1",
     ] {
         reply(&mut con, request)?;
     }
@@ -363,6 +364,7 @@ fn the_acl_log_records_every_kind_of_refusal() -> TestResult {
     assert_eq!(
         seen,
         [
+            ["1", "command", "toplevel", "client|kill", "u"],
             ["1", "command", "multi", "set", "u"],
             ["1", "command", "toplevel", "set", "u"],
             ["2", "key", "toplevel", "other", "u"],
@@ -374,7 +376,17 @@ fn the_acl_log_records_every_kind_of_refusal() -> TestResult {
         assert!((0.0..60.0).contains(&age), "age {age}");
         assert!(e["client-info"].contains(" user="), "{}", e["client-info"]);
     }
-    assert!(log[0]["client-info"].contains("cmd=set user=u"));
+    assert!(log[1]["client-info"].contains("cmd=set user=u"));
+    // Each entry's client line names the command refused (Redis 7.0.15:
+    // the failed AUTH's says `cmd=auth`, a subcommand's `client|kill`).
+    let cmds: Vec<&str> = log
+        .iter()
+        .map(|e| {
+            let after = e["client-info"].split(" cmd=").nth(1).unwrap_or_default();
+            after.split(' ').next().unwrap_or_default()
+        })
+        .collect();
+    assert_eq!(cmds, ["client|kill", "set", "set", "get", "auth"]);
     // The log is bounded by acllog-max-len, and RESET empties it.
     check_on(
         &server,

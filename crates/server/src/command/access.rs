@@ -309,7 +309,9 @@ pub(crate) fn log_entry(
         object,
         username,
         ctime: log::now_ms(),
-        client_info: session.entry.line(super::client::command_name),
+        client_info: session
+            .entry
+            .line(super::client::command_name, session.running),
     };
     let max = usize::try_from(shared.config.load().acllog_max_len).unwrap_or(usize::MAX);
     shared.acl.log.lock().add(entry, max);
@@ -329,8 +331,6 @@ pub(crate) fn refusal(
     shared: &Shared,
 ) -> Option<String> {
     let denied = check(found, args, session).err()?;
-    // The log shows the client running this command, as Redis's does.
-    session.entry.touch(Some(found.index));
     let context = if session.multi.is_some() {
         Context::Multi
     } else {

@@ -47,7 +47,7 @@ fn client(c: &mut Call<'_>) -> CmdResult {
     } else if is(sub, "info") {
         let shown = c.session.shown(c.out.resp_version());
         c.session.entry.publish(shown);
-        let mut line = c.session.entry.line(command_name);
+        let mut line = c.session.entry.line(command_name, c.session.running);
         line.push('\n');
         c.out.verbatim_text(line.as_bytes());
     } else if is(sub, "kill") {
@@ -209,7 +209,8 @@ fn list(c: &mut Call<'_>) -> CmdResult {
         let wanted_type = only.is_none_or(|t| of_type(&entry, t));
         let wanted_id = ids.as_ref().is_none_or(|ids| ids.contains(&entry.id));
         if wanted_type && wanted_id {
-            text.push_str(&entry.line(command_name));
+            let running = (entry.id == c.session.id).then_some(c.session.running);
+            text.push_str(&entry.line(command_name, running.flatten()));
             text.push('\n');
         }
     }
@@ -287,8 +288,9 @@ fn kill(c: &mut Call<'_>) -> CmdResult {
     Ok(())
 }
 
-/// The name of the command at `index` in the table, for CLIENT LIST's
-/// `cmd` (the registry stores only the index).
-pub(crate) fn command_name(index: usize) -> Option<&'static str> {
-    super::table().get(index).map(|s| s.name)
+/// The name of the command or subcommand at stats slot `slot`
+/// (`client|list`), for CLIENT LIST's `cmd` (the registry stores only
+/// the slot).
+pub(crate) fn command_name(slot: usize) -> Option<&'static str> {
+    super::stat_names().get(slot).copied()
 }

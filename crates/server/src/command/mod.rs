@@ -438,6 +438,7 @@ pub(crate) fn admit(
         doom_transaction(session);
         return None;
     };
+    session.running = Some(cmd.slot);
     let Some(mut msg) = admit::refusal(&cmd, args, session, out.protocol, shared) else {
         return Some(cmd);
     };

@@ -67,9 +67,6 @@ fn login(c: &mut Call<'_>, user: &[u8], pass: &[u8]) -> Result<(), Reject> {
                 Context::Toplevel
             };
             let object = c.arg(0).to_vec();
-            if let Some(found) = super::Resolved::find(c.args) {
-                c.session.entry.touch(Some(found.index));
-            }
             access::log_entry(
                 c.shared,
                 c.session,

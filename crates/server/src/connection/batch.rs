@@ -118,7 +118,7 @@ pub(super) fn run(
     command::run_batch(&keys, session.db, shared, |batch| {
         crate::eviction::holding_locks(|| {
             batch.run(args, cmd, out, session);
-            finish_request(session, out, before, last_cmd, running, Some(cmd.index));
+            finish_request(session, out, before, last_cmd, running, Some(cmd.slot));
             let mut consumed = first_len;
             for _ in 1..MOST_REQUESTS {
                 if !session.ready.is_empty()
@@ -148,7 +148,7 @@ pub(super) fn run(
                 if let Some(cmd) = command::admit(&next, Some(cmd), out, session, shared) {
                     batch.run(&next, cmd, out, session);
                 }
-                finish_request(session, out, before, last_cmd, running, Some(cmd.index));
+                finish_request(session, out, before, last_cmd, running, Some(cmd.slot));
                 consumed += len;
             }
             consumed

@@ -203,7 +203,7 @@ impl Connection {
                     before,
                     &mut self.last_cmd,
                     &mut self.running,
-                    cmd.map(|c| c.index),
+                    cmd.map(|c| c.slot),
                 );
             }
             drop(args);
