@@ -16,6 +16,7 @@
 //! only what its `Spec` says.
 
 mod table;
+mod types_table;
 
 use super::spec::{flags, Spec};
 use std::collections::HashMap;
@@ -409,10 +410,15 @@ impl Sub {
     }
 }
 
+/// Every entry of the metadata tables.
+fn all() -> impl Iterator<Item = &'static Meta> {
+    table::META.iter().chain(types_table::TYPES)
+}
+
 /// The metadata of command `name` (lowercase), if it has any.
 pub fn of(name: &str) -> Option<&'static Meta> {
     static INDEX: LazyLock<HashMap<&'static str, &'static Meta>> = LazyLock::new(|| {
-        let all = table::META.iter();
+        let all = all();
         #[cfg(feature = "fault-injection")]
         let all = all.chain(table::FAULT_META);
         all.map(|m| (m.name, m)).collect()

@@ -13,7 +13,7 @@ fn every_command_has_metadata() {
 #[test]
 fn names_are_unique_and_subcommands_belong_to_their_container() {
     let mut seen = std::collections::HashSet::new();
-    for m in table::META {
+    for m in super::all() {
         assert!(seen.insert(m.name), "{} twice", m.name);
         for s in m.subcommands {
             assert_eq!(
@@ -74,7 +74,7 @@ fn reported_only_flags_are_never_behaviour() {
         | flags::PUBSUB
         | flags::NO_MULTI
         | flags::BLOCKING;
-    for m in table::META {
+    for m in super::all() {
         assert_eq!(m.flags & behaviour, 0, "{}", m.name);
     }
 }
