@@ -161,3 +161,28 @@ fn pause_holds_back_writes_until_it_ends_or_is_lifted() -> TestResult {
     c.check(&w("SET k w"), b"+OK\r\n")?;
     Ok(())
 }
+
+#[test]
+fn every_help_ends_as_redis_s_does() -> TestResult {
+    let server = common::start_default()?;
+    let mut con = common::table::connect(&server)?;
+    for container in [
+        "acl", "client", "config", "pubsub", "object", "memory", "slowlog", "latency", "script",
+        "function", "xinfo", "xgroup", "command",
+    ] {
+        let help = common::table::reply(&mut con, &format!("{container} help"))?;
+        assert!(
+            help.ends_with(", +HELP, +    Prints this help.]"),
+            "{container}: {help}"
+        );
+    }
+    // CLIENT HELP is Redis 7.0.15's, without the client-side caching
+    // entries Tandem refuses.
+    let help = common::table::reply(&mut con, "client help")?;
+    assert!(
+        help.contains("+SETNAME <name>, +    Assign the name <name> to the current connection.")
+            && !help.contains("TRACKING"),
+        "{help}"
+    );
+    Ok(())
+}

@@ -93,8 +93,10 @@ pub struct Log {
 }
 
 impl Log {
-    /// Adds `e`, folding it into a similar recent entry if there is one,
-    /// and keeps at most `max_len` entries.
+    /// Adds `e`, folding it into a similar recent entry if there is one;
+    /// a new entry trims the log to `max_len` entries. As in Redis, a
+    /// lowered `acllog-max-len` trims the log only when an entry is added,
+    /// and a folded one trims nothing.
     pub fn add(&mut self, e: Entry, max_len: usize) {
         let similar = self.entries.iter().take(SCANNED).position(|old| {
             old.reason == e.reason
@@ -112,8 +114,8 @@ impl Log {
             });
         } else {
             self.entries.push_front(e);
+            self.entries.truncate(max_len);
         }
-        self.entries.truncate(max_len);
     }
 
     /// The newest `count` entries, newest first.
@@ -130,11 +132,6 @@ impl Log {
     /// ACL LOG RESET.
     pub fn clear(&mut self) {
         self.entries.clear();
-    }
-
-    /// Keeps at most `max_len` entries (CONFIG SET acllog-max-len).
-    pub fn truncate(&mut self, max_len: usize) {
-        self.entries.truncate(max_len);
     }
 }
 
@@ -169,6 +166,11 @@ mod tests {
         assert_eq!(log.len(), 3);
         log.add(entry("x", 100_000), 3);
         assert_eq!(log.len(), 3);
+        // A lower bound trims at the next new entry, not at a folded one.
+        log.add(entry("x", 100_001), 1);
+        assert_eq!(log.len(), 3);
+        log.add(entry("y", 100_002), 1);
+        assert_eq!(log.len(), 1);
         assert_eq!(
             log.newest(1).next().map(|e| e.object.clone()),
             Some(b"x".to_vec())

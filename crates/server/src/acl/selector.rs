@@ -249,6 +249,10 @@ impl Selector {
         } else if let Some(rest) = op.strip_prefix(b"~") {
             self.add_key(ALL, rest)?;
         } else if let Some(rest) = op.strip_prefix(b"%") {
+            // Redis refuses any key rule after `allkeys` before reading it.
+            if self.allkeys {
+                return Err(RuleError::KeyAfterAll);
+            }
             let (perms, pattern) = key_perms(rest)?;
             self.add_key(perms, pattern)?;
         } else if let Some(pattern) = op.strip_prefix(b"&") {

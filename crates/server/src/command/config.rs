@@ -210,7 +210,7 @@ fn config(c: &mut Call<'_>) -> CmdResult {
             "RESETSTAT",
             "    Reset statistics reported by the INFO command.",
             "HELP",
-            "    Print this help.",
+            "    Prints this help.",
         ];
         c.out.array(lines.len());
         for l in lines {
@@ -538,11 +538,6 @@ fn set(c: &mut Call<'_>) -> CmdResult {
         .slowlog
         .configure(next.slowlog_log_slower_than, next.slowlog_max_len);
     shared.latency.configure(&next.observability);
-    shared
-        .acl
-        .log
-        .lock()
-        .truncate(usize::try_from(next.acllog_max_len).unwrap_or(usize::MAX));
     shared.acl.set_pubsub_default(next.acl_pubsub_allchannels);
     if requirepass_given {
         // As Redis: the default user's passwords become this one alone.

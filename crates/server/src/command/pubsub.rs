@@ -241,7 +241,7 @@ fn pubsub(c: &mut Call<'_>) -> CmdResult {
             "SHARDNUMSUB [<shardchannel> ...]",
             "    Return the number of subscribers for the specified shard level channel(s)",
             "HELP",
-            "    Print this help.",
+            "    Prints this help.",
         ];
         c.out.array(lines.len());
         for l in lines {
