@@ -1024,3 +1024,55 @@ fn debug_local_allows_unix_socket_clients() -> TestResult {
     assert_eq!(common::text(&got), "+OK\\r\\n");
     Ok(())
 }
+
+/// Each command's and subcommand's ACL categories, as COMMAND reports
+/// them (its seventh field).
+fn served_categories(con: &mut Connection) -> Result<BTreeMap<String, Vec<String>>, Error> {
+    let mut served = BTreeMap::new();
+    let mut describe = |entry: &[Value]| -> TestResult {
+        let categories = array(entry[6].clone())?
+            .iter()
+            .map(text)
+            .collect::<Result<Vec<_>, _>>()?;
+        served.insert(text(&entry[0])?, categories);
+        Ok(())
+    };
+    for entry in array(run(con, "COMMAND")?)? {
+        let entry = array(entry)?;
+        describe(&entry)?;
+        for sub in array(entry[9].clone())? {
+            describe(&array(sub)?)?;
+        }
+    }
+    Ok(served)
+}
+
+#[test]
+fn acl_categories_match_redis_7_0_15_for_every_command() -> TestResult {
+    let mut recorded = BTreeMap::new();
+    for line in include_str!("fixtures/redis-7.0.15-acl-categories.txt").lines() {
+        if line.starts_with('#') || line.trim().is_empty() {
+            continue;
+        }
+        let mut words = line.split_whitespace();
+        let name = words.next().ok_or("empty line")?.to_string();
+        recorded.insert(name, words.map(str::to_string).collect::<Vec<_>>());
+    }
+    let server = common::start_default()?;
+    let mut con = connect(&server)?;
+    let mut served = served_categories(&mut con)?;
+    served.remove("tandem.range");
+    served.remove("tandem.panic");
+    assert_eq!(
+        served.keys().collect::<Vec<_>>(),
+        recorded.keys().collect::<Vec<_>>(),
+        "the fixture must list exactly the commands Tandem serves"
+    );
+    let wrong: Vec<String> = served
+        .iter()
+        .filter(|(name, got)| recorded.get(*name) != Some(got))
+        .map(|(name, got)| format!("{name}: {got:?}, Redis {:?}", recorded.get(name)))
+        .collect();
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    Ok(())
+}

@@ -434,11 +434,13 @@ pub fn subcommand(container: &'static Meta, name: &[u8]) -> Option<&'static Sub>
         .find(|s| s.name().as_bytes().eq_ignore_ascii_case(name))
 }
 
-/// ACL categories that flags imply, as Redis derives them: `write`,
-/// `read`, `admin` (with `dangerous`), `pubsub`, `fast` or else `slow`,
+/// A command's ACL categories: `given` and those its flags imply, as
+/// Redis's `setImplicitACLCategories` derives them: `write`, `read` (not
+/// for `@scripting` commands: EVAL_RO and FCALL_RO are not `@read`),
+/// `admin` (with `dangerous`), `pubsub`, `fast` or else `slow`,
 /// `blocking`.
-pub fn implied_acl(flags: u32) -> u32 {
-    let mut acl = 0;
+pub fn implied_acl(flags: u32, given: u32) -> u32 {
+    let mut acl = given;
     let pairs = [
         (flags::WRITE, acl::WRITE),
         (flags::READONLY, acl::READ),
@@ -448,7 +450,7 @@ pub fn implied_acl(flags: u32) -> u32 {
         (flags::BLOCKING, acl::BLOCKING),
     ];
     for (flag, categories) in pairs {
-        if flags & flag != 0 {
+        if flags & flag != 0 && !(categories == acl::READ && given & acl::SCRIPTING != 0) {
             acl |= categories;
         }
     }
@@ -488,7 +490,7 @@ impl Described {
             arity: spec.arity,
             flags,
             key_range: spec.keys,
-            acl: implied_acl(flags) | meta.map_or(0, |m| m.acl),
+            acl: implied_acl(flags, meta.map_or(0, |m| m.acl)),
             tips: meta.map_or(&[], |m| m.tips),
             keys: meta.map_or(&[], |m| m.keys),
         }
@@ -501,7 +503,7 @@ impl Described {
             arity: sub.arity,
             flags: sub.flags,
             key_range: sub.key_range,
-            acl: implied_acl(sub.flags) | sub.acl,
+            acl: implied_acl(sub.flags, sub.acl),
             tips: sub.tips,
             keys: sub.keys,
         }

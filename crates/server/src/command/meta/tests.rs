@@ -82,14 +82,25 @@ fn reported_only_flags_are_never_behaviour() {
 #[test]
 fn acl_categories_follow_redis_rules() {
     assert_eq!(
-        implied_acl(flags::READONLY | flags::FAST),
+        implied_acl(flags::READONLY | flags::FAST, 0),
         acl::READ | acl::FAST
     );
-    assert_eq!(implied_acl(flags::WRITE), acl::WRITE | acl::SLOW);
+    assert_eq!(implied_acl(flags::WRITE, 0), acl::WRITE | acl::SLOW);
     assert_eq!(
-        implied_acl(flags::ADMIN),
+        implied_acl(flags::ADMIN, 0),
         acl::ADMIN | acl::DANGEROUS | acl::SLOW
     );
+    // A read-only script command is not `@read` (Redis 7.0.15: EVAL_RO is
+    // `@slow @scripting`).
+    assert_eq!(
+        implied_acl(flags::READONLY, acl::SCRIPTING),
+        acl::SCRIPTING | acl::SLOW
+    );
+    for name in ["eval_ro", "evalsha_ro", "fcall_ro"] {
+        let spec = table().iter().find(|s| s.name == name);
+        let described = spec.map(|s| Described::command(s).acl);
+        assert_eq!(described, Some(acl::SCRIPTING | acl::SLOW), "{name}");
+    }
 }
 
 #[test]
