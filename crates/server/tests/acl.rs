@@ -181,6 +181,15 @@ fn restricted_users_are_refused_as_redis_refuses_them() -> TestResult {
             (7, "set rw:1 v", "+OK"),
             (7, "getdel rw:1", "\"v\""),
             (7, "lmove r:1 w:1 left left", "-NOPERM this user has no permissions to access one of the keys used as arguments"),
+            // BITFIELD reads when it only GETs (Redis's bitfieldGetKeys).
+            (7, "bitfield r:1 get u8 0", "[:0]"),
+            (7, "bitfield w:1 get u8 0", "-NOPERM this user has no permissions to access one of the keys used as arguments"),
+            (7, "bitfield r:1 get u8 0 overflow wrap get i4 4", "[:0, :0]"),
+            (7, "bitfield w:1 set u8 0 1", "-NOPERM this user has no permissions to access one of the keys used as arguments"),
+            (7, "bitfield r:1 incrby u8 0 1", "-NOPERM this user has no permissions to access one of the keys used as arguments"),
+            (7, "bitfield rw:2 set u8 0 1 get u8 0", "[:0, :1]"),
+            (7, "bitfield r:1 get u8", "-NOPERM this user has no permissions to access one of the keys used as arguments"),
+            (7, "bitfield_ro w:1 get u8 0", "-NOPERM this user has no permissions to access one of the keys used as arguments"),
             // Channels.
             (1, "acl setuser sub on nopass +subscribe +psubscribe +publish +ping &news.* &exact", "+OK"),
             (8, "auth sub x", "+OK"),

@@ -602,6 +602,14 @@ fn command_info_and_getkeys_match_redis_byte_for_byte() -> TestResult {
             "COMMAND GETKEYSANDFLAGS set k v GET",
             b"*1\r\n*2\r\n$1\r\nk\r\n*3\r\n+RW\r\n+access\r\n+update\r\n",
         ),
+        (
+            "COMMAND GETKEYSANDFLAGS bitfield k get u8 0 overflow wrap",
+            b"*1\r\n*2\r\n$1\r\nk\r\n*2\r\n+RO\r\n+access\r\n",
+        ),
+        (
+            "COMMAND GETKEYSANDFLAGS bitfield k get u8",
+            b"*1\r\n*2\r\n$1\r\nk\r\n*3\r\n+RW\r\n+access\r\n+update\r\n",
+        ),
         ("COMMAND LIST FILTERBY ACLCAT nosuch", b"*0\r\n"),
         ("COMMAND LIST FILTERBY MODULE x", b"*0\r\n"),
         ("COMMAND LIST FILTERBY FOO x", b"-ERR syntax error\r\n"),

@@ -181,13 +181,33 @@ fn stream_keys(args: &[&[u8]]) -> std::ops::Range<usize> {
 }
 
 /// The key flags of a command whose flags depend on its arguments, as
-/// Redis's own key-finding function for it says. SET is the only one:
-/// with GET it reads the old value.
+/// Redis's own key-finding function for it says: SET reads the old value
+/// with GET, BITFIELD only reads with GETs alone.
 fn variable_key_flags(name: &str, args: &[&[u8]]) -> u32 {
     match name {
         "set" if args.iter().skip(3).any(|a| is(a, "get")) => key::RW | key::ACCESS | key::UPDATE,
-        _ => key::OW | key::UPDATE,
+        "set" => key::OW | key::UPDATE,
+        "bitfield" if bitfield_reads_only(args) => key::RO | key::ACCESS,
+        _ => key::RW | key::ACCESS | key::UPDATE,
     }
+}
+
+/// Whether a BITFIELD request only reads (GET and OVERFLOW alone), as
+/// Redis's `bitfieldGetKeys` reads it: anything it does not know, a
+/// syntax error included, counts as a write.
+fn bitfield_reads_only(args: &[&[u8]]) -> bool {
+    let mut i = 2;
+    while let Some(arg) = args.get(i) {
+        let left = args.len() - i - 1;
+        if is(arg, "get") && left >= 2 {
+            i += 3;
+        } else if is(arg, "overflow") && left >= 1 {
+            i += 2;
+        } else {
+            return false;
+        }
+    }
+    true
 }
 
 /// The access a key's flags ask of a key pattern: reading when the
