@@ -75,10 +75,10 @@ impl ClientEntry {
     pub fn touch(&self, last_cmd: Option<usize>) {
         let ms = u64::try_from(self.created.elapsed().as_millis()).unwrap_or(u64::MAX);
         self.last_active_ms.store(ms, Ordering::Relaxed);
-        if let Some(i) = last_cmd {
-            self.last_cmd
-                .store(u64::try_from(i).unwrap_or(u64::MAX), Ordering::Relaxed);
-        }
+        // None (an unknown command) shows as NULL.
+        let slot = last_cmd.and_then(|i| u64::try_from(i).ok());
+        self.last_cmd
+            .store(slot.unwrap_or(u64::MAX), Ordering::Relaxed);
     }
 
     /// Records the user it now runs as.

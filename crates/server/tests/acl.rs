@@ -690,3 +690,74 @@ fn a_blocked_client_is_served_even_if_its_rules_narrowed_meanwhile() -> TestResu
     assert_eq!(reply(&mut admin, "llen q")?, ":0");
     Ok(())
 }
+
+#[test]
+fn an_unknown_subcommand_is_answered_before_any_check() -> TestResult {
+    // Redis 7.0.15 answers it before arity, authentication and the ACL,
+    // and logs nothing.
+    let server = common::start(common::config())?;
+    check_on(
+        &server,
+        &[
+            (
+                1,
+                "acl setuser o on nopass -@all +get +eval +multi +exec +acl|log",
+                "+OK",
+            ),
+            (2, "auth o x", "+OK"),
+            (
+                2,
+                "config nosuch",
+                "-ERR unknown subcommand 'nosuch'. Try CONFIG HELP.",
+            ),
+            (
+                2,
+                "object nosuch x",
+                "-ERR unknown subcommand 'nosuch'. Try OBJECT HELP.",
+            ),
+            (
+                2,
+                "config",
+                "-ERR wrong number of arguments for 'config' command",
+            ),
+            (2, "multi", "+OK"),
+            (
+                2,
+                "config nosuch",
+                "-ERR unknown subcommand 'nosuch'. Try CONFIG HELP.",
+            ),
+            (
+                2,
+                "exec",
+                "-EXECABORT Transaction discarded because of previous errors.",
+            ),
+            (2, "acl log", "[]"),
+        ],
+    )?;
+    let mut con = connect(&server)?;
+    reply(&mut con, "auth o x")?;
+    let script = run_args(
+        &mut con,
+        &[b"eval", b"return redis.pcall('config','nosuch')", b"0"],
+    );
+    assert_eq!(
+        render(&script?),
+        "-ERR Unknown Redis command called from script"
+    );
+    assert_eq!(reply(&mut con, "acl log")?, "[]");
+    let locked = common::start(Config {
+        requirepass: Some("pw".into()),
+        ..common::config()
+    })?;
+    check_on(
+        &locked,
+        &[
+            (
+                1,
+                "config nosuch",
+                "-ERR unknown subcommand 'nosuch'. Try CONFIG HELP.",
+            ),
+            (1, "config get x", "-NOAUTH Authentication required."),
+        ],
+    )
+}

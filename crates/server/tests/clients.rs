@@ -56,6 +56,14 @@ fn ids_names_list_and_info() -> TestResult {
     assert_eq!(mine.matches("id=").count(), 1, "{mine}");
     assert!(mine.contains(" name=alpha "), "{mine}");
     assert!(mine.contains(" cmd=client|list "), "{mine}");
+    // After an unknown command or subcommand, Redis shows NULL.
+    for unknown in ["NOSUCH", "CONFIG NOSUCH"] {
+        b.send(&w(unknown))?;
+        let refused = text(b.reply()?);
+        assert!(refused.starts_with("-ERR unknown"), "{refused}");
+        let list = text(a.call(&w("CLIENT LIST TYPE pubsub"))?);
+        assert!(list.contains(" cmd=NULL "), "{unknown}: {list}");
+    }
     a.check(
         &w("CLIENT LIST TYPE nobody"),
         b"-ERR Unknown client type 'nobody'\r\n",

@@ -315,6 +315,15 @@ fn kill(c: &mut Call<'_>) -> CmdResult {
     Ok(())
 }
 
+/// The CLIENT subcommands its handler refuses in its own words although
+/// COMMAND does not list them (client-side caching).
+const REFUSED: [&str; 3] = ["caching", "getredir", "trackinginfo"];
+
+/// Whether `command`'s handler answers subcommand `sub`, unlisted.
+pub(crate) fn answers_unlisted(command: &str, sub: &[u8]) -> bool {
+    command == "client" && REFUSED.iter().any(|r| is(sub, r))
+}
+
 /// The name of the command or subcommand at stats slot `slot`
 /// (`client|list`), for CLIENT LIST's `cmd` (the registry stores only
 /// the slot).

@@ -362,6 +362,19 @@ impl Resolved {
         Some(found)
     }
 
+    /// Whether `args` name a subcommand its container does not list:
+    /// Redis answers "unknown subcommand" before any other check (arity,
+    /// authentication, ACL), and names no command in CLIENT LIST. The
+    /// client-side caching subcommands CLIENT answers itself are left to
+    /// it (it refuses them with its own words).
+    pub fn unlisted_subcommand(&self, args: &[&[u8]]) -> bool {
+        self.sub.is_none()
+            && matches!(containers().get(self.index), Some(Some(_)))
+            && args
+                .get(1)
+                .is_some_and(|sub| !client::answers_unlisted(self.spec.name, sub))
+    }
+
     /// The flags admission checks: the subcommand's and its container's,
     /// or the command's with those only its metadata carries (`loading`,
     /// `stale`, ...: see `spec::flags`).
@@ -438,6 +451,14 @@ pub(crate) fn admit(
         doom_transaction(session);
         return None;
     };
+    if cmd.unlisted_subcommand(args) {
+        let sub = args.get(1).copied().unwrap_or_default();
+        let msg = unknown_subcommand_text(sub, cmd.spec.name);
+        out.error_bytes(msg.as_bytes());
+        shared.stats.error(msg.as_bytes());
+        doom_transaction(session);
+        return None;
+    }
     session.running = Some(cmd.slot);
     let Some(mut msg) = admit::refusal(&cmd, args, session, out.protocol, shared) else {
         return Some(cmd);
@@ -499,11 +520,16 @@ pub fn subcommand_syntax_error(sub: &[u8], command: &str) -> Reject {
 
 /// Redis's reply to an unknown subcommand of `command`.
 pub fn unknown_subcommand(sub: &[u8], command: &str) -> Reject {
+    Reject::Owned(unknown_subcommand_text(sub, command))
+}
+
+/// Redis's "unknown subcommand" line.
+fn unknown_subcommand_text(sub: &[u8], command: &str) -> String {
     let sub = String::from_utf8_lossy(sub.get(..128).unwrap_or(sub)).into_owned();
-    Reject::Owned(format!(
+    format!(
         "ERR unknown subcommand '{sub}'. Try {} HELP.",
         command.to_ascii_uppercase()
-    ))
+    )
 }
 
 #[cfg(test)]

@@ -67,7 +67,7 @@ pub(super) fn finish_request(
     running: &mut Option<Running>,
     cmd: Option<usize>,
 ) {
-    *last_cmd = cmd.or(*last_cmd);
+    *last_cmd = cmd;
     *running = None;
     apply_reply_mode(
         &mut session.reply,
@@ -197,13 +197,21 @@ impl Connection {
                 self.session.turn_clock = None;
             }
             if !finished {
+                // CLIENT LIST's `cmd`: NULL after an unknown command or
+                // subcommand, as in Redis; an empty line changes nothing.
+                let shown = if args.is_empty() {
+                    self.last_cmd
+                } else {
+                    cmd.filter(|c| !c.unlisted_subcommand(&args))
+                        .map(|c| c.slot)
+                };
                 finish_request(
                     &mut self.session,
                     &mut self.out,
                     before,
                     &mut self.last_cmd,
                     &mut self.running,
-                    cmd.map(|c| c.slot),
+                    shown,
                 );
             }
             drop(args);

@@ -308,7 +308,8 @@ impl<'a> Dispatch<'a> {
     /// Runs the command `args` on the run's batch, with Redis 7.0's
     /// checks first; its reply is left in `out`.
     fn execute(&mut self, args: &[&[u8]]) -> Pending {
-        let Some(cmd) = Resolved::find(args) else {
+        let found = Resolved::find(args).filter(|c| !c.unlisted_subcommand(args));
+        let Some(cmd) = found else {
             return Pending::Refused(None, "Unknown Redis command called from script");
         };
         if let Err(msg) = self.admit(&cmd, args) {
