@@ -578,6 +578,32 @@ fn hello_auth_logs_in_as_a_user() -> TestResult {
     // RESET goes back to the default user, which needs a password.
     d.check(b"RESET\r\n", b"+RESET\r\n")?;
     d.check(b"ACL WHOAMI\r\n", b"-NOAUTH Authentication required.\r\n")?;
+    // HELLO's options take effect left to right; an error keeps what came
+    // before it (Redis 7.0.15's replies).
+    let mut e = Raw::connect(server.addr())?;
+    e.check(
+        b"HELLO 3 AUTH h hp BOGUS\r\n",
+        b"-ERR Syntax error in HELLO option 'BOGUS'\r\n",
+    )?;
+    e.check(b"ACL WHOAMI\r\n", b"$1\r\nh\r\n")?;
+    let mut f = Raw::connect(server.addr())?;
+    f.check(
+        b"HELLO 3 AUTH h hp AUTH h wrong\r\n",
+        b"-WRONGPASS invalid username-password pair or user is disabled.\r\n",
+    )?;
+    f.check(b"ACL WHOAMI\r\n", b"$1\r\nh\r\n")?;
+    f.check(
+        b"HELLO 2 SETNAME okname SETNAME \"bad name\"\r\n",
+        b"-ERR Client names cannot contain spaces, newlines or special characters.\r\n",
+    )?;
+    f.check(b"CLIENT GETNAME\r\n", b"$6\r\nokname\r\n")?;
+    let mut g = Raw::connect(server.addr())?;
+    g.check(
+        b"HELLO 3 SETNAME n1 AUTH h wrong\r\n",
+        b"-WRONGPASS invalid username-password pair or user is disabled.\r\n",
+    )?;
+    g.check(b"AUTH secret\r\n", b"+OK\r\n")?;
+    g.check(b"CLIENT GETNAME\r\n", b"$2\r\nn1\r\n")?;
     Ok(())
 }
 

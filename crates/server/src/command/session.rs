@@ -112,16 +112,22 @@ fn hello(c: &mut Call<'_>) -> CmdResult {
             }
         };
     }
-    let mut creds = None;
-    let mut name = None;
+    // Options take effect one by one, left to right, as in Redis 7.0: an
+    // error keeps what came before it (a login, a name).
     let mut i = 2;
     while let Some(opt) = c.args.get(i) {
         let left = c.args.len() - i - 1;
         if is(opt, "auth") && left >= 2 {
-            creds = Some((c.arg(i + 1), c.arg(i + 2)));
+            login(c, c.arg(i + 1), c.arg(i + 2))?;
             i += 3;
         } else if is(opt, "setname") && left >= 1 {
-            name = Some(c.arg(i + 1));
+            let name = c.arg(i + 1);
+            if !super::client::valid_name(name) {
+                return Err(Reject::Static(
+                    "ERR Client names cannot contain spaces, newlines or special characters.",
+                ));
+            }
+            c.session.name = (!name.is_empty()).then(|| bytes::Bytes::copy_from_slice(name));
             i += 2;
         } else {
             return Err(Reject::Owned(format!(
@@ -130,24 +136,10 @@ fn hello(c: &mut Call<'_>) -> CmdResult {
             )));
         }
     }
-    match creds {
-        Some((user, pass)) => login(c, user, pass)?,
-        None if !c.session.authenticated => {
-            return Err(Reject::Static(
-                "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time",
-            ))
-        }
-        None => {}
-    }
-    if let Some(name) = name {
-        if !super::client::valid_name(name) {
-            return Err(Reject::Static(
-                "ERR Client names cannot contain spaces, newlines or special characters.",
-            ));
-        }
-    }
-    if let Some(name) = name {
-        c.session.name = (!name.is_empty()).then(|| bytes::Bytes::copy_from_slice(name));
+    if !c.session.authenticated {
+        return Err(Reject::Static(
+            "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time",
+        ));
     }
     c.out.protocol = protocol;
     let out = &mut *c.out;
