@@ -138,6 +138,36 @@ fn users_can_be_given_in_the_configuration() -> TestResult {
 }
 
 #[test]
+fn the_default_user_in_the_configuration_is_reset_first() -> TestResult {
+    // Redis 7.0.15 with `user default on nopass ~* &* +@all` and `user app
+    // on >pw +get ~a*` in its configuration.
+    let server = common::start(Config {
+        users: vec![
+            "default on nopass ~* &* +@all".into(),
+            "app on >pw +get ~a*".into(),
+        ],
+        ..common::config()
+    })?;
+    check_on(
+        &server,
+        &[(
+            1,
+            "acl list",
+            "[\"user app on #30c952fab122c3f9759f02a6d95c3758b246b4fee239957b2d4fee46e26170c4 ~a* resetchannels -@all +get\", \"user default on nopass sanitize-payload ~* &* +@all\"]",
+        )],
+    )?;
+    // `user default` alone: reset, so off, and every client must log in.
+    let closed = common::start(Config {
+        users: vec!["default".into()],
+        ..common::config()
+    })?;
+    check_on(
+        &closed,
+        &[(1, "acl list", "-NOAUTH Authentication required.")],
+    )
+}
+
+#[test]
 fn acl_pubsub_default_gives_new_users_their_channels() -> TestResult {
     let server = common::start(common::config())?;
     check_on(

@@ -395,7 +395,17 @@ pub(crate) fn load_at_startup(shared: &Shared) -> Result<(), String> {
         )?;
         shared.acl.replace_all(users);
     } else if !config.users.is_empty() {
-        let lines: String = config.users.iter().map(|u| format!("user {u}\n")).collect();
+        // As Redis's `ACLLoadConfiguredUsers`: the `default` user is reset
+        // before its rules (so it is `sanitize-payload`, as `reset` makes
+        // it); other users start new.
+        let lines: String = config
+            .users
+            .iter()
+            .map(|u| match u.split_once(' ').unwrap_or((u, "")) {
+                ("default", rules) => format!("user default reset {}\n", rules.trim()),
+                _ => format!("user {u}\n"),
+            })
+            .collect();
         let users = file::parse(
             &lines,
             "configuration",
