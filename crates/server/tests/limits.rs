@@ -479,3 +479,30 @@ fn dropping_the_server_closes_every_client() -> TestResult {
     assert!(!reachable(addr));
     Ok(())
 }
+
+#[test]
+fn a_normal_client_s_output_limit_counts_beyond_redis_s_reply_buffer() -> TestResult {
+    // Redis 7.0.15 with `normal 1000 0 0`: a 3000-byte reply goes out (its
+    // 16 KB reply buffer is never counted), a 30000-byte one closes the
+    // client.
+    let server = common::start_default()?;
+    let mut c = Raw::connect(server.addr())?;
+    c.check(
+        &common::encode(&[
+            b"CONFIG",
+            b"SET",
+            b"client-output-buffer-limit",
+            b"normal 1000 0 0",
+        ]),
+        b"+OK\r\n",
+    )?;
+    let small = vec![b'x'; 3000];
+    let big = vec![b'y'; 30_000];
+    c.check(&common::encode(&[b"SET", b"small", &small]), b"+OK\r\n")?;
+    c.check(&common::encode(&[b"SET", b"big", &big]), b"+OK\r\n")?;
+    let want = [&b"$3000\r\n"[..], &small, b"\r\n"].concat();
+    c.check(&common::encode(&[b"GET", b"small"]), &want)?;
+    c.send(&common::encode(&[b"GET", b"big"]))?;
+    assert!(c.closed_within(Duration::from_secs(10))?);
+    Ok(())
+}

@@ -224,11 +224,18 @@ fn config(c: &mut Call<'_>) -> CmdResult {
 /// Why a value was refused, in Redis's words.
 type Refusal = String;
 
+/// A memory value as Redis's `memtoull` reads one: digits and a unit,
+/// nothing else (no sign, no spaces); an empty value is 0.
 fn memory(v: &str, min: u64) -> Result<u64, Refusal> {
-    let n = v
-        .parse::<crate::config::ByteSize>()
-        .map_err(|_| "argument must be a memory value".to_string())?
-        .0;
+    let n = if v.is_empty() {
+        0
+    } else if !v.starts_with(|c: char| c.is_ascii_digit()) || v.contains(char::is_whitespace) {
+        return Err("argument must be a memory value".into());
+    } else {
+        v.parse::<crate::config::ByteSize>()
+            .map_err(|_| "argument must be a memory value".to_string())?
+            .0
+    };
     if n < min {
         return Err(format!(
             "argument must be between {min} and 9223372036854775807 inclusive"
@@ -249,10 +256,13 @@ enum Settable {
     Now(fn(&mut Config, &str) -> Result<(), Refusal>),
     /// Known, but fixed once the server runs.
     Immutable,
+    /// Fixed too; Redis 7.0 calls these protected (`enable-protected-configs`
+    /// is off by default), and says so.
+    Protected,
 }
 
 fn settable(name: &str) -> Option<Settable> {
-    use Settable::{Immutable, Now};
+    use Settable::{Immutable, Now, Protected};
     Some(match name {
         "timeout" => Now(|c, v| {
             c.timeout = integer(v, 0, i64::from(i32::MAX))?.unsigned_abs();
@@ -346,7 +356,7 @@ fn settable(name: &str) -> Option<Settable> {
             Ok(())
         }),
         "maxclients" => Now(|c, v| {
-            let n = integer(v, 1, i64::from(i32::MAX))?;
+            let n = integer(v, 1, i64::from(u32::MAX))?;
             c.maxclients = u32::try_from(n).unwrap_or(u32::MAX);
             Ok(())
         }),
@@ -429,7 +439,7 @@ fn settable(name: &str) -> Option<Settable> {
         }),
         "appendfsync" => Now(|c, v| {
             c.appendfsync = tandem_engine::storage::wal::SyncPolicy::parse(v).ok_or_else(|| {
-                "argument(s) must be one of the following: always, everysec, no".to_string()
+                "argument(s) must be one of the following: everysec, always, no".to_string()
             })?;
             Ok(())
         }),
@@ -443,9 +453,9 @@ fn settable(name: &str) -> Option<Settable> {
         }),
         // Redis can move `dir` and rename `dbfilename` at run time; here
         // the store is opened in them once, at start-up.
+        "dir" | "dbfilename" => Protected,
         "bind" | "port" | "unixsocket" | "tcp-backlog" | "databases" | "io-threads"
-        | "loglevel" | "dir" | "dbfilename" | "appenddirname" | "metrics-port" | "aclfile"
-        | "tls-port" => Immutable,
+        | "loglevel" | "appenddirname" | "metrics-port" | "aclfile" | "tls-port" => Immutable,
         // Redis 7 refuses to change a protected command's switch at run
         // time, with the immutable settings' words.
         "enable-debug-command" => Immutable,
@@ -455,38 +465,57 @@ fn settable(name: &str) -> Option<Settable> {
 
 fn set(c: &mut Call<'_>) -> CmdResult {
     let pairs = c.args_from(2);
-    if pairs.is_empty() || !pairs.len().is_multiple_of(2) {
-        return Err(Reject::Owned(
-            "ERR wrong number of arguments for 'config|set' command".into(),
-        ));
+    if !pairs.len().is_multiple_of(2) {
+        return Err(Reject::Static("ERR syntax error"));
     }
     let failed = |name: &str, why: &str| {
         Reject::Owned(format!(
             "ERR CONFIG SET failed (possibly related to argument '{name}') - {why}"
         ))
     };
+    // As Redis's `configSetCommand`: every name is looked at before any
+    // value, the first problem (unknown, fixed, given twice) is the one
+    // reported, naming the parameter as it was typed; a bad value names
+    // the setting (lowercase).
+    let mut appliers = Vec::with_capacity(pairs.len() / 2);
+    let mut seen: Vec<String> = Vec::with_capacity(pairs.len() / 2);
+    for name in pairs.iter().step_by(2) {
+        let typed = String::from_utf8_lossy(name);
+        let lower = typed.to_ascii_lowercase();
+        let why = match settable(&lower) {
+            None => {
+                return Err(Reject::Owned(format!(
+                    "ERR Unknown option or number of arguments for CONFIG SET - '{typed}'"
+                )))
+            }
+            Some(Settable::Immutable) => "can't set immutable config",
+            Some(Settable::Protected) => "can't set protected config",
+            Some(Settable::Now(_)) if seen.contains(&lower) => "duplicate parameter",
+            Some(Settable::Now(apply)) => {
+                appliers.push(apply);
+                seen.push(lower);
+                continue;
+            }
+        };
+        return Err(failed(&typed, why));
+    }
     let mut next = Config::clone(&c.shared.config.load());
     let mut requirepass_given = false;
     let mut tls_given: Option<String> = None;
-    for pair in pairs.chunks_exact(2) {
-        let [name, value] = pair else { continue };
-        let name = String::from_utf8_lossy(name).to_ascii_lowercase();
-        requirepass_given |= name == "requirepass";
-        if name.starts_with("tls-") && tls_given.is_none() {
-            tls_given = Some(name.clone());
+    for ((name, value), apply) in pairs
+        .iter()
+        .step_by(2)
+        .zip(pairs.iter().skip(1).step_by(2))
+        .zip(appliers)
+    {
+        let typed = String::from_utf8_lossy(name);
+        let lower = typed.to_ascii_lowercase();
+        requirepass_given |= lower == "requirepass";
+        if lower.starts_with("tls-") && tls_given.is_none() {
+            tls_given = Some(typed.to_string());
         }
         let value = String::from_utf8_lossy(value);
-        match settable(&name) {
-            None => {
-                return Err(Reject::Owned(format!(
-                    "ERR Unknown option or number of arguments for CONFIG SET - '{name}'"
-                )))
-            }
-            Some(Settable::Immutable) => return Err(failed(&name, "can't set immutable config")),
-            Some(Settable::Now(apply)) => {
-                apply(&mut next, &value).map_err(|why| failed(&name, &why))?
-            }
-        }
+        apply(&mut next, &value).map_err(|why| failed(&lower, &why))?;
     }
     // A TLS change is checked by building it, before anything applies.
     let shared = c.shared;

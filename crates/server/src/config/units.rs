@@ -173,9 +173,9 @@ impl<'de> serde::Deserialize<'de> for Allowed {
 /// An integer setting's value within `min..=max`, refused in Redis 7's
 /// words otherwise (CONFIG SET's and the file's integer settings).
 pub fn integer(v: &str, min: i64, max: i64) -> Result<i64, String> {
-    let n: i64 = v
-        .parse()
-        .map_err(|_| "argument couldn't be parsed into an integer".to_string())?;
+    // Redis's `string2ll`: no sign but `-`, no leading zero, no spaces.
+    let n = tandem_engine::parse_i64(v.as_bytes())
+        .ok_or_else(|| "argument couldn't be parsed into an integer".to_string())?;
     if !(min..=max).contains(&n) {
         return Err(format!(
             "argument must be between {min} and {max} inclusive"

@@ -38,6 +38,10 @@ const MAX_RESERVE: usize = 1 << 20;
 const KEEP_OUT: usize = 4 * 1024;
 /// Most bytes of pub/sub messages encoded for one write.
 const MESSAGE_BATCH: usize = 64 * 1024;
+/// Output a client may have pending before its output limits count it:
+/// Redis's fixed reply buffer (`PROTO_REPLY_CHUNK_BYTES`), which its
+/// limits never count, so `normal 1000 0 0` still lets a 3 KB reply out.
+const REPLY_BUFFER: u64 = 16 * 1024;
 
 /// What woke a waiting connection.
 enum Woke {
@@ -510,7 +514,7 @@ impl Connection {
     /// output limit: over the hard limit at once, or still unwritten after
     /// the soft limit's seconds while over the soft limit.
     async fn flush(&mut self, socket: &mut Socket, limit: Option<ClassLimit>) -> io::Result<bool> {
-        let len = self.out.buf.len() as u64;
+        let len = (self.out.buf.len() as u64).saturating_sub(REPLY_BUFFER);
         let done = match limit {
             Some(l) if l.hard > 0 && len > l.hard => false,
             Some(l) if l.soft > 0 && len > l.soft => {
