@@ -58,6 +58,19 @@ expect 1 expire a 100
 expect 100 ttl a
 expect "ERR unknown command 'nosuch', with args beginning with: 'x' " nosuch x
 expect "ERR wrong number of arguments for 'get' command" get
+
+# CONFIG SET loglevel changes what the running server logs: a protocol
+# error is a debug line. It is logged before the error reply is sent, so
+# once the reply is read the line is in the log or never will be.
+protocol_error() {
+  python3 -c 'import socket,sys; s=socket.create_connection(("127.0.0.1",int(sys.argv[1]))); s.sendall(b"*x\r\n"); s.recv(100)' "$PORT"
+}
+protocol_error
+! grep -q "protocol error" "$LOG" || fail "a debug line was logged at loglevel notice"
+expect OK config set loglevel debug
+protocol_error
+grep -q "protocol error" "$LOG" || fail "CONFIG SET loglevel debug logged no debug line"
+expect OK config set loglevel notice
 expect "$(printf 'save\n3600 1 300 100 60 10000')" config get save
 echo "smoke: redis-cli ok"
 

@@ -122,7 +122,21 @@ fn run_server(settings: tandem_server::Settings) -> i32 {
             tandem_server::config::log_filter(&config.loglevel).unwrap_or("info"),
         )
     });
-    tracing_subscriber::fmt().with_env_filter(filter).init();
+    // CONFIG SET loglevel swaps the filter while the server runs.
+    let (filter, reload) = tracing_subscriber::reload::Layer::new(filter);
+    {
+        use tracing_subscriber::layer::SubscriberExt;
+        use tracing_subscriber::util::SubscriberInitExt;
+        tracing_subscriber::registry()
+            .with(filter)
+            .with(tracing_subscriber::fmt::layer())
+            .init();
+    }
+    tandem_server::log_level::set_hook(Box::new(move |directive| {
+        reload
+            .reload(tracing_subscriber::EnvFilter::new(directive))
+            .map_err(|e| e.to_string())
+    }));
     // This runtime only accepts clients and waits for signals; the server
     // starts its own thread per core to serve them (`io-threads`).
     let runtime = match tokio::runtime::Builder::new_current_thread()

@@ -38,6 +38,7 @@ mod databases;
 mod eviction;
 mod import;
 mod latency;
+pub mod log_level;
 mod memory;
 mod metrics;
 mod monitor;

@@ -1494,6 +1494,11 @@ fn config_set_checks_names_before_values_as_redis_does() -> TestResult {
             ("config set appendfsync foo", "-ERR CONFIG SET failed (possibly related to argument 'appendfsync') - argument(s) must be one of the following: everysec, always, no"),
             ("config set timeout 0 maxmemory 0", "+OK"),
             ("config set MaxMemory foo", "-ERR CONFIG SET failed (possibly related to argument 'maxmemory') - argument must be a memory value"),
+            ("config set loglevel debug", "+OK"),
+            ("config get loglevel", "[\"loglevel\", \"debug\"]"),
+            ("config set loglevel Warning", "+OK"),
+            ("config get loglevel", "[\"loglevel\", \"warning\"]"),
+            ("config set loglevel foo", "-ERR CONFIG SET failed (possibly related to argument 'loglevel') - argument(s) must be one of the following: debug, verbose, notice, warning"),
         ],
     )
 }

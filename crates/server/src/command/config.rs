@@ -455,7 +455,18 @@ fn settable(name: &str) -> Option<Settable> {
         // the store is opened in them once, at start-up.
         "dir" | "dbfilename" => Protected,
         "bind" | "port" | "unixsocket" | "tcp-backlog" | "databases" | "io-threads"
-        | "loglevel" | "appenddirname" | "metrics-port" | "aclfile" | "tls-port" => Immutable,
+        | "appenddirname" | "metrics-port" | "aclfile" | "tls-port" => Immutable,
+        "loglevel" => Now(|c, v| {
+            let level = v.to_ascii_lowercase();
+            if crate::config::log_filter(&level).is_none() {
+                return Err(
+                    "argument(s) must be one of the following: debug, verbose, notice, warning"
+                        .into(),
+                );
+            }
+            c.loglevel = level;
+            Ok(())
+        }),
         // Redis 7 refuses to change a protected command's switch at run
         // time, with the immutable settings' words.
         "enable-debug-command" => Immutable,
@@ -568,6 +579,13 @@ fn set(c: &mut Call<'_>) -> CmdResult {
         .configure(next.slowlog_log_slower_than, next.slowlog_max_len);
     shared.latency.configure(&next.observability);
     shared.acl.set_pubsub_default(next.acl_pubsub_allchannels);
+    if next.loglevel != before.loglevel {
+        if let Some(directive) = crate::config::log_filter(&next.loglevel) {
+            if let Err(why) = crate::log_level::apply(directive) {
+                tracing::warn!("CONFIG SET loglevel: the log filter did not change: {why}");
+            }
+        }
+    }
     if requirepass_given {
         // As Redis: the default user's passwords become this one alone.
         shared
