@@ -158,12 +158,18 @@ impl Server {
         loop {
             let accepted = tokio::select! {
                 () = token.cancelled() => break,
-                r = tcp.accept() => r.map(|(s, peer)| (Socket::Tcp(s), Some(peer))),
+                r = tcp.accept() => r.map(|(s, peer)| {
+                    keep_alive(&s, shared.config.load().tcp_keepalive);
+                    (Socket::Tcp(s), Some(peer))
+                }),
                 r = accept_unix(unix.as_ref()) => r.map(|s| (Socket::Unix(s), None)),
                 Some((s, peer)) = secured.recv() => Ok((s, Some(peer))),
                 r = accept_tcp(tls.as_ref()) => {
                     match r {
-                        Ok((s, peer)) => handshake(s, peer, &shared, &handshakes, &handshaken),
+                        Ok((s, peer)) => {
+                            keep_alive(&s, shared.config.load().tcp_keepalive);
+                            handshake(s, peer, &shared, &handshakes, &handshaken)
+                        }
                         Err(e) => {
                             tracing::warn!("accept failed on the TLS port: {e}");
                             tokio::time::sleep(Duration::from_millis(10)).await;
@@ -277,6 +283,25 @@ fn listen(addr: SocketAddr, backlog: u32) -> io::Result<TcpListener> {
     socket.set_nodelay(true)?;
     socket.bind(addr)?;
     socket.listen(backlog)
+}
+
+/// `tcp-keepalive`: probes after `seconds` of silence, then every third
+/// of that, three times, as Redis's `anetKeepAlive` sets them, so a peer
+/// that vanished without a FIN is noticed. A socket that refuses the
+/// options keeps serving without them.
+fn keep_alive(tcp: &tokio::net::TcpStream, seconds: u32) {
+    if seconds == 0 {
+        return;
+    }
+    let idle = Duration::from_secs(u64::from(seconds));
+    let every = Duration::from_secs(u64::from(seconds / 3).max(1));
+    let probes = socket2::TcpKeepalive::new()
+        .with_time(idle)
+        .with_interval(every)
+        .with_retries(3);
+    if let Err(e) = socket2::SockRef::from(tcp).set_tcp_keepalive(&probes) {
+        tracing::debug!("tcp-keepalive not set: {e}");
+    }
 }
 
 async fn accept_tcp(l: Option<&TcpListener>) -> io::Result<(tokio::net::TcpStream, SocketAddr)> {
@@ -494,5 +519,31 @@ fn is_loopback(ip: IpAddr) -> bool {
         IpAddr::V6(v6) => {
             v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The probes are set as Redis's `anetKeepAlive` sets them, and 0
+    /// leaves keepalive off.
+    #[tokio::test]
+    async fn tcp_keepalive_sets_redis_s_probes() -> io::Result<()> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let _a = tokio::net::TcpStream::connect(addr).await?;
+        let (served, _) = listener.accept().await?;
+        keep_alive(&served, 60);
+        let sock = socket2::SockRef::from(&served);
+        assert!(sock.keepalive()?);
+        assert_eq!(sock.tcp_keepalive_time()?, Duration::from_secs(60));
+        assert_eq!(sock.tcp_keepalive_interval()?, Duration::from_secs(20));
+        assert_eq!(sock.tcp_keepalive_retries()?, 3);
+        let _b = tokio::net::TcpStream::connect(addr).await?;
+        let (off, _) = listener.accept().await?;
+        keep_alive(&off, 0);
+        assert!(!socket2::SockRef::from(&off).keepalive()?);
+        Ok(())
     }
 }

@@ -39,6 +39,7 @@ fn settings(c: &Config) -> Vec<(&'static str, String)> {
                 .unwrap_or_default(),
         ),
         ("tcp-backlog", c.tcp_backlog.to_string()),
+        ("tcp-keepalive", c.tcp_keepalive.to_string()),
         ("requirepass", c.requirepass.clone().unwrap_or_default()),
         ("aclfile", path_text(c.aclfile.as_ref())),
         ("acllog-max-len", c.acllog_max_len.to_string()),
@@ -264,6 +265,10 @@ enum Settable {
 fn settable(name: &str) -> Option<Settable> {
     use Settable::{Immutable, Now, Protected};
     Some(match name {
+        "tcp-keepalive" => Now(|c, v| {
+            c.tcp_keepalive = u32::try_from(integer(v, 0, i64::from(i32::MAX))?).unwrap_or(0);
+            Ok(())
+        }),
         "timeout" => Now(|c, v| {
             c.timeout = integer(v, 0, i64::from(i32::MAX))?.unsigned_abs();
             Ok(())

@@ -39,6 +39,8 @@ pub struct Config {
     pub unixsocket: Option<PathBuf>,
     /// Accept queue length.
     pub tcp_backlog: u32,
+    /// Seconds of silence before TCP keepalive probes a client; 0 is off.
+    pub tcp_keepalive: u32,
     /// The password, if one is required.
     pub requirepass: Option<String>,
     /// Users given in the configuration (`user` lines, without the word
@@ -179,6 +181,7 @@ impl Default for Config {
             port: 6379,
             unixsocket: None,
             tcp_backlog: 511,
+            tcp_keepalive: 300,
             requirepass: None,
             users: Vec::new(),
             aclfile: None,
@@ -415,6 +418,7 @@ impl Config {
             port: s.port.unwrap_or(d.port),
             unixsocket: s.unixsocket.or(d.unixsocket),
             tcp_backlog: s.tcp_backlog.unwrap_or(d.tcp_backlog),
+            tcp_keepalive: s.tcp_keepalive.unwrap_or(d.tcp_keepalive),
             requirepass: s.requirepass.filter(|p| !p.is_empty()).or(d.requirepass),
             users: s.user.unwrap_or(d.users),
             aclfile: s

@@ -36,6 +36,11 @@ pub struct Settings {
     #[arg(long, value_name = "N")]
     pub tcp_backlog: Option<u32>,
 
+    /// Seconds of silence before TCP keepalive probes a client (a dead
+    /// peer is dropped about three probes later); 0 is off [default: 300].
+    #[arg(long, value_name = "SECONDS")]
+    pub tcp_keepalive: Option<u32>,
+
     /// Password clients must give with AUTH (or HELLO ... AUTH) before any
     /// other command [default: none].
     #[arg(long, value_name = "PASSWORD")]
@@ -349,6 +354,7 @@ impl Settings {
             port: self.port.or(lower.port),
             unixsocket: self.unixsocket.or(lower.unixsocket),
             tcp_backlog: self.tcp_backlog.or(lower.tcp_backlog),
+            tcp_keepalive: self.tcp_keepalive.or(lower.tcp_keepalive),
             requirepass: self.requirepass.or(lower.requirepass),
             user: self.user.or(lower.user),
             aclfile: self.aclfile.or(lower.aclfile),
