@@ -41,10 +41,14 @@ impl SaveRules {
 impl FromStr for SaveRules {
     type Err = String;
 
-    /// Pairs of integers separated by spaces; `""` is no rule. Redis's
-    /// refusal text for anything else.
+    /// Pairs of integers separated by single spaces, seconds at least 1
+    /// and changes at least 0; `""` is no rule. Redis 7.0's reading
+    /// (`setConfigSaveOption`) and refusal text for anything else.
     fn from_str(s: &str) -> Result<Self, String> {
-        let words: Vec<&str> = s.split_whitespace().collect();
+        if s.is_empty() {
+            return Ok(SaveRules(Vec::new()));
+        }
+        let words: Vec<&str> = s.split(' ').collect();
         if !words.len().is_multiple_of(2) {
             return Err("Invalid save parameters".into());
         }
@@ -54,6 +58,9 @@ impl FromStr for SaveRules {
             let (Ok(secs), Ok(changes)) = (secs.parse::<u64>(), changes.parse::<u64>()) else {
                 return Err("Invalid save parameters".into());
             };
+            if secs == 0 {
+                return Err("Invalid save parameters".into());
+            }
             rules.push((secs, changes));
         }
         Ok(SaveRules(rules))
@@ -113,6 +120,11 @@ mod tests {
 
     #[test]
     fn save_rules_parse_print_and_decide_as_redis() {
+        // Redis 7.0.15's CONFIG SET save: seconds of 0 and extra spaces are
+        // refused.
+        for bad in ["0 0", "  3600   1  ", "3600  1", "3600 1 ", "60"] {
+            assert!(bad.parse::<SaveRules>().is_err(), "{bad:?}");
+        }
         let rules: SaveRules = "3600 1 300 100 60 10000".parse().unwrap_or_default();
         assert_eq!(rules, SaveRules::default());
         assert_eq!(rules.to_string(), "3600 1 300 100 60 10000");
