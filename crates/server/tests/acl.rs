@@ -787,3 +787,30 @@ fn an_unknown_subcommand_is_answered_before_any_check() -> TestResult {
         ],
     )
 }
+
+#[test]
+fn acl_check_cmd_asks_the_caller_s_user() -> TestResult {
+    // Redis 7.0.15's replies.
+    let server = common::start(common::config())?;
+    let mut admin = connect(&server)?;
+    reply(&mut admin, "acl setuser ac on nopass -@all +eval +get ~k*")?;
+    let mut con = connect(&server)?;
+    reply(&mut con, "auth ac x")?;
+    let script = |call: &str| format!("return redis.acl_check_cmd({call})");
+    let calls = ["'set','k','v'", "'get','k'", "'get','other'"];
+    let texts: Vec<String> = calls.iter().map(|c| script(c)).collect();
+    let requests: Vec<[&str; 3]> = texts.iter().map(|t| ["eval", t.as_str(), "0"]).collect();
+    let requests: Vec<&[&str]> = requests.iter().map(|r| &r[..]).collect();
+    assert_eq!(replies(&mut con, &requests)?, ["nil", ":1", "nil"]);
+    for call in ["'config','nosuch'", "'nosuch'"] {
+        let text = script(call);
+        let got = replies(&mut con, &[&["eval", &text, "0"]])?;
+        assert!(
+            got[0].starts_with("-ERR Invalid command passed to redis.acl_check_cmd() script: "),
+            "{call}: {got:?}"
+        );
+    }
+    let text = script("'set','k','v'");
+    assert_eq!(replies(&mut admin, &[&["eval", &text, "0"]])?, [":1"]);
+    Ok(())
+}

@@ -148,6 +148,28 @@ pub fn run_current(args: Result<&[&[u8]], &'static str>) {
     PENDING.set(pending);
 }
 
+/// `redis.acl_check_cmd`: whether the user of the client running the
+/// script on this thread may run `args` (Redis's
+/// `ACLCheckAllUserCommandPerm` on the original client's user). `None`
+/// when no script runs here, `Some(Err(()))` for an unknown command or
+/// subcommand.
+pub fn acl_allows(args: &[&[u8]]) -> Option<Result<bool, ()>> {
+    let p = CURRENT.get();
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: as in `run_current`: `CURRENT` points at the live
+    // dispatcher of this thread's run, and no `&mut` to it is live while
+    // Lua calls in.
+    let dispatch = unsafe { &*p };
+    let found = Resolved::find(args).filter(|c| !c.unlisted_subcommand(args));
+    Some(
+        found
+            .ok_or(())
+            .map(|cmd| access::check(&cmd, args, dispatch.session).is_ok()),
+    )
+}
+
 /// The first half panicked: the panic is kept for `take_panic`.
 pub fn panicked(panic: Panic) {
     PANIC.set(Some(panic));

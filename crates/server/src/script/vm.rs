@@ -543,9 +543,9 @@ fn acl_check_cmd(lua: &Lua, args: MultiValue) -> mlua::Result<(bool, Value)> {
         Err(msg) => return fail(msg),
     };
     let refs: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
-    match crate::command::Resolved::find(&refs) {
-        // Every client is the default user, allowed every command.
-        Some(_) => Ok((true, Value::Boolean(true))),
-        None => fail("Invalid command passed to redis.acl_check_cmd()"),
+    match super::call::acl_allows(&refs) {
+        Some(Ok(allowed)) => Ok((true, Value::Boolean(allowed))),
+        Some(Err(())) => fail("Invalid command passed to redis.acl_check_cmd()"),
+        None => fail("redis.acl_check_cmd can only be called inside a script invocation"),
     }
 }
