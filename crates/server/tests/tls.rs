@@ -296,6 +296,11 @@ fn config_set_changes_the_certificate_without_a_restart() -> TestResult {
     let next_key = s.files.write("next.key", &next_key.serialize_pem())?;
     let mut admin = Raw::connect(server.addr())?;
     // A file that is not there changes nothing, with Redis's words.
+    // Redis names the setting itself, whatever case it was typed in.
+    admin.check(
+        b"CONFIG SET TLS-Cert-File /no/such/file.pem\r\n",
+        b"-ERR CONFIG SET failed (possibly related to argument 'tls-cert-file') - Unable to update TLS configuration. Check server logs.\r\n",
+    )?;
     admin.check(
         b"CONFIG SET tls-cert-file /no/such/file.pem\r\n",
         b"-ERR CONFIG SET failed (possibly related to argument 'tls-cert-file') - Unable to update TLS configuration. Check server logs.\r\n",

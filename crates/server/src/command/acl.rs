@@ -401,9 +401,15 @@ pub(crate) fn load_at_startup(shared: &Shared) -> Result<(), String> {
         let lines: String = config
             .users
             .iter()
-            .map(|u| match u.split_once(' ').unwrap_or((u, "")) {
-                ("default", rules) => format!("user default reset {}\n", rules.trim()),
-                _ => format!("user {u}\n"),
+            .map(|u| {
+                match u
+                    .trim_start()
+                    .split_once(char::is_whitespace)
+                    .unwrap_or((u.trim(), ""))
+                {
+                    ("default", rules) => format!("user default reset {}\n", rules.trim()),
+                    _ => format!("user {u}\n"),
+                }
             })
             .collect();
         let users = file::parse(

@@ -435,7 +435,7 @@ fn settable(name: &str) -> Option<Settable> {
             Ok(())
         }),
         "save" => Now(|c, v| {
-            c.save = v.parse()?;
+            c.save = crate::config::SaveRules::from_config_set(v)?;
             Ok(())
         }),
         "appendonly" => Now(|c, v| {
@@ -528,7 +528,7 @@ fn set(c: &mut Call<'_>) -> CmdResult {
         let lower = typed.to_ascii_lowercase();
         requirepass_given |= lower == "requirepass";
         if lower.starts_with("tls-") && tls_given.is_none() {
-            tls_given = Some(typed.to_string());
+            tls_given = Some(lower.clone());
         }
         let value = String::from_utf8_lossy(value);
         apply(&mut next, &value).map_err(|why| failed(&lower, &why))?;

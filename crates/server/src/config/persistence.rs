@@ -38,32 +38,59 @@ impl SaveRules {
     }
 }
 
-impl FromStr for SaveRules {
-    type Err = String;
-
-    /// Pairs of integers separated by single spaces, seconds at least 1
-    /// and changes at least 0; `""` is no rule. Redis 7.0's reading
-    /// (`setConfigSaveOption`) and refusal text for anything else.
-    fn from_str(s: &str) -> Result<Self, String> {
+impl SaveRules {
+    /// CONFIG SET save's reading, as Redis 7.0's (`setConfigSaveOption`
+    /// over the value split at single spaces): an empty word reads as 0,
+    /// so extra spaces are refused where a number of seconds belongs.
+    pub fn from_config_set(s: &str) -> Result<Self, String> {
         if s.is_empty() {
             return Ok(SaveRules(Vec::new()));
         }
         let words: Vec<&str> = s.split(' ').collect();
+        Self::from_words(&words)
+    }
+
+    /// Pairs of seconds (at least 1) and changes (at least 0).
+    fn from_words(words: &[&str]) -> Result<Self, String> {
+        let bad = || "Invalid save parameters".to_string();
         if !words.len().is_multiple_of(2) {
-            return Err("Invalid save parameters".into());
+            return Err(bad());
         }
+        let number = |w: &str| {
+            if w.is_empty() {
+                Some(0)
+            } else {
+                w.parse::<i64>().ok()
+            }
+        };
         let mut rules = Vec::new();
         for pair in words.chunks_exact(2) {
             let [secs, changes] = pair else { continue };
-            let (Ok(secs), Ok(changes)) = (secs.parse::<u64>(), changes.parse::<u64>()) else {
-                return Err("Invalid save parameters".into());
+            let (Some(secs), Some(changes)) = (number(secs), number(changes)) else {
+                return Err(bad());
+            };
+            let (Ok(secs), Ok(changes)) = (u64::try_from(secs), u64::try_from(changes)) else {
+                return Err(bad());
             };
             if secs == 0 {
-                return Err("Invalid save parameters".into());
+                return Err(bad());
             }
             rules.push((secs, changes));
         }
         Ok(SaveRules(rules))
+    }
+}
+
+impl FromStr for SaveRules {
+    type Err = String;
+
+    /// Pairs of integers separated by whitespace, as the file and the
+    /// command line give them (Redis splits its configuration file's
+    /// arguments the same way); `""` is no rule. Redis's refusal text for
+    /// anything else.
+    fn from_str(s: &str) -> Result<Self, String> {
+        let words: Vec<&str> = s.split_whitespace().collect();
+        Self::from_words(&words)
     }
 }
 
@@ -120,11 +147,25 @@ mod tests {
 
     #[test]
     fn save_rules_parse_print_and_decide_as_redis() {
-        // Redis 7.0.15's CONFIG SET save: seconds of 0 and extra spaces are
-        // refused.
-        for bad in ["0 0", "  3600   1  ", "3600  1", "3600 1 ", "60"] {
-            assert!(bad.parse::<SaveRules>().is_err(), "{bad:?}");
+        // Redis 7.0.15's CONFIG SET save: seconds of 0 and extra spaces
+        // where seconds belong are refused; an empty change count is 0.
+        for bad in ["0 0", "  3600   1  ", "3600 1 ", "60", "-5 1"] {
+            assert!(SaveRules::from_config_set(bad).is_err(), "{bad:?}");
         }
+        assert_eq!(
+            SaveRules::from_config_set("3600 "),
+            Ok(SaveRules(vec![(3600, 0)]))
+        );
+        assert_eq!(
+            SaveRules::from_config_set("3600 -0"),
+            Ok(SaveRules(vec![(3600, 0)]))
+        );
+        // The file and the command line take any whitespace, as Redis's
+        // configuration file does.
+        assert_eq!(
+            " 3600 1\t 300  100 ".parse::<SaveRules>(),
+            Ok(SaveRules(vec![(3600, 1), (300, 100)]))
+        );
         let rules: SaveRules = "3600 1 300 100 60 10000".parse().unwrap_or_default();
         assert_eq!(rules, SaveRules::default());
         assert_eq!(rules.to_string(), "3600 1 300 100 60 10000");
