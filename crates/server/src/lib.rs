@@ -36,6 +36,7 @@ mod connection;
 mod contained;
 mod databases;
 mod eviction;
+mod fd_limit;
 mod import;
 mod latency;
 pub mod log_level;

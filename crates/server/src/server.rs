@@ -73,6 +73,27 @@ impl Server {
             port: tcp.local_addr()?.port(),
             ..config
         };
+        // As Redis's `adjustOpenFilesLimit`: the open-file limit is raised
+        // for maxclients, and maxclients lowered to what fits if the OS
+        // will not raise it that far.
+        match crate::fd_limit::fit(config.maxclients) {
+            Ok(0) => {
+                return Err(io::Error::other(format!(
+                    "the open-file limit ('ulimit -n') is too low to serve any client: at least {} are needed",
+                    crate::fd_limit::RESERVED_FDS + 1
+                )))
+            }
+            Ok(fits) if fits < u64::from(config.maxclients) => {
+                tracing::warn!(
+                    "maxclients {} needs {} open files, more than the OS allows: maxclients lowered to {fits}; raise 'ulimit -n' for more",
+                    config.maxclients,
+                    u64::from(config.maxclients) + crate::fd_limit::RESERVED_FDS,
+                );
+                config.maxclients = u32::try_from(fits).unwrap_or(config.maxclients);
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!("the open-file limit cannot be read ({e}): maxclients left as it is"),
+        }
         // As Redis: the files are read only when there is a TLS port.
         let tls = if config.tls.port != 0 {
             let built = crate::tls::server_config(&config.tls)

@@ -1506,6 +1506,35 @@ fn config_set_checks_names_before_values_as_redis_does() -> TestResult {
     )
 }
 
+#[test]
+fn config_set_maxclients_refuses_more_than_the_os_can_open() -> TestResult {
+    let (_server, mut con) = fresh()?;
+    // Redis 7.0.15's `updateMaxclients` words; the number offered is what
+    // this machine's limit leaves.
+    let refused = common::table::render(&run(&mut con, "config set maxclients 4294967295")?);
+    let words = "-ERR CONFIG SET failed (possibly related to argument 'maxclients') - The operating system is not able to handle the specified number of clients, try with ";
+    let offered: u64 = refused
+        .strip_prefix(words)
+        .ok_or(refused.clone())?
+        .parse()?;
+    assert!(offered < 4_294_967_295, "{refused}");
+    // Nothing changed; the number offered is taken.
+    check(
+        &mut con,
+        &[("config get maxclients", "[\"maxclients\", \"10000\"]")],
+    )?;
+    check(
+        &mut con,
+        &[
+            (&format!("config set maxclients {offered}"), "+OK"),
+            (
+                "config get maxclients",
+                &format!("[\"maxclients\", \"{offered}\"]"),
+            ),
+        ],
+    )
+}
+
 // The tests below show differences from Redis 7.0.15 in command modules
 // that are reported, not yet fixed; they are ignored so the suite stays
 // green. Each states Redis's reply.

@@ -361,8 +361,17 @@ fn settable(name: &str) -> Option<Settable> {
             Ok(())
         }),
         "maxclients" => Now(|c, v| {
-            let n = integer(v, 1, i64::from(u32::MAX))?;
-            c.maxclients = u32::try_from(n).unwrap_or(u32::MAX);
+            let n = u32::try_from(integer(v, 1, i64::from(u32::MAX))?).unwrap_or(u32::MAX);
+            // Redis's `updateMaxclients`: the open-file limit is raised
+            // for them, and a number the OS cannot take is refused.
+            if let Ok(fits) = crate::fd_limit::fit(n) {
+                if fits < u64::from(n) {
+                    return Err(format!(
+                        "The operating system is not able to handle the specified number of clients, try with {fits}"
+                    ));
+                }
+            }
+            c.maxclients = n;
             Ok(())
         }),
         "requirepass" => Now(|c, v| {
