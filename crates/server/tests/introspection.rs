@@ -882,26 +882,32 @@ fn shards_section_reports_expiry_lateness() -> TestResult {
     }
 }
 
+/// Every command's and subcommand's COMMAND entry, by name.
+fn served_entries(con: &mut Connection) -> Result<BTreeMap<String, Vec<Value>>, Error> {
+    let mut served = BTreeMap::new();
+    for entry in array(run(con, "COMMAND")?)? {
+        let entry = array(entry)?;
+        for sub in array(entry[9].clone())? {
+            let sub = array(sub)?;
+            served.insert(text(&sub[0])?, sub);
+        }
+        served.insert(text(&entry[0])?, entry);
+    }
+    Ok(served)
+}
+
+/// The words of an entry's field (its flags, its ACL categories).
+fn words(field: &Value) -> Result<Vec<String>, Error> {
+    array(field.clone())?.iter().map(text).collect()
+}
+
 /// Name, arity and flags of every command and subcommand COMMAND
 /// describes.
 fn served_flags(con: &mut Connection) -> Result<BTreeMap<String, (i64, Vec<String>)>, Error> {
-    let mut served = BTreeMap::new();
-    let mut describe = |entry: &[Value]| -> TestResult {
-        let flags = array(entry[2].clone())?
-            .iter()
-            .map(text)
-            .collect::<Result<Vec<_>, _>>()?;
-        served.insert(text(&entry[0])?, (int(&entry[1])?, flags));
-        Ok(())
-    };
-    for entry in array(run(con, "COMMAND")?)? {
-        let entry = array(entry)?;
-        describe(&entry)?;
-        for sub in array(entry[9].clone())? {
-            describe(&array(sub)?)?;
-        }
-    }
-    Ok(served)
+    served_entries(con)?
+        .into_iter()
+        .map(|(name, e)| Ok((name, (int(&e[1])?, words(&e[2])?))))
+        .collect()
 }
 
 #[test]
@@ -1036,23 +1042,10 @@ fn debug_local_allows_unix_socket_clients() -> TestResult {
 /// Each command's and subcommand's ACL categories, as COMMAND reports
 /// them (its seventh field).
 fn served_categories(con: &mut Connection) -> Result<BTreeMap<String, Vec<String>>, Error> {
-    let mut served = BTreeMap::new();
-    let mut describe = |entry: &[Value]| -> TestResult {
-        let categories = array(entry[6].clone())?
-            .iter()
-            .map(text)
-            .collect::<Result<Vec<_>, _>>()?;
-        served.insert(text(&entry[0])?, categories);
-        Ok(())
-    };
-    for entry in array(run(con, "COMMAND")?)? {
-        let entry = array(entry)?;
-        describe(&entry)?;
-        for sub in array(entry[9].clone())? {
-            describe(&array(sub)?)?;
-        }
-    }
-    Ok(served)
+    served_entries(con)?
+        .into_iter()
+        .map(|(name, e)| Ok((name, words(&e[6])?)))
+        .collect()
 }
 
 #[test]
