@@ -110,3 +110,28 @@ pub fn check_on(server: &Running, rows: &[(usize, &str, &str)]) -> TestResult {
         Err(wrong.join("\n").into())
     }
 }
+
+/// ACL LOG's newest `n` entries, each field as text.
+pub fn log_entries(con: &mut Connection, n: usize) -> Result<Vec<BTreeMap<String, String>>, Error> {
+    let Value::Array(entries) = run(con, &format!("acl log {n}"))? else {
+        return Err("ACL LOG is not an array".into());
+    };
+    let text = |v: &Value| match v {
+        Value::BulkString(b) => String::from_utf8_lossy(b).into_owned(),
+        Value::Int(i) => i.to_string(),
+        other => render(other),
+    };
+    entries
+        .iter()
+        .map(|e| match e {
+            Value::Array(fields) => Ok(fields
+                .chunks(2)
+                .filter_map(|kv| match kv {
+                    [k, v] => Some((text(k), text(v))),
+                    _ => None,
+                })
+                .collect()),
+            other => Err(format!("not an entry: {}", render(other)).into()),
+        })
+        .collect()
+}
