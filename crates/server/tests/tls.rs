@@ -463,3 +463,54 @@ fn without_a_tls_port_the_tls_settings_are_only_kept() -> TestResult {
     )?;
     Ok(())
 }
+
+#[test]
+fn a_ca_directory_checks_clients_certificates() -> TestResult {
+    let s = setup()?;
+    let dir = s.files.dir.join("ca.d");
+    std::fs::create_dir_all(&dir)?;
+    std::fs::write(dir.join("ca.pem"), s.ca.cert.pem())?;
+    // Not a certificate: skipped, as OpenSSL skips what it cannot read.
+    std::fs::write(dir.join("README"), "CA certificates for clients\n")?;
+    let other = Ca::new("another CA")?;
+    let (stranger, stranger_key) = other.sign(false)?;
+    let stranger_cert = s.files.write("stranger-dir.pem", &stranger.pem())?;
+    let stranger_key = s
+        .files
+        .write("stranger-dir.key", &stranger_key.serialize_pem())?;
+    let port = free_port()?;
+    let tls = Tls {
+        port,
+        cert_file: Some(s.cert_file.clone()),
+        key_file: Some(s.key_file.clone()),
+        ca_cert_dir: Some(dir.clone()),
+        handshake_timeout: Duration::from_millis(500),
+        ..Tls::default()
+    };
+    let server = common::start(Config {
+        tls: tls.clone(),
+        ..common::config()
+    })?;
+    let mut with = client(port, &s.ca_file, Some((&s.client_cert, &s.client_key)))?;
+    assert_eq!(call(&mut with, b"PING\r\n")?, b"+PONG\r\n");
+    let mut without = client(port, &s.ca_file, None)?;
+    assert!(call(&mut without, b"PING\r\n").is_err(), "no certificate");
+    let mut stranger = client(port, &s.ca_file, Some((&stranger_cert, &stranger_key)))?;
+    assert!(call(&mut stranger, b"PING\r\n").is_err(), "another CA's");
+    let mut plain = Raw::connect(server.addr())?;
+    let got = plain.call(b"CONFIG GET tls-ca-cert-dir\r\n")?;
+    assert!(common::text(&got).contains(&dir.display().to_string()));
+    // A directory without a certificate stops the start.
+    let empty = s.files.dir.join("empty.d");
+    std::fs::create_dir_all(&empty)?;
+    let started = common::start(Config {
+        tls: Tls {
+            port: free_port()?,
+            ca_cert_dir: Some(empty),
+            ..tls
+        },
+        ..common::config()
+    });
+    assert!(started.is_err(), "an empty CA directory must not start");
+    Ok(())
+}

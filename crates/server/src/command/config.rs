@@ -56,6 +56,7 @@ fn settings(c: &Config) -> Vec<(&'static str, String)> {
         ("tls-cert-file", path_text(c.tls.cert_file.as_ref())),
         ("tls-key-file", path_text(c.tls.key_file.as_ref())),
         ("tls-ca-cert-file", path_text(c.tls.ca_cert_file.as_ref())),
+        ("tls-ca-cert-dir", path_text(c.tls.ca_cert_dir.as_ref())),
         ("tls-auth-clients", c.tls.auth_clients.as_str().into()),
         ("tls-protocols", c.tls.protocols.clone()),
         ("tls-ciphersuites", c.tls.ciphersuites.clone()),
@@ -390,6 +391,10 @@ fn settable(name: &str) -> Option<Settable> {
         }),
         "tls-ca-cert-file" => Now(|c, v| {
             c.tls.ca_cert_file = path_value(v);
+            Ok(())
+        }),
+        "tls-ca-cert-dir" => Now(|c, v| {
+            c.tls.ca_cert_dir = path_value(v);
             Ok(())
         }),
         "tls-auth-clients" => Now(|c, v| {

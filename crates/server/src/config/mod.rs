@@ -402,6 +402,7 @@ impl Config {
             cert_file: s.tls_cert_file.or(d.tls.cert_file),
             key_file: s.tls_key_file.or(d.tls.key_file),
             ca_cert_file: s.tls_ca_cert_file.or(d.tls.ca_cert_file),
+            ca_cert_dir: s.tls_ca_cert_dir.or(d.tls.ca_cert_dir),
             auth_clients: s
                 .tls_auth_clients
                 .as_deref()

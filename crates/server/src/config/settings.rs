@@ -83,6 +83,12 @@ pub struct Settings {
     #[arg(long, value_name = "PATH")]
     pub tls_ca_cert_file: Option<PathBuf>,
 
+    /// A directory of CA certificates (every PEM file in it) clients'
+    /// certificates may be signed by, beside or instead of
+    /// tls-ca-cert-file [default: none].
+    #[arg(long, value_name = "DIR")]
+    pub tls_ca_cert_dir: Option<PathBuf>,
+
     /// yes|no|optional: whether a TLS client must show a certificate
     /// signed by tls-ca-cert-file [default: yes].
     #[arg(long, value_name = "yes|no|optional")]
@@ -364,6 +370,7 @@ impl Settings {
             tls_cert_file: self.tls_cert_file.or(lower.tls_cert_file),
             tls_key_file: self.tls_key_file.or(lower.tls_key_file),
             tls_ca_cert_file: self.tls_ca_cert_file.or(lower.tls_ca_cert_file),
+            tls_ca_cert_dir: self.tls_ca_cert_dir.or(lower.tls_ca_cert_dir),
             tls_auth_clients: self.tls_auth_clients.or(lower.tls_auth_clients),
             tls_protocols: self.tls_protocols.or(lower.tls_protocols),
             tls_ciphersuites: self.tls_ciphersuites.or(lower.tls_ciphersuites),

@@ -1,5 +1,5 @@
 //! TLS settings, as Redis names them: `tls-port`, `tls-cert-file`,
-//! `tls-key-file`, `tls-ca-cert-file`, `tls-auth-clients`,
+//! `tls-key-file`, `tls-ca-cert-file`, `tls-ca-cert-dir`, `tls-auth-clients`,
 //! `tls-protocols`, `tls-ciphersuites`, `tls-ciphers`.
 //!
 //! Owns their values, defaults and the words they accept. Building the
@@ -53,6 +53,8 @@ pub struct Tls {
     pub key_file: Option<PathBuf>,
     /// The certificates that sign clients' certificates (PEM).
     pub ca_cert_file: Option<PathBuf>,
+    /// A directory of such certificates: every PEM file in it.
+    pub ca_cert_dir: Option<PathBuf>,
     /// Whether clients must show a certificate.
     pub auth_clients: AuthClients,
     /// The protocol versions allowed (`TLSv1.2 TLSv1.3`); empty for both.
@@ -75,6 +77,7 @@ impl Default for Tls {
             cert_file: None,
             key_file: None,
             ca_cert_file: None,
+            ca_cert_dir: None,
             auth_clients: AuthClients::Yes,
             protocols: String::new(),
             ciphersuites: String::new(),

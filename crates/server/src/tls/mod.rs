@@ -90,6 +90,46 @@ fn pick(
     Ok(kept)
 }
 
+/// The CA certificates clients' certificates are checked against: those
+/// of `tls-ca-cert-file` and of every PEM file in `tls-ca-cert-dir`
+/// (OpenSSL's hashed names link to them: the same certificate twice is
+/// harmless). A file in the directory that holds no certificate is
+/// skipped; a directory with none at all is an error.
+fn client_roots(tls: &Tls) -> Result<RootCertStore, String> {
+    if tls.ca_cert_file.is_none() && tls.ca_cert_dir.is_none() {
+        return Err("Either tls-ca-cert-file or tls-ca-cert-dir must be specified when tls-auth-clients is enabled".into());
+    }
+    let mut roots = RootCertStore::empty();
+    let mut add = |path: &Path, cert| {
+        roots
+            .add(cert)
+            .map_err(|e| format!("{}: {e}", path.display()))
+    };
+    if let Some(file) = &tls.ca_cert_file {
+        for cert in certs(file)? {
+            add(file, cert)?;
+        }
+    }
+    if let Some(dir) = &tls.ca_cert_dir {
+        let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let mut found = 0;
+        for entry in entries {
+            let path = entry.map_err(|e| format!("{}: {e}", dir.display()))?.path();
+            if !path.is_file() {
+                continue;
+            }
+            for cert in certs(&path).unwrap_or_default() {
+                add(&path, cert)?;
+                found += 1;
+            }
+        }
+        if found == 0 {
+            return Err(format!("{}: no CA certificate in it", dir.display()));
+        }
+    }
+    Ok(roots)
+}
+
 fn certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
     let certs: Vec<_> = CertificateDer::pem_file_iter(path)
         .map_err(|e| format!("{}: {e}", path.display()))?
@@ -153,16 +193,7 @@ pub fn server_config(tls: &Tls) -> Result<Arc<ServerConfig>, String> {
     let builder = match tls.auth_clients {
         AuthClients::No => builder.with_no_client_auth(),
         auth => {
-            let ca = tls
-                .ca_cert_file
-                .as_ref()
-                .ok_or("tls-ca-cert-file is needed to check clients' certificates")?;
-            let mut roots = RootCertStore::empty();
-            for cert in certs(ca)? {
-                roots
-                    .add(cert)
-                    .map_err(|e| format!("{}: {e}", ca.display()))?;
-            }
+            let roots = client_roots(tls)?;
             let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider);
             let verifier = if auth == AuthClients::Optional {
                 verifier.allow_unauthenticated()
