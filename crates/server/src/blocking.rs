@@ -297,77 +297,83 @@ impl Blocking {
         }
         let mut ready: VecDeque<(usize, Bytes)> = ready.into_iter().collect();
         let mut lines = self.lines.lock();
-        while let Some((db, key)) = ready.pop_front() {
-            let id = (db, key);
-            let feed = if registered {
-                Feed::Registered
-            } else if self.appended.lock().remove(&id) {
-                Feed::Added
-            } else {
-                Feed::Write
-            };
-            // Keyspace reads made to serve others are not this client's.
-            tandem_engine::lookups::quietly(|| self.serve_readers(&mut lines, dbs, &id, feed));
-            loop {
-                let handle = dbs.get(db);
-                // The key's type decides who can be served: the first in
-                // line waiting for that type (Redis 7.0 passes over the
-                // others). A key that is gone or of another type serves
-                // no one; they keep waiting.
-                let is_list = matches!(handle.llen(&id.1), Ok(n) if n > 0);
-                let is_zset = !is_list && matches!(handle.zcard(&id.1), Ok(n) if n > 0);
-                let first = lines.get(&id).and_then(|l| {
-                    l.iter()
-                        .find(|w| match w.op {
-                            Op::Pop { .. } | Op::Move { .. } => is_list,
-                            Op::ZPop { .. } => is_zset,
-                            Op::XRead { .. } | Op::XReadGroup { .. } => false,
-                        })
-                        .cloned()
-                });
-                let Some(first) = first else {
-                    break;
+        // Reads made to serve the waiters (is the key a list? a sorted
+        // set?) are no client's keyspace hits or misses: Redis serves them
+        // with write lookups, which count neither.
+        tandem_engine::lookups::quietly(|| {
+            while let Some((db, key)) = ready.pop_front() {
+                let id = (db, key);
+                let feed = if registered {
+                    Feed::Registered
+                } else if self.appended.lock().remove(&id) {
+                    Feed::Added
+                } else {
+                    Feed::Write
                 };
-                let got = match &first.op {
-                    Op::ZPop { max, count, many } => match handle.zpop(&id.1, *max, *count) {
-                        Ok(mut items) if !*many => match items.pop() {
-                            Some((member, score)) => {
-                                Ok(Served::Scored(id.1.clone(), member, score))
+                self.serve_readers(&mut lines, dbs, &id, feed);
+                loop {
+                    let handle = dbs.get(db);
+                    // The key's type decides who can be served: the first in
+                    // line waiting for that type (Redis 7.0 passes over the
+                    // others). A key that is gone or of another type serves
+                    // no one; they keep waiting.
+                    let is_list = matches!(handle.llen(&id.1), Ok(n) if n > 0);
+                    let is_zset = !is_list && matches!(handle.zcard(&id.1), Ok(n) if n > 0);
+                    let first = lines.get(&id).and_then(|l| {
+                        l.iter()
+                            .find(|w| match w.op {
+                                Op::Pop { .. } | Op::Move { .. } => is_list,
+                                Op::ZPop { .. } => is_zset,
+                                Op::XRead { .. } | Op::XReadGroup { .. } => false,
+                            })
+                            .cloned()
+                    });
+                    let Some(first) = first else {
+                        break;
+                    };
+                    let got = match &first.op {
+                        Op::ZPop { max, count, many } => match handle.zpop(&id.1, *max, *count) {
+                            Ok(mut items) if !*many => match items.pop() {
+                                Some((member, score)) => {
+                                    Ok(Served::Scored(id.1.clone(), member, score))
+                                }
+                                None => break,
+                            },
+                            Ok(items) if items.is_empty() => break,
+                            Ok(items) => Ok(Served::ScoredMany(id.1.clone(), items)),
+                            Err(e) => Err(e),
+                        },
+                        Op::Pop { end, count, many } => {
+                            match handle.lmpop(&[&id.1], *end, *count) {
+                                Ok(Some((key, mut items))) if !*many => match items.pop() {
+                                    Some(item) => Ok(Served::One(key, item)),
+                                    None => break,
+                                },
+                                Ok(Some((key, items))) => Ok(Served::Many(key, items)),
+                                Ok(None) => break,
+                                Err(e) => Err(e),
                             }
-                            None => break,
-                        },
-                        Ok(items) if items.is_empty() => break,
-                        Ok(items) => Ok(Served::ScoredMany(id.1.clone(), items)),
-                        Err(e) => Err(e),
-                    },
-                    Op::Pop { end, count, many } => match handle.lmpop(&[&id.1], *end, *count) {
-                        Ok(Some((key, mut items))) if !*many => match items.pop() {
-                            Some(item) => Ok(Served::One(key, item)),
-                            None => break,
-                        },
-                        Ok(Some((key, items))) => Ok(Served::Many(key, items)),
-                        Ok(None) => break,
-                        Err(e) => Err(e),
-                    },
-                    // Served by `serve_readers`; never found above.
-                    Op::XRead { .. } | Op::XReadGroup { .. } => break,
-                    Op::Move { dst, from, to } => match handle.lmove(&id.1, dst, *from, *to) {
-                        Ok(Some(item)) => {
-                            ready.push_back((db, dst.clone()));
-                            Ok(Served::Moved(item))
                         }
-                        Ok(None) => break,
-                        // The source is a list (checked above): the error
-                        // is the destination's, and the client's to see.
-                        Err(e) => Err(e),
-                    },
-                };
-                let lsn = tandem_engine::journal::thread_lsn();
-                *first.state.lock() = State::Done(Outcome::Served(got, lsn));
-                self.remove(&mut lines, &first);
-                first.woken.notify_one();
+                        // Served by `serve_readers`; never found above.
+                        Op::XRead { .. } | Op::XReadGroup { .. } => break,
+                        Op::Move { dst, from, to } => match handle.lmove(&id.1, dst, *from, *to) {
+                            Ok(Some(item)) => {
+                                ready.push_back((db, dst.clone()));
+                                Ok(Served::Moved(item))
+                            }
+                            Ok(None) => break,
+                            // The source is a list (checked above): the error
+                            // is the destination's, and the client's to see.
+                            Err(e) => Err(e),
+                        },
+                    };
+                    let lsn = tandem_engine::journal::thread_lsn();
+                    *first.state.lock() = State::Done(Outcome::Served(got, lsn));
+                    self.remove(&mut lines, &first);
+                    first.woken.notify_one();
+                }
             }
-        }
+        });
     }
 
     /// Serves the stream readers in `id`'s line whose ID (or group's last
