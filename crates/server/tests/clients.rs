@@ -167,6 +167,28 @@ fn pause_holds_back_writes_until_it_ends_or_is_lifted() -> TestResult {
     admin.check(&w("CLIENT UNPAUSE"), b"+OK\r\n")?;
     c.expect(b"$1\r\nv\r\n")?;
     c.check(&w("SET k w"), b"+OK\r\n")?;
+    // Scripts that may write and FUNCTION LOAD are writes (Redis 7.0.15
+    // holds them); a read-only script is a read.
+    admin.check(&w("CLIENT PAUSE 60000 WRITE"), b"+OK\r\n")?;
+    c.check(
+        &common::encode(&[b"EVAL_RO", b"return redis.call('get',KEYS[1])", b"1", b"k"]),
+        b"$1\r\nw\r\n",
+    )?;
+    admin.check(&w("CLIENT UNPAUSE"), b"+OK\r\n")?;
+    let library = b"#!lua name=paused\nredis.register_function('f', function() return 1 end)";
+    for request in [
+        common::encode(&[b"EVAL", b"return redis.call('set',KEYS[1],'x')", b"1", b"k"]),
+        common::encode(&[b"FUNCTION", b"LOAD", library]),
+    ] {
+        let started = Instant::now();
+        admin.check(&w("CLIENT PAUSE 300 WRITE"), b"+OK\r\n")?;
+        c.call(&request)?;
+        assert!(
+            started.elapsed() >= Duration::from_millis(290),
+            "{:?}",
+            started.elapsed()
+        );
+    }
     Ok(())
 }
 

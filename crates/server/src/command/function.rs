@@ -17,7 +17,13 @@ use crate::script::function::{library, load, payload, Libraries, Policy};
 use crate::shared::Shared;
 
 pub(super) const COMMANDS: &[Spec] = &[
-    spec("fcall", -3, NOSCRIPT | MOVABLE_KEYS, (0, 0, 0), fcall),
+    spec(
+        "fcall",
+        -3,
+        NOSCRIPT | MAY_REPLICATE | MOVABLE_KEYS,
+        (0, 0, 0),
+        fcall,
+    ),
     spec(
         "fcall_ro",
         -3,

@@ -12,8 +12,20 @@ use crate::script::busy::Kill;
 use crate::script::{self, Source};
 
 pub(super) const COMMANDS: &[Spec] = &[
-    spec("eval", -3, NOSCRIPT | MOVABLE_KEYS, (0, 0, 0), eval),
-    spec("evalsha", -3, NOSCRIPT | MOVABLE_KEYS, (0, 0, 0), evalsha),
+    spec(
+        "eval",
+        -3,
+        NOSCRIPT | MAY_REPLICATE | MOVABLE_KEYS,
+        (0, 0, 0),
+        eval,
+    ),
+    spec(
+        "evalsha",
+        -3,
+        NOSCRIPT | MAY_REPLICATE | MOVABLE_KEYS,
+        (0, 0, 0),
+        evalsha,
+    ),
     spec(
         "eval_ro",
         -3,

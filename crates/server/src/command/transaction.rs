@@ -243,7 +243,7 @@ pub(crate) fn queue(args: &[&[u8]], cmd: Resolved, out: &mut Out, session: &mut 
     if runs_now(cmd.spec.name) {
         return false;
     }
-    multi.writes |= cmd.spec.flags & (WRITE | MAY_REPLICATE) != 0;
+    multi.writes |= cmd.flags() & (WRITE | MAY_REPLICATE) != 0;
     multi.denyoom |= cmd.flags() & super::flags::DENYOOM != 0;
     multi.scripts |= crate::script::runs_script(cmd.spec.name);
     // As Redis: a doomed transaction keeps no more requests, but still

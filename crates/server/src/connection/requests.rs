@@ -81,8 +81,11 @@ pub(super) fn finish_request(
 /// does, under a WRITE pause a write, a command that may replicate
 /// (PUBLISH), or an EXEC whose queue holds one, even when it would only be
 /// queued; under an ALL pause, every request.
-pub(super) fn held_by_pause(spec: &command::Spec, session: &Session, shared: &Shared) -> bool {
-    let mut writes = spec.flags & (command::flags::WRITE | command::flags::MAY_REPLICATE) != 0;
+pub(super) fn held_by_pause(cmd: &command::Resolved, session: &Session, shared: &Shared) -> bool {
+    let spec = cmd.spec;
+    // The subcommand's flags too (FUNCTION LOAD writes), and scripts:
+    // EVAL, EVALSHA and FCALL may write (Redis's `may_replicate`).
+    let mut writes = cmd.flags() & (command::flags::WRITE | command::flags::MAY_REPLICATE) != 0;
     if spec.name == "exec" {
         writes |= session.multi.as_ref().is_some_and(|m| m.writes);
     }
@@ -154,7 +157,7 @@ impl Connection {
             let mut consumed = parsed.consumed;
             let mut finished = false;
             if let Some(cmd) = admitted {
-                if held_by_pause(cmd.spec, &self.session, shared) {
+                if held_by_pause(&cmd, &self.session, shared) {
                     self.running = None;
                     drop(args);
                     self.parser.inline = inline;
