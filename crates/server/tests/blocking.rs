@@ -313,9 +313,10 @@ fn timeouts_and_client_unblock_end_a_wait() -> TestResult {
     let mut a = raw(&server)?;
     let id = client_id(&mut a)?;
 
-    // A fractional timeout ends in the null array (bulk for BLMOVE).
+    // A fractional timeout ends in the null array (BLMOVE's too, as in
+    // Redis 7.0.15).
     a.check(&encode_words("BLPOP q 0.05"), b"*-1\r\n")?;
-    a.check(&encode_words("BLMOVE q d LEFT LEFT 0.05"), b"$-1\r\n")?;
+    a.check(&encode_words("BLMOVE q d LEFT LEFT 0.05"), b"*-1\r\n")?;
     blocked(&mut ctl, 0)?;
 
     a.send(&encode_words("BLPOP q 0"))?;
@@ -339,7 +340,7 @@ fn timeouts_and_client_unblock_end_a_wait() -> TestResult {
         &encode(&[b"CLIENT", b"UNBLOCK", id.as_bytes(), b"TIMEOUT"]),
         b":1\r\n",
     )?;
-    a.expect(b"$-1\r\n")?;
+    a.expect(b"*-1\r\n")?;
 
     a.send(&encode_words("BLMPOP 0 1 q LEFT"))?;
     blocked(&mut ctl, 1)?;
@@ -610,5 +611,26 @@ fn writes_while_a_client_waits_count_no_keyspace_lookups() -> TestResult {
         ctl.check(&encode_words(&format!("SET k{i} v")), b"+OK\r\n")?;
     }
     assert_eq!(lookups(&mut ctl)?, before);
+    Ok(())
+}
+
+#[test]
+fn a_timed_out_wait_is_a_null_array_in_resp2() -> TestResult {
+    // Redis 7.0.15's bytes: every timed-out wait is `*-1`, BLMOVE's and
+    // BRPOPLPUSH's too; inside EXEC, where nothing waits, BLMOVE's empty
+    // reply is a null bulk string.
+    let server = common::start_default()?;
+    let mut c = raw(&server)?;
+    c.check(
+        &encode_words("BLMOVE nokey dst LEFT RIGHT 0.01"),
+        b"*-1\r\n",
+    )?;
+    c.check(&encode_words("BRPOPLPUSH nokey dst 0.01"), b"*-1\r\n")?;
+    c.check(&encode_words("BLPOP nokey 0.01"), b"*-1\r\n")?;
+    c.send(&encode_words("MULTI"))?;
+    c.send(&encode_words("BRPOPLPUSH nokey dst 0"))?;
+    c.send(&encode_words("BLPOP nokey 0"))?;
+    c.send(&encode_words("EXEC"))?;
+    c.expect(b"+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n$-1\r\n*-1\r\n")?;
     Ok(())
 }

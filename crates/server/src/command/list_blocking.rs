@@ -98,7 +98,8 @@ pub(super) fn block_on(
                 c.session.after = After::Blocked;
                 return Ok(());
             }
-            Ok(ended) => ended,
+            // Ended by its deadline, with nothing served: a timeout.
+            Ok(ended) => ended.or(Some(Outcome::Unblocked(Unblocked::Timeout))),
         },
         None => {
             if let Some(served) = attempt(c)? {
@@ -152,7 +153,11 @@ pub(super) fn block_on(
                 "UNBLOCKED client unblocked via CLIENT UNBLOCK",
             ));
         }
-        Some(Outcome::Unblocked(Unblocked::Timeout)) | None => match empty {
+        // A wait that timed out is a null array whatever the command
+        // (Redis's `replyToBlockedClientTimedOut`); one that could not
+        // start (inside EXEC) is the command's own empty reply.
+        Some(Outcome::Unblocked(Unblocked::Timeout)) => c.out.null_array(),
+        None => match empty {
             Empty::Array => c.out.null_array(),
             Empty::Bulk => c.out.null(),
         },
