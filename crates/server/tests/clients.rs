@@ -56,6 +56,28 @@ fn ids_names_list_and_info() -> TestResult {
     assert_eq!(mine.matches("id=").count(), 1, "{mine}");
     assert!(mine.contains(" name=alpha "), "{mine}");
     assert!(mine.contains(" cmd=client|list "), "{mine}");
+    // Ids in the order given, each time given; Redis 7.0.15 takes one
+    // filter, and an id no client has lists nothing.
+    let twice = text(a.call(&w(&format!("CLIENT LIST ID {id} 999999 {id}")))?);
+    assert_eq!(twice.matches("id=").count(), 2, "{twice}");
+    a.check(&w("CLIENT LIST ID -1"), b"$0\r\n\r\n")?;
+    a.check(&w("CLIENT LIST ID 0"), b"$0\r\n\r\n")?;
+    a.check(&w("CLIENT LIST TYPE normal ID 1"), b"-ERR syntax error\r\n")?;
+    a.check(&w("CLIENT LIST ID x"), b"-ERR Invalid client ID\r\n")?;
+    a.check(&w("CLIENT LIST ID"), b"-ERR syntax error\r\n")?;
+    // Redis 7.0.15's words for a bad PAUSE or UNBLOCK.
+    a.check(
+        &w("client pause 10 write x"),
+        b"-ERR unknown subcommand or wrong number of arguments for 'pause'. Try CLIENT HELP.\r\n",
+    )?;
+    a.check(
+        &w("client pause 10 foo"),
+        b"-ERR CLIENT PAUSE mode must be WRITE or ALL\r\n",
+    )?;
+    a.check(
+        &w("client unblock 1 error x"),
+        b"-ERR unknown subcommand or wrong number of arguments for 'unblock'. Try CLIENT HELP.\r\n",
+    )?;
     // After an unknown command or subcommand, Redis shows NULL.
     for unknown in ["NOSUCH", "CONFIG NOSUCH"] {
         b.send(&w(unknown))?;

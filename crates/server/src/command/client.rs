@@ -20,9 +20,12 @@ pub(super) fn valid_name(name: &[u8]) -> bool {
     name.iter().all(|&b| (b'!'..=b'~').contains(&b))
 }
 
-fn arity(sub: &str) -> Reject {
+/// Too many arguments for a subcommand, in Redis's words
+/// (`addReplySubcommandSyntaxError`, naming it as typed).
+fn arity(sub: &[u8]) -> Reject {
+    let sub = String::from_utf8_lossy(sub.get(..128).unwrap_or(sub)).into_owned();
     Reject::Owned(format!(
-        "ERR wrong number of arguments for 'client|{sub}' command"
+        "ERR unknown subcommand or wrong number of arguments for '{sub}'. Try CLIENT HELP."
     ))
 }
 
@@ -78,7 +81,7 @@ fn client(c: &mut Call<'_>) -> CmdResult {
         c.out.ok();
     } else if is(sub, "pause") {
         if !(3..=4).contains(&n) {
-            return Err(arity("pause"));
+            return Err(arity(sub));
         }
         let ms = int(c.arg(2))
             .map_err(|_| Reject::Static("ERR timeout is not an integer or out of range"))?;
@@ -87,7 +90,7 @@ fn client(c: &mut Call<'_>) -> CmdResult {
             None => true,
             Some(m) if is(m, "all") => true,
             Some(m) if is(m, "write") => false,
-            Some(_) => return Err(Reject::Syntax),
+            Some(_) => return Err(Reject::Static("ERR CLIENT PAUSE mode must be WRITE or ALL")),
         };
         c.shared.pause.pause(Duration::from_millis(ms), all);
         c.out.ok();
@@ -96,7 +99,7 @@ fn client(c: &mut Call<'_>) -> CmdResult {
         c.out.ok();
     } else if is(sub, "unblock") {
         if !(3..=4).contains(&n) {
-            return Err(arity("unblock"));
+            return Err(arity(sub));
         }
         let id = super::args::int(c.arg(2))?;
         let how = match c.args_from(3) {
@@ -205,42 +208,44 @@ fn of_type(entry: &ClientEntry, t: ClientType) -> bool {
     }
 }
 
+/// CLIENT LIST, read as Redis 7.0 reads it: `TYPE t` or `ID id...`, one
+/// filter. Ids are listed in the order given, each time given; an id no
+/// client has (0 and negative ones too) lists nothing.
 fn list(c: &mut Call<'_>) -> CmdResult {
+    let n = c.args.len();
     let mut only = None;
-    let mut ids: Option<Vec<u64>> = None;
-    let mut i = 2;
-    while let Some(&opt) = c.args.get(i) {
-        if is(opt, "type") && i + 1 < c.args.len() {
-            only = Some(client_type(c.arg(i + 1))?);
-            i += 2;
-        } else if is(opt, "id") && i + 1 < c.args.len() {
-            let mut found = Vec::new();
-            for &a in c.args_from(i + 1) {
-                let id = int(a)
-                    .ok()
-                    .and_then(|n| u64::try_from(n).ok())
-                    .filter(|&n| n > 0)
-                    .ok_or(Reject::Static("ERR Invalid client ID"))?;
-                found.push(id);
-            }
-            ids = Some(found);
-            i = c.args.len();
-        } else {
-            return Err(Reject::Syntax);
+    let mut ids: Option<Vec<i64>> = None;
+    match c.args.get(2) {
+        None => {}
+        Some(opt) if n == 4 && is(opt, "type") => only = Some(client_type(c.arg(3))?),
+        Some(opt) if n > 3 && is(opt, "id") => {
+            let given = c.args_from(3).iter().map(|a| int(a).ok());
+            let given: Option<Vec<i64>> = given.collect();
+            ids = Some(given.ok_or(Reject::Static("ERR Invalid client ID"))?);
         }
+        Some(_) => return Err(Reject::Syntax),
     }
     let shown = c.session.shown(c.out.resp_version());
     c.session.entry.publish(shown);
-    let mut text = String::new();
-    for entry in c.shared.registry.all() {
-        let wanted_type = only.is_none_or(|t| of_type(&entry, t));
-        let wanted_id = ids.as_ref().is_none_or(|ids| ids.contains(&entry.id));
-        if wanted_type && wanted_id {
-            let running = (entry.id == c.session.id).then_some(c.session.running);
-            text.push_str(&entry.line(command_name, running.flatten()));
-            text.push('\n');
-        }
-    }
+    let all = c.shared.registry.all();
+    let line = |entry: &ClientEntry| {
+        let running = (entry.id == c.session.id).then_some(c.session.running);
+        let mut line = entry.line(command_name, running.flatten());
+        line.push('\n');
+        line
+    };
+    let text: String = match ids {
+        Some(ids) => ids
+            .iter()
+            .filter_map(|&id| all.iter().find(|e| i64::try_from(e.id) == Ok(id)))
+            .map(|e| line(e))
+            .collect(),
+        None => all
+            .iter()
+            .filter(|e| only.is_none_or(|t| of_type(e, t)))
+            .map(|e| line(e))
+            .collect(),
+    };
     c.out.verbatim_text(text.as_bytes());
     Ok(())
 }
