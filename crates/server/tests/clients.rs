@@ -191,11 +191,28 @@ fn pause_holds_back_writes_until_it_ends_or_is_lifted() -> TestResult {
     c.check(&w("SET k w"), b"+OK\r\n")?;
     // Scripts that may write and FUNCTION LOAD are writes (Redis 7.0.15
     // holds them); a read-only script is a read.
+    let ro_library =
+        b"#!lua name=ro\nredis.register_function{function_name='r', callback=function() return 2 end, flags={'no-writes'}}";
+    c.check(
+        &common::encode(&[b"FUNCTION", b"LOAD", ro_library]),
+        b"$2\r\nro\r\n",
+    )?;
+    let no_writes: &[u8] = b"#!lua flags=no-writes\nreturn 1";
     admin.check(&w("CLIENT PAUSE 60000 WRITE"), b"+OK\r\n")?;
     c.check(
         &common::encode(&[b"EVAL_RO", b"return redis.call('get',KEYS[1])", b"1", b"k"]),
         b"$1\r\nw\r\n",
     )?;
+    // A script that declared no-writes is a read too (Redis 7.0.15's
+    // pause.tcl), by EVAL, by EVALSHA, by FCALL and inside EXEC.
+    c.check(&common::encode(&[b"EVAL", no_writes, b"0"]), b":1\r\n")?;
+    let sha = "77f21361171213377cb083e2ffc2ae24ffdff8fb";
+    c.check(&w(&format!("EVALSHA {sha} 0")), b":1\r\n")?;
+    c.check(&w("FCALL r 0"), b":2\r\n")?;
+    c.send(&w("MULTI"))?;
+    c.send(&common::encode(&[b"EVAL", no_writes, b"0"]))?;
+    c.send(&w("EXEC"))?;
+    c.expect(b"+OK\r\n+QUEUED\r\n*1\r\n:1\r\n")?;
     admin.check(&w("CLIENT UNPAUSE"), b"+OK\r\n")?;
     let library = b"#!lua name=paused\nredis.register_function('f', function() return 1 end)";
     for request in [

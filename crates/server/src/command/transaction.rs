@@ -236,14 +236,21 @@ fn runs_now(name: &str) -> bool {
 /// has already refused what cannot be queued and doomed the transaction)
 /// and answers `+QUEUED`; returns whether it did (otherwise the caller
 /// runs the request now).
-pub(crate) fn queue(args: &[&[u8]], cmd: Resolved, out: &mut Out, session: &mut Session) -> bool {
+pub(crate) fn queue(
+    args: &[&[u8]],
+    cmd: Resolved,
+    out: &mut Out,
+    session: &mut Session,
+    shared: &crate::shared::Shared,
+) -> bool {
     let Some(multi) = session.multi.as_mut() else {
         return false;
     };
     if runs_now(cmd.spec.name) {
         return false;
     }
-    multi.writes |= cmd.flags() & (WRITE | MAY_REPLICATE) != 0;
+    multi.writes |= cmd.flags() & (WRITE | MAY_REPLICATE) != 0
+        && !crate::script::declares_no_writes(args, shared);
     multi.denyoom |= cmd.flags() & super::flags::DENYOOM != 0;
     multi.scripts |= crate::script::runs_script(cmd.spec.name);
     // As Redis: a doomed transaction keeps no more requests, but still

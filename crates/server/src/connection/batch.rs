@@ -223,5 +223,5 @@ fn joining(
             .iter()
             .all(|k| keys.contains(k))
     };
-    (keys_fit && !held_by_pause(cmd, session, shared)).then_some(parsed.consumed)
+    (keys_fit && !held_by_pause(cmd, &[], session, shared)).then_some(parsed.consumed)
 }

@@ -81,18 +81,28 @@ pub(super) fn finish_request(
 /// does, under a WRITE pause a write, a command that may replicate
 /// (PUBLISH), or an EXEC whose queue holds one, even when it would only be
 /// queued; under an ALL pause, every request.
-pub(super) fn held_by_pause(cmd: &command::Resolved, session: &Session, shared: &Shared) -> bool {
+pub(super) fn held_by_pause(
+    cmd: &command::Resolved,
+    args: &[&[u8]],
+    session: &Session,
+    shared: &Shared,
+) -> bool {
+    // The pause's one atomic load first: the rest is paid only while a
+    // pause is on. Unlike Redis, CLIENT is never held back, so that
+    // CLIENT UNPAUSE can always lift a pause.
     let spec = cmd.spec;
+    if !shared.pause.blocks(true) || spec.name == "client" {
+        return false;
+    }
     // The subcommand's flags too (FUNCTION LOAD writes), and scripts:
-    // EVAL, EVALSHA and FCALL may write (Redis's `may_replicate`).
-    let mut writes = cmd.flags() & (command::flags::WRITE | command::flags::MAY_REPLICATE) != 0;
+    // EVAL, EVALSHA and FCALL may write (Redis's `may_replicate`) unless
+    // their script declared `no-writes`.
+    let mut writes = cmd.flags() & (command::flags::WRITE | command::flags::MAY_REPLICATE) != 0
+        && !crate::script::declares_no_writes(args, shared);
     if spec.name == "exec" {
         writes |= session.multi.as_ref().is_some_and(|m| m.writes);
     }
-    // The pause's one atomic load first: the name check below is paid
-    // only while a pause is on. Unlike Redis, CLIENT is never held back,
-    // so that CLIENT UNPAUSE can always lift a pause.
-    shared.pause.blocks(writes) && spec.name != "client"
+    shared.pause.blocks(writes)
 }
 
 impl Connection {
@@ -157,7 +167,7 @@ impl Connection {
             let mut consumed = parsed.consumed;
             let mut finished = false;
             if let Some(cmd) = admitted {
-                if held_by_pause(&cmd, &self.session, shared) {
+                if held_by_pause(&cmd, &args, &self.session, shared) {
                     self.running = None;
                     drop(args);
                     self.parser.inline = inline;
@@ -180,7 +190,7 @@ impl Connection {
                 if let Some(all) = batched {
                     consumed = all;
                     finished = true;
-                } else if transaction::queue(&args, cmd, &mut self.out, &mut self.session) {
+                } else if transaction::queue(&args, cmd, &mut self.out, &mut self.session, shared) {
                     // Queueing is no command's time (`Session::turn_clock`).
                     self.session.turn_clock = None;
                 } else {

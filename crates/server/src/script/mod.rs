@@ -199,6 +199,34 @@ pub fn fcall(
 
 const FUNCTION_NOT_FOUND: &str = "ERR Function not found";
 
+/// Whether the script an EVAL, EVALSHA or FCALL request `args` would run
+/// declared `no-writes`, as Redis's `getCommandFlags` reads it for them:
+/// such a request is no write (CLIENT PAUSE WRITE lets it through). A
+/// script without a shebang, a bad shebang, an unknown SHA or function
+/// may write.
+pub fn declares_no_writes(args: &[&[u8]], shared: &crate::shared::Shared) -> bool {
+    let (Some(name), Some(what)) = (args.first(), args.get(1)) else {
+        return false;
+    };
+    let flags = if name.eq_ignore_ascii_case(b"eval") {
+        flags::parse(what).ok().map(|(f, _)| f)
+    } else if name.eq_ignore_ascii_case(b"evalsha") {
+        shared.scripts.get(what).map(|s| s.flags)
+    } else if name.eq_ignore_ascii_case(b"fcall") {
+        shared.functions.read(|l| {
+            l.library_of(what).and_then(|lib| {
+                lib.functions
+                    .iter()
+                    .find(|f| f.name.eq_ignore_ascii_case(what))
+                    .map(|f| f.flags)
+            })
+        })
+    } else {
+        None
+    };
+    flags.is_some_and(|f| !f.compat && f.no_writes)
+}
+
 /// The function named `name` (either case) as this thread loaded it,
 /// loading its library first if this thread has not since the registry
 /// last changed.
