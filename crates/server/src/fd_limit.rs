@@ -16,6 +16,10 @@ pub const RESERVED_FDS: u64 = 32;
 /// fewer when the OS would not raise the limit far enough. `Err` when
 /// the limit cannot be read.
 pub fn fit(maxclients: u32) -> Result<u64, String> {
+    // Two at once (two CONFIG SETs, servers starting side by side) would
+    // each set the limit from what it read, and the smaller could win.
+    static ONE_AT_A_TIME: parking_lot::Mutex<()> = parking_lot::Mutex::new(());
+    let _one = ONE_AT_A_TIME.lock();
     let wanted = u64::from(maxclients) + RESERVED_FDS;
     let mut limit = libc::rlimit {
         rlim_cur: 0,

@@ -75,6 +75,14 @@ fn ids_names_list_and_info() -> TestResult {
         b"-ERR CLIENT PAUSE mode must be WRITE or ALL\r\n",
     )?;
     a.check(
+        &w("client pause abc foo"),
+        b"-ERR CLIENT PAUSE mode must be WRITE or ALL\r\n",
+    )?;
+    a.check(
+        &w("client unblock abc foo"),
+        b"-ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR\r\n",
+    )?;
+    a.check(
         &w("client unblock 1 error x"),
         b"-ERR unknown subcommand or wrong number of arguments for 'unblock'. Try CLIENT HELP.\r\n",
     )?;

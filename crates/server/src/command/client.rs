@@ -83,15 +83,16 @@ fn client(c: &mut Call<'_>) -> CmdResult {
         if !(3..=4).contains(&n) {
             return Err(arity(sub));
         }
-        let ms = int(c.arg(2))
-            .map_err(|_| Reject::Static("ERR timeout is not an integer or out of range"))?;
-        let ms = u64::try_from(ms).map_err(|_| Reject::Static("ERR timeout is negative"))?;
+        // The mode is read before the timeout, as Redis reads them.
         let all = match c.args.get(3) {
             None => true,
             Some(m) if is(m, "all") => true,
             Some(m) if is(m, "write") => false,
             Some(_) => return Err(Reject::Static("ERR CLIENT PAUSE mode must be WRITE or ALL")),
         };
+        let ms = int(c.arg(2))
+            .map_err(|_| Reject::Static("ERR timeout is not an integer or out of range"))?;
+        let ms = u64::try_from(ms).map_err(|_| Reject::Static("ERR timeout is negative"))?;
         c.shared.pause.pause(Duration::from_millis(ms), all);
         c.out.ok();
     } else if is(sub, "unpause") {
@@ -101,7 +102,7 @@ fn client(c: &mut Call<'_>) -> CmdResult {
         if !(3..=4).contains(&n) {
             return Err(arity(sub));
         }
-        let id = super::args::int(c.arg(2))?;
+        // The reason is read before the id, as Redis reads them.
         let how = match c.args_from(3) {
             [] => Unblocked::Timeout,
             [w] if is(w, "timeout") => Unblocked::Timeout,
@@ -112,6 +113,7 @@ fn client(c: &mut Call<'_>) -> CmdResult {
                 ))
             }
         };
+        let id = super::args::int(c.arg(2))?;
         let done = u64::try_from(id).is_ok_and(|id| c.shared.blocking.unblock(id, how));
         c.out.int(i64::from(done));
     } else if is(sub, "tracking")

@@ -100,14 +100,11 @@ fn client_roots(tls: &Tls) -> Result<RootCertStore, String> {
         return Err("Either tls-ca-cert-file or tls-ca-cert-dir must be specified when tls-auth-clients is enabled".into());
     }
     let mut roots = RootCertStore::empty();
-    let mut add = |path: &Path, cert| {
-        roots
-            .add(cert)
-            .map_err(|e| format!("{}: {e}", path.display()))
-    };
     if let Some(file) = &tls.ca_cert_file {
         for cert in certs(file)? {
-            add(file, cert)?;
+            roots
+                .add(cert)
+                .map_err(|e| format!("{}: {e}", file.display()))?;
         }
     }
     if let Some(dir) = &tls.ca_cert_dir {
@@ -118,10 +115,10 @@ fn client_roots(tls: &Tls) -> Result<RootCertStore, String> {
             if !path.is_file() {
                 continue;
             }
-            for cert in certs(&path).unwrap_or_default() {
-                add(&path, cert)?;
-                found += 1;
-            }
+            // A certificate webpki cannot take is skipped, as a file that
+            // holds none is.
+            let (added, _) = roots.add_parsable_certificates(certs(&path).unwrap_or_default());
+            found += added;
         }
         if found == 0 {
             return Err(format!("{}: no CA certificate in it", dir.display()));
