@@ -221,6 +221,11 @@ mod tests {
         let c = catalog();
         let err = parse("user a on (+get ~x))\n", "f", &c, false).unwrap_err();
         assert!(err.starts_with("f:1: Syntax error."), "{err}");
+        // Found by the fuzz target: a quoted rule inside a selector reads
+        // as `~"x`, which would be written bare and read back as an
+        // unbalanced quote.
+        let err = parse("user t (~\"\\\"x\")\n", "f", &c, false).unwrap_err();
+        assert!(err.starts_with("f:1: Syntax error."), "{err}");
         let users = parse("user a on ~x) (+get ~y)\n", "f", &c, false).expect("valid");
         let list: Vec<_> = users.values().cloned().collect();
         let again = parse_bytes(&render(&list, &c), "f", &c, false).expect("reads back");

@@ -194,10 +194,11 @@ impl User {
             crate::resp::parse::split_args(inner, &mut rules).ok_or(RuleError::Syntax)?;
             for rule in &rules {
                 // A rule ending in `)` inside a selector would end it when
-                // ACL SAVE's line is read back (`merge_selectors`), so the
-                // file would not load: refused (Redis takes it, and writes
-                // a file it cannot load).
-                if rule.ends_with(b")") {
+                // ACL SAVE's line is read back (`merge_selectors`), and one
+                // holding a quote would be read back as quoted text
+                // (`split_args`), so the file would not load: refused
+                // (Redis takes them, and writes a file it cannot load).
+                if rule.ends_with(b")") || rule.iter().any(|&b| b == b'"' || b == b'\'') {
                     return Err(RuleError::Syntax);
                 }
                 s.apply(rule, catalog)?;
