@@ -882,6 +882,13 @@ fn shards_section_reports_expiry_lateness() -> TestResult {
     }
 }
 
+/// A fixture's rows as words, its comments and blank lines left out.
+fn fixture_rows(text: &str) -> impl Iterator<Item = std::str::SplitWhitespace<'_>> {
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(str::split_whitespace)
+}
+
 /// Every command's and subcommand's COMMAND entry, by name.
 fn served_entries(con: &mut Connection) -> Result<BTreeMap<String, Vec<Value>>, Error> {
     let mut served = BTreeMap::new();
@@ -913,11 +920,7 @@ fn served_flags(con: &mut Connection) -> Result<BTreeMap<String, (i64, Vec<Strin
 #[test]
 fn command_flags_match_redis_7_0_15_for_every_command() -> TestResult {
     let mut recorded = BTreeMap::new();
-    for line in include_str!("fixtures/redis-7.0.15-command-flags.txt").lines() {
-        if line.starts_with('#') || line.trim().is_empty() {
-            continue;
-        }
-        let mut words = line.split_whitespace();
+    for mut words in fixture_rows(include_str!("fixtures/redis-7.0.15-command-flags.txt")) {
         let name = words.next().ok_or("empty line")?.to_string();
         let arity: i64 = words.next().ok_or("no arity")?.parse()?;
         recorded.insert(name, (arity, words.map(str::to_string).collect::<Vec<_>>()));
@@ -1051,11 +1054,7 @@ fn served_categories(con: &mut Connection) -> Result<BTreeMap<String, Vec<String
 #[test]
 fn acl_categories_match_redis_7_0_15_for_every_command() -> TestResult {
     let mut recorded = BTreeMap::new();
-    for line in include_str!("fixtures/redis-7.0.15-acl-categories.txt").lines() {
-        if line.starts_with('#') || line.trim().is_empty() {
-            continue;
-        }
-        let mut words = line.split_whitespace();
+    for mut words in fixture_rows(include_str!("fixtures/redis-7.0.15-acl-categories.txt")) {
         let name = words.next().ok_or("empty line")?.to_string();
         recorded.insert(name, words.map(str::to_string).collect::<Vec<_>>());
     }
